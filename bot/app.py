@@ -1,0 +1,47 @@
+"""The one App factory. Socket Mode, HTTP mode, the tests and `epos try` all build the App here."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.config import Settings, require
+from handlers import register_all
+
+# Bounded: a Slack outage must not hold a worker thread for minutes.
+MAX_RETRIES = 2
+
+
+def make_client(settings: Settings) -> WebClient:
+    require(settings, "SLACK_BOT_TOKEN")
+    assert settings.slack_bot_token is not None
+    client = WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=MAX_RETRIES),
+            RateLimitErrorRetryHandler(max_retry_count=MAX_RETRIES),
+            ServerErrorRetryHandler(max_retry_count=MAX_RETRIES),
+        ],
+    )
+    return client
+
+
+def create_app(settings: Settings, *, client: WebClient | None = None) -> App:
+    client = client or make_client(settings)
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = App(
+        client=client,
+        signing_secret=secret,
+        request_verification_enabled=secret is not None,
+        # Socket Mode and HTTP mode both answer Slack as soon as a listener acks; slow work goes on after.
+        process_before_response=False,
+    )
+    register_all(app, settings)
+    return app

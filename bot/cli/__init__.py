@@ -1,0 +1,45 @@
+"""The `epos` command line. Each module in COMMAND_MODULES adds its own sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from bot.config import load_settings
+from bot.errors import ConfigError, EposError
+
+COMMAND_MODULES = (
+    "bot.cli.core",
+)
+
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="epos",
+        description="epos: presales assets, engagements and DevRel requests in Slack.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).add_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.handler(args, settings) or 0)
+    except ConfigError as error:
+        print(f"epos: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except EposError as error:
+        print(f"epos: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130

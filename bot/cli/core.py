@@ -1,0 +1,95 @@
+"""Running the bot: `epos run` (Socket Mode), `epos serve` (HTTP mode), `epos db upgrade`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from bot import db
+from bot.config import Settings, require
+from bot.logs import configure_logging
+
+log = logging.getLogger("epos")
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    return [s.get_secret_value() for s in (settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret) if s]
+
+
+def prepare(settings: Settings) -> None:
+    """What every long-running mode does first: logging, the database, the schema."""
+    configure_logging(settings.log_level, secrets_of(settings))
+    db.upgrade(settings.database_url)
+    db.configure(settings.database_url)
+
+
+def start_background(settings: Settings, client: Any) -> None:
+    """Work that runs beside the Slack listener in every mode (the scheduler, the search index)."""
+
+
+def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import create_app
+
+    prepare(settings)
+    app = create_app(settings)
+    start_background(settings, app.client)
+    assert settings.slack_app_token is not None
+    log.info("epos is connecting to Slack in Socket Mode")
+    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    return 0
+
+
+def serve_http(args: argparse.Namespace, settings: Settings) -> int:
+    require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    from gunicorn.app.base import BaseApplication
+
+    from bot.app import create_app
+    from bot.web import EposWSGI
+
+    prepare(settings)
+
+    class EposServer(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("timeout", 30)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> EposWSGI:
+            # Runs in each worker, after the fork: its own connections, its own background work.
+            db.configure(settings.database_url)
+            app = create_app(settings)
+            start_background(settings, app.client)
+            return EposWSGI(app)
+
+    log.info("epos serves Slack at http://%s:%s/slack/events", args.host, args.port)
+    EposServer().run()
+    return 0
+
+
+def upgrade_database(args: argparse.Namespace, settings: Settings) -> int:
+    db.upgrade(settings.database_url)
+    print("database is at the newest schema")
+    return 0
+
+
+def add_commands(commands: Any) -> None:
+    run = commands.add_parser("run", help="connect to Slack in Socket Mode (development)")
+    run.set_defaults(handler=run_socket_mode)
+
+    serve = commands.add_parser("serve", help="serve Slack's HTTP requests under gunicorn (production)")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--workers", type=int, default=1, help="processes (default 1; each runs the scheduler)")
+    serve.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    serve.set_defaults(handler=serve_http)
+
+    database = commands.add_parser("db", help="database maintenance")
+    db_commands = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply schema migrations").set_defaults(handler=upgrade_database)

@@ -1,0 +1,128 @@
+"""Settings from the environment and `.env`. Every variable is documented in README › Settings."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+README_SETTINGS = "README › Settings"
+SLACK_WEB_API = "https://slack.com/api/"
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+UserIds = Annotated[list[str], NoDecode]
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90m`, `2h`, `1d` or plain seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 90m, 2h or 1d")
+    amount, unit = match.groups()
+    return timedelta(seconds=int(amount) * _DURATION_UNITS[unit])
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str = SLACK_WEB_API
+    # The installation's workspace and app; requests for any other are refused.
+    # Left empty, the team comes from `auth.test` and the app id is not checked.
+    slack_team_id: str | None = None
+    slack_app_id: str | None = None
+
+    database_url: str = "sqlite:///epos.db"
+
+    epos_admins: UserIds = Field(default_factory=list)
+    epos_managers: UserIds = Field(default_factory=list)
+    epos_timezone: str = "UTC"
+    epos_playbooks: Path | None = None
+
+    digest_channel: str | None = None
+    devrel_channel: str | None = None
+    devrel_escalate_after: timedelta = timedelta(hours=2)
+    nudge_cooldown_days: int = Field(default=3, ge=1, le=60)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("epos_admins", "epos_managers", mode="before")
+    @classmethod
+    def _split_user_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, list):
+            for user_id in value:
+                if not SLACK_USER_ID.match(str(user_id)):
+                    raise ValueError(f"{user_id!r} is not a Slack user id like U0123ABCD")
+        return value
+
+    @field_validator("epos_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA timezone like Europe/Berlin") from None
+        return value
+
+    @field_validator("devrel_escalate_after", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> object:
+        return parse_duration(value) if isinstance(value, str) else value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql")):
+            raise ValueError("use sqlite:///FILE or postgresql+psycopg://USER@HOST/DB")
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            # psycopg 3 is the driver we ship; SQLAlchemy would otherwise look for psycopg2.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.epos_timezone)
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.epos_admins
+
+    def is_manager(self, user_id: str) -> bool:
+        return user_id in self.epos_managers or user_id in self.epos_admins
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings, or a ConfigError naming the variable at fault (never a pydantic traceback)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{variable}: {reason} (see {README_SETTINGS})") from None
+
+
+def require(settings: Settings, *variables: str) -> None:
+    """Fail with a clear line when a mode needs a setting that is unset."""
+    for variable in variables:
+        if not getattr(settings, variable.lower()):
+            raise ConfigError(f"{variable} is not set; it is needed for this command (see {README_SETTINGS})")

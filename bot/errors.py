@@ -1,0 +1,31 @@
+"""Expected failures, typed so one error handler can turn each into a clear message for the user."""
+
+from __future__ import annotations
+
+
+class EposError(Exception):
+    """Base of every failure the user is meant to read. `str(error)` is that message."""
+
+
+class NotFound(EposError):
+    pass
+
+
+class Forbidden(EposError):
+    pass
+
+
+class InvalidInput(EposError):
+    """Bad input. `field` names the modal block or CLI field at fault when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Conflict(EposError):
+    pass
+
+
+class ConfigError(EposError):
+    """A missing or invalid setting; the CLI prints it as one line and exits 2."""

@@ -1,0 +1,288 @@
+"""A stand-in for Slack's Web API on loopback: records every call and answers like Slack does.
+
+The tests point the App's WebClient at it, and `epos try` runs the whole bot against it. It also
+sinks `response_url` posts and file uploads, and can be told to misbehave (429, 5xx, ok:false,
+slowness, dropped connections) for a number of calls.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+TEAM_ID = "T0EPOS001"
+BOT_USER_ID = "U0EPOSBOT"
+BOT_ID = "B0EPOSBOT"
+APP_ID = "A0EPOS001"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Fault:
+    status: int = 200
+    error: str | None = None
+    delay: float = 0.0
+    retry_after: int | None = None
+    drop: bool = False
+    times: int = 1
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    params: dict[str, Any]
+    thread_ts: str | None = None
+
+
+def _decode_params(raw: bytes, content_type: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if "application/json" in content_type:
+        return json.loads(raw)
+    params: dict[str, Any] = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+    for key in ("blocks", "view", "attachments", "files", "metadata"):
+        if isinstance(params.get(key), str):
+            try:
+                params[key] = json.loads(params[key])
+            except ValueError:
+                pass
+    return params
+
+
+class MockSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.responses: list[Call] = []
+        self.uploads: dict[str, bytes] = {}
+        self.messages: dict[str, list[Message]] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.faults: dict[str, list[Fault]] = {}
+        self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="mock-slack", daemon=True)
+
+    # ----- lifecycle -------------------------------------------------------------------------
+    def start(self) -> MockSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> MockSlack:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "api/"
+
+    def response_url(self, name: str = "default") -> str:
+        return f"{self.base_url}response/{name}"
+
+    # ----- configuration ---------------------------------------------------------------------
+    def add_user(self, user_id: str, *, name: str = "", tz: str = "UTC") -> None:
+        self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "real_name": name or user_id, "tz": tz}
+
+    def fail(self, method: str, **fault: Any) -> None:
+        """Make the next `times` calls of `method` misbehave (see Fault)."""
+        with self._lock:
+            self.faults.setdefault(method, []).append(Fault(**fault))
+
+    def clear(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.responses.clear()
+
+    # ----- inspection ------------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(
+        self,
+        method: str,
+        predicate: Callable[[Call], bool] = lambda _c: True,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> list[Call]:
+        """Wait until `count` calls of `method` match; handlers go on working after their ack."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                source = self.responses if method == "response_url" else self.calls
+                found = [c for c in source if c.method == method and predicate(c)]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = sorted({c.method for c in self.calls})
+                    raise AssertionError(f"expected {count} {method} call(s), saw {len(found)}; methods seen: {seen}")
+                self._changed.wait(remaining)
+
+    # ----- the Web API -----------------------------------------------------------------------
+    def _record(self, call: Call, *, response: bool = False) -> None:
+        with self._changed:
+            (self.responses if response else self.calls).append(call)
+            self._changed.notify_all()
+
+    def _next_fault(self, method: str) -> Fault | None:
+        with self._lock:
+            queue = self.faults.get(method)
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+
+    def _new_ts(self) -> str:
+        return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method in self.handlers:
+            return self.handlers[method](params)
+        if method == "auth.test":
+            return {"ok": True, "url": "https://epos-test.slack.com/", "team": "epos test", "user": "epos",
+                    "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            channel = str(params.get("channel", ""))
+            if not channel:
+                return {"ok": False, "error": "channel_not_found"}
+            ts = self._new_ts()
+            if method == "chat.postMessage":
+                with self._lock:
+                    self.messages.setdefault(channel, []).append(
+                        Message(channel, ts, params, params.get("thread_ts"))
+                    )
+                return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts, "text": params.get("text", "")}}
+            return {"ok": True, "message_ts": ts}
+        if method == "chat.update":
+            channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+            with self._lock:
+                for message in self.messages.get(channel, []):
+                    if message.ts == ts:
+                        message.params = {**message.params, **params}
+                        return {"ok": True, "channel": channel, "ts": ts}
+            return {"ok": False, "error": "message_not_found"}
+        if method in ("views.open", "views.push", "views.update"):
+            view = dict(params.get("view") or {})
+            view_id = str(params.get("view_id") or f"V{next(self._ids):08d}")
+            view.update({"id": view_id, "hash": f"h{next(self._ids)}"})
+            with self._lock:
+                self.views[view_id] = view
+            return {"ok": True, "view": view}
+        if method == "views.publish":
+            view = dict(params.get("view") or {})
+            with self._lock:
+                self.home_views[str(params.get("user_id"))] = view
+            return {"ok": True, "view": {**view, "id": f"VH{next(self._ids)}"}}
+        if method == "users.info":
+            user = self.users.get(str(params.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": user}
+        if method == "conversations.open":
+            users = sorted(str(params.get("users", "")).split(","))
+            prefix = "D" if len(users) == 1 else "G"
+            return {"ok": True, "channel": {"id": prefix + "".join(u[-4:] for u in users).upper()}}
+        if method == "chat.getPermalink":
+            return {"ok": True, "permalink": f"https://epos-test.slack.com/archives/{params.get('channel')}/p{params.get('message_ts')}"}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ids):08d}"
+            return {"ok": True, "upload_url": f"{self.base_url}upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files") or []
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title", "")} for f in files]}
+        return {"ok": True}
+
+    def _make_handler(self) -> type[BaseHTTPRequestHandler]:
+        mock = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_: Any) -> None:  # keep test output clean
+                pass
+
+            def _reply(self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+                payload = json.dumps(body if body is not None else {"ok": True}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                path = self.path.split("?", 1)[0]
+                if path.startswith("/upload/"):
+                    mock.uploads[path.rsplit("/", 1)[1]] = raw
+                    mock._record(Call("file.upload", {"file_id": path.rsplit("/", 1)[1], "size": len(raw)}))
+                    return self._reply(200)
+                if path.startswith("/response/"):
+                    params = _decode_params(raw, self.headers.get("Content-Type", "application/json"))
+                    params["_name"] = path.rsplit("/", 1)[1]
+                    mock._record(Call("response_url", params), response=True)
+                    return self._reply(200)
+                if not path.startswith("/api/"):
+                    return self._reply(404, {"ok": False, "error": "unknown_path"})
+                method = path.removeprefix("/api/")
+                params = _decode_params(raw, self.headers.get("Content-Type", ""))
+                fault = mock._next_fault(method)
+                if fault is not None:
+                    if fault.delay:
+                        time.sleep(fault.delay)
+                    if fault.drop:
+                        mock._record(Call(method, {**params, "_fault": "drop"}))
+                        self.close_connection = True
+                        self.connection.shutdown(2)
+                        return None
+                    if fault.retry_after is not None:
+                        mock._record(Call(method, {**params, "_fault": "ratelimited"}))
+                        return self._reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)})
+                    if fault.status >= 500:
+                        mock._record(Call(method, {**params, "_fault": f"http_{fault.status}"}))
+                        return self._reply(fault.status, {"ok": False, "error": "fatal_error"})
+                    if fault.error:
+                        mock._record(Call(method, {**params, "_fault": fault.error}))
+                        return self._reply(200, {"ok": False, "error": fault.error})
+                answer = mock._answer(method, params)
+                mock._record(Call(method, params))
+                return self._reply(200, answer)
+
+        return Handler

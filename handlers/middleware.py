@@ -1,0 +1,61 @@
+"""Global middleware: refuse other workspaces' requests, and handle each delivery only once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+
+from bot.config import Settings
+from bot.services import deliveries
+
+log = logging.getLogger(__name__)
+
+
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """What makes one Slack delivery unique, for the kinds Slack may send twice."""
+    kind = body.get("type")
+    if kind == "event_callback" and body.get("event_id"):
+        return f"event:{body['event_id']}"
+    if kind == "block_actions" and body.get("actions"):
+        action = body["actions"][0]
+        user = (body.get("user") or {}).get("id", "")
+        return f"action:{user}:{action.get('action_id')}:{action.get('action_ts')}"
+    if kind == "view_submission" and body.get("view"):
+        view = body["view"]
+        return f"view:{view.get('id')}:{view.get('hash')}"
+    return None
+
+
+def register(app: App, settings: Settings) -> None:
+    @app.middleware
+    def refuse_other_installations(
+        request: BoltRequest, context: BoltContext, body: dict[str, Any], next: Callable[[], None]
+    ) -> BoltResponse | None:
+        expected_team = settings.slack_team_id or (context.authorize_result.team_id if context.authorize_result else None)
+        expected_enterprise = context.authorize_result.enterprise_id if context.authorize_result else None
+        team, enterprise, app_id = context.team_id, context.enterprise_id, body.get("api_app_id")
+        mismatch = (
+            (expected_team and team and team != expected_team)
+            or (expected_enterprise and enterprise and enterprise != expected_enterprise)
+            or (settings.slack_app_id and app_id and app_id != settings.slack_app_id)
+            or (not team and not enterprise)
+        )
+        if mismatch:
+            log.warning(
+                "refused a request for another installation: team=%s enterprise=%s app=%s", team, enterprise, app_id
+            )
+            return BoltResponse(status=403, body="")
+        next()
+        return None
+
+    @app.middleware
+    def handle_each_delivery_once(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        key = delivery_key(body)
+        if key is not None and not deliveries.first_time(key):
+            log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
+            return BoltResponse(status=200, body="")
+        next()
+        return None

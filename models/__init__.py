@@ -1,0 +1,27 @@
+"""Every table of epos; importing this package registers them all on `Base.metadata`."""
+
+from models.assets import Asset, AssetFeedback, AssetShare, SearchMiss
+from models.base import Base
+from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
+from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange
+from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SlackUser
+
+__all__ = [
+    "Asset",
+    "AssetFeedback",
+    "AssetShare",
+    "AuditEntry",
+    "Base",
+    "DevRelPerson",
+    "DevRelRequest",
+    "DevRelRequestEvent",
+    "DevRelRequestMessage",
+    "Engagement",
+    "EngagementNote",
+    "EsatSurvey",
+    "JobClaim",
+    "ProcessedDelivery",
+    "SearchMiss",
+    "SlackUser",
+    "StageChange",
+]

@@ -1,0 +1,80 @@
+"""Field assets (AssetHub), who shared them, what people thought of them, and searches that found nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+from models.enums import AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
+
+
+def _enum(enum_cls: type) -> String:
+    return String(max(len(m.value) for m in enum_cls))
+
+
+class Asset(Base):
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    type: Mapped[AssetType] = mapped_column(_enum(AssetType))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    products: Mapped[list[str]] = mapped_column(JSON, default=list)
+    depth: Mapped[Depth] = mapped_column(_enum(Depth))
+    scope: Mapped[Scope] = mapped_column(_enum(Scope))
+    interactivity: Mapped[Interactivity] = mapped_column(_enum(Interactivity))
+    cycle: Mapped[Cycle] = mapped_column(_enum(Cycle))
+    owner_id: Mapped[str] = mapped_column(String(32))
+    status: Mapped[AssetStatus] = mapped_column(_enum(AssetStatus), index=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+    share_count: Mapped[int] = mapped_column(Integer, default=0)
+    useful_count: Mapped[int] = mapped_column(Integer, default=0)
+    not_useful_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    shares: Mapped[list[AssetShare]] = relationship(back_populates="asset", lazy="raise")
+
+
+class AssetShare(Base):
+    __tablename__ = "asset_shares"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    engagement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("engagements.id", ondelete="SET NULL"), index=True
+    )
+    shared_at: Mapped[datetime] = mapped_column(index=True)
+
+    asset: Mapped[Asset] = relationship(back_populates="shares", lazy="raise")
+
+
+class AssetFeedback(Base):
+    """One vote per person per asset; a second click changes the vote instead of stacking it."""
+
+    __tablename__ = "asset_feedback"
+    __table_args__ = (UniqueConstraint("asset_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    useful: Mapped[bool] = mapped_column(Boolean)
+    voted_at: Mapped[datetime]
+
+
+class SearchMiss(Base):
+    """A search that found nothing: the content gaps curators read in the digest."""
+
+    __tablename__ = "search_misses"
+    __table_args__ = (Index("ix_search_misses_searched_at", "searched_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str] = mapped_column(String(32))
+    searched_at: Mapped[datetime]

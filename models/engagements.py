@@ -1,0 +1,94 @@
+"""Engagements along the EPOS stages, their append-only stage log, notes and satisfaction ratings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base
+from models.enums import Outcome, Stage
+
+
+class Engagement(Base):
+    __tablename__ = "engagements"
+    __table_args__ = (
+        Index("ix_engagements_owner_stage", "owner_id", "stage"),
+        Index("ix_engagements_closed_at", "closed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(200), index=True)
+    opportunity: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[str] = mapped_column(String(32))
+    seller_id: Mapped[str] = mapped_column(String(32))
+    focus: Mapped[str] = mapped_column(String(100))
+    business_challenge: Mapped[str] = mapped_column(Text, default="")
+    technical_needs: Mapped[str] = mapped_column(Text, default="")
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    opened_at: Mapped[datetime]
+    stage: Mapped[Stage] = mapped_column(String(16), index=True)
+    stage_entered_at: Mapped[datetime]
+    # Last stage change or note; staleness is measured from here.
+    last_activity_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[Outcome | None] = mapped_column(String(16))
+    snoozed_until: Mapped[datetime | None]
+    last_nudged_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    changes: Mapped[list[StageChange]] = relationship(
+        back_populates="engagement", lazy="raise", order_by="StageChange.id"
+    )
+
+
+class StageChange(Base):
+    """Append-only: never updated or deleted; a correction is a new row."""
+
+    __tablename__ = "stage_changes"
+    __table_args__ = (Index("ix_stage_changes_engagement_effective", "engagement_id", "effective_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"))
+    from_stage: Mapped[Stage | None] = mapped_column(String(16))
+    to_stage: Mapped[Stage] = mapped_column(String(16))
+    outcome: Mapped[Outcome | None] = mapped_column(String(16))
+    actor_id: Mapped[str] = mapped_column(String(32))
+    logged_at: Mapped[datetime]
+    effective_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    engagement: Mapped[Engagement] = relationship(back_populates="changes", lazy="raise")
+
+
+class EngagementNote(Base):
+    __tablename__ = "engagement_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[str] = mapped_column(String(32))
+    written_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+
+
+class EsatSurvey(Base):
+    """The satisfaction question sent to the owner on close: asked once, reminded at most once."""
+
+    __tablename__ = "esat_surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), unique=True
+    )
+    owner_id: Mapped[str] = mapped_column(String(32))
+    asked_at: Mapped[datetime]
+    remind_at: Mapped[datetime | None] = mapped_column(index=True)
+    reminded_at: Mapped[datetime | None]
+    score: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None]

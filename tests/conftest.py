@@ -1,0 +1,124 @@
+"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when EPOS_TEST_DATABASE_URL is
+set), the mock Slack Web API, and the real App served over signed HTTP on loopback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+import models
+from bot import clock, db
+from bot.app import create_app
+from bot.config import Settings, load_settings
+from bot.slackmock import MockSlack
+from bot.web import SLACK_PATH, EposWSGI
+from bot.wire import LoopbackServer, SlackWire
+
+SIGNING_SECRET = "test-signing-secret-8f2a"
+BOT_TOKEN = "xoxb-test-0000-token"
+ADMIN = "U0ADMIN01"
+MANAGER = "U0MANAGE1"
+SE = "U0A1B2C3D"
+SELLER = "U0S1A2B3C"
+STRANGER = "U0STRANGE"
+
+PG_URL = os.environ.get("EPOS_TEST_DATABASE_URL", "")
+
+
+def _create_pg_database(admin_url: str) -> str:
+    name = f"epos_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrated once per run: a SQLite template file, or a PostgreSQL database of this run's own."""
+    if PG_URL:
+        url = _create_pg_database(PG_URL)
+        db.upgrade(url)
+        yield url
+        db.configure("sqlite://")  # release pooled connections before the drop
+        _drop_pg_database(PG_URL, url)
+    else:
+        template = tmp_path_factory.mktemp("template") / "epos.db"
+        db.upgrade(f"sqlite:///{template}")
+        yield str(template)
+
+
+@pytest.fixture
+def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
+    if PG_URL:
+        db.configure(migrated_database)
+        tables = ", ".join(f'"{t.name}"' for t in models.Base.metadata.sorted_tables)
+        with db.engine().begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        yield migrated_database
+    else:
+        path = tmp_path / "epos.db"
+        shutil.copy(migrated_database, path)
+        url = f"sqlite:///{path}"
+        db.configure(url)
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock() -> Iterator[None]:
+    clock.reset()
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def slack() -> Iterator[MockSlack]:
+    with MockSlack() as mock:
+        for user_id, tz in ((SE, "Europe/Berlin"), (SELLER, "America/New_York"), (ADMIN, "UTC"), (MANAGER, "UTC"), (STRANGER, "UTC")):
+            mock.add_user(user_id, tz=tz)
+        yield mock
+
+
+@pytest.fixture
+def settings(database_url: str, slack: MockSlack) -> Settings:
+    return load_settings(
+        _env_file=None,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.api_url,
+        database_url=database_url,
+        epos_admins=[ADMIN],
+        epos_managers=[MANAGER],
+        epos_timezone="Europe/Berlin",
+        digest_channel="C0DIGEST1",
+        devrel_channel="C0DEVREL1",
+    )
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[LoopbackServer]:
+    app = create_app(settings)
+    loopback = LoopbackServer(EposWSGI(app)).start()
+    yield loopback
+    loopback.stop()
+
+
+@pytest.fixture
+def wire(server: LoopbackServer, slack: MockSlack) -> SlackWire:
+    return SlackWire(server.url + SLACK_PATH, SIGNING_SECRET, response_url_base=slack.base_url)
