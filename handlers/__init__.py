@@ -5,13 +5,14 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.config import Settings
-from handlers import errors, events, middleware
+from handlers import assets, devrel, engagements, errors, events, home, middleware, nudges
 
 
 def register_all(app: App, settings: Settings) -> None:
     middleware.register(app, settings)
     errors.register(app, settings)
     # Domain surfaces; each module owns its commands, actions, views and options.
-    # (Kept explicit so the manifest test can compare what is registered with what is declared.)
+    for surface in (assets, engagements, devrel, home, nudges):
+        surface.register(app, settings)
     # `events` goes last: its catch-all answers 200 to subscribed events nobody listens to.
     events.register(app, settings)

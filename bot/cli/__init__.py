@@ -12,6 +12,10 @@ from bot.errors import ConfigError, EposError
 
 COMMAND_MODULES = (
     "bot.cli.core",
+    "bot.cli.assets",
+    "bot.cli.engagements",
+    "bot.cli.devrel",
+    "bot.cli.schedule",
 )
 
 EXIT_FAILURE = 1

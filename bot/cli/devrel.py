@@ -1,0 +1,9 @@
+"""`epos` sub-commands for devrel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def add_commands(commands: Any) -> None:
+    pass

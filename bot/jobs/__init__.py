@@ -1,0 +1,1 @@
+"""Scheduled work. Jobs are thin: they call services, render with blocks, and post."""

@@ -1,0 +1,46 @@
+"""What we know of Slack users (name, timezone), cached so a message does not cost a `users.info` call."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel
+
+from bot import clock, db
+from models import SlackUser
+
+FRESH_FOR = timedelta(days=7)
+
+
+class Person(BaseModel, frozen=True):
+    user_id: str
+    name: str
+    timezone: str
+
+    def zone(self, default: ZoneInfo) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.timezone) if self.timezone else default
+        except (ZoneInfoNotFoundError, ValueError):
+            return default
+
+
+def cached(user_id: str, *, now: datetime | None = None) -> Person | None:
+    """The cached entry while it is fresh, else None (the caller then asks Slack and calls `remember`)."""
+    now = now or clock.now()
+    with db.reading() as session:
+        row = session.get(SlackUser, user_id)
+        if row is None or now - row.fetched_at > FRESH_FOR:
+            return None
+        return Person(user_id=row.user_id, name=row.name, timezone=row.timezone)
+
+
+def remember(user_id: str, *, name: str, timezone: str, now: datetime | None = None) -> Person:
+    now = now or clock.now()
+    with db.transaction() as session:
+        row = session.get(SlackUser, user_id)
+        if row is None:
+            session.add(SlackUser(user_id=user_id, name=name, timezone=timezone, fetched_at=now))
+        else:
+            row.name, row.timezone, row.fetched_at = name, timezone, now
+    return Person(user_id=user_id, name=name, timezone=timezone)

@@ -1,0 +1,1 @@
+"""Pydantic DTOs that services return and blocks render; one module per domain."""
