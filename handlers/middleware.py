@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 
 from bot.config import Settings
 from bot.services import deliveries
@@ -25,8 +27,27 @@ def delivery_key(body: dict[str, Any]) -> str | None:
         return f"action:{user}:{action.get('action_id')}:{action.get('action_ts')}"
     if kind == "view_submission" and body.get("view"):
         view = body["view"]
-        return f"view:{view.get('id')}:{view.get('hash')}"
+        # The same view is submitted again, unchanged, after an answer with field errors; the values
+        # tell a corrected submission from a double click.
+        values = json.dumps((view.get("state") or {}).get("values") or {}, sort_keys=True)
+        digest = hashlib.sha256(values.encode()).hexdigest()[:16]
+        return f"view:{view.get('id')}:{view.get('hash')}:{digest}"
     return None
+
+
+class _ForgettingAck(Ack):
+    """An ack that un-records the delivery when it answers with field errors: nothing was done, so the
+    same values submitted again (say, after a "submit again to confirm" warning) must be handled."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        response = super().__call__(*args, **kwargs)
+        if kwargs.get("response_action") == "errors":
+            deliveries.forget(self.key)
+        return response
 
 
 def register(app: App, settings: Settings) -> None:
@@ -52,10 +73,14 @@ def register(app: App, settings: Settings) -> None:
         return None
 
     @app.middleware
-    def handle_each_delivery_once(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+    def handle_each_delivery_once(
+        body: dict[str, Any], context: BoltContext, next: Callable[[], None]
+    ) -> BoltResponse | None:
         key = delivery_key(body)
         if key is not None and not deliveries.first_time(key):
             log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
             return BoltResponse(status=200, body="")
+        if key is not None and key.startswith("view:"):
+            context["ack"] = _ForgettingAck(key)
         next()
         return None

@@ -22,6 +22,11 @@ def first_time(key: str, *, now: datetime | None = None) -> bool:
         return session.execute(statement).rowcount == 1
 
 
+def forget(key: str) -> None:
+    with db.transaction() as session:
+        session.execute(delete(ProcessedDelivery).where(ProcessedDelivery.key == key[:255]))
+
+
 def forget_older_than(cutoff: datetime) -> int:
     with db.transaction() as session:
         return session.execute(delete(ProcessedDelivery).where(ProcessedDelivery.seen_at < cutoff)).rowcount
