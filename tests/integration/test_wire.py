@@ -81,3 +81,28 @@ def test_health_answers_when_the_database_does(server) -> None:  # type: ignore[
     with urllib.request.urlopen(server.url + "/healthz", timeout=5) as response:
         assert response.status == 200
         assert json.loads(response.read()) == {"ok": True, "database": "up"}
+
+
+def test_request_for_another_app_is_refused_when_the_app_id_is_known(settings, slack: MockSlack) -> None:  # type: ignore[no-untyped-def]
+    from bot.app import create_app
+    from bot.web import SLACK_PATH, EposWSGI
+    from bot.wire import LoopbackServer
+
+    pinned = settings.model_copy(update={"slack_app_id": "A0EPOS001"})
+    server = LoopbackServer(EposWSGI(create_app(pinned))).start()
+    try:
+        pinned_wire = SlackWire(server.url + SLACK_PATH, SIGNING_SECRET)
+        ours = json.loads(envelope("EvOURS"))
+        theirs = json.loads(envelope("EvTHEIRS"))
+        theirs["api_app_id"] = "A0SOMEONE"
+        assert pinned_wire.post_event(ours).status == 200
+        assert pinned_wire.post_event(theirs).status == 403
+    finally:
+        server.stop()
+    assert deliveries_recorded() == 1
+
+
+def test_request_without_any_workspace_is_refused(wire: SlackWire) -> None:
+    anonymous = json.loads(envelope("EvNOTEAM"))
+    del anonymous["team_id"]
+    assert wire.post_event(anonymous).status == 403
