@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,8 +18,31 @@ SLACK_WEB_API = "https://slack.com/api/"
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 UserIds = Annotated[list[str], NoDecode]
+
+
+def parse_time_of_day(text: str) -> time:
+    """`09:00`, `9:30` or `17:05` (24-hour clock)."""
+    match = _TIME_OF_DAY.match(text)
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError(f"{text!r} is not a time of day like 09:00")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_weekly_slot(text: str) -> tuple[int, time]:
+    """`mon 09:00` (weekday name or its first three letters, then a time) as (0 for Monday, time)."""
+    parts = text.strip().lower().split()
+    day = parts[0][:3] if parts else ""
+    if len(parts) != 2 or day not in WEEKDAYS or not WEEKDAY_NAMES[WEEKDAYS.index(day)].startswith(parts[0]):
+        raise ValueError(f"{text!r} is not a weekday and time like mon 09:00")
+    try:
+        return WEEKDAYS.index(day), parse_time_of_day(parts[1])
+    except ValueError:
+        raise ValueError(f"{text!r} is not a weekday and time like mon 09:00") from None
 
 
 def parse_duration(text: str) -> timedelta:
@@ -54,6 +77,10 @@ class Settings(BaseSettings):
     devrel_channel: str | None = None
     devrel_escalate_after: timedelta = timedelta(hours=2)
     nudge_cooldown_days: int = Field(default=3, ge=1, le=60)
+    # The scheduler: weekly digest slot in EPOS_TIMEZONE, nudge time in each SE's own timezone.
+    digest_schedule: str = "mon 09:00"
+    nudge_time: str = "09:00"
+    scheduler_in_bot: bool = True
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -82,6 +109,17 @@ class Settings(BaseSettings):
     def _duration(cls, value: object) -> object:
         return parse_duration(value) if isinstance(value, str) else value
 
+    @field_validator("digest_schedule")
+    @classmethod
+    def _weekly_slot(cls, value: str) -> str:
+        weekday, at = parse_weekly_slot(value)
+        return f"{WEEKDAYS[weekday]} {at:%H:%M}"
+
+    @field_validator("nudge_time")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        return f"{parse_time_of_day(value):%H:%M}"
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -102,6 +140,15 @@ class Settings(BaseSettings):
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.epos_timezone)
+
+    @property
+    def digest_slot(self) -> tuple[int, time]:
+        """(ISO weekday - 1, local time) of the weekly digest: Monday 09:00 is (0, 09:00)."""
+        return parse_weekly_slot(self.digest_schedule)
+
+    @property
+    def nudge_at(self) -> time:
+        return parse_time_of_day(self.nudge_time)
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.epos_admins

@@ -26,6 +26,9 @@ def prepare(settings: Settings) -> None:
 
 def start_background(settings: Settings, client: Any) -> None:
     """Work that runs beside the Slack listener in every mode (the scheduler, the search index)."""
+    from bot.scheduler import start_in_process
+
+    start_in_process(settings, client)
 
 
 def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,87 @@
+"""The digest's chart: the 12-week MTTC trend beside the median dwell per stage, as a PNG.
+
+Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, no global figure
+state), so it is safe from the scheduler's thread and in a web worker.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from models.enums import STAGE_LABELS, Stage
+from models.schemas.digest import TrendPoint
+
+TREND_TITLE = "MTTC per week (days)"
+DWELL_TITLE = "Median days in stage"
+NO_DATA = "no engagements closed"
+NO_DWELL = "no stage changes"
+MEAN_COLOUR = "#1d6fb8"
+MEDIAN_COLOUR = "#e8912d"
+BAR_COLOUR = "#7a8b99"
+SLOWEST_COLOUR = "#c0392b"
+DPI = 110
+
+
+def stage_label(stage: str) -> str:
+    try:
+        return STAGE_LABELS[Stage(stage)]
+    except ValueError:
+        return stage
+
+
+def digest_chart(
+    trend: Sequence[TrendPoint],
+    dwell: Mapping[str, float | None],
+    *,
+    title: str,
+    slowest_stage: str | None = None,
+) -> bytes:
+    """PNG bytes of both panels. Weeks without a closed engagement are gaps in the lines, not zeros."""
+    figure = Figure(figsize=(11, 4.2), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    figure.suptitle(title, fontsize=12)
+    trend_axes, dwell_axes = figure.subplots(1, 2, width_ratios=[3, 2])
+
+    labels = [point.week_start.strftime("%d %b") for point in trend]
+    positions = list(range(len(trend)))
+    means = [point.mean if point.mean is not None else float("nan") for point in trend]
+    medians = [point.median if point.median is not None else float("nan") for point in trend]
+    trend_axes.set_title(TREND_TITLE, fontsize=10)
+    if any(point.count for point in trend):
+        trend_axes.plot(positions, means, marker="o", color=MEAN_COLOUR, label="mean")
+        trend_axes.plot(positions, medians, marker="s", linestyle="--", color=MEDIAN_COLOUR, label="median")
+        trend_axes.legend(loc="upper left", fontsize=8)
+        trend_axes.set_ylim(bottom=0)
+    else:
+        trend_axes.set_yticks([])
+        trend_axes.text(0.5, 0.5, NO_DATA, ha="center", va="center", transform=trend_axes.transAxes, color="grey")
+    trend_axes.set_xticks(positions, labels, rotation=45, ha="right", fontsize=8)
+    trend_axes.set_xlabel("week starting", fontsize=8)
+    trend_axes.grid(axis="y", alpha=0.3)
+
+    stages = [stage for stage in dwell if stage != Stage.closed.value]
+    values = [dwell[stage] or 0.0 for stage in stages]
+    dwell_axes.set_title(DWELL_TITLE, fontsize=10)
+    if any(dwell[stage] is not None for stage in stages):
+        colours = [SLOWEST_COLOUR if stage == slowest_stage else BAR_COLOUR for stage in stages]
+        rows = list(range(len(stages)))
+        dwell_axes.barh(rows, values, color=colours)
+        dwell_axes.set_yticks(rows, [stage_label(stage) for stage in stages], fontsize=8)
+        dwell_axes.invert_yaxis()
+        for row, stage in zip(rows, stages, strict=True):
+            shown = "–" if dwell[stage] is None else f"{dwell[stage]:.1f}"
+            dwell_axes.text(values[row], row, f" {shown}", va="center", fontsize=8)
+        dwell_axes.set_xlim(0, max(values) * 1.18 or 1.0)
+        dwell_axes.grid(axis="x", alpha=0.3)
+    else:
+        dwell_axes.set_xticks([])
+        dwell_axes.set_yticks([])
+        dwell_axes.text(0.5, 0.5, NO_DWELL, ha="center", va="center", transform=dwell_axes.transAxes, color="grey")
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

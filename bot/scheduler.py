@@ -1,0 +1,146 @@
+"""The scheduler: APScheduler ticks once a minute; the database decides what each tick does.
+
+Every process that runs epos (each `epos run`, each `epos serve` worker, `epos scheduler`) may run
+a scheduler of its own; they never share a job store (APScheduler's jobs live in memory). Each tick
+runs every job in `bot.jobs.MINUTE_JOBS`, and each job claims what it posts in `job_claims`, so
+however many schedulers tick, a digest or a nudge goes out once. The first tick runs right at start,
+which is how a bot that was down across a scheduled slot catches up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
+
+from bot import clock
+from bot.config import Settings
+from bot.jobs import MINUTE_JOBS, Job
+from bot.services.claims import process_owner
+
+log = logging.getLogger(__name__)
+
+TICK_JOB_ID = "epos-tick"
+# A tick that starts this late (the process was suspended, the previous tick overran) still runs;
+# older ones are dropped, and `coalesce` folds a backlog into one run.
+MISFIRE_GRACE_SECONDS = 50
+
+_skipped_logged: set[str] = set()
+_skipped_lock = threading.Lock()
+
+
+def tick(
+    client: WebClient,
+    settings: Settings,
+    now: datetime,
+    *,
+    owner: str | None = None,
+    jobs: tuple[Job, ...] = MINUTE_JOBS,
+) -> dict[str, int]:
+    """Run every due job once at `now`. A failing job is logged and does not stop the others.
+
+    Returns, per job that ran, how many things it did (posts, reminders, rows tidied)."""
+    owner = owner or process_owner()
+    done: dict[str, int] = {}
+    for job in jobs:
+        try:
+            result = job.run(client, settings, now, owner=owner)
+        except Exception:
+            log.exception("scheduled job %s failed; the next tick tries again", job.name)
+            continue
+        if result is None:
+            _log_skipped_once(job)
+            continue
+        done[job.name] = result
+    return done
+
+
+def _log_skipped_once(job: Job) -> None:
+    with _skipped_lock:
+        if job.name in _skipped_logged:
+            return
+        _skipped_logged.add(job.name)
+    log.info("scheduled job %s is not part of this build; skipping it", job.name)
+
+
+class Scheduler:
+    """One APScheduler BackgroundScheduler with the minute tick, pinned to EPOS_TIMEZONE."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: WebClient,
+        *,
+        now: Callable[[], datetime] = clock.now,
+        owner: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.owner = owner or process_owner()
+        self._now = now
+        self._lock = threading.Lock()
+        self.last_result: dict[str, int] | None = None
+        self.ticks = 0
+        self._scheduler = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+            timezone=settings.timezone,
+            daemon=True,
+        )
+
+    def run_tick(self, now: datetime | None = None) -> dict[str, int]:
+        """One tick at `now` (default: the clock). Serialised per instance, like APScheduler runs it."""
+        with self._lock:
+            result = tick(self.client, self.settings, now or self._now(), owner=self.owner)
+            self.last_result = result
+            self.ticks += 1
+            return result
+
+    def _scheduled_tick(self) -> None:
+        self.run_tick()
+
+    def start(self, *, tick_now: bool = True) -> Scheduler:
+        trigger = CronTrigger(minute="*", second=0, timezone=self.settings.timezone)
+        extra = {"next_run_time": datetime.now(self.settings.timezone)} if tick_now else {}
+        self._scheduler.add_job(
+            self._scheduled_tick, trigger, id=TICK_JOB_ID, name="epos minute tick", replace_existing=True, **extra
+        )
+        self._scheduler.start()
+        log.info("scheduler started (every minute, timezone %s)", self.settings.epos_timezone)
+        return self
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    def next_tick_at(self) -> datetime | None:
+        job = self._scheduler.get_job(TICK_JOB_ID)
+        return job.next_run_time if job is not None else None
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop ticking; with `wait`, a tick in progress finishes first (its claims stay consistent)."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=wait)
+            log.info("scheduler stopped")
+
+
+_background: Scheduler | None = None
+
+
+def start_in_process(settings: Settings, client: WebClient) -> Scheduler | None:
+    """The scheduler beside the Slack listener (both run modes), unless SCHEDULER_IN_BOT is off."""
+    global _background
+    if not settings.scheduler_in_bot:
+        log.info("SCHEDULER_IN_BOT is off: this process does not tick; run `epos scheduler` somewhere")
+        return None
+    if _background is None or not _background.running:
+        _background = Scheduler(settings, client).start()
+    return _background

@@ -1,0 +1,144 @@
+"""What the weekly digest reports, as the digest service computes it and the blocks and CLI render it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class MeanMedian(BaseModel, frozen=True):
+    """Days, over `count` engagements; None when there were none."""
+
+    mean: float | None = None
+    median: float | None = None
+    count: int = 0
+
+
+class ClosedCounts(BaseModel, frozen=True):
+    won: int = 0
+    lost: int = 0
+    no_decision: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.won + self.lost + self.no_decision
+
+
+class StaleLine(BaseModel, frozen=True):
+    engagement_id: int
+    account: str
+    opportunity: str
+    owner_id: str
+    stage: str
+    days: int
+    threshold_days: int
+
+
+class DevRelFigures(BaseModel, frozen=True):
+    requests: int = 0
+    accepted: int = 0
+    accept_rate: float | None = None
+    median_minutes_to_accept: float | None = None
+    unanswered: int = 0
+
+
+class EsatSummary(BaseModel, frozen=True):
+    mean: float | None = None
+    count: int = 0
+
+
+class SharedAsset(BaseModel, frozen=True):
+    asset_id: int
+    title: str
+    url: str
+    shares: int
+
+
+class SearchGap(BaseModel, frozen=True):
+    query: str
+    count: int
+
+
+class TrendPoint(BaseModel, frozen=True):
+    """MTTC of the engagements closed in the ISO week starting `week_start`."""
+
+    week_start: date
+    mean: float | None = None
+    median: float | None = None
+    count: int = 0
+
+
+class OwnerFigures(BaseModel, frozen=True):
+    """One SE's part of the week, for the thread reply."""
+
+    owner_id: str
+    open: int
+    closed: ClosedCounts
+    win_rate: float | None
+    mttc_days: MeanMedian
+    stale: int
+
+
+class Digest(BaseModel, frozen=True):
+    week: str
+    since: datetime
+    until: datetime
+    timezone: str
+    closed: ClosedCounts
+    win_rate: float | None
+    mttc_days: MeanMedian
+    mttc_days_trailing_4w: MeanMedian
+    mttc_days_trailing_12w: MeanMedian
+    open_by_stage: dict[str, int]
+    stage_dwell_days_median: dict[str, float | None]
+    slowest_stage: str | None
+    stale: list[StaleLine]
+    stale_total: int
+    devrel: DevRelFigures
+    esat: EsatSummary
+    top_assets: list[SharedAsset]
+    searches_without_results: list[SearchGap]
+    trend: list[TrendPoint]
+    owners: list[OwnerFigures]
+
+    def figures(self) -> dict[str, Any]:
+        """The figures `epos digest --json` prints; keys mean what they mean in `epos stats --json`."""
+        return {
+            "week": self.week,
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "timezone": self.timezone,
+            "closed": self.closed.model_dump(),
+            "win_rate": self.win_rate,
+            "mttc_days": _mean_median(self.mttc_days),
+            "mttc_days_trailing_4w": _mean_median(self.mttc_days_trailing_4w),
+            "mttc_days_trailing_12w": _mean_median(self.mttc_days_trailing_12w),
+            "open_by_stage": dict(self.open_by_stage),
+            "stage_dwell_days_median": dict(self.stage_dwell_days_median),
+            "slowest_stage": self.slowest_stage,
+            "stale": [
+                {"account": s.account, "owner": s.owner_id, "stage": s.stage, "days": s.days,
+                 "threshold_days": s.threshold_days, "engagement_id": s.engagement_id}
+                for s in self.stale
+            ],
+            "stale_total": self.stale_total,
+            "devrel": self.devrel.model_dump(),
+            "esat": self.esat.model_dump(),
+            "top_assets": [{"title": a.title, "shares": a.shares, "url": a.url} for a in self.top_assets],
+            "searches_without_results": [g.model_dump() for g in self.searches_without_results],
+            "mttc_trend": [
+                {"week_start": p.week_start.isoformat(), "mean": p.mean, "median": p.median, "count": p.count}
+                for p in self.trend
+            ],
+            "by_owner": [
+                {"owner": o.owner_id, "open": o.open, "closed": o.closed.model_dump(), "win_rate": o.win_rate,
+                 "mttc_days": _mean_median(o.mttc_days), "stale": o.stale}
+                for o in self.owners
+            ],
+        }
+
+
+def _mean_median(figures: MeanMedian) -> dict[str, Any]:
+    return {"mean": figures.mean, "median": figures.median, "count": figures.count}
