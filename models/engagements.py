@@ -60,6 +60,8 @@ class StageChange(Base):
     logged_at: Mapped[datetime]
     effective_at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text, default="")
+    # Set on an undo or a reopen: the change this one takes back. Metrics skip both rows of such a pair.
+    reverts_id: Mapped[int | None] = mapped_column(ForeignKey("stage_changes.id"), index=True)
 
     engagement: Mapped[Engagement] = relationship(back_populates="changes", lazy="raise")
 

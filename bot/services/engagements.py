@@ -1,0 +1,900 @@
+"""Engagements along the EPOS stages: opening, stage changes (append-only log), closing, notes, undo,
+the card, lists, the App Home's data, and stale detection for nudges.
+
+Who may change an engagement: its owner SE, its seller, EPOS_MANAGERS and EPOS_ADMINS. Everyone may
+read a card. Every write checks this here, whichever surface it came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bot import clock, db
+from bot.blocks.text import escape
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.services import audit, playbooks
+from bot.services.actors import Actor
+from bot.services.metrics import at, effective_changes, epoch_days, stage_rank, team_metrics
+from models import Asset, AssetShare, DevRelRequest, Engagement, EngagementNote, EsatSurvey, StageChange
+from models.enums import OPEN_STAGES, AssetType, Outcome, RequestState, Stage
+from models.schemas.engagements import (
+    OUTCOME_LABELS,
+    AccountMatch,
+    AssetSuggestion,
+    DevRelLine,
+    EngagementCard,
+    EngagementPage,
+    EngagementSummary,
+    HomeData,
+    Interpretation,
+    NewEngagementIn,
+    NoteResult,
+    PlaybookPost,
+    SharedAsset,
+    StageChangeResult,
+    StageMatch,
+    StaleEngagement,
+    TimelineEntry,
+)
+
+ENTITY = "engagement"
+ESAT_REMIND_AFTER = timedelta(days=2)
+BACKDATED_AFTER = timedelta(hours=1)
+IMPORT_ACTOR = "import"
+PAGE_SIZE = 10
+HOME_PAGE_SIZE = 15
+TIMELINE_LIMIT = 12
+CARD_LIST_LIMIT = 5
+NOTE_LIMIT = 2000
+TEXT_LIMIT = 3000
+NAME_LIMIT = 200
+FOCUS_LIMIT = 100
+SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,31}$")
+
+# Past dates picked in a date picker are taken as noon local time: a whole day's uncertainty either way.
+BACKDATE_TIME = time(12, 0)
+
+ACTIVE_DEVREL = (RequestState.asking, RequestState.in_channel, RequestState.accepted)
+
+
+# ----- stages as people type them ------------------------------------------------------------------
+STAGE_ALIASES: dict[str, Stage] = {
+    "preparation": Stage.preparation, "prep": Stage.preparation, "prepare": Stage.preparation,
+    "preparing": Stage.preparation,
+    "discovery": Stage.discovery, "disco": Stage.discovery, "discover": Stage.discovery,
+    "demo": Stage.demo, "demos": Stage.demo, "demonstration": Stage.demo, "d2w": Stage.demo,
+    "poc": Stage.poc, "pov": Stage.poc, "proof of concept": Stage.poc, "proof of value": Stage.poc,
+    "proof": Stage.poc, "pilot": Stage.poc,
+    "tech qa": Stage.tech_qa, "tech q&a": Stage.tech_qa, "technical q&a": Stage.tech_qa,
+    "technical qa": Stage.tech_qa, "q&a": Stage.tech_qa, "qa": Stage.tech_qa, "techqa": Stage.tech_qa,
+    "tech_qa": Stage.tech_qa, "q and a": Stage.tech_qa, "technical questions": Stage.tech_qa,
+    "sizing": Stage.sizing, "size": Stage.sizing,
+}
+CLOSING_WORDS = {"closed", "close", "won", "lost", "win", "lose", "no decision", "no-decision", "nodecision"}
+OUTCOME_ALIASES: dict[str, Outcome] = {
+    "won": Outcome.won, "win": Outcome.won,
+    "lost": Outcome.lost, "lose": Outcome.lost, "loss": Outcome.lost,
+    "no-decision": Outcome.no_decision, "no_decision": Outcome.no_decision, "nodecision": Outcome.no_decision,
+    "no decision": Outcome.no_decision, "nd": Outcome.no_decision,
+}
+STAGE_FUZZY_CUTOFF = 80
+ACCOUNT_CONFIDENT = 90
+ACCOUNT_UNSURE = 65
+MAX_CANDIDATES = 10
+
+
+def normalize(text: str) -> str:
+    return " ".join(text.casefold().replace("_", " ").replace("-", " ").split())
+
+
+def match_stage(text: str) -> StageMatch:
+    """A stage from what someone typed: a label or alias at once, a close spelling as a guess."""
+    phrase = normalize(text)
+    if not phrase:
+        return StageMatch(kind="none", query=text)
+    aliases = {normalize(alias): stage for alias, stage in STAGE_ALIASES.items()}
+    if phrase in aliases:
+        return StageMatch(kind="exact", query=text, stage=aliases[phrase])
+    if phrase in {normalize(word) for word in CLOSING_WORDS}:
+        return StageMatch(kind="closed", query=text, stage=Stage.closed)
+    if len(phrase) >= 3:
+        best = process.extractOne(phrase, list(aliases), scorer=fuzz.ratio, score_cutoff=STAGE_FUZZY_CUTOFF)
+        if best is not None:
+            return StageMatch(kind="unsure", query=text, stage=aliases[best[0]])
+    return StageMatch(kind="none", query=text)
+
+
+def parse_outcome(text: str) -> Outcome | None:
+    return OUTCOME_ALIASES.get(" ".join(text.casefold().split()))
+
+
+# ----- small helpers ---------------------------------------------------------------------------------
+def may_change(actor: Actor, engagement: Engagement | EngagementSummary) -> bool:
+    return actor.admin or actor.manager or actor.user_id in (engagement.owner_id, engagement.seller_id)
+
+
+def _require_change_right(actor: Actor, engagement: Engagement) -> None:
+    if not may_change(actor, engagement):
+        raise Forbidden(
+            f"Only the owner <@{engagement.owner_id}>, the seller <@{engagement.seller_id}> or a presales "
+            f"manager may change *{escape(engagement.account)}*. Ask <@{engagement.owner_id}> to log it, "
+            "or a manager to add you as the seller."
+        )
+
+
+def _load(session: Session, engagement_id: int, *, lock: bool = False) -> Engagement:
+    query = select(Engagement).where(Engagement.id == engagement_id)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    engagement = session.scalar(query)
+    if engagement is None:
+        raise NotFound("That engagement no longer exists. Use `/engagement list` to see yours.")
+    return engagement
+
+
+def stale_after(stage: Stage) -> timedelta:
+    """How long an engagement may sit in `stage` without a change or note before it is stale."""
+    return playbooks.playbook(Stage(stage)).stale_after
+
+
+def _stale_cutoff(now: datetime) -> ColumnElement[datetime]:
+    """Per stage, the last-activity time before which an open engagement is stale (a CASE over stages)."""
+    return case({stage.value: at(now - stale_after(stage)) for stage in OPEN_STAGES}, value=Engagement.stage)
+
+
+def _days(delta: timedelta) -> int:
+    return max(0, delta.days)
+
+
+def summary(engagement: Engagement, now: datetime) -> EngagementSummary:
+    open_ = engagement.stage != Stage.closed
+    stale = open_ and now - engagement.last_activity_at > stale_after(Stage(engagement.stage))
+    return EngagementSummary(
+        id=engagement.id,
+        account=engagement.account,
+        opportunity=engagement.opportunity,
+        owner_id=engagement.owner_id,
+        seller_id=engagement.seller_id,
+        focus=engagement.focus,
+        channel_id=engagement.channel_id,
+        stage=Stage(engagement.stage),
+        outcome=Outcome(engagement.outcome) if engagement.outcome else None,
+        opened_at=engagement.opened_at,
+        stage_entered_at=engagement.stage_entered_at,
+        last_activity_at=engagement.last_activity_at,
+        closed_at=engagement.closed_at,
+        days_in_stage=_days(now - engagement.stage_entered_at),
+        stale=stale,
+    )
+
+
+def _label(engagement: Engagement | EngagementSummary) -> str:
+    return f"*{escape(engagement.account)}* ({escape(engagement.opportunity)})"
+
+
+def local_day(moment: datetime, tz: ZoneInfo) -> date:
+    return moment.astimezone(tz).date()
+
+
+def effective_moment(
+    on: date | None, *, tz: ZoneInfo, now: datetime, not_before: datetime, opened_at: datetime | None = None
+) -> datetime:
+    """When a change dated `on` (a day in the actor's timezone) happened: now for today, noon for past days.
+
+    Raises InvalidInput (field `effective_date`) for a future day, or a day before `not_before`.
+    """
+    today = local_day(now, tz)
+    if on is None or on == today:
+        moment = now
+    elif on > today:
+        raise InvalidInput("That date is in the future. Pick today or an earlier day.", field="effective_date")
+    else:
+        moment = max(datetime.combine(on, BACKDATE_TIME, tzinfo=tz).astimezone(UTC), not_before)
+    floor = opened_at if opened_at is not None and opened_at > not_before else not_before
+    if local_day(moment, tz) < local_day(floor, tz) or moment < floor:
+        raise InvalidInput(
+            f"Pick {floor.astimezone(tz):%-d %b %Y} or later: the engagement's last change (or its opening) "
+            "was on that day, and the stage log can't go back before it.",
+            field="effective_date",
+        )
+    return min(moment, now)
+
+
+def _check_moment(moment: datetime, *, now: datetime, not_before: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise InvalidInput("The time needs a timezone.", field="effective_date")
+    if moment > now + timedelta(minutes=1):
+        raise InvalidInput("That date is in the future. Pick today or an earlier day.", field="effective_date")
+    if moment < not_before:
+        raise InvalidInput(
+            f"Pick {not_before:%-d %b %Y %H:%M} UTC or later: the stage log can't go back before the last change.",
+            field="effective_date",
+        )
+    return min(moment, now)
+
+
+def _clean_note(note: str) -> str:
+    note = note.strip()
+    if len(note) > NOTE_LIMIT:
+        raise InvalidInput(f"The note is {len(note)} characters; keep it under {NOTE_LIMIT}.", field="note")
+    return note
+
+
+# ----- stale engagements (used by nudges and the digest) ------------------------------------------
+def stale_engagements(
+    now: datetime, *, owner_id: str | None = None, limit: int | None = None
+) -> list[StaleEngagement]:
+    """Open engagements idle (no stage change, no note) for longer than their stage's playbook allows,
+    most overdue first. Snoozed ones are included with `snoozed_until`; the caller decides."""
+    cutoff = _stale_cutoff(now)
+    query = (
+        select(Engagement)
+        .where(Engagement.stage != Stage.closed.value, Engagement.last_activity_at < cutoff)
+        .order_by(_overdue_order(now), Engagement.id)
+    )
+    if owner_id:
+        query = query.where(Engagement.owner_id == owner_id)
+    if limit is not None:
+        query = query.limit(limit)
+    with db.reading() as session:
+        rows = session.scalars(query).all()
+        return [
+            StaleEngagement(
+                id=row.id,
+                account=row.account,
+                opportunity=row.opportunity,
+                owner_id=row.owner_id,
+                seller_id=row.seller_id,
+                stage=Stage(row.stage),
+                days_idle=_days(now - row.last_activity_at),
+                stale_after_days=playbooks.playbook(Stage(row.stage)).stale_after_days,
+                last_activity_at=row.last_activity_at,
+                snoozed_until=row.snoozed_until,
+                last_nudged_at=row.last_nudged_at,
+            )
+            for row in rows
+        ]
+
+
+def _overdue_order(now: datetime) -> ColumnElement[Any]:
+    """The moment each engagement became stale (last activity + its stage's threshold): earliest first."""
+    threshold_days = case(
+        {stage.value: stale_after(stage).total_seconds() / 86400 for stage in OPEN_STAGES}, value=Engagement.stage
+    )
+    return (epoch_days(Engagement.last_activity_at) + threshold_days).asc()
+
+
+# ----- opening ---------------------------------------------------------------------------------------
+def _validate_new(data: NewEngagementIn) -> NewEngagementIn:
+    account, opportunity, focus = data.account.strip(), data.opportunity.strip(), data.focus.strip()
+    if not account:
+        raise InvalidInput("Name the customer account, for example `Northbeam Logistics`.", field="account")
+    if len(account) > NAME_LIMIT:
+        raise InvalidInput(f"Keep the account name under {NAME_LIMIT} characters.", field="account")
+    if not opportunity:
+        raise InvalidInput("Name the opportunity, for example `Fleet platform observability`.", field="opportunity")
+    if len(opportunity) > NAME_LIMIT:
+        raise InvalidInput(f"Keep the opportunity name under {NAME_LIMIT} characters.", field="opportunity")
+    if not SLACK_USER.match(data.seller_id or ""):
+        raise InvalidInput("Pick the seller you work with on this deal.", field="seller")
+    if not focus:
+        raise InvalidInput("Describe the focus, for example `kubernetes monitoring`.", field="focus")
+    if len(focus) > FOCUS_LIMIT:
+        raise InvalidInput(f"Keep the focus under {FOCUS_LIMIT} characters.", field="focus")
+    for name, value in (("business_challenge", data.business_challenge), ("technical_needs", data.technical_needs)):
+        if len(value.strip()) > TEXT_LIMIT:
+            raise InvalidInput(f"Keep this under {TEXT_LIMIT} characters.", field=name)
+    if data.channel_id and not SLACK_CHANNEL.match(data.channel_id):
+        raise InvalidInput("Pick the deal channel from the list, or leave it empty.", field="channel")
+    if data.stage is Stage.closed:
+        raise InvalidInput("An engagement starts in an open stage; close it afterwards.", field="stage")
+    return data.model_copy(
+        update={
+            "account": account,
+            "opportunity": opportunity,
+            "focus": focus,
+            "business_challenge": data.business_challenge.strip(),
+            "technical_needs": data.technical_needs.strip(),
+        }
+    )
+
+
+def _open_duplicate(session: Session, account: str, opportunity: str) -> Engagement | None:
+    return session.scalar(
+        select(Engagement).where(
+            func.lower(Engagement.account) == account.lower(),
+            func.lower(Engagement.opportunity) == opportunity.lower(),
+            Engagement.stage != Stage.closed.value,
+        )
+    )
+
+
+def create(
+    actor: Actor, data: NewEngagementIn, *, tz: ZoneInfo = ZoneInfo("UTC"), now: datetime | None = None
+) -> StageChangeResult:
+    """Open an engagement owned by the actor, in its starting stage (logged as the first stage change)."""
+    now = now or clock.now()
+    data = _validate_new(data)
+    today = local_day(now, tz)
+    if data.opened_on is not None and data.opened_on > today:
+        raise InvalidInput("The opening date is in the future. Pick today or an earlier day.", field="opened_on")
+    if data.opened_on is not None and data.opened_on < today - timedelta(days=5 * 366):
+        raise InvalidInput("That opening date is more than five years ago; check the year.", field="opened_on")
+    opened_at = (
+        now
+        if data.opened_on is None or data.opened_on == today
+        else datetime.combine(data.opened_on, BACKDATE_TIME, tzinfo=tz).astimezone(UTC)
+    )
+    with db.transaction() as session:
+        duplicate = _open_duplicate(session, data.account, data.opportunity)
+        if duplicate is not None:
+            raise InvalidInput(
+                f"{_label(duplicate)} is already open, owned by <@{duplicate.owner_id}>. Open it with "
+                f"`/engagement {escape(duplicate.account)}`, or name this opportunity differently.",
+                field="opportunity",
+            )
+        engagement = Engagement(
+            account=data.account,
+            opportunity=data.opportunity,
+            owner_id=actor.user_id,
+            seller_id=data.seller_id,
+            focus=data.focus,
+            business_challenge=data.business_challenge,
+            technical_needs=data.technical_needs,
+            channel_id=data.channel_id or None,
+            opened_at=opened_at,
+            stage=data.stage,
+            stage_entered_at=opened_at,
+            last_activity_at=now,
+            created_by=actor.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(engagement)
+        session.flush()
+        change = StageChange(
+            engagement_id=engagement.id, from_stage=None, to_stage=data.stage, actor_id=actor.user_id,
+            logged_at=now, effective_at=opened_at, note="",
+        )
+        session.add(change)
+        session.flush()
+        audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action="open",
+                     at=now, account=data.account, opportunity=data.opportunity, stage=data.stage.value)
+        return StageChangeResult(
+            engagement=summary(engagement, now), change_id=change.id, from_stage=None, to_stage=data.stage,
+            effective_at=opened_at, backdated=now - opened_at > BACKDATED_AFTER, actor_id=actor.user_id,
+        )
+
+
+# ----- stage changes -----------------------------------------------------------------------------------
+def _resolve_moment(
+    engagement: Engagement, *, effective_at: datetime | None, effective_on: date | None, tz: ZoneInfo, now: datetime
+) -> datetime:
+    not_before = max(engagement.stage_entered_at, engagement.opened_at)
+    if effective_at is not None:
+        return _check_moment(effective_at, now=now, not_before=not_before)
+    return effective_moment(effective_on, tz=tz, now=now, not_before=not_before, opened_at=engagement.opened_at)
+
+
+def change_stage(
+    actor: Actor,
+    engagement_id: int,
+    stage: Stage,
+    *,
+    note: str = "",
+    effective_on: date | None = None,
+    effective_at: datetime | None = None,
+    tz: ZoneInfo = ZoneInfo("UTC"),
+    now: datetime | None = None,
+) -> StageChangeResult:
+    """Move an open engagement to another open stage (forward, skipping or backward), effective now or on a
+    past day. Appends a StageChange; never edits one."""
+    now = now or clock.now()
+    stage = Stage(stage)
+    note = _clean_note(note)
+    if stage is Stage.closed:
+        raise InvalidInput("To close an engagement, use Close (or `/engagement close ACCOUNT won|lost|no-decision`).",
+                           field="stage")
+    with db.transaction() as session:
+        engagement = _load(session, engagement_id, lock=True)
+        _require_change_right(actor, engagement)
+        if engagement.stage == Stage.closed:
+            raise Conflict(
+                f"{_label(engagement)} is closed ({OUTCOME_LABELS[Outcome(engagement.outcome)] if engagement.outcome else 'closed'}). "
+                "Reopen it from its card (`/engagement "
+                f"{escape(engagement.account)}`) before changing its stage."
+            )
+        if engagement.stage == stage:
+            raise Conflict(
+                f"{_label(engagement)} is already in {stage.label} (since "
+                f"{engagement.stage_entered_at:%-d %b}). Nothing changed. To log what happened, add a note from "
+                f"its card: `/engagement {escape(engagement.account)}`."
+            )
+        moment = _resolve_moment(engagement, effective_at=effective_at, effective_on=effective_on, tz=tz, now=now)
+        return _append_change(session, engagement, actor, stage, outcome=None, moment=moment, note=note, now=now)
+
+
+def _append_change(
+    session: Session, engagement: Engagement, actor: Actor, stage: Stage, *, outcome: Outcome | None,
+    moment: datetime, note: str, now: datetime, reverts: StageChange | None = None,
+    entered_at: datetime | None = None,
+) -> StageChangeResult:
+    previous = Stage(engagement.stage)
+    change = StageChange(
+        engagement_id=engagement.id, from_stage=previous, to_stage=stage, outcome=outcome, actor_id=actor.user_id,
+        logged_at=now, effective_at=moment, note=note, reverts_id=reverts.id if reverts else None,
+    )
+    session.add(change)
+    engagement.stage = stage
+    engagement.stage_entered_at = entered_at or moment
+    engagement.last_activity_at = now
+    engagement.updated_at = now
+    if stage is Stage.closed:
+        engagement.closed_at, engagement.outcome = moment, outcome
+    elif previous is Stage.closed:
+        engagement.closed_at, engagement.outcome = None, None
+    session.flush()
+    action = "undo" if reverts else ("close" if stage is Stage.closed else "stage")
+    audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action=action, at=now,
+                 from_stage=previous.value, to_stage=stage.value, outcome=outcome.value if outcome else None,
+                 effective_at=moment.isoformat(), change_id=change.id)
+    return StageChangeResult(
+        engagement=summary(engagement, now), change_id=change.id, from_stage=previous, to_stage=stage,
+        outcome=outcome, effective_at=moment, backdated=now - moment > BACKDATED_AFTER, note=note,
+        actor_id=actor.user_id, undo=reverts is not None,
+    )
+
+
+def close(
+    actor: Actor,
+    engagement_id: int,
+    outcome: Outcome,
+    *,
+    note: str = "",
+    effective_on: date | None = None,
+    effective_at: datetime | None = None,
+    tz: ZoneInfo = ZoneInfo("UTC"),
+    now: datetime | None = None,
+) -> StageChangeResult:
+    """Close with an outcome. The owner is then asked for an ESAT rating (once per engagement)."""
+    now = now or clock.now()
+    outcome = Outcome(outcome)
+    note = _clean_note(note)
+    with db.transaction() as session:
+        engagement = _load(session, engagement_id, lock=True)
+        _require_change_right(actor, engagement)
+        if engagement.stage == Stage.closed:
+            raise Conflict(
+                f"{_label(engagement)} is already closed ({OUTCOME_LABELS[Outcome(engagement.outcome)] if engagement.outcome else 'closed'}, "
+                f"{engagement.closed_at:%-d %b %Y}). To change the outcome, reopen it from its card "
+                f"(`/engagement {escape(engagement.account)}`) and close it again."
+            )
+        moment = _resolve_moment(engagement, effective_at=effective_at, effective_on=effective_on, tz=tz, now=now)
+        result = _append_change(session, engagement, actor, Stage.closed, outcome=outcome, moment=moment,
+                                note=note, now=now)
+        survey = session.scalar(select(EsatSurvey).where(EsatSurvey.engagement_id == engagement.id))
+        ask = False
+        if survey is None:
+            session.add(EsatSurvey(engagement_id=engagement.id, owner_id=engagement.owner_id, asked_at=now,
+                                   remind_at=now + ESAT_REMIND_AFTER, reminded_at=None, score=None, comment=""))
+            ask = True
+        elif survey.answered_at is None:
+            # Closed again after a reopen, never answered: ask afresh, with one reminder again.
+            survey.asked_at, survey.remind_at, survey.reminded_at = now, now + ESAT_REMIND_AFTER, None
+            ask = True
+        session.flush()
+        if ask:
+            survey_id = session.scalar(select(EsatSurvey.id).where(EsatSurvey.engagement_id == engagement.id))
+            result = result.model_copy(update={"esat_survey_id": survey_id})
+        return result
+
+
+def _standing_entry(session: Session, engagement_id: int, *, excluding: int) -> StageChange | None:
+    """The latest change that still stands once `excluding` is taken back."""
+    standing = effective_changes().where(
+        StageChange.engagement_id == engagement_id, StageChange.id != excluding
+    ).order_by(StageChange.effective_at.desc(), StageChange.id.desc()).limit(1)
+    return session.scalar(standing)
+
+
+def undo(actor: Actor, change_id: int, *, now: datetime | None = None) -> StageChangeResult:
+    """Take back the latest stage change (or a close: that reopens) with a compensating change."""
+    now = now or clock.now()
+    with db.transaction() as session:
+        change = session.get(StageChange, change_id)
+        if change is None:
+            raise NotFound("That stage change no longer exists. Use `/engagement list` to see your engagements.")
+        engagement = _load(session, change.engagement_id, lock=True)
+        _require_change_right(actor, engagement)
+        latest_id = session.scalar(select(func.max(StageChange.id)).where(StageChange.engagement_id == engagement.id))
+        if change.reverts_id is not None:
+            raise Conflict("That was already an undo. To move the stage again, use Change stage on the card.")
+        if change.from_stage is None:
+            raise Conflict(
+                f"That was the opening of {_label(engagement)}; there is nothing before it to go back to. "
+                "Move it with Change stage instead."
+            )
+        if change.id != latest_id:
+            raise Conflict(
+                f"{_label(engagement)} has changed since ({Stage(engagement.stage).label} now), so that change can't "
+                f"be undone. Use Change stage on its card: `/engagement {escape(engagement.account)}`."
+            )
+        back_to = Stage(change.from_stage)
+        entry = _standing_entry(session, engagement.id, excluding=change.id)
+        entered_at = entry.effective_at if entry is not None else engagement.opened_at
+        note = "Reopened" if change.to_stage == Stage.closed else f"Undo of the move to {Stage(change.to_stage).label}"
+        return _append_change(session, engagement, actor, back_to, outcome=None, moment=now, note=note, now=now,
+                              reverts=change, entered_at=entered_at)
+
+
+def reopen(actor: Actor, engagement_id: int, *, now: datetime | None = None) -> StageChangeResult:
+    """Reopen a closed engagement into the stage it was closed from (the close is taken back)."""
+    with db.reading() as session:
+        engagement = _load(session, engagement_id)
+        if engagement.stage != Stage.closed:
+            raise Conflict(f"{_label(engagement)} is open ({Stage(engagement.stage).label}); there is nothing to reopen.")
+        latest = session.scalar(
+            select(StageChange).where(StageChange.engagement_id == engagement_id).order_by(StageChange.id.desc()).limit(1)
+        )
+    if latest is None or latest.to_stage != Stage.closed:
+        raise Conflict("The close of this engagement can't be found in its log; ask an admin to check it.")
+    return undo(actor, latest.id, now=now)
+
+
+def add_note(actor: Actor, engagement_id: int, text: str, *, now: datetime | None = None) -> NoteResult:
+    now = now or clock.now()
+    text = text.strip()
+    if not text:
+        raise InvalidInput("Write the note first: what happened, what's next.", field="note")
+    text = _clean_note(text)
+    with db.transaction() as session:
+        engagement = _load(session, engagement_id, lock=True)
+        _require_change_right(actor, engagement)
+        note = EngagementNote(engagement_id=engagement.id, author_id=actor.user_id, written_at=now, text=text)
+        session.add(note)
+        engagement.last_activity_at = now
+        engagement.updated_at = now
+        session.flush()
+        audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action="note", at=now,
+                     note_id=note.id)
+        return NoteResult(engagement=summary(engagement, now), note_id=note.id, text=text)
+
+
+# ----- reading -------------------------------------------------------------------------------------------
+def get(engagement_id: int, *, now: datetime | None = None) -> EngagementSummary:
+    now = now or clock.now()
+    with db.reading() as session:
+        return summary(_load(session, engagement_id), now)
+
+
+def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | None = None) -> EngagementCard:
+    """Everything about one engagement for its card. Anyone may read it."""
+    now = now or clock.now()
+    with db.reading() as session:
+        engagement = _load(session, engagement_id)
+        changes = session.scalars(
+            select(StageChange).where(StageChange.engagement_id == engagement_id).order_by(StageChange.id)
+        ).all()
+        notes = session.scalars(
+            select(EngagementNote).where(EngagementNote.engagement_id == engagement_id).order_by(EngagementNote.id)
+        ).all()
+        undone = {c.reverts_id for c in changes if c.reverts_id is not None}
+        entries = [
+            TimelineEntry(
+                kind="stage", at=c.effective_at, logged_at=c.logged_at, actor_id=c.actor_id,
+                from_stage=Stage(c.from_stage) if c.from_stage else None, to_stage=Stage(c.to_stage),
+                outcome=Outcome(c.outcome) if c.outcome else None, note=c.note,
+                backdated=c.actor_id != IMPORT_ACTOR and c.logged_at - c.effective_at > BACKDATED_AFTER,
+                undo=c.reverts_id is not None, undone=c.id in undone,
+            )
+            for c in changes
+        ] + [
+            TimelineEntry(kind="note", at=n.written_at, logged_at=n.written_at, actor_id=n.author_id, note=n.text)
+            for n in notes
+        ]
+        entries.sort(key=lambda entry: (entry.at, entry.logged_at), reverse=True)
+        share_rows = session.execute(
+            select(AssetShare, Asset)
+            .join(Asset, Asset.id == AssetShare.asset_id)
+            .where(AssetShare.engagement_id == engagement_id)
+            .order_by(AssetShare.shared_at.desc(), AssetShare.id.desc())
+            .limit(CARD_LIST_LIMIT)
+        ).all()
+        shares_total = session.scalar(
+            select(func.count()).select_from(AssetShare).where(AssetShare.engagement_id == engagement_id)
+        ) or 0
+        requests = session.scalars(
+            select(DevRelRequest)
+            .where(DevRelRequest.engagement_id == engagement_id)
+            .order_by(DevRelRequest.meeting_start.desc(), DevRelRequest.id.desc())
+            .limit(CARD_LIST_LIMIT)
+        ).all()
+        may = viewer is not None and may_change(viewer, engagement)
+        return EngagementCard(
+            engagement=summary(engagement, now),
+            business_challenge=engagement.business_challenge,
+            technical_needs=engagement.technical_needs,
+            timeline=entries[:TIMELINE_LIMIT],
+            timeline_total=len(entries),
+            shares=[
+                SharedAsset(asset_id=asset.id, title=asset.title, url=asset.url, type=AssetType(asset.type),
+                            shared_by=share.user_id, shared_at=share.shared_at)
+                for share, asset in share_rows
+            ],
+            shares_total=int(shares_total),
+            devrel=[_devrel_line(request, engagement.account) for request in requests],
+            viewer_may_change=may,
+            viewer_may_reopen=may and engagement.stage == Stage.closed,
+        )
+
+
+def _devrel_line(request: DevRelRequest, account: str) -> DevRelLine:
+    return DevRelLine(
+        id=request.id, engagement_id=request.engagement_id, account=account, state=RequestState(request.state),
+        requester_id=request.requester_id, candidate_id=request.candidate_id, assignee_id=request.assignee_id,
+        meeting_start=request.meeting_start, topics=list(request.topics or []),
+    )
+
+
+def _mine(user_id: str) -> ColumnElement[bool]:
+    return or_(Engagement.owner_id == user_id, Engagement.seller_id == user_id)
+
+
+def list_engagements(
+    actor: Actor, *, scope: Literal["mine", "all"] = "mine", page: int = 0, now: datetime | None = None
+) -> EngagementPage:
+    """The actor's engagements (owner or seller), or everyone's for managers; open first, then closed."""
+    now = now or clock.now()
+    if scope == "all" and not (actor.manager or actor.admin):
+        raise Forbidden(
+            "`/engagement list all` is for presales managers (EPOS_MANAGERS). `/engagement list` shows yours."
+        )
+    where = [] if scope == "all" else [_mine(actor.user_id)]
+    is_closed = case((Engagement.stage == Stage.closed.value, 1), else_=0)
+    with db.reading() as session:
+        total = session.scalar(select(func.count()).select_from(Engagement).where(*where)) or 0
+        open_total = session.scalar(
+            select(func.count()).select_from(Engagement).where(*where, Engagement.stage != Stage.closed.value)
+        ) or 0
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        rows = session.scalars(
+            select(Engagement)
+            .where(*where)
+            .order_by(is_closed, Engagement.closed_at.desc(), stage_rank(Engagement.stage).desc(),
+                      func.lower(Engagement.account), Engagement.id)
+            .offset(page * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+        return EngagementPage(scope=scope, items=[summary(row, now) for row in rows], page=page, pages=pages,
+                              total=int(total), open_total=int(open_total))
+
+
+# ----- finding an engagement from what someone typed ---------------------------------------------------------
+@dataclass(frozen=True)
+class _Scored:
+    quality: int  # 3 same name, 2 name starts with the words, 1 fuzzy
+    score: float
+
+
+def _candidates(session: Session, actor: Actor, *, open_only: bool, mine_first: bool, now: datetime) -> list[list[Engagement]]:
+    where = [Engagement.stage != Stage.closed.value] if open_only else []
+    everyone = session.scalars(
+        select(Engagement).where(*where).order_by(Engagement.closed_at.is_not(None), func.lower(Engagement.account),
+                                                  Engagement.id)
+    ).all()
+    if not mine_first or actor.manager or actor.admin:
+        return [list(everyone)]
+    mine = [e for e in everyone if actor.user_id in (e.owner_id, e.seller_id)]
+    return [mine, list(everyone)]
+
+
+def _score_accounts(query: str, accounts: list[str]) -> dict[str, _Scored]:
+    wanted = normalize(query)
+    scored: dict[str, _Scored] = {}
+    for account in accounts:
+        name = normalize(account)
+        if name == wanted:
+            scored[account] = _Scored(3, 100.0)
+        elif name.startswith(wanted + " ") or (len(wanted) >= 3 and name.startswith(wanted)):
+            scored[account] = _Scored(2, 95.0)
+    if scored:
+        return scored
+    for account, score, _ in process.extract(
+        wanted, accounts, scorer=fuzz.WRatio, processor=utils.default_process, limit=MAX_CANDIDATES,
+        score_cutoff=ACCOUNT_UNSURE,
+    ):
+        scored[account] = _Scored(1, float(score))
+    return scored
+
+
+def _match_in(query: str, engagements: list[Engagement], now: datetime) -> AccountMatch:
+    accounts = list(dict.fromkeys(e.account for e in engagements))
+    scored = _score_accounts(query, accounts)
+    if not scored:
+        return AccountMatch(kind="none", query=query)
+    best_quality = max(s.quality for s in scored.values())
+    top = sorted(
+        (a for a, s in scored.items() if s.quality == best_quality), key=lambda a: (-scored[a].score, a.casefold())
+    )
+    if best_quality == 1:
+        best = scored[top[0]].score
+        confident = [a for a in top if scored[a].score >= ACCOUNT_CONFIDENT]
+        if best >= ACCOUNT_CONFIDENT and len(confident) == 1 and (len(top) == 1 or scored[top[1]].score < best - 8):
+            top = confident
+            best_quality = 2
+    chosen = [e for account in top for e in engagements if e.account == account]
+    listed = [summary(e, now) for e in chosen[:MAX_CANDIDATES]]
+    more = max(0, len(chosen) - MAX_CANDIDATES)
+    quality = max(s.quality for s in scored.values())
+    if best_quality == 1:
+        return AccountMatch(kind="unsure", query=query, candidates=listed, more=more, quality=quality)
+    if len(chosen) == 1:
+        return AccountMatch(kind="exact", query=query, candidates=listed, quality=quality)
+    return AccountMatch(kind="ambiguous", query=query, candidates=listed, more=more, quality=quality)
+
+
+def match_account(
+    actor: Actor, query: str, *, open_only: bool = True, now: datetime | None = None
+) -> AccountMatch:
+    """Engagements whose account matches `query`: the actor's own first (owner or seller), then everyone's.
+
+    "exact": one engagement, act on it. "unsure": a guess to confirm. "ambiguous": several, let the
+    person pick. "none": nothing close.
+    """
+    now = now or clock.now()
+    query = " ".join(query.split())
+    if not query:
+        return AccountMatch(kind="none", query=query)
+    with db.reading() as session:
+        tiers = _candidates(session, actor, open_only=open_only, mine_first=True, now=now)
+        result = AccountMatch(kind="none", query=query)
+        for tier in tiers:
+            result = _match_in(query, tier, now)
+            if result.kind in ("exact", "ambiguous"):
+                return result
+            if result.kind == "unsure":
+                # A guess among one's own deals beats an exact hit elsewhere only if nothing better exists.
+                wider = _match_in(query, tiers[-1], now) if tier is not tiers[-1] else result
+                return wider if wider.kind in ("exact", "ambiguous") else result
+        return result
+
+
+def suggestions(query: str, *, limit: int = 3) -> list[str]:
+    """Account names close to `query` (any engagement), for "did you mean …?" after a miss."""
+    with db.reading() as session:
+        accounts = list(session.scalars(select(Engagement.account).distinct()).all())
+    found = process.extract(normalize(query), accounts, scorer=fuzz.WRatio, processor=utils.default_process,
+                            limit=limit, score_cutoff=50)
+    return [account for account, _, _ in found]
+
+
+def interpret(actor: Actor, text: str, *, now: datetime | None = None) -> Interpretation:
+    """Split `ACCOUNT STAGE [note]`, or read the whole text as an account (the card).
+
+    Accounts may hold several words, so every split where a stage word follows is tried; the one whose
+    account matches best wins, and at equal match the earliest stage word (the rest is the note).
+    """
+    now = now or clock.now()
+    text = " ".join(text.split())
+    words = text.split(" ")
+    whole = match_account(actor, text, open_only=False, now=now)
+    if whole.kind in ("exact", "ambiguous") and all(normalize(c.account) == normalize(text) for c in whole.candidates):
+        return Interpretation(kind="card", account=whole)
+    options: list[tuple[tuple[int, int, int, int, int], Interpretation]] = []
+    kind_rank = {"exact": 3, "ambiguous": 2, "unsure": 1, "none": 0}
+    for start in range(1, len(words)):
+        for length in (3, 2, 1):
+            if start + length > len(words):
+                continue
+            stage = match_stage(" ".join(words[start : start + length]))
+            if stage.kind == "none":
+                continue
+            account_text = " ".join(words[:start])
+            account = match_account(actor, account_text, open_only=stage.kind != "closed", now=now)
+            if stage.kind == "unsure" and account.kind not in ("exact", "ambiguous"):
+                continue
+            exactness = 1 if stage.kind in ("exact", "closed") else 0
+            rank = (kind_rank[account.kind], account.quality, exactness, -start, length)
+            kind: Literal["change", "closing"] = "closing" if stage.kind == "closed" else "change"
+            options.append((rank, Interpretation(kind=kind, account=account, stage=stage,
+                                                 note=" ".join(words[start + length :]))))
+            break  # the longest stage phrase at this position is the one meant
+    if options:
+        options.sort(key=lambda option: option[0], reverse=True)
+        best = options[0][1]
+        if best.account.kind != "none" or whole.kind == "none":
+            return best
+    return Interpretation(kind="card", account=whole)
+
+
+# ----- the playbook post -----------------------------------------------------------------------------------
+def _recommended_assets(focus: str, asset_types: list[AssetType], limit: int = 3) -> list[AssetSuggestion]:
+    """The best assets for the focus and stage, from the asset catalogue's recommender."""
+    from bot.services import assets as asset_service
+
+    recommend = getattr(asset_service, "recommend", None)
+    if recommend is None:
+        return []
+    found = recommend(focus, list(asset_types), limit=limit)
+    return [
+        AssetSuggestion(title=str(item.title), url=str(item.url), type=AssetType(item.type),
+                        summary=str(getattr(item, "summary", "") or ""))
+        for item in found[:limit]
+    ]
+
+
+def playbook_post(engagement_id: int, stage: Stage | None = None, *, now: datetime | None = None) -> PlaybookPost:
+    """The checklist of the stage the engagement is in (or `stage`), with the assets that fit it."""
+    now = now or clock.now()
+    current = get(engagement_id, now=now)
+    stage = Stage(stage or current.stage)
+    book = playbooks.playbook(stage)
+    return PlaybookPost(
+        engagement=current, stage=stage, title=book.title, goal=book.goal, prerequisites=book.prerequisites,
+        calls_to_action=book.calls_to_action, deliverables=book.deliverables, asset_types=book.asset_types,
+        assets=_recommended_assets(current.focus, book.asset_types),
+    )
+
+
+# ----- the App Home's data ----------------------------------------------------------------------------------
+HOME_WINDOW = timedelta(weeks=12)
+
+
+def home(actor: Actor, *, page: int = 0, now: datetime | None = None) -> HomeData:
+    """My open engagements (owner or seller), the DevRel requests I made or must answer, and my figures
+    (the team's for managers)."""
+    now = now or clock.now()
+    user_id = actor.user_id
+    mine_open = [_mine(user_id), Engagement.stage != Stage.closed.value]
+    recent = at(now - timedelta(hours=12))
+    with db.reading() as session:
+        total = session.scalar(select(func.count()).select_from(Engagement).where(*mine_open)) or 0
+        ever = session.scalar(
+            select(func.count()).select_from(Engagement).where(_mine(user_id))
+        ) or 0
+        pages = max(1, -(-total // HOME_PAGE_SIZE))
+        page = min(max(page, 0), pages - 1)
+        rows = session.scalars(
+            select(Engagement).where(*mine_open)
+            .order_by(_overdue_order(now), Engagement.id)
+            .offset(page * HOME_PAGE_SIZE).limit(HOME_PAGE_SIZE)
+        ).all()
+        live = or_(
+            DevRelRequest.state.in_([RequestState.asking.value, RequestState.in_channel.value]),
+            (DevRelRequest.state == RequestState.accepted.value) & (DevRelRequest.meeting_start >= recent),
+        )
+        requested = session.execute(
+            select(DevRelRequest, Engagement.account).join(Engagement, Engagement.id == DevRelRequest.engagement_id)
+            .where(DevRelRequest.requester_id == user_id, live)
+            .order_by(DevRelRequest.meeting_start, DevRelRequest.id).limit(CARD_LIST_LIMIT * 2)
+        ).all()
+        to_answer = session.execute(
+            select(DevRelRequest, Engagement.account).join(Engagement, Engagement.id == DevRelRequest.engagement_id)
+            .where(
+                or_(
+                    (DevRelRequest.candidate_id == user_id) & (DevRelRequest.state == RequestState.asking.value),
+                    (DevRelRequest.assignee_id == user_id) & (DevRelRequest.state == RequestState.accepted.value)
+                    & (DevRelRequest.meeting_start >= recent),
+                )
+            )
+            .order_by(DevRelRequest.meeting_start, DevRelRequest.id).limit(CARD_LIST_LIMIT * 2)
+        ).all()
+        items = [summary(row, now) for row in rows]
+    figures = team_metrics(now - HOME_WINDOW, now, owner_id=None if (actor.manager or actor.admin) else user_id)
+    return HomeData(
+        user_id=user_id, manager=actor.manager or actor.admin, engagements=items, engagements_total=int(total),
+        page=page, pages=pages,
+        devrel_requested=[_devrel_line(r, account) for r, account in requested],
+        devrel_to_answer=[_devrel_line(r, account) for r, account in to_answer],
+        metrics=figures, is_new=ever == 0 and not requested and not to_answer,
+    )

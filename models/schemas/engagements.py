@@ -1,0 +1,285 @@
+"""DTOs of the engagements domain: what its services return and its blocks render."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.enums import AssetType, Outcome, RequestState, Stage
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# ----- figures ------------------------------------------------------------------------------------
+class Figures(_Frozen):
+    """Mean and median of a set of durations in days; both None when the set is empty."""
+
+    mean: float | None = None
+    median: float | None = None
+    count: int = 0
+
+
+class EsatFigures(_Frozen):
+    mean: float | None = None
+    count: int = 0
+
+
+class TeamMetrics(_Frozen):
+    since: datetime
+    until: datetime
+    owner_id: str | None = None
+    closed: dict[str, int]
+    win_rate: float | None
+    mttc_days: Figures
+    mttc_by_outcome: dict[str, Figures]
+    stage_dwell_days_median: dict[str, float | None]
+    stage_conversion: dict[str, float | None]
+    open_by_stage: dict[str, int]
+    esat: EsatFigures
+
+    @property
+    def closed_total(self) -> int:
+        return sum(self.closed.values())
+
+    @property
+    def slowest_stage(self) -> str | None:
+        """The open stage with the longest median dwell, when any stage has one."""
+        known = {stage: days for stage, days in self.stage_dwell_days_median.items() if days is not None}
+        return max(known, key=lambda stage: known[stage]) if known else None
+
+
+# ----- engagements --------------------------------------------------------------------------------
+class StaleEngagement(_Frozen):
+    id: int
+    account: str
+    opportunity: str
+    owner_id: str
+    seller_id: str
+    stage: Stage
+    days_idle: int
+    stale_after_days: int
+    last_activity_at: datetime
+    snoozed_until: datetime | None = None
+    last_nudged_at: datetime | None = None
+
+
+class EngagementSummary(_Frozen):
+    id: int
+    account: str
+    opportunity: str
+    owner_id: str
+    seller_id: str
+    focus: str
+    channel_id: str | None = None
+    stage: Stage
+    outcome: Outcome | None = None
+    opened_at: datetime
+    stage_entered_at: datetime
+    last_activity_at: datetime
+    closed_at: datetime | None = None
+    days_in_stage: int
+    stale: bool = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage is not Stage.closed
+
+    @property
+    def stage_label(self) -> str:
+        if self.stage is Stage.closed and self.outcome is not None:
+            return f"Closed ({OUTCOME_LABELS[self.outcome]})"
+        return self.stage.label
+
+
+OUTCOME_LABELS = {Outcome.won: "won", Outcome.lost: "lost", Outcome.no_decision: "no decision"}
+
+
+class TimelineEntry(_Frozen):
+    kind: Literal["stage", "note"]
+    at: datetime
+    logged_at: datetime
+    actor_id: str
+    from_stage: Stage | None = None
+    to_stage: Stage | None = None
+    outcome: Outcome | None = None
+    note: str = ""
+    backdated: bool = False
+    undo: bool = False
+    undone: bool = False
+
+
+class SharedAsset(_Frozen):
+    asset_id: int
+    title: str
+    url: str
+    type: AssetType
+    shared_by: str
+    shared_at: datetime
+
+
+class DevRelLine(_Frozen):
+    id: int
+    engagement_id: int
+    account: str
+    state: RequestState
+    requester_id: str
+    candidate_id: str | None = None
+    assignee_id: str | None = None
+    meeting_start: datetime
+    topics: list[str] = Field(default_factory=list)
+
+
+class EngagementCard(_Frozen):
+    engagement: EngagementSummary
+    business_challenge: str
+    technical_needs: str
+    timeline: list[TimelineEntry]
+    timeline_total: int
+    shares: list[SharedAsset]
+    shares_total: int
+    devrel: list[DevRelLine]
+    viewer_may_change: bool
+    viewer_may_reopen: bool = False
+
+
+class StageChangeResult(_Frozen):
+    engagement: EngagementSummary
+    change_id: int
+    from_stage: Stage | None
+    to_stage: Stage
+    outcome: Outcome | None = None
+    effective_at: datetime
+    backdated: bool
+    note: str = ""
+    actor_id: str
+    undo: bool = False
+    # An ESAT question to send (on a close that has not asked one yet).
+    esat_survey_id: int | None = None
+
+
+class NoteResult(_Frozen):
+    engagement: EngagementSummary
+    note_id: int
+    text: str
+
+
+class AssetSuggestion(_Frozen):
+    title: str
+    url: str
+    type: AssetType
+    summary: str = ""
+
+
+class PlaybookPost(_Frozen):
+    engagement: EngagementSummary
+    stage: Stage
+    title: str
+    goal: str
+    prerequisites: list[str]
+    calls_to_action: list[str]
+    deliverables: list[str]
+    asset_types: list[AssetType]
+    assets: list[AssetSuggestion]
+
+
+class EngagementPage(_Frozen):
+    scope: Literal["mine", "all"]
+    items: list[EngagementSummary]
+    page: int
+    pages: int
+    total: int
+    open_total: int
+
+
+class AccountMatch(_Frozen):
+    """How a typed account matched the engagements: one at once, a guess to confirm, or a choice."""
+
+    kind: Literal["exact", "unsure", "ambiguous", "none"]
+    query: str
+    candidates: list[EngagementSummary] = Field(default_factory=list)
+    more: int = 0
+    # 3: the same name, 2: the name starts with the words typed, 1: a fuzzy likeness, 0: nothing.
+    quality: int = 0
+
+
+class StageMatch(_Frozen):
+    kind: Literal["exact", "unsure", "none", "closed"]
+    query: str
+    stage: Stage | None = None
+
+
+class Interpretation(_Frozen):
+    """What `/engagement <text>` asks for: a card, a stage change, or a close spelled as a stage."""
+
+    kind: Literal["card", "change", "closing"]
+    account: AccountMatch
+    stage: StageMatch | None = None
+    note: str = ""
+
+
+class EsatPrompt(_Frozen):
+    survey_id: int
+    engagement_id: int
+    account: str
+    opportunity: str
+    owner_id: str
+    outcome: Outcome | None
+    score: int | None = None
+    comment: str = ""
+    reminder: bool = False
+
+
+class HomeData(_Frozen):
+    user_id: str
+    manager: bool
+    engagements: list[EngagementSummary]
+    engagements_total: int
+    page: int
+    pages: int
+    devrel_requested: list[DevRelLine]
+    devrel_to_answer: list[DevRelLine]
+    metrics: TeamMetrics
+    is_new: bool
+
+
+class NewEngagementIn(BaseModel):
+    """The `/engagement new` form, already parsed."""
+
+    account: str
+    opportunity: str
+    seller_id: str
+    focus: str
+    business_challenge: str = ""
+    technical_needs: str = ""
+    channel_id: str | None = None
+    stage: Stage = Stage.preparation
+    opened_on: date | None = None
+
+
+class ExportedChange(BaseModel):
+    stage: Stage
+    at: datetime
+
+
+class ExportedEngagement(BaseModel):
+    account: str
+    opportunity: str
+    owner: str
+    seller: str
+    focus: str
+    business_challenge: str = ""
+    technical_needs: str = ""
+    channel: str | None = None
+    opened_at: datetime
+    history: list[ExportedChange]
+    closed_at: datetime | None = None
+    outcome: Outcome | None = None
+
+
+class ImportReport(_Frozen):
+    imported: int
+    skipped: list[str]
