@@ -11,7 +11,49 @@ class AssetIds(StrEnum):
 
 
 class EngagementIds(StrEnum):
-    pass
+    # Modals. The stage, close and note forms carry the engagement id in private_metadata.
+    new_modal = "engagement_new"
+    stage_modal = "engagement_stage"
+    close_modal = "engagement_close"
+    note_modal = "engagement_note"
+    esat_comment_modal = "engagement_esat_comment"
+    # Input blocks; every input's action_id is `field`.
+    account_block = "engagement_account"
+    opportunity_block = "engagement_opportunity"
+    seller_block = "engagement_seller"
+    focus_block = "engagement_focus"
+    focus_other_block = "engagement_focus_other"
+    challenge_block = "engagement_challenge"
+    needs_block = "engagement_needs"
+    channel_block = "engagement_channel"
+    start_stage_block = "engagement_start_stage"
+    opened_block = "engagement_opened"
+    target_stage_block = "engagement_target_stage"
+    effective_date_block = "engagement_effective_date"
+    outcome_block = "engagement_outcome"
+    note_block = "engagement_note_text"
+    comment_block = "engagement_esat_comment_text"
+    field = "engagement_field"
+    # Buttons whose value is an engagement id; usable from any message (card, nudge DM, App Home).
+    # Listeners also accept these action ids with a `:suffix` (`engagement_add_note:42`), so one
+    # message may hold several of the same kind in one actions block.
+    change_stage = "engagement_change_stage"
+    close = "engagement_close_open"
+    add_note = "engagement_add_note"
+    reopen = "engagement_reopen"
+    show_card = "engagement_show_card"
+    new = "engagement_new_open"
+    # value = JSON {"e": engagement id, "s": stage, "n": note}: a did-you-mean or picker choice.
+    confirm_change = "engagement_confirm_change"
+    # value = JSON {"e": engagement id, "o": outcome, "n": note}.
+    confirm_close = "engagement_confirm_close"
+    # value = stage change id.
+    undo = "engagement_undo"
+    # value = JSON {"scope": "mine" | "all", "page": n}.
+    list_page = "engagement_list_page"
+    # ESAT: `engagement_esat_score:N` (value = survey id), and the comment form opener (value = survey id).
+    esat_score = "engagement_esat_score"
+    esat_comment = "engagement_esat_comment_open"
 
 
 class DevRelIds(StrEnum):
@@ -19,7 +61,14 @@ class DevRelIds(StrEnum):
 
 
 class HomeIds(StrEnum):
-    pass
+    # Paging through my engagements; value = page number.
+    previous_page = "home_previous_page"
+    next_page = "home_next_page"
+    # Quick actions (New engagement reuses EngagementIds.new).
+    find_asset = "home_find_asset"
+    request_devrel = "home_request_devrel"
+    refresh = "home_refresh"
+    help_modal = "home_help"
 
 
 class NudgeIds(StrEnum):
