@@ -96,3 +96,5 @@ class DevRelRequestMessage(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     ts: Mapped[str] = mapped_column(String(32))
     audience: Mapped[str] = mapped_column(String(16))
+    # The person a DM was sent to (an ask is drawn differently for whoever was asked); None in channels.
+    recipient_id: Mapped[str | None] = mapped_column(String(32))

@@ -1,0 +1,331 @@
+"""The DevRel roster: who can be brought into the room, their expertise, hours and capacity.
+
+Files (`epos roster import`) are validated whole before anything is written; admins edit single people
+from Slack. Every change is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import clock, db
+from bot.errors import Forbidden, InvalidInput, NotFound
+from bot.services import audit
+from bot.services.actors import Actor
+from bot.services.routing import load_in_week
+from models import DevRelPerson, DevRelRequest
+from models.enums import RequestState
+from models.schemas.devrel import Booking, RosterEntry, RosterImportResult, RosterMember
+
+ENTITY = "devrel_person"
+CLI_ACTOR = "epos-cli"
+ROSTER_FIELDS = tuple(RosterEntry.model_fields)
+ADMINS_ONLY = "Only epos admins can change the DevRel roster. Ask one of them (EPOS_ADMINS) to make this change."
+
+
+# ----- reading files -----------------------------------------------------------------------------
+
+
+def describe_error(error: dict[str, Any]) -> tuple[str, str]:
+    """(field, message) from one pydantic error, worded for a person."""
+    field = ".".join(str(part) for part in error.get("loc", ()) if not isinstance(part, int)) or "item"
+    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+    if error.get("type") == "missing":
+        message = "is required"
+    elif error.get("type") == "extra_forbidden":
+        message = f"is not a roster field (fields: {', '.join(ROSTER_FIELDS)})"
+    return field, message
+
+
+def validate_entries(items: Iterable[tuple[str, object]]) -> tuple[list[RosterEntry], list[str]]:
+    """Entries, and one problem line per bad field (`item 3, field timezone: …`); duplicates are problems too."""
+    entries: list[RosterEntry] = []
+    problems: list[str] = []
+    first_seen: dict[str, str] = {}
+    for where, raw in items:
+        if isinstance(raw, str):
+            problems.append(f"{where}: {raw}")
+            continue
+        if not isinstance(raw, dict):
+            problems.append(f"{where}: expected a mapping of roster fields, got {type(raw).__name__}")
+            continue
+        unknown = sorted(str(k) for k in raw if k not in ROSTER_FIELDS)
+        for key in unknown:
+            problems.append(f"{where}, field {key}: is not a roster field (fields: {', '.join(ROSTER_FIELDS)})")
+        try:
+            entry = RosterEntry(**{k: v for k, v in raw.items() if k in ROSTER_FIELDS})
+        except ValidationError as error:
+            for detail in error.errors():
+                field, message = describe_error(dict(detail))
+                if field == "item":
+                    field = "work_start" if "work_start" in message else "item"
+                problems.append(f"{where}, field {field}: {message}")
+            continue
+        if entry.slack_id in first_seen:
+            problems.append(f"{where}, field slack_id: {entry.slack_id} is already listed at {first_seen[entry.slack_id]}")
+            continue
+        first_seen[entry.slack_id] = where
+        if not unknown:
+            entries.append(entry)
+    return entries, problems
+
+
+def read_roster_file(path: Path) -> tuple[list[RosterEntry], list[str]]:
+    """Parse a YAML or CSV roster. Problems are lines prefixed with the file name; on any, use nothing."""
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return [], [f"{label}: no such file"]
+    except (OSError, UnicodeDecodeError) as error:
+        return [], [f"{label}: cannot be read ({error})"]
+    if path.suffix.lower() == ".csv":
+        items, problems = _csv_items(text)
+    elif path.suffix.lower() in (".yaml", ".yml"):
+        items, problems = _yaml_items(text)
+    else:
+        return [], [f"{label}: give a .yaml, .yml or .csv file"]
+    if problems:
+        return [], [f"{label}: {p}" for p in problems]
+    if not items:
+        return [], [f"{label}: holds no roster entries"]
+    entries, problems = validate_entries(items)
+    return (entries if not problems else []), [f"{label}: {p}" for p in problems]
+
+
+def _yaml_items(text: str) -> tuple[list[tuple[str, object]], list[str]]:
+    # BaseLoader keeps every scalar a string: YAML 1.1 would read an unquoted 17:30 as the number 1050.
+    try:
+        data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "the file"
+        return [], [f"{where}: is not valid YAML ({getattr(error, 'problem', None) or error})"]
+    if data is None or data == "":
+        return [], []
+    if not isinstance(data, list):
+        return [], ["expected a list of people (each starting with `- slack_id: …`)"]
+    return [(f"item {i}", item) for i, item in enumerate(data, start=1)], []
+
+
+def _csv_items(text: str) -> tuple[list[tuple[str, object]], list[str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [f for f in ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity") if f not in header]
+    if missing:
+        return [], [f"line 1: the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})"]
+    items: list[tuple[str, object]] = []
+    for row in reader:
+        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+            continue
+        if None in row:
+            items.append((f"line {reader.line_num}", f"has more cells than the header ({len(header)})"))
+            continue
+        cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        if cleaned.get("active", "") == "":
+            cleaned.pop("active", None)
+        items.append((f"line {reader.line_num}", cleaned))
+    return items, []
+
+
+# ----- writing files -----------------------------------------------------------------------------
+
+
+def _plain(entry: RosterEntry) -> dict[str, Any]:
+    return {
+        "slack_id": entry.slack_id,
+        "name": entry.name,
+        "topics": list(entry.topics),
+        "timezone": entry.timezone,
+        "work_start": f"{entry.work_start:%H:%M}",
+        "work_end": f"{entry.work_end:%H:%M}",
+        "weekly_capacity": entry.weekly_capacity,
+        "active": entry.active,
+        "out_of_office_until": entry.out_of_office_until.isoformat() if entry.out_of_office_until else None,
+    }
+
+
+def to_yaml(entries: Iterable[RosterEntry]) -> str:
+    return yaml.safe_dump([_plain(e) for e in entries], sort_keys=False, allow_unicode=True)
+
+
+def to_csv(entries: Iterable[RosterEntry]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(ROSTER_FIELDS), lineterminator="\n")
+    writer.writeheader()
+    for entry in entries:
+        row = _plain(entry)
+        row["topics"] = ";".join(entry.topics)
+        row["active"] = "true" if entry.active else "false"
+        row["out_of_office_until"] = row["out_of_office_until"] or ""
+        writer.writerow(row)
+    return out.getvalue()
+
+
+# ----- the database ------------------------------------------------------------------------------
+
+
+def _entry_of(row: DevRelPerson) -> RosterEntry:
+    return RosterEntry(
+        slack_id=row.slack_id, name=row.name, topics=list(row.topics or []), timezone=row.timezone,
+        work_start=row.work_start, work_end=row.work_end, weekly_capacity=row.weekly_capacity,
+        active=row.active, out_of_office_until=row.out_of_office_until,
+    )
+
+
+def member_of(row: DevRelPerson, load: int = 0) -> RosterMember:
+    return RosterMember(**_entry_of(row).model_dump(), id=row.id, last_assigned_at=row.last_assigned_at,
+                        load_this_week=load)
+
+
+def bookings_between(session: Session, start: datetime, end: datetime, *, exclude_request: int | None = None) -> list[Booking]:
+    """Accepted meetings starting in [start, end): the load and overlaps routing weighs."""
+    query = select(DevRelRequest.assignee_id, DevRelRequest.meeting_start, DevRelRequest.duration_minutes).where(
+        DevRelRequest.state == RequestState.accepted,
+        DevRelRequest.assignee_id.is_not(None),
+        DevRelRequest.meeting_start >= start,
+        DevRelRequest.meeting_start < end,
+    )
+    if exclude_request is not None:
+        query = query.where(DevRelRequest.id != exclude_request)
+    return [
+        Booking(slack_id=assignee, start=begin, end=begin + timedelta(minutes=minutes))
+        for assignee, begin, minutes in session.execute(query)
+        if assignee
+    ]
+
+
+def _apply(row: DevRelPerson, entry: RosterEntry) -> None:
+    row.name = entry.name
+    row.topics = list(entry.topics)
+    row.timezone = entry.timezone
+    row.work_start = entry.work_start
+    row.work_end = entry.work_end
+    row.weekly_capacity = entry.weekly_capacity
+    row.active = entry.active
+    row.out_of_office_until = entry.out_of_office_until
+
+
+def _changes(before: RosterEntry, after: RosterEntry) -> dict[str, list[str]]:
+    old, new = _plain(before), _plain(after)
+    return {key: [str(old[key]), str(new[key])] for key in ROSTER_FIELDS if old[key] != new[key]}
+
+
+def list_roster(*, now: datetime | None = None) -> list[RosterMember]:
+    """Everyone on the roster, active first, with accepted meetings in their current week."""
+    now = now or clock.now()
+    with db.reading() as session:
+        rows = session.scalars(select(DevRelPerson)).all()
+        bookings = bookings_between(session, now - timedelta(days=8), now + timedelta(days=8))
+        members = [member_of(row, load_in_week(bookings, row.slack_id, now, ZoneInfo(row.timezone))) for row in rows]
+    return sorted(members, key=lambda m: (not m.active, m.name.casefold(), m.slack_id))
+
+
+def get_member(slack_id: str) -> RosterMember:
+    with db.reading() as session:
+        row = session.scalar(select(DevRelPerson).where(DevRelPerson.slack_id == slack_id))
+        if row is None:
+            raise NotFound(f"{slack_id} is not on the DevRel roster. See who is with `/devrel roster`.")
+        return member_of(row)
+
+
+def is_active_member(slack_id: str) -> bool:
+    with db.reading() as session:
+        return bool(session.scalar(select(DevRelPerson.active).where(DevRelPerson.slack_id == slack_id)))
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.admin:
+        raise Forbidden(ADMINS_ONLY)
+
+
+def import_roster(entries: list[RosterEntry], *, actor_id: str = CLI_ACTOR, now: datetime | None = None) -> RosterImportResult:
+    """Upsert by Slack id in one transaction; running it twice changes nothing the second time."""
+    now = now or clock.now()
+    result = RosterImportResult()
+    with db.transaction() as session:
+        existing = {row.slack_id: row for row in session.scalars(select(DevRelPerson))}
+        for entry in entries:
+            row = existing.get(entry.slack_id)
+            if row is None:
+                row = DevRelPerson(slack_id=entry.slack_id, created_at=now, updated_at=now, last_assigned_at=None)
+                _apply(row, entry)
+                session.add(row)
+                session.flush()
+                audit.record(session, actor_id=actor_id, entity=ENTITY, entity_id=entry.slack_id, action="added",
+                             at=now, source="import", **_plain(entry))
+                result.added.append(entry.slack_id)
+                continue
+            changes = _changes(_entry_of(row), entry)
+            if not changes:
+                result.unchanged.append(entry.slack_id)
+                continue
+            _apply(row, entry)
+            row.updated_at = now
+            audit.record(session, actor_id=actor_id, entity=ENTITY, entity_id=entry.slack_id, action="updated",
+                         at=now, source="import", changes=changes)
+            result.updated.append(entry.slack_id)
+    return result
+
+
+def save_member(actor: Actor, entry: RosterEntry, *, adding: bool, now: datetime | None = None) -> RosterMember:
+    """Add a person (adding=True) or change one, as an admin; the modal's field errors come from InvalidInput."""
+    require_admin(actor)
+    now = now or clock.now()
+    with db.transaction() as session:
+        row = session.scalar(select(DevRelPerson).where(DevRelPerson.slack_id == entry.slack_id))
+        if adding and row is not None:
+            raise InvalidInput(
+                f"{row.name} is already on the roster. Close this form and press Edit next to their name.",
+                field="slack_id",
+            )
+        if row is None:
+            if not adding:
+                raise NotFound(f"{entry.slack_id} is no longer on the roster; add them again with Add person.")
+            row = DevRelPerson(slack_id=entry.slack_id, created_at=now, updated_at=now, last_assigned_at=None)
+            _apply(row, entry)
+            session.add(row)
+            session.flush()
+            audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=entry.slack_id, action="added",
+                         at=now, source="slack", **_plain(entry))
+            return member_of(row)
+        changes = _changes(_entry_of(row), entry)
+        if changes:
+            _apply(row, entry)
+            row.updated_at = now
+            audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=entry.slack_id, action="updated",
+                         at=now, source="slack", changes=changes)
+        return member_of(row)
+
+
+def set_active(actor: Actor, slack_id: str, active: bool, *, now: datetime | None = None) -> RosterMember:
+    """Deactivate (never asked again, history kept) or reactivate a person."""
+    require_admin(actor)
+    now = now or clock.now()
+    with db.transaction() as session:
+        row = session.scalar(select(DevRelPerson).where(DevRelPerson.slack_id == slack_id))
+        if row is None:
+            raise NotFound(f"{slack_id} is not on the DevRel roster. See who is with `/devrel roster`.")
+        if row.active != active:
+            row.active = active
+            row.updated_at = now
+            audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=slack_id,
+                         action="reactivated" if active else "deactivated", at=now, source="slack")
+        return member_of(row)
+
+
+def export_roster() -> list[RosterEntry]:
+    with db.reading() as session:
+        rows = session.scalars(select(DevRelPerson).order_by(DevRelPerson.name, DevRelPerson.slack_id)).all()
+        return [_entry_of(row) for row in rows]
