@@ -193,20 +193,19 @@ def effective_moment(
     Raises InvalidInput (field `effective_date`) for a future day, or a day before `not_before`.
     """
     today = local_day(now, tz)
-    if on is None or on == today:
-        moment = now
-    elif on > today:
-        raise InvalidInput("That date is in the future. Pick today or an earlier day.", field="effective_date")
-    else:
-        moment = max(datetime.combine(on, BACKDATE_TIME, tzinfo=tz).astimezone(UTC), not_before)
     floor = opened_at if opened_at is not None and opened_at > not_before else not_before
-    if local_day(moment, tz) < local_day(floor, tz) or moment < floor:
+    if on is not None and on > today:
+        raise InvalidInput("That date is in the future. Pick today or an earlier day.", field="effective_date")
+    if on is not None and on < local_day(floor, tz):
         raise InvalidInput(
             f"Pick {floor.astimezone(tz):%-d %b %Y} or later: the engagement's last change (or its opening) "
             "was on that day, and the stage log can't go back before it.",
             field="effective_date",
         )
-    return min(moment, now)
+    if on is None or on == today:
+        return now
+    # On the day of the last change itself, never earlier than that change.
+    return min(max(datetime.combine(on, BACKDATE_TIME, tzinfo=tz).astimezone(UTC), floor), now)
 
 
 def _check_moment(moment: datetime, *, now: datetime, not_before: datetime) -> datetime:
@@ -542,9 +541,10 @@ def reopen(actor: Actor, engagement_id: int, *, now: datetime | None = None) -> 
         engagement = _load(session, engagement_id)
         if engagement.stage != Stage.closed:
             raise Conflict(f"{_label(engagement)} is open ({Stage(engagement.stage).label}); there is nothing to reopen.")
-        latest = session.scalar(
-            select(StageChange).where(StageChange.engagement_id == engagement_id).order_by(StageChange.id.desc()).limit(1)
-        )
+        latest = session.execute(
+            select(StageChange.id, StageChange.to_stage)
+            .where(StageChange.engagement_id == engagement_id).order_by(StageChange.id.desc()).limit(1)
+        ).first()
     if latest is None or latest.to_stage != Stage.closed:
         raise Conflict("The close of this engagement can't be found in its log; ask an admin to check it.")
     return undo(actor, latest.id, now=now)
@@ -890,11 +890,13 @@ def home(actor: Actor, *, page: int = 0, now: datetime | None = None) -> HomeDat
             .order_by(DevRelRequest.meeting_start, DevRelRequest.id).limit(CARD_LIST_LIMIT * 2)
         ).all()
         items = [summary(row, now) for row in rows]
+        requested_lines = [_devrel_line(r, account) for r, account in requested]
+        to_answer_lines = [_devrel_line(r, account) for r, account in to_answer]
     figures = team_metrics(now - HOME_WINDOW, now, owner_id=None if (actor.manager or actor.admin) else user_id)
     return HomeData(
         user_id=user_id, manager=actor.manager or actor.admin, engagements=items, engagements_total=int(total),
         page=page, pages=pages,
-        devrel_requested=[_devrel_line(r, account) for r, account in requested],
-        devrel_to_answer=[_devrel_line(r, account) for r, account in to_answer],
+        devrel_requested=requested_lines,
+        devrel_to_answer=to_answer_lines,
         metrics=figures, is_new=ever == 0 and not requested and not to_answer,
     )

@@ -1,0 +1,159 @@
+"""Reading `/engagement ACCOUNT STAGE [note]`: fuzzy accounts and stages, never guessing between two."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.services import engagements
+from bot.services.actors import Actor
+from models.enums import Outcome, Stage
+from tests.conftest import STRANGER
+from tests.engagements_helpers import MANAGER_ACTOR, SE_ACTOR, close, open_engagement
+
+OTHER = "U0OTHER01"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stage"),
+    [
+        ("prep", Stage.preparation), ("Preparation", Stage.preparation), ("disco", Stage.discovery),
+        ("demo", Stage.demo), ("poc", Stage.poc), ("PoC", Stage.poc), ("proof of concept", Stage.poc),
+        ("tech qa", Stage.tech_qa), ("Tech-QA", Stage.tech_qa), ("q&a", Stage.tech_qa), ("Technical Q&A", Stage.tech_qa),
+        ("tech_qa", Stage.tech_qa), ("sizing", Stage.sizing),
+    ],
+)
+def test_stage_labels_and_aliases_match_exactly(typed: str, stage: Stage) -> None:
+    match = engagements.match_stage(typed)
+    assert (match.kind, match.stage) == ("exact", stage)
+
+
+@pytest.mark.parametrize(("typed", "stage"), [("discvery", Stage.discovery), ("sizng", Stage.sizing), ("preperation", Stage.preparation)])
+def test_misspelt_stages_are_a_guess_to_confirm(typed: str, stage: Stage) -> None:
+    match = engagements.match_stage(typed)
+    assert (match.kind, match.stage) == ("unsure", stage)
+
+
+@pytest.mark.parametrize("typed", ["won", "closed", "close", "no decision"])
+def test_closing_words_are_recognised(typed: str) -> None:
+    assert engagements.match_stage(typed).kind == "closed"
+
+
+@pytest.mark.parametrize("typed", ["", "banana", "yes", "ok"])
+def test_other_words_are_no_stage(typed: str) -> None:
+    assert engagements.match_stage(typed).kind == "none"
+
+
+@pytest.mark.parametrize(
+    ("typed", "outcome"),
+    [("won", Outcome.won), ("lost", Outcome.lost), ("no-decision", Outcome.no_decision), ("nodecision", Outcome.no_decision),
+     ("no_decision", Outcome.no_decision), ("no decision", Outcome.no_decision), ("tie", None)],
+)
+def test_outcomes(typed: str, outcome: Outcome | None) -> None:
+    assert engagements.parse_outcome(typed) == outcome
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_stage_matching_never_fails_on_any_text(text: str) -> None:
+    match = engagements.match_stage(text)
+    assert match.kind in ("exact", "unsure", "none", "closed")
+    assert (match.stage is None) == (match.kind == "none")
+
+
+def test_an_exact_or_prefix_account_matches_one_engagement(database_url: str) -> None:
+    northbeam = open_engagement("Northbeam Logistics", "2026-10-01")
+    open_engagement("Bluefin Bank", "2026-10-01")
+    for typed in ("Northbeam Logistics", "northbeam", "NORTHBEAM logistics"):
+        match = engagements.match_account(SE_ACTOR, typed)
+        assert (match.kind, [c.id for c in match.candidates]) == ("exact", [northbeam])
+
+
+def test_a_typo_is_a_guess_to_confirm(database_url: str) -> None:
+    northbeam = open_engagement("Northbeam Logistics", "2026-10-01")
+    open_engagement("Bluefin Bank", "2026-10-01")
+    unsure = engagements.match_account(SE_ACTOR, "northbeem")
+    assert (unsure.kind, [c.id for c in unsure.candidates]) == ("unsure", [northbeam])
+    # Two slips in a long name, and no other account near it: confident enough to act (with Undo).
+    confident = engagements.match_account(SE_ACTOR, "nortbeam logistcs")
+    assert (confident.kind, confident.quality) == ("exact", 1)
+
+
+def test_two_engagements_of_one_account_are_ambiguous_never_a_guess(database_url: str) -> None:
+    first = open_engagement("Acme", "2026-10-01", opportunity="Acme logging")
+    second = open_engagement("Acme", "2026-10-01", opportunity="Acme SIEM")
+    match = engagements.match_account(SE_ACTOR, "acme")
+    assert match.kind == "ambiguous"
+    assert {c.id for c in match.candidates} == {first, second}
+
+
+def test_two_accounts_starting_alike_are_ambiguous(database_url: str) -> None:
+    open_engagement("Acme Corp", "2026-10-01")
+    open_engagement("Acme Logistics", "2026-10-01")
+    assert engagements.match_account(SE_ACTOR, "acme").kind == "ambiguous"
+    assert engagements.match_account(SE_ACTOR, "acme corp").kind == "exact"
+
+
+def test_nothing_close_is_none_with_suggestions(database_url: str) -> None:
+    open_engagement("Northbeam Logistics", "2026-10-01")
+    assert engagements.match_account(SE_ACTOR, "zebra zoo").kind == "none"
+    assert engagements.suggestions("Northbeem") == ["Northbeam Logistics"]
+
+
+def test_my_own_engagements_come_first_then_everyones(database_url: str) -> None:
+    mine = open_engagement("Acme Retail", "2026-10-01")
+    theirs = open_engagement("Acme Rockets", "2026-10-01", owner=OTHER, seller=OTHER)
+    assert [c.id for c in engagements.match_account(SE_ACTOR, "acme").candidates] == [mine]
+    assert [c.id for c in engagements.match_account(SE_ACTOR, "acme rockets").candidates] == [theirs]
+    assert engagements.match_account(MANAGER_ACTOR, "acme").kind == "ambiguous"
+    assert engagements.match_account(Actor(user_id=STRANGER), "acme").kind == "ambiguous"
+
+
+def test_closed_engagements_are_not_candidates_for_a_change(database_url: str) -> None:
+    done = open_engagement("Acme", "2026-10-01")
+    close(done, Outcome.won, "2026-10-02")
+    assert engagements.match_account(SE_ACTOR, "acme").kind == "none"
+    assert [c.id for c in engagements.match_account(SE_ACTOR, "acme", open_only=False).candidates] == [done]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "stage", "note"),
+    [
+        ("northbeam poc", "change", Stage.poc, ""),
+        ("Northbeam Logistics tech qa customer asked about SSO", "change", Stage.tech_qa, "customer asked about SSO"),
+        ("northbeam proof of concept kickoff on monday", "change", Stage.poc, "kickoff on monday"),
+        ("northbeam poc demo went well", "change", Stage.poc, "demo went well"),
+        ("northbeam", "card", None, ""),
+        ("Northbeam Logistics", "card", None, ""),
+        ("northbeam won", "closing", Stage.closed, ""),
+    ],
+)
+def test_interpreting_the_command_text(database_url: str, text: str, kind: str, stage: Stage | None, note: str) -> None:
+    northbeam = open_engagement("Northbeam Logistics", "2026-10-01")
+    result = engagements.interpret(SE_ACTOR, text)
+    assert result.kind == kind
+    assert (result.stage.stage if result.stage else None) == stage
+    assert result.note == note
+    assert [c.id for c in result.account.candidates] == [northbeam]
+
+
+def test_an_account_named_like_a_stage_still_reads_right(database_url: str) -> None:
+    sizing_ltd = open_engagement("Stage Sizing Ltd", "2026-10-01")
+    result = engagements.interpret(SE_ACTOR, "Stage Sizing Ltd demo")
+    assert (result.kind, result.stage.stage if result.stage else None) == ("change", Stage.demo)
+    assert [c.id for c in result.account.candidates] == [sizing_ltd]
+    assert engagements.interpret(SE_ACTOR, "Stage Sizing Ltd").kind == "card"
+
+
+def test_a_misspelt_stage_after_a_known_account_is_a_guess(database_url: str) -> None:
+    open_engagement("Northbeam Logistics", "2026-10-01")
+    result = engagements.interpret(SE_ACTOR, "northbeam discvery")
+    assert result.kind == "change"
+    assert result.stage is not None and (result.stage.kind, result.stage.stage) == ("unsure", Stage.discovery)
+
+
+def test_an_unknown_account_reads_as_a_card_request_that_finds_nothing(database_url: str) -> None:
+    open_engagement("Northbeam Logistics", "2026-10-01")
+    result = engagements.interpret(SE_ACTOR, "globex demo")
+    assert result.account.kind == "none"
