@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -101,7 +102,78 @@ def print_status(settings: Settings) -> int:
     return EXIT_OK
 
 
+# ----- epos digest ----------------------------------------------------------------------------
+def run_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.blocks.digest import digest_text
+    from bot.jobs.digest import names_for
+    from bot.services import digest
+
+    now = clock.now()
+    tz = settings.timezone
+    try:
+        week = digest.week_label(digest.parse_week(args.week)) if args.week else digest.previous_week(now, tz)
+    except InvalidInput as error:
+        print(f"epos: --week {error}", file=sys.stderr)
+        return EXIT_USAGE
+    posting = not (args.dry_run or args.json)
+    if posting:
+        if not settings.digest_channel:
+            print("epos: DIGEST_CHANNEL is not set; set it to the digest channel's id (like C0123ABCD) to post, "
+                  f"or preview with --dry-run (see {README_SETTINGS})", file=sys.stderr)
+            return EXIT_USAGE
+        require(settings, "SLACK_BOT_TOKEN")
+    open_database(settings)
+    _, until = digest.week_bounds(week, tz)
+    if posting and until > now:
+        print(f"epos: {week} is not over yet (it ends {until:%a %-d %b %H:%M} {settings.epos_timezone}); "
+              "preview it with --dry-run, or post a finished week", file=sys.stderr)
+        return EXIT_FAILURE
+    if not posting:
+        figures = digest.compute(week, tz=tz, now=now)
+        if args.json:
+            print(json.dumps(figures.figures(), indent=2, ensure_ascii=False))
+        else:
+            print(digest_text(figures, names_for(None, figures)))
+        return EXIT_OK
+    return _post_digest_now(settings, week, now)
+
+
+def _post_digest_now(settings: Settings, week: str, now: datetime) -> int:
+    from bot.app import make_client
+    from bot.jobs.digest import post_week
+    from bot.services import claims, digest
+    from bot.services.claims import process_owner
+
+    ts = post_week(make_client(settings), settings, week, now=now, owner=process_owner())
+    if ts is not None:
+        print(f"posted the {week} digest to {settings.digest_channel}")
+        return EXIT_OK
+    state = claims.state(digest.JOB, week)
+    if state is not None and state.done_at is not None:
+        when = state.done_at.astimezone(settings.timezone)
+        print(f"the {week} digest was already posted on {when:%a %-d %b %H:%M}; nothing was sent (a week is posted once)")
+        return EXIT_OK
+    if state is not None and state.last_error:
+        print(f"epos: Slack did not take the {week} digest ({state.last_error}); the scheduler retries it, "
+              "or run this again once it is fixed", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"another epos process is posting the {week} digest right now; nothing was sent from here")
+    return EXIT_OK
+
+
 def add_commands(commands: Any) -> None:
+    digest = commands.add_parser(
+        "digest",
+        help="preview the weekly digest, print its figures, or post it now",
+        description="The weekly presales digest (MTTC, outcomes, funnel, stale engagements, DevRel, ESAT, "
+        "shared assets, content gaps). Without --dry-run or --json it posts to DIGEST_CHANNEL now; a week "
+        "that was already posted (by hand or by the scheduler) is never posted again.",
+    )
+    digest.add_argument("--week", metavar="YYYY-Www", help="ISO week to report, e.g. 2026-W47 (default: last week)")
+    digest.add_argument("--dry-run", action="store_true", help="print the digest as text; post nothing")
+    digest.add_argument("--json", action="store_true", help="print the figures as JSON; post nothing")
+    digest.set_defaults(handler=run_digest)
+
     scheduler = commands.add_parser(
         "scheduler",
         help="run the scheduler as its own process (nudges, weekly digest, reminders)",

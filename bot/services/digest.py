@@ -13,7 +13,26 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, or_, select
+
+from bot import clock, db
 from bot.errors import InvalidInput
+from bot.services import devrel, engagements, metrics
+from models import Asset, AssetShare, Engagement, SearchMiss
+from models.enums import Outcome
+from models.schemas.digest import (
+    ClosedCounts,
+    DevRelFigures,
+    Digest,
+    EsatSummary,
+    MeanMedian,
+    OwnerFigures,
+    SearchGap,
+    SharedAsset,
+    StaleLine,
+    TrendPoint,
+)
+from models.schemas.engagements import Figures
 
 JOB = "digest"
 CATCH_UP_DAYS = 2
@@ -71,3 +90,142 @@ def posting_window(now: datetime, tz: ZoneInfo, slot: tuple[int, time]) -> tuple
 
 def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
+
+
+# ----- the figures ------------------------------------------------------------------------------------
+TOP_STALE = 10
+TOP_ASSETS = 5
+TOP_SEARCHES = 10
+TREND_WEEKS = 12
+
+
+def _weeks_back(monday: date, weeks: int, tz: ZoneInfo) -> datetime:
+    return _local_midnight(monday - timedelta(weeks=weeks - 1), tz)
+
+
+def _mean_median(figures: Figures) -> MeanMedian:
+    return MeanMedian(mean=figures.mean, median=figures.median, count=figures.count)
+
+
+def _closed(counts: dict[str, int]) -> ClosedCounts:
+    return ClosedCounts(
+        won=counts.get(Outcome.won.value, 0),
+        lost=counts.get(Outcome.lost.value, 0),
+        no_decision=counts.get(Outcome.no_decision.value, 0),
+    )
+
+
+def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None) -> Digest:
+    """Every figure of the digest for ISO week `week` in `tz`."""
+    now = now or clock.now()
+    monday = parse_week(week)
+    week = week_label(monday)
+    since, until = week_bounds(week, tz)
+    if since > now:
+        raise InvalidInput(f"{week} has not started yet; pick this week or an earlier one, like {previous_week(now, tz)}.",
+                           field="week")
+    this_week = metrics.team_metrics(since, until)
+    trailing_4 = metrics.team_metrics(_weeks_back(monday, 4, tz), until)
+    trailing_12 = metrics.team_metrics(_weeks_back(monday, 12, tz), until)
+    # Stale as the week ended (or now, for the week in progress): the same instant the funnel uses.
+    as_of = min(now, until)
+    stale = engagements.stale_engagements(as_of)
+    stale_per_owner: dict[str, int] = {}
+    for line in stale:
+        stale_per_owner[line.owner_id] = stale_per_owner.get(line.owner_id, 0) + 1
+    trend = [
+        TrendPoint(week_start=start, mean=figures.mean, median=figures.median, count=figures.count)
+        for start, figures in metrics.mttc_trend(TREND_WEEKS, until=until, tz=tz)
+    ]
+    return Digest(
+        week=week,
+        since=since,
+        until=until,
+        timezone=tz.key,
+        closed=_closed(this_week.closed),
+        win_rate=this_week.win_rate,
+        mttc_days=_mean_median(this_week.mttc_days),
+        mttc_days_trailing_4w=_mean_median(trailing_4.mttc_days),
+        mttc_days_trailing_12w=_mean_median(trailing_12.mttc_days),
+        open_by_stage=dict(this_week.open_by_stage),
+        stage_dwell_days_median=dict(this_week.stage_dwell_days_median),
+        slowest_stage=this_week.slowest_stage,
+        stale=[
+            StaleLine(engagement_id=s.id, account=s.account, opportunity=s.opportunity, owner_id=s.owner_id,
+                      stage=str(s.stage), days=s.days_idle, threshold_days=s.stale_after_days)
+            for s in stale[:TOP_STALE]
+        ],
+        stale_total=len(stale),
+        devrel=devrel_figures(since, until),
+        esat=EsatSummary(mean=this_week.esat.mean, count=this_week.esat.count),
+        top_assets=most_shared_assets(since, until),
+        searches_without_results=searches_without_results(since, until),
+        trend=trend,
+        owners=owner_figures(since, until, stale_per_owner),
+    )
+
+
+def devrel_figures(since: datetime, until: datetime) -> DevRelFigures:
+    """DevRel coverage of the requests made in the week."""
+    figures = devrel.coverage(since, until)
+    return DevRelFigures(
+        requests=figures.requests,
+        accepted=figures.accepted,
+        accept_rate=figures.accept_rate,
+        median_minutes_to_accept=figures.median_minutes_to_accept,
+        unanswered=figures.unanswered,
+    )
+
+
+def most_shared_assets(since: datetime, until: datetime, *, limit: int = TOP_ASSETS) -> list[SharedAsset]:
+    shares = func.count(AssetShare.id)
+    with db.reading() as session:
+        rows = session.execute(
+            select(Asset.id, Asset.title, Asset.url, shares)
+            .join(AssetShare, AssetShare.asset_id == Asset.id)
+            .where(AssetShare.shared_at >= since, AssetShare.shared_at < until)
+            .group_by(Asset.id, Asset.title, Asset.url)
+            .order_by(shares.desc(), Asset.title, Asset.id)
+            .limit(limit)
+        ).all()
+    return [SharedAsset(asset_id=i, title=title, url=url, shares=int(n)) for i, title, url, n in rows]
+
+
+def searches_without_results(since: datetime, until: datetime, *, limit: int = TOP_SEARCHES) -> list[SearchGap]:
+    """Searches that found nothing, folded by case and spacing, most frequent first."""
+    with db.reading() as session:
+        queries = session.scalars(
+            select(SearchMiss.query).where(SearchMiss.searched_at >= since, SearchMiss.searched_at < until)
+        ).all()
+    counts: dict[str, int] = {}
+    shown: dict[str, str] = {}
+    for query in queries:
+        key = " ".join(query.casefold().split())
+        if not key:
+            continue
+        counts[key] = counts.get(key, 0) + 1
+        shown.setdefault(key, " ".join(query.split()))
+    ranked = sorted(counts, key=lambda key: (-counts[key], key))[:limit]
+    return [SearchGap(query=shown[key], count=counts[key]) for key in ranked]
+
+
+def owner_figures(since: datetime, until: datetime, stale_per_owner: dict[str, int]) -> list[OwnerFigures]:
+    """Each SE with an engagement open at the end of the week or closed during it, busiest first."""
+    with db.reading() as session:
+        owners = session.scalars(
+            select(Engagement.owner_id)
+            .where(Engagement.opened_at < until, or_(Engagement.closed_at.is_(None), Engagement.closed_at >= since))
+            .distinct()
+        ).all()
+    result = []
+    for owner_id in owners:
+        figures = metrics.team_metrics(since, until, owner_id=owner_id)
+        open_count = sum(figures.open_by_stage.values())
+        closed = _closed(figures.closed)
+        if open_count == 0 and closed.total == 0:
+            continue
+        result.append(OwnerFigures(
+            owner_id=owner_id, open=open_count, closed=closed, win_rate=figures.win_rate,
+            mttc_days=_mean_median(figures.mttc_days), stale=stale_per_owner.get(owner_id, 0),
+        ))
+    return sorted(result, key=lambda o: (-(o.open + o.closed.total), -o.stale, o.owner_id))
