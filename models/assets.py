@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -36,8 +36,23 @@ class Asset(Base):
     share_count: Mapped[int] = mapped_column(Integer, default=0)
     useful_count: Mapped[int] = mapped_column(Integer, default=0)
     not_useful_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The catalogue revision of this row's last change (content, status, votes or shares); search
+    # indexes in every process catch up by reading the rows above the revision they have seen.
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
 
     shares: Mapped[list[AssetShare]] = relationship(back_populates="asset", lazy="raise")
+
+
+class AssetCatalogue(Base):
+    """One row (id 1) holding the catalogue's revision, bumped by every write to `assets`.
+
+    Bumping it takes the row lock until commit, so revisions are committed in order and a reader that
+    has seen revision N has seen every change up to N."""
+
+    __tablename__ = "asset_catalogue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
 
 
 class AssetShare(Base):

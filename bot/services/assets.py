@@ -1,0 +1,806 @@
+"""Field assets: search, the catalogue's curation, feedback and shares, import and export.
+
+Search runs on one in-memory index per process (`bot.search.AssetIndex`) holding the published assets.
+It is built lazily (or by `warm_index()` at start), updated in place after every write this process
+commits, and kept in step with other processes through the catalogue revision: every transaction
+that writes assets bumps one counter row and stamps the rows it touched with the new value, so a
+search first reads that counter (one row) and, when it moved, applies just the rows stamped above the
+revision the index has seen.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import yaml
+from pydantic import ValidationError
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import clock, db
+from bot.blocks.text import escape
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.search import AssetIndex, Hit, SearchDoc
+from bot.services import audit, deliveries
+from bot.services.actors import Actor
+from models.assets import Asset, AssetCatalogue, AssetFeedback, AssetShare, SearchMiss
+from models.enums import AssetStatus, AssetType
+from models.schemas.assets import (
+    AssetCard,
+    AssetFields,
+    AssetList,
+    AssetRecord,
+    AssetRights,
+    CurationResult,
+    ImportProblem,
+    ImportReport,
+    SaveResult,
+    SearchPage,
+    ViewedAsset,
+    VoteResult,
+    field_problems,
+)
+
+log = logging.getLogger(__name__)
+
+ENTITY = "asset"
+CATALOGUE_ROW = 1
+PAGE_SIZE = 10
+MAX_PAGE_SIZE = 50
+SIMILAR_TITLE_RATIO = 90.0
+MISS_QUERY_MAX = 200
+LIST_MAX = 20
+EXPORT_FIELDS = (
+    "title", "type", "summary", "url", "topics", "products",
+    "depth", "scope", "interactivity", "cycle", "owner", "status",
+)
+CONTENT_FIELDS = (
+    "title", "type", "summary", "url", "topics", "products",
+    "depth", "scope", "interactivity", "cycle", "owner_id",
+)
+
+NOT_FOUND = "That asset no longer exists. Search again with `/asset` to find what is there now."
+NOT_PUBLISHED = "*{title}* is no longer published, so it can't be {what}. Search again with `/asset`."
+EDIT_REFUSED = "Only the owner (<@{owner}>) or an admin can edit *{title}*. Ask them, or add your own with `/asset add`."
+PUBLISH_REFUSED = "Only admins (set in EPOS_ADMINS) can publish assets. Ask one of them to review *{title}*."
+ARCHIVE_REFUSED = "Only the owner (<@{owner}>) or an admin can archive *{title}*."
+RESTORE_REFUSED = "Only the owner (<@{owner}>) or an admin can restore *{title}*."
+DRAFTS_REFUSED = "Only admins (set in EPOS_ADMINS) review drafts. Your own assets, drafts included, are under `/asset mine`."
+ALREADY = "*{title}* is already {status}."
+DUPLICATE_URL = "This link is already in the catalogue as “{title}” ({status}). Search for it with /asset, or use a different link."
+SIMILAR_TITLE = "An asset titled “{title}” already exists — change the title, or submit again to save anyway."
+
+
+class CatalogueInvalid(InvalidInput):
+    """An import file with problems; each names its row (or line) and field. Nothing was written."""
+
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the file; nothing was imported")
+        self.problems = problems
+
+
+# ----- the search index ---------------------------------------------------------------------------
+
+
+class _IndexState:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.engine: Engine | None = None
+        self.index: AssetIndex | None = None
+        # Every change up to this catalogue revision is in the index.
+        self.revision = 0
+
+
+_state = _IndexState()
+
+_DOC_COLUMNS = (
+    Asset.id, Asset.title, Asset.type, Asset.summary, Asset.topics, Asset.products,
+    Asset.useful_count, Asset.not_useful_count, Asset.share_count,
+)
+
+
+def _doc(row: Any) -> SearchDoc:
+    return SearchDoc(
+        id=row.id,
+        title=row.title,
+        type=str(row.type),
+        summary=row.summary or "",
+        topics=tuple(row.topics or ()),
+        products=tuple(row.products or ()),
+        useful=row.useful_count or 0,
+        not_useful=row.not_useful_count or 0,
+        shares=row.share_count or 0,
+    )
+
+
+def _read_revision(session: Session) -> int:
+    return session.scalar(select(AssetCatalogue.revision).where(AssetCatalogue.id == CATALOGUE_ROW)) or 0
+
+
+def _bump_revision(session: Session) -> int:
+    """The next catalogue revision. Taken before touching asset rows, so writers lock in one order."""
+    insert = pg_insert if db.dialect() == "postgresql" else sqlite_insert
+    statement = insert(AssetCatalogue).values(id=CATALOGUE_ROW, revision=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[AssetCatalogue.id], set_={"revision": AssetCatalogue.revision + 1}
+    ).returning(AssetCatalogue.revision)
+    return int(session.execute(statement).scalar_one())
+
+
+def _synced_index() -> AssetIndex:
+    state, engine = _state, db.engine()
+    if state.engine is engine and state.index is not None:
+        with db.reading() as session:
+            if _read_revision(session) == state.revision:
+                return state.index
+    with state.lock:
+        with db.reading() as session:
+            current = _read_revision(session)
+            if state.engine is not engine or state.index is None or current < state.revision:
+                rows = session.execute(select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published)).all()
+                state.index = AssetIndex(_doc(row) for row in rows)
+                state.engine, state.revision = engine, current
+                log.info("search index built: %d published assets at revision %d", len(state.index), current)
+            elif current > state.revision:
+                changed = session.execute(
+                    select(*_DOC_COLUMNS, Asset.status).where(Asset.revision > state.revision)
+                ).all()
+                for row in changed:
+                    if row.status == AssetStatus.published:
+                        state.index.upsert(_doc(row))
+                    else:
+                        state.index.remove(row.id)
+                state.revision = current
+        return state.index
+
+
+def _after_commit(rows: Iterable[Asset], revision: int) -> None:
+    """Apply this process's own committed writes to the index without another query."""
+    state = _state
+    with state.lock:
+        if state.index is None or state.engine is not db.engine():
+            return
+        for row in rows:
+            if row.status == AssetStatus.published:
+                state.index.upsert(_doc(row))
+            else:
+                state.index.remove(row.id)
+        # Only when no other process's revision sits in between may the watermark move.
+        if revision == state.revision + 1:
+            state.revision = revision
+
+
+def warm_index() -> int:
+    """Build the search index now (at start, off the request path); returns how many assets it holds."""
+    return len(_synced_index())
+
+
+def reset_index() -> None:
+    """Forget the index; the next search rebuilds it from the database."""
+    with _state.lock:
+        _state.engine, _state.index, _state.revision = None, None, 0
+
+
+# ----- reading -------------------------------------------------------------------------------------
+
+
+def _card(row: Asset) -> AssetCard:
+    return AssetCard(
+        id=row.id,
+        title=row.title,
+        type=row.type,
+        summary=row.summary or "",
+        url=row.url,
+        topics=list(row.topics or []),
+        products=list(row.products or []),
+        depth=row.depth,
+        scope=row.scope,
+        interactivity=row.interactivity,
+        cycle=row.cycle,
+        owner_id=row.owner_id,
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        share_count=row.share_count or 0,
+        useful_count=row.useful_count or 0,
+        not_useful_count=row.not_useful_count or 0,
+    )
+
+
+def rights(card: AssetCard, actor: Actor | None) -> AssetRights:
+    if actor is None:
+        return AssetRights()
+    may_manage = actor.admin or actor.user_id == card.owner_id
+    return AssetRights(
+        edit=may_manage,
+        publish=actor.admin and card.status == AssetStatus.draft,
+        archive=may_manage and card.status != AssetStatus.archived,
+        restore=may_manage and card.status == AssetStatus.archived,
+    )
+
+
+def _viewed(card: AssetCard, actor: Actor | None, score: float | None = None) -> ViewedAsset:
+    return ViewedAsset(card=card, rights=rights(card, actor), score=score)
+
+
+def _published_cards(ids: Sequence[int]) -> dict[int, AssetCard]:
+    if not ids:
+        return {}
+    with db.reading() as session:
+        rows = session.scalars(
+            select(Asset).where(Asset.id.in_(ids), Asset.status == AssetStatus.published)
+        ).all()
+        return {row.id: _card(row) for row in rows}
+
+
+def _miss_key(asset_type: str | None, terms: Sequence[str]) -> str:
+    return " ".join(([asset_type] if asset_type else []) + list(terms))[:MISS_QUERY_MAX]
+
+
+def search(
+    text: str,
+    *,
+    actor: Actor | None = None,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> SearchPage:
+    """One page of published assets for a query, best first. With an actor (a search from Slack) a
+    query that finds nothing is recorded as a content gap; the command line records nothing."""
+    limit = max(1, min(int(limit), MAX_PAGE_SIZE))
+    offset = max(0, int(offset))
+    result = _synced_index().search(text, limit=limit, offset=offset)
+    cards = _published_cards([hit.id for hit in result.hits])
+    items = [_viewed(cards[hit.id], actor, hit.score) for hit in result.hits if hit.id in cards]
+    parsed = result.query
+    asset_type = AssetType(parsed.type) if parsed.type else None
+    if result.total == 0 and actor is not None and (parsed.terms or parsed.type):
+        record_miss(_miss_key(parsed.type, parsed.terms), actor.user_id, now=now)
+    return SearchPage(
+        query=text,
+        asset_type=asset_type,
+        terms=list(parsed.terms),
+        items=items,
+        total=result.total,
+        offset=offset,
+        limit=limit,
+        suggestions=list(result.suggestions),
+    )
+
+
+def record_miss(query: str, user_id: str, *, now: datetime | None = None) -> None:
+    with db.transaction() as session:
+        session.add(SearchMiss(query=query[:MISS_QUERY_MAX], user_id=user_id, searched_at=now or clock.now()))
+
+
+def recommend(focus: str, asset_types: list[AssetType], limit: int = 3) -> list[AssetCard]:
+    """The best published assets about `focus` among the given types (all types when none are given),
+    ranked exactly as `/asset` ranks them. An empty focus gives the most popular of those types."""
+    if limit <= 0:
+        return []
+    index = _synced_index()
+    hits: list[Hit] = []
+    for asset_type in dict.fromkeys(asset_types or list(AssetType)):
+        hits.extend(index.search(f"{AssetType(asset_type).value} {focus}", limit=limit).hits)
+    hits.sort(key=lambda hit: (-hit.score, hit.id))
+    cards = _published_cards([hit.id for hit in hits[: limit * 2]])
+    return [cards[hit.id] for hit in hits if hit.id in cards][:limit]
+
+
+def get(asset_id: int, actor: Actor | None = None) -> ViewedAsset:
+    with db.reading() as session:
+        row = session.get(Asset, asset_id)
+        if row is None:
+            raise NotFound(NOT_FOUND)
+        return _viewed(_card(row), actor)
+
+
+def published(asset_id: int, *, for_what: str = "shared") -> AssetCard:
+    """A published asset's card, or a NotFound saying it was withdrawn."""
+    card = get(asset_id).card
+    if card.status != AssetStatus.published:
+        raise NotFound(NOT_PUBLISHED.format(title=escape(card.title), what=for_what))
+    return card
+
+
+def editable(asset_id: int, actor: Actor) -> AssetCard:
+    """The card to prefill the edit form with, for its owner or an admin."""
+    viewed = get(asset_id, actor)
+    if not viewed.rights.edit:
+        raise Forbidden(EDIT_REFUSED.format(owner=viewed.card.owner_id, title=escape(viewed.card.title)))
+    return viewed.card
+
+
+def drafts(actor: Actor, *, limit: int = LIST_MAX) -> AssetList:
+    """Drafts awaiting review, oldest first (admins only)."""
+    if not actor.admin:
+        raise Forbidden(DRAFTS_REFUSED)
+    with db.reading() as session:
+        where = Asset.status == AssetStatus.draft
+        total = session.scalar(select(func.count()).select_from(Asset).where(where)) or 0
+        rows = session.scalars(select(Asset).where(where).order_by(Asset.created_at, Asset.id).limit(limit)).all()
+        return AssetList(kind="drafts", items=[_viewed(_card(r), actor) for r in rows], total=total)
+
+
+def owned_by(actor: Actor, *, limit: int = LIST_MAX) -> AssetList:
+    """The actor's own assets, drafts first, then published, then archived; newest first within each."""
+    status_order = {AssetStatus.draft: 0, AssetStatus.published: 1, AssetStatus.archived: 2}
+    with db.reading() as session:
+        where = Asset.owner_id == actor.user_id
+        total = session.scalar(select(func.count()).select_from(Asset).where(where)) or 0
+        rows = session.scalars(select(Asset).where(where)).all()
+        ordered = sorted(rows, key=lambda r: (status_order[r.status], -r.updated_at.timestamp(), -r.id))[:limit]
+        return AssetList(kind="mine", items=[_viewed(_card(r), actor) for r in ordered], total=total)
+
+
+# ----- adding and editing --------------------------------------------------------------------------
+
+
+def _url_variants(url: str) -> list[str]:
+    bare = url.rstrip("/")
+    return list(dict.fromkeys([url, bare, bare + "/"]))
+
+
+def _same_url(session: Session, url: str, exclude_id: int | None) -> Asset | None:
+    query = select(Asset).where(Asset.url.in_(_url_variants(url)))
+    if exclude_id is not None:
+        query = query.where(Asset.id != exclude_id)
+    return session.scalars(query.limit(1)).first()
+
+
+def _similar_title(session: Session, title: str, exclude_id: int | None) -> str | None:
+    query = select(Asset.id, Asset.title)
+    if exclude_id is not None:
+        query = query.where(Asset.id != exclude_id)
+    titles = {row.id: row.title for row in session.execute(query)}
+    found = process.extractOne(
+        title, titles, scorer=fuzz.ratio, processor=utils.default_process, score_cutoff=SIMILAR_TITLE_RATIO
+    )
+    return found[0] if found else None
+
+
+def _title_warned_before(confirm_token: str | None, title: str) -> bool:
+    """True when this form already warned about this very title, so submitting it again means "save anyway".
+
+    The warning is answered with field errors, which cannot change the form's private_metadata; so the
+    fact that it was shown is kept with the delivery keys, where every replica sees it."""
+    if not confirm_token:
+        return False
+    digest = hashlib.sha256(utils.default_process(title).encode()).hexdigest()[:16]
+    return not deliveries.first_time(f"asset-title-warning:{confirm_token}:{digest}")
+
+
+def _check_duplicates(
+    fields: AssetFields, *, exclude_id: int | None, confirm_token: str | None, check_title: bool
+) -> None:
+    """Refuse a link already in the catalogue, and warn once about a title close to an existing one.
+
+    Runs before the writing transaction (the warning records itself in a transaction of its own); the
+    unique index on the link still catches a race."""
+    with db.reading() as session:
+        same = _same_url(session, fields.url, exclude_id)
+        if same is not None:
+            raise InvalidInput(DUPLICATE_URL.format(title=same.title, status=_plain(same.status)), field="url")
+        similar = _similar_title(session, fields.title, exclude_id) if check_title else None
+    if similar is not None and not _title_warned_before(confirm_token, fields.title):
+        raise InvalidInput(SIMILAR_TITLE.format(title=similar), field="title")
+
+
+def create(
+    fields: AssetFields,
+    actor: Actor,
+    *,
+    admins_configured: bool,
+    confirm_token: str | None = None,
+    now: datetime | None = None,
+) -> SaveResult:
+    """Add an asset. An admin's asset, or anyone's when no admins are configured, is published at once;
+    anyone else's is a draft until an admin publishes it.
+
+    A duplicate link is refused (field `url`). A title close to an existing one is refused (field
+    `title`) the first time; submitting the same title again with the same `confirm_token` saves it."""
+    now = now or clock.now()
+    fields = fields.with_defaults()
+    needs_review = admins_configured and not actor.admin
+    status = AssetStatus.draft if needs_review else AssetStatus.published
+    _check_duplicates(fields, exclude_id=None, confirm_token=confirm_token, check_title=True)
+    with db.transaction() as session:
+        revision = _bump_revision(session)
+        row = Asset(
+            **_content(fields),
+            status=status,
+            created_at=now,
+            updated_at=now,
+            share_count=0,
+            useful_count=0,
+            not_useful_count=0,
+            revision=revision,
+        )
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:
+            raise InvalidInput(
+                "Someone added this link a moment ago. Search for it with /asset, or use a different link.",
+                field="url",
+            ) from None
+        audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=row.id, action="created",
+                     at=now, status=status.value, title=row.title)
+        card = _card(row)
+    _after_commit([row], revision)
+    return SaveResult(card=card, created=True, changed=list(CONTENT_FIELDS), needs_review=needs_review)
+
+
+def _content(fields: AssetFields) -> dict[str, Any]:
+    return {name: getattr(fields, name) for name in CONTENT_FIELDS}
+
+
+def _changes(row: Asset, content: dict[str, Any]) -> list[str]:
+    return [name for name, value in content.items() if getattr(row, name) != value]
+
+
+def update(
+    asset_id: int,
+    fields: AssetFields,
+    actor: Actor,
+    *,
+    confirm_token: str | None = None,
+    now: datetime | None = None,
+) -> SaveResult:
+    """Edit an asset's fields (owner or admin). The status stays as it is: an owner's edit of a
+    published asset keeps it published, and the audit log records what changed."""
+    now = now or clock.now()
+    fields = fields.with_defaults()
+    content = _content(fields)
+    with db.reading() as session:
+        current = session.get(Asset, asset_id)
+        if current is None:
+            raise NotFound(NOT_FOUND)
+        if not rights(_card(current), actor).edit:
+            raise Forbidden(EDIT_REFUSED.format(owner=current.owner_id, title=escape(current.title)))
+        if not _changes(current, content):
+            return SaveResult(card=_card(current), created=False)
+        retitled = utils.default_process(current.title) != utils.default_process(fields.title)
+    _check_duplicates(fields, exclude_id=asset_id, confirm_token=confirm_token, check_title=retitled)
+    with db.transaction() as session:
+        revision = _bump_revision(session)
+        row = session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
+        if row is None:
+            raise NotFound(NOT_FOUND)
+        if not rights(_card(row), actor).edit:
+            raise Forbidden(EDIT_REFUSED.format(owner=row.owner_id, title=escape(row.title)))
+        changed = _changes(row, content)
+        before = {name: _plain(getattr(row, name)) for name in changed}
+        for name in changed:
+            setattr(row, name, content[name])
+        row.updated_at, row.revision = now, revision
+        try:
+            session.flush()
+        except IntegrityError:
+            raise InvalidInput("Another asset took this link a moment ago; use a different link.", field="url") from None
+        audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=row.id, action="updated", at=now,
+                     changed=changed, before=before)
+        card = _card(row)
+    _after_commit([row], revision)
+    return SaveResult(card=card, created=False, changed=changed)
+
+
+def _plain(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+# ----- curation ------------------------------------------------------------------------------------
+
+
+def _set_status(
+    asset_id: int, actor: Actor, *, action: str, to_status: AssetStatus, allowed: set[AssetStatus],
+    admin_only: bool, refusal: str, now: datetime,
+) -> CurationResult:
+    with db.transaction() as session:
+        revision = _bump_revision(session)
+        row = session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
+        if row is None:
+            raise NotFound(NOT_FOUND)
+        permitted = actor.admin or (not admin_only and actor.user_id == row.owner_id)
+        if not permitted:
+            raise Forbidden(refusal.format(owner=row.owner_id, title=escape(row.title)))
+        previous = AssetStatus(row.status)
+        if previous not in allowed:
+            raise Conflict(ALREADY.format(title=escape(row.title), status=previous.value))
+        row.status, row.updated_at, row.revision = to_status, now, revision
+        audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=row.id, action=action, at=now,
+                     before=previous.value, after=to_status.value)
+        card = _card(row)
+    _after_commit([row], revision)
+    return CurationResult(card=card, action=action, previous_status=previous)
+
+
+def publish(asset_id: int, actor: Actor, *, now: datetime | None = None) -> CurationResult:
+    """A draft becomes searchable (admins only)."""
+    return _set_status(asset_id, actor, action="published", to_status=AssetStatus.published,
+                       allowed={AssetStatus.draft}, admin_only=True, refusal=PUBLISH_REFUSED, now=now or clock.now())
+
+
+def archive(asset_id: int, actor: Actor, *, now: datetime | None = None) -> CurationResult:
+    """A draft or published asset leaves search (its owner or an admin); `restore` undoes it."""
+    return _set_status(asset_id, actor, action="archived", to_status=AssetStatus.archived,
+                       allowed={AssetStatus.draft, AssetStatus.published}, admin_only=False,
+                       refusal=ARCHIVE_REFUSED, now=now or clock.now())
+
+
+def restore(asset_id: int, actor: Actor, *, admins_configured: bool, now: datetime | None = None) -> CurationResult:
+    """An archived asset comes back: published when an admin restores it (or nobody is admin), else as
+    a draft awaiting review, as if its owner had just added it."""
+    to_status = AssetStatus.draft if admins_configured and not actor.admin else AssetStatus.published
+    return _set_status(asset_id, actor, action="restored", to_status=to_status, allowed={AssetStatus.archived},
+                       admin_only=False, refusal=RESTORE_REFUSED, now=now or clock.now())
+
+
+# ----- feedback and shares ------------------------------------------------------------------------
+
+
+def vote(asset_id: int, user_id: str, useful: bool, *, now: datetime | None = None) -> VoteResult:
+    """One vote per person per asset; voting again the other way moves the vote, the same way changes nothing."""
+    now = now or clock.now()
+    with db.reading() as session:
+        row = session.get(Asset, asset_id)
+        if row is None:
+            raise NotFound(NOT_FOUND)
+        if row.status != AssetStatus.published:
+            raise NotFound(NOT_PUBLISHED.format(title=escape(row.title), what="rated"))
+        previous = session.scalar(
+            select(AssetFeedback.useful).where(AssetFeedback.asset_id == asset_id, AssetFeedback.user_id == user_id)
+        )
+        if previous is not None and bool(previous) == useful:
+            return VoteResult(card=_card(row), useful=useful, changed=False, previous=bool(previous))
+    with db.transaction() as session:
+        revision = _bump_revision(session)
+        row = session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
+        if row is None:
+            raise NotFound(NOT_FOUND)
+        feedback = session.scalars(
+            select(AssetFeedback).where(AssetFeedback.asset_id == asset_id, AssetFeedback.user_id == user_id)
+        ).first()
+        previous = None if feedback is None else bool(feedback.useful)
+        if previous == useful:
+            return VoteResult(card=_card(row), useful=useful, changed=False, previous=previous)
+        if feedback is None:
+            session.add(AssetFeedback(asset_id=asset_id, user_id=user_id, useful=useful, voted_at=now))
+        else:
+            feedback.useful, feedback.voted_at = useful, now
+            if previous:
+                row.useful_count = max(0, row.useful_count - 1)
+            else:
+                row.not_useful_count = max(0, row.not_useful_count - 1)
+        if useful:
+            row.useful_count += 1
+        else:
+            row.not_useful_count += 1
+        row.revision = revision
+        card = _card(row)
+    _after_commit([row], revision)
+    return VoteResult(card=card, useful=useful, changed=True, previous=previous)
+
+
+def record_share(
+    asset_id: int, user_id: str, channel_id: str, *, engagement_id: int | None = None, now: datetime | None = None
+) -> AssetCard:
+    """Count a share of a published asset into a channel (call it once the post went out)."""
+    now = now or clock.now()
+    with db.transaction() as session:
+        revision = _bump_revision(session)
+        row = session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
+        if row is None:
+            raise NotFound(NOT_FOUND)
+        session.add(AssetShare(asset_id=asset_id, user_id=user_id, channel_id=channel_id,
+                               engagement_id=engagement_id, shared_at=now))
+        row.share_count += 1
+        row.revision = revision
+        card = _card(row)
+    _after_commit([row], revision)
+    return card
+
+
+# ----- import and export --------------------------------------------------------------------------
+
+
+def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:
+    return [ImportProblem(where=where, field=field, message=message) for field, message in field_problems(error)]
+
+
+def _validate_rows(rows: Iterable[tuple[str, Any]]) -> list[AssetRecord]:
+    records: list[AssetRecord] = []
+    problems: list[ImportProblem] = []
+    first_seen: dict[str, str] = {}
+    for where, raw in rows:
+        if not isinstance(raw, dict):
+            problems.append(ImportProblem(where=where, field=None, message="is not a set of `field: value` pairs"))
+            continue
+        try:
+            record = AssetRecord.model_validate(raw)
+        except ValidationError as error:
+            problems.extend(_problems_of(error, where))
+            continue
+        key = record.url.rstrip("/")
+        if key in first_seen:
+            problems.append(ImportProblem(where=where, field="url", message=f"the same link as {first_seen[key]}"))
+            continue
+        first_seen[key] = where
+        records.append(record)
+    if problems:
+        raise CatalogueInvalid(problems)
+    return records
+
+
+def parse_catalogue(text: str, fmt: Literal["yaml", "csv"]) -> list[AssetRecord]:
+    """Validate a whole catalogue file; raises CatalogueInvalid listing every problem."""
+    if fmt == "yaml":
+        return _parse_yaml(text)
+    return _parse_csv(text)
+
+
+def _parse_yaml(text: str) -> list[AssetRecord]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "file"
+        reason = getattr(error, "problem", None) or "not valid YAML"
+        raise CatalogueInvalid([ImportProblem(where=where, field=None, message=f"is not valid YAML ({reason})")]) from None
+    if data is None:
+        return []
+    if isinstance(data, dict) and isinstance(data.get("assets"), list):
+        data = data["assets"]
+    if not isinstance(data, list):
+        raise CatalogueInvalid([ImportProblem(
+            where="file", field=None, message="must be a list of assets, each starting with `- title: …`")])
+    return _validate_rows((f"item {number}", item) for number, item in enumerate(data, start=1))
+
+
+def _csv_cell(value: Any) -> Any:
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def _parse_csv(text: str) -> list[AssetRecord]:
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        header = reader.fieldnames
+    except csv.Error as error:
+        raise CatalogueInvalid([ImportProblem(where="line 1", field=None, message=f"is not valid CSV ({error})")]) from None
+    if not header:
+        return []
+    unknown = [name for name in header if name.strip() not in EXPORT_FIELDS]
+    missing = [name for name in ("title", "type", "url", "owner") if name not in [h.strip() for h in header]]
+    if unknown or missing:
+        parts = []
+        if unknown:
+            parts.append("unknown column(s) " + ", ".join(repr(u) for u in unknown))
+        if missing:
+            parts.append("missing column(s) " + ", ".join(missing))
+        raise CatalogueInvalid([ImportProblem(
+            where="line 1", field=None, message="; ".join(parts) + f"; the columns are {', '.join(EXPORT_FIELDS)}")])
+    rows: list[tuple[str, Any]] = []
+    problems: list[ImportProblem] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise CatalogueInvalid([ImportProblem(where=f"line {start}", field=None, message=f"is not valid CSV ({error})")]) from None
+        where = f"line {start}"
+        if None in row:
+            problems.append(ImportProblem(where=where, field=None, message="has more cells than the header has columns"))
+            continue
+        cleaned = {key.strip(): _csv_cell(value) for key, value in row.items()}
+        for tags in ("topics", "products"):
+            if cleaned.get(tags) is not None:
+                cleaned[tags] = str(cleaned[tags]).split(";")
+        rows.append((where, cleaned))
+    try:
+        records = _validate_rows(rows)
+    except CatalogueInvalid as invalid:
+        raise CatalogueInvalid(sorted(problems + invalid.problems, key=_line_order)) from None
+    if problems:
+        raise CatalogueInvalid(problems)
+    return records
+
+
+def _line_order(problem: ImportProblem) -> int:
+    digits = "".join(ch for ch in problem.where if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def import_records(records: Sequence[AssetRecord], *, actor_id: str = "cli", now: datetime | None = None) -> ImportReport:
+    """Upsert by link in one transaction. Rows equal to what is stored are left alone (timestamps too),
+    so importing the same file twice changes nothing."""
+    now = now or clock.now()
+    prepared = [(record.with_defaults(), record.status) for record in records]
+    urls = [fields.url for fields, _ in prepared]
+    added = updated = unchanged = 0
+    touched: list[Asset] = []
+    with db.transaction() as session:
+        existing: dict[str, Asset] = {}
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            existing.update({row.url: row for row in session.scalars(select(Asset).where(Asset.url.in_(chunk)))})
+        plan: list[tuple[AssetFields, AssetStatus, Asset | None, list[str]]] = []
+        for fields, status in prepared:
+            row = existing.get(fields.url)
+            if row is None:
+                plan.append((fields, status, None, []))
+                continue
+            changed = _changes(row, _content(fields)) + (["status"] if row.status != status else [])
+            if changed:
+                plan.append((fields, status, row, changed))
+            else:
+                unchanged += 1
+        if plan:
+            revision = _bump_revision(session)
+            for fields, status, row, changed in plan:
+                if row is None:
+                    row = Asset(**_content(fields), status=status, created_at=now, updated_at=now,
+                                share_count=0, useful_count=0, not_useful_count=0, revision=revision)
+                    session.add(row)
+                    session.flush()
+                    audit.record(session, actor_id=actor_id, entity=ENTITY, entity_id=row.id, action="imported",
+                                 at=now, status=status.value)
+                    added += 1
+                else:
+                    before = {name: _plain(getattr(row, name)) for name in changed}
+                    for name, value in _content(fields).items():
+                        setattr(row, name, value)
+                    row.status, row.updated_at, row.revision = status, now, revision
+                    audit.record(session, actor_id=actor_id, entity=ENTITY, entity_id=row.id, action="updated",
+                                 at=now, changed=changed, before=before, source="import")
+                    updated += 1
+                touched.append(row)
+    if touched:
+        _after_commit(touched, revision)
+    return ImportReport(added=added, updated=updated, unchanged=unchanged)
+
+
+def export_records() -> list[dict[str, Any]]:
+    """Every asset, in the import format (field order as EXPORT_FIELDS), oldest first."""
+    with db.reading() as session:
+        rows = session.scalars(select(Asset).order_by(Asset.id)).all()
+        return [
+            {
+                "title": row.title,
+                "type": _plain(row.type),
+                "summary": row.summary or "",
+                "url": row.url,
+                "topics": list(row.topics or []),
+                "products": list(row.products or []),
+                "depth": _plain(row.depth),
+                "scope": _plain(row.scope),
+                "interactivity": _plain(row.interactivity),
+                "cycle": _plain(row.cycle),
+                "owner": row.owner_id,
+                "status": _plain(row.status),
+            }
+            for row in rows
+        ]
+
+
+def render_export(records: list[dict[str, Any]], fmt: Literal["yaml", "csv"]) -> str:
+    if fmt == "yaml":
+        return yaml.safe_dump(records, sort_keys=False, allow_unicode=True, width=100)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS), lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow({**record, "topics": ";".join(record["topics"]), "products": ";".join(record["products"])})
+    return out.getvalue()

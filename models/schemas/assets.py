@@ -1,0 +1,338 @@
+"""What the asset services take and return: the fields of an asset, cards, search pages, import reports."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from models.enums import AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
+
+TITLE_MAX = 200
+URL_MAX = 2000
+SUMMARY_MAX = 3000
+TAG_MAX = 60
+TAGS_MAX = 20
+
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s_\-]+", " ", text.strip().casefold())
+
+
+# Spellings people use for each value; anything else is refused with the list of valid values.
+_TYPE_SPELLINGS = {
+    "demo": AssetType.demo,
+    "demos": AssetType.demo,
+    "feature walkthrough": AssetType.feature_walkthrough,
+    "feature walkthroughs": AssetType.feature_walkthrough,
+    "feature walk through": AssetType.feature_walkthrough,
+    "walkthrough": AssetType.feature_walkthrough,
+    "walk through": AssetType.feature_walkthrough,
+    "proofshop": AssetType.proofshop,
+    "proof shop": AssetType.proofshop,
+    "dse proofshop": AssetType.proofshop,
+    "workshop": AssetType.workshop,
+    "workshops": AssetType.workshop,
+    "marketing workshop": AssetType.workshop,
+}
+_INTERACTIVITY_SPELLINGS = {
+    "hands on": Interactivity.hands_on,
+    "handson": Interactivity.hands_on,
+    "presentation": Interactivity.presentation,
+}
+_DEPTH_SPELLINGS = {"low": Depth.low, "medium": Depth.medium, "high": Depth.high}
+_SCOPE_SPELLINGS = {"broad": Scope.broad, "narrow": Scope.narrow}
+_CYCLE_SPELLINGS = {"early": Cycle.early, "mid": Cycle.mid, "late": Cycle.late}
+_STATUS_SPELLINGS = {s.value: s for s in AssetStatus}
+
+
+def _forgiving(spellings: dict[str, Any], valid: str) -> Any:
+    def parse(value: Any) -> Any:
+        if value is None or isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str):
+            found = spellings.get(_key(value))
+            if found is not None:
+                return found
+        raise ValueError(f"{str(value)!r} is not one of {valid}")
+
+    return parse
+
+
+ASSET_TYPE_VALUES = "demo, feature_walkthrough, proofshop, workshop"
+TypeField = Annotated[AssetType, BeforeValidator(_forgiving(_TYPE_SPELLINGS, ASSET_TYPE_VALUES))]
+DepthField = Annotated[Depth | None, BeforeValidator(_forgiving(_DEPTH_SPELLINGS, "low, medium, high"))]
+ScopeField = Annotated[Scope | None, BeforeValidator(_forgiving(_SCOPE_SPELLINGS, "broad, narrow"))]
+InteractivityField = Annotated[
+    Interactivity | None, BeforeValidator(_forgiving(_INTERACTIVITY_SPELLINGS, "hands-on, presentation"))
+]
+CycleField = Annotated[Cycle | None, BeforeValidator(_forgiving(_CYCLE_SPELLINGS, "early, mid, late"))]
+StatusField = Annotated[
+    AssetStatus, BeforeValidator(_forgiving(_STATUS_SPELLINGS, "draft, published, archived"))
+]
+
+# What each type usually is, from the presales interactions chart; used when a field is left empty.
+TYPICAL_PROFILE: dict[AssetType, tuple[Depth, Scope, Interactivity, Cycle]] = {
+    AssetType.demo: (Depth.low, Scope.broad, Interactivity.presentation, Cycle.early),
+    AssetType.workshop: (Depth.low, Scope.broad, Interactivity.hands_on, Cycle.early),
+    AssetType.feature_walkthrough: (Depth.medium, Scope.narrow, Interactivity.hands_on, Cycle.mid),
+    AssetType.proofshop: (Depth.high, Scope.narrow, Interactivity.hands_on, Cycle.late),
+}
+
+
+def split_tags(value: Any, separators: str = ",;") -> Any:
+    """Topics or products from a list, or from text separated by commas (modal) or semicolons (CSV)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part for part in re.split(f"[{re.escape(separators)}]", value)]
+    return value
+
+
+def _clean_tags(values: list[Any], what: str) -> list[str]:
+    seen: dict[str, str] = {}
+    for raw in values:
+        if not isinstance(raw, str | int | float):
+            raise ValueError(f"each {what[:-1]} must be text")
+        tag = " ".join(str(raw).split())
+        if not tag:
+            continue
+        if "," in tag or ";" in tag:
+            raise ValueError(f"{what[:-1]} {tag!r} contains a comma or semicolon; those separate {what}")
+        if len(tag) > TAG_MAX:
+            raise ValueError(f"{what[:-1]} {tag[:20]!r}… is longer than {TAG_MAX} characters")
+        seen.setdefault(tag.casefold(), tag)
+    if len(seen) > TAGS_MAX:
+        raise ValueError(f"at most {TAGS_MAX} {what}, got {len(seen)}")
+    return list(seen.values())
+
+
+def check_url(value: str) -> str:
+    url = value.strip()
+    if not url:
+        raise ValueError("enter the link to the asset, starting with https://")
+    if len(url) > URL_MAX:
+        raise ValueError(f"the link is {len(url)} characters long; at most {URL_MAX} are allowed")
+    if re.search(r"\s", url):
+        raise ValueError("the link must not contain spaces")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError("the link must start with http:// or https:// and name a host, like https://example.com/demo")
+    return url
+
+
+class AssetFields(BaseModel):
+    """The taxonomy of one asset as a person or a file gives it. Empty axes take the type's usual value."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    type: TypeField
+    summary: str = Field(default="", max_length=SUMMARY_MAX)
+    url: str
+    topics: Annotated[list[str], BeforeValidator(split_tags)] = Field(default_factory=list)
+    products: Annotated[list[str], BeforeValidator(split_tags)] = Field(default_factory=list)
+    depth: DepthField = None
+    scope: ScopeField = None
+    interactivity: InteractivityField = None
+    cycle: CycleField = None
+    owner_id: str
+
+    @field_validator("title")
+    @classmethod
+    def _one_line_title(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_url(value)
+
+    @field_validator("topics")
+    @classmethod
+    def _topics(cls, value: list[Any]) -> list[str]:
+        return _clean_tags(value, "topics")
+
+    @field_validator("products")
+    @classmethod
+    def _products(cls, value: list[Any]) -> list[str]:
+        return _clean_tags(value, "products")
+
+    @field_validator("owner_id")
+    @classmethod
+    def _owner(cls, value: str) -> str:
+        if not SLACK_USER_ID.match(value):
+            raise ValueError(f"{value!r} is not a Slack user id like U0123ABCD")
+        return value
+
+    def with_defaults(self) -> AssetFields:
+        """Every axis filled in: what the person chose, else what the type usually is."""
+        depth, scope, interactivity, cycle = TYPICAL_PROFILE[self.type]
+        return self.model_copy(
+            update={
+                "depth": self.depth or depth,
+                "scope": self.scope or scope,
+                "interactivity": self.interactivity or interactivity,
+                "cycle": self.cycle or cycle,
+            }
+        )
+
+
+class AssetRecord(AssetFields):
+    """One row of an import file: the fields, `owner` for the owner's id, and an optional status."""
+
+    owner_id: str = Field(alias="owner")
+    status: StatusField = AssetStatus.published
+
+    model_config = ConfigDict(str_strip_whitespace=True, populate_by_name=True, extra="forbid")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _default_status(cls, value: Any) -> Any:
+        return AssetStatus.published if value is None or value == "" else value
+
+
+class AssetCard(BaseModel, frozen=True):
+    """One asset as people see it, whoever is looking."""
+
+    id: int
+    title: str
+    type: AssetType
+    summary: str
+    url: str
+    topics: list[str]
+    products: list[str]
+    depth: Depth
+    scope: Scope
+    interactivity: Interactivity
+    cycle: Cycle
+    owner_id: str
+    status: AssetStatus
+    created_at: datetime
+    updated_at: datetime
+    share_count: int
+    useful_count: int
+    not_useful_count: int
+
+
+class AssetRights(BaseModel, frozen=True):
+    """What the person looking may do with an asset; the server checks again when they do it."""
+
+    edit: bool = False
+    publish: bool = False
+    archive: bool = False
+    restore: bool = False
+
+
+class ViewedAsset(BaseModel, frozen=True):
+    card: AssetCard
+    rights: AssetRights = AssetRights()
+    score: float | None = None
+
+
+class SearchPage(BaseModel, frozen=True):
+    query: str
+    asset_type: AssetType | None
+    terms: list[str]
+    items: list[ViewedAsset]
+    total: int
+    offset: int
+    limit: int
+    suggestions: list[str]
+
+    @property
+    def understood(self) -> bool:
+        """False when the query names neither a type nor a topic ("/asset the")."""
+        return bool(self.terms) or self.asset_type is not None
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.limit < self.total
+
+    @property
+    def has_previous(self) -> bool:
+        return self.offset > 0
+
+
+class AssetList(BaseModel, frozen=True):
+    """A list that is not a search: drafts awaiting review, or someone's own assets."""
+
+    kind: str
+    items: list[ViewedAsset]
+    total: int
+
+
+class SaveResult(BaseModel, frozen=True):
+    card: AssetCard
+    created: bool
+    changed: list[str] = Field(default_factory=list)
+    needs_review: bool = False
+
+
+class CurationResult(BaseModel, frozen=True):
+    card: AssetCard
+    action: str
+    previous_status: AssetStatus
+
+
+class VoteResult(BaseModel, frozen=True):
+    card: AssetCard
+    useful: bool
+    changed: bool
+    previous: bool | None
+
+
+class ImportProblem(BaseModel, frozen=True):
+    where: str
+    field: str | None
+    message: str
+
+    def line(self, source: str) -> str:
+        field = f", field {self.field}" if self.field else ""
+        return f"{source}: {self.where}{field}: {self.message}"
+
+
+class ImportReport(BaseModel, frozen=True):
+    added: int
+    updated: int
+    unchanged: int
+
+
+FIELD_NAMES = "title, type, summary, url, topics, products, depth, scope, interactivity, cycle, owner, status"
+_FIELD_LABELS = {"owner_id": "owner"}
+
+
+def field_problems(error: Any) -> list[tuple[str | None, str]]:
+    """(field, message) for each problem of a pydantic ValidationError, worded for people."""
+    problems: list[tuple[str | None, str]] = []
+    for item in error.errors():
+        loc = item.get("loc") or ()
+        field = _FIELD_LABELS.get(str(loc[0]), str(loc[0])) if loc else None
+        kind, ctx = item.get("type", ""), item.get("ctx") or {}
+        if kind == "missing" or (kind in ("enum", "string_type") and item.get("input") is None):
+            message = "is required"
+        elif kind == "string_too_short":
+            message = "must not be empty"
+        elif kind == "string_too_long":
+            message = f"is longer than {ctx.get('max_length')} characters"
+        elif kind == "extra_forbidden":
+            message = f"is not a field we know; the fields are {FIELD_NAMES}"
+        elif kind == "value_error":
+            message = str(item.get("msg", "")).removeprefix("Value error, ")
+        elif kind == "list_type":
+            message = "must be a list"
+        else:
+            message = str(item.get("msg", "is not valid"))
+        problems.append((field, message))
+    return problems
+
+
+class AssetButton(BaseModel, frozen=True):
+    """The value of a button on an asset card."""
+
+    asset_id: int = Field(gt=0)

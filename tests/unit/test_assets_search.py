@@ -1,0 +1,145 @@
+"""The search service: published assets only, content gaps recorded, and an index that follows every write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot import db
+from bot.services import assets
+from bot.services.actors import Actor
+from models.assets import SearchMiss
+from models.enums import AssetType
+from models.schemas.assets import AssetFields
+from tests.assets_helpers import asset_by_title, import_sample
+from tests.conftest import ADMIN, SE
+
+SEARCHER = Actor(user_id=SE)
+CURATOR = Actor(user_id=ADMIN, admin=True)
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def catalogue(database_url: str) -> Iterator[None]:
+    assets.reset_index()
+    import_sample()
+    yield
+    assets.reset_index()
+
+
+def titles(page: assets.SearchPage) -> list[str]:
+    return [item.card.title for item in page.items]
+
+
+def misses() -> list[tuple[str, str, datetime]]:
+    with db.reading() as session:
+        return [(m.query, m.user_id, m.searched_at) for m in session.scalars(select(SearchMiss).order_by(SearchMiss.id))]
+
+
+def test_demo_observability_gives_published_observability_demos_best_first(catalogue: None) -> None:
+    page = assets.search("demo observability", actor=SEARCHER)
+    assert page.asset_type == AssetType.demo and page.terms == ["observability"]
+    assert page.total == len(page.items) >= 3
+    for item in page.items:
+        assert item.card.type == AssetType.demo
+        assert item.card.status == "published"
+        assert "observability" in [t.lower() for t in item.card.topics] + item.card.title.lower().split()
+    scores = [item.score for item in page.items]
+    assert scores == sorted(scores, reverse=True)
+    # The archived demo about observability never shows, however well it matches.
+    assert "Legacy monitoring dashboard tour (classic UI)" not in titles(page)
+    assert titles(page)[0] == "Observability in 15 minutes: from alert to root cause"
+
+
+def test_drafts_are_not_searchable(catalogue: None) -> None:
+    page = assets.search("migrating self-managed logging stack", actor=SEARCHER)
+    assert "Migrating from a self-managed logging stack in a day" not in titles(page)
+
+
+def test_a_query_that_finds_nothing_is_recorded_once_normalised(catalogue: None) -> None:
+    page = assets.search("Demos  Quantum BLOCKCHAIN", actor=SEARCHER, now=NOW)
+    assert page.total == 0 and page.items == []
+    assert misses() == [("demo quantum blockchain", SE, NOW)]
+
+
+def test_the_command_line_and_empty_queries_record_no_miss(catalogue: None) -> None:
+    assert assets.search("quantum blockchain").total == 0
+    page = assets.search("the of and", actor=SEARCHER)
+    assert not page.understood and page.total == 0
+    assert misses() == []
+
+
+def test_paging_walks_the_same_ranking(catalogue: None) -> None:
+    everything = assets.search("observability", actor=SEARCHER, limit=50)
+    assert everything.total > 10
+    first = assets.search("observability", actor=SEARCHER)
+    second = assets.search("observability", actor=SEARCHER, offset=10)
+    assert len(first.items) == 10 and first.has_next and not first.has_previous
+    assert second.has_previous and second.offset == 10
+    assert titles(first) + titles(second) == titles(everything)[: len(first.items) + len(second.items)]
+
+
+def test_the_index_follows_this_process_edits_and_archives(catalogue: None) -> None:
+    row = asset_by_title("Kubernetes cluster health at a glance")
+    assert "Kubernetes cluster health at a glance" in titles(assets.search("glance"))
+    fields = AssetFields(
+        title="Fleet health for container platforms", type=row.type, summary=row.summary, url=row.url,
+        topics=["containers"], products=row.products, owner_id=row.owner_id,
+    )
+    assets.update(row.id, fields, CURATOR)
+    assert "Fleet health for container platforms" in titles(assets.search("container platforms"))
+    assert assets.search("glance").total == 0  # the old title's words left the index
+    assets.archive(row.id, CURATOR)
+    assert "Fleet health for container platforms" not in titles(assets.search("container platforms"))
+    assets.restore(row.id, CURATOR, admins_configured=True)
+    assert "Fleet health for container platforms" in titles(assets.search("container platforms"))
+
+
+def test_the_index_catches_up_with_writes_from_another_process(catalogue: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert assets.warm_index() == 37
+    row = asset_by_title("Kubernetes cluster health at a glance")
+    draft = asset_by_title("Migrating from a self-managed logging stack in a day")
+    # Another replica has an index of its own: its writes never touch ours, only the database.
+    ours = assets._state
+    monkeypatch.setattr(assets, "_state", assets._IndexState())
+    assets.archive(row.id, CURATOR)
+    assets.publish(draft.id, CURATOR)
+    created = assets.create(
+        AssetFields(title="Quantum-safe TLS rollout", type="proofshop", url="https://assets.example.com/pqc",
+                    topics=["cryptography"], owner_id=ADMIN),
+        CURATOR, admins_configured=True,
+    )
+    monkeypatch.setattr(assets, "_state", ours)
+    assert ours.index is not None and len(ours.index) == 37  # not yet seen
+    assert "Kubernetes cluster health at a glance" not in titles(assets.search("kubernetes"))
+    assert titles(assets.search("migrating logging stack"))[0] == "Migrating from a self-managed logging stack in a day"
+    assert titles(assets.search("proofshop cryptography")) == [created.card.title]
+    assert len(ours.index) == 38
+
+
+def test_votes_from_another_process_reach_the_ranking(catalogue: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    assets.warm_index()
+    ours = assets._state
+    tied = [i for i in assets.search("security").items]
+    underdog = tied[-1].card
+    monkeypatch.setattr(assets, "_state", assets._IndexState())
+    for voter in ("U0VOTER01", "U0VOTER02", "U0VOTER03"):
+        assets.vote(underdog.id, voter, True)
+    monkeypatch.setattr(assets, "_state", ours)
+    after = {item.card.id: item.score for item in assets.search("security").items}
+    assert after[underdog.id] > tied[-1].score
+
+
+def test_recommend_picks_the_best_published_assets_of_the_given_types(catalogue: None) -> None:
+    picks = assets.recommend("observability", [AssetType.demo, AssetType.proofshop], limit=3)
+    assert len(picks) == 3
+    assert {card.type for card in picks} <= {AssetType.demo, AssetType.proofshop}
+    assert all(card.status == "published" for card in picks)
+    assert picks[0].title == "Observability in 15 minutes: from alert to root cause"
+    assert assets.recommend("quantum blockchain", [AssetType.demo]) == []
+    assert misses() == []
+    any_workshop = assets.recommend("", [AssetType.workshop], limit=2)
+    assert len(any_workshop) == 2 and all(card.type == AssetType.workshop for card in any_workshop)
