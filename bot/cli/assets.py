@@ -1,9 +1,147 @@
-"""`epos` sub-commands for assets."""
+"""`epos assets import|export|search`: the central catalogue on the command line."""
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from bot import db
+from bot.config import Settings
+from bot.services import assets
+from models.enums import ASSET_TYPE_LABELS
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+FORMATS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
+
+
+def _open_database(settings: Settings) -> None:
+    db.upgrade(settings.database_url)
+    db.configure(settings.database_url)
+
+
+def _format_of(path: Path) -> Literal["yaml", "csv"] | None:
+    return FORMATS.get(path.suffix.lower())  # type: ignore[return-value]
+
+
+def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.file)
+    fmt = _format_of(path)
+    if fmt is None:
+        print(f"{path}: use a .yaml, .yml or .csv file (the format is taken from the extension)", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        print(f"{path}: no such file", file=sys.stderr)
+        return EXIT_FAILURE
+    except UnicodeDecodeError:
+        print(f"{path}: is not UTF-8 text; save it as UTF-8 and try again", file=sys.stderr)
+        return EXIT_FAILURE
+    except OSError as error:
+        print(f"{path}: cannot be read ({error.strerror or error})", file=sys.stderr)
+        return EXIT_FAILURE
+    try:
+        records = assets.parse_catalogue(text, fmt)
+    except assets.CatalogueInvalid as invalid:
+        for problem in invalid.problems:
+            print(problem.line(str(path)), file=sys.stderr)
+        print(f"{path}: nothing imported; fix the {len(invalid.problems)} problem(s) above and run again", file=sys.stderr)
+        return EXIT_FAILURE
+    _open_database(settings)
+    report = assets.import_records(records)
+    print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")
+    return EXIT_OK
+
+
+def export_catalogue(args: argparse.Namespace, settings: Settings) -> int:
+    _open_database(settings)
+    rendered = assets.render_export(assets.export_records(), args.format)
+    if args.output:
+        try:
+            Path(args.output).write_text(rendered, encoding="utf-8")
+        except OSError as error:
+            print(f"{args.output}: cannot be written ({error.strerror or error})", file=sys.stderr)
+            return EXIT_FAILURE
+    else:
+        sys.stdout.write(rendered)
+    return EXIT_OK
+
+
+def _row(number: int, item: Any) -> list[str]:
+    card = item.card
+    return [str(number), f"{item.score:.1f}", ASSET_TYPE_LABELS[card.type], card.title, card.url]
+
+
+def search_catalogue(args: argparse.Namespace, settings: Settings) -> int:
+    _open_database(settings)
+    query = " ".join(args.query)
+    page = assets.search(query, limit=args.limit)
+    if args.json:
+        print(json.dumps([
+            {
+                "id": item.card.id,
+                "title": item.card.title,
+                "type": item.card.type.value,
+                "url": item.card.url,
+                "score": item.score,
+                "summary": item.card.summary,
+                "topics": item.card.topics,
+                "products": item.card.products,
+                "owner": item.card.owner_id,
+            }
+            for item in page.items
+        ], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not page.items:
+        if not page.understood:
+            print(f"No asset type or topic in “{query}”; try: epos assets search demo observability")
+            return EXIT_OK
+        print(f"No assets match “{query}”.")
+        if page.suggestions:
+            print("Did you mean: " + ", ".join(page.suggestions) + "?")
+        return EXIT_OK
+    rows = [["#", "score", "type", "title", "url"]] + [_row(n, item) for n, item in enumerate(page.items, start=1)]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row)).rstrip())
+    if page.total > len(page.items):
+        print(f"({len(page.items)} of {page.total}; use --limit to see more)")
+    return EXIT_OK
+
+
+def _limit(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= assets.MAX_PAGE_SIZE:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {assets.MAX_PAGE_SIZE}")
+    return value
 
 
 def add_commands(commands: Any) -> None:
-    pass
+    parser = commands.add_parser("assets", help="the asset catalogue: import, export, search")
+    actions = parser.add_subparsers(dest="assets_command", metavar="ACTION", required=True)
+
+    importing = actions.add_parser(
+        "import",
+        help="add or update assets from a YAML or CSV file (keyed by url)",
+        description="Add or update assets from a YAML list or a CSV file with the columns "
+        "title,type,summary,url,topics,products,depth,scope,interactivity,cycle,owner,status "
+        "(topics and products separated by ';' in CSV). Every row is checked first; if any is wrong, "
+        "nothing is written.",
+    )
+    importing.add_argument("file", metavar="FILE", help="a .yaml/.yml or .csv file")
+    importing.set_defaults(handler=import_catalogue)
+
+    exporting = actions.add_parser("export", help="write the whole catalogue in the import format")
+    exporting.add_argument("--format", choices=("yaml", "csv"), default="yaml", help="default: yaml")
+    exporting.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    exporting.set_defaults(handler=export_catalogue)
+
+    searching = actions.add_parser("search", help="search published assets as /asset does")
+    searching.add_argument("query", nargs="+", metavar="QUERY", help="e.g. demo observability")
+    searching.add_argument("--json", action="store_true", help="print a JSON list (title, type, url, score, …)")
+    searching.add_argument("--limit", type=_limit, default=assets.PAGE_SIZE, help="how many results (default 10)")
+    searching.set_defaults(handler=search_catalogue)

@@ -1,0 +1,200 @@
+"""`epos assets import/export`: whole files validated first, upserts keyed by url, round trips."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from bot import clock, db
+from bot.cli import main
+from bot.services import assets
+from models import AuditEntry
+from models.assets import Asset
+from tests.assets_helpers import SAMPLE_CSV, SAMPLE_YAML, asset_by_url, asset_count, import_sample
+
+
+@pytest.fixture
+def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The CLI reads settings from the environment; point it at this test's database."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    return tmp_path
+
+
+def good_item(**overrides: object) -> dict[str, object]:
+    item: dict[str, object] = {
+        "title": "Alert noise reduction walkthrough",
+        "type": "feature_walkthrough",
+        "summary": "Groups related alerts.",
+        "url": "https://assets.example.com/walkthroughs/alert-noise",
+        "topics": ["alerting", "observability"],
+        "products": ["Observability"],
+        "depth": "medium",
+        "scope": "narrow",
+        "interactivity": "hands-on",
+        "cycle": "mid",
+        "owner": "U0A1B2C3D",
+    }
+    item.update(overrides)
+    return item
+
+
+def write_yaml(path: Path, items: list[dict[str, object]]) -> Path:
+    path.write_text(yaml.safe_dump(items, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_sample_catalogue_imports_cleanly_with_its_statuses(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assets", "import", str(SAMPLE_YAML)]) == 0
+    assert capsys.readouterr().out.strip() == "40 added, 0 updated, 0 unchanged"
+    with db.reading() as session:
+        statuses = [row.status for row in session.scalars(select(Asset))]
+    assert len(statuses) == 40
+    assert statuses.count("draft") == 2 and statuses.count("archived") == 1
+
+
+def test_importing_the_same_file_twice_changes_nothing(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assets", "import", str(SAMPLE_YAML)]) == 0
+    first = asset_by_url("https://assets.example.com/demos/observability-alert-to-root-cause")
+    capsys.readouterr()
+    clock.advance(timedelta(days=1))
+    assert main(["assets", "import", str(SAMPLE_YAML)]) == 0
+    assert capsys.readouterr().out.strip() == "0 added, 0 updated, 40 unchanged"
+    again = asset_by_url("https://assets.example.com/demos/observability-alert-to-root-cause")
+    assert first is not None and again is not None
+    assert again.updated_at == first.updated_at
+    assert asset_count() == 40
+
+
+def test_changed_rows_are_updated_by_url_and_audited(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import_sample()
+    items = yaml.safe_load(SAMPLE_YAML.read_text(encoding="utf-8"))
+    items[0]["title"] = "Observability in 10 minutes"
+    items[1]["status"] = "archived"
+    items.append(good_item())
+    clock.advance(timedelta(hours=1))
+    path = write_yaml(cli_env / "changed.yaml", items)
+    assert main(["assets", "import", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == "1 added, 2 updated, 38 unchanged"
+    renamed = asset_by_url(items[0]["url"])
+    assert renamed is not None and renamed.title == "Observability in 10 minutes"
+    assert renamed.updated_at > renamed.created_at
+    archived = asset_by_url(items[1]["url"])
+    assert archived is not None and archived.status == "archived"
+    with db.reading() as session:
+        actions = [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.entity == "asset"))]
+    assert actions.count("updated") == 2 and actions.count("imported") == 41
+
+
+def test_a_bad_row_names_item_and_field_and_nothing_is_written(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    items = [good_item(), good_item(url="https://assets.example.com/x", type="webinar"), good_item(url="ftp://files/y")]
+    path = write_yaml(cli_env / "bad.yaml", items)
+    assert main(["assets", "import", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{path}: item 2, field type: 'webinar' is not one of demo, feature_walkthrough, proofshop, workshop"
+    assert err[1].startswith(f"{path}: item 3, field url: the link must start with http:// or https://")
+    assert "nothing imported" in err[-1]
+    assert asset_count() == 0
+
+
+def test_missing_fields_and_unknown_fields_are_named(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    item = good_item(tittle="typo")
+    del item["owner"]
+    path = write_yaml(cli_env / "fields.yaml", [item])
+    assert main(["assets", "import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "item 1, field owner: is required" in err
+    assert "item 1, field tittle: is not a field we know" in err
+    assert asset_count() == 0
+
+
+def test_duplicate_urls_within_a_file_are_an_error(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_yaml(cli_env / "dupes.yaml", [good_item(), good_item(title="Another"), good_item(url="https://a.example.com/b")])
+    assert main(["assets", "import", str(path)]) == 1
+    assert f"{path}: item 2, field url: the same link as item 1" in capsys.readouterr().err
+    assert asset_count() == 0
+
+
+def test_common_spellings_are_accepted_where_unambiguous(database_url: str) -> None:
+    records = assets.parse_catalogue(
+        yaml.safe_dump([good_item(type="Feature Walkthrough", interactivity="hands on", depth="Medium", cycle=None)]),
+        "yaml",
+    )
+    assert assets.import_records(records).added == 1
+    row = asset_by_url("https://assets.example.com/walkthroughs/alert-noise")
+    assert row is not None
+    # An axis left out takes what the type usually is.
+    assert (row.type, row.interactivity, row.depth, row.cycle, row.status) == (
+        "feature_walkthrough", "hands-on", "medium", "mid", "published")
+
+
+def test_csv_problems_name_the_line_even_after_a_multiline_cell(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = cli_env / "bad.csv"
+    path.write_text(
+        "title,type,summary,url,topics,products,depth,scope,interactivity,cycle,owner,status\n"
+        'Good one,demo,"two\nlines",https://a.example.com/1,observability;logging,Observability,low,broad,presentation,early,U0A1B2C3D,\n'
+        "Bad depth,demo,,https://a.example.com/2,,,deep,broad,presentation,early,U0A1B2C3D,published\n",
+        encoding="utf-8",
+    )
+    assert main(["assets", "import", str(path)]) == 1
+    assert f"{path}: line 4, field depth: 'deep' is not one of low, medium, high" in capsys.readouterr().err
+    assert asset_count() == 0
+
+
+def test_csv_import_splits_topics_on_semicolons(database_url: str) -> None:
+    records = assets.parse_catalogue(SAMPLE_CSV.read_text(encoding="utf-8"), "csv")
+    assets.import_records(records)
+    row = asset_by_url("https://assets.example.com/demos/observability-alert-to-root-cause")
+    assert row is not None and row.topics == ["observability", "apm", "logging", "root cause analysis"]
+
+
+def test_unreadable_or_broken_files_get_one_clear_line(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = cli_env / "broken.yaml"
+    broken.write_text("- title: [unclosed\n  type: demo\n", encoding="utf-8")
+    assert main(["assets", "import", str(broken)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{broken}: line ") and "is not valid YAML" in err[0]
+    assert main(["assets", "import", str(cli_env / "missing.yaml")]) == 1
+    assert capsys.readouterr().err.strip() == f"{cli_env / 'missing.yaml'}: no such file"
+    assert main(["assets", "import", str(cli_env / "assets.txt")]) == 1
+    assert "use a .yaml, .yml or .csv file" in capsys.readouterr().err
+    not_a_list = write_yaml(cli_env / "map.yaml", {"title": "x"})  # type: ignore[arg-type]
+    assert main(["assets", "import", str(not_a_list)]) == 1
+    assert "must be a list of assets" in capsys.readouterr().err
+    assert asset_count() == 0
+
+
+def test_csv_with_unknown_columns_is_refused(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = cli_env / "columns.csv"
+    path.write_text("title,kind,url,owner\nA,demo,https://a.example.com,U0A1B2C3D\n", encoding="utf-8")
+    assert main(["assets", "import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "line 1: unknown column(s) 'kind'; missing column(s) type" in err
+    assert asset_count() == 0
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "csv"])
+def test_export_reimports_to_the_same_catalogue(fmt: str, cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import_sample()
+    before = assets.export_records()
+    out = cli_env / f"export.{fmt}"
+    assert main(["assets", "export", "--format", fmt, "--output", str(out)]) == 0
+    records = assets.parse_catalogue(out.read_text(encoding="utf-8"), fmt)  # type: ignore[arg-type]
+    assert [r.model_dump(by_alias=True) for r in records] == [
+        assets.AssetRecord.model_validate(item).model_dump(by_alias=True) for item in before
+    ]
+    assert assets.import_records(records).model_dump() == {"added": 0, "updated": 0, "unchanged": 40}
+
+
+def test_export_prints_yaml_to_stdout_by_default(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import_sample()
+    capsys.readouterr()
+    assert main(["assets", "export"]) == 0
+    exported = yaml.safe_load(capsys.readouterr().out)
+    assert len(exported) == 40
+    assert list(exported[0]) == list(assets.EXPORT_FIELDS)
+    assert exported[0]["owner"] == "U0A1B2C3D"
