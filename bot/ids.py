@@ -57,7 +57,57 @@ class EngagementIds(StrEnum):
 
 
 class DevRelIds(StrEnum):
-    pass
+    # The request modal.
+    request_modal = "devrel_request"
+    engagement_block = "devrel_engagement"
+    engagement_select = "devrel_engagement_select"
+    date_block = "devrel_date"
+    date_picker = "devrel_date_picker"
+    time_block = "devrel_time"
+    time_picker = "devrel_time_picker"
+    duration_block = "devrel_duration"
+    duration_select = "devrel_duration_select"
+    topics_block = "devrel_topics"
+    topics_input = "devrel_topics_input"
+    link_block = "devrel_link"
+    link_input = "devrel_link_input"
+    asked_block = "devrel_customer_asked"
+    asked_input = "devrel_customer_asked_input"
+    promised_block = "devrel_promised"
+    promised_input = "devrel_promised_input"
+    reserve_block = "devrel_reserve"
+    reserve_input = "devrel_reserve_input"
+    # Buttons on request messages; values are "request_id:version" (cancel: "request_id").
+    accept = "devrel_accept"
+    decline = "devrel_decline"
+    take = "devrel_take"
+    cancel = "devrel_cancel"
+    # The decline form.
+    decline_modal = "devrel_decline_modal"
+    reason_block = "devrel_reason"
+    reason_input = "devrel_reason_input"
+    # The roster list and the admin form; button values are Slack user ids.
+    roster_add = "devrel_roster_add"
+    roster_edit = "devrel_roster_edit"
+    roster_deactivate = "devrel_roster_deactivate"
+    roster_reactivate = "devrel_roster_reactivate"
+    roster_modal = "devrel_roster_modal"
+    roster_person_block = "devrel_roster_person"
+    roster_person_select = "devrel_roster_person_select"
+    roster_name_block = "devrel_roster_name"
+    roster_name_input = "devrel_roster_name_input"
+    roster_topics_block = "devrel_roster_topics"
+    roster_topics_input = "devrel_roster_topics_input"
+    roster_timezone_block = "devrel_roster_timezone"
+    roster_timezone_input = "devrel_roster_timezone_input"
+    roster_start_block = "devrel_roster_start"
+    roster_start_picker = "devrel_roster_start_picker"
+    roster_end_block = "devrel_roster_end"
+    roster_end_picker = "devrel_roster_end_picker"
+    roster_capacity_block = "devrel_roster_capacity"
+    roster_capacity_input = "devrel_roster_capacity_input"
+    roster_ooo_block = "devrel_roster_ooo"
+    roster_ooo_picker = "devrel_roster_ooo_picker"
 
 
 class HomeIds(StrEnum):

@@ -1,9 +1,73 @@
-"""`epos` sub-commands for devrel."""
+"""`epos roster import|export`: the DevRel roster on the command line."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from pathlib import Path
 from typing import Any
+
+from bot import db
+from bot.config import Settings
+from bot.services import roster
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+
+
+def _open_database(settings: Settings) -> None:
+    db.upgrade(settings.database_url)
+    db.configure(settings.database_url)
+
+
+def _names(slack_ids: list[str]) -> str:
+    return f" ({', '.join(slack_ids)})" if slack_ids else ""
+
+
+def import_roster(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.file)
+    entries, problems = roster.read_roster_file(path)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{path}: nothing imported; fix the {len(problems)} problem(s) above and run again", file=sys.stderr)
+        return EXIT_FAILURE
+    _open_database(settings)
+    result = roster.import_roster(entries)
+    print(f"{len(result.added)} added{_names(result.added)}, {len(result.updated)} updated{_names(result.updated)}, "
+          f"{len(result.unchanged)} unchanged")
+    return EXIT_OK
+
+
+def export_roster(args: argparse.Namespace, settings: Settings) -> int:
+    _open_database(settings)
+    entries = roster.export_roster()
+    rendered = roster.to_csv(entries) if args.format == "csv" else roster.to_yaml(entries)
+    if args.output:
+        try:
+            Path(args.output).write_text(rendered, encoding="utf-8")
+        except OSError as error:
+            print(f"{args.output}: cannot be written ({error.strerror or error})", file=sys.stderr)
+            return EXIT_FAILURE
+        print(f"{len(entries)} people written to {args.output}")
+    else:
+        sys.stdout.write(rendered)
+    return EXIT_OK
 
 
 def add_commands(commands: Any) -> None:
-    pass
+    parser = commands.add_parser("roster", help="the DevRel roster: import or export people")
+    actions = parser.add_subparsers(dest="roster_command", metavar="ACTION", required=True)
+
+    importing = actions.add_parser(
+        "import", help="add or update DevRel people from a YAML or CSV file (all or nothing)",
+        description="Upserts people by slack_id. The file is checked whole first; on any problem nothing is written "
+                    "and each problem is printed with its item (YAML) or line (CSV) and field.",
+    )
+    importing.add_argument("file", help="roster file: .yaml/.yml or .csv (see examples/roster.yaml)")
+    importing.set_defaults(handler=import_roster)
+
+    exporting = actions.add_parser("export", help="print the roster as YAML (or CSV) that import reads back")
+    exporting.add_argument("--format", choices=("yaml", "csv"), default="yaml")
+    exporting.add_argument("-o", "--output", help="write to this file instead of standard output")
+    exporting.set_defaults(handler=export_roster)

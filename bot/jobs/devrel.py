@@ -1,0 +1,212 @@
+"""DevRel in Slack: telling people what a request change means, and the durable timers behind it.
+
+`publish` turns one `RequestUpdate` into messages (the ask, the requester's card and notices, the lead
+channel post, the seller's notice, the pre-meeting group DM) and redraws every stored message about the
+request. Handlers call it after a click or a form; `run_due_devrel_timers` calls it on the scheduler tick
+for escalations and expiries, and sends the reminders. The database decides what is due and each timer
+is claimed with a guarded UPDATE, so several replicas never ask anyone twice or remind twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import clock
+from bot.blocks import devrel as blocks
+from bot.config import Settings
+from bot.services import devrel
+from bot.slack_people import person
+from models.enums import RequestState
+from models.schemas.devrel import DevRelPolicy, DevRelRequestView, MessageRef, RequestUpdate
+
+log = logging.getLogger(__name__)
+
+# An ask whose DM fails moves on to the next person; this bounds that chain within one call.
+MAX_UNREACHABLE_HOPS = 10
+
+
+def policy_for(settings: Settings) -> DevRelPolicy:
+    return DevRelPolicy(lead_channel=settings.devrel_channel, escalate_after=settings.devrel_escalate_after)
+
+
+class Zones:
+    """Timezones of the people a request touches: DevRel people from the roster, others from Slack."""
+
+    def __init__(self, client: WebClient, settings: Settings, request: DevRelRequestView) -> None:
+        self.client, self.default, self.request = client, settings.timezone, request
+        self._known: dict[str, ZoneInfo] = {}
+
+    def of(self, user_id: str | None) -> ZoneInfo:
+        if not user_id:
+            return self.default
+        if user_id not in self._known:
+            roster_zone = self.request.timezones.get(user_id)
+            if roster_zone:
+                self._known[user_id] = blocks.zone_of(roster_zone, self.default)
+            else:
+                self._known[user_id] = person(self.client, user_id).zone(self.default)
+        return self._known[user_id]
+
+    def for_refs(self, refs: list[MessageRef]) -> dict[str, ZoneInfo]:
+        people = {self.request.requester_id, *(r.recipient_id for r in refs if r.recipient_id)}
+        return {p: self.of(p) for p in people if p}
+
+
+def _post(client: WebClient, channel: str, content: dict[str, Any]) -> tuple[str, str] | None:
+    try:
+        response = client.chat_postMessage(channel=channel, **content)
+    except SlackApiError as error:
+        log.warning("could not post a DevRel message: %s", error.response.get("error"))
+        return None
+    return str(response["channel"]), str(response["ts"])
+
+
+def _post_kept(client: WebClient, request_id: int, channel: str, content: dict[str, Any], *,
+               audience: str, recipient_id: str | None) -> bool:
+    posted = _post(client, channel, content)
+    if posted is None:
+        return False
+    devrel.remember_message(request_id, MessageRef(channel_id=posted[0], ts=posted[1], audience=audience,  # type: ignore[arg-type]
+                                                   recipient_id=recipient_id))
+    return True
+
+
+def refresh(client: WebClient, settings: Settings, request_id: int, *, now: datetime | None = None) -> int:
+    """Redraw every stored message about the request in its current state; returns how many were updated."""
+    now = now or clock.now()
+    request = devrel.get_request(request_id)
+    refs = devrel.messages_of(request_id)
+    zones = Zones(client, settings, request).for_refs(refs)
+    updated = 0
+    for ref in refs:
+        content = blocks.redraw(ref, request, zones=zones, default=settings.timezone,
+                                lead_channel=settings.devrel_channel, now=now)
+        try:
+            client.chat_update(channel=ref.channel_id, ts=ref.ts, **content)
+            updated += 1
+        except SlackApiError as error:
+            log.warning("could not redraw a DevRel message: %s", error.response.get("error"))
+    return updated
+
+
+def publish(client: WebClient, settings: Settings, update: RequestUpdate, *, now: datetime | None = None,
+            _hops: int = 0) -> None:
+    """Tell everyone what `update` means for them, then redraw every message about the request."""
+    now = now or clock.now()
+    if not update.changed:
+        refresh(client, settings, update.request.id, now=now)
+        return
+    request = update.request
+    policy = policy_for(settings)
+    zones = Zones(client, settings, request)
+    requester_zone = zones.of(request.requester_id)
+
+    if update.change == "requested":
+        _post_kept(client, request.id, request.requester_id,
+                   blocks.requester_card(request, zone=requester_zone, lead_channel=policy.lead_channel, now=now),
+                   audience="requester", recipient_id=request.requester_id)
+        if update.nobody_available:
+            _post(client, request.requester_id, blocks.nobody_available(request, zone=requester_zone))
+    else:
+        notice = blocks.requester_notice(update, zone=requester_zone, lead_channel=policy.lead_channel)
+        if notice is not None:
+            _post(client, request.requester_id, notice)
+
+    follow_up: RequestUpdate | None = None
+    if update.asked is not None:
+        asked = update.asked.slack_id
+        ask = blocks.devrel_message(request, recipient_id=asked, zone=zones.of(asked), requester_zone=requester_zone,
+                                    lead_channel=policy.lead_channel, now=now)
+        if not _post_kept(client, request.id, asked, ask, audience="ask", recipient_id=asked) and _hops < MAX_UNREACHABLE_HOPS:
+            follow_up = devrel.escalate(request.id, request.version, policy=policy, now=now,
+                                        why="could not be reached in Slack", due_only=False)
+    if update.to_channel and policy.lead_channel:
+        post = blocks.channel_message(request, zone=settings.timezone, now=now)
+        if not _post_kept(client, request.id, policy.lead_channel, post, audience="channel", recipient_id=None):
+            _post(client, request.requester_id, blocks.lead_channel_failed(request, policy.lead_channel))
+
+    if update.change in ("accepted", "assigned"):
+        _announce_assignment(client, settings, request, zones, now=now, taken=update.change == "assigned")
+    if update.change == "cancelled" and update.previous_id:
+        _post(client, update.previous_id, blocks.cancelled_notice(request, zone=zones.of(update.previous_id)))
+
+    refresh(client, settings, request.id, now=now)
+    if follow_up is not None:
+        publish(client, settings, follow_up, now=now, _hops=_hops + 1)
+
+
+def _announce_assignment(client: WebClient, settings: Settings, request: DevRelRequestView, zones: Zones, *,
+                         now: datetime, taken: bool) -> None:
+    assignee = request.assignee_id
+    assert assignee is not None
+    if taken:
+        # Taken from the channel: the channel post leaves out what is held in reserve; their DM has it all.
+        copy = blocks.devrel_message(request, recipient_id=assignee, zone=zones.of(assignee),
+                                     requester_zone=zones.of(request.requester_id), lead_channel=settings.devrel_channel,
+                                     now=now)
+        _post_kept(client, request.id, assignee, copy, audience="assignee", recipient_id=assignee)
+    seller = request.engagement.seller_id
+    if seller not in (request.requester_id, assignee):
+        _post(client, seller, blocks.seller_notice(request, zone=zones.of(seller)))
+    people = request.sync_people()
+    try:
+        opened = client.conversations_open(users=",".join(people))
+        channel = str(opened["channel"]["id"])
+    except SlackApiError as error:
+        log.warning("could not open the pre-meeting group DM: %s", error.response.get("error"))
+        return
+    _post(client, channel, blocks.kickoff_message(request, zone=settings.timezone))
+
+
+def send_reminder(client: WebClient, settings: Settings, request: DevRelRequestView, *, now: datetime) -> bool:
+    assignee = request.assignee_id
+    if assignee is None or request.state is not RequestState.accepted:
+        return False
+    zone = Zones(client, settings, request).of(assignee)
+    return _post(client, assignee, blocks.reminder_message(request, zone=zone, now=now)) is not None
+
+
+def run_due_devrel_timers(client: WebClient, settings: Settings, now: datetime | None = None) -> int:
+    """Expire, escalate and remind whatever is due at `now`; returns how many timers fired.
+
+    Safe to run on every replica at once: each timer is claimed by a guarded UPDATE before anything is
+    sent, so only one replica acts on it. A reminder that cannot be sent is released for the next tick.
+    """
+    now = now or clock.now()
+    policy = policy_for(settings)
+    due = devrel.due_timers(now=now)
+    fired = 0
+    for request_id, version in due.expire:
+        fired += _fire(client, settings, lambda: devrel.expire(request_id, version, now=now), now)
+    for request_id, version in due.escalate:
+        fired += _fire(client, settings, lambda: devrel.escalate(request_id, version, policy=policy, now=now), now)
+    for request_id in due.remind:
+        try:
+            request = devrel.claim_reminder(request_id, now=now)
+            if request is None:
+                continue
+            if send_reminder(client, settings, request, now=now):
+                fired += 1
+            else:
+                devrel.release_reminder(request_id, now)
+        except Exception:
+            log.exception("a DevRel reminder failed; it is retried at the next tick")
+    return fired
+
+
+def _fire(client: WebClient, settings: Settings, transition: Any, now: datetime) -> int:
+    try:
+        update = transition()
+        if update is None:
+            return 0
+        publish(client, settings, update, now=now)
+        return 1
+    except Exception:
+        log.exception("a DevRel timer failed; it is retried at the next tick")
+        return 0
