@@ -1,0 +1,852 @@
+"""In-memory search over field assets for the ``/asset`` command.
+
+The module is pure: it knows nothing about the database or Slack.  Callers
+feed it :class:`SearchDoc` values (published assets only) and ask
+:meth:`AssetIndex.search` for a page of :class:`Hit` ids.
+
+How a query is understood
+-------------------------
+* Words naming an asset type ("demos", "walk-through", "proof shop",
+  "marketing workshop", ...) set :attr:`ParsedQuery.type`; they filter the
+  results to that type and are never used as topic terms.  When several types
+  are named the first one wins.
+* The remaining words are lowercased, stripped of filler ("show me a ... for"),
+  and field abbreviations are expanded from :data:`ABBREVIATIONS` and
+  :data:`PHRASES` ("k8s" -> "kubernetes", "machine learning" stays one term).
+* A term matches a catalogue token exactly, as a prefix (3+ characters) or
+  through a typo (optimal-string-alignment similarity >= :data:`FUZZY_CUTOFF`).
+  Anything weaker is not a match, so nonsense queries return nothing rather
+  than the least-bad rows.
+
+Multi-term queries
+------------------
+All terms are required when at least one asset matches all of them; only when
+none does, assets matching some of the terms are returned, ranked by how many
+terms they match first.  So ``/asset demo observability security`` lists demos
+about both when there are any, and falls back to demos about either.
+
+Ranking
+-------
+Each matched term scores the best field it was found in: title 1.0, topics
+0.95, products 0.75, summary 0.5, times the token similarity.  Feedback and
+shares add at most :data:`POPULARITY_WEIGHT` of the score, enough to reorder
+near-ties but never enough to lift a typo or summary-only match over a clean
+title or topic match.  The final score is 0..100.
+
+Speed
+-----
+Every distinct token of the catalogue is kept once in a sorted vocabulary;
+query terms are fuzzy-matched against that vocabulary (rapidfuzz, in C), not
+against the documents.  Inverted indexes map a token to the set of doc ids
+holding it, once per field (for ranking) and once per asset type (so counting
+and type filtering are set operations in C, O(1) for a one-word query).
+When few documents match they are scored one by one.  When many do, the page
+is built lazily: combinations of "which field each term matched in" are
+visited best first, each yielding its most popular members by walking a
+popularity-ordered list, until no unvisited combination can reach the page.
+A common word therefore costs about the page size, not its match count.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+import re
+import threading
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+ASSET_TYPES = ("demo", "feature_walkthrough", "proofshop", "workshop")
+
+# Field abbreviations and synonyms, applied to query and documents alike so
+# that an asset written with "K8s" is found by "kubernetes" and vice versa.
+# Tokens mapping to themselves are short names that must be matched exactly.
+ABBREVIATIONS: dict[str, str] = {
+    "k8s": "kubernetes",
+    "k8": "kubernetes",
+    "kube": "kubernetes",
+    "o11y": "observability",
+    "obs": "observability",
+    "sec": "security",
+    "siem": "security",
+    "infosec": "security",
+    "cybersecurity": "security",
+    "ml": "machine learning",
+    "ai": "ai",
+    "genai": "genai",
+    "llm": "llm",
+    "llms": "llm",
+    "db": "database",
+    "dbs": "database",
+    "otel": "opentelemetry",
+    "apm": "apm",
+    "log": "logging",
+    "logs": "logging",
+    "trace": "tracing",
+    "traces": "tracing",
+    "alert": "alerting",
+    "alerts": "alerting",
+    "perf": "performance",
+    "infra": "infrastructure",
+    "auth": "authentication",
+    "gcp": "gcp",
+    "aws": "aws",
+    "azure": "azure",
+    "cicd": "cicd",
+}
+
+# Multi-word forms folded into one term.  Values that are asset types mark
+# type phrases; everything else is a topic phrase.
+PHRASES: dict[tuple[str, ...], str] = {
+    ("machine", "learning"): "machine learning",
+    ("artificial", "intelligence"): "ai",
+    ("open", "telemetry"): "opentelemetry",
+    ("application", "performance", "monitoring"): "apm",
+    ("google", "cloud"): "gcp",
+    ("amazon", "web", "services"): "aws",
+    ("ci", "cd"): "cicd",
+    ("feature", "walkthrough"): "feature_walkthrough",
+    ("feature", "walkthroughs"): "feature_walkthrough",
+    ("feature", "walk", "through"): "feature_walkthrough",
+    ("feature", "walk", "throughs"): "feature_walkthrough",
+    ("walk", "through"): "feature_walkthrough",
+    ("walk", "throughs"): "feature_walkthrough",
+    ("proof", "shop"): "proofshop",
+    ("proof", "shops"): "proofshop",
+    ("marketing", "workshop"): "workshop",
+    ("marketing", "workshops"): "workshop",
+}
+
+TYPE_WORDS: dict[str, str] = {
+    "demo": "demo",
+    "demos": "demo",
+    "demonstration": "demo",
+    "demonstrations": "demo",
+    "walkthrough": "feature_walkthrough",
+    "walkthroughs": "feature_walkthrough",
+    "proofshop": "proofshop",
+    "proofshops": "proofshop",
+    "workshop": "workshop",
+    "workshops": "workshop",
+    "feature_walkthrough": "feature_walkthrough",
+}
+
+# Words that carry no topic in a search box ("show me a demo for ...").
+STOPWORDS = frozenset(
+    """
+    a an the and or of for to in on at by with about from into onto over as
+    is are be been was were it its this that these those there here
+    i me my we our us you your they them their
+    show find get give need want looking look search any some all please pls
+    asset assets how what which who where when can could would should do does
+    through via using use
+    """.split()
+)
+
+# Trailing "s" that is not a plural; folding these would merge unrelated words.
+_NOT_PLURAL = frozenset(
+    """
+    kubernetes postgres redis jenkins windows chaos status series analysis
+    saas paas iaas access business process express always across https news
+    canvas atlas pandas nexus macos ios kafkas
+    """.split()
+)
+
+FIELD_WEIGHTS = (1.0, 0.95, 0.75, 0.5)  # title, topics, products, summary
+_TITLE, _TOPICS, _PRODUCTS = range(3)  # field positions in FIELD_WEIGHTS; summary is last
+
+FUZZY_CUTOFF = 0.8
+"""Least token similarity (OSA, 0..1) for a typo to count as a match: one edit
+in five letters, two in ten.  "logging" vs "login" (0.71) stays apart."""
+
+PREFIX_FLOOR = 0.8
+"""Similarity of a bare prefix; grows towards 1 as the prefix covers more of
+the token, so "observ" ranks a little under "observability" typed in full."""
+
+MIN_PREFIX_LEN = 3
+MIN_FUZZY_LEN = 4
+MAX_PREFIX_TOKENS = 8
+MAX_FUZZY_TOKENS = 8
+
+POPULARITY_WEIGHT = 0.05
+"""Share of a term's score given to feedback and shares.  It stays below the
+gap between an exact match and a one-typo match (0.1 in a ten-letter word) and
+far below the gap to a product or summary match, so it only reorders near-ties
+(equal matches, or title against topics)."""
+
+POPULARITY_SCALE = 10.0
+"""Net votes (useful - not useful + half the shares) at which popularity is
+three quarters of the way from neutral to its ceiling."""
+
+SUGGESTION_CUTOFF = 70.0  # fuzz.ratio, looser than matching on purpose
+MAX_SUGGESTIONS = 3
+
+MAX_QUERY_CHARS = 500
+MAX_TERMS = 8
+
+_TYPE_TYPO_CUTOFF = 0.85
+_TYPE_TYPO_MIN_LEN = 6
+_LONG_TYPE_WORDS = tuple(w for w in TYPE_WORDS if len(w) >= _TYPE_TYPO_MIN_LEN)
+
+_PHRASE_FIRST_WORDS = frozenset(p[0] for p in PHRASES)
+_MAX_PHRASE_LEN = max(len(p) for p in PHRASES)
+_SLACK_ANGLE = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+_SLACK_EMOJI = re.compile(r":[a-z0-9_+\-]+:")
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDoc:
+    id: int
+    title: str
+    type: str
+    summary: str = ""
+    topics: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    useful: int = 0
+    not_useful: int = 0
+    shares: int = 0
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    type: str | None
+    terms: tuple[str, ...]
+    raw: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: int
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: ParsedQuery
+    hits: tuple[Hit, ...]
+    total: int
+    suggestions: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------
+# Text analysis
+
+
+def _words(text: str) -> list[str]:
+    text = text.casefold()
+    if not text.isascii():
+        text = "".join(
+            ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+        )
+    return _WORD.findall(text)
+
+
+def _strip_slack_markup(text: str) -> str:
+    # Mentions and links arrive as <@U123>, <#C1|name> and <url|label>: only a
+    # label is something the person typed.
+    text = _SLACK_ANGLE.sub(lambda m: f" {m.group(2) or ''} ", text)
+    return _SLACK_EMOJI.sub(" ", text)
+
+
+def _fold_plural(word: str) -> str:
+    if len(word) < 5 or word[-1] != "s" or word in _NOT_PLURAL or " " in word:
+        return word
+    if word.endswith(("ss", "us", "is", "ops")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "ches", "shes", "xes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def _match_phrase(words: list[str], start: int) -> tuple[str, int] | None:
+    for length in range(min(_MAX_PHRASE_LEN, len(words) - start), 1, -1):
+        canonical = PHRASES.get(tuple(words[start : start + length]))
+        if canonical is not None:
+            return canonical, length
+    return None
+
+
+def _doc_word_key(word: str) -> str:
+    """Index key of one document word; "" when the word is not indexed."""
+    if len(word) < 2 or word in STOPWORDS or word in TYPE_WORDS:
+        return ""
+    return _fold_plural(ABBREVIATIONS.get(word, word))
+
+
+# Catalogues reuse a small vocabulary, so most words are looked up, not
+# analysed.  Cleared when it grows past its cap so odd input cannot bloat it.
+_DOC_WORD_KEYS: dict[str, str] = {}
+_DOC_WORD_KEYS_CAP = 200_000
+
+
+def _doc_keys(text: str, into: set[str]) -> None:
+    words = _words(text)
+    keys = list(map(_DOC_WORD_KEYS.get, words))
+    if None in keys:
+        if len(_DOC_WORD_KEYS) > _DOC_WORD_KEYS_CAP:
+            _DOC_WORD_KEYS.clear()
+        for i, key in enumerate(keys):
+            if key is None:
+                keys[i] = _DOC_WORD_KEYS[words[i]] = _doc_word_key(words[i])
+    into.update(keys)
+    into.discard("")
+    if not _PHRASE_FIRST_WORDS.isdisjoint(words):
+        for i, word in enumerate(words):
+            if word in _PHRASE_FIRST_WORDS:
+                phrase = _match_phrase(words, i)
+                # Constituent words stay indexed too, so "learning" alone
+                # still finds a "machine learning" asset.
+                if phrase is not None and phrase[0] not in ASSET_TYPES:
+                    into.add(phrase[0])
+
+
+def _type_from_typo(word: str) -> str | None:
+    if len(word) < _TYPE_TYPO_MIN_LEN:
+        return None
+    found = process.extractOne(
+        word, _LONG_TYPE_WORDS, scorer=OSA.normalized_similarity, score_cutoff=_TYPE_TYPO_CUTOFF
+    )
+    return TYPE_WORDS[found[0]] if found else None
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Split a query into the asset type it names and normalised topic terms."""
+    raw = text if isinstance(text, str) else ""
+    words = _words(_strip_slack_markup(raw[:MAX_QUERY_CHARS]))
+    asset_type: str | None = None
+    terms: list[str] = []
+    i = 0
+    while i < len(words) and len(terms) < MAX_TERMS:
+        word = words[i]
+        phrase = _match_phrase(words, i) if word in _PHRASE_FIRST_WORDS else None
+        if phrase is not None:
+            canonical, length = phrase
+            i += length
+            if canonical in ASSET_TYPES:
+                asset_type = asset_type or canonical
+            elif canonical not in terms:
+                terms.append(canonical)
+            continue
+        i += 1
+        if word in TYPE_WORDS:
+            asset_type = asset_type or TYPE_WORDS[word]
+            continue
+        if len(word) < 2 or word in STOPWORDS:
+            continue
+        if word not in ABBREVIATIONS:
+            typo_type = _type_from_typo(word)
+            if typo_type is not None:
+                asset_type = asset_type or typo_type
+                continue
+        term = ABBREVIATIONS.get(word, word)
+        if term not in terms:
+            terms.append(term)
+    return ParsedQuery(type=asset_type, terms=tuple(terms), raw=raw)
+
+
+def popularity(doc: SearchDoc) -> float:
+    """Feedback and usage squashed into 0..1; 0.5 for an asset nobody rated."""
+    net = doc.useful - doc.not_useful + 0.5 * doc.shares
+    return 0.5 + 0.5 * math.tanh(net / POPULARITY_SCALE)
+
+
+# --------------------------------------------------------------------------
+# Locking
+
+
+class _ReadWriteLock:
+    """Many concurrent searches, one writer; waiting writers block new readers
+    so a steady stream of searches cannot starve an upsert."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            while self._writing or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+# --------------------------------------------------------------------------
+# Index
+
+_EMPTY: frozenset[int] = frozenset()
+
+# (weight, holders): the docs holding one matched token in one field, and what
+# the term is worth there.  Holders None stands for "term not matched", used
+# only when no asset matches every term.
+_Pair = tuple[float, "set[int] | None"]
+
+# (score, popularity, -id): popularity breaks ties that rounding makes between
+# scores, then the older (lower) id wins, so the order is total and stable.
+_Entry = tuple[float, float, int]
+
+
+def _intersection(sets: list[set[int] | frozenset[int]]) -> set[int] | frozenset[int]:
+    if not sets:
+        return _EMPTY
+    if len(sets) == 1:
+        return sets[0]
+    ordered = sorted(sets, key=len)
+    if not ordered[0]:
+        return _EMPTY
+    return ordered[0].intersection(*ordered[1:])
+
+
+def _union(sets: list[set[int] | frozenset[int]]) -> set[int] | frozenset[int]:
+    present = [s for s in sets if s]
+    if not present:
+        return _EMPTY
+    if len(present) == 1:
+        return present[0]
+    return set().union(*present)
+
+
+def _score(matched: int, weight_sum: float, term_count: int, doc_popularity: float) -> float:
+    """0..100.  Matching more terms always ranks higher: each matched term
+    adds a whole unit before the textual quality (0..1) of the matches."""
+    if term_count == 0:
+        quality = (1.0 - POPULARITY_WEIGHT) + POPULARITY_WEIGHT * doc_popularity
+        return 100.0 * quality
+    if matched == 0:
+        return 0.0
+    textual = weight_sum / matched
+    quality = (1.0 - POPULARITY_WEIGHT) * textual + POPULARITY_WEIGHT * doc_popularity
+    return 100.0 * (matched - 1 + quality) / term_count
+
+
+SCORE_EACH_LIMIT = 600
+"""Up to this many matching docs, each is scored directly; above it the page is
+assembled lazily from the best-scoring field combinations downwards."""
+
+MAX_TOKENS_PER_TERM = 8
+
+
+class AssetIndex:
+    """Thread-safe in-memory index of published assets."""
+
+    def __init__(self, docs: Iterable[SearchDoc] = ()) -> None:
+        self._lock = _ReadWriteLock()
+        self._docs: dict[int, SearchDoc] = {}
+        self._type_of: dict[int, str] = {}
+        # token -> doc ids, once per field (for ranking) and once per asset
+        # type over all fields (for filtering and counting).
+        self._field_holders: tuple[dict[str, set[int]], ...] = ({}, {}, {}, {})
+        self._type_holders: dict[str, dict[str, set[int]]] = {t: {} for t in ASSET_TYPES}
+        self._vocabulary: list[str] = []  # sorted, for bisect prefix lookups
+        self._known_tokens: set[str] = set()
+        # Popularity order, best first, overall and per type: walking it finds
+        # the most popular members of a large doc set without sorting the set.
+        self._rank_key: dict[int, tuple[float, int]] = {}
+        self._ranked: list[tuple[float, int]] = []
+        self._ranked_by_type: dict[str, list[tuple[float, int]]] = {t: [] for t in ASSET_TYPES}
+        with self._lock.writing():
+            self._load_locked(docs)
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    # -- writes -------------------------------------------------------------
+
+    def upsert(self, doc: SearchDoc) -> None:
+        if doc.type not in ASSET_TYPES:
+            raise ValueError(f"unknown asset type {doc.type!r}; expected one of {ASSET_TYPES}")
+        with self._lock.writing():
+            self._remove_locked(doc.id)
+            self._insert_locked(doc)
+
+    def remove(self, doc_id: int) -> None:
+        with self._lock.writing():
+            self._remove_locked(doc_id)
+
+    @staticmethod
+    def _field_keys(doc: SearchDoc) -> tuple[set[str], set[str], set[str], set[str]]:
+        title: set[str] = set()
+        topics: set[str] = set()
+        products: set[str] = set()
+        summary: set[str] = set()
+        _doc_keys(doc.title, title)
+        # One pass per field.  A phrase may then span two entries (topics
+        # "machine" and "learning"), which still describes the asset.
+        _doc_keys(" ".join(doc.topics), topics)
+        _doc_keys(" ".join(doc.products), products)
+        _doc_keys(doc.summary, summary)
+        return title, topics, products, summary
+
+    def _load_locked(self, docs: Iterable[SearchDoc]) -> None:
+        """Initial build: the same structures as repeated upserts, without
+        keeping lists sorted after every document."""
+        latest: dict[int, SearchDoc] = {}
+        for doc in docs:
+            if doc.type not in ASSET_TYPES:
+                raise ValueError(f"unknown asset type {doc.type!r}; expected one of {ASSET_TYPES}")
+            latest[doc.id] = doc
+        field_holders: tuple[defaultdict[str, set[int]], ...] = tuple(defaultdict(set) for _ in FIELD_WEIGHTS)
+        type_holders = {t: defaultdict(set) for t in ASSET_TYPES}
+        for doc_id, doc in latest.items():
+            self._docs[doc_id] = doc
+            self._type_of[doc_id] = doc.type
+            rank_key = (-popularity(doc), doc_id)
+            self._rank_key[doc_id] = rank_key
+            self._ranked.append(rank_key)
+            self._ranked_by_type[doc.type].append(rank_key)
+            field_keys = self._field_keys(doc)
+            for holders_by_token, keys in zip(field_holders, field_keys):
+                for key in keys:
+                    holders_by_token[key].add(doc_id)
+            holders_of_type = type_holders[doc.type]
+            for key in set().union(*field_keys):
+                holders_of_type[key].add(doc_id)
+        # Plain dicts from here on: a read of a missing token must not create it.
+        self._field_holders = tuple(dict(holders) for holders in field_holders)
+        self._type_holders = {t: dict(holders) for t, holders in type_holders.items()}
+        self._known_tokens = set().union(*self._field_holders)
+        self._vocabulary = sorted(self._known_tokens)
+        self._ranked.sort()
+        for ranked in self._ranked_by_type.values():
+            ranked.sort()
+
+    def _insert_locked(self, doc: SearchDoc) -> None:
+        if doc.type not in ASSET_TYPES:
+            raise ValueError(f"unknown asset type {doc.type!r}; expected one of {ASSET_TYPES}")
+        doc_id = doc.id
+        self._docs[doc_id] = doc
+        self._type_of[doc_id] = doc.type
+        rank_key = (-popularity(doc), doc_id)
+        self._rank_key[doc_id] = rank_key
+        bisect.insort(self._ranked, rank_key)
+        bisect.insort(self._ranked_by_type[doc.type], rank_key)
+        field_keys = self._field_keys(doc)
+        for field, keys in enumerate(field_keys):
+            holders_by_token = self._field_holders[field]
+            for key in keys:
+                holders = holders_by_token.get(key)
+                if holders is None:
+                    holders_by_token[key] = {doc_id}
+                    if key not in self._known_tokens:
+                        self._known_tokens.add(key)
+                        bisect.insort(self._vocabulary, key)
+                else:
+                    holders.add(doc_id)
+        type_holders = self._type_holders[doc.type]
+        for key in set().union(*field_keys):
+            holders = type_holders.get(key)
+            if holders is None:
+                type_holders[key] = {doc_id}
+            else:
+                holders.add(doc_id)
+
+    def _remove_locked(self, doc_id: int) -> None:
+        doc = self._docs.pop(doc_id, None)
+        if doc is None:
+            return
+        del self._type_of[doc_id]
+        rank_key = self._rank_key.pop(doc_id)
+        ranked_of_type = self._ranked_by_type[doc.type]
+        del self._ranked[bisect.bisect_left(self._ranked, rank_key)]
+        del ranked_of_type[bisect.bisect_left(ranked_of_type, rank_key)]
+        field_keys = self._field_keys(doc)
+        type_holders = self._type_holders[doc.type]
+        for key in set().union(*field_keys):
+            holders = type_holders[key]
+            holders.discard(doc_id)
+            if not holders:
+                del type_holders[key]
+        for field, keys in enumerate(field_keys):
+            holders_by_token = self._field_holders[field]
+            for key in keys:
+                holders = holders_by_token[key]
+                holders.discard(doc_id)
+                if holders:
+                    continue
+                del holders_by_token[key]
+                if any(key in other for other in self._field_holders):
+                    continue
+                self._known_tokens.discard(key)
+                del self._vocabulary[bisect.bisect_left(self._vocabulary, key)]
+
+    # -- reads --------------------------------------------------------------
+
+    def search(self, text: str, *, limit: int = 10, offset: int = 0) -> SearchResult:
+        query = parse_query(text)
+        limit = max(0, int(limit))
+        offset = max(0, int(offset))
+        with self._lock.reading():
+            return self._search_locked(query, limit, offset)
+
+    def _search_locked(self, query: ParsedQuery, limit: int, offset: int) -> SearchResult:
+        need = offset + limit
+        if not query.terms:
+            if query.type is None:
+                return SearchResult(query, (), 0, ())
+            ranked = self._ranked_by_type[query.type]
+            hits = tuple(
+                Hit(id=doc_id, score=round(_score(0, 0.0, 0, -neg_pop), 2))
+                for neg_pop, doc_id in ranked[offset:need]
+            )
+            return SearchResult(query, hits, len(ranked), ())
+
+        scope = (query.type,) if query.type else ASSET_TYPES
+        keys = [_fold_plural(term) for term in query.terms]
+        term_tokens = [self._match_vocabulary(key) for key in keys]
+        term_pairs = [self._pairs(tokens) for tokens in term_tokens]
+        # Per asset type, the docs each term matches in any field.
+        term_docs = [
+            [_union([self._type_holders[t].get(token, _EMPTY) for token, _ in tokens]) for t in scope]
+            for tokens in term_tokens
+        ]
+
+        everywhere = [_intersection([docs[i] for docs in term_docs]) for i in range(len(scope))]
+        total = sum(len(docs) for docs in everywhere)
+        if total:
+            page = self._page(term_pairs, everywhere, total, query.type, need, partial=False)
+            return SearchResult(query, self._hits(page, offset), total, ())
+
+        anywhere = [_union([docs[i] for docs in term_docs]) for i in range(len(scope))]
+        total = sum(len(docs) for docs in anywhere)
+        if not total:
+            return SearchResult(query, (), 0, self._suggest(keys))
+        page = self._page(term_pairs, anywhere, total, query.type, need, partial=True)
+        return SearchResult(query, self._hits(page, offset), total, ())
+
+    @staticmethod
+    def _hits(page: list[_Entry], offset: int) -> tuple[Hit, ...]:
+        ordered = sorted(page, reverse=True)[offset:]
+        return tuple(Hit(id=-neg_id, score=round(score, 2)) for score, _, neg_id in ordered)
+
+    def _match_vocabulary(self, key: str) -> list[tuple[str, float]]:
+        """Catalogue tokens a query key stands for, with their similarity, best first."""
+        found: dict[str, float] = {}
+        vocabulary = self._vocabulary
+        if key in self._known_tokens:
+            found[key] = 1.0
+        if len(key) >= MIN_PREFIX_LEN:
+            start = bisect.bisect_right(vocabulary, key)
+            for token in vocabulary[start : start + MAX_PREFIX_TOKENS]:
+                if not token.startswith(key):
+                    break
+                found[token] = PREFIX_FLOOR + (1.0 - PREFIX_FLOOR) * len(key) / len(token)
+        if len(key) >= MIN_FUZZY_LEN:
+            for token, similarity, _ in process.extract(
+                key,
+                vocabulary,
+                scorer=OSA.normalized_similarity,
+                score_cutoff=FUZZY_CUTOFF,
+                limit=MAX_FUZZY_TOKENS,
+            ):
+                if similarity > found.get(token, 0.0):
+                    found[token] = similarity
+        best = sorted(found.items(), key=lambda item: (-item[1], item[0]))
+        return best[:MAX_TOKENS_PER_TERM]
+
+    def _pairs(self, tokens: list[tuple[str, float]]) -> list[_Pair]:
+        """Every (field, token) place a term can match, most valuable first."""
+        pairs: list[_Pair] = []
+        for token, similarity in tokens:
+            for field, holders_by_token in enumerate(self._field_holders):
+                holders = holders_by_token.get(token)
+                if holders:
+                    pairs.append((similarity * FIELD_WEIGHTS[field], holders))
+        pairs.sort(key=lambda pair: pair[0], reverse=True)
+        return pairs
+
+    def _page(
+        self,
+        term_pairs: list[list[_Pair]],
+        candidates: list[set[int] | frozenset[int]],
+        total: int,
+        asset_type: str | None,
+        need: int,
+        *,
+        partial: bool,
+    ) -> list[_Entry]:
+        """The best ``need`` entries among the candidates."""
+        if need == 0:
+            return []
+        if total <= SCORE_EACH_LIMIT:
+            return self._page_by_scoring_each(term_pairs, candidates, need)
+        return self._page_by_field_combinations(term_pairs, asset_type, need, partial=partial)
+
+    def _page_by_scoring_each(
+        self,
+        term_pairs: list[list[_Pair]],
+        candidates: list[set[int] | frozenset[int]],
+        need: int,
+    ) -> list[_Entry]:
+        term_count = len(term_pairs)
+        rank_key = self._rank_key
+        best: list[_Entry] = []
+        for docs in candidates:
+            for doc_id in docs:
+                matched = 0
+                weight_sum = 0.0
+                for pairs in term_pairs:
+                    for weight, holders in pairs:
+                        if doc_id in holders:
+                            matched += 1
+                            weight_sum += weight
+                            break
+                doc_popularity = -rank_key[doc_id][0]
+                entry = (_score(matched, weight_sum, term_count, doc_popularity), doc_popularity, -doc_id)
+                if len(best) < need:
+                    heapq.heappush(best, entry)
+                elif entry > best[0]:
+                    heapq.heapreplace(best, entry)
+        return best
+
+    def _page_by_field_combinations(
+        self,
+        term_pairs: list[list[_Pair]],
+        asset_type: str | None,
+        need: int,
+        *,
+        partial: bool,
+    ) -> list[_Entry]:
+        """Visit combinations of (term -> place it matched) best first, taking
+        the most popular docs of each, until no unvisited combination can
+        reach the page.  Work follows the page size, not the match count."""
+        term_count = len(term_pairs)
+        if partial:
+            term_pairs = [pairs + [(0.0, None)] for pairs in term_pairs]
+
+        def ceiling(combination: tuple[int, ...]) -> tuple[float, int, float]:
+            matched = 0
+            weight_sum = 0.0
+            for pairs, index in zip(term_pairs, combination):
+                weight, holders = pairs[index]
+                if holders is not None:
+                    matched += 1
+                    weight_sum += weight
+            return _score(matched, weight_sum, term_count, 1.0), matched, weight_sum
+
+        start = (0,) * term_count
+        frontier = [(-ceiling(start)[0], start)]
+        visited = {start}
+        best: list[_Entry] = []
+        while frontier:
+            negative_ceiling, combination = heapq.heappop(frontier)
+            # Strict: a combination whose ceiling equals the page minimum can
+            # still hold an equal score with a lower id, which ranks first.
+            if len(best) >= need and -negative_ceiling < best[0][0]:
+                break
+            for position in range(term_count):
+                if combination[position] + 1 < len(term_pairs[position]):
+                    following = combination[:position] + (combination[position] + 1,) + combination[position + 1 :]
+                    if following not in visited:
+                        visited.add(following)
+                        heapq.heappush(frontier, (-ceiling(following)[0], following))
+            _, matched, weight_sum = ceiling(combination)
+            if not matched:
+                continue
+            required: list[set[int]] = []
+            excluded: list[set[int]] = []
+            for pairs, index in zip(term_pairs, combination):
+                holders = pairs[index][1]
+                if holders is not None:
+                    required.append(holders)
+                # A doc belongs to the first place its term matched; better
+                # places were visited in their own combination.
+                excluded.extend(h for _, h in pairs[:index] if h is not None)
+            for doc_id in self._most_popular(required, excluded, asset_type, need):
+                doc_popularity = -self._rank_key[doc_id][0]
+                entry = (_score(matched, weight_sum, term_count, doc_popularity), doc_popularity, -doc_id)
+                if len(best) < need:
+                    heapq.heappush(best, entry)
+                elif entry > best[0]:
+                    heapq.heapreplace(best, entry)
+                else:
+                    break
+        return best
+
+    def _most_popular(
+        self,
+        required: list[set[int]],
+        excluded: list[set[int]],
+        asset_type: str | None,
+        count: int,
+    ) -> list[int]:
+        """Up to ``count`` docs in every required set, in no excluded set and
+        of the asset type, most popular first."""
+        members = _intersection(required)
+        size = len(members)
+        if not size:
+            return []
+        ranked = self._ranked_by_type[asset_type] if asset_type else self._ranked
+        picked: list[int] = []
+        # Walking the popularity order takes about count * N / size steps when
+        # members are spread evenly; scanning the members takes size steps.
+        expected_walk = count * len(self._docs) // size
+        if 4 * expected_walk < size:
+            for _, doc_id in ranked[: 4 * expected_walk + 256]:
+                if doc_id in members:
+                    for holders in excluded:
+                        if doc_id in holders:
+                            break
+                    else:
+                        picked.append(doc_id)
+                        if len(picked) == count:
+                            return picked
+            picked.clear()  # too sparse after exclusions: scan instead
+        type_of = self._type_of
+        for doc_id in members:
+            if asset_type is not None and type_of[doc_id] != asset_type:
+                continue
+            for holders in excluded:
+                if doc_id in holders:
+                    break
+            else:
+                picked.append(doc_id)
+        rank_key = self._rank_key
+        return [key[1] for key in heapq.nsmallest(count, [rank_key[d] for d in picked])]
+
+    def _suggest(self, keys: list[str]) -> tuple[str, ...]:
+        named = self._field_holders[_TITLE], self._field_holders[_TOPICS], self._field_holders[_PRODUCTS]
+        scored: dict[str, float] = {}
+        for key in keys:
+            if len(key) < MIN_PREFIX_LEN:
+                continue
+            for token, score, _ in process.extract(
+                key, self._vocabulary, scorer=fuzz.ratio, score_cutoff=SUGGESTION_CUTOFF, limit=20
+            ):
+                if token == key or not any(token in holders for holders in named):
+                    continue
+                scored[token] = max(score, scored.get(token, 0.0))
+        ordered = sorted(scored.items(), key=lambda item: (-item[1], item[0]))
+        return tuple(token for token, _ in ordered[:MAX_SUGGESTIONS])
