@@ -23,6 +23,17 @@ def advance(by: timedelta) -> datetime:
     return now()
 
 
+def set_now(moment: datetime) -> datetime:
+    """Make `now()` read `moment` from here on (it keeps ticking with the wall clock); `epos try` starts
+    every session at the same instant so its story and scripts come out the same."""
+    global _offset
+    if moment.tzinfo is None:
+        raise ValueError("set_now needs an aware datetime")
+    with _lock:
+        _offset = moment - datetime.now(UTC)
+    return now()
+
+
 def reset() -> None:
     global _offset
     with _lock:

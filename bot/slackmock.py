@@ -28,6 +28,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    # What the mock answered (ts of a post, id of an opened view, ...), for `epos try` to follow up on.
+    answer: dict[str, Any] | None = None
 
 
 @dataclass
@@ -68,6 +70,7 @@ class MockSlack:
         self.calls: list[Call] = []
         self.responses: list[Call] = []
         self.uploads: dict[str, bytes] = {}
+        self.upload_names: dict[str, str] = {}
         self.messages: dict[str, list[Message]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
@@ -221,6 +224,7 @@ class MockSlack:
             return {"ok": True, "permalink": f"https://epos-test.slack.com/archives/{params.get('channel')}/p{params.get('message_ts')}"}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ids):08d}"
+            self.upload_names[file_id] = str(params.get("filename") or file_id)
             return {"ok": True, "upload_url": f"{self.base_url}upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = params.get("files") or []
@@ -282,7 +286,7 @@ class MockSlack:
                         mock._record(Call(method, {**params, "_fault": fault.error}))
                         return self._reply(200, {"ok": False, "error": fault.error})
                 answer = mock._answer(method, params)
-                mock._record(Call(method, params))
+                mock._record(Call(method, params, answer=answer))
                 return self._reply(200, answer)
 
         return Handler

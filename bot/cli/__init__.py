@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "bot.cli.engagements",
     "bot.cli.devrel",
     "bot.cli.schedule",
+    "bot.cli.tryout",
 )
 
 EXIT_FAILURE = 1
