@@ -13,8 +13,10 @@ How a query is understood
 * The remaining words are lowercased, stripped of filler ("show me a ... for"),
   and field abbreviations are expanded from :data:`ABBREVIATIONS` and
   :data:`PHRASES` ("k8s" -> "kubernetes", "machine learning" stays one term).
-* A term matches a catalogue token exactly, as a prefix (3+ characters) or
-  through a typo (optimal-string-alignment similarity >= :data:`FUZZY_CUTOFF`).
+  A word naming part of a wider topic (:data:`BROADER_TERMS`: "siem") stays
+  itself and also matches the wider topic ("security") a little lower.
+* A term matches a catalogue token exactly, as a prefix (3+ characters, when
+  the term is not a catalogue word itself) or through a typo (optimal-string-alignment similarity >= :data:`FUZZY_CUTOFF`).
   Anything weaker is not a match, so nonsense queries return nothing rather
   than the least-bad rows.
 
@@ -75,12 +77,11 @@ ABBREVIATIONS: dict[str, str] = {
     "o11y": "observability",
     "obs": "observability",
     "sec": "security",
-    "siem": "security",
     "infosec": "security",
     "cybersecurity": "security",
     "ml": "machine learning",
     "ai": "ai",
-    "genai": "genai",
+    "genai": "generative ai",
     "llm": "llm",
     "llms": "llm",
     "db": "database",
@@ -102,6 +103,17 @@ ABBREVIATIONS: dict[str, str] = {
     "cicd": "cicd",
 }
 
+# Words naming one part of a wider topic.  They stay terms of their own, so a
+# SIEM asset ranks first for "siem", and also find the wider topic at
+# RELATED_SIMILARITY, so security assets that never say "SIEM" still come back.
+BROADER_TERMS: dict[str, str] = {
+    "siem": "security",
+    "soar": "security",
+    "edr": "security",
+    "xdr": "security",
+}
+RELATED_SIMILARITY = 0.9
+
 # Multi-word forms folded into one term.  Values that are asset types mark
 # type phrases; everything else is a topic phrase.
 PHRASES: dict[tuple[str, ...], str] = {
@@ -112,6 +124,8 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("google", "cloud"): "gcp",
     ("amazon", "web", "services"): "aws",
     ("ci", "cd"): "cicd",
+    ("generative", "ai"): "generative ai",
+    ("gen", "ai"): "generative ai",
     ("feature", "walkthrough"): "feature_walkthrough",
     ("feature", "walkthroughs"): "feature_walkthrough",
     ("feature", "walk", "through"): "feature_walkthrough",
@@ -144,7 +158,7 @@ STOPWORDS = frozenset(
     a an the and or of for to in on at by with about from into onto over as
     is are be been was were it its this that these those there here
     i me my we our us you your they them their
-    show find get give need want looking look search any some all please pls
+    show find get give need want looking look any some all please pls
     asset assets how what which who where when can could would should do does
     through via using use
     """.split()
@@ -257,9 +271,13 @@ def _strip_slack_markup(text: str) -> str:
 
 
 def _fold_plural(word: str) -> str:
-    if len(word) < 5 or word[-1] != "s" or word in _NOT_PLURAL or " " in word:
+    if len(word) < 4 or word[-1] != "s" or word in _NOT_PLURAL or " " in word:
         return word
-    if word.endswith(("ss", "us", "is", "ops")):
+    if word.endswith(("ss", "us", "ops")):
+        return word
+    # Plurals in "-is" are short acronyms ("apis", "kpis"); longer words in
+    # "-is" are singular ("analysis", "redis") or misspelt ("kubernetis").
+    if word.endswith("is") and len(word) > 5:
         return word
     if word.endswith("ies"):
         return word[:-3] + "y"
@@ -624,8 +642,7 @@ class AssetIndex:
             return SearchResult(query, hits, len(ranked), ())
 
         scope = (query.type,) if query.type else ASSET_TYPES
-        keys = [_fold_plural(term) for term in query.terms]
-        term_tokens = [self._match_vocabulary(key) for key in keys]
+        term_tokens = [self._match_vocabulary(term) for term in query.terms]
         term_pairs = [self._pairs(tokens) for tokens in term_tokens]
         # Per asset type, the docs each term matches in any field.
         term_docs = [
@@ -642,7 +659,7 @@ class AssetIndex:
         anywhere = [_union([docs[i] for docs in term_docs]) for i in range(len(scope))]
         total = sum(len(docs) for docs in anywhere)
         if not total:
-            return SearchResult(query, (), 0, self._suggest(keys))
+            return SearchResult(query, (), 0, self._suggest([_fold_plural(term) for term in query.terms]))
         page = self._page(term_pairs, anywhere, total, query.type, need, partial=True)
         return SearchResult(query, self._hits(page, offset), total, ())
 
@@ -651,21 +668,30 @@ class AssetIndex:
         ordered = sorted(page, reverse=True)[offset:]
         return tuple(Hit(id=-neg_id, score=round(score, 2)) for score, _, neg_id in ordered)
 
-    def _match_vocabulary(self, key: str) -> list[tuple[str, float]]:
-        """Catalogue tokens a query key stands for, with their similarity, best first."""
+    def _match_vocabulary(self, term: str) -> list[tuple[str, float]]:
+        """Catalogue tokens a query term stands for, with their similarity, best first."""
         found: dict[str, float] = {}
         vocabulary = self._vocabulary
-        if key in self._known_tokens:
-            found[key] = 1.0
-        if len(key) >= MIN_PREFIX_LEN:
+        key = _fold_plural(term)
+        # A typo in a plural can sit closer to the catalogue word before the
+        # "s" is folded ("kuberentes") or after it ("dashbords"): try both.
+        spellings = (key,) if key == term else (key, term)
+        for spelling in spellings:
+            if spelling in self._known_tokens:
+                found[spelling] = 1.0
+        # A word the catalogue already uses means that word: its prefix
+        # extensions are other words ("slo" is not "slow").
+        if len(key) >= MIN_PREFIX_LEN and not found:
             start = bisect.bisect_right(vocabulary, key)
             for token in vocabulary[start : start + MAX_PREFIX_TOKENS]:
                 if not token.startswith(key):
                     break
                 found[token] = PREFIX_FLOOR + (1.0 - PREFIX_FLOOR) * len(key) / len(token)
-        if len(key) >= MIN_FUZZY_LEN:
+        for spelling in spellings:
+            if len(spelling) < MIN_FUZZY_LEN:
+                continue
             for token, similarity, _ in process.extract(
-                key,
+                spelling,
                 vocabulary,
                 scorer=OSA.normalized_similarity,
                 score_cutoff=FUZZY_CUTOFF,
@@ -673,6 +699,9 @@ class AssetIndex:
             ):
                 if similarity > found.get(token, 0.0):
                     found[token] = similarity
+        broader = BROADER_TERMS.get(term)
+        if broader is not None and broader in self._known_tokens:
+            found[broader] = max(found.get(broader, 0.0), RELATED_SIMILARITY)
         best = sorted(found.items(), key=lambda item: (-item[1], item[0]))
         return best[:MAX_TOKENS_PER_TERM]
 

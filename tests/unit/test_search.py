@@ -197,6 +197,50 @@ def test_an_asset_written_with_an_abbreviation_is_found_by_the_full_word():
     assert ids(index.search("kubernetes")) == [1]
 
 
+def test_a_narrow_term_ranks_its_own_assets_above_the_wider_topic():
+    index = AssetIndex(
+        [
+            SearchDoc(id=1, title="Endpoint hardening", type="demo", topics=("security",), useful=50),
+            SearchDoc(id=2, title="Migrating detections to the new SIEM", type="demo", topics=("siem",)),
+            SearchDoc(id=3, title="Checkout latency", type="demo", topics=("apm",)),
+        ]
+    )
+
+    assert ids(index.search("siem")) == [2, 1]
+
+
+@pytest.mark.parametrize(
+    ("query", "title"),
+    [
+        ("vector search", "Vector search relevance tuning"),
+        ("genai", "Generative AI assistants over your runbooks"),
+        ("slos", "SLO burn-rate alerts"),
+        ("apis", "API gateway tracing"),
+    ],
+)
+def test_everyday_topic_words_are_not_lost(query, title):
+    index = AssetIndex(
+        [
+            SearchDoc(id=1, title=title, type="demo"),
+            SearchDoc(id=2, title="Something unrelated entirely", type="demo"),
+        ]
+    )
+
+    assert ids(index.search(query)) == [1]
+
+
+def test_a_word_fragment_finds_the_word_but_a_whole_word_does_not_grow():
+    index = AssetIndex(
+        [
+            SearchDoc(id=1, title="SLO burn-rate alerts", type="demo"),
+            SearchDoc(id=2, title="Why the checkout is slow", type="demo"),
+        ]
+    )
+
+    assert ids(index.search("slo")) == [1]
+    assert ids(index.search("chec")) == [2]
+
+
 def test_similar_but_different_words_do_not_match():
     index = AssetIndex([SearchDoc(id=1, title="Single sign-on login flows", type="demo")])
 
