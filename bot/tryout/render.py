@@ -181,7 +181,7 @@ def plain(text_object: dict[str, Any] | str | None, viewer: Viewer | None = None
     text = str(text_object.get("text", ""))
     if text_object.get("type") == "mrkdwn":
         return mrkdwn(text, viewer or Viewer())
-    return printable(text)
+    return printable(_emoji(text) if text_object.get("emoji", True) else text)
 
 
 # ----- mrkdwn --------------------------------------------------------------------------------------
@@ -196,8 +196,30 @@ def mrkdwn(text: str, viewer: Viewer) -> str:
         placed.append(_angle(match.group(1), viewer))
         return f"{_PLACE_OPEN}{len(placed) - 1}{_PLACE_CLOSE}"
 
-    text = _emphasis(_unescape(_ANGLE.sub(set_aside, printable(text).replace(_PLACE_OPEN, ""))), viewer.style)
+    text = _emphasis(_emoji(_unescape(_ANGLE.sub(set_aside, printable(text).replace(_PLACE_OPEN, "")))), viewer.style)
     return _PLACEHOLDER.sub(lambda m: placed[int(m.group(1))], text)
+
+
+# Shortcodes Slack shows as pictures; others stay as typed, as in a client without that emoji.
+EMOJI = {
+    "white_check_mark": "✅", "heavy_check_mark": "✔️", "x": "❌", "warning": "⚠️", "no_entry_sign": "🚫",
+    "no_entry": "⛔", "tada": "🎉", "wave": "👋", "handshake": "🤝", "zzz": "💤", "alarm_clock": "⏰",
+    "hourglass_flowing_sand": "⏳", "hourglass": "⌛", "palm_tree": "🌴", "loudspeaker": "📢", "mega": "📣",
+    "large_green_circle": "🟢", "large_yellow_circle": "🟡", "red_circle": "🔴", "white_circle": "⚪",
+    "large_blue_circle": "🔵", "calendar": "📆", "date": "📅", "clock3": "🕒", "bell": "🔔", "memo": "📝",
+    "pushpin": "📌", "link": "🔗", "mag": "🔍", "bulb": "💡", "rocket": "🚀", "chart_with_upwards_trend": "📈",
+    "bar_chart": "📊", "thumbsup": "👍", "+1": "👍", "thumbsdown": "👎", "-1": "👎", "eyes": "👀",
+    "raised_hands": "🙌", "information_source": "ℹ️", "question": "❓", "exclamation": "❗", "star": "⭐",
+    "fire": "🔥", "sparkles": "✨", "new": "🆕", "arrow_right": "➡️", "leftwards_arrow_with_hook": "↩️",
+    "busts_in_silhouette": "👥", "bust_in_silhouette": "👤", "speech_balloon": "💬", "envelope": "✉️",
+    "inbox_tray": "📥", "outbox_tray": "📤", "card_index_dividers": "🗂️", "clipboard": "📋", "lock": "🔒",
+    "trophy": "🏆", "snail": "🐌", "stopwatch": "⏱️", "repeat": "🔁", "pencil2": "✏️", "wastebasket": "🗑️",
+}
+_EMOJI_CODE = re.compile(r":([a-z0-9_+-]+):")
+
+
+def _emoji(text: str) -> str:
+    return _EMOJI_CODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
 
 
 def _unescape(text: str) -> str:

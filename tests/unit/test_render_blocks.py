@@ -199,3 +199,8 @@ def test_home_view_renders_its_blocks_with_numbered_buttons() -> None:
                                        ActionsBlock(elements=[ButtonElement(text="New engagement", action_id="new")]).to_dict()]}
     assert render_view(home, viewer(), controls, source=("home", "V1")) == ["== Your engagements ==", "[1] New engagement"]
     assert controls.get(1).source == ("home", "V1")  # type: ignore[union-attr]
+
+
+def test_emoji_shortcodes_become_pictures_and_unknown_ones_stay_as_typed() -> None:
+    assert mrkdwn(":white_check_mark: Accepted :made_up_one:", viewer()) == "✅ Accepted :made_up_one:"
+    assert mrkdwn("at 10:30:45", viewer()) == "at 10:30:45"
