@@ -7,7 +7,36 @@ from enum import StrEnum
 
 
 class AssetIds(StrEnum):
-    pass
+    # Modals: add and edit share one form; the edit form carries the asset id in private_metadata.
+    add_modal = "asset_add"
+    edit_modal = "asset_edit"
+    # Input blocks of the form; every input's action_id is `field`.
+    title_block = "asset_title"
+    type_block = "asset_type"
+    summary_block = "asset_summary"
+    url_block = "asset_url"
+    topics_block = "asset_topics"
+    products_block = "asset_products"
+    depth_block = "asset_depth"
+    scope_block = "asset_scope"
+    interactivity_block = "asset_interactivity"
+    cycle_block = "asset_cycle"
+    owner_block = "asset_owner"
+    field = "asset_field"
+    # Buttons on a card; value = asset id.
+    share = "asset_share"
+    useful = "asset_useful"
+    not_useful = "asset_not_useful"
+    edit = "asset_edit_open"
+    publish = "asset_publish"
+    archive = "asset_archive"
+    restore = "asset_restore"
+    # Buttons on a result list: paging (value = JSON query and offset), a did-you-mean suggestion
+    # (`asset_rerun:N`, value = the query to run), and opening the add form.
+    next_page = "asset_next_page"
+    previous_page = "asset_previous_page"
+    rerun = "asset_rerun"
+    add_open = "asset_add_open"
 
 
 class EngagementIds(StrEnum):

@@ -1,11 +1,225 @@
-"""Listeners for the assets surface."""
+"""Listeners for `/asset`: search answers, cards' buttons, the add/edit form, curation."""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import logging
+import re
+from typing import Any
 
+from pydantic import ValidationError
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import assets as blocks
 from bot.config import Settings
+from bot.errors import Forbidden, InvalidInput, NotFound
+from bot.ids import AssetIds
+from bot.services import assets
+from bot.services.actors import Actor, actor_for
+from models.schemas.assets import AssetButton, AssetFields, CurationResult, ViewedAsset, field_problems
+
+log = logging.getLogger(__name__)
+
+STALE_BUTTON = "That button is out of date. Search again with `/asset`."
+NO_CHANNEL = "I can only share into a channel or conversation; run `/asset` there and press Share again."
+CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
+FORM_GONE = "This asset no longer exists; close the form and search again with /asset."
+FORM_FORBIDDEN = "You can no longer edit this asset; only its owner or an admin can. Close the form to leave it as it is."
+
+
+def _asset_id(body: dict[str, Any]) -> int:
+    try:
+        return AssetButton(asset_id=body["actions"][0].get("value")).asset_id
+    except (ValidationError, KeyError, IndexError):
+        raise InvalidInput(STALE_BUTTON) from None
+
+
+def _user_id(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or body.get("user_id") or "")
+
+
+def _ephemeral(respond: Respond, message: dict[str, Any], *, replace: bool = False) -> None:
+    respond(**message, response_type="ephemeral", replace_original=replace)
+
+
+def _dm(client: WebClient, user_id: str, message: dict[str, Any]) -> None:
+    """A message from the bot to one person; best effort, since the action it reports already happened."""
+    try:
+        client.chat_postMessage(channel=user_id, **message)
+    except SlackApiError as error:
+        log.warning("could not message %s: %s", user_id, error.response.get("error"))
 
 
 def register(app: App, settings: Settings) -> None:
-    pass
+    admins_configured = bool(settings.epos_admins)
+
+    def actor(body: dict[str, Any]) -> Actor:
+        return actor_for(settings, _user_id(body))
+
+    def open_form(client: WebClient, trigger_id: str, who: Actor, title: str = "") -> None:
+        initial = None
+        if title:
+            initial = AssetFields.model_construct(title=title[:200], type=None, summary="", url="", topics=[],
+                                                  products=[], depth=None, scope=None, interactivity=None,
+                                                  cycle=None, owner_id=who.user_id)
+        view = blocks.asset_form(mode="add", owner_id=who.user_id, initial=initial,
+                                 will_be_draft=admins_configured and not who.admin)
+        client.views_open(trigger_id=trigger_id, view=view)
+
+    def show_search(respond: Respond, who: Actor, query: str, offset: int = 0, *, replace: bool = False) -> None:
+        page = assets.search(query, actor=who, offset=offset)
+        _ephemeral(respond, blocks.results_message(page), replace=replace)
+
+    # ----- the command -----------------------------------------------------------------------------
+
+    @app.command("/asset")
+    def asset_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        who = actor_for(settings, command["user_id"])
+        text = (command.get("text") or "").strip()
+        word, _, rest = text.partition(" ")
+        word, rest = word.lower(), rest.strip()
+        if not text or (word == "help" and not rest):
+            _ephemeral(respond, blocks.help_message())
+        elif word == "add":
+            open_form(client, command["trigger_id"], who, rest)
+        elif word == "drafts" and not rest:
+            _ephemeral(respond, blocks.list_message(assets.drafts(who)))
+        elif word == "mine" and not rest:
+            _ephemeral(respond, blocks.list_message(assets.owned_by(who)))
+        else:
+            show_search(respond, who, text)
+
+    # ----- buttons on results ----------------------------------------------------------------------
+
+    @app.action(AssetIds.next_page)
+    @app.action(AssetIds.previous_page)
+    def turn_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        query, offset = blocks.read_page_value(action.get("value") or "")
+        show_search(respond, actor(body), query, offset, replace=True)
+
+    @app.action(re.compile(rf"^{AssetIds.rerun}(:\d+)?$"))
+    def rerun_suggestion(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        show_search(respond, actor(body), action.get("value") or "", replace=True)
+
+    @app.action(AssetIds.add_open)
+    def open_add_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        open_form(client, body["trigger_id"], actor(body))
+
+    @app.action(AssetIds.share)
+    def share(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        asset_id, user_id = _asset_id(body), _user_id(body)
+        channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        if not channel_id:
+            raise InvalidInput(NO_CHANNEL)
+        card = assets.published(asset_id, for_what="shared")
+        try:
+            client.chat_postMessage(channel=channel_id, **blocks.shared_message(card, user_id))
+        except SlackApiError as error:
+            reason = error.response.get("error", "")
+            if reason in CHANNEL_PROBLEMS:
+                _ephemeral(respond, blocks.share_refused(reason))
+                return
+            raise
+        assets.record_share(asset_id, user_id, channel_id)
+
+    @app.action(AssetIds.useful)
+    @app.action(AssetIds.not_useful)
+    def rate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        useful = action["action_id"] == AssetIds.useful
+        result = assets.vote(_asset_id(body), _user_id(body), useful)
+        _ephemeral(respond, blocks.vote_reply(result))
+
+    @app.action(AssetIds.edit)
+    def open_edit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        card = assets.editable(_asset_id(body), actor(body))
+        view = blocks.asset_form(mode="edit", owner_id=card.owner_id, initial=card, asset_id=card.id)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    # ----- curation --------------------------------------------------------------------------------
+
+    def report_curation(result: CurationResult, who: Actor, respond: Respond, client: WebClient) -> None:
+        viewed = ViewedAsset(card=result.card, rights=assets.rights(result.card, who))
+        _ephemeral(respond, blocks.curated_message(result, viewed))
+        if result.card.owner_id != who.user_id:
+            _dm(client, result.card.owner_id, blocks.owner_notice(result, who.user_id))
+
+    @app.action(AssetIds.publish)
+    def publish(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        who = actor(body)
+        report_curation(assets.publish(_asset_id(body), who), who, respond, client)
+
+    @app.action(AssetIds.archive)
+    def archive(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        who = actor(body)
+        report_curation(assets.archive(_asset_id(body), who), who, respond, client)
+
+    @app.action(AssetIds.restore)
+    def restore(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        who = actor(body)
+        result = assets.restore(_asset_id(body), who, admins_configured=admins_configured)
+        report_curation(result, who, respond, client)
+
+    # ----- the form --------------------------------------------------------------------------------
+
+    def submitted_fields(ack: Ack, view: dict[str, Any]) -> AssetFields | None:
+        try:
+            return AssetFields.model_validate(blocks.read_form((view.get("state") or {}).get("values") or {}))
+        except ValidationError as error:
+            ack(response_action="errors", errors=blocks.form_errors(field_problems(error)))
+            return None
+
+    @app.view(AssetIds.add_modal)
+    def add_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        who = actor(body)
+        fields = submitted_fields(ack, view)
+        if fields is None:
+            return
+        try:
+            result = assets.create(fields, who, admins_configured=admins_configured, confirm_token=view.get("id"))
+        except InvalidInput as error:
+            ack(response_action="errors", errors=blocks.form_errors([(error.field, str(error))]))
+            return
+        ack()
+        viewed = ViewedAsset(card=result.card, rights=assets.rights(result.card, who))
+        _dm(client, who.user_id, blocks.saved_message(result, viewed))
+        if result.needs_review:
+            for admin_id in settings.epos_admins:
+                reviewer = actor_for(settings, admin_id)
+                _dm(client, admin_id, blocks.review_request(
+                    ViewedAsset(card=result.card, rights=assets.rights(result.card, reviewer))))
+
+    @app.view(AssetIds.edit_modal)
+    def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        who = actor(body)
+        asset_id = blocks.form_asset_id(view.get("private_metadata") or "")
+        fields = submitted_fields(ack, view)
+        if fields is None:
+            return
+        if asset_id is None:
+            ack(response_action="errors", errors={AssetIds.title_block: FORM_GONE})
+            return
+        try:
+            result = assets.update(asset_id, fields, who, confirm_token=view.get("id"))
+        except InvalidInput as error:
+            ack(response_action="errors", errors=blocks.form_errors([(error.field, str(error))]))
+            return
+        except NotFound:
+            ack(response_action="errors", errors={AssetIds.title_block: FORM_GONE})
+            return
+        except Forbidden:
+            ack(response_action="errors", errors={AssetIds.title_block: FORM_FORBIDDEN})
+            return
+        ack()
+        viewed = ViewedAsset(card=result.card, rights=assets.rights(result.card, who))
+        _dm(client, who.user_id, blocks.saved_message(result, viewed))

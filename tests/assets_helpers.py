@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +126,13 @@ def card_titles(blocks: list[dict[str, Any]]) -> list[str]:
         if match:
             titles.append(match.group(1))
     return titles
+
+
+def eventually(check: Callable[[], bool], *, timeout: float = 5.0) -> bool:
+    """Poll until `check()` holds: handlers go on working after they ack, and after their Slack calls."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True

@@ -27,7 +27,9 @@ def prepare(settings: Settings) -> None:
 def start_background(settings: Settings, client: Any) -> None:
     """Work that runs beside the Slack listener in every mode (the scheduler, the search index)."""
     from bot.scheduler import start_in_process
+    from bot.services.assets import warm_index_in_background
 
+    warm_index_in_background()
     start_in_process(settings, client)
 
 

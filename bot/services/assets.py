@@ -186,6 +186,20 @@ def warm_index() -> int:
     return len(_synced_index())
 
 
+def warm_index_in_background() -> threading.Thread:
+    """Build the index on a thread of its own, so start-up and the first search don't wait for it."""
+
+    def warm() -> None:
+        try:
+            warm_index()
+        except Exception:
+            log.warning("could not build the search index at start; the first search will", exc_info=True)
+
+    thread = threading.Thread(target=warm, name="epos-search-index", daemon=True)
+    thread.start()
+    return thread
+
+
 def reset_index() -> None:
     """Forget the index; the next search rebuilds it from the database."""
     with _state.lock:

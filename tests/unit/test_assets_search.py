@@ -143,3 +143,9 @@ def test_recommend_picks_the_best_published_assets_of_the_given_types(catalogue:
     assert misses() == []
     any_workshop = assets.recommend("", [AssetType.workshop], limit=2)
     assert len(any_workshop) == 2 and all(card.type == AssetType.workshop for card in any_workshop)
+
+
+def test_the_index_can_be_built_off_the_request_path_at_start(catalogue: None) -> None:
+    assets.reset_index()
+    assets.warm_index_in_background().join(timeout=30)
+    assert assets._state.index is not None and len(assets._state.index) == 37

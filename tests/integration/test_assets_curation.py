@@ -1,0 +1,187 @@
+"""`/asset add`, editing from a card, and curation, over signed HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot.services import assets
+from bot.slackmock import Call, MockSlack
+from bot.wire import SlackWire
+from tests.assets_helpers import (
+    all_text,
+    asset_by_title,
+    asset_by_url,
+    asset_count,
+    blocks_of,
+    buttons,
+    card_titles,
+    form_values,
+    import_sample,
+)
+from tests.conftest import ADMIN, SE, STRANGER
+
+SE_DEMO = "Observability in 15 minutes: from alert to root cause"
+NEW_URL = "https://assets.example.com/demos/otel-slow-checkout"
+
+
+@pytest.fixture
+def catalogue(database_url: str) -> Iterator[None]:
+    assets.reset_index()
+    import_sample()
+    yield
+    assets.reset_index()
+
+
+def open_add_form(wire: SlackWire, slack: MockSlack, user_id: str = SE) -> dict[str, Any]:
+    assert wire.command("/asset", "add", user_id=user_id).status == 200
+    opened = slack.wait_for("views.open", lambda c: c.params["view"]["callback_id"] == "asset_add")[-1]
+    return next(v for v in slack.views.values() if v["callback_id"] == "asset_add" and v["blocks"] == opened.params["view"]["blocks"])
+
+
+def reply(slack: MockSlack, name: str) -> Call:
+    return slack.wait_for("response_url", lambda c: c.params.get("_name") == name)[0]
+
+
+def dms_to(slack: MockSlack, user_id: str, count: int = 1) -> list[Call]:
+    return slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == user_id, count=count)
+
+
+def test_add_opens_the_form_with_the_owner_defaulting_to_the_submitter(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    view = open_add_form(wire, slack)
+    owner = next(b for b in view["blocks"] if b.get("block_id") == "asset_owner")
+    assert owner["element"]["initial_user"] == SE
+    assert len([b for b in view["blocks"] if b["type"] == "input"]) == 11
+
+
+def test_a_bad_url_is_an_error_on_the_url_field_and_nothing_is_written(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    view = open_add_form(wire, slack)
+    response = wire.view_submission(view, form_values(url="ftp://files.example.com/demo.zip"), user_id=SE)
+    assert response.status == 200
+    assert response.json["response_action"] == "errors"
+    assert list(response.json["errors"]) == ["asset_url"]
+    assert "http:// or https://" in response.json["errors"]["asset_url"]
+    assert asset_count() == 40
+    # Fixed and submitted again, it is saved.
+    fixed = wire.view_submission(view, form_values(), user_id=SE)
+    assert fixed.status == 200 and not fixed.body
+    assert asset_by_url(NEW_URL) is not None
+
+
+def test_missing_fields_are_flagged_on_their_blocks(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    view = open_add_form(wire, slack)
+    response = wire.view_submission(view, form_values(title="", type=None, url=""), user_id=SE)
+    assert set(response.json["errors"]) == {"asset_title", "asset_type", "asset_url"}
+    assert asset_count() == 40
+
+
+def test_a_duplicate_url_is_flagged_naming_the_existing_asset(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    view = open_add_form(wire, slack)
+    existing = asset_by_title(SE_DEMO)
+    response = wire.view_submission(view, form_values(url=existing.url), user_id=SE)
+    assert response.json["response_action"] == "errors"
+    assert SE_DEMO in response.json["errors"]["asset_url"]
+    assert asset_count() == 40
+
+
+def test_a_near_duplicate_title_is_flagged_then_saved_on_resubmit(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    view = open_add_form(wire, slack)
+    values = form_values(title="Observability in 15 minutes: from alert to root-cause!")
+    first = wire.view_submission(view, values, user_id=SE)
+    assert first.json["response_action"] == "errors"
+    assert first.json["errors"]["asset_title"].startswith(f"An asset titled “{SE_DEMO}” already exists")
+    assert asset_count() == 40
+    second = wire.view_submission(view, values, user_id=SE)
+    assert second.status == 200 and not second.body
+    assert asset_count() == 41
+    assert asset_by_url(NEW_URL).title == "Observability in 15 minutes: from alert to root-cause!"  # type: ignore[union-attr]
+
+
+def test_a_non_admins_asset_is_a_draft_and_admins_are_asked_to_review(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    view = open_add_form(wire, slack, SE)
+    assert wire.view_submission(view, form_values(), user_id=SE).status == 200
+    row = asset_by_url(NEW_URL)
+    assert row is not None and row.status == "draft" and row.owner_id == SE
+    told = dms_to(slack, SE)[0]
+    assert "Saved" in told.params["text"] and "draft" in told.params["text"]
+    review = dms_to(slack, ADMIN)[0]
+    ids = [b["action_id"] for b in buttons(blocks_of(review))]
+    assert "asset_publish" in ids and "asset_archive" in ids
+    # Not searchable until published; the admin's Publish makes it so and tells the owner.
+    wire.command("/asset", "otel slow checkout", user_id=SE, response_name="before")
+    assert NEW_URL not in str(reply(slack, "before").params["blocks"])
+    wire.block_action("asset_publish", user_id=ADMIN, value=str(row.id), channel_id="D0ADMIN01", response_name="published")
+    assert "Published" in reply(slack, "published").params["text"]
+    assert asset_by_url(NEW_URL).status == "published"  # type: ignore[union-attr]
+    assert "is published" in dms_to(slack, SE, count=2)[1].params["text"]
+
+
+def test_an_admins_asset_is_published_at_once(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    view = open_add_form(wire, slack, ADMIN)
+    assert wire.view_submission(view, form_values(owner=SE), user_id=ADMIN).status == 200
+    row = asset_by_url(NEW_URL)
+    assert row is not None and row.status == "published" and row.owner_id == SE
+    assert "It is published" in dms_to(slack, ADMIN)[0].params["text"]
+    wire.command("/asset", "otel slow checkout", user_id=STRANGER, response_name="found")
+    assert "Tracing a slow checkout with OpenTelemetry" in card_titles(blocks_of(reply(slack, "found")))
+
+
+def test_a_stranger_pressing_edit_or_archive_is_refused(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    row = asset_by_title(SE_DEMO)
+    wire.block_action("asset_edit_open", user_id=STRANGER, value=str(row.id), response_name="edit")
+    refusal = reply(slack, "edit")
+    assert refusal.params["response_type"] == "ephemeral" and "Only the owner" in refusal.params["text"]
+    wire.block_action("asset_archive", user_id=STRANGER, value=str(row.id), response_name="archive")
+    assert "Only the owner" in reply(slack, "archive").params["text"]
+    wire.block_action("asset_publish", user_id=STRANGER, value=str(row.id), response_name="publish")
+    assert "Only admins" in reply(slack, "publish").params["text"]
+    assert slack.calls_to("views.open") == []
+    assert asset_by_title(SE_DEMO).status == "published"
+
+
+def test_the_owner_edits_from_the_card_and_the_asset_stays_published(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    row = asset_by_title(SE_DEMO)
+    wire.block_action("asset_edit_open", user_id=SE, value=str(row.id))
+    opened = slack.wait_for("views.open")[0].params["view"]
+    assert opened["callback_id"] == "asset_edit"
+    view = next(v for v in slack.views.values() if v["callback_id"] == "asset_edit")
+    prefilled = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert prefilled["asset_title"]["initial_value"] == SE_DEMO
+    assert prefilled["asset_url"]["initial_value"] == row.url
+    values = form_values(title=SE_DEMO, url=row.url, summary="Now with a five-minute version.",
+                         topics="observability, apm, logging, root cause analysis", products="Observability",
+                         depth="low", scope="broad", interactivity="presentation", cycle="early")
+    assert wire.view_submission(view, values, user_id=SE).status == 200
+    after = asset_by_title(SE_DEMO)
+    assert after.summary == "Now with a five-minute version." and after.status == "published"
+    assert "Updated" in dms_to(slack, SE)[0].params["text"] and "summary" in dms_to(slack, SE)[0].params["text"]
+
+
+def test_archive_then_restore_from_the_reply(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    row = asset_by_title(SE_DEMO)
+    wire.block_action("asset_archive", user_id=ADMIN, value=str(row.id), response_name="archived")
+    answer = reply(slack, "archived")
+    assert "Archived" in answer.params["text"]
+    assert "asset_restore" in [b["action_id"] for b in buttons(blocks_of(answer))]
+    assert asset_by_title(SE_DEMO).status == "archived"
+    assert "archived your asset" in dms_to(slack, SE)[0].params["text"]
+    wire.command("/asset", "demo observability", user_id=SE, response_name="search")
+    assert SE_DEMO not in card_titles(blocks_of(reply(slack, "search")))
+    wire.block_action("asset_restore", user_id=ADMIN, value=str(row.id), response_name="restored")
+    assert "Restored" in reply(slack, "restored").params["text"]
+    assert asset_by_title(SE_DEMO).status == "published"
+
+
+def test_drafts_for_admins_and_mine_for_everyone(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    wire.command("/asset", "drafts", user_id=ADMIN, response_name="drafts")
+    drafts = blocks_of(reply(slack, "drafts"))
+    assert "*Drafts awaiting review* (2)" in all_text(drafts)
+    assert len(card_titles(drafts)) == 2
+    wire.command("/asset", "drafts", user_id=SE, response_name="refused")
+    assert "/asset mine" in reply(slack, "refused").params["text"]
+    wire.command("/asset", "mine", user_id=SE, response_name="mine")
+    mine = blocks_of(reply(slack, "mine"))
+    assert SE_DEMO in card_titles(mine)
+    assert "asset_edit_open" in [b["action_id"] for b in buttons(mine)]

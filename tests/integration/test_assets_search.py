@@ -1,0 +1,168 @@
+"""`/asset` over signed HTTP: answers, paging, sharing and feedback, as a person in Slack sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from bot import db
+from bot.services import assets
+from bot.slackmock import Call, MockSlack
+from bot.wire import SlackWire
+from models.assets import AssetShare, SearchMiss
+from tests.assets_helpers import all_text, asset_by_title, blocks_of, buttons, card_titles, eventually, import_sample
+from tests.conftest import ADMIN, SE, SELLER, STRANGER
+
+SE_DEMO = "Observability in 15 minutes: from alert to root cause"
+
+
+@pytest.fixture
+def catalogue(database_url: str) -> Iterator[None]:
+    assets.reset_index()
+    import_sample()
+    yield
+    assets.reset_index()
+
+
+def reply(slack: MockSlack, name: str = "default", count: int = 1) -> Call:
+    return slack.wait_for("response_url", lambda c: c.params.get("_name") == name, count=count)[count - 1]
+
+
+def button(blocks: list[dict], action_id: str, value: str | None = None) -> dict:
+    return next(b for b in buttons(blocks) if b["action_id"] == action_id and (value is None or b["value"] == value))
+
+
+def test_demo_observability_answers_with_published_observability_demos_best_first(
+    catalogue: None, wire: SlackWire, slack: MockSlack
+) -> None:
+    response = wire.command("/asset", "demo observability", user_id=SE)
+    assert response.status == 200
+    answer = reply(slack)
+    assert answer.params["response_type"] == "ephemeral"
+    shown = card_titles(blocks_of(answer))
+    expected = [item.card.title for item in assets.search("demo observability").items]
+    assert shown == expected and len(shown) >= 3
+    assert shown[0] == SE_DEMO
+    for title in shown:
+        row = asset_by_title(title)
+        assert row.type == "demo" and row.status == "published" and "observability" in row.topics
+    assert "Legacy monitoring dashboard tour (classic UI)" not in shown  # archived
+    text = all_text(answer.params["blocks"])
+    assert "*Demo* · Low depth · Broad scope · Presentation · Early cycle" in text
+    assert "Owner <@U0A1B2C3D>" in text
+
+
+def test_nothing_matches_says_so_offers_add_and_records_the_gap(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    assert wire.command("/asset", "quantum blockchain", user_id=SE).status == 200
+    answer = reply(slack)
+    blocks = blocks_of(answer)
+    assert "No assets match *quantum blockchain*." in all_text(blocks)
+    assert card_titles(blocks) == []
+    assert button(blocks, "asset_add_open")["text"]["text"] == "Add an asset"
+    with db.reading() as session:
+        assert [(m.query, m.user_id) for m in session.scalars(select(SearchMiss))] == [("quantum blockchain", SE)]
+
+
+def test_an_echoed_query_never_pings(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    wire.command("/asset", "<!channel> quantum <@U0BOSS01>", user_id=SE)
+    text = all_text(blocks_of(reply(slack))) + reply(slack).params["text"]
+    assert "&lt;!channel&gt;" in text
+    assert "<!channel>" not in text and "<@U0BOSS01>" not in text
+
+
+def test_did_you_mean_reruns_the_search(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    wire.command("/asset", "workshop obsrvblty", user_id=SE)  # too far off to match, close enough to suggest
+    blocks = blocks_of(reply(slack))
+    suggestion = next(b for b in buttons(blocks) if b["action_id"].startswith("asset_rerun"))
+    assert suggestion["value"] == "workshop observability"
+    wire.block_action(suggestion["action_id"], user_id=SE, value=suggestion["value"], response_name="rerun")
+    again = reply(slack, "rerun")
+    assert again.params["replace_original"] is True
+    assert card_titles(blocks_of(again))
+    assert all(asset_by_title(t).type == "workshop" for t in card_titles(again.params["blocks"]))
+
+
+def test_paging_replaces_the_answer_with_the_next_ten(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    wire.command("/asset", "observability", user_id=SE)
+    first = blocks_of(reply(slack))
+    assert len(card_titles(first)) == 10
+    next_page = button(first, "asset_next_page")
+    wire.block_action("asset_next_page", user_id=SE, value=next_page["value"], response_name="page2")
+    second = reply(slack, "page2")
+    assert second.params["replace_original"] is True
+    expected = [i.card.title for i in assets.search("observability", offset=10).items]
+    assert card_titles(blocks_of(second)) == expected and expected
+    assert not set(expected) & set(card_titles(first))
+    previous = button(second.params["blocks"], "asset_previous_page")
+    wire.block_action("asset_previous_page", user_id=SE, value=previous["value"], response_name="page1")
+    assert card_titles(blocks_of(reply(slack, "page1"))) == card_titles(first)
+
+
+def test_share_posts_the_card_in_the_channel_and_counts_it(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    row = asset_by_title(SE_DEMO)
+    wire.command("/asset", "demo observability", user_id=SELLER, channel_id="C0ACME001")
+    share = button(blocks_of(reply(slack)), "asset_share", str(row.id))
+    response = wire.block_action("asset_share", user_id=SELLER, value=share["value"], channel_id="C0ACME001")
+    assert response.status == 200
+    post = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "C0ACME001")[0]
+    blocks = blocks_of(post)
+    assert card_titles(blocks) == [SE_DEMO]
+    assert f"<@{SELLER}> shared an asset" in all_text(blocks)
+    # Anyone in the channel may rate it; nobody gets curation buttons there.
+    assert [b["action_id"] for b in buttons(blocks)] == ["asset_useful", "asset_not_useful"]
+    assert eventually(lambda: asset_by_title(SE_DEMO).share_count == 1)
+    with db.reading() as session:
+        assert [(s.user_id, s.channel_id) for s in session.scalars(select(AssetShare))] == [(SELLER, "C0ACME001")]
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found"])
+def test_share_where_the_bot_is_not_a_member_explains_how_to_fix_it(
+    error: str, catalogue: None, wire: SlackWire, slack: MockSlack
+) -> None:
+    row = asset_by_title(SE_DEMO)
+    slack.fail("chat.postMessage", error=error)
+    wire.block_action("asset_share", user_id=SE, value=str(row.id), channel_id="C0PRIVATE")
+    answer = reply(slack, "action")
+    assert answer.params["response_type"] == "ephemeral"
+    assert "`/invite @epos`" in answer.params["text"]
+    assert asset_by_title(SE_DEMO).share_count == 0
+
+
+def test_useful_and_not_useful_count_once_per_person(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    row = asset_by_title(SE_DEMO)
+    wire.block_action("asset_useful", user_id=SE, value=str(row.id), response_name="v1")
+    assert "Thanks, you marked" in reply(slack, "v1").params["text"]
+    wire.block_action("asset_useful", user_id=SE, value=str(row.id), response_name="v2")
+    assert "already marked" in reply(slack, "v2").params["text"]
+    assert (asset_by_title(SE_DEMO).useful_count, asset_by_title(SE_DEMO).not_useful_count) == (1, 0)
+    wire.block_action("asset_not_useful", user_id=SE, value=str(row.id), response_name="v3")
+    assert "changed your vote" in reply(slack, "v3").params["text"]
+    wire.block_action("asset_useful", user_id=SELLER, value=str(row.id), response_name="v4")
+    reply(slack, "v4")
+    after = asset_by_title(SE_DEMO)
+    assert (after.useful_count, after.not_useful_count) == (1, 1)
+
+
+def test_owners_and_admins_get_edit_and_archive_on_their_results(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    row = asset_by_title(SE_DEMO)
+    for user, name in ((SE, "owner"), (ADMIN, "admin"), (STRANGER, "stranger")):
+        wire.command("/asset", "observability in 15 minutes", user_id=user, response_name=name)
+    for name, expected in (("owner", True), ("admin", True), ("stranger", False)):
+        ids = {b["action_id"] for b in buttons(blocks_of(reply(slack, name))) if b["value"] == str(row.id)}
+        assert ({"asset_edit_open", "asset_archive"} <= ids) == expected
+        assert "asset_share" in ids
+
+
+def test_help_and_an_empty_command_explain_the_grammar(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    wire.command("/asset", "", user_id=SE, response_name="empty")
+    wire.command("/asset", "help", user_id=SE, response_name="help")
+    for name in ("empty", "help"):
+        text = all_text(blocks_of(reply(slack, name)))
+        assert "`/asset demo observability`" in text and "*Marketing Workshop*:" in text
+
+
+def test_a_stale_button_value_gets_a_clear_reply(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    wire.block_action("asset_useful", user_id=SE, value="not-a-number")
+    assert "out of date" in reply(slack, "action").params["text"]
