@@ -31,6 +31,7 @@ from bot.config import Settings, load_settings
 from bot.logs import SecretScrubber
 from bot.slackmock import APP_ID, TEAM_ID, MockSlack
 from bot.tryout import personas as people
+from bot.tryout import timeline
 from bot.tryout.forms import Field, FieldError, Form, choose
 from bot.tryout.payloads import MessageRef, Payloads, Person
 from bot.tryout.personas import Directory, Persona
@@ -40,6 +41,7 @@ from bot.tryout.render import (
     Controls,
     Style,
     Viewer,
+    mrkdwn,
     normalise,
     plain,
     render_message,
@@ -60,11 +62,6 @@ BOT_TOKEN = "xoxb-epos-try-not-a-real-token"
 QUIET_FOR = 0.15
 SETTLE_CAP = 10.0
 LONGEST_WAIT = timedelta(days=31)
-# The scheduler ticks every minute in production; over long waits a coarser step keeps `:wait 3d` quick
-# while every job still runs in the step it falls due (claims catch up on anything in between).
-FINE_STEP = timedelta(minutes=1)
-COARSE_STEP = timedelta(minutes=15)
-FINE_UP_TO = timedelta(hours=2)
 LISTED = 10
 _DURATION_PART = re.compile(r"(\d+)\s*([dhm])")
 _COMMAND = re.compile(r"^(/[a-z][a-z0-9_-]*)(?:\s+(.*))?$", re.IGNORECASE)
@@ -164,21 +161,6 @@ def parse_wait(text: str) -> timedelta:
     if total > LONGEST_WAIT:
         raise ValueError("wait at most 31 days at a time")
     return total
-
-
-def wait_steps(start: datetime, end: datetime) -> list[datetime]:
-    """The instants the scheduler ticks at while time passes from `start` to `end`."""
-    step = FINE_STEP if end - start <= FINE_UP_TO else COARSE_STEP
-    # Ticks fall on whole steps of the clock, as cron would fire them.
-    first = start.replace(second=0, microsecond=0)
-    minutes = step // timedelta(minutes=1)
-    first += timedelta(minutes=minutes - first.minute % minutes)
-    steps, moment = [], first
-    while moment < end:
-        steps.append(moment)
-        moment += step
-    steps.append(end)
-    return steps
 
 
 class TrySession:
@@ -1029,7 +1011,10 @@ class TrySession:
         assert self.slack is not None
         events = []
         problems: list[str] = []
-        for moment in wait_steps(start, end):
+        step = timeline.step_for(duration)
+        moment = start
+        while moment < end:
+            moment = timeline.next_tick(moment, end, step)
             clock.set_now(moment)
             if tick is not None:
                 try:
@@ -1091,8 +1076,14 @@ class TrySession:
         return {DM: "DM", GROUP: "group DM", EPHEMERAL: "only for them", CHANNEL: "post"}[post.kind]
 
     def _summary(self, post: Post, persona: Persona) -> str:
-        body = [line.strip() for line in render_message(post.as_message(), self.viewer(persona)) if line.strip()]
-        first = strip_style(body[0]) if body else post.text
+        """One line, as a notification shows it: the message's fallback text, else its first line."""
+        viewer = self.viewer(persona)
+        lines = [line.strip() for line in mrkdwn(post.text, viewer).splitlines() if line.strip()]
+        if not lines:
+            lines = [line.strip() for line in render_message(post.as_message(), viewer) if line.strip()]
+        if not lines and post.files:
+            lines = [f"[file: {post.files[0].title}]"]
+        first = strip_style(lines[0]) if lines else "(empty message)"
         return first[:100] + ("…" if len(first) > 100 else "")
 
     # ----- scripts ---------------------------------------------------------------------------------

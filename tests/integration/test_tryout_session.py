@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot import clock
-from bot.tryout.session import DEFAULT_START, TrySession, parse_wait, wait_steps
+from bot.tryout.session import DEFAULT_START, TrySession, parse_wait
+from bot.tryout.timeline import next_boundary, step_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DUPLICATE_LINK = "https://assets.example.com/demos/observability-alert-to-root-cause"
@@ -177,7 +178,21 @@ def test_wait_durations_and_steps() -> None:
         with pytest.raises(ValueError):
             parse_wait(bad)
     start = DEFAULT_START.replace(minute=7)
-    short = wait_steps(start, start + parse_wait("30m"))
-    assert short[0].minute == 8 and short[-1] == start + parse_wait("30m") and len(short) == 30
-    long = wait_steps(start, start + parse_wait("1d"))
-    assert long[0].minute == 15 and all(s.minute % 15 == 0 for s in long[:-1])
+    assert step_for(parse_wait("2h")).total_seconds() == 60 and step_for(parse_wait("3h")).total_seconds() == 900
+    assert next_boundary(start, step_for(parse_wait("1d"))) == start.replace(minute=15)
+    assert next_boundary(start.replace(minute=15), step_for(parse_wait("1d"))) == start.replace(minute=30)
+    assert next_boundary(start, step_for(parse_wait("30m"))) == start.replace(minute=8)
+
+
+def test_wait_stops_at_stored_timers_between_quarter_hours(session: TrySession) -> None:
+    run(session, "/engagement new")
+    for line in (":fill Account = Acme Robotics", ":fill Opportunity = Acme - edge", ":fill Seller = sally",
+                 ":fill Focus = Observability", ":submit", "/devrel acme", ":fill Meeting date = monday",
+                 ":fill Start time = 15:00", ":submit"):
+        run(session, line)
+    asked_at = clock.now()
+    # Nobody answers: the escalation is due two hours later, between two quarter hours.
+    shown = run(session, ":wait 3h")
+    assert "did not answer your DevRel request" in shown
+    [escalated] = [p for p in session.workspace.posts if "did not answer" in p.text]
+    assert abs((escalated.at - (asked_at + parse_wait("2h"))).total_seconds()) < 5
