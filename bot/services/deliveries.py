@@ -17,9 +17,15 @@ KEEP_FOR = timedelta(days=2)
 def first_time(key: str, *, now: datetime | None = None) -> bool:
     """True the first time `key` is seen, in this process or any other sharing the database."""
     insert = pg_insert if db.dialect() == "postgresql" else sqlite_insert
-    statement = insert(ProcessedDelivery).values(key=key[:255], seen_at=now or clock.now()).on_conflict_do_nothing()
+    statement = (
+        insert(ProcessedDelivery)
+        .values(key=key[:255], seen_at=now or clock.now())
+        .on_conflict_do_nothing()
+        # RETURNING, not rowcount: with psycopg, SQLAlchemy reports rowcount -1 for this statement.
+        .returning(ProcessedDelivery.key)
+    )
     with db.transaction() as session:
-        return session.execute(statement).rowcount == 1
+        return session.execute(statement).first() is not None
 
 
 def forget(key: str) -> None:
