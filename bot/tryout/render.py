@@ -65,7 +65,11 @@ class Style:
     color: bool = False
 
     def _wrap(self, code: str, text: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if self.color and text else text
+        if not self.color or not text:
+            return text
+        # An inner reset would end this style early; start it again after each one.
+        inner = text.replace("\x1b[0m", f"\x1b[0m\x1b[{code}m")
+        return f"\x1b[{code}m{inner}\x1b[0m"
 
     def bold(self, text: str) -> str:
         return self._wrap("1", text)
