@@ -147,7 +147,6 @@ class HomeIds(StrEnum):
     find_asset = "home_find_asset"
     request_devrel = "home_request_devrel"
     refresh = "home_refresh"
-    help_modal = "home_help"
 
 
 class NudgeIds(StrEnum):

@@ -1,11 +1,64 @@
-"""Listeners for the home surface."""
+"""The App Home tab: published on `app_home_opened`, after each change a person makes, and on paging."""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import logging
+from typing import Any
 
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import home as blocks
 from bot.config import Settings
+from bot.ids import HomeIds
+from bot.services import engagements
+from bot.services.actors import actor_for
+
+log = logging.getLogger(__name__)
+
+
+def publish_home(client: WebClient, settings: Settings, user_id: str, *, page: int = 0) -> bool:
+    """Publish `user_id`'s App Home. Best effort: a failure is logged, never raised to the caller, since
+    the home is redrawn on the next open anyway."""
+    try:
+        data = engagements.home(actor_for(settings, user_id), page=page)
+        client.views_publish(user_id=user_id, view=blocks.home_view(data))
+        return True
+    except SlackApiError as error:
+        log.warning("views.publish failed: %s", error.response.get("error"))
+    except OSError as error:
+        log.warning("views.publish could not reach Slack: %s", error)
+    except Exception:
+        log.exception("could not build the App Home")
+    return False
+
+
+def _page(action: dict[str, Any]) -> int:
+    value = str(action.get("value") or "0")
+    return int(value) if value.isdigit() else 0
 
 
 def register(app: App, settings: Settings) -> None:
-    pass
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        publish_home(client, settings, str(event["user"]))
+
+    @app.action(HomeIds.next_page)
+    @app.action(HomeIds.previous_page)
+    @app.action(HomeIds.refresh)
+    def turn_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        publish_home(client, settings, str(body["user"]["id"]), page=_page(action))
+
+    @app.action(HomeIds.find_asset)
+    def asset_help(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.asset_help_modal())
+
+    @app.action(HomeIds.request_devrel)
+    def devrel_help(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.devrel_help_modal())

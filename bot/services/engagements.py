@@ -7,6 +7,7 @@ read a card. Every write checks this here, whichever surface it came from.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -44,6 +45,8 @@ from models.schemas.engagements import (
     StaleEngagement,
     TimelineEntry,
 )
+
+log = logging.getLogger(__name__)
 
 ENTITY = "engagement"
 ESAT_REMIND_AFTER = timedelta(days=2)
@@ -576,6 +579,22 @@ def get(engagement_id: int, *, now: datetime | None = None) -> EngagementSummary
         return summary(_load(session, engagement_id), now)
 
 
+def for_change(actor: Actor, engagement_id: int, *, closed_ok: bool = False,
+               now: datetime | None = None) -> EngagementSummary:
+    """The engagement a form is about to change, after checking the actor may (so nobody fills in a form
+    in vain). The submission checks again."""
+    now = now or clock.now()
+    with db.reading() as session:
+        engagement = _load(session, engagement_id)
+        _require_change_right(actor, engagement)
+        if engagement.stage == Stage.closed and not closed_ok:
+            raise Conflict(
+                f"{_label(engagement)} is closed. Reopen it from its card (`/engagement "
+                f"{escape(engagement.account)}`) to change it."
+            )
+        return summary(engagement, now)
+
+
 def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | None = None) -> EngagementCard:
     """Everything about one engagement for its card. Anyone may read it."""
     now = now or clock.now()
@@ -825,7 +844,12 @@ def _recommended_assets(focus: str, asset_types: list[AssetType], limit: int = 3
     recommend = getattr(asset_service, "recommend", None)
     if recommend is None:
         return []
-    found = recommend(focus, list(asset_types), limit=limit)
+    try:
+        found = recommend(focus, list(asset_types), limit=limit)
+    except Exception:
+        # The checklist matters more than the suggestions: post it without them.
+        log.exception("asset recommendations failed; the playbook goes out without them")
+        return []
     return [
         AssetSuggestion(title=str(item.title), url=str(item.url), type=AssetType(item.type),
                         summary=str(getattr(item, "summary", "") or ""))

@@ -1,0 +1,149 @@
+"""Block Kit for the App Home tab: my open engagements, my DevRel requests, quick actions, my figures and
+help for people new to epos. At most 100 blocks; engagements are paged beyond one screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.blocks.engagements import day, figures_lines, label, stage_line
+from bot.blocks.text import BUTTON_TEXT, SECTION_TEXT, VIEW_BLOCKS, clip, safe, user
+from bot.ids import EngagementIds, HomeIds
+from models.enums import RequestState
+from models.schemas.engagements import DevRelLine, HomeData
+
+# ----- text ---------------------------------------------------------------------------------------------
+TITLE = "epos · your presales desk"
+WELCOME = (
+    "*Welcome to epos.* It keeps your presales work in Slack:\n"
+    "• *Engagements*: log each deal's stage along the EPOS path (preparation → discovery → demo → POC → "
+    "technical Q&A → sizing → closed). Each stage brings its playbook and the assets that fit.\n"
+    "• *Assets*: find a demo, walkthrough, proofshop or workshop in a second with `/asset`.\n"
+    "• *DevRel in the room*: ask for a DevRel colleague to join a customer meeting with `/devrel`.\n"
+    "Start by opening your first engagement."
+)
+ENGAGEMENTS_TITLE = "*Your open engagements* ({total})"
+ENGAGEMENTS_EMPTY = "Nothing open. Press *New engagement* to log one, or `/engagement list` to see closed ones."
+PAGE_OF = "Page {page} of {pages}"
+DEVREL_TITLE = "*DevRel requests*"
+DEVREL_MINE = "_You asked_"
+DEVREL_THEIRS = "_Waiting for you_"
+DEVREL_EMPTY = "No open requests. Ask for a DevRel colleague with `/devrel ACCOUNT`."
+DEVREL_STATE = {
+    RequestState.asking: "asking {who}",
+    RequestState.in_channel: "posted to the DevRel channel",
+    RequestState.accepted: "{who} joins",
+    RequestState.cancelled: "cancelled",
+    RequestState.expired: "expired",
+}
+FIGURES_TITLE = {True: "*Team figures, last 12 weeks*", False: "*Your figures, last 12 weeks*"}
+FIGURES_MORE = "`/engagement stats` for dwell per stage, conversion and open counts."
+FOOTER = "Help: `/engagement help` · `/asset help` · `/devrel help`"
+BUTTON = {
+    "new": "New engagement",
+    "asset": "Find an asset",
+    "devrel": "Request DevRel",
+    "refresh": "Refresh",
+    "open": "Open",
+    "next": "Next ›",
+    "previous": "‹ Previous",
+}
+ASSET_HELP_TITLE = "Find an asset"
+ASSET_HELP = (
+    "Type `/asset` with a type and a topic in any channel or DM, for example:\n"
+    "• `/asset demo observability`\n• `/asset k8s walkthrough`\n• `/asset proofshop security`\n"
+    "Results come best first; share one into the deal channel with one click. `/asset help` has more."
+)
+DEVREL_HELP_TITLE = "Request DevRel"
+DEVREL_HELP = (
+    "Type `/devrel ACCOUNT` (for example `/devrel northbeam`) to ask for a DevRel colleague to join a "
+    "customer meeting. A form asks for the meeting time and topics; epos finds someone free who knows "
+    "them, and keeps you posted here. `/devrel help` has more."
+)
+CLOSE = "Got it"
+
+
+def _md(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=clip(text, SECTION_TEXT))
+
+
+def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> ButtonElement:
+    return ButtonElement(text=PlainTextObject(text=clip(text, BUTTON_TEXT), emoji=True), action_id=action_id,
+                         value=value, style=style)
+
+
+def _devrel_line(line: DevRelLine) -> str:
+    other = line.assignee_id or line.candidate_id
+    state = DEVREL_STATE[line.state].format(who=user(other) if other else "someone")
+    topics = f" on {safe(', '.join(line.topics), 150)}" if line.topics else ""
+    return f"• *{safe(line.account, 150)}* {day(line.meeting_start)}{topics}: {state}"
+
+
+def home_view(data: HomeData) -> dict[str, Any]:
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=TITLE, emoji=True))]
+    if data.is_new:
+        blocks.append(SectionBlock(text=_md(WELCOME)))
+    blocks.append(ActionsBlock(elements=[
+        _button(BUTTON["new"], EngagementIds.new, "home", style="primary"),
+        _button(BUTTON["asset"], HomeIds.find_asset, "home"),
+        _button(BUTTON["devrel"], HomeIds.request_devrel, "home"),
+        _button(BUTTON["refresh"], HomeIds.refresh, str(data.page)),
+    ]))
+    blocks.append(DividerBlock())
+    blocks.append(SectionBlock(text=_md(ENGAGEMENTS_TITLE.format(total=data.engagements_total))))
+    if not data.engagements:
+        blocks.append(ContextBlock(elements=[_md(ENGAGEMENTS_EMPTY)]))
+    for item in data.engagements:
+        seller = " (you sell it)" if item.seller_id == data.user_id and item.owner_id != data.user_id else ""
+        blocks.append(SectionBlock(
+            text=_md(f"{label(item, 150)}{seller}\n{stage_line(item)}"),
+            accessory=_button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", str(item.id)),
+        ))
+    if data.pages > 1:
+        paging = []
+        if data.page > 0:
+            paging.append(_button(BUTTON["previous"], HomeIds.previous_page, str(data.page - 1)))
+        if data.page < data.pages - 1:
+            paging.append(_button(BUTTON["next"], HomeIds.next_page, str(data.page + 1)))
+        blocks.append(ActionsBlock(elements=paging))
+        blocks.append(ContextBlock(elements=[_md(PAGE_OF.format(page=data.page + 1, pages=data.pages))]))
+    blocks.append(DividerBlock())
+    devrel = []
+    if data.devrel_to_answer:
+        devrel.append(DEVREL_THEIRS + "\n" + "\n".join(_devrel_line(line) for line in data.devrel_to_answer))
+    if data.devrel_requested:
+        devrel.append(DEVREL_MINE + "\n" + "\n".join(_devrel_line(line) for line in data.devrel_requested))
+    blocks.append(SectionBlock(text=_md(DEVREL_TITLE + "\n" + ("\n".join(devrel) if devrel else DEVREL_EMPTY))))
+    blocks.append(DividerBlock())
+    blocks.append(SectionBlock(text=_md(FIGURES_TITLE[data.manager] + "\n" + "\n".join(figures_lines(data.metrics)))))
+    blocks.append(ContextBlock(elements=[_md(FIGURES_MORE)]))
+    blocks.append(ContextBlock(elements=[_md(FOOTER)]))
+    if len(blocks) > VIEW_BLOCKS:
+        raise ValueError(f"{len(blocks)} blocks; the home tab holds at most {VIEW_BLOCKS}")
+    return View(type="home", blocks=blocks).to_dict()
+
+
+def info_modal(title: str, text: str) -> dict[str, Any]:
+    return View(type="modal", title=PlainTextObject(text=clip(title, 24)), close=PlainTextObject(text=CLOSE),
+                blocks=[SectionBlock(text=_md(text))]).to_dict()
+
+
+def asset_help_modal() -> dict[str, Any]:
+    return info_modal(ASSET_HELP_TITLE, ASSET_HELP)
+
+
+def devrel_help_modal() -> dict[str, Any]:
+    return info_modal(DEVREL_HELP_TITLE, DEVREL_HELP)
+
