@@ -150,4 +150,10 @@ class HomeIds(StrEnum):
 
 
 class NudgeIds(StrEnum):
-    pass
+    # Buttons in the stale-engagement DM; value = engagement id.
+    snooze = "nudge_snooze"
+    undo_snooze = "nudge_undo_snooze"
+    # Block ids carry the engagement id after a colon (`nudge_line:42`), so one line can be redrawn.
+    line = "nudge_line"
+    line_actions = "nudge_line_actions"
+    more = "nudge_more"

@@ -1,11 +1,61 @@
-"""Listeners for the nudges surface."""
+"""Listeners for the nudges surface: Snooze 7 days and its Undo, on the stale-engagement DM.
+
+Update stage, Add note and Close on the same DM are the engagement card's buttons, handled in
+`handlers/engagements.py`.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import logging
+from typing import Any
 
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import slack_people
+from bot.blocks import nudges as blocks
 from bot.config import Settings
+from bot.ids import NudgeIds
+from bot.services import nudges
+from bot.services.actors import actor_for
+
+log = logging.getLogger(__name__)
+
+
+def _user_id(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id") or "")
+
+
+def _redraw(client: WebClient, body: dict[str, Any], engagement_id: int, new_blocks: list[Any], text: str,
+            respond: Respond) -> None:
+    """Redraw the engagement's line in the DM; where there is no such line, confirm privately instead."""
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    redrawn = blocks.replace_line(message.get("blocks") or [], engagement_id, new_blocks)
+    if redrawn is not None and channel and message.get("ts"):
+        client.chat_update(channel=channel, ts=message["ts"], blocks=redrawn, text=message.get("text") or text)
+    else:
+        respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def register(app: App, settings: Settings) -> None:
-    pass
+    @app.action(NudgeIds.snooze.value)
+    def snooze(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        actor = actor_for(settings, _user_id(body))
+        engagement_id = nudges.parse_engagement_id(body["actions"][0].get("value", ""))
+        result = nudges.snooze(actor, engagement_id)
+        tz = slack_people.person(client, actor.user_id).zone(settings.timezone)
+        _redraw(client, body, engagement_id, blocks.snoozed_blocks(result, tz), blocks.snoozed_reply(result, tz),
+                respond)
+
+    @app.action(NudgeIds.undo_snooze.value)
+    def undo_snooze(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        actor = actor_for(settings, _user_id(body))
+        engagement_id = nudges.parse_engagement_id(body["actions"][0].get("value", ""))
+        result = nudges.undo_snooze(actor, engagement_id)
+        tz = slack_people.person(client, actor.user_id).zone(settings.timezone)
+        line = nudges.line_for(engagement_id)
+        redrawn = blocks.line_blocks(line, tz) if line is not None else blocks.closed_blocks(result, engagement_id)
+        _redraw(client, body, engagement_id, redrawn, blocks.unsnoozed_reply(result), respond)

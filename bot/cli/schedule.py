@@ -10,6 +10,7 @@ import sys
 import threading
 from datetime import datetime
 from types import FrameType
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from bot import clock, db
@@ -129,7 +130,11 @@ def run_digest(args: argparse.Namespace, settings: Settings) -> int:
               "preview it with --dry-run, or post a finished week", file=sys.stderr)
         return EXIT_FAILURE
     if not posting:
-        figures = digest.compute(week, tz=tz, now=now)
+        try:
+            figures = digest.compute(week, tz=tz, now=now)
+        except InvalidInput as error:
+            print(f"epos: --week {error}", file=sys.stderr)
+            return EXIT_USAGE
         if args.json:
             print(json.dumps(figures.figures(), indent=2, ensure_ascii=False))
         else:
@@ -161,7 +166,100 @@ def _post_digest_now(settings: Settings, week: str, now: datetime) -> int:
     return EXIT_OK
 
 
+# ----- epos nudges ----------------------------------------------------------------------------
+NUDGE_STATE = {
+    "due": "due now",
+    "sent": "already nudged today",
+    "later": "next nudge {when}",
+    "missed": "today's window has passed; next nudge {when}",
+    "weekend": "weekend; next nudge {when}",
+    "nothing": "nothing to nudge about now",
+}
+
+
+def run_nudges(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import make_client
+    from bot.jobs.nudges import send_now, zone_lookup
+    from bot.services import nudges
+    from bot.services.claims import process_owner
+
+    if not args.dry_run:
+        require(settings, "SLACK_BOT_TOKEN")
+    open_database(settings)
+    client = make_client(settings) if settings.slack_bot_token else None
+    now = clock.now()
+    zone_for = zone_lookup(client, settings)
+    if args.dry_run:
+        entries = nudges.plan(now, cooldown_days=settings.nudge_cooldown_days, nudge_at=settings.nudge_at,
+                              zone_for=zone_for)
+        print(_plan_text(entries, settings))
+        return EXIT_OK
+    assert client is not None
+    run = send_now(client, settings, now, owner=process_owner())
+    if not (run.sent or run.failed or run.skipped or run.quiet):
+        print("nobody has stale engagements; nothing was sent")
+        return EXIT_OK
+    if run.sent:
+        print(f"nudged {len(run.sent)} SE(s): {', '.join(run.sent)}")
+    if run.skipped:
+        print(f"already nudged today, not sent again: {', '.join(run.skipped)}")
+    if run.quiet:
+        print(f"stale engagements all snoozed or nudged in the last {settings.nudge_cooldown_days} days, "
+              f"so not nudged: {', '.join(run.quiet)} (details: epos nudges --dry-run)")
+    for se, error in run.failed.items():
+        print(f"epos: the DM to {se} failed ({error}); the scheduler retries it later today", file=sys.stderr)
+    return EXIT_FAILURE if run.failed else EXIT_OK
+
+
+def _plan_text(entries: list[Any], settings: Settings) -> str:
+    from bot.charts import stage_label
+    from bot.services import people
+
+    if not entries:
+        return ("No stale engagements: nobody would be nudged. An open engagement is stale after "
+                + ", ".join(f"{stage_label(s)} {d} days" for s, d in _thresholds())
+                + " without a stage change or note.")
+    due = sum(1 for e in entries if e.state == "due")
+    out = [f"{len(entries)} SE(s) have stale engagements; {due} would be nudged now "
+           f"(NUDGE_TIME {settings.nudge_time} in each SE's timezone, weekdays; cooldown "
+           f"{settings.nudge_cooldown_days} days)."]
+    for entry in entries:
+        tz = ZoneInfo(entry.timezone)
+        known = people.cached(entry.nudge.owner_id)
+        name = f" {known.name}" if known and known.name != entry.nudge.owner_id else ""
+        when = f"{entry.due_at.astimezone(tz):%a %-d %b %H:%M}"
+        out.append("")
+        out.append(f"{entry.nudge.owner_id}{name} · {entry.timezone} · {NUDGE_STATE[entry.state].format(when=when)}")
+        for line in entry.nudge.lines:
+            out.append(f"  • {line.account} ({line.opportunity}): {stage_label(line.stage)}, "
+                       f"idle {line.days_idle} days, limit {line.stale_after_days}")
+        for quiet in entry.nudge.quiet:
+            line = quiet.line
+            reason = (f"snoozed until {quiet.until.astimezone(tz):%a %-d %b}" if quiet.reason == "snoozed"
+                      else f"nudged recently; again from {quiet.until.astimezone(tz):%a %-d %b}")
+            out.append(f"  – {line.account} ({line.opportunity}): {stage_label(line.stage)}, "
+                       f"idle {line.days_idle} days, limit {line.stale_after_days} · {reason}")
+    return "\n".join(out)
+
+
+def _thresholds() -> list[tuple[str, int]]:
+    from bot.services import playbooks
+    from models.enums import OPEN_STAGES
+
+    return [(stage.value, playbooks.playbook(stage).stale_after_days) for stage in OPEN_STAGES]
+
+
 def add_commands(commands: Any) -> None:
+    nudges = commands.add_parser(
+        "nudges",
+        help="list who would be nudged about stale engagements, and why; or nudge them now",
+        description="Stale engagements (no stage change or note for longer than their stage's playbook allows), "
+        "grouped per SE. With --dry-run it lists who would be nudged and why, and sends nothing. Without it, it "
+        "DMs every SE with something stale now, whatever the hour; an SE already nudged today is not nudged again.",
+    )
+    nudges.add_argument("--dry-run", action="store_true", help="list who would be nudged and why; send nothing")
+    nudges.set_defaults(handler=run_nudges)
+
     digest = commands.add_parser(
         "digest",
         help="preview the weekly digest, print its figures, or post it now",

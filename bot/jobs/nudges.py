@@ -1,0 +1,125 @@
+"""The nudge job: one DM per SE with all their stale engagements, at NUDGE_TIME in their timezone.
+
+Each SE's day is claimed as `nudge:<SE>:<local date>`, so however many processes tick, an SE gets
+one DM that day. A DM that Slack refuses (a deactivated user, `channel_not_found`) releases only
+that SE's claim, to be retried at a later tick within the day's window; the other SEs go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import outbox, slack_people
+from bot.blocks import nudges as nudge_blocks
+from bot.config import Settings
+from bot.services import claims, nudges
+from models.schemas.nudges import NudgeRun, SeNudge
+
+log = logging.getLogger(__name__)
+
+
+def zone_lookup(client: WebClient | None, settings: Settings) -> Callable[[str], ZoneInfo]:
+    """Each SE's Slack timezone (users.info, cached), EPOS_TIMEZONE when Slack does not know it."""
+    from bot.services import people
+
+    found: dict[str, ZoneInfo] = {}
+
+    def zone_for(user_id: str) -> ZoneInfo:
+        if user_id not in found:
+            person = slack_people.person(client, user_id) if client is not None else people.cached(user_id)
+            found[user_id] = person.zone(settings.timezone) if person else settings.timezone
+        return found[user_id]
+
+    return zone_for
+
+
+@dataclass(frozen=True)
+class Outcome:
+    sent: bool
+    error: str = ""
+
+
+def send_due_nudges(client: WebClient, settings: Settings, now: datetime, *, owner: str) -> int:
+    """On a tick: DM every SE whose nudge time has come today and who was not nudged yet. Returns DMs sent."""
+    zone_for = zone_lookup(client, settings)
+    due: list[tuple[str, date, datetime]] = []
+    for nudge in nudges.stale_by_owner(now, cooldown_days=settings.nudge_cooldown_days, zone_for=zone_for):
+        tz = zone_for(nudge.owner_id)
+        state, due_at = nudges.day_state(now, tz, settings.nudge_at)
+        # Only what was already stale at nudge time: an engagement going stale at 14:00 waits for tomorrow.
+        if state == "due" and any(line.stale_since <= due_at for line in nudge.lines):
+            due.append((nudge.owner_id, nudges.local_day(now, tz), due_at))
+    if not due:
+        return 0
+    done = nudges.done_today([se for se, _, _ in due], {se: day for se, day, _ in due})
+    sent = 0
+    for se, day, due_at in due:
+        if se in done:
+            continue
+        outcome = send_to(client, settings, se, day, now=now, owner=owner, stale_by=due_at)
+        sent += outcome.sent
+    return sent
+
+
+def send_now(client: WebClient, settings: Settings, now: datetime, *, owner: str) -> NudgeRun:
+    """`epos nudges`: DM every SE with something stale now, whatever the hour; still once per local day."""
+    zone_for = zone_lookup(client, settings)
+    sent: list[str] = []
+    failed: dict[str, str] = {}
+    skipped: list[str] = []
+    quiet: list[str] = []
+    for nudge in nudges.stale_by_owner(now, cooldown_days=settings.nudge_cooldown_days, zone_for=zone_for):
+        if not nudge.lines:
+            quiet.append(nudge.owner_id)
+            continue
+        day = nudges.local_day(now, zone_for(nudge.owner_id))
+        outcome = send_to(client, settings, nudge.owner_id, day, now=now, owner=owner)
+        if outcome.sent:
+            sent.append(nudge.owner_id)
+        elif outcome.error:
+            failed[nudge.owner_id] = outcome.error
+        else:
+            skipped.append(nudge.owner_id)
+    return NudgeRun(sent=sent, failed=failed, skipped=skipped, quiet=quiet)
+
+
+def send_to(
+    client: WebClient, settings: Settings, se: str, day: date, *, now: datetime, owner: str,
+    stale_by: datetime | None = None,
+) -> Outcome:
+    """Claim the SE's day, and DM them what is stale now (and was by `stale_by`)."""
+    period = nudges.period(se, day)
+    if not claims.claim(nudges.JOB, period, owner=owner, now=now, lease=nudges.CLAIM_LEASE):
+        return Outcome(sent=False)
+    try:
+        zone_for = zone_lookup(client, settings)
+        # Read again under the claim: a snooze or an update since the tick began counts.
+        [nudge] = nudges.stale_by_owner(now, cooldown_days=settings.nudge_cooldown_days, zone_for=zone_for,
+                                        owner_id=se) or [SeNudge(owner_id=se, lines=[], quiet=[])]
+        lines = [line for line in nudge.lines if stale_by is None or line.stale_since <= stale_by]
+        if not lines:
+            nudges.record_sent(se, day, [], claimant=owner, now=now)
+            return Outcome(sent=False)
+        blocks, text = nudge_blocks.nudge_message(nudge.model_copy(update={"lines": lines}), zone_for(se),
+                                                  cooldown_days=settings.nudge_cooldown_days)
+        outbox.post(client, se, text=text, blocks=blocks)
+    except SlackApiError as error:
+        code = str(error.response.get("error", "unknown_error"))
+        claims.release(nudges.JOB, period, code, owner=owner, now=now)
+        log.warning("the nudge DM to %s failed (%s); it is retried later today", se, code)
+        return Outcome(sent=False, error=code)
+    except BaseException as error:
+        claims.release(nudges.JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
+        raise
+    shown = lines[: nudge_blocks.MAX_LINES]
+    # Only the engagements the DM showed start their cooldown; those beyond "and N more" come next time.
+    if not nudges.record_sent(se, day, [line.engagement_id for line in shown], claimant=owner, now=now):
+        log.warning("the nudge to %s was sent after this process's claim had lapsed", se)
+    return Outcome(sent=True)

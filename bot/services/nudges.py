@@ -1,0 +1,260 @@
+"""Stale-engagement nudges: who is nudged, when, and snoozing.
+
+An open engagement is stale when it has had no stage change or note for longer than its stage's
+playbook allows (`stale_after_days`). Each SE gets at most one DM a day listing all their stale
+engagements, on weekdays, from NUDGE_TIME (09:00) in their own Slack timezone until 18:00 there. A
+day missed while epos was down is caught up only within that same day's window; a missed day is
+not nudged about later (the next weekday's nudge lists the same engagements anyway).
+
+Kept quiet: an engagement snoozed into the future (Snooze 7 days), and one nudged fewer than
+NUDGE_COOLDOWN_DAYS calendar days ago (in the SE's timezone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot import clock, db
+from bot.blocks.text import escape
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.services import audit, claims, engagements
+from bot.services.actors import Actor
+from models import Engagement
+from models.enums import Stage
+from models.schemas.engagements import StaleEngagement
+from models.schemas.nudges import NudgeLine, NudgePlanEntry, QuietLine, SeNudge, SnoozeResult
+
+JOB = "nudge"
+ENTITY = "engagement"
+SNOOZE_FOR = timedelta(days=7)
+# From NUDGE_TIME for nine hours (09:00-18:00): late enough to catch up after a morning restart,
+# early enough that nobody is nudged in the evening.
+SEND_WINDOW = timedelta(hours=9)
+CLAIM_LEASE = timedelta(minutes=5)
+
+DayState = Literal["due", "later", "missed", "weekend"]
+
+
+def period(owner_id: str, day: date) -> str:
+    """The claim period of one SE's nudge on one local day, e.g. `U0A1B2C3D:2026-11-23`."""
+    return f"{owner_id}:{day.isoformat()}"
+
+
+def local_day(now: datetime, tz: ZoneInfo) -> date:
+    return now.astimezone(tz).date()
+
+
+def due_at(day: date, at: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, at, tzinfo=tz)
+
+
+def day_state(now: datetime, tz: ZoneInfo, at: time) -> tuple[DayState, datetime]:
+    """Whether a nudge is due at `now` for someone in `tz`, and the day's nudge time."""
+    day = local_day(now, tz)
+    start = due_at(day, at, tz)
+    if day.weekday() >= 5:
+        return "weekend", start
+    if now < start:
+        return "later", start
+    if now >= start + SEND_WINDOW:
+        return "missed", start
+    return "due", start
+
+
+def parse_engagement_id(value: str) -> int:
+    try:
+        engagement_id = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput("That button carried no engagement; open the engagement with `/engagement list`.") from None
+    if engagement_id <= 0:
+        raise InvalidInput("That button carried no engagement; open the engagement with `/engagement list`.")
+    return engagement_id
+
+
+def _line(stale: StaleEngagement) -> NudgeLine:
+    return NudgeLine(
+        engagement_id=stale.id,
+        account=stale.account,
+        opportunity=stale.opportunity,
+        stage=stale.stage,
+        days_idle=stale.days_idle,
+        stale_after_days=stale.stale_after_days,
+        last_activity_at=stale.last_activity_at,
+        stale_since=stale.last_activity_at + timedelta(days=stale.stale_after_days),
+    )
+
+
+def stale_by_owner(
+    now: datetime | None = None,
+    *,
+    cooldown_days: int,
+    zone_for: Callable[[str], ZoneInfo],
+    owner_id: str | None = None,
+) -> list[SeNudge]:
+    """Every SE with stale engagements (by owner id): what to nudge about now, most overdue first, and
+    what is kept quiet by a snooze or the cooldown. `zone_for` gives an SE's timezone."""
+    now = now or clock.now()
+    grouped: dict[str, list[StaleEngagement]] = {}
+    for stale in engagements.stale_engagements(now, owner_id=owner_id):
+        grouped.setdefault(stale.owner_id, []).append(stale)
+    result = []
+    for se in sorted(grouped):
+        tz = zone_for(se)
+        today = local_day(now, tz)
+        lines: list[NudgeLine] = []
+        quiet: list[QuietLine] = []
+        for stale in grouped[se]:
+            line = _line(stale)
+            if stale.snoozed_until is not None and stale.snoozed_until > now:
+                quiet.append(QuietLine(line=line, reason="snoozed", until=stale.snoozed_until))
+                continue
+            if stale.last_nudged_at is not None:
+                nudged_on = local_day(stale.last_nudged_at, tz)
+                if (today - nudged_on).days < cooldown_days:
+                    again = due_at(nudged_on + timedelta(days=cooldown_days), time(0), tz)
+                    quiet.append(QuietLine(line=line, reason="cooldown", until=again))
+                    continue
+            lines.append(line)
+        result.append(SeNudge(owner_id=se, lines=lines, quiet=quiet))
+    return result
+
+
+def next_due(now: datetime, tz: ZoneInfo, at: time) -> datetime:
+    """The next weekday nudge time after `now` in `tz` (today's if it is still ahead)."""
+    day = local_day(now, tz)
+    for offset in range(8):
+        candidate = due_at(day + timedelta(days=offset), at, tz)
+        if candidate.weekday() < 5 and candidate > now:
+            return candidate
+    raise AssertionError("a weekday comes within a week")
+
+
+def plan(
+    now: datetime | None = None,
+    *,
+    cooldown_days: int,
+    nudge_at: time,
+    zone_for: Callable[[str], ZoneInfo],
+) -> list[NudgePlanEntry]:
+    """For `epos nudges --dry-run`: every SE with stale engagements, and whether their DM is due now."""
+    now = now or clock.now()
+    everyone = stale_by_owner(now, cooldown_days=cooldown_days, zone_for=zone_for)
+    days = {nudge.owner_id: local_day(now, zone_for(nudge.owner_id)) for nudge in everyone}
+    sent = done_today(list(days), days)
+    entries = []
+    for nudge in everyone:
+        tz = zone_for(nudge.owner_id)
+        state, at_time = day_state(now, tz, nudge_at)
+        lines = [line for line in nudge.lines if state != "due" or line.stale_since <= at_time]
+        if nudge.owner_id in sent:
+            shown: str = "sent"
+        elif not lines:
+            shown = "nothing"
+        else:
+            shown = state
+        if shown in ("later", "missed", "weekend"):
+            at_time = next_due(now, tz, nudge_at)
+        entries.append(NudgePlanEntry(nudge=nudge, timezone=tz.key, local_day=days[nudge.owner_id], due_at=at_time,
+                                      state=shown))  # type: ignore[arg-type]
+    return entries
+
+
+def done_today(owner_ids: list[str], days: dict[str, date]) -> set[str]:
+    """Which of these SEs already had their nudge on their local day."""
+    periods = {period(se, days[se]): se for se in owner_ids}
+    return {periods[p] for p in claims.done_periods(JOB, list(periods))}
+
+
+def record_sent(owner_id: str, day: date, engagement_ids: list[int], *, claimant: str, now: datetime) -> bool:
+    """The DM went out: start each listed engagement's cooldown and finish the day's claim, together."""
+    with db.transaction() as session:
+        if engagement_ids:
+            session.execute(
+                update(Engagement)
+                .where(Engagement.id.in_(engagement_ids))
+                .values(last_nudged_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return claims.complete_in(session, JOB, period(owner_id, day), owner=claimant, now=now)
+
+
+# ----- snoozing ------------------------------------------------------------------------------------
+def _load_for_change(session: Session, actor: Actor, engagement_id: int) -> Engagement:
+    engagement = session.scalar(select(Engagement).where(Engagement.id == engagement_id))
+    if engagement is None:
+        raise NotFound("That engagement no longer exists. Use `/engagement list` to see yours.")
+    if not engagements.may_change(actor, engagement):
+        raise Forbidden(
+            f"Only the owner <@{engagement.owner_id}>, the seller <@{engagement.seller_id}> or a presales "
+            "manager may snooze this engagement's nudges."
+        )
+    return engagement
+
+
+def snooze(actor: Actor, engagement_id: int, *, now: datetime | None = None) -> SnoozeResult:
+    """Keep an engagement out of nudges for seven days from now."""
+    now = now or clock.now()
+    with db.transaction() as session:
+        engagement = _load_for_change(session, actor, engagement_id)
+        if engagement.stage == Stage.closed:
+            raise Conflict(f"*{escape(engagement.account)}* is already closed, so it will not be nudged again.")
+        previous = engagement.snoozed_until
+        engagement.snoozed_until = now + SNOOZE_FOR
+        engagement.updated_at = now
+        audit.record(
+            session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action="snoozed", at=now,
+            until=engagement.snoozed_until.isoformat(), previous=previous.isoformat() if previous else None,
+        )
+        return _snooze_result(engagement)
+
+
+def undo_snooze(actor: Actor, engagement_id: int, *, now: datetime | None = None) -> SnoozeResult:
+    """Take a snooze back: the engagement is nudged again when it is next due."""
+    now = now or clock.now()
+    with db.transaction() as session:
+        engagement = _load_for_change(session, actor, engagement_id)
+        if engagement.snoozed_until is not None:
+            previous = engagement.snoozed_until
+            engagement.snoozed_until = None
+            engagement.updated_at = now
+            audit.record(
+                session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action="unsnoozed", at=now,
+                previous=previous.isoformat(),
+            )
+        return _snooze_result(engagement)
+
+
+def line_for(engagement_id: int, *, now: datetime | None = None) -> NudgeLine | None:
+    """The DM line of one engagement as it stands now, or None once it is closed or gone."""
+    now = now or clock.now()
+    with db.reading() as session:
+        engagement = session.get(Engagement, engagement_id)
+        if engagement is None or engagement.stage == Stage.closed:
+            return None
+        threshold = engagements.stale_after(Stage(engagement.stage))
+        return NudgeLine(
+            engagement_id=engagement.id,
+            account=engagement.account,
+            opportunity=engagement.opportunity,
+            stage=Stage(engagement.stage),
+            days_idle=max(0, (now - engagement.last_activity_at).days),
+            stale_after_days=threshold.days,
+            last_activity_at=engagement.last_activity_at,
+            stale_since=engagement.last_activity_at + threshold,
+        )
+
+
+def _snooze_result(engagement: Engagement) -> SnoozeResult:
+    return SnoozeResult(
+        engagement_id=engagement.id,
+        account=engagement.account,
+        opportunity=engagement.opportunity,
+        owner_id=engagement.owner_id,
+        snoozed_until=engagement.snoozed_until,
+    )
