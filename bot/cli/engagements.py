@@ -1,9 +1,203 @@
-"""`epos` sub-commands for engagements."""
+"""`epos engagements import|export` and `epos stats`: engagements and their figures on the command line."""
 
 from __future__ import annotations
 
-from typing import Any
+import argparse
+import json
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from bot import clock, db
+from bot.config import Settings
+from bot.services import engagements, metrics
+from models.enums import OPEN_STAGES, Outcome, Stage
+from models.schemas.engagements import Figures, TeamMetrics
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+FORMATS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
+DEFAULT_WEEKS = 12
+
+
+def _open_database(settings: Settings) -> None:
+    db.upgrade(settings.database_url)
+    db.configure(settings.database_url)
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return EXIT_FAILURE
+
+
+# ----- import / export -----------------------------------------------------------------------------------
+def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
+    path = Path(args.file)
+    fmt: Literal["yaml", "csv"] | None = FORMATS.get(path.suffix.lower())  # type: ignore[assignment]
+    if fmt is None:
+        return _fail(f"{path}: use a .yaml, .yml or .csv file (the format is taken from the extension)")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return _fail(f"{path}: no such file")
+    except UnicodeDecodeError:
+        return _fail(f"{path}: is not UTF-8 text; save it as UTF-8 and try again")
+    except OSError as error:
+        return _fail(f"{path}: cannot be read ({error.strerror or error})")
+    try:
+        records = engagements.parse_import(text, fmt)
+    except engagements.ImportInvalid as invalid:
+        for problem in invalid.problems:
+            print(problem.line(str(path)), file=sys.stderr)
+        return _fail(f"{path}: nothing imported; fix the {len(invalid.problems)} problem(s) above and run again")
+    _open_database(settings)
+    report = engagements.import_records(records)
+    print(f"{report.imported} imported, {len(report.skipped)} skipped (already there)")
+    for name in report.skipped:
+        print(f"  skipped: {name}")
+    return EXIT_OK
+
+
+def export_engagements(args: argparse.Namespace, settings: Settings) -> int:
+    _open_database(settings)
+    rendered = engagements.render_export(engagements.export_records(), args.format)
+    if args.output:
+        try:
+            Path(args.output).write_text(rendered, encoding="utf-8")
+        except OSError as error:
+            return _fail(f"{args.output}: cannot be written ({error.strerror or error})")
+    else:
+        sys.stdout.write(rendered)
+    return EXIT_OK
+
+
+# ----- stats -----------------------------------------------------------------------------------------------
+def _moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
+    """`2026-10-01` (a day in EPOS_TIMEZONE; an --until day is included whole) or an ISO date-time."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-10-01") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    start = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(0), tzinfo=zone)
+    return start
+
+
+def _figures(figures: Figures) -> dict[str, Any]:
+    return {"mean": _round(figures.mean), "median": _round(figures.median), "count": figures.count}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def as_json(figures: TeamMetrics) -> dict[str, Any]:
+    """The figures under the keys `epos stats --json` promises (README › Engagements › Figures)."""
+    data: dict[str, Any] = {
+        "window": {"since": figures.since.isoformat(), "until": figures.until.isoformat(), "owner": figures.owner_id},
+        "closed": dict(figures.closed),
+        "win_rate": _round(figures.win_rate),
+        "mttc_days": _figures(figures.mttc_days),
+    }
+    for outcome in Outcome:
+        data[f"mttc_days_{outcome.value}"] = _figures(figures.mttc_by_outcome[outcome.value])
+    data["stage_dwell_days_median"] = {k: _round(v) for k, v in figures.stage_dwell_days_median.items()}
+    data["stage_conversion"] = {k: _round(v) for k, v in figures.stage_conversion.items()}
+    data["open_by_stage"] = dict(figures.open_by_stage)
+    data["esat"] = {"mean": _round(figures.esat.mean), "count": figures.esat.count}
+    return data
+
+
+def _days(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} d"
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def as_text(figures: TeamMetrics, zone: ZoneInfo) -> str:
+    since = figures.since.astimezone(zone)
+    until = figures.until.astimezone(zone)
+    who = f" for {figures.owner_id}" if figures.owner_id else " for the team"
+    closed = figures.closed
+    won = figures.mttc_by_outcome["won"]
+    lines = [
+        f"Engagement figures{who}, {since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} ({zone.key})",
+        f"Closed:      {figures.closed_total} ({closed['won']} won, {closed['lost']} lost, "
+        f"{closed['no_decision']} no decision), win rate {_share(figures.win_rate)}",
+        f"MTTC:        mean {_days(figures.mttc_days.mean)}, median {_days(figures.mttc_days.median)}",
+        f"MTTC (won):  mean {_days(won.mean)}, median {_days(won.median)}",
+        f"ESAT:        " + (f"{figures.esat.mean:.2f} from {figures.esat.count} rating(s)" if figures.esat.count
+                            else "no ratings"),
+        "",
+        f"{'stage':<15}{'median dwell':>14}{'moved on':>10}{'open':>6}",
+    ]
+    slowest = figures.slowest_stage
+    for stage in OPEN_STAGES:
+        mark = "  slowest" if stage.value == slowest else ""
+        lines.append(
+            f"{Stage(stage).label:<15}{_days(figures.stage_dwell_days_median[stage.value]):>14}"
+            f"{_share(figures.stage_conversion[stage.value]):>10}{figures.open_by_stage[stage.value]:>6}{mark}"
+        )
+    return "\n".join(lines)
+
+
+def show_stats(args: argparse.Namespace, settings: Settings) -> int:
+    zone = settings.timezone
+    try:
+        until = _moment(args.until, zone, end_of_day=True) if args.until else clock.now()
+        since = _moment(args.since, zone, end_of_day=False) if args.since else until - timedelta(weeks=DEFAULT_WEEKS)
+    except argparse.ArgumentTypeError as error:
+        return _fail(f"epos stats: {error}")
+    if until <= since:
+        return _fail("epos stats: --until must be after --since")
+    if args.owner and not engagements.SLACK_USER.match(args.owner):
+        return _fail(f"epos stats: --owner {args.owner!r} is not a Slack user id like U0123ABCD")
+    _open_database(settings)
+    figures = metrics.team_metrics(since, until, owner_id=args.owner)
+    if args.json:
+        print(json.dumps(as_json(figures), indent=2))
+    else:
+        print(as_text(figures, zone))
+    return EXIT_OK
 
 
 def add_commands(commands: Any) -> None:
-    pass
+    parser = commands.add_parser("engagements", help="engagements: import from a CRM export, export")
+    actions = parser.add_subparsers(dest="engagements_command", metavar="ACTION", required=True)
+
+    importing = actions.add_parser(
+        "import",
+        help="add engagements with their stage history from a YAML or CSV file",
+        description="Add engagements from a YAML list (see examples/engagements.yaml) or a CSV file with the "
+        "columns " + ",".join(engagements.EXPORT_FIELDS) + " (history in CSV: "
+        "'preparation@2026-08-03T09:15:00Z; discovery@2026-08-07T14:00:00Z'). Every row is checked first; "
+        "if any is wrong, nothing is written. An engagement whose account and opportunity already exist "
+        "is skipped, so the same file can be imported twice.",
+    )
+    importing.add_argument("file", metavar="FILE", help="a .yaml/.yml or .csv file")
+    importing.set_defaults(handler=import_engagements)
+
+    exporting = actions.add_parser("export", help="write every engagement in the import format")
+    exporting.add_argument("--format", choices=("yaml", "csv"), default="yaml", help="default: yaml")
+    exporting.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    exporting.set_defaults(handler=export_engagements)
+
+    stats = commands.add_parser(
+        "stats",
+        help="MTTC, dwell per stage, conversion, open counts and ESAT",
+        description="Engagement figures for a window (default: the last 12 weeks). DATE is a day in "
+        "EPOS_TIMEZONE; --until includes that whole day. An engagement counts in the window that holds its "
+        "closed_at.",
+    )
+    stats.add_argument("--since", metavar="DATE", help="start of the window (default: 12 weeks before --until)")
+    stats.add_argument("--until", metavar="DATE", help="last day of the window (default: now)")
+    stats.add_argument("--owner", metavar="USER_ID", help="one owner SE's figures (a Slack user id)")
+    stats.add_argument("--json", action="store_true", help="print JSON (keys in README › Engagements)")
+    stats.set_defaults(handler=show_stats)

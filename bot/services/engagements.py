@@ -7,6 +7,8 @@ read a card. Every write checks this here, whichever surface it came from.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import re
 from dataclasses import dataclass
@@ -14,6 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import yaml
+from pydantic import ValidationError
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -33,8 +37,11 @@ from models.schemas.engagements import (
     DevRelLine,
     EngagementCard,
     EngagementPage,
+    EngagementRecord,
     EngagementSummary,
     HomeData,
+    ImportProblem,
+    ImportReport,
     Interpretation,
     NewEngagementIn,
     NoteResult,
@@ -44,6 +51,7 @@ from models.schemas.engagements import (
     StageMatch,
     StaleEngagement,
     TimelineEntry,
+    record_problems,
 )
 
 log = logging.getLogger(__name__)
@@ -924,3 +932,241 @@ def home(actor: Actor, *, page: int = 0, now: datetime | None = None) -> HomeDat
         devrel_to_answer=to_answer_lines,
         metrics=figures, is_new=ever == 0 and not requested and not to_answer,
     )
+
+
+# ----- bulk import and export ----------------------------------------------------------------------------------
+EXPORT_FIELDS = ("account", "opportunity", "owner", "seller", "focus", "business_challenge", "technical_needs",
+                 "channel", "opened_at", "history", "closed_at", "outcome")
+REQUIRED_COLUMNS = ("account", "opportunity", "owner", "seller", "focus", "opened_at", "history")
+HISTORY_SEPARATOR = ";"
+HISTORY_AT = "@"
+
+
+class ImportInvalid(InvalidInput):
+    """An import file with problems; nothing was written. `problems` lists every one found."""
+
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the file; nothing was imported")
+        self.problems = problems
+
+
+def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:
+    found = []
+    for item in error.errors():
+        loc = [str(part + 1) if isinstance(part, int) else str(part) for part in item.get("loc") or ()]
+        field = ".".join(loc) or None
+        message = str(item.get("msg", "is not valid")).removeprefix("Value error, ")
+        if item.get("type") == "string_pattern_mismatch":
+            message = ("is not a Slack channel id like C0123ABCD" if loc and loc[0] == "channel"
+                       else "is not a Slack user id like U0123ABCD")
+        elif item.get("type") == "extra_forbidden":
+            message = f"is not a field of an engagement; the fields are {', '.join(EXPORT_FIELDS)}"
+        found.append(ImportProblem(where=where, field=field, message=message))
+    return found
+
+
+def validate_records(rows: list[tuple[str, Any]], *, now: datetime | None = None) -> list[EngagementRecord]:
+    """Every row checked (fields, history order, dates, duplicates in the file); all problems at once."""
+    now = now or clock.now()
+    problems: list[ImportProblem] = []
+    records: list[EngagementRecord] = []
+    seen: dict[tuple[str, str], str] = {}
+    for where, raw in rows:
+        if not isinstance(raw, dict):
+            problems.append(ImportProblem(where=where, message="must be a mapping with account, opportunity, owner, …"))
+            continue
+        try:
+            record = EngagementRecord.model_validate(raw)
+        except ValidationError as error:
+            problems.extend(_problems_of(error, where))
+            continue
+        whole = record_problems(record, now)
+        problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in whole)
+        key = (record.account.casefold(), record.opportunity.casefold())
+        if key in seen:
+            problems.append(ImportProblem(where=where, field="opportunity",
+                                          message=f"repeats the account and opportunity of {seen[key]}"))
+        seen.setdefault(key, where)
+        if not whole:
+            records.append(record)
+    if problems:
+        raise ImportInvalid(problems)
+    return records
+
+
+def parse_import(text: str, fmt: Literal["yaml", "csv"], *, now: datetime | None = None) -> list[EngagementRecord]:
+    """Read a YAML list or a CSV file of engagements; raises ImportInvalid listing every problem."""
+    rows = _yaml_rows(text) if fmt == "yaml" else _csv_rows(text)
+    return validate_records(rows, now=now)
+
+
+def _yaml_rows(text: str) -> list[tuple[str, Any]]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "file"
+        raise ImportInvalid([ImportProblem(where=where, message=f"is not valid YAML ({getattr(error, 'problem', None) or error})")]) from None
+    if data is None:
+        return []
+    if isinstance(data, dict) and isinstance(data.get("engagements"), list):
+        data = data["engagements"]
+    if not isinstance(data, list):
+        raise ImportInvalid([ImportProblem(where="file", message="must be a list of engagements, each starting with `- account: …`")])
+    return [(f"item {number}", item) for number, item in enumerate(data, start=1)]
+
+
+def _history_cell(cell: str, where: str) -> list[dict[str, str]] | ImportProblem:
+    entries = []
+    for number, part in enumerate([p.strip() for p in cell.split(HISTORY_SEPARATOR) if p.strip()], start=1):
+        stage, sep, moment = part.partition(HISTORY_AT)
+        if not sep:
+            return ImportProblem(where=where, field=f"history.{number}",
+                                 message=f"{part!r} is not STAGE@DATE-TIME like discovery@2026-08-07T14:00:00Z")
+        entries.append({"stage": stage.strip(), "at": moment.strip()})
+    return entries
+
+
+def _csv_rows(text: str) -> list[tuple[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        header = [name.strip() for name in (reader.fieldnames or [])]
+    except csv.Error as error:
+        raise ImportInvalid([ImportProblem(where="line 1", message=f"is not valid CSV ({error})")]) from None
+    if not header:
+        return []
+    unknown = [name for name in header if name not in EXPORT_FIELDS]
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if unknown or missing:
+        parts = ([f"unknown column(s) {', '.join(map(repr, unknown))}"] if unknown else []) + (
+            [f"missing column(s) {', '.join(missing)}"] if missing else [])
+        raise ImportInvalid([ImportProblem(where="line 1", message="; ".join(parts) + f"; the columns are {', '.join(EXPORT_FIELDS)}")])
+    rows: list[tuple[str, Any]] = []
+    problems: list[ImportProblem] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise ImportInvalid([ImportProblem(where=f"line {start}", message=f"is not valid CSV ({error})")]) from None
+        where = f"line {start}"
+        if None in row:
+            problems.append(ImportProblem(where=where, message="has more cells than the header has columns"))
+            continue
+        values = {key.strip(): (value.strip() if isinstance(value, str) else value) for key, value in row.items()}
+        if not any(values.values()):
+            continue
+        history = _history_cell(values.get("history") or "", where)
+        if isinstance(history, ImportProblem):
+            problems.append(history)
+            continue
+        values["history"] = history
+        for optional in ("channel", "closed_at", "outcome", "business_challenge", "technical_needs"):
+            if values.get(optional) in ("", None):
+                values.pop(optional, None)
+        rows.append((where, values))
+    if problems:
+        # Report these together with whatever else the rows hold.
+        try:
+            validate_records(rows)
+        except ImportInvalid as invalid:
+            problems.extend(invalid.problems)
+        raise ImportInvalid(problems)
+    return rows
+
+
+def import_records(records: list[EngagementRecord], *, now: datetime | None = None) -> ImportReport:
+    """Write every record in one transaction. An engagement whose account and opportunity (ignoring case)
+    already exist is left as it is and reported as skipped, so importing the same file twice is harmless."""
+    now = now or clock.now()
+    imported, skipped = 0, []
+    with db.transaction() as session:
+        existing = {
+            (account.casefold(), opportunity.casefold())
+            for account, opportunity in session.execute(select(Engagement.account, Engagement.opportunity))
+        }
+        for record in records:
+            key = (record.account.casefold(), record.opportunity.casefold())
+            if key in existing:
+                skipped.append(f"{record.account} ({record.opportunity})")
+                continue
+            existing.add(key)
+            _write_record(session, record, now)
+            imported += 1
+    return ImportReport(imported=imported, skipped=skipped)
+
+
+def _write_record(session: Session, record: EngagementRecord, now: datetime) -> None:
+    last = record.history[-1]
+    closed = record.closed_at is not None
+    engagement = Engagement(
+        account=record.account, opportunity=record.opportunity, owner_id=record.owner, seller_id=record.seller,
+        focus=record.focus, business_challenge=record.business_challenge, technical_needs=record.technical_needs,
+        channel_id=record.channel, opened_at=record.opened_at,
+        stage=Stage.closed if closed else last.stage,
+        stage_entered_at=record.closed_at if closed else last.at,
+        last_activity_at=record.closed_at if closed else last.at,
+        closed_at=record.closed_at, outcome=record.outcome,
+        created_by=IMPORT_ACTOR, created_at=now, updated_at=now,
+    )
+    session.add(engagement)
+    session.flush()
+    previous: Stage | None = None
+    for entry in record.history:
+        session.add(StageChange(engagement_id=engagement.id, from_stage=previous, to_stage=entry.stage,
+                                actor_id=IMPORT_ACTOR, logged_at=now, effective_at=entry.at, note=""))
+        previous = entry.stage
+    if closed:
+        assert record.closed_at is not None
+        session.add(StageChange(engagement_id=engagement.id, from_stage=previous, to_stage=Stage.closed,
+                                outcome=record.outcome, actor_id=IMPORT_ACTOR, logged_at=now,
+                                effective_at=record.closed_at, note=""))
+    audit.record(session, actor_id=IMPORT_ACTOR, entity=ENTITY, entity_id=engagement.id, action="import", at=now,
+                 account=record.account, opportunity=record.opportunity)
+
+
+def export_records() -> list[dict[str, Any]]:
+    """Every engagement in the import shape, oldest first. The history is the standing stage log (undone
+    changes and their undo left out); notes are not part of it."""
+    with db.reading() as session:
+        rows = session.scalars(select(Engagement).order_by(Engagement.opened_at, Engagement.id)).all()
+        standing = effective_changes().subquery()
+        changes = session.execute(
+            select(standing.c.engagement_id, standing.c.to_stage, standing.c.effective_at)
+            .where(standing.c.to_stage != Stage.closed.value)
+            .order_by(standing.c.engagement_id, standing.c.effective_at, standing.c.id)
+        ).all()
+        history: dict[int, list[dict[str, str]]] = {}
+        for engagement_id, stage, moment in changes:
+            history.setdefault(engagement_id, []).append({"stage": str(stage), "at": _iso(moment)})
+        exported = []
+        for row in rows:
+            item: dict[str, Any] = {
+                "account": row.account, "opportunity": row.opportunity, "owner": row.owner_id,
+                "seller": row.seller_id, "focus": row.focus, "business_challenge": row.business_challenge,
+                "technical_needs": row.technical_needs, "channel": row.channel_id, "opened_at": _iso(row.opened_at),
+                "history": history.get(row.id, []),
+                "closed_at": _iso(row.closed_at) if row.closed_at else None,
+                "outcome": str(row.outcome) if row.outcome else None,
+            }
+            exported.append({key: value for key, value in item.items() if value not in (None, "")})
+        return exported
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def render_export(records: list[dict[str, Any]], fmt: Literal["yaml", "csv"]) -> str:
+    if fmt == "yaml":
+        return yaml.safe_dump(records, sort_keys=False, allow_unicode=True, width=100)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        row = dict(record)
+        row["history"] = f"{HISTORY_SEPARATOR} ".join(f"{h['stage']}{HISTORY_AT}{h['at']}" for h in record["history"])
+        writer.writerow({field: row.get(field, "") for field in EXPORT_FIELDS})
+    return out.getvalue()
