@@ -100,10 +100,20 @@ def configure(path: Path | None) -> dict[Stage, Playbook]:
     return loaded
 
 
+def _configured_path() -> Path | None:
+    """EPOS_PLAYBOOKS, for processes that did not configure playbooks at start (one-off commands)."""
+    from bot.config import load_settings
+
+    try:
+        return load_settings().epos_playbooks
+    except ConfigError:
+        return None
+
+
 def all_playbooks() -> dict[Stage, Playbook]:
     with _lock:
         active = _active
-    return active if active is not None else configure(None)
+    return active if active is not None else configure(_configured_path())
 
 
 def playbook(stage: Stage) -> Playbook:

@@ -87,3 +87,30 @@ def test_unreadable_and_malformed_files_are_named(tmp_path: Path) -> None:
     listed.write_text("- preparation\n")
     with pytest.raises(ConfigError, match="expected a mapping"):
         playbooks.configure(listed)
+
+
+def test_a_bad_override_stops_epos_at_start_with_exit_code_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    data = defaults()
+    data["demo"]["stale_after_days"] = "soon"
+    path = write(tmp_path, data)
+    monkeypatch.chdir(tmp_path)
+    for name, value in {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test", "EPOS_PLAYBOOKS": str(path),
+                        "DATABASE_URL": f"sqlite:///{tmp_path / 'epos.db'}"}.items():
+        monkeypatch.setenv(name, value)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("epos: ") and str(path) in err and "field demo.stale_after_days" in err
+    assert "\n" not in err
+
+
+def test_a_one_off_process_reads_epos_playbooks_when_nobody_configured_them(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    data = defaults()
+    data["sizing"]["stale_after_days"] = 40
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EPOS_PLAYBOOKS", str(write(tmp_path, data)))
+    monkeypatch.setattr(playbooks, "_active", None)
+    assert engagements.stale_after(Stage.sizing).days == 40
