@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.ids import HomeIds
 from bot.services import engagements
 from bot.services.actors import actor_for
+from handlers.devrel import open_request_modal
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,6 @@ def register(app: App, settings: Settings) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=blocks.asset_help_modal())
 
     @app.action(HomeIds.request_devrel)
-    def devrel_help(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def request_devrel(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.devrel_help_modal())
+        open_request_modal(client, settings, user_id=str(body["user"]["id"]), trigger_id=str(body["trigger_id"]))

@@ -66,12 +66,6 @@ ASSET_HELP = (
     "• `/asset demo observability`\n• `/asset k8s walkthrough`\n• `/asset proofshop security`\n"
     "Results come best first; share one into the deal channel with one click. `/asset help` has more."
 )
-DEVREL_HELP_TITLE = "Request DevRel"
-DEVREL_HELP = (
-    "Type `/devrel ACCOUNT` (for example `/devrel northbeam`) to ask for a DevRel colleague to join a "
-    "customer meeting. A form asks for the meeting time and topics; epos finds someone free who knows "
-    "them, and keeps you posted here. `/devrel help` has more."
-)
 CLOSE = "Got it"
 
 
@@ -142,8 +136,4 @@ def info_modal(title: str, text: str) -> dict[str, Any]:
 
 def asset_help_modal() -> dict[str, Any]:
     return info_modal(ASSET_HELP_TITLE, ASSET_HELP)
-
-
-def devrel_help_modal() -> dict[str, Any]:
-    return info_modal(DEVREL_HELP_TITLE, DEVREL_HELP)
 

@@ -1,0 +1,129 @@
+"""The App Home tab over signed HTTP: my engagements, my DevRel requests, quick actions, paging."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk.models.blocks import Block
+
+from bot import clock, db
+from bot.slackmock import MockSlack
+from bot.wire import SlackWire
+from models import DevRelRequest
+from models.enums import RequestState
+from tests.conftest import MANAGER, SE, STRANGER
+from tests.engagements_helpers import all_text, button, buttons_in, open_engagement
+
+HOME = {"id": "VHOME0001", "type": "home", "hash": "h1"}
+
+
+def open_home(wire: SlackWire, user_id: str, tab: str = "home") -> None:
+    event = {"type": "app_home_opened", "user": user_id, "channel": "D0HOME01", "tab": tab, "event_ts": "1.2"}
+    assert wire.event(event).status == 200
+
+
+def published(slack: MockSlack, user_id: str, count: int = 1) -> dict[str, Any]:
+    call = slack.wait_for("views.publish", lambda c: c.params.get("user_id") == user_id, count=count)[count - 1]
+    view = call.params["view"]
+    assert view["type"] == "home" and len(view["blocks"]) <= 100
+    for block in Block.parse_all(view["blocks"]):
+        block.validate_json()
+    return view
+
+
+def days_ago(days: int) -> str:
+    return (clock.now() - timedelta(days=days)).strftime("%Y-%m-%d %H:%M")
+
+
+def test_the_home_shows_my_open_engagements_with_stage_days_and_stale_flag(database_url: str, wire: SlackWire,
+                                                                          slack: MockSlack) -> None:
+    open_engagement("Northbeam Logistics", days_ago(10))
+    open_engagement("Other Team Deal", days_ago(1), owner="U0OTHER01", seller="U0OTHER02")
+
+    open_home(wire, SE)
+
+    text = all_text(published(slack, SE)["blocks"])
+    assert "Your open engagements* (1)" in text
+    assert "Northbeam Logistics" in text and "Preparation* for 10 days" in text and "stale" in text
+    assert "Other Team Deal" not in text
+    assert "Welcome to epos" not in text
+
+
+def test_a_new_user_gets_help_and_the_quick_actions(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    open_home(wire, STRANGER)
+    view = published(slack, STRANGER)
+    assert "Welcome to epos" in all_text(view["blocks"])
+    labels = [b["text"]["text"] for b in buttons_in(view["blocks"])]
+    assert labels[:3] == ["New engagement", "Find an asset", "Request DevRel"]
+
+
+def test_the_messages_tab_publishes_nothing(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    open_home(wire, SE, tab="messages")
+    open_home(wire, STRANGER)
+    published(slack, STRANGER)
+    assert [c.params["user_id"] for c in slack.calls_to("views.publish")] == [STRANGER]
+
+
+def test_the_home_shows_devrel_requests_i_made_and_must_answer(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    mine = open_engagement("Northbeam Logistics", days_ago(2))
+    theirs = open_engagement("Bluefin Bank", days_ago(2), owner="U0OTHER01", seller="U0OTHER02")
+    now = clock.now()
+    with db.transaction() as session:
+        session.add(DevRelRequest(engagement_id=mine, requester_id=SE, meeting_start=now + timedelta(days=1),
+                                  duration_minutes=60, topics=["tracing"], state=RequestState.asking,
+                                  candidate_id="U0DEVREL1", asked_ids=["U0DEVREL1"], created_at=now))
+        session.add(DevRelRequest(engagement_id=theirs, requester_id="U0OTHER01", meeting_start=now + timedelta(days=2),
+                                  duration_minutes=30, topics=["siem"], state=RequestState.asking, candidate_id=SE,
+                                  asked_ids=[SE], created_at=now))
+    open_home(wire, SE)
+    text = all_text(published(slack, SE)["blocks"])
+    assert "Waiting for you" in text and "Bluefin Bank" in text and "siem" in text
+    assert "You asked" in text and "asking <@U0DEVREL1>" in text
+
+
+def test_many_engagements_are_paged_within_the_block_limit(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    for index in range(40):
+        open_engagement(f"Account {index:02d}", days_ago(1))
+    open_home(wire, SE)
+    first = published(slack, SE)
+    assert "Page 1 of 3" in all_text(first["blocks"])
+    following = button(first["blocks"], "home_next_page")
+    wire.block_action(following["action_id"], user_id=SE, value=following["value"], view={**HOME, "blocks": first["blocks"]})
+    second = published(slack, SE, count=2)
+    assert "Page 2 of 3" in all_text(second["blocks"])
+
+
+def test_the_home_figures_are_the_teams_for_managers(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    open_home(wire, MANAGER)
+    assert "Team figures" in all_text(published(slack, MANAGER)["blocks"])
+
+
+def test_quick_actions_open_their_forms(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    wire.block_action("engagement_new_open", user_id=SE, value="home", view=HOME)
+    slack.wait_for("views.open", lambda c: c.params["view"].get("callback_id") == "engagement_new")
+    wire.block_action("home_find_asset", user_id=SE, value="home", view=HOME)
+    slack.wait_for("views.open", lambda c: "/asset demo observability" in all_text(c.params["view"]["blocks"]))
+    # Without an open engagement there is nothing to bring DevRel into: epos says so by DM.
+    wire.block_action("home_request_devrel", user_id=STRANGER, value="home", view=HOME)
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == STRANGER)
+
+
+def test_a_card_opened_from_the_home_is_a_modal_and_its_buttons_stack_forms(database_url: str, wire: SlackWire,
+                                                                           slack: MockSlack) -> None:
+    engagement_id = open_engagement("Northbeam Logistics", days_ago(3))
+    wire.block_action(f"engagement_show_card:{engagement_id}", user_id=SE, value=str(engagement_id), view=HOME)
+    card = slack.wait_for("views.open", lambda c: c.params["view"].get("callback_id") == "engagement_show_card")[0]
+    card_view = {**card.params["view"], "id": "VCARD0001"}
+    assert "Northbeam Logistics" in all_text(card_view["blocks"])
+
+    change = button(card_view["blocks"], "engagement_change_stage")
+    wire.block_action(change["action_id"], user_id=SE, value=change["value"], view=card_view)
+    slack.wait_for("views.push", lambda c: c.params["view"].get("callback_id") == "engagement_stage")
+
+
+def test_the_home_is_republished_after_a_change(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    open_engagement("Northbeam Logistics", days_ago(3))
+    wire.command("/engagement", "northbeam demo", user_id=SE)
+    view = published(slack, SE)
+    assert "Demo* for 0 days" in all_text(view["blocks"])
