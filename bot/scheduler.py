@@ -32,9 +32,6 @@ TICK_JOB_ID = "epos-tick"
 # older ones are dropped, and `coalesce` folds a backlog into one run.
 MISFIRE_GRACE_SECONDS = 50
 
-_skipped_logged: set[str] = set()
-_skipped_lock = threading.Lock()
-
 
 def tick(
     client: WebClient,
@@ -51,23 +48,10 @@ def tick(
     done: dict[str, int] = {}
     for job in jobs:
         try:
-            result = job.run(client, settings, now, owner=owner)
+            done[job.name] = job.run(client, settings, now, owner=owner)
         except Exception:
             log.exception("scheduled job %s failed; the next tick tries again", job.name)
-            continue
-        if result is None:
-            _log_skipped_once(job)
-            continue
-        done[job.name] = result
     return done
-
-
-def _log_skipped_once(job: Job) -> None:
-    with _skipped_lock:
-        if job.name in _skipped_logged:
-            return
-        _skipped_logged.add(job.name)
-    log.info("scheduled job %s is not part of this build; skipping it", job.name)
 
 
 class Scheduler:

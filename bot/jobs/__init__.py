@@ -2,8 +2,9 @@
 
 Every job has the signature `run(client, settings, now) -> int` (how many things it did) and is
 safe to call on every tick from every process: what is due, and who does it, is decided in the
-database. The registry lists them in the order one tick runs them; each is imported when it is
-first needed, so a job whose module is not part of this build is skipped and the others still run.
+database. The registry lists them in the order one tick runs them; each module is imported on the
+first tick (keeping `import bot.jobs` light and free of import cycles), and one that cannot be
+loaded fails that job's run loudly without stopping the others.
 """
 
 from __future__ import annotations
@@ -32,20 +33,15 @@ class Job:
     # Jobs of ours take the claim owner (the scheduler instance); other domains' jobs do not need it.
     takes_owner: bool = False
 
-    def resolve(self) -> JobFunction | None:
-        try:
-            module = importlib.import_module(self.module)
-        except ModuleNotFoundError as error:
-            if error.name == self.module:
-                return None
-            raise
-        return getattr(module, self.function, None)
+    def resolve(self) -> JobFunction:
+        function = getattr(importlib.import_module(self.module), self.function, None)
+        if not callable(function):
+            raise ImportError(f"{self.module} has no job function {self.function}")
+        return function
 
-    def run(self, client: WebClient, settings: Settings, now: datetime, *, owner: str) -> int | None:
-        """What the job did, or None when it is not part of this build."""
+    def run(self, client: WebClient, settings: Settings, now: datetime, *, owner: str) -> int:
+        """How many things the job did (posts, reminders, rows tidied)."""
         function = self.resolve()
-        if function is None:
-            return None
         extra: dict[str, Any] = {"owner": owner} if self.takes_owner else {}
         return int(function(client, settings, now, **extra) or 0)
 

@@ -104,19 +104,20 @@ class Digest(BaseModel, frozen=True):
     owners: list[OwnerFigures]
 
     def figures(self) -> dict[str, Any]:
-        """The figures `epos digest --json` prints; keys mean what they mean in `epos stats --json`."""
+        """The figures `epos digest --json` prints. Keys shared with `epos stats --json` (closed, win_rate,
+        mttc_days, stage_dwell_days_median, open_by_stage, esat) are the same figures, for the week."""
         return {
             "week": self.week,
             "since": self.since.isoformat(),
             "until": self.until.isoformat(),
             "timezone": self.timezone,
             "closed": self.closed.model_dump(),
-            "win_rate": self.win_rate,
+            "win_rate": _round(self.win_rate),
             "mttc_days": _mean_median(self.mttc_days),
             "mttc_days_trailing_4w": _mean_median(self.mttc_days_trailing_4w),
             "mttc_days_trailing_12w": _mean_median(self.mttc_days_trailing_12w),
             "open_by_stage": dict(self.open_by_stage),
-            "stage_dwell_days_median": dict(self.stage_dwell_days_median),
+            "stage_dwell_days_median": {stage: _round(days) for stage, days in self.stage_dwell_days_median.items()},
             "slowest_stage": self.slowest_stage,
             "stale": [
                 {"account": s.account, "owner": s.owner_id, "stage": s.stage, "days": s.days,
@@ -125,15 +126,16 @@ class Digest(BaseModel, frozen=True):
             ],
             "stale_total": self.stale_total,
             "devrel": self.devrel.model_dump(),
-            "esat": self.esat.model_dump(),
+            "esat": {"mean": _round(self.esat.mean), "count": self.esat.count},
             "top_assets": [{"title": a.title, "shares": a.shares, "url": a.url} for a in self.top_assets],
             "searches_without_results": [g.model_dump() for g in self.searches_without_results],
             "mttc_trend": [
-                {"week_start": p.week_start.isoformat(), "mean": p.mean, "median": p.median, "count": p.count}
+                {"week_start": p.week_start.isoformat(), "mean": _round(p.mean), "median": _round(p.median),
+                 "count": p.count}
                 for p in self.trend
             ],
             "by_owner": [
-                {"owner": o.owner_id, "open": o.open, "closed": o.closed.model_dump(), "win_rate": o.win_rate,
+                {"owner": o.owner_id, "open": o.open, "closed": o.closed.model_dump(), "win_rate": _round(o.win_rate),
                  "mttc_days": _mean_median(o.mttc_days), "stale": o.stale}
                 for o in self.owners
             ],
@@ -141,4 +143,9 @@ class Digest(BaseModel, frozen=True):
 
 
 def _mean_median(figures: MeanMedian) -> dict[str, Any]:
-    return {"mean": figures.mean, "median": figures.median, "count": figures.count}
+    return {"mean": _round(figures.mean), "median": _round(figures.median), "count": figures.count}
+
+
+def _round(value: float | None) -> float | None:
+    """Four decimals, as `epos stats --json` prints them."""
+    return None if value is None else round(value, 4)

@@ -104,3 +104,12 @@ def test_a_refused_post_is_reported_and_left_for_the_scheduler(cli_env: None, sl
     assert "Slack did not take the 2026-W47 digest (not_in_channel)" in capsys.readouterr().err
     assert main(["digest", "--week", "2026-W47"]) == 0
     assert len(digest_posts(slack)) == 1
+
+
+def test_shared_keys_mean_what_they_mean_in_epos_stats(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["digest", "--week", "2026-W47", "--json"]) == 0
+    week = json.loads(capsys.readouterr().out)
+    assert main(["stats", "--json", "--since", "2026-11-16", "--until", "2026-11-22"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    for key in ("closed", "win_rate", "mttc_days", "stage_dwell_days_median", "open_by_stage", "esat"):
+        assert week[key] == stats[key], key

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from slack_sdk import WebClient
 
+from bot import db
 from bot import scheduler as scheduler_module
 from bot.app import make_client
 from bot.charts import digest_chart
@@ -21,7 +22,11 @@ from bot.jobs import Job
 from bot.outbox import Pacer
 from bot.services import claims
 from bot.services.digest import due_week, parse_week, posting_window, previous_week, week_bounds
+from bot.slackmock import MockSlack
+from models import EsatSurvey
 from models.schemas.digest import TrendPoint
+from tests.conftest import SE
+from tests.scheduler_helpers import add_engagement, utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_9 = (0, time(9, 0))
@@ -62,10 +67,31 @@ def test_a_failing_job_is_logged_and_the_others_still_run(settings: Settings, ca
     assert "scheduled job broken failed" in caplog.text
 
 
-def test_a_job_whose_module_is_absent_is_skipped(settings: Settings) -> None:
-    jobs = (Job("absent", "bot.jobs.no_such_module", "run"), Job("ok", __name__, "job_ok"))
+def test_a_job_that_cannot_be_loaded_fails_loudly_and_the_others_still_run(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    jobs = (Job("absent", "bot.jobs.no_such_module", "run"), Job("renamed", __name__, "no_such_function"),
+            Job("ok", __name__, "job_ok"))
     result = scheduler_module.tick(make_client(settings), settings, datetime.now(UTC), jobs=jobs)
     assert result == {"ok": 2}
+    assert "scheduled job absent failed" in caplog.text and "scheduled job renamed failed" in caplog.text
+
+
+def test_one_tick_runs_every_registered_job(settings: Settings) -> None:
+    result = scheduler_module.tick(make_client(settings), settings, datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
+    assert list(result) == ["devrel-timers", "esat-reminders", "nudges", "digest", "housekeeping"]
+
+
+def test_the_tick_sends_a_due_esat_reminder_once_across_ticks(settings: Settings, slack: MockSlack) -> None:
+    engagement_id = add_engagement("Northbeam", SE, [("poc", "2026-10-20 10:00")], closed=("won", "2026-11-18 10:00"))
+    with db.transaction() as session:
+        session.add(EsatSurvey(engagement_id=engagement_id, owner_id=SE, asked_at=utc("2026-11-18 10:00"),
+                               remind_at=utc("2026-11-20 10:00"), reminded_at=None, score=None, comment="",
+                               answered_at=None))
+    client = make_client(settings)
+    assert scheduler_module.tick(client, settings, utc("2026-11-20 10:01"))["esat-reminders"] == 1
+    assert scheduler_module.tick(client, settings, utc("2026-11-20 10:02"))["esat-reminders"] == 0
+    assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == [SE]
 
 
 def test_housekeeping_runs_once_a_day_across_processes(settings: Settings) -> None:
