@@ -169,6 +169,7 @@ CYCLE_LABELS = {Cycle.early: "Early", Cycle.mid: "Mid", Cycle.late: "Late"}
 STATUS_BADGES = {AssetStatus.draft: "📝 Draft", AssetStatus.archived: "🗄 Archived", AssetStatus.published: ""}
 
 SUMMARY_IN_CARD = 300
+CONFIRM_TITLE = 150  # a confirm dialog holds 300 characters of text
 QUERY_IN_VALUE = 1500
 
 Message = dict[str, Any]
@@ -268,7 +269,7 @@ def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -
     if rights.archive:
         confirm = ConfirmObject(
             title=PlainTextObject(text=ARCHIVE_CONFIRM_TITLE),
-            text=_mrkdwn(ARCHIVE_CONFIRM_TEXT.format(title=safe(card.title, TITLE_MAX * 5))),
+            text=_mrkdwn(ARCHIVE_CONFIRM_TEXT.format(title=safe(card.title, CONFIRM_TITLE))),
             confirm=PlainTextObject(text=BUTTON["archive"]),
             deny=PlainTextObject(text="Keep it"),
             style="danger",

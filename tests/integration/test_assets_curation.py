@@ -185,3 +185,18 @@ def test_drafts_for_admins_and_mine_for_everyone(catalogue: None, wire: SlackWir
     mine = blocks_of(reply(slack, "mine"))
     assert SE_DEMO in card_titles(mine)
     assert "asset_edit_open" in [b["action_id"] for b in buttons(mine)]
+
+
+def test_add_with_words_prefills_the_title(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    wire.command("/asset", "add Kubernetes upgrades without downtime", user_id=SE)
+    view = slack.wait_for("views.open")[0].params["view"]
+    title = next(b for b in view["blocks"] if b.get("block_id") == "asset_title")
+    assert title["element"]["initial_value"] == "Kubernetes upgrades without downtime"
+    assert "draft" in view["blocks"][0]["text"]["text"]  # SE is no admin: told up front it will be reviewed
+
+
+def test_the_add_button_under_a_failed_search_opens_the_form(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    wire.block_action("asset_add_open", user_id=ADMIN, value="add")
+    view = slack.wait_for("views.open")[0].params["view"]
+    assert view["callback_id"] == "asset_add"
+    assert "draft" not in view["blocks"][0]["text"]["text"]

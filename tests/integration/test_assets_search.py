@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +18,7 @@ from tests.assets_helpers import all_text, asset_by_title, blocks_of, buttons, c
 from tests.conftest import ADMIN, SE, SELLER, STRANGER
 
 SE_DEMO = "Observability in 15 minutes: from alert to root cause"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 
 
 @pytest.fixture
@@ -166,3 +169,14 @@ def test_help_and_an_empty_command_explain_the_grammar(catalogue: None, wire: Sl
 def test_a_stale_button_value_gets_a_clear_reply(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
     wire.block_action("asset_useful", user_id=SE, value="not-a-number")
     assert "out of date" in reply(slack, "action").params["text"]
+
+
+def test_share_from_the_ephemeral_answer_as_slack_sends_it(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    """Buttons on an ephemeral message come without a `message`; the channel is in `channel`/`container`."""
+    row = asset_by_title(SE_DEMO)
+    raw = (FIXTURES / "asset_share_from_ephemeral.json").read_text(encoding="utf-8")
+    payload = json.loads(raw.replace("{response_url}", slack.response_url("ephemeral")).replace("{asset_id}", str(row.id)))
+    assert wire.post_payload(payload).status == 200
+    post = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "C0ACME001")[0]
+    assert card_titles(blocks_of(post)) == [SE_DEMO]
+    assert eventually(lambda: asset_by_title(SE_DEMO).share_count == 1)
