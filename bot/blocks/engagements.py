@@ -200,6 +200,7 @@ DEVREL_STATE = {
     RequestState.expired: "expired, nobody was free",
 }
 NOTES_VALUE_LIMIT = 1500
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 _DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|]*\|([^>]*)>")
 
 
@@ -239,7 +240,8 @@ def label(engagement: EngagementSummary, limit: int = 300) -> str:
 
 
 def plain_label(engagement: EngagementSummary) -> str:
-    return f"{engagement.account} ({engagement.opportunity})"
+    """Account (opportunity) for a message's fallback `text`, which Slack reads as mrkdwn too."""
+    return escape(f"{engagement.account} ({engagement.opportunity})")
 
 
 def stage_line(engagement: EngagementSummary) -> str:
@@ -699,7 +701,7 @@ def esat_message(prompt: EsatPrompt, *, answered: bool = False) -> Message:
         ActionsBlock(elements=scores),
         ActionsBlock(elements=[_button(BUTTON["comment"], EngagementIds.esat_comment, str(prompt.survey_id))]),
     ]
-    return _message(ESAT_FALLBACK.format(account=prompt.account), blocks)
+    return _message(ESAT_FALLBACK.format(account=escape(prompt.account)), blocks)
 
 
 # ----- forms ----------------------------------------------------------------------------------------------------------------
@@ -907,4 +909,7 @@ def form_errors(field: str | None, message: str, *, default_block: str,
     """`response_action: errors` for a service error: on its field's block (as the form names it in
     `blocks`, else as the new-engagement form does), else on `default_block`."""
     block = {**FIELD_BLOCKS, **(blocks or {})}.get(field or "", default_block)
-    return {block: clip(message.replace("*", ""), 2000)}
+    # Field errors are plain text: no bold, no mentions, no entities.
+    plain = _MENTION.sub(r"@\1", message.replace("*", "").replace("`", ""))
+    plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return {block: clip(plain, 2000)}
