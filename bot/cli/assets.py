@@ -49,7 +49,9 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     except assets.CatalogueInvalid as invalid:
         for problem in invalid.problems:
             print(problem.line(str(path)), file=sys.stderr)
-        print(f"{path}: nothing imported; fix the {len(invalid.problems)} problem(s) above and run again", file=sys.stderr)
+        if any(problem.field for problem in invalid.problems) or len(invalid.problems) > 1:
+            print(f"{path}: nothing imported; fix the {len(invalid.problems)} problem(s) above and run again",
+                  file=sys.stderr)
         return EXIT_FAILURE
     _open_database(settings)
     report = assets.import_records(records)

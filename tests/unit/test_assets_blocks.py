@@ -163,6 +163,15 @@ def test_submitted_form_reads_into_fields_and_errors_land_on_their_blocks() -> N
     }
 
 
+def test_too_long_titles_and_links_are_refused_on_their_blocks() -> None:
+    too_long = form_values(title="x" * 201, url="https://assets.example.com/" + "a" * 1990)
+    with pytest.raises(Exception) as failed:
+        AssetFields.model_validate(blocks.read_form(too_long))
+    errors = blocks.form_errors(field_problems(failed.value))
+    assert errors[AssetIds.title_block] == "The title is longer than 200 characters."
+    assert errors[AssetIds.url_block] == "The link is 2017 characters long; at most 2000 are allowed."
+
+
 @given(st.text(max_size=600))
 def test_any_query_renders_a_valid_no_match_answer(query: str) -> None:
     rendered = blocks.results_message(page(0, query=query, suggestions=["observability"]))

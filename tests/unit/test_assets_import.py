@@ -157,7 +157,7 @@ def test_unreadable_or_broken_files_get_one_clear_line(cli_env: Path, capsys: py
     broken.write_text("- title: [unclosed\n  type: demo\n", encoding="utf-8")
     assert main(["assets", "import", str(broken)]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith(f"{broken}: line ") and "is not valid YAML" in err[0]
+    assert len(err) == 1 and err[0].startswith(f"{broken}: line ") and "is not valid YAML" in err[0]
     assert main(["assets", "import", str(cli_env / "missing.yaml")]) == 1
     assert capsys.readouterr().err.strip() == f"{cli_env / 'missing.yaml'}: no such file"
     assert main(["assets", "import", str(cli_env / "assets.txt")]) == 1

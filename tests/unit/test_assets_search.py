@@ -54,6 +54,19 @@ def test_demo_observability_gives_published_observability_demos_best_first(catal
     assert titles(page)[0] == "Observability in 15 minutes: from alert to root cause"
 
 
+@pytest.mark.parametrize(
+    ("query", "asset_type", "topic"),
+    [("k8s walk-throughs", AssetType.feature_walkthrough, "kubernetes"),
+     ("obsrvability demos", AssetType.demo, "observability"),
+     ("proof shop securty", AssetType.proofshop, "security")],
+)
+def test_type_words_abbreviations_and_typos(catalogue: None, query: str, asset_type: AssetType, topic: str) -> None:
+    page = assets.search(query, actor=SEARCHER)
+    assert page.items and page.asset_type == asset_type
+    assert all(item.card.type == asset_type for item in page.items)
+    assert topic in page.items[0].card.topics
+
+
 def test_drafts_are_not_searchable(catalogue: None) -> None:
     page = assets.search("migrating self-managed logging stack", actor=SEARCHER)
     assert "Migrating from a self-managed logging stack in a day" not in titles(page)
