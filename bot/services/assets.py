@@ -60,7 +60,7 @@ PAGE_SIZE = 10
 MAX_PAGE_SIZE = 50
 SIMILAR_TITLE_RATIO = 90.0
 MISS_QUERY_MAX = 200
-LIST_MAX = 20
+LIST_MAX = 10  # four blocks a card: ten fit in one message (50 blocks)
 EXPORT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
     "depth", "scope", "interactivity", "cycle", "owner", "status",

@@ -187,3 +187,18 @@ def test_drafts_list_is_for_admins_and_mine_lists_my_assets(catalogue: None) -> 
     assert mine.items[0].card.id == draft.id  # drafts first
     assert {item.card.owner_id for item in mine.items} == {SE}
     assert all(item.rights.edit for item in mine.items)
+
+
+def test_long_lists_are_cut_to_what_one_message_holds(catalogue: None) -> None:
+    from bot.blocks.assets import list_message
+
+    topics = ["billing", "caching", "queues", "search", "backups", "sharding", "tenancy", "quotas", "webhooks",
+              "retention", "failover", "encryption"]
+    for n, topic in enumerate(topics):
+        assets.create(fields(title=f"{topic.capitalize()} in practice", url=f"https://assets.example.com/d/{n}"),
+                      OWNER, admins_configured=True)
+    listing = assets.drafts(CURATOR)
+    assert listing.total == 14 and len(listing.items) == 10
+    rendered = list_message(listing)
+    assert len(rendered["blocks"]) <= 50
+    assert len(list_message(assets.owned_by(OWNER))["blocks"]) <= 50
