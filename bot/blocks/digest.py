@@ -33,6 +33,7 @@ FUNNEL_TITLE = "*Funnel: open engagements and median days in stage*"
 SLOWEST = "Slowest stage: *{stage}* (median {days} in stage)."
 NO_DWELL = "No engagement left a stage this week."
 STALE_TITLE = "*Stale engagements* ({shown} of {total}, most overdue first)"
+SNOOZED = " · snoozed until {until}"
 NO_STALE = "*Stale engagements*\nNone: every open engagement moved within its stage's limit. :tada:"
 DEVREL_TITLE = "*DevRel coverage*"
 NO_DEVREL = "*DevRel coverage*\nNo requests this week."
@@ -174,9 +175,11 @@ def _funnel(digest: Digest) -> str:
 def _stale(digest: Digest, name_of: NameOf) -> str:
     if not digest.stale:
         return NO_STALE
+    tz = ZoneInfo(digest.timezone)
     lines = [
         f"*{safe(line.account, 200)}* ({safe(line.opportunity, 200)}) · {stage_label(line.stage)} · "
         f"{line.days} days idle (limit {line.threshold_days}) · {_name(name_of, line.owner_id)}"
+        + (SNOOZED.format(until=f"{line.snoozed_until.astimezone(tz):%-d %b}") if line.snoozed_until else "")
         for line in digest.stale
     ]
     text = bullets(lines, title=STALE_TITLE.format(shown=len(digest.stale), total=digest.stale_total))

@@ -152,7 +152,8 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None) -> Digest:
         slowest_stage=this_week.slowest_stage,
         stale=[
             StaleLine(engagement_id=s.id, account=s.account, opportunity=s.opportunity, owner_id=s.owner_id,
-                      stage=str(s.stage), days=s.days_idle, threshold_days=s.stale_after_days)
+                      stage=str(s.stage), days=s.days_idle, threshold_days=s.stale_after_days,
+                      snoozed_until=s.snoozed_until if s.snoozed_until and s.snoozed_until > as_of else None)
             for s in stale[:TOP_STALE]
         ],
         stale_total=len(stale),

@@ -34,6 +34,7 @@ class StaleLine(BaseModel, frozen=True):
     stage: str
     days: int
     threshold_days: int
+    snoozed_until: datetime | None = None
 
 
 class DevRelFigures(BaseModel, frozen=True):
@@ -121,7 +122,8 @@ class Digest(BaseModel, frozen=True):
             "slowest_stage": self.slowest_stage,
             "stale": [
                 {"account": s.account, "owner": s.owner_id, "stage": s.stage, "days": s.days,
-                 "threshold_days": s.threshold_days, "engagement_id": s.engagement_id}
+                 "threshold_days": s.threshold_days, "engagement_id": s.engagement_id,
+                 "snoozed_until": s.snoozed_until.isoformat() if s.snoozed_until else None}
                 for s in self.stale
             ],
             "stale_total": self.stale_total,

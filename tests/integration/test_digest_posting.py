@@ -218,3 +218,23 @@ def test_without_a_digest_channel_it_warns_once_and_posts_nothing(
     assert digest_posts(slack) == []
     assert caplog.text.count("DIGEST_CHANNEL is not set") == 1
     assert claims.state("digest", "2026-W47") is None
+
+
+def test_the_digest_its_reply_and_its_chart_are_paced_a_second_apart(
+    deals: None, settings: Settings, slack: MockSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[tuple[str, float]] = []
+    clock_now = [0.0]
+
+    class RecordingPacer(outbox.Pacer):
+        def wait_turn(self, channel: str) -> float:
+            waited = super().wait_turn(channel)
+            waits.append((channel, waited))
+            return waited
+
+    def fake_sleep(seconds: float) -> None:
+        clock_now[0] += seconds
+
+    monkeypatch.setattr(outbox, "PACER", RecordingPacer(1.0, monotonic=lambda: clock_now[0], sleep=fake_sleep))
+    tick(make_client(settings), settings, MONDAY_0900, jobs=DIGEST_ONLY)
+    assert [(channel, round(waited, 3)) for channel, waited in waits] == [(CHANNEL, 0.0), (CHANNEL, 1.0), (CHANNEL, 1.0)]

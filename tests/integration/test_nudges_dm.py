@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import Block
 from bot import outbox
 from bot.app import make_client
 from bot.config import Settings
-from bot.ids import NudgeIds
+from bot.ids import EngagementIds, NudgeIds
 from bot.scheduler import Scheduler, tick
 from bot.services import claims
 from bot.slackmock import APP_ID, TEAM_ID, Call, MockSlack
@@ -243,3 +243,13 @@ def test_a_button_without_an_engagement_says_how_to_find_it(deals: dict[str, int
     assert wire.block_action(NudgeIds.snooze, user_id=SE, value="nonsense").status == 200
     [reply] = slack.wait_for("response_url")
     assert "/engagement list" in reply.params["text"]
+
+
+def test_update_stage_on_the_dm_opens_the_engagement_form(deals: dict[str, int], settings: Settings,
+                                                          slack: MockSlack, wire: SlackWire) -> None:
+    tick(make_client(settings), settings, BERLIN_9)
+    [dm] = dms(slack, SE)
+    ts = slack.messages[SE][0].ts
+    assert press(wire, EngagementIds.change_stage, str(deals["granite"]), user_id=SE, message=dm, ts=ts) == 200
+    [opened] = slack.wait_for("views.open")
+    assert opened.params["view"]["callback_id"] == EngagementIds.stage_modal

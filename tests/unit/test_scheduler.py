@@ -104,6 +104,21 @@ def test_housekeeping_runs_once_a_day_across_processes(settings: Settings) -> No
     assert state is not None and state.done and state.claimed_by == "a"
 
 
+def test_housekeeping_forgets_old_delivery_keys_and_long_finished_claims(settings: Settings) -> None:
+    from bot.services import deliveries
+
+    now = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    assert deliveries.first_time("event:old", now=now - timedelta(days=3))
+    assert deliveries.first_time("event:new", now=now - timedelta(hours=1))
+    assert claims.claim("digest", "2026-W30", owner="a", now=now - timedelta(days=120))
+    assert claims.complete("digest", "2026-W30", owner="a", now=now - timedelta(days=120))
+    assert claims.claim("digest", "2026-W46", owner="a", now=now - timedelta(days=7))
+    assert claims.complete("digest", "2026-W46", owner="a", now=now - timedelta(days=7))
+    assert scheduler_module.tick(make_client(settings), settings, now)["housekeeping"] == 2
+    assert not deliveries.first_time("event:new", now=now) and deliveries.first_time("event:old", now=now)
+    assert claims.state("digest", "2026-W30") is None and claims.state("digest", "2026-W46") is not None
+
+
 # ----- APScheduler wiring ----------------------------------------------------------------------
 def test_scheduler_ticks_at_start_then_every_minute_in_the_configured_timezone(settings: Settings) -> None:
     frozen = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
