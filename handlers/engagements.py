@@ -182,7 +182,9 @@ def register(app: App, settings: Settings) -> None:
         reply(blocks.change_result_message(result))
         steps: list[Callable[[], None]] = []
         if result.to_stage is not Stage.closed:
-            steps.append(lambda: post_playbook(client, result.engagement.id))
+            # An undo or a reopen takes a change back; the stage's playbook was posted when it was entered.
+            if not result.undo:
+                steps.append(lambda: post_playbook(client, result.engagement.id))
         else:
             steps.append(lambda: announce_close(client, result))
             if result.esat_survey_id is not None:
