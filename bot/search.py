@@ -59,6 +59,7 @@ import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -476,6 +477,10 @@ SCORE_EACH_LIMIT = 600
 """Up to this many matching docs, each is scored directly; above it the page is
 assembled lazily from the best-scoring field combinations downwards."""
 
+MATERIALISE_MATCHES_LIMIT = 5_000
+"""Below this many full matches across types, they are gathered into one set
+to narrow every later intersection; above it the copy costs more than it saves."""
+
 MAX_TOKENS_PER_TERM = 8
 
 
@@ -491,6 +496,9 @@ class AssetIndex:
         self._field_holders: tuple[dict[str, set[int]], ...] = ({}, {}, {}, {})
         self._type_holders: dict[str, dict[str, set[int]]] = {t: {} for t in ASSET_TYPES}
         self._vocabulary: list[str] = []  # sorted, for bisect prefix lookups
+        # A typo can only pass FUZZY_CUTOFF against a token of similar length,
+        # so fuzzy matching scans only the buckets of eligible lengths.
+        self._tokens_by_length: defaultdict[int, list[str]] = defaultdict(list)
         self._known_tokens: set[str] = set()
         # Popularity order, best first, overall and per type: walking it finds
         # the most popular members of a large doc set without sorting the set.
@@ -559,6 +567,8 @@ class AssetIndex:
         self._type_holders = {t: dict(holders) for t, holders in type_holders.items()}
         self._known_tokens = set().union(*self._field_holders)
         self._vocabulary = sorted(self._known_tokens)
+        for token in self._vocabulary:
+            self._tokens_by_length[len(token)].append(token)
         self._ranked.sort()
         for ranked in self._ranked_by_type.values():
             ranked.sort()
@@ -583,6 +593,7 @@ class AssetIndex:
                     if key not in self._known_tokens:
                         self._known_tokens.add(key)
                         bisect.insort(self._vocabulary, key)
+                        self._tokens_by_length[len(key)].append(key)
                 else:
                     holders.add(doc_id)
         type_holders = self._type_holders[doc.type]
@@ -621,6 +632,7 @@ class AssetIndex:
                     continue
                 self._known_tokens.discard(key)
                 del self._vocabulary[bisect.bisect_left(self._vocabulary, key)]
+                self._tokens_by_length[len(key)].remove(key)
 
     # -- reads --------------------------------------------------------------
 
@@ -694,7 +706,7 @@ class AssetIndex:
                 continue
             for token, similarity, _ in process.extract(
                 spelling,
-                vocabulary,
+                self._tokens_near_length(len(spelling)),
                 scorer=OSA.normalized_similarity,
                 score_cutoff=FUZZY_CUTOFF,
                 limit=MAX_FUZZY_TOKENS,
@@ -706,6 +718,14 @@ class AssetIndex:
             found[broader] = max(found.get(broader, 0.0), RELATED_SIMILARITY)
         best = sorted(found.items(), key=lambda item: (-item[1], item[0]))
         return best[:MAX_TOKENS_PER_TERM]
+
+    def _tokens_near_length(self, length: int) -> list[str]:
+        """Tokens long or short enough to be within FUZZY_CUTOFF of a word of
+        ``length``: one edit per character of difference at least."""
+        shortest = math.ceil(length * FUZZY_CUTOFF - 1e-9)
+        longest = math.floor(length / FUZZY_CUTOFF + 1e-9)
+        buckets = self._tokens_by_length
+        return list(chain.from_iterable(buckets[n] for n in range(shortest, longest + 1) if n in buckets))
 
     def _pairs(self, tokens: list[tuple[str, float]]) -> list[_Pair]:
         """Every (field, token) place a term can match, most valuable first."""
@@ -733,7 +753,15 @@ class AssetIndex:
             return []
         if total <= SCORE_EACH_LIMIT:
             return self._page_by_scoring_each(term_pairs, candidates, need)
-        return self._page_by_field_combinations(term_pairs, asset_type, need, partial=partial)
+        within: set[int] | frozenset[int] | None = None
+        if not partial:
+            # Every combination's docs lie inside the full matches; handing
+            # them over lets each intersection walk the smaller set.
+            if len(candidates) == 1:
+                within = candidates[0]
+            elif total <= MATERIALISE_MATCHES_LIMIT:
+                within = _union(list(candidates))
+        return self._page_by_field_combinations(term_pairs, asset_type, need, partial=partial, within=within)
 
     def _page_by_scoring_each(
         self,
@@ -769,6 +797,7 @@ class AssetIndex:
         need: int,
         *,
         partial: bool,
+        within: set[int] | frozenset[int] | None,
     ) -> list[_Entry]:
         """Visit combinations of (term -> place it matched) best first, taking
         the most popular docs of each, until no unvisited combination can
@@ -806,7 +835,7 @@ class AssetIndex:
             _, matched, weight_sum = ceiling(combination)
             if not matched:
                 continue
-            required: list[set[int]] = []
+            required: list[set[int] | frozenset[int]] = [within] if within is not None else []
             excluded: list[set[int]] = []
             for pairs, index in zip(term_pairs, combination):
                 holders = pairs[index][1]
@@ -828,7 +857,7 @@ class AssetIndex:
 
     def _most_popular(
         self,
-        required: list[set[int]],
+        required: list[set[int] | frozenset[int]],
         excluded: list[set[int]],
         asset_type: str | None,
         count: int,
