@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot import clock, db
 from models import SlackUser
@@ -37,10 +39,14 @@ def cached(user_id: str, *, now: datetime | None = None) -> Person | None:
 
 def remember(user_id: str, *, name: str, timezone: str, now: datetime | None = None) -> Person:
     now = now or clock.now()
+    # An upsert: two threads looking up the same person at once must not collide on the primary key.
+    insert = pg_insert if db.dialect() == "postgresql" else sqlite_insert
+    statement = insert(SlackUser).values(user_id=user_id, name=name, timezone=timezone, fetched_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[SlackUser.user_id],
+        set_={"name": statement.excluded.name, "timezone": statement.excluded.timezone,
+              "fetched_at": statement.excluded.fetched_at},
+    )
     with db.transaction() as session:
-        row = session.get(SlackUser, user_id)
-        if row is None:
-            session.add(SlackUser(user_id=user_id, name=name, timezone=timezone, fetched_at=now))
-        else:
-            row.name, row.timezone, row.fetched_at = name, timezone, now
+        session.execute(statement)
     return Person(user_id=user_id, name=name, timezone=timezone)
