@@ -212,6 +212,8 @@ class _QuietHandler(WSGIRequestHandler):
 
 class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 resets bursts of simultaneous clicks; gunicorn's is 2048.
+    request_queue_size = 128
 
 
 class LoopbackServer:
