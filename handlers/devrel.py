@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,12 +19,14 @@ from slack_sdk.webhook import WebhookClient
 from bot import clock
 from bot.blocks import devrel as blocks
 from bot.config import Settings
-from bot.errors import Forbidden, InvalidInput, NotFound
+from bot.errors import EposError, Forbidden, InvalidInput, NotFound
 from bot.ids import DevRelIds
 from bot.jobs.devrel import policy_for, publish
 from bot.services import devrel, people, roster
 from bot.services.actors import Actor, actor_for
+from bot.logs import correlation_id
 from bot.slack_people import person
+from handlers.errors import tell_user, user_message
 from models.schemas.devrel import RequestDraft, RosterEntry
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,25 @@ def _text(values: dict[str, Any], block: DevRelIds, action: DevRelIds) -> str:
 
 def _ephemeral(respond: Respond, message: dict[str, Any], *, replace: bool = False) -> None:
     respond(**message, response_type="ephemeral", replace_original=replace)
+
+
+@contextmanager
+def after_ack(client: WebClient, body: dict[str, Any]) -> Iterator[None]:
+    """Report a failure after `ack()` here rather than through `@app.error`.
+
+    Bolt's thread runner clears an already-sent ack when the listener then raises, and the HTTP
+    answer becomes a 404 if its poll had not yet seen the ack; so errors must not escape once acked.
+    The user reads the same words the global handler would give them.
+    """
+    try:
+        yield
+    except EposError as error:
+        log.info("%s: %s", type(error).__name__, error)
+        tell_user(client, body, str(error))
+    except Exception as error:
+        ref = correlation_id()
+        log.error("ref=%s unexpected error in a DevRel listener", ref, exc_info=error)
+        tell_user(client, body, user_message(error, ref))
 
 
 def _dm(client: WebClient, user_id: str, message: dict[str, Any]) -> None:
@@ -208,16 +231,17 @@ def register(app: App, settings: Settings) -> None:
     @app.command("/devrel")
     def devrel_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        text = " ".join(str(command.get("text") or "").split())
-        word = text.split(" ", 1)[0].lower() if text else ""
-        who = actor_for(settings, str(command.get("user_id") or ""))
-        if word in ("help", "?"):
-            _ephemeral(respond, blocks.help_message())
-        elif word == "roster":
-            _ephemeral(respond, roster_view(who))
-        else:
-            open_request_modal(client, settings, user_id=who.user_id, trigger_id=str(command.get("trigger_id") or ""),
-                               typed=text, respond=respond)
+        with after_ack(client, command):
+            text = " ".join(str(command.get("text") or "").split())
+            word = text.split(" ", 1)[0].lower() if text else ""
+            who = actor_for(settings, str(command.get("user_id") or ""))
+            if word in ("help", "?"):
+                _ephemeral(respond, blocks.help_message())
+            elif word == "roster":
+                _ephemeral(respond, roster_view(who))
+            else:
+                open_request_modal(client, settings, user_id=who.user_id,
+                                   trigger_id=str(command.get("trigger_id") or ""), typed=text, respond=respond)
 
     @app.view(DevRelIds.request_modal)
     def request_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -232,81 +256,88 @@ def register(app: App, settings: Settings) -> None:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        update = devrel.create_request(who, draft, policy=policy, now=now)
-        publish(client, settings, update, now=now)
+        with after_ack(client, body):
+            update = devrel.create_request(who, draft, policy=policy, now=now)
+            publish(client, settings, update, now=now)
+
+    def answer_click(body: dict[str, Any], respond: Respond, client: WebClient, transition: Any) -> None:
+        request_id, version = _button(body)
+        update = transition(actor(body), request_id, version, policy=policy)
+        publish(client, settings, update)
+        if not update.changed and update.note:
+            _ephemeral(respond, blocks.plain(update.note))
 
     @app.action(DevRelIds.accept)
     def accept_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        request_id, version = _button(body)
-        update = devrel.accept(actor(body), request_id, version, policy=policy)
-        publish(client, settings, update)
-        if not update.changed and update.note:
-            _ephemeral(respond, blocks.plain(update.note))
+        with after_ack(client, body):
+            answer_click(body, respond, client, devrel.accept)
 
     @app.action(DevRelIds.take)
     def take_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        request_id, version = _button(body)
-        update = devrel.take(actor(body), request_id, version, policy=policy)
-        publish(client, settings, update)
-        if not update.changed and update.note:
-            _ephemeral(respond, blocks.plain(update.note))
+        with after_ack(client, body):
+            answer_click(body, respond, client, devrel.take)
 
     @app.action(DevRelIds.decline)
     def decline_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        who = actor(body)
-        request_id, version = _button(body)
-        check = devrel.check_decline(who, request_id, version, policy=policy)
-        if check.note:
-            publish(client, settings, check)
-            _ephemeral(respond, blocks.plain(check.note))
-            return
-        zone = blocks.zone_of(check.request.timezones.get(who.user_id), settings.timezone)
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.decline_modal(
-            check.request, zone=zone, metadata={"request_id": request_id, "version": version}))
+        with after_ack(client, body):
+            who = actor(body)
+            request_id, version = _button(body)
+            check = devrel.check_decline(who, request_id, version, policy=policy)
+            if check.note:
+                publish(client, settings, check)
+                _ephemeral(respond, blocks.plain(check.note))
+                return
+            zone = blocks.zone_of(check.request.timezones.get(who.user_id), settings.timezone)
+            client.views_open(trigger_id=body["trigger_id"], view=blocks.decline_modal(
+                check.request, zone=zone, metadata={"request_id": request_id, "version": version}))
 
     @app.view(DevRelIds.decline_modal)
     def decline_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         ack()
-        who = actor(body)
-        meta = _metadata(view)
-        try:
-            request_id, version = int(meta["request_id"]), int(meta["version"])
-        except (KeyError, TypeError, ValueError):
-            raise InvalidInput(STALE_BUTTON) from None
-        reason = _text(view.get("state", {}).get("values", {}), DevRelIds.reason_block, DevRelIds.reason_input)
-        update = devrel.decline(who, request_id, version, reason, policy=policy)
-        publish(client, settings, update)
-        if not update.changed and update.note:
-            _dm(client, who.user_id, blocks.plain(update.note))
+        with after_ack(client, body):
+            who = actor(body)
+            meta = _metadata(view)
+            try:
+                request_id, version = int(meta["request_id"]), int(meta["version"])
+            except (KeyError, TypeError, ValueError):
+                raise InvalidInput(STALE_BUTTON) from None
+            reason = _text(view.get("state", {}).get("values", {}), DevRelIds.reason_block, DevRelIds.reason_input)
+            update = devrel.decline(who, request_id, version, reason, policy=policy)
+            publish(client, settings, update)
+            if not update.changed and update.note:
+                _dm(client, who.user_id, blocks.plain(update.note))
 
     @app.action(DevRelIds.cancel)
     def cancel_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        request_id, _ = _button(body)
-        update = devrel.cancel(actor(body), request_id)
-        publish(client, settings, update)
-        if not update.changed and update.note:
-            _ephemeral(respond, blocks.plain(update.note))
+        with after_ack(client, body):
+            request_id, _ = _button(body)
+            update = devrel.cancel(actor(body), request_id)
+            publish(client, settings, update)
+            if not update.changed and update.note:
+                _ephemeral(respond, blocks.plain(update.note))
 
     # ----- the roster -----------------------------------------------------------------------------
 
     @app.action(DevRelIds.roster_add)
     def roster_add_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        roster.require_admin(actor(body))
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.roster_modal(
-            None, metadata={"mode": "add", "response_url": body.get("response_url")}))
+        with after_ack(client, body):
+            roster.require_admin(actor(body))
+            client.views_open(trigger_id=body["trigger_id"], view=blocks.roster_modal(
+                None, metadata={"mode": "add", "response_url": body.get("response_url")}))
 
     @app.action(DevRelIds.roster_edit)
     def roster_edit_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        roster.require_admin(actor(body))
-        member = roster.get_member(str(action.get("value") or ""))
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.roster_modal(
-            member, metadata={"mode": "edit", "slack_id": member.slack_id, "response_url": body.get("response_url")}))
+        with after_ack(client, body):
+            roster.require_admin(actor(body))
+            member = roster.get_member(str(action.get("value") or ""))
+            client.views_open(trigger_id=body["trigger_id"], view=blocks.roster_modal(
+                member, metadata={"mode": "edit", "slack_id": member.slack_id, "response_url": body.get("response_url")}))
 
     def set_active(body: dict[str, Any], action: dict[str, Any], respond: Respond, active: bool) -> None:
         who = actor(body)
@@ -314,17 +345,21 @@ def register(app: App, settings: Settings) -> None:
         _ephemeral(respond, roster_view(who), replace=True)
 
     @app.action(DevRelIds.roster_deactivate)
-    def roster_deactivate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def roster_deactivate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                                  client: WebClient) -> None:
         ack()
-        set_active(body, action, respond, False)
+        with after_ack(client, body):
+            set_active(body, action, respond, False)
 
     @app.action(DevRelIds.roster_reactivate)
-    def roster_reactivate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def roster_reactivate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                                  client: WebClient) -> None:
         ack()
-        set_active(body, action, respond, True)
+        with after_ack(client, body):
+            set_active(body, action, respond, True)
 
     @app.view(DevRelIds.roster_modal)
-    def roster_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def roster_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         meta = _metadata(view)
         adding = meta.get("mode") != "edit"

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import time as time_module
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot import db
+from bot.ids import DevRelIds
+from bot.slackmock import Message, MockSlack
+from bot.wire import SlackWire, input_value, select_value
 from bot.services import roster
 from models import Engagement
 from models.enums import Stage
@@ -36,6 +43,8 @@ ASKING_ORDER = [LENA, HANNAH, MARCUS]
 
 NOW = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)          # a Monday
 MEETING = datetime(2026, 10, 14, 13, 0, tzinfo=UTC)     # Wednesday 15:00 Berlin, 09:00 New York
+
+T = TypeVar("T")
 
 POLICY = DevRelPolicy(lead_channel="C0DEVREL1", escalate_after=timedelta(hours=2))
 NO_CHANNEL = DevRelPolicy(lead_channel=None, escalate_after=timedelta(hours=2))
@@ -70,3 +79,64 @@ def next_weekday_meeting(now: datetime, *, days_ahead: int = 2) -> datetime:
 
 def far_date(today: date) -> date:
     return today + timedelta(days=400)
+
+
+# ----- over the wire -----------------------------------------------------------------------------
+
+def date_value(day: date) -> dict[str, Any]:
+    return {"type": "datepicker", "selected_date": day.isoformat()}
+
+
+def time_value(text: str) -> dict[str, Any]:
+    return {"type": "timepicker", "selected_time": text}
+
+
+def request_values(engagement_id: int | None, meeting: datetime, *, zone: str = "Europe/Berlin", link: str = "https://meet.example.com/abc",
+                   topics: str = "observability", duration: str = "60") -> dict[str, dict[str, dict[str, Any]]]:
+    """The request form as Slack submits it; the meeting is given in the requester's timezone."""
+    local = meeting.astimezone(ZoneInfo(zone))
+    return {
+        DevRelIds.engagement_block: {DevRelIds.engagement_select: select_value(None if engagement_id is None else str(engagement_id))},
+        DevRelIds.date_block: {DevRelIds.date_picker: date_value(local.date())},
+        DevRelIds.time_block: {DevRelIds.time_picker: time_value(f"{local:%H:%M}")},
+        DevRelIds.duration_block: {DevRelIds.duration_select: select_value(duration)},
+        DevRelIds.topics_block: {DevRelIds.topics_input: input_value(topics)},
+        DevRelIds.link_block: {DevRelIds.link_input: input_value(link)},
+        DevRelIds.asked_block: {DevRelIds.asked_input: input_value("Can traces follow a request across Kafka?")},
+        DevRelIds.promised_block: {DevRelIds.promised_input: input_value("A sizing estimate by Friday")},
+        DevRelIds.reserve_block: {DevRelIds.reserve_input: input_value("A free extension of the PoC")},
+    }
+
+
+def dms_to(slack: MockSlack, user_id: str) -> list[Message]:
+    with slack._lock:
+        return list(slack.messages.get(user_id, []))
+
+
+def all_text(params: dict[str, Any]) -> str:
+    return json.dumps(params.get("blocks") or [], ensure_ascii=False) + str(params.get("text", ""))
+
+
+def button_values(params: dict[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for block in params.get("blocks") or []:
+        for element in block.get("elements", []) or []:
+            if isinstance(element, dict) and element.get("type") == "button":
+                found[element["action_id"]] = element.get("value", "")
+    return found
+
+
+def open_request_form(wire: SlackWire, slack: MockSlack, text: str = "northbeam", user_id: str = SE) -> dict[str, Any]:
+    before = len(slack.calls_to("views.open"))
+    assert wire.command("/devrel", text, user_id=user_id).status == 200
+    return slack.wait_for("views.open", count=before + 1)[-1].params["view"]
+
+
+def eventually(read: Callable[[], T], expected: T, *, timeout: float = 5.0) -> T:
+    """Poll `read()` until it returns `expected` (handlers go on after ack); the last value otherwise."""
+    deadline = time_module.monotonic() + timeout
+    value = read()
+    while value != expected and time_module.monotonic() < deadline:
+        time_module.sleep(0.02)
+        value = read()
+    return value

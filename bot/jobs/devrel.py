@@ -68,20 +68,25 @@ def _post(client: WebClient, channel: str, content: dict[str, Any]) -> tuple[str
 
 
 def _post_kept(client: WebClient, request_id: int, channel: str, content: dict[str, Any], *,
-               audience: str, recipient_id: str | None) -> bool:
+               audience: str, recipient_id: str | None, fresh: set[tuple[str, str]] | None = None) -> bool:
+    """Post and remember the message, so later changes redraw it; `fresh` collects what was just drawn."""
     posted = _post(client, channel, content)
     if posted is None:
         return False
     devrel.remember_message(request_id, MessageRef(channel_id=posted[0], ts=posted[1], audience=audience,  # type: ignore[arg-type]
                                                    recipient_id=recipient_id))
+    if fresh is not None:
+        fresh.add(posted)
     return True
 
 
-def refresh(client: WebClient, settings: Settings, request_id: int, *, now: datetime | None = None) -> int:
-    """Redraw every stored message about the request in its current state; returns how many were updated."""
+def refresh(client: WebClient, settings: Settings, request_id: int, *, now: datetime | None = None,
+            skip: set[tuple[str, str]] | None = None) -> int:
+    """Redraw every stored message about the request in its current state (read afresh, so a slower
+    redraw never shows an older state); returns how many were updated."""
     now = now or clock.now()
     request = devrel.get_request(request_id)
-    refs = devrel.messages_of(request_id)
+    refs = [r for r in devrel.messages_of(request_id) if (r.channel_id, r.ts) not in (skip or set())]
     zones = Zones(client, settings, request).for_refs(refs)
     updated = 0
     for ref in refs:
@@ -106,11 +111,12 @@ def publish(client: WebClient, settings: Settings, update: RequestUpdate, *, now
     policy = policy_for(settings)
     zones = Zones(client, settings, request)
     requester_zone = zones.of(request.requester_id)
+    fresh: set[tuple[str, str]] = set()
 
     if update.change == "requested":
         _post_kept(client, request.id, request.requester_id,
                    blocks.requester_card(request, zone=requester_zone, lead_channel=policy.lead_channel, now=now),
-                   audience="requester", recipient_id=request.requester_id)
+                   audience="requester", recipient_id=request.requester_id, fresh=fresh)
         if update.nobody_available:
             _post(client, request.requester_id, blocks.nobody_available(request, zone=requester_zone))
     else:
@@ -123,26 +129,28 @@ def publish(client: WebClient, settings: Settings, update: RequestUpdate, *, now
         asked = update.asked.slack_id
         ask = blocks.devrel_message(request, recipient_id=asked, zone=zones.of(asked), requester_zone=requester_zone,
                                     lead_channel=policy.lead_channel, now=now)
-        if not _post_kept(client, request.id, asked, ask, audience="ask", recipient_id=asked) and _hops < MAX_UNREACHABLE_HOPS:
+        if not _post_kept(client, request.id, asked, ask, audience="ask", recipient_id=asked, fresh=fresh) \
+                and _hops < MAX_UNREACHABLE_HOPS:
             follow_up = devrel.escalate(request.id, request.version, policy=policy, now=now,
                                         why="could not be reached in Slack", due_only=False)
     if update.to_channel and policy.lead_channel:
         post = blocks.channel_message(request, zone=settings.timezone, now=now)
-        if not _post_kept(client, request.id, policy.lead_channel, post, audience="channel", recipient_id=None):
+        if not _post_kept(client, request.id, policy.lead_channel, post, audience="channel", recipient_id=None,
+                          fresh=fresh):
             _post(client, request.requester_id, blocks.lead_channel_failed(request, policy.lead_channel))
 
     if update.change in ("accepted", "assigned"):
-        _announce_assignment(client, settings, request, zones, now=now, taken=update.change == "assigned")
+        _announce_assignment(client, settings, request, zones, now=now, taken=update.change == "assigned", fresh=fresh)
     if update.change == "cancelled" and update.previous_id:
         _post(client, update.previous_id, blocks.cancelled_notice(request, zone=zones.of(update.previous_id)))
 
-    refresh(client, settings, request.id, now=now)
+    refresh(client, settings, request.id, now=now, skip=fresh)
     if follow_up is not None:
         publish(client, settings, follow_up, now=now, _hops=_hops + 1)
 
 
 def _announce_assignment(client: WebClient, settings: Settings, request: DevRelRequestView, zones: Zones, *,
-                         now: datetime, taken: bool) -> None:
+                         now: datetime, taken: bool, fresh: set[tuple[str, str]]) -> None:
     assignee = request.assignee_id
     assert assignee is not None
     if taken:
@@ -150,7 +158,7 @@ def _announce_assignment(client: WebClient, settings: Settings, request: DevRelR
         copy = blocks.devrel_message(request, recipient_id=assignee, zone=zones.of(assignee),
                                      requester_zone=zones.of(request.requester_id), lead_channel=settings.devrel_channel,
                                      now=now)
-        _post_kept(client, request.id, assignee, copy, audience="assignee", recipient_id=assignee)
+        _post_kept(client, request.id, assignee, copy, audience="assignee", recipient_id=assignee, fresh=fresh)
     seller = request.engagement.seller_id
     if seller not in (request.requester_id, assignee):
         _post(client, seller, blocks.seller_notice(request, zone=zones.of(seller)))

@@ -422,3 +422,27 @@ def test_open_requests_of_the_requester_for_app_home() -> None:
     devrel.cancel(REQUESTER, second, now=NOW)
     assert [r.id for r in devrel.open_requests_of(SE, now=NOW)] == [first]
     assert devrel.open_requests_of(LENA, now=NOW) == []
+
+
+def test_concurrent_lookups_of_the_requester_timezone_do_not_collide() -> None:
+    # The request form caches the requester's timezone while the submit may look it up again.
+    from bot.services import people
+
+    barrier = threading.Barrier(8)
+    errors: list[Exception] = []
+
+    def remember(n: int) -> None:
+        barrier.wait()
+        try:
+            people.remember(SE, name=f"SE {n}", timezone="Europe/Berlin", now=NOW)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=remember, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    cached = people.cached(SE, now=NOW)
+    assert cached is not None and cached.timezone == "Europe/Berlin"

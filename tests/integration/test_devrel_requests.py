@@ -1,0 +1,373 @@
+"""`/devrel` over signed HTTP: from the form to an accepted, notified and reminded meeting, and every branch."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot import clock, db
+from bot.app import make_client
+from bot.config import Settings
+from bot.ids import DevRelIds
+from bot.jobs.devrel import run_due_devrel_timers
+from bot.slackmock import MockSlack
+from bot.wire import SlackWire, input_value
+from models import DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
+from models.enums import RequestState
+from tests.conftest import SE, SELLER, STRANGER
+from tests.devrel_helpers import (
+    HANNAH,
+    LENA,
+    MARCUS,
+    WEI,
+    add_engagement,
+    all_text,
+    button_values,
+    dms_to,
+    eventually,
+    load_roster,
+    next_weekday_meeting,
+    open_request_form,
+    request_values,
+)
+
+
+@pytest.fixture
+def meeting() -> Any:
+    return next_weekday_meeting(clock.now(), days_ahead=3)
+
+
+@pytest.fixture
+def engagement_id(settings: Settings) -> int:
+    load_roster()
+    return add_engagement()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[Any]:
+    yield make_client(settings)
+
+
+def the_request() -> dict[str, Any]:
+    with db.reading() as session:
+        row = session.scalars(select(DevRelRequest)).one()
+        return {"id": row.id, "state": row.state, "version": row.version, "candidate": row.candidate_id,
+                "assignee": row.assignee_id, "asked": list(row.asked_ids), "escalate_at": row.escalate_at,
+                "remind_at": row.remind_at, "meeting": row.meeting_start, "reminded_at": row.reminded_at}
+
+
+def event_kinds() -> list[str]:
+    with db.reading() as session:
+        return list(session.scalars(select(DevRelRequestEvent.kind).order_by(DevRelRequestEvent.id)).all())
+
+
+def request_devrel(wire: SlackWire, slack: MockSlack, engagement_id: int, meeting: Any) -> dict[str, Any]:
+    view = open_request_form(wire, slack)
+    response = wire.view_submission(view, request_values(engagement_id, meeting), user_id=SE)
+    assert response.status == 200 and not response.body
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA)
+    return the_request()
+
+
+def click(wire: SlackWire, slack: MockSlack, action: DevRelIds, user_id: str, *, channel: str, value: str,
+          action_ts: str | None = None) -> int:
+    """Press a button on the newest message in `channel`, as `user_id`."""
+    message = dms_to(slack, channel)[-1]
+    return wire.block_action(action, user_id=user_id, value=value, channel_id=channel, message_ts=message.ts,
+                             action_ts=action_ts).status
+
+
+def test_request_opens_a_prefilled_form_and_asks_the_best_placed_person(wire: SlackWire, slack: MockSlack,
+                                                                        engagement_id: int, meeting: Any) -> None:
+    view = open_request_form(wire, slack, "northbeam")
+    engagement_block = next(b for b in view["blocks"] if b.get("block_id") == DevRelIds.engagement_block)
+    assert engagement_block["element"]["initial_option"]["value"] == str(engagement_id)
+    # The form opens at once; the requester's timezone (users.info) follows by views.update.
+    assert "In your Slack timezone." in all_text({"blocks": view["blocks"]})
+    updated = slack.wait_for("views.update")[-1].params
+    assert "In your timezone (Europe/Berlin)." in all_text({"blocks": updated["view"]["blocks"]})
+    assert slack.calls_to("users.info")[0].at > slack.calls_to("views.open")[0].at
+
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    assert request["state"] == RequestState.asking and request["candidate"] == LENA and request["asked"] == [LENA]
+    assert request["meeting"] == meeting
+    ask = dms_to(slack, LENA)[-1].params
+    assert button_values(ask) == {DevRelIds.accept: f"{request['id']}:1", DevRelIds.decline: f"{request['id']}:1"}
+    text = all_text(ask)
+    assert "The seller drives the meeting" in text and "A free extension of the PoC" in text
+    assert "(Europe/Berlin)" in text and "Technical Q&A" in text
+    card = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE)[-1].params
+    assert "Asked *Lena Hoffmann* — observability, 0/4 meetings this week." in all_text(card)
+    assert DevRelIds.cancel in button_values(card)
+
+    def audiences() -> list[str]:
+        with db.reading() as session:
+            return sorted(session.scalars(select(DevRelRequestMessage.audience)).all())
+
+    assert eventually(audiences, ["ask", "requester"]) == ["ask", "requester"]
+    assert event_kinds() == ["requested", "asked"]
+
+
+def test_no_open_engagements_gets_a_pointer_to_engagement_new_not_an_empty_form(wire: SlackWire, slack: MockSlack,
+                                                                                  settings: Settings) -> None:
+    assert wire.command("/devrel", "acme", user_id=STRANGER).status == 200
+    reply = slack.wait_for("response_url")[-1].params
+    assert "/engagement new" in reply["text"] and reply["response_type"] == "ephemeral"
+    assert slack.calls_to("views.open") == []
+
+
+@pytest.mark.parametrize(
+    ("change", "block", "words"),
+    [
+        ({"meeting": -timedelta(days=4)}, DevRelIds.date_block, "already passed"),
+        ({"link": "meet.example.com/abc"}, DevRelIds.link_block, "https://"),
+        ({"engagement": None}, DevRelIds.engagement_block, "Pick the engagement"),
+    ],
+)
+def test_form_errors_are_shown_on_their_fields_and_nothing_is_written(wire: SlackWire, slack: MockSlack, engagement_id: int,
+                                                                      meeting: Any, change: dict, block: str, words: str) -> None:
+    view = open_request_form(wire, slack)
+    values = request_values(None if "engagement" in change else engagement_id, meeting + change.get("meeting", timedelta(0)),
+                            link=change.get("link", "https://meet.example.com/abc"))
+    response = wire.view_submission(view, values, user_id=SE)
+    assert response.status == 200
+    assert response.json["response_action"] == "errors" and words in response.json["errors"][block]
+    with db.reading() as session:
+        assert session.scalars(select(DevRelRequest)).all() == []
+    assert [c for c in slack.calls_to("chat.postMessage")] == []
+
+
+def test_decline_asks_the_next_candidate_and_tells_the_requester(wire: SlackWire, slack: MockSlack, engagement_id: int,
+                                                                 meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    value = f"{request['id']}:1"
+    assert click(wire, slack, DevRelIds.decline, LENA, channel=LENA, value=value) == 200
+    decline_form = slack.wait_for("views.open", count=2)[-1].params["view"]
+    assert decline_form["callback_id"] == DevRelIds.decline_modal
+    values = {DevRelIds.reason_block: {DevRelIds.reason_input: input_value("Customer workshop all afternoon")}}
+    assert wire.view_submission(decline_form, values, user_id=LENA).status == 200
+
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == HANNAH)
+    assert the_request()["candidate"] == HANNAH and the_request()["asked"] == [LENA, HANNAH]
+    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "declined" in all_text(c.params))
+    text = all_text(notice[-1].params)
+    assert "Lena Hoffmann declined" in text and "Customer workshop all afternoon" in text and "Asking *Hannah Okafor*" in text
+    # Lena's ask is redrawn without buttons.
+    slack.wait_for("chat.update", lambda c: c.params.get("channel") == LENA)
+    assert button_values(dms_to(slack, LENA)[-1].params) == {}
+    assert "You declined" in all_text(dms_to(slack, LENA)[-1].params)
+    assert event_kinds()[-2:] == ["declined", "asked"]
+
+
+def test_no_answer_in_time_asks_the_next_candidate(wire: SlackWire, slack: MockSlack, settings: Settings, client: Any,
+                                                   engagement_id: int, meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    assert run_due_devrel_timers(client, settings, now=request["escalate_at"] - timedelta(seconds=1)) == 0
+    assert run_due_devrel_timers(client, settings, now=request["escalate_at"]) == 1
+    assert run_due_devrel_timers(client, settings, now=request["escalate_at"]) == 0
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == HANNAH)
+    assert the_request()["candidate"] == HANNAH
+    assert len([m for m in dms_to(slack, HANNAH)]) == 1
+    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "in time" in all_text(c.params))
+    assert "Lena Hoffmann did not answer" in all_text(notice[-1].params)
+    assert event_kinds()[-2:] == ["escalated", "asked"]
+
+
+def test_exhaustion_posts_to_the_lead_channel_where_a_roster_member_takes_it(wire: SlackWire, slack: MockSlack,
+                                                                             settings: Settings, client: Any,
+                                                                             engagement_id: int, meeting: Any) -> None:
+    request_devrel(wire, slack, engagement_id, meeting)
+    for _ in (LENA, HANNAH, MARCUS):
+        run_due_devrel_timers(client, settings, now=the_request()["escalate_at"])
+    assert the_request()["state"] == RequestState.in_channel
+    post = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "C0DEVREL1")[-1].params
+    value = button_values(post)[DevRelIds.take]
+    assert "A free extension of the PoC" not in all_text(post)
+
+    assert click(wire, slack, DevRelIds.take, STRANGER, channel="C0DEVREL1", value=value) == 200
+    refusal = slack.wait_for("response_url")[-1].params
+    assert "Only active members of the DevRel roster" in refusal["text"] and refusal["response_type"] == "ephemeral"
+    assert the_request()["state"] == RequestState.in_channel
+
+    assert click(wire, slack, DevRelIds.take, WEI, channel="C0DEVREL1", value=value) == 200
+    slack.wait_for("conversations.open")
+    assert the_request()["state"] == RequestState.accepted and the_request()["assignee"] == WEI
+    assert "A free extension of the PoC" in all_text(slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == WEI)[-1].params)
+    slack.wait_for("chat.update", lambda c: c.params.get("channel") == "C0DEVREL1")
+    assert button_values(dms_to(slack, "C0DEVREL1")[-1].params) == {}
+    assert event_kinds()[-1] == "assigned"
+
+
+def test_without_a_lead_channel_the_requester_hears_nobody_is_available(wire: SlackWire, slack: MockSlack,
+                                                                        settings: Settings, engagement_id: int,
+                                                                        meeting: Any) -> None:
+    saturday = meeting + timedelta(days=(5 - meeting.weekday()) % 7)
+    from bot.services import devrel
+    from bot.services.actors import Actor
+    from bot.jobs.devrel import publish
+    from models.schemas.devrel import DevRelPolicy, RequestDraft
+
+    update = devrel.create_request(Actor(user_id=SE), RequestDraft(engagement_id=engagement_id, meeting_start=saturday),
+                                   policy=DevRelPolicy(lead_channel=None))
+    publish(make_client(settings), settings.model_copy(update={"devrel_channel": None}), update)
+    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "Nobody" in all_text(c.params))
+    assert "Try another time" in all_text(notice[-1].params)
+    assert the_request()["state"] == RequestState.expired
+
+
+def test_accept_tells_everyone_opens_the_group_dm_and_reminds_an_hour_before(wire: SlackWire, slack: MockSlack,
+                                                                              settings: Settings, client: Any,
+                                                                              engagement_id: int, meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    assert click(wire, slack, DevRelIds.accept, LENA, channel=LENA, value=f"{request['id']}:1") == 200
+    opened = slack.wait_for("conversations.open")[-1].params
+    assert sorted(opened["users"].split(",")) == sorted([SE, SELLER, LENA])
+    kickoff = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel", "").startswith("G"))[-1].params
+    assert "Pre-meeting sync" in all_text(kickoff) and "The seller drives the meeting" in all_text(kickoff)
+    seller = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SELLER)[-1].params
+    assert "Lena Hoffmann" in all_text(seller) and "(America/New_York)" in all_text(seller)
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "will join" in all_text(c.params))
+    # Every message about the request is redrawn: the ask and the requester's card.
+    slack.wait_for("chat.update", lambda c: c.params.get("channel") in (LENA, SE), count=2)
+    assert button_values(dms_to(slack, LENA)[-1].params) == {}
+    assert "is in the room" in all_text(dms_to(slack, SE)[0].params)
+    state = the_request()
+    assert state["state"] == RequestState.accepted and state["assignee"] == LENA
+    assert state["remind_at"] == meeting - timedelta(hours=1)
+
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=61)) == 0
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60)) == 1
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=59)) == 0
+    reminders = [m for m in dms_to(slack, LENA) if "starts in" in all_text(m.params)]
+    assert len(reminders) == 1
+    assert "A free extension of the PoC" in all_text(reminders[0].params)
+    assert "https://meet.example.com/abc" in all_text(reminders[0].params)
+    assert event_kinds()[-1] == "reminded"
+
+
+def test_a_failed_reminder_is_sent_at_the_next_tick(wire: SlackWire, slack: MockSlack, settings: Settings, client: Any,
+                                                    engagement_id: int, meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    click(wire, slack, DevRelIds.accept, LENA, channel=LENA, value=f"{request['id']}:1")
+    slack.wait_for("chat.update", count=2)  # the accept's last step: redrawing the ask and the card
+    slack.fail("chat.postMessage", error="channel_not_found")
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60)) == 0
+    assert the_request()["reminded_at"] is None
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=59)) == 1
+    assert len([m for m in dms_to(slack, LENA) if "starts in" in all_text(m.params)]) == 1
+
+
+def test_a_strangers_click_is_refused_and_changes_nothing(wire: SlackWire, slack: MockSlack, engagement_id: int,
+                                                          meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    for action in (DevRelIds.accept, DevRelIds.decline):
+        assert click(wire, slack, action, STRANGER, channel=LENA, value=f"{request['id']}:1") == 200
+    refusals = slack.wait_for("response_url", count=2)
+    assert all("Only the DevRel person this request was sent to" in r.params["text"] for r in refusals)
+    assert all(r.params["response_type"] == "ephemeral" for r in refusals)
+    assert the_request()["state"] == RequestState.asking and the_request()["version"] == 1
+    assert event_kinds() == ["requested", "asked"]
+
+
+def test_a_repeated_accept_click_changes_nothing_and_refreshes_the_message(wire: SlackWire, slack: MockSlack,
+                                                                           engagement_id: int, meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    value = f"{request['id']}:1"
+    assert click(wire, slack, DevRelIds.accept, LENA, channel=LENA, value=value) == 200
+    slack.wait_for("conversations.open")
+    updates_before = len(slack.calls_to("chat.update"))
+    assert click(wire, slack, DevRelIds.accept, LENA, channel=LENA, value=value) == 200
+    note = slack.wait_for("response_url")[-1].params
+    assert "already have this request" in note["text"]
+    slack.wait_for("chat.update", count=updates_before + 1)
+    assert len(slack.calls_to("conversations.open")) == 1
+    assert event_kinds().count("accepted") == 1 and the_request()["version"] == 2
+
+
+@pytest.mark.parametrize("clicks", [2, 20])
+def test_concurrent_accepts_over_the_wire_give_exactly_one_assignee(wire: SlackWire, slack: MockSlack,
+                                                                    engagement_id: int, meeting: Any, clicks: int) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    message_ts = dms_to(slack, LENA)[-1].ts
+    barrier = threading.Barrier(clicks)
+    statuses: list[int] = []
+
+    def press(n: int) -> None:
+        barrier.wait()
+        statuses.append(wire.block_action(DevRelIds.accept, user_id=LENA, value=f"{request['id']}:1", channel_id=LENA,
+                                          message_ts=message_ts, action_ts=f"1800000000.{n:06d}").status)
+
+    threads = [threading.Thread(target=press, args=(n,)) for n in range(clicks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * clicks
+    slack.wait_for("response_url", count=clicks - 1, timeout=20)
+    slack.wait_for("conversations.open")
+    slack.wait_for("chat.update", lambda c: c.params.get("channel") == SE)  # the winner's last step
+    assert the_request()["assignee"] == LENA and the_request()["version"] == 2
+    assert event_kinds().count("accepted") == 1
+    assert len(slack.calls_to("conversations.open")) == 1
+
+
+def test_the_requester_cancels_and_whoever_was_asked_is_told(wire: SlackWire, slack: MockSlack, engagement_id: int,
+                                                              meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    card = dms_to(slack, SE)[0]
+    cancel_value = button_values(card.params)[DevRelIds.cancel]
+    assert wire.block_action(DevRelIds.cancel, user_id=LENA, value=cancel_value, channel_id=SE, message_ts=card.ts).status == 200
+    assert "Only <@" in slack.wait_for("response_url")[-1].params["text"]
+    assert wire.block_action(DevRelIds.cancel, user_id=SE, value=cancel_value, channel_id=SE, message_ts=card.ts).status == 200
+    told = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA and "cancelled" in all_text(c.params))
+    assert "<@U0A1B2C3D> cancelled" in all_text(told[-1].params)
+    slack.wait_for("chat.update", lambda c: c.params.get("channel") == LENA)
+    assert button_values(dms_to(slack, LENA)[0].params) == {}
+    assert the_request()["state"] == RequestState.cancelled
+    # A late accept on the old ask changes nothing.
+    assert click(wire, slack, DevRelIds.accept, LENA, channel=LENA, value=f"{request['id']}:1") == 200
+    assert "cancelled this request" in slack.wait_for("response_url", count=2)[-1].params["text"]
+    assert the_request()["state"] == RequestState.cancelled and event_kinds()[-1] == "cancelled"
+
+
+def test_cancel_after_accept_tells_the_assignee(wire: SlackWire, slack: MockSlack, engagement_id: int, meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    click(wire, slack, DevRelIds.accept, LENA, channel=LENA, value=f"{request['id']}:1")
+    slack.wait_for("conversations.open")
+    card = dms_to(slack, SE)[0]
+    wire.block_action(DevRelIds.cancel, user_id=SE, value=str(request["id"]), channel_id=SE, message_ts=card.ts)
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA and "cancelled" in all_text(c.params))
+    assert the_request()["state"] == RequestState.cancelled and the_request()["remind_at"] is None
+
+
+def test_a_meeting_that_starts_without_devrel_expires_and_the_requester_is_told(wire: SlackWire, slack: MockSlack,
+                                                                               settings: Settings, client: Any,
+                                                                               engagement_id: int, meeting: Any) -> None:
+    request_devrel(wire, slack, engagement_id, meeting)
+    assert run_due_devrel_timers(client, settings, now=meeting) == 1
+    assert the_request()["state"] == RequestState.expired
+    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "expired" in all_text(c.params))
+    assert "the meeting started without anyone taking it" in all_text(notice[-1].params)
+    assert button_values(dms_to(slack, LENA)[0].params) == {}
+
+
+def test_an_unreachable_candidate_is_skipped_at_once(wire: SlackWire, slack: MockSlack, engagement_id: int,
+                                                     meeting: Any) -> None:
+    view = open_request_form(wire, slack)
+    slack.fail("chat.postMessage", error="channel_not_found", times=1)  # the requester's card
+    slack.fail("chat.postMessage", error="user_not_found", times=1)  # the ask to Lena
+    wire.view_submission(view, request_values(engagement_id, meeting), user_id=SE)
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == HANNAH and "_fault" not in c.params)
+    assert the_request()["candidate"] == HANNAH
+    assert event_kinds() == ["requested", "asked", "escalated", "asked"]
+
+
+def test_help_explains_the_command(wire: SlackWire, slack: MockSlack, settings: Settings) -> None:
+    assert wire.command("/devrel", "help", user_id=SE).status == 200
+    reply = slack.wait_for("response_url")[-1].params
+    assert "/devrel ACCOUNT" in all_text(reply) and "DEVREL_ESCALATE_AFTER" in all_text(reply)
