@@ -26,7 +26,7 @@ from bot.services.actors import Actor
 from bot.services.routing import load_in_week
 from models import DevRelPerson, DevRelRequest
 from models.enums import RequestState
-from models.schemas.devrel import Booking, RosterEntry, RosterImportResult, RosterMember
+from models.schemas.devrel import MAX_CAPACITY, Booking, RosterEntry, RosterImportResult, RosterMember
 
 ENTITY = "devrel_person"
 CLI_ACTOR = "epos-cli"
@@ -41,8 +41,21 @@ def describe_error(error: dict[str, Any]) -> tuple[str, str]:
     """(field, message) from one pydantic error, worded for a person."""
     field = ".".join(str(part) for part in error.get("loc", ()) if not isinstance(part, int)) or "item"
     message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-    if error.get("type") == "missing":
+    kind = error.get("type")
+    if kind == "missing":
         message = "is required"
+    elif kind == "string_too_short":
+        message = "cannot be empty"
+    elif kind == "string_too_long":
+        message = f"is longer than {(error.get('ctx') or {}).get('max_length', 'allowed')} characters"
+    elif kind in ("int_parsing", "int_from_float"):
+        message = f"{error.get('input')!r} is not a whole number"
+    elif kind in ("greater_than_equal", "less_than_equal"):
+        message = f"must be between 0 and {MAX_CAPACITY}"
+    elif kind == "bool_parsing":
+        message = f"{error.get('input')!r} is not true or false"
+    elif kind in ("date_from_datetime_parsing", "date_parsing"):
+        message = f"{error.get('input')!r} is not a date like 2026-12-01"
     elif error.get("type") == "extra_forbidden":
         message = f"is not a roster field (fields: {', '.join(ROSTER_FIELDS)})"
     return field, message

@@ -92,7 +92,7 @@ def test_a_bad_yaml_file_names_item_and_field_and_writes_nothing(tmp_path: Path,
     text = "\n".join(problems)
     assert f"{path}: item 2, field slack_id: 'lena' is not a Slack user id" in text
     assert f"{path}: item 2, field timezone: 'Mars/Olympus' is not an IANA timezone" in text
-    assert f"{path}: item 2, field weekly_capacity:" in text
+    assert f"{path}: item 2, field weekly_capacity: must be between 0 and 50" in text
     assert f"{path}: item 2, field favourite_colour: is not a roster field" in text
     assert f"{path}: item 3, field slack_id: U0GOOD001 is already listed at item 1" in text
     assert people_count() == 0
