@@ -179,7 +179,12 @@ def register(app: App, settings: Settings) -> None:
 
     def after_change(client: WebClient, result: StageChangeResult, who: Actor, reply: Reply) -> None:
         """The change is committed: tell the actor first, then the side effects, each on its own."""
-        reply(blocks.change_result_message(result))
+        if result.from_stage is None:
+            # A new engagement: the confirmation is its card, ready for the next step.
+            card = engagements.card(result.engagement.id, viewer=who)
+            reply(blocks.card_message(card, lead=blocks.change_result_text(result)))
+        else:
+            reply(blocks.change_result_message(result))
         steps: list[Callable[[], None]] = []
         if result.to_stage is not Stage.closed:
             # An undo or a reopen takes a change back; the stage's playbook was posted when it was entered.

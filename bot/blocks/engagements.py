@@ -400,7 +400,7 @@ def card_message(card: EngagementCard, lead: str = "") -> Message:
         blocks.append(SectionBlock(text=_md(lead)))
     blocks.extend(card_blocks(card))
     engagement = card.engagement
-    fallback = f"{plain_label(engagement)}: {engagement.stage_label}"
+    fallback = _fallback(lead) if lead else f"{plain_label(engagement)}: {engagement.stage_label}"
     return _message(fallback, blocks)
 
 

@@ -713,16 +713,21 @@ class _Scored:
     score: float
 
 
-def _candidates(session: Session, actor: Actor, *, open_only: bool, mine_first: bool, now: datetime) -> list[list[Engagement]]:
+def _pool(actor: Actor, *, open_only: bool, now: datetime) -> list[list[EngagementSummary]]:
+    """The engagements a typed account is matched against: the actor's own (owner or seller) first,
+    then everyone's; managers and admins search everyone's at once. Loaded once per command."""
     where = [Engagement.stage != Stage.closed.value] if open_only else []
-    everyone = session.scalars(
-        select(Engagement).where(*where).order_by(Engagement.closed_at.is_not(None), func.lower(Engagement.account),
-                                                  Engagement.id)
-    ).all()
-    if not mine_first or actor.manager or actor.admin:
-        return [list(everyone)]
-    mine = [e for e in everyone if actor.user_id in (e.owner_id, e.seller_id)]
-    return [mine, list(everyone)]
+    with db.reading() as session:
+        everyone = [
+            summary(row, now)
+            for row in session.scalars(
+                select(Engagement).where(*where)
+                .order_by(Engagement.closed_at.is_not(None), func.lower(Engagement.account), Engagement.id)
+            )
+        ]
+    if actor.manager or actor.admin:
+        return [everyone]
+    return [[e for e in everyone if actor.user_id in (e.owner_id, e.seller_id)], everyone]
 
 
 def _score_accounts(query: str, accounts: list[str]) -> dict[str, _Scored]:
@@ -744,7 +749,7 @@ def _score_accounts(query: str, accounts: list[str]) -> dict[str, _Scored]:
     return scored
 
 
-def _match_in(query: str, engagements: list[Engagement], now: datetime) -> AccountMatch:
+def _match_in(query: str, engagements: list[EngagementSummary]) -> AccountMatch:
     accounts = list(dict.fromkeys(e.account for e in engagements))
     scored = _score_accounts(query, accounts)
     if not scored:
@@ -760,7 +765,7 @@ def _match_in(query: str, engagements: list[Engagement], now: datetime) -> Accou
             top = confident
             best_quality = 2
     chosen = [e for account in top for e in engagements if e.account == account]
-    listed = [summary(e, now) for e in chosen[:MAX_CANDIDATES]]
+    listed = chosen[:MAX_CANDIDATES]
     more = max(0, len(chosen) - MAX_CANDIDATES)
     quality = max(s.quality for s in scored.values())
     if best_quality == 1:
@@ -778,22 +783,23 @@ def match_account(
     "exact": one engagement, act on it. "unsure": a guess to confirm. "ambiguous": several, let the
     person pick. "none": nothing close.
     """
-    now = now or clock.now()
+    return _match_pool(query, _pool(actor, open_only=open_only, now=now or clock.now()))
+
+
+def _match_pool(query: str, tiers: list[list[EngagementSummary]]) -> AccountMatch:
     query = " ".join(query.split())
+    result = AccountMatch(kind="none", query=query)
     if not query:
-        return AccountMatch(kind="none", query=query)
-    with db.reading() as session:
-        tiers = _candidates(session, actor, open_only=open_only, mine_first=True, now=now)
-        result = AccountMatch(kind="none", query=query)
-        for tier in tiers:
-            result = _match_in(query, tier, now)
-            if result.kind in ("exact", "ambiguous"):
-                return result
-            if result.kind == "unsure":
-                # A guess among one's own deals beats an exact hit elsewhere only if nothing better exists.
-                wider = _match_in(query, tiers[-1], now) if tier is not tiers[-1] else result
-                return wider if wider.kind in ("exact", "ambiguous") else result
         return result
+    for tier in tiers:
+        result = _match_in(query, tier)
+        if result.kind in ("exact", "ambiguous"):
+            return result
+        if result.kind == "unsure":
+            # A guess among one's own deals gives way to a sure hit among everyone's.
+            wider = _match_in(query, tiers[-1]) if tier is not tiers[-1] else result
+            return wider if wider.kind in ("exact", "ambiguous") else result
+    return result
 
 
 def suggestions(query: str, *, limit: int = 3) -> list[str]:
@@ -814,7 +820,8 @@ def interpret(actor: Actor, text: str, *, now: datetime | None = None) -> Interp
     now = now or clock.now()
     text = " ".join(text.split())
     words = text.split(" ")
-    whole = match_account(actor, text, open_only=False, now=now)
+    pools = {False: _pool(actor, open_only=False, now=now), True: _pool(actor, open_only=True, now=now)}
+    whole = _match_pool(text, pools[False])
     if whole.kind in ("exact", "ambiguous") and all(normalize(c.account) == normalize(text) for c in whole.candidates):
         return Interpretation(kind="card", account=whole)
     options: list[tuple[tuple[int, int, int, int, int], Interpretation]] = []
@@ -827,7 +834,7 @@ def interpret(actor: Actor, text: str, *, now: datetime | None = None) -> Interp
             if stage.kind == "none":
                 continue
             account_text = " ".join(words[:start])
-            account = match_account(actor, account_text, open_only=stage.kind != "closed", now=now)
+            account = _match_pool(account_text, pools[stage.kind != "closed"])
             if stage.kind == "unsure" and account.kind not in ("exact", "ambiguous"):
                 continue
             exactness = 1 if stage.kind in ("exact", "closed") else 0
