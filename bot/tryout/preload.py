@@ -44,9 +44,21 @@ def _roster(path: Path, settings: Settings) -> int:
     return len(result.added) + len(result.updated) + len(result.unchanged)
 
 
+def _engagements(path: Path, settings: Settings) -> int:
+    from bot.services import engagements
+
+    try:
+        records = engagements.parse_import(path.read_text(encoding="utf-8-sig"), "yaml")
+    except engagements.ImportInvalid as invalid:
+        raise PreloadError("; ".join(problem.line(str(path)) for problem in invalid.problems)) from None
+    report = engagements.import_records(records)
+    return report.imported + len(report.skipped)
+
+
 LOADERS: tuple[tuple[str, str, Callable[[Path, Settings], int]], ...] = (
     ("assets", ASSETS_FILE, _assets),
     ("DevRel people", ROSTER_FILE, _roster),
+    ("engagements", ENGAGEMENTS_FILE, _engagements),
 )
 
 

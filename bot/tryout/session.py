@@ -818,8 +818,7 @@ class TrySession:
                 post = event.post
                 if post.visible_to(me):
                     shown.setdefault(post.number, event.kind)
-                else:
-                    self._mark_unread(post)
+                self._mark_unread(post)
             elif event.kind == MODAL and event.user_id is not None:
                 self._form_for(event.user_id, event.view or {}, keep=True)
                 modal_changed = modal_changed or event.user_id == me
@@ -841,8 +840,9 @@ class TrySession:
         return step
 
     def _mark_unread(self, post: Post) -> None:
+        """Queue a DM, group DM or private message for the personas in it other than the one acting."""
         for user_id in post.audience or ():
-            if user_id in self.directory.by_id:
+            if user_id in self.directory.by_id and user_id != self.persona.user_id:
                 queue = self.unread.setdefault(user_id, [])
                 if post.number not in queue:
                     queue.append(post.number)
@@ -852,10 +852,10 @@ class TrySession:
         me = self.persona.user_id
         for event in events:
             post = event.post
-            if post is None or post.audience is None or me in post.audience:
+            if post is None or post.audience is None:
                 continue
             for user_id in post.audience:
-                if user_id in self.directory.by_id:
+                if user_id in self.directory.by_id and user_id != me:
                     counts.setdefault(user_id, set()).add(post.number)
         notes = []
         for user_id, numbers in counts.items():
@@ -988,7 +988,7 @@ class TrySession:
         events = self.workspace.sync(self.slack.calls, self.slack.responses) if self.slack else []
         self.screen = Controls()
         for item in events:
-            if item.post is not None and not item.post.visible_to(self.persona.user_id):
+            if item.post is not None:
                 self._mark_unread(item.post)
         step.lines = self._render_home(self.screen) + step.lines
         return step
@@ -1050,11 +1050,10 @@ class TrySession:
                 continue
             if post.visible_to(me):
                 mine.setdefault(post.number, event.kind)
-            else:
-                self._mark_unread(post)
-                for user_id in post.audience or ():
-                    if user_id in self.directory.by_id:
-                        others.setdefault(user_id, {})[post.number] = post
+            self._mark_unread(post)
+            for user_id in post.audience or ():
+                if user_id in self.directory.by_id and user_id != me:
+                    others.setdefault(user_id, {})[post.number] = post
         for number, kind in mine.items():
             post = self.workspace.post(number)
             if post is not None:

@@ -32,7 +32,7 @@ def run(session: TrySession, line: str) -> str:
 def test_start_loads_the_samples_and_sets_the_clock(tmp_path: Path) -> None:
     with TrySession(output_dir=tmp_path / "out", examples_dir=EXAMPLES) as session:
         welcome = "\n".join(session.open())
-        assert "Loaded 40 assets, 6 DevRel people" in welcome
+        assert "Loaded 40 assets, 6 DevRel people, 12 engagements" in welcome
         assert "Friday 13 November 2026, 10:00 (Europe/Berlin)" in welcome
         assert "You are sam (SE), typing in #deals" in welcome
         assert abs((clock.now() - DEFAULT_START).total_seconds()) < 60
