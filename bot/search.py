@@ -59,9 +59,9 @@ import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from itertools import chain
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -70,7 +70,7 @@ ASSET_TYPES = ("demo", "feature_walkthrough", "proofshop", "workshop")
 
 # Field abbreviations and synonyms, applied to query and documents alike so
 # that an asset written with "K8s" is found by "kubernetes" and vice versa.
-# Tokens mapping to themselves are short names that must be matched exactly.
+# Entries mapping to themselves record names deliberately kept as typed.
 ABBREVIATIONS: dict[str, str] = {
     "k8s": "kubernetes",
     "k8": "kubernetes",
@@ -613,17 +613,23 @@ class AssetIndex:
         ranked_of_type = self._ranked_by_type[doc.type]
         del self._ranked[bisect.bisect_left(self._ranked, rank_key)]
         del ranked_of_type[bisect.bisect_left(ranked_of_type, rank_key)]
+        # The doc's tokens are derived again rather than stored, which saves
+        # memory; a key missing here (tables edited at run time) is skipped.
         field_keys = self._field_keys(doc)
         type_holders = self._type_holders[doc.type]
         for key in set().union(*field_keys):
-            holders = type_holders[key]
+            holders = type_holders.get(key)
+            if holders is None:
+                continue
             holders.discard(doc_id)
             if not holders:
                 del type_holders[key]
         for field, keys in enumerate(field_keys):
             holders_by_token = self._field_holders[field]
             for key in keys:
-                holders = holders_by_token[key]
+                holders = holders_by_token.get(key)
+                if holders is None:
+                    continue
                 holders.discard(doc_id)
                 if holders:
                     continue
