@@ -224,12 +224,14 @@ class Workspace:
             return self._files(params)
         return []
 
-    def _replace(self, post: Post, params: dict[str, Any]) -> None:
-        if "text" in params:
+    def _replace(self, post: Post, params: dict[str, Any], *, whole: bool = False) -> None:
+        """`chat.update` keeps blocks and attachments it is not given; a `response_url` answer with
+        `replace_original` is a whole new message."""
+        if whole or "text" in params:
             post.text = str(params.get("text") or "")
-        if "blocks" in params:
+        if whole or "blocks" in params:
             post.blocks = _as_list(params.get("blocks"))
-        if "attachments" in params:
+        if whole or "attachments" in params:
             post.attachments = _as_list(params.get("attachments"))
         post.edited = True
 
@@ -242,7 +244,7 @@ class Workspace:
             original.deleted = True
             return [Event(DELETED, post=original)]
         if params.get("replace_original") in (True, "true") and original is not None:
-            self._replace(original, params)
+            self._replace(original, params, whole=True)
             if params.get("response_type") == "in_channel" and original.ephemeral:
                 original.kind, original.audience = CHANNEL, None
             return [Event(UPDATED, post=original)]
