@@ -301,7 +301,7 @@ def _unmark(text: str) -> str:
 
 
 def check_limits(blocks: Sequence[Block | Mapping[str, Any]]) -> None:
-    """Raise if a message would break Slack's limits (used by tests and before posting)."""
+    """Raise if a message would break Slack's limits (the tests hold every builder to it)."""
     if len(blocks) > MESSAGE_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks; a message holds at most {MESSAGE_BLOCKS}")
     for block in blocks:

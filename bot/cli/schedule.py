@@ -227,6 +227,8 @@ def _plan_text(entries: list[Any], settings: Settings) -> str:
         tz = ZoneInfo(entry.timezone)
         known = people.cached(entry.nudge.owner_id)
         name = f" {known.name}" if known and known.name != entry.nudge.owner_id else ""
+        if known is None or not known.timezone:
+            name += " (Slack timezone unknown, EPOS_TIMEZONE assumed)"
         when = f"{entry.due_at.astimezone(tz):%a %-d %b %H:%M}"
         out.append("")
         out.append(f"{entry.nudge.owner_id}{name} · {entry.timezone} · {NUDGE_STATE[entry.state].format(when=when)}")

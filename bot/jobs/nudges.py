@@ -41,7 +41,7 @@ def zone_lookup(client: WebClient | None, settings: Settings) -> Callable[[str],
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SendResult:
     sent: bool
     error: str = ""
 
@@ -63,8 +63,8 @@ def send_due_nudges(client: WebClient, settings: Settings, now: datetime, *, own
     for se, day, due_at in due:
         if se in done:
             continue
-        outcome = send_to(client, settings, se, day, now=now, owner=owner, stale_by=due_at)
-        sent += outcome.sent
+        result = send_to(client, settings, se, day, now=now, owner=owner, stale_by=due_at)
+        sent += result.sent
     return sent
 
 
@@ -80,11 +80,11 @@ def send_now(client: WebClient, settings: Settings, now: datetime, *, owner: str
             quiet.append(nudge.owner_id)
             continue
         day = nudges.local_day(now, zone_for(nudge.owner_id))
-        outcome = send_to(client, settings, nudge.owner_id, day, now=now, owner=owner)
-        if outcome.sent:
+        result = send_to(client, settings, nudge.owner_id, day, now=now, owner=owner)
+        if result.sent:
             sent.append(nudge.owner_id)
-        elif outcome.error:
-            failed[nudge.owner_id] = outcome.error
+        elif result.error:
+            failed[nudge.owner_id] = result.error
         else:
             skipped.append(nudge.owner_id)
     return NudgeRun(sent=sent, failed=failed, skipped=skipped, quiet=quiet)
@@ -93,20 +93,20 @@ def send_now(client: WebClient, settings: Settings, now: datetime, *, owner: str
 def send_to(
     client: WebClient, settings: Settings, se: str, day: date, *, now: datetime, owner: str,
     stale_by: datetime | None = None,
-) -> Outcome:
+) -> SendResult:
     """Claim the SE's day, and DM them what is stale now (and was by `stale_by`)."""
     period = nudges.period(se, day)
     if not claims.claim(nudges.JOB, period, owner=owner, now=now, lease=nudges.CLAIM_LEASE):
-        return Outcome(sent=False)
+        return SendResult(sent=False)
     try:
         zone_for = zone_lookup(client, settings)
         # Read again under the claim: a snooze or an update since the tick began counts.
-        [nudge] = nudges.stale_by_owner(now, cooldown_days=settings.nudge_cooldown_days, zone_for=zone_for,
-                                        owner_id=se) or [SeNudge(owner_id=se, lines=[], quiet=[])]
+        found = nudges.stale_by_owner(now, cooldown_days=settings.nudge_cooldown_days, zone_for=zone_for, owner_id=se)
+        nudge = found[0] if found else SeNudge(owner_id=se, lines=[], quiet=[])
         lines = [line for line in nudge.lines if stale_by is None or line.stale_since <= stale_by]
         if not lines:
             nudges.record_sent(se, day, [], claimant=owner, now=now)
-            return Outcome(sent=False)
+            return SendResult(sent=False)
         blocks, text = nudge_blocks.nudge_message(nudge.model_copy(update={"lines": lines}), zone_for(se),
                                                   cooldown_days=settings.nudge_cooldown_days)
         outbox.post(client, se, text=text, blocks=blocks)
@@ -114,7 +114,7 @@ def send_to(
         code = str(error.response.get("error", "unknown_error"))
         claims.release(nudges.JOB, period, code, owner=owner, now=now)
         log.warning("the nudge DM to %s failed (%s); it is retried later today", se, code)
-        return Outcome(sent=False, error=code)
+        return SendResult(sent=False, error=code)
     except BaseException as error:
         claims.release(nudges.JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
         raise
@@ -122,4 +122,4 @@ def send_to(
     # Only the engagements the DM showed start their cooldown; those beyond "and N more" come next time.
     if not nudges.record_sent(se, day, [line.engagement_id for line in shown], claimant=owner, now=now):
         log.warning("the nudge to %s was sent after this process's claim had lapsed", se)
-    return Outcome(sent=True)
+    return SendResult(sent=True)
