@@ -278,3 +278,61 @@ def generate_queries(seed: int = 11) -> list[BenchQuery]:
         queries.append(BenchQuery(text, "nonsense"))
     assert len(queries) == 200, len(queries)
     return queries
+
+
+# --------------------------------------------------------------------------
+# The same catalogue as an import file, for benchmarks that run `epos serve`
+
+# Classification axes per type, as the example catalogue profiles them.
+TYPE_PROFILE = {
+    "demo": ("low", "broad", "presentation", "early"),
+    "workshop": ("low", "broad", "hands-on", "early"),
+    "feature_walkthrough": ("medium", "narrow", "hands-on", "mid"),
+    "proofshop": ("high", "narrow", "hands-on", "late"),
+}
+BENCH_OWNERS = tuple(f"U0BENCH{n:02d}" for n in range(1, 41))
+
+
+def catalogue_records(size: int, seed: int = 7) -> list[dict[str, object]]:
+    """``generate_catalogue(size, seed)`` in the format `epos assets import` reads, all published."""
+    records = []
+    for doc in generate_catalogue(size, seed):
+        depth, scope, interactivity, cycle = TYPE_PROFILE[doc.type]
+        records.append({
+            "title": doc.title, "type": doc.type, "summary": doc.summary,
+            "url": f"https://assets.example.com/bench/{doc.id}",
+            "topics": list(doc.topics), "products": list(doc.products),
+            "depth": depth, "scope": scope, "interactivity": interactivity, "cycle": cycle,
+            "owner": BENCH_OWNERS[doc.id % len(BENCH_OWNERS)], "status": "published",
+        })
+    return records
+
+
+def write_catalogue(path: str, size: int, seed: int = 7) -> None:
+    """Write the catalogue as YAML (``.yaml``/``.yml``) or CSV (``.csv``), by the file's extension."""
+    import csv
+
+    import yaml
+
+    records = catalogue_records(size, seed)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        if path.endswith(".csv"):
+            writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
+            writer.writeheader()
+            for record in records:
+                writer.writerow({**record, "topics": ";".join(record["topics"]),  # type: ignore[arg-type]
+                                 "products": ";".join(record["products"])})  # type: ignore[arg-type]
+        else:
+            dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+            yaml.dump(records, out, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    cli = argparse.ArgumentParser(description="Write a synthetic asset catalogue for `epos assets import`.")
+    cli.add_argument("size", type=int, help="how many assets, e.g. 10000")
+    cli.add_argument("path", help="output file, .yaml or .csv")
+    options = cli.parse_args()
+    write_catalogue(options.path, options.size)
+    print(f"wrote {options.size} assets to {options.path}")
