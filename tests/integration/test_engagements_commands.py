@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_sdk.models.blocks import Block
@@ -88,7 +89,7 @@ def test_new_opens_a_form_and_its_submission_opens_the_engagement_and_posts_the_
     assert wire.command("/engagement", "new", user_id=SE).status == 200
     view = opened_view(slack, "engagement_new")
     opened = next(b for b in view["blocks"] if b.get("block_id") == "engagement_opened")
-    assert opened["element"]["initial_date"] == clock.now().astimezone(engagements.ZoneInfo("Europe/Berlin")).date().isoformat()
+    assert opened["element"]["initial_date"] == clock.now().astimezone(ZoneInfo("Europe/Berlin")).date().isoformat()
 
     response = wire.view_submission(view, new_form_values(stage="discovery"), user_id=SE)
 
@@ -211,7 +212,7 @@ def test_the_card_shows_stage_days_and_timeline_and_its_stage_form_logs_a_backda
     change = button(card.params["blocks"], "engagement_change_stage")
     wire.block_action(change["action_id"], user_id=SE, value=change["value"], response_name="from-card")
     view = opened_view(slack, "engagement_stage")
-    yesterday = (clock.now().astimezone(engagements.ZoneInfo("Europe/Berlin")) - timedelta(days=1)).date()
+    yesterday = (clock.now().astimezone(ZoneInfo("Europe/Berlin")) - timedelta(days=1)).date()
     response = wire.view_submission(view, stage_form_values("demo", yesterday.isoformat(), "demo to the CTO"), user_id=SE)
 
     assert response.status == 200 and not response.body
@@ -221,7 +222,7 @@ def test_the_card_shows_stage_days_and_timeline_and_its_stage_form_logs_a_backda
         change_row = session.scalars(select(StageChange).order_by(StageChange.id.desc())).first()
         assert change_row is not None
         assert (change_row.to_stage, change_row.note) == ("demo", "demo to the CTO")
-        assert change_row.effective_at.astimezone(engagements.ZoneInfo("Europe/Berlin")).date() == yesterday
+        assert change_row.effective_at.astimezone(ZoneInfo("Europe/Berlin")).date() == yesterday
         assert change_row.logged_at - change_row.effective_at > timedelta(hours=1)
 
 

@@ -157,3 +157,45 @@ def test_an_unknown_account_reads_as_a_card_request_that_finds_nothing(database_
     open_engagement("Northbeam Logistics", "2026-10-01")
     result = engagements.interpret(SE_ACTOR, "globex demo")
     assert result.account.kind == "none"
+
+
+# ----- the command's small parsers -------------------------------------------------------------------------
+from handlers.engagements import parse_weeks, split_close  # noqa: E402
+
+from bot.errors import InvalidInput  # noqa: E402
+
+
+@pytest.mark.parametrize(("text", "weeks"), [("", 12), ("--weeks 8", 8), ("--weeks=8", 8), ("-w 3", 3), ("26", 26)])
+def test_weeks(text: str, weeks: int) -> None:
+    assert parse_weeks(text) == weeks
+
+
+@pytest.mark.parametrize("text", ["--weeks", "--weeks 0", "--weeks 105", "--weeks lots", "8 9"])
+def test_bad_weeks_get_the_usage(text: str) -> None:
+    with pytest.raises(InvalidInput, match="--weeks N"):
+        parse_weeks(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("northbeam won", ("northbeam", Outcome.won, "")),
+        ("Northbeam Logistics no decision budget frozen", ("Northbeam Logistics", Outcome.no_decision, "budget frozen")),
+        ("acme no-decision", ("acme", Outcome.no_decision, "")),
+        ("acme lost to a competitor who won on price", ("acme", Outcome.lost, "to a competitor who won on price")),
+        ("acme", ("acme", None, "")),
+    ],
+)
+def test_split_close(text: str, expected: tuple) -> None:
+    assert split_close(text) == expected
+
+
+@given(st.text(max_size=60))
+@settings(max_examples=200, deadline=None)
+def test_the_command_parsers_never_fail_on_any_text(text: str) -> None:
+    account, outcome, note = split_close(text)
+    assert outcome is None or account
+    try:
+        assert 1 <= parse_weeks(text) <= 104
+    except InvalidInput:
+        pass
