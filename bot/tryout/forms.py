@@ -320,12 +320,12 @@ def parse_answer(target: Field, text: str, viewer: Viewer, directory: Directory,
         return state, ", ".join(_user_text(u, viewer) for u in users)
     if kind in ("conversations_select", "channels_select"):
         key = "conversation" if kind.startswith("conv") else "channel"
-        channel = None if clearing else _channel(text, directory, allow_people=key == "conversation")
+        channel = None if clearing else _channel(text, directory, allow_people=_takes_dms(element))
         state[f"selected_{key}"] = channel
         return state, _channel_text(channel, viewer) if channel else ""
     if kind in ("multi_conversations_select", "multi_channels_select"):
         key = "conversations" if "conversations" in kind else "channels"
-        channels = [] if clearing else [_channel(p, directory, allow_people=key == "conversations") for p in _split(text)]
+        channels = [] if clearing else [_channel(p, directory, allow_people=_takes_dms(element)) for p in _split(text)]
         _check_max(element, channels)
         state[f"selected_{key}"] = channels
         return state, ", ".join(_channel_text(c, viewer) for c in channels)
@@ -361,6 +361,14 @@ def choose(element: dict[str, Any], block_id: str, text: str, viewer: Viewer, di
                    optional=True, hint="", dispatch=False, state={}, shown="")
     state, _shown = parse_answer(target, text, viewer, directory)
     return {key: value for key, value in state.items() if key != "type"}
+
+
+def _takes_dms(element: dict[str, Any]) -> bool:
+    """A conversations select offers DMs unless its filter leaves them out; a channels select never does."""
+    if "conversations" not in str(element.get("type", "")):
+        return False
+    include = (element.get("filter") or {}).get("include")
+    return not include or "im" in include or "mpim" in include
 
 
 def _split(text: str) -> list[str]:

@@ -62,6 +62,8 @@ BOT_TOKEN = "xoxb-epos-try-not-a-real-token"
 QUIET_FOR = 0.15
 SETTLE_CAP = 10.0
 LONGEST_WAIT = timedelta(days=31)
+# Libraries whose INFO lines would drown the bot's own in epos.log.
+QUIETENED_LOGGERS = ("slack_bolt", "slack_sdk", "urllib3", "apscheduler", "alembic")
 LISTED = 10
 _DURATION_PART = re.compile(r"(\d+)\s*([dhm])")
 _COMMAND = re.compile(r"^(/[a-z][a-z0-9_-]*)(?:\s+(.*))?$", re.IGNORECASE)
@@ -201,6 +203,7 @@ class TrySession:
         self._responses = 0
         self._scratch: Path | None = None
         self._log_handlers: list[logging.Handler] = []
+        self._log_levels: dict[str, int] = {}
         self._errors = ErrorCounter()
         self.slack: MockSlack | None = None
         self.server: LoopbackServer | None = None
@@ -271,6 +274,8 @@ class TrySession:
         for handler in self._log_handlers:
             root.removeHandler(handler)
             handler.close()
+        for name, level in self._log_levels.items():
+            logging.getLogger(name or None).setLevel(level)
         clock.reset()
 
     def __enter__(self) -> TrySession:
@@ -281,6 +286,7 @@ class TrySession:
 
     def _start_logging(self) -> None:
         root = logging.getLogger()
+        self._log_levels = {name: logging.getLogger(name).level for name in ("", *QUIETENED_LOGGERS)}
         file_handler = logging.FileHandler(self.output_dir / "epos.log", encoding="utf-8")
         file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         file_handler.addFilter(SecretScrubber([BOT_TOKEN]))
@@ -289,7 +295,7 @@ class TrySession:
             root.addHandler(handler)
         if root.level > logging.INFO or root.level == logging.NOTSET:
             root.setLevel(logging.INFO)
-        for noisy in ("slack_bolt", "slack_sdk", "urllib3", "apscheduler", "alembic"):
+        for noisy in QUIETENED_LOGGERS:
             logging.getLogger(noisy).setLevel(logging.WARNING)
 
     @property

@@ -47,7 +47,11 @@ def interact(session: TrySession, *, read: Callable[[str], str] = input, write: 
             except KeyboardInterrupt:
                 write("  (:quit leaves)")
                 continue
-            step = session.handle(typed)
+            try:
+                step = session.handle(typed)
+            except KeyboardInterrupt:
+                write("  (interrupted; what was sent so far stays sent)")
+                continue
             for line in step.lines:
                 write(line)
             if step.error:

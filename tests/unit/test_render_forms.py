@@ -265,3 +265,13 @@ def test_time_parser_never_raises_anything_but_a_field_error(text: str) -> None:
         parse_time(text)
     except FieldError:
         pass
+
+
+def test_a_conversations_select_offers_dms_only_when_its_filter_lets_it() -> None:
+    channels_only = {"type": "conversations_select", "filter": {"include": ["public", "private"]}}
+    anything = {"type": "conversations_select"}
+    form = form_of(field_block("where", "Deal channel", channels_only), field_block("who", "Send to", anything))
+    with pytest.raises(FieldError, match="not a channel"):
+        form.fill(form.fields[0], "sally", FakeDirectory())
+    form.fill(form.fields[1], "sally", FakeDirectory())
+    assert form.fields[1].state["selected_conversation"] == "U0S1A2B3C"
