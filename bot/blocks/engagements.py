@@ -138,7 +138,7 @@ PAGE_OF = "Page {page} of {pages}"
 STALE_BADGE = "⚠️ stale"
 
 STATS_TITLE = {"mine": "Your figures", "team": "Team figures"}
-STATS_WINDOW = "{since} – {until} (last {weeks} weeks) · closed engagements count in the week they closed"
+STATS_WINDOW = "{since} – {until} (last {weeks} weeks) · an engagement counts here if it closed in this window"
 STATS_NONE = "No engagement closed in this window yet."
 
 PLAYBOOK_LEAD = "{label} entered *{stage}*. Here is the playbook for it."
@@ -308,7 +308,8 @@ def help_message() -> Message:
 
 # ----- the card -------------------------------------------------------------------------------------------------
 def _timeline_line(entry: TimelineEntry) -> str:
-    who = "imported" if not entry.actor_id.startswith(("U", "W")) else user(entry.actor_id)
+    imported = not entry.actor_id.startswith(("U", "W"))
+    who = "import" if imported else user(entry.actor_id)
     when = day(entry.at)
     if entry.kind == "note":
         return f"• {when} 📝 {who}: {safe(entry.note, 400)}"
@@ -325,7 +326,8 @@ def _timeline_line(entry: TimelineEntry) -> str:
         text = f"~{text}~ (undone)"
     flags = f" _(backdated, logged {day(entry.logged_at)})_" if entry.backdated else ""
     note = f" — {safe(entry.note, 300)}" if entry.note and not entry.undo else ""
-    return f"• {when} {text} by {who}{flags}{note}"
+    by = " (imported)" if imported else f" by {who}"
+    return f"• {when} {text}{by}{flags}{note}"
 
 
 def _devrel_line(line: Any) -> str:
@@ -637,7 +639,7 @@ def stats_message(metrics: TeamMetrics, *, scope: Literal["mine", "team"], weeks
         blocks.append(ContextBlock(elements=[_md(
             f"Slowest stage: *{Stage(slowest).label}* "
             f"(median {days_text(metrics.stage_dwell_days_median[slowest])}). "
-            "Its playbook lists what moves a deal on: `/engagement ACCOUNT` › Change stage posts it."
+            "Its playbook, posted when a deal enters it, lists what moves a deal on."
         )]))
     fallback = (f"{STATS_TITLE[scope]}: {metrics.closed_total} closed, MTTC median "
                 f"{days_text(metrics.mttc_days.median)}")
