@@ -53,7 +53,7 @@ QUICK_SIZES = (1_000, 10_000)
 PAGE = 10
 WARM_UP_QUERIES = 20
 UPSERTS = 200
-BRUTE_FORCE_SECONDS = 45.0  # time budget for brute force's latency pass per size
+BRUTE_FORCE_SECONDS = 75.0  # time budget for brute force's latency pass per size
 
 
 class Engine:
@@ -365,9 +365,12 @@ def _verdicts(runs: list[Run]) -> list[str]:
             f"(cpu {fts.cpu_p95_ms:.2f}); epos build {epos.build_s:.2f} s (cpu {epos.build_cpu_s:.2f})"
         )
         if size == TARGET_SIZE:
-            met = epos.p95_ms <= TARGET_P95_MS and epos.p95_ms <= fts.p95_ms and epos.build_s <= TARGET_BUILD_S
-            line += f" -> targets (p95 <= {TARGET_P95_MS:g} ms and <= FTS5, build <= {TARGET_BUILD_S:g} s): "
-            line += "met" if met else "MISSED"
+            # The build is single-threaded, so on an idle machine wall clock
+            # equals CPU time; both are judged so a busy machine is visible.
+            fast = epos.p95_ms <= TARGET_P95_MS and epos.p95_ms <= fts.p95_ms
+            line += f" -> p95 <= {TARGET_P95_MS:g} ms and <= FTS5: {'met' if fast else 'MISSED'}"
+            line += f"; build <= {TARGET_BUILD_S:g} s wall: {'met' if epos.build_s <= TARGET_BUILD_S else 'MISSED'}"
+            line += f", cpu: {'met' if epos.build_cpu_s <= TARGET_BUILD_S else 'MISSED'}"
         lines.append(line)
     return lines
 
