@@ -77,10 +77,6 @@ def next_weekday_meeting(now: datetime, *, days_ahead: int = 2) -> datetime:
     return datetime.combine(day, time(15), tzinfo=ZoneInfo("Europe/Berlin")).astimezone(UTC)
 
 
-def far_date(today: date) -> date:
-    return today + timedelta(days=400)
-
-
 # ----- over the wire -----------------------------------------------------------------------------
 
 def date_value(day: date) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from slack_sdk.models.blocks import (
     ConfirmObject,
     ContextBlock,
     DatePickerElement,
-    DividerBlock,
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,

@@ -57,11 +57,6 @@ MAX_ENGAGEMENT_CHOICES = 100
 ENGAGEMENT_MATCH_CUTOFF = 60
 TIMERS_PER_TICK = 200
 
-NO_ENGAGEMENTS = (
-    "You have no open engagements to bring DevRel into. Start one with `/engagement new`, "
-    "then run `/devrel` again."
-)
-
 
 # ----- engagements -------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -136,18 +136,12 @@ class RosterEntry(BaseModel):
             return f"out of office until {self.out_of_office_until:%a %d %b %Y}"
         return "active"
 
-    def available_on(self, day: date) -> bool:
-        return self.status_on(day) == "active"
-
 
 class RosterMember(RosterEntry):
     id: int
     last_assigned_at: datetime | None = None
     # Accepted meetings in the current ISO week, in the person's own timezone.
     load_this_week: int = 0
-
-    def entry(self) -> RosterEntry:
-        return RosterEntry(**self.model_dump(include=set(RosterEntry.model_fields)))
 
 
 class RosterImportResult(BaseModel):
@@ -366,7 +360,3 @@ class DevRelCoverage(BaseModel):
     unanswered: int = 0
     accept_rate: float | None = None
     median_minutes_to_accept: float | None = None
-
-
-def dump(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json")
