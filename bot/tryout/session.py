@@ -196,6 +196,7 @@ class TrySession:
         self.unread: dict[str, list[int]] = {}
         self.on_home = False
         self.asking: dict[str, list[Field]] = {}
+        # The form of each open modal, by view id, so a view returned to after a pushed one keeps its answers.
         self.forms: dict[str, Form] = {}
         self.pending_confirm: tuple[Control, dict[str, Any] | None] | None = None
         self.last_output = ""
@@ -349,7 +350,8 @@ class TrySession:
     # ----- the prompt ------------------------------------------------------------------------------
     @property
     def form(self) -> Form | None:
-        return self.forms.get(self.persona.user_id) if self.workspace.top_modal(self.persona.user_id) else None
+        top = self.workspace.top_modal(self.persona.user_id)
+        return self.forms.get(str(top.view.get("id", ""))) if top is not None else None
 
     @property
     def form_open(self) -> bool:
@@ -505,12 +507,17 @@ class TrySession:
             if control is None:
                 shown = f"1–{len(self.screen)}" if len(self.screen) else "none are on screen"
                 return Step(error=f"there is no button {text} on screen ({shown}); :open N shows a message again")
-            return control
-        found = self.screen.by_label(text)
-        if not found:
-            labels = ", ".join(f"[{c.number}] {c.label}" for c in self.screen.items) or "none"
-            return Step(error=f"no button labelled {text!r} on screen; on screen: {labels}")
-        return found[0]
+        else:
+            found = self.screen.by_label(text)
+            if not found:
+                labels = ", ".join(f"[{c.number}] {c.label}" for c in self.screen.items) or "none"
+                return Step(error=f"no button labelled {text!r} on screen; on screen: {labels}")
+            control = found[0]
+        # As in Slack, an open modal covers everything behind it.
+        form = self.form
+        if form is not None and not (isinstance(control.source, tuple) and control.source[0] == MODAL):
+            return Step(error=f"a form is open ({form.title}): finish it, or :cancel it first")
+        return control
 
     def _press(self, text: str) -> Step:
         found = self._find_control(text)
@@ -711,13 +718,11 @@ class TrySession:
         if action == "update" and body.get("view"):
             view = {**body["view"], "id": open_view.view.get("id"), "hash": f"h{time.time_ns()}"}
             open_view.view = view
-            self._form_for(self.persona.user_id, view, keep=True)
-            step.lines.extend(self._render_form())
+            self._form_for(self.persona.user_id, view)
         elif action == "push" and body.get("view"):
             view = {**body["view"], "id": self.workspace.new_view_id(), "hash": f"h{time.time_ns()}"}
             stack.append(type(open_view)(view=view, owner=self.persona.user_id))
-            self._form_for(self.persona.user_id, view, keep=False)
-            step.lines.extend(self._render_form())
+            self._form_for(self.persona.user_id, view)
         elif action == "clear":
             stack.clear()
             step.lines.append(self.style.dim(f"({form.title} closed)"))
@@ -726,9 +731,8 @@ class TrySession:
                 stack.pop()
             step.lines.append(self.style.dim(f"({form.title} sent)"))
             if stack:
-                self._form_for(self.persona.user_id, stack[-1].view, keep=True)
-                step.lines.extend(self._render_form())
-        return self._after(step)
+                self._ask_again(stack[-1].view)
+        return self._after(step, show_form=bool(stack))
 
     def _form_errors(self, form: Form, why: str) -> Step:
         self.asking[self.persona.user_id] = form.needing_answers()
@@ -747,7 +751,7 @@ class TrySession:
                 self.pending_confirm = None
                 return Step(lines=["Nothing was sent."])
             return Step(error="no form is open")
-        form = self.forms.get(self.persona.user_id)
+        form = self.form
         stack = self.workspace.modals[self.persona.user_id]
         stack.pop()
         step = Step(lines=[self.style.dim(f"({form.title if form else 'form'} closed)")])
@@ -755,28 +759,34 @@ class TrySession:
             payload = self.payloads.view_closed(self._person(), open_view.view, form.state_values() if form else {})
             step = self._check_status(self.wire.post_payload(payload), "closing the form")
             step.lines.insert(0, self.style.dim(f"({form.title if form else 'form'} closed)"))
+        self.forms.pop(str(open_view.view.get("id", "")), None)
         if stack:
-            self._form_for(self.persona.user_id, stack[-1].view, keep=True)
-            step.lines.extend(self._render_form())
+            self._ask_again(stack[-1].view)
         else:
             self.asking.pop(self.persona.user_id, None)
-        return self._after(step)
+        return self._after(step, show_form=bool(stack))
 
-    def _form_for(self, user_id: str, view: dict[str, Any], *, keep: bool) -> Form:
+    def _form_for(self, user_id: str, view: dict[str, Any]) -> Form:
+        """The form for a view just opened, pushed or updated; an updated view keeps what was typed."""
         persona = self.directory.by_id.get(user_id, self.persona)
-        previous = self.forms.get(user_id) if keep else None
-        form = Form(view, self.viewer(persona), previous=previous)
-        self.forms[user_id] = form
+        view_id = str(view.get("id", ""))
+        form = Form(view, self.viewer(persona), previous=self.forms.get(view_id))
+        self.forms[view_id] = form
         self.asking[user_id] = form.needing_answers() if self.interactive else []
         return form
 
-    def _render_form(self) -> list[str]:
+    def _ask_again(self, view: dict[str, Any]) -> None:
+        """Back on a view under one that closed: its answers are kept; ask what it still needs."""
+        form = self.forms.get(str(view.get("id", ""))) or self._form_for(self.persona.user_id, view)
+        self.asking[self.persona.user_id] = form.needing_answers() if self.interactive else []
+
+    def _render_form(self, screen: Controls) -> list[str]:
         open_view = self.workspace.top_modal(self.persona.user_id)
         form = self.form
         if open_view is None or form is None:
             return []
         source = (MODAL, str(open_view.view.get("id", "")))
-        lines = render_view(open_view.view, self.viewer(), self.screen, source,
+        lines = render_view(open_view.view, self.viewer(), screen, source,
                             values=form.shown_values(), errors=form.errors)
         if self.interactive and form.fields:
             lines.append(self.style.dim("Fill it in field by field (Enter keeps the current value; "
@@ -787,7 +797,7 @@ class TrySession:
         if self.form is None:
             return Step(error="no form is open")
         self.screen = Controls()
-        return Step(lines=self._render_form())
+        return Step(lines=self._render_form(self.screen))
 
     # ----- what arrived ----------------------------------------------------------------------------
     def _settle(self, quiet_for: float = QUIET_FOR) -> None:
@@ -806,7 +816,7 @@ class TrySession:
                 return
             time.sleep(0.005)
 
-    def _after(self, step: Step, immediate: list[Post] | None = None) -> Step:
+    def _after(self, step: Step, immediate: list[Post] | None = None, *, show_form: bool = False) -> Step:
         """Show the current persona what the step produced, and tell who else got something."""
         assert self.slack is not None
         self._settle()
@@ -826,7 +836,7 @@ class TrySession:
                     shown.setdefault(post.number, event.kind)
                 self._mark_unread(post)
             elif event.kind == MODAL and event.user_id is not None:
-                self._form_for(event.user_id, event.view or {}, keep=True)
+                self._form_for(event.user_id, event.view or {})
                 modal_changed = modal_changed or event.user_id == me
             elif event.kind == HOME and event.user_id == me:
                 home_changed = True
@@ -836,11 +846,11 @@ class TrySession:
                 lines.extend(self._render_post(post, screen, kind))
         if home_changed and self.on_home:
             lines.extend(self._render_home(screen))
-        self.screen = screen if len(screen) or modal_changed else self.screen
-        if modal_changed:
-            if len(screen) == 0:
-                self.screen = Controls()
-            lines.extend(self._render_form())
+        if modal_changed or show_form:
+            lines.extend(self._render_form(screen))
+        # Numbers refer to what was shown last; a step that showed nothing to press keeps the old ones.
+        if len(screen):
+            self.screen = screen
         lines.extend(self._others_note(events))
         step.lines = lines + step.lines if not step.error else step.lines + lines
         return step
@@ -916,7 +926,7 @@ class TrySession:
                 lines.extend(self._render_post(post, self.screen))
         if self.form is not None:
             lines.append(f"Your form {self.form.title!r} is still open:")
-            lines.extend(self._render_form())
+            lines.extend(self._render_form(self.screen))
         return Step(lines=lines)
 
     def _who(self) -> list[str]:
@@ -1052,7 +1062,7 @@ class TrySession:
             post = event.post
             if post is None:
                 if event.kind == MODAL and event.user_id:
-                    self._form_for(event.user_id, event.view or {}, keep=True)
+                    self._form_for(event.user_id, event.view or {})
                 continue
             if post.visible_to(me):
                 mine.setdefault(post.number, event.kind)
