@@ -310,10 +310,15 @@ class TrySession:
         return self.slack.upload_names.get(file_id, file_id), self.slack.uploads[file_id]
 
     def _welcome(self) -> list[str]:
-        loaded = ", ".join(f"{count} {what}" for what, count in self.loaded.items()) or "nothing"
+        loaded = ", ".join(f"{count} {what}" for what, count in self.loaded.items())
+        if loaded:
+            loaded_line = f"Loaded {loaded}."
+        else:
+            loaded_line = self.style.warn(f"No sample data found in {self.examples_dir}/; pass --examples DIR "
+                                          "(a folder with assets.yaml, roster.yaml, engagements.yaml).")
         return [
             self.style.bold("epos try") + ": the whole bot on a scratch database, against a stand-in for Slack.",
-            f"Loaded {loaded}.",
+            loaded_line,
             f"It is {self._when(clock.now())} for you. Files and the log go to {self.output_dir}/.",
             f"You are {self.persona.label}, typing in #{self._channel_name(self.channel_id)}. "
             "Try /asset demo observability, or :help.",

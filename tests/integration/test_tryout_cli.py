@@ -130,3 +130,12 @@ def test_the_prompt_loop_ends_at_end_of_input_and_survives_ctrl_c(tmp_path: Path
     session = TrySession(output_dir=tmp_path / "out", examples_dir=EXAMPLES, interactive=True)
     assert interact(session, read=read, write=shown.append) == 0
     assert "  (:quit leaves)" in shown and any("Sam Carter" in line for line in shown)
+
+
+def test_without_sample_files_it_still_runs_and_says_where_it_looked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "story.epos"
+    script.write_text("/asset demo\n", encoding="utf-8")
+    code = main(["try", "--script", str(script), "--output", str(tmp_path / "out"), "--examples", str(tmp_path / "none")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"No sample data found in {tmp_path / 'none'}/; pass --examples DIR" in out
