@@ -206,11 +206,11 @@ def open_request_modal(client: WebClient, settings: Settings, *, user_id: str, t
     if zone_name:
         return
     found = person(client, user_id)
-    if not found.timezone:
-        return
+    zone = blocks.zone_of(found.timezone, settings.timezone)
     try:
         client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=blocks.request_modal(
-            choices, selected=selected, typed=typed, timezone_name=found.timezone, metadata={"tz": found.timezone}))
+            choices, selected=selected, typed=typed, timezone_name=zone.key, assumed_timezone=not found.timezone,
+            metadata={"tz": zone.key}))
     except SlackApiError as error:
         # The form already works without it: the timezone is looked up again on submit.
         log.info("could not show the timezone on the DevRel form: %s", error.response.get("error"))

@@ -75,6 +75,7 @@ REQUEST_INTRO = (
 NO_MATCH = "No open engagement of yours matches “{typed}”; pick one below."
 TIME_HINT_KNOWN = "In your timezone ({zone})."
 TIME_HINT_UNKNOWN = "In your Slack timezone."
+TIME_HINT_ASSUMED = "In {zone}, the team's timezone: Slack did not tell us yours."
 TOPICS_HINT = "Separate topics with commas. Left empty, the engagement's focus is used."
 RESERVE_HINT = "Only the DevRel person who takes the request sees this; they won't bring it up unless you do."
 BRIEF_HEADING = "*Brief for the DevRel person*"
@@ -225,7 +226,16 @@ def engagement_option(choice: EngagementChoice) -> Option:
 
 
 def request_modal(choices: Sequence[EngagementChoice], *, selected: EngagementChoice | None, typed: str = "",
-                  timezone_name: str | None = None, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+                  timezone_name: str | None = None, assumed_timezone: bool = False,
+                  metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request form. `timezone_name` is the requester's zone when known; `assumed_timezone` says it is
+    the team's, because Slack did not give theirs."""
+    if timezone_name is None:
+        time_hint = TIME_HINT_UNKNOWN
+    elif assumed_timezone:
+        time_hint = TIME_HINT_ASSUMED.format(zone=timezone_name)
+    else:
+        time_hint = TIME_HINT_KNOWN.format(zone=timezone_name)
     options = [engagement_option(c) for c in choices[:100]]
     intro = REQUEST_INTRO
     if typed and selected is None:
@@ -242,7 +252,7 @@ def request_modal(choices: Sequence[EngagementChoice], *, selected: EngagementCh
         InputBlock(block_id=DevRelIds.date_block, label="Meeting date",
                    element=DatePickerElement(action_id=DevRelIds.date_picker, placeholder="Pick a date")),
         InputBlock(block_id=DevRelIds.time_block, label="Start time",
-                   hint=TIME_HINT_KNOWN.format(zone=timezone_name) if timezone_name else TIME_HINT_UNKNOWN,
+                   hint=time_hint,
                    element=TimePickerElement(action_id=DevRelIds.time_picker, placeholder="Pick a time")),
         InputBlock(
             block_id=DevRelIds.duration_block, label="Duration",

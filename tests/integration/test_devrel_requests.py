@@ -371,3 +371,18 @@ def test_help_explains_the_command(wire: SlackWire, slack: MockSlack, settings: 
     assert wire.command("/devrel", "help", user_id=SE).status == 200
     reply = slack.wait_for("response_url")[-1].params
     assert "/devrel ACCOUNT" in all_text(reply) and "DEVREL_ESCALATE_AFTER" in all_text(reply)
+
+
+def test_a_requester_without_a_slack_timezone_is_told_the_team_timezone_is_used(wire: SlackWire, slack: MockSlack,
+                                                                               settings: Settings, meeting: Any) -> None:
+    load_roster()
+    unknown = "U0NOZONE1"  # users.info does not know them
+    engagement_id = add_engagement(owner=unknown)
+    view = open_request_form(wire, slack, "northbeam", user_id=unknown)
+    updated = slack.wait_for("views.update")[-1].params["view"]
+    assert "In Europe/Berlin, the team's timezone: Slack did not tell us yours." in all_text(updated)
+    response = wire.view_submission({**view, "private_metadata": updated["private_metadata"]},
+                                    request_values(engagement_id, meeting, zone="Europe/Berlin"), user_id=unknown)
+    assert response.status == 200 and not response.body
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA)
+    assert the_request()["meeting"] == meeting

@@ -164,6 +164,8 @@ def test_the_request_form_prefills_engagement_topics_and_shows_the_timezone() ->
     assert by_block[DevRelIds.time_block]["hint"]["text"] == "In your timezone (Europe/Berlin)."
     assert by_block[DevRelIds.duration_block]["element"]["initial_option"]["value"] == "60"
     assert json.loads(view["private_metadata"]) == {"tz": "Europe/Berlin"}
+    assumed = blocks.request_modal([ENGAGEMENT], selected=None, timezone_name="UTC", assumed_timezone=True)
+    assert "In UTC, the team's timezone: Slack did not tell us yours." in json.dumps(assumed, ensure_ascii=False)
     unmatched = blocks.request_modal([ENGAGEMENT], selected=None, typed="zzz")
     assert "No open engagement of yours matches “zzz”" in json.dumps(unmatched, ensure_ascii=False)
 
