@@ -47,10 +47,15 @@ def _user_id(body: dict[str, Any]) -> str:
     return str((body.get("user") or {}).get("id") or body.get("user_id") or "")
 
 
+def _number(text: str) -> bool:
+    """Plain ASCII digits only: `str.isdigit` also accepts the likes of `²`, which `int` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _button_id(action: dict[str, Any]) -> int:
     value = str(action.get("value") or "")
     head = value.split(":", 1)[0]
-    if not head.isdigit():
+    if not _number(head):
         raise InvalidInput(STALE_BUTTON)
     return int(head)
 
@@ -83,7 +88,7 @@ def parse_weeks(text: str) -> int:
         return DEFAULT_WEEKS
     if words[0] in ("--weeks", "-w", "weeks") and len(words) == 2:
         words = words[1:]
-    if len(words) == 1 and words[0].isdigit() and 1 <= int(words[0]) <= MAX_WEEKS:
+    if len(words) == 1 and _number(words[0]) and 1 <= int(words[0]) <= MAX_WEEKS:
         return int(words[0])
     raise InvalidInput(STATS_USAGE)
 
@@ -399,7 +404,7 @@ def register(app: App, settings: Settings) -> None:
         ack()
         data = blocks.decode(str(action.get("value") or ""))
         scope = "all" if data.get("scope") == "all" else "mine"
-        page = int(data.get("page") or 0) if str(data.get("page") or "0").isdigit() else 0
+        page = int(data["page"]) if _number(str(data.get("page", ""))) else 0
         listing = engagements.list_engagements(actor(body), scope=scope, page=page)
         respond(**blocks.list_message(listing), response_type="ephemeral", replace_original=True)
 
@@ -408,7 +413,7 @@ def register(app: App, settings: Settings) -> None:
     def esat_score(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         suffix = str(action.get("action_id", "")).rpartition(":")[2]
-        if not suffix.isdigit():
+        if not _number(suffix):
             raise InvalidInput(STALE_BUTTON)
         prompt = esat.answer(_user_id(body), _button_id(action), int(suffix))
         respond(**blocks.esat_message(prompt, answered=True), replace_original=True)
@@ -519,7 +524,7 @@ def register(app: App, settings: Settings) -> None:
             survey_id = meta.get("s")
             if not isinstance(survey_id, int):
                 raise InvalidInput(STALE_BUTTON)
-            prompt = esat.answer(user_id, survey_id, int(score) if score and str(score).isdigit() else None,
+            prompt = esat.answer(user_id, survey_id, int(score) if score and _number(str(score)) else None,
                                  comment=blocks.submitted(values, EngagementIds.comment_block) or "")
         except EposError as error:
             refuse(ack, error, EngagementIds.outcome_block)

@@ -37,7 +37,7 @@ def publish_home(client: WebClient, settings: Settings, user_id: str, *, page: i
 
 def _page(action: dict[str, Any]) -> int:
     value = str(action.get("value") or "0")
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isascii() and value.isdigit() else 0
 
 
 def register(app: App, settings: Settings) -> None:
