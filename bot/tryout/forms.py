@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from bot.tryout.render import Viewer, flat_options, normalise, plain, printable
+from bot.tryout.render import Viewer, flat_options, is_number, normalise, plain, printable
 
 REQUIRED = "Please complete this required field."
 KEEP_HINT = "Enter keeps the current value"
@@ -346,7 +346,10 @@ def parse_answer(target: Field, text: str, viewer: Viewer, directory: Directory,
         day_text, _, time_text = text.partition(" ")
         day, moment = parse_day(day_text, viewer), parse_time(time_text.strip() or "00:00")
         local = datetime.combine(day, moment, tzinfo=viewer.timezone)
-        state["selected_date_time"] = int(local.timestamp())
+        try:
+            state["selected_date_time"] = int(local.timestamp())
+        except (OverflowError, ValueError):
+            raise FieldError(f"{text!r} is out of range; type a date like 2026-11-16 15:00") from None
         return state, local.strftime("%Y-%m-%d %H:%M")
     raise FieldError(f"epos try cannot fill a {kind} field yet")
 
@@ -383,7 +386,7 @@ def _check_max(element: dict[str, Any], chosen: list[Any]) -> None:
 
 def pick_option(options: list[dict[str, Any]], text: str, viewer: Viewer) -> dict[str, Any]:
     """An option by its number in the list, its text (or a unique start of it), or its value."""
-    if text.isdigit() and 1 <= int(text) <= len(options):
+    if is_number(text) and 1 <= int(text) <= len(options):
         return options[int(text) - 1]
     wanted = normalise(text)
     for candidates in (
@@ -409,7 +412,7 @@ def _external(target: Field, text: str, viewer: Viewer, suggest: Suggest, cleari
         return state, ""
     chosen = []
     for part in _split(text) if multi else [text]:
-        if part.isdigit() and target.offered and 1 <= int(part) <= len(target.offered):
+        if is_number(part) and target.offered and 1 <= int(part) <= len(target.offered):
             chosen.append(target.offered[int(part) - 1])
             continue
         offered = suggest(part)
@@ -459,7 +462,10 @@ def parse_day(text: str, viewer: Viewer, today: Callable[[], date] | None = None
         return current + timedelta(days=ahead)
     relative = _RELATIVE_DAYS.match(word)
     if relative:
-        return current + timedelta(days=int(relative.group(1)))
+        try:
+            return current + timedelta(days=int(relative.group(1)))
+        except OverflowError:
+            raise FieldError(f"{text!r} is too far away; type a date like {current.isoformat()}") from None
     try:
         return date.fromisoformat(word)
     except ValueError:

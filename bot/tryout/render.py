@@ -154,6 +154,11 @@ class Controls:
         return len(self.items)
 
 
+def is_number(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also accepts `²` and other digits `int()` refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def normalise(text: str) -> str:
     return " ".join(text.casefold().split())
 

@@ -41,6 +41,7 @@ from bot.tryout.render import (
     Controls,
     Style,
     Viewer,
+    is_number,
     mrkdwn,
     normalise,
     plain,
@@ -157,7 +158,10 @@ def parse_wait(text: str) -> timedelta:
     if not parts or "".join(a + u for a, u in parts) != compact:
         raise ValueError(f"{text!r} is not a duration; type e.g. 30m, 2h, 3d or 1d12h")
     units = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
-    total = sum((int(amount) * units[unit] for amount, unit in parts), timedelta())
+    try:
+        total = sum((int(amount) * units[unit] for amount, unit in parts), timedelta())
+    except OverflowError:
+        raise ValueError("wait at most 31 days at a time") from None
     if total <= timedelta(0):
         raise ValueError("wait for at least a minute, e.g. :wait 30m")
     if total > LONGEST_WAIT:
@@ -385,6 +389,9 @@ class TrySession:
             step = self._dispatch(line)
         except Stop:
             return Step(quit=True)
+        except Exception as error:  # a fault of the terminal itself must not end the session
+            log.exception("epos try could not handle a typed line")
+            return Step(error=f"epos try could not do that ({type(error).__name__}: {error}); details in {self.log_path}")
         if self._errors.count > errors_before and step.error is None:
             step.error = f"epos logged an unexpected error ({self._errors.last}); details in {self.log_path}"
         if not line.strip().startswith((":expect", ":help", ":who")):
@@ -401,7 +408,7 @@ class TrySession:
             return Step()
         if text.startswith("/"):
             return self._slash(text)
-        if text.isdigit():
+        if is_number(text):
             return self._press(text)
         if text.startswith(":"):
             name, _, rest = text[1:].partition(" ")
@@ -507,7 +514,7 @@ class TrySession:
     def _find_control(self, text: str) -> Control | Step:
         if not text:
             return Step(error="say which: :press N or :press LABEL")
-        if text.isdigit():
+        if is_number(text):
             control = self.screen.get(int(text))
             if control is None:
                 shown = f"1–{len(self.screen)}" if len(self.screen) else "none are on screen"
@@ -986,7 +993,7 @@ class TrySession:
         return Step(lines=[f"Slash commands now go to #{self._channel_name(channel_id)}."])
 
     def _open(self, rest: str) -> Step:
-        post = self.workspace.post(int(rest.lstrip("#"))) if rest.lstrip("#").isdigit() else None
+        post = self.workspace.post(int(rest.lstrip("#"))) if is_number(rest.lstrip("#")) else None
         if post is None or not post.visible_to(self.persona.user_id):
             return Step(error=f"no message {rest} for {self.persona.key}; :dm and :channel list messages")
         self.screen = Controls()

@@ -196,3 +196,26 @@ def test_wait_stops_at_stored_timers_between_quarter_hours(session: TrySession) 
     assert "did not answer your DevRel request" in shown
     [escalated] = [p for p in session.workspace.posts if "did not answer" in p.text]
     assert abs((escalated.at - (asked_at + parse_wait("2h"))).total_seconds()) < 5
+
+
+def test_unicode_digits_are_not_taken_for_button_or_message_numbers(session: TrySession) -> None:
+    run(session, "/asset demo observability")
+    assert "slash command" in (session.handle("²").error or "")
+    assert "no message ²" in (session.handle(":open ²").error or "")
+    assert "no button labelled '²'" in (session.handle(":press ²").error or "")
+
+
+def test_wait_parser_refuses_anything_odd_with_a_value_error() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @given(st.text(max_size=12))
+    def check(text: str) -> None:
+        try:
+            parse_wait(text)
+        except ValueError:
+            pass
+
+    check()
+    with pytest.raises(ValueError, match="at most 31 days"):
+        parse_wait("99999999999999d")

@@ -275,3 +275,18 @@ def test_a_conversations_select_offers_dms_only_when_its_filter_lets_it() -> Non
         form.fill(form.fields[0], "sally", FakeDirectory())
     form.fill(form.fields[1], "sally", FakeDirectory())
     assert form.fields[1].state["selected_conversation"] == "U0S1A2B3C"
+
+
+@given(st.text(max_size=16))
+def test_day_parser_and_option_picker_never_raise_anything_but_a_field_error(text: str) -> None:
+    for attempt in (lambda: parse_day(text, viewer()), lambda: choose(
+            {"type": "static_select", "action_id": "s", "options": STAGES}, "b", text, viewer(), FakeDirectory())):
+        try:
+            attempt()
+        except FieldError:
+            pass
+
+
+def test_far_away_days_are_refused_plainly() -> None:
+    with pytest.raises(FieldError):
+        parse_day("+99999999999d", viewer())
