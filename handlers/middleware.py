@@ -35,7 +35,26 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return None
 
 
-class _ForgettingAck(Ack):
+class _SettledAck(Ack):
+    """An ack that, once sent, stays sent.
+
+    When a listener raises after `ack()`, Bolt's thread runner (1.30, process_before_response off)
+    sets the ack's response back to None. If its 10 ms poll had not yet seen the ack, the request
+    then waits out the 3 s ack timeout and is answered 404, so Slack shows the person a failure on
+    top of the message the error handler sends. A sent answer is what Slack must receive."""
+
+    @property  # type: ignore[override]
+    def response(self) -> BoltResponse | None:
+        return getattr(self, "_response", None)
+
+    @response.setter
+    def response(self, value: BoltResponse | None) -> None:
+        if value is None and self.response is not None:
+            return
+        self._response = value
+
+
+class _ForgettingAck(_SettledAck):
     """An ack that un-records the delivery when it answers with field errors: nothing was done, so the
     same values submitted again (say, after a "submit again to confirm" warning) must be handled."""
 
@@ -80,7 +99,6 @@ def register(app: App, settings: Settings) -> None:
         if key is not None and not deliveries.first_time(key):
             log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
             return BoltResponse(status=200, body="")
-        if key is not None and key.startswith("view:"):
-            context["ack"] = _ForgettingAck(key)
+        context["ack"] = _ForgettingAck(key) if key is not None and key.startswith("view:") else _SettledAck()
         next()
         return None
