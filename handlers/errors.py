@@ -17,14 +17,35 @@ from bot.logs import correlation_id
 log = logging.getLogger(__name__)
 
 APOLOGY = "Sorry, something went wrong on our side and nothing was changed. If it happens again, quote reference `{ref}`."
-SLACK_TROUBLE = "Slack did not accept our reply ({error}). Please try again in a minute; reference `{ref}`."
+SLACK_TROUBLE = "Slack did not accept epos's reply ({error}). {advice} If it keeps happening, quote reference `{ref}`."
+SLACK_UNREACHABLE = ("epos could not reach Slack just now, so it could not finish. Please try again in a minute. "
+                     "If it keeps happening, quote reference `{ref}`.")
+TRY_AGAIN = "Please try again in a minute."
+INVITE = "Invite epos to the conversation with `/invite @epos`, then try again."
+CHECK_TOKEN = "epos's connection to Slack needs attention: ask whoever runs epos to check its bot token."
+SLACK_ADVICE = {
+    "ratelimited": "Slack asked epos to slow down. " + TRY_AGAIN,
+    "channel_not_found": INVITE,
+    "not_in_channel": INVITE,
+    "is_archived": "That conversation is archived; unarchive it or use another one.",
+    "user_not_found": "Slack does not know that person any more; check they are still in the workspace.",
+    "invalid_auth": CHECK_TOKEN,
+    "not_authed": CHECK_TOKEN,
+    "token_revoked": CHECK_TOKEN,
+    "account_inactive": CHECK_TOKEN,
+}
 
 
 def user_message(error: Exception, ref: str) -> str:
     if isinstance(error, EposError):
         return str(error)
     if isinstance(error, SlackApiError):
-        return SLACK_TROUBLE.format(error=error.response.get("error", "unknown error"), ref=ref)
+        code = str(error.response.get("error") or "unknown error")
+        return SLACK_TROUBLE.format(error=code, advice=SLACK_ADVICE.get(code, TRY_AGAIN), ref=ref)
+    if isinstance(error, OSError):
+        # Dropped connections and timeouts once the client's own retries are spent (URLError,
+        # RemoteDisconnected and TimeoutError are all OSErrors).
+        return SLACK_UNREACHABLE.format(ref=ref)
     return APOLOGY.format(ref=ref)
 
 
@@ -49,6 +70,12 @@ def register(app: App, settings: Settings) -> None:
         ref = correlation_id()
         if isinstance(error, EposError):
             log.info("ref=%s %s: %s", ref, type(error).__name__, error)
+        elif isinstance(error, SlackApiError):
+            log.warning("ref=%s Slack refused a call while handling a %s: %s", ref,
+                        body.get("type") or body.get("command"), error.response.get("error"))
+        elif isinstance(error, OSError):
+            log.warning("ref=%s could not reach Slack while handling a %s: %s", ref,
+                        body.get("type") or body.get("command"), error)
         else:
             log.error("ref=%s unexpected error while handling a %s", ref, body.get("type") or body.get("command"), exc_info=error)
         tell_user(client, body, user_message(error, ref))
