@@ -67,6 +67,12 @@ def post_week(client: WebClient, settings: Settings, week: str, *, now: datetime
         hint = CHANNEL_HINT.get(code, "it will be retried at the next tick")
         log.warning("the %s digest was not posted (%s): %s", week, code, hint)
         return None
+    except OSError as error:
+        # A dropped connection or a timeout once the client's own retries are spent.
+        claims.release(digest.JOB, week, f"{type(error).__name__}: {error}", owner=owner, now=now)
+        log.warning("the %s digest was not posted (Slack could not be reached: %s): it will be retried at the "
+                    "next tick", week, error)
+        return None
     except BaseException as error:
         claims.release(digest.JOB, week, f"{type(error).__name__}: {error}", owner=owner, now=now)
         raise

@@ -115,6 +115,11 @@ def send_to(
         claims.release(nudges.JOB, period, code, owner=owner, now=now)
         log.warning("the nudge DM to %s failed (%s); it is retried later today", se, code)
         return SendResult(sent=False, error=code)
+    except OSError as error:
+        # A dropped connection or a timeout once the client's own retries are spent: only this SE waits.
+        claims.release(nudges.JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
+        log.warning("the nudge DM to %s failed (Slack could not be reached: %s); it is retried later today", se, error)
+        return SendResult(sent=False, error="unreachable")
     except BaseException as error:
         claims.release(nudges.JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
         raise
