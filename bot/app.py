@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -15,6 +17,10 @@ from handlers import register_all
 
 # Bounded: a Slack outage must not hold a worker thread for minutes.
 MAX_RETRIES = 2
+# Listeners call ack() on these threads, so when they are all busy a new request cannot ack. Bolt's
+# default of 5 fills up as soon as five people wait on a slow Slack call, and the sixth then misses
+# Slack's 3-second deadline; the threads mostly wait on the network, so many are cheap.
+LISTENER_THREADS = 64
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -42,6 +48,7 @@ def create_app(settings: Settings, *, client: WebClient | None = None) -> App:
         request_verification_enabled=secret is not None,
         # Socket Mode and HTTP mode both answer Slack as soon as a listener acks; slow work goes on after.
         process_before_response=False,
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="epos-listener"),
     )
     register_all(app, settings)
     return app
