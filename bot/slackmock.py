@@ -259,6 +259,10 @@ class MockSlack:
                     mock._record(Call("file.upload", {"file_id": path.rsplit("/", 1)[1], "size": len(raw)}))
                     return self._reply(200)
                 if path.startswith("/response/"):
+                    # `fail("response_url", delay=...)` slows the sink down; it records the post after the delay.
+                    fault = mock._next_fault("response_url")
+                    if fault is not None and fault.delay:
+                        time.sleep(fault.delay)
                     params = _decode_params(raw, self.headers.get("Content-Type", "application/json"))
                     params["_name"] = path.rsplit("/", 1)[1]
                     mock._record(Call("response_url", params), response=True)

@@ -1,0 +1,153 @@
+"""The 3-second rule: with a deliberately slow Slack, every command path and the buttons ack first.
+
+Slack waits 3 s for the HTTP answer. Each test below slows the Slack call a path makes (the mock
+records a call only after its delay) and proves the ORDER: the HTTP answer has returned while the
+slow call is not yet recorded, and afterwards the call does arrive, so the work still completes.
+Paths are sent one after another without waiting for their slow work, as people using epos at the
+same moment would, so a listener pool that slow Slack calls can fill up would show here too.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bot.slackmock import Call, MockSlack
+from bot.wire import SlackWire
+from tests.assets_helpers import import_sample
+from tests.conftest import ADMIN, MANAGER, SE, SELLER, STRANGER
+from tests.devrel_helpers import load_roster
+from tests.engagements_helpers import open_engagement
+
+SLOW = 3.0  # Slack's own ack deadline: a path that waited for such a call before acking would miss it.
+
+
+@dataclass
+class Path:
+    """One request and the slow Slack call that shows its work was done (matched by `name`)."""
+
+    kind: str  # "command", "action" or "event"
+    args: dict[str, Any]
+    waits_on: str  # "response_url", "views.open", "views.publish", "chat.postMessage", ...
+
+    def matches(self, call: Call, marker: str) -> bool:
+        if self.waits_on == "response_url":
+            return call.params.get("_name") == marker
+        if self.waits_on == "views.publish":
+            return call.params.get("user_id") == marker
+        return call.params.get("trigger_id") == marker or call.params.get("channel") == marker
+
+
+def send(wire: SlackWire, path: Path, marker: str) -> int:
+    args = dict(path.args)
+    if path.kind == "command":
+        fields = wire.command_fields(args.pop("command"), args.pop("text"), user_id=args.pop("user_id"),
+                                     response_name=marker)
+        fields["trigger_id"] = marker
+        return wire.post_form(fields).status
+    if path.kind == "action":
+        return wire.block_action(args.pop("action_id"), response_name=marker, **args).status
+    return wire.event(args["event"]).status
+
+
+def recorded(slack: MockSlack, path: Path, marker: str) -> list[Call]:
+    with slack._lock:
+        source = slack.responses if path.waits_on == "response_url" else slack.calls
+        return [c for c in source if c.method == path.waits_on and path.matches(c, marker)]
+
+
+def run_slowly(wire: SlackWire, slack: MockSlack, paths: dict[str, Path]) -> None:
+    """Send every path with its Slack call slowed; check each acked before that call, then that it came."""
+    for method in {p.waits_on for p in paths.values()}:
+        slack.fail(method, delay=SLOW, times=10 * len(paths))
+    statuses = {marker: send(wire, path, marker) for marker, path in paths.items()}
+    # Every answer came back before the first slow call was done: no path (and no queue of paths
+    # waiting for a free listener) held its ack behind a Slack call.
+    assert statuses == {marker: 200 for marker in paths}
+    early = {marker: recorded(slack, path, marker) for marker, path in paths.items()}
+    assert early == {marker: [] for marker in paths}, "an answer came only after a slow Slack call"
+    deadline = time.monotonic() + 8 * SLOW
+    waiting = dict(paths)
+    while waiting and time.monotonic() < deadline:
+        waiting = {m: p for m, p in waiting.items() if not recorded(slack, p, m)}
+        time.sleep(0.05)
+    assert not waiting, f"work never completed for {sorted(waiting)}"
+
+
+@pytest.fixture
+def data(database_url: str) -> int:
+    from bot.services import assets
+
+    assets.reset_index()
+    import_sample()
+    load_roster()
+    return open_engagement("Northbeam Logistics", "2026-01-05 10:00", channel_id="C0NBDEAL1")
+
+
+def command(text: str, user: str = SE, *, on: str = "response_url", name: str = "/engagement") -> Path:
+    return Path("command", {"command": name, "text": text, "user_id": user}, on)
+
+
+def test_every_asset_command_acks_before_its_slow_slack_call(data: int, wire: SlackWire, slack: MockSlack) -> None:
+    run_slowly(wire, slack, {
+        "asset-empty": command("", name="/asset"),
+        "asset-help": command("help", name="/asset"),
+        "asset-search": command("demo observability", name="/asset"),
+        "asset-nothing": command("zzqx unknowable", name="/asset"),
+        "asset-drafts": command("drafts", ADMIN, name="/asset"),
+        "asset-mine": command("mine", name="/asset"),
+        "asset-add": command("add", on="views.open", name="/asset"),
+        "asset-add-titled": command("add Tracing in five minutes", on="views.open", name="/asset"),
+    })
+
+
+def test_every_engagement_command_acks_before_its_slow_slack_call(data: int, wire: SlackWire, slack: MockSlack) -> None:
+    run_slowly(wire, slack, {
+        "eng-empty": command(""),
+        "eng-help": command("help"),
+        "eng-list": command("list"),
+        "eng-list-all": command("list all", MANAGER),
+        "eng-list-bad": command("list everything"),
+        "eng-stats": command("stats"),
+        "eng-stats-weeks": command("stats --weeks 4", MANAGER),
+        "eng-card": command("northbeam"),
+        "eng-unknown": command("no such account"),
+        "eng-stage": command("northbeam poc"),
+        "eng-close-ask": command("close northbeam"),
+        "eng-close-bad": command("close"),
+        "eng-new": command("new", on="views.open"),
+        "eng-new-named": command("new Bluefin Bank", SELLER, on="views.open"),
+    })
+
+
+def test_every_devrel_command_acks_before_its_slow_slack_call(data: int, wire: SlackWire, slack: MockSlack) -> None:
+    run_slowly(wire, slack, {
+        "devrel-help": command("help", name="/devrel"),
+        "devrel-roster": command("roster", ADMIN, name="/devrel"),
+        "devrel-none": command("", STRANGER, name="/devrel"),
+        "devrel-form": command("", on="views.open", name="/devrel"),
+        "devrel-typed": command("northbeam", on="views.open", name="/devrel"),
+    })
+
+
+def test_buttons_and_the_home_ack_before_their_slow_slack_call(data: int, wire: SlackWire, slack: MockSlack) -> None:
+    from bot.services import assets
+
+    asset_id = assets.search("demo observability").items[0].card.id
+    run_slowly(wire, slack, {
+        "vote": Path("action", {"action_id": "asset_useful", "user_id": SE, "value": str(asset_id)}, "response_url"),
+        "page": Path("action", {"action_id": "asset_next_page", "user_id": SE,
+                                "value": '{"q": "observability", "o": 10}'}, "response_url"),
+        "C0SHARE01": Path("action", {"action_id": "asset_share", "user_id": SE, "value": str(asset_id),
+                                     "channel_id": "C0SHARE01"}, "chat.postMessage"),
+        "card": Path("action", {"action_id": "engagement_show_card", "user_id": SE, "value": str(data)},
+                     "response_url"),
+        "stale": Path("action", {"action_id": "engagement_undo", "user_id": SE, "value": "not-a-number"},
+                      "response_url"),
+        SELLER: Path("action", {"action_id": "home_refresh", "user_id": SELLER, "value": "0"}, "views.publish"),
+        SE: Path("event", {"event": {"type": "app_home_opened", "user": SE, "channel": "D0HOME01", "tab": "home",
+                                     "event_ts": "1.2"}}, "views.publish"),
+    })
