@@ -47,9 +47,15 @@ def _user_id(body: dict[str, Any]) -> str:
     return str((body.get("user") or {}).get("id") or body.get("user_id") or "")
 
 
+# Row ids are PostgreSQL integers: a larger number on a button was mangled or forged, and would make
+# the database driver fail rather than find nothing.
+LARGEST_ID = 2**31 - 1
+
+
 def _number(text: str) -> bool:
-    """Plain ASCII digits only: `str.isdigit` also accepts the likes of `²`, which `int` refuses."""
-    return text.isascii() and text.isdigit()
+    """Plain ASCII digits only (`str.isdigit` also accepts the likes of `²`, which `int` refuses), and
+    no larger than a row id can be."""
+    return text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= LARGEST_ID
 
 
 def _button_id(action: dict[str, Any]) -> int:
@@ -376,6 +382,8 @@ def register(app: App, settings: Settings) -> None:
             engagement_id, stage, note = int(data["e"]), Stage(data["s"]), str(data.get("n") or "")
         except (KeyError, ValueError, TypeError):
             raise InvalidInput(STALE_BUTTON) from None
+        if not 0 < engagement_id <= LARGEST_ID:
+            raise InvalidInput(STALE_BUTTON)
         result = engagements.change_stage(who, engagement_id, stage, note=note, tz=settings.timezone)
         after_change(client, result, who, reply_for(body, respond, client, replace=True))
 
@@ -389,6 +397,8 @@ def register(app: App, settings: Settings) -> None:
             engagement_id, outcome, note = int(data["e"]), Outcome(data["o"]), str(data.get("n") or "")
         except (KeyError, ValueError, TypeError):
             raise InvalidInput(STALE_BUTTON) from None
+        if not 0 < engagement_id <= LARGEST_ID:
+            raise InvalidInput(STALE_BUTTON)
         result = engagements.close(who, engagement_id, outcome, note=note)
         after_change(client, result, who, reply_for(body, respond, client, replace=True))
 

@@ -37,7 +37,8 @@ def publish_home(client: WebClient, settings: Settings, user_id: str, *, page: i
 
 def _page(action: dict[str, Any]) -> int:
     value = str(action.get("value") or "0")
-    return int(value) if value.isascii() and value.isdigit() else 0
+    # A page number too long to be real (a mangled value) starts over at the first page.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 6 else 0
 
 
 def register(app: App, settings: Settings) -> None:

@@ -167,7 +167,11 @@ def _button_value(request: DevRelRequestView) -> str:
 def parse_button_value(value: str) -> tuple[int, int | None]:
     """(request id, version) from an Accept/Decline/Take/Cancel button; ValueError when malformed."""
     head, _, tail = value.partition(":")
-    return int(head), int(tail) if tail else None
+    request_id, version = int(head), int(tail) if tail else None
+    # Row ids and versions are PostgreSQL integers; larger numbers are a forged or mangled value.
+    if not 0 < request_id <= 2**31 - 1 or (version is not None and not 0 <= version <= 2**31 - 1):
+        raise ValueError(f"not a request button: {value[:40]!r}")
+    return request_id, version
 
 
 def _engagement_line(request: DevRelRequestView) -> str:

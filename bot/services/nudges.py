@@ -72,7 +72,8 @@ def parse_engagement_id(value: str) -> int:
         engagement_id = int(value)
     except (TypeError, ValueError):
         raise InvalidInput("That button carried no engagement; open the engagement with `/engagement list`.") from None
-    if engagement_id <= 0:
+    # Row ids are PostgreSQL integers; anything larger was mangled on the way and names no engagement.
+    if not 0 < engagement_id <= 2**31 - 1:
         raise InvalidInput("That button carried no engagement; open the engagement with `/engagement list`.")
     return engagement_id
 

@@ -335,4 +335,5 @@ def field_problems(error: Any) -> list[tuple[str | None, str]]:
 class AssetButton(BaseModel, frozen=True):
     """The value of a button on an asset card."""
 
-    asset_id: int = Field(gt=0)
+    # At most a PostgreSQL integer: a larger (forged) id would fail in the database driver, not be "not found".
+    asset_id: int = Field(gt=0, le=2**31 - 1)
