@@ -26,7 +26,7 @@ from bot.services.actors import Actor
 from bot.services.routing import load_in_week
 from models import DevRelPerson, DevRelRequest
 from models.enums import RequestState
-from models.schemas.devrel import MAX_CAPACITY, Booking, RosterEntry, RosterImportResult, RosterMember
+from models.schemas.devrel import MAX_CAPACITY, SLACK_USER_ID, Booking, RosterEntry, RosterImportResult, RosterMember
 
 ENTITY = "devrel_person"
 CLI_ACTOR = "epos-cli"
@@ -245,11 +245,18 @@ def list_roster(*, now: datetime | None = None) -> list[RosterMember]:
     return sorted(members, key=lambda m: (not m.active, m.name.casefold(), m.slack_id))
 
 
+def _not_on_roster(slack_id: str) -> NotFound:
+    # The id comes from a button value: echo it only when it is a Slack id, so forged text (a mention,
+    # 40,000 characters) never reaches the reply.
+    who = slack_id if SLACK_USER_ID.fullmatch(slack_id) and len(slack_id) <= 32 else "That person"
+    return NotFound(f"{who} is not on the DevRel roster. See who is with `/devrel roster`.")
+
+
 def get_member(slack_id: str) -> RosterMember:
     with db.reading() as session:
         row = session.scalar(select(DevRelPerson).where(DevRelPerson.slack_id == slack_id))
         if row is None:
-            raise NotFound(f"{slack_id} is not on the DevRel roster. See who is with `/devrel roster`.")
+            raise _not_on_roster(slack_id)
         return member_of(row)
 
 
@@ -329,7 +336,7 @@ def set_active(actor: Actor, slack_id: str, active: bool, *, now: datetime | Non
     with db.transaction() as session:
         row = session.scalar(select(DevRelPerson).where(DevRelPerson.slack_id == slack_id))
         if row is None:
-            raise NotFound(f"{slack_id} is not on the DevRel roster. See who is with `/devrel roster`.")
+            raise _not_on_roster(slack_id)
         if row.active != active:
             row.active = active
             row.updated_at = now
