@@ -54,19 +54,48 @@ class _SettledAck(Ack):
         self._response = value
 
 
+def onto_the_form(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str]:
+    """Field errors placed on input blocks the submitted form has. Slack refuses a whole errors answer
+    that names any other block (the person then sees only "trouble connecting"), so a message meant
+    for a block this form lacks (a mangled form, a field another variant has) goes on its first input."""
+    inputs = [b["block_id"] for b in view.get("blocks") or [] if b.get("type") == "input" and b.get("block_id")]
+    if not inputs:
+        return errors
+    placed: dict[str, str] = {}
+    for block_id, message in errors.items():
+        target = block_id if block_id in inputs else inputs[0]
+        placed[target] = f"{placed[target]} {message}" if target in placed else message
+    return placed
+
+
 class _ForgettingAck(_SettledAck):
     """An ack that un-records the delivery when it answers with field errors: nothing was done, so the
     same values submitted again (say, after a "submit again to confirm" warning) must be handled."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, view: dict[str, Any]) -> None:
         super().__init__()
         self.key = key
+        self.view = view
 
     def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        if kwargs.get("response_action") == "errors" and isinstance(kwargs.get("errors"), dict):
+            kwargs["errors"] = onto_the_form(kwargs["errors"], self.view)
         response = super().__call__(*args, **kwargs)
         if kwargs.get("response_action") == "errors":
             deliveries.forget(self.key)
         return response
+
+
+def without_nul(node: Any) -> Any:
+    """The payload with every U+0000 removed from its strings, in place."""
+    if isinstance(node, str):
+        return node.replace("\x00", "") if "\x00" in node else node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            node[key] = without_nul(value)
+    elif isinstance(node, list):
+        node[:] = [without_nul(value) for value in node]
+    return node
 
 
 def register(app: App, settings: Settings) -> None:
@@ -92,6 +121,13 @@ def register(app: App, settings: Settings) -> None:
         return None
 
     @app.middleware
+    def drop_nul_characters(body: dict[str, Any], next: Callable[[], None]) -> None:
+        # PostgreSQL text cannot hold U+0000, so a note or a name carrying one would fail to save; no
+        # person means it, and listeners read the payload after this, so it is removed here for all.
+        without_nul(body)
+        next()
+
+    @app.middleware
     def handle_each_delivery_once(
         body: dict[str, Any], context: BoltContext, next: Callable[[], None]
     ) -> BoltResponse | None:
@@ -99,6 +135,9 @@ def register(app: App, settings: Settings) -> None:
         if key is not None and not deliveries.first_time(key):
             log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
             return BoltResponse(status=200, body="")
-        context["ack"] = _ForgettingAck(key) if key is not None and key.startswith("view:") else _SettledAck()
+        if key is not None and key.startswith("view:"):
+            context["ack"] = _ForgettingAck(key, body.get("view") or {})
+        else:
+            context["ack"] = _SettledAck()
         next()
         return None
