@@ -49,7 +49,11 @@ class StageChange(Base):
     """Append-only: never updated or deleted; a correction is a new row."""
 
     __tablename__ = "stage_changes"
-    __table_args__ = (Index("ix_stage_changes_engagement_effective", "engagement_id", "effective_at"),)
+    __table_args__ = (
+        Index("ix_stage_changes_engagement_effective", "engagement_id", "effective_at"),
+        # The figures find a window's changes by date (migration 0003).
+        Index("ix_stage_changes_effective_at", "effective_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"))

@@ -1,8 +1,10 @@
 """Engagement figures: MTTC, dwell per stage, conversion, open counts and ESAT.
 
-One service for `/engagement stats`, `epos stats`, the App Home and the weekly digest. Every figure is an
-SQL aggregate (means with AVG; medians with `percentile_cont` on PostgreSQL and a ROW_NUMBER/COUNT
-window query on SQLite), so the cost does not grow with Python work per row.
+One service for `/engagement stats`, `epos stats`, the App Home and the weekly digest. Counts, MTTC and
+ESAT are SQL aggregates (mean, count and median in one statement: `percentile_cont` on PostgreSQL, a
+ROW_NUMBER/COUNT window on SQLite). Dwell and conversion follow each engagement's stage log in order:
+they read, in one ordered query, only the engagements with a change in the window, and walk those rows
+once. So a window costs about its share of the log, not the whole log (docs/performance.md).
 
 Definitions (README › Engagements › Figures):
 - MTTC days = (closed_at − opened_at) in days. An engagement counts in the window [since, until) that
@@ -19,26 +21,29 @@ Definitions (README › Engagements › Figures):
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Float, Select, and_, case, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import FunctionElement
 
 from bot import db
 from models import Engagement, EsatSurvey, StageChange
 from models.base import UTCDateTime
 from models.enums import OPEN_STAGES, Outcome, Stage
-from models.schemas.engagements import EsatFigures, Figures, TeamMetrics
+from models.schemas.engagements import EsatFigures, Figures, OwnerTotals, TeamMetrics
 
-__all__ = ["EsatFigures", "Figures", "TeamMetrics", "epoch_days", "mttc_trend", "team_metrics"]
+__all__ = ["EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "epoch_days", "mttc", "mttc_trend", "owner_totals",
+           "team_metrics"]
 
 STAGE_RANK = {stage: rank for rank, stage in enumerate(Stage)}
-ALL = "all"
 
 
 class epoch_days(FunctionElement[float]):  # noqa: N801 - reads like the SQL function it stands for
@@ -56,7 +61,9 @@ def _epoch_days_sqlite(element: epoch_days, compiler: Any, **kw: Any) -> str:
 
 @compiles(epoch_days, "postgresql")
 def _epoch_days_postgresql(element: epoch_days, compiler: Any, **kw: Any) -> str:
-    return f"(CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS DOUBLE PRECISION) / 86400.0)"
+    # date_part, not EXTRACT: since PostgreSQL 14 EXTRACT returns numeric, whose arithmetic is several times
+    # slower than double precision over a whole window of rows.
+    return f"(date_part('epoch', {compiler.process(element.clauses, **kw)}) / 86400.0)"
 
 
 def at(moment: datetime) -> ColumnElement[datetime]:
@@ -74,16 +81,72 @@ def _float(value: Any) -> float | None:
 
 # ----- grouped mean / median ------------------------------------------------------------------------
 def _grouped_figures(session: Session, source: Select[Any]) -> dict[Any, Figures]:
-    """Figures per group of a select with two columns labelled `grp` and `val` (rows with val NULL are ignored)."""
+    """Figures per group of a select with two columns labelled `grp` and `val` (rows with val NULL are ignored).
+
+    Mean, count and median come from one statement, so the source is read once."""
     sub = source.subquery()
-    means = session.execute(
-        select(sub.c.grp, func.avg(sub.c.val), func.count(sub.c.val)).where(sub.c.val.is_not(None)).group_by(sub.c.grp)
-    ).all()
-    medians = _grouped_medians(session, sub)
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            select(sub.c.grp, func.avg(sub.c.val), func.count(sub.c.val),
+                   func.percentile_cont(0.5).within_group(sub.c.val))
+            .where(sub.c.val.is_not(None))
+            .group_by(sub.c.grp)
+        ).all()
+    else:
+        ranked = _ranked(sub)
+        middle = case((_middle(ranked), ranked.c.val), else_=None)
+        rows = session.execute(
+            select(ranked.c.grp, func.avg(ranked.c.val), func.count(ranked.c.val), func.avg(middle))
+            .group_by(ranked.c.grp)
+        ).all()
     return {
-        grp: Figures(mean=_float(mean), median=medians.get(grp), count=int(count or 0))
-        for grp, mean, count in means
+        grp: Figures(mean=_float(mean), median=_float(median), count=int(count or 0))
+        for grp, mean, count, median in rows
     }
+
+
+def _figures(session: Session, source: Select[Any]) -> Figures:
+    """Mean, median and count of one set of values: a select with one column labelled `val`.
+
+    One statement shaped the way one would write it by hand (no grouping): on SQLite the values are read
+    once into a CTE, then ranked by a single sort for the middle value(s)."""
+    if session.get_bind().dialect.name == "postgresql":
+        sub = source.subquery()
+        mean, count, median = session.execute(
+            select(func.avg(sub.c.val), func.count(sub.c.val), func.percentile_cont(0.5).within_group(sub.c.val))
+            .where(sub.c.val.is_not(None))
+        ).one()
+    else:
+        values = source.subquery()
+        kept = select(values.c.val).where(values.c.val.is_not(None)).cte("kept")
+        ranked = select(
+            kept.c.val,
+            func.row_number().over(order_by=kept.c.val).label("rn"),
+            func.count().over().label("n"),
+        ).subquery()
+        mean, count, median = session.execute(
+            select(
+                select(func.avg(kept.c.val)).scalar_subquery(),
+                select(func.count(kept.c.val)).scalar_subquery(),
+                func.avg(ranked.c.val),
+            ).where(_middle(ranked))
+        ).one()
+    return Figures(mean=_float(mean), median=_float(median), count=int(count or 0))
+
+
+def _ranked(sub: Any) -> Any:
+    """Each non-NULL value of a grp/val source with its rank in its group and the group's size."""
+    return select(
+        sub.c.grp,
+        sub.c.val,
+        func.row_number().over(partition_by=sub.c.grp, order_by=sub.c.val).label("rn"),
+        func.count().over(partition_by=sub.c.grp).label("n"),
+    ).where(sub.c.val.is_not(None)).subquery()
+
+
+def _middle(ranked: Any) -> ColumnElement[bool]:
+    """The middle row (odd count) or the two middle rows (even count) of a group."""
+    return or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
 
 
 def _grouped_medians(session: Session, sub: Any) -> dict[Any, float | None]:
@@ -95,14 +158,10 @@ def _grouped_medians(session: Session, sub: Any) -> dict[Any, float | None]:
         ).all()
     else:
         # The middle row (odd count) or the two middle rows (even count) of each group, averaged.
-        ranked = select(
-            sub.c.grp,
-            sub.c.val,
-            func.row_number().over(partition_by=sub.c.grp, order_by=sub.c.val).label("rn"),
-            func.count().over(partition_by=sub.c.grp).label("n"),
-        ).where(sub.c.val.is_not(None)).subquery()
-        middle = or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
-        rows = session.execute(select(ranked.c.grp, func.avg(ranked.c.val)).where(middle).group_by(ranked.c.grp)).all()
+        ranked = _ranked(sub)
+        rows = session.execute(
+            select(ranked.c.grp, func.avg(ranked.c.val)).where(_middle(ranked)).group_by(ranked.c.grp)
+        ).all()
     return {grp: _float(median) for grp, median in rows}
 
 
@@ -142,90 +201,111 @@ def _closed_counts(session: Session, since: datetime, until: datetime, owner_id:
 def _mttc(session: Session, since: datetime, until: datetime, owner_id: str | None) -> tuple[Figures, dict[str, Figures]]:
     days = epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
     window = _closed_in_window(since, until, owner_id)
-    overall = _grouped_figures(session, select(literal(ALL).label("grp"), days.label("val")).where(*window))
+    overall = _figures(session, select(days.label("val")).where(*window))
     by_outcome = _grouped_figures(session, select(Engagement.outcome.label("grp"), days.label("val")).where(*window))
-    return overall.get(ALL, Figures()), {o.value: by_outcome.get(o.value, Figures()) for o in Outcome}
+    return overall, {o.value: by_outcome.get(o.value, Figures()) for o in Outcome}
 
 
-def _stage_dwell(session: Session, since: datetime, until: datetime, owner_id: str | None) -> dict[str, float | None]:
-    changes = effective_changes().subquery()
-    stints = (
-        select(
-            changes.c.to_stage.label("stage"),
-            changes.c.effective_at.label("entered"),
-            func.lead(changes.c.effective_at)
-            .over(partition_by=changes.c.engagement_id, order_by=(changes.c.effective_at, changes.c.id))
-            .label("left"),
+def _changes_near(session: Session, since: datetime, until: datetime, owner_id: str | None) -> Any:
+    """The standing changes before `until` of just the engagements with a change in [since, until).
+
+    Stints that end in the window and entries made in it all belong to those engagements, so a window
+    reads a window's worth of the log (found by the index on effective_at) rather than all of it."""
+    standing = [
+        StageChange.effective_at < at(until),
+        # Written as COALESCE because SQLite would otherwise walk the reverts_id index for IS NULL,
+        # which holds nearly every row, instead of reaching the engagements by theirs.
+        func.coalesce(StageChange.reverts_id, 0) == 0,
+        StageChange.id.not_in(select(StageChange.reverts_id).where(StageChange.reverts_id.is_not(None))),
+    ]
+    earliest = session.scalar(select(func.min(StageChange.effective_at)))
+    if earliest is not None and since > earliest:
+        touched = select(StageChange.engagement_id).where(
+            StageChange.effective_at >= at(since), StageChange.effective_at < at(until)
         )
-        .join(Engagement, Engagement.id == changes.c.engagement_id)
-        .where(*_owned(owner_id))
-        .subquery()
-    )
-    completed = select(
-        stints.c.stage.label("grp"), (epoch_days(stints.c.left) - epoch_days(stints.c.entered)).label("val")
-    ).where(
-        stints.c.left.is_not(None),
-        stints.c.left >= at(since),
-        stints.c.left < at(until),
-        stints.c.stage != Stage.closed.value,
-    )
-    medians = _grouped_medians(session, completed.subquery())
-    return {stage.value: medians.get(stage.value) for stage in OPEN_STAGES}
+        if owner_id:
+            touched = touched.join(Engagement, Engagement.id == StageChange.engagement_id).where(*_owned(owner_id))
+        standing.append(StageChange.engagement_id.in_(touched))
+    elif owner_id:
+        standing.append(StageChange.engagement_id.in_(select(Engagement.id).where(*_owned(owner_id))))
+    return select(
+        StageChange.engagement_id, StageChange.id, StageChange.effective_at, StageChange.to_stage, StageChange.outcome
+    ).where(*standing).subquery()
 
 
-def _stage_conversion(session: Session, since: datetime, until: datetime, owner_id: str | None) -> dict[str, float | None]:
-    changes = effective_changes().subquery()
-    entry, later = aliased(changes, name="entry"), aliased(changes, name="later")
-    moved_on = and_(
-        later.c.engagement_id == entry.c.engagement_id,
-        or_(
-            later.c.effective_at > entry.c.effective_at,
-            and_(later.c.effective_at == entry.c.effective_at, later.c.id > entry.c.id),
-        ),
-        later.c.effective_at < at(until),
-        stage_rank(later.c.to_stage) > stage_rank(entry.c.to_stage),
-        or_(later.c.to_stage != Stage.closed.value, later.c.outcome == Outcome.won.value),
-    )
+def _stage_log_figures(
+    session: Session, since: datetime, until: datetime, owner_id: str | None
+) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """Median dwell and conversion per open stage, from one ordered read of the window's stage log.
+
+    Both figures follow each engagement's standing changes in order, which a single pass does at a
+    fraction of the cost of two window queries over the same rows (see docs/performance.md)."""
+    changes = _changes_near(session, since, until, owner_id)
+    in_window = case((changes.c.effective_at >= at(since), 1), else_=0)
     rows = session.execute(
-        select(
-            entry.c.to_stage,
-            func.count(entry.c.engagement_id.distinct()),
-            func.count(later.c.engagement_id.distinct()),
-        )
-        .select_from(entry)
-        .join(Engagement, Engagement.id == entry.c.engagement_id)
-        .outerjoin(later, moved_on)
-        .where(
-            entry.c.to_stage != Stage.closed.value,
-            entry.c.effective_at >= at(since),
-            entry.c.effective_at < at(until),
-            *_owned(owner_id),
-        )
-        .group_by(entry.c.to_stage)
+        select(changes.c.engagement_id, epoch_days(changes.c.effective_at), changes.c.to_stage, changes.c.outcome,
+               in_window)
+        .order_by(changes.c.engagement_id, changes.c.effective_at, changes.c.id)
     ).all()
-    shares = {str(stage): (advanced / entered if entered else None) for stage, entered, advanced in rows}
-    return {stage.value: shares.get(stage.value) for stage in OPEN_STAGES}
+    closed, won = Stage.closed.value, Outcome.won.value
+    rank = {stage.value: position for stage, position in STAGE_RANK.items()}
+    stints: dict[str, list[float]] = {stage.value: [] for stage in OPEN_STAGES}
+    entered: dict[str, set[int]] = {stage.value: set() for stage in OPEN_STAGES}
+    advanced: dict[str, set[int]] = {stage.value: set() for stage in OPEN_STAGES}
+    for engagement_id, group in groupby(rows, key=itemgetter(0)):
+        log = list(group)
+        # A stint in a stage ends at the next standing change; it counts when that change is in the window.
+        for (_, entered_at, stage, _, _), (_, left_at, _, _, left_in_window) in zip(log, log[1:]):
+            if left_in_window and stage in stints:
+                stints[stage].append(left_at - entered_at)
+        # Walking back, `furthest` is how far any later change took the engagement (a close only when won).
+        furthest = -1
+        for _, _, stage, outcome, entry_in_window in reversed(log):
+            position = rank.get(stage, -1)
+            if entry_in_window and stage in entered:
+                entered[stage].add(engagement_id)
+                if furthest > position:
+                    advanced[stage].add(engagement_id)
+            furthest = max(furthest, -1 if stage == closed and outcome != won else position)
+    dwell = {stage: (statistics.median(days) if days else None) for stage, days in stints.items()}
+    conversion = {stage: (len(advanced[stage]) / len(ids) if ids else None) for stage, ids in entered.items()}
+    return dwell, conversion
 
 
 def _open_by_stage(session: Session, until: datetime, owner_id: str | None) -> dict[str, int]:
-    latest = (
-        select(
-            StageChange.to_stage.label("stage"),
-            func.row_number()
-            .over(partition_by=StageChange.engagement_id, order_by=(StageChange.effective_at.desc(), StageChange.id.desc()))
-            .label("rn"),
-        )
-        .join(Engagement, Engagement.id == StageChange.engagement_id)
-        .where(StageChange.effective_at < at(until), *_owned(owner_id))
-        .subquery()
-    )
-    rows = session.execute(
-        select(latest.c.stage, func.count())
-        .where(latest.c.rn == 1, latest.c.stage != Stage.closed.value)
-        .group_by(latest.c.stage)
-    ).all()
-    counts = {str(stage): int(count) for stage, count in rows}
+    counts = _open_counts(session, until, owner_id, by_owner=False)
     return {stage.value: counts.get(stage.value, 0) for stage in OPEN_STAGES}
+
+
+def _open_counts(session: Session, until: datetime, owner_id: str | None, *, by_owner: bool) -> dict[Any, int]:
+    """Engagements open at `until` per stage (or per owner), read from the stage log: the stage of each
+    engagement's latest change before `until`.
+
+    Engagements still closed that closed before `until` are left out without reading their log: the log
+    never goes back before an engagement's last change, so their close is their latest change."""
+    latest_stage = (
+        select(StageChange.to_stage)
+        .where(StageChange.engagement_id == Engagement.id, StageChange.effective_at < at(until))
+        .order_by(StageChange.effective_at.desc(), StageChange.id.desc())
+        .limit(1)
+        .correlate(Engagement)
+        .scalar_subquery()
+    )
+    # Counted here rather than grouped in SQL: grouping on the subquery's value makes PostgreSQL run it
+    # once per reference (three times a row), and the estimate of that alone switches on its JIT compiler.
+    rows = session.execute(
+        select(Engagement.owner_id, latest_stage).where(
+            or_(Engagement.stage != Stage.closed.value, Engagement.closed_at.is_(None),
+                Engagement.closed_at >= at(until)),
+            *_owned(owner_id),
+        )
+    ).all()
+    counts: dict[str, int] = {}
+    for owner, stage in rows:
+        if stage is not None and stage != Stage.closed.value:
+            group = str(owner if by_owner else stage)
+            counts[group] = counts.get(group, 0) + 1
+    return counts
 
 
 def _esat(session: Session, since: datetime, until: datetime, owner_id: str | None) -> EsatFigures:
@@ -245,8 +325,7 @@ def team_metrics(since: datetime, until: datetime, *, owner_id: str | None = Non
     with db.reading() as session:
         closed = _closed_counts(session, since, until, owner_id)
         mttc, by_outcome = _mttc(session, since, until, owner_id)
-        dwell = _stage_dwell(session, since, until, owner_id)
-        conversion = _stage_conversion(session, since, until, owner_id)
+        dwell, conversion = _stage_log_figures(session, since, until, owner_id)
         open_by_stage = _open_by_stage(session, until, owner_id)
         esat = _esat(session, since, until, owner_id)
     total = sum(closed.values())
@@ -263,6 +342,46 @@ def team_metrics(since: datetime, until: datetime, *, owner_id: str | None = Non
         open_by_stage=open_by_stage,
         esat=esat,
     )
+
+
+def mttc(since: datetime, until: datetime, *, owner_id: str | None = None) -> Figures:
+    """MTTC of the engagements closed in [since, until), alone: what the digest's trailing figures need."""
+    if until <= since:
+        raise ValueError("the window must end after it starts")
+    days = epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
+    with db.reading() as session:
+        return _figures(session, select(days.label("val")).where(*_closed_in_window(since, until, owner_id)))
+
+
+def owner_totals(since: datetime, until: datetime) -> dict[str, OwnerTotals]:
+    """Per SE, in three grouped queries rather than a team_metrics call each: engagements closed in
+    [since, until) by outcome and their MTTC, and engagements open at `until`. SEs with none are absent."""
+    if until <= since:
+        raise ValueError("the window must end after it starts")
+    days = epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
+    window = _closed_in_window(since, until, None)
+    with db.reading() as session:
+        closed_rows = session.execute(
+            select(Engagement.owner_id, Engagement.outcome, func.count())
+            .where(*window)
+            .group_by(Engagement.owner_id, Engagement.outcome)
+        ).all()
+        mttc_by_owner = _grouped_figures(session, select(Engagement.owner_id.label("grp"), days.label("val")).where(*window))
+        open_by_owner = _open_counts(session, until, None, by_owner=True)
+    closed: dict[str, dict[str, int]] = {}
+    for owner_id, outcome, count in closed_rows:
+        counts = closed.setdefault(owner_id, {o.value: 0 for o in Outcome})
+        if outcome is not None:
+            counts[str(outcome)] = int(count)
+    return {
+        owner_id: OwnerTotals(
+            owner_id=owner_id,
+            closed=closed.get(owner_id, {o.value: 0 for o in Outcome}),
+            mttc_days=mttc_by_owner.get(owner_id, Figures()),
+            open=open_by_owner.get(owner_id, 0),
+        )
+        for owner_id in sorted(set(closed) | set(open_by_owner))
+    }
 
 
 def week_starts(weeks: int, *, until: datetime, tz: ZoneInfo) -> list[datetime]:

@@ -28,6 +28,24 @@ class EsatFigures(_Frozen):
     count: int = 0
 
 
+class OwnerTotals(_Frozen):
+    """One SE's engagements in a window: closed ones by outcome, their MTTC, and how many were open at its end."""
+
+    owner_id: str
+    closed: dict[str, int]
+    mttc_days: Figures
+    open: int
+
+    @property
+    def closed_total(self) -> int:
+        return sum(self.closed.values())
+
+    @property
+    def win_rate(self) -> float | None:
+        total = self.closed_total
+        return self.closed.get(Outcome.won.value, 0) / total if total else None
+
+
 class TeamMetrics(_Frozen):
     since: datetime
     until: datetime
