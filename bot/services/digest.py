@@ -13,12 +13,12 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from bot import clock, db
 from bot.errors import InvalidInput
 from bot.services import devrel, engagements, metrics
-from models import Asset, AssetShare, Engagement, SearchMiss
+from models import Asset, AssetShare, SearchMiss
 from models.enums import Outcome
 from models.schemas.digest import (
     ClosedCounts,
@@ -125,8 +125,8 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None) -> Digest:
         raise InvalidInput(f"{week} has not started yet; pick this week or an earlier one, like {previous_week(now, tz)}.",
                            field="week")
     this_week = metrics.team_metrics(since, until)
-    trailing_4 = metrics.team_metrics(_weeks_back(monday, 4, tz), until)
-    trailing_12 = metrics.team_metrics(_weeks_back(monday, 12, tz), until)
+    trailing_4 = metrics.mttc(_weeks_back(monday, 4, tz), until)
+    trailing_12 = metrics.mttc(_weeks_back(monday, 12, tz), until)
     # Stale as the week ended (or now, for the week in progress): the same instant the funnel uses.
     as_of = min(now, until)
     stale = engagements.stale_engagements(as_of)
@@ -145,8 +145,8 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None) -> Digest:
         closed=_closed(this_week.closed),
         win_rate=this_week.win_rate,
         mttc_days=_mean_median(this_week.mttc_days),
-        mttc_days_trailing_4w=_mean_median(trailing_4.mttc_days),
-        mttc_days_trailing_12w=_mean_median(trailing_12.mttc_days),
+        mttc_days_trailing_4w=_mean_median(trailing_4),
+        mttc_days_trailing_12w=_mean_median(trailing_12),
         open_by_stage=dict(this_week.open_by_stage),
         stage_dwell_days_median=dict(this_week.stage_dwell_days_median),
         slowest_stage=this_week.slowest_stage,
@@ -212,21 +212,13 @@ def searches_without_results(since: datetime, until: datetime, *, limit: int = T
 
 def owner_figures(since: datetime, until: datetime, stale_per_owner: dict[str, int]) -> list[OwnerFigures]:
     """Each SE with an engagement open at the end of the week or closed during it, busiest first."""
-    with db.reading() as session:
-        owners = session.scalars(
-            select(Engagement.owner_id)
-            .where(Engagement.opened_at < until, or_(Engagement.closed_at.is_(None), Engagement.closed_at >= since))
-            .distinct()
-        ).all()
     result = []
-    for owner_id in owners:
-        figures = metrics.team_metrics(since, until, owner_id=owner_id)
-        open_count = sum(figures.open_by_stage.values())
-        closed = _closed(figures.closed)
-        if open_count == 0 and closed.total == 0:
+    for owner_id, totals in metrics.owner_totals(since, until).items():
+        closed = _closed(totals.closed)
+        if totals.open == 0 and closed.total == 0:
             continue
         result.append(OwnerFigures(
-            owner_id=owner_id, open=open_count, closed=closed, win_rate=figures.win_rate,
-            mttc_days=_mean_median(figures.mttc_days), stale=stale_per_owner.get(owner_id, 0),
+            owner_id=owner_id, open=totals.open, closed=closed, win_rate=totals.win_rate,
+            mttc_days=_mean_median(totals.mttc_days), stale=stale_per_owner.get(owner_id, 0),
         ))
     return sorted(result, key=lambda o: (-(o.open + o.closed.total), -o.stale, o.owner_id))
