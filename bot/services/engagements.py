@@ -246,8 +246,11 @@ def stale_engagements(
     """Open engagements idle (no stage change, no note) for longer than their stage's playbook allows,
     most overdue first. Snoozed ones are included with `snoozed_until`; the caller decides."""
     cutoff = _stale_cutoff(now)
+    # Just the columns the lines need, as plain rows: the scan runs on every scheduler tick, and loading
+    # tens of thousands of ORM objects (and expunging them again) cost seconds (docs/performance.md).
     query = (
-        select(Engagement)
+        select(Engagement.id, Engagement.account, Engagement.opportunity, Engagement.owner_id, Engagement.seller_id,
+               Engagement.stage, Engagement.last_activity_at, Engagement.snoozed_until, Engagement.last_nudged_at)
         .where(Engagement.stage != Stage.closed.value, Engagement.last_activity_at < cutoff)
         .order_by(_overdue_order(now), Engagement.id)
     )
@@ -256,23 +259,25 @@ def stale_engagements(
     if limit is not None:
         query = query.limit(limit)
     with db.reading() as session:
-        rows = session.scalars(query).all()
-        return [
-            StaleEngagement(
-                id=row.id,
-                account=row.account,
-                opportunity=row.opportunity,
-                owner_id=row.owner_id,
-                seller_id=row.seller_id,
-                stage=Stage(row.stage),
-                days_idle=_days(now - row.last_activity_at),
-                stale_after_days=playbooks.playbook(Stage(row.stage)).stale_after_days,
-                last_activity_at=row.last_activity_at,
-                snoozed_until=row.snoozed_until,
-                last_nudged_at=row.last_nudged_at,
-            )
-            for row in rows
-        ]
+        rows = session.execute(query).all()
+    stages = {stage.value: stage for stage in OPEN_STAGES}
+    thresholds = {stage.value: playbooks.playbook(stage).stale_after_days for stage in OPEN_STAGES}
+    return [
+        StaleEngagement(
+            id=row.id,
+            account=row.account,
+            opportunity=row.opportunity,
+            owner_id=row.owner_id,
+            seller_id=row.seller_id,
+            stage=stages[row.stage],
+            days_idle=_days(now - row.last_activity_at),
+            stale_after_days=thresholds[row.stage],
+            last_activity_at=row.last_activity_at,
+            snoozed_until=row.snoozed_until,
+            last_nudged_at=row.last_nudged_at,
+        )
+        for row in rows
+    ]
 
 
 def _overdue_order(now: datetime) -> ColumnElement[Any]:
