@@ -180,7 +180,6 @@ class TrySession:
         interactive: bool = False,
         base_settings: Settings | None = None,
         persona: str = DEFAULT_PERSONA,
-        echo_fills: bool = True,
     ) -> None:
         self.output_dir = output_dir
         self.examples_dir = examples_dir
@@ -188,7 +187,6 @@ class TrySession:
         self.style = Style(color=color)
         self.interactive = interactive
         self.base_settings = base_settings
-        self.echo_fills = echo_fills
         self.directory = Directory(channels={**people.CHANNELS, **people.deal_channels(examples_dir / "engagements.yaml")})
         first = self.directory.persona(persona)
         if first is None:
@@ -686,7 +684,7 @@ class TrySession:
         asking = self.asking.get(self.persona.user_id)
         if asking and target in asking:
             asking.remove(target)
-        lines = [self.style.dim(f"  {target.label}: {target.shown or '(empty)'}")] if self.echo_fills else []
+        lines = [self.style.dim(f"  {target.label}: {target.shown or '(empty)'}")]
         step = self._dispatch_field(target)
         if step is not None:
             step.lines[:0] = lines
