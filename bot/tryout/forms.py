@@ -20,15 +20,12 @@ from typing import Any, Protocol
 from bot.tryout.render import Viewer, flat_options, is_number, normalise, plain, printable
 
 REQUIRED = "Please complete this required field."
-KEEP_HINT = "Enter keeps the current value"
 CLEAR_WORDS = frozenset({"-", "none", "clear"})
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _RELATIVE_DAYS = re.compile(r"^\+(\d+)d$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-TEXT_INPUTS = frozenset({"plain_text_input", "email_text_input", "url_text_input", "number_input", "rich_text_input"})
 
 
 class FieldError(ValueError):

@@ -93,8 +93,6 @@ class Style:
         return self._wrap("31", text)
 
 
-PLAIN = Style()
-
 
 @dataclass
 class Viewer:
