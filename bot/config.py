@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     def _known_timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder, not a zone
             raise ValueError(f"{value!r} is not an IANA timezone like Europe/Berlin") from None
         return value
 

@@ -23,7 +23,7 @@ class Person(BaseModel, frozen=True):
     def zone(self, default: ZoneInfo) -> ZoneInfo:
         try:
             return ZoneInfo(self.timezone) if self.timezone else default
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "America"
             return default
 
 

@@ -57,8 +57,9 @@ def check_timezone(value: str) -> str:
     value = str(value).strip()
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{value!r} is not an IANA timezone like Europe/Berlin") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: "America" is a folder of zones, and a very long name is too long for a file name.
+        raise ValueError(f"{value[:60]!r} is not an IANA timezone like Europe/Berlin") from None
     return value
 
 
