@@ -131,7 +131,7 @@ EMPTY = "—"
 def zone_of(name: str | None, default: ZoneInfo) -> ZoneInfo:
     try:
         return ZoneInfo(name) if name else default
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "America"
         return default
 
 
@@ -374,8 +374,8 @@ def requester_card(request: DevRelRequestView, *, zone: ZoneInfo, lead_channel: 
         blocks.append(ActionsBlock(elements=[ButtonElement(
             text="Cancel request", action_id=DevRelIds.cancel, value=str(request.id), style="danger",
             confirm=ConfirmObject(title="Cancel this request?", confirm="Cancel request", deny="Keep it",
-                                  text=clip(f"DevRel will no longer be asked to join the {request.engagement.account} meeting"
-                                            " and whoever was asked is told.", 300)),
+                                  text=clip(f"DevRel will no longer be asked to join the {safe(request.engagement.account, 150)}"
+                                            " meeting and whoever was asked is told.", 300)),
         )]))
     text = f"DevRel for {escape(request.engagement.account)}: {request.state.replace('_', ' ')}"
     return message(blocks, text)
@@ -626,7 +626,7 @@ def roster_message(members: Sequence[RosterMember], *, admin: bool, today: date)
             toggle = (
                 ButtonElement(text="Deactivate", action_id=DevRelIds.roster_deactivate, value=member.slack_id,
                               confirm=ConfirmObject(title="Deactivate?", confirm="Deactivate", deny="Keep active",
-                                                    text=clip(f"{member.name} will no longer be asked for DevRel requests. "
+                                                    text=clip(f"{safe(member.name, 150)} will no longer be asked for DevRel requests. "
                                                               "Their history stays, and you can reactivate them.", 300)))
                 if member.active else
                 ButtonElement(text="Reactivate", action_id=DevRelIds.roster_reactivate, value=member.slack_id)
