@@ -126,7 +126,7 @@ def register(app: App, settings: Settings) -> None:
     def metadata_zone(meta: dict[str, Any]) -> ZoneInfo:
         try:
             return ZoneInfo(str(meta.get("tz") or settings.epos_timezone))
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, OSError):  # OSError: a folder such as "America", or a name too long
             return settings.timezone
 
     def webhook_reply(response_url: str | None, client: WebClient, user_id: str, *, replace: bool = False) -> Reply:
@@ -463,7 +463,7 @@ def register(app: App, settings: Settings) -> None:
         meta = blocks.decode(view.get("private_metadata") or "")
         values = (view.get("state") or {}).get("values") or {}
         engagement_id = meta.get("e")
-        if not isinstance(engagement_id, int):
+        if not isinstance(engagement_id, int) or not 0 < engagement_id <= LARGEST_ID:
             raise InvalidInput(FORM_GONE)
         return meta, values, engagement_id
 
@@ -532,7 +532,7 @@ def register(app: App, settings: Settings) -> None:
         score = blocks.submitted(values, EngagementIds.outcome_block)
         try:
             survey_id = meta.get("s")
-            if not isinstance(survey_id, int):
+            if not isinstance(survey_id, int) or not 0 < survey_id <= LARGEST_ID:
                 raise InvalidInput(STALE_BUTTON)
             prompt = esat.answer(user_id, survey_id, int(score) if score and _number(str(score)) else None,
                                  comment=blocks.submitted(values, EngagementIds.comment_block) or "")

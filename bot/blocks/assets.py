@@ -562,9 +562,11 @@ def asset_form(
 def form_asset_id(private_metadata: str) -> int | None:
     try:
         value = json.loads(private_metadata or "{}").get("asset_id")
-        return int(value) if value is not None else None
+        asset_id = int(value) if value is not None else None
     except (ValueError, AttributeError, TypeError):
         return None
+    # A row id is a PostgreSQL integer; anything else in the metadata was mangled.
+    return asset_id if asset_id is None or 0 < asset_id <= 2**31 - 1 else None
 
 
 def read_form(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
