@@ -34,6 +34,7 @@ from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.search import AssetIndex, Hit, SearchDoc
 from bot.services import audit, deliveries
 from bot.services.actors import Actor
+from bot.services.importing import NUL_MESSAGE, fields_with_nul
 from models.assets import Asset, AssetCatalogue, AssetFeedback, AssetShare, SearchMiss
 from models.enums import AssetStatus, AssetType
 from models.schemas.assets import (
@@ -640,6 +641,9 @@ def _validate_rows(rows: Iterable[tuple[str, Any]]) -> list[AssetRecord]:
     for where, raw in rows:
         if not isinstance(raw, dict):
             problems.append(ImportProblem(where=where, field=None, message="is not a set of `field: value` pairs"))
+            continue
+        if damaged := fields_with_nul(raw):
+            problems.extend(ImportProblem(where=where, field=field, message=NUL_MESSAGE) for field in damaged)
             continue
         try:
             record = AssetRecord.model_validate(raw)

@@ -27,6 +27,7 @@ from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit, playbooks
 from bot.services.actors import Actor
+from bot.services.importing import NUL_MESSAGE, fields_with_nul
 from bot.services.metrics import at, effective_changes, epoch_days, stage_rank, team_metrics
 from models import Asset, AssetShare, DevRelRequest, Engagement, EngagementNote, EsatSurvey, StageChange
 from models.enums import OPEN_STAGES, AssetType, Outcome, RequestState, Stage
@@ -986,6 +987,9 @@ def validate_records(rows: list[tuple[str, Any]], *, now: datetime | None = None
     for where, raw in rows:
         if not isinstance(raw, dict):
             problems.append(ImportProblem(where=where, message="must be a mapping with account, opportunity, owner, …"))
+            continue
+        if damaged := fields_with_nul(raw):
+            problems.extend(ImportProblem(where=where, field=field, message=NUL_MESSAGE) for field in damaged)
             continue
         try:
             record = EngagementRecord.model_validate(raw)

@@ -23,6 +23,7 @@ from bot import clock, db
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.services import audit
 from bot.services.actors import Actor
+from bot.services.importing import NUL_MESSAGE, fields_with_nul
 from bot.services.routing import load_in_week
 from models import DevRelPerson, DevRelRequest
 from models.enums import RequestState
@@ -72,6 +73,9 @@ def validate_entries(items: Iterable[tuple[str, object]]) -> tuple[list[RosterEn
             continue
         if not isinstance(raw, dict):
             problems.append(f"{where}: expected a mapping of roster fields, got {type(raw).__name__}")
+            continue
+        if damaged := fields_with_nul(raw):
+            problems.extend(f"{where}, field {field}: {NUL_MESSAGE}" for field in damaged)
             continue
         unknown = sorted(str(k) for k in raw if k not in ROSTER_FIELDS)
         for key in unknown:

@@ -1,0 +1,23 @@
+"""What every import file (assets, engagements, the roster) is checked for, whatever it holds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# PostgreSQL text cannot hold U+0000, and no one types it: a file carrying one is damaged.
+NUL_MESSAGE = "contains a NUL character (U+0000), which cannot be stored; the file may be damaged, remove it"
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def fields_with_nul(raw: dict[Any, Any]) -> list[str]:
+    """The fields of one imported item whose name or value holds a NUL character."""
+    return [str(key).replace("\x00", "\\0") for key, value in raw.items() if _has_nul(key) or _has_nul(value)]
