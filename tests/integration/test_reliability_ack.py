@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
+from bot import clock
 from bot.slackmock import Call, MockSlack
 from bot.wire import SlackWire
 from tests.assets_helpers import import_sample
 from tests.conftest import ADMIN, MANAGER, SE, SELLER, STRANGER
-from tests.devrel_helpers import load_roster
+from tests.devrel_helpers import LENA, load_roster
 from tests.engagements_helpers import open_engagement
 
 SLOW = 3.0  # Slack's own ack deadline: a path that waited for such a call before acking would miss it.
@@ -151,3 +152,49 @@ def test_buttons_and_the_home_ack_before_their_slow_slack_call(data: int, wire: 
         SE: Path("event", {"event": {"type": "app_home_opened", "user": SE, "channel": "D0HOME01", "tab": "home",
                                      "event_ts": "1.2"}}, "views.publish"),
     })
+
+
+# ----- form submissions -----------------------------------------------------------------------------------
+def submitted_before(slack: MockSlack, method: str, predicate: Any = lambda _c: True) -> list[Call]:
+    with slack._lock:
+        return [c for c in slack.calls if c.method == method and predicate(c)]
+
+
+def test_form_submissions_answer_before_their_slow_slack_calls(data: int, wire: SlackWire, slack: MockSlack) -> None:
+    from tests.assets_helpers import form_values
+    from tests.engagements_helpers import new_form_values
+
+    assert wire.command("/asset", "add", user_id=SE).status == 200
+    asset_form = slack.wait_for("views.open")[-1].params["view"]
+    assert wire.command("/engagement", "new", user_id=SE).status == 200
+    engagement_form = slack.wait_for("views.open", count=2)[-1].params["view"]
+
+    slack.fail("chat.postMessage", delay=SLOW, times=20)
+    slack.fail("views.publish", delay=SLOW, times=20)
+    asset = wire.view_submission({**asset_form, "id": "V0ASSET01"}, form_values(url="https://assets.example.com/x"),
+                                 user_id=SE)
+    engagement = wire.view_submission({**engagement_form, "id": "V0ENGAGE1"},
+                                      new_form_values(account="Zephyr Freight"), user_id=SE)
+    assert (asset.status, asset.body, engagement.status, engagement.body) == (200, b"", 200, b"")
+    assert submitted_before(slack, "chat.postMessage") == [] and submitted_before(slack, "views.publish") == []
+    # The confirmations still arrive: the asset's DM, the new engagement's card.
+    slack.wait_for("chat.postMessage", lambda c: c.params["channel"] == SE, count=2, timeout=8 * SLOW)
+
+
+def test_a_devrel_request_form_answers_before_a_slow_timezone_lookup(data: int, wire: SlackWire,
+                                                                     slack: MockSlack) -> None:
+    from tests.devrel_helpers import next_weekday_meeting, request_values
+
+    # Slack could not say the requester's timezone when the form opened, nor take the form's update
+    # that would have shown the team's instead: the form as submitted does not carry a timezone.
+    slack.fail("users.info", error="user_not_found", times=1)
+    slack.fail("views.update", error="not_found", times=1)
+    assert wire.command("/devrel", "northbeam", user_id=SE).status == 200
+    form = slack.wait_for("views.open")[-1].params["view"]
+    slack.wait_for("views.update")
+    slack.fail("users.info", delay=SLOW, times=5)
+    response = wire.view_submission(form, request_values(data, next_weekday_meeting(clock.now(), days_ahead=3)),
+                                    user_id=SE)
+    assert response.status == 200
+    assert submitted_before(slack, "users.info", lambda c: "_fault" not in c.params) == []
+    slack.wait_for("chat.postMessage", lambda c: c.params["channel"] == LENA, timeout=8 * SLOW)
