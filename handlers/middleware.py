@@ -78,12 +78,12 @@ class _ForgettingAck(_SettledAck):
         self.view = view
 
     def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
-        if kwargs.get("response_action") == "errors" and isinstance(kwargs.get("errors"), dict):
-            kwargs["errors"] = onto_the_form(kwargs["errors"], self.view)
-        response = super().__call__(*args, **kwargs)
         if kwargs.get("response_action") == "errors":
+            if isinstance(kwargs.get("errors"), dict):
+                kwargs["errors"] = onto_the_form(kwargs["errors"], self.view)
+            # Before the answer leaves: once Slack has it, the person may submit again at once.
             deliveries.forget(self.key)
-        return response
+        return super().__call__(*args, **kwargs)
 
 
 def without_nul(node: Any) -> Any:
