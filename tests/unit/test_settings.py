@@ -71,3 +71,16 @@ def test_tokens_and_secret_are_scrubbed_from_log_lines() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "token %s secret %s", ("xoxb-123-abc", "my-signing-secret"), None)
     scrubber.filter(record)
     assert record.getMessage() == "token [token] secret [secret]"
+
+
+def test_output_cut_short_by_the_reader_is_no_traceback(clean_env: dict[str, str]) -> None:
+    upgrade = run_epos("db", "upgrade", env=clean_env)
+    assert upgrade.returncode == 0, upgrade.stderr
+    # The reader goes away before epos writes a byte, as `| head` does after its first lines.
+    export = subprocess.Popen([sys.executable, "-m", "bot", "assets", "export"], env=clean_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert export.stdout is not None
+    export.stdout.close()
+    _, errors = export.communicate(timeout=60)
+    assert "Traceback" not in errors
+    assert export.returncode == 0
