@@ -1,16 +1,15 @@
 """The digest's chart: the 12-week MTTC trend beside the median dwell per stage, as a PNG.
 
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, no global figure
-state), so it is safe from the scheduler's thread and in a web worker.
+state), so it is safe from the scheduler's thread and in a web worker. matplotlib is imported when a
+chart is drawn, once a week, not when this module is: it adds about 40 MB to every process that
+imports it, and the blocks import `stage_label` from here (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from models.enums import STAGE_LABELS, Stage
 from models.schemas.digest import TrendPoint
@@ -41,6 +40,9 @@ def digest_chart(
     slowest_stage: str | None = None,
 ) -> bytes:
     """PNG bytes of both panels. Weeks without a closed engagement are gaps in the lines, not zeros."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(11, 4.2), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     figure.suptitle(title, fontsize=12)
