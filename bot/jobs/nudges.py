@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from bot import outbox, slack_people
 from bot.blocks import nudges as nudge_blocks
 from bot.config import Settings
-from bot.services import claims, nudges
+from bot.services import claims, engagements, nudges
 from models.schemas.nudges import NudgeRun, SeNudge
 
 log = logging.getLogger(__name__)
@@ -46,23 +46,37 @@ class SendResult:
     error: str = ""
 
 
+def due_nudges(settings: Settings, now: datetime, zone_for: Callable[[str], ZoneInfo]) -> list[tuple[str, date, datetime]]:
+    """The SEs to DM on this tick, with their local day and nudge time: their nudge time has come, they
+    were not nudged today, and their DM would list something.
+
+    Cheapest question first, since the scheduler asks every minute: which SEs have anything stale (one
+    query), whose nudge time it is, who is done today (one query), and only then, per SE left, whether
+    a line would go out (one query each). Reading every stale line on every tick cost seconds at 100k
+    open engagements (docs/performance.md)."""
+    waiting: list[tuple[str, ZoneInfo, date, datetime]] = []
+    for se in engagements.stale_owners(now):
+        tz = zone_for(se)
+        state, due_at = nudges.day_state(now, tz, settings.nudge_at)
+        if state == "due":
+            waiting.append((se, tz, nudges.local_day(now, tz), due_at))
+    if not waiting:
+        return []
+    done = nudges.done_today([se for se, _, _, _ in waiting], {se: day for se, _, day, _ in waiting})
+    # Only what was already stale at nudge time: an engagement going stale at 14:00 waits for tomorrow.
+    return [
+        (se, day, due_at)
+        for se, tz, day, due_at in waiting
+        if se not in done
+        and nudges.sendable(se, now=now, due_at=due_at, tz=tz, cooldown_days=settings.nudge_cooldown_days)
+    ]
+
+
 def send_due_nudges(client: WebClient, settings: Settings, now: datetime, *, owner: str) -> int:
     """On a tick: DM every SE whose nudge time has come today and who was not nudged yet. Returns DMs sent."""
     zone_for = zone_lookup(client, settings)
-    due: list[tuple[str, date, datetime]] = []
-    for nudge in nudges.stale_by_owner(now, cooldown_days=settings.nudge_cooldown_days, zone_for=zone_for):
-        tz = zone_for(nudge.owner_id)
-        state, due_at = nudges.day_state(now, tz, settings.nudge_at)
-        # Only what was already stale at nudge time: an engagement going stale at 14:00 waits for tomorrow.
-        if state == "due" and any(line.stale_since <= due_at for line in nudge.lines):
-            due.append((nudge.owner_id, nudges.local_day(now, tz), due_at))
-    if not due:
-        return 0
-    done = nudges.done_today([se for se, _, _ in due], {se: day for se, day, _ in due})
     sent = 0
-    for se, day, due_at in due:
-        if se in done:
-            continue
+    for se, day, due_at in due_nudges(settings, now, zone_for):
         result = send_to(client, settings, se, day, now=now, owner=owner, stale_by=due_at)
         sent += result.sent
     return sent

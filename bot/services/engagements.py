@@ -281,6 +281,19 @@ def stale_engagements(
     ]
 
 
+def stale_owners(now: datetime) -> list[str]:
+    """The SEs with at least one stale open engagement (snoozed or not), by id: the nudge tick's first,
+    cheap question, before it reads anyone's lines."""
+    query = (
+        select(Engagement.owner_id)
+        .where(Engagement.stage != Stage.closed.value, Engagement.last_activity_at < _stale_cutoff(now))
+        .distinct()
+        .order_by(Engagement.owner_id)
+    )
+    with db.reading() as session:
+        return list(session.scalars(query).all())
+
+
 def _overdue_order(now: datetime) -> ColumnElement[Any]:
     """The moment each engagement became stale (last activity + its stage's threshold): earliest first."""
     threshold_days = case(

@@ -17,16 +17,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import clock, db
 from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
-from bot.services import audit, claims, engagements
+from bot.services import audit, claims, engagements, metrics
 from bot.services.actors import Actor
 from models import Engagement
-from models.enums import Stage
+from models.enums import OPEN_STAGES, Stage
 from models.schemas.engagements import StaleEngagement
 from models.schemas.nudges import NudgeLine, NudgePlanEntry, QuietLine, SeNudge, SnoozeResult
 
@@ -124,6 +124,28 @@ def stale_by_owner(
             lines.append(line)
         result.append(SeNudge(owner_id=se, lines=lines, quiet=quiet))
     return result
+
+
+def sendable(owner_id: str, *, now: datetime, due_at: datetime, tz: ZoneInfo, cooldown_days: int) -> bool:
+    """Whether the SE's nudge due at `due_at` would list anything: an engagement stale by then (and still
+    stale now), not snoozed and out of its cooldown. The rules of `stale_by_owner`, asked of the database
+    in one query, so a tick need not read every stale line of every SE whose nudge time has come."""
+    stale_by = case({stage.value: metrics.at(due_at - engagements.stale_after(stage)) for stage in OPEN_STAGES},
+                    value=Engagement.stage)
+    stale_now = case({stage.value: metrics.at(now - engagements.stale_after(stage)) for stage in OPEN_STAGES},
+                     value=Engagement.stage)
+    # Nudged at or after local midnight of this day, an engagement is still cooling down (see stale_by_owner).
+    cooling_from = datetime.combine(local_day(now, tz) - timedelta(days=cooldown_days - 1), time(0), tzinfo=tz)
+    query = select(Engagement.id).where(
+        Engagement.owner_id == owner_id,
+        Engagement.stage != Stage.closed.value,
+        Engagement.last_activity_at <= stale_by,
+        Engagement.last_activity_at < stale_now,
+        or_(Engagement.snoozed_until.is_(None), Engagement.snoozed_until <= metrics.at(now)),
+        or_(Engagement.last_nudged_at.is_(None), Engagement.last_nudged_at < metrics.at(cooling_from)),
+    ).limit(1)
+    with db.reading() as session:
+        return session.scalar(query) is not None
 
 
 def next_due(now: datetime, tz: ZoneInfo, at: time) -> datetime:
