@@ -101,9 +101,9 @@ def generate_history(engagements: int, changes: int, *, now: datetime, seed: int
     pending: list[tuple[datetime, int, list[object], int | None]] = []  # (logged, tmp key, row, reverts key)
     for index, opened_at in enumerate(opened, start=1):
         duration = timedelta(days=min(720.0, rng.lognormvariate(math.log(40), 0.8)))
-        closes = opened_at + duration < end
-        finish = opened_at + duration if closes else max(opened_at, end - timedelta(minutes=rng.randint(5, 600)))
         count = counts[index - 1]
+        closes = opened_at + duration < end and count >= 2  # a close is a change of its own
+        finish = opened_at + duration if closes else max(opened_at, end - timedelta(minutes=rng.randint(5, 600)))
         moments = sorted(opened_at + (finish - opened_at) * rng.random() for _ in range(count - 1))
         owner, seller = se_id(rng.randrange(SE_COUNT)), f"U0SL{rng.randrange(SELLER_COUNT):05d}"
         stage, rank = STAGES[0], 0

@@ -1,0 +1,265 @@
+"""Ack latency under load: `epos serve` against a no-op Bolt app under the same gunicorn settings (the floor).
+
+    .venv/bin/python -m bench.ack_bench                      # 2,000 signed /asset requests, 50 clients
+    .venv/bin/python -m bench.ack_bench --assets 100000      # over a generated 100k catalogue
+    .venv/bin/python -m bench.ack_bench --catalogue examples/assets.yaml
+    .venv/bin/python -m bench.ack_bench --quick              # 500 requests
+
+For each server: the same number of gunicorn workers and threads, one warm-up round of 50 requests not
+counted, then the clients send the requests as fast as they are answered. Reported: p50/p99/max time to
+HTTP 200 (the ack), errors (anything but 200, and connection failures), requests per second, and for
+epos also the answer each search posts to its `response_url` after the ack: how many arrived and
+p50/p99 from sending the command to the answer's arrival, what the person sees. The mock Slack that
+receives the answers runs in its own process. Prints a table and writes `bench/results/ack.json`.
+The load generator, the mock Slack and the server share this machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from bench.slack_sink import SinkProcess
+from bot.wire import SlackWire
+
+SECRET = "bench-signing-secret"
+TOKEN = "xoxb-bench-0000"
+USER = "U0BENCH01"
+QUERIES = ["demo observability", "k8s walkthrough", "siem proofshop", "obervability", "logging workshop",
+           "vector search", "kubernetes security", "dashbords", "otel tracing demo", "apm"]
+RESULTS_PATH = Path(__file__).parent / "results" / "ack.json"
+ROOT = Path(__file__).resolve().parent.parent
+WARM_UP = 50
+TARGET_P99_MS = 250.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited early ({process.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server at {url} did not come up")
+
+
+def wait_for_answers(sink: SinkProcess, names: set[str], timeout: float) -> dict[str, float]:
+    deadline = time.monotonic() + timeout
+    while True:
+        arrived = sink.responses()
+        if names <= arrived.keys() or time.monotonic() > deadline:
+            return arrived
+        time.sleep(0.25)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(round(share * len(ordered))) - 1))]
+
+
+class Load:
+    """Signed /asset commands from a pool of clients, each with its own response_url name."""
+
+    def __init__(self, wire: SlackWire, prefix: str) -> None:
+        self.wire, self.prefix = wire, prefix
+        self.sent_at: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def one(self, n: int) -> tuple[float, int]:
+        name = f"{self.prefix}{n}"
+        fields = self.wire.command_fields("/asset", QUERIES[n % len(QUERIES)], user_id=USER, response_name=name)
+        body = urllib.parse.urlencode(fields).encode()
+        started = time.monotonic()
+        with self.lock:
+            self.sent_at[name] = started
+        try:
+            status = self.wire.post(body, content_type="application/x-www-form-urlencoded", timeout=30).status
+        except OSError:
+            status = 0
+        return (time.monotonic() - started) * 1000, status
+
+    def run(self, requests: int, clients: int) -> tuple[list[tuple[float, int]], float]:
+        with ThreadPoolExecutor(max_workers=clients) as pool:
+            began = time.monotonic()
+            samples = list(pool.map(self.one, range(requests)))
+            return samples, time.monotonic() - began
+
+
+def worker_pids(master: int) -> list[int]:
+    """The gunicorn workers: children of the master process."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                children.append(int(entry))
+    return sorted(children)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def measure(name: str, command: list[str], env: dict[str, str], cwd: str, sink: SinkProcess, args: argparse.Namespace,
+            *, answers: bool) -> dict[str, Any]:
+    port = free_port()
+    process = subprocess.Popen(command + ["--bind" if "gunicorn" in command else "--port", _bind(command, port)],
+                               env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+        wire = SlackWire(f"http://127.0.0.1:{port}/slack/events", SECRET, response_url_base=sink.base_url)
+        prefix = f"{name.split()[0]}-"
+        if answers:
+            # The first search waits for the index; start timing once an answer has come back.
+            Load(wire, prefix + "first-").one(0)
+            wait_for_answers(sink, {prefix + "first-0"}, timeout=180)
+        Load(wire, prefix + "warm-").run(WARM_UP, args.clients)
+        load = Load(wire, prefix)
+        samples, elapsed = load.run(args.requests, args.clients)
+        latencies = [ms for ms, _ in samples]
+        figures: dict[str, Any] = {
+            "p50_ms": round(statistics.median(latencies), 1),
+            "p99_ms": round(percentile(latencies, 0.99), 1),
+            "max_ms": round(max(latencies), 1),
+            "errors": sum(1 for _, status in samples if status != 200),
+            "requests_per_s": round(args.requests / elapsed, 1),
+        }
+        if answers:
+            arrived = wait_for_answers(sink, set(load.sent_at), timeout=120)
+            waits = [(arrived[n] - sent) * 1000 for n, sent in load.sent_at.items() if n in arrived]
+            figures["answered"] = len(waits)
+            figures["answer_p50_ms"] = round(statistics.median(waits), 1) if waits else None
+            figures["answer_p99_ms"] = round(percentile(waits, 0.99), 1) if waits else None
+        figures["worker_rss_mb"] = [rss_mb(pid) for pid in worker_pids(process.pid)]
+        return figures
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _bind(command: list[str], port: int) -> str:
+    return f"127.0.0.1:{port}" if "gunicorn" in command else str(port)
+
+
+def prepare_database(scratch: str, env: dict[str, str], args: argparse.Namespace) -> str:
+    path = f"{scratch}/bench.db"
+    if args.assets:
+        from bench.catalogue_db import build
+
+        build(path, args.assets)
+        return f"{args.assets:,} generated assets"
+    catalogue = Path(args.catalogue)
+    if not catalogue.is_absolute():
+        catalogue = ROOT / catalogue
+    subprocess.run([sys.executable, "-m", "bot", "assets", "import", str(catalogue)], env=env, cwd=scratch,
+                   check=True, stdout=subprocess.DEVNULL)
+    return str(args.catalogue)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--catalogue", default="examples/assets.yaml", help="asset file to import first")
+    parser.add_argument("--assets", type=int, default=0, help="instead, a generated catalogue of N assets")
+    parser.add_argument("--workers", type=int, help="gunicorn workers for both servers (default: epos serve's)")
+    parser.add_argument("--threads", type=int, help="threads per worker for both servers (default: epos serve's)")
+    parser.add_argument("--quick", action="store_true", help="500 requests")
+    parser.add_argument("--output", type=Path, default=RESULTS_PATH)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.requests = min(args.requests, 500)
+
+    from bot.cli import build_parser
+
+    defaults = build_parser().parse_args(["serve"])  # what `epos serve` runs with unless told otherwise
+    workers = args.workers or defaults.workers
+    threads = args.threads or defaults.threads
+    results: dict[str, Any] = {}
+    with SinkProcess() as sink, tempfile.TemporaryDirectory() as scratch:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EPOS_", "DATABASE_"))},
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": sink.api_url,
+            "DATABASE_URL": f"sqlite:///{scratch}/bench.db",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+        catalogue = prepare_database(scratch, env, args)
+        servers = {
+            "no-op Bolt app (floor)": [sys.executable, "-m", "gunicorn", "bench.noop_app:wsgi", "-k", "gthread",
+                                       "--workers", str(workers), "--threads", str(threads)],
+            "epos serve": [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--workers", str(workers),
+                           "--threads", str(threads)],
+        }
+        for name, command in servers.items():
+            print(f"  {name} ...", flush=True)
+            results[name] = measure(name, command, env, scratch if name == "epos serve" else str(ROOT), sink, args,
+                                    answers=name == "epos serve")
+
+    floor, epos = results["no-op Bolt app (floor)"], results["epos serve"]
+    print(f"\nAck latency: {args.requests:,} signed /asset requests from {args.clients} concurrent clients, "
+          f"{workers} worker(s) x {threads} threads, catalogue: {catalogue}, {os.cpu_count()} cores shared with "
+          f"the load generator\n")
+    print(f"{'server':<24}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'req/s':>8}{'answered':>10}"
+          f"{'answer p50':>12}{'answer p99':>12}{'worker RSS MB':>16}")
+    for name, figures in results.items():
+        print(f"{name:<24}{figures['p50_ms']:>9}{figures['p99_ms']:>9}{figures['max_ms']:>9}{figures['errors']:>8}"
+              f"{figures['requests_per_s']:>8}{figures.get('answered', '-')!s:>10}"
+              f"{figures.get('answer_p50_ms', '-')!s:>12}{figures.get('answer_p99_ms', '-')!s:>12}"
+              f"{', '.join(str(r) for r in figures['worker_rss_mb']):>16}")
+    verdict = {
+        "p99_within_250ms": epos["p99_ms"] <= TARGET_P99_MS,
+        "zero_errors": epos["errors"] == 0,
+        "within_2x_floor": epos["p99_ms"] <= 2 * max(floor["p99_ms"], 1.0),
+        "every_search_answered": epos.get("answered") == args.requests,
+    }
+    print("\ntargets:", ", ".join(f"{k}={'yes' if v else 'NO'}" for k, v in verdict.items()))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps({
+        "results": results, "targets": verdict, "requests": args.requests, "clients": args.clients,
+        "workers": workers, "threads": threads, "catalogue": catalogue, "cores": os.cpu_count(),
+        "python": platform.python_version(), "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }, indent=2) + "\n")
+    print(f"\nwrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

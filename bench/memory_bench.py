@@ -1,0 +1,108 @@
+"""Memory of the serving process: `epos serve` with a large catalogue, its search index warm.
+
+    .venv/bin/python -m bench.memory_bench                 # 100k generated assets
+    .venv/bin/python -m bench.memory_bench --assets 10000
+
+Starts `epos serve` (one worker, its default threads) over a SQLite database holding the generated
+catalogue, waits until a search has been answered (the index is built), runs a few more searches, and
+reads VmRSS and VmHWM (the peak) of the gunicorn worker and its master from /proc. Target: the worker
+stays under 300 MB. Prints a table and writes `bench/results/memory.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.ack_bench import QUERIES, SECRET, TOKEN, Load, free_port, wait_for_answers, wait_healthy, worker_pids
+from bench.catalogue_db import build
+from bench.slack_sink import SinkProcess
+from bot.wire import SlackWire
+
+RESULTS_PATH = Path(__file__).parent / "results" / "memory.json"
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_MB = 300.0
+SEARCHES = 20
+
+
+def status_mb(pid: int) -> dict[str, float]:
+    figures = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key = line.split(":", 1)[0]
+        if key in ("VmRSS", "VmHWM"):
+            figures[key] = round(int(line.split()[1]) / 1024, 1)
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=int, default=100_000)
+    parser.add_argument("--output", type=Path, default=RESULTS_PATH)
+    args = parser.parse_args(argv)
+
+    with SinkProcess() as sink, tempfile.TemporaryDirectory() as scratch:
+        started = time.perf_counter()
+        build(f"{scratch}/bench.db", args.assets)
+        print(f"  catalogue of {args.assets:,} assets written in {time.perf_counter() - started:.1f} s", flush=True)
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EPOS_", "DATABASE_"))},
+            "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": sink.api_url,
+            "DATABASE_URL": f"sqlite:///{scratch}/bench.db", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
+        }
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            env=env, cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+            [worker] = worker_pids(process.pid)
+            at_start = status_mb(worker)
+            wire = SlackWire(f"http://127.0.0.1:{port}/slack/events", SECRET, response_url_base=sink.base_url)
+            load = Load(wire, "memory-")
+            started = time.perf_counter()
+            load.one(0)
+            wait_for_answers(sink, {"memory-0"}, timeout=300)
+            first_answer_s = time.perf_counter() - started
+            load.run(SEARCHES, 4)
+            wait_for_answers(sink, {f"memory-{n}" for n in range(SEARCHES)}, timeout=60)
+            time.sleep(1)
+            result: dict[str, Any] = {
+                "assets": args.assets,
+                "worker_at_start_mb": at_start,
+                "worker_mb": status_mb(worker),
+                "master_mb": status_mb(process.pid),
+                "first_answer_s": round(first_answer_s, 1),
+                "searches": SEARCHES + 1,
+                "queries": QUERIES,
+                "python": platform.python_version(),
+            }
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+    result["target_under_300mb"] = result["worker_mb"]["VmRSS"] < TARGET_MB
+    print(f"\nMemory of `epos serve` with {args.assets:,} published assets, index warm, after "
+          f"{result['searches']} searches\n")
+    print(f"{'process':<28}{'RSS MB':>9}{'peak MB':>9}")
+    print(f"{'worker, at start':<28}{at_start.get('VmRSS', 0):>9}{at_start.get('VmHWM', 0):>9}")
+    print(f"{'worker, warm':<28}{result['worker_mb']['VmRSS']:>9}{result['worker_mb']['VmHWM']:>9}")
+    print(f"{'gunicorn master':<28}{result['master_mb']['VmRSS']:>9}{result['master_mb']['VmHWM']:>9}")
+    print(f"\nfirst answer after {result['first_answer_s']} s (index build included)")
+    print(f"target (worker RSS < {TARGET_MB:g} MB): {'met' if result['target_under_300mb'] else 'MISSED'}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
