@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _lock = threading.Lock()
 _offset = timedelta(0)
@@ -32,6 +34,22 @@ def set_now(moment: datetime) -> datetime:
     with _lock:
         _offset = moment - datetime.now(UTC)
     return now()
+
+
+# An IANA name: at most three parts (America/Argentina/Salta) of letters, digits, `_`, `-` and `+`.
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-]{1,40}(/[A-Za-z0-9_+\-]{1,40}){0,2}")
+
+
+def zone_named(name: str | None) -> ZoneInfo | None:
+    """The timezone called `name`, or None when there is none. Never raises: ZoneInfo itself raises
+    ValueError, KeyError, OSError ("America" is a folder of zones) or RecursionError (a name with many
+    slashes) on names that are not zones, and such names reach epos from forms and files."""
+    if not name or not _ZONE_NAME.fullmatch(name):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
 
 
 def reset() -> None:

@@ -6,11 +6,12 @@ import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.clock import zone_named
 from bot.errors import ConfigError
 
 README_SETTINGS = "README › Settings"
@@ -98,10 +99,8 @@ class Settings(BaseSettings):
     @field_validator("epos_timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a folder, not a zone
-            raise ValueError(f"{value!r} is not an IANA timezone like Europe/Berlin") from None
+        if zone_named(value) is None:
+            raise ValueError(f"{value[:60]!r} is not an IANA timezone like Europe/Berlin")
         return value
 
     @field_validator("devrel_escalate_after", mode="before")

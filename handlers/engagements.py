@@ -124,10 +124,7 @@ def register(app: App, settings: Settings) -> None:
         return clock.now().astimezone(zone).date()
 
     def metadata_zone(meta: dict[str, Any]) -> ZoneInfo:
-        try:
-            return ZoneInfo(str(meta.get("tz") or settings.epos_timezone))
-        except (ValueError, KeyError, OSError):  # OSError: a folder such as "America", or a name too long
-            return settings.timezone
+        return clock.zone_named(str(meta.get("tz") or settings.epos_timezone)) or settings.timezone
 
     def webhook_reply(response_url: str | None, client: WebClient, user_id: str, *, replace: bool = False) -> Reply:
         """Answer in the conversation the person acted in (via response_url), else by DM."""

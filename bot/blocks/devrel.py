@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -47,6 +47,7 @@ from bot.blocks.text import (
     safe,
     user,
 )
+from bot.clock import zone_named
 from bot.ids import DevRelIds
 from models.enums import RequestState
 from models.schemas.devrel import (
@@ -129,10 +130,7 @@ EMPTY = "—"
 
 
 def zone_of(name: str | None, default: ZoneInfo) -> ZoneInfo:
-    try:
-        return ZoneInfo(name) if name else default
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "America"
-        return default
+    return zone_named(name) or default
 
 
 def when(start: datetime, minutes: int, zone: ZoneInfo, *, with_zone: bool = True) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,10 +21,7 @@ class Person(BaseModel, frozen=True):
     timezone: str
 
     def zone(self, default: ZoneInfo) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.timezone) if self.timezone else default
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "America"
-            return default
+        return clock.zone_named(self.timezone) or default
 
 
 def cached(user_id: str, *, now: datetime | None = None) -> Person | None:

@@ -56,6 +56,8 @@ def parse_hours(value: object) -> time:
 def check_timezone(value: str) -> str:
     value = str(value).strip()
     try:
+        if len(value) > 64 or value.count("/") > 2:  # ZoneInfo recurses once per "/" before it gives up
+            raise ValueError(value)
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         # OSError: "America" is a folder of zones, and a very long name is too long for a file name.

@@ -273,7 +273,7 @@ def test_the_forms_fuzzed_are_every_form_epos_listens_for(forms: Forms) -> None:
     assert listened and fuzzed == listened
 
 
-@pytest.mark.parametrize("zone", ["America", "Europe", "Mars/Base", "x" * 300, "<!here>"])
+@pytest.mark.parametrize("zone", ["America", "Europe", "Mars/Base", "x" * 300, "<!here>", "<script>alert(1)</script>" * 50])
 def test_a_timezone_that_is_a_folder_or_too_long_is_a_field_error(zone: str) -> None:
     from bot.wire import input_value
     from handlers.devrel import parse_roster_form
@@ -291,3 +291,20 @@ def test_a_timezone_that_is_a_folder_or_too_long_is_a_field_error(zone: str) -> 
     assert entry is None
     assert list(errors) == [DevRelIds.roster_timezone_block]
     assert "is not an IANA timezone like Europe/Berlin" in errors[DevRelIds.roster_timezone_block]
+
+
+@pytest.mark.parametrize("name", ["America", "a/" * 400, "<script>alert(1)</script>" * 50, "Europe/Berlin/x/y",
+                                  "../../etc/passwd", "Europe/Berlin\x00", ""])
+def test_timezone_names_that_are_not_zones_never_raise(name: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot import clock
+    from bot.blocks.devrel import zone_of
+    from bot.services.people import Person
+
+    team = ZoneInfo("Europe/Berlin")
+    assert clock.zone_named(name) is None
+    assert zone_of(name, team) is team
+    assert Person(user_id=SE, name="x", timezone=name).zone(team) is team
+    assert clock.zone_named("America/Argentina/ComodRivadavia") is not None
+    assert clock.zone_named("Etc/GMT+5") is not None
