@@ -10,7 +10,7 @@ is claimed with a guarded UPDATE, so several replicas never ask anyone twice or 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from slack_sdk.errors import SlackApiError
 from bot import clock
 from bot.blocks import devrel as blocks
 from bot.config import Settings
-from bot.services import devrel
+from bot.services import claims, devrel
 from bot.slack_people import person
 from models.enums import RequestState
 from models.schemas.devrel import DevRelPolicy, DevRelRequestView, MessageRef, RequestUpdate
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 # An ask whose DM fails moves on to the next person; this bounds that chain within one call.
 MAX_UNREACHABLE_HOPS = 10
+# An ask decided this long ago that no message shows was lost with the process deciding it (a live
+# post, retries included, is over well before), and is sent by the next tick; claimed per version.
+LOST_ASK_AFTER = timedelta(minutes=5)
+LOST_ASK_JOB = "devrel-ask"
 
 
 def policy_for(settings: Settings) -> DevRelPolicy:
@@ -205,7 +209,38 @@ def run_due_devrel_timers(client: WebClient, settings: Settings, now: datetime |
                 devrel.release_reminder(request_id, now)
         except Exception:
             log.exception("a DevRel reminder failed; it is retried at the next tick")
+    fired += send_lost_asks(client, settings, now)
     return fired
+
+
+def send_lost_asks(client: WebClient, settings: Settings, now: datetime) -> int:
+    """Send the asks whose process stopped between deciding them and posting them; each once."""
+    owner = claims.process_owner()
+    sent = 0
+    for request_id, version in devrel.unannounced_asks(now=now, grace=LOST_ASK_AFTER):
+        period = f"{request_id}:{version}"
+        if not claims.claim(LOST_ASK_JOB, period, owner=owner, now=now):
+            continue
+        try:
+            request = devrel.get_request(request_id)
+            asked = request.candidate_id
+            if request.version != version or request.state is not RequestState.asking or asked is None:
+                claims.complete(LOST_ASK_JOB, period, owner=owner, now=now)
+                continue
+            zones = Zones(client, settings, request)
+            ask = blocks.devrel_message(request, recipient_id=asked, zone=zones.of(asked),
+                                        requester_zone=zones.of(request.requester_id),
+                                        lead_channel=settings.devrel_channel, now=now)
+            if _post_kept(client, request.id, asked, ask, audience="ask", recipient_id=asked):
+                claims.complete(LOST_ASK_JOB, period, owner=owner, now=now)
+                log.info("sent a DevRel ask that a stopped process had not delivered (request %s)", request_id)
+                sent += 1
+            else:
+                claims.release(LOST_ASK_JOB, period, "the ask could not be posted", owner=owner, now=now)
+        except Exception as error:
+            claims.release(LOST_ASK_JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
+            log.exception("a lost DevRel ask could not be sent; it is retried at a later tick")
+    return sent
 
 
 def _fire(client: WebClient, settings: Settings, transition: Any, now: datetime) -> int:

@@ -545,6 +545,32 @@ def cancel(actor: Actor, request_id: int, *, now: datetime | None = None) -> Req
 # ----- timers ------------------------------------------------------------------------------------
 
 
+def unannounced_asks(*, now: datetime, grace: timedelta) -> list[tuple[int, int]]:
+    """Requests whose current ask was decided more than `grace` ago but never reached its person: no
+    message to them was remembered, because the process that decided it stopped (a crash, a kill)
+    before Slack had the DM. (request id, version) pairs; `grace` leaves a live, slow post alone."""
+    asked_at = (
+        select(func.max(DevRelRequestEvent.at))
+        .where(DevRelRequestEvent.request_id == DevRelRequest.id, DevRelRequestEvent.kind == RequestEventKind.asked,
+               DevRelRequestEvent.subject_id == DevRelRequest.candidate_id)
+        .scalar_subquery()
+    )
+    shown = (
+        select(DevRelRequestMessage.id)
+        .where(DevRelRequestMessage.request_id == DevRelRequest.id, DevRelRequestMessage.audience == "ask",
+               DevRelRequestMessage.recipient_id == DevRelRequest.candidate_id)
+        .exists()
+    )
+    with db.reading() as session:
+        rows = session.execute(
+            select(DevRelRequest.id, DevRelRequest.version)
+            .where(DevRelRequest.state == RequestState.asking, DevRelRequest.candidate_id.is_not(None),
+                   DevRelRequest.meeting_start > now, ~shown, asked_at <= now - grace)
+            .order_by(DevRelRequest.id).limit(TIMERS_PER_TICK)
+        ).all()
+    return [(request_id, version) for request_id, version in rows]
+
+
 def due_timers(*, now: datetime | None = None) -> DueTimers:
     """What the scheduler tick has to do now: expiries, escalations and reminders that are due."""
     now = now or clock.now()

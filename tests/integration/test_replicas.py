@@ -166,3 +166,57 @@ def test_a_process_killed_while_posting_the_digest_loses_nothing(settings: Setti
     assert len(digest_posts(slack)) == 1
     state = claims.state("digest", WEEK)
     assert state is not None and state.done and state.attempts == 2
+
+
+def watch_posts(slack: MockSlack, nth: int) -> threading.Event:
+    """An event set when the `nth` chat.postMessage reaches the mock (before any delay it is given)."""
+    reached = threading.Event()
+    arrived = slack._next_fault
+    seen = [0]
+
+    def watch(method: str):  # type: ignore[no-untyped-def]
+        if method == "chat.postMessage":
+            seen[0] += 1
+            if seen[0] == nth:
+                reached.set()
+        return arrived(method)
+
+    slack._next_fault = watch  # type: ignore[method-assign]
+    return reached
+
+
+def test_a_process_killed_before_an_escalated_ask_reached_slack_loses_no_ask(
+        settings: Settings, slack: MockSlack, timed_out_request: int, tmp_path: Path) -> None:
+    env = {k: v for k, v in environment(settings, slack).items() if k != "DIGEST_CHANNEL"}
+    early = datetime(2026, 11, 23, 7, 0, tzinfo=BERLIN)  # before nudge time; the ask timed out at 06:59 UTC-ish
+    with db.transaction() as session:
+        session.execute(update(DevRelRequest).where(DevRelRequest.id == timed_out_request)
+                        .values(escalate_at=early.astimezone(UTC) - timedelta(minutes=1)))
+    # The escalation first tells the requester, then asks the next person: that ask hangs and is dropped.
+    ask_in_flight = watch_posts(slack, nth=2)
+    slack.fail("chat.postMessage", times=1)
+    slack.fail("chat.postMessage", delay=30, drop=True, times=1)
+
+    victim = start(early, env, tmp_path)
+    try:
+        assert ask_in_flight.wait(60), victim.communicate(timeout=5)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=30)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+    kinds = events(timed_out_request)
+    asked = [subject for kind, subject in kinds if kind == "asked"][-1]
+    assert asked != LENA and [k for k, _ in kinds].count("escalated") == 1
+
+    def asks_to(person: str) -> list[Call]:
+        return [c for c in posted(slack) if c.params["channel"] == person]
+
+    # A minute later the ask may still be on its way from a live process: it is left alone.
+    tick_together(early + timedelta(minutes=1), env, tmp_path, count=1)
+    assert asks_to(asked) == []
+    # Later, the ask nobody delivered is sent, once, however many processes tick.
+    tick_together(early + timedelta(minutes=6), env, tmp_path, count=2)
+    tick_together(early + timedelta(minutes=7), env, tmp_path, count=2)
+    assert len(asks_to(asked)) == 1
+    assert [k for k, _ in events(timed_out_request)].count("escalated") == 1
