@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.services import claims, digest
 from bot.slackmock import Call, MockSlack
 from bot.wire import SlackWire
-from tests.conftest import SE
+from tests.conftest import BOT_TOKEN, SE, SIGNING_SECRET
 from tests.scheduler_helpers import SE2, add_engagement
 
 # Faults the client retries (up to MAX_RETRIES more times) and faults it must not retry.
@@ -87,6 +87,9 @@ def test_a_failed_views_open_is_retried_a_bounded_number_of_times_and_explained(
     assert match, told["text"]
     assert f"ref={match.group(1)}" in caplog.text
     assert "Traceback" not in told["text"]
+    # Nor does the log of a failure carry the token, the signing secret or the payload.
+    for secret in (BOT_TOKEN, SIGNING_SECRET, "trigger_id", "response_url"):
+        assert secret not in caplog.text
     # Every attempt happened before the person was told, so the count is final here.
     assert len(slack.calls_to("views.open")) == attempts_for(name)
     assert answered(slack, "views.open") == []
