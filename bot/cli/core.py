@@ -95,8 +95,12 @@ def add_commands(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve Slack's HTTP requests under gunicorn (production)")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--workers", type=int, default=1, help="processes (default 1; each runs the scheduler)")
-    serve.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
+    # Two processes of four threads: one Python process spends much of its CPU passing the GIL between
+    # request and answer threads; split in two, each answer costs about half the CPU and acks stay
+    # within 2x a bare Bolt app (docs/performance.md). Each process holds its own search index.
+    serve.add_argument("--workers", type=int, default=2,
+                       help="processes (default 2; each runs the scheduler and holds its own search index)")
+    serve.add_argument("--threads", type=int, default=4, help="request threads per process (default 4)")
     serve.set_defaults(handler=serve_http)
 
     database = commands.add_parser("db", help="database maintenance")
