@@ -7,7 +7,8 @@
 
 For each server: the same number of gunicorn workers and threads, one warm-up round of 50 requests not
 counted, then the clients send the requests as fast as they are answered. Reported: p50/p99/max time to
-HTTP 200 (the ack), errors (anything but 200, and connection failures), requests per second, and for
+HTTP 200 (the ack), errors (anything but 200, and connection failures), requests per second, the
+server's CPU time per request (its workers' user + system time over the run, answers included), and for
 epos also the answer each search posts to its `response_url` after the ack: how many arrived and
 p50/p99 from sending the command to the answer's arrival, what the person sees. The mock Slack that
 receives the answers runs in its own process. Prints a table and writes `bench/results/ack.json`.
@@ -125,6 +126,19 @@ def worker_pids(master: int) -> list[int]:
     return sorted(children)
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used (from /proc/<pid>/stat)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -147,7 +161,12 @@ def measure(name: str, command: list[str], env: dict[str, str], cwd: str, sink: 
             wait_for_answers(sink, {prefix + "first-0"}, timeout=180)
         Load(wire, prefix + "warm-").run(WARM_UP, args.clients)
         load = Load(wire, prefix)
+        workers = worker_pids(process.pid)
+        cpu_before = cpu_seconds(workers)
         samples, elapsed = load.run(args.requests, args.clients)
+        if answers:
+            wait_for_answers(sink, set(load.sent_at), timeout=120)
+        cpu_per_request = (cpu_seconds(workers) - cpu_before) / args.requests * 1000
         latencies = [ms for ms, _ in samples]
         figures: dict[str, Any] = {
             "p50_ms": round(statistics.median(latencies), 1),
@@ -155,6 +174,8 @@ def measure(name: str, command: list[str], env: dict[str, str], cwd: str, sink: 
             "max_ms": round(max(latencies), 1),
             "errors": sum(1 for _, status in samples if status != 200),
             "requests_per_s": round(args.requests / elapsed, 1),
+            # The server's own CPU per request (its answers' work included): steady whatever else runs.
+            "server_cpu_ms_per_request": round(cpu_per_request, 2),
         }
         if answers:
             arrived = wait_for_answers(sink, set(load.sent_at), timeout=120)
@@ -238,11 +259,12 @@ def main(argv: list[str] | None = None) -> int:
           f"{workers} worker(s) x {threads} threads, catalogue: {catalogue}, {os.cpu_count()} cores shared with "
           f"the load generator\n")
     print(f"{'server':<24}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'req/s':>8}{'answered':>10}"
-          f"{'answer p50':>12}{'answer p99':>12}{'worker RSS MB':>16}")
+          f"{'answer p50':>12}{'answer p99':>12}{'CPU ms/req':>12}{'worker RSS MB':>16}")
     for name, figures in results.items():
         print(f"{name:<24}{figures['p50_ms']:>9}{figures['p99_ms']:>9}{figures['max_ms']:>9}{figures['errors']:>8}"
               f"{figures['requests_per_s']:>8}{figures.get('answered', '-')!s:>10}"
               f"{figures.get('answer_p50_ms', '-')!s:>12}{figures.get('answer_p99_ms', '-')!s:>12}"
+              f"{figures['server_cpu_ms_per_request']:>12}"
               f"{', '.join(str(r) for r in figures['worker_rss_mb']):>16}")
     verdict = {
         "p99_within_250ms": epos["p99_ms"] <= TARGET_P99_MS,

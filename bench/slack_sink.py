@@ -63,7 +63,11 @@ class SinkProcess:
 
 
 def serve() -> None:
-    with MockSlack() as slack:
+    slack = MockSlack()
+    # http.server listens with a backlog of 5; a burst of answers would overflow it and each dropped
+    # connection would be retried a second later, which is the sink's delay, not the bot's.
+    slack._server.socket.listen(1024)
+    with slack:
         print(json.dumps({"base_url": slack.base_url, "api_url": slack.api_url}), flush=True)
         for line in sys.stdin:
             command = line.strip()
