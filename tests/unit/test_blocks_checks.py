@@ -1,11 +1,14 @@
-"""Block Kit limits are still checked on every to_dict(), by the same checks slack_sdk would find itself."""
+"""Block Kit limits are still checked on every to_dict(), by the same checks slack_sdk would find itself,
+and to_dict() gives the same dicts as slack_sdk's own code."""
 
 from __future__ import annotations
 
 import pytest
 from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.basic_objects import JsonObject
 from slack_sdk.models.blocks import (
     ActionsBlock,
+    Block,
     ButtonElement,
     ConfirmObject,
     ContextBlock,
@@ -20,8 +23,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-import bot.blocks  # noqa: F401 - installs the per-class lookup of checks
-from bot.blocks import _checks_of
+import bot.blocks  # noqa: F401 - installs the per-class lookups
+from bot.blocks import SLACK_SDK_GET_NON_NULL_ATTRIBUTES, SLACK_SDK_VALIDATE_JSON, _checks_of, _get_non_null_attributes
 
 
 def checks_found_by_slack_sdk(obj: object) -> list[str]:
@@ -70,3 +73,38 @@ def test_a_nested_object_over_its_limit_is_refused_through_its_parent() -> None:
 def test_a_message_with_too_many_actions_is_refused() -> None:
     with pytest.raises(SlackObjectFormationError):
         ActionsBlock(elements=[ButtonElement(text=str(n), action_id=f"a{n}") for n in range(26)]).to_dict()
+
+
+def slack_sdks_own_dict(obj: JsonObject, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """to_dict() with slack_sdk's own methods back in place."""
+    with monkeypatch.context() as patched:
+        patched.setattr(JsonObject, "validate_json", SLACK_SDK_VALIDATE_JSON)
+        patched.setattr(JsonObject, "get_non_null_attributes", SLACK_SDK_GET_NON_NULL_ATTRIBUTES)
+        return obj.to_dict()
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: type(s).__name__)
+def test_the_dict_is_what_slack_sdk_builds(sample: JsonObject, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _get_non_null_attributes(sample) == SLACK_SDK_GET_NON_NULL_ATTRIBUTES(sample)
+    assert sample.to_dict() == slack_sdks_own_dict(sample, monkeypatch)
+
+
+def test_a_page_of_search_results_is_what_slack_sdk_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.blocks import assets as asset_blocks
+
+    message = asset_blocks.help_message()
+    blocks = Block.parse_all(message["blocks"])
+    assert [block.to_dict() for block in blocks] == [slack_sdks_own_dict(block, monkeypatch) for block in blocks]
+
+
+def test_empty_elements_are_left_out_except_where_block_kit_allows_them() -> None:
+    from slack_sdk.models.blocks import RichTextBlock, RichTextSectionElement
+
+    empty_section = RichTextSectionElement(elements=[])
+    block = RichTextBlock(elements=[empty_section])
+
+    assert empty_section.to_dict() == SLACK_SDK_GET_NON_NULL_ATTRIBUTES(empty_section) == {
+        "type": "rich_text_section", "elements": []}
+    assert block.to_dict() == {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": []}]}
+    assert "accessory" not in SectionBlock(text="hi", fields=[]).to_dict()
+    assert "fields" not in SectionBlock(text="hi", fields=[]).to_dict()
