@@ -6,6 +6,7 @@ Every builder returns `{"text": fallback, "blocks": [...]}` (or a view dict) rea
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -190,10 +191,10 @@ FORM_BLOCKS: dict[str, AssetIds] = {
 }
 
 
-def _message(text: str, blocks: list[Block]) -> Message:
+def _message(text: str, blocks: list[Block | dict[str, Any]]) -> Message:
     if len(blocks) > MESSAGE_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks; a message holds at most {MESSAGE_BLOCKS}")
-    return {"text": clip(text, 3000), "blocks": [block.to_dict() for block in blocks]}
+    return {"text": clip(text, 3000), "blocks": [b if isinstance(b, dict) else b.to_dict() for b in blocks]}
 
 
 def _mrkdwn(text: str) -> MarkdownTextObject:
@@ -282,6 +283,23 @@ def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -
     return blocks
 
 
+@functools.lru_cache(maxsize=2048)
+def _card_json(viewed_json: str, share: bool, vote: bool) -> str:
+    viewed = ViewedAsset.model_validate_json(viewed_json)
+    return json.dumps([block.to_dict() for block in card_blocks(viewed, share=share, vote=vote)])
+
+
+def card_dicts(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -> list[dict[str, Any]]:
+    """`card_blocks` as checked dicts, remembered by the card's content and the viewer's rights.
+
+    Search answers show the same cards over and over, and building and checking their Block Kit cost
+    more CPU than the search itself under load (docs/performance.md). The key is everything the blocks
+    show (not the search score, which they don't), so an edit, a vote or other rights make new blocks;
+    each caller gets its own copy."""
+    key = viewed.model_copy(update={"score": None}).model_dump_json()
+    return list(json.loads(_card_json(key, share, vote)))
+
+
 def card_message(viewed: ViewedAsset, lead: str = "") -> Message:
     """A single card, optionally under a line of text (already mrkdwn-safe)."""
     blocks: list[Block] = []
@@ -339,10 +357,10 @@ def results_message(page: SearchPage) -> Message:
     first, last = page.offset + 1, page.offset + len(page.items)
     shown = f" (showing {first}–{last})" if page.total > len(page.items) else ""
     header = RESULTS_HEADER.format(total=page.total, what=_what(page), query=query, range=shown)
-    blocks = [SectionBlock(text=_mrkdwn(header))]
+    parts: list[Block | dict[str, Any]] = [SectionBlock(text=_mrkdwn(header))]
     for item in page.items:
-        blocks.append(DividerBlock())
-        blocks.extend(card_blocks(item))
+        parts.append(DividerBlock())
+        parts.extend(card_dicts(item))
     paging: list[ButtonElement] = []
     if page.has_previous:
         paging.append(_button(BUTTON["previous"], AssetIds.previous_page,
@@ -351,11 +369,11 @@ def results_message(page: SearchPage) -> Message:
         paging.append(_button(BUTTON["next"], AssetIds.next_page, page_value(page.query, page.offset + page.limit)))
     if paging:
         pages = -(-page.total // page.limit)
-        blocks.append(DividerBlock())
-        blocks.append(ActionsBlock(elements=paging))
-        blocks.append(ContextBlock(elements=[_mrkdwn(PAGE_OF.format(page=page.offset // page.limit + 1, pages=pages))]))
+        parts.append(DividerBlock())
+        parts.append(ActionsBlock(elements=paging))
+        parts.append(ContextBlock(elements=[_mrkdwn(PAGE_OF.format(page=page.offset // page.limit + 1, pages=pages))]))
     fallback = f"{page.total} {_what(page)} for “{safe(page.query.strip(), 200)}”"
-    return _message(fallback, blocks)
+    return _message(fallback, parts)
 
 
 def suggestion_query(page: SearchPage, suggestion: str) -> str:
