@@ -3,10 +3,10 @@
     .venv/bin/python -m bench.memory_bench                 # 100k generated assets
     .venv/bin/python -m bench.memory_bench --assets 10000
 
-Starts `epos serve` (one worker, its default threads) over a SQLite database holding the generated
-catalogue, waits until a search has been answered (the index is built), runs a few more searches, and
-reads VmRSS and VmHWM (the peak) of the gunicorn worker and its master from /proc. Target: the worker
-stays under 300 MB. Prints a table and writes `bench/results/memory.json`.
+Starts `epos serve` with its default workers and threads over a SQLite database holding the generated
+catalogue, waits until searches have been answered (every worker builds its own index at start), runs a
+few more, and reads VmRSS and VmHWM (the peak) of each gunicorn worker and of the master from /proc.
+Target: each worker stays under 300 MB. Prints a table and writes `bench/results/memory.json`.
 """
 
 from __future__ import annotations
@@ -42,6 +42,18 @@ def status_mb(pid: int) -> dict[str, float]:
     return figures
 
 
+def settle_workers(workers: list[int], timeout: float = 300) -> None:
+    """Wait until no worker used more than a tenth of a core over the last second."""
+    from bench.ack_bench import cpu_seconds
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = [cpu_seconds([worker]) for worker in workers]
+        time.sleep(1)
+        if all(cpu_seconds([worker]) - used < 0.1 for worker, used in zip(workers, before)):
+            return
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assets", type=int, default=100_000)
@@ -59,13 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         }
         port = free_port()
         process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env, cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         try:
             wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
-            [worker] = worker_pids(process.pid)
-            at_start = status_mb(worker)
+            workers = worker_pids(process.pid)
+            at_start = [status_mb(worker) for worker in workers]
             wire = SlackWire(f"http://127.0.0.1:{port}/slack/events", SECRET, response_url_base=sink.base_url)
             load = Load(wire, "memory-")
             started = time.perf_counter()
@@ -74,11 +86,16 @@ def main(argv: list[str] | None = None) -> int:
             first_answer_s = time.perf_counter() - started
             load.run(SEARCHES, 4)
             wait_for_answers(sink, {f"memory-{n}" for n in range(SEARCHES)}, timeout=60)
+            # Every worker has built its index once its CPU stops climbing.
+            settle_workers(workers)
             time.sleep(1)
+            warm = [status_mb(worker) for worker in workers]
             result: dict[str, Any] = {
                 "assets": args.assets,
+                "workers": len(workers),
                 "worker_at_start_mb": at_start,
-                "worker_mb": status_mb(worker),
+                "worker_mb": max(warm, key=lambda figures: figures.get("VmRSS", 0)),
+                "each_worker_mb": warm,
                 "master_mb": status_mb(process.pid),
                 "first_answer_s": round(first_answer_s, 1),
                 "searches": SEARCHES + 1,
@@ -89,15 +106,16 @@ def main(argv: list[str] | None = None) -> int:
             process.terminate()
             process.wait(timeout=30)
 
-    result["target_under_300mb"] = result["worker_mb"]["VmRSS"] < TARGET_MB
+    result["target_under_300mb"] = all(figures["VmRSS"] < TARGET_MB for figures in result["each_worker_mb"])
     print(f"\nMemory of `epos serve` with {args.assets:,} published assets, index warm, after "
           f"{result['searches']} searches\n")
     print(f"{'process':<28}{'RSS MB':>9}{'peak MB':>9}")
-    print(f"{'worker, at start':<28}{at_start.get('VmRSS', 0):>9}{at_start.get('VmHWM', 0):>9}")
-    print(f"{'worker, warm':<28}{result['worker_mb']['VmRSS']:>9}{result['worker_mb']['VmHWM']:>9}")
+    for number, (start, warm_figures) in enumerate(zip(at_start, result["each_worker_mb"]), start=1):
+        print(f"{f'worker {number}, at start':<28}{start.get('VmRSS', 0):>9}{start.get('VmHWM', 0):>9}")
+        print(f"{f'worker {number}, warm':<28}{warm_figures['VmRSS']:>9}{warm_figures['VmHWM']:>9}")
     print(f"{'gunicorn master':<28}{result['master_mb']['VmRSS']:>9}{result['master_mb']['VmHWM']:>9}")
     print(f"\nfirst answer after {result['first_answer_s']} s (index build included)")
-    print(f"target (worker RSS < {TARGET_MB:g} MB): {'met' if result['target_under_300mb'] else 'MISSED'}")
+    print(f"target (each worker's RSS < {TARGET_MB:g} MB): {'met' if result['target_under_300mb'] else 'MISSED'}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {args.output}")
