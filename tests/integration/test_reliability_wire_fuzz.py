@@ -21,7 +21,9 @@ OVER_THE_WIRE = hypothesis_settings(max_examples=25, deadline=None,
                                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 markers = itertools.count(1)
 # Text that matches nothing, so the answer is a "no match" that quotes it, with a ping to be defused.
-unmatched = st.builds(lambda ping, rest: f"zqxj {ping} {rest}", st.sampled_from(PINGS), hostile_text)
+# Text that names no sample engagement: with an account in it, `/engagement` rightly shows that card.
+unmatched = st.builds(lambda ping, rest: f"zqxj {ping} {rest}", st.sampled_from(PINGS),
+                      hostile_text.filter(lambda text: "northbeam" not in text.lower()))
 
 
 @pytest.fixture
