@@ -265,19 +265,20 @@ def stale_engagements(
     thresholds = {stage.value: playbooks.playbook(stage).stale_after_days for stage in OPEN_STAGES}
     return [
         StaleEngagement(
-            id=row.id,
-            account=row.account,
-            opportunity=row.opportunity,
-            owner_id=row.owner_id,
-            seller_id=row.seller_id,
-            stage=stages[row.stage],
-            days_idle=_days(now - row.last_activity_at),
-            stale_after_days=thresholds[row.stage],
-            last_activity_at=row.last_activity_at,
-            snoozed_until=row.snoozed_until,
-            last_nudged_at=row.last_nudged_at,
+            id=engagement_id,
+            account=account,
+            opportunity=opportunity,
+            owner_id=owner_id,
+            seller_id=seller_id,
+            stage=stages[stage],
+            days_idle=_days(now - last_activity_at),
+            stale_after_days=thresholds[stage],
+            last_activity_at=last_activity_at,
+            snoozed_until=snoozed_until,
+            last_nudged_at=last_nudged_at,
         )
-        for row in rows
+        for (engagement_id, account, opportunity, owner_id, seller_id, stage, last_activity_at, snoozed_until,
+             last_nudged_at) in rows
     ]
 
 
