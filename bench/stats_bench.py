@@ -13,8 +13,9 @@ What is timed, per database, after the history is bulk-loaded and analysed:
   `nudges.stale_by_owner` for every SE (what `epos nudges --dry-run` reads), and the selection the
   scheduler's minute tick makes (`bot.jobs.nudges.due_nudges`) when every SE is due and when none is.
 
-Each figure is the median of three runs after one warm-up run (the warm-up fills SQLAlchemy's statement
-cache, as a long-running process has); the warm-up time is reported as `first`. PostgreSQL runs in a
+Each figure is the median of at least three runs after one warm-up run (the warm-up fills SQLAlchemy's
+statement cache, as a long-running process has; quick figures run for half a second); the warm-up time
+is reported as `first`. PostgreSQL runs in a
 scratch database `epos_bench_<random>` that is dropped afterwards. Prints a table and writes
 `bench/results/stats.json`.
 """
@@ -102,18 +103,21 @@ def epos_mttc(since: datetime, until: datetime) -> Figures:
 
 
 def timed(action: Callable[[], Any]) -> dict[str, Any]:
-    """First (warm-up) run, then the median and max of RUNS more, in milliseconds; and the last result."""
+    """First (warm-up) run, then the median and max of RUNS more, in milliseconds; and the last result.
+    Quick actions run until half a second has passed (at most 50 times), so that their median is not at
+    the mercy of whatever else the machine did in one instant."""
     gc.collect()
     started = time.perf_counter()
     result = action()
     first = (time.perf_counter() - started) * 1000
-    samples = []
-    for _ in range(RUNS):
+    samples: list[float] = []
+    began = time.perf_counter()
+    while len(samples) < RUNS or (time.perf_counter() - began < 0.5 and len(samples) < 50):
         started = time.perf_counter()
         result = action()
         samples.append((time.perf_counter() - started) * 1000)
     return {"first_ms": round(first, 1), "median_ms": round(statistics.median(samples), 1),
-            "max_ms": round(max(samples), 1), "result": result}
+            "max_ms": round(max(samples), 1), "runs": len(samples), "result": result}
 
 
 def _close(a: float | None, b: float | None) -> bool:
