@@ -141,6 +141,16 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def settle_workers(workers: list[int], timeout: float = 300) -> None:
+    """Wait until no worker used more than a tenth of a core over the last second."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = [cpu_seconds([worker]) for worker in workers]
+        time.sleep(1)
+        if all(cpu_seconds([worker]) - used < 0.1 for worker, used in zip(workers, before)):
+            return
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -157,6 +167,8 @@ def measure(name: str, command: list[str], env: dict[str, str], cwd: str, sink: 
         wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
         wire = SlackWire(f"http://127.0.0.1:{port}/slack/events", SECRET, response_url_base=sink.base_url)
         prefix = f"{name.split()[0]}-r{round_number}-"
+        # Each worker builds its own search index at start; the load waits until they all have.
+        settle_workers(worker_pids(process.pid))
         if answers:
             # The first search waits for the index; start timing once an answer has come back.
             Load(wire, prefix + "first-").one(0)

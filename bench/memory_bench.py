@@ -22,7 +22,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.ack_bench import QUERIES, SECRET, TOKEN, Load, free_port, wait_for_answers, wait_healthy, worker_pids
+from bench.ack_bench import (
+    QUERIES,
+    SECRET,
+    TOKEN,
+    Load,
+    free_port,
+    settle_workers,
+    wait_for_answers,
+    wait_healthy,
+    worker_pids,
+)
 from bench.catalogue_db import build
 from bench.slack_sink import SinkProcess
 from bot.wire import SlackWire
@@ -40,18 +50,6 @@ def status_mb(pid: int) -> dict[str, float]:
         if key in ("VmRSS", "VmHWM"):
             figures[key] = round(int(line.split()[1]) / 1024, 1)
     return figures
-
-
-def settle_workers(workers: list[int], timeout: float = 300) -> None:
-    """Wait until no worker used more than a tenth of a core over the last second."""
-    from bench.ack_bench import cpu_seconds
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        before = [cpu_seconds([worker]) for worker in workers]
-        time.sleep(1)
-        if all(cpu_seconds([worker]) - used < 0.1 for worker, used in zip(workers, before)):
-            return
 
 
 def main(argv: list[str] | None = None) -> int:
