@@ -1,5 +1,5 @@
-"""Every benchmark, one after the other: `.venv/bin/python -m bench` (about 15 minutes on 2 cores), or
-`.venv/bin/python -m bench --quick` (about 2 minutes, smaller sizes).
+"""Every benchmark, one after the other: `.venv/bin/python -m bench` (about 6 minutes on 2 cores), or
+`.venv/bin/python -m bench --quick` (about 1.5 minutes, smaller sizes).
 
     search   epos search vs brute-force rapidfuzz vs SQLite FTS5 (1k, 10k, 100k assets)
     stats    epos stats, digest figures and the nudge scan at 100k engagements / 1M stage changes,
