@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot import db
+from bot.services import stints
 
 STAGES = ("preparation", "discovery", "demo", "poc", "tech_qa", "sizing")
 CLOSED = "closed"
@@ -224,6 +225,11 @@ def load_sqlite(path: str, history: History) -> None:
                 _sqlite_rows(getattr(history, attribute), columns),
             )
         connection.commit()
+    finally:
+        connection.close()
+    derive_stints(f"sqlite:///{path}")
+    connection = sqlite3.connect(path)
+    try:
         connection.execute("ANALYZE")
         connection.commit()
     finally:
@@ -244,8 +250,20 @@ def load_postgresql(url: str, history: History) -> None:
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                f"(SELECT COALESCE(MAX(id), 1) FROM {table}))")
         connection.commit()
+    derive_stints(url)
+    with psycopg.connect(_libpq(url)) as connection:
         connection.autocommit = True
         connection.execute("VACUUM ANALYZE")
+
+
+def derive_stints(url: str) -> None:
+    """What the engagement service writes beside each stage change, for a log bulk-loaded past it."""
+    engine = db.make_engine(url, pooled=False)
+    try:
+        with engine.begin() as connection:
+            stints.refresh(connection, None)
+    finally:
+        engine.dispose()
 
 
 def _libpq(url: str) -> str:

@@ -3,7 +3,7 @@
 from models.assets import Asset, AssetFeedback, AssetShare, SearchMiss
 from models.base import Base
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
-from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange
+from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
 from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SlackUser
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "SearchMiss",
     "SlackUser",
     "StageChange",
+    "StageStint",
 ]

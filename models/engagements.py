@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -68,6 +68,35 @@ class StageChange(Base):
     reverts_id: Mapped[int | None] = mapped_column(ForeignKey("stage_changes.id"), index=True)
 
     engagement: Mapped[Engagement] = relationship(back_populates="changes", lazy="raise")
+
+
+class StageStint(Base):
+    """A stretch an engagement spent in one open stage, derived from its standing stage log.
+
+    Rebuilt for an engagement in the same transaction as every write to its log (bot/services/stints.py),
+    so the dwell and conversion figures are plain aggregates over these rows instead of a walk through
+    each engagement's log in order."""
+
+    __tablename__ = "stage_stints"
+    __table_args__ = (
+        # Each figure reads a window by one date and needs only these columns (migration 0004).
+        Index("ix_stage_stints_left", "stage", "left_at", "dwell_days", "engagement_id"),
+        Index("ix_stage_stints_entered", "stage", "entered_at", "engagement_id", "advanced_at"),
+        # The median dwell steps through a stage's stints in dwell order (bot/services/metrics.py).
+        Index("ix_stage_stints_dwell_order", "stage", "dwell_days", "left_at"),
+    )
+
+    # The standing change that entered the stage.
+    change_id: Mapped[int] = mapped_column(ForeignKey("stage_changes.id", ondelete="CASCADE"), primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[Stage] = mapped_column(String(16))
+    entered_at: Mapped[datetime]
+    # The effective date of the next standing change; None while the engagement is still in the stage.
+    left_at: Mapped[datetime | None]
+    dwell_days: Mapped[float | None] = mapped_column(Float)
+    # The effective date of the first later standing change that took the engagement further (a later
+    # stage, or closed won); None if none has.
+    advanced_at: Mapped[datetime | None]
 
 
 class EngagementNote(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot import db
+from bot.services import stints
 from models import Asset, AssetShare, DevRelRequest, Engagement, EsatSurvey, SearchMiss, StageChange
 from models.enums import AssetStatus, AssetType, Cycle, Depth, Interactivity, Outcome, Scope, Stage
 from tests.conftest import SE, SELLER
@@ -55,6 +56,8 @@ def add_engagement(
                 effective_at=when, note="",
             ))
             previous = to_stage.value
+        session.flush()
+        stints.refresh(session, [engagement.id])
         if esat is not None and closed is not None:
             session.add(EsatSurvey(engagement_id=engagement.id, owner_id=owner, asked_at=entered, remind_at=None,
                                    reminded_at=None, score=esat, comment="", answered_at=entered))

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from bot import clock, db
 from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
-from bot.services import audit, playbooks
+from bot.services import audit, playbooks, stints
 from bot.services.actors import Actor
 from bot.services.importing import NUL_MESSAGE, fields_with_nul
 from bot.services.metrics import at, effective_changes, epoch_days, stage_rank, team_metrics
@@ -397,6 +397,7 @@ def create(
         )
         session.add(change)
         session.flush()
+        stints.refresh(session, [engagement.id])
         audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action="open",
                      at=now, account=data.account, opportunity=data.opportunity, stage=data.stage.value)
         return StageChangeResult(
@@ -473,6 +474,7 @@ def _append_change(
     elif previous is Stage.closed:
         engagement.closed_at, engagement.outcome = None, None
     session.flush()
+    stints.refresh(session, [engagement.id])
     action = "undo" if reverts else ("close" if stage is Stage.closed else "stage")
     audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action=action, at=now,
                  from_stage=previous.value, to_stage=stage.value, outcome=outcome.value if outcome else None,
@@ -1111,7 +1113,8 @@ def import_records(records: list[EngagementRecord], *, now: datetime | None = No
     """Write every record in one transaction. An engagement whose account and opportunity (ignoring case)
     already exist is left as it is and reported as skipped, so importing the same file twice is harmless."""
     now = now or clock.now()
-    imported, skipped = 0, []
+    written: list[int] = []
+    skipped: list[str] = []
     with db.transaction() as session:
         existing = {
             (account.casefold(), opportunity.casefold())
@@ -1123,12 +1126,13 @@ def import_records(records: list[EngagementRecord], *, now: datetime | None = No
                 skipped.append(f"{record.account} ({record.opportunity})")
                 continue
             existing.add(key)
-            _write_record(session, record, now)
-            imported += 1
-    return ImportReport(imported=imported, skipped=skipped)
+            written.append(_write_record(session, record, now))
+        session.flush()
+        stints.refresh(session, written)
+    return ImportReport(imported=len(written), skipped=skipped)
 
 
-def _write_record(session: Session, record: EngagementRecord, now: datetime) -> None:
+def _write_record(session: Session, record: EngagementRecord, now: datetime) -> int:
     last = record.history[-1]
     closed = record.closed_at is not None
     engagement = Engagement(
@@ -1155,6 +1159,7 @@ def _write_record(session: Session, record: EngagementRecord, now: datetime) -> 
                                 effective_at=record.closed_at, note=""))
     audit.record(session, actor_id=IMPORT_ACTOR, entity=ENTITY, entity_id=engagement.id, action="import", at=now,
                  account=record.account, opportunity=record.opportunity)
+    return engagement.id
 
 
 def export_records() -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
 """The figures read only a window's share of the stage log; they must equal the figures read from all of it.
 
+The stints behind dwell and conversion are kept up on every write; they must equal a rebuild from the log.
+
 Random histories are made through the engagement service (moves forward and back, backdated moves, undos,
 closes and reopens) and every figure of `team_metrics` is compared, for several windows, with a plain
 computation over the whole log from the definitions in README › Engagements › Figures. The digest's
@@ -11,18 +13,20 @@ from __future__ import annotations
 import random
 import statistics
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot import db
 from bot.errors import Conflict, InvalidInput
-from bot.services import engagements, metrics
+from bot.services import engagements, metrics, stints
 from bot.services.actors import Actor
-from models import Engagement, StageChange
+from models import Engagement, StageChange, StageStint
 from models.enums import OPEN_STAGES, Outcome, Stage
 from tests.engagements_helpers import open_engagement, utc
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "engagements.yaml"
 OWNERS = ("U0WIN0001", "U0WIN0002", "U0WIN0003")
 START = utc("2026-03-02")
 WINDOWS = (
@@ -172,3 +176,25 @@ def test_a_window_with_nothing_in_it_has_no_se_totals(database_url: str) -> None
 
     assert metrics.owner_totals(utc("2020-01-01"), utc("2020-02-01")) == {}
     assert metrics.mttc(utc("2020-01-01"), utc("2020-02-01")).count == 0
+
+
+def _stints() -> list[tuple[object, ...]]:
+    with db.reading() as session:
+        return [tuple(row) for row in session.execute(
+            select(StageStint.change_id, StageStint.engagement_id, StageStint.stage, StageStint.entered_at,
+                   StageStint.left_at, StageStint.dwell_days, StageStint.advanced_at).order_by(StageStint.change_id)
+        )]
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_every_write_to_the_log_leaves_the_stints_a_rebuild_would_give(database_url: str, seed: int) -> None:
+    random_history(seed)
+    records = engagements.parse_import(EXAMPLES.read_text(), "yaml", now=utc("2026-11-20"))
+    engagements.import_records(records, now=utc("2026-11-20"))
+    kept_up = _stints()
+
+    with db.transaction() as session:
+        stints.refresh(session, None)
+
+    assert kept_up == _stints()
+    assert {stage for _, _, stage, *_ in kept_up} == {stage.value for stage in OPEN_STAGES}
