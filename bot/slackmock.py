@@ -77,6 +77,8 @@ class MockSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.faults: dict[str, list[Fault]] = {}
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        # Set to install the app in an Enterprise Grid org: auth.test then names the org.
+        self.enterprise_id: str | None = None
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
@@ -177,8 +179,9 @@ class MockSlack:
         if method in self.handlers:
             return self.handlers[method](params)
         if method == "auth.test":
-            return {"ok": True, "url": "https://epos-test.slack.com/", "team": "epos test", "user": "epos",
-                    "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID}
+            identity = {"ok": True, "url": "https://epos-test.slack.com/", "team": "epos test", "user": "epos",
+                        "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID}
+            return {**identity, "enterprise_id": self.enterprise_id} if self.enterprise_id else identity
         if method in ("chat.postMessage", "chat.postEphemeral"):
             channel = str(params.get("channel", ""))
             if not channel:

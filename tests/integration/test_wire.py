@@ -102,6 +102,27 @@ def test_request_for_another_app_is_refused_when_the_app_id_is_known(settings, s
     assert deliveries_recorded() == 1
 
 
+def test_request_from_another_enterprise_org_is_refused(settings, slack: MockSlack) -> None:  # type: ignore[no-untyped-def]
+    from bot.app import create_app
+    from bot.web import SLACK_PATH, EposWSGI
+    from bot.wire import LoopbackServer
+
+    slack.enterprise_id = "E0OURORG1"
+    server = LoopbackServer(EposWSGI(create_app(settings))).start()
+    try:
+        grid_wire = SlackWire(server.url + SLACK_PATH, SIGNING_SECRET)
+        ours = json.loads(envelope("EvOURORG"))
+        ours["enterprise_id"] = "E0OURORG1"
+        theirs = json.loads(envelope("EvTHEIRORG"))
+        theirs["enterprise_id"] = "E0THEIRS1"
+        slack.clear()
+        assert grid_wire.post_event(theirs).status == 403
+        assert grid_wire.post_event(ours).status == 200
+    finally:
+        server.stop()
+    assert deliveries_recorded() == 1
+
+
 def test_request_without_any_workspace_is_refused(wire: SlackWire) -> None:
     anonymous = json.loads(envelope("EvNOTEAM"))
     del anonymous["team_id"]
