@@ -11,6 +11,7 @@ from typing import Any, Literal
 from bot import db
 from bot.config import Settings
 from bot.services import assets
+from bot.services.importing import ImportInvalid
 from models.enums import ASSET_TYPE_LABELS
 
 EXIT_OK = 0
@@ -46,7 +47,7 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILURE
     try:
         records = assets.parse_catalogue(text, fmt)
-    except assets.CatalogueInvalid as invalid:
+    except ImportInvalid as invalid:
         for problem in invalid.problems:
             print(problem.line(str(path)), file=sys.stderr)
         if any(problem.field for problem in invalid.problems) or len(invalid.problems) > 1:

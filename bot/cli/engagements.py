@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot import clock, db
 from bot.config import Settings
 from bot.services import engagements, metrics
+from bot.services.importing import ImportInvalid
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import Figures, TeamMetrics
 
@@ -48,7 +49,7 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"{path}: cannot be read ({error.strerror or error})")
     try:
         records = engagements.parse_import(text, fmt)
-    except engagements.ImportInvalid as invalid:
+    except ImportInvalid as invalid:
         for problem in invalid.problems:
             print(problem.line(str(path)), file=sys.stderr)
         return _fail(f"{path}: nothing imported; fix the {len(invalid.problems)} problem(s) above and run again")

@@ -34,7 +34,7 @@ from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.search import AssetIndex, Hit, SearchDoc
 from bot.services import audit, deliveries
 from bot.services.actors import Actor
-from bot.services.importing import NUL_MESSAGE, fields_with_nul
+from bot.services.importing import NUL_MESSAGE, ImportInvalid, fields_with_nul
 from models.assets import Asset, AssetCatalogue, AssetFeedback, AssetShare, SearchMiss
 from models.enums import AssetStatus, AssetType
 from models.schemas.assets import (
@@ -44,7 +44,6 @@ from models.schemas.assets import (
     AssetRecord,
     AssetRights,
     CurationResult,
-    ImportProblem,
     ImportReport,
     SaveResult,
     SearchPage,
@@ -52,6 +51,7 @@ from models.schemas.assets import (
     VoteResult,
     field_problems,
 )
+from models.schemas.importing import ImportProblem
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +81,6 @@ DRAFTS_REFUSED = "Only admins (set in EPOS_ADMINS) review drafts. Your own asset
 ALREADY = "*{title}* is already {status}."
 DUPLICATE_URL = "This link is already in the catalogue as “{title}” ({status}). Search for it with /asset, or use a different link."
 SIMILAR_TITLE = "An asset titled “{title}” already exists — change the title, or submit again to save anyway."
-
-
-class CatalogueInvalid(InvalidInput):
-    """An import file with problems; each names its row (or line) and field. Nothing was written."""
-
-    def __init__(self, problems: list[ImportProblem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the file; nothing was imported")
-        self.problems = problems
 
 
 # ----- the search index ---------------------------------------------------------------------------
@@ -657,12 +649,12 @@ def _validate_rows(rows: Iterable[tuple[str, Any]]) -> list[AssetRecord]:
         first_seen[key] = where
         records.append(record)
     if problems:
-        raise CatalogueInvalid(problems)
+        raise ImportInvalid(problems)
     return records
 
 
 def parse_catalogue(text: str, fmt: Literal["yaml", "csv"]) -> list[AssetRecord]:
-    """Validate a whole catalogue file; raises CatalogueInvalid listing every problem."""
+    """Validate a whole catalogue file; raises ImportInvalid listing every problem."""
     if fmt == "yaml":
         return _parse_yaml(text)
     return _parse_csv(text)
@@ -675,13 +667,13 @@ def _parse_yaml(text: str) -> list[AssetRecord]:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "file"
         reason = getattr(error, "problem", None) or "not valid YAML"
-        raise CatalogueInvalid([ImportProblem(where=where, field=None, message=f"is not valid YAML ({reason})")]) from None
+        raise ImportInvalid([ImportProblem(where=where, field=None, message=f"is not valid YAML ({reason})")]) from None
     if data is None:
         return []
     if isinstance(data, dict) and isinstance(data.get("assets"), list):
         data = data["assets"]
     if not isinstance(data, list):
-        raise CatalogueInvalid([ImportProblem(
+        raise ImportInvalid([ImportProblem(
             where="file", field=None, message="must be a list of assets, each starting with `- title: …`")])
     return _validate_rows((f"item {number}", item) for number, item in enumerate(data, start=1))
 
@@ -695,7 +687,7 @@ def _parse_csv(text: str) -> list[AssetRecord]:
     try:
         header = reader.fieldnames
     except csv.Error as error:
-        raise CatalogueInvalid([ImportProblem(where="line 1", field=None, message=f"is not valid CSV ({error})")]) from None
+        raise ImportInvalid([ImportProblem(where="line 1", field=None, message=f"is not valid CSV ({error})")]) from None
     if not header:
         return []
     unknown = [name for name in header if name.strip() not in EXPORT_FIELDS]
@@ -706,7 +698,7 @@ def _parse_csv(text: str) -> list[AssetRecord]:
             parts.append("unknown column(s) " + ", ".join(repr(u) for u in unknown))
         if missing:
             parts.append("missing column(s) " + ", ".join(missing))
-        raise CatalogueInvalid([ImportProblem(
+        raise ImportInvalid([ImportProblem(
             where="line 1", field=None, message="; ".join(parts) + f"; the columns are {', '.join(EXPORT_FIELDS)}")])
     rows: list[tuple[str, Any]] = []
     problems: list[ImportProblem] = []
@@ -717,7 +709,7 @@ def _parse_csv(text: str) -> list[AssetRecord]:
         except StopIteration:
             break
         except csv.Error as error:
-            raise CatalogueInvalid([ImportProblem(where=f"line {start}", field=None, message=f"is not valid CSV ({error})")]) from None
+            raise ImportInvalid([ImportProblem(where=f"line {start}", field=None, message=f"is not valid CSV ({error})")]) from None
         where = f"line {start}"
         if None in row:
             problems.append(ImportProblem(where=where, field=None, message="has more cells than the header has columns"))
@@ -729,10 +721,10 @@ def _parse_csv(text: str) -> list[AssetRecord]:
         rows.append((where, cleaned))
     try:
         records = _validate_rows(rows)
-    except CatalogueInvalid as invalid:
-        raise CatalogueInvalid(sorted(problems + invalid.problems, key=_line_order)) from None
+    except ImportInvalid as invalid:
+        raise ImportInvalid(sorted(problems + invalid.problems, key=_line_order)) from None
     if problems:
-        raise CatalogueInvalid(problems)
+        raise ImportInvalid(problems)
     return records
 
 

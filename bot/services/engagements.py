@@ -27,7 +27,7 @@ from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit, playbooks, stints
 from bot.services.actors import Actor
-from bot.services.importing import NUL_MESSAGE, fields_with_nul
+from bot.services.importing import NUL_MESSAGE, ImportInvalid, fields_with_nul
 from bot.services.metrics import at, effective_changes, epoch_days, stage_rank, team_metrics
 from models import Asset, AssetShare, DevRelRequest, Engagement, EngagementNote, EsatSurvey, StageChange
 from models.enums import OPEN_STAGES, AssetType, Outcome, RequestState, Stage
@@ -41,7 +41,6 @@ from models.schemas.engagements import (
     EngagementRecord,
     EngagementSummary,
     HomeData,
-    ImportProblem,
     ImportReport,
     Interpretation,
     NewEngagementIn,
@@ -54,6 +53,7 @@ from models.schemas.engagements import (
     TimelineEntry,
     record_problems,
 )
+from models.schemas.importing import ImportProblem
 
 log = logging.getLogger(__name__)
 
@@ -969,14 +969,6 @@ EXPORT_FIELDS = ("account", "opportunity", "owner", "seller", "focus", "business
 REQUIRED_COLUMNS = ("account", "opportunity", "owner", "seller", "focus", "opened_at", "history")
 HISTORY_SEPARATOR = ";"
 HISTORY_AT = "@"
-
-
-class ImportInvalid(InvalidInput):
-    """An import file with problems; nothing was written. `problems` lists every one found."""
-
-    def __init__(self, problems: list[ImportProblem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the file; nothing was imported")
-        self.problems = problems
 
 
 def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:

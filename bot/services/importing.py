@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.errors import InvalidInput
+from models.schemas.importing import ImportProblem
+
 # PostgreSQL text cannot hold U+0000, and no one types it: a file carrying one is damaged.
 NUL_MESSAGE = "contains a NUL character (U+0000), which cannot be stored; the file may be damaged, remove it"
+
+
+class ImportInvalid(InvalidInput):
+    """An import file with problems; each names its item (or line) and field. Nothing was written."""
+
+    def __init__(self, problems: list[ImportProblem]) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the file; nothing was imported")
+        self.problems = problems
 
 
 def _has_nul(value: Any) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.errors import EposError
+from bot.services.importing import ImportInvalid
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def _assets(path: Path, settings: Settings) -> int:
 
     try:
         records = assets.parse_catalogue(path.read_text(encoding="utf-8-sig"), "yaml")
-    except assets.CatalogueInvalid as invalid:
+    except ImportInvalid as invalid:
         raise PreloadError("; ".join(problem.line(str(path)) for problem in invalid.problems)) from None
     report = assets.import_records(records, actor_id=PRELOAD_ACTOR)
     return report.added + report.updated + report.unchanged
@@ -49,7 +50,7 @@ def _engagements(path: Path, settings: Settings) -> int:
 
     try:
         records = engagements.parse_import(path.read_text(encoding="utf-8-sig"), "yaml")
-    except engagements.ImportInvalid as invalid:
+    except ImportInvalid as invalid:
         raise PreloadError("; ".join(problem.line(str(path)) for problem in invalid.problems)) from None
     report = engagements.import_records(records)
     return report.imported + len(report.skipped)

@@ -287,16 +287,6 @@ class VoteResult(BaseModel, frozen=True):
     previous: bool | None
 
 
-class ImportProblem(BaseModel, frozen=True):
-    where: str
-    field: str | None
-    message: str
-
-    def line(self, source: str) -> str:
-        field = f", field {self.field}" if self.field else ""
-        return f"{source}: {self.where}{field}: {self.message}"
-
-
 class ImportReport(BaseModel, frozen=True):
     added: int
     updated: int

@@ -283,18 +283,6 @@ class ImportReport(_Frozen):
     skipped: list[str]
 
 
-class ImportProblem(_Frozen):
-    """One thing wrong in an import file: where (item N / line N), which field, and what to do."""
-
-    where: str
-    field: str | None = None
-    message: str
-
-    def line(self, source: str) -> str:
-        field = f", field {self.field}" if self.field else ""
-        return f"{source}: {self.where}{field}: {self.message}"
-
-
 # ----- bulk import / export --------------------------------------------------------------------------
 _SLACK_USER = r"^[UW][A-Z0-9]{2,31}$"
 _SLACK_CHANNEL = r"^[CG][A-Z0-9]{2,31}$"

@@ -25,6 +25,7 @@ from bot.blocks import engagements as engagement_blocks
 from bot.errors import EposError
 from bot.services import assets, engagements, roster
 from bot.services.actors import Actor
+from bot.services.importing import ImportInvalid
 from models import Asset, DevRelPerson, Engagement
 from tests.conftest import ADMIN
 from tests.reliability_helpers import NASTY, check_message, hostile_text
@@ -133,7 +134,7 @@ def files(kind: str, original: str | None = None) -> st.SearchStrategy[str]:
 def import_assets(text: str, fmt: str) -> None:
     try:
         assets.import_records(assets.parse_catalogue(text, fmt), actor_id="cli")  # type: ignore[arg-type]
-    except assets.CatalogueInvalid as invalid:
+    except ImportInvalid as invalid:
         assert invalid.problems and all(WHERE.match(p.where) for p in invalid.problems), invalid.problems
         raise
 
@@ -141,7 +142,7 @@ def import_assets(text: str, fmt: str) -> None:
 def import_engagements(text: str, fmt: str) -> None:
     try:
         engagements.import_records(engagements.parse_import(text, fmt))  # type: ignore[arg-type]
-    except engagements.ImportInvalid as invalid:
+    except ImportInvalid as invalid:
         assert invalid.problems and all(WHERE.match(p.where) for p in invalid.problems), invalid.problems
         raise
 
