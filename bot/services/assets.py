@@ -34,7 +34,7 @@ from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.search import AssetIndex, Hit, SearchDoc
 from bot.services import audit, deliveries
 from bot.services.actors import Actor
-from bot.services.importing import NUL_MESSAGE, ImportInvalid, fields_with_nul
+from bot.services.importing import EXTRA_CELLS, ImportInvalid, csv_rows, damaged_fields, load_yaml
 from models.assets import Asset, AssetCatalogue, AssetFeedback, AssetShare, SearchMiss
 from models.enums import AssetStatus, AssetType
 from models.schemas.assets import (
@@ -634,8 +634,8 @@ def _validate_rows(rows: Iterable[tuple[str, Any]]) -> list[AssetRecord]:
         if not isinstance(raw, dict):
             problems.append(ImportProblem(where=where, field=None, message="is not a set of `field: value` pairs"))
             continue
-        if damaged := fields_with_nul(raw):
-            problems.extend(ImportProblem(where=where, field=field, message=NUL_MESSAGE) for field in damaged)
+        if damaged := damaged_fields(raw):
+            problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in damaged)
             continue
         try:
             record = AssetRecord.model_validate(raw)
@@ -661,13 +661,7 @@ def parse_catalogue(text: str, fmt: Literal["yaml", "csv"]) -> list[AssetRecord]
 
 
 def _parse_yaml(text: str) -> list[AssetRecord]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "file"
-        reason = getattr(error, "problem", None) or "not valid YAML"
-        raise ImportInvalid([ImportProblem(where=where, field=None, message=f"is not valid YAML ({reason})")]) from None
+    data = load_yaml(text)
     if data is None:
         return []
     if isinstance(data, dict) and isinstance(data.get("assets"), list):
@@ -683,11 +677,7 @@ def _csv_cell(value: Any) -> Any:
 
 
 def _parse_csv(text: str) -> list[AssetRecord]:
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    try:
-        header = reader.fieldnames
-    except csv.Error as error:
-        raise ImportInvalid([ImportProblem(where="line 1", field=None, message=f"is not valid CSV ({error})")]) from None
+    header, rows_read = csv_rows(text)
     if not header:
         return []
     unknown = [name for name in header if name.strip() not in EXPORT_FIELDS]
@@ -702,19 +692,11 @@ def _parse_csv(text: str) -> list[AssetRecord]:
             where="line 1", field=None, message="; ".join(parts) + f"; the columns are {', '.join(EXPORT_FIELDS)}")])
     rows: list[tuple[str, Any]] = []
     problems: list[ImportProblem] = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            raise ImportInvalid([ImportProblem(where=f"line {start}", field=None, message=f"is not valid CSV ({error})")]) from None
-        where = f"line {start}"
+    for where, row in rows_read:
         if None in row:
-            problems.append(ImportProblem(where=where, field=None, message="has more cells than the header has columns"))
+            problems.append(ImportProblem(where=where, field=None, message=EXTRA_CELLS))
             continue
-        cleaned = {key.strip(): _csv_cell(value) for key, value in row.items()}
+        cleaned = {str(key).strip(): _csv_cell(value) for key, value in row.items()}
         for tags in ("topics", "products"):
             if cleaned.get(tags) is not None:
                 cleaned[tags] = str(cleaned[tags]).split(";")

@@ -27,7 +27,7 @@ from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit, playbooks, stints
 from bot.services.actors import Actor
-from bot.services.importing import NUL_MESSAGE, ImportInvalid, fields_with_nul
+from bot.services.importing import EXTRA_CELLS, ImportInvalid, csv_rows, damaged_fields, load_yaml
 from bot.services.metrics import at, effective_changes, epoch_days, stage_rank, team_metrics
 from models import Asset, AssetShare, DevRelRequest, Engagement, EngagementNote, EsatSurvey, StageChange
 from models.enums import OPEN_STAGES, AssetType, Outcome, RequestState, Stage
@@ -996,8 +996,8 @@ def validate_records(rows: list[tuple[str, Any]], *, now: datetime | None = None
         if not isinstance(raw, dict):
             problems.append(ImportProblem(where=where, message="must be a mapping with account, opportunity, owner, …"))
             continue
-        if damaged := fields_with_nul(raw):
-            problems.extend(ImportProblem(where=where, field=field, message=NUL_MESSAGE) for field in damaged)
+        if damaged := damaged_fields(raw):
+            problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in damaged)
             continue
         try:
             record = EngagementRecord.model_validate(raw)
@@ -1025,12 +1025,7 @@ def parse_import(text: str, fmt: Literal["yaml", "csv"], *, now: datetime | None
 
 
 def _yaml_rows(text: str) -> list[tuple[str, Any]]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "file"
-        raise ImportInvalid([ImportProblem(where=where, message=f"is not valid YAML ({getattr(error, 'problem', None) or error})")]) from None
+    data = load_yaml(text)
     if data is None:
         return []
     if isinstance(data, dict) and isinstance(data.get("engagements"), list):
@@ -1052,11 +1047,8 @@ def _history_cell(cell: str, where: str) -> list[dict[str, str]] | ImportProblem
 
 
 def _csv_rows(text: str) -> list[tuple[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    try:
-        header = [name.strip() for name in (reader.fieldnames or [])]
-    except csv.Error as error:
-        raise ImportInvalid([ImportProblem(where="line 1", message=f"is not valid CSV ({error})")]) from None
+    names, rows_read = csv_rows(text)
+    header = [name.strip() for name in names]
     if not header:
         return []
     unknown = [name for name in header if name not in EXPORT_FIELDS]
@@ -1067,19 +1059,11 @@ def _csv_rows(text: str) -> list[tuple[str, Any]]:
         raise ImportInvalid([ImportProblem(where="line 1", message="; ".join(parts) + f"; the columns are {', '.join(EXPORT_FIELDS)}")])
     rows: list[tuple[str, Any]] = []
     problems: list[ImportProblem] = []
-    while True:
-        start = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            raise ImportInvalid([ImportProblem(where=f"line {start}", message=f"is not valid CSV ({error})")]) from None
-        where = f"line {start}"
+    for where, row in rows_read:
         if None in row:
-            problems.append(ImportProblem(where=where, message="has more cells than the header has columns"))
+            problems.append(ImportProblem(where=where, message=EXTRA_CELLS))
             continue
-        values = {key.strip(): (value.strip() if isinstance(value, str) else value) for key, value in row.items()}
+        values = {str(key).strip(): (value.strip() if isinstance(value, str) else value) for key, value in row.items()}
         if not any(values.values()):
             continue
         history = _history_cell(values.get("history") or "", where)

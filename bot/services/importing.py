@@ -1,14 +1,34 @@
-"""What every import file (assets, engagements, the roster) is checked for, whatever it holds."""
+"""What every import file (assets, engagements, the roster) is checked for, whatever it holds, and the
+reading of YAML and CSV the three importers share."""
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from typing import Any
+
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import BaseConstructor, SafeConstructor
+from yaml.events import AliasEvent
+from yaml.parser import Parser
+from yaml.reader import Reader, ReaderError
+from yaml.resolver import BaseResolver, Resolver
+from yaml.scanner import Scanner
 
 from bot.errors import InvalidInput
 from models.schemas.importing import ImportProblem
 
 # PostgreSQL text cannot hold U+0000, and no one types it: a file carrying one is damaged.
 NUL_MESSAGE = "contains a NUL character (U+0000), which cannot be stored; the file may be damaged, remove it"
+
+# An import file is a list of items holding a few lists of their own; anything nested this deep is damage,
+# and refusing it here keeps a file of ten thousand `[` from exhausting Python's recursion limit.
+MAX_DEPTH = 20
+# Aliases (`*name`) may repeat a value, but a few lines of them can stand for billions of values.
+MAX_ALIASED_VALUES = 100_000
+EXTRA_CELLS = "has more cells than the header has columns"
 
 
 class ImportInvalid(InvalidInput):
@@ -19,16 +39,219 @@ class ImportInvalid(InvalidInput):
         self.problems = problems
 
 
-def _has_nul(value: Any) -> bool:
+class Unreadable:
+    """A YAML value Python cannot hold (a 5,000-digit number, 30 February): kept in place of the value, so
+    the problem is reported on its item and field instead of stopping the whole file."""
+
+    __slots__ = ("problem", "text")
+
+    def __init__(self, text: str, problem: str) -> None:
+        self.text = text if len(text) <= 40 else text[:39] + "…"
+        self.problem = problem
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# ----- YAML ------------------------------------------------------------------------------------------
+
+
+def _line_of(mark: Any) -> str:
+    return f"line {mark.line + 1}"
+
+
+class _Guarded(Composer):
+    """Composes no deeper than MAX_DEPTH and lets aliases add no more than MAX_ALIASED_VALUES values."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.aliased = 0
+        self.open_anchors: set[str] = set()
+        self.measured: dict[int, tuple[int, int]] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            if event.anchor in self.open_anchors:
+                raise ImportInvalid([ImportProblem(
+                    where=_line_of(event.start_mark),
+                    message=f"the alias *{event.anchor} refers to the value it is part of; "
+                            "write the value out instead")])
+            node = super().compose_node(parent, index)
+            size, height = self._measure(node)
+            self.aliased += size
+            if self.aliased > MAX_ALIASED_VALUES:
+                raise ImportInvalid([ImportProblem(
+                    where=_line_of(event.start_mark),
+                    message=f"the aliases (*name) in this file stand for more than {MAX_ALIASED_VALUES:,} values; "
+                            "write the repeated values out instead")])
+            if self.depth + height > MAX_DEPTH:
+                raise self._too_deep(event)
+            return node
+        if self.depth >= MAX_DEPTH:
+            raise self._too_deep(event)
+        anchor = getattr(event, "anchor", None)
+        self.depth += 1
+        if anchor is not None:
+            self.open_anchors.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+            self.open_anchors.discard(anchor)
+
+    @staticmethod
+    def _too_deep(event: Any) -> ImportInvalid:
+        return ImportInvalid([ImportProblem(
+            where=_line_of(event.start_mark),
+            message=f"is nested more than {MAX_DEPTH} levels deep; an import file is a list of items, "
+                    "each a set of `field: value` pairs")])
+
+    def _measure(self, node: Any) -> tuple[int, int]:
+        """How many values the node stands for once every alias in it is written out, and how deep it nests."""
+        known = self.measured.get(id(node))
+        if known is not None:
+            return known
+        size, height = 1, 1
+        if isinstance(node.value, list):
+            for entry in node.value:
+                for child in entry if isinstance(entry, tuple) else (entry,):
+                    child_size, child_height = self._measure(child)
+                    size, height = size + child_size, max(height, child_height + 1)
+        self.measured[id(node)] = (size, height)
+        return size, height
+
+
+class _TypedConstructor(SafeConstructor):
+    """YAML's usual types, with the values Python cannot build left for validation to report."""
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_int(node)
+        except ValueError:
+            digits = sum(ch.isdigit() for ch in node.value)
+            return Unreadable(node.value, f"is a number of {digits:,} digits, too long to read; "
+                                          "put it in quotes if it is text")
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return Unreadable(node.value, f"{node.value!r} is not a real date; "
+                                          "write one like 2026-08-03, or put it in quotes if it is text")
+
+    def construct_yaml_binary(self, node: Any) -> Any:
+        return Unreadable("!!binary",
+                          "is binary data (!!binary), which an import file cannot hold; write the value as text")
+
+
+_TypedConstructor.add_constructor("tag:yaml.org,2002:int", _TypedConstructor.construct_yaml_int)
+_TypedConstructor.add_constructor("tag:yaml.org,2002:timestamp", _TypedConstructor.construct_yaml_timestamp)
+_TypedConstructor.add_constructor("tag:yaml.org,2002:binary", _TypedConstructor.construct_yaml_binary)
+
+
+class _TypedLoader(Reader, Scanner, Parser, _Guarded, _TypedConstructor, Resolver):
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _Guarded.__init__(self)
+        _TypedConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+class _TextLoader(Reader, Scanner, Parser, _Guarded, BaseConstructor, BaseResolver):
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        _Guarded.__init__(self)
+        BaseConstructor.__init__(self)
+        BaseResolver.__init__(self)
+
+
+def _yaml_problem(error: yaml.YAMLError, text: str) -> ImportProblem:
+    if isinstance(error, ReaderError):
+        # The reader reports a character offset and a two-line message; one line, naming the line, reads better.
+        line = text.count("\n", 0, max(error.position, 0)) + 1
+        return ImportProblem(where=f"line {line}", message=f"is not valid YAML ({str(error).splitlines()[0]})")
+    mark = getattr(error, "problem_mark", None)
+    where = _line_of(mark) if mark is not None else "file"
+    reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return ImportProblem(where=where, message=f"is not valid YAML ({reason})")
+
+
+def load_yaml(text: str, *, text_only: bool = False) -> Any:
+    """The one document of an import file, as the safe loader builds it (text_only: every scalar a string).
+    Raises ImportInvalid naming the line when the file is not YAML, nests too deep or expands too far."""
+    try:
+        # The reader checks every character as it is built, so building it belongs inside the try.
+        loader = (_TextLoader if text_only else _TypedLoader)(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as error:
+        raise ImportInvalid([_yaml_problem(error, text)]) from None
+
+
+# ----- CSV -------------------------------------------------------------------------------------------
+
+
+def csv_rows(text: str) -> tuple[list[str], Iterator[tuple[str, dict[str | None, Any]]]]:
+    """The header, and each record as (`line N`, row) keyed as csv.DictReader keys it: cells beyond the
+    header under None, missing cells None. Blank lines are skipped; N is the line the record starts on.
+    Raises ImportInvalid naming the line when the text is not CSV."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    try:
+        header = next(reader, [])
+    except csv.Error as error:
+        raise ImportInvalid([ImportProblem(where="line 1", message=f"is not valid CSV ({error})")]) from None
+
+    def records() -> Iterator[tuple[str, dict[str | None, Any]]]:
+        while True:
+            start = reader.line_num + 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                problem = ImportProblem(where=f"line {start}", message=f"is not valid CSV ({error})")
+                raise ImportInvalid([problem]) from None
+            if not cells:
+                continue
+            row: dict[str | None, Any] = dict(zip(header, cells, strict=False))
+            if len(cells) > len(header):
+                row[None] = cells[len(header):]
+            for name in header[len(cells):]:
+                row[name] = None
+            yield f"line {start}", row
+
+    return header, records()
+
+
+# ----- every item -------------------------------------------------------------------------------------
+
+
+def _damage(value: Any) -> str | None:
+    if isinstance(value, Unreadable):
+        return value.problem
     if isinstance(value, str):
-        return "\x00" in value
+        return NUL_MESSAGE if "\x00" in value else None
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_has_nul(v) for v in value)
-    return False
+        return next((found for pair in value.items() for part in pair if (found := _damage(part))), None)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return next((found for part in value if (found := _damage(part))), None)
+    return None
 
 
-def fields_with_nul(raw: dict[Any, Any]) -> list[str]:
-    """The fields of one imported item whose name or value holds a NUL character."""
-    return [str(key).replace("\x00", "\\0") for key, value in raw.items() if _has_nul(key) or _has_nul(value)]
+def damaged_fields(raw: dict[Any, Any]) -> list[tuple[str, str]]:
+    """(field, problem) for each field of one imported item whose name or value cannot be stored: a NUL
+    character, or a value Python could not read."""
+    found = []
+    for key, value in raw.items():
+        problem = _damage(key) or _damage(value)
+        if problem:
+            found.append((str(key).replace("\x00", "\\0"), problem))
+    return found

@@ -23,7 +23,7 @@ from bot import clock, db
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.services import audit
 from bot.services.actors import Actor
-from bot.services.importing import NUL_MESSAGE, fields_with_nul
+from bot.services.importing import ImportInvalid, csv_rows, damaged_fields, load_yaml
 from bot.services.routing import load_in_week
 from models import DevRelPerson, DevRelRequest
 from models.enums import RequestState
@@ -74,8 +74,8 @@ def validate_entries(items: Iterable[tuple[str, object]]) -> tuple[list[RosterEn
         if not isinstance(raw, dict):
             problems.append(f"{where}: expected a mapping of roster fields, got {type(raw).__name__}")
             continue
-        if damaged := fields_with_nul(raw):
-            problems.extend(f"{where}, field {field}: {NUL_MESSAGE}" for field in damaged)
+        if damaged := damaged_fields(raw):
+            problems.extend(f"{where}, field {field}: {message}" for field, message in damaged)
             continue
         unknown = sorted(str(k) for k in raw if k not in ROSTER_FIELDS)
         for key in unknown:
@@ -122,13 +122,11 @@ def read_roster_file(path: Path) -> tuple[list[RosterEntry], list[str]]:
 
 
 def _yaml_items(text: str) -> tuple[list[tuple[str, object]], list[str]]:
-    # BaseLoader keeps every scalar a string: YAML 1.1 would read an unquoted 17:30 as the number 1050.
+    # Every scalar stays a string (text_only): YAML 1.1 would read an unquoted 17:30 as the number 1050.
     try:
-        data = yaml.load(text, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "the file"
-        return [], [f"{where}: is not valid YAML ({getattr(error, 'problem', None) or error})"]
+        data = load_yaml(text, text_only=True)
+    except ImportInvalid as invalid:
+        return [], _unplaced(invalid)
     if data is None or data == "":
         return [], []
     if not isinstance(data, list):
@@ -137,23 +135,32 @@ def _yaml_items(text: str) -> tuple[list[tuple[str, object]], list[str]]:
 
 
 def _csv_items(text: str) -> tuple[list[tuple[str, object]], list[str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [f for f in ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity") if f not in header]
-    if missing:
-        return [], [f"line 1: the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})"]
     items: list[tuple[str, object]] = []
-    for row in reader:
-        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
-            continue
-        if None in row:
-            items.append((f"line {reader.line_num}", f"has more cells than the header ({len(header)})"))
-            continue
-        cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
-        if cleaned.get("active", "") == "":
-            cleaned.pop("active", None)
-        items.append((f"line {reader.line_num}", cleaned))
+    try:
+        names, rows = csv_rows(text)
+        header = [name.strip() for name in names]
+        required = ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity")
+        missing = [f for f in required if f not in header]
+        if missing:
+            return [], [f"line 1: the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})"]
+        for where, row in rows:
+            if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+                continue
+            if None in row:
+                items.append((where, f"has more cells than the header ({len(header)})"))
+                continue
+            cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+            if cleaned.get("active", "") == "":
+                cleaned.pop("active", None)
+            items.append((where, cleaned))
+    except ImportInvalid as invalid:
+        return [], _unplaced(invalid)
     return items, []
+
+
+def _unplaced(invalid: ImportInvalid) -> list[str]:
+    """The problems of a file that could not be read, as `line N: …` (read_roster_file adds the file name)."""
+    return [f"{problem.where}: {problem.message}" for problem in invalid.problems]
 
 
 # ----- writing files -----------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -165,6 +168,44 @@ def test_unreadable_or_broken_files_get_one_clear_line(cli_env: Path, capsys: py
     not_a_list = write_yaml(cli_env / "map.yaml", {"title": "x"})  # type: ignore[arg-type]
     assert main(["assets", "import", str(not_a_list)]) == 1
     assert "must be a list of assets" in capsys.readouterr().err
+    assert asset_count() == 0
+
+
+def test_values_python_cannot_hold_get_one_line_each_naming_item_and_field(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = [good_item(summary="LONG"), good_item(url="https://a.example.com/2", title="DAY"),
+             good_item(url="https://a.example.com/3", topics=["BYTES"])]
+    text = yaml.safe_dump(items, sort_keys=False, width=10**6)
+    path = cli_env / "odd.yaml"
+    path.write_text(text.replace("LONG", "1" * 4301).replace("DAY", "2026-02-30").replace("BYTES", "!!binary AGE="),
+                    encoding="utf-8")
+    assert main(["assets", "import", str(path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: item 1, field summary: is a number of 4,301 digits, too long to read; put it in quotes if it is text",
+        f"{path}: item 2, field title: '2026-02-30' is not a real date; write one like 2026-08-03, "
+        "or put it in quotes if it is text",
+        f"{path}: item 3, field topics: is binary data (!!binary), which an import file cannot hold; "
+        "write the value as text",
+        f"{path}: nothing imported; fix the 3 problem(s) above and run again",
+    ]
+    assert asset_count() == 0
+
+
+def test_python_m_bot_refuses_a_file_nested_past_the_recursion_limit_in_one_line(
+    cli_env: Path, database_url: str
+) -> None:
+    path = cli_env / "deep.yaml"
+    text = yaml.safe_dump([good_item(topics=["DEEP"])], sort_keys=False)
+    path.write_text(text.replace("DEEP", "[" * 5000 + "]" * 5000), encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-m", "bot", "assets", "import", str(path)], env=env, cwd=cli_env,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    line = next(number for number, text in enumerate(path.read_text().splitlines(), start=1) if "[[" in text)
+    assert done.stderr.splitlines() == [
+        f"{path}: line {line}: is nested more than 20 levels deep; an import file is a list of items, "
+        "each a set of `field: value` pairs"]
     assert asset_count() == 0
 
 

@@ -180,6 +180,19 @@ def test_csv_problems_name_the_line(cli_env: str, tmp_path: Path, capsys: pytest
     assert count(Engagement) == 0
 
 
+def test_a_number_too_long_for_python_is_one_line_naming_item_and_field(
+    cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "crm.yaml"
+    bad.write_text(EXAMPLES.read_text(encoding="utf-8").replace("focus: observability", "focus: " + "7" * 5000, 1))
+    assert main(["engagements", "import", str(bad)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{bad}: item 1, field focus: is a number of 5,000 digits, too long to read; put it in quotes if it is text",
+        f"{bad}: nothing imported; fix the 1 problem(s) above and run again",
+    ]
+    assert count(Engagement) == 0
+
+
 def test_unknown_csv_columns_and_unreadable_files(cli_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     odd = tmp_path / "odd.csv"
     odd.write_text("account,opportunity,owner,seller,focus,opened_at,history,stage\n")
