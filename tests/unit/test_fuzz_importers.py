@@ -6,6 +6,7 @@ imported then renders as Block Kit within Slack's limits that pings no one.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings as hypothesis_settings, strategies as st
 from sqlalchemy import select
 
 from bot import clock, db
@@ -220,6 +221,47 @@ def test_any_roster_file(database_url: str, tmp_path: Path, kind: str, data: st.
     text = data.draw(files(kind))
     path = tmp_path / f"roster.{kind.rsplit('.', 1)[1]}"
     attempt(lambda: import_roster(text, kind.rsplit(".", 1)[1], path))
+
+
+# ----- one value spelled as YAML allows but Python may not hold, in any field ----------------------------
+RAW_SLOT = "RAW-VALUE-SLOT"
+raw_yaml_value = st.one_of(
+    st.builds(lambda digit, count: digit * count, st.sampled_from("19"), st.integers(1, 6000)),
+    st.sampled_from([".inf", "-.inf", ".nan", "1.0e+400", "-1.0e+400", "0x" + "f" * 5000, "1_000", "1:30:00"]),
+    st.builds("{:04d}-{:02d}-{:02d}".format, st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99)),
+    st.builds("{:04d}-{:02d}-{:02d} {:02d}:00:00 +{:02d}:00".format, st.integers(0, 9999), st.integers(1, 12),
+              st.integers(1, 31), st.integers(0, 99), st.integers(0, 99)),
+    st.binary(max_size=6).map(lambda data: "!!binary " + (base64.b64encode(data).decode() or "''")),
+    st.integers(1, 3000).map(lambda depth: "[" * depth + "]" * depth),
+    st.integers(1, 9).map(lambda levels: "[&a0 [x, x, x, x, x, x, x, x, x, x], "
+                          + ", ".join(f"&a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, levels)) + "]"),
+)
+
+
+@pytest.mark.parametrize("kind", ["assets.yaml", "engagements.yaml", "roster.yaml"])
+@given(raw=raw_yaml_value, choice=st.integers(0, 99))
+@example(raw="1" * 4301, choice=0)  # more digits than Python turns into an int
+@example(raw="9" * 5000, choice=3)
+@example(raw=".inf", choice=0)
+@example(raw=".nan", choice=1)
+@example(raw="1.0e+400", choice=2)
+@example(raw="2026-02-30", choice=0)  # a day that does not exist
+@example(raw="0000-01-01 10:00:00 +05:00", choice=5)
+@example(raw="!!binary AGE=", choice=0)  # bytes holding a NUL
+@example(raw="[" * 3000 + "]" * 3000, choice=0)  # deeper than Python's recursion limit
+@example(raw="[&a0 [x, x, x, x, x, x, x, x, x, x], " + ", ".join(
+    f"&a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 10)) + "]", choice=0)  # a billion values
+@FUZZ
+def test_any_raw_yaml_value_in_any_field(database_url: str, tmp_path: Path, kind: str, raw: str, choice: int) -> None:
+    item = dict(_yaml_items(kind)[0])
+    item[sorted(item)[choice % len(item)]] = RAW_SLOT
+    text = yaml.safe_dump([item], sort_keys=False, width=10**6).replace(RAW_SLOT, raw)
+    if kind.startswith("assets"):
+        attempt(lambda: import_assets(text, "yaml"))
+    elif kind.startswith("engagements"):
+        attempt(lambda: import_engagements(text, "yaml"))
+    else:
+        attempt(lambda: import_roster(text, "yaml", tmp_path / "roster.yaml"))
 
 
 # ----- one damaged character, in every field of every kind of file ------------------------------------
