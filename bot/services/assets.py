@@ -6,6 +6,10 @@ commits, and kept in step with other processes through the catalogue revision: e
 that writes assets bumps one counter row and stamps the rows it touched with the new value, so a
 search first reads that counter (one row) and, when it moved, applies just the rows stamped above the
 revision the index has seen.
+
+Beside the index, each process keeps the cards of the assets it has shown lately (a bounded LRU, not
+the whole catalogue), so a page of results reads no asset rows while nothing changed; whatever moves
+an asset in or out of the index, or changes it there, drops its card too.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import hashlib
 import io
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -62,6 +67,7 @@ MAX_PAGE_SIZE = 50
 SIMILAR_TITLE_RATIO = 90.0
 MISS_QUERY_MAX = 200
 LIST_MAX = 10  # four blocks a card: ten fit in one message (50 blocks)
+CARDS_KEPT = 4096  # shown cards each process keeps, a few MB whatever the catalogue's size
 EXPORT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
     "depth", "scope", "interactivity", "cycle", "owner", "status",
@@ -93,6 +99,19 @@ class _IndexState:
         self.index: AssetIndex | None = None
         # Every change up to this catalogue revision is in the index.
         self.revision = 0
+        # Published assets' cards, least recently shown first. Guarded by `lock`.
+        self.cards: OrderedDict[int, AssetCard] = OrderedDict()
+        # Counts the times cards were dropped, so that rows read before a drop are not kept after it.
+        self.card_drops = 0
+
+    def drop_cards(self, ids: Iterable[int] | None = None) -> None:
+        """Forget the cards of these assets (all of them when None); the caller holds `lock`."""
+        if ids is None:
+            self.cards.clear()
+        else:
+            for asset_id in ids:
+                self.cards.pop(asset_id, None)
+        self.card_drops += 1
 
 
 _state = _IndexState()
@@ -144,6 +163,7 @@ def _synced_index() -> AssetIndex:
                 rows = session.execute(select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published)).all()
                 state.index = AssetIndex(_doc(row) for row in rows)
                 state.engine, state.revision = engine, current
+                state.drop_cards()
                 log.info("search index built: %d published assets at revision %d", len(state.index), current)
             elif current > state.revision:
                 changed = session.execute(
@@ -154,6 +174,7 @@ def _synced_index() -> AssetIndex:
                         state.index.upsert(_doc(row))
                     else:
                         state.index.remove(row.id)
+                state.drop_cards(row.id for row in changed)
                 state.revision = current
         return state.index
 
@@ -161,7 +182,9 @@ def _synced_index() -> AssetIndex:
 def _after_commit(rows: Iterable[Asset], revision: int) -> None:
     """Apply this process's own committed writes to the index without another query."""
     state = _state
+    rows = list(rows)
     with state.lock:
+        state.drop_cards(row.id for row in rows)
         if state.index is None or state.engine is not db.engine():
             return
         for row in rows:
@@ -197,6 +220,7 @@ def reset_index() -> None:
     """Forget the index; the next search rebuilds it from the database."""
     with _state.lock:
         _state.engine, _state.index, _state.revision = None, None, 0
+        _state.drop_cards()
 
 
 # ----- reading -------------------------------------------------------------------------------------
@@ -242,13 +266,30 @@ def _viewed(card: AssetCard, actor: Actor | None, score: float | None = None) ->
 
 
 def _published_cards(ids: Sequence[int]) -> dict[int, AssetCard]:
-    if not ids:
-        return {}
+    """The cards of those of `ids` that are published: kept ones as they are, the rest read and kept.
+
+    Call it after `_synced_index()`, which drops the cards of whatever changed since the last search."""
+    state = _state
+    with state.lock:
+        cards = {asset_id: state.cards[asset_id] for asset_id in ids if asset_id in state.cards}
+        for asset_id in cards:
+            state.cards.move_to_end(asset_id)
+        drops = state.card_drops
+    missing = [asset_id for asset_id in ids if asset_id not in cards]
+    if not missing:
+        return cards
     with db.reading() as session:
         rows = session.scalars(
-            select(Asset).where(Asset.id.in_(ids), Asset.status == AssetStatus.published)
+            select(Asset).where(Asset.id.in_(missing), Asset.status == AssetStatus.published)
         ).all()
-        return {row.id: _card(row) for row in rows}
+        read = {row.id: _card(row) for row in rows}
+    with state.lock:
+        # A write dropped cards while these rows were read: they may predate it, so keep none of them.
+        if state.card_drops == drops:
+            state.cards.update(read)
+            while len(state.cards) > CARDS_KEPT:
+                state.cards.popitem(last=False)
+    return cards | read
 
 
 def _miss_key(asset_type: str | None, terms: Sequence[str]) -> str:

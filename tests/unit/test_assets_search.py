@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot import db
 from bot.services import assets
 from bot.services.actors import Actor
-from models.assets import SearchMiss
+from models.assets import Asset, SearchMiss
 from models.enums import AssetType
-from models.schemas.assets import AssetFields
+from models.schemas.assets import AssetCard, AssetFields
 from tests.assets_helpers import asset_by_title, import_sample
 from tests.conftest import ADMIN, SE
 
@@ -162,3 +163,91 @@ def test_the_index_can_be_built_off_the_request_path_at_start(catalogue: None) -
     assets.reset_index()
     assets.warm_index_in_background().join(timeout=30)
     assert assets._state.index is not None and len(assets._state.index) == 37
+
+
+# ----- the cards a process keeps beside its index ---------------------------------------------------
+
+GLANCE = "Kubernetes cluster health at a glance"
+
+
+def shown(query: str, title: str) -> AssetCard:
+    return next(item.card for item in assets.search(query, actor=SEARCHER).items if item.card.title == title)
+
+
+@contextmanager
+def writes_from(elsewhere: bool, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Writes made here, or by another replica, whose index and cards are its own."""
+    if not elsewhere:
+        yield
+        return
+    ours = assets._state
+    monkeypatch.setattr(assets, "_state", assets._IndexState())
+    yield
+    monkeypatch.setattr(assets, "_state", ours)
+
+
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["this process", "another process"])
+def test_votes_shares_and_edits_show_on_the_next_search(
+    catalogue: None, monkeypatch: pytest.MonkeyPatch, elsewhere: bool
+) -> None:
+    before = shown("glance", GLANCE)
+    row = asset_by_title(GLANCE)
+    with writes_from(elsewhere, monkeypatch):
+        assets.vote(row.id, "U0VOTER01", True)
+        assets.record_share(row.id, SE, "C0SHARES1")
+    after = shown("glance", GLANCE)
+    assert (after.useful_count, after.share_count) == (before.useful_count + 1, before.share_count + 1)
+    with writes_from(elsewhere, monkeypatch):
+        assets.update(row.id, AssetFields(
+            title=row.title, type=row.type, summary="Node pressure, restarts and pending pods on one screen.",
+            url=row.url, topics=row.topics, products=row.products, owner_id=row.owner_id,
+        ), CURATOR)
+    assert shown("glance", GLANCE).summary == "Node pressure, restarts and pending pods on one screen."
+    with writes_from(elsewhere, monkeypatch):
+        assets.archive(row.id, CURATOR)
+    assert GLANCE not in titles(assets.search("glance", actor=SEARCHER))
+    with writes_from(elsewhere, monkeypatch):
+        assets.restore(row.id, CURATOR, admins_configured=True)
+    assert shown("glance", GLANCE).summary == "Node pressure, restarts and pending pods on one screen."
+
+
+def test_a_repeated_search_reads_no_asset_rows(catalogue: None) -> None:
+    first = assets.search("observability", actor=SEARCHER)
+    statements: list[str] = []
+
+    def remember(_connection: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine(), "before_cursor_execute", remember)
+    try:
+        again = assets.search("observability", actor=SEARCHER)
+    finally:
+        event.remove(db.engine(), "before_cursor_execute", remember)
+    assert again.items == first.items
+    assert statements and not [s for s in statements if "FROM assets" in s]
+
+
+def test_a_vote_landing_while_cards_are_read_is_not_hidden_by_them(
+    catalogue: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    row = asset_by_title(GLANCE)
+    read_card = assets._card
+
+    def vote_meanwhile(asset: Asset) -> AssetCard:
+        card = read_card(asset)
+        if asset.id == row.id and card.useful_count == row.useful_count:
+            monkeypatch.setattr(assets, "_card", read_card)
+            assets.vote(row.id, "U0VOTER01", True)  # commits after this row was read
+        return card
+
+    monkeypatch.setattr(assets, "_card", vote_meanwhile)
+    shown("glance", GLANCE)
+    assert shown("glance", GLANCE).useful_count == row.useful_count + 1
+
+
+def test_a_process_keeps_a_bounded_number_of_cards(catalogue: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(assets, "CARDS_KEPT", 3)
+    first = assets.search("observability", actor=SEARCHER)
+    assert len(first.items) == 10
+    assert len(assets._state.cards) == 3
+    assert assets.search("observability", actor=SEARCHER).items == first.items
