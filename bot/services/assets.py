@@ -96,6 +96,8 @@ class _IndexState:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.engine: Engine | None = None
+        # `engine` read-only, for the revision check every search makes (see `_revision_now`).
+        self.reader: Engine | None = None
         self.index: AssetIndex | None = None
         # Every change up to this catalogue revision is in the index.
         self.revision = 0
@@ -136,8 +138,17 @@ def _doc(row: Any) -> SearchDoc:
     )
 
 
+_REVISION = select(AssetCatalogue.revision).where(AssetCatalogue.id == CATALOGUE_ROW)
+
+
 def _read_revision(session: Session) -> int:
-    return session.scalar(select(AssetCatalogue.revision).where(AssetCatalogue.id == CATALOGUE_ROW)) or 0
+    return session.scalar(_REVISION) or 0
+
+
+def _revision_now(reader: Engine) -> int:
+    """`_read_revision` on a bare connection: every search asks, and a session costs twice the query."""
+    with reader.connect() as connection:
+        return connection.scalar(_REVISION) or 0
 
 
 def _bump_revision(session: Session) -> int:
@@ -152,16 +163,17 @@ def _bump_revision(session: Session) -> int:
 
 def _synced_index() -> AssetIndex:
     state, engine = _state, db.engine()
-    if state.engine is engine and state.index is not None:
-        with db.reading() as session:
-            if _read_revision(session) == state.revision:
-                return state.index
+    reader = state.reader
+    if state.engine is engine and state.index is not None and reader is not None:
+        if _revision_now(reader) == state.revision:
+            return state.index
     with state.lock:
         with db.reading() as session:
             current = _read_revision(session)
             if state.engine is not engine or state.index is None or current < state.revision:
                 rows = session.execute(select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published)).all()
                 state.index = AssetIndex(_doc(row) for row in rows)
+                state.reader = engine.execution_options(**{db.READONLY_OPTION: True})
                 state.engine, state.revision = engine, current
                 state.drop_cards()
                 log.info("search index built: %d published assets at revision %d", len(state.index), current)
@@ -219,7 +231,7 @@ def warm_index_in_background() -> threading.Thread:
 def reset_index() -> None:
     """Forget the index; the next search rebuilds it from the database."""
     with _state.lock:
-        _state.engine, _state.index, _state.revision = None, None, 0
+        _state.engine, _state.reader, _state.index, _state.revision = None, None, None, 0
         _state.drop_cards()
 
 
