@@ -197,6 +197,11 @@ def _message(text: str, blocks: list[Block | dict[str, Any]]) -> Message:
     return {"text": clip(text, 3000), "blocks": [b if isinstance(b, dict) else b.to_dict() for b in blocks]}
 
 
+def _divider() -> dict[str, Any]:
+    """A divider as its plain dict: it has nothing to check, and a page of results has eleven."""
+    return {"type": "divider"}
+
+
 def _mrkdwn(text: str) -> MarkdownTextObject:
     return MarkdownTextObject(text=clip(text, SECTION_TEXT))
 
@@ -296,7 +301,7 @@ def card_dicts(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) ->
     more CPU than the search itself under load (docs/performance.md). The key is everything the blocks
     show (not the search score, which they don't), so an edit, a vote or other rights make new blocks;
     each caller gets its own copy."""
-    key = viewed.model_copy(update={"score": None}).model_dump_json()
+    key = viewed.model_dump_json(exclude={"score"})
     return list(json.loads(_card_json(key, share, vote)))
 
 
@@ -359,7 +364,7 @@ def results_message(page: SearchPage) -> Message:
     header = RESULTS_HEADER.format(total=page.total, what=_what(page), query=query, range=shown)
     parts: list[Block | dict[str, Any]] = [SectionBlock(text=_mrkdwn(header))]
     for item in page.items:
-        parts.append(DividerBlock())
+        parts.append(_divider())
         parts.extend(card_dicts(item))
     paging: list[ButtonElement] = []
     if page.has_previous:
@@ -369,7 +374,7 @@ def results_message(page: SearchPage) -> Message:
         paging.append(_button(BUTTON["next"], AssetIds.next_page, page_value(page.query, page.offset + page.limit)))
     if paging:
         pages = -(-page.total // page.limit)
-        parts.append(DividerBlock())
+        parts.append(_divider())
         parts.append(ActionsBlock(elements=paging))
         parts.append(ContextBlock(elements=[_mrkdwn(PAGE_OF.format(page=page.offset // page.limit + 1, pages=pages))]))
     fallback = f"{page.total} {_what(page)} for “{safe(page.query.strip(), 200)}”"
