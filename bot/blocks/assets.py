@@ -48,6 +48,7 @@ from models.schemas.assets import (
     AssetCard,
     AssetFields,
     AssetList,
+    AssetRights,
     CurationResult,
     SaveResult,
     SearchPage,
@@ -288,9 +289,31 @@ def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -
     return blocks
 
 
+class _SameCard:
+    """A card compared by identity. Search hands out the same AssetCard object until its asset changes,
+    so the card's content (the key of its blocks) is serialised once per card, not once per answer.
+    Holding the card keeps its id from being reused while the entry lives."""
+
+    __slots__ = ("card",)
+
+    def __init__(self, card: AssetCard) -> None:
+        self.card = card
+
+    def __hash__(self) -> int:
+        return id(self.card)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _SameCard) and other.card is self.card
+
+
 @functools.lru_cache(maxsize=2048)
-def _card_json(viewed_json: str, share: bool, vote: bool) -> str:
-    viewed = ViewedAsset.model_validate_json(viewed_json)
+def _card_content(same: _SameCard) -> str:
+    return same.card.model_dump_json()
+
+
+@functools.lru_cache(maxsize=2048)
+def _card_json(card_json: str, rights: AssetRights, share: bool, vote: bool) -> str:
+    viewed = ViewedAsset(card=AssetCard.model_validate_json(card_json), rights=rights)
     return json.dumps([block.to_dict() for block in card_blocks(viewed, share=share, vote=vote)])
 
 
@@ -301,8 +324,8 @@ def card_dicts(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) ->
     more CPU than the search itself under load (docs/performance.md). The key is everything the blocks
     show (not the search score, which they don't), so an edit, a vote or other rights make new blocks;
     each caller gets its own copy."""
-    key = viewed.model_dump_json(exclude={"score"})
-    return list(json.loads(_card_json(key, share, vote)))
+    content = _card_content(_SameCard(viewed.card))
+    return list(json.loads(_card_json(content, viewed.rights, share, vote)))
 
 
 def card_message(viewed: ViewedAsset, lead: str = "") -> Message:
