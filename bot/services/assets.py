@@ -67,7 +67,7 @@ MAX_PAGE_SIZE = 50
 SIMILAR_TITLE_RATIO = 90.0
 MISS_QUERY_MAX = 200
 LIST_MAX = 10  # four blocks a card: ten fit in one message (50 blocks)
-CARDS_KEPT = 4096  # shown cards each process keeps, a few MB whatever the catalogue's size
+CARDS_KEPT = 2048  # shown cards a process keeps (as many as the blocks it remembers): about 5 MB
 EXPORT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
     "depth", "scope", "interactivity", "cycle", "owner", "status",
