@@ -268,10 +268,17 @@ def register(app: App, settings: Settings) -> None:
 
     def answer_click(body: dict[str, Any], respond: Respond, client: WebClient, transition: Any) -> None:
         request_id, version = _button(body)
-        update = transition(actor(body), request_id, version, policy=policy)
-        publish(client, settings, update)
-        if not update.changed and update.note:
+        now = clock.now()
+        update = transition(actor(body), request_id, version, policy=policy, now=now)
+        # Also when nothing changed: the message is redrawn as it stands, its buttons still live.
+        publish(client, settings, update, now=now)
+        zone = blocks.zone_of(update.actor_timezone, settings.timezone)
+        if update.overlapping is not None:
+            _ephemeral(respond, blocks.overlap_refusal(update.request, update.overlapping, zone=zone, now=now))
+        elif not update.changed and update.note:
             _ephemeral(respond, blocks.plain(update.note))
+        elif update.over_capacity is not None:
+            _ephemeral(respond, blocks.over_capacity_note(update.request, update.over_capacity))
 
     @app.action(DevRelIds.accept)
     def accept_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:

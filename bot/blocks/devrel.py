@@ -57,8 +57,10 @@ from models.schemas.devrel import (
     DevRelRequestView,
     EngagementChoice,
     MessageRef,
+    OverlappingMeeting,
     RequestUpdate,
     RosterMember,
+    WeekLoad,
 )
 
 # ----- text ---------------------------------------------------------------------------------------
@@ -101,6 +103,8 @@ HELP_TEXT = (
     "the DevRel channel where anyone on the roster can take it.\n"
     "• Once accepted, you and the seller are told and a group DM opens for the pre-meeting sync. The DevRel "
     "person gets a reminder with the brief an hour before.\n"
+    "• If you are asked for two meetings at overlapping times, you can accept only one: accepting the "
+    "second tells you which meeting is in the way; decline it, or have the other one cancelled first.\n"
     "• Cancel from the request card in your DMs.\n"
     "• `/devrel roster` lists the DevRel roster; admins add, edit and deactivate people there."
 )
@@ -577,6 +581,45 @@ def cancelled_notice(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str,
             f"*{safe(request.engagement.account, 200)}* ({when(request.meeting_start, request.duration_minutes, zone)}). "
             "Nothing more to do.")
     return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], "A DevRel request was cancelled")
+
+
+def overlap_refusal(request: DevRelRequestView, other: OverlappingMeeting, *, zone: ZoneInfo,
+                    now: datetime) -> dict[str, Any]:
+    """Why Accept or Take it did nothing: the clicker already has an overlapping meeting; and the ways on."""
+    account = safe(request.engagement.account, 200)
+    other_account = safe(other.account, 200)
+    lead = (f":warning: You have already accepted the *{other_account}* meeting "
+            f"({when(other.meeting_start, other.duration_minutes, zone)}), which overlaps this *{account}* meeting "
+            f"({when(request.meeting_start, request.duration_minutes, zone, with_zone=False)}), so nothing changed.")
+    free_up = (f"only {user(other.requester_id)}, who asked for you there, can cancel the *{other_account}* request; "
+               "once they have,")
+    if request.state is RequestState.in_channel:
+        options = ("• Leave this one in the channel for someone else on the roster to take.\n"
+                   f"• Or, to take this one instead: {free_up} press *Take it* again.")
+    else:
+        options = (f"• Press *Decline* on this request: {user(request.requester_id)} is told and the next DevRel "
+                   "person is asked.\n"
+                   f"• Or, to join this one instead: {free_up} press *Accept* again.")
+        if request.escalate_at:
+            deadline = clock_time(request.escalate_at, zone, today=now.astimezone(zone).date())
+            options += f"\nWithout an answer by {deadline} your time, the next person is asked."
+    text = f"{lead}\n{options}"
+    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))],
+                   f"You already have the {escape(other.account)} meeting at that time; nothing changed")
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def over_capacity_note(request: DevRelRequestView, load: WeekLoad) -> dict[str, Any]:
+    """Told to whoever just took a meeting beyond their weekly capacity: their call, so only a heads-up."""
+    text = (f"{STATE_EMOJI[RequestState.accepted]} You're in the room for *{safe(request.engagement.account, 200)}*. "
+            f"Heads-up: this is your {_ordinal(load.meetings)} DevRel meeting in the week of "
+            f"{load.week_start:%a %d %b}; your capacity is {load.capacity}. epos won't ask you for more that week; "
+            "if the load should change for good, an epos admin can edit your capacity in `/devrel roster`.")
+    return plain(text)
 
 
 def plain(text: str) -> dict[str, Any]:

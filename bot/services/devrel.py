@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import and_, case, delete, func, literal, or_, select, update
@@ -26,7 +27,7 @@ from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.services import audit
 from bot.services.actors import Actor
 from bot.services.roster import bookings_between, member_of
-from bot.services.routing import rank
+from bot.services.routing import first_overlap, load_in_week, rank, week_bounds
 from models import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage, Engagement
 from models.enums import RequestEventKind, RequestState, Stage
 from models.schemas.devrel import (
@@ -43,8 +44,10 @@ from models.schemas.devrel import (
     EngagementChoice,
     HistoryItem,
     MessageRef,
+    OverlappingMeeting,
     RequestDraft,
     RequestUpdate,
+    WeekLoad,
 )
 
 ENTITY = "devrel_request"
@@ -319,9 +322,9 @@ def _update(session: Session, request_id: int, *, change: Change, actor_id: str,
     )
 
 
-def _unchanged(session: Session, request_id: int, note: str) -> RequestUpdate:
+def _unchanged(session: Session, request_id: int, note: str, **extra: Any) -> RequestUpdate:
     return RequestUpdate(request=_view(session, request_id), changed=False, change="unchanged", note=note,
-                         messages=_messages(session, request_id))
+                         messages=_messages(session, request_id), **extra)
 
 
 def _moved_on_note(session: Session, row: DevRelRequest, clicker: str, lead_channel: str | None = None) -> str:
@@ -387,13 +390,16 @@ def accept(actor: Actor, request_id: int, seen_version: int, *, policy: DevRelPo
             raise Forbidden("Only the DevRel person this request was sent to can accept it.")
         if row.meeting_start <= now:
             return _unchanged(session, request_id, "The meeting has already started, so it can no longer be accepted.")
+        commitments = _commitments(session, actor.user_id, row)
+        if commitments.overlapping is not None:
+            return commitments.refusal(session, request_id)
         won = _advance(session, request_id, seen_version, [RequestState.asking], DevRelRequest.candidate_id == actor.user_id,
                        **_accepted_values(actor.user_id, row.meeting_start, now))
         if not won:
             return _unchanged(session, request_id, _moved_on_note(session, _get(session, request_id), actor.user_id, lead_channel))
         _mark_assigned(session, actor.user_id, now)
         _event(session, request_id, RequestEventKind.accepted, actor_id=actor.user_id, at=now, subject_id=actor.user_id)
-        return _update(session, request_id, change="accepted", actor_id=actor.user_id)
+        return commitments.told(_update(session, request_id, change="accepted", actor_id=actor.user_id))
 
 
 def take(actor: Actor, request_id: int, seen_version: int, *, policy: DevRelPolicy | None = None,
@@ -413,6 +419,9 @@ def take(actor: Actor, request_id: int, seen_version: int, *, policy: DevRelPoli
             )
         if row.meeting_start <= now:
             return _unchanged(session, request_id, "The meeting has already started, so it can no longer be taken.")
+        commitments = _commitments(session, actor.user_id, row)
+        if commitments.overlapping is not None:
+            return commitments.refusal(session, request_id)
         won = _advance(session, request_id, seen_version, [RequestState.in_channel],
                        **_accepted_values(actor.user_id, row.meeting_start, now))
         if not won:
@@ -420,7 +429,51 @@ def take(actor: Actor, request_id: int, seen_version: int, *, policy: DevRelPoli
         _mark_assigned(session, actor.user_id, now)
         _event(session, request_id, RequestEventKind.assigned, actor_id=actor.user_id, at=now, subject_id=actor.user_id,
                detail="taken from the DevRel channel")
-        return _update(session, request_id, change="assigned", actor_id=actor.user_id)
+        return commitments.told(_update(session, request_id, change="assigned", actor_id=actor.user_id))
+
+
+@dataclass
+class _Commitments:
+    """What a person already has on around a meeting they are about to take on."""
+
+    timezone: str | None
+    overlapping: OverlappingMeeting | None = None
+    over_capacity: WeekLoad | None = None
+
+    def refusal(self, session: Session, request_id: int) -> RequestUpdate:
+        # No note: the reply names the other meeting, written in the clicker's timezone by the blocks.
+        return _unchanged(session, request_id, "", overlapping=self.overlapping, actor_timezone=self.timezone)
+
+    def told(self, update: RequestUpdate) -> RequestUpdate:
+        return update.model_copy(update={"over_capacity": self.over_capacity, "actor_timezone": self.timezone})
+
+
+def _commitments(session: Session, slack_id: str, row: DevRelRequest) -> _Commitments:
+    """The person's accepted meeting overlapping `row`, if any, and their week's load should they take it.
+
+    Routing checked this when it chose whom to ask, but the same person may since have accepted another
+    meeting asked of them meanwhile. Their roster row is locked first, so two of their accepts running at
+    once are decided one after the other and the second sees the first."""
+    person = session.scalar(select(DevRelPerson).where(DevRelPerson.slack_id == slack_id).with_for_update())
+    end = row.meeting_start + timedelta(minutes=row.duration_minutes)
+    bookings = bookings_between(session, row.meeting_start - timedelta(days=8), row.meeting_start + timedelta(days=8),
+                                exclude_request=row.id)
+    found = _Commitments(timezone=person.timezone if person else None)
+    clash = first_overlap(bookings, slack_id, row.meeting_start, end)
+    if clash is not None and clash.request_id is not None:
+        other, account = session.execute(
+            select(DevRelRequest, Engagement.account).join(Engagement, Engagement.id == DevRelRequest.engagement_id)
+            .where(DevRelRequest.id == clash.request_id)
+        ).one()
+        found.overlapping = OverlappingMeeting(request_id=other.id, account=account, requester_id=other.requester_id,
+                                               meeting_start=other.meeting_start, duration_minutes=other.duration_minutes)
+    if person is not None:
+        zone = ZoneInfo(person.timezone)
+        meetings = load_in_week(bookings, slack_id, row.meeting_start, zone) + 1
+        if meetings > person.weekly_capacity:
+            week_start = week_bounds(row.meeting_start, zone)[0].astimezone(zone).date()
+            found.over_capacity = WeekLoad(meetings=meetings, capacity=person.weekly_capacity, week_start=week_start)
+    return found
 
 
 def _accepted_values(assignee: str, meeting_start: datetime, now: datetime) -> dict[str, Any]:

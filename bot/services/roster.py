@@ -215,7 +215,8 @@ def member_of(row: DevRelPerson, load: int = 0) -> RosterMember:
 
 def bookings_between(session: Session, start: datetime, end: datetime, *, exclude_request: int | None = None) -> list[Booking]:
     """Accepted meetings starting in [start, end): the load and overlaps routing weighs."""
-    query = select(DevRelRequest.assignee_id, DevRelRequest.meeting_start, DevRelRequest.duration_minutes).where(
+    query = select(DevRelRequest.id, DevRelRequest.assignee_id, DevRelRequest.meeting_start,
+                   DevRelRequest.duration_minutes).where(
         DevRelRequest.state == RequestState.accepted,
         DevRelRequest.assignee_id.is_not(None),
         DevRelRequest.meeting_start >= start,
@@ -224,8 +225,8 @@ def bookings_between(session: Session, start: datetime, end: datetime, *, exclud
     if exclude_request is not None:
         query = query.where(DevRelRequest.id != exclude_request)
     return [
-        Booking(slack_id=assignee, start=begin, end=begin + timedelta(minutes=minutes))
-        for assignee, begin, minutes in session.execute(query)
+        Booking(slack_id=assignee, start=begin, end=begin + timedelta(minutes=minutes), request_id=request_id)
+        for request_id, assignee, begin, minutes in session.execute(query)
         if assignee
     ]
 

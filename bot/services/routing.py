@@ -74,8 +74,14 @@ def out_of_office(member: RosterMember, start: datetime) -> bool:
     return local_day <= member.out_of_office_until
 
 
+def first_overlap(bookings: Iterable[Booking], slack_id: str, start: datetime, end: datetime) -> Booking | None:
+    """The earliest of the person's bookings that shares any time with [start, end)."""
+    clashing = [b for b in bookings if b.slack_id == slack_id and b.start < end and start < b.end]
+    return min(clashing, key=lambda b: (b.start, b.request_id or 0)) if clashing else None
+
+
 def overlaps(bookings: Iterable[Booking], slack_id: str, start: datetime, end: datetime) -> bool:
-    return any(b.slack_id == slack_id and b.start < end and start < b.end for b in bookings)
+    return first_overlap(bookings, slack_id, start, end) is not None
 
 
 def rank(

@@ -164,6 +164,7 @@ class Booking(BaseModel):
     slack_id: str
     start: datetime
     end: datetime
+    request_id: int | None = None
 
 
 class Candidate(BaseModel):
@@ -319,6 +320,28 @@ Change = Literal[
 ]
 
 
+class OverlappingMeeting(BaseModel):
+    """An accepted meeting of the person clicking Accept or Take it that overlaps the one they clicked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: int
+    account: str
+    requester_id: str
+    meeting_start: datetime
+    duration_minutes: int
+
+
+class WeekLoad(BaseModel):
+    """Accepted meetings of one person in the ISO week of a meeting (their timezone), this one included."""
+
+    model_config = ConfigDict(frozen=True)
+
+    meetings: int
+    capacity: int
+    week_start: date
+
+
 class RequestUpdate(BaseModel):
     """What one action did to a request, so the caller can tell the right people and refresh messages.
 
@@ -338,6 +361,12 @@ class RequestUpdate(BaseModel):
     nobody_available: bool = False
     note: str = ""
     messages: list[MessageRef] = Field(default_factory=list)
+    # Accept / Take it refused because the clicker already has this meeting at an overlapping time.
+    overlapping: OverlappingMeeting | None = None
+    # Set when an accept took the person past their weekly capacity: allowed, but they are told.
+    over_capacity: WeekLoad | None = None
+    # The clicker's roster timezone, to write times in for them.
+    actor_timezone: str | None = None
 
 
 class DueTimers(BaseModel):

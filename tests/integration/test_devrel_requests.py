@@ -24,6 +24,7 @@ from tests.devrel_helpers import (
     HANNAH,
     LENA,
     MARCUS,
+    ROSTER,
     WEI,
     add_engagement,
     all_text,
@@ -53,25 +54,34 @@ def client(settings: Settings) -> Iterator[Any]:
     yield make_client(settings)
 
 
-def the_request() -> dict[str, Any]:
+def the_request(request_id: int | None = None) -> dict[str, Any]:
+    """The only request, or the one with `request_id`."""
     with db.reading() as session:
-        row = session.scalars(select(DevRelRequest)).one()
+        row = session.scalars(select(DevRelRequest)).one() if request_id is None else session.get(DevRelRequest, request_id)
+        assert row is not None
         return {"id": row.id, "state": row.state, "version": row.version, "candidate": row.candidate_id,
                 "assignee": row.assignee_id, "asked": list(row.asked_ids), "escalate_at": row.escalate_at,
                 "remind_at": row.remind_at, "meeting": row.meeting_start, "reminded_at": row.reminded_at}
 
 
-def event_kinds() -> list[str]:
+def event_kinds(request_id: int | None = None) -> list[str]:
+    query = select(DevRelRequestEvent.kind).order_by(DevRelRequestEvent.id)
+    if request_id is not None:
+        query = query.where(DevRelRequestEvent.request_id == request_id)
     with db.reading() as session:
-        return list(session.scalars(select(DevRelRequestEvent.kind).order_by(DevRelRequestEvent.id)).all())
+        return list(session.scalars(query).all())
 
 
 def request_devrel(wire: SlackWire, slack: MockSlack, engagement_id: int, meeting: Any) -> dict[str, Any]:
+    """Submit the form as the SE; returns the new request once Lena, first in line, has its ask."""
+    asks_before = len(dms_to(slack, LENA))
     view = open_request_form(wire, slack)
     response = wire.view_submission(view, request_values(engagement_id, meeting), user_id=SE)
     assert response.status == 200 and not response.body
-    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA)
-    return the_request()
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA, count=asks_before + 1)
+    with db.reading() as session:
+        newest = session.scalar(select(DevRelRequest.id).order_by(DevRelRequest.id.desc()).limit(1))
+    return the_request(newest)
 
 
 def click(wire: SlackWire, slack: MockSlack, action: DevRelIds, user_id: str, *, channel: str, value: str,
@@ -343,6 +353,124 @@ def test_cancel_after_accept_tells_the_assignee(wire: SlackWire, slack: MockSlac
     wire.block_action(DevRelIds.cancel, user_id=SE, value=str(request["id"]), channel_id=SE, message_ts=card.ts)
     slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA and "cancelled" in all_text(c.params))
     assert the_request()["state"] == RequestState.cancelled and the_request()["remind_at"] is None
+
+
+# Two requests asked of the same person before they answer either: overlapping (30 minutes later) or not
+# (two hours earlier). The first request is Northbeam's at `meeting`, the second Bluefin's.
+OVERLAPPING, SEPARATE = timedelta(minutes=30), -timedelta(hours=2)
+
+
+def ask_lena_twice(wire: SlackWire, slack: MockSlack, engagement_id: int, meeting: Any,
+                   offset: timedelta) -> tuple[dict[str, Any], dict[str, Any]]:
+    first = request_devrel(wire, slack, engagement_id, meeting)
+    second = request_devrel(wire, slack, add_engagement(account="Bluefin Bank"), meeting + offset)
+    assert first["candidate"] == second["candidate"] == LENA
+    return first, second
+
+
+def ask_message(slack: MockSlack, user_id: str, request: dict[str, Any]) -> Any:
+    """The newest DM to `user_id` whose buttons are for `request` (as last drawn)."""
+    return next(m for m in reversed(dms_to(slack, user_id))
+                if any(v.startswith(f"{request['id']}:") for v in button_values(m.params).values()))
+
+
+def press(wire: SlackWire, action: DevRelIds, user_id: str, message: Any, *, channel: str, name: str) -> None:
+    value = button_values(message.params)[action]
+    assert wire.block_action(action, user_id=user_id, value=value, channel_id=channel, message_ts=message.ts,
+                             response_name=name).status == 200
+
+
+def test_an_overlapping_second_accept_is_refused_and_the_request_stays_with_them(wire: SlackWire, slack: MockSlack,
+                                                                                  engagement_id: int, meeting: Any) -> None:
+    first, second = ask_lena_twice(wire, slack, engagement_id, meeting, OVERLAPPING)
+    second_ask = ask_message(slack, LENA, second)
+    press(wire, DevRelIds.accept, LENA, ask_message(slack, LENA, first), channel=LENA, name="first")
+    slack.wait_for("conversations.open")
+    assert the_request(first["id"])["assignee"] == LENA
+
+    updates_before = len(slack.calls_to("chat.update"))
+    press(wire, DevRelIds.accept, LENA, second_ask, channel=LENA, name="second")
+    refusal = slack.wait_for("response_url", lambda c: "already accepted" in all_text(c.params))[-1].params
+    text = all_text(refusal)
+    assert refusal["response_type"] == "ephemeral" and refusal["replace_original"] is False
+    # The meeting in the way, in Lena's own time (15:00 in Berlin), and both ways on.
+    assert "*Northbeam Logistics* meeting" in text and "15:00–16:00 (Europe/Berlin)" in text
+    assert "Press *Decline*" in text and "<@U0A1B2C3D>" in text and "can cancel the *Northbeam Logistics* request" in text
+    state = the_request(second["id"])
+    assert (state["state"], state["candidate"], state["assignee"], state["version"]) == (RequestState.asking, LENA, None, 1)
+    assert event_kinds(second["id"]) == ["requested", "asked"]
+    assert len(slack.calls_to("conversations.open")) == 1
+
+    # No dead end: the ask is redrawn with its buttons, and Decline passes the request on.
+    slack.wait_for("chat.update", count=updates_before + 1)
+    redrawn = ask_message(slack, LENA, second)
+    assert set(button_values(redrawn.params)) == {DevRelIds.accept, DevRelIds.decline}
+    press(wire, DevRelIds.decline, LENA, redrawn, channel=LENA, name="decline")
+    decline_form = slack.wait_for("views.open", lambda c: c.params["view"]["callback_id"] == DevRelIds.decline_modal)
+    assert wire.view_submission(decline_form[-1].params["view"], {}, user_id=LENA).status == 200
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == HANNAH)
+    assert the_request(second["id"])["candidate"] == HANNAH
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "declined" in all_text(c.params))
+    slack.wait_for("chat.update", lambda c: c.params.get("ts") == redrawn.ts and "You declined" in all_text(c.params))
+
+
+def test_a_second_accept_at_another_time_succeeds_and_past_capacity_they_are_told(wire: SlackWire, slack: MockSlack,
+                                                                                  engagement_id: int, meeting: Any) -> None:
+    load_roster([entry.model_copy(update={"weekly_capacity": 1}) if entry.slack_id == LENA else entry for entry in ROSTER])
+    first, second = ask_lena_twice(wire, slack, engagement_id, meeting, SEPARATE)
+    second_ask = ask_message(slack, LENA, second)
+    press(wire, DevRelIds.accept, LENA, ask_message(slack, LENA, first), channel=LENA, name="first")
+    slack.wait_for("conversations.open")
+    press(wire, DevRelIds.accept, LENA, second_ask, channel=LENA, name="second")
+    slack.wait_for("conversations.open", count=2)
+    assert the_request(first["id"])["assignee"] == the_request(second["id"])["assignee"] == LENA
+    assert the_request(second["id"])["state"] == RequestState.accepted
+    heads_up = slack.wait_for("response_url", lambda c: "capacity" in all_text(c.params))
+    slack.wait_for("chat.update", lambda c: c.params.get("channel") == SE and "is in the room" in all_text(c.params), count=2)
+    text = all_text(heads_up[-1].params)
+    assert "*Bluefin Bank*" in text and "your 2nd DevRel meeting" in text and "your capacity is 1" in text
+    assert len(heads_up) == 1  # within capacity, the first accept brought no such note
+
+
+def put_in_channel(settings: Settings, client: Any, *requests: dict[str, Any]) -> None:
+    """Let every person on the roster leave the requests unanswered until they go to the lead channel."""
+    for _ in (LENA, HANNAH, MARCUS):
+        waiting = [the_request(r["id"])["escalate_at"] for r in requests]
+        if any(waiting):
+            run_due_devrel_timers(client, settings, now=max(due for due in waiting if due))
+    assert all(the_request(r["id"])["state"] == RequestState.in_channel for r in requests)
+
+
+@pytest.mark.parametrize("offset", [OVERLAPPING, SEPARATE], ids=["overlapping", "separate"])
+def test_taking_a_second_meeting_from_the_channel_is_refused_only_when_it_overlaps(
+        wire: SlackWire, slack: MockSlack, settings: Settings, client: Any, engagement_id: int, meeting: Any,
+        offset: timedelta) -> None:
+    first, second = ask_lena_twice(wire, slack, engagement_id, meeting, offset)
+    put_in_channel(settings, client, first, second)
+    second_post = ask_message(slack, "C0DEVREL1", second)
+    press(wire, DevRelIds.take, WEI, ask_message(slack, "C0DEVREL1", first), channel="C0DEVREL1", name="first")
+    slack.wait_for("conversations.open")
+    press(wire, DevRelIds.take, WEI, second_post, channel="C0DEVREL1", name="second")
+
+    def second_post_taken() -> None:
+        slack.wait_for("chat.update", lambda c: c.params.get("ts") == second_post.ts and "Take it" not in all_text(c.params))
+
+    if offset == SEPARATE:
+        second_post_taken()
+        assert the_request(second["id"])["assignee"] == WEI
+        return
+    refusal = slack.wait_for("response_url", lambda c: "already accepted" in all_text(c.params))[-1].params
+    text = all_text(refusal)
+    assert refusal["response_type"] == "ephemeral"
+    # Wei Jie reads the time in Singapore: 15:00 in Berlin is 21:00 or 22:00 there.
+    assert "*Northbeam Logistics* meeting" in text and "(Asia/Singapore)" in text
+    assert "Leave this one in the channel" in text and "press *Take it* again" in text
+    assert the_request(second["id"])["state"] == RequestState.in_channel and the_request(second["id"])["assignee"] is None
+    assert event_kinds(second["id"])[-1] != "assigned"
+    # The post keeps its Take it button for everyone else on the roster.
+    press(wire, DevRelIds.take, MARCUS, second_post, channel="C0DEVREL1", name="marcus")
+    second_post_taken()
+    assert the_request(second["id"])["assignee"] == MARCUS
 
 
 def test_a_meeting_that_starts_without_devrel_expires_and_the_requester_is_told(wire: SlackWire, slack: MockSlack,
