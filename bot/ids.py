@@ -147,6 +147,8 @@ class HomeIds(StrEnum):
     find_asset = "home_find_asset"
     request_devrel = "home_request_devrel"
     refresh = "home_refresh"
+    # Cancel on one of my DevRel requests: `home_devrel_cancel:ID` (unique in the view), value = request id.
+    cancel_devrel = "home_devrel_cancel"
 
 
 class NudgeIds(StrEnum):

@@ -40,7 +40,8 @@ def _user_id(body: dict[str, Any]) -> str:
     return str((body.get("user") or {}).get("id") or body.get("user_id") or "")
 
 
-def _button(body: dict[str, Any]) -> tuple[int, int]:
+def request_button(body: dict[str, Any]) -> tuple[int, int]:
+    """(request id, version; -1 when the button has none) from a request button; stale-button error otherwise."""
     try:
         request_id, version = blocks.parse_button_value(str(body["actions"][0].get("value") or ""))
     except (ValueError, KeyError, IndexError):
@@ -267,7 +268,7 @@ def register(app: App, settings: Settings) -> None:
             publish(client, settings, update, now=now)
 
     def answer_click(body: dict[str, Any], respond: Respond, client: WebClient, transition: Any) -> None:
-        request_id, version = _button(body)
+        request_id, version = request_button(body)
         now = clock.now()
         update = transition(actor(body), request_id, version, policy=policy, now=now)
         # Also when nothing changed: the message is redrawn as it stands, its buttons still live.
@@ -297,7 +298,7 @@ def register(app: App, settings: Settings) -> None:
         ack()
         with after_ack(client, body):
             who = actor(body)
-            request_id, version = _button(body)
+            request_id, version = request_button(body)
             check = devrel.check_decline(who, request_id, version, policy=policy)
             if check.note:
                 publish(client, settings, check)
@@ -329,7 +330,7 @@ def register(app: App, settings: Settings) -> None:
     def cancel_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         with after_ack(client, body):
-            request_id, _ = _button(body)
+            request_id, _ = request_button(body)
             update = devrel.cancel(actor(body), request_id)
             publish(client, settings, update)
             if not update.changed and update.note:

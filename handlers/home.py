@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -12,9 +13,11 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import home as blocks
 from bot.config import Settings
 from bot.ids import HomeIds
-from bot.services import engagements
+from bot.jobs.devrel import publish
+from bot.services import devrel, engagements
 from bot.services.actors import actor_for
-from handlers.devrel import open_request_modal
+from handlers.devrel import after_ack, open_request_modal, request_button
+from handlers.errors import tell_user
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +67,17 @@ def register(app: App, settings: Settings) -> None:
     def request_devrel(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         open_request_modal(client, settings, user_id=str(body["user"]["id"]), trigger_id=str(body["trigger_id"]))
+
+    @app.action(re.compile(rf"^{HomeIds.cancel_devrel}(:\d+)?$"))
+    def cancel_devrel(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """The same cancel as on the request card: whoever was asked or joins is told, its messages redrawn."""
+        ack()
+        user_id = str(body["user"]["id"])
+        with after_ack(client, body):
+            request_id, _ = request_button(body)
+            update = devrel.cancel(actor_for(settings, user_id), request_id)
+            publish(client, settings, update)
+            if not update.changed and update.note:
+                tell_user(client, body, update.note)
+        # Also after a refusal: the Home then shows the request as it now stands.
+        publish_home(client, settings, user_id)

@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from bot import db
 from bot.ids import DevRelIds
 from bot.slackmock import Message, MockSlack
 from bot.wire import SlackWire, input_value, select_value
 from bot.services import roster
-from models import Engagement
+from models import DevRelRequest, Engagement
 from models.enums import Stage
 from models.schemas.devrel import DevRelPolicy, RosterEntry
 from tests.conftest import SE, SELLER
@@ -126,6 +128,20 @@ def open_request_form(wire: SlackWire, slack: MockSlack, text: str = "northbeam"
     before = len(slack.calls_to("views.open"))
     assert wire.command("/devrel", text, user_id=user_id).status == 200
     return slack.wait_for("views.open", count=before + 1)[-1].params["view"]
+
+
+def submit_request(wire: SlackWire, slack: MockSlack, engagement_id: int, meeting: datetime, *,
+                   first_asked: str = LENA) -> int:
+    """Ask for DevRel through the form as the SE; the new request's id, once `first_asked` has the ask."""
+    asks_before = len(dms_to(slack, first_asked))
+    view = open_request_form(wire, slack)
+    response = wire.view_submission(view, request_values(engagement_id, meeting), user_id=SE)
+    assert response.status == 200 and not response.body
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == first_asked, count=asks_before + 1)
+    with db.reading() as session:
+        newest = session.scalar(select(DevRelRequest.id).order_by(DevRelRequest.id.desc()).limit(1))
+    assert newest is not None
+    return int(newest)
 
 
 def eventually(read: Callable[[], T], expected: T, *, timeout: float = 5.0) -> T:

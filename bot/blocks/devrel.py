@@ -105,7 +105,7 @@ HELP_TEXT = (
     "person gets a reminder with the brief an hour before.\n"
     "• If you are asked for two meetings at overlapping times, you can accept only one: accepting the "
     "second tells you which meeting is in the way; decline it, or have the other one cancelled first.\n"
-    "• Cancel from the request card in your DMs.\n"
+    "• Cancel from the request card in your DMs, or from *DevRel requests* on the epos App Home.\n"
     "• `/devrel roster` lists the DevRel roster; admins add, edit and deactivate people there."
 )
 ROSTER_TITLE = "DevRel roster"
@@ -357,6 +357,16 @@ NOBODY_NEXT = (
 )
 
 
+CANCEL_BUTTON = "Cancel request"
+
+
+def cancel_confirm(account: str) -> ConfirmObject:
+    """The check before a requester calls a request off, wherever the Cancel button is."""
+    return ConfirmObject(title="Cancel this request?", confirm=CANCEL_BUTTON, deny="Keep it", style="danger",
+                         text=clip(f"DevRel will no longer be asked to join the {safe(account, 150)} meeting, "
+                                   "and whoever was asked or is joining is told.", 300))
+
+
 def requester_card(request: DevRelRequestView, *, zone: ZoneInfo, lead_channel: str | None, now: datetime) -> dict[str, Any]:
     """The requester's own record of the request, redrawn on every change; Cancel while it can be."""
     blocks: list[Block] = [
@@ -374,10 +384,8 @@ def requester_card(request: DevRelRequestView, *, zone: ZoneInfo, lead_channel: 
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=history)]))
     if request.state in (RequestState.asking, RequestState.in_channel, RequestState.accepted) and request.meeting_start > now:
         blocks.append(ActionsBlock(elements=[ButtonElement(
-            text="Cancel request", action_id=DevRelIds.cancel, value=str(request.id), style="danger",
-            confirm=ConfirmObject(title="Cancel this request?", confirm="Cancel request", deny="Keep it",
-                                  text=clip(f"DevRel will no longer be asked to join the {safe(request.engagement.account, 150)}"
-                                            " meeting and whoever was asked is told.", 300)),
+            text=CANCEL_BUTTON, action_id=DevRelIds.cancel, value=str(request.id), style="danger",
+            confirm=cancel_confirm(request.engagement.account),
         )]))
     text = f"DevRel for {escape(request.engagement.account)}: {request.state.replace('_', ' ')}"
     return message(blocks, text)

@@ -1,5 +1,6 @@
 """Block Kit for the App Home tab: my open engagements, my DevRel requests, quick actions, my figures and
-help for people new to epos. At most 100 blocks; engagements are paged beyond one screen."""
+help for people new to epos. At most 100 blocks; engagements are paged beyond one screen, and my DevRel
+requests get a block each (for their Cancel button) only while there is room."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks.devrel import CANCEL_BUTTON, cancel_confirm
 from bot.blocks.engagements import day, figures_lines, label, stage_line
 from bot.blocks.text import BUTTON_TEXT, SECTION_TEXT, VIEW_BLOCKS, clip, safe, user
 from bot.ids import EngagementIds, HomeIds
@@ -41,6 +43,7 @@ DEVREL_TITLE = "*DevRel requests*"
 DEVREL_MINE = "_You asked_"
 DEVREL_THEIRS = "_Waiting for you_"
 DEVREL_EMPTY = "No open requests. Ask for a DevRel colleague with `/devrel ACCOUNT`."
+DEVREL_NO_ROOM = "…and {count} more of your requests; see and cancel them from their cards in your DMs."
 DEVREL_STATE = {
     RequestState.asking: "asking {who}",
     RequestState.in_channel: "posted to the DevRel channel",
@@ -85,6 +88,31 @@ def _devrel_line(line: DevRelLine) -> str:
     return f"• *{safe(line.account, 150)}* {day(line.meeting_start)}{topics}: {state}"
 
 
+def _devrel_blocks(data: HomeData, room: int) -> list[Block]:
+    """The DevRel section in at most `room` blocks: my requests one block each, with Cancel where I may,
+    as long as they fit; any beyond that are counted, with where to find them."""
+    text = DEVREL_TITLE
+    if data.devrel_to_answer:
+        text += "\n" + DEVREL_THEIRS + "\n" + "\n".join(_devrel_line(line) for line in data.devrel_to_answer)
+    if not data.devrel_requested:
+        return [SectionBlock(text=_md(text if data.devrel_to_answer else text + "\n" + DEVREL_EMPTY))]
+    blocks: list[Block] = [SectionBlock(text=_md(text + "\n" + DEVREL_MINE))]
+    lines = list(data.devrel_requested)
+    own_blocks = room - len(blocks)
+    if len(lines) > own_blocks:
+        own_blocks -= 1  # for the count of the rest
+    for line in lines[:max(own_blocks, 0)]:
+        accessory = None
+        if line.may_cancel:
+            accessory = ButtonElement(text=PlainTextObject(text=CANCEL_BUTTON), action_id=f"{HomeIds.cancel_devrel}:{line.id}",
+                                      value=str(line.id), style="danger", confirm=cancel_confirm(line.account))
+        blocks.append(SectionBlock(text=_md(_devrel_line(line)), accessory=accessory))
+    rest = lines[max(own_blocks, 0):]
+    if rest:
+        blocks.append(ContextBlock(elements=[_md(DEVREL_NO_ROOM.format(count=len(rest)))]))
+    return blocks
+
+
 def home_view(data: HomeData) -> dict[str, Any]:
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=TITLE, emoji=True))]
     if data.is_new:
@@ -114,16 +142,14 @@ def home_view(data: HomeData) -> dict[str, Any]:
         blocks.append(ActionsBlock(elements=paging))
         blocks.append(ContextBlock(elements=[_md(PAGE_OF.format(page=data.page + 1, pages=data.pages))]))
     blocks.append(DividerBlock())
-    devrel = []
-    if data.devrel_to_answer:
-        devrel.append(DEVREL_THEIRS + "\n" + "\n".join(_devrel_line(line) for line in data.devrel_to_answer))
-    if data.devrel_requested:
-        devrel.append(DEVREL_MINE + "\n" + "\n".join(_devrel_line(line) for line in data.devrel_requested))
-    blocks.append(SectionBlock(text=_md(DEVREL_TITLE + "\n" + ("\n".join(devrel) if devrel else DEVREL_EMPTY))))
-    blocks.append(DividerBlock())
-    blocks.append(SectionBlock(text=_md(FIGURES_TITLE[data.manager] + "\n" + "\n".join(figures_lines(data.metrics)))))
-    blocks.append(ContextBlock(elements=[_md(FIGURES_MORE)]))
-    blocks.append(ContextBlock(elements=[_md(FOOTER)]))
+    tail: list[Block] = [
+        DividerBlock(),
+        SectionBlock(text=_md(FIGURES_TITLE[data.manager] + "\n" + "\n".join(figures_lines(data.metrics)))),
+        ContextBlock(elements=[_md(FIGURES_MORE)]),
+        ContextBlock(elements=[_md(FOOTER)]),
+    ]
+    blocks.extend(_devrel_blocks(data, VIEW_BLOCKS - len(blocks) - len(tail)))
+    blocks.extend(tail)
     if len(blocks) > VIEW_BLOCKS:
         raise ValueError(f"{len(blocks)} blocks; the home tab holds at most {VIEW_BLOCKS}")
     return View(type="home", blocks=blocks).to_dict()

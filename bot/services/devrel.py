@@ -32,6 +32,7 @@ from models import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelReques
 from models.enums import RequestEventKind, RequestState, Stage
 from models.schemas.devrel import (
     MAX_TOPICS,
+    CANCELLABLE_STATES,
     MEETING_DURATIONS,
     OPEN_STATES,
     SYSTEM_ACTOR,
@@ -588,7 +589,7 @@ def cancel(actor: Actor, request_id: int, *, now: datetime | None = None) -> Req
         if row.meeting_start <= now:
             return _unchanged(session, request_id, "The meeting has already started; there is nothing left to cancel.")
         previous = row.assignee_id or row.candidate_id
-        if not _advance(session, request_id, row.version, [*OPEN_STATES, RequestState.accepted],
+        if not _advance(session, request_id, row.version, CANCELLABLE_STATES,
                         state=RequestState.cancelled, candidate_id=None, escalate_at=None, remind_at=None, closed_at=now):
             return _unchanged(session, request_id, "This request changed just now; look at it again and retry.")
         _event(session, request_id, RequestEventKind.cancelled, actor_id=actor.user_id, at=now, subject_id=previous)

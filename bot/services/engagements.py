@@ -31,6 +31,7 @@ from bot.services.importing import EXTRA_CELLS, ImportInvalid, csv_rows, damaged
 from bot.services.metrics import at, effective_changes, epoch_days, stage_rank, team_metrics
 from models import Asset, AssetShare, DevRelRequest, Engagement, EngagementNote, EsatSurvey, StageChange
 from models.enums import OPEN_STAGES, AssetType, Outcome, RequestState, Stage
+from models.schemas.devrel import CANCELLABLE_STATES
 from models.schemas.engagements import (
     OUTCOME_LABELS,
     AccountMatch,
@@ -686,11 +687,15 @@ def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | Non
         )
 
 
-def _devrel_line(request: DevRelRequest, account: str) -> DevRelLine:
+def _devrel_line(request: DevRelRequest, account: str, *, cancel_by: str | None = None,
+                 now: datetime | None = None) -> DevRelLine:
+    """`cancel_by`: the viewer, who may call the request off if they made it and its meeting is ahead."""
+    may_cancel = (cancel_by is not None and now is not None and request.requester_id == cancel_by
+                  and RequestState(request.state) in CANCELLABLE_STATES and request.meeting_start > now)
     return DevRelLine(
         id=request.id, engagement_id=request.engagement_id, account=account, state=RequestState(request.state),
         requester_id=request.requester_id, candidate_id=request.candidate_id, assignee_id=request.assignee_id,
-        meeting_start=request.meeting_start, topics=list(request.topics or []),
+        meeting_start=request.meeting_start, topics=list(request.topics or []), may_cancel=may_cancel,
     )
 
 
@@ -951,7 +956,7 @@ def home(actor: Actor, *, page: int = 0, now: datetime | None = None) -> HomeDat
             .order_by(DevRelRequest.meeting_start, DevRelRequest.id).limit(CARD_LIST_LIMIT * 2)
         ).all()
         items = [summary(row, now) for row in rows]
-        requested_lines = [_devrel_line(r, account) for r, account in requested]
+        requested_lines = [_devrel_line(r, account, cancel_by=user_id, now=now) for r, account in requested]
         to_answer_lines = [_devrel_line(r, account) for r, account in to_answer]
     figures = team_metrics(now - HOME_WINDOW, now, owner_id=None if (actor.manager or actor.admin) else user_id)
     return HomeData(

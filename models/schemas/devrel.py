@@ -19,6 +19,8 @@ MAX_CAPACITY = 50
 MEETING_DURATIONS = (30, 45, 60, 90, 120)
 DEFAULT_DURATION = 60
 OPEN_STATES = (RequestState.asking, RequestState.in_channel)
+# The requester may call a request off in these states, until its meeting starts.
+CANCELLABLE_STATES = (*OPEN_STATES, RequestState.accepted)
 SYSTEM_ACTOR = "epos"
 
 

@@ -149,6 +149,8 @@ class DevRelLine(_Frozen):
     assignee_id: str | None = None
     meeting_start: datetime
     topics: list[str] = Field(default_factory=list)
+    # True on the viewer's own requests that they can still call off (the App Home shows Cancel).
+    may_cancel: bool = False
 
 
 class EngagementCard(_Frozen):

@@ -35,6 +35,7 @@ from tests.devrel_helpers import (
     next_weekday_meeting,
     open_request_form,
     request_values,
+    submit_request,
 )
 
 
@@ -73,15 +74,7 @@ def event_kinds(request_id: int | None = None) -> list[str]:
 
 
 def request_devrel(wire: SlackWire, slack: MockSlack, engagement_id: int, meeting: Any) -> dict[str, Any]:
-    """Submit the form as the SE; returns the new request once Lena, first in line, has its ask."""
-    asks_before = len(dms_to(slack, LENA))
-    view = open_request_form(wire, slack)
-    response = wire.view_submission(view, request_values(engagement_id, meeting), user_id=SE)
-    assert response.status == 200 and not response.body
-    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA, count=asks_before + 1)
-    with db.reading() as session:
-        newest = session.scalar(select(DevRelRequest.id).order_by(DevRelRequest.id.desc()).limit(1))
-    return the_request(newest)
+    return the_request(submit_request(wire, slack, engagement_id, meeting))
 
 
 def click(wire: SlackWire, slack: MockSlack, action: DevRelIds, user_id: str, *, channel: str, value: str,

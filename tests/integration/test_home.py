@@ -13,6 +13,8 @@ from bot.wire import SlackWire
 from models import DevRelRequest
 from models.enums import RequestState
 from tests.conftest import MANAGER, SE, STRANGER
+from tests.devrel_helpers import LENA, add_engagement, load_roster, next_weekday_meeting, submit_request
+from tests.devrel_helpers import all_text as message_text
 from tests.engagements_helpers import all_text, button, buttons_in, open_engagement
 
 HOME = {"id": "VHOME0001", "type": "home", "hash": "h1"}
@@ -127,3 +129,46 @@ def test_the_home_is_republished_after_a_change(database_url: str, wire: SlackWi
     wire.command("/engagement", "northbeam demo", user_id=SE)
     view = published(slack, SE)
     assert "Demo* for 0 days" in all_text(view["blocks"])
+
+
+def cancel_buttons(view: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in buttons_in(view["blocks"]) if b["action_id"].startswith("home_devrel_cancel")]
+
+
+def test_the_requester_cancels_a_devrel_request_from_the_home(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    load_roster()
+    request_id = submit_request(wire, slack, add_engagement(), next_weekday_meeting(clock.now(), days_ahead=3))
+    theirs = open_engagement("Bluefin Bank", days_ago(2), owner="U0OTHER01", seller="U0OTHER02")
+    now = clock.now()
+    with db.transaction() as session:
+        session.add(DevRelRequest(engagement_id=theirs, requester_id="U0OTHER01", meeting_start=now + timedelta(days=2),
+                                  duration_minutes=30, topics=["siem"], state=RequestState.asking, candidate_id=SE,
+                                  asked_ids=[SE], created_at=now))
+
+    open_home(wire, SE)
+    home = published(slack, SE)
+    assert "You asked" in all_text(home["blocks"])
+    # Cancel only on my own request, with a confirmation; none on the one waiting for my answer.
+    assert [b["value"] for b in cancel_buttons(home)] == [str(request_id)]
+    cancel = cancel_buttons(home)[0]
+    assert cancel["confirm"]["confirm"]["text"] == "Cancel request" and "Northbeam Logistics" in cancel["confirm"]["text"]["text"]
+    open_home(wire, LENA)
+    assert cancel_buttons(published(slack, LENA)) == []
+
+    # Someone else pressing it (a forged click) changes nothing and is told why.
+    wire.block_action(cancel["action_id"], user_id=STRANGER, value=cancel["value"], view={**HOME, "blocks": home["blocks"]})
+    refusal = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == STRANGER)[-1].params
+    assert "Only <@U0A1B2C3D>, who asked for DevRel, can cancel" in refusal["text"]
+
+    wire.block_action(cancel["action_id"], user_id=SE, value=cancel["value"], view={**HOME, "blocks": home["blocks"]})
+    told = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA and "cancelled" in message_text(c.params))
+    assert "<@U0A1B2C3D> cancelled the DevRel request for *Northbeam Logistics*" in message_text(told[-1].params)
+    # Lena's ask loses its buttons, as after a cancel from the request card.
+    slack.wait_for("chat.update", lambda c: c.params.get("channel") == LENA and "cancelled this request" in message_text(c.params))
+    republished = published(slack, SE, count=2)
+    text = all_text(republished["blocks"])
+    # The request is no longer among mine; the one waiting for my answer stays.
+    assert "You asked" not in text and "Waiting for you" in text and "Bluefin Bank" in text
+    assert cancel_buttons(republished) == []
+    with db.reading() as session:
+        assert session.get(DevRelRequest, request_id).state == RequestState.cancelled

@@ -237,3 +237,24 @@ def test_the_home_stays_within_100_blocks_and_shows_paging() -> None:
         block.validate_json()
     text = all_text(view["blocks"])
     assert "Page 1 of 3" in text and "&lt;!here&gt; Acme" in text and "<@U0DEVREL1> joins" in text
+
+
+def test_the_homes_cancel_buttons_are_unique_and_never_push_it_past_100_blocks() -> None:
+    mine = [DevRelLine(id=i, engagement_id=7, account=f"Account {i:03d}", state=RequestState.asking, requester_id=SE,
+                       candidate_id="U0DEVREL1", meeting_start=NOW, may_cancel=i % 2 == 0) for i in range(1, 121)]
+    data = HomeData(
+        user_id=SE, manager=False, engagements=[summary(id=i) for i in range(15)], engagements_total=40, page=0,
+        pages=3, devrel_requested=mine, devrel_to_answer=[], metrics=metrics(), is_new=True,
+    )
+    view = home_blocks.home_view(data)
+    assert len(view["blocks"]) == 100
+    for block in Block.parse_all(view["blocks"]):
+        block.validate_json()
+    action_ids = [b["accessory"]["action_id"] for b in view["blocks"] if "accessory" in b]
+    assert len(action_ids) == len(set(action_ids))
+    cancels = [a for a in action_ids if a.startswith("home_devrel_cancel:")]
+    assert cancels and cancels[0] == "home_devrel_cancel:2"
+    text = all_text(view["blocks"])
+    # Requests beyond the room are counted, with where to cancel them instead.
+    shown = sum(f"*Account {i:03d}*" in text for i in range(1, 121))
+    assert f"…and {120 - shown} more of your requests" in text and "cancel them from their cards in your DMs" in text
