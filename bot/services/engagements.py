@@ -8,9 +8,12 @@ read a card. Every write checks this here, whichever surface it came from.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -242,45 +245,67 @@ def _clean_note(note: str) -> str:
 
 
 # ----- stale engagements (used by nudges and the digest) ------------------------------------------
+def _stale(now: datetime) -> ColumnElement[bool]:
+    return (Engagement.stage != Stage.closed.value) & (Engagement.last_activity_at < _stale_cutoff(now))
+
+
+# The cyclic collector's full passes walk every object in the process, and it starts one each time the
+# objects that survived its younger passes have grown by a quarter. Building tens of thousands of lines
+# set off several, which together took longer than reading and building the lines (docs/performance.md).
+_NO_FULL_COLLECTION = 1_000_000_000
+
+
+@contextmanager
+def building_in_bulk() -> Iterator[None]:
+    """Hold off the collector's full passes while tens of thousands of lines are built; its young-object
+    passes go on. The lines form no reference cycles, so nothing waits for collection but the collector's
+    own bookkeeping; full passes resume afterwards."""
+    young, middle, old = gc.get_threshold()
+    if old >= _NO_FULL_COLLECTION:  # another thread is building in bulk and restores the threshold
+        yield
+        return
+    gc.set_threshold(young, middle, _NO_FULL_COLLECTION)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, old)
+
+
 def stale_engagements(
     now: datetime, *, owner_id: str | None = None, limit: int | None = None
 ) -> list[StaleEngagement]:
     """Open engagements idle (no stage change, no note) for longer than their stage's playbook allows,
     most overdue first. Snoozed ones are included with `snoozed_until`; the caller decides."""
-    cutoff = _stale_cutoff(now)
-    # Just the columns the lines need, as plain rows: the scan runs on every scheduler tick, and loading
-    # tens of thousands of ORM objects (and expunging them again) cost seconds (docs/performance.md).
+    # Just the columns the lines need, as Core rows turned into tuples one at a time: ORM rows, validated
+    # models, and a list of every row on top of the result each cost a large share of the scan at 100k
+    # open engagements, the last two mostly in garbage collection (docs/performance.md).
     query = (
         select(Engagement.id, Engagement.account, Engagement.opportunity, Engagement.owner_id, Engagement.seller_id,
                Engagement.stage, Engagement.last_activity_at, Engagement.snoozed_until, Engagement.last_nudged_at)
-        .where(Engagement.stage != Stage.closed.value, Engagement.last_activity_at < cutoff)
+        .where(_stale(now))
         .order_by(_overdue_order(now), Engagement.id)
     )
     if owner_id:
         query = query.where(Engagement.owner_id == owner_id)
     if limit is not None:
         query = query.limit(limit)
-    with db.reading() as session:
-        rows = session.execute(query).all()
     stages = {stage.value: stage for stage in OPEN_STAGES}
     thresholds = {stage.value: playbooks.playbook(stage).stale_after_days for stage in OPEN_STAGES}
-    return [
-        StaleEngagement(
-            id=engagement_id,
-            account=account,
-            opportunity=opportunity,
-            owner_id=owner_id,
-            seller_id=seller_id,
-            stage=stages[stage],
-            days_idle=_days(now - last_activity_at),
-            stale_after_days=thresholds[stage],
-            last_activity_at=last_activity_at,
-            snoozed_until=snoozed_until,
-            last_nudged_at=last_nudged_at,
-        )
-        for (engagement_id, account, opportunity, owner_id, seller_id, stage, last_activity_at, snoozed_until,
-             last_nudged_at) in rows
-    ]
+    with db.reading() as session, building_in_bulk():
+        return [
+            StaleEngagement(engagement_id, account, opportunity, owner, seller_id, stages[stage],
+                            _days(now - last_activity_at), thresholds[stage], last_activity_at, snoozed_until,
+                            last_nudged_at)
+            for (engagement_id, account, opportunity, owner, seller_id, stage, last_activity_at, snoozed_until,
+                 last_nudged_at) in session.connection().execute(query)
+        ]
+
+
+def stale_counts(now: datetime) -> dict[str, int]:
+    """How many stale open engagements (snoozed or not) each SE has, by owner id: what the digest counts."""
+    query = select(Engagement.owner_id, func.count()).where(_stale(now)).group_by(Engagement.owner_id)
+    with db.reading() as session:
+        return {owner: int(count) for owner, count in session.execute(query).all()}
 
 
 def stale_owners(now: datetime) -> list[str]:
@@ -288,7 +313,7 @@ def stale_owners(now: datetime) -> list[str]:
     cheap question, before it reads anyone's lines."""
     query = (
         select(Engagement.owner_id)
-        .where(Engagement.stage != Stage.closed.value, Engagement.last_activity_at < _stale_cutoff(now))
+        .where(_stale(now))
         .distinct()
         .order_by(Engagement.owner_id)
     )

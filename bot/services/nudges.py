@@ -101,29 +101,31 @@ def stale_by_owner(
     """Every SE with stale engagements (by owner id): what to nudge about now, most overdue first, and
     what is kept quiet by a snooze or the cooldown. `zone_for` gives an SE's timezone."""
     now = now or clock.now()
-    grouped: dict[str, list[StaleEngagement]] = {}
-    for stale in engagements.stale_engagements(now, owner_id=owner_id):
-        grouped.setdefault(stale.owner_id, []).append(stale)
-    result = []
-    for se in sorted(grouped):
-        tz = zone_for(se)
-        today = local_day(now, tz)
-        lines: list[NudgeLine] = []
-        quiet: list[QuietLine] = []
-        for stale in grouped[se]:
-            line = _line(stale)
-            if stale.snoozed_until is not None and stale.snoozed_until > now:
-                quiet.append(QuietLine(line=line, reason="snoozed", until=stale.snoozed_until))
-                continue
-            if stale.last_nudged_at is not None:
-                nudged_on = local_day(stale.last_nudged_at, tz)
-                if (today - nudged_on).days < cooldown_days:
-                    again = due_at(nudged_on + timedelta(days=cooldown_days), time(0), tz)
-                    quiet.append(QuietLine(line=line, reason="cooldown", until=again))
+    # Tens of thousands of lines for everyone: see engagements.building_in_bulk.
+    with engagements.building_in_bulk():
+        grouped: dict[str, list[StaleEngagement]] = {}
+        for stale in engagements.stale_engagements(now, owner_id=owner_id):
+            grouped.setdefault(stale.owner_id, []).append(stale)
+        result = []
+        for se in sorted(grouped):
+            tz = zone_for(se)
+            today = local_day(now, tz)
+            lines: list[NudgeLine] = []
+            quiet: list[QuietLine] = []
+            for stale in grouped[se]:
+                line = _line(stale)
+                if stale.snoozed_until is not None and stale.snoozed_until > now:
+                    quiet.append(QuietLine(line=line, reason="snoozed", until=stale.snoozed_until))
                     continue
-            lines.append(line)
-        result.append(SeNudge(owner_id=se, lines=lines, quiet=quiet))
-    return result
+                if stale.last_nudged_at is not None:
+                    nudged_on = local_day(stale.last_nudged_at, tz)
+                    if (today - nudged_on).days < cooldown_days:
+                        again = due_at(nudged_on + timedelta(days=cooldown_days), time(0), tz)
+                        quiet.append(QuietLine(line=line, reason="cooldown", until=again))
+                        continue
+                lines.append(line)
+            result.append(SeNudge(owner_id=se, lines=lines, quiet=quiet))
+        return result
 
 
 def sendable(owner_id: str, *, now: datetime, due_at: datetime, tz: ZoneInfo, cooldown_days: int) -> bool:
