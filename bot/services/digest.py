@@ -129,10 +129,9 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None) -> Digest:
     trailing_12 = metrics.mttc(_weeks_back(monday, 12, tz), until)
     # Stale as the week ended (or now, for the week in progress): the same instant the funnel uses.
     as_of = min(now, until)
-    stale = engagements.stale_engagements(as_of)
-    stale_per_owner: dict[str, int] = {}
-    for line in stale:
-        stale_per_owner[line.owner_id] = stale_per_owner.get(line.owner_id, 0) + 1
+    # The ten most overdue and a count per SE, not every stale line: tens of thousands at scale.
+    stale = engagements.stale_engagements(as_of, limit=TOP_STALE)
+    stale_per_owner = engagements.stale_counts(as_of)
     trend = [
         TrendPoint(week_start=start, mean=figures.mean, median=figures.median, count=figures.count)
         for start, figures in metrics.mttc_trend(TREND_WEEKS, until=until, tz=tz)
@@ -154,9 +153,9 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None) -> Digest:
             StaleLine(engagement_id=s.id, account=s.account, opportunity=s.opportunity, owner_id=s.owner_id,
                       stage=str(s.stage), days=s.days_idle, threshold_days=s.stale_after_days,
                       snoozed_until=s.snoozed_until if s.snoozed_until and s.snoozed_until > as_of else None)
-            for s in stale[:TOP_STALE]
+            for s in stale
         ],
-        stale_total=len(stale),
+        stale_total=sum(stale_per_owner.values()),
         devrel=devrel_figures(since, until),
         esat=EsatSummary(mean=this_week.esat.mean, count=this_week.esat.count),
         top_assets=most_shared_assets(since, until),

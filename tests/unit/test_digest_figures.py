@@ -10,6 +10,7 @@ import pytest
 from bot.errors import InvalidInput
 from bot.services import digest
 from tests.conftest import SE
+from tests.engagements_helpers import open_engagement
 from tests.scheduler_helpers import SE2, hand_computed_week, utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -88,3 +89,15 @@ def test_an_empty_week_reads_as_nothing_rather_than_failing(database_url: str) -
 def test_a_week_that_has_not_started_is_refused(database_url: str) -> None:
     with pytest.raises(InvalidInput, match="2026-W49 has not started yet"):
         digest.compute("2026-W49", tz=BERLIN, now=MONDAY_9_BERLIN)
+
+
+def test_the_digest_lists_the_ten_most_overdue_and_counts_every_stale_engagement(database_url: str) -> None:
+    # Twelve engagements idle in preparation (stale after 7 days), opened a day apart: the oldest is most overdue.
+    for index in range(12):
+        open_engagement(f"Idle {index:02d}", f"2026-10-{index + 1:02d}", owner=SE if index % 3 else SE2)
+
+    result = digest.compute("2026-W47", tz=BERLIN, now=MONDAY_9_BERLIN)
+
+    assert [line.account for line in result.stale] == [f"Idle {index:02d}" for index in range(10)]
+    assert result.stale_total == 12
+    assert {owner.owner_id: owner.stale for owner in result.owners} == {SE: 8, SE2: 4}
