@@ -39,9 +39,12 @@ Speed
 -----
 Every distinct token of the catalogue is kept once in a sorted vocabulary;
 query terms are fuzzy-matched against that vocabulary (rapidfuzz, in C), not
-against the documents.  Inverted indexes map a token to the set of doc ids
-holding it, once per field (for ranking) and once per asset type (so counting
-and type filtering are set operations in C, O(1) for a one-word query).
+against the documents.  An inverted index per field (for ranking) maps a token
+to the docs holding it: a bitmap over doc slots (a Python int) for common
+tokens, the slots themselves for rare ones.  Unions, intersections, type
+filtering and counting are then integer operations in C, a few bytes per doc
+where sets of ids spent tens.  Docs themselves are not kept, only each one's
+tokens (to undo them on removal), type and popularity.
 When few documents match they are scored one by one.  When many do, the page
 is built lazily: combinations of "which field each term matched in" are
 visited best first, each yielding its most popular members by walking a
@@ -57,11 +60,12 @@ import math
 import re
 import threading
 import unicodedata
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -428,36 +432,82 @@ class _ReadWriteLock:
 # --------------------------------------------------------------------------
 # Index
 
-_EMPTY: frozenset[int] = frozenset()
+# Doc sets are bitmaps: bit n stands for the doc in slot n.  Python ints do
+# and/or/count over 100k docs in C at a few bytes per doc, where a set of ints
+# spent some 55 bytes on each member.
+_Bits = int
 
-# (weight, holders): the docs holding one matched token in one field, and what
-# the term is worth there.  Holders None stands for "term not matched", used
-# only when no asset matches every term.
-_Pair = tuple[float, "set[int] | None"]
+# A token's docs in one field, as stored: a bitmap once it holds at least one
+# slot in _DENSE_SHARE (so the bitmap is never much bigger than the list),
+# otherwise the slots themselves, turned into a bitmap when a search reads it.
+_Posting = "int | array[int]"
+_DENSE_SHARE = 64
+
+# (weight, docs): the docs holding one matched token in one field, and what
+# the term is worth there.  Docs None stands for "term not matched", used only
+# when no asset matches every term.
+_Pair = tuple[float, "_Bits | None"]
 
 # (score, popularity, -id): popularity breaks ties that rounding makes between
 # scores, then the older (lower) id wins, so the order is total and stable.
 _Entry = tuple[float, float, int]
 
-
-def _intersection(sets: list[set[int] | frozenset[int]]) -> set[int] | frozenset[int]:
-    if not sets:
-        return _EMPTY
-    if len(sets) == 1:
-        return sets[0]
-    ordered = sorted(sets, key=len)
-    if not ordered[0]:
-        return _EMPTY
-    return ordered[0].intersection(*ordered[1:])
+_FIELD_COUNT = len(FIELD_WEIGHTS)
 
 
-def _union(sets: list[set[int] | frozenset[int]]) -> set[int] | frozenset[int]:
-    present = [s for s in sets if s]
-    if not present:
-        return _EMPTY
-    if len(present) == 1:
-        return present[0]
-    return set().union(*present)
+def _slots_to_bits(slots: array[int]) -> _Bits:
+    if len(slots) <= 2:
+        bits = 0
+        for slot in slots:
+            bits |= 1 << slot
+        return bits
+    packed = bytearray((max(slots) >> 3) + 1)
+    for slot in slots:
+        packed[slot >> 3] |= 1 << (slot & 7)
+    return int.from_bytes(packed, "little")
+
+
+def _compact_codes(codes: list[int]) -> array[int]:
+    # Two bytes a token while the token table is small, which it is for any
+    # real catalogue.
+    try:
+        return array("H", codes)
+    except OverflowError:
+        return array("I", codes)
+
+
+def _bit_slots(bits: _Bits) -> list[int]:
+    """The slots set in a bitmap, lowest first."""
+    words = array("Q", bits.to_bytes(((bits.bit_length() + 63) >> 6) << 3, "little"))
+    slots: list[int] = []
+    # compress() skips the empty words in C; only set bits cost Python steps.
+    for index in compress(range(len(words)), words):
+        word = words[index]
+        base = index << 6
+        while word:
+            lowest = word & -word
+            slots.append(base + lowest.bit_length() - 1)
+            word ^= lowest
+    return slots
+
+
+def _all_of(bitmaps: list[_Bits]) -> _Bits:
+    if not bitmaps:
+        return 0
+    ordered = sorted(bitmaps, key=int.bit_length)
+    result = ordered[0]
+    for bits in ordered[1:]:
+        if not result:
+            break
+        result &= bits
+    return result
+
+
+def _any_of(bitmaps: Iterable[_Bits]) -> _Bits:
+    result = 0
+    for bits in bitmaps:
+        result |= bits
+    return result
 
 
 def _score(matched: int, weight_sum: float, term_count: int, doc_popularity: float) -> float:
@@ -477,39 +527,49 @@ SCORE_EACH_LIMIT = 600
 """Up to this many matching docs, each is scored directly; above it the page is
 assembled lazily from the best-scoring field combinations downwards."""
 
-MATERIALISE_MATCHES_LIMIT = 5_000
-"""Below this many full matches across types, they are gathered into one set
-to narrow every later intersection; above it the copy costs more than it saves."""
-
 MAX_TOKENS_PER_TERM = 8
 
 
 class AssetIndex:
-    """Thread-safe in-memory index of published assets."""
+    """Thread-safe in-memory index of published assets.
+
+    Only what searching needs is kept: each doc's type, popularity and index
+    tokens, not its text.  Docs live in slots (0..n); a removed doc's slot is
+    cleared from every posting and reused by the next insert."""
 
     def __init__(self, docs: Iterable[SearchDoc] = ()) -> None:
         self._lock = _ReadWriteLock()
-        self._docs: dict[int, SearchDoc] = {}
-        self._type_of: dict[int, str] = {}
-        # token -> doc ids, once per field (for ranking) and once per asset
-        # type over all fields (for filtering and counting).
-        self._field_holders: tuple[dict[str, set[int]], ...] = ({}, {}, {}, {})
-        self._type_holders: dict[str, dict[str, set[int]]] = {t: {} for t in ASSET_TYPES}
+        self._slot_of: dict[int, int] = {}
+        self._id_of = array("q")  # slot -> doc id
+        self._popularity = array("d")  # slot -> popularity(doc)
+        # slot -> token id * _FIELD_COUNT + field, so a removal clears exactly
+        # the postings the doc was added to.  None for a free slot.
+        self._doc_tokens: list[array[int] | None] = []
+        self._free_slots: list[int] = []
+        self._token_id: dict[str, int] = {}
+        self._token_names: list[str] = []
+        # token -> docs holding it, once per field (for ranking).
+        self._postings: tuple[dict[str, _Posting], ...] = tuple({} for _ in FIELD_WEIGHTS)
+        self._type_bits: dict[str, _Bits] = dict.fromkeys(ASSET_TYPES, 0)
+        self._live_bits: _Bits = 0
         self._vocabulary: list[str] = []  # sorted, for bisect prefix lookups
         # A typo can only pass FUZZY_CUTOFF against a token of similar length,
         # so fuzzy matching scans only the buckets of eligible lengths.
         self._tokens_by_length: defaultdict[int, list[str]] = defaultdict(list)
         self._known_tokens: set[str] = set()
-        # Popularity order, best first, overall and per type: walking it finds
-        # the most popular members of a large doc set without sorting the set.
-        self._rank_key: dict[int, tuple[float, int]] = {}
-        self._ranked: list[tuple[float, int]] = []
-        self._ranked_by_type: dict[str, list[tuple[float, int]]] = {t: [] for t in ASSET_TYPES}
+        # Slots in popularity order, best first, overall and per type: walking
+        # it finds the most popular members of a large doc set without
+        # sorting the set.
+        self._ranked = array("i")
+        self._ranked_by_type: dict[str, array[int]] = {t: array("i") for t in ASSET_TYPES}
         with self._lock.writing():
             self._load_locked(docs)
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._slot_of)
+
+    def _rank_of(self, slot: int) -> tuple[float, int]:
+        return -self._popularity[slot], self._id_of[slot]
 
     # -- writes -------------------------------------------------------------
 
@@ -538,107 +598,133 @@ class AssetIndex:
         _doc_keys(doc.summary, summary)
         return title, topics, products, summary
 
+    def _token_codes(self, field_keys: tuple[set[str], ...]) -> array[int]:
+        token_id = self._token_id
+        codes: list[int] = []
+        for field, keys in enumerate(field_keys):
+            for key in keys:
+                number = token_id.get(key)
+                if number is None:
+                    number = token_id[key] = len(self._token_names)
+                    self._token_names.append(key)
+                codes.append(number * _FIELD_COUNT + field)
+        return _compact_codes(codes)
+
     def _load_locked(self, docs: Iterable[SearchDoc]) -> None:
         """Initial build: the same structures as repeated upserts, without
-        keeping lists sorted after every document."""
+        keeping lists sorted or bitmaps rebuilt after every document."""
         latest: dict[int, SearchDoc] = {}
         for doc in docs:
             if doc.type not in ASSET_TYPES:
                 raise ValueError(f"unknown asset type {doc.type!r}; expected one of {ASSET_TYPES}")
             latest[doc.id] = doc
-        field_holders: tuple[defaultdict[str, set[int]], ...] = tuple(defaultdict(set) for _ in FIELD_WEIGHTS)
-        type_holders = {t: defaultdict(set) for t in ASSET_TYPES}
-        for doc_id, doc in latest.items():
-            self._docs[doc_id] = doc
-            self._type_of[doc_id] = doc.type
-            rank_key = (-popularity(doc), doc_id)
-            self._rank_key[doc_id] = rank_key
-            self._ranked.append(rank_key)
-            self._ranked_by_type[doc.type].append(rank_key)
-            field_keys = self._field_keys(doc)
-            for holders_by_token, keys in zip(field_holders, field_keys):
+        # token -> (its code in this field, the slots holding it): one lookup
+        # a token gives both the posting and what the doc records.
+        postings: tuple[dict[str, tuple[int, array[int]]], ...] = tuple({} for _ in FIELD_WEIGHTS)
+        type_slots: dict[str, array[int]] = {t: array("i") for t in ASSET_TYPES}
+        token_id = self._token_id
+        for slot, (doc_id, doc) in enumerate(latest.items()):
+            self._slot_of[doc_id] = slot
+            self._id_of.append(doc_id)
+            self._popularity.append(popularity(doc))
+            type_slots[doc.type].append(slot)
+            codes: list[int] = []
+            for field, (holders_by_token, keys) in enumerate(zip(postings, self._field_keys(doc))):
                 for key in keys:
-                    holders_by_token[key].add(doc_id)
-            holders_of_type = type_holders[doc.type]
-            for key in set().union(*field_keys):
-                holders_of_type[key].add(doc_id)
-        # Plain dicts from here on: a read of a missing token must not create it.
-        self._field_holders = tuple(dict(holders) for holders in field_holders)
-        self._type_holders = {t: dict(holders) for t, holders in type_holders.items()}
-        self._known_tokens = set().union(*self._field_holders)
+                    known = holders_by_token.get(key)
+                    if known is None:
+                        number = token_id.get(key)
+                        if number is None:
+                            number = token_id[key] = len(self._token_names)
+                            self._token_names.append(key)
+                        known = holders_by_token[key] = (number * _FIELD_COUNT + field, array("i"))
+                    codes.append(known[0])
+                    known[1].append(slot)
+            self._doc_tokens.append(_compact_codes(codes))
+        dense = max(1, len(self._id_of) // _DENSE_SHARE)
+        self._postings = tuple(
+            {key: _slots_to_bits(slots) if len(slots) >= dense else slots for key, (_, slots) in holders.items()}
+            for holders in postings
+        )
+        self._type_bits = {t: _slots_to_bits(slots) for t, slots in type_slots.items()}
+        self._live_bits = _any_of(self._type_bits.values())
+        self._known_tokens = set().union(*self._postings)
         self._vocabulary = sorted(self._known_tokens)
         for token in self._vocabulary:
             self._tokens_by_length[len(token)].append(token)
-        self._ranked.sort()
-        for ranked in self._ranked_by_type.values():
-            ranked.sort()
+        self._ranked = array("i", sorted(range(len(self._id_of)), key=self._rank_of))
+        for t, slots in type_slots.items():
+            self._ranked_by_type[t] = array("i", sorted(slots, key=self._rank_of))
 
     def _insert_locked(self, doc: SearchDoc) -> None:
         if doc.type not in ASSET_TYPES:
             raise ValueError(f"unknown asset type {doc.type!r}; expected one of {ASSET_TYPES}")
-        doc_id = doc.id
-        self._docs[doc_id] = doc
-        self._type_of[doc_id] = doc.type
-        rank_key = (-popularity(doc), doc_id)
-        self._rank_key[doc_id] = rank_key
-        bisect.insort(self._ranked, rank_key)
-        bisect.insort(self._ranked_by_type[doc.type], rank_key)
+        if self._free_slots:
+            slot = self._free_slots.pop()
+            self._id_of[slot] = doc.id
+            self._popularity[slot] = popularity(doc)
+        else:
+            slot = len(self._id_of)
+            self._id_of.append(doc.id)
+            self._popularity.append(popularity(doc))
+            self._doc_tokens.append(None)
+        self._slot_of[doc.id] = slot
+        bisect.insort(self._ranked, slot, key=self._rank_of)
+        bisect.insort(self._ranked_by_type[doc.type], slot, key=self._rank_of)
+        bit = 1 << slot
+        self._type_bits[doc.type] |= bit
+        self._live_bits |= bit
         field_keys = self._field_keys(doc)
-        for field, keys in enumerate(field_keys):
-            holders_by_token = self._field_holders[field]
+        self._doc_tokens[slot] = self._token_codes(field_keys)
+        dense = max(1, len(self._id_of) // _DENSE_SHARE)
+        for holders_by_token, keys in zip(self._postings, field_keys):
             for key in keys:
                 holders = holders_by_token.get(key)
                 if holders is None:
-                    holders_by_token[key] = {doc_id}
+                    holders_by_token[key] = array("i", (slot,))
                     if key not in self._known_tokens:
                         self._known_tokens.add(key)
                         bisect.insort(self._vocabulary, key)
                         self._tokens_by_length[len(key)].append(key)
+                elif isinstance(holders, int):
+                    holders_by_token[key] = holders | bit
                 else:
-                    holders.add(doc_id)
-        type_holders = self._type_holders[doc.type]
-        for key in set().union(*field_keys):
-            holders = type_holders.get(key)
-            if holders is None:
-                type_holders[key] = {doc_id}
-            else:
-                holders.add(doc_id)
+                    holders.append(slot)
+                    if len(holders) >= dense:
+                        holders_by_token[key] = _slots_to_bits(holders)
 
     def _remove_locked(self, doc_id: int) -> None:
-        doc = self._docs.pop(doc_id, None)
-        if doc is None:
+        slot = self._slot_of.pop(doc_id, None)
+        if slot is None:
             return
-        del self._type_of[doc_id]
-        rank_key = self._rank_key.pop(doc_id)
-        ranked_of_type = self._ranked_by_type[doc.type]
-        del self._ranked[bisect.bisect_left(self._ranked, rank_key)]
-        del ranked_of_type[bisect.bisect_left(ranked_of_type, rank_key)]
-        # The doc's tokens are derived again rather than stored, which saves
-        # memory; a key missing here (tables edited at run time) is skipped.
-        field_keys = self._field_keys(doc)
-        type_holders = self._type_holders[doc.type]
-        for key in set().union(*field_keys):
-            holders = type_holders.get(key)
-            if holders is None:
+        rank = self._rank_of(slot)
+        asset_type = next(t for t, bits in self._type_bits.items() if bits >> slot & 1)
+        for ranked in (self._ranked, self._ranked_by_type[asset_type]):
+            del ranked[bisect.bisect_left(ranked, rank, key=self._rank_of)]
+        bit = 1 << slot
+        self._type_bits[asset_type] &= ~bit
+        self._live_bits &= ~bit
+        codes = self._doc_tokens[slot] or ()
+        self._doc_tokens[slot] = None
+        self._free_slots.append(slot)
+        for code in codes:
+            number, field = divmod(code, _FIELD_COUNT)
+            key = self._token_names[number]
+            holders_by_token = self._postings[field]
+            holders = holders_by_token[key]
+            if isinstance(holders, int):
+                holders &= ~bit
+                holders_by_token[key] = holders
+            else:
+                holders.remove(slot)
+            if holders:
                 continue
-            holders.discard(doc_id)
-            if not holders:
-                del type_holders[key]
-        for field, keys in enumerate(field_keys):
-            holders_by_token = self._field_holders[field]
-            for key in keys:
-                holders = holders_by_token.get(key)
-                if holders is None:
-                    continue
-                holders.discard(doc_id)
-                if holders:
-                    continue
-                del holders_by_token[key]
-                if any(key in other for other in self._field_holders):
-                    continue
-                self._known_tokens.discard(key)
-                del self._vocabulary[bisect.bisect_left(self._vocabulary, key)]
-                self._tokens_by_length[len(key)].remove(key)
+            del holders_by_token[key]
+            if any(key in other for other in self._postings):
+                continue
+            self._known_tokens.discard(key)
+            del self._vocabulary[bisect.bisect_left(self._vocabulary, key)]
+            self._tokens_by_length[len(key)].remove(key)
 
     # -- reads --------------------------------------------------------------
 
@@ -656,28 +742,24 @@ class AssetIndex:
                 return SearchResult(query, (), 0, ())
             ranked = self._ranked_by_type[query.type]
             hits = tuple(
-                Hit(id=doc_id, score=round(_score(0, 0.0, 0, -neg_pop), 2))
-                for neg_pop, doc_id in ranked[offset:need]
+                Hit(id=self._id_of[slot], score=round(_score(0, 0.0, 0, self._popularity[slot]), 2))
+                for slot in ranked[offset:need]
             )
             return SearchResult(query, hits, len(ranked), ())
 
-        scope = (query.type,) if query.type else ASSET_TYPES
-        term_tokens = [self._match_vocabulary(term) for term in query.terms]
-        term_pairs = [self._pairs(tokens) for tokens in term_tokens]
-        # Per asset type, the docs each term matches in any field.
-        term_docs = [
-            [_union([self._type_holders[t].get(token, _EMPTY) for token, _ in tokens]) for t in scope]
-            for tokens in term_tokens
-        ]
+        scope = self._type_bits[query.type] if query.type else self._live_bits
+        term_pairs = [self._pairs(self._match_vocabulary(term)) for term in query.terms]
+        # The docs each term matches in any field.
+        term_docs = [_any_of(bits for _, bits in pairs) for pairs in term_pairs]
 
-        everywhere = [_intersection([docs[i] for docs in term_docs]) for i in range(len(scope))]
-        total = sum(len(docs) for docs in everywhere)
+        everywhere = _all_of(term_docs) & scope
+        total = everywhere.bit_count()
         if total:
             page = self._page(term_pairs, everywhere, total, query.type, need, partial=False)
             return SearchResult(query, self._hits(page, offset), total, ())
 
-        anywhere = [_union([docs[i] for docs in term_docs]) for i in range(len(scope))]
-        total = sum(len(docs) for docs in anywhere)
+        anywhere = _any_of(term_docs) & scope
+        total = anywhere.bit_count()
         if not total:
             return SearchResult(query, (), 0, self._suggest([_fold_plural(term) for term in query.terms]))
         page = self._page(term_pairs, anywhere, total, query.type, need, partial=True)
@@ -733,21 +815,32 @@ class AssetIndex:
         buckets = self._tokens_by_length
         return list(chain.from_iterable(buckets[n] for n in range(shortest, longest + 1) if n in buckets))
 
+    def _bits(self, holders: _Posting) -> _Bits:
+        return holders if isinstance(holders, int) else _slots_to_bits(holders)
+
+    def _member_bytes(self, bits: _Bits) -> bytes:
+        """A bitmap as bytes covering every slot, for O(1) membership tests."""
+        return bits.to_bytes((len(self._id_of) + 7) >> 3, "little")
+
     def _pairs(self, tokens: list[tuple[str, float]]) -> list[_Pair]:
         """Every (field, token) place a term can match, most valuable first."""
         pairs: list[_Pair] = []
         for token, similarity in tokens:
-            for field, holders_by_token in enumerate(self._field_holders):
+            for field, holders_by_token in enumerate(self._postings):
                 holders = holders_by_token.get(token)
-                if holders:
-                    pairs.append((similarity * FIELD_WEIGHTS[field], holders))
+                if holders is not None:
+                    pairs.append((similarity * FIELD_WEIGHTS[field], self._bits(holders)))
         pairs.sort(key=lambda pair: pair[0], reverse=True)
         return pairs
+
+    def _entry(self, slot: int, matched: int, weight_sum: float, term_count: int) -> _Entry:
+        doc_popularity = self._popularity[slot]
+        return _score(matched, weight_sum, term_count, doc_popularity), doc_popularity, -self._id_of[slot]
 
     def _page(
         self,
         term_pairs: list[list[_Pair]],
-        candidates: list[set[int] | frozenset[int]],
+        candidates: _Bits,
         total: int,
         asset_type: str | None,
         need: int,
@@ -759,51 +852,42 @@ class AssetIndex:
             return []
         if total <= SCORE_EACH_LIMIT:
             return self._page_by_scoring_each(term_pairs, candidates, need)
-        within: set[int] | frozenset[int] | None = None
-        if not partial:
-            # Every combination's docs lie inside the full matches; handing
-            # them over lets each intersection walk the smaller set.
-            if len(candidates) == 1:
-                within = candidates[0]
-            elif total <= MATERIALISE_MATCHES_LIMIT:
-                within = _union(list(candidates))
-        return self._page_by_field_combinations(term_pairs, asset_type, need, partial=partial, within=within)
+        return self._page_by_field_combinations(term_pairs, candidates, asset_type, need, partial=partial)
 
-    def _page_by_scoring_each(
-        self,
-        term_pairs: list[list[_Pair]],
-        candidates: list[set[int] | frozenset[int]],
-        need: int,
-    ) -> list[_Entry]:
+    def _page_by_scoring_each(self, term_pairs: list[list[_Pair]], candidates: _Bits, need: int) -> list[_Entry]:
         term_count = len(term_pairs)
-        rank_key = self._rank_key
+        # Each place's bitmap is unpacked for membership tests only when some
+        # candidate gets that far down its term's places.
+        unpacked: list[list[bytes | None]] = [[None] * len(pairs) for pairs in term_pairs]
         best: list[_Entry] = []
-        for docs in candidates:
-            for doc_id in docs:
-                matched = 0
-                weight_sum = 0.0
-                for pairs in term_pairs:
-                    for weight, holders in pairs:
-                        if doc_id in holders:
-                            matched += 1
-                            weight_sum += weight
-                            break
-                doc_popularity = -rank_key[doc_id][0]
-                entry = (_score(matched, weight_sum, term_count, doc_popularity), doc_popularity, -doc_id)
-                if len(best) < need:
-                    heapq.heappush(best, entry)
-                elif entry > best[0]:
-                    heapq.heapreplace(best, entry)
+        for slot in _bit_slots(candidates):
+            byte, mask = slot >> 3, 1 << (slot & 7)
+            matched = 0
+            weight_sum = 0.0
+            for pairs, members_of in zip(term_pairs, unpacked):
+                for place, (weight, holders) in enumerate(pairs):
+                    members = members_of[place]
+                    if members is None:
+                        members = members_of[place] = self._member_bytes(holders)
+                    if members[byte] & mask:
+                        matched += 1
+                        weight_sum += weight
+                        break
+            entry = self._entry(slot, matched, weight_sum, term_count)
+            if len(best) < need:
+                heapq.heappush(best, entry)
+            elif entry > best[0]:
+                heapq.heapreplace(best, entry)
         return best
 
     def _page_by_field_combinations(
         self,
         term_pairs: list[list[_Pair]],
+        candidates: _Bits,
         asset_type: str | None,
         need: int,
         *,
         partial: bool,
-        within: set[int] | frozenset[int] | None,
     ) -> list[_Entry]:
         """Visit combinations of (term -> place it matched) best first, taking
         the most popular docs of each, until no unvisited combination can
@@ -822,6 +906,8 @@ class AssetIndex:
                     weight_sum += weight
             return _score(matched, weight_sum, term_count, 1.0), matched, weight_sum
 
+        # Docs matching no term at all are never candidates, so the
+        # candidates (of the asked type, already) bound every combination.
         start = (0,) * term_count
         frontier = [(-ceiling(start)[0], start)]
         visited = {start}
@@ -841,18 +927,22 @@ class AssetIndex:
             _, matched, weight_sum = ceiling(combination)
             if not matched:
                 continue
-            required: list[set[int] | frozenset[int]] = [within] if within is not None else []
-            excluded: list[set[int]] = []
+            members = candidates
             for pairs, index in zip(term_pairs, combination):
                 holders = pairs[index][1]
                 if holders is not None:
-                    required.append(holders)
+                    members &= holders
                 # A doc belongs to the first place its term matched; better
                 # places were visited in their own combination.
-                excluded.extend(h for _, h in pairs[:index] if h is not None)
-            for doc_id in self._most_popular(required, excluded, asset_type, need):
-                doc_popularity = -self._rank_key[doc_id][0]
-                entry = (_score(matched, weight_sum, term_count, doc_popularity), doc_popularity, -doc_id)
+                for _, earlier in pairs[:index]:
+                    if not members:
+                        break
+                    if earlier is not None:
+                        members &= ~earlier
+                if not members:
+                    break
+            for slot in self._most_popular(members, asset_type, need):
+                entry = self._entry(slot, matched, weight_sum, term_count)
                 if len(best) < need:
                     heapq.heappush(best, entry)
                 elif entry > best[0]:
@@ -861,49 +951,28 @@ class AssetIndex:
                     break
         return best
 
-    def _most_popular(
-        self,
-        required: list[set[int] | frozenset[int]],
-        excluded: list[set[int]],
-        asset_type: str | None,
-        count: int,
-    ) -> list[int]:
-        """Up to ``count`` docs in every required set, in no excluded set and
-        of the asset type, most popular first."""
-        members = _intersection(required)
-        size = len(members)
+    def _most_popular(self, members: _Bits, asset_type: str | None, count: int) -> list[int]:
+        """Up to ``count`` slots of the members (all of ``asset_type`` when
+        one is given), most popular first."""
+        size = members.bit_count() if members else 0
         if not size:
             return []
         ranked = self._ranked_by_type[asset_type] if asset_type else self._ranked
-        picked: list[int] = []
         # Walking the popularity order takes about count * N / size steps when
-        # members are spread evenly; scanning the members takes size steps.
-        expected_walk = count * len(self._docs) // size
-        if 4 * expected_walk < size:
-            for _, doc_id in ranked[: 4 * expected_walk + 256]:
-                if doc_id in members:
-                    for holders in excluded:
-                        if doc_id in holders:
-                            break
-                    else:
-                        picked.append(doc_id)
-                        if len(picked) == count:
-                            return picked
-            picked.clear()  # too sparse after exclusions: scan instead
-        type_of = self._type_of
-        for doc_id in members:
-            if asset_type is not None and type_of[doc_id] != asset_type:
-                continue
-            for holders in excluded:
-                if doc_id in holders:
-                    break
-            else:
-                picked.append(doc_id)
-        rank_key = self._rank_key
-        return [key[1] for key in heapq.nsmallest(count, [rank_key[d] for d in picked])]
+        # members are spread evenly; unpacking the members takes size steps.
+        expected_walk = count * len(ranked) // size
+        if expected_walk < size:
+            present = self._member_bytes(members)
+            picked: list[int] = []
+            for slot in ranked[: 4 * expected_walk + 256]:
+                if present[slot >> 3] >> (slot & 7) & 1:
+                    picked.append(slot)
+                    if len(picked) == count:
+                        return picked
+        return heapq.nsmallest(count, _bit_slots(members), key=self._rank_of)
 
     def _suggest(self, keys: list[str]) -> tuple[str, ...]:
-        named = self._field_holders[_TITLE], self._field_holders[_TOPICS], self._field_holders[_PRODUCTS]
+        named = self._postings[_TITLE], self._postings[_TOPICS], self._postings[_PRODUCTS]
         scored: dict[str, float] = {}
         for key in keys:
             if len(key) < MIN_PREFIX_LEN:
