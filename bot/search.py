@@ -612,20 +612,24 @@ class AssetIndex:
 
     def _load_locked(self, docs: Iterable[SearchDoc]) -> None:
         """Initial build: the same structures as repeated upserts, without
-        keeping lists sorted or bitmaps rebuilt after every document."""
-        latest: dict[int, SearchDoc] = {}
-        for doc in docs:
-            if doc.type not in ASSET_TYPES:
-                raise ValueError(f"unknown asset type {doc.type!r}; expected one of {ASSET_TYPES}")
-            latest[doc.id] = doc
+        keeping lists sorted or bitmaps rebuilt after every document.  Docs
+        are indexed as they stream in, so the caller's list need not exist
+        next to a copy of it."""
         # token -> (its code in this field, the slots holding it): one lookup
         # a token gives both the posting and what the doc records.
         postings: tuple[dict[str, tuple[int, array[int]]], ...] = tuple({} for _ in FIELD_WEIGHTS)
         type_slots: dict[str, array[int]] = {t: array("i") for t in ASSET_TYPES}
         token_id = self._token_id
-        for slot, (doc_id, doc) in enumerate(latest.items()):
-            self._slot_of[doc_id] = slot
-            self._id_of.append(doc_id)
+        superseded: list[int] = []  # slots of docs given again later on; the last one wins
+        for doc in docs:
+            if doc.type not in ASSET_TYPES:
+                raise ValueError(f"unknown asset type {doc.type!r}; expected one of {ASSET_TYPES}")
+            slot = len(self._id_of)
+            earlier = self._slot_of.get(doc.id)
+            if earlier is not None:
+                superseded.append(earlier)
+            self._slot_of[doc.id] = slot
+            self._id_of.append(doc.id)
             self._popularity.append(popularity(doc))
             type_slots[doc.type].append(slot)
             codes: list[int] = []
@@ -641,9 +645,22 @@ class AssetIndex:
                     codes.append(known[0])
                     known[1].append(slot)
             self._doc_tokens.append(_compact_codes(codes))
+        for slot in superseded:
+            for code in self._doc_tokens[slot] or ():
+                number, field = divmod(code, _FIELD_COUNT)
+                postings[field][self._token_names[number]][1].remove(slot)
+            for slots in type_slots.values():
+                if slot in slots:
+                    slots.remove(slot)
+            self._doc_tokens[slot] = None
+            self._free_slots.append(slot)
         dense = max(1, len(self._id_of) // _DENSE_SHARE)
         self._postings = tuple(
-            {key: _slots_to_bits(slots) if len(slots) >= dense else slots for key, (_, slots) in holders.items()}
+            {
+                key: _slots_to_bits(slots) if len(slots) >= dense else slots
+                for key, (_, slots) in holders.items()
+                if slots
+            }
             for holders in postings
         )
         self._type_bits = {t: _slots_to_bits(slots) for t, slots in type_slots.items()}
@@ -652,9 +669,9 @@ class AssetIndex:
         self._vocabulary = sorted(self._known_tokens)
         for token in self._vocabulary:
             self._tokens_by_length[len(token)].append(token)
-        self._ranked = array("i", sorted(range(len(self._id_of)), key=self._rank_of))
         for t, slots in type_slots.items():
             self._ranked_by_type[t] = array("i", sorted(slots, key=self._rank_of))
+        self._ranked = array("i", sorted(chain.from_iterable(type_slots.values()), key=self._rank_of))
 
     def _insert_locked(self, doc: SearchDoc) -> None:
         if doc.type not in ASSET_TYPES:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import threading
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -431,6 +433,75 @@ def test_removed_assets_disappear(index):
     assert OBSERVABILITY_DEMO.id not in ids(index.search("observability"))
     assert index.search("root cause").total == 0
     assert len(index) == len(CATALOGUE) - 1
+
+
+def test_an_asset_listed_twice_at_build_is_indexed_as_its_last_version():
+    renamed = SearchDoc(id=SECURITY_DEMO.id, title="Detection rules as code", type="workshop", topics=("security",))
+    index = AssetIndex([*CATALOGUE, renamed])
+
+    assert SECURITY_DEMO.id not in ids(index.search("threat hunting"))
+    assert ids(index.search("workshop detection rules")) == [SECURITY_DEMO.id]
+    assert index.search("demo security").total == 0
+    assert len(index) == len(CATALOGUE)
+
+
+def test_an_asset_added_after_a_removal_does_not_inherit_its_words(index):
+    index.remove(SECURITY_DEMO.id)
+    index.upsert(SearchDoc(id=77, title="Cost reports for finance", type="demo"))
+
+    assert index.search("threat hunting").total == 0
+    assert ids(index.search("demo cost reports")) == [77]
+    demos = ids(index.search("demo", limit=20))
+    assert 77 in demos and SECURITY_DEMO.id not in demos
+
+
+def _generated_catalogue(rng: random.Random, count: int, first_id: int = 1) -> list[SearchDoc]:
+    words = ("kubernetes", "security", "logging", "tracing", "dashboards", "alerting", "retail", "banking")
+    return [
+        SearchDoc(
+            id=first_id + n,
+            title=" ".join(rng.sample(words, 2)) + f" story{n % 7}",
+            type=rng.choice(ASSET_TYPES),
+            summary=" ".join(rng.sample(words, 3)),
+            topics=tuple(rng.sample(words, 2)),
+            products=(rng.choice(("Observability", "Security")),),
+            useful=rng.randint(0, 6),
+            shares=rng.randint(0, 3),
+        )
+        for n in range(count)
+    ]
+
+
+def test_an_index_kept_current_by_edits_answers_like_one_built_afresh():
+    rng = random.Random(3)
+    current = {doc.id: doc for doc in _generated_catalogue(rng, 400)}
+    index = AssetIndex(current.values())
+    fresh_docs = iter(_generated_catalogue(rng, 300, first_id=1000))
+    for _ in range(300):
+        choice = rng.random()
+        if choice < 0.35:
+            doc = next(fresh_docs)
+            # An existing asset rewritten: new words, type and feedback.
+            doc = replace(doc, id=rng.choice(list(current)))
+        elif choice < 0.7:
+            doc = next(fresh_docs)
+        else:
+            removed = rng.choice(list(current))
+            del current[removed]
+            index.remove(removed)
+            continue
+        current[doc.id] = doc
+        index.upsert(doc)
+    rebuilt = AssetIndex(current.values())
+
+    assert len(index) == len(rebuilt) == len(current)
+    queries = (
+        "kubernetes", "demo security logging", "workshops", "trcing", "dash", "story3 banking",
+        "proofshop retail alerting", "story9", "kubernetes nonsenseword",
+    )
+    for query in queries:
+        for offset in (0, 10):
+            assert index.search(query, limit=10, offset=offset) == rebuilt.search(query, limit=10, offset=offset)
 
 
 def test_an_unknown_type_is_refused():
