@@ -58,6 +58,7 @@ import bisect
 import heapq
 import math
 import re
+import sys
 import threading
 import unicodedata
 from array import array
@@ -479,6 +480,8 @@ def _compact_codes(codes: list[int]) -> array[int]:
 def _bit_slots(bits: _Bits) -> list[int]:
     """The slots set in a bitmap, lowest first."""
     words = array("Q", bits.to_bytes(((bits.bit_length() + 63) >> 6) << 3, "little"))
+    if sys.byteorder == "big":
+        words.byteswap()
     slots: list[int] = []
     # compress() skips the empty words in C; only set bits cost Python steps.
     for index in compress(range(len(words)), words):
