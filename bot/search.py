@@ -468,15 +468,6 @@ def _slots_to_bits(slots: array[int]) -> _Bits:
     return int.from_bytes(packed, "little")
 
 
-def _compact_codes(codes: list[int]) -> array[int]:
-    # Two bytes a token while the token table is small, which it is for any
-    # real catalogue.
-    try:
-        return array("H", codes)
-    except OverflowError:
-        return array("I", codes)
-
-
 def _bit_slots(bits: _Bits) -> list[int]:
     """The slots set in a bitmap, lowest first."""
     words = array("Q", bits.to_bytes(((bits.bit_length() + 63) >> 6) << 3, "little"))
@@ -538,16 +529,26 @@ class AssetIndex:
 
     Only what searching needs is kept: each doc's type, popularity and index
     tokens, not its text.  Docs live in slots (0..n); a removed doc's slot is
-    cleared from every posting and reused by the next insert."""
+    cleared from every posting and reused by the next insert.  Per-doc data
+    sits in flat arrays rather than one object per doc: besides being
+    smaller, objects made while the caller's rows are alive would fill the
+    gaps between them and keep their memory from being returned."""
 
     def __init__(self, docs: Iterable[SearchDoc] = ()) -> None:
         self._lock = _ReadWriteLock()
-        self._slot_of: dict[int, int] = {}
+        # Doc ids in order, and the slot of each: bisect finds a doc's slot.
+        self._sorted_ids = array("q")
+        self._slot_of_sorted = array("i")
         self._id_of = array("q")  # slot -> doc id
         self._popularity = array("d")  # slot -> popularity(doc)
-        # slot -> token id * _FIELD_COUNT + field, so a removal clears exactly
-        # the postings the doc was added to.  None for a free slot.
-        self._doc_tokens: list[array[int] | None] = []
+        # Each doc's tokens as token id * _FIELD_COUNT + field, so a removal
+        # clears exactly the postings the doc was added to: slot -> its run
+        # in _codes.  A re-indexed doc appends a new run; dead runs are
+        # squeezed out once they make up half the array.
+        self._codes = array("I")
+        self._codes_start = array("I")
+        self._codes_count = array("I")
+        self._dead_codes = 0
         self._free_slots: list[int] = []
         self._token_id: dict[str, int] = {}
         self._token_names: list[str] = []
@@ -569,7 +570,29 @@ class AssetIndex:
             self._load_locked(docs)
 
     def __len__(self) -> int:
-        return len(self._slot_of)
+        return len(self._sorted_ids)
+
+    def _slot_for(self, doc_id: int) -> int | None:
+        at = bisect.bisect_left(self._sorted_ids, doc_id)
+        if at < len(self._sorted_ids) and self._sorted_ids[at] == doc_id:
+            return self._slot_of_sorted[at]
+        return None
+
+    def _doc_codes(self, slot: int) -> array[int]:
+        start = self._codes_start[slot]
+        return self._codes[start : start + self._codes_count[slot]]
+
+    def _drop_codes(self, slot: int) -> None:
+        self._dead_codes += self._codes_count[slot]
+        self._codes_count[slot] = 0
+        if self._dead_codes > 4096 and 2 * self._dead_codes > len(self._codes):
+            live = array("I")
+            for other in range(len(self._codes_start)):
+                run = self._doc_codes(other)
+                self._codes_start[other] = len(live)
+                live.extend(run)
+            self._codes = live
+            self._dead_codes = 0
 
     def _rank_of(self, slot: int) -> tuple[float, int]:
         return -self._popularity[slot], self._id_of[slot]
@@ -601,9 +624,10 @@ class AssetIndex:
         _doc_keys(doc.summary, summary)
         return title, topics, products, summary
 
-    def _token_codes(self, field_keys: tuple[set[str], ...]) -> array[int]:
+    def _append_codes(self, slot: int, field_keys: tuple[set[str], ...]) -> None:
         token_id = self._token_id
-        codes: list[int] = []
+        codes = self._codes
+        self._codes_start[slot] = len(codes)
         for field, keys in enumerate(field_keys):
             for key in keys:
                 number = token_id.get(key)
@@ -611,7 +635,7 @@ class AssetIndex:
                     number = token_id[key] = len(self._token_names)
                     self._token_names.append(key)
                 codes.append(number * _FIELD_COUNT + field)
-        return _compact_codes(codes)
+        self._codes_count[slot] = len(codes) - self._codes_start[slot]
 
     def _load_locked(self, docs: Iterable[SearchDoc]) -> None:
         """Initial build: the same structures as repeated upserts, without
@@ -623,19 +647,15 @@ class AssetIndex:
         postings: tuple[dict[str, tuple[int, array[int]]], ...] = tuple({} for _ in FIELD_WEIGHTS)
         type_slots: dict[str, array[int]] = {t: array("i") for t in ASSET_TYPES}
         token_id = self._token_id
-        superseded: list[int] = []  # slots of docs given again later on; the last one wins
+        codes = self._codes
         for doc in docs:
             if doc.type not in ASSET_TYPES:
                 raise ValueError(f"unknown asset type {doc.type!r}; expected one of {ASSET_TYPES}")
             slot = len(self._id_of)
-            earlier = self._slot_of.get(doc.id)
-            if earlier is not None:
-                superseded.append(earlier)
-            self._slot_of[doc.id] = slot
             self._id_of.append(doc.id)
             self._popularity.append(popularity(doc))
             type_slots[doc.type].append(slot)
-            codes: list[int] = []
+            self._codes_start.append(len(codes))
             for field, (holders_by_token, keys) in enumerate(zip(postings, self._field_keys(doc))):
                 for key in keys:
                     known = holders_by_token.get(key)
@@ -647,16 +667,23 @@ class AssetIndex:
                         known = holders_by_token[key] = (number * _FIELD_COUNT + field, array("i"))
                     codes.append(known[0])
                     known[1].append(slot)
-            self._doc_tokens.append(_compact_codes(codes))
+            self._codes_count.append(len(codes) - self._codes_start[slot])
+        # An id given twice: the last version wins, earlier slots are freed.
+        by_id = sorted(range(len(self._id_of)), key=lambda slot: (self._id_of[slot], slot))
+        superseded = [slot for slot, later in zip(by_id, by_id[1:]) if self._id_of[slot] == self._id_of[later]]
         for slot in superseded:
-            for code in self._doc_tokens[slot] or ():
+            for code in self._doc_codes(slot):
                 number, field = divmod(code, _FIELD_COUNT)
                 postings[field][self._token_names[number]][1].remove(slot)
             for slots in type_slots.values():
                 if slot in slots:
                     slots.remove(slot)
-            self._doc_tokens[slot] = None
+            self._drop_codes(slot)
             self._free_slots.append(slot)
+        freed = set(superseded)
+        live = [slot for slot in by_id if slot not in freed]
+        self._sorted_ids = array("q", (self._id_of[slot] for slot in live))
+        self._slot_of_sorted = array("i", live)
         dense = max(1, len(self._id_of) // _DENSE_SHARE)
         self._postings = tuple(
             {
@@ -687,15 +714,18 @@ class AssetIndex:
             slot = len(self._id_of)
             self._id_of.append(doc.id)
             self._popularity.append(popularity(doc))
-            self._doc_tokens.append(None)
-        self._slot_of[doc.id] = slot
+            self._codes_start.append(0)
+            self._codes_count.append(0)
+        at = bisect.bisect_left(self._sorted_ids, doc.id)
+        self._sorted_ids.insert(at, doc.id)
+        self._slot_of_sorted.insert(at, slot)
         bisect.insort(self._ranked, slot, key=self._rank_of)
         bisect.insort(self._ranked_by_type[doc.type], slot, key=self._rank_of)
         bit = 1 << slot
         self._type_bits[doc.type] |= bit
         self._live_bits |= bit
         field_keys = self._field_keys(doc)
-        self._doc_tokens[slot] = self._token_codes(field_keys)
+        self._append_codes(slot, field_keys)
         dense = max(1, len(self._id_of) // _DENSE_SHARE)
         for holders_by_token, keys in zip(self._postings, field_keys):
             for key in keys:
@@ -714,9 +744,12 @@ class AssetIndex:
                         holders_by_token[key] = _slots_to_bits(holders)
 
     def _remove_locked(self, doc_id: int) -> None:
-        slot = self._slot_of.pop(doc_id, None)
+        slot = self._slot_for(doc_id)
         if slot is None:
             return
+        at = bisect.bisect_left(self._sorted_ids, doc_id)
+        del self._sorted_ids[at]
+        del self._slot_of_sorted[at]
         rank = self._rank_of(slot)
         asset_type = next(t for t, bits in self._type_bits.items() if bits >> slot & 1)
         for ranked in (self._ranked, self._ranked_by_type[asset_type]):
@@ -724,8 +757,8 @@ class AssetIndex:
         bit = 1 << slot
         self._type_bits[asset_type] &= ~bit
         self._live_bits &= ~bit
-        codes = self._doc_tokens[slot] or ()
-        self._doc_tokens[slot] = None
+        codes = self._doc_codes(slot)
+        self._drop_codes(slot)
         self._free_slots.append(slot)
         for code in codes:
             number, field = divmod(code, _FIELD_COUNT)

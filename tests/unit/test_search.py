@@ -476,8 +476,8 @@ def test_an_index_kept_current_by_edits_answers_like_one_built_afresh():
     rng = random.Random(3)
     current = {doc.id: doc for doc in _generated_catalogue(rng, 400)}
     index = AssetIndex(current.values())
-    fresh_docs = iter(_generated_catalogue(rng, 300, first_id=1000))
-    for _ in range(300):
+    fresh_docs = iter(_generated_catalogue(rng, 1200, first_id=1000))
+    for _ in range(1200):
         choice = rng.random()
         if choice < 0.35:
             doc = next(fresh_docs)
