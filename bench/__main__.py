@@ -1,4 +1,4 @@
-"""Every benchmark, one after the other: `.venv/bin/python -m bench` (about 6 minutes on 2 cores), or
+"""Every benchmark, one after the other: `.venv/bin/python -m bench` (6 to 11 minutes on 2 cores), or
 `.venv/bin/python -m bench --quick` (about 1.5 minutes, smaller sizes).
 
     search   epos search vs brute-force rapidfuzz vs SQLite FTS5 (1k, 10k, 100k assets)
