@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from sqlalchemy import Connection, and_, case, delete, func, insert, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from bot.services.metrics import STAGE_RANK, epoch_days, stage_rank
+from bot.services.metrics import STAGE_RANK, effective_changes, epoch_days, stage_rank
 from models import StageChange, StageStint
 from models.enums import OPEN_STAGES, Outcome, Stage
 
@@ -35,13 +35,7 @@ def refresh(session: Session | Connection, engagement_ids: Collection[int] | Non
 
 
 def _insert_stints(session: Session | Connection, engagement_ids: list[int] | None) -> None:
-    undo = aliased(StageChange)
-    # NOT EXISTS rather than NOT IN: PostgreSQL plans an anti-join for it, where NOT IN over a million
-    # rows falls back to scanning the undos once per change when it cannot hash them in work_mem.
-    taken_back = select(undo.id).where(undo.reverts_id == StageChange.id).exists()
-    standing_log = select(
-        StageChange.id, StageChange.engagement_id, StageChange.to_stage, StageChange.outcome, StageChange.effective_at
-    ).where(StageChange.reverts_id.is_(None), ~taken_back)
+    standing_log = effective_changes()
     if engagement_ids is not None:
         standing_log = standing_log.where(StageChange.engagement_id.in_(engagement_ids))
     standing = standing_log.subquery("standing")
