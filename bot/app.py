@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
@@ -44,6 +45,10 @@ def create_app(settings: Settings, *, client: WebClient | None = None) -> App:
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = App(
         client=client,
+        # Left to itself, Bolt gives its loggers the root's level, so at LOG_LEVEL=DEBUG they would print
+        # each answer carried by an ack (the person's query, the cards). Under `slack_bolt` they follow
+        # the cap that bot.logs puts on that library.
+        logger=logging.getLogger("slack_bolt.epos"),
         signing_secret=secret,
         request_verification_enabled=secret is not None,
         # Socket Mode and HTTP mode both answer Slack as soon as a listener acks; slow work goes on after.

@@ -17,6 +17,7 @@ from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.ids import AssetIds
 from bot.services import assets
 from bot.services.actors import Actor, actor_for
+from handlers.answers import answer_command
 from models.schemas.assets import AssetButton, AssetFields, CurationResult, ViewedAsset, field_problems
 
 log = logging.getLogger(__name__)
@@ -75,21 +76,21 @@ def register(app: App, settings: Settings) -> None:
 
     @app.command("/asset")
     def asset_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
         who = actor_for(settings, command["user_id"])
         text = (command.get("text") or "").strip()
         word, _, rest = text.partition(" ")
         word, rest = word.lower(), rest.strip()
         if not text or (word == "help" and not rest):
-            _ephemeral(respond, blocks.help_message())
+            answer_command(ack, respond, blocks.help_message)
         elif word == "add":
+            ack()
             open_form(client, command["trigger_id"], who, rest)
         elif word == "drafts" and not rest:
-            _ephemeral(respond, blocks.list_message(assets.drafts(who)))
+            answer_command(ack, respond, lambda: blocks.list_message(assets.drafts(who)))
         elif word == "mine" and not rest:
-            _ephemeral(respond, blocks.list_message(assets.owned_by(who)))
+            answer_command(ack, respond, lambda: blocks.list_message(assets.owned_by(who)))
         else:
-            show_search(respond, who, text)
+            answer_command(ack, respond, lambda: blocks.results_message(assets.search(text, actor=who)))
 
     # ----- buttons on results ----------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from bot import db
 from bot.ids import AssetIds
 from bot.services import assets
 from bot.slackmock import Call
-from bot.wire import input_value, select_value
+from bot.wire import SlackWire, input_value, select_value
 from models.assets import Asset
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -84,6 +84,15 @@ def form_values(
             block(AssetIds.owner_block, {"type": "users_select", "selected_user": owner}),
         ]
     )
+
+
+def ask(wire: SlackWire, text: str, *, user_id: str, **kwargs: Any) -> Call:
+    """`/asset <text>` from this person; its answer, carried by the command's ack, read like a recorded call."""
+    response = wire.command("/asset", text, user_id=user_id, **kwargs)
+    assert response.status == 200
+    answer = response.json
+    assert answer and answer.get("text"), f"the ack carried no answer: {response.body[:200]!r}"
+    return Call("ack", answer)
 
 
 def blocks_of(call: Call) -> list[dict[str, Any]]:

@@ -17,9 +17,9 @@ import models
 from bot import clock, db
 from bot.app import create_app
 from bot.config import Settings, load_settings
-from bot.slackmock import MockSlack
+from bot.slackmock import Call, MockSlack
 from bot.web import SLACK_PATH, EposWSGI
-from bot.wire import LoopbackServer, SlackWire
+from bot.wire import LoopbackServer, SlackWire, WireResponse
 
 SIGNING_SECRET = "test-signing-secret-8f2a"
 BOT_TOKEN = "xoxb-test-0000-token"
@@ -122,3 +122,12 @@ def server(settings: Settings) -> Iterator[LoopbackServer]:
 @pytest.fixture
 def wire(server: LoopbackServer, slack: MockSlack) -> SlackWire:
     return SlackWire(server.url + SLACK_PATH, SIGNING_SECRET, response_url_base=slack.base_url)
+
+
+def answer_to(response: WireResponse, slack: MockSlack, name: str = "default") -> Call:
+    """What a command showed its caller: the message its ack carried, else the one sent to its response_url."""
+    assert response.status == 200
+    carried = response.json if response.body.startswith(b"{") else None
+    if carried and carried.get("text"):
+        return Call("ack", carried)
+    return slack.wait_for("response_url", lambda c: c.params.get("_name") == name)[0]

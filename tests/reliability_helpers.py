@@ -108,7 +108,11 @@ def dispatch(app: App, slack: MockSlack, raw: str, content_type: str) -> Outcome
     calls_before, replies_before = len(slack.calls), len(slack.responses)
     response = app.dispatch(BoltRequest(body=raw, headers={"content-type": [content_type]}))
     with slack._lock:
-        return Outcome(response, list(slack.calls[calls_before:]), list(slack.responses[replies_before:]))
+        outcome = Outcome(response, list(slack.calls[calls_before:]), list(slack.responses[replies_before:]))
+    if outcome.body.get("text"):
+        # A message carried by the ack reaches the person like one sent to the response_url.
+        outcome.replies.insert(0, Call("ack", outcome.body))
+    return outcome
 
 
 def command(app: App, slack: MockSlack, name: str, text: str, *, user_id: str, channel_id: str = "C0DEALS01") -> Outcome:

@@ -12,6 +12,7 @@ from bot.slackmock import Call, MockSlack
 from bot.wire import SlackWire
 from tests.assets_helpers import (
     all_text,
+    ask,
     asset_by_title,
     asset_by_url,
     asset_count,
@@ -110,8 +111,7 @@ def test_a_non_admins_asset_is_a_draft_and_admins_are_asked_to_review(catalogue:
     ids = [b["action_id"] for b in buttons(blocks_of(review))]
     assert "asset_publish" in ids and "asset_archive" in ids
     # Not searchable until published; the admin's Publish makes it so and tells the owner.
-    wire.command("/asset", "otel slow checkout", user_id=SE, response_name="before")
-    assert NEW_URL not in str(reply(slack, "before").params["blocks"])
+    assert NEW_URL not in str(ask(wire, "otel slow checkout", user_id=SE).params["blocks"])
     wire.block_action("asset_publish", user_id=ADMIN, value=str(row.id), channel_id="D0ADMIN01", response_name="published")
     assert "Published" in reply(slack, "published").params["text"]
     assert asset_by_url(NEW_URL).status == "published"  # type: ignore[union-attr]
@@ -124,8 +124,8 @@ def test_an_admins_asset_is_published_at_once(catalogue: None, wire: SlackWire, 
     row = asset_by_url(NEW_URL)
     assert row is not None and row.status == "published" and row.owner_id == SE
     assert "It is published" in dms_to(slack, ADMIN)[0].params["text"]
-    wire.command("/asset", "otel slow checkout", user_id=STRANGER, response_name="found")
-    assert "Tracing a slow checkout with OpenTelemetry" in card_titles(blocks_of(reply(slack, "found")))
+    found = ask(wire, "otel slow checkout", user_id=STRANGER)
+    assert "Tracing a slow checkout with OpenTelemetry" in card_titles(blocks_of(found))
 
 
 def test_a_stranger_pressing_edit_or_archive_is_refused(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
@@ -167,22 +167,18 @@ def test_archive_then_restore_from_the_reply(catalogue: None, wire: SlackWire, s
     assert "asset_restore" in [b["action_id"] for b in buttons(blocks_of(answer))]
     assert asset_by_title(SE_DEMO).status == "archived"
     assert "archived your asset" in dms_to(slack, SE)[0].params["text"]
-    wire.command("/asset", "demo observability", user_id=SE, response_name="search")
-    assert SE_DEMO not in card_titles(blocks_of(reply(slack, "search")))
+    assert SE_DEMO not in card_titles(blocks_of(ask(wire, "demo observability", user_id=SE)))
     wire.block_action("asset_restore", user_id=ADMIN, value=str(row.id), response_name="restored")
     assert "Restored" in reply(slack, "restored").params["text"]
     assert asset_by_title(SE_DEMO).status == "published"
 
 
 def test_drafts_for_admins_and_mine_for_everyone(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
-    wire.command("/asset", "drafts", user_id=ADMIN, response_name="drafts")
-    drafts = blocks_of(reply(slack, "drafts"))
+    drafts = blocks_of(ask(wire, "drafts", user_id=ADMIN))
     assert "*Drafts awaiting review* (2)" in all_text(drafts)
     assert len(card_titles(drafts)) == 2
-    wire.command("/asset", "drafts", user_id=SE, response_name="refused")
-    assert "/asset mine" in reply(slack, "refused").params["text"]
-    wire.command("/asset", "mine", user_id=SE, response_name="mine")
-    mine = blocks_of(reply(slack, "mine"))
+    assert "/asset mine" in ask(wire, "drafts", user_id=SE).params["text"]
+    mine = blocks_of(ask(wire, "mine", user_id=SE))
     assert SE_DEMO in card_titles(mine)
     assert "asset_edit_open" in [b["action_id"] for b in buttons(mine)]
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -13,8 +15,11 @@ from bot import db
 from bot.services import assets
 from bot.slackmock import Call, MockSlack
 from bot.wire import SlackWire
+from handlers import answers
 from models.assets import AssetShare, SearchMiss
-from tests.assets_helpers import all_text, asset_by_title, blocks_of, buttons, card_titles, eventually, import_sample
+from tests.assets_helpers import (
+    all_text, ask, asset_by_title, blocks_of, buttons, card_titles, eventually, import_sample,
+)
 from tests.conftest import ADMIN, SE, SELLER, STRANGER
 
 SE_DEMO = "Observability in 15 minutes: from alert to root cause"
@@ -40,9 +45,7 @@ def button(blocks: list[dict], action_id: str, value: str | None = None) -> dict
 def test_demo_observability_answers_with_published_observability_demos_best_first(
     catalogue: None, wire: SlackWire, slack: MockSlack
 ) -> None:
-    response = wire.command("/asset", "demo observability", user_id=SE)
-    assert response.status == 200
-    answer = reply(slack)
+    answer = ask(wire, "demo observability", user_id=SE)
     assert answer.params["response_type"] == "ephemeral"
     shown = card_titles(blocks_of(answer))
     expected = [item.card.title for item in assets.search("demo observability").items]
@@ -58,8 +61,7 @@ def test_demo_observability_answers_with_published_observability_demos_best_firs
 
 
 def test_nothing_matches_says_so_offers_add_and_records_the_gap(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
-    assert wire.command("/asset", "quantum blockchain", user_id=SE).status == 200
-    answer = reply(slack)
+    answer = ask(wire, "quantum blockchain", user_id=SE)
     blocks = blocks_of(answer)
     assert "No assets match *quantum blockchain*." in all_text(blocks)
     assert card_titles(blocks) == []
@@ -69,15 +71,14 @@ def test_nothing_matches_says_so_offers_add_and_records_the_gap(catalogue: None,
 
 
 def test_an_echoed_query_never_pings(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
-    wire.command("/asset", "<!channel> quantum <@U0BOSS01>", user_id=SE)
-    text = all_text(blocks_of(reply(slack))) + reply(slack).params["text"]
+    answer = ask(wire, "<!channel> quantum <@U0BOSS01>", user_id=SE)
+    text = all_text(blocks_of(answer)) + answer.params["text"]
     assert "&lt;!channel&gt;" in text
     assert "<!channel>" not in text and "<@U0BOSS01>" not in text
 
 
 def test_did_you_mean_reruns_the_search(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
-    wire.command("/asset", "workshop obsrvblty", user_id=SE)  # too far off to match, close enough to suggest
-    blocks = blocks_of(reply(slack))
+    blocks = blocks_of(ask(wire, "workshop obsrvblty", user_id=SE))  # too far off to match, close enough to suggest
     suggestion = next(b for b in buttons(blocks) if b["action_id"].startswith("asset_rerun"))
     assert suggestion["value"] == "workshop observability"
     wire.block_action(suggestion["action_id"], user_id=SE, value=suggestion["value"], response_name="rerun")
@@ -88,8 +89,7 @@ def test_did_you_mean_reruns_the_search(catalogue: None, wire: SlackWire, slack:
 
 
 def test_paging_replaces_the_answer_with_the_next_ten(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
-    wire.command("/asset", "observability", user_id=SE)
-    first = blocks_of(reply(slack))
+    first = blocks_of(ask(wire, "observability", user_id=SE))
     assert len(card_titles(first)) == 10
     next_page = button(first, "asset_next_page")
     wire.block_action("asset_next_page", user_id=SE, value=next_page["value"], response_name="page2")
@@ -105,8 +105,8 @@ def test_paging_replaces_the_answer_with_the_next_ten(catalogue: None, wire: Sla
 
 def test_share_posts_the_card_in_the_channel_and_counts_it(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
     row = asset_by_title(SE_DEMO)
-    wire.command("/asset", "demo observability", user_id=SELLER, channel_id="C0ACME001")
-    share = button(blocks_of(reply(slack)), "asset_share", str(row.id))
+    answer = ask(wire, "demo observability", user_id=SELLER, channel_id="C0ACME001")
+    share = button(blocks_of(answer), "asset_share", str(row.id))
     response = wire.block_action("asset_share", user_id=SELLER, value=share["value"], channel_id="C0ACME001")
     assert response.status == 200
     post = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "C0ACME001")[0]
@@ -150,19 +150,16 @@ def test_useful_and_not_useful_count_once_per_person(catalogue: None, wire: Slac
 
 def test_owners_and_admins_get_edit_and_archive_on_their_results(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
     row = asset_by_title(SE_DEMO)
-    for user, name in ((SE, "owner"), (ADMIN, "admin"), (STRANGER, "stranger")):
-        wire.command("/asset", "observability in 15 minutes", user_id=user, response_name=name)
-    for name, expected in (("owner", True), ("admin", True), ("stranger", False)):
-        ids = {b["action_id"] for b in buttons(blocks_of(reply(slack, name))) if b["value"] == str(row.id)}
+    for user, expected in ((SE, True), (ADMIN, True), (STRANGER, False)):
+        answer = ask(wire, "observability in 15 minutes", user_id=user)
+        ids = {b["action_id"] for b in buttons(blocks_of(answer)) if b["value"] == str(row.id)}
         assert ({"asset_edit_open", "asset_archive"} <= ids) == expected
         assert "asset_share" in ids
 
 
 def test_help_and_an_empty_command_explain_the_grammar(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
-    wire.command("/asset", "", user_id=SE, response_name="empty")
-    wire.command("/asset", "help", user_id=SE, response_name="help")
-    for name in ("empty", "help"):
-        text = all_text(blocks_of(reply(slack, name)))
+    for command_text in ("", "help"):
+        text = all_text(blocks_of(ask(wire, command_text, user_id=SE)))
         assert "`/asset demo observability`" in text and "*Marketing Workshop*:" in text
 
 
@@ -180,3 +177,43 @@ def test_share_from_the_ephemeral_answer_as_slack_sends_it(catalogue: None, wire
     post = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "C0ACME001")[0]
     assert card_titles(blocks_of(post)) == [SE_DEMO]
     assert eventually(lambda: asset_by_title(SE_DEMO).share_count == 1)
+
+
+def test_an_answer_slower_than_the_ack_budget_follows_at_the_response_url(
+    catalogue: None, wire: SlackWire, slack: MockSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first search after a start, say, waits for the index to be built.
+    search = assets.search
+
+    def slow_search(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.5)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(answers, "ACK_BUDGET_SECONDS", 0.1)
+    monkeypatch.setattr(assets, "search", slow_search)
+    response = wire.command("/asset", "demo observability", user_id=SE)
+    assert (response.status, response.body) == (200, b"")  # Slack heard back in time, with nothing to show yet
+    answer = reply(slack)
+    assert answer.params["response_type"] == "ephemeral"
+    assert card_titles(blocks_of(answer))[0] == SE_DEMO
+
+
+def test_a_refusal_is_the_answer_in_the_ack(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    answer = ask(wire, "drafts", user_id=SE)  # drafts are for admins
+    assert answer.params["response_type"] == "ephemeral"
+    assert "/asset mine" in answer.params["text"]
+    assert slack.responses == []
+
+
+def test_a_search_that_fails_acks_in_time_and_apologises(
+    catalogue: None, wire: SlackWire, slack: MockSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_search(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(assets, "search", broken_search)
+    response = wire.command("/asset", "demo observability", user_id=SE)
+    assert (response.status, response.body) == (200, b"")
+    told = reply(slack)
+    assert told.params["response_type"] == "ephemeral"
+    assert told.params["text"].startswith("Sorry, something went wrong on our side")

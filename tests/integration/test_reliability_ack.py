@@ -17,7 +17,7 @@ import pytest
 
 from bot import clock
 from bot.slackmock import Call, MockSlack
-from bot.wire import SlackWire
+from bot.wire import SlackWire, WireResponse
 from tests.assets_helpers import import_sample
 from tests.conftest import ADMIN, MANAGER, SE, SELLER, STRANGER
 from tests.devrel_helpers import LENA, load_roster
@@ -32,7 +32,7 @@ class Path:
 
     kind: str  # "command", "action" or "event"
     args: dict[str, Any]
-    waits_on: str  # "response_url", "views.open", "views.publish", "chat.postMessage", ...
+    waits_on: str  # "ack" (the answer is the HTTP answer), "response_url", "views.open", "chat.postMessage", ...
 
     def matches(self, call: Call, marker: str) -> bool:
         if self.waits_on == "response_url":
@@ -42,19 +42,21 @@ class Path:
         return call.params.get("trigger_id") == marker or call.params.get("channel") == marker
 
 
-def send(wire: SlackWire, path: Path, marker: str) -> int:
+def send(wire: SlackWire, path: Path, marker: str) -> WireResponse:
     args = dict(path.args)
     if path.kind == "command":
         fields = wire.command_fields(args.pop("command"), args.pop("text"), user_id=args.pop("user_id"),
                                      response_name=marker)
         fields["trigger_id"] = marker
-        return wire.post_form(fields).status
+        return wire.post_form(fields)
     if path.kind == "action":
-        return wire.block_action(args.pop("action_id"), response_name=marker, **args).status
-    return wire.event(args["event"]).status
+        return wire.block_action(args.pop("action_id"), response_name=marker, **args)
+    return wire.event(args["event"])
 
 
 def recorded(slack: MockSlack, path: Path, marker: str) -> list[Call]:
+    if path.waits_on == "ack":
+        return []  # nothing follows the answer
     with slack._lock:
         source = slack.responses if path.waits_on == "response_url" else slack.calls
         return [c for c in source if c.method == path.waits_on and path.matches(c, marker)]
@@ -62,16 +64,18 @@ def recorded(slack: MockSlack, path: Path, marker: str) -> list[Call]:
 
 def run_slowly(wire: SlackWire, slack: MockSlack, paths: dict[str, Path]) -> None:
     """Send every path with its Slack call slowed; check each acked before that call, then that it came."""
-    for method in {p.waits_on for p in paths.values()}:
+    for method in {p.waits_on for p in paths.values()} - {"ack"}:
         slack.fail(method, delay=SLOW, times=10 * len(paths))
-    statuses = {marker: send(wire, path, marker) for marker, path in paths.items()}
+    responses = {marker: send(wire, path, marker) for marker, path in paths.items()}
     # Every answer came back before the first slow call was done: no path (and no queue of paths
     # waiting for a free listener) held its ack behind a Slack call.
-    assert statuses == {marker: 200 for marker in paths}
+    assert {marker: r.status for marker, r in responses.items()} == {marker: 200 for marker in paths}
+    unanswered = [m for m, p in paths.items() if p.waits_on == "ack" and not (responses[m].json or {}).get("text")]
+    assert unanswered == [], "these acks did not carry their answer"
     early = {marker: recorded(slack, path, marker) for marker, path in paths.items()}
     assert early == {marker: [] for marker in paths}, "an answer came only after a slow Slack call"
     deadline = time.monotonic() + 8 * SLOW
-    waiting = dict(paths)
+    waiting = {marker: path for marker, path in paths.items() if path.waits_on != "ack"}
     while waiting and time.monotonic() < deadline:
         waiting = {m: p for m, p in waiting.items() if not recorded(slack, p, m)}
         time.sleep(0.05)
@@ -94,12 +98,13 @@ def command(text: str, user: str = SE, *, on: str = "response_url", name: str = 
 
 def test_every_asset_command_acks_before_its_slow_slack_call(data: int, wire: SlackWire, slack: MockSlack) -> None:
     run_slowly(wire, slack, {
-        "asset-empty": command("", name="/asset"),
-        "asset-help": command("help", name="/asset"),
-        "asset-search": command("demo observability", name="/asset"),
-        "asset-nothing": command("zzqx unknowable", name="/asset"),
-        "asset-drafts": command("drafts", ADMIN, name="/asset"),
-        "asset-mine": command("mine", name="/asset"),
+        "asset-empty": command("", on="ack", name="/asset"),
+        "asset-help": command("help", on="ack", name="/asset"),
+        "asset-search": command("demo observability", on="ack", name="/asset"),
+        "asset-nothing": command("zzqx unknowable", on="ack", name="/asset"),
+        "asset-drafts": command("drafts", ADMIN, on="ack", name="/asset"),
+        "asset-drafts-refused": command("drafts", on="ack", name="/asset"),
+        "asset-mine": command("mine", on="ack", name="/asset"),
         "asset-add": command("add", on="views.open", name="/asset"),
         "asset-add-titled": command("add Tracing in five minutes", on="views.open", name="/asset"),
     })

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
 from bot.slackmock import Call, MockSlack
-from bot.wire import SlackWire
+from bot.wire import SlackWire, WireResponse
 from tests.assets_helpers import import_sample
 from tests.conftest import SE
 from tests.engagements_helpers import open_engagement
@@ -35,8 +35,11 @@ def catalogue(database_url: str) -> None:
     open_engagement("Northbeam Logistics", "2026-01-05 10:00")
 
 
-def answer(slack: MockSlack, marker: str, timeout: float = 10.0) -> Call:
-    """The reply to one command: an ephemeral answer via its response_url, or the form it opened."""
+def answer(slack: MockSlack, sent: tuple[WireResponse, str], timeout: float = 10.0) -> Call:
+    """The reply to one command: an ephemeral answer in its ack or via its response_url, or the form it opened."""
+    response, marker = sent
+    if response.json and response.json.get("text"):
+        return Call("ack", response.json)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with slack._lock:
@@ -47,16 +50,16 @@ def answer(slack: MockSlack, marker: str, timeout: float = 10.0) -> Call:
     raise AssertionError(f"no answer to {marker}")
 
 
-def send(wire: SlackWire, command: str, text: str) -> tuple[int, str]:
+def send(wire: SlackWire, command: str, text: str) -> tuple[WireResponse, str]:
     marker = f"fuzz{next(markers)}"
     fields = wire.command_fields(command, text, user_id=SE, response_name=marker)
     fields["trigger_id"] = marker
-    return wire.post_form(fields).status, marker
+    return wire.post_form(fields), marker
 
 
 def check_answer(call: Call) -> str:
-    if call.method == "response_url":
-        check_message(call.params, "response_url")
+    if call.method in ("ack", "response_url"):
+        check_message(call.params, call.method)
         return "\n".join([str(call.params.get("text") or ""), *mrkdwn_texts(call.params.get("blocks") or [])])
     view: dict[str, Any] = call.params["view"]
     check_view(view, call.method)
@@ -68,9 +71,9 @@ def check_answer(call: Call) -> str:
 @OVER_THE_WIRE
 def test_any_command_text_over_the_wire(catalogue: None, wire: SlackWire, slack: MockSlack, command: str,
                                         text: str) -> None:
-    status, marker = send(wire, command, text)
-    assert status == 200
-    shown = check_answer(answer(slack, marker))
+    sent = send(wire, command, text)
+    assert sent[0].status == 200
+    shown = check_answer(answer(slack, sent))
     assert not unescaped_pings(shown)
     assert "something went wrong" not in shown
 
@@ -79,9 +82,9 @@ def test_any_command_text_over_the_wire(catalogue: None, wire: SlackWire, slack:
 @given(text=unmatched)
 @OVER_THE_WIRE
 def test_an_echoed_query_is_escaped(catalogue: None, wire: SlackWire, slack: MockSlack, command: str, text: str) -> None:
-    status, marker = send(wire, command, text)
-    assert status == 200
-    shown = check_answer(answer(slack, marker))
+    sent = send(wire, command, text)
+    assert sent[0].status == 200
+    shown = check_answer(answer(slack, sent))
     assert "zqxj" in shown  # the query is quoted back …
     assert not unescaped_pings(shown)  # … with its mention defused
     assert "&lt;" in shown
