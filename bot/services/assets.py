@@ -68,6 +68,7 @@ SIMILAR_TITLE_RATIO = 90.0
 MISS_QUERY_MAX = 200
 LIST_MAX = 10  # four blocks a card: ten fit in one message (50 blocks)
 CARDS_KEPT = 2048  # shown cards a process keeps (as many as the blocks it remembers): about 5 MB
+BUILD_BATCH = 1000  # rows fetched at a time while the search index is built
 EXPORT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
     "depth", "scope", "interactivity", "cycle", "owner", "status",
@@ -171,8 +172,11 @@ def _synced_index() -> AssetIndex:
         with db.reading() as session:
             current = _read_revision(session)
             if state.engine is not engine or state.index is None or current < state.revision:
-                rows = session.execute(select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published)).all()
-                state.index = AssetIndex(_doc(row) for row in rows)
+                # Rows are indexed as they arrive, in batches, so the whole published catalogue is never held
+                # as rows and as an index at once (the peak of a build at 100k assets).
+                published = select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published)
+                with session.execute(published.execution_options(yield_per=BUILD_BATCH)) as rows:
+                    state.index = AssetIndex(_doc(row) for row in rows)
                 state.reader = engine.execution_options(**{db.READONLY_OPTION: True})
                 state.engine, state.revision = engine, current
                 state.drop_cards()
