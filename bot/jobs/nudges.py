@@ -51,9 +51,9 @@ def due_nudges(settings: Settings, now: datetime, zone_for: Callable[[str], Zone
     were not nudged today, and their DM would list something.
 
     Cheapest question first, since the scheduler asks every minute: which SEs have anything stale (one
-    query), whose nudge time it is, who is done today (one query), and only then, per SE left, whether
-    a line would go out (one query each). Reading every stale line on every tick cost seconds at 100k
-    open engagements (docs/performance.md)."""
+    query), whose nudge time it is, who is done today (one query), and only then, for the SEs left, whose
+    DM would list anything (one query per nudge time, in one session). Reading every stale line on every
+    tick cost seconds at 100k open engagements (docs/performance.md)."""
     waiting: list[tuple[str, ZoneInfo, date, datetime]] = []
     for se in engagements.stale_owners(now):
         tz = zone_for(se)
@@ -63,13 +63,13 @@ def due_nudges(settings: Settings, now: datetime, zone_for: Callable[[str], Zone
     if not waiting:
         return []
     done = nudges.done_today([se for se, _, _, _ in waiting], {se: day for se, _, day, _ in waiting})
+    left = [(se, tz, day, due_at) for se, tz, day, due_at in waiting if se not in done]
+    if not left:
+        return []
     # Only what was already stale at nudge time: an engagement going stale at 14:00 waits for tomorrow.
-    return [
-        (se, day, due_at)
-        for se, tz, day, due_at in waiting
-        if se not in done
-        and nudges.sendable(se, now=now, due_at=due_at, tz=tz, cooldown_days=settings.nudge_cooldown_days)
-    ]
+    sendable = nudges.sendable({se: (due_at, tz) for se, tz, _, due_at in left}, now=now,
+                               cooldown_days=settings.nudge_cooldown_days)
+    return [(se, day, due_at) for se, _, day, due_at in left if se in sendable]
 
 
 def send_due_nudges(client: WebClient, settings: Settings, now: datetime, *, owner: str) -> int:

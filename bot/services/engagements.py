@@ -162,7 +162,7 @@ def stale_after(stage: Stage) -> timedelta:
     return playbooks.playbook(Stage(stage)).stale_after
 
 
-def _stale_cutoff(now: datetime) -> ColumnElement[datetime]:
+def stale_cutoff(now: datetime) -> ColumnElement[datetime]:
     """Per stage, the last-activity time before which an open engagement is stale (a CASE over stages)."""
     return case({stage.value: at(now - stale_after(stage)) for stage in OPEN_STAGES}, value=Engagement.stage)
 
@@ -246,7 +246,7 @@ def _clean_note(note: str) -> str:
 
 # ----- stale engagements (used by nudges and the digest) ------------------------------------------
 def _stale(now: datetime) -> ColumnElement[bool]:
-    return (Engagement.stage != Stage.closed.value) & (Engagement.last_activity_at < _stale_cutoff(now))
+    return (Engagement.stage != Stage.closed.value) & (Engagement.last_activity_at < stale_cutoff(now))
 
 
 # The cyclic collector's full passes walk every object in the process, and it starts one each time the

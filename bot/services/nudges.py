@@ -12,12 +12,12 @@ NUDGE_COOLDOWN_DAYS calendar days ago (in the SE's timezone).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import clock, db
@@ -26,7 +26,7 @@ from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit, claims, engagements, metrics
 from bot.services.actors import Actor
 from models import Engagement
-from models.enums import OPEN_STAGES, Stage
+from models.enums import Stage
 from models.schemas.engagements import StaleEngagement
 from models.schemas.nudges import NudgeLine, NudgePlanEntry, QuietLine, SeNudge, SnoozeResult
 
@@ -128,26 +128,40 @@ def stale_by_owner(
         return result
 
 
-def sendable(owner_id: str, *, now: datetime, due_at: datetime, tz: ZoneInfo, cooldown_days: int) -> bool:
-    """Whether the SE's nudge due at `due_at` would list anything: an engagement stale by then (and still
-    stale now), not snoozed and out of its cooldown. The rules of `stale_by_owner`, asked of the database
-    in one query, so a tick need not read every stale line of every SE whose nudge time has come."""
-    stale_by = case({stage.value: metrics.at(due_at - engagements.stale_after(stage)) for stage in OPEN_STAGES},
-                    value=Engagement.stage)
-    stale_now = case({stage.value: metrics.at(now - engagements.stale_after(stage)) for stage in OPEN_STAGES},
-                     value=Engagement.stage)
-    # Nudged at or after local midnight of this day, an engagement is still cooling down (see stale_by_owner).
-    cooling_from = datetime.combine(local_day(now, tz) - timedelta(days=cooldown_days - 1), time(0), tzinfo=tz)
-    query = select(Engagement.id).where(
-        Engagement.owner_id == owner_id,
-        Engagement.stage != Stage.closed.value,
-        Engagement.last_activity_at <= stale_by,
-        Engagement.last_activity_at < stale_now,
-        or_(Engagement.snoozed_until.is_(None), Engagement.snoozed_until <= metrics.at(now)),
-        or_(Engagement.last_nudged_at.is_(None), Engagement.last_nudged_at < metrics.at(cooling_from)),
-    ).limit(1)
+def _cooling_from(now: datetime, tz: ZoneInfo, cooldown_days: int) -> datetime:
+    """Nudged at or after this moment (local midnight, `cooldown_days - 1` days before today), an engagement
+    is still cooling down: the calendar-day rule of `stale_by_owner` as one instant."""
+    return datetime.combine(local_day(now, tz) - timedelta(days=cooldown_days - 1), time(0), tzinfo=tz)
+
+
+def sendable(due: Mapping[str, tuple[datetime, ZoneInfo]], *, now: datetime, cooldown_days: int) -> set[str]:
+    """Which of these SEs (each with their nudge time and timezone) have a nudge that would list anything:
+    an engagement stale by their nudge time (and still stale now), not snoozed and out of its cooldown.
+    The rules of `stale_by_owner`, asked of the database, so a tick need not read every stale line of
+    every SE whose nudge time has come.
+
+    One query for each set of SEs sharing a nudge time and a cooldown start (usually one per timezone
+    offset), all in one session: a query per SE cost seconds on PostgreSQL with hundreds due at once."""
+    groups: dict[tuple[datetime, datetime], list[str]] = {}
+    for owner_id, (due_at, tz) in due.items():
+        # A line is stale from its last activity plus whole days in UTC (`stale_since`), so the nudge
+        # time goes to UTC before the thresholds come off; local arithmetic would be an hour off across a
+        # daylight-saving change.
+        groups.setdefault((due_at.astimezone(UTC), _cooling_from(now, tz, cooldown_days)), []).append(owner_id)
+    stale_now = engagements.stale_cutoff(now)
+    found: set[str] = set()
     with db.reading() as session:
-        return session.scalar(query) is not None
+        for (due_at, cooling_from), owners in groups.items():
+            query = select(Engagement.owner_id).distinct().where(
+                Engagement.owner_id.in_(owners),
+                Engagement.stage != Stage.closed.value,
+                Engagement.last_activity_at <= engagements.stale_cutoff(due_at),
+                Engagement.last_activity_at < stale_now,
+                or_(Engagement.snoozed_until.is_(None), Engagement.snoozed_until <= metrics.at(now)),
+                or_(Engagement.last_nudged_at.is_(None), Engagement.last_nudged_at < metrics.at(cooling_from)),
+            )
+            found.update(session.scalars(query))
+    return found
 
 
 def next_due(now: datetime, tz: ZoneInfo, at: time) -> datetime:
