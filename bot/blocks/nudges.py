@@ -25,7 +25,8 @@ from slack_sdk.models.blocks import (
 from bot.blocks.text import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, safe
 from bot.charts import stage_label
 from bot.ids import EngagementIds, NudgeIds
-from models.schemas.nudges import NudgeLine, SeNudge, SnoozeResult
+from models.schemas.engagements import StaleEngagement
+from models.schemas.nudges import SeNudge, SnoozeResult
 
 HEADER_ONE = "One of your engagements has gone quiet"
 HEADER_MANY = "{count} of your engagements have gone quiet"
@@ -77,18 +78,18 @@ def _names(account: str, opportunity: str) -> dict[str, str]:
     return {"account": safe(account, 200), "opportunity": safe(opportunity, 200)}
 
 
-def line_blocks(line: NudgeLine, tz: ZoneInfo) -> list[Block]:
+def line_blocks(line: StaleEngagement, tz: ZoneInfo) -> list[Block]:
     text = LINE.format(
         **_names(line.account, line.opportunity), stage=stage_label(line.stage), days=line.days_idle,
         limit=line.stale_after_days, last=when(line.last_activity_at, tz),
     )
     return [
-        SectionBlock(block_id=line_block_id(line.engagement_id), text=MarkdownTextObject(text=clip(text, SECTION_TEXT))),
-        ActionsBlock(block_id=actions_block_id(line.engagement_id), elements=[
-            _button(BUTTON_STAGE, EngagementIds.change_stage, line.engagement_id, style="primary"),
-            _button(BUTTON_NOTE, EngagementIds.add_note, line.engagement_id),
-            _button(BUTTON_SNOOZE, NudgeIds.snooze, line.engagement_id),
-            _button(BUTTON_CLOSE, EngagementIds.close, line.engagement_id),
+        SectionBlock(block_id=line_block_id(line.id), text=MarkdownTextObject(text=clip(text, SECTION_TEXT))),
+        ActionsBlock(block_id=actions_block_id(line.id), elements=[
+            _button(BUTTON_STAGE, EngagementIds.change_stage, line.id, style="primary"),
+            _button(BUTTON_NOTE, EngagementIds.add_note, line.id),
+            _button(BUTTON_SNOOZE, NudgeIds.snooze, line.id),
+            _button(BUTTON_CLOSE, EngagementIds.close, line.id),
         ]),
     ]
 

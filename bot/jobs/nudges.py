@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -121,7 +121,7 @@ def send_to(
         if not lines:
             nudges.record_sent(se, day, [], claimant=owner, now=now)
             return SendResult(sent=False)
-        blocks, text = nudge_blocks.nudge_message(nudge.model_copy(update={"lines": lines}), zone_for(se),
+        blocks, text = nudge_blocks.nudge_message(replace(nudge, lines=lines), zone_for(se),
                                                   cooldown_days=settings.nudge_cooldown_days)
         outbox.post(client, se, text=text, blocks=blocks)
     except SlackApiError as error:
@@ -139,6 +139,6 @@ def send_to(
         raise
     shown = lines[: nudge_blocks.MAX_LINES]
     # Only the engagements the DM showed start their cooldown; those beyond "and N more" come next time.
-    if not nudges.record_sent(se, day, [line.engagement_id for line in shown], claimant=owner, now=now):
+    if not nudges.record_sent(se, day, [line.id for line in shown], claimant=owner, now=now):
         log.warning("the nudge to %s was sent after this process's claim had lapsed", se)
     return SendResult(sent=True)

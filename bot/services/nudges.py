@@ -28,7 +28,7 @@ from bot.services.actors import Actor
 from models import Engagement
 from models.enums import Stage
 from models.schemas.engagements import StaleEngagement
-from models.schemas.nudges import NudgeLine, NudgePlanEntry, QuietLine, SeNudge, SnoozeResult
+from models.schemas.nudges import NudgePlanEntry, QuietLine, SeNudge, SnoozeResult
 
 JOB = "nudge"
 ENTITY = "engagement"
@@ -78,19 +78,6 @@ def parse_engagement_id(value: str) -> int:
     return engagement_id
 
 
-def _line(stale: StaleEngagement) -> NudgeLine:
-    return NudgeLine(
-        engagement_id=stale.id,
-        account=stale.account,
-        opportunity=stale.opportunity,
-        stage=stale.stage,
-        days_idle=stale.days_idle,
-        stale_after_days=stale.stale_after_days,
-        last_activity_at=stale.last_activity_at,
-        stale_since=stale.last_activity_at + timedelta(days=stale.stale_after_days),
-    )
-
-
 def stale_by_owner(
     now: datetime | None = None,
     *,
@@ -110,20 +97,19 @@ def stale_by_owner(
         for se in sorted(grouped):
             tz = zone_for(se)
             today = local_day(now, tz)
-            lines: list[NudgeLine] = []
+            lines: list[StaleEngagement] = []
             quiet: list[QuietLine] = []
             for stale in grouped[se]:
-                line = _line(stale)
                 if stale.snoozed_until is not None and stale.snoozed_until > now:
-                    quiet.append(QuietLine(line=line, reason="snoozed", until=stale.snoozed_until))
+                    quiet.append(QuietLine(stale, "snoozed", stale.snoozed_until))
                     continue
                 if stale.last_nudged_at is not None:
                     nudged_on = local_day(stale.last_nudged_at, tz)
                     if (today - nudged_on).days < cooldown_days:
                         again = due_at(nudged_on + timedelta(days=cooldown_days), time(0), tz)
-                        quiet.append(QuietLine(line=line, reason="cooldown", until=again))
+                        quiet.append(QuietLine(stale, "cooldown", again))
                         continue
-                lines.append(line)
+                lines.append(stale)
             result.append(SeNudge(owner_id=se, lines=lines, quiet=quiet))
         return result
 
@@ -269,23 +255,25 @@ def undo_snooze(actor: Actor, engagement_id: int, *, now: datetime | None = None
         return _snooze_result(engagement)
 
 
-def line_for(engagement_id: int, *, now: datetime | None = None) -> NudgeLine | None:
+def line_for(engagement_id: int, *, now: datetime | None = None) -> StaleEngagement | None:
     """The DM line of one engagement as it stands now, or None once it is closed or gone."""
     now = now or clock.now()
     with db.reading() as session:
         engagement = session.get(Engagement, engagement_id)
         if engagement is None or engagement.stage == Stage.closed:
             return None
-        threshold = engagements.stale_after(Stage(engagement.stage))
-        return NudgeLine(
-            engagement_id=engagement.id,
+        return StaleEngagement(
+            id=engagement.id,
             account=engagement.account,
             opportunity=engagement.opportunity,
+            owner_id=engagement.owner_id,
+            seller_id=engagement.seller_id,
             stage=Stage(engagement.stage),
             days_idle=max(0, (now - engagement.last_activity_at).days),
-            stale_after_days=threshold.days,
+            stale_after_days=engagements.stale_after(Stage(engagement.stage)).days,
             last_activity_at=engagement.last_activity_at,
-            stale_since=engagement.last_activity_at + threshold,
+            snoozed_until=engagement.snoozed_until,
+            last_nudged_at=engagement.last_nudged_at,
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -72,8 +72,9 @@ class TeamMetrics(_Frozen):
 
 # ----- engagements --------------------------------------------------------------------------------
 class StaleEngagement(NamedTuple):
-    """One stale engagement. A plain tuple rather than a validated model: the scan builds tens of thousands
-    at once, straight from typed columns, and validating each cost a third of the scan (docs/performance.md)."""
+    """One stale engagement, as the digest counts it and as its owner's nudge DM lists it. A plain tuple
+    rather than a validated model: the scan builds tens of thousands at once, straight from typed columns,
+    and validating each cost a third of the scan, and as much again for the nudges (docs/performance.md)."""
 
     id: int
     account: str
@@ -86,6 +87,14 @@ class StaleEngagement(NamedTuple):
     last_activity_at: datetime
     snoozed_until: datetime | None = None
     last_nudged_at: datetime | None = None
+
+    @property
+    def stale_since(self) -> datetime:
+        return self.last_activity_at + timedelta(days=self.stale_after_days)
+
+    @property
+    def days_over(self) -> int:
+        return max(0, self.days_idle - self.stale_after_days)
 
 
 class EngagementSummary(_Frozen):

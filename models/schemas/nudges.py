@@ -2,52 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from models.enums import Stage
+from models.schemas.engagements import StaleEngagement
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
-class NudgeLine(_Frozen):
-    """One stale engagement as the owner's DM lists it."""
-
-    engagement_id: int
-    account: str
-    opportunity: str
-    stage: Stage
-    days_idle: int
-    stale_after_days: int
-    last_activity_at: datetime
-    stale_since: datetime
-
-    @property
-    def days_over(self) -> int:
-        return max(0, self.days_idle - self.stale_after_days)
-
-
-class QuietLine(_Frozen):
+# A nudge for everyone carries tens of thousands of lines, so lines and what holds them are plain tuples
+# and dataclasses built from typed columns: validating them cost half of `epos nudges --dry-run`
+# (docs/performance.md). A line is a `StaleEngagement`.
+class QuietLine(NamedTuple):
     """A stale engagement that is not nudged now, and until when."""
 
-    line: NudgeLine
+    line: StaleEngagement
     reason: Literal["snoozed", "cooldown"]
     until: datetime
 
 
-class SeNudge(_Frozen):
+@dataclass(frozen=True, slots=True)
+class SeNudge:
     """Everything one SE would be nudged about, most overdue first, and what is kept quiet."""
 
     owner_id: str
-    lines: list[NudgeLine]
+    lines: list[StaleEngagement]
     quiet: list[QuietLine]
 
 
-class NudgePlanEntry(_Frozen):
+@dataclass(frozen=True, slots=True)
+class NudgePlanEntry:
     """For `epos nudges`: one SE, their local day, whether the DM is due now, and what it would list."""
 
     nudge: SeNudge
