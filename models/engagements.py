@@ -81,7 +81,8 @@ class StageStint(Base):
     __table_args__ = (
         # Each figure reads a window by one date and needs only these columns (migration 0004).
         Index("ix_stage_stints_left", "stage", "left_at", "dwell_days", "engagement_id"),
-        Index("ix_stage_stints_entered", "stage", "entered_at", "engagement_id", "advanced_at"),
+        # Conversion counts a window's first entries per engagement from this index alone (migration 0005).
+        Index("ix_stage_stints_entries", "stage", "entered_at", "previous_entered_at", "advanced_at", "engagement_id"),
         # The median dwell steps through a stage's stints in dwell order (bot/services/metrics.py).
         Index("ix_stage_stints_dwell_order", "stage", "dwell_days", "left_at"),
     )
@@ -91,6 +92,10 @@ class StageStint(Base):
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
     stage: Mapped[Stage] = mapped_column(String(16))
     entered_at: Mapped[datetime]
+    # When the engagement entered this stage the time before (its previous stint here); None the first time.
+    # An engagement entered the stage in a window once per stint there whose previous entry is not in the
+    # window, so conversion counts stints instead of distinct engagements (a sort or hash of every stint).
+    previous_entered_at: Mapped[datetime | None]
     # The effective date of the next standing change; None while the engagement is still in the stage.
     left_at: Mapped[datetime | None]
     dwell_days: Mapped[float | None] = mapped_column(Float)

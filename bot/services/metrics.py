@@ -267,10 +267,16 @@ def _stage_log_figures(
         # window's dates are kept off the index there.
         in_dwell_order = dwell_of_stints_left(unindexed(StageStint.left_at))
         medians = _sqlite_medians_in_index_order(session, in_dwell_order, dict(counts))
-    advanced = case((StageStint.advanced_at < at(until), StageStint.engagement_id), else_=None)
+    # Each engagement that entered a stage in the window is counted once, by its first stint there in the
+    # window: the one whose previous entry (if any) came before `since`. That stint is also the one that
+    # tells whether the engagement went further before `until`: a later stint's "went beyond" comes no
+    # earlier (it is the first such change after a later entry). So both are plain counts over one
+    # index, where distinct counts sorted or hashed every stint entered in the window.
+    first_in_window = or_(StageStint.previous_entered_at.is_(None), StageStint.previous_entered_at < at(since))
+    advanced = case((StageStint.advanced_at < at(until), 1), else_=None)
     entries = session.execute(
-        select(StageStint.stage, func.count(StageStint.engagement_id.distinct()), func.count(advanced.distinct()))
-        .where(StageStint.entered_at >= at(since), StageStint.entered_at < at(until), *scope)
+        select(StageStint.stage, func.count(), func.count(advanced))
+        .where(StageStint.entered_at >= at(since), StageStint.entered_at < at(until), first_in_window, *scope)
         .group_by(StageStint.stage)
     ).all()
     converted = {str(stage): advanced_count / entered_count for stage, entered_count, advanced_count in entries}

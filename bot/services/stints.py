@@ -58,6 +58,10 @@ def _insert_stints(session: Session | Connection, engagement_ids: list[int] | No
         standing.c.to_stage,
         standing.c.effective_at,
         func.lead(standing.c.effective_at).over(**in_order).label("left_at"),
+        func.lag(standing.c.effective_at).over(
+            partition_by=(standing.c.engagement_id, standing.c.to_stage),
+            order_by=(standing.c.effective_at, standing.c.id),
+        ).label("previous_entered_at"),
         case(next_beyond, value=standing.c.to_stage, else_=None).label("advanced_at"),
     ).subquery()
     stints = select(
@@ -65,10 +69,12 @@ def _insert_stints(session: Session | Connection, engagement_ids: list[int] | No
         walked.c.engagement_id,
         walked.c.to_stage,
         walked.c.effective_at,
+        walked.c.previous_entered_at,
         walked.c.left_at,
         epoch_days(walked.c.left_at) - epoch_days(walked.c.effective_at),
         walked.c.advanced_at,
     ).where(walked.c.to_stage.in_([stage.value for stage in OPEN_STAGES]))
     session.execute(insert(StageStint).from_select(
-        ["change_id", "engagement_id", "stage", "entered_at", "left_at", "dwell_days", "advanced_at"], stints
+        ["change_id", "engagement_id", "stage", "entered_at", "previous_entered_at", "left_at", "dwell_days",
+         "advanced_at"], stints
     ))

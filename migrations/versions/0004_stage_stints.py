@@ -1,8 +1,8 @@
 """stage stints: the dwell and conversion figures as aggregates over derived rows
 
 One row per stint of an engagement in an open stage, derived from the standing stage log and kept in
-step with it by the engagement service (bot/services/stints.py). Filled here for the existing log by the
-same statement the service runs on every write.
+step with it by the engagement service (bot/services/stints.py). Filled for the existing log by 0005,
+with the statement the service runs on every write (it writes a column 0005 adds).
 
 Revision ID: 0004_stage_stints
 Revises: 0003_bench_indexes
@@ -44,11 +44,7 @@ def upgrade() -> None:
     op.create_index("ix_stage_stints_entered", "stage_stints",
                     ["stage", "entered_at", "engagement_id", "advanced_at"], unique=False)
     op.create_index("ix_stage_stints_dwell_order", "stage_stints", ["stage", "dwell_days", "left_at"], unique=False)
-
-    # Imported here, not at the top: the statement is the service's, run once for the log as it stands.
-    from bot.services import stints
-
-    stints.refresh(op.get_bind(), None)
+    # The rows are derived by 0005: the service's statement, which fills them, writes a column added there.
 
 
 def downgrade() -> None:

@@ -165,3 +165,13 @@ def test_mttc_trend_buckets_closes_by_local_iso_week(fixture: dict[str, int]) ->
 def test_a_window_that_ends_before_it_starts_is_refused(database_url: str) -> None:
     with pytest.raises(ValueError):
         metrics.team_metrics(UNTIL, SINCE)
+
+
+def test_an_engagement_back_in_a_stage_counts_once_for_its_conversion(fixture: dict[str, int]) -> None:
+    """From 09-05: B entered discovery before (09-04) and again in the window (09-07, then poc 09-17): one
+    engagement in, one converted. C entered on 09-05 and closed without a decision; D's demo was undone."""
+    figures = metrics.team_metrics(utc("2026-09-05"), UNTIL)
+
+    assert figures.stage_conversion == pytest.approx(
+        {"preparation": 0.5, "discovery": 1 / 3, "demo": 1.0, "poc": 0.0, "tech_qa": None, "sizing": None}
+    )

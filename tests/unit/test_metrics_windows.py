@@ -182,7 +182,8 @@ def _stints() -> list[tuple[object, ...]]:
     with db.reading() as session:
         return [tuple(row) for row in session.execute(
             select(StageStint.change_id, StageStint.engagement_id, StageStint.stage, StageStint.entered_at,
-                   StageStint.left_at, StageStint.dwell_days, StageStint.advanced_at).order_by(StageStint.change_id)
+                   StageStint.previous_entered_at, StageStint.left_at, StageStint.dwell_days, StageStint.advanced_at)
+            .order_by(StageStint.change_id)
         )]
 
 
