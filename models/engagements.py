@@ -15,7 +15,8 @@ class Engagement(Base):
     __tablename__ = "engagements"
     __table_args__ = (
         Index("ix_engagements_owner_stage", "owner_id", "stage"),
-        Index("ix_engagements_closed_at", "closed_at"),
+        # MTTC and the closed counts read a window of closes from this index alone (migration 0005).
+        Index("ix_engagements_closed", "closed_at", "outcome", "opened_at", "owner_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,8 +1,9 @@
 """Engagement figures: MTTC, dwell per stage, conversion, open counts and ESAT.
 
 One service for `/engagement stats`, `epos stats`, the App Home and the weekly digest. Counts, MTTC and
-ESAT are SQL aggregates (mean, count and median in one statement: `percentile_cont` on PostgreSQL, a
-ROW_NUMBER/COUNT window on SQLite). Dwell and conversion are aggregates too, over the stage stints that
+ESAT are SQL aggregates (mean, count and median in one statement: `percentile_cont` on PostgreSQL; on
+SQLite the middle values read in order from the middle position, or a ROW_NUMBER/COUNT window for many
+groups at once). Dwell and conversion are aggregates too, over the stage stints that
 every write to the stage log keeps up to date (bot/services/stints.py), so a window costs about its
 share of the log, not the whole log (docs/performance.md).
 
@@ -21,12 +22,12 @@ Definitions (README › Engagements › Figures):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Float, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Float, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -137,33 +138,54 @@ def _sqlite_medians_in_index_order(session: Session, sub: Any, counts: Mapping[A
     return medians
 
 
-def _figures(session: Session, source: Select[Any]) -> Figures:
-    """Mean, median and count of one set of values: a select with one column labelled `val`.
+def _figures(session: Session, source: Select[Any], groups: Sequence[str] = ()
+             ) -> tuple[Figures, dict[str, Figures]]:
+    """Mean, median and count of one set of values, and of the named groups of it: a select with a column
+    labelled `val` and, when groups are asked for, one labelled `grp`. Groups with no values are absent.
 
-    One statement shaped the way one would write it by hand (no grouping): on SQLite the values are read
-    once into a CTE, then ranked by a single sort for the middle value(s)."""
+    One statement, which reads the values once. On PostgreSQL without groups it is the one a person would
+    write (`percentile_cont`). On SQLite the values are read into a CTE, then each set's middle value(s)
+    are its values in order from the middle position on (ORDER BY ... LIMIT ... OFFSET by its count), for
+    which SQLite keeps only half the set while sorting; ranking every value with a window function
+    instead cost two sorts and a temporary table per set (docs/performance.md)."""
+    sub = source.subquery()
     if session.get_bind().dialect.name == "postgresql":
-        sub = source.subquery()
-        mean, count, median = session.execute(
-            select(func.avg(sub.c.val), func.count(sub.c.val), func.percentile_cont(0.5).within_group(sub.c.val))
+        def aggregates(*where: ColumnElement[bool]) -> list[Any]:
+            median = func.percentile_cont(0.5).within_group(sub.c.val)
+            if not where:
+                return [func.avg(sub.c.val), func.count(sub.c.val), median]
+            return [func.avg(sub.c.val).filter(*where), func.count(sub.c.val).filter(*where),
+                    median.filter(*where)]
+
+        # Each group's aggregates FILTERed in the same scan: grouping instead sorted the window by group
+        # (on disk at the default work_mem) before sorting each group again for its median.
+        values = session.execute(
+            select(*aggregates(), *[aggregate for group in groups for aggregate in aggregates(sub.c.grp == group)])
             .where(sub.c.val.is_not(None))
         ).one()
+        rows = [(label, *values[3 * i:3 * i + 3]) for i, label in enumerate([None, *groups])]
     else:
-        values = source.subquery()
-        kept = select(values.c.val).where(values.c.val.is_not(None)).cte("kept")
-        ranked = select(
-            kept.c.val,
-            func.row_number().over(order_by=kept.c.val).label("rn"),
-            func.count().over().label("n"),
-        ).subquery()
-        mean, count, median = session.execute(
-            select(
-                select(func.avg(kept.c.val)).scalar_subquery(),
-                select(func.count(kept.c.val)).scalar_subquery(),
-                func.avg(ranked.c.val),
-            ).where(_middle(ranked))
-        ).one()
-    return Figures(mean=_float(mean), median=_float(median), count=int(count or 0))
+        rows = _sqlite_figures(session, sub, groups)
+    figures = {grp: Figures(mean=_float(mean), median=_float(median), count=int(count or 0))
+               for grp, mean, count, median in rows}
+    return figures.pop(None), {grp: figure for grp, figure in figures.items() if figure.count}
+
+
+def _sqlite_figures(session: Session, sub: Any, groups: Sequence[str]) -> list[Any]:
+    """(label, mean, count, median) of the whole set (label None) and of each group, in one statement."""
+    kept = select(*([sub.c.grp] if groups else []), sub.c.val).where(sub.c.val.is_not(None)).cte("kept")
+    kept = kept.prefix_with("MATERIALIZED")
+
+    def figures_of(label: str | None, *where: ColumnElement[bool]) -> Select[Any]:
+        n = select(func.count()).select_from(kept).where(*where).scalar_subquery()
+        middle = (select(kept.c.val).where(*where).order_by(kept.c.val)
+                  .limit(2 - n % 2).offset((n - 1) // 2).subquery())
+        return select(literal(label).label("grp"), func.avg(kept.c.val), func.count(kept.c.val),
+                      select(func.avg(middle.c.val)).scalar_subquery()).where(*where)
+
+    return list(session.execute(
+        union_all(figures_of(None), *[figures_of(group, kept.c.grp == group) for group in groups])
+    ).all())
 
 
 def _ranked(sub: Any) -> Any:
@@ -236,9 +258,10 @@ def _closed_counts(session: Session, since: datetime, until: datetime, owner_id:
 def _mttc(session: Session, since: datetime, until: datetime, owner_id: str | None) -> tuple[Figures, dict[str, Figures]]:
     days = epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
     window = _closed_in_window(since, until, owner_id)
-    overall = _figures(session, select(days.label("val")).where(*window))
-    by_outcome = _grouped_figures(session, select(Engagement.outcome.label("grp"), days.label("val")).where(*window))
-    return overall, {o.value: by_outcome.get(o.value, Figures()) for o in Outcome}
+    outcomes = [o.value for o in Outcome]
+    overall, by_outcome = _figures(session, select(Engagement.outcome.label("grp"), days.label("val")).where(*window),
+                                   outcomes)
+    return overall, {outcome: by_outcome.get(outcome, Figures()) for outcome in outcomes}
 
 
 def _stage_log_figures(
@@ -367,7 +390,7 @@ def mttc(since: datetime, until: datetime, *, owner_id: str | None = None) -> Fi
         raise ValueError("the window must end after it starts")
     days = epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
     with db.reading() as session:
-        return _figures(session, select(days.label("val")).where(*_closed_in_window(since, until, owner_id)))
+        return _figures(session, select(days.label("val")).where(*_closed_in_window(since, until, owner_id)))[0]
 
 
 def owner_totals(since: datetime, until: datetime) -> dict[str, OwnerTotals]:

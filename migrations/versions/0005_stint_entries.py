@@ -1,8 +1,10 @@
-"""stint entries: conversion as a plain count
+"""stint entries and closes: conversion as a plain count, MTTC from an index
 
 Each stint records when the engagement last entered the same stage before it, so conversion counts an
 engagement's first entry in a window without a distinct count over every stint (which sorts or hashes
-them all: most of `epos stats` over all time on PostgreSQL, a third of it on SQLite).
+them all: most of `epos stats` over all time on PostgreSQL, a third of it on SQLite). The index on
+engagements' close dates also holds the columns MTTC and the closed counts read, so SQLite no longer
+looks up each closed engagement's row (over all time five times the cost of reading the index).
 
 The stints are derived here from the stage log as it stands (0004 only creates their table): the
 service's statement that derives them writes the column added here.
@@ -32,6 +34,9 @@ def upgrade() -> None:
         batch_op.create_index("ix_stage_stints_entries",
                               ["stage", "entered_at", "previous_entered_at", "advanced_at", "engagement_id"],
                               unique=False)
+    with op.batch_alter_table("engagements", schema=None) as batch_op:
+        batch_op.drop_index("ix_engagements_closed_at")
+        batch_op.create_index("ix_engagements_closed", ["closed_at", "outcome", "opened_at", "owner_id"], unique=False)
 
     # Imported here, not at the top: the statement is the service's, run once for the log as it stands.
     from bot.services import stints
@@ -40,6 +45,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("engagements", schema=None) as batch_op:
+        batch_op.drop_index("ix_engagements_closed")
+        batch_op.create_index("ix_engagements_closed_at", ["closed_at"], unique=False)
     with op.batch_alter_table("stage_stints", schema=None) as batch_op:
         batch_op.drop_index("ix_stage_stints_entries")
         batch_op.create_index("ix_stage_stints_entered", ["stage", "entered_at", "engagement_id", "advanced_at"],
