@@ -143,38 +143,43 @@ def _figures(session: Session, source: Select[Any], groups: Sequence[str] = ()
     """Mean, median and count of one set of values, and of the named groups of it: a select with a column
     labelled `val` and, when groups are asked for, one labelled `grp`. Groups with no values are absent.
 
-    One statement, which reads the values once. On PostgreSQL without groups it is the one a person would
-    write (`percentile_cont`). On SQLite the values are read into a CTE, then each set's middle value(s)
-    are its values in order from the middle position on (ORDER BY ... LIMIT ... OFFSET by its count), for
-    which SQLite keeps only half the set while sorting; ranking every value with a window function
-    instead cost two sorts and a temporary table per set (docs/performance.md)."""
-    sub = source.subquery()
+    One statement, which computes each value once: PostgreSQL would otherwise compute `val` again for
+    every aggregate that reads it (twice the time over all time)."""
     if session.get_bind().dialect.name == "postgresql":
+        # OFFSET 0 keeps the planner from pulling the subquery up into the aggregates.
+        values = source.offset(0).subquery()
+
         def aggregates(*where: ColumnElement[bool]) -> list[Any]:
-            median = func.percentile_cont(0.5).within_group(sub.c.val)
+            median = func.percentile_cont(0.5).within_group(values.c.val)
             if not where:
-                return [func.avg(sub.c.val), func.count(sub.c.val), median]
-            return [func.avg(sub.c.val).filter(*where), func.count(sub.c.val).filter(*where),
+                return [func.avg(values.c.val), func.count(values.c.val), median]
+            return [func.avg(values.c.val).filter(*where), func.count(values.c.val).filter(*where),
                     median.filter(*where)]
 
-        # Each group's aggregates FILTERed in the same scan: grouping instead sorted the window by group
-        # (on disk at the default work_mem) before sorting each group again for its median.
-        values = session.execute(
-            select(*aggregates(), *[aggregate for group in groups for aggregate in aggregates(sub.c.grp == group)])
-            .where(sub.c.val.is_not(None))
+        # Each group's aggregates are FILTERed in the same scan: grouping instead sorted the values by
+        # group (on disk at the default work_mem) before sorting each group again for its median.
+        row = session.execute(
+            select(*aggregates(), *[aggregate for group in groups for aggregate in aggregates(values.c.grp == group)])
+            .where(values.c.val.is_not(None))
         ).one()
-        rows = [(label, *values[3 * i:3 * i + 3]) for i, label in enumerate([None, *groups])]
+        rows = [(label, *row[3 * i:3 * i + 3]) for i, label in enumerate([None, *groups])]
     else:
-        rows = _sqlite_figures(session, sub, groups)
+        rows = _sqlite_figures(session, source, groups)
     figures = {grp: Figures(mean=_float(mean), median=_float(median), count=int(count or 0))
                for grp, mean, count, median in rows}
     return figures.pop(None), {grp: figure for grp, figure in figures.items() if figure.count}
 
 
-def _sqlite_figures(session: Session, sub: Any, groups: Sequence[str]) -> list[Any]:
-    """(label, mean, count, median) of the whole set (label None) and of each group, in one statement."""
-    kept = select(*([sub.c.grp] if groups else []), sub.c.val).where(sub.c.val.is_not(None)).cte("kept")
-    kept = kept.prefix_with("MATERIALIZED")
+def _sqlite_figures(session: Session, source: Select[Any], groups: Sequence[str]) -> list[Any]:
+    """(label, mean, count, median) of the whole set (label None) and of each group, in one statement.
+
+    The values are read once into a materialized CTE. Each set's middle value(s) are its values in order
+    from the middle position on (ORDER BY ... LIMIT ... OFFSET by its count), for which SQLite keeps only
+    half the set while sorting; ranking every value with a window function instead cost two sorts and a
+    temporary table per set (docs/performance.md)."""
+    sub = source.subquery()
+    kept = (select(*([sub.c.grp] if groups else []), sub.c.val).where(sub.c.val.is_not(None))
+            .cte("kept").prefix_with("MATERIALIZED"))
 
     def figures_of(label: str | None, *where: ColumnElement[bool]) -> Select[Any]:
         n = select(func.count()).select_from(kept).where(*where).scalar_subquery()
