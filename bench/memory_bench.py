@@ -80,10 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             load = Load(wire, "memory-")
             started = time.perf_counter()
             load.one(0)
-            wait_for_answers(sink, {"memory-0"}, timeout=300)
+            wait_for_answers(sink, {"memory-0"}, timeout=300, in_acks=load.answered_in_ack)
             first_answer_s = time.perf_counter() - started
             load.run(SEARCHES, 4)
-            wait_for_answers(sink, {f"memory-{n}" for n in range(SEARCHES)}, timeout=60)
+            wait_for_answers(sink, {f"memory-{n}" for n in range(SEARCHES)}, timeout=60, in_acks=load.answered_in_ack)
             # Every worker has built its index once its CPU stops climbing.
             settle_workers(workers)
             time.sleep(1)
