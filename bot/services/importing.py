@@ -26,6 +26,7 @@ NUL_MESSAGE = "contains a NUL character (U+0000), which cannot be stored; the fi
 # An import file is a list of items holding a few lists of their own; anything nested this deep is damage,
 # and refusing it here keeps a file of ten thousand `[` from exhausting Python's recursion limit.
 MAX_DEPTH = 20
+IMPORT_SHAPE = "an import file is a list of items, each a set of `field: value` pairs"
 # Aliases (`*name`) may repeat a value, but a few lines of them can stand for billions of values.
 MAX_ALIASED_VALUES = 100_000
 EXTRA_CELLS = "has more cells than the header has columns"
@@ -101,12 +102,12 @@ class _Guarded(Composer):
             self.depth -= 1
             self.open_anchors.discard(anchor)
 
-    @staticmethod
-    def _too_deep(event: Any) -> ImportInvalid:
+    # What the file should look like instead, said after a refusal of its nesting.
+    shape = IMPORT_SHAPE
+
+    def _too_deep(self, event: Any) -> ImportInvalid:
         return ImportInvalid([ImportProblem(
-            where=_line_of(event.start_mark),
-            message=f"is nested more than {MAX_DEPTH} levels deep; an import file is a list of items, "
-                    "each a set of `field: value` pairs")])
+            where=_line_of(event.start_mark), message=f"is nested more than {MAX_DEPTH} levels deep; {self.shape}")])
 
     def _measure(self, node: Any) -> tuple[int, int]:
         """How many values the node stands for once every alias in it is written out, and how deep it nests."""
@@ -182,12 +183,14 @@ def _yaml_problem(error: yaml.YAMLError, text: str) -> ImportProblem:
     return ImportProblem(where=where, message=f"is not valid YAML ({reason})")
 
 
-def load_yaml(text: str, *, text_only: bool = False) -> Any:
+def load_yaml(text: str, *, text_only: bool = False, shape: str = IMPORT_SHAPE) -> Any:
     """The one document of an import file, as the safe loader builds it (text_only: every scalar a string).
-    Raises ImportInvalid naming the line when the file is not YAML, nests too deep or expands too far."""
+    Raises ImportInvalid naming the line when the file is not YAML, nests too deep (`shape` then says
+    what the file should look like) or expands too far."""
     try:
         # The reader checks every character as it is built, so building it belongs inside the try.
         loader = (_TextLoader if text_only else _TypedLoader)(text)
+        loader.shape = shape
         try:
             return loader.get_single_data()
         finally:

@@ -11,13 +11,14 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConfigError
+from bot.services.importing import ImportInvalid, load_yaml
 from models.enums import OPEN_STAGES, AssetType, Stage
 
 DEFAULT_PLAYBOOKS = Path(__file__).resolve().parent.parent / "data" / "playbooks.yaml"
+SHAPE = "a playbooks file maps each stage to its title, goal and lists of short items"
 
 _ItemText = Field(min_length=1, max_length=500)
 
@@ -60,13 +61,17 @@ def _first_error(source: Path, error: ValidationError) -> str:
 def load(path: Path) -> dict[Stage, Playbook]:
     """Every open stage's playbook from a YAML file, or a ConfigError naming the file and field."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigError(f"EPOS_PLAYBOOKS: cannot read {path}: {error.strerror or error}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(error, 'problem', None) or error})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8 YAML") from None
+    try:
+        # The import files' loader: it names the line, and refuses alias bombs and runaway nesting.
+        raw = load_yaml(text, shape=SHAPE)
+    except ImportInvalid as invalid:
+        problem = invalid.problems[0]
+        raise ConfigError(f"{path}: {problem.where}: {problem.message}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping from stage name ({', '.join(OPEN_STAGES)}) to its playbook")
     known = {stage.value for stage in OPEN_STAGES}

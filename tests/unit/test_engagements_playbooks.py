@@ -89,6 +89,38 @@ def test_unreadable_and_malformed_files_are_named(tmp_path: Path) -> None:
         playbooks.configure(listed)
 
 
+def alias_bomb(levels: int = 8) -> str:
+    """Each anchor a list of ten aliases of the one before: ten to the power `levels` values in a few lines."""
+    lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]" for n in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("preparation: " + "[" * 5000 + "]" * 5000 + "\n",
+         "line 1: is nested more than 20 levels deep; a playbooks file maps each stage"),
+        (alias_bomb(), r"line \d+: the aliases \(\*name\) in this file stand for more than 100,000 values"),
+        ("preparation:\n  title: a\x00b\n", r"line 2: is not valid YAML"),
+    ],
+    ids=["nesting", "alias-bomb", "nul"],
+)
+def test_a_hostile_file_gets_one_line_and_no_traceback(tmp_path: Path, content: str, expected: str) -> None:
+    path = tmp_path / "hostile.yaml"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=expected) as raised:
+        playbooks.configure(path)
+    assert str(raised.value).startswith(f"{path}: ") and "\n" not in str(raised.value)
+
+
+def test_a_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("preparation:\n  title: Pr\u00e9paration\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="latin1.yaml: is not UTF-8 text"):
+        playbooks.configure(path)
+
+
 def test_a_bad_override_stops_epos_at_start_with_exit_code_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     from bot.cli import main
