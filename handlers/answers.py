@@ -10,10 +10,11 @@ command's response_url once it is ready.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -63,17 +64,18 @@ class _Watcher:
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        # Every pending answer has the same budget, so arrival order is deadline order.
-        self._pending: deque[_PendingAnswer] = deque()
+        # Soonest deadline first; the number keeps equal deadlines in arrival order.
+        self._pending: list[tuple[float, int, _PendingAnswer]] = []
+        self._arrivals = itertools.count()
         self._thread: threading.Thread | None = None
 
     def watch(self, pending: _PendingAnswer) -> None:
         with self._changed:
-            self._pending.append(pending)
+            heapq.heappush(self._pending, (pending.deadline, next(self._arrivals), pending))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="epos-ack-watcher", daemon=True)
                 self._thread.start()
-            elif len(self._pending) == 1:
+            elif self._pending[0][2] is pending:
                 self._changed.notify()
 
     def _run(self) -> None:
@@ -81,11 +83,11 @@ class _Watcher:
             with self._changed:
                 while not self._pending:
                     self._changed.wait()
-                wait = self._pending[0].deadline - time.monotonic()
+                wait = self._pending[0][0] - time.monotonic()
                 if wait > 0:
                     self._changed.wait(max(wait, WATCH_GRANULARITY_SECONDS))
                     continue
-                late = self._pending.popleft()
+                _, _, late = heapq.heappop(self._pending)
             try:
                 late.ack_empty()
             except Exception:
