@@ -21,7 +21,7 @@ from typing import Any
 from slack_bolt import Ack, Respond
 
 from bot.errors import EposError
-from bot.logs import correlation_id
+from handlers.errors import report
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,7 @@ def answer_command(ack: Ack, respond: Respond, make_answer: Callable[[], Message
         message = {**make_answer(), "response_type": "ephemeral"}
     except EposError as refusal:
         # Expected: a refusal or bad input is the answer, in the same place the answer would be.
-        log.info("ref=%s %s: %s", correlation_id(), type(refusal).__name__, refusal)
-        message = {"text": str(refusal), "response_type": "ephemeral"}
+        message = {"text": report(refusal, "command"), "response_type": "ephemeral"}
     except BaseException:
         # Slack still hears back in time; the error handler apologises at the response_url.
         pending.ack_empty()

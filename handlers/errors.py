@@ -64,18 +64,21 @@ def tell_user(client: WebClient, body: dict[str, Any], text: str) -> None:
         log.warning("could not tell the user about an error", exc_info=True)
 
 
+def report(error: Exception, handling: str | None) -> str:
+    """Log an error as its kind deserves, under a new reference; the message for the person who acted."""
+    ref = correlation_id()
+    if isinstance(error, EposError):
+        log.info("ref=%s %s: %s", ref, type(error).__name__, error)
+    elif isinstance(error, SlackApiError):
+        log.warning("ref=%s Slack refused a call while handling a %s: %s", ref, handling, error.response.get("error"))
+    elif isinstance(error, OSError):
+        log.warning("ref=%s could not reach Slack while handling a %s: %s", ref, handling, error)
+    else:
+        log.error("ref=%s unexpected error while handling a %s", ref, handling, exc_info=error)
+    return user_message(error, ref)
+
+
 def register(app: App, settings: Settings) -> None:
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
-        ref = correlation_id()
-        if isinstance(error, EposError):
-            log.info("ref=%s %s: %s", ref, type(error).__name__, error)
-        elif isinstance(error, SlackApiError):
-            log.warning("ref=%s Slack refused a call while handling a %s: %s", ref,
-                        body.get("type") or body.get("command"), error.response.get("error"))
-        elif isinstance(error, OSError):
-            log.warning("ref=%s could not reach Slack while handling a %s: %s", ref,
-                        body.get("type") or body.get("command"), error)
-        else:
-            log.error("ref=%s unexpected error while handling a %s", ref, body.get("type") or body.get("command"), exc_info=error)
-        tell_user(client, body, user_message(error, ref))
+        tell_user(client, body, report(error, body.get("type") or body.get("command")))
