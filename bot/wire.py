@@ -36,6 +36,19 @@ class WireResponse:
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
 
+    @property
+    def message(self) -> dict[str, Any] | None:
+        """The message an ack carried, which Slack shows the person at once; None for an empty ack."""
+        if self.status != 200 or not self.body.strip():
+            return None
+        try:
+            body = json.loads(self.body)
+        except ValueError:
+            return {"text": self.body.decode("utf-8", "replace")}
+        if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
+            return body
+        return None
+
 
 class SlackWire:
     """Posts signed payloads to an epos HTTP endpoint, as Slack would."""

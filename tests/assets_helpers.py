@@ -90,7 +90,7 @@ def ask(wire: SlackWire, text: str, *, user_id: str, **kwargs: Any) -> Call:
     """`/asset <text>` from this person; its answer, carried by the command's ack, read like a recorded call."""
     response = wire.command("/asset", text, user_id=user_id, **kwargs)
     assert response.status == 200
-    answer = response.json
+    answer = response.message
     assert answer and answer.get("text"), f"the ack carried no answer: {response.body[:200]!r}"
     return Call("ack", answer)
 

@@ -467,7 +467,7 @@ class TrySession:
         if response.status == 404:
             return self._after(Step(error=f"epos has no {command} command; :help lists what it answers"))
         step = self._check_status(response, f"{command}")
-        acked = self._ack_message(response)
+        acked = response.message
         if acked is not None:
             self.workspace.add_post(
                 kind=EPHEMERAL if acked.get("response_type") != "in_channel" else CHANNEL,
@@ -477,18 +477,6 @@ class TrySession:
             # Buttons in the acknowledgement answer through the command's response_url, as in Slack.
             self.workspace.responses[name].post = self.workspace.posts[-1]
         return self._after(step, immediate=[self.workspace.posts[-1]] if acked is not None else [])
-
-    @staticmethod
-    def _ack_message(response: WireResponse) -> dict[str, Any] | None:
-        if response.status != 200 or not response.body.strip():
-            return None
-        try:
-            body = json.loads(response.body)
-        except ValueError:
-            return {"text": response.body.decode("utf-8", "replace")}
-        if isinstance(body, dict) and (body.get("text") or body.get("blocks")):
-            return body
-        return None
 
     def _check_status(self, response: WireResponse, what: str) -> Step:
         if response.status == 200:

@@ -70,7 +70,7 @@ def run_slowly(wire: SlackWire, slack: MockSlack, paths: dict[str, Path]) -> Non
     # Every answer came back before the first slow call was done: no path (and no queue of paths
     # waiting for a free listener) held its ack behind a Slack call.
     assert {marker: r.status for marker, r in responses.items()} == {marker: 200 for marker in paths}
-    unanswered = [m for m, p in paths.items() if p.waits_on == "ack" and not (responses[m].json or {}).get("text")]
+    unanswered = [m for m, p in paths.items() if p.waits_on == "ack" and not responses[m].message]
     assert unanswered == [], "these acks did not carry their answer"
     early = {marker: recorded(slack, path, marker) for marker, path in paths.items()}
     assert early == {marker: [] for marker in paths}, "an answer came only after a slow Slack call"

@@ -38,8 +38,8 @@ def catalogue(database_url: str) -> None:
 def answer(slack: MockSlack, sent: tuple[WireResponse, str], timeout: float = 10.0) -> Call:
     """The reply to one command: an ephemeral answer in its ack or via its response_url, or the form it opened."""
     response, marker = sent
-    if response.json and response.json.get("text"):
-        return Call("ack", response.json)
+    if response.message:
+        return Call("ack", response.message)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with slack._lock:
