@@ -122,6 +122,12 @@ def _grouped_figures(session: Session, source: Select[Any]) -> dict[Any, Figures
     }
 
 
+def _middle_of(ordered: Select[Any], count: Any) -> Select[Any]:
+    """The middle value (odd count) or the two middle values (even count) of `count` values read in
+    order; `count` is a number or a scalar subquery."""
+    return ordered.limit(2 - count % 2).offset((count - 1) // 2)
+
+
 def _sqlite_medians_in_index_order(session: Session, sub: Any, counts: Mapping[Any, int]) -> dict[Any, float | None]:
     """Median per group of a grp/val subquery on SQLite, given each group's count, for a source that an
     index keeps in `val` order per group: each group's middle value(s) are then one short step through
@@ -131,8 +137,7 @@ def _sqlite_medians_in_index_order(session: Session, sub: Any, counts: Mapping[A
         if not count:
             continue
         middle = session.scalars(
-            select(sub.c.val).where(sub.c.grp == grp, sub.c.val.is_not(None))
-            .order_by(sub.c.val).limit(2 - count % 2).offset((count - 1) // 2)
+            _middle_of(select(sub.c.val).where(sub.c.grp == grp, sub.c.val.is_not(None)).order_by(sub.c.val), count)
         ).all()
         medians[grp] = sum(middle) / len(middle)
     return medians
@@ -183,8 +188,7 @@ def _sqlite_figures(session: Session, source: Select[Any], groups: Sequence[str]
 
     def figures_of(label: str | None, *where: ColumnElement[bool]) -> Select[Any]:
         n = select(func.count()).select_from(kept).where(*where).scalar_subquery()
-        middle = (select(kept.c.val).where(*where).order_by(kept.c.val)
-                  .limit(2 - n % 2).offset((n - 1) // 2).subquery())
+        middle = _middle_of(select(kept.c.val).where(*where).order_by(kept.c.val), n).subquery()
         return select(literal(label).label("grp"), func.avg(kept.c.val), func.count(kept.c.val),
                       select(func.avg(middle.c.val)).scalar_subquery()).where(*where)
 
