@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     scheduler_in_bot: bool = True
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("epos_admins", "epos_managers", mode="before")
     @classmethod

@@ -67,14 +67,16 @@ def tell_user(client: WebClient, body: dict[str, Any], text: str) -> None:
 def report(error: Exception, handling: str | None) -> str:
     """Log an error as its kind deserves, under a new reference; the message for the person who acted."""
     ref = correlation_id()
+    tagged = {"correlation_id": ref}
     if isinstance(error, EposError):
-        log.info("ref=%s %s: %s", ref, type(error).__name__, error)
+        log.info("ref=%s %s: %s", ref, type(error).__name__, error, extra=tagged)
     elif isinstance(error, SlackApiError):
-        log.warning("ref=%s Slack refused a call while handling a %s: %s", ref, handling, error.response.get("error"))
+        log.warning("ref=%s Slack refused a call while handling a %s: %s", ref, handling, error.response.get("error"),
+                    extra=tagged)
     elif isinstance(error, OSError):
-        log.warning("ref=%s could not reach Slack while handling a %s: %s", ref, handling, error)
+        log.warning("ref=%s could not reach Slack while handling a %s: %s", ref, handling, error, extra=tagged)
     else:
-        log.error("ref=%s unexpected error while handling a %s", ref, handling, exc_info=error)
+        log.error("ref=%s unexpected error while handling a %s", ref, handling, exc_info=error, extra=tagged)
     return user_message(error, ref)
 
 

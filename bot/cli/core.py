@@ -21,7 +21,7 @@ def prepare(settings: Settings) -> None:
     """What every long-running mode does first: logging, the team's playbooks, the database, the schema."""
     from bot.services import playbooks
 
-    configure_logging(settings.log_level, secrets_of(settings))
+    configure_logging(settings.log_level, secrets_of(settings), settings.log_format)
     # A bad EPOS_PLAYBOOKS file stops epos here, with one line naming the file and the field.
     playbooks.configure(settings.epos_playbooks)
     db.upgrade(settings.database_url)
