@@ -9,6 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -98,6 +99,11 @@ def reading() -> Iterator[Session]:
 
 def dialect() -> str:
     return engine().dialect.name
+
+
+def insert(table):  # type: ignore[no-untyped-def]
+    """An INSERT of the running database's dialect, which has `on_conflict_do_nothing` / `_do_update`."""
+    return (postgresql.insert if dialect() == "postgresql" else sqlite.insert)(table)
 
 
 def alembic_config(url: str) -> Config:

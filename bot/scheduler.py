@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 from bot import clock
 from bot.config import Settings
 from bot.jobs import MINUTE_JOBS, Job
+from bot.services import ticks
 from bot.services.claims import process_owner
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,10 @@ def tick(
 
     Returns, per job that ran, how many things it did (posts, reminders, rows tidied)."""
     owner = owner or process_owner()
+    try:
+        ticks.record(owner, now)
+    except Exception as error:  # the jobs below say more about a database that is down
+        log.warning("could not record this tick (%s: %s)", type(error).__name__, error)
     done: dict[str, int] = {}
     for job in jobs:
         try:

@@ -79,6 +79,8 @@ class MockSlack:
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         # Set to install the app in an Enterprise Grid org: auth.test then names the org.
         self.enterprise_id: str | None = None
+        # The token's scopes, sent as Slack does in every Web API answer's X-OAuth-Scopes header.
+        self.scopes: list[str] | None = None
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
@@ -294,6 +296,7 @@ class MockSlack:
                         return self._reply(200, {"ok": False, "error": fault.error})
                 answer = mock._answer(method, params)
                 mock._record(Call(method, params, answer=answer))
-                return self._reply(200, answer)
+                scopes = {"X-OAuth-Scopes": ",".join(mock.scopes)} if mock.scopes is not None else None
+                return self._reply(200, answer, scopes)
 
         return Handler

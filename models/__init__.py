@@ -4,7 +4,7 @@ from models.assets import Asset, AssetFeedback, AssetShare, SearchMiss
 from models.base import Base
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
-from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SlackUser
+from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SchedulerTick, SlackUser
 
 __all__ = [
     "Asset",
@@ -21,6 +21,7 @@ __all__ = [
     "EsatSurvey",
     "JobClaim",
     "ProcessedDelivery",
+    "SchedulerTick",
     "SearchMiss",
     "SlackUser",
     "StageChange",

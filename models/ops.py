@@ -63,3 +63,12 @@ class SlackUser(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="")
     fetched_at: Mapped[datetime]
+
+
+class SchedulerTick(Base):
+    """When each scheduler last ticked, so an admin can see that one is running (`epos doctor`)."""
+
+    __tablename__ = "scheduler_ticks"
+
+    owner: Mapped[str] = mapped_column(String(128), primary_key=True)
+    ticked_at: Mapped[datetime]

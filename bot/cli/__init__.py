@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "bot.cli.devrel",
     "bot.cli.schedule",
     "bot.cli.tryout",
+    "bot.cli.doctor",
 )
 
 EXIT_FAILURE = 1

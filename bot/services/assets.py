@@ -386,6 +386,11 @@ def editable(asset_id: int, actor: Actor) -> AssetCard:
     return viewed.card
 
 
+def published_count() -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(Asset).where(Asset.status == AssetStatus.published)) or 0
+
+
 def drafts(actor: Actor, *, limit: int = LIST_MAX) -> AssetList:
     """Drafts awaiting review, oldest first (admins only)."""
     if not actor.admin:

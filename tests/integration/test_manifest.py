@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot import doctor
 from bot.slackmock import MockSlack
 from bot.wire import SlackWire
 from tests.conftest import SE, answer_to
@@ -27,6 +28,8 @@ def test_manifest_turns_on_what_epos_uses() -> None:
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
     assert MANIFEST["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "im:write", "mpim:write", "users:read", "files:write"]
+    # `epos doctor` checks a token against the same list.
+    assert list(doctor.BOT_SCOPES) == MANIFEST["oauth_config"]["scopes"]["bot"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

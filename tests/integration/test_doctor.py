@@ -1,0 +1,150 @@
+"""`epos doctor` against the mock Slack: a healthy installation passes, and each fault is named with its fix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+
+from bot import clock, db, doctor
+from bot.app import make_client
+from bot.cli.doctor import report
+from bot.config import Settings
+from bot.services import roster, ticks
+from bot.slackmock import MockSlack
+from tests.assets_helpers import EXAMPLES, import_sample
+from tests.conftest import ADMIN, MANAGER
+
+CHANNEL_NAMES = {"C0DIGEST1": "presales-digest", "C0DEVREL1": "devrel"}
+
+
+def channel_answer(member_of: set[str]):  # type: ignore[no-untyped-def]
+    def answer(params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel"))
+        if channel not in CHANNEL_NAMES:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "name": CHANNEL_NAMES[channel], "is_member": channel in member_of}}
+    return answer
+
+
+@pytest.fixture
+def workspace(settings: Settings, slack: MockSlack) -> MockSlack:
+    """A workspace with everything epos needs: scopes, channels with the bot in them, people, content, a tick."""
+    slack.scopes = list(doctor.BOT_SCOPES)
+    slack.handlers["conversations.info"] = channel_answer(set(CHANNEL_NAMES))
+    slack.add_user(ADMIN, name="Ada Admin", tz="Europe/Berlin")
+    slack.add_user(MANAGER, name="Maria Manager", tz="Europe/London")
+    import_sample()
+    entries, problems = roster.read_roster_file(EXAMPLES / "roster.yaml")
+    assert not problems
+    roster.import_roster(entries)
+    ticks.record("host:1", clock.now())
+    return slack
+
+
+def findings(settings: Settings) -> dict[str, doctor.Finding]:
+    return {f"{f.area}/{f.name}": f for f in doctor.examine(settings, make_client(settings))}
+
+
+def test_a_healthy_installation_passes_and_names_what_it_found(settings: Settings, workspace: MockSlack) -> None:
+    found = doctor.examine(settings, make_client(settings))
+    assert doctor.healthy(found), report(found)
+    text = report(found)
+    assert "✗" not in text
+    assert "All good: epos has what it needs." in text
+    assert "#presales-digest (C0DIGEST1), the bot is a member" in text
+    # Names behind the ids an admin gave, with the timezone epos will use for them.
+    assert "Ada Admin (U0ADMIN01, Europe/Berlin)" in text and "Maria Manager (U0MANAGE1, Europe/London)" in text
+    assert "at the newest" in text and "a test write was accepted and rolled back" in text
+
+
+def test_a_missing_scope_is_named_with_the_fix(settings: Settings, workspace: MockSlack) -> None:
+    workspace.scopes = [scope for scope in doctor.BOT_SCOPES if scope != "files:write"] + ["channels:history"]
+    scopes = findings(settings)["Slack/scopes"]
+    assert scopes.ok is False
+    assert scopes.detail == "missing files:write"
+    assert "reinstall the app" in scopes.fix
+
+
+def test_scopes_granted_beyond_the_manifest_are_named_as_not_needed(settings: Settings, workspace: MockSlack) -> None:
+    workspace.scopes = [*doctor.BOT_SCOPES, "channels:history"]
+    scopes = findings(settings)["Slack/scopes"]
+    assert scopes.ok is True
+    assert "not needed: channels:history" in scopes.detail
+
+
+def test_a_channel_without_the_bot_says_how_to_invite_it(settings: Settings, workspace: MockSlack) -> None:
+    workspace.handlers["conversations.info"] = channel_answer({"C0DIGEST1"})
+    devrel = findings(settings)["Channels/DEVREL_CHANNEL"]
+    assert devrel.ok is False
+    assert devrel.detail == "#devrel (C0DEVREL1): the bot is not a member"
+    assert devrel.fix == "type /invite @epos in #devrel"
+
+
+def test_an_unknown_or_deactivated_admin_is_named(settings: Settings, workspace: MockSlack) -> None:
+    workspace.add_user("U0GONE001", name="Gone Person")
+    workspace.users["U0GONE001"]["deleted"] = True
+    settings = settings.model_copy(update={"epos_admins": [ADMIN, "U0NOBODY1", "U0GONE001"]})
+    admins = doctor.examine(settings, make_client(settings))
+    problem = next(f for f in admins if f.name == "EPOS_ADMINS" and f.ok is False)
+    assert problem.detail == "U0NOBODY1: no such person in this workspace; Gone Person (U0GONE001) is deactivated"
+    assert not doctor.healthy(admins)
+
+
+def test_a_bad_token_is_named_and_the_slack_checks_that_need_it_are_left_out(settings: Settings, workspace: MockSlack) -> None:
+    workspace.handlers["auth.test"] = lambda _params: {"ok": False, "error": "invalid_auth"}
+    found = findings(settings)
+    assert found["Slack/bot token"].ok is False
+    assert found["Slack/bot token"].detail == "auth.test failed: the token is not valid"
+    assert "SLACK_BOT_TOKEN" in found["Slack/bot token"].fix
+    assert "Channels/DIGEST_CHANNEL" not in found
+
+
+def test_no_tick_for_an_hour_means_no_scheduler_is_running(settings: Settings, workspace: MockSlack) -> None:
+    later = clock.now() + timedelta(hours=1, minutes=5)
+    running = next(f for f in doctor.examine(settings, make_client(settings), now=later) if f.name == "running")
+    assert running.ok is False
+    assert running.detail.startswith("the last tick was 1 hour ago")
+
+
+def test_a_database_a_migration_behind_is_reported_and_not_upgraded(settings: Settings, workspace: MockSlack, tmp_path: Path) -> None:
+    behind = f"sqlite:///{tmp_path}/behind.db"
+    command.upgrade(db.alembic_config(behind), "0005_stint_entries")
+    found = doctor.examine(settings.model_copy(update={"database_url": behind}), make_client(settings))
+    schema = next(f for f in found if f.name == "schema")
+    assert schema.ok is False
+    assert schema.detail.startswith("at 0005_stint_entries, not at the newest")
+    assert "epos db upgrade" in schema.fix
+    assert not any(f.area in ("Content", "Scheduler") for f in found), "nothing is read from a schema that is behind"
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_with_the_fix(settings: Settings, workspace: MockSlack) -> None:
+    unreachable = "postgresql+psycopg://epos@127.0.0.1:1/epos?connect_timeout=2"
+    found = doctor.examine(settings.model_copy(update={"database_url": unreachable}), make_client(settings))
+    reachable = found[0]
+    assert (reachable.area, reachable.name, reachable.ok) == ("Database", "reachable", False)
+    assert reachable.detail.startswith("PostgreSQL database epos on 127.0.0.1:1: ")
+    assert "DATABASE_URL" in reachable.fix
+
+
+def test_the_command_prints_json_and_exits_1_on_a_problem(settings: Settings, workspace: MockSlack) -> None:
+    workspace.handlers["conversations.info"] = channel_answer({"C0DIGEST1"})
+    env = {
+        "PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-test-0000-token", "SLACK_SIGNING_SECRET": "s3cret-signing",
+        "SLACK_API_URL": workspace.api_url, "DATABASE_URL": settings.database_url, "EPOS_ADMINS": ADMIN,
+        "EPOS_MANAGERS": MANAGER, "DIGEST_CHANNEL": "C0DIGEST1", "DEVREL_CHANNEL": "C0DEVREL1",
+    }
+    result = subprocess.run([sys.executable, "-m", "bot", "doctor", "--json"], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 1, result.stderr
+    checks = json.loads(result.stdout)
+    assert checks["ok"] is False
+    failed = [check for check in checks["checks"] if check["ok"] is False]
+    assert [(check["area"], check["name"]) for check in failed] == [("Channels", "DEVREL_CHANNEL")]
+    assert "Traceback" not in result.stderr
