@@ -6,6 +6,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -22,6 +23,18 @@ MAX_RETRIES = 2
 # default of 5 fills up as soon as five people wait on a slow Slack call, and the sixth then misses
 # Slack's 3-second deadline; the threads mostly wait on the network, so many are cheap.
 LISTENER_THREADS = 64
+
+
+class _TokenFromClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, finding our client too, warns that the
+    token will be unused. The client carries that very token, so the warning is not one: it is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+BOLT_LOG = logging.getLogger("slack_bolt.epos")
+BOLT_LOG.addFilter(_TokenFromClient())
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -48,7 +61,7 @@ def create_app(settings: Settings, *, client: WebClient | None = None) -> App:
         # Left to itself, Bolt gives its loggers the root's level, so at LOG_LEVEL=DEBUG they would print
         # each answer carried by an ack (the person's query, the cards). Under `slack_bolt` they follow
         # the cap that bot.logs puts on that library.
-        logger=logging.getLogger("slack_bolt.epos"),
+        logger=BOLT_LOG,
         signing_secret=secret,
         request_verification_enabled=secret is not None,
         # Socket Mode and HTTP mode both answer Slack as soon as a listener acks; slow work goes on after.

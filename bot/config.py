@@ -162,14 +162,22 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        error = exc.errors()[0]
-        variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
-        reason = str(error["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{variable}: {reason} (see {README_SETTINGS})") from None
+        # Every bad setting at once, a line each, so that an admin fixes them in one go.
+        problems = []
+        for error in exc.errors():
+            variable = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            reason = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{variable}: {reason}")
+        if len(problems) == 1:
+            raise ConfigError(f"{problems[0]} (see {README_SETTINGS})") from None
+        raise ConfigError("\n  ".join([f"{len(problems)} settings to fix (see {README_SETTINGS}):", *problems])) from None
 
 
 def require(settings: Settings, *variables: str) -> None:
-    """Fail with a clear line when a mode needs a setting that is unset."""
-    for variable in variables:
-        if not getattr(settings, variable.lower()):
-            raise ConfigError(f"{variable} is not set; it is needed for this command (see {README_SETTINGS})")
+    """Fail with one clear line naming every setting a mode needs that is unset."""
+    missing = [variable for variable in variables if not getattr(settings, variable.lower())]
+    if len(missing) == 1:
+        raise ConfigError(f"{missing[0]} is not set; it is needed for this command (see {README_SETTINGS})")
+    if missing:
+        names = f"{', '.join(missing[:-1])} and {missing[-1]}"
+        raise ConfigError(f"{names} are not set; they are needed for this command (see {README_SETTINGS})")

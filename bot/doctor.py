@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bot import clock, db
 from bot.config import Settings
-from bot.errors import ConfigError
+from bot.errors import ConfigError, first_line
 
 # The bot scopes epos uses, each for a reason the README gives; manifest.yml asks for exactly these.
 BOT_SCOPES = ("commands", "chat:write", "im:write", "mpim:write", "users:read", "files:write")
@@ -82,28 +82,41 @@ def _where(url: str) -> str:
     return f"PostgreSQL database {parsed.database} on {parsed.host}:{parsed.port or 5432}"
 
 
+def database_reachable(settings: Settings) -> list[Finding]:
+    where = _where(settings.database_url)
+    engine = db.make_engine(settings.database_url, pooled=False)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return [Finding("Database", "reachable", True, where)]
+    except Exception as error:  # whatever the driver raises, the admin needs its first line
+        return [Finding("Database", "reachable", False, f"{where}: {first_line(error)}",
+                        "check DATABASE_URL: host, port, database name, user and password, or the SQLite file's "
+                        "folder (README › Database)")]
+    finally:
+        engine.dispose()
+
+
 def _database(settings: Settings) -> Iterator[Finding]:
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    where = _where(settings.database_url)
+    reachable = database_reachable(settings)
+    yield from reachable
+    if not healthy(reachable):
+        return
     engine: Engine = db.make_engine(settings.database_url, pooled=False)
     try:
         with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-            yield Finding("Database", "reachable", True, where)
             heads = set(ScriptDirectory.from_config(db.alembic_config(settings.database_url)).get_heads())
             current = set(MigrationContext.configure(connection).get_current_heads())
-            if current != heads:
-                shown = ", ".join(sorted(current)) or "empty"
-                yield Finding("Database", "schema", False, f"at {shown}, not at the newest ({', '.join(sorted(heads))})",
-                              "run `epos db upgrade` (epos run and epos serve also upgrade on start)")
-                return
-            yield Finding("Database", "schema", True, f"at the newest ({', '.join(sorted(heads))})")
-        yield _writable(engine, where)
-    except Exception as error:  # whatever the driver raises, the admin needs its first line
-        yield Finding("Database", "reachable", False, f"{where}: {_first_line(error)}",
-                      "check DATABASE_URL: host, port, database name, user and password (README › Database)")
+        if current != heads:
+            shown = ", ".join(sorted(current)) or "empty"
+            yield Finding("Database", "schema", False, f"at {shown}, not at the newest ({', '.join(sorted(heads))})",
+                          "run `epos db upgrade` (epos run and epos serve also upgrade on start)")
+            return
+        yield Finding("Database", "schema", True, f"at the newest ({', '.join(sorted(heads))})")
+        yield _writable(engine, _where(settings.database_url))
     finally:
         engine.dispose()
 
@@ -118,14 +131,9 @@ def _writable(engine: Engine, where: str) -> Finding:
                 probe.rollback()
         return Finding("Database", "writable", True, "a test write was accepted and rolled back")
     except Exception as error:
-        return Finding("Database", "writable", False, f"{where}: {_first_line(error)}",
+        return Finding("Database", "writable", False, f"{where}: {first_line(error)}",
                        "give epos's database user INSERT, UPDATE and DELETE on its tables (for SQLite: "
                        "a writable file and folder)")
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 # ----- Slack ------------------------------------------------------------------------------------------
@@ -136,7 +144,13 @@ def _ask(call: Callable[[], Any]) -> tuple[Any, str]:
     except SlackApiError as error:
         return None, str(error.response.get("error") or "an error")
     except OSError as error:
-        return None, f"Slack could not be reached ({_first_line(error)})"
+        # urllib wraps the socket's error; its reason is the part a person can act on.
+        return None, f"Slack could not be reached ({first_line(getattr(error, 'reason', None) or error)})"
+
+
+def slack_identity(settings: Settings, client: WebClient) -> list[Finding]:
+    """Whether the bot token works, for the workspace and app the settings name (what a start needs)."""
+    return [finding for finding in _slack(settings, client) if finding.name != "scopes"]
 
 
 def _slack(settings: Settings, client: WebClient) -> Iterator[Finding]:
@@ -313,3 +327,12 @@ def _scheduler(settings: Settings, now: datetime) -> Iterator[Finding]:
 
 def _day_and_time(moment: datetime) -> str:
     return f"{moment:%a} {moment.day} {moment:%b %H:%M}"
+
+
+def _how_long(elapsed: timedelta) -> str:
+    minutes = int(elapsed.total_seconds() // 60)
+    for size, unit in ((1440, "day"), (60, "hour"), (1, "minute")):
+        if minutes >= size or unit == "minute":
+            count = minutes // size
+            return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+    raise AssertionError("a minute is the smallest unit")

@@ -29,3 +29,10 @@ class Conflict(EposError):
 
 class ConfigError(EposError):
     """A missing or invalid setting; the CLI prints it as one line and exits 2."""
+
+
+def first_line(error: BaseException) -> str:
+    """An exception in one line, for a person: a database driver's own message rather than SQLAlchemy's
+    wrapping of it, and its first line only."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

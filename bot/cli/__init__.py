@@ -8,8 +8,10 @@ import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, ProgrammingError
+
 from bot.config import load_settings
-from bot.errors import ConfigError, EposError
+from bot.errors import ConfigError, EposError, first_line
 
 COMMAND_MODULES = (
     "bot.cli.core",
@@ -44,6 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, settings) or 0)
     except ConfigError as error:
         print(f"epos: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (OperationalError, InterfaceError, ProgrammingError, ArgumentError) as error:
+        # Raised where a command first touches the database: a wrong DATABASE_URL, a server that is down,
+        # a user without rights. The driver's first line says which.
+        print(f"epos: the database could not be used ({first_line(error)}); check DATABASE_URL and that its "
+              f"user may create and change tables (see README › Database)", file=sys.stderr)
         return EXIT_CONFIG
     except EposError as error:
         print(f"epos: {error}", file=sys.stderr)

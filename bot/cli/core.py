@@ -17,13 +17,16 @@ def secrets_of(settings: Settings) -> list[str]:
     return [s.get_secret_value() for s in (settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret) if s]
 
 
-def prepare(settings: Settings) -> None:
-    """What every long-running mode does first: logging, the team's playbooks, the database, the schema."""
+def prepare(settings: Settings, client: Any | None = None) -> None:
+    """What every long-running mode does first: logging, the team's playbooks, a check that the database
+    and Slack (through `client`) take its settings, the schema."""
+    from bot import startup
     from bot.services import playbooks
 
     configure_logging(settings.log_level, secrets_of(settings), settings.log_format)
     # A bad EPOS_PLAYBOOKS file stops epos here, with one line naming the file and the field.
     playbooks.configure(settings.epos_playbooks)
+    startup.check(settings, client)
     db.upgrade(settings.database_url)
     db.configure(settings.database_url)
 
@@ -41,10 +44,11 @@ def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import create_app
+    from bot.app import create_app, make_client
 
-    prepare(settings)
-    app = create_app(settings)
+    client = make_client(settings)
+    prepare(settings, client)
+    app = create_app(settings, client=client)
     start_background(settings, app.client)
     assert settings.slack_app_token is not None
     log.info("epos is connecting to Slack in Socket Mode")
@@ -56,10 +60,11 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     from gunicorn.app.base import BaseApplication
 
-    from bot.app import create_app
+    from bot.app import create_app, make_client
     from bot.web import EposWSGI
 
-    prepare(settings)
+    # Checked here, before gunicorn forks: a bad token or database is one line, not workers that boot-loop.
+    prepare(settings, make_client(settings))
 
     class EposServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

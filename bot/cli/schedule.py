@@ -56,8 +56,9 @@ def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidInput as error:
         print(f"epos: {error}", file=sys.stderr)
         return EXIT_USAGE
-    prepare(settings)
-    scheduler = Scheduler(settings, make_client(settings))
+    client = make_client(settings)
+    prepare(settings, client)
+    scheduler = Scheduler(settings, client)
     if args.once:
         now = at or clock.now()
         result = scheduler.run_tick(now)

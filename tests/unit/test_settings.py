@@ -27,8 +27,8 @@ def clean_env(tmp_path, monkeypatch) -> dict[str, str]:  # type: ignore[no-untyp
     return {**keep, "DATABASE_URL": f"sqlite:///{tmp_path}/epos.db"}
 
 
-def test_run_without_tokens_names_the_variable_and_exits_2(clean_env: dict[str, str]) -> None:
-    result = run_epos("run", env=clean_env)
+def test_run_without_the_bot_token_names_it_and_exits_2(clean_env: dict[str, str]) -> None:
+    result = run_epos("run", env={**clean_env, "SLACK_APP_TOKEN": "xapp-1-A0-0000"})
     assert result.returncode == 2
     assert result.stderr.strip() == "epos: SLACK_BOT_TOKEN is not set; it is needed for this command (see README › Settings)"
     assert "Traceback" not in result.stderr
@@ -84,3 +84,97 @@ def test_output_cut_short_by_the_reader_is_no_traceback(clean_env: dict[str, str
     _, errors = export.communicate(timeout=60)
     assert "Traceback" not in errors
     assert export.returncode == 0
+
+
+# ----- a start that cannot go on: one short block naming the setting and its fix, exit 2 ------------------
+def one_line_exit_2(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def bad_token_slack():  # type: ignore[no-untyped-def]
+    from bot.slackmock import MockSlack
+
+    with MockSlack() as mock:
+        mock.handlers["auth.test"] = lambda _params: {"ok": False, "error": "invalid_auth"}
+        yield mock
+
+
+def test_run_without_either_token_names_both(clean_env: dict[str, str]) -> None:
+    line = one_line_exit_2(run_epos("run", env=clean_env))
+    assert line == ("epos: SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not set; they are needed for this command "
+                    "(see README › Settings)")
+
+
+def test_several_bad_settings_are_listed_at_once(clean_env: dict[str, str]) -> None:
+    result = run_epos("stats", env={**clean_env, "EPOS_TIMEZONE": "Mars/Olympus", "NUDGE_COOLDOWN_DAYS": "0"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == "epos: 2 settings to fix (see README › Settings):"
+    assert [line.split(":")[0].strip() for line in lines[1:]] == ["EPOS_TIMEZONE", "NUDGE_COOLDOWN_DAYS"]
+
+
+@pytest.mark.parametrize("mode", [["run"], ["serve", "--port", "0"], ["scheduler", "--once"]])
+def test_a_rejected_bot_token_stops_every_mode_with_one_line(mode: list[str], clean_env: dict[str, str],
+                                                            bad_token_slack) -> None:  # type: ignore[no-untyped-def]
+    env = {**clean_env, "SLACK_BOT_TOKEN": "xoxb-revoked-0000", "SLACK_APP_TOKEN": "xapp-1-A0-0000",
+           "SLACK_SIGNING_SECRET": "s3cret-signing", "SLACK_API_URL": bad_token_slack.api_url}
+    line = one_line_exit_2(run_epos(*mode, env=env))
+    assert line.startswith("epos: SLACK_BOT_TOKEN: auth.test failed: the token is not valid; copy the Bot User OAuth Token")
+    # serve checked before gunicorn forked: no worker ever started, so no worker asked Slack again.
+    assert len(bad_token_slack.calls_to("auth.test")) == 1
+
+
+def test_slack_out_of_reach_is_one_line(clean_env: dict[str, str]) -> None:
+    env = {**clean_env, "SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_APP_TOKEN": "xapp-1-A0-0000",
+           "SLACK_API_URL": "http://127.0.0.1:1/api/"}
+    line = one_line_exit_2(run_epos("run", env=env))
+    assert line.startswith("epos: SLACK_BOT_TOKEN: auth.test failed: Slack could not be reached (")
+    assert line.endswith("check SLACK_API_URL (http://127.0.0.1:1/api/) and that this host can reach it")
+
+
+UNUSABLE_DATABASES = {
+    "no such database": "postgresql+psycopg://postgres@127.0.0.1:5432/epos_no_such_database",
+    "wrong port": "postgresql+psycopg://postgres@127.0.0.1:1/test",
+    "no such user": "postgresql+psycopg://epos_no_such_role:wrong@127.0.0.1:5432/test",
+    "unwritable SQLite path": "sqlite:////proc/epos/epos.db",
+}
+
+
+@pytest.mark.parametrize("url", UNUSABLE_DATABASES.values(), ids=UNUSABLE_DATABASES.keys())
+@pytest.mark.parametrize("command", [["stats"], ["assets", "import", "examples/assets.yaml"], ["db", "upgrade"]])
+def test_an_unusable_database_is_one_line_from_any_command(url: str, command: list[str], clean_env: dict[str, str]) -> None:
+    import os
+
+    env = {**clean_env, "DATABASE_URL": url}
+    examples = os.path.join(os.path.dirname(__file__), "..", "..")
+    result = subprocess.run([sys.executable, "-m", "bot", *command], capture_output=True, text=True, env=env,
+                            timeout=60, cwd=examples)
+    line = one_line_exit_2(result)
+    assert line.startswith("epos: the database could not be used (")
+    assert "check DATABASE_URL" in line
+
+
+@pytest.mark.parametrize("url", UNUSABLE_DATABASES.values(), ids=UNUSABLE_DATABASES.keys())
+def test_an_unusable_database_stops_run_with_one_line(url: str, clean_env: dict[str, str]) -> None:
+    from bot.slackmock import MockSlack
+
+    with MockSlack() as slack:
+        env = {**clean_env, "DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_APP_TOKEN": "xapp-1-A0-0000",
+               "SLACK_API_URL": slack.api_url}
+        line = one_line_exit_2(run_epos("run", env=env))
+    assert line.startswith("epos: DATABASE_URL: ")
+    assert "check DATABASE_URL" in line
+
+
+def test_bolt_does_not_warn_that_the_token_is_unused(settings, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from bot.app import create_app
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-0000-token")
+    with caplog.at_level(logging.WARNING):
+        create_app(settings)
+    assert not [record for record in caplog.records if "will be unused" in record.getMessage()]
