@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 
+from bot import revocation
 from bot.config import Settings, require
 from handlers import register_all
 
@@ -37,10 +41,28 @@ BOLT_LOG = logging.getLogger("slack_bolt.epos")
 BOLT_LOG.addFilter(_TokenFromClient())
 
 
+class EposWebClient(WebClient):
+    """The Web API client, which stops calling Slack once Slack has said the token is gone (bot.revocation)."""
+
+    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+        reason = revocation.revoked()
+        if reason is not None:
+            refusal = SlackResponse(client=self, http_verb="POST", api_url=api_method, req_args={},
+                                    data={"ok": False, "error": "token_revoked"}, headers={}, status_code=200)
+            raise SlackApiError(f"{api_method} was not called: {reason}", refusal)
+        try:
+            return super().api_call(api_method, **kwargs)
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code in revocation.TOKEN_GONE:
+                revocation.mark(f"{api_method} was answered {code}")
+            raise
+
+
 def make_client(settings: Settings) -> WebClient:
     require(settings, "SLACK_BOT_TOKEN")
     assert settings.slack_bot_token is not None
-    client = WebClient(
+    client = EposWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=10,

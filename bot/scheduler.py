@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
-from bot import clock
+from bot import clock, revocation
 from bot.config import Settings
 from bot.jobs import MINUTE_JOBS, Job
 from bot.services import ticks
@@ -51,6 +51,9 @@ def tick(
     except Exception as error:  # the jobs below say more about a database that is down
         log.warning("could not record this tick (%s: %s)", type(error).__name__, error)
     done: dict[str, int] = {}
+    if revocation.revoked() is not None:
+        # Nothing is claimed, so every post that falls due waits for a process with a valid token.
+        return done
     for job in jobs:
         try:
             done[job.name] = job.run(client, settings, now, owner=owner)

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import models
-from bot import clock, db
+from bot import clock, db, revocation
 from bot.app import create_app
 from bot.config import Settings, load_settings
 from bot.slackmock import Call, MockSlack
@@ -85,6 +85,14 @@ def _reset_clock() -> Iterator[None]:
     clock.reset()
     yield
     clock.reset()
+
+
+@pytest.fixture(autouse=True)
+def _slack_takes_the_token() -> Iterator[None]:
+    """A test that makes Slack reject the token must not leave the next test's process unable to call Slack."""
+    revocation.reset()
+    yield
+    revocation.reset()
 
 
 @pytest.fixture
