@@ -85,6 +85,8 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    # `/metrics` on a port of its own for `epos run` and `epos scheduler` (`epos serve` has it on its own port).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("epos_admins", "epos_managers", mode="before")
     @classmethod

@@ -65,9 +65,16 @@ def configure(url: str) -> Engine:
     if _engine is not None:
         _engine.dispose()
     _engine = make_engine(url)
+    event.listen(_engine, "handle_error", _count_error)
     _sessions = sessionmaker(_engine, expire_on_commit=False)
     _read_sessions = sessionmaker(_engine.execution_options(**{READONLY_OPTION: True}), expire_on_commit=False)
     return _engine
+
+
+def _count_error(context) -> None:  # type: ignore[no-untyped-def]
+    from bot import telemetry
+
+    telemetry.DATABASE_ERRORS.labels(type(context.original_exception).__name__).inc()
 
 
 def engine() -> Engine:

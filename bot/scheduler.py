@@ -20,7 +20,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
-from bot import clock, revocation
+from bot import clock, revocation, telemetry
 from bot.config import Settings
 from bot.jobs import MINUTE_JOBS, Job
 from bot.services import ticks
@@ -58,7 +58,10 @@ def tick(
         try:
             done[job.name] = job.run(client, settings, now, owner=owner)
         except Exception:
+            telemetry.JOBS.labels(job.name, "failed").inc()
             log.exception("scheduled job %s failed; the next tick tries again", job.name)
+        else:
+            telemetry.JOBS.labels(job.name, "did_something" if done[job.name] else "nothing_due").inc()
     return done
 
 

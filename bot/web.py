@@ -10,12 +10,13 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot import db
+from bot import db, telemetry
 
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 MAX_BODY_BYTES = 1_000_000
 
 StartResponse = Callable[..., Any]
@@ -36,6 +37,9 @@ class EposWSGI:
             healthy = db.ping()
             body = json.dumps({"ok": healthy, "database": "up" if healthy else "down"}).encode()
             return _plain(start_response, "200 OK" if healthy else "503 Service Unavailable", body, "application/json")
+        if path == METRICS_PATH and method in ("GET", "HEAD"):
+            body, content_type = telemetry.exposition()
+            return _plain(start_response, "200 OK", body, content_type)
         if path != SLACK_PATH:
             return _plain(start_response, "404 Not Found", b"Not Found")
         if method != "POST":

@@ -20,10 +20,11 @@ def secrets_of(settings: Settings) -> list[str]:
 def prepare(settings: Settings, client: Any | None = None) -> None:
     """What every long-running mode does first: logging, the team's playbooks, a check that the database
     and Slack (through `client`) take its settings, the schema."""
-    from bot import startup
+    from bot import startup, telemetry
     from bot.services import playbooks
 
     configure_logging(settings.log_level, secrets_of(settings), settings.log_format)
+    telemetry.serve_on(settings.metrics_port)
     # A bad EPOS_PLAYBOOKS file stops epos here, with one line naming the file and the field.
     playbooks.configure(settings.epos_playbooks)
     startup.check(settings, client)
@@ -63,6 +64,10 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app, make_client
     from bot.web import EposWSGI
 
+    from bot import telemetry
+
+    # First: every worker must count into the folder that any of them reads for a scrape.
+    telemetry.use_worker_processes()
     # Checked here, before gunicorn forks: a bad token or database is one line, not workers that boot-loop.
     prepare(settings, make_client(settings))
 
@@ -74,6 +79,8 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
             self.cfg.set("threads", args.threads)
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)
+            self.cfg.set("child_exit", lambda _server, worker: telemetry.worker_exited(worker.pid))
+            self.cfg.set("on_exit", lambda _server: telemetry.forget_worker_files())
 
         def load(self) -> EposWSGI:
             # Runs in each worker, after the fork: its own connections, its own background work.

@@ -33,7 +33,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import clock, db
+from bot import clock, db, telemetry
 from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.search import AssetIndex, Hit, SearchDoc
@@ -324,9 +324,10 @@ def search(
     query that finds nothing is recorded as a content gap; the command line records nothing."""
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     offset = max(0, int(offset))
-    result = _synced_index().search(text, limit=limit, offset=offset)
-    cards = _published_cards([hit.id for hit in result.hits])
-    items = [_viewed(cards[hit.id], actor, hit.score) for hit in result.hits if hit.id in cards]
+    with telemetry.SEARCH_SECONDS.labels("assets").time():
+        result = _synced_index().search(text, limit=limit, offset=offset)
+        cards = _published_cards([hit.id for hit in result.hits])
+        items = [_viewed(cards[hit.id], actor, hit.score) for hit in result.hits if hit.id in cards]
     parsed = result.query
     asset_type = AssetType(parsed.type) if parsed.type else None
     if result.total == 0 and actor is not None and (parsed.terms or parsed.type):
