@@ -56,7 +56,8 @@ def parse_duration(text: str) -> timedelta:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty line in .env (as .env.example has) means "not set", not an empty token or channel.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None

@@ -22,7 +22,7 @@ def check(settings: Settings, client: WebClient | None) -> None:
     """Raise ConfigError listing every fatal problem at once; return quietly when there is none."""
     findings = doctor.database_reachable(settings)
     if client is not None:
-        with _quiet("slack_sdk"):
+        with _quiet("slack_sdk", "bot.revocation"):
             findings += doctor.slack_identity(settings, client)
     fatal = [f for f in findings if f.ok is False and (f.area, f.name) in FATAL]
     if not fatal:
@@ -37,12 +37,14 @@ def _setting_of(finding: doctor.Finding) -> str:
 
 
 @contextmanager
-def _quiet(logger_name: str) -> Iterator[None]:
+def _quiet(*logger_names: str) -> Iterator[None]:
     """The client logs each failed try of the check at ERROR; the check's own line says it once, better."""
-    logger = logging.getLogger(logger_name)
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    loggers = [logging.getLogger(name) for name in logger_names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)

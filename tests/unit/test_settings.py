@@ -178,3 +178,18 @@ def test_bolt_does_not_warn_that_the_token_is_unused(settings, monkeypatch, capl
     with caplog.at_level(logging.WARNING):
         create_app(settings)
     assert not [record for record in caplog.records if "will be unused" in record.getMessage()]
+
+
+def test_env_example_lists_every_setting_and_loads_as_it_is(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from bot.config import Settings
+
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
+    named = {line.lstrip("# ").split("=", 1)[0] for line in example.splitlines() if "=" in line and
+             line.lstrip("# ").split("=", 1)[0].isupper()}
+    assert named == {name.upper() for name in Settings.model_fields}
+    # Copied to .env unchanged, it is a valid (if empty) configuration.
+    (tmp_path / ".env").write_text(example)
+    loaded = Settings(_env_file=tmp_path / ".env")  # type: ignore[call-arg]
+    assert loaded.slack_bot_token is None and loaded.epos_admins == [] and loaded.database_url == "sqlite:///epos.db"
