@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot import outbox, scheduler
+from bot import outbox, revocation, scheduler
 from bot.app import MAX_RETRIES, make_client
 from bot.jobs import MINUTE_JOBS
 from bot.config import Settings
@@ -34,6 +34,9 @@ RETRIED: dict[str, dict[str, Any]] = {
 REFUSED: dict[str, dict[str, Any]] = {code: {"error": code} for code in
                                       ("channel_not_found", "not_in_channel", "user_not_found", "invalid_auth")}
 FAULTS = {**RETRIED, **REFUSED}
+# A token Slack says is gone pauses scheduled posts until a restart (tests/integration/test_token_revoked.py),
+# so it is not among the faults a later tick gets past.
+PASSING_FAULTS = {name: fault for name, fault in FAULTS.items() if name not in revocation.TOKEN_GONE}
 # What the person reads, by fault: what happened and what to do next.
 ADVICE = {
     "429 Retry-After": "slow down",
@@ -132,7 +135,7 @@ def digest_posts(slack: MockSlack, settings: Settings) -> list[Call]:
             if c.params["channel"] == settings.digest_channel and not c.params.get("thread_ts")]
 
 
-@pytest.mark.parametrize("name", list(FAULTS))
+@pytest.mark.parametrize("name", list(PASSING_FAULTS))
 def test_a_digest_slack_refused_is_posted_once_at_the_next_tick(
     name: str, stale_deals: None, settings: Settings, slack: MockSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -155,7 +158,7 @@ def test_a_digest_slack_refused_is_posted_once_at_the_next_tick(
     assert state is not None and state.done and state.attempts == 2
 
 
-@pytest.mark.parametrize("name", list(FAULTS))
+@pytest.mark.parametrize("name", list(PASSING_FAULTS))
 def test_a_nudge_slack_refused_is_sent_once_at_the_next_tick_and_the_other_se_is_not_held_up(
     name: str, stale_deals: None, settings: Settings, slack: MockSlack
 ) -> None:
