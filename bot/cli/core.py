@@ -57,6 +57,7 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
     from bot.app import create_app
+    from bot.request_buffering import RequestBufferingWorker
     from bot.web import EposWSGI
 
     prepare(settings)
@@ -65,7 +66,8 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
-            self.cfg.set("worker_class", "gthread")
+            # gthread, but a request takes a thread only once it has arrived whole (bot/request_buffering.py).
+            self.cfg.set("worker_class", RequestBufferingWorker)
             self.cfg.set("threads", args.threads)
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)
