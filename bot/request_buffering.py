@@ -28,6 +28,9 @@ from bot.web import MAX_BODY_BYTES
 REQUEST_READ_SECONDS = 5.0
 MAX_HEADER_BYTES = 64 * 1024
 RECEIVE_BYTES = 64 * 1024
+# Gathering moves a stalled request from a thread to memory; this bounds that memory per process. Slack's
+# requests are a few kilobytes, so only a flood of large bodies ever meets it (and gets 503).
+MAX_GATHERED_BYTES = 64 * 1024 * 1024
 
 
 class Arrival(enum.Enum):
@@ -74,11 +77,13 @@ class RequestBufferingWorker(ThreadWorker):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         # In arrival order, so deadlines are in order too.
         self.arriving: deque[Any] = deque()
+        self.gathered_bytes = 0
 
     def enqueue_req(self, conn: Any) -> None:
         # Every way gunicorn hands a connection to a thread passes here, in the event loop's thread: a new
         # connection, a kept-alive one that became readable, one with a pipelined request read ahead.
         conn.received = bytearray(conn.parser.unreader.take_buffered() if conn.parser else b"")
+        self.gathered_bytes += len(conn.received)
         conn.read_deadline = time.monotonic() + REQUEST_READ_SECONDS
         conn.continue_sent = False
         conn.sock.setblocking(False)
@@ -95,21 +100,29 @@ class RequestBufferingWorker(ThreadWorker):  # type: ignore[misc]
             data = b""
         if not data:  # the client went away before its request was whole
             self.stop_waiting(conn)
+            self.gathered_bytes -= len(conn.received)
             self.nr_conns -= 1
             conn.close()
             return
-        conn.received += data
-        if self.judge(conn):
+        if self.gathered_bytes + len(data) > MAX_GATHERED_BYTES:
             self.stop_waiting(conn)
+            self.refuse(conn, "503 Service Unavailable")
+            return
+        self.gathered_bytes += len(data)
+        conn.received += data
+        self.judge(conn)
 
     def judge(self, conn: Any) -> bool:
         """Hand the request to a thread or refuse it when it allows; False while more of it is due."""
         state = arrival(conn.received)
         if state is Arrival.WHOLE:
+            self.stop_waiting(conn)
+            self.gathered_bytes -= len(conn.received)
             conn.sock.setblocking(True)
             super().enqueue_req(conn)
             return True
         if state in (Arrival.BODY_TOO_LARGE, Arrival.HEADERS_TOO_LARGE):
+            self.stop_waiting(conn)
             self.refuse(conn, state.value)
             return True
         if state is Arrival.PARTIAL_EXPECTING_CONTINUE and not conn.continue_sent:
@@ -119,16 +132,17 @@ class RequestBufferingWorker(ThreadWorker):  # type: ignore[misc]
         return False
 
     def stop_waiting(self, conn: Any) -> None:
+        """Stop gathering this connection's request (a no-op when it was never waited for)."""
+        if conn not in self.arriving:
+            return
+        self.arriving.remove(conn)
         try:
             self.poller.unregister(conn.sock)
         except (KeyError, ValueError, OSError):
             pass
-        try:
-            self.arriving.remove(conn)
-        except ValueError:
-            pass
 
     def refuse(self, conn: Any, status: str) -> None:
+        self.gathered_bytes -= len(conn.received)
         self.send_quietly(conn, f"HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".encode())
         self.nr_conns -= 1
         conn.close()
@@ -146,7 +160,7 @@ class RequestBufferingWorker(ThreadWorker):  # type: ignore[misc]
         super().murder_keepalived(force)
         now = time.monotonic()
         while self.arriving and (force or self.arriving[0].read_deadline <= now):
-            conn = self.arriving.popleft()
+            conn = self.arriving[0]
             self.stop_waiting(conn)
             self.refuse(conn, "408 Request Timeout")
 
