@@ -233,4 +233,5 @@ def register(app: App, settings: Settings) -> None:
         _dm(client, who.user_id, blocks.saved_message(result, viewed))
         if result.needs_review and result.previous_url:
             previous_url = result.previous_url
-            ask_admins_to_review(client, result.card, lambda viewed: blocks.link_review_request(viewed, previous_url))
+            ask_admins_to_review(client, result.card,
+                                 lambda shown: blocks.link_review_request(shown, previous_url, who.user_id))

@@ -125,7 +125,7 @@ FIELD_WORDS = {"url": "link", "owner_id": "owner"}
 UNCHANGED = "Nothing changed in {title}."
 REVIEW_REQUEST = "{owner} added a draft asset. Publish it to make it searchable, or archive it."
 LINK_REVIEW_REQUEST = (
-    "{owner} changed the link of a published asset, so it is back in the drafts and out of search. "
+    "{editor} changed the link of a published asset, so it is back in the drafts and out of search. "
     "The link was {previous}; check the new one below, then publish it again or archive it."
 )
 CURATED = {
@@ -519,9 +519,9 @@ def review_request(viewed: ViewedAsset) -> Message:
     return card_message(viewed, REVIEW_REQUEST.format(owner=user(viewed.card.owner_id)))
 
 
-def link_review_request(viewed: ViewedAsset, previous_url: str) -> Message:
+def link_review_request(viewed: ViewedAsset, previous_url: str, editor_id: str) -> Message:
     previous = link(previous_url, clip(previous_url, 200))
-    return card_message(viewed, LINK_REVIEW_REQUEST.format(owner=user(viewed.card.owner_id), previous=previous))
+    return card_message(viewed, LINK_REVIEW_REQUEST.format(editor=user(editor_id), previous=previous))
 
 
 def curated_message(result: CurationResult, viewed: ViewedAsset) -> Message:

@@ -179,7 +179,7 @@ def test_an_owners_new_link_sends_a_published_asset_back_for_review(catalogue: N
     told = dms_to(slack, SE)[0].params["text"]
     assert "(changed: link)" in told and blocks.BACK_TO_DRAFTS in told
     review = dms_to(slack, ADMIN)[0]
-    assert "changed the link of a published asset, so it is back in the drafts" in review.params["text"]
+    assert f"<@{SE}> changed the link of a published asset, so it is back in the drafts" in review.params["text"]
     assert row.url in review.params["text"]  # the link it had, for the admin to compare
     assert "asset_publish" in [b["action_id"] for b in buttons(blocks_of(review))]
     assert SE_DEMO not in card_titles(blocks_of(ask(wire, "demo observability", user_id=SE)))
