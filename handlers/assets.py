@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,7 +19,7 @@ from bot.ids import AssetIds
 from bot.services import assets
 from bot.services.actors import Actor, actor_for
 from handlers.answers import answer_command
-from models.schemas.assets import AssetButton, AssetFields, CurationResult, ViewedAsset, field_problems
+from models.schemas.assets import AssetButton, AssetCard, AssetFields, CurationResult, ViewedAsset, field_problems
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,11 @@ def register(app: App, settings: Settings) -> None:
         view = blocks.asset_form(mode="add", owner_id=who.user_id, initial=initial,
                                  will_be_draft=admins_configured and not who.admin)
         client.views_open(trigger_id=trigger_id, view=view)
+
+    def ask_admins_to_review(client: WebClient, card: AssetCard, message: Callable[[ViewedAsset], dict[str, Any]]) -> None:
+        for admin_id in settings.epos_admins:
+            reviewer = actor_for(settings, admin_id)
+            _dm(client, admin_id, message(ViewedAsset(card=card, rights=assets.rights(card, reviewer))))
 
     def show_search(respond: Respond, who: Actor, query: str, offset: int = 0, *, replace: bool = False) -> None:
         page = assets.search(query, actor=who, offset=offset)
@@ -140,8 +146,11 @@ def register(app: App, settings: Settings) -> None:
     @app.action(AssetIds.edit)
     def open_edit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        card = assets.editable(_asset_id(body), actor(body))
-        view = blocks.asset_form(mode="edit", owner_id=card.owner_id, initial=card, asset_id=card.id)
+        who = actor(body)
+        card = assets.editable(_asset_id(body), who)
+        view = blocks.asset_form(mode="edit", owner_id=card.owner_id, initial=card, asset_id=card.id,
+                                 link_change_needs_review=assets.link_change_needs_review(
+                                     card.status, who, admins_configured=admins_configured))
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
     # ----- curation --------------------------------------------------------------------------------
@@ -195,10 +204,7 @@ def register(app: App, settings: Settings) -> None:
         viewed = ViewedAsset(card=result.card, rights=assets.rights(result.card, who))
         _dm(client, who.user_id, blocks.saved_message(result, viewed))
         if result.needs_review:
-            for admin_id in settings.epos_admins:
-                reviewer = actor_for(settings, admin_id)
-                _dm(client, admin_id, blocks.review_request(
-                    ViewedAsset(card=result.card, rights=assets.rights(result.card, reviewer))))
+            ask_admins_to_review(client, result.card, blocks.review_request)
 
     @app.view(AssetIds.edit_modal)
     def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -211,7 +217,8 @@ def register(app: App, settings: Settings) -> None:
             ack(response_action="errors", errors={AssetIds.title_block: FORM_GONE})
             return
         try:
-            result = assets.update(asset_id, fields, who, confirm_token=view.get("id"))
+            result = assets.update(asset_id, fields, who, admins_configured=admins_configured,
+                                   confirm_token=view.get("id"))
         except InvalidInput as error:
             ack(response_action="errors", errors=blocks.form_errors([(error.field, str(error))]))
             return
@@ -224,3 +231,7 @@ def register(app: App, settings: Settings) -> None:
         ack()
         viewed = ViewedAsset(card=result.card, rights=assets.rights(result.card, who))
         _dm(client, who.user_id, blocks.saved_message(result, viewed))
+        if result.needs_review and result.previous_url:
+            previous_url = result.previous_url
+            ask_admins_to_review(client, result.card,
+                                 lambda shown: blocks.link_review_request(shown, previous_url, who.user_id))

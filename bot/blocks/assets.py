@@ -117,8 +117,17 @@ ADDED_DRAFT = (
     "when it is published. Until then you can edit it from `/asset mine`."
 )
 UPDATED = "Updated {title} (changed: {changed})."
+BACK_TO_DRAFTS = (
+    "Because its link changed, it is back in the drafts and out of search until an admin checks the new link "
+    "and publishes it again; you'll get a message when that happens."
+)
+FIELD_WORDS = {"url": "link", "owner_id": "owner"}
 UNCHANGED = "Nothing changed in {title}."
 REVIEW_REQUEST = "{owner} added a draft asset. Publish it to make it searchable, or archive it."
+LINK_REVIEW_REQUEST = (
+    "{editor} changed the link of a published asset, so it is back in the drafts and out of search. "
+    "The link was {previous}; check the new one below, then publish it again or archive it."
+)
 CURATED = {
     "published": "Published {title}; it now shows up in search.",
     "archived": "Archived {title}; it no longer shows up in search. Restore it below if that was a mistake.",
@@ -145,6 +154,10 @@ FORM_INTRO = {
     "edit": "Change what you need; the asset keeps its status.",
 }
 FORM_DRAFT_NOTE = "It starts as a draft until an admin publishes it."
+FORM_LINK_REVIEW_NOTE = (
+    "Change what you need. A new link sends the asset back to the drafts until an admin publishes it again; "
+    "other changes keep it published."
+)
 USUAL_FOR_TYPE = "Usual for the type"
 AXES_HINT = "Leave empty for what the type usually is (Demo: low, broad, presentation, early)."
 
@@ -494,7 +507,9 @@ def saved_message(result: SaveResult, viewed: ViewedAsset) -> Message:
     if result.created:
         lead = (ADDED_DRAFT if result.needs_review else ADDED_PUBLISHED).format(title=title)
     elif result.changed:
-        lead = UPDATED.format(title=title, changed=", ".join(c.replace("_id", "") for c in result.changed))
+        lead = UPDATED.format(title=title, changed=", ".join(FIELD_WORDS.get(c, c) for c in result.changed))
+        if result.needs_review:
+            lead += " " + BACK_TO_DRAFTS
     else:
         lead = UNCHANGED.format(title=title)
     return card_message(viewed, lead)
@@ -502,6 +517,11 @@ def saved_message(result: SaveResult, viewed: ViewedAsset) -> Message:
 
 def review_request(viewed: ViewedAsset) -> Message:
     return card_message(viewed, REVIEW_REQUEST.format(owner=user(viewed.card.owner_id)))
+
+
+def link_review_request(viewed: ViewedAsset, previous_url: str, editor_id: str) -> Message:
+    previous = link(previous_url, clip(previous_url, 200))
+    return card_message(viewed, LINK_REVIEW_REQUEST.format(editor=user(editor_id), previous=previous))
 
 
 def curated_message(result: CurationResult, viewed: ViewedAsset) -> Message:
@@ -558,10 +578,12 @@ def _text_input(block_id: AssetIds, label: str, initial: str | None, *, max_leng
 
 def asset_form(
     *, mode: str, owner_id: str, initial: AssetCard | AssetFields | None = None,
-    asset_id: int | None = None, will_be_draft: bool = False,
+    asset_id: int | None = None, will_be_draft: bool = False, link_change_needs_review: bool = False,
 ) -> dict[str, Any]:
     """The modal to add an asset (`mode="add"`) or edit one (`mode="edit"`, prefilled from its card)."""
     intro = FORM_INTRO[mode] + (" " + FORM_DRAFT_NOTE if will_be_draft and mode == "add" else "")
+    if link_change_needs_review and mode == "edit":
+        intro = FORM_LINK_REVIEW_NOTE
     blocks: list[Block] = [
         SectionBlock(text=_mrkdwn(intro)),
         _text_input(AssetIds.title_block, "Title", initial.title if initial else None, max_length=TITLE_MAX,

@@ -6,7 +6,7 @@ import argparse
 import logging
 from typing import Any
 
-from bot import db
+from bot import db, telemetry
 from bot.config import Settings, require
 from bot.logs import configure_logging
 
@@ -20,7 +20,7 @@ def secrets_of(settings: Settings) -> list[str]:
 def prepare(settings: Settings, client: Any | None = None) -> None:
     """What every long-running mode does first: logging, the team's playbooks, a check that the database
     and Slack (through `client`) take its settings, the schema."""
-    from bot import startup, telemetry
+    from bot import startup
     from bot.services import playbooks
 
     configure_logging(settings.log_level, secrets_of(settings), settings.log_format)
@@ -62,9 +62,8 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
     from bot.app import create_app, make_client
+    from bot.request_buffering import RequestBufferingWorker
     from bot.web import EposWSGI
-
-    from bot import telemetry
 
     # First: every worker must count into the folder that any of them reads for a scrape.
     telemetry.use_worker_processes()
@@ -75,7 +74,8 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
-            self.cfg.set("worker_class", "gthread")
+            # gthread, but a request takes a thread only once it has arrived whole (bot/request_buffering.py).
+            self.cfg.set("worker_class", RequestBufferingWorker)
             self.cfg.set("threads", args.threads)
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)

@@ -520,16 +520,25 @@ def _changes(row: Asset, content: dict[str, Any]) -> list[str]:
     return [name for name, value in content.items() if getattr(row, name) != value]
 
 
+def link_change_needs_review(status: AssetStatus, actor: Actor, *, admins_configured: bool) -> bool:
+    """Whether this person changing the link of an asset in this status sends it back to the drafts."""
+    return admins_configured and not actor.admin and status == AssetStatus.published
+
+
 def update(
     asset_id: int,
     fields: AssetFields,
     actor: Actor,
     *,
+    admins_configured: bool,
     confirm_token: str | None = None,
     now: datetime | None = None,
 ) -> SaveResult:
-    """Edit an asset's fields (owner or admin). The status stays as it is: an owner's edit of a
-    published asset keeps it published, and the audit log records what changed."""
+    """Edit an asset's fields (owner or admin); the audit log records what changed.
+
+    The status stays as it is, with one exception: when someone other than an admin changes the link of
+    a published asset (and there are admins), it goes back to the drafts for review. The card people
+    find and share is reviewed above all for where it sends them; a new link is a new asset to them."""
     now = now or clock.now()
     fields = fields.with_defaults()
     content = _content(fields)
@@ -552,18 +561,24 @@ def update(
             raise Forbidden(EDIT_REFUSED.format(owner=row.owner_id, title=escape(row.title)))
         changed = _changes(row, content)
         before = {name: _plain(getattr(row, name)) for name in changed}
+        needs_review = "url" in changed and link_change_needs_review(
+            AssetStatus(row.status), actor, admins_configured=admins_configured)
         for name in changed:
             setattr(row, name, content[name])
+        if needs_review:
+            before["status"] = _plain(row.status)
+            row.status = AssetStatus.draft
         row.updated_at, row.revision = now, revision
         try:
             session.flush()
         except IntegrityError:
             raise InvalidInput("Another asset took this link a moment ago; use a different link.", field="url") from None
         audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=row.id, action="updated", at=now,
-                     changed=changed, before=before)
+                     changed=changed, before=before, status=_plain(row.status))
         card = _card(row)
     _after_commit([row], revision)
-    return SaveResult(card=card, created=False, changed=changed)
+    return SaveResult(card=card, created=False, changed=changed, needs_review=needs_review,
+                      previous_url=before.get("url"))
 
 
 def _plain(value: Any) -> Any:

@@ -271,7 +271,9 @@ class SaveResult(BaseModel, frozen=True):
     card: AssetCard
     created: bool
     changed: list[str] = Field(default_factory=list)
+    # A draft an admin must publish: a new asset from someone else, or a published one whose link changed.
     needs_review: bool = False
+    previous_url: str | None = None
 
 
 class CurationResult(BaseModel, frozen=True):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bot.blocks import assets as blocks
 from bot.services import assets
 from bot.slackmock import Call, MockSlack
 from bot.wire import SlackWire
@@ -157,6 +158,50 @@ def test_the_owner_edits_from_the_card_and_the_asset_stays_published(catalogue: 
     after = asset_by_title(SE_DEMO)
     assert after.summary == "Now with a five-minute version." and after.status == "published"
     assert "Updated" in dms_to(slack, SE)[0].params["text"] and "summary" in dms_to(slack, SE)[0].params["text"]
+
+
+def edit_form(wire: SlackWire, slack: MockSlack, asset_id: int, user_id: str) -> dict[str, Any]:
+    wire.block_action("asset_edit_open", user_id=user_id, value=str(asset_id))
+    opened = slack.wait_for("views.open")[0].params["view"]
+    return next(v for v in slack.views.values() if v["callback_id"] == "asset_edit" and v["blocks"] == opened["blocks"])
+
+
+def test_an_owners_new_link_sends_a_published_asset_back_for_review(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    row = asset_by_title(SE_DEMO)
+    view = edit_form(wire, slack, row.id, SE)
+    assert view["blocks"][0]["text"]["text"] == blocks.FORM_LINK_REVIEW_NOTE  # said before saving
+    values = form_values(title=SE_DEMO, url=NEW_URL, summary=row.summary, topics=", ".join(row.topics),
+                         products=", ".join(row.products), depth=row.depth, scope=row.scope,
+                         interactivity=row.interactivity, cycle=row.cycle, owner=SE)
+    assert wire.view_submission(view, values, user_id=SE).status == 200
+    after = asset_by_title(SE_DEMO)
+    assert after.url == NEW_URL and after.status == "draft"
+    told = dms_to(slack, SE)[0].params["text"]
+    assert "(changed: link)" in told and blocks.BACK_TO_DRAFTS in told
+    review = dms_to(slack, ADMIN)[0]
+    assert f"<@{SE}> changed the link of a published asset, so it is back in the drafts" in review.params["text"]
+    assert row.url in review.params["text"]  # the link it had, for the admin to compare
+    assert "asset_publish" in [b["action_id"] for b in buttons(blocks_of(review))]
+    assert SE_DEMO not in card_titles(blocks_of(ask(wire, "demo observability", user_id=SE)))
+    # The admin's Publish puts it back in search and tells the owner, as the message promised.
+    wire.block_action("asset_publish", user_id=ADMIN, value=str(row.id), channel_id="D0ADMIN01", response_name="published")
+    assert "Published" in reply(slack, "published").params["text"]
+    assert "is published" in dms_to(slack, SE, count=2)[1].params["text"]
+    assert SE_DEMO in card_titles(blocks_of(ask(wire, "demo observability", user_id=SE)))
+
+
+def test_an_admins_new_link_keeps_the_asset_published(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    row = asset_by_title(SE_DEMO)
+    view = edit_form(wire, slack, row.id, ADMIN)
+    assert view["blocks"][0]["text"]["text"] == blocks.FORM_INTRO["edit"]
+    values = form_values(title=SE_DEMO, url=NEW_URL, summary=row.summary, topics=", ".join(row.topics),
+                         products=", ".join(row.products), owner=SE)
+    assert wire.view_submission(view, values, user_id=ADMIN).status == 200
+    assert asset_by_title(SE_DEMO).status == "published"
+    told = dms_to(slack, ADMIN)[0].params["text"]
+    assert "(changed: link" in told and blocks.BACK_TO_DRAFTS not in told
+    assert not [c for c in slack.calls_to("chat.postMessage") if "changed the link" in c.params.get("text", "")]
+    assert SE_DEMO in card_titles(blocks_of(ask(wire, "demo observability", user_id=SE)))
 
 
 def test_archive_then_restore_from_the_reply(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:

@@ -59,11 +59,11 @@ def test_asset_curation_records_who_and_when(database_url: str) -> None:
     expected.append(("created", SE, at))
     asset_id = saved.card.id
     for action, actor, run in (
-        ("updated", SE, lambda now: assets.update(asset_id, fields(summary="Two slow requests"), Actor(user_id=SE), now=now)),
+        ("updated", SE, lambda now: assets.update(asset_id, fields(summary="Two slow requests"), Actor(user_id=SE), admins_configured=True, now=now)),
         ("published", ADMIN, lambda now: assets.publish(asset_id, ADMIN_ACTOR, now=now)),
         ("archived", SE, lambda now: assets.archive(asset_id, Actor(user_id=SE), now=now)),
         ("restored", ADMIN, lambda now: assets.restore(asset_id, ADMIN_ACTOR, admins_configured=True, now=now)),
-        ("updated", ADMIN, lambda now: assets.update(asset_id, fields(title="Tracing one slow checkout"), ADMIN_ACTOR, now=now)),
+        ("updated", ADMIN, lambda now: assets.update(asset_id, fields(title="Tracing one slow checkout"), ADMIN_ACTOR, admins_configured=True, now=now)),
     ):
         at = clock.next()
         run(at)

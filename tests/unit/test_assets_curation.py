@@ -93,12 +93,53 @@ def test_a_near_duplicate_title_warns_once_per_form_then_saves(catalogue: None) 
 
 def test_owner_edits_keep_the_status_and_are_audited(catalogue: None) -> None:
     row = asset_by_title(SE_DEMO)
-    result = assets.update(row.id, fields(title=SE_DEMO, url=row.url, topics="observability, apm"), OWNER)
+    result = assets.update(row.id, fields(title=SE_DEMO, url=row.url, topics="observability, apm"), OWNER, admins_configured=True)
     assert result.card.status == AssetStatus.published
     assert set(result.changed) >= {"summary", "topics"}
     assert audit_actions(row.id)[-1] == ("updated", SE)
-    again = assets.update(row.id, fields(title=SE_DEMO, url=row.url, topics="observability, apm"), OWNER)
+    again = assets.update(row.id, fields(title=SE_DEMO, url=row.url, topics="observability, apm"), OWNER, admins_configured=True)
     assert again.changed == [] and asset_by_title(SE_DEMO).updated_at == result.card.updated_at
+
+
+def last_audit_detail(asset_id: int) -> dict[str, object]:
+    with db.reading() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.entity == "asset", AuditEntry.entity_id == str(asset_id))
+            .order_by(AuditEntry.id.desc())
+        ).first()
+        assert entry is not None
+        return dict(entry.detail)
+
+
+NEW_LINK = "https://assets.example.com/demos/observability-in-15-minutes-v2"
+
+
+def test_an_owner_changing_the_link_of_a_published_asset_sends_it_back_for_review(catalogue: None) -> None:
+    row = asset_by_title(SE_DEMO)
+    assert SE_DEMO in [item.card.title for item in assets.search("observability 15 minutes").items]
+    result = assets.update(row.id, fields(title=SE_DEMO, url=NEW_LINK), OWNER, admins_configured=True)
+    assert result.card.status == AssetStatus.draft and asset_by_title(SE_DEMO).status == AssetStatus.draft
+    assert result.needs_review and result.previous_url == row.url and "url" in result.changed
+    assert SE_DEMO not in [item.card.title for item in assets.search("observability 15 minutes").items]
+    detail = last_audit_detail(row.id)
+    assert detail["status"] == "draft"
+    assert detail["before"]["status"] == "published" and detail["before"]["url"] == row.url  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("who", "admins_configured", "status"),
+    [(CURATOR, True, AssetStatus.published), (OWNER, False, AssetStatus.published), (OWNER, True, AssetStatus.draft)],
+    ids=["an admin", "nobody is admin", "a draft"],
+)
+def test_a_link_change_keeps_the_status_otherwise(
+    catalogue: None, who: Actor, admins_configured: bool, status: AssetStatus
+) -> None:
+    row = asset_by_title(SE_DEMO)
+    if status == AssetStatus.draft:
+        row = assets.create(fields(), OWNER, admins_configured=True).card  # type: ignore[assignment]
+    result = assets.update(row.id, fields(title=row.title, url=NEW_LINK), who, admins_configured=admins_configured)
+    assert result.card.status == status and result.card.url == NEW_LINK
+    assert not result.needs_review
 
 
 def test_only_the_owner_or_an_admin_may_edit(catalogue: None) -> None:
@@ -106,7 +147,7 @@ def test_only_the_owner_or_an_admin_may_edit(catalogue: None) -> None:
     with pytest.raises(Forbidden, match="Only the owner"):
         assets.editable(row.id, OUTSIDER)
     with pytest.raises(Forbidden):
-        assets.update(row.id, fields(url=row.url), OUTSIDER)
+        assets.update(row.id, fields(url=row.url), OUTSIDER, admins_configured=True)
     assert assets.editable(row.id, CURATOR).id == row.id
     assert asset_by_title(SE_DEMO).summary == row.summary
 
@@ -114,7 +155,7 @@ def test_only_the_owner_or_an_admin_may_edit(catalogue: None) -> None:
 def test_an_edit_cannot_take_another_assets_url(catalogue: None) -> None:
     row = asset_by_title(SE_DEMO)
     with pytest.raises(InvalidInput) as refused:
-        assets.update(row.id, fields(title=SE_DEMO, url="https://assets.example.com/demos/kubernetes-cluster-health"), OWNER)
+        assets.update(row.id, fields(title=SE_DEMO, url="https://assets.example.com/demos/kubernetes-cluster-health"), OWNER, admins_configured=True)
     assert refused.value.field == "url"
 
 

@@ -103,7 +103,7 @@ def test_the_index_follows_this_process_edits_and_archives(catalogue: None) -> N
         title="Fleet health for container platforms", type=row.type, summary=row.summary, url=row.url,
         topics=["containers"], products=row.products, owner_id=row.owner_id,
     )
-    assets.update(row.id, fields, CURATOR)
+    assets.update(row.id, fields, CURATOR, admins_configured=True)
     assert "Fleet health for container platforms" in titles(assets.search("container platforms"))
     assert assets.search("glance").total == 0  # the old title's words left the index
     assets.archive(row.id, CURATOR)
@@ -201,7 +201,7 @@ def test_votes_shares_and_edits_show_on_the_next_search(
         assets.update(row.id, AssetFields(
             title=row.title, type=row.type, summary="Node pressure, restarts and pending pods on one screen.",
             url=row.url, topics=row.topics, products=row.products, owner_id=row.owner_id,
-        ), CURATOR)
+        ), CURATOR, admins_configured=True)
     assert shown("glance", GLANCE).summary == "Node pressure, restarts and pending pods on one screen."
     with writes_from(elsewhere, monkeypatch):
         assets.archive(row.id, CURATOR)
