@@ -124,7 +124,7 @@ def acting_user(body: dict[str, Any]) -> str | None:
     return None
 
 
-def _in_background(work: Any) -> None:
+def _in_background(work: Callable[[], object]) -> None:
     """After the answer to Slack has gone: a refusal must not hold the ack."""
 
     def run() -> None:
@@ -136,8 +136,9 @@ def _in_background(work: Any) -> None:
     threading.Thread(target=run, name="epos-refusal", daemon=True).start()
 
 
-def refusal(body: dict[str, Any], client: WebClient, text: str) -> BoltResponse:
-    """The one answer for someone epos does not serve, shaped for what they did. Nothing is written."""
+def refusal(body: dict[str, Any], client: WebClient, text: str, *, over_the_home: bool = True) -> BoltResponse:
+    """The one answer for someone epos does not serve, shaped for what they did. Nothing is written.
+    `over_the_home`: replace the App Home they open, which may still show what they saw as a member."""
     kind = body.get("type")
     if body.get("command"):
         return BoltResponse(status=200, body=access.message(text))
@@ -147,7 +148,7 @@ def refusal(body: dict[str, Any], client: WebClient, text: str) -> BoltResponse:
         return BoltResponse(status=200, body={"options": []})
     if kind == "event_callback":
         event = body.get("event") or {}
-        if event.get("type") == "app_home_opened" and event.get("tab", "home") == "home":
+        if over_the_home and event.get("type") == "app_home_opened" and event.get("tab", "home") == "home":
             _in_background(lambda: client.views_publish(user_id=str(event["user"]), view=access.home(text)))
         return BoltResponse(status=200, body="")
     response_url = body.get("response_url") or next(
@@ -184,7 +185,8 @@ def only_our_members(settings: Settings, client: WebClient) -> Any:
             standing = slack_people.standing(lookup, standings, user_id, team_id=team_id, enterprise_id=enterprise_id)
         except slack_people.SlackUnavailable:
             log.warning("could not check who is asking; the request was turned away")
-            return refusal(body, client, access.CANNOT_CHECK)
+            # A member's Home stays as it was: they may well be let in on the next try.
+            return refusal(body, client, access.CANNOT_CHECK, over_the_home=False)
         if standing is not people.Standing.member:
             log.info("turned away a request from a user who is not a full member (%s)", standing.value)
             return refusal(body, client, access.NOT_AVAILABLE)

@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.services import assets, people, roster
 from bot.services import engagements as engagement_service
 from bot.services.actors import Actor
-from bot.slackmock import MockSlack
+from bot.slackmock import APP_ID, MockSlack
 from bot.tryout.personas import PERSONAS
 from bot.app import create_app
 from bot.web import SLACK_PATH, EposWSGI
@@ -171,6 +171,25 @@ def test_an_outsider_opening_the_app_home_sees_only_the_neutral_answer(
     assert {c.method for c in slack.calls} <= {"auth.test", "users.info", "views.publish"}
 
 
+def test_an_outsider_sharing_a_link_or_using_a_shortcut_gets_nothing_but_the_neutral_answer(
+    northbeam: int, wire: SlackWire, slack: MockSlack
+) -> None:
+    before = row_counts()
+    link = {"type": "link_shared", "user": GUEST, "channel": "C0NBDEAL1", "message_ts": "1.2",
+            "links": [{"domain": "assets.example.com", "url": "https://assets.example.com/demos/o11y-15"}]}
+    assert wire.event(link).status == 200
+    shortcut = {"type": "shortcut", "callback_id": "epos_anything", "trigger_id": wire.next_trigger_id(),
+                "team": {"id": wire.team_id}, "user": {"id": GUEST, "team_id": wire.team_id}, "api_app_id": APP_ID,
+                "token": "legacy-unused", "action_ts": "1.3"}
+    assert wire.post_payload(shortcut).status == 200
+    opened = slack.wait_for("views.open")[0].params["view"]
+    assert opened == access.modal(access.NOT_AVAILABLE)
+    settle()
+    assert row_counts() == before
+    assert {c.method for c in slack.calls} <= {"auth.test", "users.info", "views.open"}
+    assert slack.responses == []
+
+
 def test_someone_slack_does_not_know_is_turned_away(northbeam: int, wire: SlackWire, slack: MockSlack) -> None:
     slack.unnamed_users_are_members = False
     response = wire.command("/asset", "demo", user_id="U0NOBODY1")
@@ -209,6 +228,15 @@ def test_when_slack_cannot_say_who_is_asking_nobody_new_is_let_in(northbeam: int
     answer = answer_to(wire.command("/engagement", "Northbeam Logistics", user_id=SE, response_name="again"),
                        slack, "again")
     assert "Northbeam Logistics" in str(answer.params)
+
+
+def test_a_home_opened_while_slack_cannot_say_who_is_asking_is_left_as_it_was(
+    northbeam: int, wire: SlackWire, slack: MockSlack
+) -> None:
+    slack.fail("users.info", status=500, times=1)
+    assert wire.event({"type": "app_home_opened", "user": SE, "tab": "home", "channel": "D0HOME01"}).status == 200
+    settle()
+    assert slack.calls_to("views.publish") == []
 
 
 def test_a_member_already_seen_keeps_working_while_slack_cannot_be_asked(northbeam: int, wire: SlackWire,
