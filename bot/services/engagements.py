@@ -991,12 +991,13 @@ def home(actor: Actor, *, page: int = 0, now: datetime | None = None) -> HomeDat
         items = [summary(row, now) for row in rows]
         requested_lines = [_devrel_line(r, account, cancel_by=user_id, now=now) for r, account in requested]
         to_answer_lines = [_devrel_line(r, account) for r, account in to_answer]
-    figures = team_metrics(now - HOME_WINDOW, now, owner_id=None if (actor.manager or actor.admin) else user_id)
+    figures: TeamMetrics | None = None
+    refusal: str | None = None
     try:
         require_presales(actor)
-        refusal = None
+        figures = team_metrics(now - HOME_WINDOW, now, owner_id=None if (actor.manager or actor.admin) else user_id)
     except Forbidden as error:
-        figures, refusal = None, str(error)
+        refusal = str(error)
     return HomeData(
         user_id=user_id, manager=actor.manager or actor.admin, engagements=items, engagements_total=int(total),
         page=page, pages=pages,
