@@ -239,10 +239,10 @@ def test_a_home_opened_while_slack_cannot_say_who_is_asking_is_left_as_it_was(
     assert slack.calls_to("views.publish") == []
 
 
-def test_a_member_already_seen_keeps_working_while_slack_cannot_be_asked(northbeam: int, wire: SlackWire,
-                                                                         slack: MockSlack) -> None:
+def test_who_is_asking_is_looked_up_once_and_then_kept(northbeam: int, wire: SlackWire, slack: MockSlack) -> None:
     answer_to(wire.command("/asset", "demo", user_id=SE), slack)
-    # The standing is fresh for minutes, so a second request does not ask Slack at all.
+    # The standing is fresh for minutes, so a second request does not ask Slack at all (what happens when
+    # Slack fails later is in tests/unit/test_audience_standing.py).
     answer_to(wire.command("/asset", "demo", user_id=SE, response_name="second"), slack, "second")
     assert len(slack.calls_to("users.info")) == 1
 
