@@ -17,6 +17,7 @@ from bot.errors import ConfigError
 README_SETTINGS = "README › Settings"
 SLACK_WEB_API = "https://slack.com/api/"
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SLACK_USER_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
 
     epos_admins: UserIds = Field(default_factory=list)
     epos_managers: UserIds = Field(default_factory=list)
+    # Who else may read engagements: Slack user ids, and user groups (S…) whose members may.
+    epos_readers: UserIds = Field(default_factory=list)
     epos_timezone: str = "UTC"
     epos_playbooks: Path | None = None
 
@@ -98,6 +101,19 @@ class Settings(BaseSettings):
             for user_id in value:
                 if not SLACK_USER_ID.match(str(user_id)):
                     raise ValueError(f"{user_id!r} is not a Slack user id like U0123ABCD")
+        return value
+
+    @field_validator("epos_readers", mode="before")
+    @classmethod
+    def _split_readers(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, list):
+            for reader in value:
+                if not (SLACK_USER_ID.match(str(reader)) or SLACK_USER_GROUP_ID.match(str(reader))):
+                    raise ValueError(
+                        f"{reader!r} is not a Slack user id like U0123ABCD nor a user group id like S0123ABCD"
+                    )
         return value
 
     @field_validator("epos_timezone")
@@ -158,6 +174,10 @@ class Settings(BaseSettings):
 
     def is_manager(self, user_id: str) -> bool:
         return user_id in self.epos_managers or user_id in self.epos_admins
+
+    @property
+    def reader_groups(self) -> list[str]:
+        return [reader for reader in self.epos_readers if SLACK_USER_GROUP_ID.match(reader)]
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -26,3 +26,56 @@ def person(client: WebClient, user_id: str) -> Person:
         return Person(user_id=user_id, name=user_id, timezone="")
     name = (user.get("profile") or {}).get("display_name") or user.get("real_name") or user.get("name") or user_id
     return people.remember(user_id, name=name, timezone=user.get("tz") or "")
+
+
+class SlackUnavailable(Exception):
+    """Slack could not say who a user is just now (down, slow, rate-limited), and nothing recent is known."""
+
+
+# Answers meaning Slack does not show us this user: they stand outside, whatever Slack's health.
+NOT_VISIBLE = {"user_not_found", "user_not_visible", "account_inactive"}
+
+
+def standing(
+    client: WebClient, cache: people.StandingCache, user_id: str, *, team_id: str | None, enterprise_id: str | None
+) -> people.Standing:
+    """Where `user_id` stands towards our workspace: from the cache while fresh, else from `users.info`.
+
+    When Slack cannot be asked, the last standing seen in the past hour is used, so our members keep
+    working through a short outage; with nothing that recent it raises SlackUnavailable rather than
+    guessing (see README › Security)."""
+    known = cache.fresh(user_id)
+    if known is not None:
+        return known
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code in NOT_VISIBLE:
+            return cache.remember(user_id, people.Standing.unknown)
+        log.warning("users.info failed while checking who is asking: %s", code)
+        return _last_seen(cache, user_id)
+    except OSError as error:
+        log.warning("users.info could not be reached while checking who is asking: %s", error)
+        return _last_seen(cache, user_id)
+    return cache.remember(user_id, people.standing_of(user, team_id=team_id, enterprise_id=enterprise_id))
+
+
+def _last_seen(cache: people.StandingCache, user_id: str) -> people.Standing:
+    last = cache.stale(user_id)
+    if last is None:
+        raise SlackUnavailable(user_id)
+    return last
+
+
+def refresh_group(client: WebClient, group_id: str) -> None:
+    """Read a user group's members (`usergroups.users.list`) when the copy in memory is old. On failure the
+    old copy stays: a reader is not locked out by a Slack hiccup, nor let in by one."""
+    if people.group_is_fresh(group_id):
+        return
+    try:
+        members = client.usergroups_users_list(usergroup=group_id).get("users") or []
+    except (SlackApiError, OSError) as error:
+        log.warning("could not read the members of a reader user group: %s", error)
+        return
+    people.remember_group(group_id, [str(member) for member in members])

@@ -75,6 +75,11 @@ class MockSlack:
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
+        # Someone `add_user` never named: by default a full member of our workspace whose profile says
+        # nothing (no name, no timezone), as the tests' many walk-on people are. False: Slack does not
+        # know them (`user_not_found`).
+        self.unnamed_users_are_members = True
+        self.user_groups: dict[str, list[str]] = {}
         self.faults: dict[str, list[Fault]] = {}
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         # Set to install the app in an Enterprise Grid org: auth.test then names the org.
@@ -117,8 +122,33 @@ class MockSlack:
         return f"{self.base_url}response/{name}"
 
     # ----- configuration ---------------------------------------------------------------------
-    def add_user(self, user_id: str, *, name: str = "", tz: str = "UTC") -> None:
-        self.users[user_id] = {"id": user_id, "name": name or user_id.lower(), "real_name": name or user_id, "tz": tz}
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str = "",
+        tz: str = "UTC",
+        team_id: str = TEAM_ID,
+        enterprise_id: str | None = None,
+        restricted: bool = False,
+        ultra_restricted: bool = False,
+        deleted: bool = False,
+        bot: bool = False,
+    ) -> None:
+        """A user as `users.info` shows them: by default a full member of our workspace. A guest is
+        `restricted` (multi-channel) or `ultra_restricted` (single-channel); a Slack Connect user from
+        another organisation has another `team_id`."""
+        user: dict[str, Any] = {
+            "id": user_id, "team_id": team_id, "name": name or user_id.lower(), "real_name": name or user_id,
+            "tz": tz, "deleted": deleted, "is_bot": bot, "is_app_user": False,
+            "is_restricted": restricted or ultra_restricted, "is_ultra_restricted": ultra_restricted,
+        }
+        if enterprise_id:
+            user["enterprise_user"] = {"enterprise_id": enterprise_id, "id": user_id, "teams": [team_id]}
+        self.users[user_id] = user
+
+    def add_user_group(self, group_id: str, members: list[str]) -> None:
+        self.user_groups[group_id] = list(members)
 
     def fail(self, method: str, **fault: Any) -> None:
         """Make the next `times` calls of `method` misbehave (see Fault)."""
@@ -217,10 +247,18 @@ class MockSlack:
                 self.home_views[str(params.get("user_id"))] = view
             return {"ok": True, "view": {**view, "id": f"VH{next(self._ids)}"}}
         if method == "users.info":
-            user = self.users.get(str(params.get("user")))
+            user_id = str(params.get("user"))
+            user = self.users.get(user_id)
+            if user is None and self.unnamed_users_are_members and user_id.startswith(("U", "W")):
+                user = {"id": user_id, "team_id": TEAM_ID}
             if user is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": user}
+        if method == "usergroups.users.list":
+            group = self.user_groups.get(str(params.get("usergroup")))
+            if group is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": group}
         if method == "conversations.open":
             users = sorted(str(params.get("users", "")).split(","))
             prefix = "D" if len(users) == 1 else "G"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from bot.blocks import engagements as blocks
 from bot.config import Settings
 from bot.errors import EposError, InvalidInput
 from bot.ids import EngagementIds
-from bot.services import engagements, esat, metrics, playbooks
+from bot.services import engagements, esat, playbooks
 from bot.services.actors import Actor, actor_for
 from handlers.home import publish_home
 from models.enums import Outcome, Stage
@@ -250,11 +250,8 @@ def register(app: App, settings: Settings) -> None:
     def show_stats(who: Actor, rest: str, reply: Reply) -> None:
         mine_only = rest.lower().startswith("mine")
         weeks = parse_weeks(rest[4:] if mine_only else rest)
-        team = (who.manager or who.admin) and not mine_only
-        until = clock.now()
-        since = until - timedelta(weeks=weeks)
-        figures = metrics.team_metrics(since, until, owner_id=None if team else who.user_id)
-        reply(blocks.stats_message(figures, scope="team" if team else "mine", weeks=weeks))
+        figures, scope = engagements.figures(who, weeks=weeks, mine_only=mine_only)
+        reply(blocks.stats_message(figures, scope=scope, weeks=weeks))
 
     def close_command(who: Actor, rest: str, reply: Reply, client: WebClient) -> None:
         account_text, outcome, note = split_close(rest)

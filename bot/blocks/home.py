@@ -144,8 +144,9 @@ def home_view(data: HomeData) -> dict[str, Any]:
     blocks.append(DividerBlock())
     tail: list[Block] = [
         DividerBlock(),
-        SectionBlock(text=_md(FIGURES_TITLE[data.manager] + "\n" + "\n".join(figures_lines(data.metrics)))),
-        ContextBlock(elements=[_md(FIGURES_MORE)]),
+        *([SectionBlock(text=_md(FIGURES_TITLE[data.manager] + "\n" + "\n".join(figures_lines(data.metrics)))),
+           ContextBlock(elements=[_md(FIGURES_MORE)])]
+          if data.metrics is not None else [SectionBlock(text=_md(data.figures_refused or ""))]),
         ContextBlock(elements=[_md(FOOTER)]),
     ]
     blocks.extend(_devrel_blocks(data, VIEW_BLOCKS - len(blocks) - len(tail)))

@@ -1,8 +1,9 @@
 """Engagements along the EPOS stages: opening, stage changes (append-only log), closing, notes, undo,
 the card, lists, the App Home's data, and stale detection for nudges.
 
-Who may change an engagement: its owner SE, its seller, EPOS_MANAGERS and EPOS_ADMINS. Everyone may
-read a card. Every write checks this here, whichever surface it came from.
+Who may change an engagement: its owner SE, its seller, EPOS_MANAGERS and EPOS_ADMINS. The presales team
+(see `actors.in_presales`) may read cards, lists and figures. Every read and write checks this here,
+whichever surface it came from.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from bot import clock, db
 from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit, playbooks, stints
-from bot.services.actors import Actor
+from bot.services.actors import Actor, require_presales
 from bot.services.importing import EXTRA_CELLS, ImportInvalid, csv_rows, damaged_fields, load_yaml
 from bot.services.metrics import at, effective_changes, epoch_days, stage_rank, team_metrics
 from models import Asset, AssetShare, DevRelRequest, Engagement, EngagementNote, EsatSurvey, StageChange
@@ -54,6 +55,7 @@ from models.schemas.engagements import (
     StageChangeResult,
     StageMatch,
     StaleEngagement,
+    TeamMetrics,
     TimelineEntry,
     record_problems,
 )
@@ -652,8 +654,10 @@ def for_change(actor: Actor, engagement_id: int, *, closed_ok: bool = False,
 
 
 def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | None = None) -> EngagementCard:
-    """Everything about one engagement for its card. Anyone may read it."""
+    """Everything about one engagement for its card, which the presales team may read."""
     now = now or clock.now()
+    if viewer is not None:
+        require_presales(viewer)
     with db.reading() as session:
         engagement = _load(session, engagement_id)
         changes = session.scalars(
@@ -733,6 +737,7 @@ def list_engagements(
 ) -> EngagementPage:
     """The actor's engagements (owner or seller), or everyone's for managers; open first, then closed."""
     now = now or clock.now()
+    require_presales(actor)
     if scope == "all" and not (actor.manager or actor.admin):
         raise Forbidden(
             "`/engagement list all` is for presales managers (EPOS_MANAGERS). `/engagement list` shows yours."
@@ -835,6 +840,7 @@ def match_account(
     "exact": one engagement, act on it. "unsure": a guess to confirm. "ambiguous": several, let the
     person pick. "none": nothing close.
     """
+    require_presales(actor)
     return _match_pool(query, _pool(actor, open_only=open_only, now=now or clock.now()))
 
 
@@ -870,6 +876,8 @@ def interpret(actor: Actor, text: str, *, now: datetime | None = None) -> Interp
     account matches best wins, and at equal match the earliest stage word (the rest is the note).
     """
     now = now or clock.now()
+    # Before any matching: a "did you mean" or a picker would name accounts.
+    require_presales(actor)
     text = " ".join(text.split())
     words = text.split(" ")
     pools = {False: _pool(actor, open_only=False, now=now), True: _pool(actor, open_only=True, now=now)}
@@ -983,14 +991,30 @@ def home(actor: Actor, *, page: int = 0, now: datetime | None = None) -> HomeDat
         items = [summary(row, now) for row in rows]
         requested_lines = [_devrel_line(r, account, cancel_by=user_id, now=now) for r, account in requested]
         to_answer_lines = [_devrel_line(r, account) for r, account in to_answer]
-    figures = team_metrics(now - HOME_WINDOW, now, owner_id=None if (actor.manager or actor.admin) else user_id)
+    figures: TeamMetrics | None = None
+    refusal: str | None = None
+    try:
+        require_presales(actor)
+        figures = team_metrics(now - HOME_WINDOW, now, owner_id=None if (actor.manager or actor.admin) else user_id)
+    except Forbidden as error:
+        refusal = str(error)
     return HomeData(
         user_id=user_id, manager=actor.manager or actor.admin, engagements=items, engagements_total=int(total),
         page=page, pages=pages,
         devrel_requested=requested_lines,
         devrel_to_answer=to_answer_lines,
-        metrics=figures, is_new=ever == 0 and not requested and not to_answer,
+        metrics=figures, figures_refused=refusal, is_new=ever == 0 and not requested and not to_answer,
     )
+
+
+def figures(actor: Actor, *, weeks: int, mine_only: bool = False,
+            now: datetime | None = None) -> tuple[TeamMetrics, Literal["team", "mine"]]:
+    """`/engagement stats`: the actor's figures for the last `weeks`, or the team's for managers."""
+    require_presales(actor)
+    until = now or clock.now()
+    team = (actor.manager or actor.admin) and not mine_only
+    found = team_metrics(until - timedelta(weeks=weeks), until, owner_id=None if team else actor.user_id)
+    return found, "team" if team else "mine"
 
 
 # ----- bulk import and export ----------------------------------------------------------------------------------

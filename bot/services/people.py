@@ -1,8 +1,15 @@
-"""What we know of Slack users (name, timezone), cached so a message does not cost a `users.info` call."""
+"""What we know of Slack users: name and timezone (cached in the database, so a message does not cost a
+`users.info` call), and where each stands towards our workspace (cached briefly in each process)."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -47,3 +54,114 @@ def remember(user_id: str, *, name: str, timezone: str, now: datetime | None = N
     with db.transaction() as session:
         session.execute(statement)
     return Person(user_id=user_id, name=name, timezone=timezone)
+
+
+# ----- who may use epos at all ------------------------------------------------------------------------
+class Standing(StrEnum):
+    """Where a Slack user stands towards our workspace. Only `member` may use epos."""
+
+    member = "member"
+    guest = "guest"  # a single- or multi-channel guest (is_ultra_restricted / is_restricted)
+    external = "external"  # of another organisation, met in a shared channel (Slack Connect)
+    deactivated = "deactivated"
+    bot = "bot"
+    unknown = "unknown"  # Slack does not show us this user
+
+
+SLACKBOT = "USLACKBOT"
+
+
+def standing_of(user: dict[str, Any], *, team_id: str | None, enterprise_id: str | None) -> Standing:
+    """Classify a `users.info` user. The checks go from the most to the least definite: a deactivated
+    guest is deactivated, a guest of another organisation is external to us first."""
+    if user.get("deleted"):
+        return Standing.deactivated
+    if user.get("is_bot") or user.get("is_app_user") or user.get("is_workflow_bot") or user.get("id") == SLACKBOT:
+        return Standing.bot
+    home_team = user.get("team_id")
+    home_enterprise = (user.get("enterprise_user") or {}).get("enterprise_id") or user.get("enterprise_id")
+    ours = bool(home_team) and home_team == team_id
+    # On Enterprise Grid a member of another workspace of our own organisation is one of us.
+    same_org = bool(enterprise_id) and home_enterprise == enterprise_id
+    if user.get("is_stranger") or not (ours or same_org):
+        return Standing.external
+    if user.get("is_restricted") or user.get("is_ultra_restricted"):
+        return Standing.guest
+    return Standing.member
+
+
+@dataclass(frozen=True)
+class _Known:
+    standing: Standing
+    at: float
+
+
+class StandingCache:
+    """Standings looked up recently, in this process. Short-lived on purpose: a guest made a member, or a
+    member deactivated, is seen within FRESH seconds; a longer-lived entry is still good enough to keep
+    our own members working through a short Slack outage (see `stale`)."""
+
+    FRESH = 300.0
+    USABLE_WHEN_SLACK_FAILS = 3600.0
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self._known: dict[str, _Known] = {}
+        self._lock = threading.Lock()
+
+    def fresh(self, user_id: str) -> Standing | None:
+        with self._lock:
+            known = self._known.get(user_id)
+        if known is None or self._monotonic() - known.at > self.FRESH:
+            return None
+        return known.standing
+
+    def stale(self, user_id: str) -> Standing | None:
+        """What was last seen, when Slack cannot be asked now and it is not too old to trust."""
+        with self._lock:
+            known = self._known.get(user_id)
+        if known is None or self._monotonic() - known.at > self.USABLE_WHEN_SLACK_FAILS:
+            return None
+        return known.standing
+
+    def remember(self, user_id: str, standing: Standing) -> Standing:
+        with self._lock:
+            self._known[user_id] = _Known(standing, self._monotonic())
+        return standing
+
+
+# ----- members of the user groups named in EPOS_READERS -------------------------------------------------
+GROUPS_FRESH = 300.0
+
+
+@dataclass(frozen=True)
+class _Group:
+    members: frozenset[str]
+    at: float
+
+
+_groups: dict[str, _Group] = {}
+_groups_lock = threading.Lock()
+
+
+def group_members(group_id: str) -> frozenset[str]:
+    """The members last read of a user group; empty when never read."""
+    with _groups_lock:
+        group = _groups.get(group_id)
+    return group.members if group else frozenset()
+
+
+def group_is_fresh(group_id: str) -> bool:
+    with _groups_lock:
+        group = _groups.get(group_id)
+    return group is not None and time.monotonic() - group.at <= GROUPS_FRESH
+
+
+def remember_group(group_id: str, members: list[str]) -> None:
+    with _groups_lock:
+        _groups[group_id] = _Group(frozenset(members), time.monotonic())
+
+
+def forget_groups() -> None:
+    with _groups_lock:
+        _groups.clear()

@@ -2,6 +2,7 @@
 
 Their user ids are the ones the example catalogue, roster and engagements use, so `sam` owns
 engagements, `lena` and `marcus` are on the DevRel roster, `maria` is a manager and `ada` an admin.
+`gus` is a guest of the workspace (from a partner agency), whom epos does not serve.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import yaml
 
-SE, SELLER, DEVREL, MANAGER, ADMIN = "SE", "seller", "DevRel", "manager", "admin"
+SE, SELLER, DEVREL, MANAGER, ADMIN, GUEST = "SE", "seller", "DevRel", "manager", "admin", "guest"
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Persona:
     name: str
     role: str
     timezone: str
-    # The six people the story is told with; the rest appear in the sample data and can be played too.
+    # The people the story is told with; the rest appear in the sample data and can be played too.
     featured: bool = False
 
     @property
@@ -38,6 +39,7 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("marcus", "U0DR4C5D6", "Marcus Reed", DEVREL, "America/New_York", featured=True),
     Persona("maria", "U0MARIA01", "Maria Lopez", MANAGER, "Europe/Berlin", featured=True),
     Persona("ada", "U0ADA0001", "Ada Novak", ADMIN, "Europe/Berlin", featured=True),
+    Persona("gus", "U0GUS0001", "Gus Weber", GUEST, "Europe/Berlin", featured=True),
     Persona("ben", "U0B2C3D4E", "Ben Okoro", SE, "Europe/London"),
     Persona("carla", "U0C3D4E5F", "Carla Rossi", SE, "Europe/Rome"),
     Persona("dana", "U0D4E5F6G", "Dana Kim", SE, "America/New_York"),

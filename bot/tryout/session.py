@@ -222,7 +222,8 @@ class TrySession:
         clock.set_now(self.start_at)
         self.slack = MockSlack().start()
         for persona in people.PERSONAS:
-            self.slack.add_user(persona.user_id, name=persona.name, tz=persona.timezone)
+            self.slack.add_user(persona.user_id, name=persona.name, tz=persona.timezone,
+                                restricted=persona.role == people.GUEST)
         signing_secret = secrets.token_hex(16)
         overrides: dict[str, Any] = {
             "slack_bot_token": BOT_TOKEN,

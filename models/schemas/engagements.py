@@ -274,8 +274,10 @@ class HomeData(_Frozen):
     pages: int
     devrel_requested: list[DevRelLine]
     devrel_to_answer: list[DevRelLine]
-    metrics: TeamMetrics
+    # None, with the reason in `figures_refused`, for members outside the presales team.
+    metrics: TeamMetrics | None
     is_new: bool
+    figures_refused: str | None = None
 
 
 class NewEngagementIn(BaseModel):

@@ -235,14 +235,16 @@ def test_the_stage_form_refuses_a_future_date_on_the_date_field(northbeam: int, 
     assert stages_logged(northbeam) == ["preparation"]
 
 
-# ----- authorization: a stranger reads but never changes -------------------------------------------------------------------
+# ----- authorization: a member outside presales neither reads nor changes ---------------------------------------
 def test_a_stranger_cannot_change_an_engagement_by_command(northbeam: int, wire: SlackWire, slack: MockSlack) -> None:
+    # Outside the presales team, the command is refused before any account is matched (and so named).
     wire.command("/engagement", "northbeam poc", user_id=STRANGER)
     refusal = reply(slack)
     assert refusal.params["response_type"] == "ephemeral"
-    assert "Only the owner" in refusal.params["text"]
+    assert refusal.params["text"].startswith("Engagements are for the presales team")
+    assert "Northbeam" not in refusal.params["text"]
     wire.command("/engagement", "close northbeam won", user_id=STRANGER, response_name="close")
-    assert "Only the owner" in reply(slack, "close").params["text"]
+    assert reply(slack, "close").params["text"].startswith("Engagements are for the presales team")
     assert stages_logged(northbeam) == ["preparation"]
 
 

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.errors import Forbidden
 from bot.services import engagements
 from bot.services.actors import Actor
 from models.enums import Outcome, Stage
@@ -107,7 +108,10 @@ def test_my_own_engagements_come_first_then_everyones(database_url: str) -> None
     assert [c.id for c in engagements.match_account(SE_ACTOR, "acme").candidates] == [mine]
     assert [c.id for c in engagements.match_account(SE_ACTOR, "acme rockets").candidates] == [theirs]
     assert engagements.match_account(MANAGER_ACTOR, "acme").kind == "ambiguous"
-    assert engagements.match_account(Actor(user_id=STRANGER), "acme").kind == "ambiguous"
+    assert engagements.match_account(Actor(user_id=STRANGER, reader=True), "acme").kind == "ambiguous"
+    # Outside the presales team, nothing is matched (a picker or "did you mean" would name accounts).
+    with pytest.raises(Forbidden, match="Engagements are for the presales team"):
+        engagements.match_account(Actor(user_id=STRANGER), "acme")
 
 
 def test_closed_engagements_are_not_candidates_for_a_change(database_url: str) -> None:

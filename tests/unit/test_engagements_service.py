@@ -166,7 +166,7 @@ def test_owner_seller_managers_and_admins_may_change(database_url: str, actor: A
     assert row(engagement_id)["outcome"] == "won"
 
 
-def test_a_stranger_may_read_but_not_change_and_nothing_is_written(database_url: str) -> None:
+def test_a_stranger_may_neither_read_nor_change_and_nothing_is_written(database_url: str) -> None:
     engagement_id = open_engagement("Acme", "2026-10-01")
     stranger = Actor(user_id=STRANGER)
     before = changes_of(engagement_id)
@@ -183,7 +183,10 @@ def test_a_stranger_may_read_but_not_change_and_nothing_is_written(database_url:
     assert changes_of(engagement_id) == [*before, ("preparation", "discovery", None)]
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(EngagementNote)) == 0
-    card = engagements.card(engagement_id, viewer=stranger)
+    # Reading is for the presales team now; a reader (EPOS_READERS) reads, and still changes nothing.
+    with pytest.raises(Forbidden, match="Engagements are for the presales team"):
+        engagements.card(engagement_id, viewer=stranger)
+    card = engagements.card(engagement_id, viewer=Actor(user_id=STRANGER, reader=True))
     assert card.engagement.account == "Acme" and not card.viewer_may_change
 
 
