@@ -5,21 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web import SlackResponse
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 
-from bot import revocation, telemetry
+from bot import telemetry
 from bot.config import Settings, require
+from bot.slack_client import EposWebClient, counted_retries
 from handlers import register_all
 
 # Bounded: a Slack outage must not hold a worker thread for minutes.
@@ -42,54 +35,6 @@ BOLT_LOG = logging.getLogger("slack_bolt.epos")
 BOLT_LOG.addFilter(_TokenFromClient())
 
 
-class EposWebClient(WebClient):
-    """The Web API client, counted for operators, which stops calling Slack once Slack has said the token
-    is gone (bot.revocation)."""
-
-    def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
-        reason = revocation.revoked()
-        if reason is not None:
-            telemetry.SLACK_CALLS.labels(api_method, "not_called").inc()
-            refusal = SlackResponse(client=self, http_verb="POST", api_url=api_method, req_args={},
-                                    data={"ok": False, "error": "token_revoked"}, headers={}, status_code=200)
-            raise SlackApiError(f"{api_method} was not called: {reason}", refusal)
-        try:
-            response = super().api_call(api_method, **kwargs)
-        except SlackApiError as error:
-            code = str(error.response.get("error") or "error")
-            telemetry.SLACK_CALLS.labels(api_method, code).inc()
-            if code in revocation.TOKEN_GONE:
-                revocation.mark(f"{api_method} was answered {code}")
-            raise
-        except OSError:
-            telemetry.SLACK_CALLS.labels(api_method, "unreachable").inc()
-            raise
-        telemetry.SLACK_CALLS.labels(api_method, "ok").inc()
-        return response
-
-
-class _CountedRetries:
-    """A retry handler that counts each retry it makes, by its reason."""
-
-    reason = ""
-
-    def prepare_for_next_attempt(self, **kwargs: Any) -> None:
-        telemetry.SLACK_RETRIES.labels(self.reason).inc()
-        super().prepare_for_next_attempt(**kwargs)  # type: ignore[misc]
-
-
-class _ConnectionRetries(_CountedRetries, ConnectionErrorRetryHandler):
-    reason = "connection"
-
-
-class _RateLimitRetries(_CountedRetries, RateLimitErrorRetryHandler):
-    reason = "ratelimited"
-
-
-class _ServerErrorRetries(_CountedRetries, ServerErrorRetryHandler):
-    reason = "server_error"
-
-
 class EposApp(App):
     """The Bolt App, counting each request by kind and outcome and timing it to its ack: `dispatch` returns
     once the listener has acked (or a middleware answered), in Socket Mode and HTTP mode alike."""
@@ -110,11 +55,7 @@ def make_client(settings: Settings) -> WebClient:
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=10,
-        retry_handlers=[
-            _ConnectionRetries(max_retry_count=MAX_RETRIES),
-            _RateLimitRetries(max_retry_count=MAX_RETRIES),
-            _ServerErrorRetries(max_retry_count=MAX_RETRIES),
-        ],
+        retry_handlers=counted_retries(MAX_RETRIES),
     )
     return client
 

@@ -18,6 +18,7 @@ from bot import slack_people
 from bot.blocks import access
 from bot.config import Settings
 from bot.services import deliveries, people
+from bot.slack_client import EposWebClient
 
 log = logging.getLogger(__name__)
 
@@ -168,8 +169,8 @@ def only_our_members(settings: Settings, client: WebClient) -> Any:
 
     Guests, users of other organisations, deactivated accounts and bots get `access.NOT_AVAILABLE`
     whatever they try. It runs before the delivery is recorded, so a refused request writes nothing."""
-    lookup = WebClient(token=client.token, base_url=client.base_url, timeout=ACTOR_LOOKUP_SECONDS,
-                       retry_handlers=[])
+    lookup = EposWebClient(token=client.token, base_url=client.base_url, timeout=ACTOR_LOOKUP_SECONDS,
+                           retry_handlers=[])
     standings = people.StandingCache()
 
     def refuse_all_but_our_members(

@@ -37,6 +37,7 @@ def channel_answer(member_of: set[str]):  # type: ignore[no-untyped-def]
 def workspace(settings: Settings, slack: MockSlack) -> MockSlack:
     """A workspace with everything epos needs: scopes, channels with the bot in them, people, content, a tick."""
     slack.scopes = list(doctor.BOT_SCOPES)
+    slack.unnamed_users_are_members = False
     slack.handlers["conversations.info"] = channel_answer(set(CHANNEL_NAMES))
     slack.add_user(ADMIN, name="Ada Admin", tz="Europe/Berlin")
     slack.add_user(MANAGER, name="Maria Manager", tz="Europe/London")

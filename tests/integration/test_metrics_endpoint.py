@@ -35,8 +35,8 @@ def value(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
-def test_served_metrics_count_every_workers_requests(served, slack: MockSlack) -> None:  # type: ignore[no-untyped-def]
-    wire, _ = served
+def test_served_metrics_count_every_workers_requests(request: pytest.FixtureRequest, slack: MockSlack) -> None:
+    wire, _ = request.getfixturevalue("served")
     base = wire.url.rsplit("/slack/events", 1)[0]
     before = scrape(base)
     # Gunicorn's workers take connections as they come; the counts must be the same whichever answered.
