@@ -18,6 +18,7 @@ from bot.ids import AssetIds
 from bot.services import assets
 from bot.services.actors import Actor, actor_for
 from handlers.answers import answer_command
+from handlers.common import command_text
 from models.schemas.assets import AssetButton, AssetFields, CurationResult, ViewedAsset, field_problems
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,11 @@ def register(app: App, settings: Settings) -> None:
     @app.command("/asset")
     def asset_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         who = actor_for(settings, command["user_id"])
-        text = (command.get("text") or "").strip()
+        try:
+            text = command_text(command).strip()
+        except InvalidInput as too_long:
+            answer_command(ack, respond, lambda: {"text": str(too_long)})
+            return
         word, _, rest = text.partition(" ")
         word, rest = word.lower(), rest.strip()
         if not text or (word == "help" and not rest):

@@ -26,6 +26,7 @@ from bot.services import devrel, people, roster
 from bot.services.actors import Actor, actor_for
 from bot.logs import correlation_id
 from bot.slack_people import person
+from handlers.common import command_text
 from handlers.errors import tell_user, user_message
 from models.schemas.devrel import RequestDraft, RosterEntry
 
@@ -233,7 +234,7 @@ def register(app: App, settings: Settings) -> None:
     def devrel_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         with after_ack(client, command):
-            text = " ".join(str(command.get("text") or "").split())
+            text = " ".join(command_text(command).split())
             word = text.split(" ", 1)[0].lower() if text else ""
             who = actor_for(settings, str(command.get("user_id") or ""))
             if word in ("help", "?"):

@@ -22,6 +22,7 @@ from bot.errors import EposError, InvalidInput
 from bot.ids import EngagementIds
 from bot.services import engagements, esat, metrics, playbooks
 from bot.services.actors import Actor, actor_for
+from handlers.common import command_text
 from handlers.home import publish_home
 from models.enums import Outcome, Stage
 from models.schemas.engagements import StageChangeResult
@@ -228,7 +229,7 @@ def register(app: App, settings: Settings) -> None:
         ack()
         who = actor_for(settings, command["user_id"])
         reply = respond_reply(respond)
-        text = " ".join((command.get("text") or "").split())
+        text = " ".join(command_text(command).split())
         word, _, rest = text.partition(" ")
         word = word.lower()
         if not text or (word in ("help", "?", "--help", "-h") and not rest):
