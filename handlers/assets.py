@@ -18,7 +18,7 @@ from bot.ids import AssetIds
 from bot.services import assets
 from bot.services.actors import Actor, actor_for
 from handlers.answers import answer_command
-from handlers.common import command_text
+from handlers.common import answered_on_the_form, command_text
 from models.schemas.assets import AssetButton, AssetFields, CurationResult, ViewedAsset, field_problems
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,7 @@ def register(app: App, settings: Settings) -> None:
             return None
 
     @app.view(AssetIds.add_modal)
+    @answered_on_the_form
     def add_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         fields = submitted_fields(ack, view)
@@ -206,6 +207,7 @@ def register(app: App, settings: Settings) -> None:
                     ViewedAsset(card=result.card, rights=assets.rights(result.card, reviewer))))
 
     @app.view(AssetIds.edit_modal)
+    @answered_on_the_form
     def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         asset_id = blocks.form_asset_id(view.get("private_metadata") or "")

@@ -25,7 +25,7 @@ def prepare(settings: Settings) -> None:
     # A bad EPOS_PLAYBOOKS file stops epos here, with one line naming the file and the field.
     playbooks.configure(settings.epos_playbooks)
     db.upgrade(settings.database_url)
-    db.configure(settings.database_url)
+    db.configure(settings.database_url, db.Limits.of(settings))
 
 
 def start_background(settings: Settings, client: Any) -> None:
@@ -72,7 +72,7 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
 
         def load(self) -> EposWSGI:
             # Runs in each worker, after the fork: its own connections, its own background work.
-            db.configure(settings.database_url)
+            db.configure(settings.database_url, db.Limits.of(settings))
             app = create_app(settings)
             start_background(settings, app.client)
             return EposWSGI(app)
