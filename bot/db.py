@@ -23,11 +23,11 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
-# Tools that run beside the live bot (migrations, imports) queue on SQLite's lock this long.
+# Tools that run beside the live bot (migrations, imports) wait this long for SQLite's lock.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-# A healthy database answers `SELECT 1` at once; one that does not within this is treated as hung,
-# so a request finds out in half a second rather than after the statement timeout.
-PING_LIMIT_SECONDS = 0.5
+# A healthy database answers `SELECT 1` in milliseconds; one that does not within this is treated as
+# hung, so a form learns it with time to spare before Slack's 3 seconds, not after the statement timeout.
+PING_LIMIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -154,11 +154,14 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 def configure(url: str, limits: Limits | None = None) -> Engine:
-    """Point the process at a database. Called once at start (and by tests, once per test)."""
+    """Point the process at a database. Called once at start (and by tests, once per test).
+
+    The bot's modes pass `limits` (a person waits on every answer); command-line tools such as imports
+    leave them out, so a long import is not cut short and queues behind the bot on SQLite's lock."""
     global _engine, _sessions, _read_sessions
     if _engine is not None:
         _engine.dispose()
-    _engine = make_engine(url, limits=limits or Limits())
+    _engine = make_engine(url, limits=limits)
     _sessions = sessionmaker(_engine, expire_on_commit=False)
     _read_sessions = sessionmaker(_engine.execution_options(**{READONLY_OPTION: True}), expire_on_commit=False)
     return _engine

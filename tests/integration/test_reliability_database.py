@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot import db
@@ -22,7 +22,8 @@ from bot.blocks import engagements as blocks
 from bot.ids import EngagementIds
 from bot.slackmock import MockSlack
 from bot.wire import LoopbackServer, SlackWire
-from models import EngagementNote
+from models import Engagement, EngagementNote
+from models.enums import Stage
 from tests.conftest import PG_URL, SE
 from tests.engagements_helpers import open_engagement, text_value
 from tests.reliability_helpers import HangingProxy
@@ -40,11 +41,17 @@ def proxy(database_url: str) -> Iterator[HangingProxy]:
     """The bot's connections to PostgreSQL go through a proxy the test can hold and heal."""
     url = make_url(database_url)
     hanging = HangingProxy(url.host or "127.0.0.1", url.port or 5432).start()
-    db.configure(url.set(host="127.0.0.1", port=hanging.port).render_as_string(hide_password=False))
+    db.configure(url.set(host="127.0.0.1", port=hanging.port).render_as_string(hide_password=False), db.Limits())
     yield hanging
     hanging.heal()
     db.configure(database_url)
     hanging.stop()
+
+
+@pytest.fixture
+def limited(database_url: str) -> None:
+    """The bot's database settings, as `epos serve` applies them (the defaults)."""
+    db.configure(database_url, db.Limits())
 
 
 @pytest.fixture
@@ -69,6 +76,11 @@ def health(server: LoopbackServer) -> tuple[int, float]:
 def notes(engagement_id: int) -> list[str]:
     with db.reading() as session:
         return list(session.scalars(select(EngagementNote.text).where(EngagementNote.engagement_id == engagement_id)))
+
+
+def stage_of(engagement_id: int) -> Stage:
+    with db.reading() as session:
+        return Stage(session.scalar(select(Engagement.stage).where(Engagement.id == engagement_id)))
 
 
 def note_form(engagement_id: int) -> dict:
@@ -117,6 +129,7 @@ def test_a_command_is_answered_in_time_and_told_nothing_was_changed(proxy: Hangi
     assert NOT_SAVED in told
     proxy.heal()
     time.sleep(1)  # whatever the proxy held has reached the server
+    assert stage_of(engagement_id) == Stage.preparation
     assert notes(engagement_id) == []
 
 
@@ -148,7 +161,7 @@ def test_a_form_is_answered_in_time_on_the_form_and_nothing_is_saved(proxy: Hang
 
 # ----- SQLite with its write lock held -----------------------------------------------------------------
 @sqlite_only
-def test_healthz_stays_up_while_another_writer_holds_the_lock(write_lock: sqlite3.Connection,
+def test_healthz_stays_up_while_another_writer_holds_the_lock(limited: None, write_lock: sqlite3.Connection,
                                                               server: LoopbackServer) -> None:
     status, elapsed = health(server)
     assert status == 200 and elapsed < HEALTH_DEADLINE
@@ -156,7 +169,7 @@ def test_healthz_stays_up_while_another_writer_holds_the_lock(write_lock: sqlite
 
 @sqlite_only
 def test_a_form_waiting_on_the_lock_is_answered_in_time_and_nothing_is_saved(
-        database_url: str, wire: SlackWire, deliveries_unchecked: None) -> None:
+        database_url: str, limited: None, wire: SlackWire, deliveries_unchecked: None) -> None:
     engagement_id = open_engagement("Northbeam Logistics", "2026-11-02", owner=SE)
     holder = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
