@@ -184,3 +184,14 @@ def test_a_form_waiting_on_the_lock_is_answered_in_time_and_nothing_is_saved(
     assert notes(engagement_id) == []
     answer, _ = submit_note(wire, engagement_id, "Customer asked about SSO, again")
     assert notes(engagement_id) == ["Customer asked about SSO, again"]
+
+
+# ----- the limits themselves -----------------------------------------------------------------------------
+def test_the_bots_connections_carry_its_limits(limited: None) -> None:
+    with db.engine().connect() as connection:
+        if PG_URL:
+            shown = {name: connection.exec_driver_sql(f"SHOW {name}").scalar()
+                     for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")}
+            assert shown == {"statement_timeout": "5s", "lock_timeout": "2s", "idle_in_transaction_session_timeout": "5s"}
+        else:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2000

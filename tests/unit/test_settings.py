@@ -84,3 +84,15 @@ def test_output_cut_short_by_the_reader_is_no_traceback(clean_env: dict[str, str
     _, errors = export.communicate(timeout=60)
     assert "Traceback" not in errors
     assert export.returncode == 0
+
+
+def test_database_limits_come_from_the_settings_and_a_bad_one_is_named() -> None:
+    from bot.db import Limits
+
+    settings = load_settings(_env_file=None, database_connect_timeout="3", database_statement_timeout="1.5",
+                             database_lock_timeout="4", database_pool_timeout="0.5", database_keepalive_idle="60")
+    assert Limits.of(settings) == Limits(connect_seconds=3, statement_seconds=1.5, lock_seconds=4.0, pool_seconds=0.5,
+                                         keepalive_idle_seconds=60)
+    assert Limits.of(load_settings(_env_file=None)) == Limits()
+    with pytest.raises(ConfigError, match="DATABASE_CONNECT_TIMEOUT"):
+        load_settings(_env_file=None, database_connect_timeout="1")
