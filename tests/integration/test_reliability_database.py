@@ -192,6 +192,7 @@ def test_the_bots_connections_carry_its_limits(limited: None) -> None:
         if PG_URL:
             shown = {name: connection.exec_driver_sql(f"SHOW {name}").scalar()
                      for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")}
-            assert shown == {"statement_timeout": "5s", "lock_timeout": "2s", "idle_in_transaction_session_timeout": "5s"}
+            assert shown == {"statement_timeout": "5s", "lock_timeout": "2s",
+                             "idle_in_transaction_session_timeout": "5s"}
         else:
             assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2000
