@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     slack_app_id: str | None = None
 
     database_url: str = "sqlite:///epos.db"
+    # Every wait on the database is bounded, so a database that hangs costs a person a clear message
+    # within Slack's 3 seconds instead of a request stuck for minutes.
+    database_connect_timeout: int = Field(default=2, ge=2, le=300)
+    database_statement_timeout: float = Field(default=5.0, gt=0, le=3600)
+    database_lock_timeout: float = Field(default=2.0, gt=0, le=3600)
+    database_pool_timeout: float = Field(default=1.0, gt=0, le=300)
+    database_keepalive_idle: int = Field(default=30, ge=1, le=7200)
 
     epos_admins: UserIds = Field(default_factory=list)
     epos_managers: UserIds = Field(default_factory=list)

@@ -2,21 +2,57 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 import migrations
 
+if TYPE_CHECKING:
+    from bot.config import Settings
+
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+# Tools that run beside the live bot (migrations, imports) wait this long for SQLite's lock.
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# A healthy database answers `SELECT 1` in milliseconds; one that does not within this is treated as
+# hung, so a form learns it with time to spare before Slack's 3 seconds, not after the statement timeout.
+PING_LIMIT_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long epos waits on the database (README › Settings, DATABASE_*)."""
+
+    connect_seconds: int = 2
+    statement_seconds: float = 5.0
+    lock_seconds: float = 2.0
+    pool_seconds: float = 1.0
+    keepalive_idle_seconds: int = 30
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(connect_seconds=settings.database_connect_timeout,
+                   statement_seconds=settings.database_statement_timeout,
+                   lock_seconds=settings.database_lock_timeout, pool_seconds=settings.database_pool_timeout,
+                   keepalive_idle_seconds=settings.database_keepalive_idle)
+
+    @property
+    def round_trip_seconds(self) -> float:
+        # Past the server's statement timeout, with room for its answer to travel back: no answer by
+        # then means the connection itself hangs.
+        return self.statement_seconds + 1.0
 
 _engine: Engine | None = None
 _sessions: sessionmaker[Session] | None = None
@@ -24,29 +60,88 @@ _read_sessions: sessionmaker[Session] | None = None
 READONLY_OPTION = "epos_readonly"
 
 
-def make_engine(url: str, *, pooled: bool = True) -> Engine:
-    """An engine with epos's connection settings; `pooled=False` for one-off tools such as migrations."""
+def make_engine(url: str, *, pooled: bool = True, limits: Limits | None = None) -> Engine:
+    """An engine with epos's connection settings; `pooled=False` for one-off tools such as migrations.
+
+    With `limits` (the live bot), no wait on the database is unbounded: connecting, each statement, a
+    lock, a free pooled connection, and a connection that hangs without an answer."""
     pool_args: dict[str, object] = {} if pooled else {"poolclass": NullPool}
     if url.startswith("sqlite"):
+        busy_ms = int(limits.lock_seconds * 1000) if limits else SQLITE_BUSY_TIMEOUT_MS
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
             **pool_args,
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", lambda connection, _record: _sqlite_pragmas(connection, busy_ms))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if pooled:
         pool_args = {"pool_size": 10, "max_overflow": 10}
-    return create_engine(url, pool_pre_ping=True, **pool_args)
+    if limits is None:
+        return create_engine(url, pool_pre_ping=True, **pool_args)
+    if pooled:
+        pool_args["pool_timeout"] = limits.pool_seconds
+    engine = create_engine(url, pool_pre_ping=True, connect_args=_postgres_limits(limits), **pool_args)
+    event.listen(engine, "do_connect", _bounded_connect)
+    _bound_ping(engine)
+    return engine
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _postgres_limits(limits: Limits) -> dict[str, Any]:
+    statement_ms = int(limits.statement_seconds * 1000)
+    return {
+        "connect_timeout": limits.connect_seconds,
+        # The server cancels a statement past its limit, and ends a transaction left idle as long: a
+        # transaction whose COMMIT a hung network holds back is rolled back before epos gives up on
+        # it (round_trip_seconds), so "nothing was changed" is true when epos says it.
+        "options": f"-c statement_timeout={statement_ms} -c lock_timeout={int(limits.lock_seconds * 1000)}"
+                   f" -c idle_in_transaction_session_timeout={statement_ms}",
+        "keepalives": 1,
+        "keepalives_idle": limits.keepalive_idle_seconds,
+        "keepalives_interval": max(1, limits.keepalive_idle_seconds // 3),
+        "keepalives_count": 3,
+        "epos_round_trip": limits.round_trip_seconds,
+    }
+
+
+def _bounded_connect(_dialect, _record, cargs, cparams):  # type: ignore[no-untyped-def]
+    from bot.pgconnection import BoundedConnection
+
+    round_trip = cparams.pop("epos_round_trip")
+    connection = BoundedConnection.connect(*cargs, **cparams)
+    connection.round_trip_seconds = round_trip
+    return connection
+
+
+def _bound_ping(engine: Engine) -> None:
+    """The pool's check of a connection before handing it out waits PING_LIMIT_SECONDS, and when that
+    runs out the checkout fails at once (a hung database would only hang a new connection too)."""
+    dialect = engine.dialect
+    ping = dialect.do_ping
+
+    def bounded_ping(dbapi_connection: Any) -> bool:
+        dbapi_connection.limit_next_round_trips(PING_LIMIT_SECONDS)
+        try:
+            return ping(dbapi_connection)
+        except Exception:
+            # The ping's own clean-up fails on a connection still waiting for its answer; what
+            # happened is that the database did not answer.
+            if dbapi_connection.unanswered is not None:
+                raise dbapi_connection.unanswered from None
+            raise
+        finally:
+            dbapi_connection.limit_next_round_trips(None)
+
+    dialect.do_ping = bounded_ping  # type: ignore[method-assign]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, busy_ms: int) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -59,12 +154,15 @@ def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
     connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
-def configure(url: str) -> Engine:
-    """Point the process at a database. Called once at start (and by tests, once per test)."""
+def configure(url: str, limits: Limits | None = None) -> Engine:
+    """Point the process at a database. Called once at start (and by tests, once per test).
+
+    The bot's modes pass `limits` (a person waits on every answer); command-line tools such as imports
+    leave them out, so a long import is not cut short and queues behind the bot on SQLite's lock."""
     global _engine, _sessions, _read_sessions
     if _engine is not None:
         _engine.dispose()
-    _engine = make_engine(url)
+    _engine = make_engine(url, limits=limits)
     event.listen(_engine, "handle_error", _count_error)
     _sessions = sessionmaker(_engine, expire_on_commit=False)
     _read_sessions = sessionmaker(_engine.execution_options(**{READONLY_OPTION: True}), expire_on_commit=False)
@@ -127,8 +225,39 @@ def upgrade(url: str) -> None:
 
 def ping() -> bool:
     try:
-        with engine().connect() as connection:
+        # Read-only: on SQLite a writing transaction would queue behind any other writer's lock.
+        with engine().execution_options(**{READONLY_OPTION: True}).connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
     except Exception:
         return False
+
+
+# Two at most: a health check of a hung database gives up on its own within PING_LIMIT_SECONDS plus
+# the connect timeout, and checks arriving meanwhile wait their turn rather than piling up threads.
+_health_checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="epos-health")
+
+
+def ping_within(seconds: float) -> bool:
+    """`ping()`, counted as failed when it has not answered within `seconds`."""
+    try:
+        return _health_checks.submit(ping).result(timeout=seconds)
+    except FutureTimeout:
+        return False
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether an error means the database could not be reached or did not answer in time (as opposed
+    to a fault in what was asked of it)."""
+    if isinstance(error, exc.TimeoutError):  # no free pooled connection
+        return True
+    if isinstance(error, exc.DBAPIError):
+        error = error.orig or error
+    if isinstance(error, sqlite3.OperationalError):
+        return "locked" in str(error) or "busy" in str(error)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg ships with epos
+        return False
+    return isinstance(error, (psycopg.OperationalError, psycopg.errors.QueryCanceled,
+                              psycopg.errors.LockNotAvailable, psycopg.errors.IdleInTransactionSessionTimeout))

@@ -19,6 +19,7 @@ from bot.ids import AssetIds
 from bot.services import assets
 from bot.services.actors import Actor, actor_for
 from handlers.answers import answer_command
+from handlers.common import answered_on_the_form, command_text
 from models.schemas.assets import AssetButton, AssetCard, AssetFields, CurationResult, ViewedAsset, field_problems
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,11 @@ def register(app: App, settings: Settings) -> None:
     @app.command("/asset")
     def asset_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         who = actor_for(settings, command["user_id"])
-        text = (command.get("text") or "").strip()
+        try:
+            text = command_text(command).strip()
+        except InvalidInput as too_long:
+            answer_command(ack, respond, lambda: {"text": str(too_long)})
+            return
         word, _, rest = text.partition(" ")
         word, rest = word.lower(), rest.strip()
         if not text or (word == "help" and not rest):
@@ -190,6 +195,7 @@ def register(app: App, settings: Settings) -> None:
             return None
 
     @app.view(AssetIds.add_modal)
+    @answered_on_the_form
     def add_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         fields = submitted_fields(ack, view)
@@ -207,6 +213,7 @@ def register(app: App, settings: Settings) -> None:
             ask_admins_to_review(client, result.card, blocks.review_request)
 
     @app.view(AssetIds.edit_modal)
+    @answered_on_the_form
     def edit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         asset_id = blocks.form_asset_id(view.get("private_metadata") or "")

@@ -26,6 +26,7 @@ from bot.services import devrel, people, roster
 from bot.services.actors import Actor, actor_for
 from bot.logs import correlation_id
 from bot.slack_people import person
+from handlers.common import answered_on_the_form, command_text
 from handlers.errors import tell_user, user_message
 from models.schemas.devrel import RequestDraft, RosterEntry
 
@@ -233,7 +234,7 @@ def register(app: App, settings: Settings) -> None:
     def devrel_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         with after_ack(client, command):
-            text = " ".join(str(command.get("text") or "").split())
+            text = " ".join(command_text(command).split())
             word = text.split(" ", 1)[0].lower() if text else ""
             who = actor_for(settings, str(command.get("user_id") or ""))
             if word in ("help", "?"):
@@ -245,6 +246,7 @@ def register(app: App, settings: Settings) -> None:
                                    trigger_id=str(command.get("trigger_id") or ""), typed=text, respond=respond)
 
     @app.view(DevRelIds.request_modal)
+    @answered_on_the_form
     def request_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         zone_name = _metadata(view).get("tz")
@@ -309,6 +311,7 @@ def register(app: App, settings: Settings) -> None:
                 check.request, zone=zone, metadata={"request_id": request_id, "version": version}))
 
     @app.view(DevRelIds.decline_modal)
+    @answered_on_the_form
     def decline_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         ack()
         with after_ack(client, body):
@@ -375,6 +378,7 @@ def register(app: App, settings: Settings) -> None:
             set_active(body, action, respond, True)
 
     @app.view(DevRelIds.roster_modal)
+    @answered_on_the_form
     def roster_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         meta = _metadata(view)

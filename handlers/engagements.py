@@ -22,6 +22,7 @@ from bot.errors import EposError, InvalidInput
 from bot.ids import EngagementIds
 from bot.services import engagements, esat, playbooks
 from bot.services.actors import Actor, actor_for
+from handlers.common import answered_on_the_form, command_text
 from handlers.home import publish_home
 from models.enums import Outcome, Stage
 from models.schemas.engagements import StageChangeResult
@@ -228,7 +229,7 @@ def register(app: App, settings: Settings) -> None:
         ack()
         who = actor_for(settings, command["user_id"])
         reply = respond_reply(respond)
-        text = " ".join((command.get("text") or "").split())
+        text = " ".join(command_text(command).split())
         word, _, rest = text.partition(" ")
         word = word.lower()
         if not text or (word in ("help", "?", "--help", "-h") and not rest):
@@ -440,6 +441,7 @@ def register(app: App, settings: Settings) -> None:
             errors=blocks.form_errors(field, str(error), default_block=default_block, blocks=field_blocks))
 
     @app.view(EngagementIds.new_modal)
+    @answered_on_the_form
     def new_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         meta = blocks.decode(view.get("private_metadata") or "")
@@ -462,6 +464,7 @@ def register(app: App, settings: Settings) -> None:
         return meta, values, engagement_id
 
     @app.view(EngagementIds.stage_modal)
+    @answered_on_the_form
     def stage_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         field_blocks = {"stage": EngagementIds.target_stage_block}
@@ -483,6 +486,7 @@ def register(app: App, settings: Settings) -> None:
         after_change(client, result, who, webhook_reply(meta.get("r"), client, who.user_id))
 
     @app.view(EngagementIds.close_modal)
+    @answered_on_the_form
     def close_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         try:
@@ -503,6 +507,7 @@ def register(app: App, settings: Settings) -> None:
         after_change(client, result, who, webhook_reply(meta.get("r"), client, who.user_id))
 
     @app.view(EngagementIds.note_modal)
+    @answered_on_the_form
     def note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         who = actor(body)
         try:
@@ -519,6 +524,7 @@ def register(app: App, settings: Settings) -> None:
             log.exception("could not refresh the App Home after a note")
 
     @app.view(EngagementIds.esat_comment_modal)
+    @answered_on_the_form
     def esat_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         user_id = _user_id(body)
         meta = blocks.decode(view.get("private_metadata") or "")

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
+from bot import db
 from bot.config import Settings
 from bot.errors import EposError
 from bot.logs import correlation_id
@@ -20,6 +21,8 @@ APOLOGY = "Sorry, something went wrong on our side and nothing was changed. If i
 SLACK_TROUBLE = "Slack did not accept epos's reply ({error}). {advice} If it keeps happening, quote reference `{ref}`."
 SLACK_UNREACHABLE = ("epos could not reach Slack just now, so it could not finish. Please try again in a minute. "
                      "If it keeps happening, quote reference `{ref}`.")
+DATABASE_DOWN = ("epos's database did not answer in time, so nothing was changed. Please try again in a "
+                 "minute. If it keeps happening, quote reference `{ref}`.")
 TRY_AGAIN = "Please try again in a minute."
 INVITE = "Invite epos to the conversation with `/invite @epos`, then try again."
 CHECK_TOKEN = "epos's connection to Slack needs attention: ask whoever runs epos to check its bot token."
@@ -39,6 +42,8 @@ SLACK_ADVICE = {
 def user_message(error: Exception, ref: str) -> str:
     if isinstance(error, EposError):
         return str(error)
+    if db.unavailable(error):
+        return DATABASE_DOWN.format(ref=ref)
     if isinstance(error, SlackApiError):
         code = str(error.response.get("error") or "unknown error")
         return SLACK_TROUBLE.format(error=code, advice=SLACK_ADVICE.get(code, TRY_AGAIN), ref=ref)
@@ -70,6 +75,8 @@ def report(error: Exception, handling: str | None) -> str:
     tagged = {"correlation_id": ref}
     if isinstance(error, EposError):
         log.info("ref=%s %s: %s", ref, type(error).__name__, error, extra=tagged)
+    elif db.unavailable(error):
+        log.warning("ref=%s the database did not answer while handling a %s: %s", ref, handling, error, extra=tagged)
     elif isinstance(error, SlackApiError):
         log.warning("ref=%s Slack refused a call while handling a %s: %s", ref, handling, error.response.get("error"),
                     extra=tagged)

@@ -1,10 +1,13 @@
-"""Shared by the reliability tests: the App run synchronously in-process, hostile text, and checks on
-everything epos sent to Slack (Block Kit limits, no mention taken from user text)."""
+"""Shared by the reliability tests: the App run synchronously in-process, hostile text, checks on
+everything epos sent to Slack (Block Kit limits, no mention taken from user text), and a database
+that hangs behind a loopback proxy."""
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -220,3 +223,77 @@ def sent_texts(outcome: Outcome) -> str:
         pieces.extend(mrkdwn_texts(call.params.get("blocks") or []))
         pieces.extend(mrkdwn_texts((call.params.get("view") or {}).get("blocks") or []))
     return "\n".join(pieces)
+
+
+# ----- a database that hangs ---------------------------------------------------------------------------
+class HangingProxy:
+    """A loopback TCP proxy in front of a server that can forward, hold and heal.
+
+    Holding accepts connections and reads every byte (so TCP on both sides sees them acknowledged, as
+    with a frozen host or a stalled network), but passes nothing on until `heal()`, which delivers what
+    was held, in order, then flows again. A side that closed while held is closed after its bytes."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self.upstream = (upstream_host, upstream_port)
+        self._flowing = threading.Event()
+        self._flowing.set()
+        self._stopped = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self.port = self._listener.getsockname()[1]
+
+    def start(self) -> HangingProxy:
+        threading.Thread(target=self._accept, name="hanging-proxy", daemon=True).start()
+        return self
+
+    def hold(self) -> None:
+        self._flowing.clear()
+
+    def heal(self) -> None:
+        self._flowing.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._flowing.set()
+        self._listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def _accept(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            try:
+                server = socket.create_connection(self.upstream, timeout=5)
+                server.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, server]
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        while True:
+            try:
+                chunk = source.recv(65536)
+            except OSError:
+                chunk = b""
+            self._flowing.wait()
+            if self._stopped.is_set():
+                return
+            try:
+                if not chunk:
+                    target.shutdown(socket.SHUT_WR)
+                    return
+                target.sendall(chunk)
+            except OSError:
+                return

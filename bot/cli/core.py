@@ -29,7 +29,7 @@ def prepare(settings: Settings, client: Any | None = None) -> None:
     playbooks.configure(settings.epos_playbooks)
     startup.check(settings, client)
     db.upgrade(settings.database_url)
-    db.configure(settings.database_url)
+    db.configure(settings.database_url, db.Limits.of(settings))
 
 
 def start_background(settings: Settings, client: Any) -> None:
@@ -84,7 +84,7 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
 
         def load(self) -> EposWSGI:
             # Runs in each worker, after the fork: its own connections, its own background work.
-            db.configure(settings.database_url)
+            db.configure(settings.database_url, db.Limits.of(settings))
             app = create_app(settings)
             start_background(settings, app.client)
             return EposWSGI(app)

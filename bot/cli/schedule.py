@@ -26,7 +26,7 @@ EXIT_USAGE = 2
 
 def open_database(settings: Settings) -> None:
     db.upgrade(settings.database_url)
-    db.configure(settings.database_url)
+    db.configure(settings.database_url, db.Limits.of(settings))
 
 
 def parse_at(text: str, settings: Settings) -> datetime:

@@ -193,3 +193,15 @@ def test_env_example_lists_every_setting_and_loads_as_it_is(tmp_path) -> None:  
     (tmp_path / ".env").write_text(example)
     loaded = Settings(_env_file=tmp_path / ".env")  # type: ignore[call-arg]
     assert loaded.slack_bot_token is None and loaded.epos_admins == [] and loaded.database_url == "sqlite:///epos.db"
+
+
+def test_database_limits_come_from_the_settings_and_a_bad_one_is_named() -> None:
+    from bot.db import Limits
+
+    settings = load_settings(_env_file=None, database_connect_timeout="3", database_statement_timeout="1.5",
+                             database_lock_timeout="4", database_pool_timeout="0.5", database_keepalive_idle="60")
+    assert Limits.of(settings) == Limits(connect_seconds=3, statement_seconds=1.5, lock_seconds=4.0, pool_seconds=0.5,
+                                         keepalive_idle_seconds=60)
+    assert Limits.of(load_settings(_env_file=None)) == Limits()
+    with pytest.raises(ConfigError, match="DATABASE_CONNECT_TIMEOUT"):
+        load_settings(_env_file=None, database_connect_timeout="1")
