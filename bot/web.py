@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot import db, telemetry
+from bot import db, revocation, telemetry
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,11 @@ class EposWSGI:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            healthy = db.ping_within(HEALTH_DEADLINE_SECONDS)
-            body = json.dumps({"ok": healthy, "database": "up" if healthy else "down"}).encode()
+            database_up = db.ping_within(HEALTH_DEADLINE_SECONDS)
+            token_gone = revocation.revoked()
+            healthy = database_up and token_gone is None
+            body = json.dumps({"ok": healthy, "database": "up" if database_up else "down",
+                               "slack": "token accepted" if token_gone is None else f"token gone: {token_gone}"}).encode()
             return _plain(start_response, "200 OK" if healthy else "503 Service Unavailable", body, "application/json")
         if path == METRICS_PATH and method in ("GET", "HEAD"):
             body, content_type = telemetry.exposition()

@@ -14,7 +14,7 @@ from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot import slack_people
+from bot import revocation, slack_people
 from bot.blocks import access
 from bot.config import Settings
 from bot.services import deliveries, people
@@ -180,6 +180,8 @@ def only_our_members(settings: Settings, client: WebClient) -> Any:
         if user_id is None:
             next()
             return None
+        if revocation.revoked() is not None:
+            return refusal(body, client, access.TOKEN_GONE, over_the_home=False)
         authorized = context.authorize_result
         team_id = settings.slack_team_id or (authorized.team_id if authorized else None)
         enterprise_id = authorized.enterprise_id if authorized else None

@@ -14,6 +14,9 @@ from bot.blocks.text import clip
 NOT_AVAILABLE = "Sorry, epos is not available to you."
 # When Slack cannot say who is asking, nobody is let in on a guess; our members just try again.
 CANNOT_CHECK = "epos could not check who you are just now, so nothing was done. Please try again in a minute."
+# Once Slack has said the bot token is gone, nobody can be looked up; every member is told why.
+TOKEN_GONE = ("epos's connection to Slack needs attention, so nothing was done: ask whoever runs epos to check "
+              "its bot token.")
 TITLE = "epos"
 CLOSE = "Close"
 

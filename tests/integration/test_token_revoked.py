@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot import outbox, revocation
+from bot.blocks import access
 from bot.app import make_client
 from bot.config import Settings
 from bot.jobs import MINUTE_JOBS
@@ -15,7 +16,7 @@ from bot.scheduler import tick
 from bot.slackmock import MockSlack
 from bot.wire import SlackWire
 from tests.assets_helpers import eventually
-from tests.conftest import SE
+from tests.conftest import SE, answer_to
 from tests.scheduler_helpers import SE2, hand_computed_week, utc
 
 MONDAY_0900 = utc("2026-11-23 08:00")
@@ -43,10 +44,26 @@ def test_after_the_event_no_call_reaches_slack(event: dict, wire: SlackWire, sla
     assert eventually(lambda: revocation.revoked() is not None)
     slack.clear()
     assert wire.event({"type": "app_home_opened", "user": SE, "tab": "home", "channel": "D0HOME01"}).status == 200
-    assert wire.command("/engagement", "list", user_id=SE).status == 200
-    # The command's answer goes to its response_url, which needs no token; the Web API is never called.
-    assert eventually(lambda: bool(slack.responses))
+    # The person is told why in the command's answer, which needs no token; the Web API is never called.
+    told = answer_to(wire.command("/engagement", "list", user_id=SE), slack)
+    assert told.params["text"] == access.TOKEN_GONE
     assert slack.calls == []
+
+
+def test_healthz_says_the_token_is_gone(server, wire: SlackWire) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import urllib.error
+    import urllib.request
+
+    with urllib.request.urlopen(server.url + "/healthz", timeout=5) as healthy:
+        assert json.loads(healthy.read())["slack"] == "token accepted"
+    assert wire.event({"type": "app_uninstalled"}).status == 200
+    assert eventually(lambda: revocation.revoked() is not None)
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.urlopen(server.url + "/healthz", timeout=5)
+    assert answer.value.code == 503
+    assert json.loads(answer.value.read()) == {"ok": False, "database": "up",
+                                               "slack": "token gone: Slack sent app_uninstalled"}
 
 
 def test_a_revoked_token_of_a_user_only_changes_nothing(wire: SlackWire) -> None:
