@@ -142,14 +142,20 @@ def _still_saving(view: dict[str, Any]) -> BoltResponse:
 
 
 def without_nul(node: Any) -> Any:
-    """The payload with every U+0000 removed from its strings, in place."""
+    """The payload with every U+0000 removed from its strings, in place; without recursion, so no
+    nesting depth can exhaust the stack."""
     if isinstance(node, str):
-        return node.replace("\x00", "") if "\x00" in node else node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            node[key] = without_nul(value)
-    elif isinstance(node, list):
-        node[:] = [without_nul(value) for value in node]
+        return node.replace("\x00", "")
+    stack = [node] if isinstance(node, dict | list) else []
+    while stack:
+        container = stack.pop()
+        slots = container.items() if isinstance(container, dict) else enumerate(container)
+        for slot, value in list(slots):
+            if isinstance(value, str):
+                if "\x00" in value:
+                    container[slot] = value.replace("\x00", "")
+            elif isinstance(value, dict | list):
+                stack.append(value)
     return node
 
 
