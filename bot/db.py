@@ -261,3 +261,36 @@ def unavailable(error: BaseException) -> bool:
         return False
     return isinstance(error, (psycopg.OperationalError, psycopg.errors.QueryCanceled,
                               psycopg.errors.LockNotAvailable, psycopg.errors.IdleInTransactionSessionTimeout))
+
+
+@contextmanager
+def within(seconds: float, *, readonly: bool = False) -> Iterator[Session]:
+    """A unit of work that waits at most `seconds` for a lock or a statement, then raises, where the
+    usual one would wait out SQLite's busy timeout: for work that must not hold up a person's answer."""
+    with engine().connect() as connection:
+        if readonly:
+            connection = connection.execution_options(**{READONLY_OPTION: True})
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            raw = connection.connection.dbapi_connection
+            usual_ms = raw.execute("PRAGMA busy_timeout").fetchone()[0]  # type: ignore[union-attr]
+            # Set before BEGIN IMMEDIATE, which is where a writer waits for the lock.
+            raw.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")  # type: ignore[union-attr]
+        try:
+            with Session(bind=connection, expire_on_commit=False) as session:
+                if not sqlite:
+                    milliseconds = int(seconds * 1000)
+                    session.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
+                    session.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
+                try:
+                    yield session
+                except BaseException:
+                    session.rollback()
+                    raise
+                if readonly:
+                    session.rollback()
+                else:
+                    session.commit()
+        finally:
+            if sqlite:
+                raw.execute(f"PRAGMA busy_timeout={usual_ms}")  # type: ignore[union-attr]

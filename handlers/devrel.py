@@ -28,6 +28,7 @@ from bot.logs import correlation_id
 from bot.slack_people import person
 from handlers.common import answered_on_the_form, command_text
 from handlers.errors import tell_user, user_message
+from handlers.middleware import delivery_failed
 from models.schemas.devrel import RequestDraft, RosterEntry
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,11 @@ def after_ack(client: WebClient, body: dict[str, Any]) -> Iterator[None]:
     try:
         yield
     except EposError as error:
+        delivery_failed(body)
         log.info("%s: %s", type(error).__name__, error)
         tell_user(client, body, str(error))
     except Exception as error:
+        delivery_failed(body)
         ref = correlation_id()
         log.error("ref=%s unexpected error in a DevRel listener", ref, exc_info=error)
         tell_user(client, body, user_message(error, ref))

@@ -14,6 +14,7 @@ from bot import db
 from bot.config import Settings
 from bot.errors import EposError
 from bot.logs import correlation_id
+from handlers.middleware import delivery_failed
 
 log = logging.getLogger(__name__)
 
@@ -90,4 +91,6 @@ def report(error: Exception, handling: str | None) -> str:
 def register(app: App, settings: Settings) -> None:
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
+        # First: once the person reads the apology they may send the same thing again.
+        delivery_failed(body)
         tell_user(client, body, report(error, body.get("type") or body.get("command")))

@@ -7,20 +7,41 @@ import hashlib
 import json
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
 from bot import revocation, slack_people
 from bot.blocks import access
 from bot.config import Settings
+from bot.ids import AssetIds, DevRelIds, EngagementIds, HomeIds
 from bot.services import deliveries, people
+from bot.services.deliveries import Claim, Seen
 from bot.slack_client import EposWebClient
 
 log = logging.getLogger(__name__)
+
+# Buttons whose listeners only look things up, show them or open a form. Handling one of these twice
+# changes nothing, so they are not claimed: a claim is a write, and a look must not queue behind a
+# long write elsewhere (an import) for a lock it does not need.
+READ_ONLY_ACTIONS = frozenset({
+    AssetIds.next_page, AssetIds.previous_page, AssetIds.rerun, AssetIds.add_open, AssetIds.edit,
+    EngagementIds.change_stage, EngagementIds.close, EngagementIds.add_note, EngagementIds.show_card,
+    EngagementIds.new, EngagementIds.list_page, EngagementIds.esat_comment,
+    HomeIds.next_page, HomeIds.previous_page, HomeIds.refresh, HomeIds.find_asset, HomeIds.request_devrel,
+    DevRelIds.roster_add, DevRelIds.roster_edit,
+})
+STILL_SAVING = ("epos is still saving this form from a moment ago. Wait a few seconds and submit it again: "
+                "if it was saved, the form closes; if not, it is saved then.")
+CLAIM = "delivery_claim"
+# The claims being handled in this process, for the places that learn of a failure from the payload
+# alone; an entry lives as long as its request does.
+_in_flight: weakref.WeakValueDictionary[str, Claim] = weakref.WeakValueDictionary()
 
 
 def delivery_key(body: dict[str, Any]) -> str | None:
@@ -76,12 +97,12 @@ def onto_the_form(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str
 
 
 class _ForgettingAck(_SettledAck):
-    """An ack that un-records the delivery when it answers with field errors: nothing was done, so the
-    same values submitted again (say, after a "submit again to confirm" warning) must be handled."""
+    """An ack that gives the delivery's claim back when it answers with field errors: nothing was done,
+    so the same values submitted again (say, after a "submit again to confirm" warning) must be handled."""
 
-    def __init__(self, key: str, view: dict[str, Any]) -> None:
+    def __init__(self, claim: Claim | None, view: dict[str, Any]) -> None:
         super().__init__()
-        self.key = key
+        self.claim = claim
         self.view = view
 
     def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
@@ -89,19 +110,59 @@ class _ForgettingAck(_SettledAck):
             if isinstance(kwargs.get("errors"), dict):
                 kwargs["errors"] = onto_the_form(kwargs["errors"], self.view)
             # Before the answer leaves: once Slack has it, the person may submit again at once.
-            deliveries.forget(self.key)
+            if self.claim is not None:
+                self.claim.failed()
         return super().__call__(*args, **kwargs)
 
 
+def read_only(body: dict[str, Any]) -> bool:
+    if body.get("type") != "block_actions" or not body.get("actions"):
+        return False
+    # Listeners also take these ids with a `:suffix`, so one message may hold several alike.
+    action_id = str(body["actions"][0].get("action_id") or "").split(":", 1)[0]
+    return action_id in READ_ONLY_ACTIONS
+
+
+def delivery_failed(body: dict[str, Any]) -> None:
+    """The delivery's handling failed and changed nothing: the same delivery sent again is handled."""
+    key = delivery_key(body)
+    claim = _in_flight.get(key[:255]) if key is not None else None
+    if claim is not None:
+        claim.failed()
+
+
+class _SettleDelivery(ListenerCompletionHandler):
+    """Marks a delivery handled once its listener has returned, unless the handling failed meanwhile."""
+
+    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        claim = request.context.get(CLAIM)
+        if isinstance(claim, Claim):
+            claim.succeeded()
+
+
+def _still_saving(view: dict[str, Any]) -> BoltResponse:
+    errors = onto_the_form({"": STILL_SAVING}, view)
+    if "" in errors:  # a form without inputs, where an errors answer has nowhere to go
+        return BoltResponse(status=200, body="")
+    return BoltResponse(status=200, body=json.dumps({"response_action": "errors", "errors": errors}),
+                        headers={"content-type": ["application/json;charset=utf-8"]})
+
+
 def without_nul(node: Any) -> Any:
-    """The payload with every U+0000 removed from its strings, in place."""
+    """The payload with every U+0000 removed from its strings, in place; without recursion, so no
+    nesting depth can exhaust the stack."""
     if isinstance(node, str):
-        return node.replace("\x00", "") if "\x00" in node else node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            node[key] = without_nul(value)
-    elif isinstance(node, list):
-        node[:] = [without_nul(value) for value in node]
+        return node.replace("\x00", "")
+    stack = [node] if isinstance(node, dict | list) else []
+    while stack:
+        container = stack.pop()
+        slots = container.items() if isinstance(container, dict) else enumerate(container)
+        for slot, value in list(slots):
+            if isinstance(value, str):
+                if "\x00" in value:
+                    container[slot] = value.replace("\x00", "")
+            elif isinstance(value, dict | list):
+                stack.append(value)
     return node
 
 
@@ -233,17 +294,28 @@ def register(app: App, settings: Settings) -> None:
 
     # Before the delivery is recorded: a refused request leaves nothing behind.
     app.middleware(only_our_members(settings, app.client))
+    # Bolt offers no public hook for "the listener has returned"; its runner's completion handler is
+    # that hook, called on the listener's thread after the listener and after any error handler.
+    app._listener_runner.listener_completion_handler = _SettleDelivery()
 
     @app.middleware
     def handle_each_delivery_once(
         body: dict[str, Any], context: BoltContext, next: Callable[[], None]
     ) -> BoltResponse | None:
         key = delivery_key(body)
-        if key is not None and not deliveries.first_time(key):
-            log.info("ignored a repeated delivery (%s)", key.split(":", 1)[0])
+        claim = deliveries.claim(key) if key is not None and not read_only(body) else None
+        if claim is not None and claim.seen in (Seen.HANDLED, Seen.HANDLING):
+            log.info("ignored a repeated delivery (%s%s)", claim.kind,
+                     ", still being handled" if claim.seen is Seen.HANDLING else "")
+            if claim.seen is Seen.HANDLING and body.get("type") == "view_submission":
+                # Closing the form now would say "saved" before anyone knows.
+                return _still_saving(body.get("view") or {})
             return BoltResponse(status=200, body="")
-        if key is not None and key.startswith("view:"):
-            context["ack"] = _ForgettingAck(key, body.get("view") or {})
+        if claim is not None:
+            context[CLAIM] = claim
+            _in_flight[claim.key] = claim
+        if body.get("type") == "view_submission":
+            context["ack"] = _ForgettingAck(claim, body.get("view") or {})
         else:
             context["ack"] = _SettledAck()
         next()

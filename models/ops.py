@@ -32,13 +32,17 @@ class JobClaim(Base):
 
 
 class ProcessedDelivery(Base):
-    """Keys of Slack deliveries already handled (event_id, action_ts, view hash), so retries change nothing."""
+    """Keys of Slack deliveries (event_id, action_ts, view hash), so retries change nothing.
+
+    A row with `done_at` unset is a claim on a delivery being handled; a failed handling deletes it.
+    """
 
     __tablename__ = "processed_deliveries"
     __table_args__ = (Index("ix_processed_deliveries_seen_at", "seen_at"),)
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     seen_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

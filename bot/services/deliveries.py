@@ -1,25 +1,54 @@
-"""De-duplication of Slack deliveries: a retried event or a double click is handled once."""
+"""De-duplication of Slack deliveries: a retried event or a double click is handled once.
+
+A delivery is claimed before it is handled and counts as handled only once its handling succeeded; a
+failed handling gives the claim back, so the same delivery sent again (a form the person submits again
+after an apology) is handled then. A claim that was never finished (the process died mid-way) may be
+taken over after `ABANDONED_AFTER`.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import clock, db
 from models import ProcessedDelivery
 
+log = logging.getLogger(__name__)
+
 KEEP_FOR = timedelta(days=2)
+# Longer than any listener runs (a database wait, then Slack calls with their retries), so a claim this
+# old and unfinished belongs to a process that died.
+ABANDONED_AFTER = timedelta(minutes=5)
+# The claim is made before the person has had any answer, within Slack's 3 seconds; a database busy
+# for longer (an import writing, a lock held) must not spend that time, so the claim gives up early.
+CLAIM_WAIT_SECONDS = 0.5
+
+
+class Seen(StrEnum):
+    FIRST = "first"  # claimed: handle it
+    HANDLED = "handled"  # handled before: change nothing
+    HANDLING = "handling"  # being handled right now, by this or another process
+    UNCHECKED = "unchecked"  # the database did not answer in time: handle it, and record it afterwards
+
+
+def _insert():  # type: ignore[no-untyped-def]
+    return pg_insert if db.dialect() == "postgresql" else sqlite_insert
 
 
 def first_time(key: str, *, now: datetime | None = None) -> bool:
     """True the first time `key` is seen, in this process or any other sharing the database."""
-    insert = pg_insert if db.dialect() == "postgresql" else sqlite_insert
+    now = now or clock.now()
     statement = (
-        insert(ProcessedDelivery)
-        .values(key=key[:255], seen_at=now or clock.now())
+        _insert()(ProcessedDelivery)
+        .values(key=key[:255], seen_at=now, done_at=now)
         .on_conflict_do_nothing()
         # RETURNING, not rowcount: with psycopg, SQLAlchemy reports rowcount -1 for this statement.
         .returning(ProcessedDelivery.key)
@@ -28,9 +57,86 @@ def first_time(key: str, *, now: datetime | None = None) -> bool:
         return session.execute(statement).first() is not None
 
 
-def forget(key: str) -> None:
-    with db.transaction() as session:
-        session.execute(delete(ProcessedDelivery).where(ProcessedDelivery.key == key[:255]))
+@dataclass
+class Claim:
+    """One delivery's claim, settled once: `succeeded` when its handling is done, `failed` when not."""
+
+    key: str
+    seen: Seen
+    settled: bool = False
+
+    def succeeded(self, *, now: datetime | None = None) -> None:
+        if self.settled or self.seen in (Seen.HANDLED, Seen.HANDLING):
+            return
+        self.settled = True
+        now = now or clock.now()
+        try:
+            with db.transaction() as session:
+                if self.seen is Seen.FIRST:
+                    session.execute(update(ProcessedDelivery)
+                                    .where(ProcessedDelivery.key == self.key, ProcessedDelivery.done_at.is_(None))
+                                    .values(done_at=now))
+                else:
+                    session.execute(_insert()(ProcessedDelivery).values(key=self.key, seen_at=now, done_at=now)
+                                    .on_conflict_do_update(index_elements=["key"], set_={"done_at": now}))
+        except SQLAlchemyError:
+            # Handled all the same; only a repeat of it would now be handled again.
+            log.warning("could not record a handled delivery (%s)", self.kind, exc_info=True)
+
+    def failed(self) -> None:
+        """Nothing was done: give the claim back so that the same delivery, sent again, is handled."""
+        if self.settled or self.seen is not Seen.FIRST:
+            return
+        self.settled = True
+        try:
+            with db.transaction() as session:
+                session.execute(delete(ProcessedDelivery)
+                                .where(ProcessedDelivery.key == self.key, ProcessedDelivery.done_at.is_(None)))
+        except SQLAlchemyError:
+            log.warning("could not give back the claim on a failed delivery (%s); it lapses in %s",
+                        self.kind, ABANDONED_AFTER, exc_info=True)
+
+    @property
+    def kind(self) -> str:
+        return self.key.split(":", 1)[0]
+
+
+def claim(key: str, *, now: datetime | None = None) -> Claim:
+    """Claim a delivery for handling, waiting at most `CLAIM_WAIT_SECONDS` for the database."""
+    key, now = key[:255], now or clock.now()
+    try:
+        with db.within(CLAIM_WAIT_SECONDS) as session:
+            inserted = session.execute(
+                _insert()(ProcessedDelivery).values(key=key, seen_at=now, done_at=None)
+                .on_conflict_do_nothing().returning(ProcessedDelivery.key)
+            ).first()
+            if inserted is not None:
+                return Claim(key, Seen.FIRST)
+            taken_over = session.execute(
+                update(ProcessedDelivery)
+                .where(ProcessedDelivery.key == key, ProcessedDelivery.done_at.is_(None),
+                       ProcessedDelivery.seen_at < now - ABANDONED_AFTER)
+                .values(seen_at=now).returning(ProcessedDelivery.key)
+            ).first()
+            if taken_over is not None:
+                return Claim(key, Seen.FIRST)
+            done_at = session.scalar(select(ProcessedDelivery.done_at).where(ProcessedDelivery.key == key))
+            return Claim(key, Seen.HANDLED if done_at is not None else Seen.HANDLING)
+    except SQLAlchemyError as error:
+        log.warning("could not claim a delivery in time (%s): %s", key.split(":", 1)[0], type(error).__name__)
+    return Claim(key, _seen_without_waiting(key))
+
+
+def _seen_without_waiting(key: str) -> Seen:
+    """What a read (which takes no write lock) says when the claim could not be made in time."""
+    try:
+        with db.within(CLAIM_WAIT_SECONDS, readonly=True) as session:
+            row = session.execute(select(ProcessedDelivery.done_at).where(ProcessedDelivery.key == key)).first()
+    except SQLAlchemyError:
+        return Seen.UNCHECKED
+    if row is None:
+        return Seen.UNCHECKED
+    return Seen.HANDLED if row.done_at is not None else Seen.HANDLING
 
 
 def forget_older_than(cutoff: datetime) -> int:

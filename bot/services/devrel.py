@@ -328,6 +328,13 @@ def _unchanged(session: Session, request_id: int, note: str, **extra: Any) -> Re
                          messages=_messages(session, request_id), **extra)
 
 
+def _require_asked(row: DevRelRequest, actor: Actor, verb: str) -> None:
+    """Checked before whether the button is out of date, so that the note saying who took the request
+    goes only to someone it was sent to."""
+    if actor.user_id not in {*(row.asked_ids or []), row.candidate_id}:
+        raise Forbidden(f"Only the DevRel person this request was sent to can {verb} it.")
+
+
 def _moved_on_note(session: Session, row: DevRelRequest, clicker: str, lead_channel: str | None = None) -> str:
     """Why a click on an older message about this request does nothing now."""
     state = RequestState(row.state)
@@ -385,6 +392,7 @@ def accept(actor: Actor, request_id: int, seen_version: int, *, policy: DevRelPo
     lead_channel = policy.lead_channel if policy else None
     with db.transaction() as session:
         row = _get(session, request_id)
+        _require_asked(row, actor, "accept")
         if row.version != seen_version or row.state != RequestState.asking:
             return _unchanged(session, request_id, _moved_on_note(session, row, actor.user_id, lead_channel))
         if row.candidate_id != actor.user_id:
@@ -410,14 +418,15 @@ def take(actor: Actor, request_id: int, seen_version: int, *, policy: DevRelPoli
     lead_channel = policy.lead_channel if policy else None
     with db.transaction() as session:
         row = _get(session, request_id)
-        if row.version != seen_version or row.state != RequestState.in_channel:
-            return _unchanged(session, request_id, _moved_on_note(session, row, actor.user_id, lead_channel))
+        # Before anything about the request: who took it is no business of someone who may not take it.
         member_active = session.scalar(select(DevRelPerson.active).where(DevRelPerson.slack_id == actor.user_id))
         if not member_active:
             raise Forbidden(
                 "Only active members of the DevRel roster can take requests. "
                 "If you should be on it, ask an epos admin to add you (`/devrel roster`)."
             )
+        if row.version != seen_version or row.state != RequestState.in_channel:
+            return _unchanged(session, request_id, _moved_on_note(session, row, actor.user_id, lead_channel))
         if row.meeting_start <= now:
             return _unchanged(session, request_id, "The meeting has already started, so it can no longer be taken.")
         commitments = _commitments(session, actor.user_id, row)
@@ -502,6 +511,7 @@ def check_decline(actor: Actor, request_id: int, seen_version: int, *, policy: D
     """Before the decline form opens: unchanged with a note when the request moved on; Forbidden for others."""
     with db.reading() as session:
         row = _get(session, request_id)
+        _require_asked(row, actor, "decline")
         if row.version != seen_version or row.state != RequestState.asking:
             return _unchanged(session, request_id, _moved_on_note(session, row, actor.user_id,
                                                                   policy.lead_channel if policy else None))
@@ -517,6 +527,7 @@ def decline(actor: Actor, request_id: int, seen_version: int, reason: str, *, po
     reason = " ".join(reason.split())[:MAX_BRIEF]
     with db.transaction() as session:
         row = _get(session, request_id)
+        _require_asked(row, actor, "decline")
         if row.version != seen_version or row.state != RequestState.asking:
             return _unchanged(session, request_id, _moved_on_note(session, row, actor.user_id, policy.lead_channel))
         if row.candidate_id != actor.user_id:

@@ -278,6 +278,21 @@ def test_a_strangers_click_is_refused_and_changes_nothing(wire: SlackWire, slack
     assert event_kinds() == ["requested", "asked"]
 
 
+def test_a_strangers_click_on_an_out_of_date_accept_does_not_learn_who_took_it(wire: SlackWire, slack: MockSlack,
+                                                                              engagement_id: int, meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    assert click(wire, slack, DevRelIds.accept, LENA, channel=LENA, value=f"{request['id']}:1") == 200
+    eventually(lambda: the_request()["state"], RequestState.accepted)
+    slack.wait_for("chat.update", count=2)
+    slack.clear()
+    assert click(wire, slack, DevRelIds.accept, STRANGER, channel=LENA, value=f"{request['id']}:1") == 200
+    refusal = slack.wait_for("response_url")[0].params
+    assert refusal["text"] == "Only the DevRel person this request was sent to can accept it."
+    assert refusal["response_type"] == "ephemeral"
+    assert slack.calls_to("chat.update") == []  # the message is not redrawn for a stranger either
+    assert the_request()["assignee"] == LENA and event_kinds()[-1] == "accepted"
+
+
 def test_a_repeated_accept_click_changes_nothing_and_refreshes_the_message(wire: SlackWire, slack: MockSlack,
                                                                            engagement_id: int, meeting: Any) -> None:
     request = request_devrel(wire, slack, engagement_id, meeting)

@@ -4,16 +4,20 @@ installation are refused and logged."""
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot import db
 from bot.slackmock import MockSlack
-from bot.wire import SlackWire
-from models import AssetFeedback, AuditEntry, Engagement, StageChange
+from bot.wire import SlackWire, input_value
+from models import AssetFeedback, AuditEntry, Engagement, EngagementNote, StageChange
 from tests.assets_helpers import asset_by_title, import_sample
 from tests.conftest import SE, SELLER, STRANGER
 from tests.engagements_helpers import button, open_engagement
@@ -112,3 +116,148 @@ def test_a_request_for_another_installation_is_refused_and_logged(kind: str, dat
     refused = [r for r in caplog.records if "another installation" in r.getMessage()]
     assert refused and "team=T0OTHER99" in refused[0].getMessage()
     assert slack.responses == [] and slack.calls_to("views.publish") == []
+
+
+# ----- a failed handling is not a handled delivery ---------------------------------------------------
+@contextmanager
+def database_fails_once(statement_start: str) -> Iterator[list[str]]:
+    """The next statement starting with `statement_start` fails as a locked or lost database does."""
+    failed: list[str] = []
+    engine = db.engine()
+    error = engine.dialect.loaded_dbapi.OperationalError
+
+    def fail_once(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        if not failed and statement.lstrip().upper().startswith(statement_start.upper()):
+            failed.append(statement)
+            raise error("database is locked")
+
+    event.listen(engine, "before_cursor_execute", fail_once)
+    try:
+        yield failed
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_once)
+
+
+def note_form(wire: SlackWire, slack: MockSlack, engagement_id: int) -> dict[str, Any]:
+    wire.block_action("engagement_add_note", user_id=SE, value=str(engagement_id), response_name="note")
+    slack.wait_for("views.open", lambda c: c.params["view"]["callback_id"] == "engagement_note")
+    return next(v for v in reversed(list(slack.views.values())) if v["callback_id"] == "engagement_note")
+
+
+def dms_to(slack: MockSlack, user_id: str) -> list[str]:
+    return [str(c.params.get("text") or "") for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == user_id]
+
+
+def test_a_form_that_failed_is_saved_when_submitted_again_unchanged(database_url: str, wire: SlackWire,
+                                                                     slack: MockSlack) -> None:
+    engagement_id = open_engagement("Northbeam Logistics", "2026-01-05 10:00")
+    view = note_form(wire, slack, engagement_id)
+    values = {"engagement_note_text": {"engagement_field": input_value("CFO joins next call")}}
+
+    with database_fails_once("INSERT INTO engagement_notes") as failed:
+        first = wire.view_submission(view, values, user_id=SE)
+    assert failed and first.status == 500  # Slack keeps the form open and says it could not connect
+    apology = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE)[0].params["text"]
+    assert "nothing was changed" in apology
+    assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 0
+
+    # The person presses Submit again on the same form, with the same values.
+    again = wire.view_submission(view, values, user_id=SE)
+    assert again.status == 200 and not again.body.strip()  # Slack closes the form: it was saved
+    told = slack.wait_for("response_url", lambda c: c.params["_name"] == "note")[0].params["text"]
+    assert "Note added" in told
+    assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1
+
+    # The same submission delivered once more changes nothing and tells nothing new.
+    assert wire.view_submission(view, values, user_id=SE).status == 200
+    assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1
+    assert count(AuditEntry, AuditEntry.entity == "engagement", AuditEntry.action == "note") == 1
+    assert len([c for c in slack.responses if c.params.get("_name") == "note"]) == 1
+    assert len(dms_to(slack, SE)) == 1
+
+
+def test_a_button_whose_handling_failed_is_handled_when_delivered_again(database_url: str, wire: SlackWire,
+                                                                         slack: MockSlack) -> None:
+    from bot.services import assets
+
+    assets.reset_index()
+    import_sample()
+    asset = asset_by_title("Observability in 15 minutes: from alert to root cause")
+
+    def click() -> int:
+        return wire.block_action("asset_useful", user_id=SELLER, value=str(asset.id), action_ts="1700000400.000001",
+                                 response_name="vote").status
+
+    with database_fails_once("INSERT INTO asset_feedback") as failed:
+        assert click() == 200
+        apology = slack.wait_for("response_url", lambda c: c.params["_name"] == "vote")[0].params["text"]
+    assert failed and "nothing was changed" in apology
+    assert count(AssetFeedback, AssetFeedback.asset_id == asset.id) == 0
+
+    # The very same delivery again (same action_ts): the failed one did not count as handled.
+    assert click() == 200
+    thanked = slack.wait_for("response_url", lambda c: c.params["_name"] == "vote", count=2)[1].params
+    assert "nothing was changed" not in str(thanked)
+    assert count(AssetFeedback, AssetFeedback.asset_id == asset.id, AssetFeedback.user_id == SELLER) == 1
+
+    # Once handled, the same delivery changes nothing and says nothing.
+    assert click() == 200
+    assert count(AssetFeedback, AssetFeedback.asset_id == asset.id, AssetFeedback.user_id == SELLER) == 1
+    assert asset_by_title(asset.title).useful_count == asset.useful_count + 1
+    assert len([c for c in slack.responses if c.params.get("_name") == "vote"]) == 2
+    assets.reset_index()
+
+
+@contextmanager
+def writes_locked_out(database_url: str) -> Iterator[None]:
+    """Another connection holds the lock every write needs (SQLite's one write lock; on PostgreSQL, the
+    delivery table's), as a long import does, until the block ends."""
+    if database_url.startswith("sqlite"):
+        holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+    else:
+        holder = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+        holder.execute("LOCK TABLE processed_deliveries IN EXCLUSIVE MODE")
+    try:
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def test_opening_a_card_is_answered_while_another_connection_holds_the_write_lock(
+    database_url: str, wire: SlackWire, slack: MockSlack
+) -> None:
+    engagement_id = open_engagement("Northbeam Logistics", "2026-01-05 10:00")
+    with writes_locked_out(database_url):
+        # Slack gives up after 3 seconds; the busy timeout a write would wait out is far longer.
+        response = wire.block_action("engagement_show_card", user_id=SE, value=str(engagement_id),
+                                     response_name="card", timeout=3)
+        assert response.status == 200
+        card = slack.wait_for("response_url", lambda c: c.params["_name"] == "card")[0].params
+    assert "Northbeam Logistics" in str(card["blocks"])
+    assert "something went wrong" not in str(card)
+
+
+def test_a_form_submitted_again_while_the_first_is_being_saved_stays_open(database_url: str, wire: SlackWire,
+                                                                           slack: MockSlack) -> None:
+    from bot.services import deliveries
+    from handlers.middleware import STILL_SAVING, delivery_key
+
+    engagement_id = open_engagement("Northbeam Logistics", "2026-01-05 10:00")
+    view = note_form(wire, slack, engagement_id)
+    values = {"engagement_note_text": {"engagement_field": input_value("CFO joins next call")}}
+    key = delivery_key({"type": "view_submission",
+                        "view": {"id": view.get("id", "V0SUBMIT1"), "hash": view.get("hash", "h1"),
+                                 "state": {"values": values}}})
+    assert key is not None
+    first = deliveries.claim(key)  # the first submission, still being handled elsewhere
+
+    while_saving = wire.view_submission(view, values, user_id=SE)
+    assert while_saving.status == 200
+    assert while_saving.json == {"response_action": "errors", "errors": {"engagement_note_text": STILL_SAVING}}
+    assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 0
+
+    first.failed()  # that handling failed and said so: the next press saves the note
+    assert wire.view_submission(view, values, user_id=SE).status == 200
+    assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1

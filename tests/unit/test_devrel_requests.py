@@ -192,6 +192,36 @@ def test_an_old_ask_is_refreshed_not_obeyed_once_the_request_moved_on() -> None:
     assert row(request_id).candidate_id == HANNAH
 
 
+def test_an_out_of_date_accept_or_decline_from_a_stranger_is_refused_without_saying_who_took_it() -> None:
+    request_id = create()
+    devrel.accept(Actor(user_id=LENA), request_id, 1, now=NOW)
+    for person in (STRANGER, SE, WEI):  # never asked: WEI is on the roster, SE asked for DevRel
+        with pytest.raises(Forbidden, match="Only the DevRel person this request was sent to") as refused:
+            devrel.accept(Actor(user_id=person), request_id, 1, now=NOW)
+        assert "Lena" not in str(refused.value) and "taken" not in str(refused.value)
+        with pytest.raises(Forbidden, match="Only the DevRel person this request was sent to"):
+            devrel.check_decline(Actor(user_id=person), request_id, 1, policy=POLICY)
+        with pytest.raises(Forbidden, match="Only the DevRel person this request was sent to"):
+            devrel.decline(Actor(user_id=person), request_id, 1, "", policy=POLICY, now=NOW)
+    # Someone it was sent to learns why their button does nothing now.
+    late = devrel.accept(Actor(user_id=LENA), request_id, 1, now=NOW)
+    assert not late.changed and "already have" in late.note
+
+
+def test_an_out_of_date_take_from_someone_off_the_roster_is_refused_without_saying_who_took_it() -> None:
+    request_id = create()
+    version = 1
+    for person in ASKING_ORDER:
+        version = devrel.decline(Actor(user_id=person), request_id, version, "", policy=POLICY, now=NOW).request.version
+    devrel.take(Actor(user_id=WEI), request_id, version, now=NOW)
+    for person in (STRANGER, "U0DRN5P6Q"):  # not on the roster; on it but inactive
+        with pytest.raises(Forbidden, match="Only active members of the DevRel roster") as refused:
+            devrel.take(Actor(user_id=person), request_id, version, now=NOW)
+        assert "Wei" not in str(refused.value) and "taken" not in str(refused.value)
+    late = devrel.take(Actor(user_id=HANNAH), request_id, version, now=NOW)
+    assert not late.changed and "has already taken this request" in late.note
+
+
 @pytest.mark.parametrize("clicks", [2, 20])
 def test_concurrent_accepts_give_exactly_one_assignee(clicks: int) -> None:
     request_id = create()

@@ -1,0 +1,64 @@
+"""Delivery claims: handled only once handling succeeded, given back on failure, never waited on for long."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from bot.services import deliveries
+from bot.services.deliveries import ABANDONED_AFTER, Seen
+
+NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+
+def test_a_claim_counts_as_handled_only_once_it_succeeded(database_url: str) -> None:
+    claim = deliveries.claim("action:U1:a:1", now=NOW)
+    assert claim.seen is Seen.FIRST
+    assert deliveries.claim("action:U1:a:1", now=NOW).seen is Seen.HANDLING
+    claim.succeeded(now=NOW)
+    assert deliveries.claim("action:U1:a:1", now=NOW).seen is Seen.HANDLED
+
+
+def test_a_failed_claim_is_given_back_and_the_delivery_handled_again(database_url: str) -> None:
+    claim = deliveries.claim("view:V1:h:abc", now=NOW)
+    claim.failed()
+    claim.succeeded(now=NOW)  # settled already: a failure is not turned into a success afterwards
+    again = deliveries.claim("view:V1:h:abc", now=NOW)
+    assert again.seen is Seen.FIRST
+
+
+def test_a_claim_never_finished_is_taken_over_once_abandoned(database_url: str) -> None:
+    deliveries.claim("event:Ev1", now=NOW)
+    assert deliveries.claim("event:Ev1", now=NOW + ABANDONED_AFTER - timedelta(seconds=1)).seen is Seen.HANDLING
+    assert deliveries.claim("event:Ev1", now=NOW + ABANDONED_AFTER + timedelta(seconds=1)).seen is Seen.FIRST
+
+
+def test_a_claim_gives_up_within_slacks_three_seconds_while_writes_are_locked_out(database_url: str) -> None:
+    deliveries.claim("event:EvDONE", now=NOW).succeeded(now=NOW)
+    if database_url.startswith("sqlite"):
+        holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+    else:
+        holder = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+        holder.execute("LOCK TABLE processed_deliveries IN EXCLUSIVE MODE")
+    try:
+        started = time.monotonic()
+        fresh = deliveries.claim("event:EvNEW", now=NOW)
+        repeated = deliveries.claim("event:EvDONE", now=NOW)
+        assert time.monotonic() - started < 3
+    finally:
+        holder.rollback()
+        holder.close()
+    # Not known: handled, and recorded once handled; known: still recognised by a read.
+    assert (fresh.seen, repeated.seen) == (Seen.UNCHECKED, Seen.HANDLED)
+    fresh.succeeded(now=NOW)
+    assert deliveries.claim("event:EvNEW", now=NOW).seen is Seen.HANDLED
+
+
+def test_first_time_still_tells_a_first_sighting(database_url: str) -> None:
+    key = "asset-title-warning:t:d"
+    assert deliveries.first_time(key, now=NOW) and not deliveries.first_time(key, now=NOW)
+    assert deliveries.claim(key, now=NOW).seen is Seen.HANDLED
