@@ -87,7 +87,8 @@ def register(app: App, settings: Settings) -> None:
         try:
             text = command_text(command).strip()
         except InvalidInput as too_long:
-            answer_command(ack, respond, lambda: {"text": str(too_long)})
+            refusal = {"text": str(too_long)}
+            answer_command(ack, respond, lambda: refusal)
             return
         word, _, rest = text.partition(" ")
         word, rest = word.lower(), rest.strip()
