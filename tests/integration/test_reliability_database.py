@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot import db
-from bot.services import deliveries
 from bot.blocks import engagements as blocks
 from bot.ids import EngagementIds
 from bot.slackmock import MockSlack
@@ -133,17 +132,8 @@ def test_a_command_is_answered_in_time_and_told_nothing_was_changed(proxy: Hangi
     assert notes(engagement_id) == []
 
 
-@pytest.fixture
-def deliveries_unchecked(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The form's own write, apart from the check for repeated deliveries that runs before it (which has
-    tests of its own for a database that does not answer)."""
-    monkeypatch.setattr(deliveries, "first_time", lambda key, now=None: True)
-    monkeypatch.setattr(deliveries, "forget", lambda key: None)
-
-
 @pg_only
-def test_a_form_is_answered_in_time_on_the_form_and_nothing_is_saved(proxy: HangingProxy, wire: SlackWire,
-                                                                     deliveries_unchecked: None) -> None:
+def test_a_form_is_answered_in_time_on_the_form_and_nothing_is_saved(proxy: HangingProxy, wire: SlackWire) -> None:
     engagement_id = open_engagement("Northbeam Logistics", "2026-11-02", owner=SE)
     proxy.hold()
     answer, elapsed = submit_note(wire, engagement_id, "Customer asked about SSO")
@@ -169,7 +159,7 @@ def test_healthz_stays_up_while_another_writer_holds_the_lock(limited: None, wri
 
 @sqlite_only
 def test_a_form_waiting_on_the_lock_is_answered_in_time_and_nothing_is_saved(
-        database_url: str, limited: None, wire: SlackWire, deliveries_unchecked: None) -> None:
+        database_url: str, limited: None, wire: SlackWire) -> None:
     engagement_id = open_engagement("Northbeam Logistics", "2026-11-02", owner=SE)
     holder = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")

@@ -120,8 +120,9 @@ def test_a_request_for_another_installation_is_refused_and_logged(kind: str, dat
 
 # ----- a failed handling is not a handled delivery ---------------------------------------------------
 @contextmanager
-def database_fails_once(statement_start: str) -> Iterator[list[str]]:
-    """The next statement starting with `statement_start` fails as a locked or lost database does."""
+def database_fails_once(statement_start: str, message: str = "database is locked") -> Iterator[list[str]]:
+    """The next statement starting with `statement_start` fails as a locked (or, by `message`, a broken)
+    database does."""
     failed: list[str] = []
     engine = db.engine()
     error = engine.dialect.loaded_dbapi.OperationalError
@@ -129,7 +130,7 @@ def database_fails_once(statement_start: str) -> Iterator[list[str]]:
     def fail_once(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
         if not failed and statement.lstrip().upper().startswith(statement_start.upper()):
             failed.append(statement)
-            raise error("database is locked")
+            raise error(message)
 
     event.listen(engine, "before_cursor_execute", fail_once)
     try:
@@ -154,7 +155,8 @@ def test_a_form_that_failed_is_saved_when_submitted_again_unchanged(database_url
     view = note_form(wire, slack, engagement_id)
     values = {"engagement_note_text": {"engagement_field": input_value("CFO joins next call")}}
 
-    with database_fails_once("INSERT INTO engagement_notes") as failed:
+    # A fault, not a slow database (that one is answered on the form: test_reliability_database.py).
+    with database_fails_once("INSERT INTO engagement_notes", "disk I/O error") as failed:
         first = wire.view_submission(view, values, user_id=SE)
     assert failed and first.status == 500  # Slack keeps the form open and says it could not connect
     apology = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE)[0].params["text"]

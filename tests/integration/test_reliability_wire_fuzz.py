@@ -46,8 +46,9 @@ slack_like_bodies = st.one_of(
     envelopes.map(lambda d: b"payload=" + quote(json.dumps(d)).encode()),
     envelopes.map(lambda d: json.dumps(d).encode()),
 )
+# Within the length a command reads (longer text is refused unread: tests/integration/test_command_limits.py).
 unmatched = st.builds(lambda ping, rest: f"zqxj {ping} {rest}", st.sampled_from(PINGS),
-                      hostile_text.filter(lambda text: "northbeam" not in text.lower()))
+                      hostile_text.filter(lambda text: "northbeam" not in text.lower() and len(text) < 2400))
 
 
 @pytest.fixture

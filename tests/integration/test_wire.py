@@ -80,7 +80,7 @@ def test_request_for_another_workspace_is_refused(wire: SlackWire) -> None:
 def test_health_answers_when_the_database_does(server) -> None:  # type: ignore[no-untyped-def]
     with urllib.request.urlopen(server.url + "/healthz", timeout=5) as response:
         assert response.status == 200
-        assert json.loads(response.read()) == {"ok": True, "database": "up"}
+        assert json.loads(response.read()) == {"ok": True, "database": "up", "slack": "token accepted"}
 
 
 def test_request_for_another_app_is_refused_when_the_app_id_is_known(settings, slack: MockSlack) -> None:  # type: ignore[no-untyped-def]
