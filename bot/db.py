@@ -263,6 +263,20 @@ def unavailable(error: BaseException) -> bool:
                               psycopg.errors.LockNotAvailable, psycopg.errors.IdleInTransactionSessionTimeout))
 
 
+def ran_out_waiting_for_a_lock(error: BaseException) -> bool:
+    """Whether an error is a wait for a lock that another transaction holds running out: the database
+    itself answered, so a read, which needs no such lock, may still get through at once."""
+    if isinstance(error, exc.DBAPIError):
+        error = error.orig or error
+    if isinstance(error, sqlite3.OperationalError):
+        return "locked" in str(error) or "busy" in str(error)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg ships with epos
+        return False
+    return isinstance(error, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable))
+
+
 @contextmanager
 def within(seconds: float, *, readonly: bool = False) -> Iterator[Session]:
     """A unit of work that waits at most `seconds` for a lock or a statement, then raises, where the

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import clock, db
@@ -29,7 +29,9 @@ KEEP_FOR = timedelta(days=2)
 ABANDONED_AFTER = timedelta(minutes=5)
 # The claim is made before the person has had any answer, within Slack's 3 seconds; a database busy
 # for longer (an import writing, a lock held) must not spend that time, so the claim gives up early.
-CLAIM_WAIT_SECONDS = 0.5
+CLAIM_WAIT_SECONDS = 0.4
+# The write's wait, then a read that needs no lock: all the check may add to a person's answer.
+CLAIM_ANSWER_SECONDS = 0.6
 
 
 class Seen(StrEnum):
@@ -39,15 +41,11 @@ class Seen(StrEnum):
     UNCHECKED = "unchecked"  # the database did not answer in time: handle it, and record it afterwards
 
 
-def _insert():  # type: ignore[no-untyped-def]
-    return pg_insert if db.dialect() == "postgresql" else sqlite_insert
-
-
 def first_time(key: str, *, now: datetime | None = None) -> bool:
     """True the first time `key` is seen, in this process or any other sharing the database."""
     now = now or clock.now()
     statement = (
-        _insert()(ProcessedDelivery)
+        db.insert(ProcessedDelivery)
         .values(key=key[:255], seen_at=now, done_at=now)
         .on_conflict_do_nothing()
         # RETURNING, not rowcount: with psycopg, SQLAlchemy reports rowcount -1 for this statement.
@@ -77,7 +75,7 @@ class Claim:
                                     .where(ProcessedDelivery.key == self.key, ProcessedDelivery.done_at.is_(None))
                                     .values(done_at=now))
                 else:
-                    session.execute(_insert()(ProcessedDelivery).values(key=self.key, seen_at=now, done_at=now)
+                    session.execute(db.insert(ProcessedDelivery).values(key=self.key, seen_at=now, done_at=now)
                                     .on_conflict_do_update(index_elements=["key"], set_={"done_at": now}))
         except SQLAlchemyError:
             # Handled all the same; only a repeat of it would now be handled again.
@@ -101,13 +99,32 @@ class Claim:
         return self.key.split(":", 1)[0]
 
 
+# A few at once: a claim takes milliseconds, and while the database does not answer, requests past these
+# wait their half second in the queue and are handled unchecked rather than piling up threads.
+_claims = ThreadPoolExecutor(max_workers=4, thread_name_prefix="epos-claim")
+
+
 def claim(key: str, *, now: datetime | None = None) -> Claim:
-    """Claim a delivery for handling, waiting at most `CLAIM_WAIT_SECONDS` for the database."""
+    """Claim a delivery for handling. The person's answer waits at most `CLAIM_ANSWER_SECONDS` for it,
+    whatever the database does (a lock held, a connection that does not answer): past that the delivery
+    is handled unchecked, and recorded once handled."""
     key, now = key[:255], now or clock.now()
+    attempt = _claims.submit(_claim_now, key, now)
+    try:
+        return attempt.result(timeout=CLAIM_ANSWER_SECONDS)
+    except FutureTimeout:
+        log.warning("could not claim a delivery in time (%s): the database did not answer", key.split(":", 1)[0])
+        # Should the claim land after all, nobody will settle it: give it back, so that a repeat after a
+        # failure is handled (a handled delivery has its done_at by then, and keeps it).
+        attempt.add_done_callback(lambda late: late.result().failed() if late.exception() is None else None)
+        return Claim(key, Seen.UNCHECKED)
+
+
+def _claim_now(key: str, now: datetime) -> Claim:
     try:
         with db.within(CLAIM_WAIT_SECONDS) as session:
             inserted = session.execute(
-                _insert()(ProcessedDelivery).values(key=key, seen_at=now, done_at=None)
+                db.insert(ProcessedDelivery).values(key=key, seen_at=now, done_at=None)
                 .on_conflict_do_nothing().returning(ProcessedDelivery.key)
             ).first()
             if inserted is not None:
@@ -124,6 +141,9 @@ def claim(key: str, *, now: datetime | None = None) -> Claim:
             return Claim(key, Seen.HANDLED if done_at is not None else Seen.HANDLING)
     except SQLAlchemyError as error:
         log.warning("could not claim a delivery in time (%s): %s", key.split(":", 1)[0], type(error).__name__)
+        if not db.ran_out_waiting_for_a_lock(error):
+            # The database itself did not answer: a read would wait as long again, before the person's answer.
+            return Claim(key, Seen.UNCHECKED)
     return Claim(key, _seen_without_waiting(key))
 
 

@@ -120,12 +120,13 @@ def test_a_request_for_another_installation_is_refused_and_logged(kind: str, dat
 
 # ----- a failed handling is not a handled delivery ---------------------------------------------------
 @contextmanager
-def database_fails_once(statement_start: str, message: str = "database is locked") -> Iterator[list[str]]:
-    """The next statement starting with `statement_start` fails as a locked (or, by `message`, a broken)
-    database does."""
+def database_fails_once(statement_start: str, *, broken: bool = False) -> Iterator[list[str]]:
+    """The next statement starting with `statement_start` fails as a locked database does (or, `broken`,
+    as one with an internal fault does)."""
     failed: list[str] = []
     engine = db.engine()
-    error = engine.dialect.loaded_dbapi.OperationalError
+    error = engine.dialect.loaded_dbapi.InternalError if broken else engine.dialect.loaded_dbapi.OperationalError
+    message = "internal error" if broken else "database is locked"
 
     def fail_once(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
         if not failed and statement.lstrip().upper().startswith(statement_start.upper()):
@@ -156,7 +157,7 @@ def test_a_form_that_failed_is_saved_when_submitted_again_unchanged(database_url
     values = {"engagement_note_text": {"engagement_field": input_value("CFO joins next call")}}
 
     # A fault, not a slow database (that one is answered on the form: test_reliability_database.py).
-    with database_fails_once("INSERT INTO engagement_notes", "disk I/O error") as failed:
+    with database_fails_once("INSERT INTO engagement_notes", broken=True) as failed:
         first = wire.view_submission(view, values, user_id=SE)
     assert failed and first.status == 500  # Slack keeps the form open and says it could not connect
     apology = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE)[0].params["text"]
