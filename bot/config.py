@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     nudge_time: str = "09:00"
     scheduler_in_bot: bool = True
 
+    # The largest file `epos … import` reads; 100k catalogue rows take about 40 MB.
+    import_max_mb: int = Field(default=100, ge=1, le=10_000)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("epos_admins", "epos_managers", mode="before")
