@@ -833,8 +833,7 @@ def import_records(records: Iterable[AssetRecord], *, actor_id: str = "cli", now
     live = False
     try:
         for batch in batched(records):
-            with db.transaction() as session:
-                new, changes, same = _stage(session, batch, import_id, actor_id=actor_id, now=now)
+            new, changes, same = _stage(batch, import_id, actor_id=actor_id, now=now)
             added, updated, unchanged = added + new, updated + changes, unchanged + same
         if added or updated:
             _go_live(import_id, actor_id=actor_id, now=now)
@@ -845,46 +844,61 @@ def import_records(records: Iterable[AssetRecord], *, actor_id: str = "cli", now
     return ImportReport(added=added, updated=updated, unchanged=unchanged)
 
 
-def _stage(session: Session, batch: list[AssetRecord], import_id: str, *, actor_id: str,
-           now: datetime) -> tuple[int, int, int]:
-    """Write one batch out of sight: new assets tagged with the import, changes to others set aside."""
+def _stage(batch: list[AssetRecord], import_id: str, *, actor_id: str, now: datetime) -> tuple[int, int, int]:
+    """Write one batch out of sight: new assets tagged with the import, changes to others set aside.
+
+    Everything but the inserts happens before the writing transaction, which on SQLite holds the lock
+    every other writer waits for; the unique link still catches an asset added in between."""
     prepared = [(record.with_defaults(), record.status) for record in batch]
-    found = session.execute(
-        select(Asset, _VISIBLE.label("visible")).where(Asset.url.in_([fields.url for fields, _ in prepared]))
-    ).all()
-    existing = {row.Asset.url: row for row in found}
-    added: list[Asset] = []
-    updated = unchanged = 0
-    for fields, status in prepared:
-        match = existing.get(fields.url)
-        if match is None:
-            added.append(Asset(**_content(fields), status=status, created_at=now, updated_at=now, share_count=0,
-                               useful_count=0, not_useful_count=0, revision=0, import_id=import_id))
-            continue
-        if not match.visible:
-            raise Conflict(IMPORT_RUNNING.format(url=fields.url))
-        row = match.Asset
-        content = _content(fields)
-        changed = _changes(row, content) + (["status"] if row.status != status else [])
-        if not changed:
-            unchanged += 1
-            continue
-        session.add(AssetImportChange(
-            import_id=import_id, asset_id=row.id, changed=changed,
-            content={name: _plain(value) for name, value in content.items()} | {"status": status.value},
-            before={name: _plain(getattr(row, name)) for name in changed},
-        ))
-        updated += 1
-    session.add_all(added)
-    try:
-        session.flush()
-    except IntegrityError:
-        taken = session.scalars(select(Asset.url).where(Asset.url.in_([row.url for row in added]))).first()
-        raise Conflict(CATALOGUE_CHANGED.format(url=taken or "A link in the file")) from None
-    for row in added:
-        audit.record(session, actor_id=actor_id, entity=ENTITY, entity_id=row.id, action="imported", at=now,
-                     status=_plain(row.status))
-    return len(added), updated, unchanged
+    new: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    unchanged = 0
+    with db.reading() as session:
+        found = session.execute(
+            select(Asset, _VISIBLE.label("visible")).where(Asset.url.in_([fields.url for fields, _ in prepared]))
+        ).all()
+        existing = {match.Asset.url: match for match in found}
+        for fields, status in prepared:
+            content = _content(fields)
+            match = existing.get(fields.url)
+            if match is None:
+                new.append(content | {"status": status, "created_at": now, "updated_at": now, "share_count": 0,
+                                      "useful_count": 0, "not_useful_count": 0, "revision": 0,
+                                      "import_id": import_id})
+                continue
+            if not match.visible:
+                raise Conflict(IMPORT_RUNNING.format(url=fields.url))
+            row = match.Asset
+            changed = _changes(row, content) + (["status"] if row.status != status else [])
+            if not changed:
+                unchanged += 1
+                continue
+            changes.append({
+                "import_id": import_id, "asset_id": row.id, "changed": changed,
+                "content": {name: _plain(value) for name, value in content.items()} | {"status": status.value},
+                "before": {name: _plain(getattr(row, name)) for name in changed},
+            })
+    if not new and not changes:
+        return 0, 0, unchanged
+    with db.transaction() as session:
+        if new:
+            try:
+                ids = session.scalars(insert(Asset).returning(Asset.id, sort_by_parameter_order=True), new).all()
+            except IntegrityError:
+                raise Conflict(CATALOGUE_CHANGED.format(url=_first_taken([row["url"] for row in new]))) from None
+            session.execute(insert(AuditEntry), [
+                {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": str(asset_id), "action": "imported",
+                 "detail": {"status": _plain(row["status"])}}
+                for asset_id, row in zip(ids, new, strict=True)
+            ])
+        if changes:
+            session.execute(insert(AssetImportChange), changes)
+    return len(new), len(changes), unchanged
+
+
+def _first_taken(urls: list[str]) -> str:
+    with db.reading() as session:
+        return session.scalars(select(Asset.url).where(Asset.url.in_(urls))).first() or "A link in the file"
 
 
 def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:

@@ -48,6 +48,7 @@ class Load:
     """Searches, votes and shares sent over signed HTTP from a few threads until stopped."""
 
     wire: SlackWire
+    slack: MockSlack
     asset_id: int
     stop: threading.Event = field(default_factory=threading.Event)
     slow: list[str] = field(default_factory=list)
@@ -85,6 +86,16 @@ class Load:
         self.stop.set()
         for thread in self.threads:
             thread.join(timeout=30)
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait for the listeners still at work after their acks, so their answers are all in."""
+        slack, quiet_since, deadline = self.slack, time.monotonic(), time.monotonic() + 20
+        seen = len(slack.calls)
+        while time.monotonic() - quiet_since < 1.0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+            if len(slack.calls) != seen:
+                seen, quiet_since = len(slack.calls), time.monotonic()
 
 
 def apologies(slack: MockSlack) -> list[str]:
@@ -107,7 +118,7 @@ def test_a_large_import_beside_the_bot_keeps_every_answer_in_time_and_goes_live_
     catalogue: None, wire: SlackWire, slack: MockSlack, database_url: str, tmp_path: Path
 ) -> None:
     path = write_catalogue_csv(tmp_path / "bulk.csv", ROWS)
-    with error_log() as errors, Load(wire, asset_by_title(SAMPLE_DEMO).id) as load:
+    with error_log() as errors, Load(wire, slack, asset_by_title(SAMPLE_DEMO).id) as load:
         importer = run_import(database_url, path)
         out, err = importer.communicate(timeout=300)
         seen_before_the_end = card_titles(blocks_of(ask(wire, "bulkstuff", user_id=SE)))
@@ -127,7 +138,7 @@ def test_a_file_with_a_bad_last_row_is_refused_whole_while_the_bot_answers(
     catalogue: None, wire: SlackWire, slack: MockSlack, database_url: str, tmp_path: Path
 ) -> None:
     path = write_catalogue_csv(tmp_path / "bulk.csv", ROWS, bad_last=True)
-    with error_log() as errors, Load(wire, asset_by_title(SAMPLE_DEMO).id) as load:
+    with error_log() as errors, Load(wire, slack, asset_by_title(SAMPLE_DEMO).id) as load:
         importer = run_import(database_url, path)
         _, err = importer.communicate(timeout=300)
     assert importer.returncode == 1
