@@ -102,7 +102,8 @@ def _postgresql_database(server_url: str) -> tuple[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--postgresql", metavar="SERVER_URL", help="also on this PostgreSQL server")
+    parser.add_argument("--postgresql", metavar="SERVER_URL", default=os.environ.get("EPOS_BENCH_POSTGRESQL"),
+                        help="also on this PostgreSQL server (default: EPOS_BENCH_POSTGRESQL, if set)")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
     parser.add_argument("--child", nargs=2, metavar=("DATABASE_URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -110,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(args.child[0], Path(args.child[1]))))
         return 0
 
-    results: dict[str, Any] = {"rows": args.rows, "python": platform.python_version()}
+    results: dict[str, Any] = {"rows": args.rows, "python": platform.python_version(),
+                               "load_average_at_start": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "catalogue.csv"
         write_csv(path, args.rows)
@@ -140,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
             targets[name] = {"longest_write_under_1s": figures["longest_write_s"] < TARGET_WRITE_S,
                              "peak_under_300mb": figures["peak_mb"] < TARGET_MB}
     results["targets"] = targets
+    results["load_average_at_end"] = os.getloadavg()[0]
+    print(f"\nload average {results['load_average_at_start']:.1f} at the start, "
+          f"{results['load_average_at_end']:.1f} at the end (2 cores)")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     return 0

@@ -34,7 +34,7 @@ MAX_ALIASED_VALUES = 100_000
 EXTRA_CELLS = "has more cells than the header has columns"
 NOT_UTF8 = "is not UTF-8 text; save it as UTF-8 and try again"
 # Rows written per transaction: short enough that a click waiting for the same lock is answered in time.
-WRITE_BATCH = 500
+WRITE_BATCH = 100
 MEGABYTE = 1024 * 1024
 
 T = TypeVar("T")
