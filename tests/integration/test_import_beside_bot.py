@@ -16,14 +16,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import db
+from datetime import timedelta
+
+from bot import clock, db
+from bot.errors import InvalidInput
+from bot.services.actors import Actor
 from bot.services import assets
 from bot.services.importing import WRITE_BATCH
 from bot.slackmock import MockSlack
 from bot.wire import SlackWire
 from handlers.errors import APOLOGY
-from models.assets import Asset
-from models.schemas.assets import AssetRecord
+from models.assets import Asset, AssetImport
+from models.schemas.assets import AssetFields, AssetRecord
 from tests.assets_helpers import ask, asset_by_title, blocks_of, card_titles, import_sample, write_catalogue_csv
 from tests.conftest import SE
 from tests.reliability_helpers import error_log
@@ -148,8 +152,14 @@ def test_a_file_with_a_bad_last_row_is_refused_whole_while_the_bot_answers(
     assert card_titles(blocks_of(ask(wire, "bulkstuff", user_id=SE))) == []
 
 
+RETITLED = "Observability in 15 minutes, retitled by the import"
+
+
 def records(count: int) -> Iterator[AssetRecord]:
-    for n in range(count):
+    sample = asset_by_title(SAMPLE_DEMO)
+    yield AssetRecord.model_validate({"title": RETITLED, "type": "demo", "url": sample.url,
+                                      "topics": list(sample.topics), "owner": sample.owner_id})
+    for n in range(count - 1):
         yield AssetRecord.model_validate({
             "title": f"Staged generated asset {n}", "type": "demo", "url": f"https://assets.example.com/staged/{n}",
             "topics": ["stagedstuff"], "owner": SE,
@@ -187,10 +197,12 @@ def test_an_import_half_written_is_seen_by_nobody(
         assert halfway.wait(60)
         with db.reading() as session:
             written = session.scalar(select(func.count()).select_from(Asset).where(Asset.url.like("%/staged/%")))
-        assert written == 2 * WRITE_BATCH  # really written, in batches…
+        assert written == 2 * WRITE_BATCH - 1  # really written, in batches (the first record is a change)…
         # …and seen by no search, no list of one's own assets, no card.
         assert card_titles(blocks_of(ask(wire, "stagedstuff", user_id=SE))) == []
         assert "Staged generated asset" not in str(ask(wire, "mine", user_id=SE).params)
+        # The change to an asset already in the catalogue waits too.
+        assert SAMPLE_DEMO in card_titles(blocks_of(ask(wire, "demo observability", user_id=SE)))
     finally:
         resume.set()
         worker.join(60)
@@ -199,8 +211,52 @@ def test_an_import_half_written_is_seen_by_nobody(
         with db.reading() as session:
             assert session.scalar(select(func.count()).select_from(Asset).where(Asset.url.like("%/staged/%"))) == 0
         assert card_titles(blocks_of(ask(wire, "stagedstuff", user_id=SE))) == []
+        assert SAMPLE_DEMO in card_titles(blocks_of(ask(wire, "demo observability", user_id=SE)))
     else:
-        assert outcome[0].added == count  # type: ignore[attr-defined]
-        assert assets.search("stagedstuff").total == count
+        assert (outcome[0].added, outcome[0].updated) == (count - 1, 1)  # type: ignore[attr-defined]
+        shown = card_titles(blocks_of(ask(wire, "demo observability", user_id=SE)))
+        assert RETITLED in shown and SAMPLE_DEMO not in shown
+        assert assets.search("stagedstuff").total == count - 1
         assert len(card_titles(blocks_of(ask(wire, "stagedstuff", user_id=SE)))) == assets.PAGE_SIZE
     assert apologies(slack) == []
+
+
+def test_a_link_the_import_is_writing_cannot_be_added_from_slack_meanwhile(
+    catalogue: None, wire: SlackWire, slack: MockSlack
+) -> None:
+    count = 3 * WRITE_BATCH
+    halfway, resume = threading.Event(), threading.Event()
+    outcome: list[object] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(assets.import_records(paused(count, halfway, resume, then_fail=False))))
+    worker.start()
+    try:
+        assert halfway.wait(60)
+        pending = "https://assets.example.com/staged/5"
+        fields = AssetFields.model_validate({"title": "Added by hand meanwhile", "type": "demo", "url": pending,
+                                             "topics": ["stagedstuff"], "owner_id": SE})
+        with pytest.raises(InvalidInput) as refused:
+            assets.create(fields, Actor(user_id=SE), admins_configured=False)
+        assert refused.value.field == "url"
+        assert str(refused.value).startswith("Someone added this link a moment ago.")
+    finally:
+        resume.set()
+        worker.join(60)
+    assert outcome[0].added == count - 1  # type: ignore[attr-defined]
+    assert "Added by hand meanwhile" not in card_titles(blocks_of(ask(wire, "stagedstuff", user_id=SE)))
+
+
+def test_the_rows_of_an_import_whose_process_was_killed_are_cleared_by_a_later_import(catalogue: None) -> None:
+    started = clock.now() - assets.ABANDONED_AFTER - timedelta(minutes=1)
+    with db.transaction() as session:
+        session.add(AssetImport(id="killed", started_at=started))
+        session.flush()
+        session.add(Asset(title="Left by a killed import", type="demo", summary="", url="https://assets.example.com/killed",
+                          topics=[], products=[], depth="low", scope="broad", interactivity="presentation",
+                          cycle="early", owner_id=SE, status="published", created_at=started, updated_at=started,
+                          revision=0, import_id="killed"))
+    assert assets.search("killed import").total == 0
+    assets.import_records(records(3))
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Asset).where(Asset.import_id == "killed")) == 0
+        assert session.get(AssetImport, "killed") is None
