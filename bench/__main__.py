@@ -6,6 +6,8 @@
              on SQLite and PostgreSQL (EPOS_BENCH_POSTGRESQL, default postgresql+psycopg://postgres@127.0.0.1:5432/)
     ack      ack latency of `epos serve` vs a no-op Bolt app, with the example catalogue and 10k assets
     memory   RSS of the serving process with 100k assets, index warm
+    import   `epos assets import` of 100k rows: longest write transaction and peak memory, on SQLite
+             (and PostgreSQL when EPOS_BENCH_POSTGRESQL is set)
 
 Each runs in a process of its own, prints its table and writes bench/results/<name>.json; a summary of
 the targets comes last. `--only ack memory` runs a subset. Results and their reading: docs/performance.md.
@@ -23,7 +25,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = ("search", "stats", "ack", "memory")
+NAMES = ("search", "stats", "ack", "memory", "import")
 
 
 def runs(quick: bool) -> dict[str, list[list[str]]]:
@@ -37,13 +39,14 @@ def runs(quick: bool) -> dict[str, list[list[str]]]:
             + (["--quick"] if quick else []),
         ],
         "memory": [["bench.memory_bench", "--assets", "10000" if quick else "100000"]],
+        "import": [["bench.import_bench", "--rows", "10000" if quick else "100000"]],
     }
 
 
 def summary(since: float) -> list[str]:
     """The targets of the results this run wrote (files older than `since` are from earlier runs)."""
     lines = []
-    for name in ("search", "stats", "ack", "ack_10k", "memory"):
+    for name in ("search", "stats", "ack", "ack_10k", "memory", "import"):
         path = RESULTS / f"{name}.json"
         if not path.exists() or path.stat().st_mtime < since:
             continue
@@ -55,6 +58,11 @@ def summary(since: float) -> list[str]:
                 lines.append(f"stats ({database}): " + _checks(checks))
         elif name.startswith("ack"):
             lines.append(f"{name} ({data.get('catalogue')}): " + _checks(data.get("targets", {})))
+        elif name == "import":
+            for database, checks in data.get("targets", {}).items():
+                lines.append(f"import ({data['rows']:,} rows, {database}): longest write "
+                             f"{data[database]['longest_write_s']} s, peak {data[database]['peak_mb']} MB, "
+                             + _checks(checks))
         else:
             lines.append(f"memory ({data['assets']:,} assets): worker RSS {data['worker_mb']['VmRSS']} MB, "
                          + _checks({"under_300mb": data["target_under_300mb"]}))

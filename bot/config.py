@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     nudge_time: str = "09:00"
     scheduler_in_bot: bool = True
 
+    # The largest file `epos … import` reads; 100k catalogue rows take about 40 MB.
+    import_max_mb: int = Field(default=100, ge=1, le=10_000)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     # `/metrics` on a port of its own for `epos run` and `epos scheduler` (`epos serve` has it on its own port).

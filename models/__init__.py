@@ -1,6 +1,6 @@
 """Every table of epos; importing this package registers them all on `Base.metadata`."""
 
-from models.assets import Asset, AssetFeedback, AssetShare, SearchMiss
+from models.assets import Asset, AssetFeedback, AssetImport, AssetImportChange, AssetShare, SearchMiss
 from models.base import Base
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
@@ -9,6 +9,8 @@ from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SchedulerTick, S
 __all__ = [
     "Asset",
     "AssetFeedback",
+    "AssetImport",
+    "AssetImportChange",
     "AssetShare",
     "AuditEntry",
     "Base",

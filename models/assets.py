@@ -39,6 +39,8 @@ class Asset(Base):
     # The catalogue revision of this row's last change (content, status, votes or shares); search
     # indexes in every process catch up by reading the rows above the revision they have seen.
     revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
+    # Set on the assets an `epos assets import` adds: they stay out of sight until that import is live.
+    import_id: Mapped[str | None] = mapped_column(ForeignKey("asset_imports.id"), index=True)
 
     shares: Mapped[list[AssetShare]] = relationship(back_populates="asset", lazy="raise")
 
@@ -53,6 +55,31 @@ class AssetCatalogue(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     revision: Mapped[int] = mapped_column(BigInteger)
+
+
+class AssetImport(Base):
+    """One catalogue import. Its new assets are written in short batches while it is pending (`revision`
+    unset) and all become visible at once when one short transaction sets the catalogue revision here;
+    a failed import's assets are deleted and were never seen."""
+
+    __tablename__ = "asset_imports"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[datetime]
+    revision: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+class AssetImportChange(Base):
+    """What a pending import changes in an asset that already exists, applied when the import goes live."""
+
+    __tablename__ = "asset_import_changes"
+
+    import_id: Mapped[str] = mapped_column(ForeignKey("asset_imports.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    # The asset's new content (import format values), the fields that change and their values before.
+    content: Mapped[dict] = mapped_column(JSON)
+    changed: Mapped[list[str]] = mapped_column(JSON)
+    before: Mapped[dict] = mapped_column(JSON)
 
 
 class AssetShare(Base):

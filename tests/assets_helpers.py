@@ -145,3 +145,15 @@ def eventually(check: Callable[[], bool], *, timeout: float = 5.0) -> bool:
             return False
         time.sleep(0.02)
     return True
+
+
+def write_catalogue_csv(path: Path, count: int, *, prefix: str = "bulk", bad_last: bool = False) -> Path:
+    """A CSV catalogue of `count` published demos with links under /`prefix`/; `bad_last` breaks the
+    link of the very last row, so the whole file is refused."""
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("title,type,summary,url,topics,products,owner,status\n")
+        for n in range(count):
+            url = "not-a-link" if bad_last and n == count - 1 else f"https://assets.example.com/{prefix}/{n}"
+            out.write(f"{prefix.capitalize()} generated asset {n},demo,Generated for an import of many rows.,"
+                      f"{url},{prefix}stuff;observability,Observability,U0A1B2C3D,published\n")
+    return path

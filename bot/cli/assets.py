@@ -11,7 +11,7 @@ from typing import Any, Literal
 from bot import db
 from bot.config import Settings
 from bot.services import assets
-from bot.services.importing import ImportInvalid
+from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import ASSET_TYPE_LABELS
 
 EXIT_OK = 0
@@ -34,19 +34,21 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     if fmt is None:
         print(f"{path}: use a .yaml, .yml or .csv file (the format is taken from the extension)", file=sys.stderr)
         return EXIT_FAILURE
+    if refusal := size_refusal(path, settings.import_max_mb):
+        print(refusal, file=sys.stderr)
+        return EXIT_FAILURE
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        _open_database(settings)
+        report = assets.import_file(path, fmt)
     except FileNotFoundError:
         print(f"{path}: no such file", file=sys.stderr)
         return EXIT_FAILURE
     except UnicodeDecodeError:
-        print(f"{path}: is not UTF-8 text; save it as UTF-8 and try again", file=sys.stderr)
+        print(f"{path}: {NOT_UTF8}", file=sys.stderr)
         return EXIT_FAILURE
     except OSError as error:
         print(f"{path}: cannot be read ({error.strerror or error})", file=sys.stderr)
         return EXIT_FAILURE
-    try:
-        records = assets.parse_catalogue(text, fmt)
     except ImportInvalid as invalid:
         for problem in invalid.problems:
             print(problem.line(str(path)), file=sys.stderr)
@@ -54,8 +56,6 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{path}: nothing imported; fix the {len(invalid.problems)} problem(s) above and run again",
                   file=sys.stderr)
         return EXIT_FAILURE
-    _open_database(settings)
-    report = assets.import_records(records)
     print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")
     return EXIT_OK
 

@@ -10,6 +10,7 @@ from typing import Any
 from bot import db
 from bot.config import Settings
 from bot.services import roster
+from bot.services.importing import size_refusal
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -20,12 +21,11 @@ def _open_database(settings: Settings) -> None:
     db.configure(settings.database_url)
 
 
-def _names(slack_ids: list[str]) -> str:
-    return f" ({', '.join(slack_ids)})" if slack_ids else ""
-
-
 def import_roster(args: argparse.Namespace, settings: Settings) -> int:
     path = Path(args.file)
+    if refusal := size_refusal(path, settings.import_max_mb):
+        print(refusal, file=sys.stderr)
+        return EXIT_FAILURE
     entries, problems = roster.read_roster_file(path)
     if problems:
         for problem in problems:
@@ -34,8 +34,7 @@ def import_roster(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILURE
     _open_database(settings)
     result = roster.import_roster(entries)
-    print(f"{len(result.added)} added{_names(result.added)}, {len(result.updated)} updated{_names(result.updated)}, "
-          f"{len(result.unchanged)} unchanged")
+    print(f"{len(result.added)} added, {len(result.updated)} updated, {len(result.unchanged)} unchanged")
     return EXIT_OK
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot import clock, db
 from bot.config import Settings
 from bot.services import engagements, metrics
-from bot.services.importing import ImportInvalid
+from bot.services.importing import ImportInvalid, size_refusal
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import Figures, TeamMetrics
 
@@ -39,6 +39,8 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
     fmt: Literal["yaml", "csv"] | None = FORMATS.get(path.suffix.lower())  # type: ignore[assignment]
     if fmt is None:
         return _fail(f"{path}: use a .yaml, .yml or .csv file (the format is taken from the extension)")
+    if refusal := size_refusal(path, settings.import_max_mb):
+        return _fail(refusal)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -56,8 +58,6 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     report = engagements.import_records(records)
     print(f"{report.imported} imported, {len(report.skipped)} skipped (already there)")
-    for name in report.skipped:
-        print(f"  skipped: {name}")
     return EXIT_OK
 
 

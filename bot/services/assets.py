@@ -19,15 +19,19 @@ import hashlib
 import io
 import logging
 import threading
+import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, insert, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -39,9 +43,19 @@ from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.search import AssetIndex, Hit, SearchDoc
 from bot.services import audit, deliveries
 from bot.services.actors import Actor
-from bot.services.importing import EXTRA_CELLS, ImportInvalid, csv_rows, damaged_fields, load_yaml
-from models.assets import Asset, AssetCatalogue, AssetFeedback, AssetShare, SearchMiss
+from bot.services.importing import (
+    EXTRA_CELLS,
+    WRITE_BATCH,
+    ImportInvalid,
+    batched,
+    csv_rows,
+    damaged_fields,
+    open_csv,
+    yaml_items,
+)
+from models.assets import Asset, AssetCatalogue, AssetFeedback, AssetImport, AssetImportChange, AssetShare, SearchMiss
 from models.enums import AssetStatus, AssetType
+from models.ops import AuditEntry
 from models.schemas.assets import (
     AssetCard,
     AssetFields,
@@ -140,6 +154,15 @@ def _doc(row: Any) -> SearchDoc:
 
 
 _REVISION = select(AssetCatalogue.revision).where(AssetCatalogue.id == CATALOGUE_ROW)
+# Assets anyone may see: all but those of an import still being written (see "import and export").
+_VISIBLE = or_(Asset.import_id.is_(None),
+               Asset.import_id.in_(select(AssetImport.id).where(AssetImport.revision.is_not(None))))
+
+
+def _changed_since(revision: int) -> Any:
+    """Rows changed after `revision`: stamped above it, or added by an import that went live after it."""
+    return or_(Asset.revision > revision,
+               Asset.import_id.in_(select(AssetImport.id).where(AssetImport.revision > revision)))
 
 
 def _read_revision(session: Session) -> int:
@@ -174,7 +197,7 @@ def _synced_index() -> AssetIndex:
             if state.engine is not engine or state.index is None or current < state.revision:
                 # Rows are indexed as they arrive, in batches, so the whole published catalogue is never held
                 # as rows and as an index at once (the peak of a build at 100k assets).
-                published = select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published)
+                published = select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published, _VISIBLE)
                 with session.execute(published.execution_options(yield_per=BUILD_BATCH)) as rows:
                     state.index = AssetIndex(_doc(row) for row in rows)
                 state.reader = engine.execution_options(**{db.READONLY_OPTION: True})
@@ -183,7 +206,7 @@ def _synced_index() -> AssetIndex:
                 log.info("search index built: %d published assets at revision %d", len(state.index), current)
             elif current > state.revision:
                 changed = session.execute(
-                    select(*_DOC_COLUMNS, Asset.status).where(Asset.revision > state.revision)
+                    select(*_DOC_COLUMNS, Asset.status).where(_changed_since(state.revision))
                 ).all()
                 for row in changed:
                     if row.status == AssetStatus.published:
@@ -365,7 +388,7 @@ def recommend(focus: str, asset_types: list[AssetType], limit: int = 3) -> list[
 
 def get(asset_id: int, actor: Actor | None = None) -> ViewedAsset:
     with db.reading() as session:
-        row = session.get(Asset, asset_id)
+        row = session.scalars(select(Asset).where(Asset.id == asset_id, _VISIBLE)).first()
         if row is None:
             raise NotFound(NOT_FOUND)
         return _viewed(_card(row), actor)
@@ -397,7 +420,7 @@ def drafts(actor: Actor, *, limit: int = LIST_MAX) -> AssetList:
     if not actor.admin:
         raise Forbidden(DRAFTS_REFUSED)
     with db.reading() as session:
-        where = Asset.status == AssetStatus.draft
+        where = (Asset.status == AssetStatus.draft) & _VISIBLE
         total = session.scalar(select(func.count()).select_from(Asset).where(where)) or 0
         rows = session.scalars(select(Asset).where(where).order_by(Asset.created_at, Asset.id).limit(limit)).all()
         return AssetList(kind="drafts", items=[_viewed(_card(r), actor) for r in rows], total=total)
@@ -407,7 +430,7 @@ def owned_by(actor: Actor, *, limit: int = LIST_MAX) -> AssetList:
     """The actor's own assets, drafts first, then published, then archived; newest first within each."""
     status_order = {AssetStatus.draft: 0, AssetStatus.published: 1, AssetStatus.archived: 2}
     with db.reading() as session:
-        where = Asset.owner_id == actor.user_id
+        where = (Asset.owner_id == actor.user_id) & _VISIBLE
         total = session.scalar(select(func.count()).select_from(Asset).where(where)) or 0
         rows = session.scalars(select(Asset).where(where)).all()
         ordered = sorted(rows, key=lambda r: (status_order[r.status], -r.updated_at.timestamp(), -r.id))[:limit]
@@ -423,14 +446,14 @@ def _url_variants(url: str) -> list[str]:
 
 
 def _same_url(session: Session, url: str, exclude_id: int | None) -> Asset | None:
-    query = select(Asset).where(Asset.url.in_(_url_variants(url)))
+    query = select(Asset).where(Asset.url.in_(_url_variants(url)), _VISIBLE)
     if exclude_id is not None:
         query = query.where(Asset.id != exclude_id)
     return session.scalars(query.limit(1)).first()
 
 
 def _similar_title(session: Session, title: str, exclude_id: int | None) -> str | None:
-    query = select(Asset.id, Asset.title)
+    query = select(Asset.id, Asset.title).where(_VISIBLE)
     if exclude_id is not None:
         query = query.where(Asset.id != exclude_id)
     titles = {row.id: row.title for row in session.execute(query)}
@@ -698,66 +721,60 @@ def record_share(
 
 
 # ----- import and export --------------------------------------------------------------------------
+#
+# An import reads its file twice, a row at a time: first to check every row (nothing is written), then to
+# write. New assets are written in short transactions tagged with a pending import, which every read of
+# the catalogue leaves out; changes to existing assets wait beside them. One short transaction then takes
+# the next catalogue revision, applies the waiting changes and marks the import live, so the whole file
+# appears at once and the revision row is held only for that moment. A failed import's rows are deleted.
+
+YAML_SHAPE = "must be a list of assets, each starting with `- title: …`"
+# A pending import older than this was abandoned (its process killed); the next import clears it away.
+ABANDONED_AFTER = timedelta(days=1)
+CATALOGUE_CHANGED = ("{url} was added to the catalogue while the file was being imported; nothing was imported. "
+                     "Run the import again.")
+IMPORT_RUNNING = "{url} is being added by another import that is still running; run this one again when it has finished."
 
 
 def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:
     return [ImportProblem(where=where, field=field, message=message) for field, message in field_problems(error)]
 
 
-def _validate_rows(rows: Iterable[tuple[str, Any]]) -> list[AssetRecord]:
-    records: list[AssetRecord] = []
-    problems: list[ImportProblem] = []
+def _checked(rows: Iterable[tuple[str, Any]], problems: list[ImportProblem]) -> Iterator[AssetRecord]:
+    """The valid records among `rows`, in order; each problem found is added to `problems`."""
     first_seen: dict[str, str] = {}
-    for where, raw in rows:
-        if not isinstance(raw, dict):
-            problems.append(ImportProblem(where=where, field=None, message="is not a set of `field: value` pairs"))
-            continue
-        if damaged := damaged_fields(raw):
-            problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in damaged)
-            continue
-        try:
-            record = AssetRecord.model_validate(raw)
-        except ValidationError as error:
-            problems.extend(_problems_of(error, where))
-            continue
-        key = record.url.rstrip("/")
-        if key in first_seen:
-            problems.append(ImportProblem(where=where, field="url", message=f"the same link as {first_seen[key]}"))
-            continue
-        first_seen[key] = where
-        records.append(record)
-    if problems:
-        raise ImportInvalid(problems)
-    return records
-
-
-def parse_catalogue(text: str, fmt: Literal["yaml", "csv"]) -> list[AssetRecord]:
-    """Validate a whole catalogue file; raises ImportInvalid listing every problem."""
-    if fmt == "yaml":
-        return _parse_yaml(text)
-    return _parse_csv(text)
-
-
-def _parse_yaml(text: str) -> list[AssetRecord]:
-    data = load_yaml(text)
-    if data is None:
-        return []
-    if isinstance(data, dict) and isinstance(data.get("assets"), list):
-        data = data["assets"]
-    if not isinstance(data, list):
-        raise ImportInvalid([ImportProblem(
-            where="file", field=None, message="must be a list of assets, each starting with `- title: …`")])
-    return _validate_rows((f"item {number}", item) for number, item in enumerate(data, start=1))
+    try:
+        for where, raw in rows:
+            if not isinstance(raw, dict):
+                problems.append(ImportProblem(where=where, field=None, message="is not a set of `field: value` pairs"))
+                continue
+            if damaged := damaged_fields(raw):
+                problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in damaged)
+                continue
+            try:
+                record = AssetRecord.model_validate(raw)
+            except ValidationError as error:
+                problems.extend(_problems_of(error, where))
+                continue
+            key = record.url.rstrip("/")
+            if key in first_seen:
+                problems.append(ImportProblem(where=where, field="url", message=f"the same link as {first_seen[key]}"))
+                continue
+            first_seen[key] = where
+            yield record
+    except ImportInvalid as unreadable:
+        # A file that cannot be read to its end is reported alone: what its rows hold is not known.
+        problems[:] = unreadable.problems
 
 
 def _csv_cell(value: Any) -> Any:
     return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
 
-def _parse_csv(text: str) -> list[AssetRecord]:
-    header, rows_read = csv_rows(text)
+def _csv_items(source: str | Iterable[str], problems: list[ImportProblem]) -> Iterator[tuple[str, Any]]:
+    header, rows_read = csv_rows(source)
     if not header:
-        return []
+        return
     unknown = [name for name in header if name.strip() not in EXPORT_FIELDS]
     missing = [name for name in ("title", "type", "url", "owner") if name not in [h.strip() for h in header]]
     if unknown or missing:
@@ -768,8 +785,6 @@ def _parse_csv(text: str) -> list[AssetRecord]:
             parts.append("missing column(s) " + ", ".join(missing))
         raise ImportInvalid([ImportProblem(
             where="line 1", field=None, message="; ".join(parts) + f"; the columns are {', '.join(EXPORT_FIELDS)}")])
-    rows: list[tuple[str, Any]] = []
-    problems: list[ImportProblem] = []
     for where, row in rows_read:
         if None in row:
             problems.append(ImportProblem(where=where, field=None, message=EXTRA_CELLS))
@@ -778,74 +793,182 @@ def _parse_csv(text: str) -> list[AssetRecord]:
         for tags in ("topics", "products"):
             if cleaned.get(tags) is not None:
                 cleaned[tags] = str(cleaned[tags]).split(";")
-        rows.append((where, cleaned))
-    try:
-        records = _validate_rows(rows)
-    except ImportInvalid as invalid:
-        raise ImportInvalid(sorted(problems + invalid.problems, key=_line_order)) from None
+        yield where, cleaned
+
+
+def _items(source: str | Iterable[str], fmt: Literal["yaml", "csv"], problems: list[ImportProblem]) -> Iterator[tuple[str, Any]]:
+    if fmt == "yaml":
+        assert isinstance(source, str)
+        return yaml_items(source, key="assets", shape=YAML_SHAPE)
+    return _csv_items(source, problems)
+
+
+def _read(source: str | Iterable[str], fmt: Literal["yaml", "csv"]) -> Iterator[AssetRecord]:
+    """Every record of a file; raises ImportInvalid listing every problem once the whole file is read."""
+    problems: list[ImportProblem] = []
+    yield from _checked(_items(source, fmt, problems), problems)
     if problems:
         raise ImportInvalid(problems)
-    return records
 
 
-def _line_order(problem: ImportProblem) -> int:
-    digits = "".join(ch for ch in problem.where if ch.isdigit())
-    return int(digits) if digits else 0
+def parse_catalogue(text: str, fmt: Literal["yaml", "csv"]) -> list[AssetRecord]:
+    """Validate a whole catalogue file held in memory; raises ImportInvalid listing every problem."""
+    return list(_read(text, fmt))
 
 
-def import_records(records: Sequence[AssetRecord], *, actor_id: str = "cli", now: datetime | None = None) -> ImportReport:
-    """Upsert by link in one transaction. Rows equal to what is stored are left alone (timestamps too),
-    so importing the same file twice changes nothing."""
+@contextmanager
+def _file_records(path: Path, fmt: Literal["yaml", "csv"]) -> Iterator[Iterator[AssetRecord]]:
+    if fmt == "yaml":
+        yield _read(path.read_text(encoding="utf-8-sig"), fmt)
+        return
+    with open_csv(path) as lines:
+        yield _read(lines, fmt)
+
+
+def check_file(path: Path, fmt: Literal["yaml", "csv"]) -> int:
+    """Read a catalogue file row by row and check it all, writing nothing; how many assets it holds.
+    Raises ImportInvalid listing every problem."""
+    with _file_records(path, fmt) as records:
+        return sum(1 for _ in records)
+
+
+def import_file(path: Path, fmt: Literal["yaml", "csv"], *, actor_id: str = "cli",
+                now: datetime | None = None) -> ImportReport:
+    """Check a whole catalogue file, then import it (see `import_records`); a file with any problem
+    raises ImportInvalid and writes nothing. The file is read a row at a time, twice."""
+    check_file(path, fmt)
+    with _file_records(path, fmt) as records:
+        return import_records(records, actor_id=actor_id, now=now)
+
+
+def import_records(records: Iterable[AssetRecord], *, actor_id: str = "cli", now: datetime | None = None) -> ImportReport:
+    """Upsert by link, all or nothing as anyone sees it. Rows equal to what is stored are left alone
+    (timestamps too), so importing the same file twice changes nothing. The writes are short
+    transactions of WRITE_BATCH rows, invisible until one short last transaction makes them live."""
     now = now or clock.now()
-    prepared = [(record.with_defaults(), record.status) for record in records]
-    urls = [fields.url for fields, _ in prepared]
-    added = updated = unchanged = 0
-    touched: list[Asset] = []
+    _clear_abandoned(now)
+    import_id = uuid.uuid4().hex
     with db.transaction() as session:
-        existing: dict[str, Asset] = {}
-        for start in range(0, len(urls), 500):
-            chunk = urls[start : start + 500]
-            existing.update({row.url: row for row in session.scalars(select(Asset).where(Asset.url.in_(chunk)))})
-        plan: list[tuple[AssetFields, AssetStatus, Asset | None, list[str]]] = []
-        for fields, status in prepared:
-            row = existing.get(fields.url)
-            if row is None:
-                plan.append((fields, status, None, []))
-                continue
-            changed = _changes(row, _content(fields)) + (["status"] if row.status != status else [])
-            if changed:
-                plan.append((fields, status, row, changed))
-            else:
-                unchanged += 1
-        if plan:
-            revision = _bump_revision(session)
-            for fields, status, row, changed in plan:
-                if row is None:
-                    row = Asset(**_content(fields), status=status, created_at=now, updated_at=now,
-                                share_count=0, useful_count=0, not_useful_count=0, revision=revision)
-                    session.add(row)
-                    session.flush()
-                    audit.record(session, actor_id=actor_id, entity=ENTITY, entity_id=row.id, action="imported",
-                                 at=now, status=status.value)
-                    added += 1
-                else:
-                    before = {name: _plain(getattr(row, name)) for name in changed}
-                    for name, value in _content(fields).items():
-                        setattr(row, name, value)
-                    row.status, row.updated_at, row.revision = status, now, revision
-                    audit.record(session, actor_id=actor_id, entity=ENTITY, entity_id=row.id, action="updated",
-                                 at=now, changed=changed, before=before, source="import")
-                    updated += 1
-                touched.append(row)
-    if touched:
-        _after_commit(touched, revision)
+        session.add(AssetImport(id=import_id, started_at=now))
+    added = updated = unchanged = 0
+    live = False
+    try:
+        for batch in batched(records):
+            new, changes, same = _stage(batch, import_id, actor_id=actor_id, now=now)
+            added, updated, unchanged = added + new, updated + changes, unchanged + same
+        if added or updated:
+            _go_live(import_id, actor_id=actor_id, now=now)
+            live = True
+    finally:
+        if not live:
+            _discard(import_id)
     return ImportReport(added=added, updated=updated, unchanged=unchanged)
+
+
+def _stage(batch: list[AssetRecord], import_id: str, *, actor_id: str, now: datetime) -> tuple[int, int, int]:
+    """Write one batch out of sight: new assets tagged with the import, changes to others set aside.
+
+    Everything but the inserts happens before the writing transaction, which on SQLite holds the lock
+    every other writer waits for; the unique link still catches an asset added in between."""
+    prepared = [(record.with_defaults(), record.status) for record in batch]
+    new: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    unchanged = 0
+    with db.reading() as session:
+        found = session.execute(
+            select(Asset, _VISIBLE.label("visible")).where(Asset.url.in_([fields.url for fields, _ in prepared]))
+        ).all()
+        existing = {match.Asset.url: match for match in found}
+        for fields, status in prepared:
+            content = _content(fields)
+            match = existing.get(fields.url)
+            if match is None:
+                new.append(content | {"status": status, "created_at": now, "updated_at": now, "share_count": 0,
+                                      "useful_count": 0, "not_useful_count": 0, "revision": 0,
+                                      "import_id": import_id})
+                continue
+            if not match.visible:
+                raise Conflict(IMPORT_RUNNING.format(url=fields.url))
+            row = match.Asset
+            changed = _changes(row, content) + (["status"] if row.status != status else [])
+            if not changed:
+                unchanged += 1
+                continue
+            changes.append({
+                "import_id": import_id, "asset_id": row.id, "changed": changed,
+                "content": {name: _plain(value) for name, value in content.items()} | {"status": status.value},
+                "before": {name: _plain(getattr(row, name)) for name in changed},
+            })
+    if not new and not changes:
+        return 0, 0, unchanged
+    with db.transaction() as session:
+        if new:
+            try:
+                ids = session.scalars(insert(Asset).returning(Asset.id, sort_by_parameter_order=True), new).all()
+            except IntegrityError:
+                raise Conflict(CATALOGUE_CHANGED.format(url=_first_taken([row["url"] for row in new]))) from None
+            session.execute(insert(AuditEntry), [
+                {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": str(asset_id), "action": "imported",
+                 "detail": {"status": _plain(row["status"])}}
+                for asset_id, row in zip(ids, new, strict=True)
+            ])
+        if changes:
+            session.execute(insert(AssetImportChange), changes)
+    return len(new), len(changes), unchanged
+
+
+def _first_taken(urls: list[str]) -> str:
+    with db.reading() as session:
+        return session.scalars(select(Asset.url).where(Asset.url.in_(urls))).first() or "A link in the file"
+
+
+def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
+    """The one transaction that holds the catalogue revision: the set-aside changes, then the import live."""
+    with db.transaction() as session:
+        revision = _bump_revision(session)
+        waiting = select(AssetImportChange).where(AssetImportChange.import_id == import_id)
+        for changes in session.scalars(waiting.execution_options(yield_per=WRITE_BATCH)).partitions():
+            session.execute(sql_update(Asset), [
+                {"id": change.asset_id, **change.content, "updated_at": now, "revision": revision}
+                for change in changes
+            ])
+            session.execute(insert(AuditEntry), [
+                {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": str(change.asset_id),
+                 "action": "updated", "detail": {"changed": change.changed, "before": change.before,
+                                                 "source": "import"}}
+                for change in changes
+            ])
+        session.execute(delete(AssetImportChange).where(AssetImportChange.import_id == import_id))
+        session.execute(sql_update(AssetImport).where(AssetImport.id == import_id).values(revision=revision))
+
+
+def _discard(import_id: str) -> None:
+    """Delete a pending import's rows, a batch per transaction; nobody ever saw them."""
+    while True:
+        with db.transaction() as session:
+            ids = session.scalars(select(Asset.id).where(Asset.import_id == import_id).limit(WRITE_BATCH)).all()
+            if not ids:
+                session.execute(delete(AssetImportChange).where(AssetImportChange.import_id == import_id))
+                session.execute(delete(AssetImport).where(AssetImport.id == import_id))
+                return
+            session.execute(delete(AuditEntry).where(AuditEntry.entity == ENTITY,
+                                                     AuditEntry.entity_id.in_([str(i) for i in ids])))
+            session.execute(delete(Asset).where(Asset.id.in_(ids)))
+
+
+def _clear_abandoned(now: datetime) -> None:
+    with db.reading() as session:
+        abandoned = session.scalars(select(AssetImport.id).where(
+            AssetImport.revision.is_(None), AssetImport.started_at < now - ABANDONED_AFTER)).all()
+    for import_id in abandoned:
+        log.info("clearing the rows of an import abandoned before it finished (%s)", import_id)
+        _discard(import_id)
 
 
 def export_records() -> list[dict[str, Any]]:
     """Every asset, in the import format (field order as EXPORT_FIELDS), oldest first."""
     with db.reading() as session:
-        rows = session.scalars(select(Asset).order_by(Asset.id)).all()
+        rows = session.scalars(select(Asset).where(_VISIBLE).order_by(Asset.id)).all()
         return [
             {
                 "title": row.title,

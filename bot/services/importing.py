@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from typing import Any
+import itertools
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
-from yaml.composer import Composer
+from yaml.composer import Composer, ComposerError
 from yaml.constructor import BaseConstructor, SafeConstructor
-from yaml.events import AliasEvent
+from yaml.events import AliasEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent
 from yaml.parser import Parser
 from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver, Resolver
@@ -30,6 +32,12 @@ IMPORT_SHAPE = "an import file is a list of items, each a set of `field: value` 
 # Aliases (`*name`) may repeat a value, but a few lines of them can stand for billions of values.
 MAX_ALIASED_VALUES = 100_000
 EXTRA_CELLS = "has more cells than the header has columns"
+NOT_UTF8 = "is not UTF-8 text; save it as UTF-8 and try again"
+# Rows written per transaction: short enough that a click waiting for the same lock is answered in time.
+WRITE_BATCH = 100
+MEGABYTE = 1024 * 1024
+
+T = TypeVar("T")
 
 
 class ImportInvalid(InvalidInput):
@@ -199,18 +207,92 @@ def load_yaml(text: str, *, text_only: bool = False, shape: str = IMPORT_SHAPE) 
         raise ImportInvalid([_yaml_problem(error, text)]) from None
 
 
+def _end_of_document(loader: Any) -> None:
+    loader.get_event()
+    if not loader.check_event(StreamEndEvent):
+        event = loader.get_event()
+        raise ComposerError("expected a single document in the stream", None, "but found another document",
+                            event.start_mark)
+
+
+def yaml_items(text: str, *, key: str, shape: str) -> Iterator[tuple[str, Any]]:
+    """(`item N`, value) for each item of the file's list (or of the list under `key`), built one item at
+    a time, so a large file is never held as Python values all at once. Aliases may refer to earlier
+    items. Raises ImportInvalid naming the line when the file is not YAML or not such a list (`shape`
+    says what it should be)."""
+    try:
+        loader = _TypedLoader(text)
+        try:
+            loader.get_event()
+            if loader.check_event(StreamEndEvent):
+                return
+            loader.get_event()
+            if not loader.check_event(SequenceStartEvent):
+                # A mapping holding the list, or no list at all: small either way, built whole.
+                data = loader.construct_document(loader.compose_node(None, None))
+                _end_of_document(loader)
+                if data is None:
+                    return
+                if isinstance(data, dict) and isinstance(data.get(key), list):
+                    yield from ((f"item {number}", item) for number, item in enumerate(data[key], start=1))
+                    return
+                raise ImportInvalid([ImportProblem(where="file", field=None, message=shape)])
+            loader.get_event()
+            loader.depth = 1  # items sit inside the list, as when the file is composed whole
+            number = 0
+            while not loader.check_event(SequenceEndEvent):
+                number += 1
+                yield f"item {number}", loader.construct_document(loader.compose_node(None, None))
+            loader.get_event()
+            _end_of_document(loader)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as error:
+        raise ImportInvalid([_yaml_problem(error, text)]) from None
+
+
+# ----- files -------------------------------------------------------------------------------------------
+
+
+def size_refusal(path: Path, limit_mb: int) -> str | None:
+    """One line refusing a file larger than the import limit (IMPORT_MAX_MB), or None when it fits."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # reading it says what is wrong
+    if size <= limit_mb * MEGABYTE:
+        return None
+    return (f"{path}: is {size / MEGABYTE:,.0f} MB, more than the import limit of {limit_mb:,} MB; "
+            "split it into smaller files, or raise IMPORT_MAX_MB")
+
+
+def open_csv(path: Path) -> io.TextIOWrapper:
+    """A CSV import file for `csv_rows`, read a line at a time (a byte-order mark is skipped)."""
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+def batched(items: Iterable[T], size: int = WRITE_BATCH) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
 # ----- CSV -------------------------------------------------------------------------------------------
 
 
-def csv_rows(text: str) -> tuple[list[str], Iterator[tuple[str, dict[str | None, Any]]]]:
+def csv_rows(source: str | Iterable[str]) -> tuple[list[str], Iterator[tuple[str, dict[str | None, Any]]]]:
     """The header, and each record as (`line N`, row) keyed as csv.DictReader keys it: cells beyond the
     header under None, missing cells None. Blank lines are skipped; N is the line the record starts on.
-    Raises ImportInvalid naming the line when the text is not CSV."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    `source` is the whole text, or a file opened with `open_csv`, read a line at a time. Raises
+    ImportInvalid naming the line when the text is not CSV (or not UTF-8)."""
+    lines = io.StringIO(source.removeprefix("\ufeff"), newline="") if isinstance(source, str) else source
+    reader = csv.reader(lines)
     try:
         header = next(reader, [])
     except csv.Error as error:
         raise ImportInvalid([ImportProblem(where="line 1", message=f"is not valid CSV ({error})")]) from None
+    except UnicodeDecodeError:
+        raise ImportInvalid([ImportProblem(where="line 1", message=NOT_UTF8)]) from None
 
     def records() -> Iterator[tuple[str, dict[str | None, Any]]]:
         while True:
@@ -222,6 +304,8 @@ def csv_rows(text: str) -> tuple[list[str], Iterator[tuple[str, dict[str | None,
             except csv.Error as error:
                 problem = ImportProblem(where=f"line {start}", message=f"is not valid CSV ({error})")
                 raise ImportInvalid([problem]) from None
+            except UnicodeDecodeError:
+                raise ImportInvalid([ImportProblem(where=f"line {start}", message=NOT_UTF8)]) from None
             if not cells:
                 continue
             row: dict[str | None, Any] = dict(zip(header, cells, strict=False))

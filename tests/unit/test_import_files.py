@@ -1,0 +1,74 @@
+"""What every `epos … import` does with the file itself: a size limit, and a summary of counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import db
+from bot.cli import main
+from bot.config import load_settings
+from models import Asset, DevRelPerson, Engagement
+from tests.assets_helpers import write_catalogue_csv
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+HEADERS = {
+    "assets": "title,type,summary,url,topics,products,owner,status\n",
+    "engagements": "account,opportunity,owner,seller,focus,opened_at,history\n",
+    "roster": "slack_id,name,topics,timezone,work_start,work_end,weekly_capacity\n",
+}
+TABLES = {"assets": Asset, "engagements": Engagement, "roster": DevRelPerson}
+
+
+@pytest.fixture(autouse=True)
+def cli_env(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def rows_in(table: type) -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(table)) or 0
+
+
+def test_the_import_limit_is_a_setting_of_100_mb_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(_env_file=None).import_max_mb == 100
+    monkeypatch.setenv("IMPORT_MAX_MB", "2")
+    assert load_settings(_env_file=None).import_max_mb == 2
+
+
+@pytest.mark.parametrize("kind", ["assets", "engagements", "roster"])
+def test_a_file_over_the_limit_is_refused_in_one_line_and_nothing_is_written(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("IMPORT_MAX_MB", "1")
+    big = tmp_path / f"{kind}.csv"
+    big.write_text(HEADERS[kind] + "# padding\n" * 150_000, encoding="utf-8")  # 1.4 MB
+    assert main([kind, "import", str(big)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"{big}: is 1 MB, more than the import limit of 1 MB; split it into smaller files, or raise IMPORT_MAX_MB"
+    ]
+    assert captured.out == "" and rows_in(TABLES[kind]) == 0
+
+
+def test_a_file_under_the_limit_is_imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("IMPORT_MAX_MB", "1")
+    path = write_catalogue_csv(tmp_path / "assets.csv", 3000)
+    assert path.stat().st_size <= 1024 * 1024
+    assert main(["assets", "import", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == "3000 added, 0 updated, 0 unchanged"
+
+
+def test_summaries_are_counts_never_a_list_of_what_was_imported(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["roster", "import", str(EXAMPLES / "roster.yaml")]) == 0
+    assert capsys.readouterr().out.splitlines() == ["6 added, 0 updated, 0 unchanged"]
+    assert main(["engagements", "import", str(EXAMPLES / "engagements.yaml")]) == 0
+    assert main(["engagements", "import", str(EXAMPLES / "engagements.yaml")]) == 0
+    assert capsys.readouterr().out.splitlines() == ["12 imported, 0 skipped (already there)",
+                                                    "0 imported, 12 skipped (already there)"]
+    assert main(["assets", "import", str(EXAMPLES / "assets.csv")]) == 0
+    assert capsys.readouterr().out.splitlines() == ["5 added, 0 updated, 0 unchanged"]
