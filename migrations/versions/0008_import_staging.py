@@ -4,8 +4,8 @@ An import of a large catalogue used to write every row, and hold the catalogue r
 transaction. Its new assets are now written in short batches tagged with the import, and changes to
 existing assets wait in `asset_import_changes`; setting the import's revision makes them visible.
 
-Revision ID: 0006_import_staging
-Revises: 0005_stint_entries
+Revision ID: 0008_import_staging
+Revises: 0007_delivery_claims
 Create Date: 2026-12-06
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from models.base import UTCDateTime
 
-revision = "0006_import_staging"
-down_revision = "0005_stint_entries"
+revision = "0008_import_staging"
+down_revision = "0007_delivery_claims"
 branch_labels = None
 depends_on = None
 
