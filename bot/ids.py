@@ -22,9 +22,13 @@ class AssetIds(StrEnum):
     interactivity_block = "asset_interactivity"
     cycle_block = "asset_cycle"
     owner_block = "asset_owner"
+    audience_block = "asset_audience"
     field = "asset_field"
     # Buttons on a card; value = asset id.
     share = "asset_share"
+    # Sharing into a conversation with another organisation in it, after the confirmation naming it.
+    share_confirmed = "asset_share_confirmed"
+    share_cancelled = "asset_share_cancelled"
     useful = "asset_useful"
     not_useful = "asset_not_useful"
     edit = "asset_edit_open"

@@ -15,13 +15,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import clock, slack_people
+from bot import clock, sharing, slack_people
 from bot.blocks import engagements as blocks
 from bot.config import Settings
 from bot.errors import EposError, InvalidInput
 from bot.ids import EngagementIds
 from bot.services import engagements, esat, metrics, playbooks
 from bot.services.actors import Actor, actor_for
+from bot.sharing import SharedConversation
 from handlers.home import publish_home
 from models.enums import Outcome, Stage
 from models.schemas.engagements import StageChangeResult
@@ -159,7 +160,10 @@ def register(app: App, settings: Settings) -> None:
         owner, channel = post.engagement.owner_id, post.engagement.channel_id
         if channel:
             try:
-                client.chat_postMessage(channel=channel, **blocks.playbook_message(post))
+                sharing.post(client, channel, **blocks.playbook_message(post))
+                return
+            except SharedConversation as shared:
+                _dm(client, owner, blocks.playbook_message(post, shared=shared.sharing))
                 return
             except SlackApiError as error:
                 reason = str(error.response.get("error") or "error")
@@ -177,7 +181,9 @@ def register(app: App, settings: Settings) -> None:
         if not channel:
             return
         try:
-            client.chat_postMessage(channel=channel, **blocks.closed_announcement(result))
+            sharing.post(client, channel, **blocks.closed_announcement(result))
+        except SharedConversation as shared:
+            _dm(client, result.engagement.owner_id, blocks.closed_announcement(result, shared=shared.sharing))
         except SlackApiError as error:
             log.info("could not announce a close in the deal channel: %s", error.response.get("error"))
 

@@ -51,6 +51,7 @@ from bot.blocks.text import (
 )
 from bot.errors import InvalidInput
 from bot.ids import EngagementIds
+from bot.sharing import Sharing
 from models.enums import ASSET_TYPE_LABELS, OPEN_STAGES, Outcome, RequestState, Stage
 from models.schemas.engagements import (
     OUTCOME_LABELS,
@@ -150,6 +151,15 @@ PLAYBOOK_FIX = {
     "channel_not_found": "The channel may be private or gone; set another deal channel.",
     "is_archived": "The channel is archived; set another deal channel.",
 }
+PLAYBOOK_SHARED_LEAD = (
+    "The *{stage}* playbook for {label} is for our team only, and {where}, so it comes to you instead "
+    "of the channel. {how}"
+)
+CLOSE_SHARED_LEAD = "{where}, so the close is announced to you instead of the channel. {how}"
+INTERNAL_CHANNEL_HOW = (
+    "To have epos post in a channel again, set a deal channel only your organisation is in: "
+    "*Deal channel* on the engagement's card (`/engagement ACCOUNT`)."
+)
 PLAYBOOK_NO_ASSETS = "No published {types} matches *{focus}* yet. Search with `/asset` or add one with `/asset add`."
 CLOSED_ANNOUNCEMENT = "🏁 {label} closed as *{outcome}* by {actor}."
 
@@ -470,10 +480,15 @@ def note_result_message(result: NoteResult) -> Message:
     return _message(_fallback(text), blocks)
 
 
-def closed_announcement(result: StageChangeResult) -> Message:
+def closed_announcement(result: StageChangeResult, *, shared: Sharing | None = None) -> Message:
+    """For the deal channel; `shared`: the channel is shared with another organisation, so for the owner."""
     outcome = OUTCOME_LABELS[result.outcome] if result.outcome else "closed"
     text = CLOSED_ANNOUNCEMENT.format(label=label(result.engagement), outcome=outcome, actor=user(result.actor_id))
-    return _message(_fallback(text), [SectionBlock(text=_md(text))])
+    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    if shared is not None:
+        why = CLOSE_SHARED_LEAD.format(where=shared.describe(), how=INTERNAL_CHANNEL_HOW)
+        blocks.append(ContextBlock(elements=[_md(why)]))
+    return _message(_fallback(text), blocks)
 
 
 # ----- pickers ------------------------------------------------------------------------------------------------------
@@ -647,10 +662,15 @@ def stats_message(metrics: TeamMetrics, *, scope: Literal["mine", "team"], weeks
 
 
 # ----- the playbook post ---------------------------------------------------------------------------------------------
-def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, reason: str = "") -> Message:
-    """The checklist of the stage entered and the assets that fit, for the deal channel or the owner."""
+def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, reason: str = "",
+                     shared: Sharing | None = None) -> Message:
+    """The checklist of the stage entered and the assets that fit, for the deal channel or the owner
+    (`shared`: the deal channel is shared with another organisation, so the owner gets it instead)."""
     name = label(post.engagement)
-    if failed_channel:
+    if shared is not None:
+        lead = PLAYBOOK_SHARED_LEAD.format(stage=post.title, label=name, where=shared.describe(),
+                                           how=INTERNAL_CHANNEL_HOW)
+    elif failed_channel:
         fix = PLAYBOOK_FIX.get(reason, "Check the deal channel on the card.")
         lead = PLAYBOOK_FALLBACK_LEAD.format(stage=post.title, label=name, channel=failed_channel,
                                              reason=escape(reason or "error"), fix=fix)

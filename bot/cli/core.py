@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import db
 from bot.config import Settings, require
+from bot.errors import ConfigError
 from bot.logs import configure_logging
 
 log = logging.getLogger("epos")
@@ -28,6 +29,35 @@ def prepare(settings: Settings) -> None:
     db.configure(settings.database_url)
 
 
+INTERNAL_CHANNELS = ("DIGEST_CHANNEL", "DEVREL_CHANNEL")
+SHARED_CHANNEL = ("{variable}: {where}, and epos posts only internal content there; set it to a channel only "
+                  "your organisation is in (see README › Settings)")
+
+
+def check_internal_channels(settings: Settings, client: Any) -> None:
+    """The digest and DevRel lead channels carry internal content: one shared with another organisation
+    stops epos at start. When Slack cannot say (say, the bot is not in a private channel yet), epos starts,
+    and every post checks again."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot import sharing
+
+    for variable in INTERNAL_CHANNELS:
+        channel = getattr(settings, variable.lower())
+        if not channel:
+            continue
+        try:
+            found = sharing.sharing(client, channel)
+        except (SlackApiError, OSError) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else str(error)
+            log.warning("could not check whether %s is shared with another organisation (%s); each post checks "
+                        "again", variable, reason)
+            continue
+        if found.external:
+            raise ConfigError(SHARED_CHANNEL.format(variable=variable, where=found.describe().replace(
+                f"<#{channel}>", channel)))
+
+
 def start_background(settings: Settings, client: Any) -> None:
     """Work that runs beside the Slack listener in every mode (the scheduler, the search index)."""
     from bot.scheduler import start_in_process
@@ -45,6 +75,7 @@ def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
 
     prepare(settings)
     app = create_app(settings)
+    check_internal_channels(settings, app.client)
     start_background(settings, app.client)
     assert settings.slack_app_token is not None
     log.info("epos is connecting to Slack in Socket Mode")
@@ -56,10 +87,11 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     from gunicorn.app.base import BaseApplication
 
-    from bot.app import create_app
+    from bot.app import create_app, make_client
     from bot.web import EposWSGI
 
     prepare(settings)
+    check_internal_channels(settings, make_client(settings))
 
     class EposServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

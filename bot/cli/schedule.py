@@ -44,7 +44,7 @@ def parse_at(text: str, settings: Settings) -> datetime:
 # ----- epos scheduler -------------------------------------------------------------------------
 def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import make_client
-    from bot.cli.core import prepare
+    from bot.cli.core import check_internal_channels, prepare
     from bot.scheduler import Scheduler
 
     if args.status:
@@ -57,7 +57,9 @@ def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
         print(f"epos: {error}", file=sys.stderr)
         return EXIT_USAGE
     prepare(settings)
-    scheduler = Scheduler(settings, make_client(settings))
+    client = make_client(settings)
+    check_internal_channels(settings, client)
+    scheduler = Scheduler(settings, client)
     if args.once:
         now = at or clock.now()
         result = scheduler.run_tick(now)
