@@ -50,6 +50,7 @@ class EngagementIds(StrEnum):
     close_modal = "engagement_close"
     note_modal = "engagement_note"
     esat_comment_modal = "engagement_esat_comment"
+    channel_modal = "engagement_deal_channel"
     # Input blocks; every input's action_id is `field`.
     account_block = "engagement_account"
     opportunity_block = "engagement_opportunity"
@@ -76,6 +77,7 @@ class EngagementIds(StrEnum):
     reopen = "engagement_reopen"
     show_card = "engagement_show_card"
     new = "engagement_new_open"
+    set_channel = "engagement_set_channel"
     # value = JSON {"e": engagement id, "s": stage, "n": note}: a did-you-mean or picker choice.
     confirm_change = "engagement_confirm_change"
     # value = JSON {"e": engagement id, "o": outcome, "n": note}.

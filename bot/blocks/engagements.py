@@ -176,6 +176,7 @@ BUTTON = {
     "change_stage": "Change stage",
     "close": "Close",
     "add_note": "Add note",
+    "channel": "Deal channel",
     "reopen": "Reopen",
     "undo": "Undo",
     "card": "View card",
@@ -189,14 +190,26 @@ REOPEN_CONFIRM = ("Reopen this engagement?", "It goes back to the stage it was c
                   "count it as closed.", "Reopen", "Keep it closed")
 
 FORM_TITLE = {"new": "New engagement", "stage": "Change stage", "close": "Close engagement", "note": "Add a note",
+              "channel": "Deal channel",
               "esat": "Rate the engagement"}
-FORM_SUBMIT = {"new": "Open", "stage": "Save", "close": "Close it", "note": "Add", "esat": "Save"}
+FORM_SUBMIT = {"new": "Open", "stage": "Save", "close": "Close it", "note": "Add", "esat": "Save", "channel": "Save"}
 FORM_CANCEL = "Cancel"
 FOCUS_OPTIONS = {"observability": "Observability", "security": "Security", "other": "Other (describe below)"}
 FOCUS_OTHER_HINT = "For Other: the topic, e.g. vector search, kubernetes monitoring"
 NEW_INTRO = "You'll own this engagement. The stage playbook is posted when it opens."
 EFFECTIVE_HINT = "When it happened. Pick an earlier day if you're logging late."
 CHANNEL_HINT = "Playbooks and news go here; leave empty to get them by DM."
+CHANNEL_FORM_HINT = ("Playbooks and news of this engagement go here; leave empty to get them by DM. A channel shared "
+                     "with another organisation gets none of them: they come to the owner by DM instead.")
+SHARED_DEAL_CHANNEL = (
+    "⚠️ {where}. Playbooks, close announcements and other internal news of this engagement go to the owner "
+    "by DM instead. To have them in a channel, set a deal channel only your organisation is in (*Deal channel* on "
+    "the card)."
+)
+SHARED_CARD_NOTE = "⚠️ shared with {names}: internal news goes to the owner by DM"
+CHANNEL_SET = "Deal channel of {label} set to {channel}."
+CHANNEL_CLEARED = "{label} has no deal channel now: playbooks and news go to the owner by DM."
+CHANNEL_UNCHANGED = "The deal channel of {label} stays {channel}; nothing changed."
 OUTCOME_OPTIONS = {Outcome.won: "Won", Outcome.lost: "Lost", Outcome.no_decision: "No decision"}
 
 TIMELINE_MORE = "… and {more} earlier entries."
@@ -347,10 +360,18 @@ def _devrel_line(line: Any) -> str:
     return f"• {day(line.meeting_start)}{topics}: {state} (asked by {user(line.requester_id)})"
 
 
-def card_blocks(card: EngagementCard) -> list[Block]:
+def shared_warning(shared: Sharing | None) -> str:
+    """The warning for a deal channel shared with another organisation, or "" when it is internal."""
+    return SHARED_DEAL_CHANNEL.format(where=shared.describe()) if shared is not None and shared.external else ""
+
+
+def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None) -> list[Block]:
+    """`channel_sharing`: what Slack says of the deal channel, when epos could ask."""
     engagement = card.engagement
     header = clip(f"{engagement.account} · {engagement.opportunity}", HEADER_TEXT)
     channel = f"<#{engagement.channel_id}>" if engagement.channel_id else "none (DMs to the owner)"
+    if engagement.channel_id and channel_sharing is not None and channel_sharing.external:
+        channel += "\n" + SHARED_CARD_NOTE.format(names=channel_sharing.names)
     fields = [
         _md(f"*Stage*\n{stage_line(engagement)}", FIELD_TEXT),
         _md(f"*Focus*\n{safe(engagement.focus, 200)}", FIELD_TEXT),
@@ -382,6 +403,8 @@ def card_blocks(card: EngagementCard) -> list[Block]:
         blocks.append(SectionBlock(text=_md(DEVREL_TITLE + "\n" + "\n".join(_devrel_line(d) for d in card.devrel))))
     buttons = engagement_buttons(engagement, may_change=card.viewer_may_change)
     if buttons:
+        if engagement.is_open:
+            buttons.append(_button(BUTTON["channel"], EngagementIds.set_channel, str(engagement.id)))
         blocks.append(ActionsBlock(elements=buttons))
     elif not card.viewer_may_change:
         blocks.append(ContextBlock(elements=[_md(STRANGER_HINT)]))
@@ -406,11 +429,11 @@ def engagement_buttons(engagement: EngagementSummary, *, may_change: bool = True
     ]
 
 
-def card_message(card: EngagementCard, lead: str = "") -> Message:
+def card_message(card: EngagementCard, lead: str = "", *, channel_sharing: Sharing | None = None) -> Message:
     blocks: list[Block] = []
     if lead:
         blocks.append(SectionBlock(text=_md(lead)))
-    blocks.extend(card_blocks(card))
+    blocks.extend(card_blocks(card, channel_sharing=channel_sharing))
     engagement = card.engagement
     fallback = _fallback(lead) if lead else f"{plain_label(engagement)}: {engagement.stage_label}"
     return _message(fallback, blocks)
@@ -419,11 +442,11 @@ def card_message(card: EngagementCard, lead: str = "") -> Message:
 CARD_MODAL_TITLE = "Engagement"
 
 
-def card_modal(card: EngagementCard) -> dict[str, Any]:
+def card_modal(card: EngagementCard, *, channel_sharing: Sharing | None = None) -> dict[str, Any]:
     """The card in a modal, for places with no conversation to answer in (the App Home)."""
     view = View(type="modal", callback_id=EngagementIds.show_card, title=_plain(CARD_MODAL_TITLE, 24),
                 close=_plain("Close", 24), private_metadata=form_metadata(card.engagement.id),
-                blocks=card_blocks(card))
+                blocks=card_blocks(card, channel_sharing=channel_sharing))
     return view.to_dict()
 
 
@@ -830,6 +853,34 @@ def close_form(engagement: EngagementSummary, *, today: date, metadata: str,
                     placeholder="Why it was won or lost"),
     ]
     return _modal("close", EngagementIds.close_modal, blocks, metadata)
+
+
+def channel_form(engagement: EngagementSummary, *, metadata: str) -> dict[str, Any]:
+    element = ConversationSelectElement(
+        action_id=EngagementIds.field, placeholder=_plain("Pick a channel"), initial_conversation=engagement.channel_id,
+        filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))
+    blocks: list[Block] = [
+        _engagement_context(engagement),
+        InputBlock(block_id=EngagementIds.channel_block, label=_plain("Deal channel"), optional=True,
+                   hint=_plain(CHANNEL_FORM_HINT), element=element),
+    ]
+    return _modal("channel", EngagementIds.channel_modal, blocks, metadata)
+
+
+def channel_result_message(engagement: EngagementSummary, *, changed: bool, shared: Sharing | None) -> Message:
+    name = label(engagement)
+    channel = f"<#{engagement.channel_id}>" if engagement.channel_id else ""
+    if not changed:
+        text = CHANNEL_UNCHANGED.format(label=name, channel=channel or "empty")
+    elif channel:
+        text = CHANNEL_SET.format(label=name, channel=channel)
+    else:
+        text = CHANNEL_CLEARED.format(label=name)
+    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    warning = shared_warning(shared)
+    if warning:
+        blocks.append(SectionBlock(text=_md(warning)))
+    return _message(_fallback(text), blocks)
 
 
 def note_form(engagement: EngagementSummary, *, metadata: str) -> dict[str, Any]:

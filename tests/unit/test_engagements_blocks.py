@@ -114,7 +114,7 @@ def test_the_card_shows_stage_days_timeline_with_backdating_and_its_buttons() ->
     assert "*POC* for 19 days" in text
     assert "Demo → *POC*" in text and "backdated" in text and "kickoff" in text
     assert [b["action_id"] for b in buttons_in(shown)] == ["engagement_change_stage", "engagement_add_note",
-                                                         "engagement_close_open"]
+                                                         "engagement_close_open", "engagement_set_channel"]
     assert {b["value"] for b in buttons_in(shown)} == {"7"}
 
 
