@@ -368,7 +368,7 @@ def register(app: App, settings: Settings) -> None:
     def open_channel_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         who = actor(body)
-        engagement = engagements.for_change(who, _button_id(action))
+        engagement = engagements.for_change(who, _button_id(action), closed_ok=True)
         _open_view(client, body, blocks.channel_form(engagement, metadata=form_meta(body, engagement.id,
                                                                                       settings.timezone)))
 

@@ -403,8 +403,7 @@ def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None)
         blocks.append(SectionBlock(text=_md(DEVREL_TITLE + "\n" + "\n".join(_devrel_line(d) for d in card.devrel))))
     buttons = engagement_buttons(engagement, may_change=card.viewer_may_change)
     if buttons:
-        if engagement.is_open:
-            buttons.append(_button(BUTTON["channel"], EngagementIds.set_channel, str(engagement.id)))
+        buttons.append(_button(BUTTON["channel"], EngagementIds.set_channel, str(engagement.id)))
         blocks.append(ActionsBlock(elements=buttons))
     elif not card.viewer_may_change:
         blocks.append(ContextBlock(elements=[_md(STRANGER_HINT)]))

@@ -71,11 +71,11 @@ def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.app import create_app
+    from bot.app import create_app, make_client
 
+    check_internal_channels(settings, make_client(settings))
     prepare(settings)
     app = create_app(settings)
-    check_internal_channels(settings, app.client)
     start_background(settings, app.client)
     assert settings.slack_app_token is not None
     log.info("epos is connecting to Slack in Socket Mode")
@@ -90,8 +90,8 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app, make_client
     from bot.web import EposWSGI
 
-    prepare(settings)
     check_internal_channels(settings, make_client(settings))
+    prepare(settings)
 
     class EposServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

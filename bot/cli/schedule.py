@@ -56,9 +56,9 @@ def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     except InvalidInput as error:
         print(f"epos: {error}", file=sys.stderr)
         return EXIT_USAGE
-    prepare(settings)
     client = make_client(settings)
     check_internal_channels(settings, client)
+    prepare(settings)
     scheduler = Scheduler(settings, client)
     if args.once:
         now = at or clock.now()

@@ -122,7 +122,7 @@ def test_a_stale_engagement_is_flagged_and_a_closed_one_offers_reopen_only_to_th
     assert "stale" in all_text(parsed(blocks.card_message(card(engagement=summary(stale=True)))))
     closed = summary(stage=Stage.closed, outcome=Outcome.won, closed_at=NOW)
     labels = [b["text"]["text"] for b in buttons_in(parsed(blocks.card_message(card(engagement=closed))))]
-    assert labels == ["Reopen", "Add note"]
+    assert labels == ["Reopen", "Add note", "Deal channel"]
     reader = parsed(blocks.card_message(card(viewer_may_change=False)))
     assert buttons_in(reader) == [] and "Only the owner" in all_text(reader)
 
