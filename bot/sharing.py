@@ -128,11 +128,8 @@ def check(client: WebClient, channel: str) -> Sharing:
 
 
 def post(client: WebClient, channel: str, **message: Any) -> SlackResponse:
-    """`chat.postMessage` of internal content, after `check`. Links are not previewed: a preview would
-    repeat what the link points at."""
+    """`chat.postMessage` of internal content, after `check`."""
     check(client, channel)
-    message.setdefault("unfurl_links", False)
-    message.setdefault("unfurl_media", False)
     return client.chat_postMessage(channel=channel, **message)
 
 
