@@ -384,8 +384,8 @@ def register(app: App, settings: Settings) -> None:
         ack()
         card = engagements.card(_button_id(action), viewer=actor(body))
         if (body.get("container") or {}).get("type") == "view":
-            _open_view(client, body, blocks.card_modal(card, channel_sharing=deal_sharing(
-                client, card.engagement.channel_id)))
+            # No Slack call before views.open: its trigger_id lasts 3 seconds.
+            _open_view(client, body, blocks.card_modal(card))
         else:
             respond(**card_message(client, card), response_type="ephemeral", replace_original=False)
 
