@@ -22,9 +22,13 @@ class AssetIds(StrEnum):
     interactivity_block = "asset_interactivity"
     cycle_block = "asset_cycle"
     owner_block = "asset_owner"
+    audience_block = "asset_audience"
     field = "asset_field"
     # Buttons on a card; value = asset id.
     share = "asset_share"
+    # Sharing into a conversation with another organisation in it, after the confirmation naming it.
+    share_confirmed = "asset_share_confirmed"
+    share_cancelled = "asset_share_cancelled"
     useful = "asset_useful"
     not_useful = "asset_not_useful"
     edit = "asset_edit_open"
@@ -46,6 +50,7 @@ class EngagementIds(StrEnum):
     close_modal = "engagement_close"
     note_modal = "engagement_note"
     esat_comment_modal = "engagement_esat_comment"
+    channel_modal = "engagement_deal_channel"
     # Input blocks; every input's action_id is `field`.
     account_block = "engagement_account"
     opportunity_block = "engagement_opportunity"
@@ -72,6 +77,7 @@ class EngagementIds(StrEnum):
     reopen = "engagement_reopen"
     show_card = "engagement_show_card"
     new = "engagement_new_open"
+    set_channel = "engagement_set_channel"
     # value = JSON {"e": engagement id, "s": stage, "n": note}: a did-you-mean or picker choice.
     confirm_change = "engagement_confirm_change"
     # value = JSON {"e": engagement id, "o": outcome, "n": note}.

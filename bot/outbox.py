@@ -18,6 +18,8 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 from slack_sdk.web import SlackResponse
 
+from bot import sharing
+
 PER_CHANNEL_INTERVAL = 1.0
 
 
@@ -70,7 +72,9 @@ def post(
     thread_ts: str | None = None,
     pacer: Pacer | None = None,
 ) -> SlackResponse:
-    """`chat.postMessage`, paced. A channel may be a user id, which posts to the bot's DM with them."""
+    """`chat.postMessage`, paced. A channel may be a user id, which posts to the bot's DM with them.
+    What jobs post is internal: a conversation shared with another organisation raises SharedConversation."""
+    sharing.check(client, channel)
     (pacer or PACER).wait_turn(channel)
     return client.chat_postMessage(
         channel=channel, text=text, blocks=list(blocks) if blocks is not None else None, thread_ts=thread_ts,
@@ -90,7 +94,9 @@ def upload(
     comment: str | None = None,
     pacer: Pacer | None = None,
 ) -> SlackResponse:
-    """`files_upload_v2` into a channel (and thread), paced like a message since it posts one."""
+    """`files_upload_v2` into a channel (and thread), paced like a message since it posts one; internal,
+    like `post`."""
+    sharing.check(client, channel)
     (pacer or PACER).wait_turn(channel)
     return client.files_upload_v2(
         channel=channel, thread_ts=thread_ts, file=content, filename=filename, title=title, alt_txt=alt_text,

@@ -86,6 +86,11 @@ class MockSlack:
         self.enterprise_id: str | None = None
         # The token's scopes, sent as Slack does in every Web API answer's X-OAuth-Scopes header.
         self.scopes: list[str] | None = None
+        # Conversations shared with other organisations (Slack Connect): channel id -> team ids, and
+        # the names `team.info` gives those teams.
+        self.shared: dict[str, list[str]] = {}
+        self.pending_shares: set[str] = set()
+        self.teams: dict[str, str] = {TEAM_ID: "epos test"}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
@@ -149,6 +154,44 @@ class MockSlack:
 
     def add_user_group(self, group_id: str, members: list[str]) -> None:
         self.user_groups[group_id] = list(members)
+
+    def share_channel(self, channel: str, organisation: str, *, team_id: str = "", pending: bool = False) -> str:
+        """Share `channel` with another organisation named `organisation` (Slack Connect); returns its
+        team id. `pending` leaves the invitation unaccepted (`is_pending_ext_shared`)."""
+        with self._lock:
+            team_id = team_id or next((t for t, n in self.teams.items() if n == organisation),
+                                      f"T0EXT{len(self.teams):04d}")
+            self.teams[team_id] = organisation
+            if pending:
+                self.pending_shares.add(channel)
+            else:
+                self.shared.setdefault(channel, [])
+                if team_id not in self.shared[channel]:
+                    self.shared[channel].append(team_id)
+        return team_id
+
+    def unshare_channel(self, channel: str) -> None:
+        with self._lock:
+            self.shared.pop(channel, None)
+            self.pending_shares.discard(channel)
+
+    def _conversation(self, channel: str) -> dict[str, Any]:
+        """A conversation as `conversations.info` describes it, with the Slack Connect fields."""
+        with self._lock:
+            others = list(self.shared.get(channel, []))
+            pending = channel in self.pending_shares
+        is_im = channel.startswith("D")
+        info: dict[str, Any] = {
+            "id": channel, "name": channel.lower(), "is_channel": channel.startswith("C"),
+            "is_group": False, "is_im": is_im, "is_mpim": False, "is_private": channel.startswith("G"),
+            "is_shared": bool(others), "is_ext_shared": bool(others), "is_org_shared": False,
+            "is_pending_ext_shared": pending, "context_team_id": TEAM_ID,
+        }
+        if others:
+            info["shared_team_ids"] = [TEAM_ID, *others]
+            info["connected_team_ids"] = [TEAM_ID, *others]
+            info["internal_team_ids"] = []
+        return info
 
     def fail(self, method: str, **fault: Any) -> None:
         """Make the next `times` calls of `method` misbehave (see Fault)."""
@@ -259,6 +302,17 @@ class MockSlack:
             if group is None:
                 return {"ok": False, "error": "no_such_subteam"}
             return {"ok": True, "users": group}
+        if method == "conversations.info":
+            channel = str(params.get("channel", ""))
+            if not channel or channel[:1] not in ("C", "G", "D"):
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": self._conversation(channel)}
+        if method == "team.info":
+            team_id = str(params.get("team") or TEAM_ID)
+            name = self.teams.get(team_id)
+            if name is None:
+                return {"ok": False, "error": "team_not_found"}
+            return {"ok": True, "team": {"id": team_id, "name": name, "domain": name.lower().replace(" ", "-")}}
         if method == "conversations.open":
             users = sorted(str(params.get("users", "")).split(","))
             prefix = "D" if len(users) == 1 else "G"

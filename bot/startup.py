@@ -13,6 +13,11 @@ from bot import doctor
 from bot.config import Settings
 from bot.errors import ConfigError
 
+INTERNAL_CHANNELS = ("DIGEST_CHANNEL", "DEVREL_CHANNEL")
+SHARED_CHANNEL = ("{variable}: {where}, and epos posts only internal content there; set it to a channel only "
+                  "your organisation is in (see README › Settings)")
+log = logging.getLogger(__name__)
+
 # Findings that no start can get past; the rest (a missing scope, a channel without the bot, a
 # scheduler that has not ticked) are for `epos doctor`.
 FATAL = {("Database", "reachable"), ("Slack", "bot token"), ("Slack", "workspace"), ("Slack", "app")}
@@ -25,10 +30,44 @@ def check(settings: Settings, client: WebClient | None) -> None:
         with _quiet("slack_sdk", "bot.revocation"):
             findings += doctor.slack_identity(settings, client)
     fatal = [f for f in findings if f.ok is False and (f.area, f.name) in FATAL]
-    if not fatal:
-        return
     lines = [f"{_setting_of(f)}: {f.detail}; {f.fix}" for f in fatal]
-    raise ConfigError(lines[0] if len(lines) == 1 else "\n  ".join(["cannot start:", *lines]))
+    if client is not None and not any(f.area == "Slack" for f in fatal):
+        lines += shared_internal_channels(settings, client)
+    if lines:
+        raise ConfigError(lines[0] if len(lines) == 1 else "\n  ".join(["cannot start:", *lines]))
+
+
+def check_internal_channels(settings: Settings, client: WebClient) -> None:
+    """ConfigError when the digest or DevRel lead channel is shared with another organisation."""
+    problems = shared_internal_channels(settings, client)
+    if problems:
+        raise ConfigError(problems[0] if len(problems) == 1 else "\n  ".join(["cannot post:", *problems]))
+
+
+def shared_internal_channels(settings: Settings, client: WebClient) -> list[str]:
+    """The digest and DevRel lead channels carry internal content: one shared with another organisation is
+    a setting to fix. When Slack cannot say (the bot not yet in a private channel, say), epos starts, and
+    every post checks again."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot import sharing
+
+    problems = []
+    for variable in INTERNAL_CHANNELS:
+        channel = getattr(settings, variable.lower())
+        if not channel:
+            continue
+        try:
+            found = sharing.sharing(client, channel)
+        except (SlackApiError, OSError) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else str(error)
+            log.warning("could not check whether %s is shared with another organisation (%s); each post checks "
+                        "again", variable, reason)
+            continue
+        if found.external:
+            problems.append(SHARED_CHANNEL.format(variable=variable, where=found.describe().replace(
+                f"<#{channel}>", channel)))
+    return problems
 
 
 def _setting_of(finding: doctor.Finding) -> str:

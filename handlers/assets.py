@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import sharing
 from bot.blocks import assets as blocks
 from bot.config import Settings
 from bot.errors import Forbidden, InvalidInput, NotFound
@@ -123,23 +124,51 @@ def register(app: App, settings: Settings) -> None:
         ack()
         open_form(client, body["trigger_id"], actor(body))
 
-    @app.action(AssetIds.share)
-    def share(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    def share_into(body: dict[str, Any], respond: Respond, client: WebClient, *, confirmed: bool) -> None:
+        """Post the card where the person searched. Into a conversation shared with another organisation
+        only a customer-facing asset goes, and only once they confirmed, seeing who is in it."""
         asset_id, user_id = _asset_id(body), _user_id(body)
         channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         if not channel_id:
             raise InvalidInput(NO_CHANNEL)
         card = assets.published(asset_id, for_what="shared")
         try:
-            client.chat_postMessage(channel=channel_id, **blocks.shared_message(card, user_id))
+            shared = sharing.sharing(client, channel_id)
+            if shared.external:
+                if not card.customer_facing:
+                    _ephemeral(respond, blocks.share_internal_refused(card, shared), replace=confirmed)
+                    return
+                if not confirmed:
+                    _ephemeral(respond, blocks.share_confirmation(card, shared))
+                    return
+                # Customer-facing: its link may be previewed for everyone there.
+                client.chat_postMessage(channel=channel_id, **blocks.shared_message(card, user_id, vote=False))
+            else:
+                client.chat_postMessage(channel=channel_id, **blocks.shared_message(card, user_id))
         except SlackApiError as error:
             reason = error.response.get("error", "")
             if reason in CHANNEL_PROBLEMS:
-                _ephemeral(respond, blocks.share_refused(reason))
+                _ephemeral(respond, blocks.share_refused(reason), replace=confirmed)
                 return
             raise
         assets.record_share(asset_id, user_id, channel_id)
+        if confirmed:
+            _ephemeral(respond, blocks.shared_externally(card, shared), replace=True)
+
+    @app.action(AssetIds.share)
+    def share(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        share_into(body, respond, client, confirmed=False)
+
+    @app.action(AssetIds.share_confirmed)
+    def share_confirmed(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        share_into(body, respond, client, confirmed=True)
+
+    @app.action(AssetIds.share_cancelled)
+    def share_cancelled(ack: Ack, respond: Respond) -> None:
+        ack()
+        _ephemeral(respond, blocks.share_done(blocks.SHARE_CANCELLED), replace=True)
 
     @app.action(AssetIds.useful)
     @app.action(AssetIds.not_useful)

@@ -15,13 +15,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import clock, slack_people
+from bot import clock, sharing, slack_people
 from bot.blocks import engagements as blocks
 from bot.config import Settings
 from bot.errors import EposError, InvalidInput
 from bot.ids import EngagementIds
 from bot.services import engagements, esat, playbooks
 from bot.services.actors import Actor, actor_for
+from bot.sharing import SharedConversation, Sharing
 from handlers.common import answered_on_the_form, command_text
 from handlers.home import publish_home
 from models.enums import Outcome, Stage
@@ -154,13 +155,32 @@ def register(app: App, settings: Settings) -> None:
 
         return reply
 
+    def deal_sharing(client: WebClient, channel_id: str | None) -> Sharing | None:
+        """What Slack says of a deal channel, for the card and warnings; None when there is none or Slack
+        cannot say (posting checks again, and keeps internal content out when it cannot tell)."""
+        if not channel_id:
+            return None
+        try:
+            return sharing.sharing(client, channel_id)
+        except (SlackApiError, OSError) as error:
+            log.info("could not check whether a deal channel is shared: %s", error)
+            return None
+
+    def card_message(client: WebClient, card: Any, lead: str = "") -> dict[str, Any]:
+        found = deal_sharing(client, card.engagement.channel_id)
+        warning = blocks.shared_warning(found)
+        return blocks.card_message(card, lead="\n\n".join(p for p in (lead, warning) if p), channel_sharing=found)
+
     # ----- after a change: the answer, the playbook, ESAT, the homes --------------------------------------
     def post_playbook(client: WebClient, engagement_id: int) -> None:
         post = engagements.playbook_post(engagement_id)
         owner, channel = post.engagement.owner_id, post.engagement.channel_id
         if channel:
             try:
-                client.chat_postMessage(channel=channel, **blocks.playbook_message(post))
+                sharing.post(client, channel, **blocks.playbook_message(post))
+                return
+            except SharedConversation as shared:
+                _dm(client, owner, blocks.playbook_message(post, shared=shared.sharing))
                 return
             except SlackApiError as error:
                 reason = str(error.response.get("error") or "error")
@@ -178,7 +198,9 @@ def register(app: App, settings: Settings) -> None:
         if not channel:
             return
         try:
-            client.chat_postMessage(channel=channel, **blocks.closed_announcement(result))
+            sharing.post(client, channel, **blocks.closed_announcement(result))
+        except SharedConversation as shared:
+            _dm(client, result.engagement.owner_id, blocks.closed_announcement(result, shared=shared.sharing))
         except SlackApiError as error:
             log.info("could not announce a close in the deal channel: %s", error.response.get("error"))
 
@@ -191,7 +213,7 @@ def register(app: App, settings: Settings) -> None:
         if result.from_stage is None:
             # A new engagement: the confirmation is its card, ready for the next step.
             card = engagements.card(result.engagement.id, viewer=who)
-            reply(blocks.card_message(card, lead=blocks.change_result_text(result)))
+            reply(card_message(client, card, lead=blocks.change_result_text(result)))
         else:
             reply(blocks.change_result_message(result))
         steps: list[Callable[[], None]] = []
@@ -283,7 +305,7 @@ def register(app: App, settings: Settings) -> None:
         match = reading.account
         if reading.kind == "card" or reading.stage is None:
             if match.kind == "exact":
-                reply(blocks.card_message(engagements.card(match.candidates[0].id, viewer=who)))
+                reply(card_message(client, engagements.card(match.candidates[0].id, viewer=who)))
             elif match.kind in ("ambiguous", "unsure"):
                 reply(blocks.pick_for_card(match))
             else:
@@ -340,6 +362,14 @@ def register(app: App, settings: Settings) -> None:
         zone = settings.timezone
         _open_view(client, body, blocks.note_form(engagement, metadata=form_meta(body, engagement.id, zone)))
 
+    @app.action(_suffixed(EngagementIds.set_channel))
+    def open_channel_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        who = actor(body)
+        engagement = engagements.for_change(who, _button_id(action), closed_ok=True)
+        _open_view(client, body, blocks.channel_form(engagement, metadata=form_meta(body, engagement.id,
+                                                                                      settings.timezone)))
+
     @app.action(_suffixed(EngagementIds.reopen))
     def reopen(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
@@ -352,9 +382,10 @@ def register(app: App, settings: Settings) -> None:
         ack()
         card = engagements.card(_button_id(action), viewer=actor(body))
         if (body.get("container") or {}).get("type") == "view":
+            # No Slack call before views.open: its trigger_id lasts 3 seconds.
             _open_view(client, body, blocks.card_modal(card))
         else:
-            respond(**blocks.card_message(card), response_type="ephemeral", replace_original=False)
+            respond(**card_message(client, card), response_type="ephemeral", replace_original=False)
 
     @app.action(_suffixed(EngagementIds.new))
     def open_new(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -522,6 +553,21 @@ def register(app: App, settings: Settings) -> None:
             refresh_homes(client, result.engagement, who)
         except Exception:
             log.exception("could not refresh the App Home after a note")
+
+    @app.view(EngagementIds.channel_modal)
+    def channel_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        who = actor(body)
+        try:
+            meta, values, engagement_id = submitted_change(view)
+            engagement, changed = engagements.set_channel(
+                who, engagement_id, blocks.submitted(values, EngagementIds.channel_block) or None)
+        except EposError as error:
+            refuse(ack, error, EngagementIds.channel_block)
+            return
+        ack()
+        answer = blocks.channel_result_message(engagement, changed=changed,
+                                               shared=deal_sharing(client, engagement.channel_id))
+        webhook_reply(meta.get("r"), client, who.user_id)(answer)
 
     @app.view(EngagementIds.esat_comment_modal)
     @answered_on_the_form

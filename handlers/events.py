@@ -1,5 +1,6 @@
-"""Events about the app itself (its token revoked, the app uninstalled), and a catch-all: events nobody
-else handles are acknowledged, so Slack does not retry them."""
+"""Events about the app itself (its token revoked, the app uninstalled) and about conversations (shared
+with another organisation, or no longer), and a catch-all: events nobody else handles are acknowledged,
+so Slack does not retry them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot import revocation
+from bot import revocation, sharing
 from bot.config import Settings
 
 
@@ -21,6 +22,14 @@ def register(app: App, settings: Settings) -> None:
     @app.event("app_uninstalled")
     def app_uninstalled() -> None:
         revocation.mark("Slack sent app_uninstalled")
+
+    @app.event("channel_shared")
+    @app.event("channel_unshared")
+    def sharing_changed(event: dict[str, Any]) -> None:
+        """A channel was shared with another organisation, or stopped being: what epos knew of it is stale."""
+        channel = str(event.get("channel") or "")
+        if channel:
+            sharing.forget(channel)
 
     @app.event(re.compile(".*"))
     def acknowledge_unhandled_event() -> None:

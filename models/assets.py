@@ -30,6 +30,9 @@ class Asset(Base):
     interactivity: Mapped[Interactivity] = mapped_column(_enum(Interactivity))
     cycle: Mapped[Cycle] = mapped_column(_enum(Cycle))
     owner_id: Mapped[str] = mapped_column(String(32))
+    # Made to be shown to customers: the only assets epos shares into a conversation with another
+    # organisation in it. Internal unless someone says otherwise.
+    customer_facing: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     status: Mapped[AssetStatus] = mapped_column(_enum(AssetStatus), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -62,6 +62,7 @@ def form_values(
     interactivity: str | None = None,
     cycle: str | None = None,
     owner: str | None = "U0A1B2C3D",
+    audience: str | None = None,
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """The form's `state.values` as Slack submits them."""
     field = str(AssetIds.field)
@@ -82,6 +83,7 @@ def form_values(
             block(AssetIds.interactivity_block, select_value(interactivity)),
             block(AssetIds.cycle_block, select_value(cycle)),
             block(AssetIds.owner_block, {"type": "users_select", "selected_user": owner}),
+            block(AssetIds.audience_block, select_value(audience or "internal")),
         ]
     )
 

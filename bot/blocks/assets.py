@@ -40,6 +40,7 @@ from bot.blocks.text import (
     user,
 )
 from bot.ids import AssetIds
+from bot.sharing import Sharing
 from models.enums import ASSET_TYPE_LABELS, AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
 from models.schemas.assets import (
     SUMMARY_MAX,
@@ -106,6 +107,17 @@ SHARE_NOT_IN_CHANNEL = (
     "then press *Share in channel* again."
 )
 SHARE_CHANNEL_ARCHIVED = "This channel is archived, so nothing can be posted in it. Share the asset somewhere else."
+SHARE_INTERNAL_REFUSED = (
+    "{where}, and {title} is an internal asset, so I did not share it there. Share a customer-facing asset "
+    "instead, or ask its owner {owner} to mark it customer-facing (*Edit* › *Audience*) if it was made for customers."
+)
+SHARE_CONFIRM = (
+    "{where}. Everyone in the channel, {names} included, will see {title} and its link. Share it there?"
+)
+SHARE_CONFIRM_BUTTON = "Share with {names}"
+SHARE_CANCEL_BUTTON = "Cancel"
+SHARE_CANCELLED = "Nothing was shared."
+SHARED_EXTERNALLY = "Shared {title} in <#{channel}>, with {names}."
 
 VOTE_NEW = "Thanks, you marked *{title}* as {vote}. ({counts})"
 VOTE_MOVED = "You changed your vote on *{title}* to {vote}. ({counts})"
@@ -202,7 +214,11 @@ FORM_BLOCKS: dict[str, AssetIds] = {
     "cycle": AssetIds.cycle_block,
     "owner": AssetIds.owner_block,
     "owner_id": AssetIds.owner_block,
+    "customer_facing": AssetIds.audience_block,
 }
+AUDIENCE_LABELS = {"internal": "Internal only", "customer_facing": "Customer-facing"}
+AUDIENCE_HINT = ("Customer-facing assets may be shared into channels shared with a customer (Slack Connect); "
+                 "internal ones never are.")
 
 
 def _message(text: str, blocks: list[Block | dict[str, Any]]) -> Message:
@@ -251,6 +267,7 @@ def facts_line(card: AssetCard) -> str:
             f"{SCOPE_LABELS[card.scope]} scope",
             INTERACTIVITY_LABELS[card.interactivity],
             f"{CYCLE_LABELS[card.cycle]} cycle",
+            AUDIENCE_LABELS["customer_facing" if card.customer_facing else "internal"],
         ]
     )
 
@@ -351,11 +368,12 @@ def card_message(viewed: ViewedAsset, lead: str = "") -> Message:
     return _message(fallback, blocks)
 
 
-def shared_message(card: AssetCard, sharer_id: str) -> Message:
-    """The card posted visibly in a channel: anyone there can rate it, nobody gets curation buttons."""
+def shared_message(card: AssetCard, sharer_id: str, *, vote: bool = True) -> Message:
+    """The card posted visibly in a channel: anyone there can rate it, nobody gets curation buttons.
+    Into a conversation with another organisation in it, without votes: those are our team's."""
     lead = SHARED_BY.format(sharer=user(sharer_id))
     blocks: list[Block] = [ContextBlock(elements=[_mrkdwn(lead + ":")])]
-    blocks.extend(card_blocks(ViewedAsset(card=card), share=False))
+    blocks.extend(card_blocks(ViewedAsset(card=card), share=False, vote=vote))
     return _message(f"{lead}: {escape(card.title)}", blocks)
 
 
@@ -496,6 +514,29 @@ def vote_reply(result: VoteResult) -> Message:
     return _message(text, [SectionBlock(text=_mrkdwn(text))])
 
 
+def share_internal_refused(card: AssetCard, shared: Sharing) -> Message:
+    text = SHARE_INTERNAL_REFUSED.format(where=shared.describe(), title=_title_link(card), owner=user(card.owner_id))
+    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+
+
+def share_confirmation(card: AssetCard, shared: Sharing) -> Message:
+    """Before a customer-facing asset goes into a conversation shared with another organisation: who will see it."""
+    names = shared.names
+    text = SHARE_CONFIRM.format(where=shared.describe(), names=names, title=_title_link(card))
+    value = str(card.id)
+    buttons = [_button(SHARE_CONFIRM_BUTTON.format(names=names), AssetIds.share_confirmed, value, style="primary"),
+               _button(SHARE_CANCEL_BUTTON, AssetIds.share_cancelled, value)]
+    return _message(text, [SectionBlock(text=_mrkdwn(text)), ActionsBlock(elements=buttons)])
+
+
+def share_done(text: str) -> Message:
+    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+
+
+def shared_externally(card: AssetCard, shared: Sharing) -> Message:
+    return share_done(SHARED_EXTERNALLY.format(title=_title_link(card), channel=shared.channel_id, names=shared.names))
+
+
 def share_refused(error: str) -> Message:
     text = SHARE_CHANNEL_ARCHIVED if error == "is_archived" else SHARE_NOT_IN_CHANNEL
     return _message(text, [SectionBlock(text=_mrkdwn(text))])
@@ -542,7 +583,7 @@ def owner_notice(result: CurationResult, actor_id: str) -> Message:
 
 
 def _options(labels: dict[Any, str]) -> list[Option]:
-    return [Option(value=str(key.value), text=PlainTextObject(text=label)) for key, label in labels.items()]
+    return [Option(value=str(getattr(key, "value", key)), text=PlainTextObject(text=label)) for key, label in labels.items()]
 
 
 def _select(block_id: AssetIds, label: str, labels: dict[Any, str], initial: Any, *, optional: bool,
@@ -608,6 +649,9 @@ def asset_form(
                 initial.interactivity if initial else None, optional=True, placeholder=USUAL_FOR_TYPE),
         _select(AssetIds.cycle_block, "Sales cycle", CYCLE_LABELS, initial.cycle if initial else None,
                 optional=True, placeholder=USUAL_FOR_TYPE),
+        _select(AssetIds.audience_block, "Audience", AUDIENCE_LABELS,
+                ("customer_facing" if initial is not None and initial.customer_facing else "internal"),
+                optional=False, placeholder="Who may see it", hint=AUDIENCE_HINT),
         InputBlock(
             block_id=AssetIds.owner_block,
             label=PlainTextObject(text="Owner"),
@@ -662,6 +706,7 @@ def read_form(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
         "interactivity": value(AssetIds.interactivity_block),
         "cycle": value(AssetIds.cycle_block),
         "owner_id": value(AssetIds.owner_block) or "",
+        "customer_facing": value(AssetIds.audience_block) == "customer_facing",
     }
 
 
@@ -682,6 +727,7 @@ FIELD_SUBJECTS = {
     "interactivity": "Interactivity",
     "cycle": "Sales cycle",
     "owner": "The owner",
+    "customer_facing": "Audience",
 }
 
 

@@ -51,6 +51,7 @@ from bot.blocks.text import (
 )
 from bot.errors import InvalidInput
 from bot.ids import EngagementIds
+from bot.sharing import Sharing
 from models.enums import ASSET_TYPE_LABELS, OPEN_STAGES, Outcome, RequestState, Stage
 from models.schemas.engagements import (
     OUTCOME_LABELS,
@@ -150,6 +151,15 @@ PLAYBOOK_FIX = {
     "channel_not_found": "The channel may be private or gone; set another deal channel.",
     "is_archived": "The channel is archived; set another deal channel.",
 }
+PLAYBOOK_SHARED_LEAD = (
+    "The *{stage}* playbook for {label} is for our team only, and {where}, so it comes to you instead "
+    "of the channel. {how}"
+)
+CLOSE_SHARED_LEAD = "{where}, so the close is announced to you instead of the channel. {how}"
+INTERNAL_CHANNEL_HOW = (
+    "To have epos post in a channel again, set a deal channel only your organisation is in: "
+    "*Deal channel* on the engagement's card (`/engagement ACCOUNT`)."
+)
 PLAYBOOK_NO_ASSETS = "No published {types} matches *{focus}* yet. Search with `/asset` or add one with `/asset add`."
 CLOSED_ANNOUNCEMENT = "🏁 {label} closed as *{outcome}* by {actor}."
 
@@ -166,6 +176,7 @@ BUTTON = {
     "change_stage": "Change stage",
     "close": "Close",
     "add_note": "Add note",
+    "channel": "Deal channel",
     "reopen": "Reopen",
     "undo": "Undo",
     "card": "View card",
@@ -179,14 +190,26 @@ REOPEN_CONFIRM = ("Reopen this engagement?", "It goes back to the stage it was c
                   "count it as closed.", "Reopen", "Keep it closed")
 
 FORM_TITLE = {"new": "New engagement", "stage": "Change stage", "close": "Close engagement", "note": "Add a note",
+              "channel": "Deal channel",
               "esat": "Rate the engagement"}
-FORM_SUBMIT = {"new": "Open", "stage": "Save", "close": "Close it", "note": "Add", "esat": "Save"}
+FORM_SUBMIT = {"new": "Open", "stage": "Save", "close": "Close it", "note": "Add", "esat": "Save", "channel": "Save"}
 FORM_CANCEL = "Cancel"
 FOCUS_OPTIONS = {"observability": "Observability", "security": "Security", "other": "Other (describe below)"}
 FOCUS_OTHER_HINT = "For Other: the topic, e.g. vector search, kubernetes monitoring"
 NEW_INTRO = "You'll own this engagement. The stage playbook is posted when it opens."
 EFFECTIVE_HINT = "When it happened. Pick an earlier day if you're logging late."
 CHANNEL_HINT = "Playbooks and news go here; leave empty to get them by DM."
+CHANNEL_FORM_HINT = ("Playbooks and news of this engagement go here; leave empty to get them by DM. A channel shared "
+                     "with another organisation gets none of them: they come to the owner by DM instead.")
+SHARED_DEAL_CHANNEL = (
+    "⚠️ {where}. Playbooks, close announcements and other internal news of this engagement go to the owner "
+    "by DM instead. To have them in a channel, set a deal channel only your organisation is in (*Deal channel* on "
+    "the card)."
+)
+SHARED_CARD_NOTE = "⚠️ shared with {names}: internal news goes to the owner by DM"
+CHANNEL_SET = "Deal channel of {label} set to {channel}."
+CHANNEL_CLEARED = "{label} has no deal channel now: playbooks and news go to the owner by DM."
+CHANNEL_UNCHANGED = "The deal channel of {label} stays {channel}; nothing changed."
 OUTCOME_OPTIONS = {Outcome.won: "Won", Outcome.lost: "Lost", Outcome.no_decision: "No decision"}
 
 TIMELINE_MORE = "… and {more} earlier entries."
@@ -337,10 +360,18 @@ def _devrel_line(line: Any) -> str:
     return f"• {day(line.meeting_start)}{topics}: {state} (asked by {user(line.requester_id)})"
 
 
-def card_blocks(card: EngagementCard) -> list[Block]:
+def shared_warning(shared: Sharing | None) -> str:
+    """The warning for a deal channel shared with another organisation, or "" when it is internal."""
+    return SHARED_DEAL_CHANNEL.format(where=shared.describe()) if shared is not None and shared.external else ""
+
+
+def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None) -> list[Block]:
+    """`channel_sharing`: what Slack says of the deal channel, when epos could ask."""
     engagement = card.engagement
     header = clip(f"{engagement.account} · {engagement.opportunity}", HEADER_TEXT)
     channel = f"<#{engagement.channel_id}>" if engagement.channel_id else "none (DMs to the owner)"
+    if engagement.channel_id and channel_sharing is not None and channel_sharing.external:
+        channel += "\n" + SHARED_CARD_NOTE.format(names=channel_sharing.names)
     fields = [
         _md(f"*Stage*\n{stage_line(engagement)}", FIELD_TEXT),
         _md(f"*Focus*\n{safe(engagement.focus, 200)}", FIELD_TEXT),
@@ -372,6 +403,7 @@ def card_blocks(card: EngagementCard) -> list[Block]:
         blocks.append(SectionBlock(text=_md(DEVREL_TITLE + "\n" + "\n".join(_devrel_line(d) for d in card.devrel))))
     buttons = engagement_buttons(engagement, may_change=card.viewer_may_change)
     if buttons:
+        buttons.append(_button(BUTTON["channel"], EngagementIds.set_channel, str(engagement.id)))
         blocks.append(ActionsBlock(elements=buttons))
     elif not card.viewer_may_change:
         blocks.append(ContextBlock(elements=[_md(STRANGER_HINT)]))
@@ -396,11 +428,11 @@ def engagement_buttons(engagement: EngagementSummary, *, may_change: bool = True
     ]
 
 
-def card_message(card: EngagementCard, lead: str = "") -> Message:
+def card_message(card: EngagementCard, lead: str = "", *, channel_sharing: Sharing | None = None) -> Message:
     blocks: list[Block] = []
     if lead:
         blocks.append(SectionBlock(text=_md(lead)))
-    blocks.extend(card_blocks(card))
+    blocks.extend(card_blocks(card, channel_sharing=channel_sharing))
     engagement = card.engagement
     fallback = _fallback(lead) if lead else f"{plain_label(engagement)}: {engagement.stage_label}"
     return _message(fallback, blocks)
@@ -409,11 +441,11 @@ def card_message(card: EngagementCard, lead: str = "") -> Message:
 CARD_MODAL_TITLE = "Engagement"
 
 
-def card_modal(card: EngagementCard) -> dict[str, Any]:
+def card_modal(card: EngagementCard, *, channel_sharing: Sharing | None = None) -> dict[str, Any]:
     """The card in a modal, for places with no conversation to answer in (the App Home)."""
     view = View(type="modal", callback_id=EngagementIds.show_card, title=_plain(CARD_MODAL_TITLE, 24),
                 close=_plain("Close", 24), private_metadata=form_metadata(card.engagement.id),
-                blocks=card_blocks(card))
+                blocks=card_blocks(card, channel_sharing=channel_sharing))
     return view.to_dict()
 
 
@@ -470,10 +502,15 @@ def note_result_message(result: NoteResult) -> Message:
     return _message(_fallback(text), blocks)
 
 
-def closed_announcement(result: StageChangeResult) -> Message:
+def closed_announcement(result: StageChangeResult, *, shared: Sharing | None = None) -> Message:
+    """For the deal channel; `shared`: the channel is shared with another organisation, so for the owner."""
     outcome = OUTCOME_LABELS[result.outcome] if result.outcome else "closed"
     text = CLOSED_ANNOUNCEMENT.format(label=label(result.engagement), outcome=outcome, actor=user(result.actor_id))
-    return _message(_fallback(text), [SectionBlock(text=_md(text))])
+    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    if shared is not None:
+        why = CLOSE_SHARED_LEAD.format(where=shared.describe(), how=INTERNAL_CHANNEL_HOW)
+        blocks.append(ContextBlock(elements=[_md(why)]))
+    return _message(_fallback(text), blocks)
 
 
 # ----- pickers ------------------------------------------------------------------------------------------------------
@@ -647,10 +684,15 @@ def stats_message(metrics: TeamMetrics, *, scope: Literal["mine", "team"], weeks
 
 
 # ----- the playbook post ---------------------------------------------------------------------------------------------
-def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, reason: str = "") -> Message:
-    """The checklist of the stage entered and the assets that fit, for the deal channel or the owner."""
+def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, reason: str = "",
+                     shared: Sharing | None = None) -> Message:
+    """The checklist of the stage entered and the assets that fit, for the deal channel or the owner
+    (`shared`: the deal channel is shared with another organisation, so the owner gets it instead)."""
     name = label(post.engagement)
-    if failed_channel:
+    if shared is not None:
+        lead = PLAYBOOK_SHARED_LEAD.format(stage=post.title, label=name, where=shared.describe(),
+                                           how=INTERNAL_CHANNEL_HOW)
+    elif failed_channel:
         fix = PLAYBOOK_FIX.get(reason, "Check the deal channel on the card.")
         lead = PLAYBOOK_FALLBACK_LEAD.format(stage=post.title, label=name, channel=failed_channel,
                                              reason=escape(reason or "error"), fix=fix)
@@ -810,6 +852,34 @@ def close_form(engagement: EngagementSummary, *, today: date, metadata: str,
                     placeholder="Why it was won or lost"),
     ]
     return _modal("close", EngagementIds.close_modal, blocks, metadata)
+
+
+def channel_form(engagement: EngagementSummary, *, metadata: str) -> dict[str, Any]:
+    element = ConversationSelectElement(
+        action_id=EngagementIds.field, placeholder=_plain("Pick a channel"), initial_conversation=engagement.channel_id,
+        filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))
+    blocks: list[Block] = [
+        _engagement_context(engagement),
+        InputBlock(block_id=EngagementIds.channel_block, label=_plain("Deal channel"), optional=True,
+                   hint=_plain(CHANNEL_FORM_HINT), element=element),
+    ]
+    return _modal("channel", EngagementIds.channel_modal, blocks, metadata)
+
+
+def channel_result_message(engagement: EngagementSummary, *, changed: bool, shared: Sharing | None) -> Message:
+    name = label(engagement)
+    channel = f"<#{engagement.channel_id}>" if engagement.channel_id else ""
+    if not changed:
+        text = CHANNEL_UNCHANGED.format(label=name, channel=channel or "empty")
+    elif channel:
+        text = CHANNEL_SET.format(label=name, channel=channel)
+    else:
+        text = CHANNEL_CLEARED.format(label=name)
+    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    warning = shared_warning(shared)
+    if warning:
+        blocks.append(SectionBlock(text=_md(warning)))
+    return _message(_fallback(text), blocks)
 
 
 def note_form(engagement: EngagementSummary, *, metadata: str) -> dict[str, Any]:

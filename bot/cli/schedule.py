@@ -146,11 +146,14 @@ def run_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _post_digest_now(settings: Settings, week: str, now: datetime) -> int:
     from bot.app import make_client
+    from bot.startup import check_internal_channels
     from bot.jobs.digest import post_week
     from bot.services import claims, digest
     from bot.services.claims import process_owner
 
-    ts = post_week(make_client(settings), settings, week, now=now, owner=process_owner())
+    client = make_client(settings)
+    check_internal_channels(settings, client)
+    ts = post_week(client, settings, week, now=now, owner=process_owner())
     if ts is not None:
         print(f"posted the {week} digest to {settings.digest_channel}")
         return EXIT_OK

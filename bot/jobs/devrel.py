@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import clock
+from bot import clock, sharing
 from bot.blocks import devrel as blocks
 from bot.config import Settings
 from bot.services import claims, devrel
+from bot.sharing import SharedConversation
 from bot.slack_people import person
 from models.enums import RequestState
 from models.schemas.devrel import DevRelPolicy, DevRelRequestView, MessageRef, RequestUpdate
@@ -62,9 +63,19 @@ class Zones:
         return {p: self.of(p) for p in people if p}
 
 
-def _post(client: WebClient, channel: str, content: dict[str, Any]) -> tuple[str, str] | None:
+def _post(client: WebClient, channel: str, content: dict[str, Any], *, group_dm: bool = False) -> tuple[str, str] | None:
+    """Post a DevRel message; None when it could not be posted. A DevRel request is internal, so it goes
+    through the sharing check, except into the group DM epos itself opened for the SE, seller and DevRel
+    person (nobody else is in it, and reading a group DM's details would need another scope)."""
     try:
-        response = client.chat_postMessage(channel=channel, **content)
+        if group_dm:
+            response = client.chat_postMessage(channel=channel, **content)
+        else:
+            response = sharing.post(client, channel, **content)
+    except SharedConversation as shared:
+        log.warning("kept a DevRel message out of a conversation shared with another organisation (%s)",
+                    ", ".join(shared.sharing.organisations) or "pending")
+        return None
     except SlackApiError as error:
         log.warning("could not post a DevRel message: %s", error.response.get("error"))
         return None
@@ -97,8 +108,10 @@ def refresh(client: WebClient, settings: Settings, request_id: int, *, now: date
         content = blocks.redraw(ref, request, zones=zones, default=settings.timezone,
                                 lead_channel=settings.devrel_channel, now=now)
         try:
-            client.chat_update(channel=ref.channel_id, ts=ref.ts, **content)
+            sharing.update(client, ref.channel_id, ref.ts, **content)
             updated += 1
+        except SharedConversation:
+            log.warning("did not redraw a DevRel message in a conversation now shared with another organisation")
         except SlackApiError as error:
             log.warning("could not redraw a DevRel message: %s", error.response.get("error"))
     return updated
@@ -173,7 +186,7 @@ def _announce_assignment(client: WebClient, settings: Settings, request: DevRelR
     except SlackApiError as error:
         log.warning("could not open the pre-meeting group DM: %s", error.response.get("error"))
         return
-    _post(client, channel, blocks.kickoff_message(request, zone=settings.timezone))
+    _post(client, channel, blocks.kickoff_message(request, zone=settings.timezone), group_dm=True)
 
 
 def send_reminder(client: WebClient, settings: Settings, request: DevRelRequestView, *, now: datetime) -> bool:

@@ -21,6 +21,7 @@ from bot.blocks import digest as digest_blocks
 from bot.charts import digest_chart
 from bot.config import Settings
 from bot.services import claims, digest, people
+from bot.sharing import SharedConversation
 from models.schemas.digest import Digest
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,11 @@ def post_week(client: WebClient, settings: Settings, week: str, *, now: datetime
         name_of = names_for(client, figures)
         blocks, text = digest_blocks.digest_message(figures, name_of)
         response = outbox.post(client, settings.digest_channel, text=text, blocks=blocks)
+    except SharedConversation as shared:
+        claims.release(digest.JOB, week, shared.code, owner=owner, now=now)
+        log.warning("the %s digest was not posted: %s, and the digest is for our team only; set DIGEST_CHANNEL "
+                    "to a channel only your organisation is in", week, shared.sharing.describe())
+        return None
     except SlackApiError as error:
         code = str(error.response.get("error", "unknown_error"))
         claims.release(digest.JOB, week, code, owner=owner, now=now)

@@ -85,11 +85,11 @@ CARDS_KEPT = 2048  # shown cards a process keeps (as many as the blocks it remem
 BUILD_BATCH = 1000  # rows fetched at a time while the search index is built
 EXPORT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
-    "depth", "scope", "interactivity", "cycle", "owner", "status",
+    "depth", "scope", "interactivity", "cycle", "owner", "status", "customer_facing",
 )
 CONTENT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
-    "depth", "scope", "interactivity", "cycle", "owner_id",
+    "depth", "scope", "interactivity", "cycle", "owner_id", "customer_facing",
 )
 
 NOT_FOUND = "That asset no longer exists. Search again with `/asset` to find what is there now."
@@ -280,6 +280,7 @@ def _card(row: Asset) -> AssetCard:
         cycle=row.cycle,
         owner_id=row.owner_id,
         status=row.status,
+        customer_facing=bool(row.customer_facing),
         created_at=row.created_at,
         updated_at=row.updated_at,
         share_count=row.share_count or 0,
@@ -983,6 +984,7 @@ def export_records() -> list[dict[str, Any]]:
                 "cycle": _plain(row.cycle),
                 "owner": row.owner_id,
                 "status": _plain(row.status),
+                "customer_facing": bool(row.customer_facing),
             }
             for row in rows
         ]

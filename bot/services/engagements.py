@@ -630,6 +630,27 @@ def add_note(actor: Actor, engagement_id: int, text: str, *, now: datetime | Non
         return NoteResult(engagement=summary(engagement, now), note_id=note.id, text=text)
 
 
+def set_channel(actor: Actor, engagement_id: int, channel_id: str | None, *,
+                now: datetime | None = None) -> tuple[EngagementSummary, bool]:
+    """Set (or clear, with None) the deal channel; returns the engagement and whether it changed."""
+    now = now or clock.now()
+    channel_id = channel_id or None
+    if channel_id and not SLACK_CHANNEL.match(channel_id):
+        raise InvalidInput("Pick the deal channel from the list, or leave it empty.", field="channel")
+    with db.transaction() as session:
+        engagement = _load(session, engagement_id, lock=True)
+        _require_change_right(actor, engagement)
+        before = engagement.channel_id
+        if before == channel_id:
+            return summary(engagement, now), False
+        engagement.channel_id = channel_id
+        engagement.updated_at = now
+        session.flush()
+        audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action="channel",
+                     at=now, before=before, after=channel_id)
+        return summary(engagement, now), True
+
+
 # ----- reading -------------------------------------------------------------------------------------------
 def get(engagement_id: int, *, now: datetime | None = None) -> EngagementSummary:
     now = now or clock.now()

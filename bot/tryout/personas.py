@@ -65,6 +65,10 @@ CHANNELS: dict[str, str] = {
     DEVREL_CHANNEL: "devrel-lead",
 }
 
+# Deal channels of the sample workspace shared with the customer's organisation (Slack Connect): epos
+# keeps internal content out of them.
+SHARED_DEAL_CHANNELS: dict[str, str] = {"C0E8P9O1L": "Polaris Telecom"}
+
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 

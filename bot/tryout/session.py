@@ -224,6 +224,8 @@ class TrySession:
         for persona in people.PERSONAS:
             self.slack.add_user(persona.user_id, name=persona.name, tz=persona.timezone,
                                 restricted=persona.role == people.GUEST)
+        for channel, organisation in people.SHARED_DEAL_CHANNELS.items():
+            self.slack.share_channel(channel, organisation)
         signing_secret = secrets.token_hex(16)
         overrides: dict[str, Any] = {
             "slack_bot_token": BOT_TOKEN,

@@ -51,6 +51,25 @@ _CYCLE_SPELLINGS = {"early": Cycle.early, "mid": Cycle.mid, "late": Cycle.late}
 _STATUS_SPELLINGS = {s.value: s for s in AssetStatus}
 
 
+_YES = {"true", "yes", "y", "1", "customer facing", "customer"}
+_NO = {"false", "no", "n", "0", "internal"}
+
+
+def _yes_or_no(value: Any) -> Any:
+    """`customer_facing` from a file: true/false, yes/no, 1/0; empty means no (internal)."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        key = _key(value)
+        if not key or key in _NO:
+            return False
+        if key in _YES:
+            return True
+    raise ValueError(f"{str(value)[:40]!r} is not true or false")
+
+
 def _forgiving(spellings: dict[str, Any], valid: str) -> Any:
     def parse(value: Any) -> Any:
         if value is None or isinstance(value, str) and not value.strip():
@@ -142,6 +161,7 @@ class AssetFields(BaseModel):
     interactivity: InteractivityField = None
     cycle: CycleField = None
     owner_id: str
+    customer_facing: Annotated[bool, BeforeValidator(_yes_or_no)] = False
 
     @field_validator("title")
     @classmethod
@@ -213,6 +233,7 @@ class AssetCard(BaseModel, frozen=True):
     cycle: Cycle
     owner_id: str
     status: AssetStatus
+    customer_facing: bool = False
     created_at: datetime
     updated_at: datetime
     share_count: int
@@ -295,7 +316,8 @@ class ImportReport(BaseModel, frozen=True):
     unchanged: int
 
 
-FIELD_NAMES = "title, type, summary, url, topics, products, depth, scope, interactivity, cycle, owner, status"
+FIELD_NAMES = ("title, type, summary, url, topics, products, depth, scope, interactivity, cycle, owner, status, "
+               "customer_facing")
 _FIELD_LABELS = {"owner_id": "owner"}
 
 

@@ -50,10 +50,28 @@ def test_a_card_links_its_title_and_shows_facts_and_owner() -> None:
     rendered = [b.to_dict() for b in blocks.card_blocks(ViewedAsset(card=card()))]
     assert rendered[0]["text"]["text"].startswith("*<https://assets.example.com/7|Observability demo 7>*\nAlert")
     facts = [e["text"] for e in rendered[1]["elements"]]
-    assert facts[0] == "*Demo* · Low depth · Broad scope · Presentation · Early cycle"
+    assert facts[0] == "*Demo* · Low depth · Broad scope · Presentation · Early cycle · Internal only"
     assert facts[1] == "Owner <@U0A1B2C3D> · 👍 3 · 👎 1 · shared 2×"
     assert [b["action_id"] for b in rendered[2]["elements"]] == ["asset_share", "asset_useful", "asset_not_useful"]
     assert {b["value"] for b in rendered[2]["elements"]} == {"7"}
+
+
+def test_a_card_says_when_an_asset_is_customer_facing() -> None:
+    rendered = [b.to_dict() for b in blocks.card_blocks(ViewedAsset(card=card(customer_facing=True)))]
+    assert rendered[1]["elements"][0]["text"].endswith("· Early cycle · Customer-facing")
+
+
+def test_the_form_asks_for_the_audience_internal_by_default_and_keeps_it_on_edit() -> None:
+    def audience(view: dict) -> dict:
+        return next(b for b in view["blocks"] if b.get("block_id") == AssetIds.audience_block)
+
+    added = audience(blocks.asset_form(mode="add", owner_id="U0A1B2C3D"))
+    assert added["element"]["initial_option"]["value"] == "internal"
+    edited = audience(blocks.asset_form(mode="edit", owner_id="U0A1B2C3D", initial=card(customer_facing=True), asset_id=7))
+    assert edited["element"]["initial_option"]["value"] == "customer_facing"
+    values = {AssetIds.audience_block: {AssetIds.field: {"type": "static_select",
+                                                          "selected_option": {"value": "customer_facing"}}}}
+    assert blocks.read_form(values)["customer_facing"] is True
 
 
 def test_curation_buttons_follow_rights_and_archive_asks_first() -> None:
@@ -134,7 +152,7 @@ def test_the_form_has_every_taxonomy_field_and_defaults_the_owner() -> None:
     View(**view).validate_json()
     ids = [b.get("block_id") for b in view["blocks"] if b["type"] == "input"]
     assert ids == ["asset_title", "asset_type", "asset_summary", "asset_url", "asset_topics", "asset_products",
-                   "asset_depth", "asset_scope", "asset_interactivity", "asset_cycle", "asset_owner"]
+                   "asset_depth", "asset_scope", "asset_interactivity", "asset_cycle", "asset_audience", "asset_owner"]
     owner = view["blocks"][-1]["element"]
     assert owner == {**owner, "type": "users_select", "initial_user": "U0A1B2C3D"}
     assert view["callback_id"] == "asset_add" and "draft" in view["blocks"][0]["text"]["text"]

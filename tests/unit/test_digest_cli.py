@@ -113,3 +113,14 @@ def test_shared_keys_mean_what_they_mean_in_epos_stats(cli_env: None, capsys: py
     stats = json.loads(capsys.readouterr().out)
     for key in ("closed", "win_rate", "mttc_days", "stage_dwell_days_median", "open_by_stage", "esat"):
         assert week[key] == stats[key], key
+
+
+def test_posting_into_a_digest_channel_shared_with_another_organisation_is_refused_in_one_line(
+    cli_env: None, slack: MockSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slack.share_channel("C0DIGEST1", "Northbeam Logistics")
+    assert main(["digest", "--week", "2026-W47"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("epos: DIGEST_CHANNEL: C0DIGEST1 is shared with Northbeam Logistics, and epos posts only internal "
+                   "content there; set it to a channel only your organisation is in (see README › Settings)\n")
+    assert digest_posts(slack) == []

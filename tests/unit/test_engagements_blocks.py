@@ -114,7 +114,7 @@ def test_the_card_shows_stage_days_timeline_with_backdating_and_its_buttons() ->
     assert "*POC* for 19 days" in text
     assert "Demo → *POC*" in text and "backdated" in text and "kickoff" in text
     assert [b["action_id"] for b in buttons_in(shown)] == ["engagement_change_stage", "engagement_add_note",
-                                                         "engagement_close_open"]
+                                                         "engagement_close_open", "engagement_set_channel"]
     assert {b["value"] for b in buttons_in(shown)} == {"7"}
 
 
@@ -122,7 +122,7 @@ def test_a_stale_engagement_is_flagged_and_a_closed_one_offers_reopen_only_to_th
     assert "stale" in all_text(parsed(blocks.card_message(card(engagement=summary(stale=True)))))
     closed = summary(stage=Stage.closed, outcome=Outcome.won, closed_at=NOW)
     labels = [b["text"]["text"] for b in buttons_in(parsed(blocks.card_message(card(engagement=closed))))]
-    assert labels == ["Reopen", "Add note"]
+    assert labels == ["Reopen", "Add note", "Deal channel"]
     reader = parsed(blocks.card_message(card(viewer_may_change=False)))
     assert buttons_in(reader) == [] and "Only the owner" in all_text(reader)
 

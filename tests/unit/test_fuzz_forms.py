@@ -102,6 +102,7 @@ def forms(settings: Settings, slack: MockSlack) -> Iterator[Forms]:
         "stage": (view_of(action(app, slack, EngagementIds.change_stage, str(engagement_id), user_id=SE)), SE),
         "close": (view_of(action(app, slack, EngagementIds.close, str(engagement_id), user_id=SE)), SE),
         "note": (view_of(action(app, slack, EngagementIds.add_note, str(engagement_id), user_id=SE)), SE),
+        "deal channel": (view_of(action(app, slack, EngagementIds.set_channel, str(engagement_id), user_id=SE)), SE),
         "esat": (view_of(action(app, slack, EngagementIds.esat_comment, str(survey_id), user_id=SE)), SE),
         "devrel request": (view_of(command(app, slack, "/devrel", "northbeam", user_id=SE)), SE),
         "decline": (view_of(action(app, slack, DevRelIds.decline, f"{request.id}:{request.version}",
@@ -224,7 +225,7 @@ def form_values(view: dict[str, Any]) -> st.SearchStrategy[dict[str, dict[str, d
 
 
 FORM_NAMES = ["asset add (SE)", "asset add (admin)", "asset edit", "engagement new", "stage", "close", "note", "esat",
-              "devrel request", "decline", "roster add", "roster edit"]
+              "deal channel", "devrel request", "decline", "roster add", "roster edit"]
 
 
 @st.composite
