@@ -237,7 +237,11 @@ def _channels(settings: Settings, client: WebClient) -> Iterator[Finding]:
             continue
         channel = found.get("channel") or {}
         name = f"#{channel.get('name', channel_id)}"
-        if channel.get("is_archived"):
+        if channel.get("is_ext_shared") or channel.get("is_pending_ext_shared"):
+            yield Finding("Channels", variable, False, f"{name} ({channel_id}) is shared with another organisation, "
+                          "and epos posts only internal content there",
+                          f"point {variable} at a channel only your organisation is in")
+        elif channel.get("is_archived"):
             yield Finding("Channels", variable, False, f"{name} ({channel_id}) is archived", f"point {variable} at another channel")
         elif not channel.get("is_member"):
             yield Finding("Channels", variable, False, f"{name} ({channel_id}): the bot is not a member",

@@ -8,7 +8,6 @@ from typing import Any
 
 from bot import db, telemetry
 from bot.config import Settings, require
-from bot.errors import ConfigError
 from bot.logs import configure_logging
 
 log = logging.getLogger("epos")

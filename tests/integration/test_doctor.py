@@ -88,6 +88,15 @@ def test_a_channel_without_the_bot_says_how_to_invite_it(settings: Settings, wor
     assert devrel.fix == "type /invite @epos in #devrel"
 
 
+def test_a_digest_channel_shared_with_a_customer_is_named(settings: Settings, workspace: MockSlack) -> None:
+    workspace.handlers.pop("conversations.info")
+    workspace.share_channel("C0DIGEST1", "Northbeam Logistics")
+    digest = findings(settings)["Channels/DIGEST_CHANNEL"]
+    assert digest.ok is False
+    assert "is shared with another organisation" in digest.detail
+    assert digest.fix == "point DIGEST_CHANNEL at a channel only your organisation is in"
+
+
 def test_an_unknown_or_deactivated_admin_is_named(settings: Settings, workspace: MockSlack) -> None:
     workspace.add_user("U0GONE001", name="Gone Person")
     workspace.users["U0GONE001"]["deleted"] = True
