@@ -31,7 +31,6 @@ class SocketModeRunner:
         executor = app.listener_runner.listener_executor
         if not isinstance(executor, ListenerExecutor):
             raise TypeError("the App must be built by bot.app.create_app, whose listener threads can be waited for")
-        self.app = app
         self._listeners = executor
         self._handler = SocketModeHandler(app, app_token, ping_interval=ping_interval)
         # Every envelope passes through `_handle`, which refuses new ones once a stop has begun.
@@ -43,6 +42,11 @@ class SocketModeRunner:
     def connect(self) -> None:
         """Open the connection (Bolt reconnects by itself from then on) and return."""
         self._handler.connect()
+
+    @property
+    def stopping(self) -> bool:
+        with self._acking:
+            return self._stopping
 
     def _handle(self, client: BaseSocketModeClient, request: SocketModeRequest) -> None:
         with self._acking:

@@ -180,6 +180,7 @@ def test_a_stop_finishes_acknowledged_work_and_takes_no_new_envelopes(
     unfinished: list[int] = []
     stopping = threading.Thread(target=lambda: unfinished.append(runner.stop(grace=20)))
     stopping.start()
+    assert eventually(lambda: runner.stopping)
     late = socket_wire.event({**HOME_EVENT, "user": SELLER}, event_id="Ev0STOP0002")
     stopping.join(timeout=30)
     assert unfinished == [0], "the stop returned before the acknowledged work was done"
