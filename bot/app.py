@@ -56,11 +56,6 @@ class ListenerExecutor(ThreadPoolExecutor):
             if self._unfinished == 0:
                 self._settled.notify_all()
 
-    @property
-    def unfinished(self) -> int:
-        with self._settled:
-            return self._unfinished
-
     def wait_until_settled(self, timeout: float) -> int:
         """Wait up to `timeout` seconds for every piece of work to finish; what is still unfinished then."""
         deadline = time.monotonic() + timeout
