@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
@@ -48,6 +51,43 @@ class EposApp(App):
         return response
 
 
+class ListenerExecutor(ThreadPoolExecutor):
+    """The listeners' threads, counting the work given to them, so that a stop can wait for what was acked.
+
+    Bolt runs each listener here (and its work after `ack()`, and the error handler), so when nothing is
+    unfinished here, nothing a person was promised is still being done."""
+
+    def __init__(self, max_workers: int, thread_name_prefix: str = "") -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix=thread_name_prefix)
+        self._settled = threading.Condition()
+        self._unfinished = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._settled:
+            self._unfinished += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._finished(None)
+            raise
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future: Future[Any] | None) -> None:
+        with self._settled:
+            self._unfinished -= 1
+            if self._unfinished == 0:
+                self._settled.notify_all()
+
+    def wait_until_settled(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for every piece of work to finish; what is still unfinished then."""
+        deadline = time.monotonic() + timeout
+        with self._settled:
+            while self._unfinished and (remaining := deadline - time.monotonic()) > 0:
+                self._settled.wait(remaining)
+            return self._unfinished
+
+
 def make_client(settings: Settings) -> WebClient:
     require(settings, "SLACK_BOT_TOKEN")
     assert settings.slack_bot_token is not None
@@ -73,7 +113,7 @@ def create_app(settings: Settings, *, client: WebClient | None = None) -> App:
         request_verification_enabled=secret is not None,
         # Socket Mode and HTTP mode both answer Slack as soon as a listener acks; slow work goes on after.
         process_before_response=False,
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="epos-listener"),
+        listener_executor=ListenerExecutor(LISTENER_THREADS, thread_name_prefix="epos-listener"),
     )
     register_all(app, settings)
     return app

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     digest_schedule: str = "mon 09:00"
     nudge_time: str = "09:00"
     scheduler_in_bot: bool = True
+    # How long `epos run` waits, once told to stop, for work it acknowledged; under the 30 s that
+    # systemd, Docker and Kubernetes wait before they kill.
+    stop_grace: timedelta = timedelta(seconds=25)
 
     # The largest file `epos … import` reads; 100k catalogue rows take about 40 MB.
     import_max_mb: int = Field(default=100, ge=1, le=10_000)
@@ -133,7 +136,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value[:60]!r} is not an IANA timezone like Europe/Berlin")
         return value
 
-    @field_validator("devrel_escalate_after", mode="before")
+    @field_validator("devrel_escalate_after", "stop_grace", mode="before")
     @classmethod
     def _duration(cls, value: object) -> object:
         return parse_duration(value) if isinstance(value, str) else value

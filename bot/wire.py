@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -59,6 +60,7 @@ class SlackWire:
         self.response_url_base = response_url_base
         self.team_id = team_id
         self._trigger = 0
+        self._wire_id = uuid.uuid4().hex[:12]
 
     # ----- raw -------------------------------------------------------------------------------
     def post(
@@ -93,8 +95,9 @@ class SlackWire:
 
     # ----- shapes ----------------------------------------------------------------------------
     def next_trigger_id(self) -> str:
+        # Unique across wires, as Slack's are: a repeated trigger_id is a redelivery of the same command.
         self._trigger += 1
-        return f"{self._trigger}.1234.trigger"
+        return f"{self._trigger}.{self._wire_id}.trigger"
 
     def command_fields(self, command: str, text: str, *, user_id: str, channel_id: str = "C0DEALS01",
                        response_name: str = "default") -> dict[str, str]:

@@ -47,6 +47,9 @@ _in_flight: weakref.WeakValueDictionary[str, Claim] = weakref.WeakValueDictionar
 def delivery_key(body: dict[str, Any]) -> str | None:
     """What makes one Slack delivery unique, for the kinds Slack may send twice."""
     kind = body.get("type")
+    if body.get("command") and body.get("trigger_id"):
+        # Slack gives every slash command invocation its own trigger_id and repeats it on a redelivery.
+        return f"command:{body['trigger_id']}"
     if kind == "event_callback" and body.get("event_id"):
         return f"event:{body['event_id']}"
     if kind == "block_actions" and body.get("actions"):
@@ -281,6 +284,10 @@ def register(app: App, settings: Settings) -> None:
             log.warning(
                 "refused a request for another installation: team=%s enterprise=%s app=%s", team, enterprise, app_id
             )
+            if request.mode == "socket_mode":
+                # Bolt acknowledges an envelope only for a 200: any other answer leaves it unacknowledged,
+                # and Slack sends it again and shows the person a failure. Acked empty, it is simply dropped.
+                return BoltResponse(status=200, body="")
             return BoltResponse(status=403, body="")
         next()
         return None

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import argparse
 import logging
-from typing import Any
+import os
+import signal
+import threading
+import time
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from bot import db, telemetry
 from bot.config import Settings, require
+from bot.errors import ConfigError
 from bot.logs import configure_logging
 
+if TYPE_CHECKING:
+    from bot.scheduler import Scheduler
+    from bot.socket_mode import SocketModeRunner
+
 log = logging.getLogger("epos")
+
+# `epos run` stopped on a signal but had to cut work off when STOP_GRACE ran out.
+EXIT_CUT_OFF = 1
 
 
 def secrets_of(settings: Settings) -> list[str]:
@@ -32,28 +45,71 @@ def prepare(settings: Settings, client: Any | None = None) -> None:
     db.configure(settings.database_url, db.Limits.of(settings))
 
 
-def start_background(settings: Settings, client: Any) -> None:
+def start_background(settings: Settings, client: Any) -> Scheduler | None:
     """Work that runs beside the Slack listener in every mode (the scheduler, the search index)."""
     from bot.scheduler import start_in_process
     from bot.services.assets import warm_index_in_background
 
     warm_index_in_background()
-    start_in_process(settings, client)
+    return start_in_process(settings, client)
+
+
+def stop_gracefully(runner: SocketModeRunner, scheduler: Scheduler | None, grace: float) -> int:
+    """Stop taking envelopes and ticks, and wait up to `grace` seconds for the work in hand; what is left."""
+    started = time.monotonic()
+    ticking = None
+    if scheduler is not None:
+        # No new ticks; a tick in progress finishes (its claims stay consistent), alongside the listeners.
+        ticking = threading.Thread(target=scheduler.shutdown, name="epos-scheduler-stop", daemon=True)
+        ticking.start()
+    unfinished = runner.stop(grace)
+    if ticking is not None:
+        ticking.join(max(0.0, grace - (time.monotonic() - started)))
+        unfinished += ticking.is_alive()
+    return unfinished
 
 
 def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     from bot.app import create_app, make_client
+    from bot.socket_mode import SocketModeRunner
 
     client = make_client(settings)
     prepare(settings, client)
     app = create_app(settings, client=client)
-    start_background(settings, app.client)
     assert settings.slack_app_token is not None
+    runner = SocketModeRunner(app, settings.slack_app_token.get_secret_value())
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s; finishing the work in hand, then stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     log.info("epos is connecting to Slack in Socket Mode")
-    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    try:
+        runner.connect()
+    except SlackApiError as error:
+        raise ConfigError(
+            f"Slack refused to open a Socket Mode connection ({error.response.get('error')}); check that "
+            "SLACK_APP_TOKEN is the app-level token (xapp-…) with connections:write and that Socket Mode is on "
+            "(see README › Create the Slack app)"
+        ) from None
+    scheduler = start_background(settings, app.client)
+    log.info("epos is running in Socket Mode; stop it with Ctrl-C or SIGTERM")
+    while not stop.wait(timeout=3600):
+        pass
+    grace = settings.stop_grace.total_seconds()
+    unfinished = stop_gracefully(runner, scheduler, grace)
+    if unfinished:
+        log.warning("STOP_GRACE (%gs) ran out: stopping with unfinished work cut off (%d pending)", grace, unfinished)
+        logging.shutdown()
+        # The listeners' and the scheduler's threads would otherwise hold the exit until they end.
+        os._exit(EXIT_CUT_OFF)
+    log.info("epos stopped; all acknowledged work is done")
     return 0
 
 

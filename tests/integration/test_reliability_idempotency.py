@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 from bot import db
 from bot.slackmock import MockSlack
 from bot.wire import SlackWire, input_value
-from models import AssetFeedback, AuditEntry, Engagement, EngagementNote, StageChange
+from models import AssetFeedback, AuditEntry, Engagement, EngagementNote, SearchMiss, StageChange
 from tests.assets_helpers import asset_by_title, import_sample
 from tests.conftest import SE, SELLER, STRANGER
 from tests.engagements_helpers import button, open_engagement
@@ -99,6 +99,26 @@ def test_a_double_clicked_useful_vote_counts_once(database_url: str, wire: Slack
     slack.wait_for("response_url", lambda c: c.params["_name"].startswith("vote-"), count=2)
     assert asset_by_title(asset.title).useful_count == asset.useful_count + 1
     assert count(AssetFeedback, AssetFeedback.asset_id == asset.id, AssetFeedback.user_id == SELLER) == 1
+    assets.reset_index()
+
+
+def test_a_retried_slash_command_answers_and_records_the_gap_once(database_url: str, wire: SlackWire,
+                                                                    slack: MockSlack) -> None:
+    from bot.services import assets
+
+    assets.reset_index()
+    import_sample()
+    fields = wire.command_fields("/asset", "quantum blockchain", user_id=SE, response_name="gap")
+    first = wire.post_form(fields)
+    retry = wire.post_form(fields, headers=RETRY)
+    assert (first.status, retry.status) == (200, 200)
+    assert first.message and "No assets match" in first.message["text"]
+    assert retry.message is None, "the retry was answered a second time"
+    # Another search after the retry is recorded; by then a repeat of the first would have been too.
+    assert wire.command("/asset", "quantum entanglement", user_id=SE).status == 200
+    assert count(SearchMiss, SearchMiss.query == "quantum entanglement") == 1
+    assert count(SearchMiss, SearchMiss.query == "quantum blockchain") == 1
+    assert [c for c in slack.responses if c.params["_name"] == "gap"] == []
     assets.reset_index()
 
 
