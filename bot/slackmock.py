@@ -2,7 +2,9 @@
 
 The tests point the App's WebClient at it, and `epos try` runs the whole bot against it. It also
 sinks `response_url` posts and file uploads, and can be told to misbehave (429, 5xx, ok:false,
-slowness, dropped connections) for a number of calls.
+slowness, dropped connections, a call carried out but answered too late) for a number of calls. Posts
+keep their `metadata`, which `conversations.history` and `conversations.replies` give back when asked
+with `include_all_metadata`.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class Fault:
     retry_after: int | None = None
     drop: bool = False
     times: int = 1
+    # Carry the call out (a post is stored) and only then wait `delay` before answering: Slack accepted
+    # it, but a client with a shorter timeout never hears so.
+    accept: bool = False
 
 
 @dataclass
@@ -82,7 +87,11 @@ class MockSlack:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._ids = itertools.count(1)
+        # The DM channel ids conversations.open handed out, to the user each stands for: a post to a user
+        # id is stored under that id, and read back through the DM's id.
+        self._dm_users: dict[str, str] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="mock-slack", daemon=True)
@@ -173,7 +182,11 @@ class MockSlack:
             return fault
 
     def _new_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
+        """Like Slack's: the wall-clock time of the post (so `oldest` filters as it does in Slack), unique."""
+        with self._lock:
+            self._last_ts = max(round(time.time(), 6), round(self._last_ts + 0.000001, 6))
+            next(self._ts)
+            return f"{self._last_ts:.6f}"
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method in self.handlers:
@@ -222,7 +235,13 @@ class MockSlack:
         if method == "conversations.open":
             users = sorted(str(params.get("users", "")).split(","))
             prefix = "D" if len(users) == 1 else "G"
-            return {"ok": True, "channel": {"id": prefix + "".join(u[-4:] for u in users).upper()}}
+            dm = prefix + "".join(u[-4:] for u in users).upper()
+            if len(users) == 1:
+                with self._lock:
+                    self._dm_users[dm] = users[0]
+            return {"ok": True, "channel": {"id": dm}}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, params)
         if method == "chat.getPermalink":
             return {"ok": True, "permalink": f"https://epos-test.slack.com/archives/{params.get('channel')}/p{params.get('message_ts')}"}
         if method == "files.getUploadURLExternal":
@@ -233,6 +252,33 @@ class MockSlack:
             files = params.get("files") or []
             return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title", "")} for f in files]}
         return {"ok": True}
+
+    def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first for history (top-level messages only), oldest first for a thread's replies."""
+        channel = str(params.get("channel", ""))
+        oldest = float(params.get("oldest") or 0)
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            stored = list(self.messages.get(channel, [])) + list(self.messages.get(self._dm_users.get(channel, ""), []))
+        if method == "conversations.replies":
+            parent = str(params.get("ts", ""))
+            chosen = [m for m in stored if m.ts == parent or m.thread_ts == parent]
+        else:
+            chosen = [m for m in stored if not m.thread_ts or m.thread_ts == m.ts][::-1]
+        chosen = [m for m in chosen if float(m.ts) > oldest]
+
+        def shown(message: Message) -> dict[str, Any]:
+            item: dict[str, Any] = {"type": "message", "ts": message.ts, "text": message.params.get("text", ""),
+                                    "bot_id": BOT_ID}
+            if message.thread_ts:
+                item["thread_ts"] = message.thread_ts
+            if with_metadata and message.params.get("metadata"):
+                item["metadata"] = message.params["metadata"]
+            return item
+
+        return {"ok": True, "messages": [shown(m) for m in chosen[:limit]], "has_more": len(chosen) > limit,
+                "response_metadata": {"next_cursor": ""}}
 
     def _make_handler(self) -> type[BaseHTTPRequestHandler]:
         mock = self
@@ -275,6 +321,14 @@ class MockSlack:
                 method = path.removeprefix("/api/")
                 params = _decode_params(raw, self.headers.get("Content-Type", ""))
                 fault = mock._next_fault(method)
+                if fault is not None and fault.accept:
+                    answer = mock._answer(method, params)
+                    mock._record(Call(method, {**params, "_fault": "answered_late"}, answer=answer))
+                    time.sleep(fault.delay)
+                    try:
+                        return self._reply(200, answer)
+                    except OSError:  # the client gave up waiting and closed the connection
+                        return None
                 if fault is not None:
                     if fault.delay:
                         time.sleep(fault.delay)

@@ -1,9 +1,10 @@
 """The weekly digest job: claim the week, post to DIGEST_CHANNEL, then the per-SE thread and the chart.
 
-Exactly once: the week's claim `digest:<week>` is completed right after the channel post succeeds.
-If that post fails the claim is released and a later tick posts it (within the catch-up window);
-once it succeeded, nothing posts that week again. The thread reply and the chart are extras: each
-is tried twice, and a failure is logged without re-posting the digest.
+Exactly once (`bot.outbox.post_claimed`): the week's claim `digest:<week>` is completed right after the
+channel post lands. A post Slack refused is posted by a later tick (within the catch-up window); one
+whose answer was lost is looked for in the channel first. The per-SE thread reply is claimed the same
+way (`digest-thread:<week>`) and is tried twice, then by later ticks, without re-posting the digest.
+The chart is an extra: a refused upload is tried once more; one without an answer is not repeated.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from models.schemas.digest import Digest
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
+THREAD_JOB = "digest-thread"
 EXTRA_ATTEMPTS = 2
 NO_CHANNEL = "DIGEST_CHANNEL is not set, so the weekly digest is not posted; set it to a channel id (README › Settings)"
 CHANNEL_HINT = {
@@ -38,21 +40,27 @@ _warned = threading.Event()
 
 
 def post_due_digest(client: WebClient, settings: Settings, now: datetime, *, owner: str) -> int:
-    """On a tick: post last week's digest if it is due and not posted yet. Returns 1 when it posted."""
+    """On a tick: post last week's digest if it is due and not posted yet, or its thread reply if only
+    that is missing. Returns 1 when it posted the digest."""
     if not settings.digest_channel:
         if not _warned.is_set():
             _warned.set()
             log.warning(NO_CHANNEL)
         return 0
     week = digest.due_week(now, settings.timezone, settings.digest_slot)
-    if week is None or claims.done_periods(digest.JOB, [week]):
+    if week is None:
         return 0
-    return 1 if post_week(client, settings, week, now=now, owner=owner) else 0
+    done = claims.done_periods(digest.JOB, [week])
+    if not done:
+        return 1 if post_week(client, settings, week, now=now, owner=owner) else 0
+    if not claims.done_periods(THREAD_JOB, [week]):
+        resume_thread(client, settings, week, now=now, owner=owner)
+    return 0
 
 
 def post_week(client: WebClient, settings: Settings, week: str, *, now: datetime, owner: str) -> str | None:
     """Claim and post one week's digest. Returns the message ts, or None when it was not posted here
-    (already posted, being posted by another process, or Slack refused it and it will be retried)."""
+    (already posted, being posted by another process, or it did not reach Slack and will be retried)."""
     assert settings.digest_channel is not None
     if not claims.claim(digest.JOB, week, owner=owner, now=now, lease=LEASE):
         return None
@@ -60,31 +68,68 @@ def post_week(client: WebClient, settings: Settings, week: str, *, now: datetime
         figures = digest.compute(week, tz=settings.timezone, now=now)
         name_of = names_for(client, figures)
         blocks, text = digest_blocks.digest_message(figures, name_of)
-        response = outbox.post(client, settings.digest_channel, text=text, blocks=blocks)
-    except SlackApiError as error:
-        code = str(error.response.get("error", "unknown_error"))
-        claims.release(digest.JOB, week, code, owner=owner, now=now)
-        hint = CHANNEL_HINT.get(code, "it will be retried at the next tick")
-        log.warning("the %s digest was not posted (%s): %s", week, code, hint)
-        return None
-    except OSError as error:
-        # A dropped connection or a timeout once the client's own retries are spent.
-        claims.release(digest.JOB, week, f"{type(error).__name__}: {error}", owner=owner, now=now)
-        log.warning("the %s digest was not posted (Slack could not be reached: %s): it will be retried at the "
-                    "next tick", week, error)
-        return None
     except BaseException as error:
         claims.release(digest.JOB, week, f"{type(error).__name__}: {error}", owner=owner, now=now)
         raise
+    posted = outbox.post_claimed(client, digest.JOB, week, settings.digest_channel, owner=owner, now=now,
+                                 text=text, blocks=blocks)
+    if posted.outcome == "refused":
+        hint = CHANNEL_HINT.get(posted.error, "it will be retried at the next tick")
+        log.warning("the %s digest was not posted (%s): %s", week, posted.error, hint)
+        return None
+    if posted.outcome == "unsure":
+        log.warning("the %s digest may not have reached Slack (%s): the next tick looks for it in the channel "
+                    "and posts it only if it is not there", week, posted.error)
+        return None
     if not claims.complete(digest.JOB, week, owner=owner, now=now):
         log.warning("the %s digest was posted after this process's claim had lapsed", week)
-    channel, ts = str(response["channel"]), str(response["ts"])
-    log.info("posted the %s digest", week)
+    if posted.outcome == "found":
+        log.info("the %s digest was already in the channel from an earlier attempt", week)
+    else:
+        log.info("posted the %s digest", week)
+    post_thread(client, settings, figures, name_of, posted.channel, posted.ts, now=now, owner=owner)
+    return posted.ts
+
+
+def post_thread(client: WebClient, settings: Settings, figures: Digest, name_of: Callable[[str], str], channel: str,
+                ts: str, *, now: datetime, owner: str) -> bool:
+    """The per-SE breakdown in the digest's thread, once (claimed like the digest), then the chart."""
+    week = figures.week
+    if not claims.claim(THREAD_JOB, week, owner=owner, now=now, lease=LEASE):
+        return False
     thread_blocks, thread_text = digest_blocks.breakdown_message(figures, name_of)
-    _extra(lambda: outbox.post(client, channel, text=thread_text, blocks=thread_blocks, thread_ts=ts),
-           f"the {week} digest's per-SE thread reply")
+    for attempt in range(1, EXTRA_ATTEMPTS + 1):
+        if attempt > 1 and not claims.claim(THREAD_JOB, week, owner=owner, now=now, lease=LEASE):
+            return False  # released with a back-off, or taken by another process: a later tick goes on
+        posted = outbox.post_claimed(client, THREAD_JOB, week, channel, owner=owner, now=now, text=thread_text,
+                                     blocks=thread_blocks, thread_ts=ts)
+        if posted.landed:
+            claims.complete(THREAD_JOB, week, owner=owner, now=now)
+            break
+        log.warning("the %s digest's per-SE thread reply did not go out (attempt %d of %d): %s", week, attempt,
+                    EXTRA_ATTEMPTS, posted.error)
+    else:
+        return False
+    # A chart upload carries no metadata to look for, so only a certain refusal is tried again.
     _extra(lambda: _upload_chart(client, channel, ts, figures), f"the {week} digest's chart")
-    return ts
+    return True
+
+
+def resume_thread(client: WebClient, settings: Settings, week: str, *, now: datetime, owner: str) -> bool:
+    """The digest is posted but its thread reply never went out: find the digest in the channel and reply."""
+    assert settings.digest_channel is not None
+    try:
+        found = outbox.find_posted(client, settings.digest_channel, digest.JOB, week, since=None)
+    except (SlackApiError, OSError) as error:
+        log.warning("the %s digest's thread reply waits: the digest could not be found in the channel (%s)",
+                    week, error)
+        return False
+    if found is None:
+        log.warning("the %s digest's thread reply is not posted: the digest is no longer in the channel", week)
+        return False
+    figures = digest.compute(week, tz=settings.timezone, now=now)
+    return post_thread(client, settings, figures, names_for(client, figures), found[0], found[1], now=now,
+                       owner=owner)
 
 
 def _upload_chart(client: WebClient, channel: str, thread_ts: str, figures: Digest) -> None:
@@ -102,6 +147,10 @@ def _extra(action: Callable[[], object], what: str) -> bool:
             return True
         except SlackApiError as error:
             reason = str(error.response.get("error", "unknown_error"))
+        except OSError as error:
+            # No answer: it may be in the thread already, and a second copy is worse than none.
+            log.warning("%s may not have gone out (%s); it is not sent again", what, error)
+            return False
         except Exception as error:  # a chart that cannot render must not undo a posted digest
             reason = f"{type(error).__name__}: {error}"
         log.warning("%s failed (attempt %d of %d): %s", what, attempt, EXTRA_ATTEMPTS, reason)

@@ -2,7 +2,8 @@
 
 Each SE's day is claimed as `nudge:<SE>:<local date>`, so however many processes tick, an SE gets
 one DM that day. A DM that Slack refuses (a deactivated user, `channel_not_found`) releases only
-that SE's claim, to be retried at a later tick within the day's window; the other SEs go on.
+that SE's claim, to be retried at a later tick within the day's window; the other SEs go on. A DM
+whose answer was lost is looked for in the SE's DM before it is sent again (`bot.outbox.post_claimed`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import outbox, slack_people
 from bot.blocks import nudges as nudge_blocks
@@ -123,22 +123,20 @@ def send_to(
             return SendResult(sent=False)
         blocks, text = nudge_blocks.nudge_message(replace(nudge, lines=lines), zone_for(se),
                                                   cooldown_days=settings.nudge_cooldown_days)
-        outbox.post(client, se, text=text, blocks=blocks)
-    except SlackApiError as error:
-        code = str(error.response.get("error", "unknown_error"))
-        claims.release(nudges.JOB, period, code, owner=owner, now=now)
-        log.warning("the nudge DM to %s failed (%s); it is retried later today", se, code)
-        return SendResult(sent=False, error=code)
-    except OSError as error:
-        # A dropped connection or a timeout once the client's own retries are spent: only this SE waits.
-        claims.release(nudges.JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
-        log.warning("the nudge DM to %s failed (Slack could not be reached: %s); it is retried later today", se, error)
-        return SendResult(sent=False, error="unreachable")
     except BaseException as error:
         claims.release(nudges.JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
         raise
+    posted = outbox.post_claimed(client, nudges.JOB, period, se, owner=owner, now=now, text=text, blocks=blocks)
+    if posted.outcome == "refused":
+        log.warning("the nudge DM to %s failed (%s); it is retried later today", se, posted.error)
+        return SendResult(sent=False, error=posted.error)
+    if posted.outcome == "unsure":
+        log.warning("the nudge DM to %s may not have arrived (%s); a later tick looks for it in the DM and sends "
+                    "it only if it is not there", se, posted.error)
+        return SendResult(sent=False, error="unreachable")
     shown = lines[: nudge_blocks.MAX_LINES]
     # Only the engagements the DM showed start their cooldown; those beyond "and N more" come next time.
     if not nudges.record_sent(se, day, [line.id for line in shown], claimant=owner, now=now):
         log.warning("the nudge to %s was sent after this process's claim had lapsed", se)
-    return SendResult(sent=True)
+    # Found in the DM from an earlier attempt: done today, but not sent by this call.
+    return SendResult(sent=posted.outcome == "posted")

@@ -26,7 +26,16 @@ def test_manifest_turns_on_what_epos_uses() -> None:
     assert MANIFEST["features"]["bot_user"]["display_name"] == "epos"
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
-    assert MANIFEST["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "im:write", "mpim:write", "users:read", "files:write"]
+    assert MANIFEST["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "im:write", "mpim:write", "users:read",
+                                                         "files:write", "im:history", "channels:history",
+                                                         "groups:history"]
+
+
+def test_the_readme_lists_the_manifest_scopes() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = readme.split("these scopes only:", 1)[1].split("\n2.", 1)[0]
+    for scope in MANIFEST["oauth_config"]["scopes"]["bot"]:
+        assert f"`{scope}`" in listed
 
 
 @pytest.mark.parametrize("command", COMMANDS)
