@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from slack_sdk import WebClient
@@ -97,8 +97,6 @@ def post(
 
 # ----- scheduled posts: exactly once -----------------------------------------------------------------
 METADATA_EVENT = "epos_scheduled_post"
-# How far back before the first unsure attempt the history is read: a margin for Slack's clock and ours.
-CLOCK_SLACK = timedelta(days=1)
 HISTORY_PAGE = 200
 HISTORY_PAGES = 5
 
@@ -142,7 +140,7 @@ def post_claimed(
     state = claims.state(job, period)
     if state is not None and state.unsure:
         try:
-            found = find_posted(client, channel, job, period, since=state.posting_since, thread_ts=thread_ts)
+            found = find_posted(client, channel, job, period, thread_ts=thread_ts)
         except (SlackApiError, OSError) as error:
             reason = _reason(error)
             claims.release(job, period, f"could not read the channel to check an earlier post: {reason}",
@@ -175,22 +173,24 @@ def post_claimed(
 
 
 def find_posted(
-    client: WebClient, channel: str, job: str, period: str, *, since: datetime | None, thread_ts: str | None = None
+    client: WebClient, channel: str, job: str, period: str, *, thread_ts: str | None = None
 ) -> tuple[str, str] | None:
-    """(channel, ts) of a message in `channel` (or in the thread under `thread_ts`) carrying this claim's
-    metadata, posted since `since`; None when there is none. A user id is looked up in the bot's DM."""
+    """(channel, ts) of a recent message in `channel` (or in the thread under `thread_ts`) carrying this
+    claim's metadata; None when there is none. A user id is looked up in the bot's DM with them.
+
+    The newest messages are read (up to HISTORY_PAGES pages), not those since our own clock's time of the
+    attempt: Slack's clock is the one its `ts` follow, and the unsure post is among the latest anyway."""
     if channel[:1] in ("U", "W"):
         channel = str(client.conversations_open(users=channel)["channel"]["id"])
-    oldest = f"{(since - CLOCK_SLACK).timestamp():.6f}" if since is not None else "0"
     wanted = claim_metadata(job, period)
     cursor: str | None = None
     for _ in range(HISTORY_PAGES):
         if thread_ts:
-            page = client.conversations_replies(channel=channel, ts=thread_ts, oldest=oldest, limit=HISTORY_PAGE,
+            page = client.conversations_replies(channel=channel, ts=thread_ts, limit=HISTORY_PAGE,
                                                 include_all_metadata=True, cursor=cursor)
         else:
-            page = client.conversations_history(channel=channel, oldest=oldest, limit=HISTORY_PAGE,
-                                                include_all_metadata=True, cursor=cursor)
+            page = client.conversations_history(channel=channel, limit=HISTORY_PAGE, include_all_metadata=True,
+                                                cursor=cursor)
         for message in page.get("messages") or []:
             if message.get("metadata") == wanted:
                 return channel, str(message["ts"])

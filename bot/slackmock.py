@@ -87,7 +87,6 @@ class MockSlack:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
-        self._last_ts = 0.0
         self._ids = itertools.count(1)
         # The DM channel ids conversations.open handed out, to the user each stands for: a post to a user
         # id is stored under that id, and read back through the DM's id.
@@ -182,11 +181,7 @@ class MockSlack:
             return fault
 
     def _new_ts(self) -> str:
-        """Like Slack's: the wall-clock time of the post (so `oldest` filters as it does in Slack), unique."""
-        with self._lock:
-            self._last_ts = max(round(time.time(), 6), round(self._last_ts + 0.000001, 6))
-            next(self._ts)
-            return f"{self._last_ts:.6f}"
+        return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method in self.handlers:

@@ -119,7 +119,7 @@ def resume_thread(client: WebClient, settings: Settings, week: str, *, now: date
     """The digest is posted but its thread reply never went out: find the digest in the channel and reply."""
     assert settings.digest_channel is not None
     try:
-        found = outbox.find_posted(client, settings.digest_channel, digest.JOB, week, since=None)
+        found = outbox.find_posted(client, settings.digest_channel, digest.JOB, week)
     except (SlackApiError, OSError) as error:
         log.warning("the %s digest's thread reply waits: the digest could not be found in the channel (%s)",
                     week, error)

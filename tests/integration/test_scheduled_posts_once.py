@@ -193,7 +193,7 @@ def test_an_unsure_nudge_waits_while_its_dm_cannot_be_read(
 # ----- ESAT reminders -----------------------------------------------------------------------------------
 @pytest.fixture
 def survey(settings: Settings) -> int:
-    # Closed two days ago, so the reminder is due now (Slack's ts are wall-clock times, like the ticks here).
+    # Closed two days ago, so the reminder is due now.
     closed = clock.now() - timedelta(days=2, minutes=5)
     engagement_id = open_engagement("Northbeam Logistics", (closed - timedelta(days=3)).strftime("%Y-%m-%d %H:%M"))
     engagements.close(SE_ACTOR, engagement_id, Outcome.won, now=closed)
