@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +56,52 @@ class Message:
     thread_ts: str | None = None
 
 
+# Slack's Web API limits, per method per workspace, as calls per minute by tier; `chat.postMessage` is
+# limited per channel instead: about one message a second, short bursts allowed (docs: rate limits).
+TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
+METHOD_TIERS = {
+    "users.info": 4, "users.list": 2, "conversations.open": 3, "conversations.history": 3,
+    "conversations.replies": 3, "chat.update": 3, "chat.getPermalink": 4, "views.publish": 4,
+    "files.getUploadURLExternal": 4, "files.completeUploadExternal": 4,
+}
+POSTS_PER_SECOND_PER_CHANNEL = 1.0
+POST_BURST = 3
+
+
+class RateLimits:
+    """Token buckets like Slack's limits: a method's tier per minute (a minute's worth may come at once),
+    and one post a second per channel with a burst of POST_BURST. Over the limit, the seconds to wait
+    (Slack's `Retry-After`). `speed` runs the limits' clock that many times faster than the wall clock,
+    for benchmarks that simulate an hour in minutes; the `Retry-After` given is then in simulated seconds."""
+
+    def __init__(self, *, speed: float = 1.0) -> None:
+        self.speed = speed
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def now(self) -> float:
+        return time.monotonic() * self.speed
+
+    def wait_needed(self, method: str, params: dict[str, Any]) -> int:
+        """0 when the call may go ahead (and is counted), else the whole seconds to wait first."""
+        if method == "chat.postMessage":
+            key, rate, capacity = f"post:{params.get('channel')}", POSTS_PER_SECOND_PER_CHANNEL, float(POST_BURST)
+        elif method in METHOD_TIERS:
+            per_minute = TIER_PER_MINUTE[METHOD_TIERS[method]]
+            key, rate, capacity = method, per_minute / 60, float(per_minute)
+        else:
+            return 0
+        with self._lock:
+            current = self.now()
+            tokens, since = self._buckets.get(key, (capacity, current))
+            tokens = min(capacity, tokens + (current - since) * rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, current)
+                return 0
+            self._buckets[key] = (tokens, current)
+            return max(1, math.ceil((1 - tokens) / rate))
+
+
 def _decode_params(raw: bytes, content_type: str) -> dict[str, Any]:
     if not raw:
         return {}
@@ -84,6 +131,8 @@ class MockSlack:
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         # Set to install the app in an Enterprise Grid org: auth.test then names the org.
         self.enterprise_id: str | None = None
+        # Set to enforce Slack's rate limits (429 with Retry-After), as the benchmarks do.
+        self.limits: RateLimits | None = None
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
@@ -315,6 +364,10 @@ class MockSlack:
                     return self._reply(404, {"ok": False, "error": "unknown_path"})
                 method = path.removeprefix("/api/")
                 params = _decode_params(raw, self.headers.get("Content-Type", ""))
+                wait = mock.limits.wait_needed(method, params) if mock.limits is not None else 0
+                if wait:
+                    mock._record(Call(method, {**params, "_fault": "ratelimited"}))
+                    return self._reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
                 fault = mock._next_fault(method)
                 if fault is not None and fault.accept:
                     answer = mock._answer(method, params)

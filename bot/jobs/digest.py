@@ -21,7 +21,7 @@ from bot import outbox, slack_people
 from bot.blocks import digest as digest_blocks
 from bot.charts import digest_chart
 from bot.config import Settings
-from bot.services import claims, digest, people
+from bot.services import claims, digest
 from models.schemas.digest import Digest
 
 log = logging.getLogger(__name__)
@@ -160,11 +160,6 @@ def _extra(action: Callable[[], object], what: str) -> bool:
 def names_for(client: WebClient | None, figures: Digest) -> Callable[[str], str]:
     """Display names of the SEs the digest mentions, so the channel post names them without pinging them."""
     user_ids = {line.owner_id for line in figures.stale} | {owner.owner_id for owner in figures.owners}
-    known: dict[str, str] = {}
-    for user_id in sorted(user_ids):
-        if client is not None:
-            known[user_id] = slack_people.person(client, user_id).name
-        else:
-            cached = people.cached(user_id)
-            known[user_id] = cached.name if cached else user_id
+    directory = slack_people.Directory(client)
+    known = {user_id: directory.person(user_id).name for user_id in sorted(user_ids)}
     return lambda user_id: known.get(user_id, user_id)

@@ -26,16 +26,12 @@ log = logging.getLogger(__name__)
 
 
 def zone_lookup(client: WebClient | None, settings: Settings) -> Callable[[str], ZoneInfo]:
-    """Each SE's Slack timezone (users.info, cached), EPOS_TIMEZONE when Slack does not know it."""
-    from bot.services import people
-
-    found: dict[str, ZoneInfo] = {}
+    """Each SE's Slack timezone (users.info, cached; see `slack_people.Directory`), EPOS_TIMEZONE when
+    Slack does not know it."""
+    directory = slack_people.Directory(client)
 
     def zone_for(user_id: str) -> ZoneInfo:
-        if user_id not in found:
-            person = slack_people.person(client, user_id) if client is not None else people.cached(user_id)
-            found[user_id] = person.zone(settings.timezone) if person else settings.timezone
-        return found[user_id]
+        return directory.person(user_id).zone(settings.timezone)
 
     return zone_for
 
@@ -77,7 +73,7 @@ def send_due_nudges(client: WebClient, settings: Settings, now: datetime, *, own
     zone_for = zone_lookup(client, settings)
     sent = 0
     for se, day, due_at in due_nudges(settings, now, zone_for):
-        result = send_to(client, settings, se, day, now=now, owner=owner, stale_by=due_at)
+        result = send_to(client, settings, se, day, now=now, owner=owner, stale_by=due_at, zone_for=zone_for)
         sent += result.sent
     return sent
 
@@ -94,7 +90,7 @@ def send_now(client: WebClient, settings: Settings, now: datetime, *, owner: str
             quiet.append(nudge.owner_id)
             continue
         day = nudges.local_day(now, zone_for(nudge.owner_id))
-        result = send_to(client, settings, nudge.owner_id, day, now=now, owner=owner)
+        result = send_to(client, settings, nudge.owner_id, day, now=now, owner=owner, zone_for=zone_for)
         if result.sent:
             sent.append(nudge.owner_id)
         elif result.error:
@@ -106,14 +102,15 @@ def send_now(client: WebClient, settings: Settings, now: datetime, *, owner: str
 
 def send_to(
     client: WebClient, settings: Settings, se: str, day: date, *, now: datetime, owner: str,
-    stale_by: datetime | None = None,
+    stale_by: datetime | None = None, zone_for: Callable[[str], ZoneInfo] | None = None,
 ) -> SendResult:
-    """Claim the SE's day, and DM them what is stale now (and was by `stale_by`)."""
+    """Claim the SE's day, and DM them what is stale now (and was by `stale_by`). `zone_for`: the run's
+    lookup, so a tick of a thousand SEs reads each one's timezone once."""
     period = nudges.period(se, day)
     if not claims.claim(nudges.JOB, period, owner=owner, now=now, lease=nudges.CLAIM_LEASE):
         return SendResult(sent=False)
     try:
-        zone_for = zone_lookup(client, settings)
+        zone_for = zone_for or zone_lookup(client, settings)
         # Read again under the claim: a snooze or an update since the tick began counts.
         found = nudges.stale_by_owner(now, cooldown_days=settings.nudge_cooldown_days, zone_for=zone_for, owner_id=se)
         nudge = found[0] if found else SeNudge(owner_id=se, lines=[], quiet=[])

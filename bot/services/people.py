@@ -24,12 +24,13 @@ class Person(BaseModel, frozen=True):
         return clock.zone_named(self.timezone) or default
 
 
-def cached(user_id: str, *, now: datetime | None = None) -> Person | None:
-    """The cached entry while it is fresh, else None (the caller then asks Slack and calls `remember`)."""
+def cached(user_id: str, *, now: datetime | None = None, fresh_for: timedelta | None = FRESH_FOR) -> Person | None:
+    """The cached entry while it is fresh (any age with `fresh_for=None`), else None (the caller then asks
+    Slack and calls `remember`)."""
     now = now or clock.now()
     with db.reading() as session:
         row = session.get(SlackUser, user_id)
-        if row is None or now - row.fetched_at > FRESH_FOR:
+        if row is None or (fresh_for is not None and now - row.fetched_at > fresh_for):
             return None
         return Person(user_id=row.user_id, name=row.name, timezone=row.timezone)
 
