@@ -105,7 +105,7 @@ def run_burst(speed: float) -> int:
     from bot.config import load_settings
     from bot import db
     from bot.jobs.digest import THREAD_JOB
-    from bot.scheduler import tick
+    from bot.scheduler import tick, yield_to_requests
     from bot.services import claims, digest, nudges
 
     class SimulatedRetryAfter(RateLimitErrorRetryHandler):
@@ -130,6 +130,7 @@ def run_burst(speed: float) -> int:
     periods = [nudges.period(se_id(n), MONDAY_0900.astimezone(settings.timezone).date()) for n in range(ses)]
     week = digest.due_week(MONDAY_0900, settings.timezone, settings.digest_slot)
     assert week is not None
+    yield_to_requests()  # as the scheduler's tick thread does
     began = time.monotonic()
     print(json.dumps({"began": began}), flush=True)
     ticks = 0

@@ -200,6 +200,67 @@ def find_posted(
     return None
 
 
+def upload_claimed(
+    client: WebClient,
+    job: str,
+    period: str,
+    channel: str,
+    *,
+    thread_ts: str,
+    owner: str,
+    now: datetime,
+    content: bytes,
+    filename: str,
+    title: str,
+    alt_text: str | None = None,
+    pacer: Pacer | None = None,
+) -> Posted:
+    """`post_claimed` for a file shared into a thread. A file carries no message metadata, so an earlier
+    attempt whose answer was lost is looked for by its `filename`, which must be unique to the claim."""
+    state = claims.state(job, period)
+    if state is not None and state.unsure:
+        try:
+            found = find_uploaded(client, channel, thread_ts, filename)
+        except (SlackApiError, OSError) as error:
+            reason = _reason(error)
+            claims.release(job, period, f"could not read the thread to check an earlier upload: {reason}",
+                           owner=owner, now=now, unsure=True)
+            return Posted("unsure", error=reason)
+        if found is not None:
+            return Posted("found", channel=channel, ts=found)
+    if not claims.mark_posting(job, period, owner=owner, now=now):
+        return Posted("refused", error="the claim was taken over by another process")
+    try:
+        upload(client, channel, content=content, filename=filename, title=title, thread_ts=thread_ts,
+               alt_text=alt_text, pacer=pacer)
+    except SlackApiError as error:
+        reason = _reason(error)
+        claims.release(job, period, reason, owner=owner, now=now)
+        return Posted("refused", error=reason)
+    except OSError as error:
+        reason = _reason(error)
+        claims.release(job, period, reason, owner=owner, now=now, unsure=True)
+        return Posted("unsure", error=reason)
+    except BaseException as error:
+        claims.release(job, period, f"{type(error).__name__}: {error}", owner=owner, now=now, unsure=True)
+        raise
+    return Posted("posted", channel=channel)
+
+
+def find_uploaded(client: WebClient, channel: str, thread_ts: str, filename: str) -> str | None:
+    """The ts of a message in the thread sharing a file named `filename`; None when there is none."""
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        page = client.conversations_replies(channel=channel, ts=thread_ts, limit=HISTORY_PAGE, cursor=cursor)
+        for message in page.get("messages") or []:
+            if any(f.get("name") == filename for f in message.get("files") or []):
+                return str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return None
+    return None
+
+
 def _reason(error: BaseException) -> str:
     if isinstance(error, SlackApiError):
         return str(error.response.get("error", "unknown_error"))

@@ -293,8 +293,15 @@ class MockSlack:
             self.upload_names[file_id] = str(params.get("filename") or file_id)
             return {"ok": True, "upload_url": f"{self.base_url}upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
-            files = params.get("files") or []
-            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title", "")} for f in files]}
+            files = [{"id": f.get("id"), "title": f.get("title", ""), "name": self.upload_names.get(str(f.get("id")), "")}
+                     for f in params.get("files") or []]
+            channel = str(params.get("channel_id") or "")
+            if channel:  # shared into a channel (or a thread): Slack posts a message carrying the files
+                with self._lock:
+                    self.messages.setdefault(channel, []).append(Message(
+                        channel, self._new_ts(), {"text": params.get("initial_comment") or "", "files": files},
+                        params.get("thread_ts")))
+            return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in files]}
         return {"ok": True}
 
     def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -317,6 +324,8 @@ class MockSlack:
                                     "bot_id": BOT_ID}
             if message.thread_ts:
                 item["thread_ts"] = message.thread_ts
+            if message.params.get("files"):
+                item["files"] = message.params["files"]
             if with_metadata and message.params.get("metadata"):
                 item["metadata"] = message.params["metadata"]
             return item

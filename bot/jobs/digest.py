@@ -2,9 +2,10 @@
 
 Exactly once (`bot.outbox.post_claimed`): the week's claim `digest:<week>` is completed right after the
 channel post lands. A post Slack refused is posted by a later tick (within the catch-up window); one
-whose answer was lost is looked for in the channel first. The per-SE thread reply is claimed the same
-way (`digest-thread:<week>`) and is tried twice, then by later ticks, without re-posting the digest.
-The chart is an extra: a refused upload is tried once more; one without an answer is not repeated.
+whose answer was lost is looked for in the channel first. The per-SE thread reply and the chart are
+claimed the same way (`digest-thread:<week>`, `digest-chart:<week>`; the chart, which carries no
+metadata, is looked for by its file name): each is tried twice, then by later ticks, and the digest
+is never posted again for them.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
 THREAD_JOB = "digest-thread"
+CHART_JOB = "digest-chart"
 EXTRA_ATTEMPTS = 2
 NO_CHANNEL = "DIGEST_CHANNEL is not set, so the weekly digest is not posted; set it to a channel id (README › Settings)"
 CHANNEL_HINT = {
@@ -53,9 +55,15 @@ def post_due_digest(client: WebClient, settings: Settings, now: datetime, *, own
     done = claims.done_periods(digest.JOB, [week])
     if not done:
         return 1 if post_week(client, settings, week, now=now, owner=owner) else 0
-    if not claims.done_periods(THREAD_JOB, [week]):
+    if _due_again(THREAD_JOB, week, now) or _due_again(CHART_JOB, week, now):
         resume_thread(client, settings, week, now=now, owner=owner)
     return 0
+
+
+def _due_again(job: str, week: str, now: datetime) -> bool:
+    """Not done, and neither held by a process nor backing off after a failure."""
+    state = claims.state(job, week)
+    return state is None or (not state.done and state.lease_until <= now)
 
 
 def post_week(client: WebClient, settings: Settings, week: str, *, now: datetime, owner: str) -> str | None:
@@ -93,67 +101,63 @@ def post_week(client: WebClient, settings: Settings, week: str, *, now: datetime
 
 def post_thread(client: WebClient, settings: Settings, figures: Digest, name_of: Callable[[str], str], channel: str,
                 ts: str, *, now: datetime, owner: str) -> bool:
-    """The per-SE breakdown in the digest's thread, once (claimed like the digest), then the chart."""
+    """The per-SE breakdown in the digest's thread, then the chart, each once (claimed like the digest).
+    True when both are in Slack."""
     week = figures.week
-    if not claims.claim(THREAD_JOB, week, owner=owner, now=now, lease=LEASE):
-        return False
-    thread_blocks, thread_text = digest_blocks.breakdown_message(figures, name_of)
-    for attempt in range(1, EXTRA_ATTEMPTS + 1):
-        if attempt > 1 and not claims.claim(THREAD_JOB, week, owner=owner, now=now, lease=LEASE):
-            return False  # released with a back-off, or taken by another process: a later tick goes on
-        posted = outbox.post_claimed(client, THREAD_JOB, week, channel, owner=owner, now=now, text=thread_text,
-                                     blocks=thread_blocks, thread_ts=ts)
-        if posted.landed:
-            claims.complete(THREAD_JOB, week, owner=owner, now=now)
-            break
-        log.warning("the %s digest's per-SE thread reply did not go out (attempt %d of %d): %s", week, attempt,
-                    EXTRA_ATTEMPTS, posted.error)
-    else:
-        return False
-    # A chart upload carries no metadata to look for, so only a certain refusal is tried again.
-    _extra(lambda: _upload_chart(client, channel, ts, figures), f"the {week} digest's chart")
+    if not claims.done_periods(THREAD_JOB, [week]):
+        thread_blocks, thread_text = digest_blocks.breakdown_message(figures, name_of)
+        if not _extra(lambda: outbox.post_claimed(client, THREAD_JOB, week, channel, owner=owner, now=now,
+                                                  text=thread_text, blocks=thread_blocks, thread_ts=ts),
+                      THREAD_JOB, week, f"the {week} digest's per-SE thread reply", now=now, owner=owner):
+            return False
+    if not claims.done_periods(CHART_JOB, [week]):
+        return _extra(lambda: _upload_chart(client, channel, ts, figures, now=now, owner=owner), CHART_JOB, week,
+                      f"the {week} digest's chart", now=now, owner=owner)
     return True
 
 
 def resume_thread(client: WebClient, settings: Settings, week: str, *, now: datetime, owner: str) -> bool:
-    """The digest is posted but its thread reply never went out: find the digest in the channel and reply."""
+    """The digest is posted but its thread reply or chart never went out: find the digest and go on."""
     assert settings.digest_channel is not None
     try:
         found = outbox.find_posted(client, settings.digest_channel, digest.JOB, week)
     except (SlackApiError, OSError) as error:
-        log.warning("the %s digest's thread reply waits: the digest could not be found in the channel (%s)",
-                    week, error)
+        log.warning("the %s digest's thread waits: the digest could not be found in the channel (%s)", week, error)
         return False
     if found is None:
-        log.warning("the %s digest's thread reply is not posted: the digest is no longer in the channel", week)
+        log.warning("the %s digest's thread is not posted: the digest is no longer in the channel", week)
         return False
     figures = digest.compute(week, tz=settings.timezone, now=now)
     return post_thread(client, settings, figures, names_for(client, figures), found[0], found[1], now=now,
                        owner=owner)
 
 
-def _upload_chart(client: WebClient, channel: str, thread_ts: str, figures: Digest) -> None:
+def _upload_chart(client: WebClient, channel: str, thread_ts: str, figures: Digest, *, now: datetime,
+                  owner: str) -> outbox.Posted:
     title = digest_blocks.CHART_TITLE.format(week=figures.week)
     png = digest_chart(figures.trend, figures.stage_dwell_days_median, title=title,
                        slowest_stage=figures.slowest_stage)
-    outbox.upload(client, channel, content=png, filename=f"epos-digest-{figures.week}.png", title=title,
-                  thread_ts=thread_ts, alt_text=digest_blocks.CHART_ALT)
+    return outbox.upload_claimed(client, CHART_JOB, figures.week, channel, thread_ts=thread_ts, owner=owner, now=now,
+                                 content=png, filename=f"epos-digest-{figures.week}.png", title=title,
+                                 alt_text=digest_blocks.CHART_ALT)
 
 
-def _extra(action: Callable[[], object], what: str) -> bool:
+def _extra(send: Callable[[], outbox.Posted], job: str, week: str, what: str, *, now: datetime, owner: str) -> bool:
+    """Claim and send a part of the digest's thread, twice at most in this tick; later ticks go on from
+    where it stopped, and the digest itself is never posted again."""
     for attempt in range(1, EXTRA_ATTEMPTS + 1):
+        if not claims.claim(job, week, owner=owner, now=now, lease=LEASE):
+            return False  # released with a back-off, or held by another process: a later tick goes on
         try:
-            action()
-            return True
-        except SlackApiError as error:
-            reason = str(error.response.get("error", "unknown_error"))
-        except OSError as error:
-            # No answer: it may be in the thread already, and a second copy is worse than none.
-            log.warning("%s may not have gone out (%s); it is not sent again", what, error)
-            return False
+            posted = send()
         except Exception as error:  # a chart that cannot render must not undo a posted digest
-            reason = f"{type(error).__name__}: {error}"
-        log.warning("%s failed (attempt %d of %d): %s", what, attempt, EXTRA_ATTEMPTS, reason)
+            claims.release(job, week, f"{type(error).__name__}: {error}", owner=owner, now=now, unsure=True)
+            log.warning("%s failed (attempt %d of %d): %s", what, attempt, EXTRA_ATTEMPTS, error)
+            continue
+        if posted.landed:
+            claims.complete(job, week, owner=owner, now=now)
+            return True
+        log.warning("%s did not go out (attempt %d of %d): %s", what, attempt, EXTRA_ATTEMPTS, posted.error)
     return False
 
 

@@ -60,7 +60,11 @@ def top_level(slack: MockSlack, channel: str) -> list:
 
 
 def replies(slack: MockSlack, channel: str) -> list:
-    return [m for m in slack.messages.get(channel, []) if m.thread_ts]
+    return [m for m in slack.messages.get(channel, []) if m.thread_ts and not m.params.get("files")]
+
+
+def charts(slack: MockSlack, channel: str) -> list:
+    return [m for m in slack.messages.get(channel, []) if m.thread_ts and m.params.get("files")]
 
 
 # ----- the digest ---------------------------------------------------------------------------------------
@@ -83,7 +87,7 @@ def test_a_digest_slack_accepted_but_answered_late_is_found_and_never_posted_aga
     assert claims.state("digest", WEEK).done  # type: ignore[union-attr]
     # The thread reply and the chart follow the digest that was found, once.
     assert [m.thread_ts for m in replies(slack, CHANNEL)] == [digest.ts]
-    assert len(slack.calls_to("files.completeUploadExternal")) == 1
+    assert [m.thread_ts for m in charts(slack, CHANNEL)] == [digest.ts]
 
 
 def test_a_digest_that_never_reached_slack_is_posted_at_the_next_tick(
@@ -142,6 +146,31 @@ def test_a_thread_reply_that_never_went_out_is_posted_at_a_later_tick_under_the_
     [digest] = top_level(slack, CHANNEL)
     assert [m.thread_ts for m in replies(slack, CHANNEL)] == [digest.ts]
     assert claims.state("digest-thread", WEEK).done  # type: ignore[union-attr]
+
+
+def test_a_chart_slack_accepted_but_answered_late_is_shared_once(
+    week: Settings, client: WebClient, slack: MockSlack
+) -> None:
+    slack.fail("files.completeUploadExternal", accept=True, delay=LATE_ANSWER)
+    assert tick(client, week, MONDAY_0900, jobs=DIGEST_ONLY)["digest"] == 1
+    for minute in ("08:01", "08:02", "08:05"):
+        tick(client, week, utc(f"2026-11-23 {minute}"), jobs=DIGEST_ONLY)
+    [digest] = top_level(slack, CHANNEL)
+    [chart] = charts(slack, CHANNEL)
+    assert chart.thread_ts == digest.ts and chart.params["files"][0]["name"] == f"epos-digest-{WEEK}.png"
+    assert len(slack.calls_to("files.completeUploadExternal")) == 1
+    assert claims.state("digest-chart", WEEK).done  # type: ignore[union-attr]
+
+
+def test_a_chart_that_never_reached_slack_is_shared_at_the_next_attempt(
+    week: Settings, client: WebClient, slack: MockSlack
+) -> None:
+    slack.fail("files.completeUploadExternal", drop=True, times=NEVER_REACHED)
+    tick(client, week, MONDAY_0900, jobs=DIGEST_ONLY)
+    tick(client, week, utc("2026-11-23 08:01"), jobs=DIGEST_ONLY)
+    [digest] = top_level(slack, CHANNEL)
+    assert [m.thread_ts for m in charts(slack, CHANNEL)] == [digest.ts]
+    assert claims.state("digest-chart", WEEK).done  # type: ignore[union-attr]
 
 
 # ----- nudges -------------------------------------------------------------------------------------------
