@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from datetime import datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import clock
 from bot.services import people
 from bot.services.people import Person
 
@@ -41,10 +44,15 @@ class Directory:
     users.info's rate limit, for timezones and names that rarely change. People never seen are always
     asked for. Without a client (`epos digest --dry-run`), the cache alone answers."""
 
-    def __init__(self, client: WebClient | None, *, refresh: int = REFRESH_PER_RUN) -> None:
+    def __init__(self, client: WebClient | None, *, refresh: int | None = None) -> None:
         self.client = client
-        self.refresh_left = refresh
+        self.refresh_left = REFRESH_PER_RUN if refresh is None else refresh
         self._known: dict[str, Person] = {}
+        self._read: dict[str, tuple[Person, datetime]] = {}
+
+    def prefetch(self, user_ids: Iterable[str]) -> None:
+        """Read the cache for many people at once, rather than one query each."""
+        self._read.update(people.cached_many([u for u in user_ids if u not in self._known and u not in self._read]))
 
     def person(self, user_id: str) -> Person:
         if user_id not in self._known:
@@ -52,10 +60,16 @@ class Directory:
         return self._known[user_id]
 
     def _look_up(self, user_id: str) -> Person:
-        fresh = people.cached(user_id)
-        if fresh is not None:
-            return fresh
-        stale = people.cached(user_id, fresh_for=None)
+        if user_id in self._read:
+            entry, fetched_at = self._read[user_id]
+            if clock.now() - fetched_at <= people.FRESH_FOR:
+                return entry
+            stale: Person | None = entry
+        else:
+            fresh = people.cached(user_id)
+            if fresh is not None:
+                return fresh
+            stale = people.cached(user_id, fresh_for=None)
         if self.client is None:
             return stale or Person(user_id=user_id, name=user_id, timezone="")
         if stale is not None:

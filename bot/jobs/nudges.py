@@ -25,15 +25,20 @@ from models.schemas.nudges import NudgeRun, SeNudge
 log = logging.getLogger(__name__)
 
 
-def zone_lookup(client: WebClient | None, settings: Settings) -> Callable[[str], ZoneInfo]:
+class ZoneLookup:
     """Each SE's Slack timezone (users.info, cached; see `slack_people.Directory`), EPOS_TIMEZONE when
     Slack does not know it."""
-    directory = slack_people.Directory(client)
 
-    def zone_for(user_id: str) -> ZoneInfo:
-        return directory.person(user_id).zone(settings.timezone)
+    def __init__(self, client: WebClient | None, settings: Settings) -> None:
+        self.directory = slack_people.Directory(client)
+        self.default = settings.timezone
 
-    return zone_for
+    def __call__(self, user_id: str) -> ZoneInfo:
+        return self.directory.person(user_id).zone(self.default)
+
+
+def zone_lookup(client: WebClient | None, settings: Settings) -> ZoneLookup:
+    return ZoneLookup(client, settings)
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,10 @@ def due_nudges(settings: Settings, now: datetime, zone_for: Callable[[str], Zone
     DM would list anything (one query per nudge time, in one session). Reading every stale line on every
     tick cost seconds at 100k open engagements (docs/performance.md)."""
     waiting: list[tuple[str, ZoneInfo, date, datetime]] = []
-    for se in engagements.stale_owners(now):
+    owners = engagements.stale_owners(now)
+    if isinstance(zone_for, ZoneLookup):
+        zone_for.directory.prefetch(owners)  # one query for a thousand SEs' timezones, not one each
+    for se in owners:
         tz = zone_for(se)
         state, due_at = nudges.day_state(now, tz, settings.nudge_at)
         if state == "due":
