@@ -42,8 +42,8 @@ _warned = threading.Event()
 
 
 def post_due_digest(client: WebClient, settings: Settings, now: datetime, *, owner: str) -> int:
-    """On a tick: post last week's digest if it is due and not posted yet, or its thread reply if only
-    that is missing. Returns 1 when it posted the digest."""
+    """On a tick: post last week's digest if it is due and not posted yet, or its thread reply and chart
+    if only they are missing. Returns 1 when it posted the digest."""
     if not settings.digest_channel:
         if not _warned.is_set():
             _warned.set()
@@ -125,7 +125,12 @@ def resume_thread(client: WebClient, settings: Settings, week: str, *, now: date
         log.warning("the %s digest's thread waits: the digest could not be found in the channel (%s)", week, error)
         return False
     if found is None:
-        log.warning("the %s digest's thread is not posted: the digest is no longer in the channel", week)
+        # Deleted from the channel, say: there is nothing to reply under, now or at a later tick.
+        for job in (THREAD_JOB, CHART_JOB):
+            if claims.claim(job, week, owner=owner, now=now, lease=LEASE):
+                claims.complete(job, week, owner=owner, now=now)
+        log.warning("the %s digest's thread reply and chart are not posted: the digest is no longer in the "
+                    "channel", week)
         return False
     figures = digest.compute(week, tz=settings.timezone, now=now)
     return post_thread(client, settings, figures, names_for(client, figures), found[0], found[1], now=now,

@@ -255,3 +255,16 @@ def test_an_esat_reminder_that_never_reached_slack_is_sent_at_a_later_tick(
     assert send_due_esat_reminders(client, settings, due + timedelta(minutes=1)) == 1
     assert send_due_esat_reminders(client, settings, due + timedelta(minutes=2)) == 0
     assert len(esat_dms(slack)) == 1
+
+
+def test_a_digest_deleted_before_its_thread_went_out_is_not_searched_for_again(
+    week: Settings, client: WebClient, slack: MockSlack
+) -> None:
+    slack.fail("chat.postMessage")  # the digest itself goes through
+    slack.fail("chat.postMessage", error="fatal_error", times=2)  # both tries of the reply in that tick
+    tick(client, week, MONDAY_0900, jobs=DIGEST_ONLY)
+    slack.messages[CHANNEL].clear()  # someone deleted the digest
+    for minute in ("08:02", "08:03", "08:04"):
+        tick(client, week, utc(f"2026-11-23 {minute}"), jobs=DIGEST_ONLY)
+    assert len(slack.calls_to("conversations.history")) == 1
+    assert replies(slack, CHANNEL) == [] and charts(slack, CHANNEL) == []
