@@ -8,6 +8,7 @@
     memory   RSS of the serving process with 100k assets, index warm
     import   `epos assets import` of 100k rows: longest write transaction and peak memory, on SQLite
              (and PostgreSQL when EPOS_BENCH_POSTGRESQL is set)
+    fanout   the 09:00 burst: 1,000 nudges and the digest against Slack's rate limits, acks meanwhile
 
 Each runs in a process of its own, prints its table and writes bench/results/<name>.json; a summary of
 the targets comes last. `--only ack memory` runs a subset. Results and their reading: docs/performance.md.
@@ -25,7 +26,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
-NAMES = ("search", "stats", "ack", "memory", "import")
+NAMES = ("search", "stats", "ack", "memory", "import", "fanout")
 
 
 def runs(quick: bool) -> dict[str, list[list[str]]]:
@@ -40,13 +41,14 @@ def runs(quick: bool) -> dict[str, list[list[str]]]:
         ],
         "memory": [["bench.memory_bench", "--assets", "10000" if quick else "100000"]],
         "import": [["bench.import_bench", "--rows", "10000" if quick else "100000"]],
+        "fanout": [["bench.fanout_bench"] + (["--quick"] if quick else [])],
     }
 
 
 def summary(since: float) -> list[str]:
     """The targets of the results this run wrote (files older than `since` are from earlier runs)."""
     lines = []
-    for name in ("search", "stats", "ack", "ack_10k", "memory", "import"):
+    for name in ("search", "stats", "ack", "ack_10k", "memory", "import", "fanout"):
         path = RESULTS / f"{name}.json"
         if not path.exists() or path.stat().st_mtime < since:
             continue
@@ -56,6 +58,8 @@ def summary(since: float) -> list[str]:
         elif name == "stats":
             for database, checks in data.get("targets", {}).items():
                 lines.append(f"stats ({database}): " + _checks(checks))
+        elif name == "fanout":
+            lines.append(f"fanout ({data['ses']:,} SEs, time at {data['speed']:g}x): " + _checks(data["targets"]))
         elif name.startswith("ack"):
             lines.append(f"{name} ({data.get('catalogue')}): " + _checks(data.get("targets", {})))
         elif name == "import":

@@ -5,7 +5,12 @@ distort their clocks. The parent talks to it over stdin/stdout, one line each wa
 
     (start)        -> {"base_url": "http://127.0.0.1:PORT/", "api_url": ".../api/"}
     "responses"    -> {"<response name>": <time.monotonic() of its arrival>, ...}
+    "posts"        -> [{"channel", "thread_ts", "at", "job", "period"}, ...] every stored chat.postMessage
+    "calls"        -> {"<method>": {"ok": n, "ratelimited": n, ...}, ...}
     "quit"         -> exits
+
+Started with `--limits` it enforces Slack's rate limits (`bot.slackmock.RateLimits`), `--speed` times
+faster than the wall clock; `--people N` makes N SEs (`bench.engagement_data.se_id`) known to users.info.
 
 `time.monotonic()` is the system-wide monotonic clock on Linux, so arrival times compare with the
 parent's send times.
@@ -13,20 +18,23 @@ parent's send times.
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 from typing import Any
 
-from bot.slackmock import MockSlack
+from bench.engagement_data import se_id
+from bot.slackmock import Call, MockSlack, RateLimits
 
 
 class SinkProcess:
     """The parent's handle on a sink running in a child process."""
 
-    def __init__(self) -> None:
+    def __init__(self, *options: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.slack_sink"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", "bench.slack_sink", *options], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True,
         )
         urls = self._read()
         self.base_url: str = urls["base_url"]
@@ -40,10 +48,13 @@ class SinkProcess:
         return json.loads(line)
 
     def responses(self) -> dict[str, float]:
+        return dict(self.ask("responses"))
+
+    def ask(self, command: str) -> Any:
         assert self.process.stdin is not None
-        self.process.stdin.write("responses\n")
+        self.process.stdin.write(command + "\n")
         self.process.stdin.flush()
-        return dict(self._read())
+        return self._read()
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -62,8 +73,18 @@ class SinkProcess:
         self.close()
 
 
-def serve() -> None:
+def serve(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--limits", action="store_true")
+    parser.add_argument("--speed", type=float, default=1.0)
+    parser.add_argument("--people", type=int, default=0)
+    parser.add_argument("--tz", default="Europe/Berlin")
+    args = parser.parse_args(argv)
     slack = MockSlack()
+    if args.limits:
+        slack.limits = RateLimits(speed=args.speed)
+    for n in range(args.people):
+        slack.add_user(se_id(n), name=f"SE {n}", tz=args.tz)
     # http.server listens with a backlog of 5; a burst of answers would overflow it and each dropped
     # connection would be retried a second later, which is the sink's delay, not the bot's.
     slack._server.socket.listen(1024)
@@ -74,8 +95,24 @@ def serve() -> None:
             if command == "responses":
                 arrived = {str(call.params.get("_name")): call.at for call in list(slack.responses)}
                 print(json.dumps(arrived), flush=True)
+            elif command == "posts":
+                print(json.dumps([_post(call) for call in slack.calls_to("chat.postMessage")
+                                  if "_fault" not in call.params]), flush=True)
+            elif command == "calls":
+                counts: dict[str, dict[str, int]] = {}
+                for call in list(slack.calls):
+                    outcome = str(call.params.get("_fault", "ok"))
+                    counts.setdefault(call.method, {}).setdefault(outcome, 0)
+                    counts[call.method][outcome] += 1
+                print(json.dumps(counts), flush=True)
             elif command == "quit":
                 break
+
+
+def _post(call: Call) -> dict[str, Any]:
+    payload = (call.params.get("metadata") or {}).get("event_payload") or {}
+    return {"channel": call.params.get("channel"), "thread_ts": call.params.get("thread_ts"), "at": call.at,
+            "job": payload.get("job"), "period": payload.get("period")}
 
 
 if __name__ == "__main__":

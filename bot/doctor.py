@@ -22,7 +22,7 @@ from bot.errors import ConfigError, first_line
 
 # The bot scopes epos uses, each for a reason the README gives; manifest.yml asks for exactly these.
 BOT_SCOPES = ("commands", "chat:write", "im:write", "mpim:write", "users:read", "usergroups:read", "files:write",
-              "channels:read", "groups:read", "team:read")
+              "channels:read", "groups:read", "team:read", "im:history", "channels:history", "groups:history")
 APP_TOKEN_SCOPE = "connections:write"
 FROM_MANIFEST = ("add it under OAuth & Permissions › Scopes (or create the app again from manifest.yml), "
                  "then reinstall the app to the workspace")

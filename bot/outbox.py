@@ -1,24 +1,40 @@
-"""Posting from scheduled jobs: paced per channel, with Slack's own retry handlers underneath.
+"""Posting from scheduled jobs: paced per channel, with Slack's own retry handlers underneath, and
+never twice.
 
 Slack allows about one message per second per channel (short bursts pass). Jobs post through here so
 that a digest, its thread reply and its chart, or a burst of DMs, never exceed that. The WebClient
 (`bot.app.make_client`) already retries 429s after `Retry-After`, 5xx answers and dropped
-connections a bounded number of times; what still fails reaches the caller as `SlackApiError`, which
-jobs turn into a released claim (retried at a later tick).
+connections a bounded number of times.
+
+Every scheduled post goes through `post_claimed`, the one policy: a post Slack accepted is never
+posted again, and a post that never reached Slack is posted at a later tick. `chat.postMessage` has
+no idempotency key, so each post carries its claim (job and period) in the message's `metadata`, and
+the claim is marked unsure before sending. A refusal from Slack is certain (the claim is released and
+simply posted again later); no answer (a timeout after Slack accepted it, a dropped connection, a
+process that stopped) leaves the claim unsure, and its next holder reads the channel's recent
+history for a message carrying that metadata before it posts again.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.web import SlackResponse
 
 from bot import sharing
+from bot.services import claims
+from bot.sharing import SharedConversation
+
+log = logging.getLogger(__name__)
 
 PER_CHANNEL_INTERVAL = 1.0
 
@@ -71,6 +87,7 @@ def post(
     blocks: Sequence[Block | dict[str, Any]] | None = None,
     thread_ts: str | None = None,
     pacer: Pacer | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> SlackResponse:
     """`chat.postMessage`, paced. A channel may be a user id, which posts to the bot's DM with them.
     What jobs post is internal: a conversation shared with another organisation raises SharedConversation."""
@@ -78,8 +95,184 @@ def post(
     (pacer or PACER).wait_turn(channel)
     return client.chat_postMessage(
         channel=channel, text=text, blocks=list(blocks) if blocks is not None else None, thread_ts=thread_ts,
-        unfurl_links=False, unfurl_media=False,
+        unfurl_links=False, unfurl_media=False, metadata=metadata,
     )
+
+
+# ----- scheduled posts: exactly once -----------------------------------------------------------------
+METADATA_EVENT = "epos_scheduled_post"
+HISTORY_PAGE = 200
+HISTORY_PAGES = 5
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What became of a claimed post. `channel` and `ts` are set when it is in Slack."""
+
+    outcome: Literal["posted", "found", "refused", "unsure"]
+    channel: str = ""
+    ts: str = ""
+    error: str = ""
+
+    @property
+    def landed(self) -> bool:
+        """In Slack now: posted by this call, or found from an earlier attempt whose answer was lost."""
+        return self.outcome in ("posted", "found")
+
+
+def claim_metadata(job: str, period: str) -> dict[str, Any]:
+    return {"event_type": METADATA_EVENT, "event_payload": {"job": job, "period": period}}
+
+
+def post_claimed(
+    client: WebClient,
+    job: str,
+    period: str,
+    channel: str,
+    *,
+    owner: str,
+    now: datetime,
+    text: str,
+    blocks: Sequence[Block | dict[str, Any]] | None = None,
+    thread_ts: str | None = None,
+    pacer: Pacer | None = None,
+) -> Posted:
+    """Post what the caller's claim (job, period) stands for, unless an earlier attempt already did.
+
+    The caller holds the claim and completes it when the result `landed`; a post that did not land has
+    already released it here (unsure or not), for a later tick."""
+    state = claims.state(job, period)
+    if state is not None and state.unsure:
+        try:
+            found = find_posted(client, channel, job, period, thread_ts=thread_ts)
+        except (SlackApiError, OSError) as error:
+            reason = _reason(error)
+            claims.release(job, period, f"could not read the channel to check an earlier post: {reason}",
+                           owner=owner, now=now, unsure=True)
+            log.warning("%s %s: an earlier post's answer was lost and the channel could not be read to check it "
+                        "(%s); it is checked again at a later tick", job, period, reason)
+            return Posted("unsure", error=reason)
+        if found is not None:
+            log.info("%s %s: an earlier post that Slack accepted without answering in time was found; "
+                     "it is not posted again", job, period)
+            return Posted("found", channel=found[0], ts=found[1])
+    if not claims.mark_posting(job, period, owner=owner, now=now):
+        return Posted("refused", error="the claim was taken over by another process")
+    try:
+        response = post(client, channel, text=text, blocks=blocks, thread_ts=thread_ts, pacer=pacer,
+                        metadata=claim_metadata(job, period))
+    except SharedConversation as shared:
+        # Refused by epos itself before anything was sent: as certain as Slack's own refusal.
+        claims.release(job, period, f"{shared.code}: {shared}", owner=owner, now=now)
+        return Posted("refused", error=shared.code)
+    except SlackApiError as error:
+        reason = _reason(error)
+        # An answer carrying Slack's refusal (after the client's own retries) is certain: nothing landed.
+        claims.release(job, period, reason, owner=owner, now=now)
+        return Posted("refused", error=reason)
+    except OSError as error:
+        reason = _reason(error)
+        claims.release(job, period, reason, owner=owner, now=now, unsure=True)
+        return Posted("unsure", error=reason)
+    except BaseException as error:
+        claims.release(job, period, f"{type(error).__name__}: {error}", owner=owner, now=now, unsure=True)
+        raise
+    return Posted("posted", channel=str(response["channel"]), ts=str(response["ts"]))
+
+
+def find_posted(
+    client: WebClient, channel: str, job: str, period: str, *, thread_ts: str | None = None
+) -> tuple[str, str] | None:
+    """(channel, ts) of a recent message in `channel` (or in the thread under `thread_ts`) carrying this
+    claim's metadata; None when there is none. A user id is looked up in the bot's DM with them.
+
+    The newest messages are read (up to HISTORY_PAGES pages), not those since our own clock's time of the
+    attempt: Slack's clock is the one its `ts` follow, and the unsure post is among the latest anyway."""
+    if channel[:1] in ("U", "W"):
+        channel = str(client.conversations_open(users=channel)["channel"]["id"])
+    wanted = claim_metadata(job, period)
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        if thread_ts:
+            page = client.conversations_replies(channel=channel, ts=thread_ts, limit=HISTORY_PAGE,
+                                                include_all_metadata=True, cursor=cursor)
+        else:
+            page = client.conversations_history(channel=channel, limit=HISTORY_PAGE, include_all_metadata=True,
+                                                cursor=cursor)
+        for message in page.get("messages") or []:
+            if message.get("metadata") == wanted:
+                return channel, str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return None
+    return None
+
+
+def upload_claimed(
+    client: WebClient,
+    job: str,
+    period: str,
+    channel: str,
+    *,
+    thread_ts: str,
+    owner: str,
+    now: datetime,
+    content: bytes,
+    filename: str,
+    title: str,
+    alt_text: str | None = None,
+    pacer: Pacer | None = None,
+) -> Posted:
+    """`post_claimed` for a file shared into a thread. A file carries no message metadata, so an earlier
+    attempt whose answer was lost is looked for by its `filename`, which must be unique to the claim."""
+    state = claims.state(job, period)
+    if state is not None and state.unsure:
+        try:
+            found = find_uploaded(client, channel, thread_ts, filename)
+        except (SlackApiError, OSError) as error:
+            reason = _reason(error)
+            claims.release(job, period, f"could not read the thread to check an earlier upload: {reason}",
+                           owner=owner, now=now, unsure=True)
+            return Posted("unsure", error=reason)
+        if found is not None:
+            return Posted("found", channel=channel, ts=found)
+    if not claims.mark_posting(job, period, owner=owner, now=now):
+        return Posted("refused", error="the claim was taken over by another process")
+    try:
+        upload(client, channel, content=content, filename=filename, title=title, thread_ts=thread_ts,
+               alt_text=alt_text, pacer=pacer)
+    except SlackApiError as error:
+        reason = _reason(error)
+        claims.release(job, period, reason, owner=owner, now=now)
+        return Posted("refused", error=reason)
+    except OSError as error:
+        reason = _reason(error)
+        claims.release(job, period, reason, owner=owner, now=now, unsure=True)
+        return Posted("unsure", error=reason)
+    except BaseException as error:
+        claims.release(job, period, f"{type(error).__name__}: {error}", owner=owner, now=now, unsure=True)
+        raise
+    return Posted("posted", channel=channel)
+
+
+def find_uploaded(client: WebClient, channel: str, thread_ts: str, filename: str) -> str | None:
+    """The ts of a message in the thread sharing a file named `filename`; None when there is none."""
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        page = client.conversations_replies(channel=channel, ts=thread_ts, limit=HISTORY_PAGE, cursor=cursor)
+        for message in page.get("messages") or []:
+            if any(f.get("name") == filename for f in message.get("files") or []):
+                return str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return None
+    return None
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error", "unknown_error"))
+    return f"{type(error).__name__}: {error}"
 
 
 def upload(

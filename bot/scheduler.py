@@ -10,6 +10,7 @@ which is how a bot that was down across a scheduled slot catches up.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -65,6 +66,25 @@ def tick(
     return done
 
 
+# The tick's thread runs this much nicer than request handling (Linux niceness, 0-19).
+TICK_NICENESS = 10
+_niced = threading.local()
+
+
+def yield_to_requests() -> None:
+    """Lower the calling thread's CPU priority, once: a 09:00 burst of a thousand nudges is CPU work that
+    may take minutes, while an ack has three seconds; the kernel then serves the request threads (in this
+    process or a web worker beside it) first. Only the tick's own thread is affected (Linux schedules
+    threads by their own niceness); elsewhere, or where it is not allowed, nothing changes."""
+    if getattr(_niced, "done", False):
+        return
+    _niced.done = True
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TICK_NICENESS)
+    except (AttributeError, OSError) as error:
+        log.debug("the tick keeps its CPU priority: %s", error)
+
+
 class Scheduler:
     """One APScheduler BackgroundScheduler with the minute tick, pinned to EPOS_TIMEZONE."""
 
@@ -100,6 +120,7 @@ class Scheduler:
             return result
 
     def _scheduled_tick(self) -> None:
+        yield_to_requests()
         self.run_tick()
 
     def start(self, *, tick_now: bool = True) -> Scheduler:

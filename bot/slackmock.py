@@ -2,13 +2,16 @@
 
 The tests point the App's WebClient at it, and `epos try` runs the whole bot against it. It also
 sinks `response_url` posts and file uploads, and can be told to misbehave (429, 5xx, ok:false,
-slowness, dropped connections) for a number of calls.
+slowness, dropped connections, a call carried out but answered too late) for a number of calls. Posts
+keep their `metadata`, which `conversations.history` and `conversations.replies` give back when asked
+with `include_all_metadata`.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -40,6 +43,9 @@ class Fault:
     retry_after: int | None = None
     drop: bool = False
     times: int = 1
+    # Carry the call out (a post is stored) and only then wait `delay` before answering: Slack accepted
+    # it, but a client with a shorter timeout never hears so.
+    accept: bool = False
 
 
 @dataclass
@@ -48,6 +54,52 @@ class Message:
     ts: str
     params: dict[str, Any]
     thread_ts: str | None = None
+
+
+# Slack's Web API limits, per method per workspace, as calls per minute by tier; `chat.postMessage` is
+# limited per channel instead: about one message a second, short bursts allowed (docs: rate limits).
+TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
+METHOD_TIERS = {
+    "users.info": 4, "users.list": 2, "conversations.open": 3, "conversations.history": 3,
+    "conversations.replies": 3, "chat.update": 3, "chat.getPermalink": 4, "views.publish": 4,
+    "files.getUploadURLExternal": 4, "files.completeUploadExternal": 4,
+}
+POSTS_PER_SECOND_PER_CHANNEL = 1.0
+POST_BURST = 3
+
+
+class RateLimits:
+    """Token buckets like Slack's limits: a method's tier per minute (a minute's worth may come at once),
+    and one post a second per channel with a burst of POST_BURST. Over the limit, the seconds to wait
+    (Slack's `Retry-After`). `speed` runs the limits' clock that many times faster than the wall clock,
+    for benchmarks that simulate an hour in minutes; the `Retry-After` given is then in simulated seconds."""
+
+    def __init__(self, *, speed: float = 1.0) -> None:
+        self.speed = speed
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def now(self) -> float:
+        return time.monotonic() * self.speed
+
+    def wait_needed(self, method: str, params: dict[str, Any]) -> int:
+        """0 when the call may go ahead (and is counted), else the whole seconds to wait first."""
+        if method == "chat.postMessage":
+            key, rate, capacity = f"post:{params.get('channel')}", POSTS_PER_SECOND_PER_CHANNEL, float(POST_BURST)
+        elif method in METHOD_TIERS:
+            per_minute = TIER_PER_MINUTE[METHOD_TIERS[method]]
+            key, rate, capacity = method, per_minute / 60, float(per_minute)
+        else:
+            return 0
+        with self._lock:
+            current = self.now()
+            tokens, since = self._buckets.get(key, (capacity, current))
+            tokens = min(capacity, tokens + (current - since) * rate)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, current)
+                return 0
+            self._buckets[key] = (tokens, current)
+            return max(1, math.ceil((1 - tokens) / rate))
 
 
 def _decode_params(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -91,10 +143,15 @@ class MockSlack:
         self.shared: dict[str, list[str]] = {}
         self.pending_shares: set[str] = set()
         self.teams: dict[str, str] = {TEAM_ID: "epos test"}
+        # Set to enforce Slack's rate limits (429 with Retry-After), as the benchmarks do.
+        self.limits: RateLimits | None = None
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
+        # The DM channel ids conversations.open handed out, to the user each stands for: a post to a user
+        # id is stored under that id, and read back through the DM's id.
+        self._dm_users: dict[str, str] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="mock-slack", daemon=True)
@@ -316,7 +373,13 @@ class MockSlack:
         if method == "conversations.open":
             users = sorted(str(params.get("users", "")).split(","))
             prefix = "D" if len(users) == 1 else "G"
-            return {"ok": True, "channel": {"id": prefix + "".join(u[-4:] for u in users).upper()}}
+            dm = prefix + "".join(u[-4:] for u in users).upper()
+            if len(users) == 1:
+                with self._lock:
+                    self._dm_users[dm] = users[0]
+            return {"ok": True, "channel": {"id": dm}}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, params)
         if method == "chat.getPermalink":
             return {"ok": True, "permalink": f"https://epos-test.slack.com/archives/{params.get('channel')}/p{params.get('message_ts')}"}
         if method == "files.getUploadURLExternal":
@@ -324,9 +387,45 @@ class MockSlack:
             self.upload_names[file_id] = str(params.get("filename") or file_id)
             return {"ok": True, "upload_url": f"{self.base_url}upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
-            files = params.get("files") or []
-            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title", "")} for f in files]}
+            files = [{"id": f.get("id"), "title": f.get("title", ""), "name": self.upload_names.get(str(f.get("id")), "")}
+                     for f in params.get("files") or []]
+            channel = str(params.get("channel_id") or "")
+            if channel:  # shared into a channel (or a thread): Slack posts a message carrying the files
+                with self._lock:
+                    self.messages.setdefault(channel, []).append(Message(
+                        channel, self._new_ts(), {"text": params.get("initial_comment") or "", "files": files},
+                        params.get("thread_ts")))
+            return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in files]}
         return {"ok": True}
+
+    def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first for history (top-level messages only), oldest first for a thread's replies."""
+        channel = str(params.get("channel", ""))
+        oldest = float(params.get("oldest") or 0)
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            stored = list(self.messages.get(channel, [])) + list(self.messages.get(self._dm_users.get(channel, ""), []))
+        if method == "conversations.replies":
+            parent = str(params.get("ts", ""))
+            chosen = [m for m in stored if m.ts == parent or m.thread_ts == parent]
+        else:
+            chosen = [m for m in stored if not m.thread_ts or m.thread_ts == m.ts][::-1]
+        chosen = [m for m in chosen if float(m.ts) > oldest]
+
+        def shown(message: Message) -> dict[str, Any]:
+            item: dict[str, Any] = {"type": "message", "ts": message.ts, "text": message.params.get("text", ""),
+                                    "bot_id": BOT_ID}
+            if message.thread_ts:
+                item["thread_ts"] = message.thread_ts
+            if message.params.get("files"):
+                item["files"] = message.params["files"]
+            if with_metadata and message.params.get("metadata"):
+                item["metadata"] = message.params["metadata"]
+            return item
+
+        return {"ok": True, "messages": [shown(m) for m in chosen[:limit]], "has_more": len(chosen) > limit,
+                "response_metadata": {"next_cursor": ""}}
 
     def _make_handler(self) -> type[BaseHTTPRequestHandler]:
         mock = self
@@ -368,7 +467,19 @@ class MockSlack:
                     return self._reply(404, {"ok": False, "error": "unknown_path"})
                 method = path.removeprefix("/api/")
                 params = _decode_params(raw, self.headers.get("Content-Type", ""))
+                wait = mock.limits.wait_needed(method, params) if mock.limits is not None else 0
+                if wait:
+                    mock._record(Call(method, {**params, "_fault": "ratelimited"}))
+                    return self._reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
                 fault = mock._next_fault(method)
+                if fault is not None and fault.accept:
+                    answer = mock._answer(method, params)
+                    mock._record(Call(method, {**params, "_fault": "answered_late"}, answer=answer))
+                    time.sleep(fault.delay)
+                    try:
+                        return self._reply(200, answer)
+                    except OSError:  # the client gave up waiting and closed the connection
+                        return None
                 if fault is not None:
                     if fault.delay:
                         time.sleep(fault.delay)

@@ -14,7 +14,9 @@ class JobClaim(Base):
     """One row per (job, period): the unique constraint is what makes a scheduled post happen once.
 
     A claim with `done_at` unset and an expired `lease_until` was abandoned (crash, failed post) and
-    may be claimed again by the next tick.
+    may be claimed again by the next tick. `posting_since` is set just before a post is sent and cleared
+    when Slack's answer says it did not land: while it is set and the claim is not done, nobody knows
+    whether Slack has the post, and the next holder looks for it in the channel before posting again.
     """
 
     __tablename__ = "job_claims"
@@ -29,6 +31,7 @@ class JobClaim(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     done_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
+    posting_since: Mapped[datetime | None]
 
 
 class ProcessedDelivery(Base):

@@ -48,7 +48,7 @@ class Job:
 
 MINUTE_JOBS: tuple[Job, ...] = (
     Job("devrel-timers", "bot.jobs.devrel", "run_due_devrel_timers"),
-    Job("esat-reminders", "bot.jobs.esat", "send_due_esat_reminders"),
+    Job("esat-reminders", "bot.jobs.esat", "send_due_esat_reminders", takes_owner=True),
     Job("nudges", "bot.jobs.nudges", "send_due_nudges", takes_owner=True),
     Job("digest", "bot.jobs.digest", "post_due_digest", takes_owner=True),
     Job("housekeeping", "bot.jobs", "tidy_up", takes_owner=True),

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import clock, sharing
+from bot import clock, outbox, sharing
 from bot.blocks import devrel as blocks
 from bot.config import Settings
 from bot.services import claims, devrel
@@ -34,6 +34,7 @@ MAX_UNREACHABLE_HOPS = 10
 # post, retries included, is over well before), and is sent by the next tick; claimed per version.
 LOST_ASK_AFTER = timedelta(minutes=5)
 LOST_ASK_JOB = "devrel-ask"
+REMINDER_JOB = "devrel-reminder"
 
 
 def policy_for(settings: Settings) -> DevRelPolicy:
@@ -189,19 +190,29 @@ def _announce_assignment(client: WebClient, settings: Settings, request: DevRelR
     _post(client, channel, blocks.kickoff_message(request, zone=settings.timezone), group_dm=True)
 
 
-def send_reminder(client: WebClient, settings: Settings, request: DevRelRequestView, *, now: datetime) -> bool:
+def send_reminder(client: WebClient, settings: Settings, request: DevRelRequestView, *, now: datetime,
+                  owner: str) -> outbox.Posted | None:
+    """The assignee's reminder an hour before, through the one policy for scheduled posts (claimed as
+    `devrel-reminder:<request>:<version>` by the caller). None when there is nobody to remind."""
     assignee = request.assignee_id
     if assignee is None or request.state is not RequestState.accepted:
-        return False
+        return None
     zone = Zones(client, settings, request).of(assignee)
-    return _post(client, assignee, blocks.reminder_message(request, zone=zone, now=now)) is not None
+    message = blocks.reminder_message(request, zone=zone, now=now)
+    return outbox.post_claimed(client, REMINDER_JOB, _reminder_period(request), assignee, owner=owner, now=now,
+                               text=message["text"], blocks=message.get("blocks"))
+
+
+def _reminder_period(request: DevRelRequestView) -> str:
+    return f"{request.id}:{request.version}"
 
 
 def run_due_devrel_timers(client: WebClient, settings: Settings, now: datetime | None = None) -> int:
     """Expire, escalate and remind whatever is due at `now`; returns how many timers fired.
 
     Safe to run on every replica at once: each timer is claimed by a guarded UPDATE before anything is
-    sent, so only one replica acts on it. A reminder that cannot be sent is released for the next tick.
+    sent, so only one replica acts on it. A reminder is a scheduled post (`bot.outbox.post_claimed`):
+    sent once, retried at the next tick when it did not reach Slack, never sent twice.
     """
     now = now or clock.now()
     policy = policy_for(settings)
@@ -211,19 +222,35 @@ def run_due_devrel_timers(client: WebClient, settings: Settings, now: datetime |
         fired += _fire(client, settings, lambda: devrel.expire(request_id, version, now=now), now)
     for request_id, version in due.escalate:
         fired += _fire(client, settings, lambda: devrel.escalate(request_id, version, policy=policy, now=now), now)
+    owner = claims.process_owner()
     for request_id in due.remind:
-        try:
-            request = devrel.claim_reminder(request_id, now=now)
-            if request is None:
-                continue
-            if send_reminder(client, settings, request, now=now):
-                fired += 1
-            else:
-                devrel.release_reminder(request_id, now)
-        except Exception:
-            log.exception("a DevRel reminder failed; it is retried at the next tick")
+        fired += _remind(client, settings, request_id, now=now, owner=owner)
     fired += send_lost_asks(client, settings, now)
     return fired
+
+
+def _remind(client: WebClient, settings: Settings, request_id: int, *, now: datetime, owner: str) -> int:
+    """Send one due reminder once: a refused DM is sent at the next tick, one whose answer was lost is
+    looked for in the DM first; it is marked reminded only once it is in Slack."""
+    request = devrel.get_request(request_id)
+    period = _reminder_period(request)
+    if not claims.claim(REMINDER_JOB, period, owner=owner, now=now):
+        return 0
+    try:
+        posted = send_reminder(client, settings, request, now=now, owner=owner)
+    except Exception as error:
+        claims.release(REMINDER_JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now, unsure=True)
+        log.exception("a DevRel reminder failed; it is retried at the next tick")
+        return 0
+    if posted is None or posted.landed:
+        devrel.claim_reminder(request_id, now=now)  # marks it reminded, with its event in the history
+        claims.complete(REMINDER_JOB, period, owner=owner, now=now)
+    elif posted.outcome == "refused":
+        log.warning("a DevRel reminder DM failed (%s); it is retried at the next tick", posted.error)
+    else:
+        log.warning("a DevRel reminder DM may not have arrived (%s); the next tick looks for it before sending it "
+                    "again", posted.error)
+    return 1 if posted is not None and posted.outcome == "posted" else 0
 
 
 def send_lost_asks(client: WebClient, settings: Settings, now: datetime) -> int:

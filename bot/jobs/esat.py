@@ -6,34 +6,42 @@ import logging
 from datetime import datetime
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot import outbox
 from bot.blocks import engagements as blocks
 from bot.config import Settings
-from bot.services import esat
+from bot.services import claims, esat
 
 log = logging.getLogger(__name__)
 
+REMINDER_JOB = "esat-reminder"
 
-def send_due_esat_reminders(client: WebClient, settings: Settings, now: datetime) -> int:
+
+def send_due_esat_reminders(client: WebClient, settings: Settings, now: datetime, *, owner: str | None = None) -> int:
     """DM each owner whose ESAT question is two days old and unanswered; returns how many were sent.
 
-    Each reminder is claimed in the database before it is sent, so of several replicas ticking at once
-    only one sends it. When Slack refuses the DM the claim is given back for the next tick; when the
-    connection drops we cannot know whether it arrived, and a second reminder would be worse than none.
+    Each reminder is claimed (`esat-reminder:<survey>`) before it is sent, so of several replicas ticking
+    at once only one sends it, and it goes through `bot.outbox.post_claimed`: a DM Slack refused is sent
+    at the next tick, one whose answer was lost is looked for in the DM first, and none is sent twice.
     """
+    owner = owner or claims.process_owner()
     sent = 0
     for prompt in esat.due_reminders(now):
-        if not esat.claim_reminder(prompt.survey_id, now):
+        period = str(prompt.survey_id)
+        if not claims.claim(REMINDER_JOB, period, owner=owner, now=now):
             continue
-        try:
-            client.chat_postMessage(channel=prompt.owner_id, **blocks.esat_message(prompt))
-        except SlackApiError as error:
-            log.warning("the ESAT reminder DM failed (%s); the next tick tries again", error.response.get("error"))
-            esat.release_reminder(prompt.survey_id)
+        message = blocks.esat_message(prompt)
+        posted = outbox.post_claimed(client, REMINDER_JOB, period, prompt.owner_id, owner=owner, now=now,
+                                     text=message["text"], blocks=message.get("blocks"))
+        if posted.outcome == "refused":
+            log.warning("the ESAT reminder DM failed (%s); the next tick tries again", posted.error)
             continue
-        except Exception:
-            log.exception("the ESAT reminder DM may not have arrived; it is not sent again")
+        if posted.outcome == "unsure":
+            log.warning("the ESAT reminder DM may not have arrived (%s); the next tick looks for it in the DM and "
+                        "sends it only if it is not there", posted.error)
             continue
-        sent += 1
+        # Marks the survey reminded (false only if it was answered meanwhile, which changes nothing here).
+        esat.claim_reminder(prompt.survey_id, now)
+        claims.complete(REMINDER_JOB, period, owner=owner, now=now)
+        sent += posted.outcome == "posted"
     return sent

@@ -2,7 +2,8 @@
 
 Each SE's day is claimed as `nudge:<SE>:<local date>`, so however many processes tick, an SE gets
 one DM that day. A DM that Slack refuses (a deactivated user, `channel_not_found`) releases only
-that SE's claim, to be retried at a later tick within the day's window; the other SEs go on.
+that SE's claim, to be retried at a later tick within the day's window; the other SEs go on. A DM
+whose answer was lost is looked for in the SE's DM before it is sent again (`bot.outbox.post_claimed`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import outbox, slack_people
 from bot.blocks import nudges as nudge_blocks
@@ -25,19 +25,20 @@ from models.schemas.nudges import NudgeRun, SeNudge
 log = logging.getLogger(__name__)
 
 
-def zone_lookup(client: WebClient | None, settings: Settings) -> Callable[[str], ZoneInfo]:
-    """Each SE's Slack timezone (users.info, cached), EPOS_TIMEZONE when Slack does not know it."""
-    from bot.services import people
+class ZoneLookup:
+    """Each SE's Slack timezone (users.info, cached; see `slack_people.Directory`), EPOS_TIMEZONE when
+    Slack does not know it."""
 
-    found: dict[str, ZoneInfo] = {}
+    def __init__(self, client: WebClient | None, settings: Settings) -> None:
+        self.directory = slack_people.Directory(client)
+        self.default = settings.timezone
 
-    def zone_for(user_id: str) -> ZoneInfo:
-        if user_id not in found:
-            person = slack_people.person(client, user_id) if client is not None else people.cached(user_id)
-            found[user_id] = person.zone(settings.timezone) if person else settings.timezone
-        return found[user_id]
+    def __call__(self, user_id: str) -> ZoneInfo:
+        return self.directory.person(user_id).zone(self.default)
 
-    return zone_for
+
+def zone_lookup(client: WebClient | None, settings: Settings) -> ZoneLookup:
+    return ZoneLookup(client, settings)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,10 @@ def due_nudges(settings: Settings, now: datetime, zone_for: Callable[[str], Zone
     DM would list anything (one query per nudge time, in one session). Reading every stale line on every
     tick cost seconds at 100k open engagements (docs/performance.md)."""
     waiting: list[tuple[str, ZoneInfo, date, datetime]] = []
-    for se in engagements.stale_owners(now):
+    owners = engagements.stale_owners(now)
+    if isinstance(zone_for, ZoneLookup):
+        zone_for.directory.prefetch(owners)  # one query for a thousand SEs' timezones, not one each
+    for se in owners:
         tz = zone_for(se)
         state, due_at = nudges.day_state(now, tz, settings.nudge_at)
         if state == "due":
@@ -77,7 +81,7 @@ def send_due_nudges(client: WebClient, settings: Settings, now: datetime, *, own
     zone_for = zone_lookup(client, settings)
     sent = 0
     for se, day, due_at in due_nudges(settings, now, zone_for):
-        result = send_to(client, settings, se, day, now=now, owner=owner, stale_by=due_at)
+        result = send_to(client, settings, se, day, now=now, owner=owner, stale_by=due_at, zone_for=zone_for)
         sent += result.sent
     return sent
 
@@ -94,7 +98,7 @@ def send_now(client: WebClient, settings: Settings, now: datetime, *, owner: str
             quiet.append(nudge.owner_id)
             continue
         day = nudges.local_day(now, zone_for(nudge.owner_id))
-        result = send_to(client, settings, nudge.owner_id, day, now=now, owner=owner)
+        result = send_to(client, settings, nudge.owner_id, day, now=now, owner=owner, zone_for=zone_for)
         if result.sent:
             sent.append(nudge.owner_id)
         elif result.error:
@@ -106,14 +110,15 @@ def send_now(client: WebClient, settings: Settings, now: datetime, *, owner: str
 
 def send_to(
     client: WebClient, settings: Settings, se: str, day: date, *, now: datetime, owner: str,
-    stale_by: datetime | None = None,
+    stale_by: datetime | None = None, zone_for: Callable[[str], ZoneInfo] | None = None,
 ) -> SendResult:
-    """Claim the SE's day, and DM them what is stale now (and was by `stale_by`)."""
+    """Claim the SE's day, and DM them what is stale now (and was by `stale_by`). `zone_for`: the run's
+    lookup, so a tick of a thousand SEs reads each one's timezone once."""
     period = nudges.period(se, day)
     if not claims.claim(nudges.JOB, period, owner=owner, now=now, lease=nudges.CLAIM_LEASE):
         return SendResult(sent=False)
     try:
-        zone_for = zone_lookup(client, settings)
+        zone_for = zone_for or zone_lookup(client, settings)
         # Read again under the claim: a snooze or an update since the tick began counts.
         found = nudges.stale_by_owner(now, cooldown_days=settings.nudge_cooldown_days, zone_for=zone_for, owner_id=se)
         nudge = found[0] if found else SeNudge(owner_id=se, lines=[], quiet=[])
@@ -123,22 +128,20 @@ def send_to(
             return SendResult(sent=False)
         blocks, text = nudge_blocks.nudge_message(replace(nudge, lines=lines), zone_for(se),
                                                   cooldown_days=settings.nudge_cooldown_days)
-        outbox.post(client, se, text=text, blocks=blocks)
-    except SlackApiError as error:
-        code = str(error.response.get("error", "unknown_error"))
-        claims.release(nudges.JOB, period, code, owner=owner, now=now)
-        log.warning("the nudge DM to %s failed (%s); it is retried later today", se, code)
-        return SendResult(sent=False, error=code)
-    except OSError as error:
-        # A dropped connection or a timeout once the client's own retries are spent: only this SE waits.
-        claims.release(nudges.JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
-        log.warning("the nudge DM to %s failed (Slack could not be reached: %s); it is retried later today", se, error)
-        return SendResult(sent=False, error="unreachable")
     except BaseException as error:
         claims.release(nudges.JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
         raise
+    posted = outbox.post_claimed(client, nudges.JOB, period, se, owner=owner, now=now, text=text, blocks=blocks)
+    if posted.outcome == "refused":
+        log.warning("the nudge DM to %s failed (%s); it is retried later today", se, posted.error)
+        return SendResult(sent=False, error=posted.error)
+    if posted.outcome == "unsure":
+        log.warning("the nudge DM to %s may not have arrived (%s); a later tick looks for it in the DM and sends "
+                    "it only if it is not there", se, posted.error)
+        return SendResult(sent=False, error="unreachable")
     shown = lines[: nudge_blocks.MAX_LINES]
     # Only the engagements the DM showed start their cooldown; those beyond "and N more" come next time.
     if not nudges.record_sent(se, day, [line.id for line in shown], claimant=owner, now=now):
         log.warning("the nudge to %s was sent after this process's claim had lapsed", se)
-    return SendResult(sent=True)
+    # Found in the DM from an earlier attempt: done today, but not sent by this call.
+    return SendResult(sent=posted.outcome == "posted")

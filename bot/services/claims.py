@@ -6,6 +6,11 @@ A claim is a row under the unique constraint (job, period). `claim` inserts it w
 again (with `attempts` counted up), so scheduled work is retried, never lost. A claim whose holder
 died keeps its lease until `lease_until`, then it too is taken again. A completed claim is never
 taken again, which is what keeps a posted digest or nudge from being posted twice.
+
+A claim for a post is also "unsure" from just before the post until Slack's answer settles it
+(`mark_posting`): a post that Slack accepted but answered too late, or a holder that died mid-post,
+leaves it so, and the next holder asks Slack whether the post is there before sending it again
+(`bot.outbox.post_claimed`). A refusal from Slack is certain, so `release` clears it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -41,10 +46,16 @@ class ClaimState(BaseModel, frozen=True):
     attempts: int
     done_at: datetime | None
     last_error: str
+    posting_since: datetime | None = None
 
     @property
     def done(self) -> bool:
         return self.done_at is not None
+
+    @property
+    def unsure(self) -> bool:
+        """A post was sent under this claim and nobody knows whether Slack has it."""
+        return not self.done and self.posting_since is not None
 
 
 def process_owner() -> str:
@@ -110,8 +121,27 @@ def complete_in(session: Session, job: str, period: str, *, owner: str, now: dat
     return session.execute(statement).rowcount == 1
 
 
-def release(job: str, period: str, error: str, *, owner: str, now: datetime | None = None) -> bool:
-    """Give the claim back after a failed attempt, noting why, so a later tick retries the work."""
+def mark_posting(job: str, period: str, *, owner: str, now: datetime) -> bool:
+    """Note, before sending, that this claim's post is on its way: until `complete` or a certain
+    `release`, the post may or may not be in Slack. Keeps an earlier mark, so a holder looking for an
+    old unsure post still searches from the first attempt. False when this owner lost the claim."""
+    statement = (
+        update(JobClaim)
+        .where(JobClaim.job == job, JobClaim.period == period, JobClaim.claimed_by == owner, JobClaim.done_at.is_(None))
+        .values(posting_since=func.coalesce(JobClaim.posting_since, now))
+        .execution_options(synchronize_session=False)
+    )
+    with db.transaction() as session:
+        return session.execute(statement).rowcount == 1
+
+
+def release(
+    job: str, period: str, error: str, *, owner: str, now: datetime | None = None, unsure: bool = False
+) -> bool:
+    """Give the claim back after a failed attempt, noting why, so a later tick retries the work.
+
+    `unsure`: the post may have reached Slack (no answer came), so the next holder looks for it before
+    posting; otherwise Slack's refusal is certain and the next holder simply posts."""
     now = now or clock.now()
     with db.transaction() as session:
         row = session.scalars(
@@ -123,6 +153,8 @@ def release(job: str, period: str, error: str, *, owner: str, now: datetime | No
             return False
         row.lease_until = now + retry_delay(row.attempts)
         row.last_error = error[:ERROR_TEXT]
+        if not unsure:
+            row.posting_since = None
         return True
 
 
@@ -170,4 +202,5 @@ def _state(row: JobClaim) -> ClaimState:
         attempts=row.attempts,
         done_at=row.done_at,
         last_error=row.last_error,
+        posting_since=row.posting_since,
     )

@@ -266,6 +266,36 @@ def test_a_failed_reminder_is_sent_at_the_next_tick(wire: SlackWire, slack: Mock
     assert len([m for m in dms_to(slack, LENA) if "starts in" in all_text(m.params)]) == 1
 
 
+def test_a_reminder_slack_accepted_but_answered_late_is_never_sent_again(wire: SlackWire, slack: MockSlack,
+                                                                         settings: Settings, client: Any,
+                                                                         engagement_id: int, meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    click(wire, slack, DevRelIds.accept, LENA, channel=LENA, value=f"{request['id']}:1")
+    slack.wait_for("chat.update", count=2)
+    client.timeout = 1
+    slack.fail("chat.postMessage", accept=True, delay=2.5)  # carried out, answered after the client gave up
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60)) == 0
+    assert the_request()["reminded_at"] is None
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=59)) == 0
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=58)) == 0
+    assert len([m for m in dms_to(slack, LENA) if "starts in" in all_text(m.params)]) == 1
+    assert the_request()["reminded_at"] == meeting - timedelta(minutes=59)
+    assert slack.calls_to("conversations.history")
+
+
+def test_a_reminder_that_never_reached_slack_is_sent_at_the_next_tick(wire: SlackWire, slack: MockSlack,
+                                                                      settings: Settings, client: Any,
+                                                                      engagement_id: int, meeting: Any) -> None:
+    request = request_devrel(wire, slack, engagement_id, meeting)
+    click(wire, slack, DevRelIds.accept, LENA, channel=LENA, value=f"{request['id']}:1")
+    slack.wait_for("chat.update", count=2)
+    slack.fail("chat.postMessage", drop=True, times=3)  # the first try and both of the client's retries
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60)) == 0
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=59)) == 1
+    assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=58)) == 0
+    assert len([m for m in dms_to(slack, LENA) if "starts in" in all_text(m.params)]) == 1
+
+
 def test_a_strangers_click_is_refused_and_changes_nothing(wire: SlackWire, slack: MockSlack, engagement_id: int,
                                                           meeting: Any) -> None:
     request = request_devrel(wire, slack, engagement_id, meeting)

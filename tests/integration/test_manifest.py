@@ -35,7 +35,7 @@ def test_manifest_turns_on_what_epos_uses() -> None:
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
     assert MANIFEST["oauth_config"]["scopes"]["bot"] == [
         "commands", "chat:write", "im:write", "mpim:write", "users:read", "usergroups:read", "files:write",
-        "channels:read", "groups:read", "team:read"]
+        "channels:read", "groups:read", "team:read", "im:history", "channels:history", "groups:history"]
     # `epos doctor` checks a token against the same list.
     assert list(doctor.BOT_SCOPES) == MANIFEST["oauth_config"]["scopes"]["bot"]
 
@@ -70,6 +70,13 @@ def test_every_scope_is_explained_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for scope in MANIFEST["oauth_config"]["scopes"]["bot"]:
         assert f"`{scope}`" in readme, scope
+
+
+def test_the_readme_lists_the_manifest_scopes() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listed = readme.split("these scopes only:", 1)[1].split("\n2.", 1)[0]
+    for scope in MANIFEST["oauth_config"]["scopes"]["bot"]:
+        assert f"`{scope}`" in listed
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time as walltime
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from bot import outbox
 from bot.app import make_client
 from bot.config import Settings
 from bot.ids import EngagementIds, NudgeIds
+from bot.jobs import MINUTE_JOBS
 from bot.scheduler import Scheduler, tick
 from bot.services import claims
 from bot.slackmock import APP_ID, TEAM_ID, Call, MockSlack
@@ -253,3 +255,37 @@ def test_update_stage_on_the_dm_opens_the_engagement_form(deals: dict[str, int],
     assert press(wire, EngagementIds.change_stage, str(deals["granite"]), user_id=SE, message=dm, ts=ts) == 200
     [opened] = slack.wait_for("views.open")
     assert opened.params["view"]["callback_id"] == EngagementIds.stage_modal
+
+
+def test_a_week_old_people_cache_does_not_cost_a_users_info_per_se_at_nine(
+    settings: Settings, slack: MockSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The SEs' cache entries go stale together; the 09:00 tick uses them and refreshes a few per run."""
+    from bot import clock, slack_people
+    from bot.services import people
+
+    monkeypatch.setattr(slack_people, "REFRESH_PER_RUN", 1)
+    week_ago = clock.now() - people.FRESH_FOR - timedelta(days=1)
+    ses = [f"U0WEEK{n:03d}" for n in range(3)]
+    for se in ses:
+        people.remember(se, name=f"SE {se[-1]}", timezone="Europe/Berlin", now=week_ago)
+        slack.add_user(se, name=f"SE {se[-1]}", tz="Europe/Berlin")
+        add_engagement(f"Account {se}", se, [("poc", "2026-10-20 10:00")])
+    nudges_only = tuple(job for job in MINUTE_JOBS if job.name == "nudges")
+    assert tick(make_client(settings), settings, BERLIN_9, jobs=nudges_only)["nudges"] == 3
+    assert all(len(dms(slack, se)) == 1 for se in ses)
+    assert len(slack.calls_to("users.info")) == 1  # one refreshed; the others' week-old entries used
+
+
+def test_someone_never_looked_up_is_always_asked_for(
+    settings: Settings, slack: MockSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import slack_people
+
+    monkeypatch.setattr(slack_people, "REFRESH_PER_RUN", 0)
+    slack.add_user(SE2, name="Sam Okafor", tz="America/New_York")
+    add_engagement("Juniper", SE2, [("sizing", "2026-10-01 10:00")])
+    # 09:00 in Berlin is 03:00 in New York: known from Slack, not taken as EPOS_TIMEZONE.
+    assert tick(make_client(settings), settings, BERLIN_9)["nudges"] == 0
+    assert tick(make_client(settings), settings, NEW_YORK_9)["nudges"] == 1
+    assert [c.params["user"] for c in slack.calls_to("users.info")] == [SE2]

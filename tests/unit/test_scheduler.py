@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time as walltime
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -268,3 +270,20 @@ def test_the_chart_is_a_png_even_without_data() -> None:
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
     empty = digest_chart([TrendPoint(week_start=start)], {}, title="W47")
     assert empty.startswith(b"\x89PNG")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_the_tick_thread_yields_the_cpu_to_request_threads_and_only_it() -> None:
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    seen: dict[str, int] = {}
+
+    def tick_thread() -> None:
+        scheduler_module.yield_to_requests()
+        scheduler_module.yield_to_requests()  # once is enough: a second call changes nothing
+        seen["tick"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=tick_thread)
+    thread.start()
+    thread.join()
+    assert seen["tick"] == min(19, before + scheduler_module.TICK_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before
