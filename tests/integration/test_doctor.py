@@ -66,7 +66,7 @@ def test_a_healthy_installation_passes_and_names_what_it_found(settings: Setting
 
 
 def test_a_missing_scope_is_named_with_the_fix(settings: Settings, workspace: MockSlack) -> None:
-    workspace.scopes = [scope for scope in doctor.BOT_SCOPES if scope != "files:write"] + ["channels:history"]
+    workspace.scopes = [scope for scope in doctor.BOT_SCOPES if scope != "files:write"] + ["reactions:read"]
     scopes = findings(settings)["Slack/scopes"]
     assert scopes.ok is False
     assert scopes.detail == "missing files:write"
@@ -74,10 +74,10 @@ def test_a_missing_scope_is_named_with_the_fix(settings: Settings, workspace: Mo
 
 
 def test_scopes_granted_beyond_the_manifest_are_named_as_not_needed(settings: Settings, workspace: MockSlack) -> None:
-    workspace.scopes = [*doctor.BOT_SCOPES, "channels:history"]
+    workspace.scopes = [*doctor.BOT_SCOPES, "reactions:read"]
     scopes = findings(settings)["Slack/scopes"]
     assert scopes.ok is True
-    assert "not needed: channels:history" in scopes.detail
+    assert "not needed: reactions:read" in scopes.detail
 
 
 def test_a_channel_without_the_bot_says_how_to_invite_it(settings: Settings, workspace: MockSlack) -> None:
