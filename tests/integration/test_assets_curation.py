@@ -172,7 +172,8 @@ def test_an_owners_new_link_sends_a_published_asset_back_for_review(catalogue: N
     assert view["blocks"][0]["text"]["text"] == blocks.FORM_LINK_REVIEW_NOTE  # said before saving
     values = form_values(title=SE_DEMO, url=NEW_URL, summary=row.summary, topics=", ".join(row.topics),
                          products=", ".join(row.products), depth=row.depth, scope=row.scope,
-                         interactivity=row.interactivity, cycle=row.cycle, owner=SE)
+                         interactivity=row.interactivity, cycle=row.cycle, owner=SE,
+                         audience="customer_facing" if row.customer_facing else "internal")
     assert wire.view_submission(view, values, user_id=SE).status == 200
     after = asset_by_title(SE_DEMO)
     assert after.url == NEW_URL and after.status == "draft"
