@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -16,17 +17,40 @@ from bot.services.people import Person
 log = logging.getLogger(__name__)
 
 
+# Answers meaning Slack does not show us this user: they stand outside, whatever Slack's health.
+NOT_VISIBLE = {"user_not_found", "user_not_visible", "account_inactive"}
+# Someone Slack does not show us is asked about again only after this long: the scheduler looks people
+# up every minute, and each refusal was a call and a warning. A passing fault (rate limit) is not kept.
+NOT_ASKED_AGAIN_FOR = timedelta(hours=1)
+_refused: dict[str, datetime] = {}
+_refused_lock = threading.Lock()
+
+
+def forget_refusals() -> None:
+    with _refused_lock:
+        _refused.clear()
+
+
 def person(client: WebClient, user_id: str) -> Person:
     """Name and timezone of a user. When Slack cannot tell, a person with no timezone (callers fall back
     to EPOS_TIMEZONE) is returned rather than failing the whole message."""
     known = people.cached(user_id)
     if known is not None:
         return known
+    unknown = Person(user_id=user_id, name=user_id, timezone="")
+    with _refused_lock:
+        refused_at = _refused.get(user_id)
+    if refused_at is not None and clock.now() - refused_at < NOT_ASKED_AGAIN_FOR:
+        return unknown
     try:
         user = client.users_info(user=user_id)["user"]
     except SlackApiError as error:
-        log.warning("users.info failed for a user: %s", error.response.get("error"))
-        return Person(user_id=user_id, name=user_id, timezone="")
+        code = error.response.get("error")
+        log.warning("users.info failed for a user: %s", code)
+        if code in NOT_VISIBLE:
+            with _refused_lock:
+                _refused[user_id] = clock.now()
+        return unknown
     name = (user.get("profile") or {}).get("display_name") or user.get("real_name") or user.get("name") or user_id
     return people.remember(user_id, name=name, timezone=user.get("tz") or "")
 
@@ -34,9 +58,6 @@ def person(client: WebClient, user_id: str) -> Person:
 class SlackUnavailable(Exception):
     """Slack could not say who a user is just now (down, slow, rate-limited), and nothing recent is known."""
 
-
-# Answers meaning Slack does not show us this user: they stand outside, whatever Slack's health.
-NOT_VISIBLE = {"user_not_found", "user_not_visible", "account_inactive"}
 
 
 def standing(

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import models
-from bot import clock, db, revocation
+from bot import clock, db, revocation, slack_people
 from bot.app import create_app
 from bot.config import Settings, load_settings
 from bot.slackmock import Call, MockSlack
@@ -91,8 +91,10 @@ def _reset_clock() -> Iterator[None]:
 def _slack_takes_the_token() -> Iterator[None]:
     """A test that makes Slack reject the token must not leave the next test's process unable to call Slack."""
     revocation.reset()
+    slack_people.forget_refusals()
     yield
     revocation.reset()
+    slack_people.forget_refusals()
 
 
 @pytest.fixture

@@ -120,3 +120,31 @@ def test_someone_slack_does_not_show_us_is_unknown_and_that_is_remembered() -> N
     assert standing(slack, cache, "U0A", team_id=OURS, enterprise_id=None) is Standing.unknown  # type: ignore[arg-type]
     assert standing(slack, cache, "U0A", team_id=OURS, enterprise_id=None) is Standing.unknown  # type: ignore[arg-type]
     assert slack.calls == 1
+
+
+def test_someone_slack_will_not_show_is_asked_about_again_only_after_an_hour(settings, slack) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from bot import clock, slack_people
+    from bot.app import make_client
+
+    slack.unnamed_users_are_members = False
+    client = make_client(settings)
+    for _ in range(5):  # five scheduler ticks, a minute apart
+        assert slack_people.person(client, "U0LEFTUS1").timezone == ""
+        clock.advance(timedelta(minutes=1))
+    assert len([c for c in slack.calls_to("users.info") if c.params.get("user") == "U0LEFTUS1"]) == 1
+    clock.advance(slack_people.NOT_ASKED_AGAIN_FOR)
+    slack_people.person(client, "U0LEFTUS1")
+    assert len([c for c in slack.calls_to("users.info") if c.params.get("user") == "U0LEFTUS1"]) == 2
+
+
+def test_a_passing_fault_is_not_kept(settings, slack) -> None:  # type: ignore[no-untyped-def]
+    from bot import slack_people
+    from bot.app import make_client
+
+    slack.add_user("U0LATER01", name="Later", tz="Asia/Tokyo")
+    slack.fail("users.info", error="fatal_error")
+    client = make_client(settings)
+    assert slack_people.person(client, "U0LATER01").timezone == ""
+    assert slack_people.person(client, "U0LATER01").timezone == "Asia/Tokyo"
