@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot import db
-from bot.config import Settings
+from bot.config import SLACK_USER_ID, Settings
 from bot.services import assets
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import ASSET_TYPE_LABELS
@@ -39,7 +39,7 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILURE
     try:
         _open_database(settings)
-        report = assets.import_file(path, fmt)
+        report = assets.import_file(path, fmt, owner_id=args.owner)
     except FileNotFoundError:
         print(f"{path}: no such file", file=sys.stderr)
         return EXIT_FAILURE
@@ -123,6 +123,12 @@ def _limit(text: str) -> int:
     return value
 
 
+def _user_id(text: str) -> str:
+    if not SLACK_USER_ID.match(text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Slack member id like U0123ABCD")
+    return text.strip()
+
+
 def add_commands(commands: Any) -> None:
     parser = commands.add_parser("assets", help="the asset catalogue: import, export, search")
     actions = parser.add_subparsers(dest="assets_command", metavar="ACTION", required=True)
@@ -136,6 +142,9 @@ def add_commands(commands: Any) -> None:
         "nothing is written.",
     )
     importing.add_argument("file", metavar="FILE", help="a .yaml/.yml or .csv file")
+    importing.add_argument("--owner", metavar="USER_ID", type=_user_id,
+                           help="make this Slack member (U0123ABCD) the owner of every asset, whatever the file says; "
+                                "for the sample catalogue in a real workspace")
     importing.set_defaults(handler=import_catalogue)
 
     exporting = actions.add_parser("export", help="write the whole catalogue in the import format")

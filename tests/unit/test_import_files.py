@@ -72,3 +72,19 @@ def test_summaries_are_counts_never_a_list_of_what_was_imported(capsys: pytest.C
                                                     "0 imported, 12 skipped (already there)"]
     assert main(["assets", "import", str(EXAMPLES / "assets.csv")]) == 0
     assert capsys.readouterr().out.splitlines() == ["5 added, 0 updated, 0 unchanged"]
+
+
+def test_the_sample_catalogue_is_imported_with_the_admin_as_every_owner(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assets", "import", str(EXAMPLES / "assets.yaml"), "--owner", "U0ADMIN01"]) == 0
+    assert capsys.readouterr().out.strip() == "40 added, 0 updated, 0 unchanged"
+    with db.reading() as session:
+        owners = set(session.scalars(select(Asset.owner_id)))
+    assert owners == {"U0ADMIN01"}
+
+
+def test_an_owner_that_is_not_a_member_id_is_refused_before_anything_is_read(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as usage:
+        main(["assets", "import", str(EXAMPLES / "assets.yaml"), "--owner", "ada"])
+    assert usage.value.code == 2
+    assert "argument --owner: 'ada' is not a Slack member id like U0123ABCD" in capsys.readouterr().err
+    assert rows_in(Asset) == 0
