@@ -115,6 +115,7 @@ def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
 
 def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    from gunicorn import glogging
     from gunicorn.app.base import BaseApplication
 
     from bot.app import create_app, make_client
@@ -126,6 +127,17 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     # Checked here, before gunicorn forks: a bad token or database is one line, not workers that boot-loop.
     prepare(settings, make_client(settings))
 
+    class EposServerLog(glogging.Logger):  # type: ignore[misc]
+        """gunicorn's own lines (workers booting, a worker that died) go through epos's handler: one format
+        for the whole log, LOG_FORMAT's, with secrets scrubbed."""
+
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            for own in (self.error_log, self.access_log):
+                for handler in list(own.handlers):
+                    own.removeHandler(handler)
+                own.propagate = True
+
     class EposServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
@@ -135,6 +147,7 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
             self.cfg.set("threads", args.threads)
             self.cfg.set("timeout", 30)
             self.cfg.set("accesslog", None)
+            self.cfg.set("logger_class", EposServerLog)
             self.cfg.set("child_exit", lambda _server, worker: telemetry.worker_exited(worker.pid))
             self.cfg.set("on_exit", lambda _server: telemetry.forget_worker_files())
 

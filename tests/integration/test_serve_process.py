@@ -30,7 +30,8 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def served(database_url: str, slack: MockSlack, tmp_path: Path) -> Iterator[tuple[SlackWire, Path]]:
+def served(request: pytest.FixtureRequest, database_url: str, slack: MockSlack,
+           tmp_path: Path) -> Iterator[tuple[SlackWire, Path]]:
     port = free_port()
     log_path = tmp_path / "serve.log"
     env = {
@@ -40,6 +41,8 @@ def served(database_url: str, slack: MockSlack, tmp_path: Path) -> Iterator[tupl
         "SLACK_API_URL": slack.api_url,
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "DEBUG",
+        # Parametrize `served` indirectly with "json" for the other log format.
+        "LOG_FORMAT": getattr(request, "param", "text"),
     }
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
