@@ -8,7 +8,6 @@ import time
 import pytest
 
 from bot.slackmock import MockSlack
-from bot.wire import SlackWire
 from tests.conftest import SE, answer_to
 from tests.integration.test_serve_process import served  # noqa: F401 - the real `epos serve` fixture
 
@@ -17,10 +16,11 @@ RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")
 
 
 @pytest.mark.parametrize("served", ["text", "json"], indirect=True)
+@pytest.mark.usefixtures("served")
 def test_unverified_bodies_stay_out_and_typed_newlines_forge_nothing(
-    request: pytest.FixtureRequest, served, slack: MockSlack  # type: ignore[no-untyped-def]
+    request: pytest.FixtureRequest, slack: MockSlack
 ) -> None:
-    wire, log_path = served
+    wire, log_path = request.getfixturevalue("served")
     time.sleep(0.5)
     before = log_path.stat().st_size
     # 900 kB that nobody signed: refused, and not one byte of it is logged.
