@@ -199,8 +199,9 @@ def _scopes(identity: Any) -> Finding:
 
 def _modes(settings: Settings) -> Iterator[Finding]:
     if settings.slack_app_token is not None:
-        opened, problem = _ask(lambda: WebClient(token=settings.slack_app_token.get_secret_value(),  # type: ignore[union-attr]
-                                                 base_url=settings.slack_api_url, timeout=10).apps_connections_open())
+        app_token = settings.slack_app_token.get_secret_value()
+        opened, problem = _ask(lambda: WebClient(base_url=settings.slack_api_url, timeout=10)
+                               .apps_connections_open(app_token=app_token))
         if opened is None:
             yield Finding("Slack", "Socket Mode", False, f"apps.connections.open failed: {SLACK_TOKEN_FAULTS.get(problem, problem)}",
                           f"create an app-level token with {APP_TOKEN_SCOPE} (Basic Information › App-Level Tokens) "

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from pydantic import SecretStr
 
 from bot import clock, db, doctor
 from bot.app import make_client
@@ -158,3 +159,20 @@ def test_the_command_prints_json_and_exits_1_on_a_problem(settings: Settings, wo
     failed = [check for check in checks["checks"] if check["ok"] is False]
     assert [(check["area"], check["name"]) for check in failed] == [("Channels", "DEVREL_CHANNEL")]
     assert "Traceback" not in result.stderr
+
+
+def test_socket_mode_is_checked_with_the_app_token(settings: Settings, workspace: MockSlack) -> None:
+    with_app_token = settings.model_copy(update={"slack_app_token": SecretStr("xapp-1-A0EPOS001-0000")})
+    workspace.handlers["apps.connections.open"] = lambda _params: {"ok": True, "url": "wss://127.0.0.1:1/link"}
+    opened = findings(with_app_token)["Slack/Socket Mode"]
+    assert (opened.ok, opened.detail) == (True, "the app token opens a connection (for `epos run`)")
+    workspace.handlers["apps.connections.open"] = lambda _params: {"ok": False, "error": "invalid_auth"}
+    refused = findings(with_app_token)["Slack/Socket Mode"]
+    assert refused.ok is False and refused.detail == "apps.connections.open failed: the token is not valid"
+    assert "connections:write" in refused.fix and "SLACK_APP_TOKEN" in refused.fix
+
+
+def test_neither_run_mode_set_up_is_named(settings: Settings, workspace: MockSlack) -> None:
+    neither = settings.model_copy(update={"slack_signing_secret": None, "slack_app_token": None})
+    mode = findings(neither)["Slack/run mode"]
+    assert mode.ok is False and "SLACK_APP_TOKEN" in mode.fix and "SLACK_SIGNING_SECRET" in mode.fix
