@@ -92,16 +92,37 @@ def _last_seen(cache: people.StandingCache, user_id: str) -> people.Standing:
     return last
 
 
+_refreshing: set[str] = set()
+_refreshing_lock = threading.Lock()
+
+
 def refresh_group(client: WebClient, group_id: str) -> None:
-    """Read a user group's members (`usergroups.users.list`) when the copy in memory is old. On failure the
-    old copy stays: a reader is not locked out by a Slack hiccup, nor let in by one."""
+    """Keep a user group's members (`usergroups.users.list`) fresh, without holding a request's ack: a
+    group never read is read now (until then, its members would be turned away); an old copy serves this
+    request while it is read again in the background. On failure the old copy stays, and the next try
+    waits its turn: a reader is not locked out by a Slack hiccup, nor let in by one."""
     if people.group_is_fresh(group_id):
         return
+    if not people.group_was_read(group_id):
+        _read_group(client, group_id)
+        return
+    with _refreshing_lock:
+        if group_id in _refreshing:
+            return
+        _refreshing.add(group_id)
+    threading.Thread(target=_read_group, args=(client, group_id), name="epos-reader-group", daemon=True).start()
+
+
+def _read_group(client: WebClient, group_id: str) -> None:
     try:
         members = client.usergroups_users_list(usergroup=group_id).get("users") or []
     except (SlackApiError, OSError) as error:
         log.warning("could not read the members of a reader user group: %s", error)
+        people.tried_group(group_id)
         return
+    finally:
+        with _refreshing_lock:
+            _refreshing.discard(group_id)
     people.remember_group(group_id, [str(member) for member in members])
 
 

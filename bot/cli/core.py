@@ -37,7 +37,6 @@ def prepare(settings: Settings, client: Any | None = None) -> None:
     from bot.services import playbooks
 
     configure_logging(settings.log_level, secrets_of(settings), settings.log_format)
-    telemetry.serve_on(settings.metrics_port)
     # A bad EPOS_PLAYBOOKS file stops epos here, with one line naming the file and the field.
     playbooks.configure(settings.epos_playbooks)
     startup.check(settings, client)
@@ -78,6 +77,7 @@ def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
 
     client = make_client(settings)
     prepare(settings, client)
+    telemetry.serve_on(settings.metrics_port)
     app = create_app(settings, client=client)
     assert settings.slack_app_token is not None
     runner = SocketModeRunner(app, settings.slack_app_token.get_secret_value())

@@ -43,6 +43,7 @@ def parse_at(text: str, settings: Settings) -> datetime:
 
 # ----- epos scheduler -------------------------------------------------------------------------
 def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import telemetry
     from bot.app import make_client
     from bot.cli.core import prepare
     from bot.scheduler import Scheduler
@@ -58,6 +59,7 @@ def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     client = make_client(settings)
     prepare(settings, client)
+    telemetry.serve_on(settings.metrics_port)
     scheduler = Scheduler(settings, client)
     if args.once:
         now = at or clock.now()

@@ -171,6 +171,19 @@ def group_is_fresh(group_id: str) -> bool:
     return group is not None and time.monotonic() - group.at <= GROUPS_FRESH
 
 
+def group_was_read(group_id: str) -> bool:
+    with _groups_lock:
+        return group_id in _groups
+
+
+def tried_group(group_id: str) -> None:
+    """A read of the group failed: keep what was known (nothing, if it never was) and try again only
+    after GROUPS_FRESH, so that requests do not each wait on a Slack that is failing."""
+    with _groups_lock:
+        known = _groups.get(group_id)
+        _groups[group_id] = _Group(known.members if known else frozenset(), time.monotonic())
+
+
 def remember_group(group_id: str, members: list[str]) -> None:
     with _groups_lock:
         _groups[group_id] = _Group(frozenset(members), time.monotonic())

@@ -148,3 +148,45 @@ def test_a_passing_fault_is_not_kept(settings, slack) -> None:  # type: ignore[n
     client = make_client(settings)
     assert slack_people.person(client, "U0LATER01").timezone == ""
     assert slack_people.person(client, "U0LATER01").timezone == "Asia/Tokyo"
+
+
+def test_a_reader_group_slack_will_not_give_is_not_asked_for_at_every_request(settings, slack) -> None:  # type: ignore[no-untyped-def]
+    from bot import slack_people
+    from bot.app import make_client
+    from bot.services import people
+
+    people.forget_groups()
+    slack.fail("usergroups.users.list", error="fatal_error")
+    client = make_client(settings)
+    for _ in range(5):
+        slack_people.refresh_group(client, "S0READERS")
+    assert len([c for c in slack.calls_to("usergroups.users.list")]) == 1
+    assert people.group_members("S0READERS") == frozenset()
+    people.forget_groups()
+
+
+def test_an_old_copy_of_a_reader_group_answers_at_once_while_it_is_read_again(settings, slack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from bot import slack_people
+    from bot.app import make_client
+    from bot.services import people
+
+    people.forget_groups()
+    slack.add_user_group("S0READERS", ["U0READER1"])
+    client = make_client(settings)
+    slack_people.refresh_group(client, "S0READERS")
+    assert people.group_members("S0READERS") == {"U0READER1"}
+    monkeypatch.setattr(people, "GROUPS_FRESH", 0.0)
+    slack.add_user_group("S0READERS", ["U0READER1", "U0READER2"])
+    slack.fail("usergroups.users.list", delay=2.0)
+    started = time.monotonic()
+    slack_people.refresh_group(client, "S0READERS")
+    assert time.monotonic() - started < 1.0, "a request waited on the group's read"
+    assert people.group_members("S0READERS") == {"U0READER1"}
+    slack.wait_for("usergroups.users.list", count=2, timeout=10)
+    deadline = time.monotonic() + 5
+    while people.group_members("S0READERS") != {"U0READER1", "U0READER2"} and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert people.group_members("S0READERS") == {"U0READER1", "U0READER2"}
+    people.forget_groups()
