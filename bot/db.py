@@ -240,9 +240,11 @@ _health_checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="epos-heal
 
 def ping_within(seconds: float) -> bool:
     """`ping()`, counted as failed when it has not answered within `seconds`."""
+    check = _health_checks.submit(ping)
     try:
-        return _health_checks.submit(ping).result(timeout=seconds)
+        return check.result(timeout=seconds)
     except FutureTimeout:
+        check.cancel()  # one still waiting for a thread would only answer a question nobody asks any more
         return False
 
 

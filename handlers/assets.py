@@ -152,8 +152,11 @@ def register(app: App, settings: Settings) -> None:
                 return
             raise
         assets.record_share(asset_id, user_id, channel_id)
-        if confirmed:
+        if confirmed and shared.external:
             _ephemeral(respond, blocks.shared_externally(card, shared), replace=True)
+        elif confirmed:
+            # The channel stopped being shared meanwhile: the card went out as any internal share does.
+            respond(delete_original=True)
 
     @app.action(AssetIds.share)
     def share(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:

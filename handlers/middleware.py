@@ -99,6 +99,10 @@ def onto_the_form(errors: dict[str, str], view: dict[str, Any]) -> dict[str, str
     return placed
 
 
+# What giving a form's claim back may add to its answer; past it, it is given back in the background.
+GIVE_BACK_SECONDS = 0.3
+
+
 class _ForgettingAck(_SettledAck):
     """An ack that gives the delivery's claim back when it answers with field errors: nothing was done,
     so the same values submitted again (say, after a "submit again to confirm" warning) must be handled."""
@@ -114,7 +118,7 @@ class _ForgettingAck(_SettledAck):
                 kwargs["errors"] = onto_the_form(kwargs["errors"], self.view)
             # Before the answer leaves: once Slack has it, the person may submit again at once.
             if self.claim is not None:
-                self.claim.failed()
+                self.claim.failed(within=GIVE_BACK_SECONDS)
         return super().__call__(*args, **kwargs)
 
 

@@ -9,11 +9,13 @@ taken over after `ABANDONED_AFTER`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -81,18 +83,34 @@ class Claim:
             # Handled all the same; only a repeat of it would now be handled again.
             log.warning("could not record a handled delivery (%s)", self.kind, exc_info=True)
 
-    def failed(self) -> None:
-        """Nothing was done: give the claim back so that the same delivery, sent again, is handled."""
+    def failed(self, *, within: float | None = None) -> None:
+        """Nothing was done: give the claim back so that the same delivery, sent again, is handled.
+        With `within`, the caller waits at most that long; past it the claim is given back in the
+        background (an answer to the person must not wait on a busy database)."""
         if self.settled or self.seen is not Seen.FIRST:
             return
         self.settled = True
+        if within is not None:
+            try:
+                with db.within(within) as session:
+                    self._give_back(session)
+                return
+            except SQLAlchemyError:
+                threading.Thread(target=self._give_back_now, name="epos-give-back", daemon=True).start()
+                return
+        self._give_back_now()
+
+    def _give_back_now(self) -> None:
         try:
             with db.transaction() as session:
-                session.execute(delete(ProcessedDelivery)
-                                .where(ProcessedDelivery.key == self.key, ProcessedDelivery.done_at.is_(None)))
+                self._give_back(session)
         except SQLAlchemyError:
             log.warning("could not give back the claim on a failed delivery (%s); it lapses in %s",
                         self.kind, ABANDONED_AFTER, exc_info=True)
+
+    def _give_back(self, session: Any) -> None:
+        session.execute(delete(ProcessedDelivery)
+                        .where(ProcessedDelivery.key == self.key, ProcessedDelivery.done_at.is_(None)))
 
     @property
     def kind(self) -> str:
@@ -113,10 +131,13 @@ def claim(key: str, *, now: datetime | None = None) -> Claim:
     try:
         return attempt.result(timeout=CLAIM_ANSWER_SECONDS)
     except FutureTimeout:
+        # Not started yet (the database is holding the claims before it): it never will be.
+        attempt.cancel()
         log.warning("could not claim a delivery in time (%s): the database did not answer", key.split(":", 1)[0])
         # Should the claim land after all, nobody will settle it: give it back, so that a repeat after a
         # failure is handled (a handled delivery has its done_at by then, and keeps it).
-        attempt.add_done_callback(lambda late: late.result().failed() if late.exception() is None else None)
+        attempt.add_done_callback(lambda late: late.result().failed()
+                                  if not late.cancelled() and late.exception() is None else None)
         return Claim(key, Seen.UNCHECKED)
 
 
