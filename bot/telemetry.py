@@ -40,7 +40,7 @@ SEARCH_SECONDS = Histogram("epos_search_seconds", "Asset search time", ["kind"],
                            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))
 DATABASE_ERRORS = Counter("epos_database_errors", "Errors the database driver raised, by kind", ["kind"])
 
-OUTCOMES = {200: "acked", 400: "malformed", 401: "unsigned", 403: "refused", 404: "unhandled", 408: "too_slow",
+OUTCOMES = {200: "acked", 400: "malformed", 401: "unsigned", 403: "refused", 404: "unhandled",
             413: "too_large"}
 
 

@@ -43,6 +43,7 @@ class _SlackPayloads(SlackRequestHandler):
             check_payload(bolt_request.body)
         except UNREADABLE as error:
             log.warning("refused a signed request whose body is not a Slack payload: %s", type(error).__name__)
+            telemetry.REQUESTS.labels("unreadable", telemetry.outcome_of(400)).inc()
             return BoltResponse(status=400, body="")
         return self.app.dispatch(bolt_request)
 
@@ -73,16 +74,22 @@ class EposWSGI:
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
         if not timestamp.isascii() or not timestamp.isdigit() or not environ.get("HTTP_X_SLACK_SIGNATURE"):
             log.warning("refused an unsigned request")
-            return _plain(start_response, "401 Unauthorized", b"")
+            return self._refused(start_response, 401, "401 Unauthorized")
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = -1
         if length < 0 or length > MAX_BODY_BYTES:
-            return _plain(start_response, "413 Content Too Large", b"")
+            return self._refused(start_response, 413, "413 Content Too Large")
         body = environ["wsgi.input"].read(length) if length else b""
         if self.signing_secret and not signed_by(self.signing_secret, timestamp, environ["HTTP_X_SLACK_SIGNATURE"], body):
             log.warning("refused a request with a bad signature")
-            return _plain(start_response, "401 Unauthorized", b"")
+            return self._refused(start_response, 401, "401 Unauthorized")
         environ["wsgi.input"] = io.BytesIO(body)
         return self.bolt(environ, start_response)
+
+    @staticmethod
+    def _refused(start_response: StartResponse, status: int, line: str) -> Iterable[bytes]:
+        # Counted as the edge refuses it: such a request never reaches the App, which counts the rest.
+        telemetry.REQUESTS.labels("unverified", telemetry.outcome_of(status)).inc()
+        return _plain(start_response, line, b"")

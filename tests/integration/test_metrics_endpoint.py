@@ -48,6 +48,8 @@ def test_served_metrics_count_every_workers_requests(request: pytest.FixtureRequ
     assert value(after, "epos_slack_requests_total", kind="command", outcome="acked") - \
         value(before, "epos_slack_requests_total", kind="command", outcome="acked") == 6
     assert value(after, "epos_ack_seconds_count", kind="command") - value(before, "epos_ack_seconds_count", kind="command") == 6
+    assert value(after, "epos_slack_requests_total", kind="unverified", outcome="unsigned") - \
+        value(before, "epos_slack_requests_total", kind="unverified", outcome="unsigned") == 1
     assert value(after, "epos_ack_seconds_bucket", kind="command", le="3.0") - \
         value(before, "epos_ack_seconds_bucket", kind="command", le="3.0") == 6
 
