@@ -17,9 +17,11 @@ history for a message carrying that metadata before it posts again.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +29,7 @@ from typing import Any, Literal
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.models.blocks import Block
 from slack_sdk.web import SlackResponse
 
@@ -124,6 +127,29 @@ def claim_metadata(job: str, period: str) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": {"job": job, "period": period}}
 
 
+# Slack's answers that say something went wrong on its side: the post may well have landed all the same.
+SLACK_SIDE = frozenset({"fatal_error", "internal_error", "unknown_error", "request_timeout", "service_unavailable"})
+_single_senders: weakref.WeakKeyDictionary[WebClient, WebClient] = weakref.WeakKeyDictionary()
+_single_senders_lock = threading.Lock()
+
+
+def single_send(client: WebClient) -> WebClient:
+    """The same client, retrying only what Slack turned away unseen (429). A scheduled post must not be
+    sent again by the client itself after a dropped connection or a 5xx: Slack may have it already, and
+    only the claim's look in the channel can tell."""
+    with _single_senders_lock:
+        sender = _single_senders.get(client)
+        if sender is None:
+            sender = copy.copy(client)
+            sender.retry_handlers = [h for h in client.retry_handlers if isinstance(h, RateLimitErrorRetryHandler)]
+            _single_senders[client] = sender
+        return sender
+
+
+def _certain_refusal(error: SlackApiError) -> bool:
+    return getattr(error.response, "status_code", 200) < 500 and error.response.get("error") not in SLACK_SIDE
+
+
 def post_claimed(
     client: WebClient,
     job: str,
@@ -159,7 +185,7 @@ def post_claimed(
     if not claims.mark_posting(job, period, owner=owner, now=now):
         return Posted("refused", error="the claim was taken over by another process")
     try:
-        response = post(client, channel, text=text, blocks=blocks, thread_ts=thread_ts, pacer=pacer,
+        response = post(single_send(client), channel, text=text, blocks=blocks, thread_ts=thread_ts, pacer=pacer,
                         metadata=claim_metadata(job, period))
     except SharedConversation as shared:
         # Refused by epos itself before anything was sent: as certain as Slack's own refusal.
@@ -167,6 +193,9 @@ def post_claimed(
         return Posted("refused", error=shared.code)
     except SlackApiError as error:
         reason = _reason(error)
+        if not _certain_refusal(error):
+            claims.release(job, period, reason, owner=owner, now=now, unsure=True)
+            return Posted("unsure", error=reason)
         # An answer carrying Slack's refusal (after the client's own retries) is certain: nothing landed.
         claims.release(job, period, reason, owner=owner, now=now)
         return Posted("refused", error=reason)
@@ -239,12 +268,12 @@ def upload_claimed(
     if not claims.mark_posting(job, period, owner=owner, now=now):
         return Posted("refused", error="the claim was taken over by another process")
     try:
-        upload(client, channel, content=content, filename=filename, title=title, thread_ts=thread_ts,
+        upload(single_send(client), channel, content=content, filename=filename, title=title, thread_ts=thread_ts,
                alt_text=alt_text, pacer=pacer)
     except SlackApiError as error:
         reason = _reason(error)
-        claims.release(job, period, reason, owner=owner, now=now)
-        return Posted("refused", error=reason)
+        claims.release(job, period, reason, owner=owner, now=now, unsure=not _certain_refusal(error))
+        return Posted("refused" if _certain_refusal(error) else "unsure", error=reason)
     except OSError as error:
         reason = _reason(error)
         claims.release(job, period, reason, owner=owner, now=now, unsure=True)
