@@ -253,30 +253,33 @@ def unavailable(error: BaseException) -> bool:
     to a fault in what was asked of it)."""
     if isinstance(error, exc.TimeoutError):  # no free pooled connection
         return True
-    if isinstance(error, exc.DBAPIError):
-        error = error.orig or error
-    if isinstance(error, sqlite3.OperationalError):
-        return "locked" in str(error) or "busy" in str(error)
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg ships with epos
-        return False
-    return isinstance(error, (psycopg.OperationalError, psycopg.errors.QueryCanceled,
-                              psycopg.errors.LockNotAvailable, psycopg.errors.IdleInTransactionSessionTimeout))
+    if ran_out_waiting_for_a_lock(error):
+        return True
+    psycopg = _psycopg()
+    return psycopg is not None and isinstance(
+        _driver_error(error), (psycopg.OperationalError, psycopg.errors.IdleInTransactionSessionTimeout))
 
 
 def ran_out_waiting_for_a_lock(error: BaseException) -> bool:
     """Whether an error is a wait for a lock that another transaction holds running out: the database
     itself answered, so a read, which needs no such lock, may still get through at once."""
-    if isinstance(error, exc.DBAPIError):
-        error = error.orig or error
+    error = _driver_error(error)
     if isinstance(error, sqlite3.OperationalError):
         return "locked" in str(error) or "busy" in str(error)
+    psycopg = _psycopg()
+    return psycopg is not None and isinstance(error, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable))
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    return (error.orig or error) if isinstance(error, exc.DBAPIError) else error
+
+
+def _psycopg():  # type: ignore[no-untyped-def]
     try:
         import psycopg
     except ImportError:  # pragma: no cover - psycopg ships with epos
-        return False
-    return isinstance(error, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable))
+        return None
+    return psycopg
 
 
 @contextmanager

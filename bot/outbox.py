@@ -146,8 +146,18 @@ def single_send(client: WebClient) -> WebClient:
         return sender
 
 
-def _certain_refusal(error: SlackApiError) -> bool:
-    return getattr(error.response, "status_code", 200) < 500 and error.response.get("error") not in SLACK_SIDE
+def _not_landed(job: str, period: str, error: Exception, *, owner: str, now: datetime) -> Posted:
+    """Release the claim of a send that raised. Certain that nothing landed: epos's own refusal to post into
+    a shared conversation, or Slack's refusal (after a 429, its retries). Anything else (a 5xx, a dropped
+    connection, a timeout) may have landed: unsure, and the next holder looks in the channel first."""
+    if isinstance(error, SharedConversation):
+        claims.release(job, period, f"{error.code}: {error}", owner=owner, now=now)
+        return Posted("refused", error=error.code)
+    reason = _reason(error)
+    certain = isinstance(error, SlackApiError) and (
+        getattr(error.response, "status_code", 200) < 500 and error.response.get("error") not in SLACK_SIDE)
+    claims.release(job, period, reason, owner=owner, now=now, unsure=not certain)
+    return Posted("refused" if certain else "unsure", error=reason)
 
 
 def post_claimed(
@@ -187,22 +197,8 @@ def post_claimed(
     try:
         response = post(single_send(client), channel, text=text, blocks=blocks, thread_ts=thread_ts, pacer=pacer,
                         metadata=claim_metadata(job, period))
-    except SharedConversation as shared:
-        # Refused by epos itself before anything was sent: as certain as Slack's own refusal.
-        claims.release(job, period, f"{shared.code}: {shared}", owner=owner, now=now)
-        return Posted("refused", error=shared.code)
-    except SlackApiError as error:
-        reason = _reason(error)
-        if not _certain_refusal(error):
-            claims.release(job, period, reason, owner=owner, now=now, unsure=True)
-            return Posted("unsure", error=reason)
-        # An answer carrying Slack's refusal (after the client's own retries) is certain: nothing landed.
-        claims.release(job, period, reason, owner=owner, now=now)
-        return Posted("refused", error=reason)
-    except OSError as error:
-        reason = _reason(error)
-        claims.release(job, period, reason, owner=owner, now=now, unsure=True)
-        return Posted("unsure", error=reason)
+    except (SharedConversation, SlackApiError, OSError) as error:
+        return _not_landed(job, period, error, owner=owner, now=now)
     except BaseException as error:
         claims.release(job, period, f"{type(error).__name__}: {error}", owner=owner, now=now, unsure=True)
         raise
@@ -270,14 +266,8 @@ def upload_claimed(
     try:
         upload(single_send(client), channel, content=content, filename=filename, title=title, thread_ts=thread_ts,
                alt_text=alt_text, pacer=pacer)
-    except SlackApiError as error:
-        reason = _reason(error)
-        claims.release(job, period, reason, owner=owner, now=now, unsure=not _certain_refusal(error))
-        return Posted("refused" if _certain_refusal(error) else "unsure", error=reason)
-    except OSError as error:
-        reason = _reason(error)
-        claims.release(job, period, reason, owner=owner, now=now, unsure=True)
-        return Posted("unsure", error=reason)
+    except (SharedConversation, SlackApiError, OSError) as error:
+        return _not_landed(job, period, error, owner=owner, now=now)
     except BaseException as error:
         claims.release(job, period, f"{type(error).__name__}: {error}", owner=owner, now=now, unsure=True)
         raise
