@@ -145,8 +145,14 @@ UNUSABLE_DATABASES = {
 }
 
 
-@pytest.mark.parametrize("url", UNUSABLE_DATABASES.values(), ids=UNUSABLE_DATABASES.keys())
-@pytest.mark.parametrize("command", [["stats"], ["assets", "import", "examples/assets.yaml"], ["db", "upgrade"]])
+# Every kind of unusable database with one command, and every command with one kind: the line comes from
+# where any command first touches the database.
+ONE_LINE_CASES = [(url, ["stats"]) for url in UNUSABLE_DATABASES.values()] + [
+    (UNUSABLE_DATABASES["no such database"], command)
+    for command in (["assets", "import", "examples/assets.yaml"], ["db", "upgrade"], ["roster", "export"])]
+
+
+@pytest.mark.parametrize(("url", "command"), ONE_LINE_CASES)
 def test_an_unusable_database_is_one_line_from_any_command(url: str, command: list[str], clean_env: dict[str, str]) -> None:
     import os
 
