@@ -171,6 +171,9 @@ def test_decline_asks_the_next_candidate_and_tells_the_requester(wire: SlackWire
 def test_no_answer_in_time_asks_the_next_candidate(wire: SlackWire, slack: MockSlack, settings: Settings, client: Any,
                                                    engagement_id: int, meeting: Any) -> None:
     request = request_devrel(wire, slack, engagement_id, meeting)
+    # The ask goes out after the form's ack; an ask not yet in Slack when the timers run would be sent by
+    # them as a lost one.
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA)
     assert run_due_devrel_timers(client, settings, now=request["escalate_at"] - timedelta(seconds=1)) == 0
     assert run_due_devrel_timers(client, settings, now=request["escalate_at"]) == 1
     assert run_due_devrel_timers(client, settings, now=request["escalate_at"]) == 0
