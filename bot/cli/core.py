@@ -68,6 +68,19 @@ def stop_gracefully(runner: SocketModeRunner, scheduler: Scheduler | None, grace
     return unfinished
 
 
+def stop_on_signals(then: str) -> threading.Event:
+    """An event that SIGTERM or Ctrl-C sets, each logged with what happens `then`."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s; %s", signal.Signals(signum).name, then)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stop
+
+
 def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     require(settings, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     from slack_sdk.errors import SlackApiError
@@ -81,14 +94,7 @@ def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, client=client)
     assert settings.slack_app_token is not None
     runner = SocketModeRunner(app, settings.slack_app_token.get_secret_value())
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; finishing the work in hand, then stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop = stop_on_signals("finishing the work in hand, then stopping")
     log.info("epos is connecting to Slack in Socket Mode")
     try:
         runner.connect()

@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
 import sys
-import threading
 from datetime import datetime
-from types import FrameType
 from zoneinfo import ZoneInfo
 from typing import Any
 
@@ -45,7 +42,7 @@ def parse_at(text: str, settings: Settings) -> datetime:
 def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from bot import telemetry
     from bot.app import make_client
-    from bot.cli.core import prepare
+    from bot.cli.core import prepare, stop_on_signals
     from bot.scheduler import Scheduler
 
     if args.status:
@@ -71,14 +68,7 @@ def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
         print("epos: --at only goes with --once (a running scheduler follows the real clock)", file=sys.stderr)
         return EXIT_USAGE
 
-    stop = threading.Event()
-
-    def request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; stopping after the current tick", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop = stop_on_signals("stopping after the current tick")
     scheduler.start()
     log.info("epos scheduler is running; stop it with Ctrl-C or SIGTERM")
     while not stop.wait(timeout=3600):
