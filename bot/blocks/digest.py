@@ -298,16 +298,3 @@ def _unmark(text: str) -> str:
     text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
     text = text.replace("*", "")
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def check_limits(blocks: Sequence[Block | Mapping[str, Any]]) -> None:
-    """Raise if a message would break Slack's limits (the tests hold every builder to it)."""
-    if len(blocks) > MESSAGE_BLOCKS:
-        raise ValueError(f"{len(blocks)} blocks; a message holds at most {MESSAGE_BLOCKS}")
-    for block in blocks:
-        data = block.to_dict() if isinstance(block, Block) else dict(block)
-        text = (data.get("text") or {}).get("text", "")
-        if len(text) > SECTION_TEXT:
-            raise ValueError(f"a section of {len(text)} characters; at most {SECTION_TEXT}")
-        if len(data.get("fields") or []) > 10:
-            raise ValueError("more than 10 fields in a section")

@@ -119,14 +119,9 @@ NONE_FOUND = "No {which}engagement for *{query}*."
 NONE_SUGGEST = "Did you mean {names}?"
 NONE_HINT = "See yours with `/engagement list`, or open one with `/engagement new`."
 CLOSING_HINT = "To close {label}, pick the outcome:"
-CLOSING_ANY = "To close an engagement: `/engagement close ACCOUNT won|lost|no-decision [note]`."
 CLOSE_USAGE = (
     "Tell me the account and the outcome: `/engagement close ACCOUNT won|lost|no-decision [note]`, "
     "for example `/engagement close northbeam won signed for 3 years`."
-)
-STAGE_UNKNOWN = (
-    "I couldn't find a stage in *{text}*. Use `/engagement ACCOUNT STAGE [note]`; stages are "
-    "prep, discovery, demo, poc, tech qa and sizing. `/engagement help` has examples."
 )
 
 LIST_TITLE = {"mine": "Your engagements", "all": "All engagements"}

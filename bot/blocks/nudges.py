@@ -44,7 +44,6 @@ MORE = "…and {count} more stale engagements: see them on the App Home tab or w
 FOOTER = "One nudge a day at most; each engagement at most every {cooldown} days. `/engagement help` for more."
 FALLBACK = "{count} stale engagements need an update: {accounts}"
 FALLBACK_ONE = "A stale engagement needs an update: {accounts}"
-SNOOZED_FALLBACK = "Snoozed {account} until {until}"
 SNOOZED_REPLY = "Snoozed *{account}* until {until}: no nudges about it until then."
 UNSNOOZED_REPLY = "Snooze undone for *{account}*: it will be in your next nudge while it stays idle."
 BUTTON_STAGE = "Update stage"

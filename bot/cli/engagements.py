@@ -134,7 +134,7 @@ def as_text(figures: TeamMetrics, zone: ZoneInfo) -> str:
         f"{closed['no_decision']} no decision), win rate {_share(figures.win_rate)}",
         f"MTTC:        mean {_days(figures.mttc_days.mean)}, median {_days(figures.mttc_days.median)}",
         f"MTTC (won):  mean {_days(won.mean)}, median {_days(won.median)}",
-        f"ESAT:        " + (f"{figures.esat.mean:.2f} from {figures.esat.count} rating(s)" if figures.esat.count
+        "ESAT:        " + (f"{figures.esat.mean:.2f} from {figures.esat.count} rating(s)" if figures.esat.count
                             else "no ratings"),
         "",
         f"{'stage':<15}{'median dwell':>14}{'moved on':>10}{'open':>6}",

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import and_, case, delete, func, literal, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import clock, db
@@ -229,20 +229,6 @@ def remember_message(request_id: int, message: MessageRef) -> None:
                                          audience=message.audience, recipient_id=message.recipient_id))
 
 
-def open_requests_of(user_id: str, *, now: datetime | None = None) -> list[DevRelRequestView]:
-    """The user's requests still to come (waiting or accepted), soonest first; for App Home."""
-    now = now or clock.now()
-    with db.reading() as session:
-        ids = session.scalars(
-            select(DevRelRequest.id).where(
-                DevRelRequest.requester_id == user_id,
-                DevRelRequest.state.in_([*OPEN_STATES, RequestState.accepted]),
-                DevRelRequest.meeting_start > now,
-            ).order_by(DevRelRequest.meeting_start).limit(20)
-        ).all()
-        return [_view(session, request_id) for request_id in ids]
-
-
 # ----- writing -----------------------------------------------------------------------------------
 
 
@@ -306,12 +292,6 @@ def _route_next(session: Session, row: DevRelRequest, *, policy: DevRelPolicy, n
         events=[(RequestEventKind.expired, None, "nobody on the roster is available and no DevRel channel is set")],
         nobody=True,
     )
-
-
-def _routed_change(route: _Route) -> Change:
-    if route.asked is not None:
-        return "asked"
-    return "to_channel" if route.to_channel else "nobody"
 
 
 def _update(session: Session, request_id: int, *, change: Change, actor_id: str, route: _Route | None = None,
@@ -677,20 +657,6 @@ def claim_reminder(request_id: int, *, now: datetime | None = None) -> DevRelReq
         row = _get(session, request_id)
         _event(session, request_id, RequestEventKind.reminded, actor_id=SYSTEM_ACTOR, at=now, subject_id=row.assignee_id)
         return _view(session, request_id)
-
-
-def release_reminder(request_id: int, claimed_at: datetime) -> None:
-    """The reminder could not be sent: let a later tick try again."""
-    with db.transaction() as session:
-        released = session.execute(
-            update(DevRelRequest.__table__)
-            .where(DevRelRequest.id == request_id, DevRelRequest.reminded_at == claimed_at)
-            .values(reminded_at=None)
-        ).rowcount
-        if released:
-            session.execute(delete(DevRelRequestEvent).where(
-                DevRelRequestEvent.request_id == request_id, DevRelRequestEvent.kind == RequestEventKind.reminded,
-                DevRelRequestEvent.at == claimed_at))
 
 
 # ----- coverage ----------------------------------------------------------------------------------

@@ -81,8 +81,6 @@ SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,31}$")
 # Past dates picked in a date picker are taken as noon local time: a whole day's uncertainty either way.
 BACKDATE_TIME = time(12, 0)
 
-ACTIVE_DEVREL = (RequestState.asking, RequestState.in_channel, RequestState.accepted)
-
 
 # ----- stages as people type them ------------------------------------------------------------------
 STAGE_ALIASES: dict[str, Stage] = {

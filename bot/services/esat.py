@@ -109,9 +109,3 @@ def claim_reminder(survey_id: int, now: datetime) -> bool:
             .values(reminded_at=now)
         ).rowcount
         return claimed == 1
-
-
-def release_reminder(survey_id: int) -> None:
-    """Give a claimed reminder back after Slack refused it, so the next tick tries again."""
-    with db.transaction() as session:
-        session.execute(update(EsatSurvey).where(EsatSurvey.id == survey_id).values(reminded_at=None))

@@ -272,11 +272,6 @@ def get_member(slack_id: str) -> RosterMember:
         return member_of(row)
 
 
-def is_active_member(slack_id: str) -> bool:
-    with db.reading() as session:
-        return bool(session.scalar(select(DevRelPerson.active).where(DevRelPerson.slack_id == slack_id)))
-
-
 def require_admin(actor: Actor) -> None:
     if not actor.admin:
         raise Forbidden(ADMINS_ONLY)

@@ -397,16 +397,6 @@ def test_reminder_is_due_an_hour_before_and_claimed_once() -> None:
     assert events(request_id)[-1] == ("reminded", "epos", LENA)
 
 
-def test_a_reminder_that_could_not_be_sent_is_released_for_the_next_tick() -> None:
-    request_id = create()
-    devrel.accept(Actor(user_id=LENA), request_id, 1, now=NOW)
-    at = MEETING - timedelta(minutes=60)
-    assert devrel.claim_reminder(request_id, now=at) is not None
-    devrel.release_reminder(request_id, at)
-    assert devrel.due_timers(now=at + timedelta(minutes=1)).remind == [request_id]
-    assert [e for e in events(request_id) if e[0] == "reminded"] == []
-
-
 def test_accepting_within_the_last_hour_needs_no_separate_reminder() -> None:
     request_id = create()
     update = devrel.accept(Actor(user_id=LENA), request_id, 1, now=MEETING - timedelta(minutes=30))
@@ -444,14 +434,6 @@ def test_every_transition_is_in_the_audit_log_too() -> None:
     assert [e[0] for e in events(request_id)] == [str(k) for k in (RequestEventKind.requested, RequestEventKind.asked,
                                                                    RequestEventKind.declined, RequestEventKind.asked,
                                                                    RequestEventKind.accepted)]
-
-
-def test_open_requests_of_the_requester_for_app_home() -> None:
-    first = create()
-    second = create(meeting_start=MEETING + timedelta(days=1))
-    devrel.cancel(REQUESTER, second, now=NOW)
-    assert [r.id for r in devrel.open_requests_of(SE, now=NOW)] == [first]
-    assert devrel.open_requests_of(LENA, now=NOW) == []
 
 
 def test_concurrent_lookups_of_the_requester_timezone_do_not_collide() -> None:

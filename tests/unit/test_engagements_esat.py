@@ -57,13 +57,6 @@ def test_one_reminder_after_two_days_only_while_unanswered_and_closed(database_u
     assert esat.due_reminders(utc("2026-10-20")) == []
 
 
-def test_a_refused_reminder_is_given_back_for_the_next_tick(database_url: str) -> None:
-    survey_id = closed_engagement()
-    assert esat.claim_reminder(survey_id, utc("2026-10-12 01:00"))
-    esat.release_reminder(survey_id)
-    assert [p.survey_id for p in esat.due_reminders(utc("2026-10-12 01:01"))] == [survey_id]
-
-
 def test_an_answer_after_the_reminder_still_counts(database_url: str) -> None:
     survey_id = closed_engagement()
     assert esat.claim_reminder(survey_id, utc("2026-10-12 01:00"))
