@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.engine import make_url
 
-from bot import clock, db
+from bot import clock, db, sharing
 from bot.config import Settings
 from bot.errors import ConfigError, first_line
 
@@ -238,7 +238,7 @@ def _channels(settings: Settings, client: WebClient) -> Iterator[Finding]:
             continue
         channel = found.get("channel") or {}
         name = f"#{channel.get('name', channel_id)}"
-        if channel.get("is_ext_shared") or channel.get("is_pending_ext_shared"):
+        if sharing.read(channel_id, channel).external:
             yield Finding("Channels", variable, False, f"{name} ({channel_id}) is shared with another organisation, "
                           "and epos posts only internal content there",
                           f"point {variable} at a channel only your organisation is in")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -97,17 +97,24 @@ def sharing(client: WebClient, channel: str, *, monotonic: Callable[[], float] =
         if entry is not None and monotonic() - entry[1] < FRESH_FOR:
             return entry[0]
     info = client.conversations_info(channel=channel)["channel"]
+    found = read(channel, info, name_team=lambda team_id: _team_name(client, team_id))
+    with _lock:
+        _known[key] = (found, monotonic())
+    return found
+
+
+def read(channel: str, info: Mapping[str, Any], *, name_team: Callable[[str], str] | None = None) -> Sharing:
+    """The sharing a `conversations.info` answer describes. The other organisations are named only when
+    `name_team` is given (a `team.info` call each)."""
     own_team = str(info.get("context_team_id") or "")
     other_teams = [t for t in (info.get("connected_team_ids") or info.get("shared_team_ids") or [])
                    if t and t != own_team and t not in (info.get("internal_team_ids") or [])]
     pending = bool(info.get("is_pending_ext_shared"))
     external = bool(info.get("is_ext_shared")) or pending
-    found = Sharing(channel_id=channel, external=external, pending=pending,
-                    org_shared=bool(info.get("is_org_shared")),
-                    organisations=tuple(_team_name(client, t) for t in other_teams) if external else ())
-    with _lock:
-        _known[key] = (found, monotonic())
-    return found
+    named = external and name_team is not None
+    return Sharing(channel_id=channel, external=external, pending=pending,
+                   org_shared=bool(info.get("is_org_shared")),
+                   organisations=tuple(name_team(t) for t in other_teams) if named else ())
 
 
 def _team_name(client: WebClient, team_id: str) -> str:
