@@ -74,7 +74,8 @@ def test_the_ask_has_accept_and_decline_the_brief_guidance_and_both_timezones() 
     body = texts(ask)
     assert "Wed 14 Oct 2026, 15:00–16:00 (Europe/Berlin)" in body
     assert "Wed 14 Oct 2026, 09:00–10:00 (America/New_York)" in body
-    assert "Technical Q&amp;A" in body or "Technical Q&A" in body
+    # The stage is our own wording, not user text: it is not escaped.
+    assert "Fleet observability · Technical Q&A" in body
     assert "Free PoC extension" in body and "Sizing by Friday" in body
     assert "The seller drives the meeting. Run ideas past them before you offer them to the customer" in body
     assert "observability, 1/4 meetings this week" in body
