@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.slack_sink import SinkProcess
-from bot.wire import SlackWire
+from tests.support.wire import SlackWire
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench-0000"

@@ -46,7 +46,7 @@ from typing import Any
 from bench.ack_bench import SECRET, TOKEN, Load, free_port, percentile, settle_workers, wait_healthy, worker_pids
 from bench.engagement_data import History, load_sqlite, se_id
 from bench.slack_sink import SinkProcess
-from bot.wire import SlackWire
+from tests.support.wire import SlackWire
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_PATH = Path(__file__).parent / "results" / "fanout.json"
@@ -101,10 +101,9 @@ def run_burst(speed: float) -> int:
     """Tick every simulated minute from Monday 09:00 until every scheduled post is done (or GIVE_UP_MIN)."""
     from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-    from bot import outbox
+    from bot import db, outbox
     from bot.app import MAX_RETRIES, make_client
     from bot.config import load_settings
-    from bot import db
     from bot.jobs.digest import THREAD_JOB
     from bot.scheduler import tick, yield_to_requests
     from bot.services import claims, digest, nudges

@@ -35,7 +35,7 @@ from bench.ack_bench import (
 )
 from bench.catalogue_db import build
 from bench.slack_sink import SinkProcess
-from bot.wire import SlackWire
+from tests.support.wire import SlackWire
 
 RESULTS_PATH = Path(__file__).parent / "results" / "memory.json"
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ distort their clocks. The parent talks to it over stdin/stdout, one line each wa
     "calls"        -> {"<method>": {"ok": n, "ratelimited": n, ...}, ...}
     "quit"         -> exits
 
-Started with `--limits` it enforces Slack's rate limits (`bot.slackmock.RateLimits`), `--speed` times
+Started with `--limits` it enforces Slack's rate limits (`tests.support.slack.RateLimits`), `--speed` times
 faster than the wall clock; `--people N` makes N SEs (`bench.engagement_data.se_id`) known to users.info.
 
 `time.monotonic()` is the system-wide monotonic clock on Linux, so arrival times compare with the
@@ -25,7 +25,7 @@ import sys
 from typing import Any
 
 from bench.engagement_data import se_id
-from bot.slackmock import Call, MockSlack, RateLimits
+from tests.support.slack import Call, MockSlack, RateLimits
 
 
 class SinkProcess:

@@ -1,20 +1,17 @@
 """A stand-in for Slack's Web API on loopback: records every call and answers like Slack does.
 
-The tests point the App's WebClient at it, and `epos try` runs the whole bot against it. It also
-sinks `response_url` posts and file uploads, and can be told to misbehave (429, 5xx, ok:false,
-slowness, dropped connections, a call carried out but answered too late) for a number of calls. Posts
-keep their `metadata`, which `conversations.history` and `conversations.replies` give back when asked
-with `include_all_metadata`.
+`epos try` runs the whole bot against it, and the tests extend it (tests/support/slack.py) to misbehave
+and to wait for calls. It also sinks `response_url` posts and file uploads. Posts keep their
+`metadata`, which `conversations.history` and `conversations.replies` give back when asked with
+`include_all_metadata`.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import math
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,70 +33,11 @@ class Call:
 
 
 @dataclass
-class Fault:
-    status: int = 200
-    error: str | None = None
-    delay: float = 0.0
-    retry_after: int | None = None
-    drop: bool = False
-    times: int = 1
-    # Carry the call out (a post is stored) and only then wait `delay` before answering: Slack accepted
-    # it, but a client with a shorter timeout never hears so.
-    accept: bool = False
-
-
-@dataclass
 class Message:
     channel: str
     ts: str
     params: dict[str, Any]
     thread_ts: str | None = None
-
-
-# Slack's Web API limits, per method per workspace, as calls per minute by tier; `chat.postMessage` is
-# limited per channel instead: about one message a second, short bursts allowed (docs: rate limits).
-TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
-METHOD_TIERS = {
-    "users.info": 4, "users.list": 2, "conversations.open": 3, "conversations.history": 3,
-    "conversations.replies": 3, "chat.update": 3, "chat.getPermalink": 4, "views.publish": 4,
-    "files.getUploadURLExternal": 4, "files.completeUploadExternal": 4,
-}
-POSTS_PER_SECOND_PER_CHANNEL = 1.0
-POST_BURST = 3
-
-
-class RateLimits:
-    """Token buckets like Slack's limits: a method's tier per minute (a minute's worth may come at once),
-    and one post a second per channel with a burst of POST_BURST. Over the limit, the seconds to wait
-    (Slack's `Retry-After`). `speed` runs the limits' clock that many times faster than the wall clock,
-    for benchmarks that simulate an hour in minutes; the `Retry-After` given is then in simulated seconds."""
-
-    def __init__(self, *, speed: float = 1.0) -> None:
-        self.speed = speed
-        self._lock = threading.Lock()
-        self._buckets: dict[str, tuple[float, float]] = {}
-
-    def now(self) -> float:
-        return time.monotonic() * self.speed
-
-    def wait_needed(self, method: str, params: dict[str, Any]) -> int:
-        """0 when the call may go ahead (and is counted), else the whole seconds to wait first."""
-        if method == "chat.postMessage":
-            key, rate, capacity = f"post:{params.get('channel')}", POSTS_PER_SECOND_PER_CHANNEL, float(POST_BURST)
-        elif method in METHOD_TIERS:
-            per_minute = TIER_PER_MINUTE[METHOD_TIERS[method]]
-            key, rate, capacity = method, per_minute / 60, float(per_minute)
-        else:
-            return 0
-        with self._lock:
-            current = self.now()
-            tokens, since = self._buckets.get(key, (capacity, current))
-            tokens = min(capacity, tokens + (current - since) * rate)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, current)
-                return 0
-            self._buckets[key] = (tokens, current)
-            return max(1, math.ceil((1 - tokens) / rate))
 
 
 def _decode_params(raw: bytes, content_type: str) -> dict[str, Any]:
@@ -117,6 +55,26 @@ def _decode_params(raw: bytes, content_type: str) -> dict[str, Any]:
     return params
 
 
+class Request:
+    """One call as it reached the stand-in (`response_url` for a post to a response URL), and the means to
+    answer it."""
+
+    def __init__(self, handler: BaseHTTPRequestHandler, method: str, params: dict[str, Any]) -> None:
+        self.handler = handler
+        self.method = method
+        self.params = params
+
+    def reply(self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body if body is not None else {"ok": True}).encode()
+        self.handler.send_response(status)
+        self.handler.send_header("Content-Type", "application/json; charset=utf-8")
+        self.handler.send_header("Content-Length", str(len(payload)))
+        for key, value in (headers or {}).items():
+            self.handler.send_header(key, value)
+        self.handler.end_headers()
+        self.handler.wfile.write(payload)
+
+
 class MockSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -132,8 +90,6 @@ class MockSlack:
         # know them (`user_not_found`).
         self.unnamed_users_are_members = True
         self.user_groups: dict[str, list[str]] = {}
-        self.faults: dict[str, list[Fault]] = {}
-        self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         # Set to install the app in an Enterprise Grid org: auth.test then names the org.
         self.enterprise_id: str | None = None
         # The token's scopes, sent as Slack does in every Web API answer's X-OAuth-Scopes header.
@@ -143,9 +99,8 @@ class MockSlack:
         self.shared: dict[str, list[str]] = {}
         self.pending_shares: set[str] = set()
         self.teams: dict[str, str] = {TEAM_ID: "epos test"}
-        # Set to enforce Slack's rate limits (429 with Retry-After), as the benchmarks do.
-        self.limits: RateLimits | None = None
         self._lock = threading.Lock()
+        # Notified at every recorded call, for whoever waits for one (the tests).
         self._changed = threading.Condition(self._lock)
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -250,66 +205,26 @@ class MockSlack:
             info["internal_team_ids"] = []
         return info
 
-    def fail(self, method: str, **fault: Any) -> None:
-        """Make the next `times` calls of `method` misbehave (see Fault)."""
-        with self._lock:
-            self.faults.setdefault(method, []).append(Fault(**fault))
-
-    def clear(self) -> None:
-        with self._lock:
-            self.calls.clear()
-            self.responses.clear()
-
-    # ----- inspection ------------------------------------------------------------------------
-    def calls_to(self, method: str) -> list[Call]:
-        with self._lock:
-            return [c for c in self.calls if c.method == method]
-
-    def wait_for(
-        self,
-        method: str,
-        predicate: Callable[[Call], bool] = lambda _c: True,
-        *,
-        count: int = 1,
-        timeout: float = 5.0,
-    ) -> list[Call]:
-        """Wait until `count` calls of `method` match; handlers go on working after their ack."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while True:
-                source = self.responses if method == "response_url" else self.calls
-                found = [c for c in source if c.method == method and predicate(c)]
-                if len(found) >= count:
-                    return found
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    seen = sorted({c.method for c in self.calls})
-                    raise AssertionError(f"expected {count} {method} call(s), saw {len(found)}; methods seen: {seen}")
-                self._changed.wait(remaining)
-
     # ----- the Web API -----------------------------------------------------------------------
     def _record(self, call: Call, *, response: bool = False) -> None:
         with self._changed:
             (self.responses if response else self.calls).append(call)
             self._changed.notify_all()
 
-    def _next_fault(self, method: str) -> Fault | None:
-        with self._lock:
-            queue = self.faults.get(method)
-            if not queue:
-                return None
-            fault = queue[0]
-            fault.times -= 1
-            if fault.times <= 0:
-                queue.pop(0)
-            return fault
-
     def _new_ts(self) -> str:
         return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
 
+    def serve(self, request: Request) -> None:
+        """Answer one call as Slack would, and record it; the tests' stand-in misbehaves here when told to."""
+        if request.method == "response_url":
+            self._record(Call("response_url", request.params), response=True)
+            return request.reply(200)
+        answer = self._answer(request.method, request.params)
+        self._record(Call(request.method, request.params, answer=answer))
+        scopes = {"X-OAuth-Scopes": ",".join(self.scopes)} if self.scopes is not None else None
+        return request.reply(200, answer, scopes)
+
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        if method in self.handlers:
-            return self.handlers[method](params)
         if method == "auth.test":
             identity = {"ok": True, "url": "https://epos-test.slack.com/", "team": "epos test", "user": "epos",
                         "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID}
@@ -436,16 +351,6 @@ class MockSlack:
             def log_message(self, *_: Any) -> None:  # keep test output clean
                 pass
 
-            def _reply(self, status: int, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
-                payload = json.dumps(body if body is not None else {"ok": True}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                for key, value in (headers or {}).items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(payload)
-
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
@@ -453,53 +358,14 @@ class MockSlack:
                 if path.startswith("/upload/"):
                     mock.uploads[path.rsplit("/", 1)[1]] = raw
                     mock._record(Call("file.upload", {"file_id": path.rsplit("/", 1)[1], "size": len(raw)}))
-                    return self._reply(200)
+                    return Request(self, "file.upload", {}).reply(200)
                 if path.startswith("/response/"):
-                    # `fail("response_url", delay=...)` slows the sink down; it records the post after the delay.
-                    fault = mock._next_fault("response_url")
-                    if fault is not None and fault.delay:
-                        time.sleep(fault.delay)
                     params = _decode_params(raw, self.headers.get("Content-Type", "application/json"))
                     params["_name"] = path.rsplit("/", 1)[1]
-                    mock._record(Call("response_url", params), response=True)
-                    return self._reply(200)
+                    return mock.serve(Request(self, "response_url", params))
                 if not path.startswith("/api/"):
-                    return self._reply(404, {"ok": False, "error": "unknown_path"})
+                    return Request(self, "", {}).reply(404, {"ok": False, "error": "unknown_path"})
                 method = path.removeprefix("/api/")
-                params = _decode_params(raw, self.headers.get("Content-Type", ""))
-                wait = mock.limits.wait_needed(method, params) if mock.limits is not None else 0
-                if wait:
-                    mock._record(Call(method, {**params, "_fault": "ratelimited"}))
-                    return self._reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)})
-                fault = mock._next_fault(method)
-                if fault is not None and fault.accept:
-                    answer = mock._answer(method, params)
-                    mock._record(Call(method, {**params, "_fault": "answered_late"}, answer=answer))
-                    time.sleep(fault.delay)
-                    try:
-                        return self._reply(200, answer)
-                    except OSError:  # the client gave up waiting and closed the connection
-                        return None
-                if fault is not None:
-                    if fault.delay:
-                        time.sleep(fault.delay)
-                    if fault.drop:
-                        mock._record(Call(method, {**params, "_fault": "drop"}))
-                        self.close_connection = True
-                        self.connection.shutdown(2)
-                        return None
-                    if fault.retry_after is not None:
-                        mock._record(Call(method, {**params, "_fault": "ratelimited"}))
-                        return self._reply(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)})
-                    if fault.status >= 500:
-                        mock._record(Call(method, {**params, "_fault": f"http_{fault.status}"}))
-                        return self._reply(fault.status, {"ok": False, "error": "fatal_error"})
-                    if fault.error:
-                        mock._record(Call(method, {**params, "_fault": fault.error}))
-                        return self._reply(200, {"ok": False, "error": fault.error})
-                answer = mock._answer(method, params)
-                mock._record(Call(method, params, answer=answer))
-                scopes = {"X-OAuth-Scopes": ",".join(mock.scopes)} if mock.scopes is not None else None
-                return self._reply(200, answer, scopes)
+                return mock.serve(Request(self, method, _decode_params(raw, self.headers.get("Content-Type", ""))))
 
         return Handler

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +12,9 @@ from sqlalchemy import select
 from bot import db
 from bot.ids import AssetIds
 from bot.services import assets
-from bot.slackmock import Call
-from bot.wire import SlackWire, input_value, select_value
 from models.assets import Asset
+from tests.support.slack import Call
+from tests.support.wire import SlackWire, input_value, select_value
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SAMPLE_YAML = EXAMPLES / "assets.yaml"
@@ -105,24 +103,6 @@ def blocks_of(call: Call) -> list[dict[str, Any]]:
     return raw
 
 
-def all_text(blocks: list[dict[str, Any]]) -> str:
-    """Every piece of text in some blocks, joined, to look for words a person would read."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(blocks)
-    return "\n".join(found)
-
-
 def buttons(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [e for b in blocks if b.get("type") == "actions" for e in b.get("elements", [])]
 
@@ -137,16 +117,6 @@ def card_titles(blocks: list[dict[str, Any]]) -> list[str]:
         if match:
             titles.append(match.group(1))
     return titles
-
-
-def eventually(check: Callable[[], bool], *, timeout: float = 5.0) -> bool:
-    """Poll until `check()` holds: handlers go on working after they ack, and after their Slack calls."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def write_catalogue_csv(path: Path, count: int, *, prefix: str = "bulk", bad_last: bool = False) -> Path:

@@ -17,9 +17,11 @@ import models
 from bot import clock, db, revocation, slack_people
 from bot.app import create_app
 from bot.config import Settings, load_settings
-from bot.slackmock import Call, MockSlack
+from bot.services import assets
 from bot.web import SLACK_PATH, EposWSGI
-from bot.wire import LoopbackServer, SlackWire, WireResponse
+from tests.assets_helpers import import_sample
+from tests.support.slack import Call, MockSlack
+from tests.support.wire import LoopbackServer, SlackWire, WireResponse
 
 SIGNING_SECRET = "test-signing-secret-8f2a"
 BOT_TOKEN = "xoxb-test-0000-token"
@@ -95,6 +97,20 @@ def _slack_takes_the_token() -> Iterator[None]:
     yield
     revocation.reset()
     slack_people.forget_refusals()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_asset_index() -> Iterator[None]:
+    """The asset search index lives in the process: each test's searches see its own database."""
+    assets.reset_index()
+    yield
+    assets.reset_index()
+
+
+@pytest.fixture
+def catalogue(database_url: str) -> None:
+    """The example asset catalogue (examples/assets.yaml), imported as an admin would."""
+    import_sample()
 
 
 @pytest.fixture

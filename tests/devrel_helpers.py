@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import json
-import time as time_module
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot import db
 from bot.ids import DevRelIds
-from bot.slackmock import Message, MockSlack
-from bot.wire import SlackWire, input_value, select_value
 from bot.services import roster
 from models import DevRelRequest, Engagement
 from models.enums import Stage
 from models.schemas.devrel import DevRelPolicy, RosterEntry
 from tests.conftest import SE, SELLER
+from tests.support.slack import Message, MockSlack
+from tests.support.wire import SlackWire, input_value, select_value
 
 LENA = "U0DR1A2B3"     # observability, Berlin
 MARCUS = "U0DR4C5D6"   # security, New York
@@ -46,7 +43,6 @@ ASKING_ORDER = [LENA, HANNAH, MARCUS]
 NOW = datetime(2026, 10, 12, 9, 0, tzinfo=UTC)          # a Monday
 MEETING = datetime(2026, 10, 14, 13, 0, tzinfo=UTC)     # Wednesday 15:00 Berlin, 09:00 New York
 
-T = TypeVar("T")
 
 POLICY = DevRelPolicy(lead_channel="C0DEVREL1", escalate_after=timedelta(hours=2))
 NO_CHANNEL = DevRelPolicy(lead_channel=None, escalate_after=timedelta(hours=2))
@@ -111,10 +107,6 @@ def dms_to(slack: MockSlack, user_id: str) -> list[Message]:
         return list(slack.messages.get(user_id, []))
 
 
-def all_text(params: dict[str, Any]) -> str:
-    return json.dumps(params.get("blocks") or [], ensure_ascii=False) + str(params.get("text", ""))
-
-
 def button_values(params: dict[str, Any]) -> dict[str, str]:
     found: dict[str, str] = {}
     for block in params.get("blocks") or []:
@@ -144,11 +136,3 @@ def submit_request(wire: SlackWire, slack: MockSlack, engagement_id: int, meetin
     return int(newest)
 
 
-def eventually(read: Callable[[], T], expected: T, *, timeout: float = 5.0) -> T:
-    """Poll `read()` until it returns `expected` (handlers go on after ack); the last value otherwise."""
-    deadline = time_module.monotonic() + timeout
-    value = read()
-    while value != expected and time_module.monotonic() < deadline:
-        time_module.sleep(0.02)
-        value = read()
-    return value

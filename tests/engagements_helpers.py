@@ -101,26 +101,6 @@ def close_form_values(outcome: str | None, day: str | None, note: str = "") -> d
     }
 
 
-def all_text(blocks: list[dict]) -> str:
-    """Every text in a list of blocks, joined, to assert on what a person reads."""
-    import json
-
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(blocks)
-    return "\n".join(found) or json.dumps(blocks)
-
-
 def buttons_in(blocks: list[dict]) -> list[dict]:
     found: list[dict] = []
     for block in blocks:

@@ -23,8 +23,8 @@ from slack_sdk.models.views import View
 from bot.app import make_client
 from bot.blocks.text import MESSAGE_BLOCKS, VIEW_BLOCKS
 from bot.config import Settings
-from bot.slackmock import APP_ID, TEAM_ID, Call, MockSlack
 from handlers import register_all
+from tests.support.slack import APP_ID, TEAM_ID, Call, MockSlack
 
 # ----- hostile input ---------------------------------------------------------------------------------
 # Mentions that must never take effect when a person types them: no stored user or channel has these ids.

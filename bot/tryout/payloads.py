@@ -231,5 +231,14 @@ class Payloads:
             event["view"] = self.view_document(home)
         return event
 
-    def event_id(self) -> str:
-        return f"EvTRY{self._next():08d}"
+    def event_envelope(self, event: dict[str, Any]) -> dict[str, Any]:
+        """An event as the Events API delivers it, with an event id of its own."""
+        return {
+            "token": "legacy-unused",
+            "team_id": self.team_id,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"EvTRY{self._next():08d}",
+            "event_time": int(time.time()),
+        }

@@ -255,7 +255,7 @@ class TrySession:
         self.app.listener_runner.listener_executor = self.executor
         self.app.listener_runner.lazy_listener_runner.executor = self.executor  # type: ignore[attr-defined]
         self.server = LoopbackServer(EposWSGI(self.app)).start()
-        self.wire = SlackWire(self.server.url + SLACK_PATH, signing_secret, response_url_base=self.slack.base_url)
+        self.wire = SlackWire(self.server.url + SLACK_PATH, signing_secret)
         self.workspace = Workspace(self.output_dir / "files", clock.now, self._upload)
         for persona in people.PERSONAS:
             self.workspace.remember_dm(self._dm_channel(persona), persona.user_id)
@@ -998,7 +998,7 @@ class TrySession:
         person = self._person()
         event = self.payloads.app_home_opened(person, self._dm_channel(self.persona),
                                               self.workspace.homes.get(self.persona.user_id))
-        response = self.wire.event(event, event_id=self.payloads.event_id())
+        response = self.wire.post_event(self.payloads.event_envelope(event))
         step = self._check_status(response, "App Home opened")
         self.on_home = True
         self._settle()

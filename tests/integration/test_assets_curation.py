@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 
 from bot.blocks import assets as blocks
-from bot.services import assets
-from bot.slackmock import Call, MockSlack
-from bot.wire import SlackWire
 from tests.assets_helpers import (
-    all_text,
     ask,
     asset_by_title,
     asset_by_url,
@@ -21,20 +15,14 @@ from tests.assets_helpers import (
     buttons,
     card_titles,
     form_values,
-    import_sample,
 )
 from tests.conftest import ADMIN, SE, STRANGER
+from tests.support.slack import Call, MockSlack
+from tests.support.text import all_text
+from tests.support.wire import SlackWire
 
 SE_DEMO = "Observability in 15 minutes: from alert to root cause"
 NEW_URL = "https://assets.example.com/demos/otel-slow-checkout"
-
-
-@pytest.fixture
-def catalogue(database_url: str) -> Iterator[None]:
-    assets.reset_index()
-    import_sample()
-    yield
-    assets.reset_index()
 
 
 def open_add_form(wire: SlackWire, slack: MockSlack, user_id: str = SE) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +12,23 @@ from sqlalchemy import select
 
 from bot import db
 from bot.services import assets
-from bot.slackmock import Call, MockSlack
-from bot.wire import SlackWire
 from handlers import answers
 from models.assets import AssetShare, SearchMiss
 from tests.assets_helpers import (
-    all_text, ask, asset_by_title, blocks_of, buttons, card_titles, eventually, import_sample,
+    ask,
+    asset_by_title,
+    blocks_of,
+    buttons,
+    card_titles,
 )
 from tests.conftest import ADMIN, SE, SELLER, STRANGER
+from tests.support.slack import Call, MockSlack
+from tests.support.text import all_text
+from tests.support.waiting import eventually
+from tests.support.wire import SlackWire
 
 SE_DEMO = "Observability in 15 minutes: from alert to root cause"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
-
-
-@pytest.fixture
-def catalogue(database_url: str) -> Iterator[None]:
-    assets.reset_index()
-    import_sample()
-    yield
-    assets.reset_index()
 
 
 def reply(slack: MockSlack, name: str = "default", count: int = 1) -> Call:

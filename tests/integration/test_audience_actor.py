@@ -20,20 +20,20 @@ from sqlalchemy import func, select
 
 import models
 from bot import db
+from bot.app import create_app
 from bot.blocks import access
 from bot.config import Settings
-from bot.services import assets, people, roster
+from bot.services import people, roster
 from bot.services import engagements as engagement_service
 from bot.services.actors import Actor
-from bot.slackmock import APP_ID, MockSlack
 from bot.tryout.personas import PERSONAS
-from bot.app import create_app
 from bot.web import SLACK_PATH, EposWSGI
-from bot.wire import LoopbackServer, SlackWire
 from tests.assets_helpers import import_sample
 from tests.conftest import ADMIN, SE, SELLER, SIGNING_SECRET, STRANGER, answer_to
 from tests.devrel_helpers import LENA, load_roster
 from tests.engagements_helpers import new_form_values, open_engagement
+from tests.support.slack import APP_ID, MockSlack
+from tests.support.wire import LoopbackServer, SlackWire
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 GUEST = "U0GUEST01"
@@ -81,7 +81,6 @@ def _fresh_groups() -> Iterator[None]:
 
 @pytest.fixture
 def northbeam(database_url: str) -> int:
-    assets.reset_index()
     import_sample()
     return open_engagement("Northbeam Logistics", "2026-01-05 10:00", channel_id="C0NBDEAL1")
 
@@ -198,7 +197,6 @@ def test_someone_slack_does_not_know_is_turned_away(northbeam: int, wire: SlackW
 def test_a_member_of_another_workspace_of_our_enterprise_grid_org_is_one_of_us(
     settings: Settings, slack: MockSlack
 ) -> None:
-    assets.reset_index()
     import_sample()
     slack.enterprise_id = "E0OURORG1"  # before the App starts: it learns its org from auth.test
     slack.add_user("U0SISTER1", team_id="T0SISTER1", enterprise_id="E0OURORG1")
@@ -305,7 +303,6 @@ FIRST_WORDS = sorted({name.split()[0] for name in SAMPLE_NAMES if len(name.split
 
 @pytest.fixture
 def sample_data(database_url: str) -> None:
-    assets.reset_index()
     import_sample()
     roster.import_roster(roster.read_roster_file(EXAMPLES / "roster.yaml")[0])
     engagement_service.import_records(

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slackmock import MockSlack
-from bot.wire import SlackWire
 from handlers.common import COMMAND_TEXT_LIMIT
 from tests.conftest import SE, answer_to
 from tests.engagements_helpers import open_engagement
+from tests.support.slack import MockSlack
+from tests.support.wire import SlackWire
 
 HUGE = 500_000
 COMMANDS = ("/engagement", "/asset", "/devrel")

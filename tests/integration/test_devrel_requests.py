@@ -15,8 +15,6 @@ from bot.app import make_client
 from bot.config import Settings
 from bot.ids import DevRelIds
 from bot.jobs.devrel import run_due_devrel_timers
-from bot.slackmock import MockSlack
-from bot.wire import SlackWire, input_value
 from models import DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.enums import RequestState
 from tests.conftest import SE, SELLER, STRANGER
@@ -27,16 +25,18 @@ from tests.devrel_helpers import (
     ROSTER,
     WEI,
     add_engagement,
-    all_text,
     button_values,
     dms_to,
-    eventually,
     load_roster,
     next_weekday_meeting,
     open_request_form,
     request_values,
     submit_request,
 )
+from tests.support.slack import MockSlack
+from tests.support.text import message_text
+from tests.support.waiting import eventually
+from tests.support.wire import SlackWire, input_value
 
 
 @pytest.fixture
@@ -95,9 +95,9 @@ def test_request_opens_a_prefilled_form_and_asks_the_best_placed_person(wire: Sl
     engagement_block = next(b for b in view["blocks"] if b.get("block_id") == DevRelIds.engagement_block)
     assert engagement_block["element"]["initial_option"]["value"] == str(engagement_id)
     # The form opens at once; the requester's timezone (users.info) follows by views.update.
-    assert "In your Slack timezone." in all_text({"blocks": view["blocks"]})
+    assert "In your Slack timezone." in message_text({"blocks": view["blocks"]})
     updated = slack.wait_for("views.update")[-1].params
-    assert "In your timezone (Europe/Berlin)." in all_text({"blocks": updated["view"]["blocks"]})
+    assert "In your timezone (Europe/Berlin)." in message_text({"blocks": updated["view"]["blocks"]})
     # (The first users.info, before the form, checks who is asking; see test_audience_actor.py.)
     assert slack.calls_to("users.info")[-1].at > slack.calls_to("views.open")[0].at
 
@@ -106,18 +106,18 @@ def test_request_opens_a_prefilled_form_and_asks_the_best_placed_person(wire: Sl
     assert request["meeting"] == meeting
     ask = dms_to(slack, LENA)[-1].params
     assert button_values(ask) == {DevRelIds.accept: f"{request['id']}:1", DevRelIds.decline: f"{request['id']}:1"}
-    text = all_text(ask)
+    text = message_text(ask)
     assert "The seller drives the meeting" in text and "A free extension of the PoC" in text
     assert "(Europe/Berlin)" in text and "Technical Q&A" in text
     card = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE)[-1].params
-    assert "Asked *Lena Hoffmann* — observability, 0/4 meetings this week." in all_text(card)
+    assert "Asked *Lena Hoffmann* — observability, 0/4 meetings this week." in message_text(card)
     assert DevRelIds.cancel in button_values(card)
 
     def audiences() -> list[str]:
         with db.reading() as session:
             return sorted(session.scalars(select(DevRelRequestMessage.audience)).all())
 
-    assert eventually(audiences, ["ask", "requester"]) == ["ask", "requester"]
+    assert eventually(lambda: audiences() == ["ask", "requester"]), audiences()
     assert event_kinds() == ["requested", "asked"]
 
 
@@ -162,13 +162,13 @@ def test_decline_asks_the_next_candidate_and_tells_the_requester(wire: SlackWire
 
     slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == HANNAH)
     assert the_request()["candidate"] == HANNAH and the_request()["asked"] == [LENA, HANNAH]
-    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "declined" in all_text(c.params))
-    text = all_text(notice[-1].params)
+    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "declined" in message_text(c.params))
+    text = message_text(notice[-1].params)
     assert "Lena Hoffmann declined" in text and "Customer workshop all afternoon" in text and "Asking *Hannah Okafor*" in text
     # Lena's ask is redrawn without buttons.
     slack.wait_for("chat.update", lambda c: c.params.get("channel") == LENA)
     assert button_values(dms_to(slack, LENA)[-1].params) == {}
-    assert "You declined" in all_text(dms_to(slack, LENA)[-1].params)
+    assert "You declined" in message_text(dms_to(slack, LENA)[-1].params)
     assert event_kinds()[-2:] == ["declined", "asked"]
 
 
@@ -181,8 +181,8 @@ def test_no_answer_in_time_asks_the_next_candidate(wire: SlackWire, slack: MockS
     slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == HANNAH)
     assert the_request()["candidate"] == HANNAH
     assert len([m for m in dms_to(slack, HANNAH)]) == 1
-    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "in time" in all_text(c.params))
-    assert "Lena Hoffmann did not answer" in all_text(notice[-1].params)
+    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "in time" in message_text(c.params))
+    assert "Lena Hoffmann did not answer" in message_text(notice[-1].params)
     assert event_kinds()[-2:] == ["escalated", "asked"]
 
 
@@ -195,7 +195,7 @@ def test_exhaustion_posts_to_the_lead_channel_where_a_roster_member_takes_it(wir
     assert the_request()["state"] == RequestState.in_channel
     post = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "C0DEVREL1")[-1].params
     value = button_values(post)[DevRelIds.take]
-    assert "A free extension of the PoC" not in all_text(post)
+    assert "A free extension of the PoC" not in message_text(post)
 
     assert click(wire, slack, DevRelIds.take, STRANGER, channel="C0DEVREL1", value=value) == 200
     refusal = slack.wait_for("response_url")[-1].params
@@ -205,7 +205,7 @@ def test_exhaustion_posts_to_the_lead_channel_where_a_roster_member_takes_it(wir
     assert click(wire, slack, DevRelIds.take, WEI, channel="C0DEVREL1", value=value) == 200
     slack.wait_for("conversations.open")
     assert the_request()["state"] == RequestState.accepted and the_request()["assignee"] == WEI
-    assert "A free extension of the PoC" in all_text(slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == WEI)[-1].params)
+    assert "A free extension of the PoC" in message_text(slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == WEI)[-1].params)
     slack.wait_for("chat.update", lambda c: c.params.get("channel") == "C0DEVREL1")
     assert button_values(dms_to(slack, "C0DEVREL1")[-1].params) == {}
     assert event_kinds()[-1] == "assigned"
@@ -215,16 +215,16 @@ def test_without_a_lead_channel_the_requester_hears_nobody_is_available(wire: Sl
                                                                         settings: Settings, engagement_id: int,
                                                                         meeting: Any) -> None:
     saturday = meeting + timedelta(days=(5 - meeting.weekday()) % 7)
+    from bot.jobs.devrel import publish
     from bot.services import devrel
     from bot.services.actors import Actor
-    from bot.jobs.devrel import publish
     from models.schemas.devrel import DevRelPolicy, RequestDraft
 
     update = devrel.create_request(Actor(user_id=SE), RequestDraft(engagement_id=engagement_id, meeting_start=saturday),
                                    policy=DevRelPolicy(lead_channel=None))
     publish(make_client(settings), settings.model_copy(update={"devrel_channel": None}), update)
-    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "Nobody" in all_text(c.params))
-    assert "Try another time" in all_text(notice[-1].params)
+    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "Nobody" in message_text(c.params))
+    assert "Try another time" in message_text(notice[-1].params)
     assert the_request()["state"] == RequestState.expired
 
 
@@ -236,14 +236,14 @@ def test_accept_tells_everyone_opens_the_group_dm_and_reminds_an_hour_before(wir
     opened = slack.wait_for("conversations.open")[-1].params
     assert sorted(opened["users"].split(",")) == sorted([SE, SELLER, LENA])
     kickoff = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel", "").startswith("G"))[-1].params
-    assert "Pre-meeting sync" in all_text(kickoff) and "The seller drives the meeting" in all_text(kickoff)
+    assert "Pre-meeting sync" in message_text(kickoff) and "The seller drives the meeting" in message_text(kickoff)
     seller = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SELLER)[-1].params
-    assert "Lena Hoffmann" in all_text(seller) and "(America/New_York)" in all_text(seller)
-    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "will join" in all_text(c.params))
+    assert "Lena Hoffmann" in message_text(seller) and "(America/New_York)" in message_text(seller)
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "will join" in message_text(c.params))
     # Every message about the request is redrawn: the ask and the requester's card.
     slack.wait_for("chat.update", lambda c: c.params.get("channel") in (LENA, SE), count=2)
     assert button_values(dms_to(slack, LENA)[-1].params) == {}
-    assert "is in the room" in all_text(dms_to(slack, SE)[0].params)
+    assert "is in the room" in message_text(dms_to(slack, SE)[0].params)
     state = the_request()
     assert state["state"] == RequestState.accepted and state["assignee"] == LENA
     assert state["remind_at"] == meeting - timedelta(hours=1)
@@ -251,10 +251,10 @@ def test_accept_tells_everyone_opens_the_group_dm_and_reminds_an_hour_before(wir
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=61)) == 0
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60)) == 1
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=59)) == 0
-    reminders = [m for m in dms_to(slack, LENA) if "starts in" in all_text(m.params)]
+    reminders = [m for m in dms_to(slack, LENA) if "starts in" in message_text(m.params)]
     assert len(reminders) == 1
-    assert "A free extension of the PoC" in all_text(reminders[0].params)
-    assert "https://meet.example.com/abc" in all_text(reminders[0].params)
+    assert "A free extension of the PoC" in message_text(reminders[0].params)
+    assert "https://meet.example.com/abc" in message_text(reminders[0].params)
     assert event_kinds()[-1] == "reminded"
 
 
@@ -267,7 +267,7 @@ def test_a_failed_reminder_is_sent_at_the_next_tick(wire: SlackWire, slack: Mock
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60)) == 0
     assert the_request()["reminded_at"] is None
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=59)) == 1
-    assert len([m for m in dms_to(slack, LENA) if "starts in" in all_text(m.params)]) == 1
+    assert len([m for m in dms_to(slack, LENA) if "starts in" in message_text(m.params)]) == 1
 
 
 def test_a_reminder_slack_accepted_but_answered_late_is_never_sent_again(wire: SlackWire, slack: MockSlack,
@@ -282,7 +282,7 @@ def test_a_reminder_slack_accepted_but_answered_late_is_never_sent_again(wire: S
     assert the_request()["reminded_at"] is None
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=59)) == 0
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=58)) == 0
-    assert len([m for m in dms_to(slack, LENA) if "starts in" in all_text(m.params)]) == 1
+    assert len([m for m in dms_to(slack, LENA) if "starts in" in message_text(m.params)]) == 1
     assert the_request()["reminded_at"] == meeting - timedelta(minutes=59)
     assert slack.calls_to("conversations.history")
 
@@ -297,7 +297,7 @@ def test_a_reminder_that_never_reached_slack_is_sent_at_the_next_tick(wire: Slac
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60)) == 0
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=59)) == 1
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=58)) == 0
-    assert len([m for m in dms_to(slack, LENA) if "starts in" in all_text(m.params)]) == 1
+    assert len([m for m in dms_to(slack, LENA) if "starts in" in message_text(m.params)]) == 1
 
 
 def test_a_strangers_click_is_refused_and_changes_nothing(wire: SlackWire, slack: MockSlack, engagement_id: int,
@@ -316,7 +316,7 @@ def test_a_strangers_click_on_an_out_of_date_accept_does_not_learn_who_took_it(w
                                                                               engagement_id: int, meeting: Any) -> None:
     request = request_devrel(wire, slack, engagement_id, meeting)
     assert click(wire, slack, DevRelIds.accept, LENA, channel=LENA, value=f"{request['id']}:1") == 200
-    eventually(lambda: the_request()["state"], RequestState.accepted)
+    assert eventually(lambda: the_request()["state"] == RequestState.accepted)
     slack.wait_for("chat.update", count=2)
     slack.clear()
     assert click(wire, slack, DevRelIds.accept, STRANGER, channel=LENA, value=f"{request['id']}:1") == 200
@@ -377,8 +377,8 @@ def test_the_requester_cancels_and_whoever_was_asked_is_told(wire: SlackWire, sl
     assert wire.block_action(DevRelIds.cancel, user_id=LENA, value=cancel_value, channel_id=SE, message_ts=card.ts).status == 200
     assert "Only <@" in slack.wait_for("response_url")[-1].params["text"]
     assert wire.block_action(DevRelIds.cancel, user_id=SE, value=cancel_value, channel_id=SE, message_ts=card.ts).status == 200
-    told = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA and "cancelled" in all_text(c.params))
-    assert "<@U0A1B2C3D> cancelled" in all_text(told[-1].params)
+    told = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA and "cancelled" in message_text(c.params))
+    assert "<@U0A1B2C3D> cancelled" in message_text(told[-1].params)
     slack.wait_for("chat.update", lambda c: c.params.get("channel") == LENA)
     assert button_values(dms_to(slack, LENA)[0].params) == {}
     assert the_request()["state"] == RequestState.cancelled
@@ -394,7 +394,7 @@ def test_cancel_after_accept_tells_the_assignee(wire: SlackWire, slack: MockSlac
     slack.wait_for("conversations.open")
     card = dms_to(slack, SE)[0]
     wire.block_action(DevRelIds.cancel, user_id=SE, value=str(request["id"]), channel_id=SE, message_ts=card.ts)
-    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA and "cancelled" in all_text(c.params))
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA and "cancelled" in message_text(c.params))
     assert the_request()["state"] == RequestState.cancelled and the_request()["remind_at"] is None
 
 
@@ -433,8 +433,8 @@ def test_an_overlapping_second_accept_is_refused_and_the_request_stays_with_them
 
     updates_before = len(slack.calls_to("chat.update"))
     press(wire, DevRelIds.accept, LENA, second_ask, channel=LENA, name="second")
-    refusal = slack.wait_for("response_url", lambda c: "already accepted" in all_text(c.params))[-1].params
-    text = all_text(refusal)
+    refusal = slack.wait_for("response_url", lambda c: "already accepted" in message_text(c.params))[-1].params
+    text = message_text(refusal)
     assert refusal["response_type"] == "ephemeral" and refusal["replace_original"] is False
     # The meeting in the way, in Lena's own time (15:00 in Berlin), and both ways on.
     assert "*Northbeam Logistics* meeting" in text and "15:00–16:00 (Europe/Berlin)" in text
@@ -453,8 +453,8 @@ def test_an_overlapping_second_accept_is_refused_and_the_request_stays_with_them
     assert wire.view_submission(decline_form[-1].params["view"], {}, user_id=LENA).status == 200
     slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == HANNAH)
     assert the_request(second["id"])["candidate"] == HANNAH
-    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "declined" in all_text(c.params))
-    slack.wait_for("chat.update", lambda c: c.params.get("ts") == redrawn.ts and "You declined" in all_text(c.params))
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "declined" in message_text(c.params))
+    slack.wait_for("chat.update", lambda c: c.params.get("ts") == redrawn.ts and "You declined" in message_text(c.params))
 
 
 def test_a_second_accept_at_another_time_succeeds_and_past_capacity_they_are_told(wire: SlackWire, slack: MockSlack,
@@ -468,9 +468,9 @@ def test_a_second_accept_at_another_time_succeeds_and_past_capacity_they_are_tol
     slack.wait_for("conversations.open", count=2)
     assert the_request(first["id"])["assignee"] == the_request(second["id"])["assignee"] == LENA
     assert the_request(second["id"])["state"] == RequestState.accepted
-    heads_up = slack.wait_for("response_url", lambda c: "capacity" in all_text(c.params))
-    slack.wait_for("chat.update", lambda c: c.params.get("channel") == SE and "is in the room" in all_text(c.params), count=2)
-    text = all_text(heads_up[-1].params)
+    heads_up = slack.wait_for("response_url", lambda c: "capacity" in message_text(c.params))
+    slack.wait_for("chat.update", lambda c: c.params.get("channel") == SE and "is in the room" in message_text(c.params), count=2)
+    text = message_text(heads_up[-1].params)
     assert "*Bluefin Bank*" in text and "your 2nd DevRel meeting" in text and "your capacity is 1" in text
     assert len(heads_up) == 1  # within capacity, the first accept brought no such note
 
@@ -496,14 +496,14 @@ def test_taking_a_second_meeting_from_the_channel_is_refused_only_when_it_overla
     press(wire, DevRelIds.take, WEI, second_post, channel="C0DEVREL1", name="second")
 
     def second_post_taken() -> None:
-        slack.wait_for("chat.update", lambda c: c.params.get("ts") == second_post.ts and "Take it" not in all_text(c.params))
+        slack.wait_for("chat.update", lambda c: c.params.get("ts") == second_post.ts and "Take it" not in message_text(c.params))
 
     if offset == SEPARATE:
         second_post_taken()
         assert the_request(second["id"])["assignee"] == WEI
         return
-    refusal = slack.wait_for("response_url", lambda c: "already accepted" in all_text(c.params))[-1].params
-    text = all_text(refusal)
+    refusal = slack.wait_for("response_url", lambda c: "already accepted" in message_text(c.params))[-1].params
+    text = message_text(refusal)
     assert refusal["response_type"] == "ephemeral"
     # Wei Jie reads the time in Singapore: 15:00 in Berlin is 21:00 or 22:00 there.
     assert "*Northbeam Logistics* meeting" in text and "(Asia/Singapore)" in text
@@ -522,8 +522,8 @@ def test_a_meeting_that_starts_without_devrel_expires_and_the_requester_is_told(
     request_devrel(wire, slack, engagement_id, meeting)
     assert run_due_devrel_timers(client, settings, now=meeting) == 1
     assert the_request()["state"] == RequestState.expired
-    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "expired" in all_text(c.params))
-    assert "the meeting started without anyone taking it" in all_text(notice[-1].params)
+    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "expired" in message_text(c.params))
+    assert "the meeting started without anyone taking it" in message_text(notice[-1].params)
     assert button_values(dms_to(slack, LENA)[0].params) == {}
 
 
@@ -541,7 +541,7 @@ def test_an_unreachable_candidate_is_skipped_at_once(wire: SlackWire, slack: Moc
 def test_help_explains_the_command(wire: SlackWire, slack: MockSlack, settings: Settings) -> None:
     assert wire.command("/devrel", "help", user_id=SE).status == 200
     reply = slack.wait_for("response_url")[-1].params
-    assert "/devrel ACCOUNT" in all_text(reply) and "DEVREL_ESCALATE_AFTER" in all_text(reply)
+    assert "/devrel ACCOUNT" in message_text(reply) and "DEVREL_ESCALATE_AFTER" in message_text(reply)
 
 
 def test_a_requester_without_a_slack_timezone_is_told_the_team_timezone_is_used(wire: SlackWire, slack: MockSlack,
@@ -551,7 +551,7 @@ def test_a_requester_without_a_slack_timezone_is_told_the_team_timezone_is_used(
     engagement_id = add_engagement(owner=unknown)
     view = open_request_form(wire, slack, "northbeam", user_id=unknown)
     updated = slack.wait_for("views.update")[-1].params["view"]
-    assert "In Europe/Berlin, the team's timezone: Slack did not tell us yours." in all_text(updated)
+    assert "In Europe/Berlin, the team's timezone: Slack did not tell us yours." in message_text(updated)
     response = wire.view_submission({**view, "private_metadata": updated["private_metadata"]},
                                     request_values(engagement_id, meeting, zone="Europe/Berlin"), user_id=unknown)
     assert response.status == 200 and not response.body

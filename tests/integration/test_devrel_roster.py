@@ -11,11 +11,12 @@ from sqlalchemy import select
 from bot import db
 from bot.config import Settings
 from bot.ids import DevRelIds
-from bot.slackmock import MockSlack
-from bot.wire import SlackWire, input_value
 from models import AuditEntry, DevRelPerson
 from tests.conftest import ADMIN, SE
-from tests.devrel_helpers import LENA, all_text, button_values, load_roster, time_value
+from tests.devrel_helpers import LENA, button_values, load_roster, time_value
+from tests.support.slack import MockSlack
+from tests.support.text import message_text
+from tests.support.wire import SlackWire, input_value
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +71,7 @@ def form_values(*, name: str = "Lena Hoffmann", topics: str = "observability, ap
 def test_everyone_sees_the_roster_with_load_and_status_but_no_admin_buttons(wire: SlackWire, slack: MockSlack) -> None:
     reply = roster_reply(wire, slack, SE)
     assert reply["response_type"] == "ephemeral"
-    text = all_text(reply)
+    text = message_text(reply)
     assert "Lena Hoffmann" in text and "0/4 meetings this week" in text and "Europe/Berlin 09:00–17:30" in text
     assert "Diego Alvarez" in text and "inactive" in text
     assert all_buttons(reply) == []
@@ -107,7 +108,7 @@ def test_an_admin_edits_a_person_through_the_form_and_the_list_is_redrawn(wire: 
     assert person(LENA)["capacity"] == 6 and person(LENA)["topics"] == ["observability", "ebpf"]  # type: ignore[index]
     assert audit_actions(LENA)[-1] == ("updated", ADMIN)
     redrawn = slack.wait_for("response_url", lambda c: c.params.get("_name") == "roster")[-1].params
-    assert redrawn["replace_original"] is True and "0/6 meetings this week" in all_text(redrawn)
+    assert redrawn["replace_original"] is True and "0/6 meetings this week" in message_text(redrawn)
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,10 @@ from bot.jobs import MINUTE_JOBS
 from bot.jobs import digest as digest_job
 from bot.scheduler import Scheduler, tick
 from bot.services import claims
-from bot.slackmock import MockSlack
 from tests.conftest import SE
 from tests.scheduler_helpers import SE2, hand_computed_week, utc
+from tests.support.slack import MockSlack
+from tests.support.text import all_text
 
 CHANNEL = "C0DIGEST1"
 # Europe/Berlin is UTC+1 in November.
@@ -48,16 +49,6 @@ def digest_posts(slack: MockSlack) -> list:
     return [c for c in slack.calls_to("chat.postMessage")
             if c.params.get("channel") == CHANNEL and not c.params.get("thread_ts") and "_fault" not in c.params]
 
-
-def all_text(blocks: list[dict]) -> str:
-    parsed = Block.parse_all(blocks)
-    parts = []
-    for block in parsed:
-        data = block.to_dict()
-        parts.append((data.get("text") or {}).get("text", "") if isinstance(data.get("text"), dict) else str(data.get("text", "")))
-        parts.extend(f["text"] for f in data.get("fields") or [])
-        parts.extend(e.get("text", "") for e in data.get("elements") or [] if isinstance(e, dict))
-    return "\n".join(parts)
 
 
 def test_the_monday_post_shows_the_figures_then_the_breakdown_and_chart_in_its_thread(

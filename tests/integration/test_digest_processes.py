@@ -8,9 +8,9 @@ import sys
 
 from bot.config import Settings
 from bot.services import claims
-from bot.slackmock import MockSlack
 from tests.conftest import BOT_TOKEN, SE
 from tests.scheduler_helpers import SE2, hand_computed_week
+from tests.support.slack import MockSlack
 
 
 def test_two_scheduler_processes_post_one_digest_and_one_nudge_per_se(settings: Settings, slack: MockSlack,

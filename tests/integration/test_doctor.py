@@ -18,9 +18,9 @@ from bot.app import make_client
 from bot.cli.doctor import report
 from bot.config import Settings
 from bot.services import roster, ticks
-from bot.slackmock import MockSlack
 from tests.assets_helpers import EXAMPLES, import_sample
 from tests.conftest import ADMIN, MANAGER
+from tests.support.slack import MockSlack
 
 CHANNEL_NAMES = {"C0DIGEST1": "presales-digest", "C0DEVREL1": "devrel"}
 
@@ -39,7 +39,7 @@ def workspace(settings: Settings, slack: MockSlack) -> MockSlack:
     """A workspace with everything epos needs: scopes, channels with the bot in them, people, content, a tick."""
     slack.scopes = list(doctor.BOT_SCOPES)
     slack.unnamed_users_are_members = False
-    slack.handlers["conversations.info"] = channel_answer(set(CHANNEL_NAMES))
+    slack.answers["conversations.info"] = channel_answer(set(CHANNEL_NAMES))
     slack.add_user(ADMIN, name="Ada Admin", tz="Europe/Berlin")
     slack.add_user(MANAGER, name="Maria Manager", tz="Europe/London")
     import_sample()
@@ -82,7 +82,7 @@ def test_scopes_granted_beyond_the_manifest_are_named_as_not_needed(settings: Se
 
 
 def test_a_channel_without_the_bot_says_how_to_invite_it(settings: Settings, workspace: MockSlack) -> None:
-    workspace.handlers["conversations.info"] = channel_answer({"C0DIGEST1"})
+    workspace.answers["conversations.info"] = channel_answer({"C0DIGEST1"})
     devrel = findings(settings)["Channels/DEVREL_CHANNEL"]
     assert devrel.ok is False
     assert devrel.detail == "#devrel (C0DEVREL1): the bot is not a member"
@@ -90,7 +90,7 @@ def test_a_channel_without_the_bot_says_how_to_invite_it(settings: Settings, wor
 
 
 def test_a_digest_channel_shared_with_a_customer_is_named(settings: Settings, workspace: MockSlack) -> None:
-    workspace.handlers.pop("conversations.info")
+    workspace.answers.pop("conversations.info")
     workspace.share_channel("C0DIGEST1", "Northbeam Logistics")
     digest = findings(settings)["Channels/DIGEST_CHANNEL"]
     assert digest.ok is False
@@ -109,7 +109,7 @@ def test_an_unknown_or_deactivated_admin_is_named(settings: Settings, workspace:
 
 
 def test_a_bad_token_is_named_and_the_slack_checks_that_need_it_are_left_out(settings: Settings, workspace: MockSlack) -> None:
-    workspace.handlers["auth.test"] = lambda _params: {"ok": False, "error": "invalid_auth"}
+    workspace.answers["auth.test"] = lambda _params: {"ok": False, "error": "invalid_auth"}
     found = findings(settings)
     assert found["Slack/bot token"].ok is False
     assert found["Slack/bot token"].detail == "auth.test failed: the token is not valid"
@@ -145,7 +145,7 @@ def test_a_database_that_cannot_be_reached_is_one_line_with_the_fix(settings: Se
 
 
 def test_the_command_prints_json_and_exits_1_on_a_problem(settings: Settings, workspace: MockSlack) -> None:
-    workspace.handlers["conversations.info"] = channel_answer({"C0DIGEST1"})
+    workspace.answers["conversations.info"] = channel_answer({"C0DIGEST1"})
     env = {
         "PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-test-0000-token", "SLACK_SIGNING_SECRET": "s3cret-signing",
         "SLACK_API_URL": workspace.api_url, "DATABASE_URL": settings.database_url, "EPOS_ADMINS": ADMIN,
@@ -163,10 +163,10 @@ def test_the_command_prints_json_and_exits_1_on_a_problem(settings: Settings, wo
 
 def test_socket_mode_is_checked_with_the_app_token(settings: Settings, workspace: MockSlack) -> None:
     with_app_token = settings.model_copy(update={"slack_app_token": SecretStr("xapp-1-A0EPOS001-0000")})
-    workspace.handlers["apps.connections.open"] = lambda _params: {"ok": True, "url": "wss://127.0.0.1:1/link"}
+    workspace.answers["apps.connections.open"] = lambda _params: {"ok": True, "url": "wss://127.0.0.1:1/link"}
     opened = findings(with_app_token)["Slack/Socket Mode"]
     assert (opened.ok, opened.detail) == (True, "the app token opens a connection (for `epos run`)")
-    workspace.handlers["apps.connections.open"] = lambda _params: {"ok": False, "error": "invalid_auth"}
+    workspace.answers["apps.connections.open"] = lambda _params: {"ok": False, "error": "invalid_auth"}
     refused = findings(with_app_token)["Slack/Socket Mode"]
     assert refused.ok is False and refused.detail == "apps.connections.open failed: the token is not valid"
     assert "connections:write" in refused.fix and "SLACK_APP_TOKEN" in refused.fix

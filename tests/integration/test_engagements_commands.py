@@ -13,13 +13,10 @@ from sqlalchemy import func, select
 
 from bot import clock, db
 from bot.services import engagements
-from bot.slackmock import Call, MockSlack
-from bot.wire import SlackWire
 from models import Engagement, EsatSurvey, StageChange
 from models.enums import Outcome, Stage
 from tests.conftest import MANAGER, SE, SELLER, STRANGER
 from tests.engagements_helpers import (
-    all_text,
     button,
     buttons_in,
     close_form_values,
@@ -27,6 +24,9 @@ from tests.engagements_helpers import (
     open_engagement,
     stage_form_values,
 )
+from tests.support.slack import Call, MockSlack
+from tests.support.text import all_text
+from tests.support.wire import SlackWire
 
 DEAL_CHANNEL = "C0NBDEAL1"
 

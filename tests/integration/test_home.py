@@ -8,14 +8,14 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 
 from bot import clock, db
-from bot.slackmock import MockSlack
-from bot.wire import SlackWire
 from models import DevRelRequest
 from models.enums import RequestState
 from tests.conftest import MANAGER, SE, STRANGER
 from tests.devrel_helpers import LENA, add_engagement, load_roster, next_weekday_meeting, submit_request
-from tests.devrel_helpers import all_text as message_text
-from tests.engagements_helpers import all_text, button, buttons_in, open_engagement
+from tests.engagements_helpers import button, buttons_in, open_engagement
+from tests.support.slack import MockSlack
+from tests.support.text import all_text, message_text
+from tests.support.wire import SlackWire
 
 HOME = {"id": "VHOME0001", "type": "home", "hash": "h1"}
 

@@ -11,8 +11,8 @@ from slack_bolt import Ack, App
 from bot.app import create_app
 from bot.config import Settings
 from bot.web import SLACK_PATH, EposWSGI
-from bot.wire import LoopbackServer, SlackWire, input_value
 from tests.conftest import SE, SIGNING_SECRET
+from tests.support.wire import LoopbackServer, SlackWire, input_value
 
 handled: Counter[str] = Counter()
 

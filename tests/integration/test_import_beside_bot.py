@@ -11,40 +11,31 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from datetime import timedelta
-
 from bot import clock, db
 from bot.errors import InvalidInput
-from bot.services.actors import Actor
 from bot.services import assets
+from bot.services.actors import Actor
 from bot.services.importing import WRITE_BATCH
-from bot.slackmock import MockSlack
-from bot.wire import SlackWire
 from handlers.errors import APOLOGY
 from models.assets import Asset, AssetImport
 from models.schemas.assets import AssetFields, AssetRecord
-from tests.assets_helpers import ask, asset_by_title, blocks_of, card_titles, import_sample, write_catalogue_csv
+from tests.assets_helpers import ask, asset_by_title, blocks_of, card_titles, write_catalogue_csv
 from tests.conftest import SE
 from tests.reliability_helpers import error_log
+from tests.support.slack import MockSlack
+from tests.support.wire import SlackWire
 
 SLACK_ACK_SECONDS = 3.0
 SORRY = APOLOGY.split("{", 1)[0]
 SAMPLE_DEMO = "Observability in 15 minutes: from alert to root cause"
 # Big enough for several write batches and seconds of writing, small enough for every CI run.
 ROWS = 3000
-
-
-@pytest.fixture
-def catalogue(database_url: str) -> Iterator[None]:
-    assets.reset_index()
-    import_sample()
-    yield
-    assets.reset_index()
 
 
 @dataclass

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import re
 import time
+
 import pytest
 
-from bot.slackmock import MockSlack
 from tests.conftest import SE, answer_to
 from tests.integration.test_serve_process import served  # noqa: F401 - the real `epos serve` fixture
+from tests.support.slack import MockSlack
 
 FORGED = "FORGED-LOG-LINE"
 RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ")

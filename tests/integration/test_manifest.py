@@ -13,10 +13,10 @@ from slack_sdk import WebClient
 from bot import doctor, revocation, sharing
 from bot.config import Settings
 from bot.services import people
-from bot.slackmock import MockSlack
-from bot.wire import SlackWire
-from tests.assets_helpers import eventually
 from tests.conftest import BOT_TOKEN, SE, answer_to
+from tests.support.slack import MockSlack
+from tests.support.waiting import eventually
+from tests.support.wire import SlackWire
 
 MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
 COMMANDS = [c["command"] for c in MANIFEST["features"]["slash_commands"]]
@@ -48,8 +48,8 @@ def test_the_scopes_cover_checking_who_is_asking(settings: Settings, slack: Mock
     """A reader named through a user group: epos reads the group and the person, with declared scopes."""
     from bot.app import create_app
     from bot.web import SLACK_PATH, EposWSGI
-    from bot.wire import LoopbackServer
     from tests.conftest import SIGNING_SECRET
+    from tests.support.wire import LoopbackServer
 
     slack.add_user("U0GREADER")
     slack.add_user_group("S0READERS", ["U0GREADER"])

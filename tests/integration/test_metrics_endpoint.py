@@ -15,11 +15,11 @@ from bot.app import make_client
 from bot.config import Settings
 from bot.jobs import MINUTE_JOBS
 from bot.scheduler import tick
-from bot.slackmock import MockSlack
-from bot.wire import LoopbackServer, SlackWire
 from tests.conftest import SE, answer_to
 from tests.integration.test_serve_process import served  # noqa: F401 - the real `epos serve` fixture
 from tests.scheduler_helpers import utc
+from tests.support.slack import MockSlack
+from tests.support.wire import LoopbackServer, SlackWire
 
 
 def scrape(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

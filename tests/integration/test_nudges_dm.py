@@ -19,10 +19,10 @@ from bot.ids import EngagementIds, NudgeIds
 from bot.jobs import MINUTE_JOBS
 from bot.scheduler import Scheduler, tick
 from bot.services import claims
-from bot.slackmock import APP_ID, TEAM_ID, Call, MockSlack
-from bot.wire import SlackWire
 from tests.conftest import SE, SELLER, STRANGER
 from tests.scheduler_helpers import SE2, add_engagement, engagement, utc
+from tests.support.slack import APP_ID, TEAM_ID, Call, MockSlack
+from tests.support.wire import SlackWire
 
 # Monday 23 Nov 2026. SE is in Berlin (UTC+1), SE2 in New York (UTC-5).
 BERLIN_9 = utc("2026-11-23 08:00")

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from bot import clock
-from bot.slackmock import Call, MockSlack
-from bot.wire import SlackWire, WireResponse
 from tests.assets_helpers import import_sample
 from tests.conftest import ADMIN, MANAGER, SE, SELLER, STRANGER, answer_to
 from tests.devrel_helpers import LENA, load_roster
 from tests.engagements_helpers import open_engagement
+from tests.support.slack import Call, MockSlack
+from tests.support.wire import SlackWire, WireResponse
 
 SLOW = 3.0  # Slack's own ack deadline: a path that waited for such a call before acking would miss it.
 
@@ -84,9 +84,7 @@ def run_slowly(wire: SlackWire, slack: MockSlack, paths: dict[str, Path]) -> Non
 
 @pytest.fixture
 def data(database_url: str) -> int:
-    from bot.services import assets
 
-    assets.reset_index()
     import_sample()
     load_roster()
     return open_engagement("Northbeam Logistics", "2026-01-05 10:00", channel_id="C0NBDEAL1")

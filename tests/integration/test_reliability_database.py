@@ -19,13 +19,13 @@ from sqlalchemy.engine import make_url
 from bot import db
 from bot.blocks import engagements as blocks
 from bot.ids import EngagementIds
-from bot.slackmock import MockSlack
-from bot.wire import LoopbackServer, SlackWire
 from models import Engagement, EngagementNote
 from models.enums import Stage
 from tests.conftest import PG_URL, SE
 from tests.engagements_helpers import open_engagement, text_value
 from tests.reliability_helpers import HangingProxy
+from tests.support.slack import MockSlack
+from tests.support.wire import LoopbackServer, SlackWire
 
 SLACK_DEADLINE = 3.0
 HEALTH_DEADLINE = 1.0

@@ -16,13 +16,13 @@ import pytest
 
 from bot import outbox, revocation, scheduler
 from bot.app import MAX_RETRIES, make_client
-from bot.jobs import MINUTE_JOBS
 from bot.config import Settings
+from bot.jobs import MINUTE_JOBS
 from bot.services import claims, digest
-from bot.slackmock import Call, MockSlack
-from bot.wire import SlackWire
 from tests.conftest import BOT_TOKEN, SE, SIGNING_SECRET
 from tests.scheduler_helpers import SE2, add_engagement
+from tests.support.slack import Call, MockSlack
+from tests.support.wire import SlackWire
 
 # Faults the client retries (up to MAX_RETRIES more times) and faults it must not retry.
 RETRIED: dict[str, dict[str, Any]] = {
@@ -59,11 +59,6 @@ def post_attempts_for(name: str) -> int:
     """A scheduled post is sent again by the client only after a 429, which Slack answers unseen; after a
     5xx or a dropped connection it may have landed, and the next tick looks before it posts again."""
     return 1 + MAX_RETRIES if name == "429 Retry-After" else 1
-
-
-def clear_faults(slack: MockSlack) -> None:
-    with slack._lock:
-        slack.faults.clear()
 
 
 def answered(slack: MockSlack, method: str) -> list[Call]:
@@ -103,7 +98,7 @@ def test_a_failed_views_open_is_retried_a_bounded_number_of_times_and_explained(
     assert len(slack.calls_to("views.open")) == attempts_for(name)
     assert answered(slack, "views.open") == []
 
-    clear_faults(slack)
+    slack.clear_faults()
     assert wire.command("/asset", "add", user_id=SE).status == 200
     opened = slack.wait_for("views.open", lambda c: "_fault" not in c.params)
     assert opened[0].params["view"]["callback_id"]

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import event, func, select
 
 from bot import db
-from bot.slackmock import MockSlack
-from bot.wire import SlackWire, input_value
 from models import AssetFeedback, AuditEntry, Engagement, EngagementNote, SearchMiss, StageChange
 from tests.assets_helpers import asset_by_title, import_sample
 from tests.conftest import SE, SELLER, STRANGER
 from tests.engagements_helpers import button, open_engagement
+from tests.support.slack import MockSlack
+from tests.support.wire import SlackWire, input_value
 
 HOME_EVENT = {"type": "app_home_opened", "user": SE, "channel": "D0HOME01", "tab": "home", "event_ts": "1700000000.1"}
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
@@ -84,9 +84,7 @@ def test_a_double_clicked_undo_takes_the_change_back_once(database_url: str, wir
 
 
 def test_a_double_clicked_useful_vote_counts_once(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
-    from bot.services import assets
 
-    assets.reset_index()
     import_sample()
     asset = asset_by_title("Observability in 15 minutes: from alert to root cause")
 
@@ -99,14 +97,11 @@ def test_a_double_clicked_useful_vote_counts_once(database_url: str, wire: Slack
     slack.wait_for("response_url", lambda c: c.params["_name"].startswith("vote-"), count=2)
     assert asset_by_title(asset.title).useful_count == asset.useful_count + 1
     assert count(AssetFeedback, AssetFeedback.asset_id == asset.id, AssetFeedback.user_id == SELLER) == 1
-    assets.reset_index()
 
 
 def test_a_retried_slash_command_answers_and_records_the_gap_once(database_url: str, wire: SlackWire,
                                                                     slack: MockSlack) -> None:
-    from bot.services import assets
 
-    assets.reset_index()
     import_sample()
     fields = wire.command_fields("/asset", "quantum blockchain", user_id=SE, response_name="gap")
     first = wire.post_form(fields)
@@ -119,7 +114,6 @@ def test_a_retried_slash_command_answers_and_records_the_gap_once(database_url: 
     assert count(SearchMiss, SearchMiss.query == "quantum entanglement") == 1
     assert count(SearchMiss, SearchMiss.query == "quantum blockchain") == 1
     assert [c for c in slack.responses if c.params["_name"] == "gap"] == []
-    assets.reset_index()
 
 
 @pytest.mark.parametrize("kind", ["command", "event"])
@@ -201,9 +195,7 @@ def test_a_form_that_failed_is_saved_when_submitted_again_unchanged(database_url
 
 def test_a_button_whose_handling_failed_is_handled_when_delivered_again(database_url: str, wire: SlackWire,
                                                                          slack: MockSlack) -> None:
-    from bot.services import assets
 
-    assets.reset_index()
     import_sample()
     asset = asset_by_title("Observability in 15 minutes: from alert to root cause")
 
@@ -228,7 +220,6 @@ def test_a_button_whose_handling_failed_is_handled_when_delivered_again(database
     assert count(AssetFeedback, AssetFeedback.asset_id == asset.id, AssetFeedback.user_id == SELLER) == 1
     assert asset_by_title(asset.title).useful_count == asset.useful_count + 1
     assert len([c for c in slack.responses if c.params.get("_name") == "vote"]) == 2
-    assets.reset_index()
 
 
 @contextmanager

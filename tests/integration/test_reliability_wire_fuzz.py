@@ -10,15 +10,23 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
-from bot.slackmock import TEAM_ID, Call, MockSlack
-from bot.wire import SlackWire, WireResponse
-from tests.assets_helpers import import_sample
 from tests.conftest import SE
 from tests.engagements_helpers import open_engagement
-from tests.reliability_helpers import (PINGS, check_message, check_view, error_log, hostile_text, mrkdwn_texts,
-                                      unescaped_pings)
+from tests.reliability_helpers import (
+    PINGS,
+    check_message,
+    check_view,
+    error_log,
+    hostile_text,
+    mrkdwn_texts,
+    unescaped_pings,
+)
+from tests.support.slack import TEAM_ID, Call, MockSlack
+from tests.support.wire import SlackWire, WireResponse
 
 OVER_THE_WIRE = hypothesis_settings(max_examples=25, deadline=None,
                                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -52,11 +60,7 @@ unmatched = st.builds(lambda ping, rest: f"zqxj {ping} {rest}", st.sampled_from(
 
 
 @pytest.fixture
-def catalogue(database_url: str) -> None:
-    from bot.services import assets
-
-    assets.reset_index()
-    import_sample()
+def catalogue_and_deal(catalogue: None) -> None:
     open_engagement("Northbeam Logistics", "2026-01-05 10:00")
 
 
@@ -94,7 +98,7 @@ def check_answer(call: Call) -> str:
 @pytest.mark.parametrize("command", ["/asset", "/engagement", "/devrel"])
 @given(text=st.one_of(hostile_text, unmatched))
 @OVER_THE_WIRE
-def test_any_command_text_over_the_wire(catalogue: None, wire: SlackWire, slack: MockSlack, command: str,
+def test_any_command_text_over_the_wire(catalogue_and_deal: None, wire: SlackWire, slack: MockSlack, command: str,
                                         text: str) -> None:
     sent = send(wire, command, text)
     assert sent[0].status == 200
@@ -106,7 +110,7 @@ def test_any_command_text_over_the_wire(catalogue: None, wire: SlackWire, slack:
 @pytest.mark.parametrize("command", ["/asset", "/engagement"])
 @given(text=unmatched)
 @OVER_THE_WIRE
-def test_an_echoed_query_is_escaped(catalogue: None, wire: SlackWire, slack: MockSlack, command: str, text: str) -> None:
+def test_an_echoed_query_is_escaped(catalogue_and_deal: None, wire: SlackWire, slack: MockSlack, command: str, text: str) -> None:
     sent = send(wire, command, text)
     assert sent[0].status == 200
     shown = check_answer(answer(slack, sent))

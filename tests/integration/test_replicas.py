@@ -23,12 +23,12 @@ from bot import db
 from bot.config import Settings
 from bot.services import claims, devrel
 from bot.services.actors import Actor
-from bot.slackmock import Call, MockSlack
 from models import DevRelRequest, DevRelRequestEvent
 from models.schemas.devrel import DevRelPolicy, RequestDraft
 from tests.conftest import BOT_TOKEN, SE
 from tests.devrel_helpers import LENA, add_engagement, load_roster
 from tests.scheduler_helpers import SE2, hand_computed_week
+from tests.support.slack import Call, MockSlack
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_NINE = datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)  # the digest slot, and nudge time for both SEs
@@ -134,14 +134,12 @@ def test_a_process_killed_while_posting_the_digest_loses_nothing(settings: Setti
     # Tuesday early morning: the digest is still to be caught up, and no nudge is due yet.
     tuesday = datetime(2026, 11, 24, 7, 0, tzinfo=BERLIN)
     in_flight = threading.Event()
-    arrived = slack._next_fault
 
-    def watch(method: str):  # type: ignore[no-untyped-def]
+    def watch(method: str) -> None:
         if method == "chat.postMessage":
             in_flight.set()
-        return arrived(method)
 
-    slack._next_fault = watch  # type: ignore[method-assign]
+    slack.on_arrival(watch)
     # The digest post hangs in Slack and its connection is dropped: Slack never takes it.
     slack.fail("chat.postMessage", delay=30, drop=True, times=1)
 
@@ -171,17 +169,15 @@ def test_a_process_killed_while_posting_the_digest_loses_nothing(settings: Setti
 def watch_posts(slack: MockSlack, nth: int) -> threading.Event:
     """An event set when the `nth` chat.postMessage reaches the mock (before any delay it is given)."""
     reached = threading.Event()
-    arrived = slack._next_fault
     seen = [0]
 
-    def watch(method: str):  # type: ignore[no-untyped-def]
+    def watch(method: str) -> None:
         if method == "chat.postMessage":
             seen[0] += 1
             if seen[0] == nth:
                 reached.set()
-        return arrived(method)
 
-    slack._next_fault = watch  # type: ignore[method-assign]
+    slack.on_arrival(watch)
     return reached
 
 

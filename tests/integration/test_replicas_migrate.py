@@ -19,8 +19,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from bot import db
-from bot.slackmock import MockSlack
 from tests.conftest import BOT_TOKEN, PG_URL, _create_pg_database, _drop_pg_database
+from tests.support.slack import MockSlack
 
 REPLICAS = 3
 

@@ -17,11 +17,11 @@ from bot.jobs import MINUTE_JOBS
 from bot.jobs.esat import REMINDER_JOB, send_due_esat_reminders
 from bot.scheduler import tick
 from bot.services import claims, engagements
-from bot.slackmock import MockSlack
 from models.enums import Outcome
 from tests.conftest import SE
 from tests.engagements_helpers import SE_ACTOR, open_engagement
 from tests.scheduler_helpers import SE2, add_engagement, hand_computed_week, utc
+from tests.support.slack import MockSlack
 
 CHANNEL = "C0DIGEST1"
 MONDAY_0900 = utc("2026-11-23 08:00")  # 09:00 in Berlin

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from bot.request_buffering import REQUEST_READ_SECONDS
-from bot.slackmock import MockSlack
 from bot.web import MAX_BODY_BYTES, SLACK_PATH
-from bot.wire import SlackWire
 from tests.conftest import BOT_TOKEN, SE, SIGNING_SECRET, answer_to
+from tests.support.slack import MockSlack
+from tests.support.wire import SlackWire
 
 MARKER = "zebra-7731-observability"
 

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,16 +19,17 @@ from bot import clock, db, outbox
 from bot.app import make_client
 from bot.config import Settings
 from bot.jobs import digest as digest_job
-from bot.services import assets, claims
-from bot.slackmock import Call, MockSlack
-from bot.wire import SlackWire
+from bot.services import claims
 from models import AuditEntry, Engagement
 from models.assets import AssetShare
-from tests.assets_helpers import all_text as asset_text
-from tests.assets_helpers import ask, asset_by_title, blocks_of, buttons, card_titles, eventually, import_sample
+from tests.assets_helpers import ask, asset_by_title, blocks_of, buttons, card_titles
 from tests.conftest import BOT_TOKEN, SE, SELLER
-from tests.engagements_helpers import all_text, button, new_form_values, open_engagement
+from tests.engagements_helpers import button, new_form_values, open_engagement
 from tests.scheduler_helpers import hand_computed_week, utc
+from tests.support.slack import Call, MockSlack
+from tests.support.text import all_text
+from tests.support.waiting import eventually
+from tests.support.wire import SlackWire
 
 DEAL_CHANNEL = "C0NBDEAL1"
 CUSTOMER = "Northbeam Logistics"
@@ -185,14 +185,6 @@ def test_only_who_may_change_the_engagement_sets_its_deal_channel(
 
 
 # ----- sharing an asset into a shared conversation --------------------------------------------------------------
-@pytest.fixture
-def catalogue(database_url: str) -> Iterator[None]:
-    assets.reset_index()
-    import_sample()
-    yield
-    assets.reset_index()
-
-
 def test_a_customer_facing_asset_is_shared_into_a_shared_channel_after_a_confirmation_naming_the_customer(
     catalogue: None, wire: SlackWire, slack: MockSlack
 ) -> None:
@@ -203,7 +195,7 @@ def test_a_customer_facing_asset_is_shared_into_a_shared_channel_after_a_confirm
     wire.block_action("asset_share", user_id=SE, value=str(row.id), channel_id=DEAL_CHANNEL, response_name="share")
     confirmation = reply(slack, "share")
     assert confirmation.params["response_type"] == "ephemeral"
-    text = asset_text(blocks_of(confirmation))
+    text = all_text(blocks_of(confirmation))
     assert f"<#{DEAL_CHANNEL}> is shared with {CUSTOMER}" in text and f"{CUSTOMER} included, will see" in text
     confirm = next(b for b in buttons(confirmation.params["blocks"]) if b["action_id"] == "asset_share_confirmed")
     assert confirm["text"]["text"] == f"Share with {CUSTOMER}"

@@ -6,7 +6,7 @@ import json
 import urllib.error
 import urllib.request
 
-from bot.slackmock import POST_BURST, TIER_PER_MINUTE, MockSlack, RateLimits
+from tests.support.slack import POST_BURST, TIER_PER_MINUTE, MockSlack, RateLimits
 
 
 def call(slack: MockSlack, method: str, **params: str) -> tuple[int, str | None]:

@@ -14,23 +14,22 @@ from sqlalchemy import func, select
 from bot import db
 from bot.app import create_app
 from bot.config import Settings
-from bot.services import assets
-from bot.slackmock import MockSlack
 from bot.socket_mode import SocketModeRunner
 from models import SearchMiss
 from tests.assets_helpers import (
-    all_text,
     ask,
     asset_by_title,
     asset_by_url,
     blocks_of,
     card_titles,
-    eventually,
     form_values,
     import_sample,
 )
 from tests.conftest import ADMIN, SE, SELLER, answer_to
+from tests.support.slack import MockSlack
 from tests.support.socket_mode import NOT_ACKNOWLEDGED, SocketModeServer, SocketModeWire
+from tests.support.text import all_text
+from tests.support.waiting import eventually
 
 APP_TOKEN = "xapp-1-A0EPOS001-0000-test"
 SE_DEMO = "Observability in 15 minutes: from alert to root cause"
@@ -55,7 +54,6 @@ def socket_server(slack: MockSlack) -> Iterator[SocketModeServer]:
 
 @pytest.fixture
 def runner(settings: Settings, socket_server: SocketModeServer) -> Iterator[SocketModeRunner]:
-    assets.reset_index()
     import_sample()
     # A short check interval, so that a dropped connection is noticed within seconds.
     running = SocketModeRunner(create_app(settings), APP_TOKEN, ping_interval=1)
@@ -63,7 +61,6 @@ def runner(settings: Settings, socket_server: SocketModeServer) -> Iterator[Sock
     socket_server.wait_connected()
     yield running
     running.stop(grace=10)
-    assets.reset_index()
 
 
 @pytest.fixture

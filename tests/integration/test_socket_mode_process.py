@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.slackmock import MockSlack
-from tests.assets_helpers import eventually
 from tests.conftest import BOT_TOKEN, SE, SELLER, answer_to
+from tests.support.slack import MockSlack
 from tests.support.socket_mode import NOT_ACKNOWLEDGED, SocketModeServer, SocketModeWire
+from tests.support.waiting import eventually
 
 APP_TOKEN = "xapp-1-A0EPOS001-0000-process"
 HOME_EVENT = {"type": "app_home_opened", "user": SE, "channel": "D0HOME01", "tab": "home", "event_ts": "1700000000.1"}
@@ -105,7 +105,7 @@ def test_epos_run_cuts_work_off_when_stop_grace_runs_out_and_says_so(
 def test_epos_run_with_a_token_slack_refuses_says_what_to_check_and_exits_2(
     database_url: str, slack: MockSlack, tmp_path: Path
 ) -> None:
-    slack.handlers["apps.connections.open"] = lambda _params: {"ok": False, "error": "invalid_auth"}
+    slack.answers["apps.connections.open"] = lambda _params: {"ok": False, "error": "invalid_auth"}
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EPOS_", "DATABASE_"))},
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": slack.api_url,

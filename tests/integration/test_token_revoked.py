@@ -8,16 +8,16 @@ from collections.abc import Iterator
 import pytest
 
 from bot import outbox, revocation
-from bot.blocks import access
 from bot.app import make_client
+from bot.blocks import access
 from bot.config import Settings
 from bot.jobs import MINUTE_JOBS
 from bot.scheduler import tick
-from bot.slackmock import MockSlack
-from bot.wire import SlackWire
-from tests.assets_helpers import eventually
 from tests.conftest import SE, answer_to
 from tests.scheduler_helpers import SE2, hand_computed_week, utc
+from tests.support.slack import MockSlack
+from tests.support.waiting import eventually
+from tests.support.wire import SlackWire
 
 MONDAY_0900 = utc("2026-11-23 08:00")
 DIGEST_ONLY = tuple(job for job in MINUTE_JOBS if job.name == "digest")

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import db
-from bot.slackmock import MockSlack
-from bot.wire import SlackWire, sign
 from models import ProcessedDelivery
 from tests.conftest import SE, SIGNING_SECRET
+from tests.support.slack import MockSlack
+from tests.support.wire import SlackWire, sign
 
 
 def deliveries_recorded() -> int:
@@ -86,7 +86,7 @@ def test_health_answers_when_the_database_does(server) -> None:  # type: ignore[
 def test_request_for_another_app_is_refused_when_the_app_id_is_known(settings, slack: MockSlack) -> None:  # type: ignore[no-untyped-def]
     from bot.app import create_app
     from bot.web import SLACK_PATH, EposWSGI
-    from bot.wire import LoopbackServer
+    from tests.support.wire import LoopbackServer
 
     pinned = settings.model_copy(update={"slack_app_id": "A0EPOS001"})
     server = LoopbackServer(EposWSGI(create_app(pinned))).start()
@@ -105,7 +105,7 @@ def test_request_for_another_app_is_refused_when_the_app_id_is_known(settings, s
 def test_request_from_another_enterprise_org_is_refused(settings, slack: MockSlack) -> None:  # type: ignore[no-untyped-def]
     from bot.app import create_app
     from bot.web import SLACK_PATH, EposWSGI
-    from bot.wire import LoopbackServer
+    from tests.support.wire import LoopbackServer
 
     slack.enterprise_id = "E0OURORG1"
     server = LoopbackServer(EposWSGI(create_app(settings))).start()

@@ -1,1 +1,3 @@
-"""Test helpers other test modules share: servers that stand in for Slack's side of a connection."""
+"""What the tests share: the Slack stand-in that misbehaves on demand (slack), Slack's requests (wire),
+a Socket Mode server (socket_mode), reading the text of blocks (text) and waiting on a condition
+(waiting). Fixtures live in tests/conftest.py."""

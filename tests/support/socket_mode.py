@@ -21,8 +21,8 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from bot.slackmock import APP_ID, MockSlack
-from bot.wire import SlackWire, WireResponse
+from tests.support.slack import APP_ID, MockSlack
+from tests.support.wire import SlackWire, WireResponse
 
 # What the wire reports for an envelope the app never acknowledged (Slack would show a failure).
 NOT_ACKNOWLEDGED = 0
@@ -69,7 +69,7 @@ class SocketModeServer:
 
     def attach(self, slack: MockSlack) -> SocketModeServer:
         """Make the mock Slack's `apps.connections.open` hand out this server's address."""
-        slack.handlers["apps.connections.open"] = self.open_connection
+        slack.answers["apps.connections.open"] = self.open_connection
         return self
 
     def open_connection(self, _params: dict[str, Any]) -> dict[str, Any]:

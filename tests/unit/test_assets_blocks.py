@@ -13,8 +13,17 @@ from slack_sdk.models.views import View
 from bot.blocks import assets as blocks
 from bot.ids import AssetIds
 from models.enums import AssetStatus, AssetType
-from models.schemas.assets import AssetCard, AssetFields, AssetList, AssetRights, SearchPage, ViewedAsset, field_problems
-from tests.assets_helpers import all_text, buttons, card_titles, form_values
+from models.schemas.assets import (
+    AssetCard,
+    AssetFields,
+    AssetList,
+    AssetRights,
+    SearchPage,
+    ViewedAsset,
+    field_problems,
+)
+from tests.assets_helpers import buttons, card_titles, form_values
+from tests.support.text import all_text
 
 WHEN = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

@@ -12,19 +12,17 @@ from bot import db
 from bot.cli import main
 from bot.services import assets
 from models.assets import SearchMiss
-from tests.assets_helpers import import_sample
 
 
 @pytest.fixture
-def catalogue(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def cli(catalogue: None, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The CLI as an admin runs it: the database in its environment, in a folder of its own."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.chdir(tmp_path)
-    assets.reset_index()
-    import_sample()
 
 
 def test_json_lists_title_type_url_and_score_in_the_slash_commands_order(
-    catalogue: None, capsys: pytest.CaptureFixture[str]
+    cli: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["assets", "search", "demo", "observability", "--json"]) == 0
     found = json.loads(capsys.readouterr().out)
@@ -34,7 +32,7 @@ def test_json_lists_title_type_url_and_score_in_the_slash_commands_order(
     assert all(f["type"] == "demo" and f["url"].startswith("https://") for f in found)
 
 
-def test_the_table_is_numbered_and_says_when_there_is_more(catalogue: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_table_is_numbered_and_says_when_there_is_more(cli: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["assets", "search", "observability", "--limit", "3"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["#", "score", "type", "title", "url"]
@@ -43,7 +41,7 @@ def test_the_table_is_numbered_and_says_when_there_is_more(catalogue: None, caps
     assert lines[-1] == "(3 of 19; use --limit to see more)"
 
 
-def test_no_match_says_so_with_suggestions_and_exits_0(catalogue: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_match_says_so_with_suggestions_and_exits_0(cli: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["assets", "search", "workshop", "obsrvblty"]) == 0  # too far off to match, close enough to suggest
     assert capsys.readouterr().out.splitlines() == ["No assets match “workshop obsrvblty”.", "Did you mean: observability?"]
     assert main(["assets", "search", "quantum", "blockchain", "--json"]) == 0

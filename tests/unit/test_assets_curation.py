@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -15,21 +14,13 @@ from models import AuditEntry
 from models.assets import AssetFeedback, AssetShare
 from models.enums import AssetStatus
 from models.schemas.assets import AssetFields
-from tests.assets_helpers import asset_by_title, asset_count, import_sample
+from tests.assets_helpers import asset_by_title, asset_count
 from tests.conftest import ADMIN, SE, SELLER, STRANGER
 
 OWNER = Actor(user_id=SE)
 CURATOR = Actor(user_id=ADMIN, admin=True)
 OUTSIDER = Actor(user_id=STRANGER)
 SE_DEMO = "Observability in 15 minutes: from alert to root cause"  # owned by SE in the sample
-
-
-@pytest.fixture
-def catalogue(database_url: str) -> Iterator[None]:
-    assets.reset_index()
-    import_sample()
-    yield
-    assets.reset_index()
 
 
 def fields(**overrides: object) -> AssetFields:

@@ -15,20 +15,12 @@ from bot.services.actors import Actor
 from models.assets import Asset, SearchMiss
 from models.enums import AssetType
 from models.schemas.assets import AssetCard, AssetFields
-from tests.assets_helpers import asset_by_title, import_sample
+from tests.assets_helpers import asset_by_title
 from tests.conftest import ADMIN, SE
 
 SEARCHER = Actor(user_id=SE)
 CURATOR = Actor(user_id=ADMIN, admin=True)
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def catalogue(database_url: str) -> Iterator[None]:
-    assets.reset_index()
-    import_sample()
-    yield
-    assets.reset_index()
 
 
 def titles(page: assets.SearchPage) -> list[str]:

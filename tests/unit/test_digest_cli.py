@@ -10,9 +10,9 @@ import pytest
 from bot import clock, outbox
 from bot.cli import main
 from bot.config import Settings
-from bot.slackmock import MockSlack
 from tests.conftest import BOT_TOKEN
 from tests.scheduler_helpers import hand_computed_week, utc
+from tests.support.slack import MockSlack
 
 WEDNESDAY = utc("2026-11-25 10:00")
 

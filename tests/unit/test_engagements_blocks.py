@@ -18,8 +18,8 @@ from models.schemas.engagements import (
     EngagementCard,
     EngagementPage,
     EngagementSummary,
-    EsatPrompt,
     EsatFigures,
+    EsatPrompt,
     Figures,
     HomeData,
     PlaybookPost,
@@ -28,7 +28,8 @@ from models.schemas.engagements import (
     TimelineEntry,
 )
 from tests.conftest import SE, SELLER
-from tests.engagements_helpers import all_text, buttons_in, new_form_values
+from tests.engagements_helpers import buttons_in, new_form_values
+from tests.support.text import all_text
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from slack_bolt import App
 
 from bot.config import Settings
+from bot.errors import InvalidInput
 from bot.ids import AssetIds, DevRelIds, EngagementIds, HomeIds, NudgeIds
-from bot.slackmock import MockSlack
 from handlers.engagements import parse_weeks, split_close
 from handlers.errors import APOLOGY
 from tests.assets_helpers import import_sample
@@ -20,7 +22,7 @@ from tests.conftest import ADMIN, MANAGER, SE, SELLER, STRANGER
 from tests.devrel_helpers import load_roster
 from tests.engagements_helpers import open_engagement
 from tests.reliability_helpers import NASTY, action, check_sent, command, error_log, hostile_text, sent_texts, sync_app
-from bot.errors import InvalidInput
+from tests.support.slack import MockSlack
 
 FUZZ = hypothesis_settings(max_examples=60, deadline=None,
                            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -30,15 +32,12 @@ PEOPLE = st.sampled_from([SE, SELLER, ADMIN, MANAGER, STRANGER])
 
 @pytest.fixture
 def app(settings: Settings) -> Iterator[App]:
-    from bot.services import assets
 
-    assets.reset_index()
     import_sample()
     load_roster()
     open_engagement("Northbeam Logistics", "2026-01-05 10:00", channel_id="C0NBDEAL1")
     open_engagement("Acme Corp", "2026-01-06 10:00", owner=SELLER, seller=SE)
     yield sync_app(settings)
-    assets.reset_index()
 
 
 def run_command(app: App, slack: MockSlack, name: str, text: str, user_id: str) -> None:

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from slack_bolt import App
 from sqlalchemy import select
 
@@ -26,7 +28,6 @@ from bot.ids import AssetIds, DevRelIds, EngagementIds
 from bot.jobs.devrel import policy_for
 from bot.services import devrel
 from bot.services.actors import Actor
-from bot.slackmock import MockSlack
 from handlers.errors import APOLOGY
 from models import EsatSurvey
 from models.enums import Outcome
@@ -36,8 +37,16 @@ from tests.conftest import ADMIN, SE, SELLER
 from tests.devrel_helpers import LENA, load_roster, next_weekday_meeting
 from tests.engagements_helpers import open_engagement
 from tests.reliability_helpers import (
-    action, check_sent, command, error_log, hostile_text, sent_texts, submit, sync_app,
+    action,
+    check_sent,
+    command,
+    error_log,
+    hostile_text,
+    sent_texts,
+    submit,
+    sync_app,
 )
+from tests.support.slack import MockSlack
 
 APOLOGY_START = APOLOGY.split("{", 1)[0][:40]
 HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
@@ -71,7 +80,6 @@ def forms(settings: Settings, slack: MockSlack) -> Iterator[Forms]:
     """The App, and every form epos opens, as it opened it, with who it was opened for."""
     from bot.services import assets, engagements
 
-    assets.reset_index()
     import_sample()
     load_roster()
     app = sync_app(settings)
@@ -112,7 +120,6 @@ def forms(settings: Settings, slack: MockSlack) -> Iterator[Forms]:
     })
     opened.app = app
     yield opened
-    assets.reset_index()
 
 
 # ----- values as Slack would submit them, for any input element ------------------------------------------
@@ -276,8 +283,8 @@ def test_the_forms_fuzzed_are_every_form_epos_listens_for(forms: Forms) -> None:
 
 @pytest.mark.parametrize("zone", ["America", "Europe", "Mars/Base", "x" * 300, "<!here>", "<script>alert(1)</script>" * 50])
 def test_a_timezone_that_is_a_folder_or_too_long_is_a_field_error(zone: str) -> None:
-    from bot.wire import input_value
     from handlers.devrel import parse_roster_form
+    from tests.support.wire import input_value
 
     values = {
         DevRelIds.roster_person_block: {DevRelIds.roster_person_select: {"type": "users_select", "selected_user": LENA}},

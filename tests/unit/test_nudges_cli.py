@@ -12,9 +12,9 @@ from bot.cli import main
 from bot.config import Settings
 from bot.services import nudges
 from bot.services.actors import Actor
-from bot.slackmock import MockSlack
 from tests.conftest import BOT_TOKEN, SE
 from tests.scheduler_helpers import SE2, add_engagement, utc
+from tests.support.slack import MockSlack
 
 MONDAY_0700_BERLIN = utc("2026-11-23 06:00")
 

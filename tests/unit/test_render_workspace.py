@@ -7,8 +7,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.slackmock import Call
-from bot.tryout.workspace import CHANNEL, DELETED, DM, EPHEMERAL, GROUP, HOME, MODAL, NEW, UPDATED, ResponseTarget, Workspace
+from bot.tryout.workspace import (
+    CHANNEL,
+    DELETED,
+    DM,
+    EPHEMERAL,
+    GROUP,
+    HOME,
+    MODAL,
+    NEW,
+    UPDATED,
+    ResponseTarget,
+    Workspace,
+)
+from tests.support.slack import Call
 
 SAM, SALLY, LENA = "U0A1B2C3D", "U0S1A2B3C", "U0DR1A2B3"
 NOW = datetime(2026, 11, 13, 9, 0, tzinfo=UTC)

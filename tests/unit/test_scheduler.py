@@ -24,11 +24,11 @@ from bot.jobs import Job
 from bot.outbox import Pacer
 from bot.services import claims
 from bot.services.digest import due_week, parse_week, posting_window, previous_week, week_bounds
-from bot.slackmock import MockSlack
 from models import EsatSurvey
 from models.schemas.digest import TrendPoint
 from tests.conftest import SE
 from tests.scheduler_helpers import add_engagement, utc
+from tests.support.slack import MockSlack
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_9 = (0, time(9, 0))

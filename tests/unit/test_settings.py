@@ -97,10 +97,10 @@ def one_line_exit_2(result: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture
 def bad_token_slack():  # type: ignore[no-untyped-def]
-    from bot.slackmock import MockSlack
+    from tests.support.slack import MockSlack
 
     with MockSlack() as mock:
-        mock.handlers["auth.test"] = lambda _params: {"ok": False, "error": "invalid_auth"}
+        mock.answers["auth.test"] = lambda _params: {"ok": False, "error": "invalid_auth"}
         yield mock
 
 
@@ -167,7 +167,7 @@ def test_an_unusable_database_is_one_line_from_any_command(url: str, command: li
 
 @pytest.mark.parametrize("url", UNUSABLE_DATABASES.values(), ids=UNUSABLE_DATABASES.keys())
 def test_an_unusable_database_stops_run_with_one_line(url: str, clean_env: dict[str, str]) -> None:
-    from bot.slackmock import MockSlack
+    from tests.support.slack import MockSlack
 
     with MockSlack() as slack:
         env = {**clean_env, "DATABASE_URL": url, "SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_APP_TOKEN": "xapp-1-A0-0000",

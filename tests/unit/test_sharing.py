@@ -8,8 +8,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import sharing
-from bot.slackmock import MockSlack
 from tests.conftest import BOT_TOKEN, SE
+from tests.support.slack import MockSlack
 
 
 @pytest.fixture
