@@ -1,7 +1,7 @@
 """The 09:00 burst at organisation scale: 1,000 SEs due for their nudge at the same minute, and the Monday
 digest with its per-SE thread reply, against a mock Slack that enforces Slack's rate limits.
 
-    .venv/bin/python -m bench.fanout_bench              # 1,000 SEs, in real time (4 to 8 minutes)
+    .venv/bin/python -m bench.fanout_bench              # 1,000 SEs, in real time (5 to 9 minutes)
     .venv/bin/python -m bench.fanout_bench --quick      # 200 SEs
     .venv/bin/python -m bench.fanout_bench --cache cold --speed 5   # nobody cached yet; Slack's waits 5x faster
     .venv/bin/python -m bench --only fanout
