@@ -1,7 +1,7 @@
 """The 09:00 burst at organisation scale: 1,000 SEs due for their nudge at the same minute, and the Monday
 digest with its per-SE thread reply, against a mock Slack that enforces Slack's rate limits.
 
-    .venv/bin/python -m bench.fanout_bench              # 1,000 SEs, in real time (4 to 8 minutes)
+    .venv/bin/python -m bench.fanout_bench              # 1,000 SEs, in real time (5 to 9 minutes)
     .venv/bin/python -m bench.fanout_bench --quick      # 200 SEs
     .venv/bin/python -m bench.fanout_bench --cache cold --speed 5   # nobody cached yet; Slack's waits 5x faster
     .venv/bin/python -m bench --only fanout
@@ -21,7 +21,11 @@ week-old cache nothing waits long on Slack's limits, and the burst is over in a 
 
 Measured: when each SE's nudge and the digest, its thread reply and its chart arrived at the mock Slack
 (simulated minutes after 09:00), posts lost or doubled, the calls Slack rate-limited, and the ack latency
-of `epos serve` (p50/p99 of HTTP 200 for /asset) first without the burst and then during it.
+of `epos serve` (p50/p99 of HTTP 200 for /asset) without the burst, during it, and without it again
+after it (on a shared machine, the two quiet stretches show how far the latency drifts by itself). For
+each stretch, where the cores went: the serving workers (and their CPU per request), the mock Slack, the
+scheduler, the machine's load average, and the acks whose delivery check gave up waiting for SQLite's
+write lock.
 Targets: every nudge within 5 minutes of 09:00, the digest and its thread within 20, none lost, none
 twice, and the ack p99 during the burst within 1.5x the p99 without it. Writes bench/results/fanout.json.
 """
@@ -43,7 +47,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.ack_bench import SECRET, TOKEN, Load, free_port, percentile, settle_workers, wait_healthy, worker_pids
+from bench.ack_bench import (SECRET, TOKEN, Load, cpu_seconds, free_port, percentile, settle_workers, wait_healthy,
+                             worker_pids)
 from bench.engagement_data import History, load_sqlite, se_id
 from bench.slack_sink import SinkProcess
 from tests.support.wire import SlackWire
@@ -58,6 +63,8 @@ DIGEST_TARGET_MIN = 20.0
 ACK_RATIO_TARGET = 1.5
 # The scheduler gives up this many simulated minutes after 09:00, done or not.
 GIVE_UP_MIN = 30.0
+# What the server logs when an ack's delivery check gave up waiting for the database (the write lock).
+CLAIM_GAVE_UP = "could not claim a delivery in time"
 
 
 # ----- data -------------------------------------------------------------------------------------------
@@ -145,7 +152,8 @@ def run_burst(speed: float) -> int:
         print(json.dumps({"tick_at_min": round(simulated / 60, 2), "took_min": round((after - simulated) / 60, 2),
                           "did": result}), flush=True)
         if finished or after / 60 > GIVE_UP_MIN:
-            print(json.dumps({"ticks": ticks, "finished": bool(finished)}), flush=True)
+            print(json.dumps({"ticks": ticks, "finished": bool(finished), "cpu_s": round(time.process_time(), 1)}),
+                  flush=True)
             return 0
         # Like APScheduler with coalescing: the next tick is at the next whole minute after this one ends.
         next_minute = (int(after // 60) + 1) * 60
@@ -181,6 +189,43 @@ def ack_figures(samples: list[tuple[float, float, int]]) -> dict[str, Any]:
     return {"requests": len(samples), "p50_ms": round(statistics.median(latencies), 1),
             "p99_ms": round(percentile(latencies, 0.99), 1), "max_ms": round(max(latencies), 1),
             "errors": sum(1 for _, _, status in samples if status != 200)}
+
+
+class Window:
+    """Where the two cores went while one stretch of load ran: CPU seconds of the serving workers, the
+    mock Slack and this load generator, the machine's load, and the acks whose delivery check gave up
+    waiting for SQLite's write lock (from the server's log)."""
+
+    def __init__(self, workers: list[int], sink_pid: int, server_log: Path) -> None:
+        self.workers, self.sink_pid, self.server_log = workers, sink_pid, server_log
+
+    def _now(self) -> tuple[float, float, float, float, int]:
+        return (time.monotonic(), cpu_seconds(self.workers), cpu_seconds([self.sink_pid]), time.process_time(),
+                self._claims_given_up())
+
+    def _claims_given_up(self) -> int:
+        return self.server_log.read_text(errors="replace").count(CLAIM_GAVE_UP)
+
+    def __enter__(self) -> Window:
+        self.start = self._now()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        end = self._now()
+        seconds = end[0] - self.start[0]
+        self.figures = {
+            "seconds": round(seconds, 1),
+            "serve_cores": round((end[1] - self.start[1]) / seconds, 2),
+            "sink_cores": round((end[2] - self.start[2]) / seconds, 2),
+            "load_generator_cores": round((end[3] - self.start[3]) / seconds, 2),
+            "claims_given_up": end[4] - self.start[4],
+            "load_average": round(os.getloadavg()[0], 1),
+        }
+
+    def per_request(self, acks: dict[str, Any]) -> dict[str, Any]:
+        """The figures with the serving workers' CPU per answered request."""
+        cpu = self.figures["serve_cores"] * self.figures["seconds"]
+        return self.figures | {"serve_cpu_ms_per_request": round(1000 * cpu / max(acks["requests"], 1), 2)}
 
 
 def deliveries(posts: list[dict[str, Any]], began: float, speed: float, ses: int) -> dict[str, Any]:
@@ -241,18 +286,26 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([sys.executable, "-m", "bot", "assets", "import", str(ROOT / "examples/assets.yaml")], env=env,
                        cwd=scratch, check=True, stdout=subprocess.DEVNULL)
         port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                  env=env, cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server_log = Path(scratch) / "serve.log"
+        with server_log.open("w") as log_file:
+            server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port",
+                                       str(port)], env=env, cwd=scratch, stdout=subprocess.DEVNULL, stderr=log_file)
         try:
             wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
-            settle_workers(worker_pids(server.pid))
+            workers = worker_pids(server.pid)
+            settle_workers(workers)
             wire = SlackWire(f"http://127.0.0.1:{port}/slack/events", SECRET, response_url_base=sink.base_url)
             Load(wire, "warm-").run(50, args.clients)
 
-            print(f"  acks without the burst ({args.baseline_seconds:.0f} s) ...", flush=True)
-            stop = threading.Event()
-            threading.Timer(args.baseline_seconds, stop.set).start()
-            quiet = ack_figures(load_until(Load(wire, "quiet-"), args.clients, stop))
+            def quiet_acks(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+                print(f"  acks without the burst, {name} ({args.baseline_seconds:.0f} s) ...", flush=True)
+                stop = threading.Event()
+                threading.Timer(args.baseline_seconds, stop.set).start()
+                with Window(workers, sink.process.pid, server_log) as window:
+                    acks = ack_figures(load_until(Load(wire, f"quiet-{name}-"), args.clients, stop))
+                return acks, window.per_request(acks)
+
+            quiet, quiet_window = quiet_acks("before")
 
             print("  the 09:00 burst, with the same ack load ...", flush=True)
             scheduler = subprocess.Popen([sys.executable, "-m", "bench.fanout_bench", "--burst", "--speed",
@@ -263,13 +316,20 @@ def main(argv: list[str] | None = None) -> int:
             loaded: list[list[tuple[float, float, int]]] = []
             loader = threading.Thread(target=lambda: loaded.append(load_until(Load(wire, "burst-"), args.clients,
                                                                               stop)))
-            loader.start()
-            ticks = [json.loads(line) for line in scheduler.stdout]
-            burst_ended = time.monotonic()
+            with Window(workers, sink.process.pid, server_log) as burst_window:
+                loader.start()
+                ticks = [json.loads(line) for line in scheduler.stdout]
+                burst_ended = time.monotonic()
             stop.set()
             loader.join()
             scheduler.wait()
             during = ack_figures([s for s in loaded[0] if s[0] <= burst_ended])
+            burst_window.figures["scheduler_cores"] = round(
+                ticks[-1].get("cpu_s", 0.0) / burst_window.figures["seconds"], 2)
+            # The machine is shared: a second quiet stretch tells its drift from the burst's effect.
+            after, after_window = quiet_acks("after")
+            windows = {"without_burst": quiet_window, "during_burst": burst_window.per_request(during),
+                       "without_burst_after": after_window}
             posts = sink.ask("posts")
             calls = sink.ask("calls")
         finally:
@@ -306,15 +366,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rate-limited calls    {limited or 'none'}")
     print(f"scheduler ticks       {len([t for t in ticks if 'tick_at_min' in t])}: "
           + "; ".join(f"{t['tick_at_min']} min took {t['took_min']} min" for t in ticks if "tick_at_min" in t))
-    print(f"\n{'ack latency of epos serve':<28}{'requests':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}")
-    for name, figures in (("without the burst", quiet), ("during the burst", during)):
+    print(f"\n{'ack latency of epos serve':<28}{'requests':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
+          f"{'serve cores':>13}{'CPU ms/req':>12}{'sink cores':>12}{'sched cores':>13}{'claims given up':>17}"
+          f"{'load':>7}")
+    for name, figures, window in (("without the burst (before)", quiet, windows["without_burst"]),
+                                  ("during the burst", during, windows["during_burst"]),
+                                  ("without the burst (after)", after, windows["without_burst_after"])):
         print(f"{name:<28}{figures['requests']:>10}{figures['p50_ms']:>9}{figures['p99_ms']:>9}{figures['max_ms']:>9}"
-              f"{figures['errors']:>8}")
+              f"{figures['errors']:>8}{window['serve_cores']:>13}{window['serve_cpu_ms_per_request']:>12}"
+              f"{window['sink_cores']:>12}{window.get('scheduler_cores', '-'):>13}{window['claims_given_up']:>17}"
+              f"{window['load_average']:>7}")
+    print(f"ack p99 during the burst: {during['p99_ms'] / max(quiet['p99_ms'], 1.0):.2f}x the p99 before it "
+          f"(the target), {during['p99_ms'] / max(after['p99_ms'], 1.0):.2f}x the p99 after it")
     print("\ntargets:", ", ".join(f"{k}={'yes' if v else 'NO'}" for k, v in targets.items()))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({
         "ses": args.ses, "speed": args.speed, "cache": args.cache, "clients": args.clients, "deliveries": delivered,
-        "rate_limited": limited, "ticks": ticks, "acks": {"without_burst": quiet, "during_burst": during},
+        "rate_limited": limited, "ticks": ticks, "acks": {"without_burst": quiet, "during_burst": during, "without_burst_after": after},
+        "windows": windows,
         "targets": targets, "cores": os.cpu_count(), "python": platform.python_version(),
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
     }, indent=2) + "\n")

@@ -39,6 +39,15 @@ READ_ONLY_ACTIONS = frozenset({
 STILL_SAVING = ("epos is still saving this form from a moment ago. Wait a few seconds and submit it again: "
                 "if it was saved, the form closes; if not, it is saved then.")
 CLAIM = "delivery_claim"
+# Slack sends an event again only when it took the first delivery for failed (no answer within 3 s, an
+# error), and stops once one is answered 2xx. Answered 200 while the first is still being handled, an
+# event whose handling then fails would be lost; answered 503, Slack sends it again (a minute later, then
+# five), when the first has either succeeded (then 200, nothing done) or given its claim back (then
+# handled). This happens only to a repeat that overlaps a slow first delivery, far from the share of
+# failures (most deliveries in an hour) at which Slack disables an app's events. In Socket Mode, Bolt
+# acknowledges nothing but a 200: the envelope is left unacknowledged, which Slack likewise delivers
+# again, as it does those left when `epos run` stops.
+EVENT_NOT_YET_STATUS = 503
 # The claims being handled in this process, for the places that learn of a failure from the payload
 # alone; an entry lives as long as its request does.
 _in_flight: weakref.WeakValueDictionary[str, Claim] = weakref.WeakValueDictionary()
@@ -321,6 +330,8 @@ def register(app: App, settings: Settings) -> None:
             if claim.seen is Seen.HANDLING and body.get("type") == "view_submission":
                 # Closing the form now would say "saved" before anyone knows.
                 return _still_saving(body.get("view") or {})
+            if claim.seen is Seen.HANDLING and body.get("type") == "event_callback":
+                return BoltResponse(status=EVENT_NOT_YET_STATUS, body="")
             return BoltResponse(status=200, body="")
         if claim is not None:
             context[CLAIM] = claim

@@ -69,6 +69,9 @@ class AssetImport(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     started_at: Mapped[datetime]
+    # Stamped by each write batch of the import while it runs: one not stamped for a few minutes has
+    # stopped (its process was killed), and the next import clears it away.
+    touched_at: Mapped[datetime]
     revision: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 

@@ -23,7 +23,8 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -728,13 +729,30 @@ def record_share(
 # the catalogue leaves out; changes to existing assets wait beside them. One short transaction then takes
 # the next catalogue revision, applies the waiting changes and marks the import live, so the whole file
 # appears at once and the revision row is held only for that moment. A failed import's rows are deleted.
+#
+# An asset a person edits, publishes or archives in Slack between the staging of its change and the
+# going live is not overwritten: the import fails whole, naming the asset, as it does when someone adds
+# one of its links meanwhile. Skipping that one asset would leave the catalogue matching neither the file
+# nor what anyone chose, and an import is all or nothing everywhere else; run again, the import then
+# overwrites knowingly. Votes and shares move an asset's revision but nothing an import writes, so the
+# check compares the fields themselves: a field still as staging read it, or already as the file has
+# it, loses nobody's work.
 
 YAML_SHAPE = "must be a list of assets, each starting with `- title: …`"
-# A pending import older than this was abandoned (its process killed); the next import clears it away.
-ABANDONED_AFTER = timedelta(days=1)
+# A pending import stamps its row with every batch it writes, milliseconds apart; one not stamped for
+# this long has stopped (its process killed, its machine gone), and the next import clears it away.
+ABANDONED_AFTER = timedelta(minutes=2)
+# What an import taken for abandoned is stamped with, so that it can never look alive again, whatever
+# the clocks of the machines involved say.
+_GIVEN_UP = datetime(2000, 1, 1, tzinfo=UTC)
 CATALOGUE_CHANGED = ("{url} was added to the catalogue while the file was being imported; nothing was imported. "
                      "Run the import again.")
-IMPORT_RUNNING = "{url} is being added by another import that is still running; run this one again when it has finished."
+IMPORT_RUNNING = ("{url} is being added by another import, which wrote last {ago} ago; run this one again when it "
+                  "has finished (an import that stopped is cleared {after} after its last write).")
+EDITED_MEANWHILE = ("{title} ({url}) was changed in Slack while the file was being imported; nothing was imported, "
+                    "so that change stays. Compare the file with it, then run the import again.")
+IMPORT_STOPPED = ("The import stopped writing for more than {after} and was taken for abandoned; nothing was "
+                  "imported. Run it again.")
 
 
 def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:
@@ -851,10 +869,10 @@ def import_records(records: Iterable[AssetRecord], *, actor_id: str = "cli", now
     (timestamps too), so importing the same file twice changes nothing. The writes are short
     transactions of WRITE_BATCH rows, invisible until one short last transaction makes them live."""
     now = now or clock.now()
-    _clear_abandoned(now)
+    _clear_abandoned()
     import_id = uuid.uuid4().hex
     with db.transaction() as session:
-        session.add(AssetImport(id=import_id, started_at=now))
+        session.add(AssetImport(id=import_id, started_at=now, touched_at=clock.now()))
     added = updated = unchanged = 0
     live = False
     try:
@@ -870,56 +888,104 @@ def import_records(records: Iterable[AssetRecord], *, actor_id: str = "cli", now
     return ImportReport(added=added, updated=updated, unchanged=unchanged)
 
 
+def _span(delta: timedelta) -> str:
+    seconds = max(1, round(delta.total_seconds()))
+    count, unit = (seconds, "second") if seconds < 120 else (seconds // 60, "minute")
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def _touch(session: Session, import_id: str) -> None:
+    """Stamp the import as still running, in the transaction of what it writes; an import that was
+    taken for abandoned meanwhile (it stopped longer than ABANDONED_AFTER) stops here."""
+    at = clock.now()
+    alive = session.execute(
+        sql_update(AssetImport)
+        .where(AssetImport.id == import_id, AssetImport.revision.is_(None),
+               AssetImport.touched_at >= at - ABANDONED_AFTER)
+        .values(touched_at=at).returning(AssetImport.id)
+    ).first()
+    if alive is None:
+        raise Conflict(IMPORT_STOPPED.format(after=_span(ABANDONED_AFTER)))
+
+
+@dataclass
+class _Batch:
+    """One batch of a file read against the catalogue: what to insert, what to set aside, and the assets
+    another pending import is adding."""
+
+    new: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    unchanged: int = 0
+    pending: list[tuple[str, str]] = field(default_factory=list)  # (link, import)
+
+
 def _stage(batch: list[AssetRecord], import_id: str, *, actor_id: str, now: datetime) -> tuple[int, int, int]:
     """Write one batch out of sight: new assets tagged with the import, changes to others set aside.
 
     Everything but the inserts happens before the writing transaction, which on SQLite holds the lock
     every other writer waits for; the unique link still catches an asset added in between."""
+    read = _read_batch(batch, import_id, now=now)
+    while read.pending:
+        _refuse_or_clear(read.pending)
+        read = _read_batch(batch, import_id, now=now)
+    with db.transaction() as session:
+        _touch(session, import_id)
+        if read.new:
+            try:
+                ids = session.scalars(insert(Asset).returning(Asset.id, sort_by_parameter_order=True), read.new).all()
+            except IntegrityError:
+                raise Conflict(CATALOGUE_CHANGED.format(url=_first_taken([row["url"] for row in read.new]))) from None
+            session.execute(insert(AuditEntry), [
+                {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": str(asset_id), "action": "imported",
+                 "detail": {"status": _plain(row["status"])}}
+                for asset_id, row in zip(ids, read.new, strict=True)
+            ])
+        if read.changes:
+            session.execute(insert(AssetImportChange), read.changes)
+    return len(read.new), len(read.changes), read.unchanged
+
+
+def _read_batch(batch: list[AssetRecord], import_id: str, *, now: datetime) -> _Batch:
     prepared = [(record.with_defaults(), record.status) for record in batch]
-    new: list[dict[str, Any]] = []
-    changes: list[dict[str, Any]] = []
-    unchanged = 0
+    read = _Batch()
     with db.reading() as session:
         found = session.execute(
             select(Asset, _VISIBLE.label("visible")).where(Asset.url.in_([fields.url for fields, _ in prepared]))
         ).all()
-        existing = {match.Asset.url: match for match in found}
+        read.pending = [(match.Asset.url, match.Asset.import_id) for match in found if not match.visible]
+        if read.pending:
+            return read
+        existing = {match.Asset.url: match.Asset for match in found}
         for fields, status in prepared:
             content = _content(fields)
-            match = existing.get(fields.url)
-            if match is None:
-                new.append(content | {"status": status, "created_at": now, "updated_at": now, "share_count": 0,
-                                      "useful_count": 0, "not_useful_count": 0, "revision": 0,
-                                      "import_id": import_id})
+            row = existing.get(fields.url)
+            if row is None:
+                read.new.append(content | {"status": status, "created_at": now, "updated_at": now, "share_count": 0,
+                                           "useful_count": 0, "not_useful_count": 0, "revision": 0,
+                                           "import_id": import_id})
                 continue
-            if not match.visible:
-                raise Conflict(IMPORT_RUNNING.format(url=fields.url))
-            row = match.Asset
             changed = _changes(row, content) + (["status"] if row.status != status else [])
             if not changed:
-                unchanged += 1
+                read.unchanged += 1
                 continue
-            changes.append({
+            read.changes.append({
                 "import_id": import_id, "asset_id": row.id, "changed": changed,
                 "content": {name: _plain(value) for name, value in content.items()} | {"status": status.value},
                 "before": {name: _plain(getattr(row, name)) for name in changed},
             })
-    if not new and not changes:
-        return 0, 0, unchanged
-    with db.transaction() as session:
-        if new:
-            try:
-                ids = session.scalars(insert(Asset).returning(Asset.id, sort_by_parameter_order=True), new).all()
-            except IntegrityError:
-                raise Conflict(CATALOGUE_CHANGED.format(url=_first_taken([row["url"] for row in new]))) from None
-            session.execute(insert(AuditEntry), [
-                {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": str(asset_id), "action": "imported",
-                 "detail": {"status": _plain(row["status"])}}
-                for asset_id, row in zip(ids, new, strict=True)
-            ])
-        if changes:
-            session.execute(insert(AssetImportChange), changes)
-    return len(new), len(changes), unchanged
+    return read
+
+
+def _refuse_or_clear(pending: list[tuple[str, str]]) -> None:
+    """Links another pending import is adding: refused while it runs; once it has stopped, cleared away,
+    so that the batch can be read again."""
+    if _clear_abandoned():
+        return
+    with db.reading() as session:
+        touched = session.scalar(select(func.max(AssetImport.touched_at))
+                                 .where(AssetImport.id.in_({import_id for _, import_id in pending})))
+    quiet = clock.now() - touched if touched is not None else timedelta(0)
+    raise Conflict(IMPORT_RUNNING.format(url=pending[0][0], ago=_span(quiet), after=_span(ABANDONED_AFTER)))
 
 
 def _first_taken(urls: list[str]) -> str:
@@ -927,12 +993,30 @@ def _first_taken(urls: list[str]) -> str:
         return session.scalars(select(Asset.url).where(Asset.url.in_(urls))).first() or "A link in the file"
 
 
+_EDITABLE = (*CONTENT_FIELDS, "status")
+
+
+def _edited_meanwhile(current: Any, change: AssetImportChange) -> bool:
+    """Whether going live would undo what someone did to the asset since its change was staged: a field
+    neither as staging read it nor already as the file has it."""
+    staged = change.content | change.before
+    return any(_plain(getattr(current, name)) not in (staged[name], change.content[name]) for name in _EDITABLE)
+
+
 def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
     """The one transaction that holds the catalogue revision: the set-aside changes, then the import live."""
     with db.transaction() as session:
+        _touch(session, import_id)
         revision = _bump_revision(session)
         waiting = select(AssetImportChange).where(AssetImportChange.import_id == import_id)
         for changes in session.scalars(waiting.execution_options(yield_per=WRITE_BATCH)).partitions():
+            current = {row.id: row for row in session.execute(
+                select(Asset.id, *(getattr(Asset, name) for name in _EDITABLE))
+                .where(Asset.id.in_([change.asset_id for change in changes])))}
+            for change in changes:
+                if _edited_meanwhile(current[change.asset_id], change):
+                    row = current[change.asset_id]
+                    raise Conflict(EDITED_MEANWHILE.format(title=row.title, url=row.url))
             session.execute(sql_update(Asset), [
                 {"id": change.asset_id, **change.content, "updated_at": now, "revision": revision}
                 for change in changes
@@ -961,13 +1045,25 @@ def _discard(import_id: str) -> None:
             session.execute(delete(Asset).where(Asset.id.in_(ids)))
 
 
-def _clear_abandoned(now: datetime) -> None:
+def _clear_abandoned() -> int:
+    """Clear away the imports that stopped before they finished; how many there were."""
+    cutoff = clock.now() - ABANDONED_AFTER
+    stopped = (AssetImport.revision.is_(None), AssetImport.touched_at < cutoff)
     with db.reading() as session:
-        abandoned = session.scalars(select(AssetImport.id).where(
-            AssetImport.revision.is_(None), AssetImport.started_at < now - ABANDONED_AFTER)).all()
+        abandoned = session.scalars(select(AssetImport.id).where(*stopped)).all()
+    cleared = 0
     for import_id in abandoned:
-        log.info("clearing the rows of an import abandoned before it finished (%s)", import_id)
+        # Taken over first, row locked: an import that was just going live has its revision by the time
+        # this can look, and one taken over can never stamp itself alive again.
+        with db.transaction() as session:
+            taken = session.execute(sql_update(AssetImport).where(AssetImport.id == import_id, *stopped)
+                                    .values(touched_at=_GIVEN_UP).returning(AssetImport.id)).first()
+        if taken is None:
+            continue
+        log.info("clearing the rows of an import that stopped before it finished (%s)", import_id)
         _discard(import_id)
+        cleared += 1
+    return cleared
 
 
 def export_records() -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -18,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import clock, db
-from bot.errors import InvalidInput
+from bot.errors import Conflict, InvalidInput
 from bot.services import assets
 from bot.services.actors import Actor
 from bot.services.importing import WRITE_BATCH
@@ -29,6 +30,7 @@ from tests.assets_helpers import ask, asset_by_title, blocks_of, card_titles, wr
 from tests.conftest import SE
 from tests.reliability_helpers import error_log
 from tests.support.slack import MockSlack
+from tests.support.waiting import eventually
 from tests.support.wire import SlackWire
 
 SLACK_ACK_SECONDS = 3.0
@@ -237,17 +239,130 @@ def test_a_link_the_import_is_writing_cannot_be_added_from_slack_meanwhile(
     assert "Added by hand meanwhile" not in card_titles(blocks_of(ask(wire, "stagedstuff", user_id=SE)))
 
 
-def test_the_rows_of_an_import_whose_process_was_killed_are_cleared_by_a_later_import(catalogue: None) -> None:
-    started = clock.now() - assets.ABANDONED_AFTER - timedelta(minutes=1)
-    with db.transaction() as session:
-        session.add(AssetImport(id="killed", started_at=started))
-        session.flush()
-        session.add(Asset(title="Left by a killed import", type="demo", summary="", url="https://assets.example.com/killed",
-                          topics=[], products=[], depth="low", scope="broad", interactivity="presentation",
-                          cycle="early", owner_id=SE, status="published", created_at=started, updated_at=started,
-                          revision=0, import_id="killed"))
-    assert assets.search("killed import").total == 0
-    assets.import_records(records(3))
+def pending_count() -> int:
+    """Assets written by imports not live yet, seen by nobody."""
     with db.reading() as session:
-        assert session.scalar(select(func.count()).select_from(Asset).where(Asset.import_id == "killed")) == 0
-        assert session.get(AssetImport, "killed") is None
+        return session.scalar(select(func.count()).select_from(Asset).join(AssetImport)
+                              .where(AssetImport.revision.is_(None))) or 0
+
+
+def test_an_import_killed_midway_is_cleared_by_the_next_import_once_it_has_been_quiet_a_while(
+    catalogue: None, database_url: str, tmp_path: Path
+) -> None:
+    path = write_catalogue_csv(tmp_path / "bulk.csv", 10 * ROWS)
+    victim = run_import(database_url, path)
+    try:
+        assert eventually(lambda: pending_count() >= 2 * WRITE_BATCH or victim.poll() is not None, timeout=120)
+        assert victim.poll() is None, "the import finished before it could be killed"
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(30)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+    assert victim.returncode == -signal.SIGKILL
+    staged = pending_count()
+    assert staged >= 2 * WRITE_BATCH and assets.search("bulkstuff").total == 0
+
+    # At once, nobody can tell a killed import from a slow one: the next is refused, and told when
+    # that import wrote last and when a stopped one is cleared.
+    again = run_import(database_url, path)
+    _, err = again.communicate(timeout=300)
+    assert again.returncode == 1
+    assert "https://assets.example.com/bulk/0 is being added by another import, which wrote last" in err
+    assert "an import that stopped is cleared 2 minutes after its last write" in err
+    assert pending_count() == staged
+
+    # A few minutes on (not a day), the next import clears it away and goes in whole.
+    clock.advance(assets.ABANDONED_AFTER + timedelta(seconds=30))
+    report = assets.import_file(path, "csv")
+    assert (report.added, report.updated) == (10 * ROWS, 0)
+    assert pending_count() == 0 and assets.search("bulkstuff").total == 10 * ROWS
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(AssetImport).where(AssetImport.revision.is_(None))) == 0
+
+
+def test_an_import_still_running_is_never_cleared_and_one_taken_for_abandoned_cannot_go_live(
+    catalogue: None, wire: SlackWire
+) -> None:
+    count = 3 * WRITE_BATCH
+    halfway, resume = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def importing() -> None:
+        try:
+            outcome.append(assets.import_records(paused(count, halfway, resume, then_fail=False)))
+        except Conflict as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=importing)
+    worker.start()
+    try:
+        assert halfway.wait(60)
+        # Paused for a moment, it is running: another import of the same links is refused.
+        with pytest.raises(Conflict, match="is being added by another import, which wrote last"):
+            assets.import_records(records(count))
+        # Quiet for longer than ABANDONED_AFTER, it is taken for abandoned and cleared.
+        clock.advance(assets.ABANDONED_AFTER + timedelta(seconds=30))
+        second = assets.import_records(records(count))
+        assert (second.added, second.updated) == (count - 1, 1)
+    finally:
+        resume.set()
+        worker.join(60)
+    # The first one, woken up, learns it was cleared, and none of it shows.
+    assert isinstance(outcome[0], Conflict) and "was taken for abandoned; nothing was imported" in str(outcome[0])
+    assert pending_count() == 0
+    assert assets.search("stagedstuff").total == count - 1
+    assert len(card_titles(blocks_of(ask(wire, "stagedstuff", user_id=SE)))) == assets.PAGE_SIZE
+
+
+def edit_summary(asset_id: int, owner: str) -> None:
+    row = assets.get(asset_id).card
+    fields = AssetFields(**row.model_dump(include=set(AssetFields.model_fields)) | {
+        "summary": "Edited in Slack while the import ran", "owner_id": owner})
+    assets.update(asset_id, fields, Actor(user_id=owner), admins_configured=False)
+
+
+@pytest.mark.parametrize("meanwhile", ["edited", "archived", "voted"])
+def test_an_asset_changed_in_slack_while_the_import_ran_is_not_overwritten(
+    meanwhile: str, catalogue: None, wire: SlackWire
+) -> None:
+    count = 3 * WRITE_BATCH
+    sample = asset_by_title(SAMPLE_DEMO)
+    halfway, resume = threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def importing() -> None:
+        try:
+            outcome.append(assets.import_records(paused(count, halfway, resume, then_fail=False)))
+        except Conflict as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=importing)
+    worker.start()
+    try:
+        assert halfway.wait(60)  # the import's change to this asset is staged
+        if meanwhile == "edited":
+            edit_summary(sample.id, sample.owner_id)
+        elif meanwhile == "archived":
+            assets.archive(sample.id, Actor(user_id=sample.owner_id))
+        else:
+            assets.vote(sample.id, SE, useful=True)
+    finally:
+        resume.set()
+        worker.join(60)
+    after = asset_by_title(SAMPLE_DEMO if meanwhile != "voted" else RETITLED)
+    if meanwhile == "voted":
+        # A vote changes nothing the file holds: the import goes live, and the vote stays.
+        assert (outcome[0].added, outcome[0].updated) == (count - 1, 1)  # type: ignore[attr-defined]
+        assert after.useful_count == sample.useful_count + 1
+        return
+    assert isinstance(outcome[0], Conflict)
+    assert str(outcome[0]) == (f"{SAMPLE_DEMO} ({sample.url}) was changed in Slack while the file was being "
+                               "imported; nothing was imported, so that change stays. Compare the file with it, "
+                               "then run the import again.")
+    if meanwhile == "edited":
+        assert after.summary == "Edited in Slack while the import ran" and after.status == "published"
+    else:
+        assert after.status == "archived" and after.summary == sample.summary
+    assert pending_count() == 0 and assets.search("stagedstuff").total == 0
+    assert card_titles(blocks_of(ask(wire, "stagedstuff", user_id=SE))) == []

@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import event, func, select
 
 from bot import db
-from models import AssetFeedback, AuditEntry, Engagement, EngagementNote, SearchMiss, StageChange
+from models import AssetFeedback, AuditEntry, Engagement, EngagementNote, ProcessedDelivery, SearchMiss, StageChange
 from tests.assets_helpers import asset_by_title, import_sample
 from tests.conftest import SE, SELLER, STRANGER
 from tests.engagements_helpers import button, open_engagement
 from tests.support.slack import MockSlack
+from tests.support.waiting import eventually
 from tests.support.wire import SlackWire, input_value
 
 HOME_EVENT = {"type": "app_home_opened", "user": SE, "channel": "D0HOME01", "tab": "home", "event_ts": "1700000000.1"}
@@ -50,14 +51,55 @@ def together(clicks: list[Callable[[], int]]) -> list[int]:
 
 def test_a_retried_app_home_opened_publishes_the_home_once(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
     first = wire.event(HOME_EVENT, event_id="Ev0HOME001")
+    slack.wait_for("views.publish", lambda c: c.params["user_id"] == SE)
+    assert eventually(lambda: count(ProcessedDelivery, ProcessedDelivery.key == "event:Ev0HOME001",
+                                    ProcessedDelivery.done_at.is_not(None)) == 1)
     retry = wire.event(HOME_EVENT, event_id="Ev0HOME001", headers=RETRY)
     second_retry = wire.event(HOME_EVENT, event_id="Ev0HOME001", headers={**RETRY, "X-Slack-Retry-Num": "2"})
     assert (first.status, retry.status, second_retry.status) == (200, 200, 200)
-    slack.wait_for("views.publish", lambda c: c.params["user_id"] == SE)
     # Another person's home, opened after the retries, is published; by then a repeat would have been too.
     assert wire.event({**HOME_EVENT, "user": STRANGER}, event_id="Ev0HOME002").status == 200
     slack.wait_for("views.publish", lambda c: c.params["user_id"] == STRANGER)
     assert [c.params["user_id"] for c in slack.calls_to("views.publish")].count(SE) == 1
+
+
+def test_an_event_sent_again_while_its_first_delivery_is_handled_is_handled_when_that_one_fails(
+    database_url: str, wire: SlackWire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import sharing
+
+    handled: list[str] = []
+    first_running, first_may_fail = threading.Event(), threading.Event()
+    forget = sharing.forget
+
+    def forget_slowly_failing_first(channel: str) -> None:
+        if not first_running.is_set():
+            first_running.set()
+            assert first_may_fail.wait(10)
+            raise RuntimeError("the database went away")
+        forget(channel)
+        handled.append(channel)
+
+    monkeypatch.setattr(sharing, "forget", forget_slowly_failing_first)
+    shared = {"type": "channel_shared", "channel": "C0SHARED1", "connected_team_id": "T0OTHER", "event_ts": "1.0"}
+
+    assert wire.event(shared, event_id="Ev0SHARE01").status == 200
+    assert first_running.wait(5)
+    # Slack took the first delivery for failed (it answered late) and sends the event again: while the
+    # first is still being handled, the answer asks Slack to send it once more, later.
+    assert wire.event(shared, event_id="Ev0SHARE01", headers=RETRY).status == 503
+    first_may_fail.set()
+    assert eventually(lambda: count(ProcessedDelivery, ProcessedDelivery.key == "event:Ev0SHARE01") == 0)
+
+    later = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"}
+    assert wire.event(shared, event_id="Ev0SHARE01", headers=later).status == 200
+    assert eventually(lambda: count(ProcessedDelivery, ProcessedDelivery.key == "event:Ev0SHARE01",
+                                    ProcessedDelivery.done_at.is_not(None)) == 1)
+    assert handled == ["C0SHARED1"]
+    # Handled now: the last retry is answered 200 and changes nothing.
+    last = {"X-Slack-Retry-Num": "3", "X-Slack-Retry-Reason": "http_error"}
+    assert wire.event(shared, event_id="Ev0SHARE01", headers=last).status == 200
+    assert handled == ["C0SHARED1"]
 
 
 def test_a_double_clicked_undo_takes_the_change_back_once(database_url: str, wire: SlackWire, slack: MockSlack) -> None:

@@ -214,6 +214,31 @@ def test_a_customer_facing_asset_is_shared_into_a_shared_channel_after_a_confirm
         assert [(s.user_id, s.channel_id) for s in session.scalars(select(AssetShare))] == [(SE, DEAL_CHANNEL)]
 
 
+def test_a_confirmation_clicked_after_the_channel_stopped_being_shared_shares_as_in_any_internal_channel(
+    catalogue: None, wire: SlackWire, slack: MockSlack
+) -> None:
+    slack.share_channel(DEAL_CHANNEL, CUSTOMER)
+    row = asset_by_title(CUSTOMER_FACING)
+    wire.block_action("asset_share", user_id=SE, value=str(row.id), channel_id=DEAL_CHANNEL, response_name="share")
+    confirm = next(b for b in buttons(reply(slack, "share").params["blocks"]) if b["action_id"] == "asset_share_confirmed")
+
+    # Before the click, the channel stops being shared, and Slack says so.
+    slack.unshare_channel(DEAL_CHANNEL)
+    assert wire.event({"type": "channel_unshared", "channel": DEAL_CHANNEL, "previously_connected_team_id": "T0EXT0000",
+                       "event_ts": "2.0"}).status == 200
+    wire.block_action("asset_share_confirmed", user_id=SE, value=confirm["value"], channel_id=DEAL_CHANNEL,
+                      response_name="confirmed")
+
+    post = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == DEAL_CHANNEL)[0]
+    assert card_titles(blocks_of(post)) == [CUSTOMER_FACING]
+    assert buttons(blocks_of(post)) != []  # an internal share: our team may vote on it
+    # The confirmation goes away, and nothing says the card went to another organisation.
+    done = reply(slack, "confirmed")
+    assert done.params["delete_original"] is True and not done.params.get("text")
+    assert eventually(lambda: asset_by_title(CUSTOMER_FACING).share_count == 1)
+    assert CUSTOMER not in str([c.params for c in slack.responses if c.params.get("_name") == "confirmed"])
+
+
 def test_an_internal_asset_is_refused_in_a_shared_channel_with_the_reason(
     catalogue: None, wire: SlackWire, slack: MockSlack
 ) -> None:

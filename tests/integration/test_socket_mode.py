@@ -15,7 +15,7 @@ from bot import db
 from bot.app import create_app
 from bot.config import Settings
 from bot.socket_mode import SocketModeRunner
-from models import SearchMiss
+from models import ProcessedDelivery, SearchMiss
 from tests.assets_helpers import (
     ask,
     asset_by_title,
@@ -101,13 +101,55 @@ def test_a_redelivered_command_is_answered_and_recorded_once(socket_wire: Socket
 
 def test_a_redelivered_event_publishes_the_home_once(socket_wire: SocketModeWire, slack: MockSlack) -> None:
     first = socket_wire.event(HOME_EVENT, event_id="Ev0SOCKET01")
+    home = slack.wait_for("views.publish", lambda c: c.params["user_id"] == SE)[0].params["view"]
+    assert eventually(lambda: handled("event:Ev0SOCKET01"))
     again = socket_wire.event(HOME_EVENT, event_id="Ev0SOCKET01", headers=RETRY)
     assert (first.status, again.status) == (200, 200)
-    home = slack.wait_for("views.publish", lambda c: c.params["user_id"] == SE)[0].params["view"]
     assert home["type"] == "home" and home["blocks"]
     assert socket_wire.event({**HOME_EVENT, "user": SELLER}, event_id="Ev0SOCKET02").status == 200
     slack.wait_for("views.publish", lambda c: c.params["user_id"] == SELLER)
     assert [c.params["user_id"] for c in slack.calls_to("views.publish")].count(SE) == 1
+
+
+def handled(key: str) -> bool:
+    with db.reading() as session:
+        return session.scalar(select(ProcessedDelivery.done_at).where(ProcessedDelivery.key == key)) is not None
+
+
+def test_an_event_sent_again_while_its_first_delivery_is_handled_is_left_unacknowledged(
+    socket_wire: SocketModeWire, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import sharing
+
+    done: list[str] = []
+    first_running, first_may_fail = threading.Event(), threading.Event()
+    forget = sharing.forget
+
+    def forget_slowly_failing_first(channel: str) -> None:
+        if not first_running.is_set():
+            first_running.set()
+            assert first_may_fail.wait(10)
+            raise RuntimeError("the database went away")
+        forget(channel)
+        done.append(channel)
+
+    monkeypatch.setattr(sharing, "forget", forget_slowly_failing_first)
+    shared = {"type": "channel_shared", "channel": "C0SHARED1", "connected_team_id": "T0OTHER", "event_ts": "1.0"}
+    assert socket_wire.event(shared, event_id="Ev0SOCKET09").status == 200
+    assert first_running.wait(5)
+    # Left unacknowledged, the envelope is one Slack delivers again later.
+    assert socket_wire.event(shared, event_id="Ev0SOCKET09", headers=RETRY, timeout=1).status == NOT_ACKNOWLEDGED
+    first_may_fail.set()
+    assert eventually(lambda: not delivery_claimed("event:Ev0SOCKET09"))
+    later = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "timeout"}
+    assert socket_wire.event(shared, event_id="Ev0SOCKET09", headers=later).status == 200
+    assert eventually(lambda: done == ["C0SHARED1"])
+
+
+def delivery_claimed(key: str) -> bool:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(ProcessedDelivery)
+                              .where(ProcessedDelivery.key == key)) == 1
 
 
 def test_a_button_is_acknowledged_and_acted_on(socket_wire: SocketModeWire, slack: MockSlack) -> None:

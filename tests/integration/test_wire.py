@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot import db
 from models import ProcessedDelivery
+from tests.assets_helpers import eventually
 from tests.conftest import SE, SIGNING_SECRET
 from tests.support.slack import MockSlack
 from tests.support.wire import SlackWire, sign
@@ -19,6 +20,12 @@ from tests.support.wire import SlackWire, sign
 def deliveries_recorded() -> int:
     with db.reading() as session:
         return session.scalar(select(func.count()).select_from(ProcessedDelivery)) or 0
+
+
+def deliveries_handled() -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(ProcessedDelivery)
+                              .where(ProcessedDelivery.done_at.is_not(None))) or 0
 
 
 def home_opened() -> dict:
@@ -65,6 +72,7 @@ def test_signed_event_without_listener_gets_200_not_404(wire: SlackWire) -> None
 
 def test_same_event_delivered_twice_is_handled_once(wire: SlackWire) -> None:
     first = wire.post_event(json.loads(envelope("EvSAME")))
+    assert eventually(lambda: deliveries_handled() == 1)
     retry = wire.post_event(json.loads(envelope("EvSAME")), headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
     assert (first.status, retry.status) == (200, 200)
     assert deliveries_recorded() == 1
