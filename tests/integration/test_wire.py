@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot import db
 from models import ProcessedDelivery
-from tests.assets_helpers import eventually
+from tests.support.waiting import eventually
 from tests.conftest import SE, SIGNING_SECRET
 from tests.support.slack import MockSlack
 from tests.support.wire import SlackWire, sign
