@@ -20,6 +20,7 @@ from bot.ids import AssetIds
 from bot.services import assets
 from bot.services.actors import Actor, actor_for
 from handlers.answers import answer_command
+from handlers import common
 from handlers.common import answered_on_the_form, command_text
 from models.schemas.assets import AssetButton, AssetCard, AssetFields, CurationResult, ViewedAsset, field_problems
 
@@ -39,27 +40,15 @@ def _asset_id(body: dict[str, Any]) -> int:
         raise InvalidInput(STALE_BUTTON) from None
 
 
-def _user_id(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or body.get("user_id") or "")
 
 
-def _ephemeral(respond: Respond, message: dict[str, Any], *, replace: bool = False) -> None:
-    respond(**message, response_type="ephemeral", replace_original=replace)
-
-
-def _dm(client: WebClient, user_id: str, message: dict[str, Any]) -> None:
-    """A message from the bot to one person; best effort, since the action it reports already happened."""
-    try:
-        client.chat_postMessage(channel=user_id, **message)
-    except SlackApiError as error:
-        log.warning("could not message %s: %s", user_id, error.response.get("error"))
 
 
 def register(app: App, settings: Settings) -> None:
     admins_configured = bool(settings.epos_admins)
 
     def actor(body: dict[str, Any]) -> Actor:
-        return actor_for(settings, _user_id(body))
+        return actor_for(settings, common.user_id(body))
 
     def open_form(client: WebClient, trigger_id: str, who: Actor, title: str = "") -> None:
         initial = None
@@ -74,11 +63,11 @@ def register(app: App, settings: Settings) -> None:
     def ask_admins_to_review(client: WebClient, card: AssetCard, message: Callable[[ViewedAsset], dict[str, Any]]) -> None:
         for admin_id in settings.epos_admins:
             reviewer = actor_for(settings, admin_id)
-            _dm(client, admin_id, message(ViewedAsset(card=card, rights=assets.rights(card, reviewer))))
+            common.dm(client, admin_id, message(ViewedAsset(card=card, rights=assets.rights(card, reviewer))))
 
     def show_search(respond: Respond, who: Actor, query: str, offset: int = 0, *, replace: bool = False) -> None:
         page = assets.search(query, actor=who, offset=offset)
-        _ephemeral(respond, blocks.results_message(page), replace=replace)
+        common.ephemeral(respond, blocks.results_message(page), replace=replace)
 
     # ----- the command -----------------------------------------------------------------------------
 
@@ -127,7 +116,7 @@ def register(app: App, settings: Settings) -> None:
     def share_into(body: dict[str, Any], respond: Respond, client: WebClient, *, confirmed: bool) -> None:
         """Post the card where the person searched. Into a conversation shared with another organisation
         only a customer-facing asset goes, and only once they confirmed, seeing who is in it."""
-        asset_id, user_id = _asset_id(body), _user_id(body)
+        asset_id, user_id = _asset_id(body), common.user_id(body)
         channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         if not channel_id:
             raise InvalidInput(NO_CHANNEL)
@@ -136,10 +125,10 @@ def register(app: App, settings: Settings) -> None:
             shared = sharing.sharing(client, channel_id)
             if shared.external:
                 if not card.customer_facing:
-                    _ephemeral(respond, blocks.share_internal_refused(card, shared), replace=confirmed)
+                    common.ephemeral(respond, blocks.share_internal_refused(card, shared), replace=confirmed)
                     return
                 if not confirmed:
-                    _ephemeral(respond, blocks.share_confirmation(card, shared))
+                    common.ephemeral(respond, blocks.share_confirmation(card, shared))
                     return
                 # Customer-facing: its link may be previewed for everyone there.
                 client.chat_postMessage(channel=channel_id, **blocks.shared_message(card, user_id, vote=False))
@@ -148,12 +137,12 @@ def register(app: App, settings: Settings) -> None:
         except SlackApiError as error:
             reason = error.response.get("error", "")
             if reason in CHANNEL_PROBLEMS:
-                _ephemeral(respond, blocks.share_refused(reason), replace=confirmed)
+                common.ephemeral(respond, blocks.share_refused(reason), replace=confirmed)
                 return
             raise
         assets.record_share(asset_id, user_id, channel_id)
         if confirmed and shared.external:
-            _ephemeral(respond, blocks.shared_externally(card, shared), replace=True)
+            common.ephemeral(respond, blocks.shared_externally(card, shared), replace=True)
         elif confirmed:
             # The channel stopped being shared meanwhile: the card went out as any internal share does.
             respond(delete_original=True)
@@ -171,15 +160,15 @@ def register(app: App, settings: Settings) -> None:
     @app.action(AssetIds.share_cancelled)
     def share_cancelled(ack: Ack, respond: Respond) -> None:
         ack()
-        _ephemeral(respond, blocks.share_done(blocks.SHARE_CANCELLED), replace=True)
+        common.ephemeral(respond, blocks.share_done(blocks.SHARE_CANCELLED), replace=True)
 
     @app.action(AssetIds.useful)
     @app.action(AssetIds.not_useful)
     def rate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         useful = action["action_id"] == AssetIds.useful
-        result = assets.vote(_asset_id(body), _user_id(body), useful)
-        _ephemeral(respond, blocks.vote_reply(result))
+        result = assets.vote(_asset_id(body), common.user_id(body), useful)
+        common.ephemeral(respond, blocks.vote_reply(result))
 
     @app.action(AssetIds.edit)
     def open_edit_form(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -195,9 +184,9 @@ def register(app: App, settings: Settings) -> None:
 
     def report_curation(result: CurationResult, who: Actor, respond: Respond, client: WebClient) -> None:
         viewed = ViewedAsset(card=result.card, rights=assets.rights(result.card, who))
-        _ephemeral(respond, blocks.curated_message(result, viewed))
+        common.ephemeral(respond, blocks.curated_message(result, viewed))
         if result.card.owner_id != who.user_id:
-            _dm(client, result.card.owner_id, blocks.owner_notice(result, who.user_id))
+            common.dm(client, result.card.owner_id, blocks.owner_notice(result, who.user_id))
 
     @app.action(AssetIds.publish)
     def publish(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -241,7 +230,7 @@ def register(app: App, settings: Settings) -> None:
             return
         ack()
         viewed = ViewedAsset(card=result.card, rights=assets.rights(result.card, who))
-        _dm(client, who.user_id, blocks.saved_message(result, viewed))
+        common.dm(client, who.user_id, blocks.saved_message(result, viewed))
         if result.needs_review:
             ask_admins_to_review(client, result.card, blocks.review_request)
 
@@ -270,7 +259,7 @@ def register(app: App, settings: Settings) -> None:
             return
         ack()
         viewed = ViewedAsset(card=result.card, rights=assets.rights(result.card, who))
-        _dm(client, who.user_id, blocks.saved_message(result, viewed))
+        common.dm(client, who.user_id, blocks.saved_message(result, viewed))
         if result.needs_review and result.previous_url:
             previous_url = result.previous_url
             ask_admins_to_review(client, result.card,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,16 +17,14 @@ from slack_sdk.webhook import WebhookClient
 from bot import clock
 from bot.blocks import devrel as blocks
 from bot.config import Settings
-from bot.errors import EposError, Forbidden, InvalidInput, NotFound
+from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.ids import DevRelIds
 from bot.jobs.devrel import policy_for, publish
 from bot.services import devrel, people, roster
 from bot.services.actors import Actor, actor_for
-from bot.logs import correlation_id
 from bot.slack_people import person
+from handlers import common
 from handlers.common import answered_on_the_form, command_text
-from handlers.errors import tell_user, user_message
-from handlers.middleware import delivery_failed
 from models.schemas.devrel import RequestDraft, RosterEntry
 
 log = logging.getLogger(__name__)
@@ -37,9 +33,6 @@ STALE_BUTTON = "That button is out of date. Look for the newest message about th
 NO_SUCH_TIME = "{time} does not exist on that day in {zone} (the clocks change). Pick another time."
 FORM_GONE = "That person is no longer on the roster. Close this form and open `/devrel roster` again."
 
-
-def _user_id(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or body.get("user_id") or "")
 
 
 def request_button(body: dict[str, Any]) -> tuple[int, int]:
@@ -66,37 +59,6 @@ def _value(values: dict[str, Any], block: DevRelIds, action: DevRelIds) -> dict[
 def _text(values: dict[str, Any], block: DevRelIds, action: DevRelIds) -> str:
     return str(_value(values, block, action).get("value") or "").strip()
 
-
-def _ephemeral(respond: Respond, message: dict[str, Any], *, replace: bool = False) -> None:
-    respond(**message, response_type="ephemeral", replace_original=replace)
-
-
-@contextmanager
-def after_ack(client: WebClient, body: dict[str, Any]) -> Iterator[None]:
-    """Report a failure after `ack()` here rather than through `@app.error`.
-
-    Bolt's thread runner clears an already-sent ack when the listener then raises, and the HTTP
-    answer becomes a 404 if its poll had not yet seen the ack; so errors must not escape once acked.
-    The user reads the same words the global handler would give them.
-    """
-    try:
-        yield
-    except EposError as error:
-        delivery_failed(body)
-        log.info("%s: %s", type(error).__name__, error)
-        tell_user(client, body, str(error))
-    except Exception as error:
-        delivery_failed(body)
-        ref = correlation_id()
-        log.error("ref=%s unexpected error in a DevRel listener", ref, exc_info=error)
-        tell_user(client, body, user_message(error, ref))
-
-
-def _dm(client: WebClient, user_id: str, message: dict[str, Any]) -> None:
-    try:
-        client.chat_postMessage(channel=user_id, **message)
-    except SlackApiError as error:
-        log.warning("could not message a user: %s", error.response.get("error"))
 
 
 # ----- parsing the forms --------------------------------------------------------------------------
@@ -199,9 +161,9 @@ def open_request_modal(client: WebClient, settings: Settings, *, user_id: str, t
     choices = devrel.open_engagements(user_id)
     if not choices:
         if respond is not None:
-            _ephemeral(respond, blocks.no_engagements())
+            common.ephemeral(respond, blocks.no_engagements())
         else:
-            _dm(client, user_id, blocks.no_engagements())
+            common.dm(client, user_id, blocks.no_engagements())
         return
     selected = devrel.best_engagement(choices, typed)
     known = people.cached(user_id)
@@ -225,7 +187,7 @@ def register(app: App, settings: Settings) -> None:
     policy = policy_for(settings)
 
     def actor(body: dict[str, Any]) -> Actor:
-        return actor_for(settings, _user_id(body))
+        return actor_for(settings, common.user_id(body))
 
     def today() -> date:
         return clock.now().astimezone(settings.timezone).date()
@@ -236,17 +198,16 @@ def register(app: App, settings: Settings) -> None:
     @app.command("/devrel")
     def devrel_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        with after_ack(client, command):
-            text = " ".join(command_text(command).split())
-            word = text.split(" ", 1)[0].lower() if text else ""
-            who = actor_for(settings, str(command.get("user_id") or ""))
-            if word in ("help", "?"):
-                _ephemeral(respond, blocks.help_message())
-            elif word == "roster":
-                _ephemeral(respond, roster_view(who))
-            else:
-                open_request_modal(client, settings, user_id=who.user_id,
-                                   trigger_id=str(command.get("trigger_id") or ""), typed=text, respond=respond)
+        text = " ".join(command_text(command).split())
+        word = text.split(" ", 1)[0].lower() if text else ""
+        who = actor_for(settings, str(command.get("user_id") or ""))
+        if word in ("help", "?"):
+            common.ephemeral(respond, blocks.help_message())
+        elif word == "roster":
+            common.ephemeral(respond, roster_view(who))
+        else:
+            open_request_modal(client, settings, user_id=who.user_id,
+                               trigger_id=str(command.get("trigger_id") or ""), typed=text, respond=respond)
 
     @app.view(DevRelIds.request_modal)
     @answered_on_the_form
@@ -268,9 +229,8 @@ def register(app: App, settings: Settings) -> None:
             ack(response_action="errors", errors=errors)
             return
         ack()
-        with after_ack(client, body):
-            update = devrel.create_request(who, draft, policy=policy, now=now)
-            publish(client, settings, update, now=now)
+        update = devrel.create_request(who, draft, policy=policy, now=now)
+        publish(client, settings, update, now=now)
 
     def answer_click(body: dict[str, Any], respond: Respond, client: WebClient, transition: Any) -> None:
         request_id, version = request_button(body)
@@ -280,105 +240,96 @@ def register(app: App, settings: Settings) -> None:
         publish(client, settings, update, now=now)
         zone = blocks.zone_of(update.actor_timezone, settings.timezone)
         if update.overlapping is not None:
-            _ephemeral(respond, blocks.overlap_refusal(update.request, update.overlapping, zone=zone, now=now))
+            common.ephemeral(respond, blocks.overlap_refusal(update.request, update.overlapping, zone=zone, now=now))
         elif not update.changed and update.note:
-            _ephemeral(respond, blocks.plain(update.note))
+            common.ephemeral(respond, blocks.plain(update.note))
         elif update.over_capacity is not None:
-            _ephemeral(respond, blocks.over_capacity_note(update.request, update.over_capacity))
+            common.ephemeral(respond, blocks.over_capacity_note(update.request, update.over_capacity))
 
     @app.action(DevRelIds.accept)
     def accept_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        with after_ack(client, body):
-            answer_click(body, respond, client, devrel.accept)
+        answer_click(body, respond, client, devrel.accept)
 
     @app.action(DevRelIds.take)
     def take_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        with after_ack(client, body):
-            answer_click(body, respond, client, devrel.take)
+        answer_click(body, respond, client, devrel.take)
 
     @app.action(DevRelIds.decline)
     def decline_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        with after_ack(client, body):
-            who = actor(body)
-            request_id, version = request_button(body)
-            check = devrel.check_decline(who, request_id, version, policy=policy)
-            if check.note:
-                publish(client, settings, check)
-                _ephemeral(respond, blocks.plain(check.note))
-                return
-            zone = blocks.zone_of(check.request.timezones.get(who.user_id), settings.timezone)
-            client.views_open(trigger_id=body["trigger_id"], view=blocks.decline_modal(
-                check.request, zone=zone, metadata={"request_id": request_id, "version": version}))
+        who = actor(body)
+        request_id, version = request_button(body)
+        check = devrel.check_decline(who, request_id, version, policy=policy)
+        if check.note:
+            publish(client, settings, check)
+            common.ephemeral(respond, blocks.plain(check.note))
+            return
+        zone = blocks.zone_of(check.request.timezones.get(who.user_id), settings.timezone)
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.decline_modal(
+            check.request, zone=zone, metadata={"request_id": request_id, "version": version}))
 
     @app.view(DevRelIds.decline_modal)
     @answered_on_the_form
     def decline_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         ack()
-        with after_ack(client, body):
-            who = actor(body)
-            meta = _metadata(view)
-            try:
-                request_id, version = int(meta["request_id"]), int(meta["version"])
-            except (KeyError, TypeError, ValueError):
-                raise InvalidInput(STALE_BUTTON) from None
-            if not (0 < request_id <= 2**31 - 1 and 0 <= version <= 2**31 - 1):  # PostgreSQL integers
-                raise InvalidInput(STALE_BUTTON)
-            reason = _text(view.get("state", {}).get("values", {}), DevRelIds.reason_block, DevRelIds.reason_input)
-            update = devrel.decline(who, request_id, version, reason, policy=policy)
-            publish(client, settings, update)
-            if not update.changed and update.note:
-                _dm(client, who.user_id, blocks.plain(update.note))
+        who = actor(body)
+        meta = _metadata(view)
+        try:
+            request_id, version = int(meta["request_id"]), int(meta["version"])
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput(STALE_BUTTON) from None
+        if not (0 < request_id <= 2**31 - 1 and 0 <= version <= 2**31 - 1):  # PostgreSQL integers
+            raise InvalidInput(STALE_BUTTON)
+        reason = _text(view.get("state", {}).get("values", {}), DevRelIds.reason_block, DevRelIds.reason_input)
+        update = devrel.decline(who, request_id, version, reason, policy=policy)
+        publish(client, settings, update)
+        if not update.changed and update.note:
+            common.dm(client, who.user_id, blocks.plain(update.note))
 
     @app.action(DevRelIds.cancel)
     def cancel_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
-        with after_ack(client, body):
-            request_id, _ = request_button(body)
-            update = devrel.cancel(actor(body), request_id)
-            publish(client, settings, update)
-            if not update.changed and update.note:
-                _ephemeral(respond, blocks.plain(update.note))
+        request_id, _ = request_button(body)
+        update = devrel.cancel(actor(body), request_id)
+        publish(client, settings, update)
+        if not update.changed and update.note:
+            common.ephemeral(respond, blocks.plain(update.note))
 
     # ----- the roster -----------------------------------------------------------------------------
 
     @app.action(DevRelIds.roster_add)
     def roster_add_clicked(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        with after_ack(client, body):
-            roster.require_admin(actor(body))
-            client.views_open(trigger_id=body["trigger_id"], view=blocks.roster_modal(
-                None, metadata={"mode": "add", "response_url": body.get("response_url")}))
+        roster.require_admin(actor(body))
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.roster_modal(
+            None, metadata={"mode": "add", "response_url": body.get("response_url")}))
 
     @app.action(DevRelIds.roster_edit)
     def roster_edit_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        with after_ack(client, body):
-            roster.require_admin(actor(body))
-            member = roster.get_member(str(action.get("value") or ""))
-            client.views_open(trigger_id=body["trigger_id"], view=blocks.roster_modal(
-                member, metadata={"mode": "edit", "slack_id": member.slack_id, "response_url": body.get("response_url")}))
+        roster.require_admin(actor(body))
+        member = roster.get_member(str(action.get("value") or ""))
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.roster_modal(
+            member, metadata={"mode": "edit", "slack_id": member.slack_id, "response_url": body.get("response_url")}))
 
     def set_active(body: dict[str, Any], action: dict[str, Any], respond: Respond, active: bool) -> None:
         who = actor(body)
         roster.set_active(who, str(action.get("value") or ""), active)
-        _ephemeral(respond, roster_view(who), replace=True)
+        common.ephemeral(respond, roster_view(who), replace=True)
 
     @app.action(DevRelIds.roster_deactivate)
     def roster_deactivate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
                                   client: WebClient) -> None:
         ack()
-        with after_ack(client, body):
-            set_active(body, action, respond, False)
+        set_active(body, action, respond, False)
 
     @app.action(DevRelIds.roster_reactivate)
     def roster_reactivate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
                                   client: WebClient) -> None:
         ack()
-        with after_ack(client, body):
-            set_active(body, action, respond, True)
+        set_active(body, action, respond, True)
 
     @app.view(DevRelIds.roster_modal)
     @answered_on_the_form

@@ -23,6 +23,7 @@ from bot.ids import EngagementIds
 from bot.services import engagements, esat, playbooks
 from bot.services.actors import Actor, actor_for
 from bot.sharing import SharedConversation, Sharing
+from handlers import common
 from handlers.common import answered_on_the_form, command_text
 from handlers.home import publish_home
 from models.enums import Outcome, Stage
@@ -44,9 +45,6 @@ def _suffixed(action_id: str) -> re.Pattern[str]:
     """An action id, alone or with a `:suffix` (several buttons of one kind in one actions block)."""
     return re.compile(rf"^{re.escape(action_id)}(:.*)?$")
 
-
-def _user_id(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or body.get("user_id") or "")
 
 
 # Row ids are PostgreSQL integers: a larger number on a button was mangled or forged, and would make
@@ -80,13 +78,6 @@ def _open_view(client: WebClient, body: dict[str, Any], view: dict[str, Any]) ->
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def _dm(client: WebClient, user_id: str, message: dict[str, Any]) -> bool:
-    try:
-        client.chat_postMessage(channel=user_id, **message)
-        return True
-    except SlackApiError as error:
-        log.warning("could not message a user: %s", error.response.get("error"))
-        return False
 
 
 def parse_weeks(text: str) -> int:
@@ -117,7 +108,7 @@ def register(app: App, settings: Settings) -> None:
     playbooks.configure(settings.epos_playbooks)
 
     def actor(body: dict[str, Any]) -> Actor:
-        return actor_for(settings, _user_id(body))
+        return actor_for(settings, common.user_id(body))
 
     def zone_of(client: WebClient, user_id: str) -> ZoneInfo:
         return slack_people.person(client, user_id).zone(settings.timezone)
@@ -142,7 +133,7 @@ def register(app: App, settings: Settings) -> None:
                     log.warning("response_url answered %s; sending a DM instead", response.status_code)
                 except Exception:
                     log.warning("response_url reply failed; sending a DM instead", exc_info=True)
-            _dm(client, user_id, message)
+            common.dm(client, user_id, message)
 
         return reply
 
@@ -180,18 +171,18 @@ def register(app: App, settings: Settings) -> None:
                 sharing.post(client, channel, **blocks.playbook_message(post))
                 return
             except SharedConversation as shared:
-                _dm(client, owner, blocks.playbook_message(post, shared=shared.sharing))
+                common.dm(client, owner, blocks.playbook_message(post, shared=shared.sharing))
                 return
             except SlackApiError as error:
                 reason = str(error.response.get("error") or "error")
                 log.info("playbook post to the deal channel failed (%s); sending it to the owner", reason)
-                _dm(client, owner, blocks.playbook_message(post, failed_channel=channel, reason=reason))
+                common.dm(client, owner, blocks.playbook_message(post, failed_channel=channel, reason=reason))
                 return
-        _dm(client, owner, blocks.playbook_message(post))
+        common.dm(client, owner, blocks.playbook_message(post))
 
     def ask_esat(client: WebClient, survey_id: int) -> None:
         prompt = esat.prompt(survey_id)
-        _dm(client, prompt.owner_id, blocks.esat_message(prompt))
+        common.dm(client, prompt.owner_id, blocks.esat_message(prompt))
 
     def announce_close(client: WebClient, result: StageChangeResult) -> None:
         channel = result.engagement.channel_id
@@ -200,7 +191,7 @@ def register(app: App, settings: Settings) -> None:
         try:
             sharing.post(client, channel, **blocks.closed_announcement(result))
         except SharedConversation as shared:
-            _dm(client, result.engagement.owner_id, blocks.closed_announcement(result, shared=shared.sharing))
+            common.dm(client, result.engagement.owner_id, blocks.closed_announcement(result, shared=shared.sharing))
         except SlackApiError as error:
             log.info("could not announce a close in the deal channel: %s", error.response.get("error"))
 
@@ -390,12 +381,12 @@ def register(app: App, settings: Settings) -> None:
     @app.action(_suffixed(EngagementIds.new))
     def open_new(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        open_new_form(client, body, _user_id(body))
+        open_new_form(client, body, common.user_id(body))
 
     def reply_for(body: dict[str, Any], respond: Respond, client: WebClient, *, replace: bool = False) -> Reply:
         if body.get("response_url"):
             return respond_reply(respond, replace=replace)
-        return webhook_reply(None, client, _user_id(body))
+        return webhook_reply(None, client, common.user_id(body))
 
     # ----- pickers, undo, paging ----------------------------------------------------------------------------
     @app.action(_suffixed(EngagementIds.confirm_change))
@@ -451,14 +442,14 @@ def register(app: App, settings: Settings) -> None:
         suffix = str(action.get("action_id", "")).rpartition(":")[2]
         if not _number(suffix):
             raise InvalidInput(STALE_BUTTON)
-        prompt = esat.answer(_user_id(body), _button_id(action), int(suffix))
+        prompt = esat.answer(common.user_id(body), _button_id(action), int(suffix))
         respond(**blocks.esat_message(prompt, answered=True), replace_original=True)
 
     @app.action(_suffixed(EngagementIds.esat_comment))
     def esat_comment(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         prompt = esat.prompt(_button_id(action))
-        if prompt.owner_id != _user_id(body):
+        if prompt.owner_id != common.user_id(body):
             raise InvalidInput(f"Only <@{prompt.owner_id}>, who owned this engagement, rates it.")
         meta: dict[str, Any] = {"s": prompt.survey_id}
         if body.get("response_url"):
@@ -572,7 +563,7 @@ def register(app: App, settings: Settings) -> None:
     @app.view(EngagementIds.esat_comment_modal)
     @answered_on_the_form
     def esat_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        user_id = _user_id(body)
+        user_id = common.user_id(body)
         meta = blocks.decode(view.get("private_metadata") or "")
         values = (view.get("state") or {}).get("values") or {}
         score = blocks.submitted(values, EngagementIds.outcome_block)

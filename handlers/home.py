@@ -16,7 +16,7 @@ from bot.ids import HomeIds
 from bot.jobs.devrel import publish
 from bot.services import devrel, engagements
 from bot.services.actors import actor_for
-from handlers.devrel import after_ack, open_request_modal, request_button
+from handlers.devrel import open_request_modal, request_button
 from handlers.errors import tell_user
 
 log = logging.getLogger(__name__)
@@ -73,11 +73,12 @@ def register(app: App, settings: Settings) -> None:
         """The same cancel as on the request card: whoever was asked or joins is told, its messages redrawn."""
         ack()
         user_id = str(body["user"]["id"])
-        with after_ack(client, body):
+        try:
             request_id, _ = request_button(body)
             update = devrel.cancel(actor_for(settings, user_id), request_id)
             publish(client, settings, update)
             if not update.changed and update.note:
                 tell_user(client, body, update.note)
-        # Also after a refusal: the Home then shows the request as it now stands.
-        publish_home(client, settings, user_id)
+        finally:
+            # Also after a refusal: the Home then shows the request as it now stands.
+            publish_home(client, settings, user_id)

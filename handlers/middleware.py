@@ -23,6 +23,7 @@ from bot.ids import AssetIds, DevRelIds, EngagementIds, HomeIds
 from bot.services import deliveries, people
 from bot.services.deliveries import Claim, Seen
 from bot.slack_client import EposWebClient
+from handlers import payload
 
 log = logging.getLogger(__name__)
 
@@ -221,11 +222,9 @@ def refusal(body: dict[str, Any], client: WebClient, text: str, *, over_the_home
         if over_the_home and event.get("type") == "app_home_opened" and event.get("tab", "home") == "home":
             _in_background(lambda: client.views_publish(user_id=str(event["user"]), view=access.home(text)))
         return BoltResponse(status=200, body="")
-    response_url = body.get("response_url") or next(
-        (u.get("response_url") for u in body.get("response_urls") or []), None
-    )
-    if response_url:
-        _in_background(lambda: WebhookClient(response_url).send(
+    url = payload.response_url(body)
+    if url:
+        _in_background(lambda: WebhookClient(url).send(
             text=text, response_type="ephemeral", replace_original=False))
     elif kind == "shortcut" and body.get("trigger_id"):
         _in_background(lambda: client.views_open(trigger_id=str(body["trigger_id"]), view=access.modal(text)))

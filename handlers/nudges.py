@@ -18,12 +18,10 @@ from bot.config import Settings
 from bot.ids import NudgeIds
 from bot.services import nudges
 from bot.services.actors import actor_for
+from handlers import common
 
 log = logging.getLogger(__name__)
 
-
-def _user_id(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or "")
 
 
 def _redraw(client: WebClient, body: dict[str, Any], engagement_id: int, new_blocks: list[Any], text: str,
@@ -42,7 +40,7 @@ def register(app: App, settings: Settings) -> None:
     @app.action(NudgeIds.snooze.value)
     def snooze(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        actor = actor_for(settings, _user_id(body))
+        actor = actor_for(settings, common.user_id(body))
         engagement_id = nudges.parse_engagement_id(body["actions"][0].get("value", ""))
         result = nudges.snooze(actor, engagement_id)
         tz = slack_people.person(client, actor.user_id).zone(settings.timezone)
@@ -52,7 +50,7 @@ def register(app: App, settings: Settings) -> None:
     @app.action(NudgeIds.undo_snooze.value)
     def undo_snooze(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         ack()
-        actor = actor_for(settings, _user_id(body))
+        actor = actor_for(settings, common.user_id(body))
         engagement_id = nudges.parse_engagement_id(body["actions"][0].get("value", ""))
         result = nudges.undo_snooze(actor, engagement_id)
         tz = slack_people.person(client, actor.user_id).zone(settings.timezone)
