@@ -19,7 +19,8 @@ from bot.blocks import devrel as blocks
 from bot.config import Settings
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.ids import DevRelIds
-from bot.jobs.devrel import policy_for, publish
+from bot.notify import zones
+from bot.notify.devrel import publish
 from bot.services import devrel, people, roster
 from bot.services.actors import Actor, actor_for
 from bot.slack_people import person
@@ -173,7 +174,7 @@ def open_request_modal(client: WebClient, settings: Settings, *, user_id: str, t
     if zone_name:
         return
     found = person(client, user_id)
-    zone = blocks.zone_of(found.timezone, settings.timezone)
+    zone = zones.named(found.timezone, settings.timezone)
     try:
         client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=blocks.request_modal(
             choices, selected=selected, typed=typed, timezone_name=zone.key, assumed_timezone=not found.timezone,
@@ -184,7 +185,7 @@ def open_request_modal(client: WebClient, settings: Settings, *, user_id: str, t
 
 
 def register(app: App, settings: Settings) -> None:
-    policy = policy_for(settings)
+    policy = devrel.policy_for(settings)
 
     def actor(body: dict[str, Any]) -> Actor:
         return actor_for(settings, common.user_id(body))
@@ -220,7 +221,7 @@ def register(app: App, settings: Settings) -> None:
             # cached timezone, else the team's (as the form says when Slack gives none).
             known = people.cached(who.user_id)
             zone_name = known.timezone if known and known.timezone else None
-        zone = blocks.zone_of(zone_name, settings.timezone)
+        zone = zones.named(zone_name, settings.timezone)
         now = clock.now()
         draft, errors = parse_request_form(view.get("state", {}).get("values", {}), zone)
         if not errors:
@@ -238,7 +239,7 @@ def register(app: App, settings: Settings) -> None:
         update = transition(actor(body), request_id, version, policy=policy, now=now)
         # Also when nothing changed: the message is redrawn as it stands, its buttons still live.
         publish(client, settings, update, now=now)
-        zone = blocks.zone_of(update.actor_timezone, settings.timezone)
+        zone = zones.named(update.actor_timezone, settings.timezone)
         if update.overlapping is not None:
             common.ephemeral(respond, blocks.overlap_refusal(update.request, update.overlapping, zone=zone, now=now))
         elif not update.changed and update.note:
@@ -266,7 +267,7 @@ def register(app: App, settings: Settings) -> None:
             publish(client, settings, check)
             common.ephemeral(respond, blocks.plain(check.note))
             return
-        zone = blocks.zone_of(check.request.timezones.get(who.user_id), settings.timezone)
+        zone = zones.named(check.request.timezones.get(who.user_id), settings.timezone)
         client.views_open(trigger_id=body["trigger_id"], view=blocks.decline_modal(
             check.request, zone=zone, metadata={"request_id": request_id, "version": version}))
 

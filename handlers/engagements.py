@@ -12,20 +12,20 @@ from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import clock, sharing, slack_people
+from bot import clock
 from bot.blocks import engagements as blocks
 from bot.config import Settings
 from bot.errors import EposError, InvalidInput
+from bot.notify import engagements as notify
+from bot.notify import zones
+from bot.notify.zones import Zones
 from bot.ids import EngagementIds
 from bot.services import engagements, esat, playbooks
 from bot.services.actors import Actor, actor_for
-from bot.sharing import SharedConversation, Sharing
 from handlers import common
 from handlers.common import answered_on_the_form, command_text
-from handlers.home import publish_home
 from models.enums import Outcome, Stage
 from models.schemas.engagements import StageChangeResult
 
@@ -111,13 +111,13 @@ def register(app: App, settings: Settings) -> None:
         return actor_for(settings, common.user_id(body))
 
     def zone_of(client: WebClient, user_id: str) -> ZoneInfo:
-        return slack_people.person(client, user_id).zone(settings.timezone)
+        return Zones(client, settings.timezone).of(user_id)
 
     def today_in(zone: ZoneInfo) -> date:
         return clock.now().astimezone(zone).date()
 
     def metadata_zone(meta: dict[str, Any]) -> ZoneInfo:
-        return clock.zone_named(str(meta.get("tz") or settings.epos_timezone)) or settings.timezone
+        return zones.named(meta.get("tz"), settings.timezone)
 
     def webhook_reply(response_url: str | None, client: WebClient, user_id: str, *, replace: bool = False) -> Reply:
         """Answer in the conversation the person acted in (via response_url), else by DM."""
@@ -146,83 +146,10 @@ def register(app: App, settings: Settings) -> None:
 
         return reply
 
-    def deal_sharing(client: WebClient, channel_id: str | None) -> Sharing | None:
-        """What Slack says of a deal channel, for the card and warnings; None when there is none or Slack
-        cannot say (posting checks again, and keeps internal content out when it cannot tell)."""
-        if not channel_id:
-            return None
-        try:
-            return sharing.sharing(client, channel_id)
-        except (SlackApiError, OSError) as error:
-            log.info("could not check whether a deal channel is shared: %s", error)
-            return None
-
-    def card_message(client: WebClient, card: Any, lead: str = "") -> dict[str, Any]:
-        found = deal_sharing(client, card.engagement.channel_id)
-        warning = blocks.shared_warning(found)
-        return blocks.card_message(card, lead="\n\n".join(p for p in (lead, warning) if p), channel_sharing=found)
-
-    # ----- after a change: the answer, the playbook, ESAT, the homes --------------------------------------
-    def post_playbook(client: WebClient, engagement_id: int) -> None:
-        post = engagements.playbook_post(engagement_id)
-        owner, channel = post.engagement.owner_id, post.engagement.channel_id
-        if channel:
-            try:
-                sharing.post(client, channel, **blocks.playbook_message(post))
-                return
-            except SharedConversation as shared:
-                common.dm(client, owner, blocks.playbook_message(post, shared=shared.sharing))
-                return
-            except SlackApiError as error:
-                reason = str(error.response.get("error") or "error")
-                log.info("playbook post to the deal channel failed (%s); sending it to the owner", reason)
-                common.dm(client, owner, blocks.playbook_message(post, failed_channel=channel, reason=reason))
-                return
-        common.dm(client, owner, blocks.playbook_message(post))
-
-    def ask_esat(client: WebClient, survey_id: int) -> None:
-        prompt = esat.prompt(survey_id)
-        common.dm(client, prompt.owner_id, blocks.esat_message(prompt))
-
-    def announce_close(client: WebClient, result: StageChangeResult) -> None:
-        channel = result.engagement.channel_id
-        if not channel:
-            return
-        try:
-            sharing.post(client, channel, **blocks.closed_announcement(result))
-        except SharedConversation as shared:
-            common.dm(client, result.engagement.owner_id, blocks.closed_announcement(result, shared=shared.sharing))
-        except SlackApiError as error:
-            log.info("could not announce a close in the deal channel: %s", error.response.get("error"))
-
-    def refresh_homes(client: WebClient, result_engagement: Any, who: Actor) -> None:
-        for user_id in dict.fromkeys((who.user_id, result_engagement.owner_id, result_engagement.seller_id)):
-            publish_home(client, settings, user_id)
-
     def after_change(client: WebClient, result: StageChangeResult, who: Actor, reply: Reply) -> None:
-        """The change is committed: tell the actor first, then the side effects, each on its own."""
-        if result.from_stage is None:
-            # A new engagement: the confirmation is its card, ready for the next step.
-            card = engagements.card(result.engagement.id, viewer=who)
-            reply(card_message(client, card, lead=blocks.change_result_text(result)))
-        else:
-            reply(blocks.change_result_message(result))
-        steps: list[Callable[[], None]] = []
-        if result.to_stage is not Stage.closed:
-            # An undo or a reopen takes a change back; the stage's playbook was posted when it was entered.
-            if not result.undo:
-                steps.append(lambda: post_playbook(client, result.engagement.id))
-        else:
-            steps.append(lambda: announce_close(client, result))
-            if result.esat_survey_id is not None:
-                survey_id = result.esat_survey_id
-                steps.append(lambda: ask_esat(client, survey_id))
-        steps.append(lambda: refresh_homes(client, result.engagement, who))
-        for step in steps:
-            try:
-                step()
-            except Exception:
-                log.exception("a follow-up of an engagement change failed; the change itself is saved")
+        """The change is committed: tell the actor first, then everyone else."""
+        reply(notify.confirmation(client, result, who))
+        notify.after_change(client, settings, result, who)
 
     # ----- opening forms -------------------------------------------------------------------------------
     def open_new_form(client: WebClient, body: dict[str, Any], user_id: str, account: str = "") -> None:
@@ -296,7 +223,7 @@ def register(app: App, settings: Settings) -> None:
         match = reading.account
         if reading.kind == "card" or reading.stage is None:
             if match.kind == "exact":
-                reply(card_message(client, engagements.card(match.candidates[0].id, viewer=who)))
+                reply(notify.card_message(client, engagements.card(match.candidates[0].id, viewer=who)))
             elif match.kind in ("ambiguous", "unsure"):
                 reply(blocks.pick_for_card(match))
             else:
@@ -376,7 +303,7 @@ def register(app: App, settings: Settings) -> None:
             # No Slack call before views.open: its trigger_id lasts 3 seconds.
             _open_view(client, body, blocks.card_modal(card))
         else:
-            respond(**card_message(client, card), response_type="ephemeral", replace_original=False)
+            respond(**notify.card_message(client, card), response_type="ephemeral", replace_original=False)
 
     @app.action(_suffixed(EngagementIds.new))
     def open_new(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -541,7 +468,7 @@ def register(app: App, settings: Settings) -> None:
         ack()
         webhook_reply(meta.get("r"), client, who.user_id)(blocks.note_result_message(result))
         try:
-            refresh_homes(client, result.engagement, who)
+            notify.refresh_homes(client, settings, result.engagement, who)
         except Exception:
             log.exception("could not refresh the App Home after a note")
 
@@ -557,7 +484,7 @@ def register(app: App, settings: Settings) -> None:
             return
         ack()
         answer = blocks.channel_result_message(engagement, changed=changed,
-                                               shared=deal_sharing(client, engagement.channel_id))
+                                               shared=notify.deal_sharing(client, engagement.channel_id))
         webhook_reply(meta.get("r"), client, who.user_id)(answer)
 
     @app.view(EngagementIds.esat_comment_modal)

@@ -8,34 +8,18 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks import home as blocks
 from bot.config import Settings
 from bot.ids import HomeIds
-from bot.jobs.devrel import publish
-from bot.services import devrel, engagements
+from bot.notify import devrel as notify
+from bot.notify import home as homes
+from bot.services import devrel
 from bot.services.actors import actor_for
 from handlers.devrel import open_request_modal, request_button
 from handlers.errors import tell_user
 
 log = logging.getLogger(__name__)
-
-
-def publish_home(client: WebClient, settings: Settings, user_id: str, *, page: int = 0) -> bool:
-    """Publish `user_id`'s App Home. Best effort: a failure is logged, never raised to the caller, since
-    the home is redrawn on the next open anyway."""
-    try:
-        data = engagements.home(actor_for(settings, user_id), page=page)
-        client.views_publish(user_id=user_id, view=blocks.home_view(data))
-        return True
-    except SlackApiError as error:
-        log.warning("views.publish failed: %s", error.response.get("error"))
-    except OSError as error:
-        log.warning("views.publish could not reach Slack: %s", error)
-    except Exception:
-        log.exception("could not build the App Home")
-    return False
 
 
 def _page(action: dict[str, Any]) -> int:
@@ -49,14 +33,14 @@ def register(app: App, settings: Settings) -> None:
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
             return
-        publish_home(client, settings, str(event["user"]))
+        homes.publish(client, settings, str(event["user"]))
 
     @app.action(HomeIds.next_page)
     @app.action(HomeIds.previous_page)
     @app.action(HomeIds.refresh)
     def turn_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        publish_home(client, settings, str(body["user"]["id"]), page=_page(action))
+        homes.publish(client, settings, str(body["user"]["id"]), page=_page(action))
 
     @app.action(HomeIds.find_asset)
     def asset_help(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -76,9 +60,9 @@ def register(app: App, settings: Settings) -> None:
         try:
             request_id, _ = request_button(body)
             update = devrel.cancel(actor_for(settings, user_id), request_id)
-            publish(client, settings, update)
+            notify.publish(client, settings, update)
             if not update.changed and update.note:
                 tell_user(client, body, update.note)
         finally:
             # Also after a refusal: the Home then shows the request as it now stands.
-            publish_home(client, settings, user_id)
+            homes.publish(client, settings, user_id)

@@ -12,10 +12,10 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import slack_people
 from bot.blocks import nudges as blocks
 from bot.config import Settings
 from bot.ids import NudgeIds
+from bot.notify.zones import Zones
 from bot.services import nudges
 from bot.services.actors import actor_for
 from handlers import common
@@ -43,7 +43,7 @@ def register(app: App, settings: Settings) -> None:
         actor = actor_for(settings, common.user_id(body))
         engagement_id = nudges.parse_engagement_id(body["actions"][0].get("value", ""))
         result = nudges.snooze(actor, engagement_id)
-        tz = slack_people.person(client, actor.user_id).zone(settings.timezone)
+        tz = Zones(client, settings.timezone).of(actor.user_id)
         _redraw(client, body, engagement_id, blocks.snoozed_blocks(result, tz), blocks.snoozed_reply(result, tz),
                 respond)
 
@@ -53,7 +53,7 @@ def register(app: App, settings: Settings) -> None:
         actor = actor_for(settings, common.user_id(body))
         engagement_id = nudges.parse_engagement_id(body["actions"][0].get("value", ""))
         result = nudges.undo_snooze(actor, engagement_id)
-        tz = slack_people.person(client, actor.user_id).zone(settings.timezone)
+        tz = Zones(client, settings.timezone).of(actor.user_id)
         line = nudges.line_for(engagement_id)
         redrawn = blocks.line_blocks(line, tz) if line is not None else blocks.closed_blocks(result, engagement_id)
         _redraw(client, body, engagement_id, redrawn, blocks.unsnoozed_reply(result), respond)

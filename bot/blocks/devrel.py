@@ -47,7 +47,6 @@ from bot.blocks.text import (
     safe,
     user,
 )
-from bot.clock import zone_named
 from bot.ids import DevRelIds
 from models.enums import RequestState
 from models.schemas.devrel import (
@@ -131,10 +130,6 @@ EMPTY = "—"
 
 
 # ----- helpers ------------------------------------------------------------------------------------
-
-
-def zone_of(name: str | None, default: ZoneInfo) -> ZoneInfo:
-    return zone_named(name) or default
 
 
 def when(start: datetime, minutes: int, zone: ZoneInfo, *, with_zone: bool = True) -> str:

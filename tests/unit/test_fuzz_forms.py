@@ -23,7 +23,7 @@ import models
 from bot import clock, db
 from bot.config import Settings
 from bot.ids import AssetIds, DevRelIds, EngagementIds
-from bot.jobs.devrel import policy_for
+from bot.services.devrel import policy_for
 from bot.services import devrel
 from bot.services.actors import Actor
 from bot.slackmock import MockSlack
@@ -300,12 +300,10 @@ def test_timezone_names_that_are_not_zones_never_raise(name: str) -> None:
     from zoneinfo import ZoneInfo
 
     from bot import clock
-    from bot.blocks.devrel import zone_of
-    from bot.services.people import Person
+    from bot.notify.zones import named
 
     team = ZoneInfo("Europe/Berlin")
     assert clock.zone_named(name) is None
-    assert zone_of(name, team) is team
-    assert Person(user_id=SE, name="x", timezone=name).zone(team) is team
+    assert named(name, team) is team
     assert clock.zone_named("America/Argentina/ComodRivadavia") is not None
     assert clock.zone_named("Etc/GMT+5") is not None
