@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot import db
+from bot.config import Settings
 from bot.errors import InvalidInput
+from bot.services.actors import Actor, actor_for
 from handlers.errors import report
 from handlers.payload import user_id
 
@@ -69,11 +71,58 @@ def ephemeral(respond: Respond, message: dict[str, Any], *, replace: bool = Fals
     respond(**message, response_type="ephemeral", replace_original=replace)
 
 
-def dm(client: WebClient, user: str, message: dict[str, Any]) -> bool:
-    """A message from the bot to one person; best effort, since what it reports already happened."""
-    try:
-        client.chat_postMessage(channel=user, **message)
-        return True
-    except SlackApiError as error:
-        log.warning("could not message a user: %s", error.response.get("error"))
-        return False
+SETTINGS = "epos_settings"
+
+
+def give_settings(app: App, settings: Settings) -> None:
+    """The one middleware that hands the settings to every listener, through its context."""
+
+    @app.middleware
+    def with_settings(context: BoltContext, next: Callable[[], None]) -> None:
+        context[SETTINGS] = settings
+        next()
+
+
+def settings_of(context: BoltContext) -> Settings:
+    settings = context[SETTINGS]
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def actor(context: BoltContext, body: dict[str, Any]) -> Actor:
+    """Who acted, with the rights this deployment gives them."""
+    return actor_for(settings_of(context), user_id(body))
+
+
+def in_modal(body: dict[str, Any]) -> bool:
+    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "modal"
+
+
+def open_view(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Open a modal, or push it when the button sits in a modal already."""
+    if in_modal(body):
+        client.views_push(trigger_id=body["trigger_id"], view=view)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def suffixed(action_id: str) -> re.Pattern[str]:
+    """An action id, alone or with a `:suffix` (several buttons of one kind in one actions block)."""
+    return re.compile(rf"^{re.escape(action_id)}(:.*)?$")
+
+
+def submitted(values: dict[str, Any], block_id: str, action_id: str) -> Any:
+    """The raw value of one input of a submitted form (text, selected option value, user, conversation or
+    date), or None."""
+    element = (values.get(block_id) or {}).get(action_id) or {}
+    kind = element.get("type")
+    if kind == "static_select":
+        option = element.get("selected_option") or {}
+        return option.get("value")
+    if kind == "users_select":
+        return element.get("selected_user")
+    if kind == "conversations_select":
+        return element.get("selected_conversation")
+    if kind == "datepicker":
+        return element.get("selected_date")
+    return element.get("value")

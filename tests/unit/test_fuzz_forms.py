@@ -277,7 +277,7 @@ def test_the_forms_fuzzed_are_every_form_epos_listens_for(forms: Forms) -> None:
 @pytest.mark.parametrize("zone", ["America", "Europe", "Mars/Base", "x" * 300, "<!here>", "<script>alert(1)</script>" * 50])
 def test_a_timezone_that_is_a_folder_or_too_long_is_a_field_error(zone: str) -> None:
     from bot.wire import input_value
-    from handlers.devrel import parse_roster_form
+    from handlers.devrel.forms import parse_roster_form
 
     values = {
         DevRelIds.roster_person_block: {DevRelIds.roster_person_select: {"type": "users_select", "selected_user": LENA}},
