@@ -1,10 +1,9 @@
-"""What listeners share: who acted, answering them (privately, by DM), the settings, a command's text read
-within bounds, a form answered when the database does not."""
+"""What listeners share: the settings and who acted, a private answer, opening a form, reading one of its
+inputs, a command's text read within bounds, and a form answered when the database does not."""
 
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -17,11 +16,8 @@ from bot.config import Settings
 from bot.errors import InvalidInput
 from bot.services.actors import Actor, actor_for
 from handlers.errors import report
-from handlers.payload import user_id
+from handlers.payload import user_id as user_id
 
-log = logging.getLogger(__name__)
-
-__all__ = ["user_id"]
 
 # Longer than any command means: an account name (200), a stage and a note (2,000). Reading an account
 # and a stage out of the text tries every split of it, so its cost grows with the square of its length;
