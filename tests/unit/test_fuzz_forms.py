@@ -8,7 +8,8 @@ input blocks, so a new field or form is fuzzed without changing this file.
 
 from __future__ import annotations
 
-import re
+import importlib
+import pkgutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -41,7 +42,6 @@ from tests.reliability_helpers import (
 
 APOLOGY_START = APOLOGY.split("{", 1)[0][:40]
 HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
-IDS = {"AssetIds": AssetIds, "EngagementIds": EngagementIds, "DevRelIds": DevRelIds}
 # Tables a refused submission must leave untouched (the Slack user cache and delivery keys may change).
 WATCHED = [t for t in models.Base.metadata.sorted_tables if t.name not in ("slack_users", "processed_deliveries")]
 
@@ -268,9 +268,10 @@ def test_any_submission_of_any_form(forms: Forms, slack: MockSlack, name: str, d
 def test_the_forms_fuzzed_are_every_form_epos_listens_for(forms: Forms) -> None:
     fuzzed = {view["callback_id"] for view, _ in forms.values()}
     listened = set()
-    for module in sorted(HANDLERS.glob("*.py")):
-        for owner, member in re.findall(r"@app\.view\((\w+)\.(\w+)\)", module.read_text(encoding="utf-8")):
-            listened.add(str(getattr(IDS[owner], member)))
+    # Every handler module registers its forms from a `VIEWS` table.
+    for found in pkgutil.walk_packages([str(HANDLERS)], prefix="handlers."):
+        table = getattr(importlib.import_module(found.name), "VIEWS", {})
+        listened.update(str(callback_id) for callback_id in table)
     assert listened and fuzzed == listened
 
 
