@@ -11,12 +11,25 @@ from zoneinfo import ZoneInfo
 from slack_sdk import WebClient
 
 from bot import clock, slack_people
+from bot.services import people
 
 
 def named(name: str | None, default: ZoneInfo) -> ZoneInfo:
     """A timezone kept by name (on the roster, in a form's metadata); `default` when there is none or
     it is not one epos knows."""
     return clock.zone_named(name) or default
+
+
+def cached_name(user_id: str) -> str | None:
+    """The person's timezone as last read from Slack, without asking Slack again: for the moments Slack's
+    3 seconds do not allow a call (before a form opens, while a form waits for its answer)."""
+    known = people.cached(user_id)
+    return known.timezone if known and known.timezone else None
+
+
+def slack_name(client: WebClient, user_id: str) -> str | None:
+    """The person's timezone as Slack shows it now (through the cache); None when Slack does not say."""
+    return slack_people.person(client, user_id).timezone or None
 
 
 class Zones:

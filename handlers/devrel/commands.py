@@ -15,9 +15,8 @@ from bot.blocks import devrel as blocks
 from bot.codecs import RequestForm
 from bot.config import Settings
 from bot.notify import zones
-from bot.services import devrel, people, roster
+from bot.services import devrel, roster
 from bot.services.actors import Actor
-from bot.slack_people import person
 from handlers import common
 
 log = logging.getLogger(__name__)
@@ -40,17 +39,16 @@ def open_request_modal(client: WebClient, settings: Settings, *, user_id: str, t
             notify.dm(client, user_id, blocks.no_engagements())
         return
     selected = devrel.best_engagement(choices, typed)
-    known = people.cached(user_id)
-    zone_name = known.timezone if known and known.timezone else None
+    zone_name = zones.cached_name(user_id)
     opened = client.views_open(trigger_id=trigger_id, view=blocks.request_modal(
         choices, selected=selected, typed=typed, timezone_name=zone_name, metadata=RequestForm(timezone=zone_name)))
     if zone_name:
         return
-    found = person(client, user_id)
-    zone = zones.named(found.timezone, settings.timezone)
+    told = zones.slack_name(client, user_id)
+    zone = zones.named(told, settings.timezone)
     try:
         client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=blocks.request_modal(
-            choices, selected=selected, typed=typed, timezone_name=zone.key, assumed_timezone=not found.timezone,
+            choices, selected=selected, typed=typed, timezone_name=zone.key, assumed_timezone=not told,
             metadata=RequestForm(timezone=zone.key)))
     except SlackApiError as error:
         # The form already works without it: on submit, the cached or the team's timezone is used.

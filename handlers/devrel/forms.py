@@ -21,7 +21,7 @@ from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.ids import DevRelIds
 from bot.notify import devrel as tell
 from bot.notify import zones
-from bot.services import devrel, people, roster
+from bot.services import devrel, roster
 from handlers import common
 from handlers.common import answered_on_the_form
 from handlers.devrel.commands import roster_view
@@ -138,8 +138,7 @@ def request_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
         # The form's update with a timezone did not reach Slack. Asking Slack again here would hold
         # the answer past Slack's 3 seconds when Slack is slow, so what is known is used: the
         # cached timezone, else the team's (as the form says when Slack gives none).
-        known = people.cached(who.user_id)
-        zone_name = known.timezone if known and known.timezone else None
+        zone_name = zones.cached_name(who.user_id)
     zone = zones.named(zone_name, settings.timezone)
     now = clock.now()
     draft, errors = parse_request_form(view.get("state", {}).get("values", {}), zone)
