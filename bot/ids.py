@@ -1,5 +1,6 @@
 """Every callback_id, action_id and block_id, shared by the blocks that render them and the handlers
-that listen for them. One class per domain; values are stable (they live on in posted messages)."""
+that listen for them. One class per domain; values are stable (they live on in posted messages). What a
+button's value or a form's private_metadata carries is a typed codec in `bot.codecs`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from enum import StrEnum
 
 
 class AssetIds(StrEnum):
-    # Modals: add and edit share one form; the edit form carries the asset id in private_metadata.
+    # Modals: add and edit share one form; the edit form carries `codecs.AssetForm`.
     add_modal = "asset_add"
     edit_modal = "asset_edit"
     # Input blocks of the form; every input's action_id is `field`.
@@ -24,7 +25,7 @@ class AssetIds(StrEnum):
     owner_block = "asset_owner"
     audience_block = "asset_audience"
     field = "asset_field"
-    # Buttons on a card; value = asset id.
+    # Buttons on a card; value: `codecs.AssetButton`.
     share = "asset_share"
     # Sharing into a conversation with another organisation in it, after the confirmation naming it.
     share_confirmed = "asset_share_confirmed"
@@ -35,7 +36,7 @@ class AssetIds(StrEnum):
     publish = "asset_publish"
     archive = "asset_archive"
     restore = "asset_restore"
-    # Buttons on a result list: paging (value = JSON query and offset), a did-you-mean suggestion
+    # Buttons on a result list: paging (value: `codecs.AssetPage`), a did-you-mean suggestion
     # (`asset_rerun:N`, value = the query to run), and opening the add form.
     next_page = "asset_next_page"
     previous_page = "asset_previous_page"
@@ -44,7 +45,7 @@ class AssetIds(StrEnum):
 
 
 class EngagementIds(StrEnum):
-    # Modals. The stage, close and note forms carry the engagement id in private_metadata.
+    # Modals. Their private_metadata: `codecs.EngagementForm` (the ESAT comment form: `codecs.SurveyForm`).
     new_modal = "engagement_new"
     stage_modal = "engagement_stage"
     close_modal = "engagement_close"
@@ -68,7 +69,7 @@ class EngagementIds(StrEnum):
     note_block = "engagement_note_text"
     comment_block = "engagement_esat_comment_text"
     field = "engagement_field"
-    # Buttons whose value is an engagement id; usable from any message (card, nudge DM, App Home).
+    # Buttons whose value is `codecs.EngagementButton`; usable from any message (card, nudge DM, App Home).
     # Listeners also accept these action ids with a `:suffix` (`engagement_add_note:42`), so one
     # message may hold several of the same kind in one actions block.
     change_stage = "engagement_change_stage"
@@ -78,21 +79,21 @@ class EngagementIds(StrEnum):
     show_card = "engagement_show_card"
     new = "engagement_new_open"
     set_channel = "engagement_set_channel"
-    # value = JSON {"e": engagement id, "s": stage, "n": note}: a did-you-mean or picker choice.
+    # value: `codecs.StageChoice`, a did-you-mean or picker choice.
     confirm_change = "engagement_confirm_change"
-    # value = JSON {"e": engagement id, "o": outcome, "n": note}.
+    # value: `codecs.CloseChoice`.
     confirm_close = "engagement_confirm_close"
-    # value = stage change id.
+    # value: `codecs.ChangeButton`.
     undo = "engagement_undo"
-    # value = JSON {"scope": "mine" | "all", "page": n}.
+    # value: `codecs.ListPage`.
     list_page = "engagement_list_page"
-    # ESAT: `engagement_esat_score:N` (value = survey id), and the comment form opener (value = survey id).
+    # ESAT: `engagement_esat_score:N` and the comment form opener; value: `codecs.SurveyButton`.
     esat_score = "engagement_esat_score"
     esat_comment = "engagement_esat_comment_open"
 
 
 class DevRelIds(StrEnum):
-    # The request modal.
+    # The request modal; private_metadata: `codecs.RequestForm`.
     request_modal = "devrel_request"
     engagement_block = "devrel_engagement"
     engagement_select = "devrel_engagement_select"
@@ -112,16 +113,16 @@ class DevRelIds(StrEnum):
     promised_input = "devrel_promised_input"
     reserve_block = "devrel_reserve"
     reserve_input = "devrel_reserve_input"
-    # Buttons on request messages; values are "request_id:version" (cancel: "request_id").
+    # Buttons on request messages; value: `codecs.RequestButton` (cancel without the version).
     accept = "devrel_accept"
     decline = "devrel_decline"
     take = "devrel_take"
     cancel = "devrel_cancel"
-    # The decline form.
+    # The decline form; private_metadata: `codecs.DeclineForm`.
     decline_modal = "devrel_decline_modal"
     reason_block = "devrel_reason"
     reason_input = "devrel_reason_input"
-    # The roster list and the admin form; button values are Slack user ids.
+    # The roster list and the admin form (`codecs.RosterForm`); button values are Slack user ids.
     roster_add = "devrel_roster_add"
     roster_edit = "devrel_roster_edit"
     roster_deactivate = "devrel_roster_deactivate"
@@ -146,19 +147,19 @@ class DevRelIds(StrEnum):
 
 
 class HomeIds(StrEnum):
-    # Paging through my engagements; value = page number.
+    # Paging through my engagements; value: `codecs.HomePage`.
     previous_page = "home_previous_page"
     next_page = "home_next_page"
     # Quick actions (New engagement reuses EngagementIds.new).
     find_asset = "home_find_asset"
     request_devrel = "home_request_devrel"
     refresh = "home_refresh"
-    # Cancel on one of my DevRel requests: `home_devrel_cancel:ID` (unique in the view), value = request id.
+    # Cancel on one of my DevRel requests: `home_devrel_cancel:ID` (unique in the view), value: `codecs.RequestButton`.
     cancel_devrel = "home_devrel_cancel"
 
 
 class NudgeIds(StrEnum):
-    # Buttons in the stale-engagement DM; value = engagement id.
+    # Buttons in the stale-engagement DM; value: `codecs.NudgeButton`.
     snooze = "nudge_snooze"
     undo_snooze = "nudge_undo_snooze"
     # Block ids carry the engagement id after a colon (`nudge_line:42`), so one line can be redrawn.

@@ -1,15 +1,23 @@
-"""What every listener of a kind needs: a command's text read within bounds, a form answered when the
-database does not."""
+"""What listeners share: the settings and who acted, a private answer, opening a form, reading one of its
+inputs, a command's text read within bounds, and a form answered when the database does not."""
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import App, BoltContext, Respond
+from slack_sdk import WebClient
+
 from bot import db
+from bot.config import Settings
 from bot.errors import InvalidInput
+from bot.services.actors import Actor, actor_for
 from handlers.errors import report
+from handlers.payload import user_id as user_id
+
 
 # Longer than any command means: an account name (200), a stage and a note (2,000). Reading an account
 # and a stage out of the text tries every split of it, so its cost grows with the square of its length;
@@ -52,3 +60,65 @@ def answered_on_the_form(listener: Callable[..., None]) -> Callable[..., None]:
 def first_input(body: dict[str, Any]) -> str | None:
     blocks = (body.get("view") or {}).get("blocks") or []
     return next((b["block_id"] for b in blocks if b.get("type") == "input" and b.get("block_id")), None)
+
+
+def ephemeral(respond: Respond, message: dict[str, Any], *, replace: bool = False) -> None:
+    """Answer only the person who acted, in the conversation they acted in."""
+    respond(**message, response_type="ephemeral", replace_original=replace)
+
+
+SETTINGS = "epos_settings"
+
+
+def give_settings(app: App, settings: Settings) -> None:
+    """The one middleware that hands the settings to every listener, through its context."""
+
+    @app.middleware
+    def with_settings(context: BoltContext, next: Callable[[], None]) -> None:
+        context[SETTINGS] = settings
+        next()
+
+
+def settings_of(context: BoltContext) -> Settings:
+    settings = context[SETTINGS]
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def actor(context: BoltContext, body: dict[str, Any]) -> Actor:
+    """Who acted, with the rights this deployment gives them."""
+    return actor_for(settings_of(context), user_id(body))
+
+
+def in_modal(body: dict[str, Any]) -> bool:
+    return (body.get("container") or {}).get("type") == "view" and (body.get("view") or {}).get("type") == "modal"
+
+
+def open_view(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> None:
+    """Open a modal, or push it when the button sits in a modal already."""
+    if in_modal(body):
+        client.views_push(trigger_id=body["trigger_id"], view=view)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def suffixed(action_id: str) -> re.Pattern[str]:
+    """An action id, alone or with a `:suffix` (several buttons of one kind in one actions block)."""
+    return re.compile(rf"^{re.escape(action_id)}(:.*)?$")
+
+
+def submitted(values: dict[str, Any], block_id: str, action_id: str) -> Any:
+    """The raw value of one input of a submitted form (text, selected option value, user, conversation or
+    date), or None."""
+    element = (values.get(block_id) or {}).get(action_id) or {}
+    kind = element.get("type")
+    if kind == "static_select":
+        option = element.get("selected_option") or {}
+        return option.get("value")
+    if kind == "users_select":
+        return element.get("selected_user")
+    if kind == "conversations_select":
+        return element.get("selected_conversation")
+    if kind == "datepicker":
+        return element.get("selected_date")
+    return element.get("value")

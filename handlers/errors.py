@@ -14,6 +14,7 @@ from bot import db
 from bot.config import Settings
 from bot.errors import EposError
 from bot.logs import correlation_id
+from handlers import payload
 from handlers.middleware import delivery_failed
 
 log = logging.getLogger(__name__)
@@ -57,15 +58,12 @@ def user_message(error: Exception, ref: str) -> str:
 
 def tell_user(client: WebClient, body: dict[str, Any], text: str) -> None:
     """Reach the person who acted: their response_url when there is one, else a DM from the bot."""
-    response_url = body.get("response_url") or next(
-        (u.get("response_url") for u in body.get("response_urls") or []), None
-    )
-    user_id = body.get("user_id") or (body.get("user") or {}).get("id")
+    url, user = payload.response_url(body), payload.user_id(body)
     try:
-        if response_url:
-            WebhookClient(response_url).send(text=text, response_type="ephemeral", replace_original=False)
-        elif user_id:
-            client.chat_postMessage(channel=user_id, text=text)
+        if url:
+            WebhookClient(url).send(text=text, response_type="ephemeral", replace_original=False)
+        elif user:
+            client.chat_postMessage(channel=user, text=text)
     except Exception:
         log.warning("could not tell the user about an error", exc_info=True)
 

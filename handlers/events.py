@@ -10,27 +10,38 @@ from typing import Any
 from slack_bolt import App
 
 from bot import revocation, sharing
-from bot.config import Settings
 
 
-def register(app: App, settings: Settings) -> None:
-    @app.event("tokens_revoked")
-    def token_revoked(event: dict[str, Any]) -> None:
-        if (event.get("tokens") or {}).get("bot"):
-            revocation.mark("Slack sent tokens_revoked")
+def token_revoked(event: dict[str, Any]) -> None:
+    if (event.get("tokens") or {}).get("bot"):
+        revocation.mark("Slack sent tokens_revoked")
 
-    @app.event("app_uninstalled")
-    def app_uninstalled() -> None:
-        revocation.mark("Slack sent app_uninstalled")
 
-    @app.event("channel_shared")
-    @app.event("channel_unshared")
-    def sharing_changed(event: dict[str, Any]) -> None:
-        """A channel was shared with another organisation, or stopped being: what epos knew of it is stale."""
-        channel = str(event.get("channel") or "")
-        if channel:
-            sharing.forget(channel)
+def app_uninstalled() -> None:
+    revocation.mark("Slack sent app_uninstalled")
 
-    @app.event(re.compile(".*"))
-    def acknowledge_unhandled_event() -> None:
-        pass
+
+def sharing_changed(event: dict[str, Any]) -> None:
+    """A channel was shared with another organisation, or stopped being: what epos knew of it is stale."""
+    channel = str(event.get("channel") or "")
+    if channel:
+        sharing.forget(channel)
+
+
+def acknowledge_unhandled_event() -> None:
+    pass
+
+
+EVENTS = {
+    "tokens_revoked": token_revoked,
+    "app_uninstalled": app_uninstalled,
+    "channel_shared": sharing_changed,
+    "channel_unshared": sharing_changed,
+}
+
+
+def register(app: App) -> None:
+    for event, listener in EVENTS.items():
+        app.event(event)(listener)
+    # Last: it answers every event nobody listens to.
+    app.event(re.compile(".*"))(acknowledge_unhandled_event)

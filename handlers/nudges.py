@@ -1,29 +1,22 @@
 """Listeners for the nudges surface: Snooze 7 days and its Undo, on the stale-engagement DM.
 
 Update stage, Add note and Close on the same DM are the engagement card's buttons, handled in
-`handlers/engagements.py`.
+`handlers/engagements/buttons.py`.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot import slack_people
 from bot.blocks import nudges as blocks
-from bot.config import Settings
+from bot.codecs import NudgeButton
 from bot.ids import NudgeIds
+from bot.notify.zones import Zones
 from bot.services import nudges
-from bot.services.actors import actor_for
-
-log = logging.getLogger(__name__)
-
-
-def _user_id(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id") or "")
+from handlers import common
 
 
 def _redraw(client: WebClient, body: dict[str, Any], engagement_id: int, new_blocks: list[Any], text: str,
@@ -38,24 +31,34 @@ def _redraw(client: WebClient, body: dict[str, Any], engagement_id: int, new_blo
         respond(text=text, response_type="ephemeral", replace_original=False)
 
 
-def register(app: App, settings: Settings) -> None:
-    @app.action(NudgeIds.snooze.value)
-    def snooze(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        actor = actor_for(settings, _user_id(body))
-        engagement_id = nudges.parse_engagement_id(body["actions"][0].get("value", ""))
-        result = nudges.snooze(actor, engagement_id)
-        tz = slack_people.person(client, actor.user_id).zone(settings.timezone)
-        _redraw(client, body, engagement_id, blocks.snoozed_blocks(result, tz), blocks.snoozed_reply(result, tz),
-                respond)
+def snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+           context: BoltContext) -> None:
+    ack()
+    actor = common.actor(context, body)
+    engagement_id = NudgeButton.decode(action.get("value", "")).id
+    result = nudges.snooze(actor, engagement_id)
+    tz = Zones(client, common.settings_of(context).timezone).of(actor.user_id)
+    _redraw(client, body, engagement_id, blocks.snoozed_blocks(result, tz), blocks.snoozed_reply(result, tz), respond)
 
-    @app.action(NudgeIds.undo_snooze.value)
-    def undo_snooze(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
-        actor = actor_for(settings, _user_id(body))
-        engagement_id = nudges.parse_engagement_id(body["actions"][0].get("value", ""))
-        result = nudges.undo_snooze(actor, engagement_id)
-        tz = slack_people.person(client, actor.user_id).zone(settings.timezone)
-        line = nudges.line_for(engagement_id)
-        redrawn = blocks.line_blocks(line, tz) if line is not None else blocks.closed_blocks(result, engagement_id)
-        _redraw(client, body, engagement_id, redrawn, blocks.unsnoozed_reply(result), respond)
+
+def undo_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+                context: BoltContext) -> None:
+    ack()
+    actor = common.actor(context, body)
+    engagement_id = NudgeButton.decode(action.get("value", "")).id
+    result = nudges.undo_snooze(actor, engagement_id)
+    tz = Zones(client, common.settings_of(context).timezone).of(actor.user_id)
+    line = nudges.line_for(engagement_id)
+    redrawn = blocks.line_blocks(line, tz) if line is not None else blocks.closed_blocks(result, engagement_id)
+    _redraw(client, body, engagement_id, redrawn, blocks.unsnoozed_reply(result), respond)
+
+
+ACTIONS = {
+    NudgeIds.snooze.value: snooze,
+    NudgeIds.undo_snooze.value: undo_snooze,
+}
+
+
+def register(app: App) -> None:
+    for action_id, listener in ACTIONS.items():
+        app.action(action_id)(listener)

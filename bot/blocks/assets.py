@@ -39,6 +39,7 @@ from bot.blocks.text import (
     safe,
     user,
 )
+from bot.codecs import AssetForm, AssetPage
 from bot.ids import AssetIds
 from bot.sharing import Sharing
 from models.enums import ASSET_TYPE_LABELS, AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
@@ -197,7 +198,6 @@ STATUS_BADGES = {AssetStatus.draft: "📝 Draft", AssetStatus.archived: "🗄 Ar
 
 SUMMARY_IN_CARD = 300
 CONFIRM_TITLE = 150  # a confirm dialog holds 300 characters of text
-QUERY_IN_VALUE = 1500
 
 Message = dict[str, Any]
 
@@ -381,16 +381,7 @@ def shared_message(card: AssetCard, sharer_id: str, *, vote: bool = True) -> Mes
 
 
 def page_value(query: str, offset: int) -> str:
-    return json.dumps({"q": query[:QUERY_IN_VALUE], "o": offset}, separators=(",", ":"))
-
-
-def read_page_value(value: str) -> tuple[str, int]:
-    """The query and offset a paging button carries; a mangled value starts over at the first page."""
-    try:
-        data = json.loads(value)
-        return str(data["q"]), max(0, int(data["o"]))
-    except (ValueError, KeyError, TypeError):
-        return "", 0
+    return AssetPage(query=query, offset=offset).encode()
 
 
 def _what(page: SearchPage) -> str:
@@ -665,49 +656,10 @@ def asset_form(
         title=PlainTextObject(text=FORM_TITLE[mode]),
         submit=PlainTextObject(text=FORM_SUBMIT),
         close=PlainTextObject(text=FORM_CLOSE),
-        private_metadata=json.dumps({"asset_id": asset_id}) if asset_id is not None else "",
+        private_metadata=AssetForm(asset_id=asset_id).encode(),
         blocks=blocks,
     )
     return view.to_dict()
-
-
-def form_asset_id(private_metadata: str) -> int | None:
-    try:
-        value = json.loads(private_metadata or "{}").get("asset_id")
-        asset_id = int(value) if value is not None else None
-    except (ValueError, AttributeError, TypeError):
-        return None
-    # A row id is a PostgreSQL integer; anything else in the metadata was mangled.
-    return asset_id if asset_id is None or 0 < asset_id <= 2**31 - 1 else None
-
-
-def read_form(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
-    """The submitted form as AssetFields input (validation happens there)."""
-
-    def value(block: AssetIds) -> Any:
-        state = (values.get(block) or {}).get(AssetIds.field) or {}
-        kind = state.get("type")
-        if kind == "static_select":
-            option = state.get("selected_option")
-            return option.get("value") if option else None
-        if kind == "users_select":
-            return state.get("selected_user")
-        return state.get("value")
-
-    return {
-        "title": value(AssetIds.title_block) or "",
-        "type": value(AssetIds.type_block),
-        "summary": value(AssetIds.summary_block) or "",
-        "url": value(AssetIds.url_block) or "",
-        "topics": value(AssetIds.topics_block) or "",
-        "products": value(AssetIds.products_block) or "",
-        "depth": value(AssetIds.depth_block),
-        "scope": value(AssetIds.scope_block),
-        "interactivity": value(AssetIds.interactivity_block),
-        "cycle": value(AssetIds.cycle_block),
-        "owner_id": value(AssetIds.owner_block) or "",
-        "customer_facing": value(AssetIds.audience_block) == "customer_facing",
-    }
 
 
 FORM_MESSAGES = {

@@ -47,7 +47,7 @@ from bot.blocks.text import (
     safe,
     user,
 )
-from bot.clock import zone_named
+from bot.codecs import Codec, RequestButton
 from bot.ids import DevRelIds
 from models.enums import RequestState
 from models.schemas.devrel import (
@@ -133,10 +133,6 @@ EMPTY = "—"
 # ----- helpers ------------------------------------------------------------------------------------
 
 
-def zone_of(name: str | None, default: ZoneInfo) -> ZoneInfo:
-    return zone_named(name) or default
-
-
 def when(start: datetime, minutes: int, zone: ZoneInfo, *, with_zone: bool = True) -> str:
     """`Wed 14 Oct 2026, 15:00–16:00 (Europe/Berlin)` in the reader's timezone."""
     local = start.astimezone(zone)
@@ -163,17 +159,7 @@ def message(blocks: Sequence[Block], text: str) -> dict[str, Any]:
 
 
 def _button_value(request: DevRelRequestView) -> str:
-    return f"{request.id}:{request.version}"
-
-
-def parse_button_value(value: str) -> tuple[int, int | None]:
-    """(request id, version) from an Accept/Decline/Take/Cancel button; ValueError when malformed."""
-    head, _, tail = value.partition(":")
-    request_id, version = int(head), int(tail) if tail else None
-    # Row ids and versions are PostgreSQL integers; larger numbers are a forged or mangled value.
-    if not 0 < request_id <= 2**31 - 1 or (version is not None and not 0 <= version <= 2**31 - 1):
-        raise ValueError(f"not a request button: {value[:40]!r}")
-    return request_id, version
+    return RequestButton(request_id=request.id, version=request.version).encode()
 
 
 def _engagement_line(request: DevRelRequestView) -> str:
@@ -233,7 +219,7 @@ def engagement_option(choice: EngagementChoice) -> Option:
 
 def request_modal(choices: Sequence[EngagementChoice], *, selected: EngagementChoice | None, typed: str = "",
                   timezone_name: str | None = None, assumed_timezone: bool = False,
-                  metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+                  metadata: dict[str, Any] | Codec | None = None) -> dict[str, Any]:
     """The request form. `timezone_name` is the requester's zone when known; `assumed_timezone` says it is
     the team's, because Slack did not give theirs."""
     if timezone_name is None:
@@ -303,14 +289,14 @@ REQUEST_FIELD_BLOCKS: dict[str, DevRelIds] = {
 }
 
 
-def _metadata(data: dict[str, Any]) -> str:
-    text = json.dumps(data, separators=(",", ":"))
+def _metadata(data: dict[str, Any] | Codec) -> str:
+    text = data.encode() if isinstance(data, Codec) else json.dumps(data, separators=(",", ":"))
     if len(text) > PRIVATE_METADATA:
         raise ValueError("private_metadata too long")
     return text
 
 
-def decline_modal(request: DevRelRequestView, *, zone: ZoneInfo, metadata: dict[str, Any]) -> dict[str, Any]:
+def decline_modal(request: DevRelRequestView, *, zone: ZoneInfo, metadata: dict[str, Any] | Codec) -> dict[str, Any]:
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=clip(
             f"Decline DevRel for *{safe(request.engagement.account, 200)}* on "
@@ -690,7 +676,7 @@ def roster_message(members: Sequence[RosterMember], *, admin: bool, today: date)
     return message(blocks, f"DevRel roster: {active} active of {len(members)}")
 
 
-def roster_modal(member: RosterMember | None, *, metadata: dict[str, Any]) -> dict[str, Any]:
+def roster_modal(member: RosterMember | None, *, metadata: dict[str, Any] | Codec) -> dict[str, Any]:
     """The admin form to add a person (member None) or edit one."""
     blocks: list[Block] = []
     if member is None:

@@ -7,7 +7,6 @@ slack_sdk's models check Slack's limits as they render; user text goes through `
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime
 from typing import Any, Literal
@@ -41,7 +40,6 @@ from bot.blocks.text import (
     HEADER_TEXT,
     MESSAGE_BLOCKS,
     OPTION_TEXT,
-    PRIVATE_METADATA,
     SECTION_TEXT,
     clip,
     escape,
@@ -49,7 +47,7 @@ from bot.blocks.text import (
     safe,
     user,
 )
-from bot.errors import InvalidInput
+from bot.codecs import CloseChoice, EngagementForm, ListPage, StageChoice
 from bot.ids import EngagementIds
 from bot.sharing import Sharing
 from models.enums import ASSET_TYPE_LABELS, OPEN_STAGES, Outcome, RequestState, Stage
@@ -60,7 +58,6 @@ from models.schemas.engagements import (
     EngagementPage,
     EngagementSummary,
     EsatPrompt,
-    NewEngagementIn,
     NoteResult,
     PlaybookPost,
     StageChangeResult,
@@ -217,7 +214,6 @@ DEVREL_STATE = {
     RequestState.cancelled: "cancelled",
     RequestState.expired: "expired, nobody was free",
 }
-NOTES_VALUE_LIMIT = 1500
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
 _DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|]*\|([^>]*)>")
 
@@ -279,34 +275,12 @@ def share_text(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def encode(data: dict[str, Any]) -> str:
-    return json.dumps(data, separators=(",", ":"))
-
-
-def decode(value: str) -> dict[str, Any]:
-    """A button value or private_metadata written by `encode`; {} when it is not ours or mangled."""
-    try:
-        data = json.loads(value or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def change_value(engagement_id: int, stage: Stage, note: str) -> str:
-    return encode({"e": engagement_id, "s": stage.value, "n": note[:NOTES_VALUE_LIMIT]})
+    return StageChoice(engagement_id=engagement_id, stage=stage, note=note).encode()
 
 
 def close_value(engagement_id: int, outcome: Outcome, note: str) -> str:
-    return encode({"e": engagement_id, "o": outcome.value, "n": note[:NOTES_VALUE_LIMIT]})
-
-
-def form_metadata(engagement_id: int | None = None, *, response_url: str | None = None,
-                  channel_id: str | None = None, survey_id: int | None = None) -> str:
-    data: dict[str, Any] = {"e": engagement_id, "r": response_url, "c": channel_id, "s": survey_id}
-    text = encode({k: v for k, v in data.items() if v is not None})
-    if len(text) > PRIVATE_METADATA:  # a response_url is never this long; keep the id regardless
-        text = encode({"e": engagement_id, "s": survey_id})
-    return text
+    return CloseChoice(engagement_id=engagement_id, outcome=outcome, note=note).encode()
 
 
 # ----- help ---------------------------------------------------------------------------------------------------
@@ -439,7 +413,7 @@ CARD_MODAL_TITLE = "Engagement"
 def card_modal(card: EngagementCard, *, channel_sharing: Sharing | None = None) -> dict[str, Any]:
     """The card in a modal, for places with no conversation to answer in (the App Home)."""
     view = View(type="modal", callback_id=EngagementIds.show_card, title=_plain(CARD_MODAL_TITLE, 24),
-                close=_plain("Close", 24), private_metadata=form_metadata(card.engagement.id),
+                close=_plain("Close", 24), private_metadata=EngagementForm(engagement_id=card.engagement.id).encode(),
                 blocks=card_blocks(card, channel_sharing=channel_sharing))
     return view.to_dict()
 
@@ -593,7 +567,7 @@ def notice(text: str) -> Message:
 
 # ----- lists --------------------------------------------------------------------------------------------------------
 def list_value(scope: str, page: int) -> str:
-    return encode({"scope": scope, "page": page})
+    return ListPage(scope=scope, page=page).encode()  # type: ignore[arg-type]
 
 
 def list_message(page: EngagementPage) -> Message:
@@ -900,60 +874,7 @@ def esat_form(prompt: EsatPrompt, *, metadata: str) -> dict[str, Any]:
     return _modal("esat", EngagementIds.esat_comment_modal, blocks, metadata)
 
 
-# ----- reading submitted forms ------------------------------------------------------------------------------------------
-def submitted(values: dict[str, Any], block_id: str) -> Any:
-    """The raw value of one input (text, selected option value, user, conversation or date), or None."""
-    element = (values.get(block_id) or {}).get(EngagementIds.field) or {}
-    kind = element.get("type")
-    if kind == "static_select":
-        option = element.get("selected_option") or {}
-        return option.get("value")
-    if kind == "users_select":
-        return element.get("selected_user")
-    if kind == "conversations_select":
-        return element.get("selected_conversation")
-    if kind == "datepicker":
-        return element.get("selected_date")
-    return element.get("value")
-
-
-def parse_day(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def read_new_form(values: dict[str, Any]) -> NewEngagementIn:
-    """The new-engagement form as the service's input. Focus: the picked area, or for Other the text."""
-    focus = submitted(values, EngagementIds.focus_block) or ""
-    other = (submitted(values, EngagementIds.focus_other_block) or "").strip()
-    if focus == "other" or not focus:
-        if not other:
-            raise InvalidInput("Describe the focus when you pick Other, e.g. vector search.", field="focus")
-        focus = other
-    stage_value = submitted(values, EngagementIds.start_stage_block) or Stage.preparation.value
-    if stage_value not in {stage.value for stage in OPEN_STAGES}:
-        raise InvalidInput("Pick the stage it starts in.", field="stage")
-    opened_text = submitted(values, EngagementIds.opened_block)
-    opened_on = parse_day(opened_text)
-    if opened_text and opened_on is None:
-        raise InvalidInput("Pick the opening date from the calendar.", field="opened_on")
-    return NewEngagementIn(
-        account=submitted(values, EngagementIds.account_block) or "",
-        opportunity=submitted(values, EngagementIds.opportunity_block) or "",
-        seller_id=submitted(values, EngagementIds.seller_block) or "",
-        focus=focus,
-        business_challenge=submitted(values, EngagementIds.challenge_block) or "",
-        technical_needs=submitted(values, EngagementIds.needs_block) or "",
-        channel_id=submitted(values, EngagementIds.channel_block) or None,
-        stage=Stage(stage_value),
-        opened_on=opened_on,
-    )
-
-
+# ----- answering submitted forms ------------------------------------------------------------------------------------------
 FIELD_BLOCKS: dict[str, str] = {
     "account": EngagementIds.account_block,
     "opportunity": EngagementIds.opportunity_block,

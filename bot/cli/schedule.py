@@ -175,7 +175,8 @@ NUDGE_STATE = {
 
 def run_nudges(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import make_client
-    from bot.jobs.nudges import send_now, zone_lookup
+    from bot.jobs.nudges import send_now
+    from bot.notify.zones import Zones
     from bot.services import nudges
     from bot.services.claims import process_owner
 
@@ -184,7 +185,7 @@ def run_nudges(args: argparse.Namespace, settings: Settings) -> int:
     open_database(settings)
     client = make_client(settings) if settings.slack_bot_token else None
     now = clock.now()
-    zone_for = zone_lookup(client, settings)
+    zone_for = Zones(client, settings.timezone)
     if args.dry_run:
         entries = nudges.plan(now, cooldown_days=settings.nudge_cooldown_days, nudge_at=settings.nudge_at,
                               zone_for=zone_for)

@@ -1,4 +1,5 @@
-"""Scheduled work. Jobs are thin: they call services, render with blocks, and post.
+"""Scheduled work. Jobs are thin: they claim what is due, call services, and tell people through
+`bot.notify` (the weekly digest, a report on a schedule rather than news of a change, posts its own).
 
 Every job has the signature `run(client, settings, now) -> int` (how many things it did) and is
 safe to call on every tick from every process: what is due, and who does it, is decided in the

@@ -1,4 +1,5 @@
-"""The one ESAT reminder: two days after an unanswered question, then nothing more."""
+"""The one ESAT reminder: two days after an unanswered question, then nothing more. Claimed here, sent by
+`bot.notify.engagements`."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from datetime import datetime
 
 from slack_sdk import WebClient
 
-from bot import outbox
-from bot.blocks import engagements as blocks
 from bot.config import Settings
+from bot.notify import engagements as notify
 from bot.services import claims, esat
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,7 @@ def send_due_esat_reminders(client: WebClient, settings: Settings, now: datetime
         period = str(prompt.survey_id)
         if not claims.claim(REMINDER_JOB, period, owner=owner, now=now):
             continue
-        message = blocks.esat_message(prompt)
-        posted = outbox.post_claimed(client, REMINDER_JOB, period, prompt.owner_id, owner=owner, now=now,
-                                     text=message["text"], blocks=message.get("blocks"))
+        posted = notify.remind_esat(client, prompt, job=REMINDER_JOB, period=period, owner=owner, now=now)
         if posted.outcome == "refused":
             log.warning("the ESAT reminder DM failed (%s); the next tick tries again", posted.error)
             continue

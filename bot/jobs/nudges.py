@@ -4,6 +4,7 @@ Each SE's day is claimed as `nudge:<SE>:<local date>`, so however many processes
 one DM that day. A DM that Slack refuses (a deactivated user, `channel_not_found`) releases only
 that SE's claim, to be retried at a later tick within the day's window; the other SEs go on. A DM
 whose answer was lost is looked for in the SE's DM before it is sent again (`bot.outbox.post_claimed`).
+The job claims; `bot.notify.nudges` sends.
 """
 
 from __future__ import annotations
@@ -16,29 +17,14 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 
-from bot import outbox, slack_people
 from bot.blocks import nudges as nudge_blocks
 from bot.config import Settings
+from bot.notify import nudges as notify
+from bot.notify.zones import Zones
 from bot.services import claims, engagements, nudges
 from models.schemas.nudges import NudgeRun, SeNudge
 
 log = logging.getLogger(__name__)
-
-
-class ZoneLookup:
-    """Each SE's Slack timezone (users.info, cached; see `slack_people.Directory`), EPOS_TIMEZONE when
-    Slack does not know it."""
-
-    def __init__(self, client: WebClient | None, settings: Settings) -> None:
-        self.directory = slack_people.Directory(client)
-        self.default = settings.timezone
-
-    def __call__(self, user_id: str) -> ZoneInfo:
-        return self.directory.person(user_id).zone(self.default)
-
-
-def zone_lookup(client: WebClient | None, settings: Settings) -> ZoneLookup:
-    return ZoneLookup(client, settings)
 
 
 @dataclass(frozen=True)
@@ -57,8 +43,8 @@ def due_nudges(settings: Settings, now: datetime, zone_for: Callable[[str], Zone
     tick cost seconds at 100k open engagements (docs/performance.md)."""
     waiting: list[tuple[str, ZoneInfo, date, datetime]] = []
     owners = engagements.stale_owners(now)
-    if isinstance(zone_for, ZoneLookup):
-        zone_for.directory.prefetch(owners)  # one query for a thousand SEs' timezones, not one each
+    if isinstance(zone_for, Zones):
+        zone_for.prefetch(owners)  # one query for a thousand SEs' timezones, not one each
     for se in owners:
         tz = zone_for(se)
         state, due_at = nudges.day_state(now, tz, settings.nudge_at)
@@ -78,7 +64,7 @@ def due_nudges(settings: Settings, now: datetime, zone_for: Callable[[str], Zone
 
 def send_due_nudges(client: WebClient, settings: Settings, now: datetime, *, owner: str) -> int:
     """On a tick: DM every SE whose nudge time has come today and who was not nudged yet. Returns DMs sent."""
-    zone_for = zone_lookup(client, settings)
+    zone_for = Zones(client, settings.timezone)
     sent = 0
     for se, day, due_at in due_nudges(settings, now, zone_for):
         result = send_to(client, settings, se, day, now=now, owner=owner, stale_by=due_at, zone_for=zone_for)
@@ -88,7 +74,7 @@ def send_due_nudges(client: WebClient, settings: Settings, now: datetime, *, own
 
 def send_now(client: WebClient, settings: Settings, now: datetime, *, owner: str) -> NudgeRun:
     """`epos nudges`: DM every SE with something stale now, whatever the hour; still once per local day."""
-    zone_for = zone_lookup(client, settings)
+    zone_for = Zones(client, settings.timezone)
     sent: list[str] = []
     failed: dict[str, str] = {}
     skipped: list[str] = []
@@ -118,7 +104,7 @@ def send_to(
     if not claims.claim(nudges.JOB, period, owner=owner, now=now, lease=nudges.CLAIM_LEASE):
         return SendResult(sent=False)
     try:
-        zone_for = zone_for or zone_lookup(client, settings)
+        zone_for = zone_for or Zones(client, settings.timezone)
         # Read again under the claim: a snooze or an update since the tick began counts.
         found = nudges.stale_by_owner(now, cooldown_days=settings.nudge_cooldown_days, zone_for=zone_for, owner_id=se)
         nudge = found[0] if found else SeNudge(owner_id=se, lines=[], quiet=[])
@@ -126,12 +112,12 @@ def send_to(
         if not lines:
             nudges.record_sent(se, day, [], claimant=owner, now=now)
             return SendResult(sent=False)
-        blocks, text = nudge_blocks.nudge_message(replace(nudge, lines=lines), zone_for(se),
-                                                  cooldown_days=settings.nudge_cooldown_days)
+        zone = zone_for(se)
     except BaseException as error:
         claims.release(nudges.JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
         raise
-    posted = outbox.post_claimed(client, nudges.JOB, period, se, owner=owner, now=now, text=text, blocks=blocks)
+    posted = notify.send(client, replace(nudge, lines=lines), zone, cooldown_days=settings.nudge_cooldown_days,
+                         job=nudges.JOB, period=period, owner=owner, now=now)
     if posted.outcome == "refused":
         log.warning("the nudge DM to %s failed (%s); it is retried later today", se, posted.error)
         return SendResult(sent=False, error=posted.error)

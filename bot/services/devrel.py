@@ -23,6 +23,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import clock, db
+from bot.config import Settings
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.services import audit
 from bot.services.actors import Actor
@@ -63,6 +64,11 @@ TIMERS_PER_TICK = 200
 
 
 # ----- engagements -------------------------------------------------------------------------------
+
+
+def policy_for(settings: Settings) -> DevRelPolicy:
+    """The routing rules this deployment configured: where unanswered requests go, and how soon."""
+    return DevRelPolicy(lead_channel=settings.devrel_channel, escalate_after=settings.devrel_escalate_after)
 
 
 def _choice(row: Engagement) -> EngagementChoice:

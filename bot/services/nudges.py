@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot import clock, db
 from bot.blocks.text import escape
-from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.errors import Conflict, Forbidden, NotFound
 from bot.services import audit, claims, engagements, metrics
 from bot.services.actors import Actor
 from models import Engagement
@@ -65,17 +65,6 @@ def day_state(now: datetime, tz: ZoneInfo, at: time) -> tuple[DayState, datetime
     if now >= start + SEND_WINDOW:
         return "missed", start
     return "due", start
-
-
-def parse_engagement_id(value: str) -> int:
-    try:
-        engagement_id = int(value)
-    except (TypeError, ValueError):
-        raise InvalidInput("That button carried no engagement; open the engagement with `/engagement list`.") from None
-    # Row ids are PostgreSQL integers; anything larger was mangled on the way and names no engagement.
-    if not 0 < engagement_id <= 2**31 - 1:
-        raise InvalidInput("That button carried no engagement; open the engagement with `/engagement list`.")
-    return engagement_id
 
 
 def stale_by_owner(

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -27,9 +26,6 @@ class Person(BaseModel, frozen=True):
     user_id: str
     name: str
     timezone: str
-
-    def zone(self, default: ZoneInfo) -> ZoneInfo:
-        return clock.zone_named(self.timezone) or default
 
 
 def cached(user_id: str, *, now: datetime | None = None, fresh_for: timedelta | None = FRESH_FOR) -> Person | None:

@@ -215,9 +215,9 @@ def test_without_a_lead_channel_the_requester_hears_nobody_is_available(wire: Sl
                                                                         settings: Settings, engagement_id: int,
                                                                         meeting: Any) -> None:
     saturday = meeting + timedelta(days=(5 - meeting.weekday()) % 7)
-    from bot.jobs.devrel import publish
     from bot.services import devrel
     from bot.services.actors import Actor
+    from bot.notify.devrel import publish
     from models.schemas.devrel import DevRelPolicy, RequestDraft
 
     update = devrel.create_request(Actor(user_id=SE), RequestDraft(engagement_id=engagement_id, meeting_start=saturday),

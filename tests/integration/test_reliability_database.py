@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot import db
-from bot.blocks import engagements as blocks
+from bot.codecs import EngagementForm
 from bot.ids import EngagementIds
 from models import Engagement, EngagementNote
 from models.enums import Stage
@@ -83,7 +83,7 @@ def stage_of(engagement_id: int) -> Stage:
 
 
 def note_form(engagement_id: int) -> dict:
-    return {"callback_id": EngagementIds.note_modal, "private_metadata": blocks.encode({"e": engagement_id}),
+    return {"callback_id": EngagementIds.note_modal, "private_metadata": EngagementForm(engagement_id=engagement_id).encode(),
             "blocks": [{"type": "input", "block_id": EngagementIds.note_block,
                         "element": {"type": "plain_text_input", "action_id": EngagementIds.field},
                         "label": {"type": "plain_text", "text": "Note"}}]}

@@ -11,7 +11,9 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.blocks import assets as blocks
+from bot.codecs import AssetForm, AssetPage
 from bot.ids import AssetIds
+from handlers.assets.forms import read_form
 from models.enums import AssetStatus, AssetType
 from models.schemas.assets import (
     AssetCard,
@@ -80,7 +82,7 @@ def test_the_form_asks_for_the_audience_internal_by_default_and_keeps_it_on_edit
     assert edited["element"]["initial_option"]["value"] == "customer_facing"
     values = {AssetIds.audience_block: {AssetIds.field: {"type": "static_select",
                                                           "selected_option": {"value": "customer_facing"}}}}
-    assert blocks.read_form(values)["customer_facing"] is True
+    assert read_form(values)["customer_facing"] is True
 
 
 def test_curation_buttons_follow_rights_and_archive_asks_first() -> None:
@@ -111,10 +113,10 @@ def test_results_show_at_most_ten_with_paging() -> None:
     assert len(card_titles(first)) == 10
     assert "*23* Demos for *demo observability* (showing 1–10)" in all_text(first)
     paging = [b for b in buttons(first) if b["action_id"] in ("asset_next_page", "asset_previous_page")]
-    assert [(b["action_id"], blocks.read_page_value(b["value"])) for b in paging] == [
+    assert [(b["action_id"], (lambda v: (v.query, v.offset))(AssetPage.decode(b["value"]))) for b in paging] == [
         ("asset_next_page", ("demo observability", 10))]
     middle = valid(blocks.results_message(page(10, total=23, offset=10)))
-    assert [blocks.read_page_value(b["value"])[1] for b in buttons(middle) if "page" in b["action_id"]] == [0, 20]
+    assert [AssetPage.decode(b["value"]).offset for b in buttons(middle) if "page" in b["action_id"]] == [0, 20]
     assert "Page 2 of 3" in all_text(middle)
     last = valid(blocks.results_message(page(3, total=23, offset=20)))
     assert [b["action_id"] for b in buttons(last) if "page" in b["action_id"]] == ["asset_previous_page"]
@@ -174,14 +176,14 @@ def test_the_edit_form_is_prefilled() -> None:
     assert by_id["asset_type"]["initial_option"]["value"] == "demo"
     assert by_id["asset_topics"]["initial_value"] == "observability, apm"
     assert by_id["asset_interactivity"]["initial_option"]["value"] == "presentation"
-    assert blocks.form_asset_id(view["private_metadata"]) == 7 and view["callback_id"] == "asset_edit"
+    assert AssetForm.decode(view["private_metadata"]).asset_id == 7 and view["callback_id"] == "asset_edit"
 
 
 def test_submitted_form_reads_into_fields_and_errors_land_on_their_blocks() -> None:
-    fields = AssetFields.model_validate(blocks.read_form(form_values(type="proofshop", interactivity="hands-on")))
+    fields = AssetFields.model_validate(read_form(form_values(type="proofshop", interactivity="hands-on")))
     assert fields.type == AssetType.proofshop and fields.topics == ["observability", "tracing"]
     with pytest.raises(Exception) as failed:
-        AssetFields.model_validate(blocks.read_form(form_values(title="  ", type=None, url="javascript:alert(1)")))
+        AssetFields.model_validate(read_form(form_values(title="  ", type=None, url="javascript:alert(1)")))
     errors = blocks.form_errors(field_problems(failed.value))
     assert errors == {
         AssetIds.title_block: "Give the asset a title.",
@@ -193,7 +195,7 @@ def test_submitted_form_reads_into_fields_and_errors_land_on_their_blocks() -> N
 def test_too_long_titles_and_links_are_refused_on_their_blocks() -> None:
     too_long = form_values(title="x" * 201, url="https://assets.example.com/" + "a" * 1990)
     with pytest.raises(Exception) as failed:
-        AssetFields.model_validate(blocks.read_form(too_long))
+        AssetFields.model_validate(read_form(too_long))
     errors = blocks.form_errors(field_problems(failed.value))
     assert errors[AssetIds.title_block] == "The title is longer than 200 characters."
     assert errors[AssetIds.url_block] == "The link is 2017 characters long; at most 2000 are allowed."

@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.blocks import devrel as blocks
+from bot.codecs import RequestButton
 from bot.ids import DevRelIds
 from models.enums import RequestEventKind, RequestState, Stage
 from models.schemas.devrel import (
@@ -245,5 +246,5 @@ def test_redraw_picks_the_drawing_for_each_audience() -> None:
 
 
 def test_button_values_round_trip() -> None:
-    assert blocks.parse_button_value("42:3") == (42, 3)
-    assert blocks.parse_button_value("42") == (42, None)
+    assert RequestButton.decode("42:3") == RequestButton(request_id=42, version=3)
+    assert RequestButton.decode("42") == RequestButton(request_id=42, version=None)

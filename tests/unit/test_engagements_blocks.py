@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -10,6 +11,7 @@ from slack_sdk.models.blocks import Block
 from bot.blocks import engagements as blocks
 from bot.blocks import home as home_blocks
 from bot.errors import InvalidInput
+from handlers.engagements.forms import read_new_form
 from models.enums import AssetType, Outcome, RequestState, Stage
 from models.schemas.engagements import (
     AccountMatch,
@@ -155,7 +157,7 @@ def test_a_picker_has_one_button_per_candidate_with_distinct_action_ids() -> Non
     shown = parsed(blocks.pick_for_change(match, Stage.demo, "note"))
     choices = buttons_in(shown)
     assert len(choices) == 10 and len({c["action_id"] for c in choices}) == 10
-    assert blocks.decode(choices[4]["value"]) == {"e": 4, "s": "demo", "n": "note"}
+    assert json.loads(choices[4]["value"]) == {"e": 4, "s": "demo", "n": "note"}
     assert "3 more" in all_text(shown) and "never" not in all_text(shown)
 
 
@@ -216,10 +218,10 @@ def test_forms_fit_slack_and_default_to_today() -> None:
 
 
 def test_reading_the_new_form() -> None:
-    data = blocks.read_new_form(new_form_values(focus="other", focus_other="vector search", opened="2026-11-01"))
+    data = read_new_form(new_form_values(focus="other", focus_other="vector search", opened="2026-11-01"))
     assert (data.focus, data.opened_on, data.channel_id) == ("vector search", date(2026, 11, 1), "C0NBDEAL1")
     with pytest.raises(InvalidInput) as caught:
-        blocks.read_new_form(new_form_values(focus="other"))
+        read_new_form(new_form_values(focus="other"))
     assert blocks.form_errors(caught.value.field, str(caught.value), default_block="x") == {
         "engagement_focus_other": "Describe the focus when you pick Other, e.g. vector search."}
 

@@ -164,7 +164,7 @@ def test_an_unknown_account_reads_as_a_card_request_that_finds_nothing(database_
 
 
 # ----- the command's small parsers -------------------------------------------------------------------------
-from handlers.engagements import parse_weeks, split_close  # noqa: E402
+from handlers.engagements.commands import parse_weeks, split_close  # noqa: E402
 
 from bot.errors import InvalidInput  # noqa: E402
 

@@ -15,7 +15,7 @@ from slack_bolt import App
 from bot.config import Settings
 from bot.errors import InvalidInput
 from bot.ids import AssetIds, DevRelIds, EngagementIds, HomeIds, NudgeIds
-from handlers.engagements import parse_weeks, split_close
+from handlers.engagements.commands import parse_weeks, split_close
 from handlers.errors import APOLOGY
 from tests.assets_helpers import import_sample
 from tests.conftest import ADMIN, MANAGER, SE, SELLER, STRANGER

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot import db
 from bot.blocks import nudges as nudge_blocks
 from bot.blocks.text import MESSAGE_BLOCKS
+from bot.codecs import NudgeButton
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.ids import EngagementIds, NudgeIds
 from bot.services import nudges
@@ -134,7 +135,7 @@ def test_a_closed_or_missing_engagement_cannot_be_snoozed(stale_deals: dict[str,
     with pytest.raises(NotFound):
         nudges.snooze(Actor(user_id=SE), 999_999, now=MONDAY)
     with pytest.raises(InvalidInput):
-        nudges.parse_engagement_id("abc")
+        NudgeButton.decode("abc")
 
 
 # ----- the DM ----------------------------------------------------------------------------------------

@@ -1,0 +1,38 @@
+"""The App Home: republished when it is opened, paged, and after each change to what it shows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import home as blocks
+from bot.config import Settings
+from bot.services import engagements
+from bot.services.actors import actor_for
+
+log = logging.getLogger(__name__)
+
+
+def publish(client: WebClient, settings: Settings, user_id: str, *, page: int = 0) -> bool:
+    """Publish `user_id`'s App Home. Best effort: a failure is logged, never raised to the caller, since
+    the home is redrawn on the next open anyway."""
+    try:
+        data = engagements.home(actor_for(settings, user_id), page=page)
+        client.views_publish(user_id=user_id, view=blocks.home_view(data))
+        return True
+    except SlackApiError as error:
+        log.warning("views.publish failed: %s", error.response.get("error"))
+    except OSError as error:
+        log.warning("views.publish could not reach Slack: %s", error)
+    except Exception:
+        log.exception("could not build the App Home")
+    return False
+
+
+def refresh(client: WebClient, settings: Settings, user_ids: Iterable[str | None]) -> None:
+    """Republish the Homes of everyone a change shows up for, each once."""
+    for user_id in dict.fromkeys(u for u in user_ids if u):
+        publish(client, settings, user_id)

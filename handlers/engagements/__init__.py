@@ -1,0 +1,13 @@
+"""`/engagement`: the command, the buttons (on the card, nudge DMs, the App Home, playbook posts), and the
+forms, one module per surface."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers.engagements import buttons, commands, forms
+
+
+def register(app: App) -> None:
+    for surface in (commands, buttons, forms):
+        surface.register(app)

@@ -1,0 +1,203 @@
+"""The engagement forms as submitted: new, change stage, close, note, deal channel, and the ESAT comment.
+
+A form a service refuses is answered on the form, on the field at fault, and nothing is written."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.blocks import engagements as blocks
+from bot.codecs import EngagementForm, SurveyForm, number
+from bot.errors import EposError, InvalidInput
+from bot.ids import EngagementIds
+from bot.notify import engagements as tell
+from bot.notify import zones
+from bot.services import engagements, esat
+from handlers import common
+from handlers.common import answered_on_the_form
+from handlers.engagements.replies import changed, webhook_reply
+from models.enums import OPEN_STAGES, Outcome, Stage
+from models.schemas.engagements import NewEngagementIn
+
+log = logging.getLogger(__name__)
+
+PICK_STAGE = "Pick the stage to move to."
+PICK_OUTCOME = "Pick the outcome: won, lost or no decision."
+
+
+def value(values: dict[str, Any], block_id: str) -> Any:
+    return common.submitted(values, block_id, EngagementIds.field)
+
+
+def parse_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def read_new_form(values: dict[str, Any]) -> NewEngagementIn:
+    """The new-engagement form as the service's input. Focus: the picked area, or for Other the text."""
+    focus = value(values, EngagementIds.focus_block) or ""
+    other = (value(values, EngagementIds.focus_other_block) or "").strip()
+    if focus == "other" or not focus:
+        if not other:
+            raise InvalidInput("Describe the focus when you pick Other, e.g. vector search.", field="focus")
+        focus = other
+    stage_value = value(values, EngagementIds.start_stage_block) or Stage.preparation.value
+    if stage_value not in {stage.value for stage in OPEN_STAGES}:
+        raise InvalidInput("Pick the stage it starts in.", field="stage")
+    opened_text = value(values, EngagementIds.opened_block)
+    opened_on = parse_day(opened_text)
+    if opened_text and opened_on is None:
+        raise InvalidInput("Pick the opening date from the calendar.", field="opened_on")
+    return NewEngagementIn(
+        account=value(values, EngagementIds.account_block) or "",
+        opportunity=value(values, EngagementIds.opportunity_block) or "",
+        seller_id=value(values, EngagementIds.seller_block) or "",
+        focus=focus,
+        business_challenge=value(values, EngagementIds.challenge_block) or "",
+        technical_needs=value(values, EngagementIds.needs_block) or "",
+        channel_id=value(values, EngagementIds.channel_block) or None,
+        stage=Stage(stage_value),
+        opened_on=opened_on,
+    )
+
+
+def refuse(ack: Ack, error: EposError, default_block: str, field_blocks: dict[str, str] | None = None) -> None:
+    field = error.field if isinstance(error, InvalidInput) else None
+    ack(response_action="errors",
+        errors=blocks.form_errors(field, str(error), default_block=default_block, blocks=field_blocks))
+
+
+def _form(context: BoltContext, view: dict[str, Any]) -> tuple[EngagementForm, dict[str, Any], Any]:
+    """The form's metadata, its values, and the timezone its days were shown in."""
+    meta = EngagementForm.decode(view.get("private_metadata"))
+    values = (view.get("state") or {}).get("values") or {}
+    return meta, values, zones.named(meta.timezone, common.settings_of(context).timezone)
+
+
+@answered_on_the_form
+def new_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                  context: BoltContext) -> None:
+    who = common.actor(context, body)
+    _, values, zone = _form(context, view)
+    try:
+        result = engagements.create(who, read_new_form(values), tz=zone)
+    except EposError as error:
+        refuse(ack, error, EngagementIds.account_block)
+        return
+    ack()
+    changed(context, client, result, who, webhook_reply(None, client, who.user_id))
+
+
+@answered_on_the_form
+def stage_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                    context: BoltContext) -> None:
+    who = common.actor(context, body)
+    meta, values, zone = _form(context, view)
+    try:
+        engagement_id = meta.engagement()
+        stage_value = value(values, EngagementIds.target_stage_block)
+        if stage_value not in {s.value for s in Stage}:
+            raise InvalidInput(PICK_STAGE, field="stage")
+        result = engagements.change_stage(
+            who, engagement_id, Stage(stage_value), note=value(values, EngagementIds.note_block) or "",
+            effective_on=parse_day(value(values, EngagementIds.effective_date_block)), tz=zone)
+    except EposError as error:
+        refuse(ack, error, EngagementIds.target_stage_block, {"stage": EngagementIds.target_stage_block})
+        return
+    ack()
+    changed(context, client, result, who, webhook_reply(meta.response_url, client, who.user_id))
+
+
+@answered_on_the_form
+def close_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                    context: BoltContext) -> None:
+    who = common.actor(context, body)
+    meta, values, zone = _form(context, view)
+    try:
+        engagement_id = meta.engagement()
+        outcome_value = value(values, EngagementIds.outcome_block)
+        if outcome_value not in {o.value for o in Outcome}:
+            raise InvalidInput(PICK_OUTCOME, field="outcome")
+        result = engagements.close(
+            who, engagement_id, Outcome(outcome_value), note=value(values, EngagementIds.note_block) or "",
+            effective_on=parse_day(value(values, EngagementIds.effective_date_block)), tz=zone)
+    except EposError as error:
+        refuse(ack, error, EngagementIds.outcome_block, {"outcome": EngagementIds.outcome_block})
+        return
+    ack()
+    changed(context, client, result, who, webhook_reply(meta.response_url, client, who.user_id))
+
+
+@answered_on_the_form
+def note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                   context: BoltContext) -> None:
+    who = common.actor(context, body)
+    meta, values, _ = _form(context, view)
+    try:
+        result = engagements.add_note(who, meta.engagement(), value(values, EngagementIds.note_block) or "")
+    except EposError as error:
+        refuse(ack, error, EngagementIds.note_block)
+        return
+    ack()
+    webhook_reply(meta.response_url, client, who.user_id)(blocks.note_result_message(result))
+    try:
+        tell.refresh_homes(client, common.settings_of(context), result.engagement, who)
+    except Exception:
+        log.exception("could not refresh the App Home after a note")
+
+
+def channel_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                      context: BoltContext) -> None:
+    who = common.actor(context, body)
+    meta, values, _ = _form(context, view)
+    try:
+        engagement, is_new = engagements.set_channel(
+            who, meta.engagement(), value(values, EngagementIds.channel_block) or None)
+    except EposError as error:
+        refuse(ack, error, EngagementIds.channel_block)
+        return
+    ack()
+    answer = blocks.channel_result_message(engagement, changed=is_new,
+                                           shared=tell.deal_sharing(client, engagement.channel_id))
+    webhook_reply(meta.response_url, client, who.user_id)(answer)
+
+
+@answered_on_the_form
+def esat_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    user_id = common.user_id(body)
+    values = (view.get("state") or {}).get("values") or {}
+    score = value(values, EngagementIds.outcome_block)
+    try:
+        meta = SurveyForm.decode(view.get("private_metadata"))
+        prompt = esat.answer(user_id, meta.survey_id, number(str(score)) if score else None,
+                             comment=value(values, EngagementIds.comment_block) or "")
+    except EposError as error:
+        refuse(ack, error, EngagementIds.outcome_block)
+        return
+    ack()
+    webhook_reply(meta.response_url, client, user_id, replace=True)(blocks.esat_message(prompt, answered=True))
+
+
+VIEWS = {
+    EngagementIds.new_modal: new_submitted,
+    EngagementIds.stage_modal: stage_submitted,
+    EngagementIds.close_modal: close_submitted,
+    EngagementIds.note_modal: note_submitted,
+    EngagementIds.channel_modal: channel_submitted,
+    EngagementIds.esat_comment_modal: esat_submitted,
+}
+
+
+def register(app: App) -> None:
+    for callback_id, listener in VIEWS.items():
+        app.view(callback_id)(listener)
