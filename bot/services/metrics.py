@@ -37,9 +37,10 @@ from models import Engagement, EsatSurvey, StageChange, StageStint
 from models.base import UTCDateTime
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import EsatFigures, Figures, OwnerTotals, TeamMetrics
+from models.schemas.pilots import GroupFigures
 
-__all__ = ["EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "epoch_days", "mttc", "mttc_trend", "owner_totals",
-           "team_metrics"]
+__all__ = ["EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "cohort_metrics", "cohort_mttc_trend", "epoch_days",
+           "mttc", "mttc_trend", "owner_totals", "team_metrics"]
 
 STAGE_RANK = {stage: rank for rank, stage in enumerate(Stage)}
 
@@ -462,3 +463,55 @@ def mttc_trend(weeks: int, *, until: datetime, tz: ZoneInfo) -> list[tuple[date,
     with db.reading() as session:
         per_week: Mapping[Any, Figures] = _grouped_figures(session, source)
     return [(start.date(), per_week.get(index, Figures())) for index, start in enumerate(starts)]
+
+
+# ----- cohorts: a set of engagements chosen by who owned them and when they opened -------------------
+def _cohort_days() -> ColumnElement[float]:
+    return epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
+
+
+def cohort_metrics(cohort: ColumnElement[bool]) -> tuple[GroupFigures, list[tuple[float, bool]]]:
+    """The figures of the engagements matching `cohort` (however far they have got), and each closed one's
+    (MTTC days, won) for the statistics that resample them. Closed means closed now: a reopened engagement
+    counts by its latest close, or as open."""
+    closed = [cohort, Engagement.closed_at.is_not(None)]
+    with db.reading() as session:
+        total = int(session.scalar(select(func.count()).select_from(Engagement).where(cohort)) or 0)
+        counts = {o.value: 0 for o in Outcome}
+        for outcome, count in session.execute(
+            select(Engagement.outcome, func.count()).where(*closed).group_by(Engagement.outcome)
+        ).all():
+            if outcome is not None:
+                counts[str(outcome)] = int(count)
+        mttc_days = _figures(session, select(_cohort_days().label("val")).where(*closed))[0]
+        durations = [(float(days), outcome == Outcome.won.value) for days, outcome in session.execute(
+            select(_cohort_days(), Engagement.outcome).where(*closed).order_by(Engagement.id)).all()]
+        dwell = _grouped_medians(session, select(StageStint.stage.label("grp"), StageStint.dwell_days.label("val")).where(
+            StageStint.left_at.is_not(None), StageStint.stage.in_([s.value for s in OPEN_STAGES]),
+            StageStint.engagement_id.in_(select(Engagement.id).where(cohort))).subquery())
+        mean, count = session.execute(
+            select(func.avg(EsatSurvey.score), func.count(EsatSurvey.score))
+            .join(Engagement, Engagement.id == EsatSurvey.engagement_id).where(EsatSurvey.score.is_not(None), *closed)
+        ).one()
+    closed_total = sum(counts.values())
+    figures = GroupFigures(
+        engagements=total, closed=counts, mttc_days=mttc_days,
+        win_rate=counts[Outcome.won.value] / closed_total if closed_total else None,
+        stage_dwell_days_median={stage.value: dwell.get(stage.value) for stage in OPEN_STAGES},
+        esat=EsatFigures(mean=_float(mean), count=int(count or 0)),
+    )
+    return figures, durations
+
+
+def cohort_mttc_trend(cohort: ColumnElement[bool], ends: Sequence[datetime], trailing: timedelta) -> list[Figures]:
+    """For each moment in `ends`, the MTTC of the cohort's engagements closed in the `trailing` time before it.
+
+    The windows overlap, so each is its own part of one UNION ALL rather than a bucket of one CASE."""
+    if not ends:
+        return []
+    parts = [select(literal(index).label("grp"), _cohort_days().label("val")).where(
+        cohort, Engagement.closed_at >= at(end - trailing), Engagement.closed_at < at(end))
+        for index, end in enumerate(ends)]
+    with db.reading() as session:
+        per_end = _grouped_figures(session, union_all(*parts))  # type: ignore[arg-type]
+    return [per_end.get(index, Figures()) for index in range(len(ends))]
