@@ -16,11 +16,12 @@ from slack_bolt.listener.listener_completion_handler import ListenerCompletionHa
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot import revocation, slack_people
+from bot import clock, revocation, slack_people
 from bot.blocks import access
+from bot.blocks import pilots as pilot_blocks
 from bot.config import Settings
 from bot.ids import AssetIds, DevRelIds, EngagementIds, HomeIds
-from bot.services import deliveries, people
+from bot.services import deliveries, people, pilots
 from bot.services.deliveries import Claim, Seen
 from bot.slack_client import EposWebClient
 
@@ -270,6 +271,22 @@ def only_our_members(settings: Settings, client: WebClient) -> Any:
     return refuse_all_but_our_members
 
 
+def only_the_pilot_audience(settings: Settings, client: WebClient) -> Any:
+    """With EPOS_PILOT_ONLY, while a pilot runs: everyone outside its audience gets the rollout note."""
+    ask = settings.epos_managers or settings.epos_admins
+
+    def refuse_all_but_the_pilot(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        user_id = acting_user(body)
+        if user_id is None or pilots.in_rollout_audience(
+                user_id, admin=settings.is_admin(user_id), manager=settings.is_manager(user_id),
+                today=clock.now().astimezone(settings.timezone).date()):
+            next()
+            return None
+        return refusal(body, client, pilot_blocks.rollout_note(list(ask)))
+
+    return refuse_all_but_the_pilot
+
+
 def register(app: App, settings: Settings) -> None:
     @app.middleware
     def refuse_other_installations(
@@ -305,6 +322,8 @@ def register(app: App, settings: Settings) -> None:
 
     # Before the delivery is recorded: a refused request leaves nothing behind.
     app.middleware(only_our_members(settings, app.client))
+    if settings.epos_pilot_only:
+        app.middleware(only_the_pilot_audience(settings, app.client))
     # Bolt offers no public hook for "the listener has returned"; its runner's completion handler is
     # that hook, called on the listener's thread after the listener and after any error handler.
     app._listener_runner.listener_completion_handler = _SettleDelivery()

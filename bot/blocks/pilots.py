@@ -35,3 +35,10 @@ def comparison_line(comparison: Comparison) -> str:
             f"({plural(pilot.closed_total, 'close')}) against {_days(baseline.mttc_days.median)} for {against} "
             f"({plural(baseline.closed_total, 'close')}); difference {_signed_days(comparison.mttc_days_median)}: "
             f"{VERDICT_WORDS[comparison.verdict]}.")
+
+
+def rollout_note(ask: list[str]) -> str:
+    """For someone outside the pilot while epos answers only it (EPOS_PILOT_ONLY)."""
+    whom = ", ".join(f"<@{user_id}>" for user_id in ask) or "whoever runs epos"
+    return (f"epos is in a pilot for now: it answers the SEs trying it and the people on their deals. "
+            f"It will open to everyone after the pilot; to join sooner, ask {whom}.")

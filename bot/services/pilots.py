@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot import clock, db
@@ -15,7 +15,7 @@ from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit
 from bot.services.actors import Actor
 from bot.services.engagements import SLACK_USER
-from models import Pilot, PilotMember
+from models import DevRelPerson, Engagement, Pilot, PilotMember
 from models.schemas.pilots import PilotMemberOut, PilotOut
 
 ENTITY = "pilot"
@@ -169,3 +169,17 @@ def member_of_a_running_pilot(user_id: str, today: date) -> bool:
 
 def members_of_running_pilots(today: date) -> set[str]:
     return {user_id for pilot in running(today) for user_id in pilot.current_members}
+
+
+def in_rollout_audience(user_id: str, *, admin: bool, manager: bool, today: date) -> bool:
+    """While a pilot runs: its members, sellers on deals they own, DevRel on the roster, managers and admins.
+    With no pilot running, everyone (the pilot is over: that is the rollout)."""
+    if admin or manager:
+        return True
+    members = members_of_running_pilots(today)
+    if not members or user_id in members:
+        return True
+    with db.reading() as session:
+        on_a_members_deal = exists().where(Engagement.seller_id == user_id, Engagement.owner_id.in_(members))
+        on_the_roster = exists().where(DevRelPerson.slack_id == user_id, DevRelPerson.active.is_(True))
+        return bool(session.scalar(select(on_a_members_deal | on_the_roster)))
