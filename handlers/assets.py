@@ -14,10 +14,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot import sharing
 from bot.blocks import assets as blocks
+from bot.blocks import interactions as interaction_blocks
 from bot.config import Settings
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.ids import AssetIds
-from bot.services import assets
+from bot.services import assets, interactions
 from bot.services.actors import Actor, actor_for
 from handlers.answers import answer_command
 from handlers.common import answered_on_the_form, command_text
@@ -152,6 +153,8 @@ def register(app: App, settings: Settings) -> None:
                 return
             raise
         assets.record_share(asset_id, user_id, channel_id)
+        if (second_heavy := interactions.second_heavy(asset_id, channel_id)) is not None:
+            _ephemeral(respond, interaction_blocks.second_heavy_message(second_heavy))
         if confirmed and shared.external:
             _ephemeral(respond, blocks.shared_externally(card, shared), replace=True)
         elif confirmed:

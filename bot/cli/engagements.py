@@ -166,7 +166,11 @@ def show_stats(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     figures = metrics.team_metrics(since, until, owner_id=args.owner)
     if args.json:
-        print(json.dumps(as_json(figures), indent=2))
+        data = as_json(figures)
+        data["interactions"] = {bucket: {"closed": f.closed, "win_rate": _round(f.win_rate),
+                                         "mttc_days_median": _round(f.mttc_days_median)}
+                                for bucket, f in metrics.interaction_figures(since, until).items()}
+        print(json.dumps(data, indent=2))
     else:
         print(as_text(figures, zone))
     return EXIT_OK

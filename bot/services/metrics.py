@@ -33,14 +33,14 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from bot import db
-from models import Engagement, EsatSurvey, StageChange, StageStint
+from models import AssetShare, Engagement, EsatSurvey, StageChange, StageStint
 from models.base import UTCDateTime
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import EsatFigures, Figures, OwnerTotals, TeamMetrics
-from models.schemas.pilots import GroupFigures
+from models.schemas.pilots import GroupFigures, InteractionFigures
 
 __all__ = ["EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "cohort_metrics", "cohort_mttc_trend", "epoch_days",
-           "mttc", "mttc_trend", "owner_totals", "team_metrics"]
+           "interaction_figures", "mttc", "mttc_trend", "owner_totals", "team_metrics"]
 
 STAGE_RANK = {stage: rank for rank, stage in enumerate(Stage)}
 
@@ -515,3 +515,34 @@ def cohort_mttc_trend(cohort: ColumnElement[bool], ends: Sequence[datetime], tra
     with db.reading() as session:
         per_end = _grouped_figures(session, union_all(*parts))  # type: ignore[arg-type]
     return [per_end.get(index, Figures()) for index in range(len(ends))]
+
+
+# ----- interactions: how many field assets an engagement used ------------------------------------------
+INTERACTION_BUCKETS = ("0", "1", "2+")
+
+
+def interactions_used() -> ColumnElement[int]:
+    """Per engagement, the field assets shared into it (each asset once, however often it was shared)."""
+    return (select(func.count(func.distinct(AssetShare.asset_id))).where(AssetShare.engagement_id == Engagement.id)
+            .correlate(Engagement).scalar_subquery())
+
+
+def interaction_figures(since: datetime, until: datetime) -> dict[str, InteractionFigures]:
+    """For the engagements closed in [since, until) that used 0, 1 and 2 or more interactions: how many
+    closed, their win rate and median MTTC. Does "fewer interactions" hold for this team?"""
+    used = interactions_used()
+    source = select(case((used == 0, "0"), (used == 1, "1"), else_="2+").label("grp"), Engagement.outcome,
+                    _cohort_days().label("val")).where(*_closed_in_window(since, until, None))
+    sub = source.subquery()
+    with db.reading() as session:
+        counts = {str(grp): (int(total), int(won)) for grp, total, won in session.execute(
+            select(sub.c.grp, func.count(), func.count(case((sub.c.outcome == Outcome.won.value, 1))))
+            .group_by(sub.c.grp)
+        ).all()}
+        medians = _grouped_figures(session, select(sub.c.grp, sub.c.val))
+    figures = {}
+    for name in INTERACTION_BUCKETS:
+        total, won = counts.get(name, (0, 0))
+        figures[name] = InteractionFigures(closed=total, win_rate=won / total if total else None,
+                                           mttc_days_median=medians.get(name, Figures()).median)
+    return figures

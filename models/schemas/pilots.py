@@ -62,3 +62,11 @@ class Comparison(_Frozen):
     mttc_days_median: Difference
     win_rate: Difference
     verdict: str
+
+
+class InteractionFigures(_Frozen):
+    """Engagements closed in a window that used a given number of field-asset interactions."""
+
+    closed: int
+    win_rate: float | None
+    mttc_days_median: float | None
