@@ -31,3 +31,13 @@ def second_heavy_message(note: SecondHeavy) -> dict[str, Any]:
                if one.closed or more.closed else NO_FIGURES)
     text = SECOND_HEAVY.format(account=escape(note.account), figures=figures)
     return {"text": text, "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
+
+
+INTERACTIONS_TITLE = "*Interactions per engagement* (closed in the last {weeks} weeks; the field guide: one is usually enough)"
+BUCKET_LABELS = {"0": "No interaction", "1": "One", "2+": "Two or more"}
+
+
+def interactions_section(figures: dict[str, InteractionFigures], *, weeks: int) -> str:
+    lines = [INTERACTIONS_TITLE.format(weeks=weeks)]
+    lines += [f"• {BUCKET_LABELS[bucket]}: {interaction_figure(figure)}" for bucket, figure in figures.items()]
+    return "\n".join(lines)

@@ -42,3 +42,12 @@ def rollout_note(ask: list[str]) -> str:
     whom = ", ".join(f"<@{user_id}>" for user_id in ask) or "whoever runs epos"
     return (f"epos is in a pilot for now: it answers the SEs trying it and the people on their deals. "
             f"It will open to everyone after the pilot; to join sooner, ask {whom}.")
+
+
+DIGEST_TITLE = "*Pilot*"
+CHART_NOTE = "The chart in the thread follows both groups' median time to close over the 4 weeks before each week's end."
+
+
+def digest_section(comparison: Comparison) -> str:
+    return f"{DIGEST_TITLE}\n{comparison_line(comparison)}\n_{CHART_NOTE}_"
+CHART_ALT = " A third panel: lines of the pilot's and everyone else's median days to close over the 4 weeks before each week's end."

@@ -20,6 +20,7 @@ from bot import clock
 from bot.services import metrics, pilots, proof
 from bot.services.metrics import at
 from models import Engagement
+from models.schemas.digest import MeanMedian, PilotTrendPoint
 from models.schemas.engagements import Figures
 from models.schemas.pilots import Comparison, PilotOut
 
@@ -84,3 +85,25 @@ def trailing_mttc(name: str, *, weeks: int, trailing: timedelta, tz: ZoneInfo, n
     ends = [now - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     return (ends, metrics.cohort_mttc_trend(pilot_cohort(pilot, tz, now), ends, trailing),
             metrics.cohort_mttc_trend(baseline_cohort(pilot, "concurrent", tz, now), ends, trailing))
+
+
+TREND_POINTS = 12
+TRAILING = timedelta(weeks=4)
+
+
+def running_section(tz: ZoneInfo, until: datetime) -> tuple[Comparison, list[PilotTrendPoint]] | None:
+    """For a report that ends at `until`: the latest pilot running then, against everyone else, and both
+    groups' MTTC over the 4 weeks before each of the last 12 weeks' ends. None when no pilot runs."""
+    running = pilots.running((until - timedelta(microseconds=1)).astimezone(tz).date())
+    if not running:
+        return None
+    name = running[0].name
+    comparison = compare(name, tz=tz, now=until)
+    ends, pilot_trend, baseline_trend = trailing_mttc(name, weeks=TREND_POINTS, trailing=TRAILING, tz=tz, now=until)
+    points = [PilotTrendPoint(at=(end - timedelta(microseconds=1)).astimezone(tz).date(), pilot=_mean_median(p),
+                              baseline=_mean_median(b)) for end, p, b in zip(ends, pilot_trend, baseline_trend, strict=True)]
+    return comparison, points
+
+
+def _mean_median(figures: Figures) -> MeanMedian:
+    return MeanMedian(mean=figures.mean, median=figures.median, count=figures.count)
