@@ -11,10 +11,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import home as blocks
+from bot.blocks import pilots as pilot_blocks
 from bot.config import Settings
 from bot.ids import HomeIds
 from bot.jobs.devrel import publish
-from bot.services import devrel, engagements
+from bot.services import cohorts, devrel, engagements
 from bot.services.actors import actor_for
 from handlers.devrel import after_ack, open_request_modal, request_button
 from handlers.errors import tell_user
@@ -26,8 +27,12 @@ def publish_home(client: WebClient, settings: Settings, user_id: str, *, page: i
     """Publish `user_id`'s App Home. Best effort: a failure is logged, never raised to the caller, since
     the home is redrawn on the next open anyway."""
     try:
-        data = engagements.home(actor_for(settings, user_id), page=page)
-        client.views_publish(user_id=user_id, view=blocks.home_view(data))
+        actor = actor_for(settings, user_id)
+        data = engagements.home(actor, page=page)
+        view = blocks.home_view(data)
+        if actor.manager or actor.admin:
+            pilot_blocks.add_to_home(view, pilot_blocks.home_blocks(cohorts.latest(settings.timezone)))
+        client.views_publish(user_id=user_id, view=view)
         return True
     except SlackApiError as error:
         log.warning("views.publish failed: %s", error.response.get("error"))

@@ -107,3 +107,14 @@ def running_section(tz: ZoneInfo, until: datetime) -> tuple[Comparison, list[Pil
 
 def _mean_median(figures: Figures) -> MeanMedian:
     return MeanMedian(mean=figures.mean, median=figures.median, count=figures.count)
+
+
+def latest(tz: ZoneInfo, now: datetime | None = None) -> Comparison | None:
+    """For the managers' App Home: the pilot running now that started last, else the one that ended last."""
+    now = now or clock.now()
+    found = pilots.list_pilots()
+    if not found:
+        return None
+    today = now.astimezone(tz).date()
+    chosen = max(found, key=lambda p: (p.running_on(today), p.end_on or p.start_on, p.start_on, p.id))
+    return compare(chosen.name, tz=tz, now=now)

@@ -86,6 +86,39 @@ def create(actor: Actor, name: str, start_on: date, members: Iterable[str], *, n
         return _out(session, pilot)
 
 
+def _add(session: Session, pilot: Pilot, members: list[str], on: date) -> list[str]:
+    existing = {m.slack_id: m for m in session.scalars(select(PilotMember).where(PilotMember.pilot_id == pilot.id))}
+    joined_on = max(on, pilot.start_on)
+    added = []
+    for user_id in members:
+        member = existing.get(user_id)
+        if member is None:
+            session.add(PilotMember(pilot_id=pilot.id, slack_id=user_id, joined_on=joined_on, left_on=None))
+        elif member.left_on is not None:
+            member.joined_on, member.left_on = joined_on, None
+        else:
+            continue
+        added.append(user_id)
+    return added
+
+
+def _remove(session: Session, pilot: Pilot, members: list[str], on: date) -> None:
+    current = {m.slack_id: m for m in session.scalars(select(PilotMember).where(
+        PilotMember.pilot_id == pilot.id, PilotMember.left_on.is_(None)))}
+    unknown = [user_id for user_id in members if user_id not in current]
+    if unknown or not members:
+        raise InvalidInput(f"members: {', '.join(unknown) or 'nobody'} is not in the pilot {pilot.name!r}; "
+                           "`epos pilot list` shows who is", field="members")
+    for user_id in members:
+        current[user_id].left_on = max(on, current[user_id].joined_on)
+
+
+def _end(pilot: Pilot, on: date) -> None:
+    if on < pilot.start_on:
+        raise InvalidInput(f"end: {on:%Y-%m-%d} is before the pilot started ({pilot.start_on:%Y-%m-%d})", field="end")
+    pilot.end_on = on
+
+
 def add_members(actor: Actor, name: str, ids: Iterable[str], *, on: date, now: datetime | None = None) -> PilotOut:
     """Members added after the start count from `on` (a day in EPOS_TIMEZONE); someone removed comes back."""
     _require_manager(actor)
@@ -94,21 +127,9 @@ def add_members(actor: Actor, name: str, ids: Iterable[str], *, on: date, now: d
         raise InvalidInput("members: name at least one SE to add, like U0123ABCD", field="members")
     with db.transaction() as session:
         pilot = _load(session, name, lock=True)
-        existing = {m.slack_id: m for m in session.scalars(select(PilotMember).where(PilotMember.pilot_id == pilot.id))}
-        joined_on = max(on, pilot.start_on)
-        added = []
-        for user_id in members:
-            member = existing.get(user_id)
-            if member is None:
-                session.add(PilotMember(pilot_id=pilot.id, slack_id=user_id, joined_on=joined_on, left_on=None))
-            elif member.left_on is not None:
-                member.joined_on, member.left_on = joined_on, None
-            else:
-                continue
-            added.append(user_id)
-        if added:
+        if added := _add(session, pilot, members, on):
             audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=pilot.id, action="add", at=now,
-                         members=added, on=joined_on.isoformat())
+                         members=added, on=max(on, pilot.start_on).isoformat())
         session.flush()
         return _out(session, pilot)
 
@@ -119,14 +140,7 @@ def remove_members(actor: Actor, name: str, ids: Iterable[str], *, on: date, now
     now, members = now or clock.now(), clean_members(ids)
     with db.transaction() as session:
         pilot = _load(session, name, lock=True)
-        current = {m.slack_id: m for m in session.scalars(select(PilotMember).where(
-            PilotMember.pilot_id == pilot.id, PilotMember.left_on.is_(None)))}
-        unknown = [user_id for user_id in members if user_id not in current]
-        if unknown or not members:
-            raise InvalidInput(f"members: {', '.join(unknown) or 'nobody'} is not in the pilot {pilot.name!r}; "
-                               "`epos pilot list` shows who is", field="members")
-        for user_id in members:
-            current[user_id].left_on = max(on, current[user_id].joined_on)
+        _remove(session, pilot, members, on)
         audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=pilot.id, action="remove", at=now,
                      members=members, on=on.isoformat())
         session.flush()
@@ -138,12 +152,54 @@ def end(actor: Actor, name: str, on: date, *, now: datetime | None = None) -> Pi
     now = now or clock.now()
     with db.transaction() as session:
         pilot = _load(session, name, lock=True)
-        if on < pilot.start_on:
-            raise InvalidInput(f"end: {on:%Y-%m-%d} is before the pilot started ({pilot.start_on:%Y-%m-%d})",
-                               field="end")
-        pilot.end_on = on
+        _end(pilot, on)
         audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=pilot.id, action="end", at=now,
                      on=on.isoformat())
+        session.flush()
+        return _out(session, pilot)
+
+
+def save(actor: Actor, name: str, *, creating: bool, start_on: date | None, members: Iterable[str],
+         end_on: date | None, today: date, now: datetime | None = None) -> PilotOut:
+    """The pilot form: create the pilot, or bring an existing one's members (from `today`) and end in line
+    with the form, all or nothing."""
+    _require_manager(actor)
+    now, name, wanted = now or clock.now(), clean_name(name), clean_members(members)
+    if not wanted:
+        raise InvalidInput("members: pick at least one SE", field="members")
+    with db.transaction() as session:
+        pilot = session.scalar(select(Pilot).where(Pilot.name == name).with_for_update())
+        if creating and pilot is not None:
+            raise InvalidInput(f"name: a pilot called {name!r} already exists; pick another name", field="name")
+        if pilot is None and not creating:
+            raise NotFound(f"There is no pilot called {name!r} any more; open the form again from the App Home.")
+        if pilot is None:
+            if start_on is None:
+                raise InvalidInput("start: pick the pilot's first day", field="start")
+            pilot = Pilot(name=name, start_on=start_on, end_on=None, created_by=actor.user_id, created_at=now)
+            session.add(pilot)
+            session.flush()
+            _add(session, pilot, wanted, start_on)
+            if end_on is not None:
+                _end(pilot, end_on)
+            audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=pilot.id, action="create", at=now,
+                         name=name, start=start_on.isoformat(), members=wanted,
+                         end=end_on.isoformat() if end_on else None)
+            session.flush()
+            return _out(session, pilot)
+        current = [m.slack_id for m in session.scalars(select(PilotMember).where(
+            PilotMember.pilot_id == pilot.id, PilotMember.left_on.is_(None)))]
+        if added := _add(session, pilot, [u for u in wanted if u not in current], today):
+            audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=pilot.id, action="add", at=now,
+                         members=added, on=max(today, pilot.start_on).isoformat())
+        if removed := [u for u in current if u not in wanted]:
+            _remove(session, pilot, removed, today)
+            audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=pilot.id, action="remove", at=now,
+                         members=removed, on=today.isoformat())
+        if end_on != pilot.end_on and end_on is not None:
+            _end(pilot, end_on)
+            audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=pilot.id, action="end", at=now,
+                         on=end_on.isoformat())
         session.flush()
         return _out(session, pilot)
 
