@@ -51,7 +51,7 @@ def comparison_line(comparison: Comparison) -> str:
     """One line: both groups' median MTTC, the difference with its interval, and the verdict."""
     pilot, baseline = comparison.pilot_group, comparison.baseline_group
     against = "everyone else" if comparison.baseline_kind == "concurrent" else "the members before it started"
-    return (f"Pilot *{comparison.pilot.name}*: median time to close {_days(pilot.mttc_days.median)} "
+    return (f"*{escape(comparison.pilot.name)}*: median time to close {_days(pilot.mttc_days.median)} "
             f"({plural(pilot.closed_total, 'close')}) against {_days(baseline.mttc_days.median)} for {against} "
             f"({plural(baseline.closed_total, 'close')}); difference {_signed_days(comparison.mttc_days_median)}: "
             f"{VERDICT_WORDS[comparison.verdict]}.")

@@ -21,7 +21,7 @@ from models.schemas.pilots import PilotMemberOut, PilotOut
 ENTITY = "pilot"
 # The command line acts with no Slack user behind it; the audit log says so.
 CLI_ACTOR = Actor(user_id="cli", admin=True, manager=True)
-NAME = re.compile(r"^[\w][\w .'-]{0,79}$")
+NAME = re.compile(r"^[\w][\w .,'()-]{0,79}$")
 
 
 def _require_manager(actor: Actor) -> None:
@@ -32,7 +32,7 @@ def _require_manager(actor: Actor) -> None:
 def clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not NAME.match(name):
-        raise InvalidInput("name: use 1 to 80 letters, digits, spaces, dots, dashes or apostrophes, like `Q3 guided path`",
+        raise InvalidInput("name: use 1 to 80 letters, digits, spaces and simple punctuation, like `Q3 guided path`",
                            field="name")
     return name
 

@@ -58,7 +58,7 @@ def test_a_manager_starts_a_pilot_from_the_app_home(today: None, wire: SlackWire
     assert response.status == 200 and response.body in ("", b"")
     pilot = pilots.get("Q4 guided path")
     assert (pilot.start_on, pilot.current_members) == (date(2026, 10, 1), [SE, LATE])
-    assert "Pilot *Q4 guided path*: median time to close" in home_of(slack, MANAGER, count=2)
+    assert "*Q4 guided path*: median time to close" in home_of(slack, MANAGER, count=2)
 
 
 def test_a_manager_changes_members_and_ends_the_pilot(today: None, wire: SlackWire, slack: MockSlack) -> None:

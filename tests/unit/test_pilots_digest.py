@@ -43,7 +43,7 @@ def test_the_digest_compares_the_running_pilot_with_everyone_else(week_with_a_pi
     assert result.figures()["pilot"] == {"name": "Q3", "verdict": "too few closes", "mttc_days_median": {
         "pilot": 34.0, "baseline": 48.5, "difference": {"value": -14.5, "ci95": list(result.pilot.mttc_days_median.ci95)}}}
     text = str([b.to_dict() for b in digest_message(result, lambda user_id: user_id)[0]])
-    assert "Pilot *Q3*: median time to close 34.0 d (2 closes) against 48.5 d for everyone else" in text
+    assert "*Q3*: median time to close 34.0 d (2 closes) against 48.5 d for everyone else" in text
     assert "*too few closes* to tell yet" in text
     # The chart's points: the last holds the four weeks before the week's end (from 26 Oct): the same closes.
     last = result.pilot_trend[-1]
