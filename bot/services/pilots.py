@@ -219,10 +219,6 @@ def running(today: date) -> list[PilotOut]:
     return sorted((p for p in list_pilots() if p.running_on(today)), key=lambda p: p.start_on, reverse=True)
 
 
-def member_of_a_running_pilot(user_id: str, today: date) -> bool:
-    return any(user_id in pilot.current_members for pilot in running(today))
-
-
 def members_of_running_pilots(today: date) -> set[str]:
     return {user_id for pilot in running(today) for user_id in pilot.current_members}
 

@@ -15,7 +15,6 @@ from statistics import median
 from models.schemas.pilots import Difference
 
 FASTER, SLOWER, NO_CLEAR_DIFFERENCE, TOO_FEW_CLOSES = "faster", "slower", "no clear difference", "too few closes"
-VERDICTS = (FASTER, SLOWER, NO_CLEAR_DIFFERENCE, TOO_FEW_CLOSES)
 # Fewer closes than this in either group and no verdict is given (the figures are still shown).
 MIN_CLOSES = 5
 RESAMPLES = 2000
