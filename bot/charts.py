@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from models.enums import STAGE_LABELS, Stage
-from models.schemas.digest import TrendPoint
+from models.schemas.digest import PilotTrendPoint, TrendPoint
 
 TREND_TITLE = "MTTC per week (days)"
 DWELL_TITLE = "Median days in stage"
@@ -22,6 +23,10 @@ MEAN_COLOUR = "#1d6fb8"
 MEDIAN_COLOUR = "#e8912d"
 BAR_COLOUR = "#7a8b99"
 SLOWEST_COLOUR = "#c0392b"
+PILOT_TITLE = "Pilot {name}: median MTTC, trailing 4 weeks (days)"
+PILOT_COLOUR = "#2e8b57"
+BASELINE_COLOUR = "#7a8b99"
+NO_PILOT_DATA = "no pilot or baseline engagement closed yet"
 DPI = 110
 
 
@@ -38,15 +43,22 @@ def digest_chart(
     *,
     title: str,
     slowest_stage: str | None = None,
+    pilot_trend: Sequence[PilotTrendPoint] = (),
+    pilot_name: str | None = None,
 ) -> bytes:
-    """PNG bytes of both panels. Weeks without a closed engagement are gaps in the lines, not zeros."""
+    """PNG bytes of both panels, and of a third while a pilot runs. Weeks without a closed engagement are
+    gaps in the lines, not zeros."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(11, 4.2), dpi=DPI, layout="constrained")
+    figure = Figure(figsize=(16 if pilot_trend else 11, 4.2), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     figure.suptitle(title, fontsize=12)
-    trend_axes, dwell_axes = figure.subplots(1, 2, width_ratios=[3, 2])
+    if pilot_trend:
+        trend_axes, dwell_axes, pilot_axes = figure.subplots(1, 3, width_ratios=[3, 2, 3])
+        _pilot_panel(pilot_axes, pilot_trend, pilot_name or "")
+    else:
+        trend_axes, dwell_axes = figure.subplots(1, 2, width_ratios=[3, 2])
 
     labels = [point.week_start.strftime("%d %b") for point in trend]
     positions = list(range(len(trend)))
@@ -87,3 +99,27 @@ def digest_chart(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _pilot_panel(axes: Any, points: Sequence[PilotTrendPoint], name: str) -> None:
+    """Both groups' trailing median MTTC: the pilot's line should fall below the baseline's if it works."""
+    labels = [point.at.strftime("%d %b") for point in points]
+    positions = list(range(len(points)))
+    axes.set_title(PILOT_TITLE.format(name=name), fontsize=10)
+    if any(point.pilot.count or point.baseline.count for point in points):
+        highest = 0.0
+        for series, colour, marker, label in (("pilot", PILOT_COLOUR, "o", "pilot"),
+                                              ("baseline", BASELINE_COLOUR, "s", "everyone else")):
+            medians = [getattr(p, series).median for p in points]
+            highest = max([highest, *[m for m in medians if m is not None]])
+            axes.plot(positions, [float("nan") if m is None else m for m in medians], marker=marker, color=colour,
+                      label=label)
+        # Headroom above the highest point keeps the legend off the lines.
+        axes.legend(loc="upper center", ncol=2, fontsize=8)
+        axes.set_ylim(0, highest * 1.35 or 1.0)
+    else:
+        axes.set_yticks([])
+        axes.text(0.5, 0.5, NO_PILOT_DATA, ha="center", va="center", transform=axes.transAxes, color="grey")
+    axes.set_xticks(positions, labels, rotation=45, ha="right", fontsize=8)
+    axes.set_xlabel("4 weeks up to", fontsize=8)
+    axes.grid(axis="y", alpha=0.3)

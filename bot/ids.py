@@ -166,3 +166,15 @@ class NudgeIds(StrEnum):
     line = "nudge_line"
     line_actions = "nudge_line_actions"
     more = "nudge_more"
+
+
+class PilotIds(StrEnum):
+    # The App Home's button that opens the pilot form; value = the pilot's name, or "" to start one.
+    open = "pilot_open"
+    modal = "pilot_modal"
+    # Input blocks of the form (each holds one element whose action_id is `field`).
+    name_block = "pilot_name"
+    start_block = "pilot_start"
+    members_block = "pilot_members"
+    end_block = "pilot_end"
+    field = "pilot_field"

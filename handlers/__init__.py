@@ -7,7 +7,7 @@ from slack_bolt import App
 
 from bot.config import Settings
 from bot.services import playbooks
-from handlers import assets, devrel, engagements, errors, events, home, middleware, nudges
+from handlers import assets, devrel, engagements, errors, events, home, middleware, nudges, pilots
 from handlers.common import give_settings
 
 
@@ -17,7 +17,7 @@ def register_all(app: App, settings: Settings) -> None:
     give_settings(app, settings)
     middleware.register(app, settings)
     errors.register(app, settings)
-    for surface in (assets, engagements, devrel, home, nudges):
+    for surface in (assets, engagements, devrel, home, nudges, pilots):
         surface.register(app)
     # `events` goes last: its catch-all answers 200 to subscribed events nobody listens to.
     events.register(app)

@@ -4,6 +4,7 @@ from models.assets import Asset, AssetFeedback, AssetImport, AssetImportChange, 
 from models.base import Base
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
+from models.pilots import Pilot, PilotMember
 from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SchedulerTick, SlackUser
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "EngagementNote",
     "EsatSurvey",
     "JobClaim",
+    "Pilot",
+    "PilotMember",
     "ProcessedDelivery",
     "SchedulerTick",
     "SearchMiss",

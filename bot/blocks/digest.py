@@ -21,6 +21,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.blocks import pilots as pilot_blocks
+from bot.blocks.interactions import interactions_section
 from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, link, safe
 from bot.charts import stage_label
 from models.schemas.digest import Digest, MeanMedian, OwnerFigures
@@ -144,6 +146,8 @@ def digest_message(digest: Digest, name_of: NameOf) -> tuple[list[Block], str]:
         _section(_esat(digest)),
         _section(_assets(digest)),
         _section(_gaps(digest)),
+        *([_section(pilot_blocks.digest_section(digest.pilot))] if digest.pilot else []),
+        *([_section(interactions_section(digest.interactions, weeks=len(digest.trend)))] if digest.interactions else []),
         ContextBlock(elements=[MarkdownTextObject(text=NEXT_STEP.format(week=digest.week))]),
     ]
     fallback = FALLBACK.format(

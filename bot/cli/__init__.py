@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "bot.cli.core",
     "bot.cli.assets",
     "bot.cli.engagements",
+    "bot.cli.pilots",
     "bot.cli.devrel",
     "bot.cli.schedule",
     "bot.cli.tryout",

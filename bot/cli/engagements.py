@@ -11,6 +11,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot import clock, db
+from bot.cli import pilots as pilots_cli
 from bot.config import Settings
 from bot.services import engagements, metrics
 from bot.services.importing import ImportInvalid, size_refusal
@@ -150,6 +151,8 @@ def as_text(figures: TeamMetrics, zone: ZoneInfo) -> str:
 
 
 def show_stats(args: argparse.Namespace, settings: Settings) -> int:
+    if args.pilot:
+        return pilots_cli.show_comparison(args, settings)
     zone = settings.timezone
     try:
         until = _moment(args.until, zone, end_of_day=True) if args.until else clock.now()
@@ -163,7 +166,11 @@ def show_stats(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     figures = metrics.team_metrics(since, until, owner_id=args.owner)
     if args.json:
-        print(json.dumps(as_json(figures), indent=2))
+        data = as_json(figures)
+        data["interactions"] = {bucket: {"closed": f.closed, "win_rate": _round(f.win_rate),
+                                         "mttc_days_median": _round(f.mttc_days_median)}
+                                for bucket, f in metrics.interaction_figures(since, until).items()}
+        print(json.dumps(data, indent=2))
     else:
         print(as_text(figures, zone))
     return EXIT_OK
@@ -201,4 +208,7 @@ def add_commands(commands: Any) -> None:
     stats.add_argument("--until", metavar="DATE", help="last day of the window (default: now)")
     stats.add_argument("--owner", metavar="USER_ID", help="one owner SE's figures (a Slack user id)")
     stats.add_argument("--json", action="store_true", help="print JSON (keys in README › Engagements)")
+    stats.add_argument("--pilot", metavar="NAME", help="compare a pilot's engagements with a baseline instead")
+    stats.add_argument("--baseline", choices=("concurrent", "before"), default="concurrent",
+                       help="with --pilot: everyone else in the same dates (default), or the members just before")
     stats.set_defaults(handler=show_stats)

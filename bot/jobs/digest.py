@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import outbox, slack_people
 from bot.blocks import digest as digest_blocks
+from bot.blocks import pilots as pilot_blocks
 from bot.charts import digest_chart
 from bot.config import Settings
 from bot.services import claims, digest
@@ -144,10 +145,11 @@ def _upload_chart(client: WebClient, channel: str, thread_ts: str, figures: Dige
                   owner: str) -> outbox.Posted:
     title = digest_blocks.CHART_TITLE.format(week=figures.week)
     png = digest_chart(figures.trend, figures.stage_dwell_days_median, title=title,
-                       slowest_stage=figures.slowest_stage)
+                       slowest_stage=figures.slowest_stage, pilot_trend=figures.pilot_trend,
+                       pilot_name=figures.pilot.pilot.name if figures.pilot else None)
     return outbox.upload_claimed(client, CHART_JOB, figures.week, channel, thread_ts=thread_ts, owner=owner, now=now,
                                  content=png, filename=f"epos-digest-{figures.week}.png", title=title,
-                                 alt_text=digest_blocks.CHART_ALT)
+                                 alt_text=digest_blocks.CHART_ALT + (pilot_blocks.CHART_ALT if figures.pilot else ""))
 
 
 def _extra(send: Callable[[], outbox.Posted], job: str, week: str, what: str, *, now: datetime, owner: str) -> bool:

@@ -9,8 +9,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import home as blocks
+from bot.blocks import pilots as pilot_blocks
 from bot.config import Settings
-from bot.services import engagements
+from bot.services import cohorts, engagements
 from bot.services.actors import actor_for
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,11 @@ def publish(client: WebClient, settings: Settings, user_id: str, *, page: int = 
     """Publish `user_id`'s App Home. Best effort: a failure is logged, never raised to the caller, since
     the home is redrawn on the next open anyway."""
     try:
-        data = engagements.home(actor_for(settings, user_id), page=page)
-        client.views_publish(user_id=user_id, view=blocks.home_view(data))
+        actor = actor_for(settings, user_id)
+        view = blocks.home_view(engagements.home(actor, page=page))
+        if actor.manager or actor.admin:
+            pilot_blocks.add_to_home(view, pilot_blocks.home_blocks(cohorts.latest(settings.timezone)))
+        client.views_publish(user_id=user_id, view=view)
         return True
     except SlackApiError as error:
         log.warning("views.publish failed: %s", error.response.get("error"))

@@ -42,7 +42,7 @@ from bot import clock, db, telemetry
 from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.search import AssetIndex, Hit, SearchDoc
-from bot.services import audit, deliveries
+from bot.services import audit, deliveries, interactions
 from bot.services.actors import Actor
 from bot.services.importing import (
     EXTRA_CELLS,
@@ -706,9 +706,11 @@ def vote(asset_id: int, user_id: str, useful: bool, *, now: datetime | None = No
 def record_share(
     asset_id: int, user_id: str, channel_id: str, *, engagement_id: int | None = None, now: datetime | None = None
 ) -> AssetCard:
-    """Count a share of a published asset into a channel (call it once the post went out)."""
+    """Count a share of a published asset into a channel (call it once the post went out). A share into an
+    engagement's channel is one of that engagement's interactions."""
     now = now or clock.now()
     with db.transaction() as session:
+        engagement_id = engagement_id or interactions.engagement_of_channel(session, channel_id)
         revision = _bump_revision(session)
         row = session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
         if row is None:

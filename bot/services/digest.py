@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot import clock, db
 from bot.errors import InvalidInput
-from bot.services import devrel, engagements, metrics
+from bot.services import cohorts, devrel, engagements, metrics
 from models import Asset, AssetShare, SearchMiss
 from models.enums import Outcome
 from models.schemas.digest import (
@@ -136,7 +136,12 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None) -> Digest:
         TrendPoint(week_start=start, mean=figures.mean, median=figures.median, count=figures.count)
         for start, figures in metrics.mttc_trend(TREND_WEEKS, until=until, tz=tz)
     ]
+    pilot = cohorts.running_section(tz, min(now, until))
     return Digest(
+        pilot=pilot[0] if pilot else None,
+        pilot_trend=pilot[1] if pilot else [],
+        # Once a month, in the digest of the week that starts in its first seven days.
+        interactions=metrics.interaction_figures(_weeks_back(monday, TREND_WEEKS, tz), until) if monday.day <= 7 else None,
         week=week,
         since=since,
         until=until,

@@ -33,13 +33,14 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from bot import db
-from models import Engagement, EsatSurvey, StageChange, StageStint
+from models import AssetShare, Engagement, EsatSurvey, StageChange, StageStint
 from models.base import UTCDateTime
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import EsatFigures, Figures, OwnerTotals, TeamMetrics
+from models.schemas.pilots import GroupFigures, InteractionFigures
 
-__all__ = ["EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "epoch_days", "mttc", "mttc_trend", "owner_totals",
-           "team_metrics"]
+__all__ = ["EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "cohort_metrics", "cohort_mttc_trend", "epoch_days",
+           "interaction_figures", "mttc", "mttc_trend", "owner_totals", "team_metrics"]
 
 STAGE_RANK = {stage: rank for rank, stage in enumerate(Stage)}
 
@@ -462,3 +463,86 @@ def mttc_trend(weeks: int, *, until: datetime, tz: ZoneInfo) -> list[tuple[date,
     with db.reading() as session:
         per_week: Mapping[Any, Figures] = _grouped_figures(session, source)
     return [(start.date(), per_week.get(index, Figures())) for index, start in enumerate(starts)]
+
+
+# ----- cohorts: a set of engagements chosen by who owned them and when they opened -------------------
+def _cohort_days() -> ColumnElement[float]:
+    return epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
+
+
+def cohort_metrics(cohort: ColumnElement[bool]) -> tuple[GroupFigures, list[tuple[float, bool]]]:
+    """The figures of the engagements matching `cohort` (however far they have got), and each closed one's
+    (MTTC days, won) for the statistics that resample them. Closed means closed now: a reopened engagement
+    counts by its latest close, or as open."""
+    closed = [cohort, Engagement.closed_at.is_not(None)]
+    with db.reading() as session:
+        total = int(session.scalar(select(func.count()).select_from(Engagement).where(cohort)) or 0)
+        counts = {o.value: 0 for o in Outcome}
+        for outcome, count in session.execute(
+            select(Engagement.outcome, func.count()).where(*closed).group_by(Engagement.outcome)
+        ).all():
+            if outcome is not None:
+                counts[str(outcome)] = int(count)
+        mttc_days = _figures(session, select(_cohort_days().label("val")).where(*closed))[0]
+        durations = [(float(days), outcome == Outcome.won.value) for days, outcome in session.execute(
+            select(_cohort_days(), Engagement.outcome).where(*closed).order_by(Engagement.id)).all()]
+        dwell = _grouped_medians(session, select(StageStint.stage.label("grp"), StageStint.dwell_days.label("val")).where(
+            StageStint.left_at.is_not(None), StageStint.stage.in_([s.value for s in OPEN_STAGES]),
+            StageStint.engagement_id.in_(select(Engagement.id).where(cohort))).subquery())
+        mean, count = session.execute(
+            select(func.avg(EsatSurvey.score), func.count(EsatSurvey.score))
+            .join(Engagement, Engagement.id == EsatSurvey.engagement_id).where(EsatSurvey.score.is_not(None), *closed)
+        ).one()
+    closed_total = sum(counts.values())
+    figures = GroupFigures(
+        engagements=total, closed=counts, mttc_days=mttc_days,
+        win_rate=counts[Outcome.won.value] / closed_total if closed_total else None,
+        stage_dwell_days_median={stage.value: dwell.get(stage.value) for stage in OPEN_STAGES},
+        esat=EsatFigures(mean=_float(mean), count=int(count or 0)),
+    )
+    return figures, durations
+
+
+def cohort_mttc_trend(cohort: ColumnElement[bool], ends: Sequence[datetime], trailing: timedelta) -> list[Figures]:
+    """For each moment in `ends`, the MTTC of the cohort's engagements closed in the `trailing` time before it.
+
+    The windows overlap, so each is its own part of one UNION ALL rather than a bucket of one CASE."""
+    if not ends:
+        return []
+    parts = [select(literal(index).label("grp"), _cohort_days().label("val")).where(
+        cohort, Engagement.closed_at >= at(end - trailing), Engagement.closed_at < at(end))
+        for index, end in enumerate(ends)]
+    with db.reading() as session:
+        per_end = _grouped_figures(session, union_all(*parts))  # type: ignore[arg-type]
+    return [per_end.get(index, Figures()) for index in range(len(ends))]
+
+
+# ----- interactions: how many field assets an engagement used ------------------------------------------
+INTERACTION_BUCKETS = ("0", "1", "2+")
+
+
+def interactions_used() -> ColumnElement[int]:
+    """Per engagement, the field assets shared into it (each asset once, however often it was shared)."""
+    return (select(func.count(func.distinct(AssetShare.asset_id))).where(AssetShare.engagement_id == Engagement.id)
+            .correlate(Engagement).scalar_subquery())
+
+
+def interaction_figures(since: datetime, until: datetime) -> dict[str, InteractionFigures]:
+    """For the engagements closed in [since, until) that used 0, 1 and 2 or more interactions: how many
+    closed, their win rate and median MTTC. Does "fewer interactions" hold for this team?"""
+    used = interactions_used()
+    source = select(case((used == 0, "0"), (used == 1, "1"), else_="2+").label("grp"), Engagement.outcome,
+                    _cohort_days().label("val")).where(*_closed_in_window(since, until, None))
+    sub = source.subquery()
+    with db.reading() as session:
+        counts = {str(grp): (int(total), int(won)) for grp, total, won in session.execute(
+            select(sub.c.grp, func.count(), func.count(case((sub.c.outcome == Outcome.won.value, 1))))
+            .group_by(sub.c.grp)
+        ).all()}
+        medians = _grouped_figures(session, select(sub.c.grp, sub.c.val))
+    figures = {}
+    for name in INTERACTION_BUCKETS:
+        total, won = counts.get(name, (0, 0))
+        figures[name] = InteractionFigures(closed=total, win_rate=won / total if total else None,
+                                           mttc_days_median=medians.get(name, Figures()).median)
+    return figures

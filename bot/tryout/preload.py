@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 ASSETS_FILE = "assets.yaml"
 ROSTER_FILE = "roster.yaml"
 ENGAGEMENTS_FILE = "engagements.yaml"
+PILOT_FILE = "pilot.yaml"
 PRELOAD_ACTOR = "epos-try"
 
 
@@ -56,10 +57,30 @@ def _engagements(path: Path, settings: Settings) -> int:
     return report.imported + len(report.skipped)
 
 
+def _pilot(path: Path, settings: Settings) -> int:
+    from datetime import date
+
+    import yaml
+
+    from bot.services import pilots
+    from bot.services.actors import Actor
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+        start = data.get("start")
+        start = start if isinstance(start, date) else date.fromisoformat(str(start))
+        pilots.create(Actor(user_id=PRELOAD_ACTOR, admin=True, manager=True), str(data.get("name") or ""), start,
+                      [str(member) for member in data.get("members") or []])
+    except (yaml.YAMLError, ValueError, AttributeError, EposError) as error:
+        raise PreloadError(f"{path}: {error}; see the comments in examples/pilot.yaml") from None
+    return 1
+
+
 LOADERS: tuple[tuple[str, str, Callable[[Path, Settings], int]], ...] = (
     ("assets", ASSETS_FILE, _assets),
     ("DevRel people", ROSTER_FILE, _roster),
     ("engagements", ENGAGEMENTS_FILE, _engagements),
+    ("pilot", PILOT_FILE, _pilot),
 )
 
 

@@ -13,10 +13,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot import notify, sharing
 from bot.blocks import assets as blocks
+from bot.blocks import interactions as interaction_blocks
 from bot.codecs import AssetButton, AssetPage
 from bot.errors import InvalidInput
 from bot.ids import AssetIds
-from bot.services import assets
+from bot.services import assets, interactions
 from bot.services.actors import Actor
 from handlers import common
 from handlers.assets.commands import open_form
@@ -80,6 +81,8 @@ def share_into(body: dict[str, Any], respond: Respond, client: WebClient, *, con
             return
         raise
     assets.record_share(asset_id, user_id, channel_id)
+    if (second_heavy := interactions.second_heavy(asset_id, channel_id)) is not None:
+        common.ephemeral(respond, interaction_blocks.second_heavy_message(second_heavy))
     if confirmed and shared.external:
         common.ephemeral(respond, blocks.shared_externally(card, shared), replace=True)
     elif confirmed:

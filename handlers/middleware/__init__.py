@@ -18,4 +18,6 @@ def register(app: App, settings: Settings) -> None:
     requests.register(app, settings)
     # Before the delivery is recorded: a refused request leaves nothing behind.
     app.middleware(members.only_our_members(settings, app.client))
+    if settings.epos_pilot_only:
+        app.middleware(members.only_the_pilot_audience(settings, app.client))
     deliveries.register(app)

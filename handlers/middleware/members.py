@@ -12,10 +12,11 @@ from slack_bolt import BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from bot import revocation, slack_people
+from bot import clock, revocation, slack_people
 from bot.blocks import access
+from bot.blocks import pilots as pilot_blocks
 from bot.config import Settings
-from bot.services import people
+from bot.services import people, pilots
 from bot.slack_client import EposWebClient
 from handlers import payload
 
@@ -114,3 +115,19 @@ def only_our_members(settings: Settings, client: WebClient) -> Any:
         return None
 
     return refuse_all_but_our_members
+
+
+def only_the_pilot_audience(settings: Settings, client: WebClient) -> Any:
+    """With EPOS_PILOT_ONLY, while a pilot runs: everyone outside its audience gets the rollout note."""
+    ask = settings.epos_managers or settings.epos_admins
+
+    def refuse_all_but_the_pilot(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
+        user_id = acting_user(body)
+        if user_id is None or pilots.in_rollout_audience(
+                user_id, admin=settings.is_admin(user_id), manager=settings.is_manager(user_id),
+                today=clock.now().astimezone(settings.timezone).date()):
+            next()
+            return None
+        return refusal(body, client, pilot_blocks.rollout_note(list(ask)))
+
+    return refuse_all_but_the_pilot

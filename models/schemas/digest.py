@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from models.schemas.pilots import Comparison, InteractionFigures
+
 
 class MeanMedian(BaseModel, frozen=True):
     """Days, over `count` engagements; None when there were none."""
@@ -82,6 +84,14 @@ class OwnerFigures(BaseModel, frozen=True):
     stale: int
 
 
+class PilotTrendPoint(BaseModel, frozen=True):
+    """The median MTTC of the pilot's and the baseline's engagements closed in the weeks before `at`."""
+
+    at: date
+    pilot: MeanMedian
+    baseline: MeanMedian
+
+
 class Digest(BaseModel, frozen=True):
     week: str
     since: datetime
@@ -103,6 +113,11 @@ class Digest(BaseModel, frozen=True):
     searches_without_results: list[SearchGap]
     trend: list[TrendPoint]
     owners: list[OwnerFigures]
+    # While a pilot runs: it against everyone else, and both groups' trailing MTTC for the chart.
+    pilot: Comparison | None = None
+    pilot_trend: list[PilotTrendPoint] = []
+    # The first digest of each month: the team's figures by field-asset interactions used.
+    interactions: dict[str, InteractionFigures] | None = None
 
     def figures(self) -> dict[str, Any]:
         """The figures `epos digest --json` prints. Keys shared with `epos stats --json` (closed, win_rate,
@@ -141,6 +156,13 @@ class Digest(BaseModel, frozen=True):
                  "mttc_days": _mean_median(o.mttc_days), "stale": o.stale}
                 for o in self.owners
             ],
+            **({"pilot": {"name": self.pilot.pilot.name, "verdict": self.pilot.verdict,
+                          "mttc_days_median": {"pilot": _round(self.pilot.pilot_group.mttc_days.median),
+                                               "baseline": _round(self.pilot.baseline_group.mttc_days.median),
+                                               "difference": self.pilot.mttc_days_median.model_dump(mode="json")}}}
+               if self.pilot else {}),
+            **({"interactions": {bucket: f.model_dump() for bucket, f in self.interactions.items()}}
+               if self.interactions else {}),
         }
 
 
