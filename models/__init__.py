@@ -5,6 +5,7 @@ from models.base import Base
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
 from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SchedulerTick, SlackUser
+from models.usage import UsageDay
 
 __all__ = [
     "Asset",
@@ -28,4 +29,5 @@ __all__ = [
     "SlackUser",
     "StageChange",
     "StageStint",
+    "UsageDay",
 ]
