@@ -11,10 +11,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks import home as blocks
+from bot.blocks.adoption import how_to_text
 from bot.config import Settings
 from bot.ids import HomeIds
 from bot.jobs.devrel import publish
-from bot.services import devrel, engagements
+from bot.services import adoption, devrel, engagements
 from bot.services.actors import actor_for
 from handlers.devrel import after_ack, open_request_modal, request_button
 from handlers.errors import tell_user
@@ -22,11 +23,13 @@ from handlers.errors import tell_user
 log = logging.getLogger(__name__)
 
 
-def publish_home(client: WebClient, settings: Settings, user_id: str, *, page: int = 0) -> bool:
-    """Publish `user_id`'s App Home. Best effort: a failure is logged, never raised to the caller, since
-    the home is redrawn on the next open anyway."""
+def publish_home(client: WebClient, settings: Settings, user_id: str, *, page: int = 0, checklist: bool = False) -> bool:
+    """Publish `user_id`'s App Home (`checklist`: the getting-started checklist unfolded although done).
+    Best effort: a failure is logged, never raised to the caller, since the home is redrawn on the next open."""
     try:
-        data = engagements.home(actor_for(settings, user_id), page=page)
+        actor = actor_for(settings, user_id)
+        data = engagements.home(actor, page=page).model_copy(update={
+            "adoption": adoption.home(actor, managers=settings.epos_managers, expanded=checklist)})
         client.views_publish(user_id=user_id, view=blocks.home_view(data))
         return True
     except SlackApiError as error:
@@ -67,6 +70,17 @@ def register(app: App, settings: Settings) -> None:
     def request_devrel(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         open_request_modal(client, settings, user_id=str(body["user"]["id"]), trigger_id=str(body["trigger_id"]))
+
+    @app.action(HomeIds.how_to)
+    def how_to(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.info_modal(*how_to_text(action.get("value"))))
+
+    @app.action(HomeIds.checklist_show)
+    @app.action(HomeIds.checklist_hide)
+    def fold_checklist(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        publish_home(client, settings, str(body["user"]["id"]), checklist=action["action_id"] == HomeIds.checklist_show)
 
     @app.action(re.compile(rf"^{HomeIds.cancel_devrel}(:\d+)?$"))
     def cancel_devrel(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

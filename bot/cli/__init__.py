@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "bot.cli.assets",
     "bot.cli.engagements",
     "bot.cli.devrel",
+    "bot.cli.adoption",
     "bot.cli.schedule",
     "bot.cli.tryout",
     "bot.cli.doctor",

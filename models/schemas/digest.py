@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from models.schemas.adoption import Adoption
+
 
 class MeanMedian(BaseModel, frozen=True):
     """Days, over `count` engagements; None when there were none."""
@@ -103,6 +105,7 @@ class Digest(BaseModel, frozen=True):
     searches_without_results: list[SearchGap]
     trend: list[TrendPoint]
     owners: list[OwnerFigures]
+    adoption: Adoption | None = None
 
     def figures(self) -> dict[str, Any]:
         """The figures `epos digest --json` prints. Keys shared with `epos stats --json` (closed, win_rate,
@@ -141,6 +144,7 @@ class Digest(BaseModel, frozen=True):
                  "mttc_days": _mean_median(o.mttc_days), "stale": o.stale}
                 for o in self.owners
             ],
+            **({"adoption": self.adoption.as_json(lambda u: self.adoption.names.get(u, u))} if self.adoption else {}),
         }
 
 
