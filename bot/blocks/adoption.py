@@ -188,8 +188,13 @@ def home_blocks(adoption: Adoption) -> list[Block]:
 
 
 def digest_section(adoption: Adoption, name_of: NameOf) -> SectionBlock:
-    """The digest's section: names, never mentions, so the channel post pings nobody."""
-    return adoption_section(adoption, lambda user_id: safe(name_of(user_id), 80), title=DIGEST_TITLE)
+    """The digest's section: names, never mentions, so the channel post pings nobody. Someone Slack could not
+    name is named as the roster knows them."""
+    def named(user_id: str) -> str:
+        name = name_of(user_id)
+        return safe(adoption.names.get(user_id, name) if name == user_id else name, 80)
+
+    return adoption_section(adoption, named, title=DIGEST_TITLE)
 
 
 def text_lines(adoption: Adoption, name_of: NameOf) -> list[str]:

@@ -3,10 +3,12 @@ in the window and how, who never has; and each person's getting-started checklis
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 
 from bot import db
-from bot.services import adoption, assets, engagements, esat, people, usage
+from bot.services import adoption, assets, digest, engagements, esat, people, usage
 from bot.services.actors import Actor
 from models import AssetShare, AuditEntry, DevRelRequestEvent, EsatSurvey
 from models.enums import Outcome, RequestEventKind, Stage
@@ -143,3 +145,15 @@ def test_each_role_gets_its_own_checklist(database_url: str) -> None:
     assert adoption.checklist(STRANGER, managers=[]).role is Role.se
     assert [s.feature for s in adoption.checklist(MANAGER, managers=[MANAGER]).steps] == [
         Feature.figures, Feature.search, Feature.note]
+
+
+def test_the_digest_reports_adoption_for_its_week(database_url: str) -> None:
+    hand_computed()
+
+    # 2026-W45 in Berlin: 2 Nov 00:00 to 9 Nov 00:00 local time, before the manager's look (10 Nov).
+    week = digest.compute("2026-W45", tz=ZoneInfo("Europe/Berlin"), now=UNTIL, managers=[MANAGER])
+
+    assert week.adoption is not None
+    assert [(r.role, len(r.used)) for r in week.adoption.roles] == [
+        (Role.se, 1), (Role.seller, 1), (Role.devrel, 1), (Role.manager, 0), (Role.other, 0)]
+    assert week.figures()["adoption"]["roles"]["devrel"]["not_yet"] == [{"user_id": MARCUS, "name": "Marcus Reed"}]

@@ -69,6 +69,9 @@ def test_the_digest_names_people_and_never_mentions_them() -> None:
     text = all_text([b.to_dict() for b in rendered])
     assert "*Adoption this week*" in text and "Not yet: Dana." in text and "<@" not in text
     assert_within_limits(rendered)
+    # Someone Slack could not name (name_of gives the id back) is named as epos knows them.
+    rendered, _ = digest_blocks.digest_message(sample(adoption=adoption), lambda user_id: user_id)
+    assert "Not yet: Dana." in all_text([b.to_dict() for b in rendered])
 
 
 def test_the_digest_section_stays_within_limits_with_thousands_of_people() -> None:
