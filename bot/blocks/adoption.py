@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks.text import SECTION_TEXT, clip, plural, safe
 from bot.ids import AssetIds, EngagementIds, HomeIds
-from models.schemas.adoption import Adoption, Checklist, Feature, Role, RoleAdoption
+from models.schemas.adoption import NAMES_SHOWN, Adoption, Checklist, Feature, Role, RoleAdoption
 
 NameOf = Callable[[str], str]
 
@@ -146,12 +146,14 @@ def how_to_text(value: object) -> tuple[str, str]:
 
 # ----- adoption -----------------------------------------------------------------------------------------
 def _names(user_ids: list[str], name_of: NameOf, limit: int) -> str:
-    names = sorted((name_of(u) for u in user_ids), key=str.casefold)
+    """Names in alphabetical order; anyone shown by their Slack id (no name known) comes last."""
+    names = sorted(((name_of(u), u) for u in user_ids), key=lambda pair: (pair[0] == pair[1], pair[0].casefold()))
+    names = [name for name, _ in names]
     shown = ", ".join(names[:limit])
     return shown + (f", {MORE.format(count=len(names) - limit)}" if len(names) > limit else "")
 
 
-def role_line(adoption: RoleAdoption, name_of: NameOf, *, limit: int = 10) -> str:
+def role_line(adoption: RoleAdoption, name_of: NameOf, *, limit: int = NAMES_SHOWN) -> str:
     """One role in a sentence, read aloud: "SEs: 3 of 5 used epos; 3 shared an asset, 1 requested DevRel.
     Not yet: Dana, Erik." `name_of` gives text fit for where it is shown."""
     one, many = ROLE_NOUN[adoption.role]

@@ -3,11 +3,16 @@ the CLI, the digest and the App Home render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+
+# A summary names at most this many people per role; `epos adoption --json` lists everyone.
+NAMES_SHOWN = 10
 
 
 class Role(StrEnum):
@@ -73,10 +78,15 @@ class Adoption(_Frozen):
     def role(self, role: Role) -> RoleAdoption:
         return next(r for r in self.roles if r.role is role)
 
-    def user_ids(self) -> set[str]:
-        return {p.user_id for r in self.roles for p in r.used} | {u for r in self.roles for u in r.not_yet}
+    def shown_ids(self, limit: int = NAMES_SHOWN) -> set[str]:
+        """Whom a summary names: in each role, the first `limit` who have not used epos, those with a known
+        name first; so a digest looks up a few names in Slack, not everyone's."""
+        def order(user_id: str) -> tuple[bool, str]:
+            return user_id not in self.names, self.names.get(user_id, user_id).casefold()
 
-    def as_json(self, name_of: Any) -> dict[str, Any]:
+        return {u for r in self.roles for u in sorted(r.not_yet, key=order)[:limit]}
+
+    def as_json(self, name_of: Callable[[str], str]) -> dict[str, Any]:
         """What `epos adoption --json` prints (README › Adoption)."""
         def person(user_id: str) -> dict[str, str]:
             return {"user_id": user_id, "name": name_of(user_id)}

@@ -81,6 +81,18 @@ def test_the_digest_section_stays_within_limits_with_thousands_of_people() -> No
     assert_within_limits(rendered)
 
 
+def test_the_digest_looks_up_only_the_names_it_shows_known_names_first() -> None:
+    many = [f"U{n:08d}" for n in range(3000)]
+    adoption = team(role(Role.se, 3001, {}, [*many, "U0DANA001"]), role(Role.seller, 3000, {}, many))
+
+    shown = adoption.shown_ids()
+
+    # Ten per role: Dana (whose name is known) and the first nine SEs; the first ten sellers.
+    assert shown == {"U0DANA001", *many[:10]}
+    line = blocks.role_line(adoption.role(Role.se), name_of)
+    assert line.startswith("SEs: none of 3001 used epos. Not yet: Dana, U00000000,") and line.endswith("and 2991 more.")
+
+
 def test_the_home_mentions_people_so_slack_shows_their_names() -> None:
     rendered = blocks.home_blocks(team(role(Role.se, 2, {"U0SAM0001": [Feature.share]}, ["U0DANA001"])))
     assert "Not yet: <@U0DANA001>." in all_text([b.to_dict() for b in rendered])
