@@ -156,6 +156,10 @@ class HomeIds(StrEnum):
     refresh = "home_refresh"
     # Cancel on one of my DevRel requests: `home_devrel_cancel:ID` (unique in the view), value: `codecs.RequestButton`.
     cancel_devrel = "home_devrel_cancel"
+    # Getting started: how to do a step (value = the step's feature), and folding the checklist.
+    how_to = "home_how_to"
+    checklist_show = "home_checklist_show"
+    checklist_hide = "home_checklist_hide"
 
 
 class NudgeIds(StrEnum):

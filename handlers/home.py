@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks import home as blocks
+from bot.blocks.adoption import how_to_text
 from bot.codecs import HomePage
 from bot.ids import HomeIds
 from bot.notify import home as homes
@@ -32,11 +33,26 @@ def asset_help(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     client.views_open(trigger_id=body["trigger_id"], view=blocks.asset_help_modal())
 
 
+def how_to(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.info_modal(*how_to_text(action.get("value"))))
+
+
+def fold_checklist(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+                   context: BoltContext) -> None:
+    ack()
+    homes.publish(client, common.settings_of(context), common.user_id(body),
+                  checklist=action["action_id"] == HomeIds.checklist_show)
+
+
 ACTIONS = {
     HomeIds.next_page: turn_page,
     HomeIds.previous_page: turn_page,
     HomeIds.refresh: turn_page,
     HomeIds.find_asset: asset_help,
+    HomeIds.how_to: how_to,
+    HomeIds.checklist_show: fold_checklist,
+    HomeIds.checklist_hide: fold_checklist,
 }
 
 

@@ -6,6 +6,7 @@ from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRe
 from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
 from models.pilots import Pilot, PilotMember
 from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SchedulerTick, SlackUser
+from models.usage import UsageDay
 
 __all__ = [
     "Asset",
@@ -31,4 +32,5 @@ __all__ = [
     "SlackUser",
     "StageChange",
     "StageStint",
+    "UsageDay",
 ]

@@ -90,6 +90,8 @@ class AssetImportChange(Base):
 
 class AssetShare(Base):
     __tablename__ = "asset_shares"
+    # Whether a person has shared anything, for their getting-started checklist (migration 0014).
+    __table_args__ = (Index("ix_asset_shares_user_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)

@@ -50,7 +50,11 @@ class ProcessedDelivery(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity", "entity_id"),
+        # What a person has done, for their getting-started checklist (migration 0014).
+        Index("ix_audit_log_actor", "actor_id", "entity", "action"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]

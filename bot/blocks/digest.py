@@ -1,6 +1,6 @@
 """The weekly digest as Block Kit: the channel post, the per-SE thread reply, and plain text for the CLI.
 
-Whatever the data, the post stays within Slack's limits: a fixed number of blocks (≤ 15), every
+Whatever the data, the post stays within Slack's limits: a fixed number of blocks (≤ 16), every
 list clipped to what fits in one section's 3,000 characters with "and N more", at most 10 fields.
 """
 
@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 
 from bot.blocks import pilots as pilot_blocks
 from bot.blocks.interactions import interactions_section
+from bot.blocks import adoption
 from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, link, safe
 from bot.charts import stage_label
 from models.schemas.digest import Digest, MeanMedian, OwnerFigures
@@ -148,6 +149,7 @@ def digest_message(digest: Digest, name_of: NameOf) -> tuple[list[Block], str]:
         _section(_gaps(digest)),
         *([_section(pilot_blocks.digest_section(digest.pilot))] if digest.pilot else []),
         *([_section(interactions_section(digest.interactions, weeks=len(digest.trend)))] if digest.interactions else []),
+        *([adoption.digest_section(digest.adoption, name_of)] if digest.adoption else []),
         ContextBlock(elements=[MarkdownTextObject(text=NEXT_STEP.format(week=digest.week))]),
     ]
     fallback = FALLBACK.format(

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks import adoption
 from bot.blocks.devrel import CANCEL_BUTTON, cancel_confirm
 from bot.blocks.engagements import day, figures_lines, label, stage_line
 from bot.blocks.text import BUTTON_TEXT, SECTION_TEXT, VIEW_BLOCKS, clip, safe, user
@@ -123,6 +124,8 @@ def home_view(data: HomeData) -> dict[str, Any]:
         _button(BUTTON["devrel"], HomeIds.request_devrel, "home"),
         _button(BUTTON["refresh"], HomeIds.refresh, str(data.page)),
     ]))
+    if data.adoption is not None:
+        blocks.extend(adoption.checklist_blocks(data.adoption.checklist))
     blocks.append(DividerBlock())
     blocks.append(SectionBlock(text=_md(ENGAGEMENTS_TITLE.format(total=data.engagements_total))))
     if not data.engagements:
@@ -147,6 +150,7 @@ def home_view(data: HomeData) -> dict[str, Any]:
         *([SectionBlock(text=_md(FIGURES_TITLE[data.manager] + "\n" + "\n".join(figures_lines(data.metrics)))),
            ContextBlock(elements=[_md(FIGURES_MORE)])]
           if data.metrics is not None else [SectionBlock(text=_md(data.figures_refused or ""))]),
+        *(adoption.home_blocks(data.adoption.team) if data.adoption and data.adoption.team else []),
         ContextBlock(elements=[_md(FOOTER)]),
     ]
     blocks.extend(_devrel_blocks(data, VIEW_BLOCKS - len(blocks) - len(tail)))

@@ -52,3 +52,8 @@ def link(url: str, label: str) -> str:
 def user(user_id: str) -> str:
     """A mention of a Slack user id we hold (never of text a user typed)."""
     return f"<@{user_id}>"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """`1 SE`, `3 SEs`, `2 DevRel people`: a count with its noun, read aloud as it is written."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"

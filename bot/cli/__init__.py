@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "bot.cli.engagements",
     "bot.cli.pilots",
     "bot.cli.devrel",
+    "bot.cli.adoption",
     "bot.cli.schedule",
     "bot.cli.tryout",
     "bot.cli.doctor",

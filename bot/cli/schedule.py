@@ -124,7 +124,7 @@ def run_digest(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILURE
     if not posting:
         try:
-            figures = digest.compute(week, tz=tz, now=now)
+            figures = digest.compute(week, tz=tz, now=now, managers=settings.epos_managers)
         except InvalidInput as error:
             print(f"epos: --week {error}", file=sys.stderr)
             return EXIT_USAGE

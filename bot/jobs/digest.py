@@ -77,7 +77,7 @@ def post_week(client: WebClient, settings: Settings, week: str, *, now: datetime
     if not claims.claim(digest.JOB, week, owner=owner, now=now, lease=LEASE):
         return None
     try:
-        figures = digest.compute(week, tz=settings.timezone, now=now)
+        figures = digest.compute(week, tz=settings.timezone, now=now, managers=settings.epos_managers)
         name_of = names_for(client, figures)
         blocks, text = digest_blocks.digest_message(figures, name_of)
     except BaseException as error:
@@ -136,7 +136,7 @@ def resume_thread(client: WebClient, settings: Settings, week: str, *, now: date
         log.warning("the %s digest's thread reply and chart are not posted: the digest is no longer in the "
                     "channel", week)
         return False
-    figures = digest.compute(week, tz=settings.timezone, now=now)
+    figures = digest.compute(week, tz=settings.timezone, now=now, managers=settings.epos_managers)
     return post_thread(client, settings, figures, names_for(client, figures), found[0], found[1], now=now,
                        owner=owner)
 
@@ -174,6 +174,7 @@ def _extra(send: Callable[[], outbox.Posted], job: str, week: str, what: str, *,
 def names_for(client: WebClient | None, figures: Digest) -> Callable[[str], str]:
     """Display names of the SEs the digest mentions, so the channel post names them without pinging them."""
     user_ids = {line.owner_id for line in figures.stale} | {owner.owner_id for owner in figures.owners}
+    user_ids |= figures.adoption.shown_ids() if figures.adoption else set()
     directory = slack_people.Directory(client)
     directory.prefetch(user_ids)
     known = {user_id: directory.person(user_id).name for user_id in sorted(user_ids)}

@@ -11,18 +11,20 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import home as blocks
 from bot.blocks import pilots as pilot_blocks
 from bot.config import Settings
-from bot.services import cohorts, engagements
+from bot.services import adoption, cohorts, engagements
 from bot.services.actors import actor_for
 
 log = logging.getLogger(__name__)
 
 
-def publish(client: WebClient, settings: Settings, user_id: str, *, page: int = 0) -> bool:
-    """Publish `user_id`'s App Home. Best effort: a failure is logged, never raised to the caller, since
-    the home is redrawn on the next open anyway."""
+def publish(client: WebClient, settings: Settings, user_id: str, *, page: int = 0, checklist: bool = False) -> bool:
+    """Publish `user_id`'s App Home (`checklist`: the getting-started checklist unfolded although done).
+    Best effort: a failure is logged, never raised to the caller, since the home is redrawn on the next open."""
     try:
         actor = actor_for(settings, user_id)
-        view = blocks.home_view(engagements.home(actor, page=page))
+        data = engagements.home(actor, page=page).model_copy(update={
+            "adoption": adoption.home(actor, managers=settings.epos_managers, expanded=checklist)})
+        view = blocks.home_view(data)
         if actor.manager or actor.admin:
             pilot_blocks.add_to_home(view, pilot_blocks.home_blocks(cohorts.latest(settings.timezone)))
         client.views_publish(user_id=user_id, view=view)

@@ -42,7 +42,7 @@ from bot import clock, db, telemetry
 from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.search import AssetIndex, Hit, SearchDoc
-from bot.services import audit, deliveries, interactions
+from bot.services import audit, deliveries, interactions, usage
 from bot.services.actors import Actor
 from bot.services.importing import (
     EXTRA_CELLS,
@@ -357,6 +357,8 @@ def search(
     asset_type = AssetType(parsed.type) if parsed.type else None
     if result.total == 0 and actor is not None and (parsed.terms or parsed.type):
         record_miss(_miss_key(parsed.type, parsed.terms), actor.user_id, now=now)
+    elif actor is not None:
+        usage.note(actor.user_id, usage.SEARCH, now=now)
     return SearchPage(
         query=text,
         asset_type=asset_type,

@@ -10,6 +10,7 @@ late. Which week has been posted is kept as the claim `digest:<week>`, so it is 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 
 from bot import clock, db
 from bot.errors import InvalidInput
-from bot.services import cohorts, devrel, engagements, metrics
+from bot.services import adoption, cohorts, devrel, engagements, metrics
 from models import Asset, AssetShare, SearchMiss
 from models.enums import Outcome
 from models.schemas.digest import (
@@ -115,8 +116,8 @@ def _closed(counts: dict[str, int]) -> ClosedCounts:
     )
 
 
-def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None) -> Digest:
-    """Every figure of the digest for ISO week `week` in `tz`."""
+def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None, managers: Sequence[str] = ()) -> Digest:
+    """Every figure of the digest for ISO week `week` in `tz` (`managers`: EPOS_MANAGERS, for adoption)."""
     now = now or clock.now()
     monday = parse_week(week)
     week = week_label(monday)
@@ -167,6 +168,7 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None) -> Digest:
         searches_without_results=searches_without_results(since, until),
         trend=trend,
         owners=owner_figures(since, until, stale_per_owner),
+        adoption=adoption.report(since, until, managers=managers),
     )
 
 

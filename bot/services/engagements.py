@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from bot import clock, db
 from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
-from bot.services import audit, playbooks, stints
+from bot.services import audit, playbooks, stints, usage
 from bot.services.actors import Actor, require_presales
 from bot.services.importing import EXTRA_CELLS, ImportInvalid, csv_rows, damaged_fields, load_yaml
 from bot.services.metrics import at, effective_changes, epoch_days, stage_rank, team_metrics
@@ -1033,6 +1033,7 @@ def figures(actor: Actor, *, weeks: int, mine_only: bool = False,
     until = now or clock.now()
     team = (actor.manager or actor.admin) and not mine_only
     found = team_metrics(until - timedelta(weeks=weeks), until, owner_id=None if team else actor.user_id)
+    usage.note(actor.user_id, usage.FIGURES, now=until)
     return found, "team" if team else "mine"
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from models.schemas.pilots import Comparison, InteractionFigures
+from models.schemas.adoption import Adoption
 
 
 class MeanMedian(BaseModel, frozen=True):
@@ -118,6 +119,7 @@ class Digest(BaseModel, frozen=True):
     pilot_trend: list[PilotTrendPoint] = []
     # The first digest of each month: the team's figures by field-asset interactions used.
     interactions: dict[str, InteractionFigures] | None = None
+    adoption: Adoption | None = None
 
     def figures(self) -> dict[str, Any]:
         """The figures `epos digest --json` prints. Keys shared with `epos stats --json` (closed, win_rate,
@@ -163,6 +165,7 @@ class Digest(BaseModel, frozen=True):
                if self.pilot else {}),
             **({"interactions": {bucket: f.model_dump() for bucket, f in self.interactions.items()}}
                if self.interactions else {}),
+            **({"adoption": self.adoption.as_json(lambda u: self.adoption.names.get(u, u))} if self.adoption else {}),
         }
 
 

@@ -8,6 +8,7 @@ from typing import Literal, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.enums import AssetType, Outcome, RequestState, Stage
+from models.schemas.adoption import HomeAdoption
 
 
 class _Frozen(BaseModel):
@@ -278,6 +279,8 @@ class HomeData(_Frozen):
     metrics: TeamMetrics | None
     is_new: bool
     figures_refused: str | None = None
+    # The getting-started checklist, and the team's adoption for managers (bot/services/adoption.py).
+    adoption: HomeAdoption | None = None
 
 
 class NewEngagementIn(BaseModel):

@@ -1,0 +1,69 @@
+"""`epos adoption`: who in each role used epos in a window, how, and who has not used it yet."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import clock, db
+from bot.blocks import adoption as text
+from bot.config import Settings
+from bot.services import adoption
+from models.schemas.adoption import Adoption
+
+DEFAULT_WINDOW = timedelta(weeks=4)
+
+
+def _since(value: str | None, zone: ZoneInfo, now: datetime) -> datetime:
+    """The start of the window: a day in EPOS_TIMEZONE, not after today."""
+    if value is None:
+        return now - DEFAULT_WINDOW
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"--since {value!r} is not a date; write it like 2026-10-01") from None
+    since = datetime.combine(day, time(0), tzinfo=zone)
+    if since > now:
+        raise ValueError(f"--since {day.isoformat()} is in the future; pick today or an earlier day")
+    return since
+
+
+def _as_text(report: Adoption, name_of: Any, zone: ZoneInfo) -> str:
+    since, until = report.since.astimezone(zone), report.until.astimezone(zone)
+    head = f"Adoption of epos, {since:%Y-%m-%d %H:%M} – {until:%Y-%m-%d %H:%M} ({zone.key})"
+    return "\n".join([head, *text.text_lines(report, name_of)])
+
+
+def show_adoption(args: argparse.Namespace, settings: Settings) -> int:
+    zone = settings.timezone
+    now = clock.now()
+    try:
+        since = _since(args.since, zone, now)
+    except ValueError as error:
+        print(f"epos adoption: {error}", file=sys.stderr)
+        return 1
+    db.upgrade(settings.database_url)
+    db.configure(settings.database_url)
+    report = adoption.report(since, now, managers=settings.epos_managers)
+
+    def name_of(user_id: str) -> str:
+        return report.names.get(user_id, user_id)
+
+    print(json.dumps(report.as_json(name_of), indent=2) if args.json else _as_text(report, name_of, zone))
+    return 0
+
+
+def add_commands(commands: Any) -> None:
+    parser = commands.add_parser(
+        "adoption",
+        help="who in each role used epos, how, and who has not yet",
+        description="For SEs, sellers, DevRel and managers (EPOS_MANAGERS): how many used epos since DATE (a day "
+        "in EPOS_TIMEZONE; default: the last 4 weeks), which features, and who has never used it.",
+    )
+    parser.add_argument("--since", metavar="DATE", help="start of the window, like 2026-10-01 (default: 4 weeks ago)")
+    parser.add_argument("--json", action="store_true", help="print JSON (keys in README › Adoption)")
+    parser.set_defaults(handler=show_adoption)
