@@ -18,21 +18,16 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     InputBlock,
-    MarkdownTextObject,
     Option,
-    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
     UserSelectElement,
 )
-from slack_sdk.models.views import View
 
+from bot.blocks import kit
+from bot.blocks.kit import Message
 from bot.blocks.text import (
-    BUTTON_TEXT,
-    BUTTON_VALUE,
-    MESSAGE_BLOCKS,
-    SECTION_TEXT,
     clip,
     escape,
     link,
@@ -199,7 +194,6 @@ SUMMARY_IN_CARD = 300
 CONFIRM_TITLE = 150  # a confirm dialog holds 300 characters of text
 QUERY_IN_VALUE = 1500
 
-Message = dict[str, Any]
 
 FORM_BLOCKS: dict[str, AssetIds] = {
     "title": AssetIds.title_block,
@@ -221,10 +215,6 @@ AUDIENCE_HINT = ("Customer-facing assets may be shared into channels shared with
                  "internal ones never are.")
 
 
-def _message(text: str, blocks: list[Block | dict[str, Any]]) -> Message:
-    if len(blocks) > MESSAGE_BLOCKS:
-        raise ValueError(f"{len(blocks)} blocks; a message holds at most {MESSAGE_BLOCKS}")
-    return {"text": clip(text, 3000), "blocks": [b if isinstance(b, dict) else b.to_dict() for b in blocks]}
 
 
 def _divider() -> dict[str, Any]:
@@ -232,19 +222,8 @@ def _divider() -> dict[str, Any]:
     return {"type": "divider"}
 
 
-def _mrkdwn(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=clip(text, SECTION_TEXT))
 
 
-def _button(label: str, action_id: str, value: str, *, style: str | None = None,
-            confirm: ConfirmObject | None = None) -> ButtonElement:
-    return ButtonElement(
-        text=PlainTextObject(text=clip(label, BUTTON_TEXT), emoji=True),
-        action_id=action_id,
-        value=value[:BUTTON_VALUE],
-        style=style,
-        confirm=confirm,
-    )
 
 
 def _title_link(card: AssetCard) -> str:
@@ -286,34 +265,34 @@ def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -
     badge = STATUS_BADGES[card.status]
     heading = f"{badge}  {_title_link(card)}" if badge else _title_link(card)
     body = heading + (f"\n{safe(card.summary, SUMMARY_IN_CARD)}" if card.summary else "")
-    context = [_mrkdwn(facts_line(card)), _mrkdwn(people_line(card))]
+    context = [kit.md(facts_line(card)), kit.md(people_line(card))]
     tags = card.topics + [p for p in card.products if p.casefold() not in {t.casefold() for t in card.topics}]
     if tags:
-        context.append(_mrkdwn("Topics: " + safe(", ".join(tags), 500)))
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(body)), ContextBlock(elements=context)]
+        context.append(kit.md("Topics: " + safe(", ".join(tags), 500)))
+    blocks: list[Block] = [SectionBlock(text=kit.md(body)), ContextBlock(elements=context)]
     value = str(card.id)
     buttons: list[ButtonElement] = []
     if card.status == AssetStatus.published:
         if share:
-            buttons.append(_button(BUTTON["share"], AssetIds.share, value, style="primary"))
+            buttons.append(kit.button(BUTTON["share"], AssetIds.share, value, style="primary"))
         if vote:
-            buttons.append(_button(BUTTON["useful"], AssetIds.useful, value))
-            buttons.append(_button(BUTTON["not_useful"], AssetIds.not_useful, value))
+            buttons.append(kit.button(BUTTON["useful"], AssetIds.useful, value))
+            buttons.append(kit.button(BUTTON["not_useful"], AssetIds.not_useful, value))
     if rights.publish:
-        buttons.append(_button(BUTTON["publish"], AssetIds.publish, value, style="primary"))
+        buttons.append(kit.button(BUTTON["publish"], AssetIds.publish, value, style="primary"))
     if rights.edit:
-        buttons.append(_button(BUTTON["edit"], AssetIds.edit, value))
+        buttons.append(kit.button(BUTTON["edit"], AssetIds.edit, value))
     if rights.archive:
         confirm = ConfirmObject(
             title=PlainTextObject(text=ARCHIVE_CONFIRM_TITLE),
-            text=_mrkdwn(ARCHIVE_CONFIRM_TEXT.format(title=safe(card.title, CONFIRM_TITLE))),
+            text=kit.md(ARCHIVE_CONFIRM_TEXT.format(title=safe(card.title, CONFIRM_TITLE))),
             confirm=PlainTextObject(text=BUTTON["archive"]),
             deny=PlainTextObject(text="Keep it"),
             style="danger",
         )
-        buttons.append(_button(BUTTON["archive"], AssetIds.archive, value, style="danger", confirm=confirm))
+        buttons.append(kit.button(BUTTON["archive"], AssetIds.archive, value, style="danger", confirm=confirm))
     if rights.restore:
-        buttons.append(_button(BUTTON["restore"], AssetIds.restore, value))
+        buttons.append(kit.button(BUTTON["restore"], AssetIds.restore, value))
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     return blocks
@@ -362,19 +341,19 @@ def card_message(viewed: ViewedAsset, lead: str = "") -> Message:
     """A single card, optionally under a line of text (already mrkdwn-safe)."""
     blocks: list[Block] = []
     if lead:
-        blocks.append(SectionBlock(text=_mrkdwn(lead)))
+        blocks.append(SectionBlock(text=kit.md(lead)))
     blocks.extend(card_blocks(viewed))
     fallback = lead or f"{type_label(viewed.card.type)}: {escape(viewed.card.title)}"
-    return _message(fallback, blocks)
+    return kit.message(fallback, blocks)
 
 
 def shared_message(card: AssetCard, sharer_id: str, *, vote: bool = True) -> Message:
     """The card posted visibly in a channel: anyone there can rate it, nobody gets curation buttons.
     Into a conversation with another organisation in it, without votes: those are our team's."""
     lead = SHARED_BY.format(sharer=user(sharer_id))
-    blocks: list[Block] = [ContextBlock(elements=[_mrkdwn(lead + ":")])]
+    blocks: list[Block] = [ContextBlock(elements=[kit.md(lead + ":")])]
     blocks.extend(card_blocks(ViewedAsset(card=card), share=False, vote=vote))
-    return _message(f"{lead}: {escape(card.title)}", blocks)
+    return kit.message(f"{lead}: {escape(card.title)}", blocks)
 
 
 # ----- search answers -----------------------------------------------------------------------------
@@ -404,35 +383,35 @@ def results_message(page: SearchPage) -> Message:
     """The answer to `/asset <query>`: a page of cards, or why there is none and what to try."""
     query = safe(page.query.strip(), 500)
     if not page.understood:
-        return _message(f"Nothing to search for in “{query}”",
-                        [SectionBlock(text=_mrkdwn(NOT_UNDERSTOOD.format(query=query))), _add_actions()])
+        return kit.message(f"Nothing to search for in “{query}”",
+                        [SectionBlock(text=kit.md(NOT_UNDERSTOOD.format(query=query))), _add_actions()])
     if page.total == 0:
         return no_match_message(page)
     if not page.items:
-        blocks: list[Block] = [SectionBlock(text=_mrkdwn(PAST_THE_END.format(query=query, total=page.total)))]
-        blocks.append(ActionsBlock(elements=[_button(BUTTON["previous"], AssetIds.previous_page,
+        blocks: list[Block] = [SectionBlock(text=kit.md(PAST_THE_END.format(query=query, total=page.total)))]
+        blocks.append(ActionsBlock(elements=[kit.button(BUTTON["previous"], AssetIds.previous_page,
                                                      page_value(page.query, max(0, page.total - page.limit)))]))
-        return _message(f"No more results for “{query}”", blocks)
+        return kit.message(f"No more results for “{query}”", blocks)
     first, last = page.offset + 1, page.offset + len(page.items)
     shown = f" (showing {first}–{last})" if page.total > len(page.items) else ""
     header = RESULTS_HEADER.format(total=page.total, what=_what(page), query=query, range=shown)
-    parts: list[Block | dict[str, Any]] = [SectionBlock(text=_mrkdwn(header))]
+    parts: list[Block | dict[str, Any]] = [SectionBlock(text=kit.md(header))]
     for item in page.items:
         parts.append(_divider())
         parts.extend(card_dicts(item))
     paging: list[ButtonElement] = []
     if page.has_previous:
-        paging.append(_button(BUTTON["previous"], AssetIds.previous_page,
+        paging.append(kit.button(BUTTON["previous"], AssetIds.previous_page,
                               page_value(page.query, max(0, page.offset - page.limit))))
     if page.has_next:
-        paging.append(_button(BUTTON["next"], AssetIds.next_page, page_value(page.query, page.offset + page.limit)))
+        paging.append(kit.button(BUTTON["next"], AssetIds.next_page, page_value(page.query, page.offset + page.limit)))
     if paging:
         pages = -(-page.total // page.limit)
         parts.append(_divider())
         parts.append(ActionsBlock(elements=paging))
-        parts.append(ContextBlock(elements=[_mrkdwn(PAGE_OF.format(page=page.offset // page.limit + 1, pages=pages))]))
+        parts.append(ContextBlock(elements=[kit.md(PAGE_OF.format(page=page.offset // page.limit + 1, pages=pages))]))
     fallback = f"{page.total} {_what(page)} for “{safe(page.query.strip(), 200)}”"
-    return _message(fallback, parts)
+    return kit.message(fallback, parts)
 
 
 def suggestion_query(page: SearchPage, suggestion: str) -> str:
@@ -443,37 +422,37 @@ def suggestion_query(page: SearchPage, suggestion: str) -> str:
 
 
 def _add_actions() -> ActionsBlock:
-    return ActionsBlock(elements=[_button(BUTTON["add"], AssetIds.add_open, "add", style="primary")])
+    return ActionsBlock(elements=[kit.button(BUTTON["add"], AssetIds.add_open, "add", style="primary")])
 
 
 def no_match_message(page: SearchPage) -> Message:
     query = safe(page.query.strip(), 500)
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(NO_MATCH.format(query=query)))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(NO_MATCH.format(query=query)))]
     if page.suggestions:
-        blocks.append(SectionBlock(text=_mrkdwn(DID_YOU_MEAN)))
+        blocks.append(SectionBlock(text=kit.md(DID_YOU_MEAN)))
         blocks.append(ActionsBlock(elements=[
-            _button(suggestion_query(page, s), f"{AssetIds.rerun}:{i}", suggestion_query(page, s))
+            kit.button(suggestion_query(page, s), f"{AssetIds.rerun}:{i}", suggestion_query(page, s))
             for i, s in enumerate(page.suggestions[:5])
         ]))
     blocks.append(_add_actions())
-    blocks.append(ContextBlock(elements=[_mrkdwn(NO_MATCH_TIP)]))
+    blocks.append(ContextBlock(elements=[kit.md(NO_MATCH_TIP)]))
     fallback = NO_MATCH_FALLBACK.format(query=safe(page.query.strip(), 200))
     if page.suggestions:
         fallback += "; did you mean " + " or ".join(suggestion_query(page, s) for s in page.suggestions) + "?"
-    return _message(fallback, blocks)
+    return kit.message(fallback, blocks)
 
 
 def help_message() -> Message:
     examples = "\n".join(f"`{example}`" for example in HELP_EXAMPLES)
     types = "\n".join(f"• *{type_label(t)}*: {line}" for t, line in TYPE_LINES.items())
     blocks: list[Block] = [
-        SectionBlock(text=_mrkdwn(HELP_INTRO)),
-        SectionBlock(text=_mrkdwn("*Examples*\n" + examples)),
-        SectionBlock(text=_mrkdwn("*The four asset types*\n" + types)),
-        SectionBlock(text=_mrkdwn("*More*\n" + HELP_COMMANDS)),
+        SectionBlock(text=kit.md(HELP_INTRO)),
+        SectionBlock(text=kit.md("*Examples*\n" + examples)),
+        SectionBlock(text=kit.md("*The four asset types*\n" + types)),
+        SectionBlock(text=kit.md("*More*\n" + HELP_COMMANDS)),
         _add_actions(),
     ]
-    return _message(HELP_FALLBACK, blocks)
+    return kit.message(HELP_FALLBACK, blocks)
 
 
 def list_message(listing: AssetList) -> Message:
@@ -481,18 +460,18 @@ def list_message(listing: AssetList) -> Message:
     drafts = listing.kind == "drafts"
     if not listing.items:
         text = DRAFTS_EMPTY if drafts else MINE_EMPTY
-        blocks: list[Block] = [SectionBlock(text=_mrkdwn(text))]
+        blocks: list[Block] = [SectionBlock(text=kit.md(text))]
         if not drafts:
             blocks.append(_add_actions())
-        return _message(text, blocks)
+        return kit.message(text, blocks)
     header = (DRAFTS_HEADER if drafts else MINE_HEADER).format(total=listing.total)
-    blocks = [SectionBlock(text=_mrkdwn(header))]
+    blocks = [SectionBlock(text=kit.md(header))]
     for item in listing.items:
         blocks.append(DividerBlock())
         blocks.extend(card_blocks(item))
     if listing.total > len(listing.items):
-        blocks.append(ContextBlock(elements=[_mrkdwn(LIST_MORE.format(shown=len(listing.items), total=listing.total))]))
-    return _message(header.replace("*", ""), blocks)
+        blocks.append(ContextBlock(elements=[kit.md(LIST_MORE.format(shown=len(listing.items), total=listing.total))]))
+    return kit.message(header.replace("*", ""), blocks)
 
 
 # ----- replies ------------------------------------------------------------------------------------
@@ -511,12 +490,12 @@ def vote_reply(result: VoteResult) -> Message:
         text = VOTE_NEW.format(title=title, vote=vote, counts=_counts(result.card))
     else:
         text = VOTE_MOVED.format(title=title, vote=vote, counts=_counts(result.card))
-    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def share_internal_refused(card: AssetCard, shared: Sharing) -> Message:
     text = SHARE_INTERNAL_REFUSED.format(where=shared.describe(), title=_title_link(card), owner=user(card.owner_id))
-    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def share_confirmation(card: AssetCard, shared: Sharing) -> Message:
@@ -524,13 +503,13 @@ def share_confirmation(card: AssetCard, shared: Sharing) -> Message:
     names = shared.names
     text = SHARE_CONFIRM.format(where=shared.describe(), names=names, title=_title_link(card))
     value = str(card.id)
-    buttons = [_button(SHARE_CONFIRM_BUTTON.format(names=names), AssetIds.share_confirmed, value, style="primary"),
-               _button(SHARE_CANCEL_BUTTON, AssetIds.share_cancelled, value)]
-    return _message(text, [SectionBlock(text=_mrkdwn(text)), ActionsBlock(elements=buttons)])
+    buttons = [kit.button(SHARE_CONFIRM_BUTTON.format(names=names), AssetIds.share_confirmed, value, style="primary"),
+               kit.button(SHARE_CANCEL_BUTTON, AssetIds.share_cancelled, value)]
+    return kit.message(text, [SectionBlock(text=kit.md(text)), ActionsBlock(elements=buttons)])
 
 
 def share_done(text: str) -> Message:
-    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def shared_externally(card: AssetCard, shared: Sharing) -> Message:
@@ -539,7 +518,7 @@ def shared_externally(card: AssetCard, shared: Sharing) -> Message:
 
 def share_refused(error: str) -> Message:
     text = SHARE_CHANNEL_ARCHIVED if error == "is_archived" else SHARE_NOT_IN_CHANNEL
-    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def saved_message(result: SaveResult, viewed: ViewedAsset) -> Message:
@@ -576,14 +555,18 @@ def curated_message(result: CurationResult, viewed: ViewedAsset) -> Message:
 
 def owner_notice(result: CurationResult, actor_id: str) -> Message:
     text = OWNER_TOLD[result.action].format(title=_title_link(result.card), actor=user(actor_id))
-    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 # ----- the add / edit form ------------------------------------------------------------------------
 
 
+# Every field of the form answers under the same action_id; the block_id says which field it is.
+_field_input = functools.partial(kit.text_input, action_id=AssetIds.field)
+
+
 def _options(labels: dict[Any, str]) -> list[Option]:
-    return [Option(value=str(getattr(key, "value", key)), text=PlainTextObject(text=label)) for key, label in labels.items()]
+    return [kit.option(label, str(getattr(key, "value", key))) for key, label in labels.items()]
 
 
 def _select(block_id: AssetIds, label: str, labels: dict[Any, str], initial: Any, *, optional: bool,
@@ -600,21 +583,6 @@ def _select(block_id: AssetIds, label: str, labels: dict[Any, str], initial: Any
     )
 
 
-def _text_input(block_id: AssetIds, label: str, initial: str | None, *, max_length: int, optional: bool = False,
-                multiline: bool = False, placeholder: str | None = None, hint: str | None = None) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=PlainTextObject(text=label),
-        element=PlainTextInputElement(
-            action_id=AssetIds.field,
-            initial_value=initial[:max_length] if initial else None,
-            max_length=max_length,
-            multiline=multiline or None,
-            placeholder=PlainTextObject(text=placeholder) if placeholder else None,
-        ),
-        optional=optional,
-        hint=PlainTextObject(text=hint) if hint else None,
-    )
 
 
 def asset_form(
@@ -626,21 +594,21 @@ def asset_form(
     if link_change_needs_review and mode == "edit":
         intro = FORM_LINK_REVIEW_NOTE
     blocks: list[Block] = [
-        SectionBlock(text=_mrkdwn(intro)),
-        _text_input(AssetIds.title_block, "Title", initial.title if initial else None, max_length=TITLE_MAX,
-                    placeholder="Observability in 15 minutes: from alert to root cause"),
+        SectionBlock(text=kit.md(intro)),
+        _field_input(AssetIds.title_block, "Title", initial=initial.title if initial else None, max_length=TITLE_MAX,
+                      placeholder="Observability in 15 minutes: from alert to root cause"),
         _select(AssetIds.type_block, "Type", ASSET_TYPE_LABELS, initial.type if initial else None,
                 optional=False, placeholder="Choose a type"),
-        _text_input(AssetIds.summary_block, "Summary", initial.summary if initial else None, max_length=SUMMARY_MAX,
-                    multiline=True, placeholder="What it shows, for whom, and when to use it"),
-        _text_input(AssetIds.url_block, "Link", initial.url if initial else None, max_length=URL_MAX,
-                    placeholder="https://…", hint="Where the asset lives: an http:// or https:// link."),
-        _text_input(AssetIds.topics_block, "Topics", ", ".join(initial.topics) if initial else None,
-                    max_length=1000, optional=True, placeholder="observability, kubernetes, logging",
-                    hint="Separated by commas. Search matches these strongly."),
-        _text_input(AssetIds.products_block, "Products", ", ".join(initial.products) if initial else None,
-                    max_length=1000, optional=True, placeholder="Observability, Security",
-                    hint="Separated by commas."),
+        _field_input(AssetIds.summary_block, "Summary", initial=initial.summary if initial else None, max_length=SUMMARY_MAX,
+                      multiline=True, placeholder="What it shows, for whom, and when to use it"),
+        _field_input(AssetIds.url_block, "Link", initial=initial.url if initial else None, max_length=URL_MAX,
+                      placeholder="https://…", hint="Where the asset lives: an http:// or https:// link."),
+        _field_input(AssetIds.topics_block, "Topics", initial=", ".join(initial.topics) if initial else None,
+                      max_length=1000, optional=True, placeholder="observability, kubernetes, logging",
+                      hint="Separated by commas. Search matches these strongly."),
+        _field_input(AssetIds.products_block, "Products", initial=", ".join(initial.products) if initial else None,
+                      max_length=1000, optional=True, placeholder="Observability, Security",
+                      hint="Separated by commas."),
         _select(AssetIds.depth_block, "Depth", DEPTH_LABELS, initial.depth if initial else None,
                 optional=True, placeholder=USUAL_FOR_TYPE, hint=AXES_HINT),
         _select(AssetIds.scope_block, "Scope", SCOPE_LABELS, initial.scope if initial else None,
@@ -659,16 +627,9 @@ def asset_form(
                                       placeholder=PlainTextObject(text="Who keeps it up to date")),
         ),
     ]
-    view = View(
-        type="modal",
-        callback_id=AssetIds.edit_modal if mode == "edit" else AssetIds.add_modal,
-        title=PlainTextObject(text=FORM_TITLE[mode]),
-        submit=PlainTextObject(text=FORM_SUBMIT),
-        close=PlainTextObject(text=FORM_CLOSE),
-        private_metadata=json.dumps({"asset_id": asset_id}) if asset_id is not None else "",
-        blocks=blocks,
-    )
-    return view.to_dict()
+    return kit.modal(AssetIds.edit_modal if mode == "edit" else AssetIds.add_modal, FORM_TITLE[mode], blocks,
+                     submit=FORM_SUBMIT, close=FORM_CLOSE,
+                     metadata=json.dumps({"asset_id": asset_id}) if asset_id is not None else "")
 
 
 def form_asset_id(private_metadata: str) -> int | None:

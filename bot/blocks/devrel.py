@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     ConfirmObject,
     ContextBlock,
     DatePickerElement,
@@ -34,6 +33,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.blocks import kit
 from bot.blocks.text import (
     FIELD_TEXT,
     HEADER_TEXT,
@@ -157,9 +157,6 @@ def slack_date(moment: datetime, fallback: str) -> str:
     return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{escape(fallback)}>"
 
 
-def message(blocks: Sequence[Block], text: str) -> dict[str, Any]:
-    blocks = list(blocks)[:MESSAGE_BLOCKS]
-    return {"text": clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 
 def _button_value(request: DevRelRequestView) -> str:
@@ -383,12 +380,10 @@ def requester_card(request: DevRelRequestView, *, zone: ZoneInfo, lead_channel: 
     if history:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=history)]))
     if request.state in (RequestState.asking, RequestState.in_channel, RequestState.accepted) and request.meeting_start > now:
-        blocks.append(ActionsBlock(elements=[ButtonElement(
-            text=CANCEL_BUTTON, action_id=DevRelIds.cancel, value=str(request.id), style="danger",
-            confirm=cancel_confirm(request.engagement.account),
-        )]))
+        blocks.append(ActionsBlock(elements=[kit.button(CANCEL_BUTTON, DevRelIds.cancel, str(request.id), style="danger",
+                                                        confirm=cancel_confirm(request.engagement.account))]))
     text = f"DevRel for {escape(request.engagement.account)}: {request.state.replace('_', ' ')}"
-    return message(blocks, text)
+    return kit.message(text, blocks)
 
 
 def _intro_for_devrel(request: DevRelRequestView, recipient_id: str, lead_channel: str | None) -> str:
@@ -443,8 +438,8 @@ def devrel_message(request: DevRelRequestView, *, recipient_id: str, zone: ZoneI
     if request.state is RequestState.asking and request.candidate_id == recipient_id:
         value = _button_value(request)
         blocks.append(ActionsBlock(elements=[
-            ButtonElement(text="Accept", action_id=DevRelIds.accept, value=value, style="primary"),
-            ButtonElement(text="Decline", action_id=DevRelIds.decline, value=value),
+            kit.button("Accept", DevRelIds.accept, value, style="primary"),
+            kit.button("Decline", DevRelIds.decline, value),
         ]))
         if request.escalate_at:
             deadline = clock_time(request.escalate_at, zone, today=now.astimezone(zone).date())
@@ -453,7 +448,7 @@ def devrel_message(request: DevRelRequestView, *, recipient_id: str, zone: ZoneI
     account = escape(request.engagement.account)
     fallback = (ASK_FALLBACK.format(account=account, when=when(request.meeting_start, request.duration_minutes, zone))
                 if mine and request.state is RequestState.asking else f"DevRel request for {account}: {request.state.replace('_', ' ')}")
-    return message(blocks, fallback)
+    return kit.message(fallback, blocks)
 
 
 def channel_message(request: DevRelRequestView, *, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
@@ -472,11 +467,10 @@ def channel_message(request: DevRelRequestView, *, zone: ZoneInfo, now: datetime
         *_brief_blocks(request, include_reserve=False),
     ]
     if state is RequestState.in_channel and request.meeting_start > now:
-        blocks.append(ActionsBlock(elements=[ButtonElement(text="Take it", action_id=DevRelIds.take,
-                                                           value=_button_value(request), style="primary")]))
+        blocks.append(ActionsBlock(elements=[kit.button("Take it", DevRelIds.take, _button_value(request), style="primary")]))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text="Whoever takes it gets the full brief and a group DM with the SE and the seller.")]))
-    return message(blocks, f"DevRel needed for {escape(request.engagement.account)}: {state.replace('_', ' ')}")
+    return kit.message(f"DevRel needed for {escape(request.engagement.account)}: {state.replace('_', ' ')}", blocks)
 
 
 def redraw(ref: MessageRef, request: DevRelRequestView, *, zones: dict[str, ZoneInfo], default: ZoneInfo,
@@ -510,11 +504,11 @@ def requester_notice(update: RequestUpdate, *, zone: ZoneInfo, lead_channel: str
         text = (f"{STATE_EMOJI[RequestState.accepted]} *{name}* will join your *{account}* meeting "
                 f"({when(request.meeting_start, request.duration_minutes, zone)}). A group DM with the seller and "
                 f"{name} is open for the pre-meeting sync.")
-        return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], f"{name} accepted your DevRel request")
+        return kit.message(f"{name} accepted your DevRel request", [SectionBlock(text=kit.md(text))])
     elif update.change == "expired":
         text = (f"{STATE_EMOJI[RequestState.expired]} Your DevRel request for *{account}* expired: the meeting started "
                 "without anyone taking it.")
-        return message([SectionBlock(text=MarkdownTextObject(text=text))], "Your DevRel request expired")
+        return kit.message("Your DevRel request expired", [SectionBlock(text=MarkdownTextObject(text=text))])
     else:
         return None
     if update.asked is not None:
@@ -527,20 +521,20 @@ def requester_notice(update: RequestUpdate, *, zone: ZoneInfo, lead_channel: str
     else:
         follow = ""
     text = f"{lead} {follow}".strip()
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], clip(text, 300))
+    return kit.message(clip(text, 300), [SectionBlock(text=kit.md(text))])
 
 
 def nobody_available(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
     text = (f"{STATE_EMOJI[RequestState.expired]} Nobody on the DevRel roster is available for your *"
             f"{safe(request.engagement.account, 200)}* meeting ({when(request.meeting_start, request.duration_minutes, zone)}), "
             f"and no DevRel channel is set to post it to. {NOBODY_NEXT}")
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], "Nobody from DevRel is available")
+    return kit.message("Nobody from DevRel is available", [SectionBlock(text=kit.md(text))])
 
 
 def lead_channel_failed(request: DevRelRequestView, lead_channel: str) -> dict[str, Any]:
     text = (f"{STATE_EMOJI[RequestState.expired]} Nobody on the roster could take your *{safe(request.engagement.account, 200)}* "
             f"request, and epos could not post it in <#{lead_channel}> (is epos invited there?). {NOBODY_NEXT}")
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], "DevRel channel unavailable")
+    return kit.message("DevRel channel unavailable", [SectionBlock(text=kit.md(text))])
 
 
 def seller_notice(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
@@ -548,7 +542,7 @@ def seller_notice(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, An
     text = (f"{STATE_EMOJI[RequestState.accepted]} {user(request.requester_id)} asked DevRel into your "
             f"*{safe(request.engagement.account, 200)}* meeting ({when(request.meeting_start, request.duration_minutes, zone)}): "
             f"*{name}* will join. You drive the meeting; a group DM is open to agree beforehand what to offer and what to hold in reserve.")
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], f"{name} from DevRel joins your meeting")
+    return kit.message(f"{name} from DevRel joins your meeting", [SectionBlock(text=kit.md(text))])
 
 
 def kickoff_message(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
@@ -564,7 +558,7 @@ def kickoff_message(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, 
         *_brief_blocks(request, include_reserve=True),
         ContextBlock(elements=[MarkdownTextObject(text=f":handshake: {GUIDANCE}")]),
     ]
-    return message(blocks, f"Pre-meeting sync for {escape(request.engagement.account)}")
+    return kit.message(f"Pre-meeting sync for {escape(request.engagement.account)}", blocks)
 
 
 def reminder_message(request: DevRelRequestView, *, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
@@ -581,14 +575,14 @@ def reminder_message(request: DevRelRequestView, *, zone: ZoneInfo, now: datetim
         *_brief_blocks(request, include_reserve=True),
         ContextBlock(elements=[MarkdownTextObject(text=f":handshake: {GUIDANCE}")]),
     ]
-    return message(blocks, f"Reminder: DevRel meeting with {escape(request.engagement.account)} in {minutes} minutes")
+    return kit.message(f"Reminder: DevRel meeting with {escape(request.engagement.account)} in {minutes} minutes", blocks)
 
 
 def cancelled_notice(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
     text = (f"{STATE_EMOJI[RequestState.cancelled]} {user(request.requester_id)} cancelled the DevRel request for "
             f"*{safe(request.engagement.account, 200)}* ({when(request.meeting_start, request.duration_minutes, zone)}). "
             "Nothing more to do.")
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], "A DevRel request was cancelled")
+    return kit.message("A DevRel request was cancelled", [SectionBlock(text=kit.md(text))])
 
 
 def overlap_refusal(request: DevRelRequestView, other: OverlappingMeeting, *, zone: ZoneInfo,
@@ -612,8 +606,8 @@ def overlap_refusal(request: DevRelRequestView, other: OverlappingMeeting, *, zo
             deadline = clock_time(request.escalate_at, zone, today=now.astimezone(zone).date())
             options += f"\nWithout an answer by {deadline} your time, the next person is asked."
     text = f"{lead}\n{options}"
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))],
-                   f"You already have the {escape(other.account)} meeting at that time; nothing changed")
+    return kit.message(f"You already have the {escape(other.account)} meeting at that time; nothing changed",
+                   [SectionBlock(text=kit.md(text))])
 
 
 def _ordinal(number: int) -> str:
@@ -631,11 +625,11 @@ def over_capacity_note(request: DevRelRequestView, load: WeekLoad) -> dict[str, 
 
 
 def plain(text: str) -> dict[str, Any]:
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], text)
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def help_message() -> dict[str, Any]:
-    return message([SectionBlock(text=MarkdownTextObject(text=HELP_TEXT))], HELP_FALLBACK)
+    return kit.message(HELP_FALLBACK, [SectionBlock(text=MarkdownTextObject(text=HELP_TEXT))])
 
 
 def no_engagements() -> dict[str, Any]:
@@ -660,12 +654,11 @@ def _member_line(member: RosterMember, today: date) -> str:
 def roster_message(members: Sequence[RosterMember], *, admin: bool, today: date) -> dict[str, Any]:
     blocks: list[Block] = [_header(ROSTER_TITLE)]
     if admin:
-        blocks.append(ActionsBlock(elements=[ButtonElement(text="Add person", action_id=DevRelIds.roster_add,
-                                                           value="add", style="primary")]))
+        blocks.append(ActionsBlock(elements=[kit.button("Add person", DevRelIds.roster_add, "add", style="primary")]))
     if not members:
         blocks.append(SectionBlock(text=MarkdownTextObject(
             text=f"{ROSTER_EMPTY} {ROSTER_EMPTY_NEXT_ADMIN if admin else ROSTER_EMPTY_NEXT}")))
-        return message(blocks, ROSTER_EMPTY)
+        return kit.message(ROSTER_EMPTY, blocks)
     per_member = 2 if admin else 1
     room = (MESSAGE_BLOCKS - len(blocks) - 2) // per_member
     shown = list(members)[:room]
@@ -673,21 +666,21 @@ def roster_message(members: Sequence[RosterMember], *, admin: bool, today: date)
         blocks.append(SectionBlock(block_id=f"roster:{member.slack_id}", text=MarkdownTextObject(text=_member_line(member, today))))
         if admin:
             toggle = (
-                ButtonElement(text="Deactivate", action_id=DevRelIds.roster_deactivate, value=member.slack_id,
-                              confirm=ConfirmObject(title="Deactivate?", confirm="Deactivate", deny="Keep active",
-                                                    text=clip(f"{safe(member.name, 150)} will no longer be asked for DevRel requests. "
-                                                              "Their history stays, and you can reactivate them.", 300)))
+                kit.button("Deactivate", DevRelIds.roster_deactivate, member.slack_id, confirm=ConfirmObject(
+                    title="Deactivate?", confirm="Deactivate", deny="Keep active",
+                    text=clip(f"{safe(member.name, 150)} will no longer be asked for DevRel requests. "
+                              "Their history stays, and you can reactivate them.", 300)))
                 if member.active else
-                ButtonElement(text="Reactivate", action_id=DevRelIds.roster_reactivate, value=member.slack_id)
+                kit.button("Reactivate", DevRelIds.roster_reactivate, member.slack_id)
             )
             blocks.append(ActionsBlock(block_id=f"roster_actions:{member.slack_id}", elements=[
-                ButtonElement(text="Edit", action_id=DevRelIds.roster_edit, value=member.slack_id), toggle]))
+                kit.button("Edit", DevRelIds.roster_edit, member.slack_id), toggle]))
     footer = ROSTER_FOOTER
     if len(members) > len(shown):
         footer = ROSTER_MORE.format(count=len(members) - len(shown)) + " " + footer
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     active = sum(1 for m in members if m.active)
-    return message(blocks, f"DevRel roster: {active} active of {len(members)}")
+    return kit.message(f"DevRel roster: {active} active of {len(members)}", blocks)
 
 
 def roster_modal(member: RosterMember | None, *, metadata: dict[str, Any]) -> dict[str, Any]:

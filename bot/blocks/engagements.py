@@ -7,6 +7,7 @@ slack_sdk's models check Slack's limits as they render; user text goes through `
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import date, datetime
@@ -24,25 +25,17 @@ from slack_sdk.models.blocks import (
     DividerBlock,
     HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
     SectionBlock,
     StaticSelectElement,
     UserSelectElement,
 )
-from slack_sdk.models.views import View
 
+from bot.blocks import kit
+from bot.blocks.kit import Message
 from bot.blocks.text import (
-    BUTTON_TEXT,
-    BUTTON_VALUE,
     FIELD_TEXT,
     HEADER_TEXT,
-    MESSAGE_BLOCKS,
-    OPTION_TEXT,
     PRIVATE_METADATA,
-    SECTION_TEXT,
     clip,
     escape,
     link,
@@ -68,7 +61,6 @@ from models.schemas.engagements import (
     TimelineEntry,
 )
 
-Message = dict[str, Any]
 
 # ----- text ---------------------------------------------------------------------------------------------
 HELP_FALLBACK = "How to log engagements with /engagement"
@@ -228,28 +220,14 @@ _DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|]*\|([^>]*)>")
 
 
 # ----- small pieces -----------------------------------------------------------------------------------------
-def _message(text: str, blocks: list[Block]) -> Message:
-    if len(blocks) > MESSAGE_BLOCKS:
-        raise ValueError(f"{len(blocks)} blocks; a message holds at most {MESSAGE_BLOCKS}")
-    return {"text": clip(text, 3000), "blocks": [block.to_dict() for block in blocks]}
 
 
-def _md(text: str, limit: int = SECTION_TEXT) -> MarkdownTextObject:
-    return MarkdownTextObject(text=clip(text, limit))
 
 
-def _plain(text: str, limit: int = 150) -> PlainTextObject:
-    return PlainTextObject(text=clip(text, limit), emoji=True)
 
 
-def _button(label: str, action_id: str, value: str, *, style: str | None = None,
-            confirm: ConfirmObject | None = None) -> ButtonElement:
-    return ButtonElement(text=_plain(label, BUTTON_TEXT), action_id=action_id, value=value[:BUTTON_VALUE],
-                         style=style, confirm=confirm)
 
 
-def _option(label: str, value: str) -> Option:
-    return Option(text=_plain(label, OPTION_TEXT), value=value)
 
 
 def day(moment: datetime) -> str:
@@ -320,13 +298,13 @@ def help_message() -> Message:
         f"{index}. *{stage.label}* ({HELP_STAGE_WORDS[stage]})" for index, stage in enumerate(OPEN_STAGES, start=1)
     ) + "\n7. *Closed*: won, lost or no decision"
     blocks: list[Block] = [
-        SectionBlock(text=_md(HELP_INTRO)),
-        SectionBlock(text=_md("*Commands*\n" + HELP_COMMANDS)),
-        SectionBlock(text=_md(HELP_STAGES_TITLE + "\n" + stages)),
-        ContextBlock(elements=[_md(HELP_TIPS)]),
-        ActionsBlock(elements=[_button(BUTTON["new"], EngagementIds.new, "new", style="primary")]),
+        SectionBlock(text=kit.md(HELP_INTRO)),
+        SectionBlock(text=kit.md("*Commands*\n" + HELP_COMMANDS)),
+        SectionBlock(text=kit.md(HELP_STAGES_TITLE + "\n" + stages)),
+        ContextBlock(elements=[kit.md(HELP_TIPS)]),
+        ActionsBlock(elements=[kit.button(BUTTON["new"], EngagementIds.new, "new", style="primary")]),
     ]
-    return _message(HELP_FALLBACK, blocks)
+    return kit.message(HELP_FALLBACK, blocks)
 
 
 # ----- the card -------------------------------------------------------------------------------------------------
@@ -373,40 +351,40 @@ def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None)
     if engagement.channel_id and channel_sharing is not None and channel_sharing.external:
         channel += "\n" + SHARED_CARD_NOTE.format(names=channel_sharing.names)
     fields = [
-        _md(f"*Stage*\n{stage_line(engagement)}", FIELD_TEXT),
-        _md(f"*Focus*\n{safe(engagement.focus, 200)}", FIELD_TEXT),
-        _md(f"*Owner SE*\n{user(engagement.owner_id)}", FIELD_TEXT),
-        _md(f"*Seller*\n{user(engagement.seller_id)}", FIELD_TEXT),
-        _md(f"*Opened*\n{day(engagement.opened_at)}", FIELD_TEXT),
-        _md(f"*Deal channel*\n{channel}", FIELD_TEXT),
+        kit.md(f"*Stage*\n{stage_line(engagement)}", FIELD_TEXT),
+        kit.md(f"*Focus*\n{safe(engagement.focus, 200)}", FIELD_TEXT),
+        kit.md(f"*Owner SE*\n{user(engagement.owner_id)}", FIELD_TEXT),
+        kit.md(f"*Seller*\n{user(engagement.seller_id)}", FIELD_TEXT),
+        kit.md(f"*Opened*\n{day(engagement.opened_at)}", FIELD_TEXT),
+        kit.md(f"*Deal channel*\n{channel}", FIELD_TEXT),
     ]
-    blocks: list[Block] = [HeaderBlock(text=_plain(header, HEADER_TEXT)), SectionBlock(fields=fields)]
+    blocks: list[Block] = [HeaderBlock(text=kit.plain_text(header, HEADER_TEXT)), SectionBlock(fields=fields)]
     story = []
     if card.business_challenge:
         story.append(f"*Business challenge (top-down)*\n{safe(card.business_challenge, 1200)}")
     if card.technical_needs:
         story.append(f"*Technical needs (bottom-up)*\n{safe(card.technical_needs, 1200)}")
     if story:
-        blocks.append(SectionBlock(text=_md("\n\n".join(story))))
+        blocks.append(SectionBlock(text=kit.md("\n\n".join(story))))
     lines = [_timeline_line(entry) for entry in card.timeline]
     if card.timeline_total > len(card.timeline):
         lines.append(TIMELINE_MORE.format(more=card.timeline_total - len(card.timeline)))
-    blocks.append(SectionBlock(text=_md("*Timeline* (latest first)\n" + "\n".join(lines))))
+    blocks.append(SectionBlock(text=kit.md("*Timeline* (latest first)\n" + "\n".join(lines))))
     if card.shares:
         shares = "\n".join(
             f"• {link(s.url, clip(s.title, 150))} ({ASSET_TYPE_LABELS[s.type]}) shared by {user(s.shared_by)} "
             f"{day(s.shared_at)}"
             for s in card.shares
         )
-        blocks.append(SectionBlock(text=_md(SHARES_TITLE.format(total=card.shares_total) + "\n" + shares)))
+        blocks.append(SectionBlock(text=kit.md(SHARES_TITLE.format(total=card.shares_total) + "\n" + shares)))
     if card.devrel:
-        blocks.append(SectionBlock(text=_md(DEVREL_TITLE + "\n" + "\n".join(_devrel_line(d) for d in card.devrel))))
+        blocks.append(SectionBlock(text=kit.md(DEVREL_TITLE + "\n" + "\n".join(_devrel_line(d) for d in card.devrel))))
     buttons = engagement_buttons(engagement, may_change=card.viewer_may_change)
     if buttons:
-        buttons.append(_button(BUTTON["channel"], EngagementIds.set_channel, str(engagement.id)))
+        buttons.append(kit.button(BUTTON["channel"], EngagementIds.set_channel, str(engagement.id)))
         blocks.append(ActionsBlock(elements=buttons))
     elif not card.viewer_may_change:
-        blocks.append(ContextBlock(elements=[_md(STRANGER_HINT)]))
+        blocks.append(ContextBlock(elements=[kit.md(STRANGER_HINT)]))
     return blocks
 
 
@@ -417,25 +395,25 @@ def engagement_buttons(engagement: EngagementSummary, *, may_change: bool = True
     value = str(engagement.id)
     if not engagement.is_open:
         title, text, yes, no = REOPEN_CONFIRM
-        confirm = ConfirmObject(title=_plain(title, 100), text=_md(text, 300), confirm=_plain(yes, 30),
-                                deny=_plain(no, 30))
-        return [_button(BUTTON["reopen"], EngagementIds.reopen, value, confirm=confirm),
-                _button(BUTTON["add_note"], EngagementIds.add_note, value)]
+        confirm = ConfirmObject(title=kit.plain_text(title, 100), text=kit.md(text, 300), confirm=kit.plain_text(yes, 30),
+                                deny=kit.plain_text(no, 30))
+        return [kit.button(BUTTON["reopen"], EngagementIds.reopen, value, confirm=confirm),
+                kit.button(BUTTON["add_note"], EngagementIds.add_note, value)]
     return [
-        _button(BUTTON["change_stage"], EngagementIds.change_stage, value, style="primary"),
-        _button(BUTTON["add_note"], EngagementIds.add_note, value),
-        _button(BUTTON["close"], EngagementIds.close, value),
+        kit.button(BUTTON["change_stage"], EngagementIds.change_stage, value, style="primary"),
+        kit.button(BUTTON["add_note"], EngagementIds.add_note, value),
+        kit.button(BUTTON["close"], EngagementIds.close, value),
     ]
 
 
 def card_message(card: EngagementCard, lead: str = "", *, channel_sharing: Sharing | None = None) -> Message:
     blocks: list[Block] = []
     if lead:
-        blocks.append(SectionBlock(text=_md(lead)))
+        blocks.append(SectionBlock(text=kit.md(lead)))
     blocks.extend(card_blocks(card, channel_sharing=channel_sharing))
     engagement = card.engagement
     fallback = _fallback(lead) if lead else f"{plain_label(engagement)}: {engagement.stage_label}"
-    return _message(fallback, blocks)
+    return kit.message(fallback, blocks)
 
 
 CARD_MODAL_TITLE = "Engagement"
@@ -443,10 +421,8 @@ CARD_MODAL_TITLE = "Engagement"
 
 def card_modal(card: EngagementCard, *, channel_sharing: Sharing | None = None) -> dict[str, Any]:
     """The card in a modal, for places with no conversation to answer in (the App Home)."""
-    view = View(type="modal", callback_id=EngagementIds.show_card, title=_plain(CARD_MODAL_TITLE, 24),
-                close=_plain("Close", 24), private_metadata=form_metadata(card.engagement.id),
-                blocks=card_blocks(card, channel_sharing=channel_sharing))
-    return view.to_dict()
+    return kit.modal(EngagementIds.show_card, CARD_MODAL_TITLE, card_blocks(card, channel_sharing=channel_sharing),
+                     close="Close", metadata=form_metadata(card.engagement.id))
 
 
 # ----- results of changes -----------------------------------------------------------------------------------------
@@ -477,15 +453,15 @@ def change_result_message(result: StageChangeResult) -> Message:
     body = text
     if result.note:
         body += f"\n> {safe(result.note, 1000)}"
-    blocks: list[Block] = [SectionBlock(text=_md(body))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(body))]
     if result.esat_survey_id is not None:
-        blocks.append(ContextBlock(elements=[_md(ESAT_FOLLOWS.format(owner=result.engagement.owner_id))]))
-    buttons = [_button(BUTTON["card"], EngagementIds.show_card, str(result.engagement.id))]
+        blocks.append(ContextBlock(elements=[kit.md(ESAT_FOLLOWS.format(owner=result.engagement.owner_id))]))
+    buttons = [kit.button(BUTTON["card"], EngagementIds.show_card, str(result.engagement.id))]
     if result.from_stage is not None and not result.undo:
         undo_label = BUTTON["reopen"] if result.to_stage is Stage.closed else BUTTON["undo"]
-        buttons.insert(0, _button(undo_label, EngagementIds.undo, str(result.change_id)))
+        buttons.insert(0, kit.button(undo_label, EngagementIds.undo, str(result.change_id)))
     blocks.append(ActionsBlock(elements=buttons))
-    return _message(_fallback(text), blocks)
+    return kit.message(_fallback(text), blocks)
 
 
 def _fallback(text: str) -> str:
@@ -496,21 +472,21 @@ def _fallback(text: str) -> str:
 def note_result_message(result: NoteResult) -> Message:
     text = NOTE_ADDED.format(label=label(result.engagement))
     blocks: list[Block] = [
-        SectionBlock(text=_md(f"{text}\n> {safe(result.text, 1500)}")),
-        ActionsBlock(elements=[_button(BUTTON["card"], EngagementIds.show_card, str(result.engagement.id))]),
+        SectionBlock(text=kit.md(f"{text}\n> {safe(result.text, 1500)}")),
+        ActionsBlock(elements=[kit.button(BUTTON["card"], EngagementIds.show_card, str(result.engagement.id))]),
     ]
-    return _message(_fallback(text), blocks)
+    return kit.message(_fallback(text), blocks)
 
 
 def closed_announcement(result: StageChangeResult, *, shared: Sharing | None = None) -> Message:
     """For the deal channel; `shared`: the channel is shared with another organisation, so for the owner."""
     outcome = OUTCOME_LABELS[result.outcome] if result.outcome else "closed"
     text = CLOSED_ANNOUNCEMENT.format(label=label(result.engagement), outcome=outcome, actor=user(result.actor_id))
-    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(text))]
     if shared is not None:
         why = CLOSE_SHARED_LEAD.format(where=shared.describe(), how=INTERNAL_CHANNEL_HOW)
-        blocks.append(ContextBlock(elements=[_md(why)]))
-    return _message(_fallback(text), blocks)
+        blocks.append(ContextBlock(elements=[kit.md(why)]))
+    return kit.message(_fallback(text), blocks)
 
 
 # ----- pickers ------------------------------------------------------------------------------------------------------
@@ -519,15 +495,15 @@ def _candidate_text(candidate: EngagementSummary) -> str:
 
 
 def _pick_blocks(prompt: str, match: AccountMatch, action: str, value_of: Any) -> list[Block]:
-    blocks: list[Block] = [SectionBlock(text=_md(prompt))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(prompt))]
     buttons = [
-        _button(_candidate_text(candidate), f"{action}:{index}", value_of(candidate))
+        kit.button(_candidate_text(candidate), f"{action}:{index}", value_of(candidate))
         for index, candidate in enumerate(match.candidates)
     ]
     for start in range(0, len(buttons), 5):
         blocks.append(ActionsBlock(elements=buttons[start:start + 5]))
     if match.more:
-        blocks.append(ContextBlock(elements=[_md(PICK_MORE.format(more=match.more))]))
+        blocks.append(ContextBlock(elements=[kit.md(PICK_MORE.format(more=match.more))]))
     return blocks
 
 
@@ -541,41 +517,41 @@ def pick_for_change(match: AccountMatch, stage: Stage, note: str, *, unsure_stag
     if unsure_stage and match.kind == "exact":
         prompt = PICK_STAGE.format(stage=stage.label)
         candidate = match.candidates[0]
-        button = _button(f"Move {candidate.account} to {stage.label}", f"{EngagementIds.confirm_change}:0",
+        button = kit.button(f"Move {candidate.account} to {stage.label}", f"{EngagementIds.confirm_change}:0",
                          change_value(candidate.id, stage, note), style="primary")
-        blocks: list[Block] = [SectionBlock(text=_md(prompt)), ActionsBlock(elements=[button])]
-        return _message(f"Did you mean {stage.label}?", blocks)
+        blocks: list[Block] = [SectionBlock(text=kit.md(prompt)), ActionsBlock(elements=[button])]
+        return kit.message(f"Did you mean {stage.label}?", blocks)
     prompt = _pick_prompt(match)
     if unsure_stage:
         prompt += " " + PICK_STAGE.format(stage=stage.label)
     else:
         prompt += f" (moving it to *{stage.label}*)"
     blocks = _pick_blocks(prompt, match, EngagementIds.confirm_change, lambda c: change_value(c.id, stage, note))
-    return _message(_fallback(prompt), blocks)
+    return kit.message(_fallback(prompt), blocks)
 
 
 def pick_for_close(match: AccountMatch, outcome: Outcome, note: str) -> Message:
     prompt = _pick_prompt(match) + f" (closing it as *{OUTCOME_LABELS[outcome]}*)"
     blocks = _pick_blocks(prompt, match, EngagementIds.confirm_close, lambda c: close_value(c.id, outcome, note))
-    return _message(_fallback(prompt), blocks)
+    return kit.message(_fallback(prompt), blocks)
 
 
 def pick_for_card(match: AccountMatch) -> Message:
     prompt = _pick_prompt(match)
     blocks = _pick_blocks(prompt, match, EngagementIds.show_card, lambda c: str(c.id))
-    return _message(_fallback(prompt), blocks)
+    return kit.message(_fallback(prompt), blocks)
 
 
 def closing_choice(candidate: EngagementSummary, note: str, outcome: Outcome | None = None) -> Message:
     """`/engagement ACCOUNT won`: one click to close, with the outcome said (or to pick)."""
     outcomes = [outcome] if outcome else list(Outcome)
     buttons = [
-        _button(f"Close as {OUTCOME_LABELS[o]}", f"{EngagementIds.confirm_close}:{index}",
+        kit.button(f"Close as {OUTCOME_LABELS[o]}", f"{EngagementIds.confirm_close}:{index}",
                 close_value(candidate.id, o, note), style="primary" if outcome else None)
         for index, o in enumerate(outcomes)
     ]
     text = CLOSING_HINT.format(label=label(candidate))
-    return _message(_fallback(text), [SectionBlock(text=_md(text)), ActionsBlock(elements=buttons)])
+    return kit.message(_fallback(text), [SectionBlock(text=kit.md(text)), ActionsBlock(elements=buttons)])
 
 
 def not_found_message(query: str, suggestions: list[str], *, open_only: bool = True) -> Message:
@@ -584,16 +560,16 @@ def not_found_message(query: str, suggestions: list[str], *, open_only: bool = T
     if suggestions:
         text += " " + NONE_SUGGEST.format(names=", ".join(f"*{safe(s, 100)}*" for s in suggestions))
     blocks: list[Block] = [
-        SectionBlock(text=_md(text)),
-        ContextBlock(elements=[_md(NONE_HINT)]),
-        ActionsBlock(elements=[_button(BUTTON["new"], EngagementIds.new, "new")]),
+        SectionBlock(text=kit.md(text)),
+        ContextBlock(elements=[kit.md(NONE_HINT)]),
+        ActionsBlock(elements=[kit.button(BUTTON["new"], EngagementIds.new, "new")]),
     ]
-    return _message(_fallback(text), blocks)
+    return kit.message(_fallback(text), blocks)
 
 
 def notice(text: str) -> Message:
     """A one-line answer (already mrkdwn-safe)."""
-    return _message(_fallback(text), [SectionBlock(text=_md(text))])
+    return kit.message(_fallback(text), [SectionBlock(text=kit.md(text))])
 
 
 # ----- lists --------------------------------------------------------------------------------------------------------
@@ -604,31 +580,31 @@ def list_value(scope: str, page: int) -> str:
 def list_message(page: EngagementPage) -> Message:
     closed = page.total - page.open_total
     header = f"*{LIST_TITLE[page.scope]}* · " + LIST_COUNTS.format(open=page.open_total, closed=closed)
-    blocks: list[Block] = [SectionBlock(text=_md(header))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(header))]
     if not page.items:
-        blocks.append(SectionBlock(text=_md(LIST_EMPTY[page.scope])))
-        blocks.append(ActionsBlock(elements=[_button(BUTTON["new"], EngagementIds.new, "new", style="primary")]))
-        return _message(LIST_EMPTY[page.scope].replace("`", ""), blocks)
+        blocks.append(SectionBlock(text=kit.md(LIST_EMPTY[page.scope])))
+        blocks.append(ActionsBlock(elements=[kit.button(BUTTON["new"], EngagementIds.new, "new", style="primary")]))
+        return kit.message(LIST_EMPTY[page.scope].replace("`", ""), blocks)
     blocks.append(DividerBlock())
     for item in page.items:
         owner = f" · owner {user(item.owner_id)}" if page.scope == "all" else ""
         text = f"{label(item, 150)}\n{stage_line(item)}{owner}"
         blocks.append(SectionBlock(
-            text=_md(text),
-            accessory=_button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", str(item.id)),
+            text=kit.md(text),
+            accessory=kit.button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", str(item.id)),
         ))
     if page.pages > 1:
         paging = []
         if page.page > 0:
-            paging.append(_button(BUTTON["previous"], f"{EngagementIds.list_page}:prev",
+            paging.append(kit.button(BUTTON["previous"], f"{EngagementIds.list_page}:prev",
                                   list_value(page.scope, page.page - 1)))
         if page.page < page.pages - 1:
-            paging.append(_button(BUTTON["next"], f"{EngagementIds.list_page}:next",
+            paging.append(kit.button(BUTTON["next"], f"{EngagementIds.list_page}:next",
                                   list_value(page.scope, page.page + 1)))
         blocks.append(ActionsBlock(elements=paging))
-        blocks.append(ContextBlock(elements=[_md(PAGE_OF.format(page=page.page + 1, pages=page.pages))]))
+        blocks.append(ContextBlock(elements=[kit.md(PAGE_OF.format(page=page.page + 1, pages=page.pages))]))
     fallback = f"{LIST_TITLE[page.scope]}: {page.open_total} open, {closed} closed"
-    return _message(fallback, blocks)
+    return kit.message(fallback, blocks)
 
 
 # ----- figures --------------------------------------------------------------------------------------------------------
@@ -663,24 +639,24 @@ def stats_message(metrics: TeamMetrics, *, scope: Literal["mine", "team"], weeks
         conversion_rows.append(f"{stage.label}: {share_text(metrics.stage_conversion[stage.value])}")
         open_rows.append(f"{stage.label}: {metrics.open_by_stage[stage.value]}")
     blocks: list[Block] = [
-        HeaderBlock(text=_plain(STATS_TITLE[scope], HEADER_TEXT)),
-        ContextBlock(elements=[_md(window)]),
-        SectionBlock(text=_md("\n".join(figures_lines(metrics)))),
+        HeaderBlock(text=kit.plain_text(STATS_TITLE[scope], HEADER_TEXT)),
+        ContextBlock(elements=[kit.md(window)]),
+        SectionBlock(text=kit.md("\n".join(figures_lines(metrics)))),
         SectionBlock(fields=[
-            _md("*Median days in stage*\n" + "\n".join(dwell_rows), FIELD_TEXT),
-            _md("*Moved on from stage*\n" + "\n".join(conversion_rows), FIELD_TEXT),
-            _md(f"*Open now* ({sum(metrics.open_by_stage.values())})\n" + "\n".join(open_rows), FIELD_TEXT),
+            kit.md("*Median days in stage*\n" + "\n".join(dwell_rows), FIELD_TEXT),
+            kit.md("*Moved on from stage*\n" + "\n".join(conversion_rows), FIELD_TEXT),
+            kit.md(f"*Open now* ({sum(metrics.open_by_stage.values())})\n" + "\n".join(open_rows), FIELD_TEXT),
         ]),
     ]
     if slowest:
-        blocks.append(ContextBlock(elements=[_md(
+        blocks.append(ContextBlock(elements=[kit.md(
             f"Slowest stage: *{Stage(slowest).label}* "
             f"(median {days_text(metrics.stage_dwell_days_median[slowest])}). "
             "Its playbook, posted when a deal enters it, lists what moves a deal on."
         )]))
     fallback = (f"{STATS_TITLE[scope]}: {metrics.closed_total} closed, MTTC median "
                 f"{days_text(metrics.mttc_days.median)}")
-    return _message(fallback, blocks)
+    return kit.message(fallback, blocks)
 
 
 # ----- the playbook post ---------------------------------------------------------------------------------------------
@@ -703,12 +679,12 @@ def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, r
         return "\n".join(f"• {safe(item, 400)}" for item in items) or "—"
 
     blocks: list[Block] = [
-        SectionBlock(text=_md(lead)),
-        HeaderBlock(text=_plain(f"{post.title} playbook", HEADER_TEXT)),
-        SectionBlock(text=_md(f"*Goal:* {safe(post.goal, 600)}")),
-        SectionBlock(text=_md("*Before you start*\n" + bullets(post.prerequisites))),
-        SectionBlock(text=_md("*Calls to action*\n" + bullets(post.calls_to_action))),
-        SectionBlock(text=_md("*Deliverables*\n" + bullets(post.deliverables))),
+        SectionBlock(text=kit.md(lead)),
+        HeaderBlock(text=kit.plain_text(f"{post.title} playbook", HEADER_TEXT)),
+        SectionBlock(text=kit.md(f"*Goal:* {safe(post.goal, 600)}")),
+        SectionBlock(text=kit.md("*Before you start*\n" + bullets(post.prerequisites))),
+        SectionBlock(text=kit.md("*Calls to action*\n" + bullets(post.calls_to_action))),
+        SectionBlock(text=kit.md("*Deliverables*\n" + bullets(post.deliverables))),
     ]
     types = " or ".join(ASSET_TYPE_LABELS[t] for t in post.asset_types)
     if post.assets:
@@ -717,13 +693,13 @@ def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, r
             + (f": {safe(a.summary, 200)}" if a.summary else "")
             for a in post.assets
         )
-        blocks.append(SectionBlock(text=_md(f"*Assets that fit* ({types}, {safe(post.engagement.focus, 100)})\n{lines}")))
+        blocks.append(SectionBlock(text=kit.md(f"*Assets that fit* ({types}, {safe(post.engagement.focus, 100)})\n{lines}")))
     else:
-        blocks.append(ContextBlock(elements=[_md(PLAYBOOK_NO_ASSETS.format(types=types,
+        blocks.append(ContextBlock(elements=[kit.md(PLAYBOOK_NO_ASSETS.format(types=types,
                                                                        focus=safe(post.engagement.focus, 100)))]))
     blocks.append(ActionsBlock(elements=engagement_buttons(post.engagement)))
     fallback = f"{post.title} playbook for {plain_label(post.engagement)}"
-    return _message(fallback, blocks)
+    return kit.message(fallback, blocks)
 
 
 # ----- ESAT ---------------------------------------------------------------------------------------------------------------
@@ -736,77 +712,65 @@ def esat_message(prompt: EsatPrompt, *, answered: bool = False) -> Message:
     else:
         text = (ESAT_REMINDER if prompt.reminder else ESAT_QUESTION).format(label=name, outcome=outcome)
     scores = [
-        _button(f"{'★ ' if prompt.score == score else ''}{score}", f"{EngagementIds.esat_score}:{score}",
+        kit.button(f"{'★ ' if prompt.score == score else ''}{score}", f"{EngagementIds.esat_score}:{score}",
                 str(prompt.survey_id), style="primary" if prompt.score == score else None)
         for score in range(1, 6)
     ]
     blocks: list[Block] = [
-        SectionBlock(text=_md(text)),
+        SectionBlock(text=kit.md(text)),
         ActionsBlock(elements=scores),
-        ActionsBlock(elements=[_button(BUTTON["comment"], EngagementIds.esat_comment, str(prompt.survey_id))]),
+        ActionsBlock(elements=[kit.button(BUTTON["comment"], EngagementIds.esat_comment, str(prompt.survey_id))]),
     ]
-    return _message(ESAT_FALLBACK.format(account=escape(prompt.account)), blocks)
+    return kit.message(ESAT_FALLBACK.format(account=escape(prompt.account)), blocks)
 
 
 # ----- forms ----------------------------------------------------------------------------------------------------------------
 def _modal(kind: str, callback_id: str, blocks: list[Block], metadata: str = "") -> dict[str, Any]:
-    view = View(
-        type="modal",
-        callback_id=callback_id,
-        title=_plain(FORM_TITLE[kind], 24),
-        submit=_plain(FORM_SUBMIT[kind], 24),
-        close=_plain(FORM_CANCEL, 24),
-        private_metadata=metadata,
-        blocks=blocks,
-    )
-    return view.to_dict()
+    return kit.modal(callback_id, FORM_TITLE[kind], blocks, submit=FORM_SUBMIT[kind], close=FORM_CANCEL,
+                     metadata=metadata)
 
 
-def _text_input(block_id: str, label_text: str, *, multiline: bool = False, optional: bool = False,
-                max_length: int = 200, placeholder: str = "", hint: str = "", initial: str = "") -> InputBlock:
-    element = PlainTextInputElement(
-        action_id=EngagementIds.field, multiline=multiline, max_length=max_length,
-        placeholder=_plain(placeholder) if placeholder else None, initial_value=initial or None,
-    )
-    return InputBlock(block_id=block_id, label=_plain(label_text, 2000), element=element, optional=optional,
-                      hint=_plain(hint, 2000) if hint else None)
+# Every field of a form answers under the same action_id; the block_id says which field it is.
+_field_input = functools.partial(kit.text_input, action_id=EngagementIds.field)
+
+
 
 
 def _stage_select(block_id: str, label_text: str, stages: list[Stage], initial: Stage | None) -> InputBlock:
-    options = [_option(stage.label, stage.value) for stage in stages]
+    options = [kit.option(stage.label, stage.value) for stage in stages]
     initial_option = next((o for o in options if initial and o.value == initial.value), None)
     element = StaticSelectElement(action_id=EngagementIds.field, options=options, initial_option=initial_option,
-                                  placeholder=_plain("Pick a stage"))
-    return InputBlock(block_id=block_id, label=_plain(label_text), element=element)
+                                  placeholder=kit.plain_text("Pick a stage"))
+    return InputBlock(block_id=block_id, label=kit.plain_text(label_text), element=element)
 
 
 def _date_input(block_id: str, label_text: str, today: date, hint: str) -> InputBlock:
     element = DatePickerElement(action_id=EngagementIds.field, initial_date=today.isoformat())
-    return InputBlock(block_id=block_id, label=_plain(label_text), element=element, hint=_plain(hint))
+    return InputBlock(block_id=block_id, label=kit.plain_text(label_text), element=element, hint=kit.plain_text(hint))
 
 
 def new_form(*, today: date, metadata: str = "", account: str = "") -> dict[str, Any]:
-    focus_options = [_option(text, value) for value, text in FOCUS_OPTIONS.items()]
+    focus_options = [kit.option(text, value) for value, text in FOCUS_OPTIONS.items()]
     blocks: list[Block] = [
-        ContextBlock(elements=[_md(NEW_INTRO)]),
-        _text_input(EngagementIds.account_block, "Account (the customer)", placeholder="Northbeam Logistics",
-                    initial=clip(account, 200)),
-        _text_input(EngagementIds.opportunity_block, "Opportunity", placeholder="Fleet platform observability"),
-        InputBlock(block_id=EngagementIds.seller_block, label=_plain("Seller"),
-                   element=UserSelectElement(action_id=EngagementIds.field, placeholder=_plain("Who sells this deal"))),
-        InputBlock(block_id=EngagementIds.focus_block, label=_plain("Focus"),
+        ContextBlock(elements=[kit.md(NEW_INTRO)]),
+        _field_input(EngagementIds.account_block, "Account (the customer)", placeholder="Northbeam Logistics",
+                      initial=clip(account, 200)),
+        _field_input(EngagementIds.opportunity_block, "Opportunity", placeholder="Fleet platform observability"),
+        InputBlock(block_id=EngagementIds.seller_block, label=kit.plain_text("Seller"),
+                   element=UserSelectElement(action_id=EngagementIds.field, placeholder=kit.plain_text("Who sells this deal"))),
+        InputBlock(block_id=EngagementIds.focus_block, label=kit.plain_text("Focus"),
                    element=StaticSelectElement(action_id=EngagementIds.field, options=focus_options,
-                                               placeholder=_plain("Observability, security or other"))),
-        _text_input(EngagementIds.focus_other_block, "Other focus", optional=True, max_length=100,
-                    placeholder="vector search", hint=FOCUS_OTHER_HINT),
-        _text_input(EngagementIds.challenge_block, "Business challenge (top-down)", multiline=True, optional=True,
-                    max_length=3000, placeholder="Unknown cause of downtime hurts customer satisfaction"),
-        _text_input(EngagementIds.needs_block, "Technical needs (bottom-up)", multiline=True, optional=True,
-                    max_length=3000, placeholder="Correlate logs, metrics and traces from 120 services"),
-        InputBlock(block_id=EngagementIds.channel_block, label=_plain("Deal channel"), optional=True,
-                   hint=_plain(CHANNEL_HINT),
+                                               placeholder=kit.plain_text("Observability, security or other"))),
+        _field_input(EngagementIds.focus_other_block, "Other focus", optional=True, max_length=100,
+                      placeholder="vector search", hint=FOCUS_OTHER_HINT),
+        _field_input(EngagementIds.challenge_block, "Business challenge (top-down)", multiline=True, optional=True,
+                      max_length=3000, placeholder="Unknown cause of downtime hurts customer satisfaction"),
+        _field_input(EngagementIds.needs_block, "Technical needs (bottom-up)", multiline=True, optional=True,
+                      max_length=3000, placeholder="Correlate logs, metrics and traces from 120 services"),
+        InputBlock(block_id=EngagementIds.channel_block, label=kit.plain_text("Deal channel"), optional=True,
+                   hint=kit.plain_text(CHANNEL_HINT),
                    element=ConversationSelectElement(
-                       action_id=EngagementIds.field, placeholder=_plain("Pick a channel"),
+                       action_id=EngagementIds.field, placeholder=kit.plain_text("Pick a channel"),
                        filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))),
         _stage_select(EngagementIds.start_stage_block, "Starting stage", list(OPEN_STAGES), Stage.preparation),
         _date_input(EngagementIds.opened_block, "Opened on", today, "Not in the future."),
@@ -815,7 +779,7 @@ def new_form(*, today: date, metadata: str = "", account: str = "") -> dict[str,
 
 
 def _engagement_context(engagement: EngagementSummary) -> ContextBlock:
-    return ContextBlock(elements=[_md(f"{label(engagement, 200)} · {stage_line(engagement)}")])
+    return ContextBlock(elements=[kit.md(f"{label(engagement, 200)} · {stage_line(engagement)}")])
 
 
 def _next_stage(current: Stage) -> Stage | None:
@@ -832,36 +796,36 @@ def stage_form(engagement: EngagementSummary, *, today: date, metadata: str) -> 
         _engagement_context(engagement),
         _stage_select(EngagementIds.target_stage_block, "Move to", choices, _next_stage(engagement.stage)),
         _date_input(EngagementIds.effective_date_block, "When", today, EFFECTIVE_HINT),
-        _text_input(EngagementIds.note_block, "Note", multiline=True, optional=True, max_length=2000,
-                    placeholder="What happened, what's next"),
+        _field_input(EngagementIds.note_block, "Note", multiline=True, optional=True, max_length=2000,
+                      placeholder="What happened, what's next"),
     ]
     return _modal("stage", EngagementIds.stage_modal, blocks, metadata)
 
 
 def close_form(engagement: EngagementSummary, *, today: date, metadata: str,
                outcome: Outcome | None = None) -> dict[str, Any]:
-    options = [_option(text, value.value) for value, text in OUTCOME_OPTIONS.items()]
+    options = [kit.option(text, value.value) for value, text in OUTCOME_OPTIONS.items()]
     initial = next((o for o in options if outcome and o.value == outcome.value), None)
     blocks: list[Block] = [
         _engagement_context(engagement),
-        InputBlock(block_id=EngagementIds.outcome_block, label=_plain("Outcome"),
+        InputBlock(block_id=EngagementIds.outcome_block, label=kit.plain_text("Outcome"),
                    element=StaticSelectElement(action_id=EngagementIds.field, options=options, initial_option=initial,
-                                               placeholder=_plain("Won, lost or no decision"))),
+                                               placeholder=kit.plain_text("Won, lost or no decision"))),
         _date_input(EngagementIds.effective_date_block, "Closed on", today, EFFECTIVE_HINT),
-        _text_input(EngagementIds.note_block, "Note", multiline=True, optional=True, max_length=2000,
-                    placeholder="Why it was won or lost"),
+        _field_input(EngagementIds.note_block, "Note", multiline=True, optional=True, max_length=2000,
+                      placeholder="Why it was won or lost"),
     ]
     return _modal("close", EngagementIds.close_modal, blocks, metadata)
 
 
 def channel_form(engagement: EngagementSummary, *, metadata: str) -> dict[str, Any]:
     element = ConversationSelectElement(
-        action_id=EngagementIds.field, placeholder=_plain("Pick a channel"), initial_conversation=engagement.channel_id,
+        action_id=EngagementIds.field, placeholder=kit.plain_text("Pick a channel"), initial_conversation=engagement.channel_id,
         filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))
     blocks: list[Block] = [
         _engagement_context(engagement),
-        InputBlock(block_id=EngagementIds.channel_block, label=_plain("Deal channel"), optional=True,
-                   hint=_plain(CHANNEL_FORM_HINT), element=element),
+        InputBlock(block_id=EngagementIds.channel_block, label=kit.plain_text("Deal channel"), optional=True,
+                   hint=kit.plain_text(CHANNEL_FORM_HINT), element=element),
     ]
     return _modal("channel", EngagementIds.channel_modal, blocks, metadata)
 
@@ -875,32 +839,32 @@ def channel_result_message(engagement: EngagementSummary, *, changed: bool, shar
         text = CHANNEL_SET.format(label=name, channel=channel)
     else:
         text = CHANNEL_CLEARED.format(label=name)
-    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(text))]
     warning = shared_warning(shared)
     if warning:
-        blocks.append(SectionBlock(text=_md(warning)))
-    return _message(_fallback(text), blocks)
+        blocks.append(SectionBlock(text=kit.md(warning)))
+    return kit.message(_fallback(text), blocks)
 
 
 def note_form(engagement: EngagementSummary, *, metadata: str) -> dict[str, Any]:
     blocks: list[Block] = [
         _engagement_context(engagement),
-        _text_input(EngagementIds.note_block, "Note", multiline=True, max_length=2000,
-                    placeholder="Customer asked about SSO; follow-up with DevRel on Tuesday"),
+        _field_input(EngagementIds.note_block, "Note", multiline=True, max_length=2000,
+                      placeholder="Customer asked about SSO; follow-up with DevRel on Tuesday"),
     ]
     return _modal("note", EngagementIds.note_modal, blocks, metadata)
 
 
 def esat_form(prompt: EsatPrompt, *, metadata: str) -> dict[str, Any]:
-    options = [_option(f"{score} of 5", str(score)) for score in range(1, 6)]
+    options = [kit.option(f"{score} of 5", str(score)) for score in range(1, 6)]
     initial = next((o for o in options if prompt.score is not None and o.value == str(prompt.score)), None)
     blocks: list[Block] = [
-        ContextBlock(elements=[_md(f"*{safe(prompt.account, 200)}* ({safe(prompt.opportunity, 200)})")]),
-        InputBlock(block_id=EngagementIds.outcome_block, label=_plain("Rating"),
+        ContextBlock(elements=[kit.md(f"*{safe(prompt.account, 200)}* ({safe(prompt.opportunity, 200)})")]),
+        InputBlock(block_id=EngagementIds.outcome_block, label=kit.plain_text("Rating"),
                    element=StaticSelectElement(action_id=EngagementIds.field, options=options, initial_option=initial,
-                                               placeholder=_plain("1 = poor, 5 = excellent"))),
-        _text_input(EngagementIds.comment_block, "Comment", multiline=True, optional=True, max_length=2000,
-                    initial=prompt.comment, placeholder="What went well, what would you change"),
+                                               placeholder=kit.plain_text("1 = poor, 5 = excellent"))),
+        _field_input(EngagementIds.comment_block, "Comment", multiline=True, optional=True, max_length=2000,
+                      initial=prompt.comment, placeholder="What went well, what would you change"),
     ]
     return _modal("esat", EngagementIds.esat_comment_modal, blocks, metadata)
 

@@ -23,8 +23,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-import bot.blocks  # noqa: F401 - installs the per-class lookups
-from bot.blocks import SLACK_SDK_GET_NON_NULL_ATTRIBUTES, SLACK_SDK_VALIDATE_JSON, _checks_of, _get_non_null_attributes
+from bot.blocks import speedup
+from bot.blocks.speedup import SLACK_SDK_GET_NON_NULL_ATTRIBUTES, SLACK_SDK_VALIDATE_JSON, _checks_of, _get_non_null_attributes
+
+speedup.install()
 
 
 def checks_found_by_slack_sdk(obj: object) -> list[str]:
