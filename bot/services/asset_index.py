@@ -21,8 +21,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot import db
@@ -108,8 +106,7 @@ def _revision_now(reader: Engine) -> int:
 
 def bump_revision(session: Session) -> int:
     """The next catalogue revision. Taken before touching asset rows, so writers lock in one order."""
-    insert = pg_insert if db.dialect() == "postgresql" else sqlite_insert
-    statement = insert(AssetCatalogue).values(id=CATALOGUE_ROW, revision=1)
+    statement = db.insert(AssetCatalogue).values(id=CATALOGUE_ROW, revision=1)
     statement = statement.on_conflict_do_update(
         index_elements=[AssetCatalogue.id], set_={"revision": AssetCatalogue.revision + 1}
     ).returning(AssetCatalogue.revision)
