@@ -17,9 +17,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks.devrel import CANCEL_BUTTON, cancel_confirm
-from bot.blocks.engagements import day, figures_lines, label, stage_line
 from bot.blocks import kit
+from bot.blocks.devrel import CANCEL_BUTTON, cancel_confirm
+from bot.blocks.engagement_stats import figures_lines
+from bot.blocks.engagement_text import day, label, stage_line
 from bot.blocks.text import VIEW_BLOCKS, safe, user
 from bot.ids import EngagementIds, HomeIds
 from models.enums import RequestState
