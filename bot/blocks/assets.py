@@ -1,4 +1,5 @@
-"""Block Kit for assets: search answers, cards, lists, the add/edit form, help, and short replies.
+"""Block Kit for assets: search answers, lists, help, and short replies. The card (asset_card) and the
+add/edit form (asset_form) have modules of their own, importable from here too.
 
 Every builder returns `{"text": fallback, "blocks": [...]}` (or a view dict) ready for
 `chat.postMessage` / `respond()` / `views.open`; slack_sdk's models check Slack's limits as they render.
@@ -6,45 +7,33 @@ Every builder returns `{"text": fallback, "blocks": [...]}` (or a view dict) rea
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    DividerBlock,
-    InputBlock,
-    Option,
-    PlainTextObject,
-    SectionBlock,
-    StaticSelectElement,
-    UserSelectElement,
-)
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, DividerBlock, SectionBlock
 
 from bot.blocks import kit
-from bot.blocks.kit import Message
-from bot.blocks.text import (
-    clip,
-    escape,
-    link,
-    safe,
-    user,
+
+# Each surface has its own builder module; handlers and jobs reach them through this one as well.
+from bot.blocks.asset_card import (
+    BUTTON,
+    card_blocks,
+    card_dicts,
+    card_message,
+    shared_message,  # noqa: F401
+    title_link,
+    type_label,
 )
+from bot.blocks.asset_form import FORM_INTRO, FORM_LINK_REVIEW_NOTE, asset_form  # noqa: F401
+from bot.blocks.kit import Message
+from bot.blocks.text import clip, link, safe, user
 from bot.ids import AssetIds
 from bot.sharing import Sharing
-from models.enums import ASSET_TYPE_LABELS, AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
+from models.enums import AssetStatus, AssetType
 from models.schemas.assets import (
-    SUMMARY_MAX,
     TITLE_MAX,
-    URL_MAX,
     AssetCard,
-    AssetFields,
     AssetList,
-    AssetRights,
     CurationResult,
     SaveResult,
     SearchPage,
@@ -96,7 +85,6 @@ NOT_UNDERSTOOD = (
 PAST_THE_END = "No more results for *{query}*; there are {total}."
 PAGE_OF = "Page {page} of {pages}"
 
-SHARED_BY = "{sharer} shared an asset"
 SHARE_NOT_IN_CHANNEL = (
     "I can't post in this conversation because I'm not a member of it. Invite me with `/invite @epos`, "
     "then press *Share in channel* again."
@@ -135,6 +123,7 @@ LINK_REVIEW_REQUEST = (
     "{editor} changed the link of a published asset, so it is back in the drafts and out of search. "
     "The link was {previous}; check the new one below, then publish it again or archive it."
 )
+
 CURATED = {
     "published": "Published {title}; it now shows up in search.",
     "archived": "Archived {title}; it no longer shows up in search. Restore it below if that was a mistake.",
@@ -152,49 +141,7 @@ DRAFTS_EMPTY = "No drafts await review."
 MINE_HEADER = "*Your assets* ({total})"
 MINE_EMPTY = "You don't own any assets yet. Add one with `/asset add`."
 LIST_MORE = "Showing {shown} of {total}."
-
-FORM_TITLE = {"add": "Add an asset", "edit": "Edit asset"}
-FORM_SUBMIT = "Save"
-FORM_CLOSE = "Cancel"
-FORM_INTRO = {
-    "add": "Add a demo, walkthrough, proofshop or workshop so others can find it with `/asset`.",
-    "edit": "Change what you need; the asset keeps its status.",
-}
-FORM_DRAFT_NOTE = "It starts as a draft until an admin publishes it."
-FORM_LINK_REVIEW_NOTE = (
-    "Change what you need. A new link sends the asset back to the drafts until an admin publishes it again; "
-    "other changes keep it published."
-)
-USUAL_FOR_TYPE = "Usual for the type"
-AXES_HINT = "Leave empty for what the type usually is (Demo: low, broad, presentation, early)."
-
-ARCHIVE_CONFIRM_TITLE = "Archive this asset?"
-ARCHIVE_CONFIRM_TEXT = "*{title}* will no longer show up in search. You can restore it later."
-
-BUTTON = {
-    "share": "Share in channel",
-    "useful": "👍 Useful",
-    "not_useful": "👎 Not useful",
-    "edit": "Edit",
-    "publish": "Publish",
-    "archive": "Archive",
-    "restore": "Restore",
-    "next": "Next ›",
-    "previous": "‹ Previous",
-    "add": "Add an asset",
-}
-
-DEPTH_LABELS = {Depth.low: "Low", Depth.medium: "Medium", Depth.high: "High"}
-SCOPE_LABELS = {Scope.broad: "Broad", Scope.narrow: "Narrow"}
-INTERACTIVITY_LABELS = {Interactivity.hands_on: "Hands-on", Interactivity.presentation: "Presentation"}
-CYCLE_LABELS = {Cycle.early: "Early", Cycle.mid: "Mid", Cycle.late: "Late"}
-STATUS_BADGES = {AssetStatus.draft: "📝 Draft", AssetStatus.archived: "🗄 Archived", AssetStatus.published: ""}
-
-SUMMARY_IN_CARD = 300
-CONFIRM_TITLE = 150  # a confirm dialog holds 300 characters of text
 QUERY_IN_VALUE = 1500
-
-
 FORM_BLOCKS: dict[str, AssetIds] = {
     "title": AssetIds.title_block,
     "type": AssetIds.type_block,
@@ -210,11 +157,6 @@ FORM_BLOCKS: dict[str, AssetIds] = {
     "owner_id": AssetIds.owner_block,
     "customer_facing": AssetIds.audience_block,
 }
-AUDIENCE_LABELS = {"internal": "Internal only", "customer_facing": "Customer-facing"}
-AUDIENCE_HINT = ("Customer-facing assets may be shared into channels shared with a customer (Slack Connect); "
-                 "internal ones never are.")
-
-
 
 
 def _divider() -> dict[str, Any]:
@@ -222,138 +164,7 @@ def _divider() -> dict[str, Any]:
     return {"type": "divider"}
 
 
-
-
-
-
-def _title_link(card: AssetCard) -> str:
-    return f"*{link(card.url, clip(card.title, 200))}*"
-
-
 # ----- cards --------------------------------------------------------------------------------------
-
-
-def type_label(asset_type: AssetType | str) -> str:
-    return ASSET_TYPE_LABELS[AssetType(asset_type)]
-
-
-def facts_line(card: AssetCard) -> str:
-    """Type, depth, scope, interactivity and cycle, compactly."""
-    return " · ".join(
-        [
-            f"*{type_label(card.type)}*",
-            f"{DEPTH_LABELS[card.depth]} depth",
-            f"{SCOPE_LABELS[card.scope]} scope",
-            INTERACTIVITY_LABELS[card.interactivity],
-            f"{CYCLE_LABELS[card.cycle]} cycle",
-            AUDIENCE_LABELS["customer_facing" if card.customer_facing else "internal"],
-        ]
-    )
-
-
-def people_line(card: AssetCard) -> str:
-    parts = [f"Owner {user(card.owner_id)}", f"👍 {card.useful_count}", f"👎 {card.not_useful_count}"]
-    if card.share_count:
-        parts.append(f"shared {card.share_count}×")
-    return " · ".join(parts)
-
-
-def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -> list[Block]:
-    """One asset: title linked to its url and a short summary, the facts as context, and the buttons
-    the person looking may use."""
-    card, rights = viewed.card, viewed.rights
-    badge = STATUS_BADGES[card.status]
-    heading = f"{badge}  {_title_link(card)}" if badge else _title_link(card)
-    body = heading + (f"\n{safe(card.summary, SUMMARY_IN_CARD)}" if card.summary else "")
-    context = [kit.md(facts_line(card)), kit.md(people_line(card))]
-    tags = card.topics + [p for p in card.products if p.casefold() not in {t.casefold() for t in card.topics}]
-    if tags:
-        context.append(kit.md("Topics: " + safe(", ".join(tags), 500)))
-    blocks: list[Block] = [SectionBlock(text=kit.md(body)), ContextBlock(elements=context)]
-    value = str(card.id)
-    buttons: list[ButtonElement] = []
-    if card.status == AssetStatus.published:
-        if share:
-            buttons.append(kit.button(BUTTON["share"], AssetIds.share, value, style="primary"))
-        if vote:
-            buttons.append(kit.button(BUTTON["useful"], AssetIds.useful, value))
-            buttons.append(kit.button(BUTTON["not_useful"], AssetIds.not_useful, value))
-    if rights.publish:
-        buttons.append(kit.button(BUTTON["publish"], AssetIds.publish, value, style="primary"))
-    if rights.edit:
-        buttons.append(kit.button(BUTTON["edit"], AssetIds.edit, value))
-    if rights.archive:
-        confirm = ConfirmObject(
-            title=PlainTextObject(text=ARCHIVE_CONFIRM_TITLE),
-            text=kit.md(ARCHIVE_CONFIRM_TEXT.format(title=safe(card.title, CONFIRM_TITLE))),
-            confirm=PlainTextObject(text=BUTTON["archive"]),
-            deny=PlainTextObject(text="Keep it"),
-            style="danger",
-        )
-        buttons.append(kit.button(BUTTON["archive"], AssetIds.archive, value, style="danger", confirm=confirm))
-    if rights.restore:
-        buttons.append(kit.button(BUTTON["restore"], AssetIds.restore, value))
-    if buttons:
-        blocks.append(ActionsBlock(elements=buttons))
-    return blocks
-
-
-class _SameCard:
-    """A card compared by identity. Search hands out the same AssetCard object until its asset changes,
-    so the card's content (the key of its blocks) is serialised once per card, not once per answer.
-    Holding the card keeps its id from being reused while the entry lives."""
-
-    __slots__ = ("card",)
-
-    def __init__(self, card: AssetCard) -> None:
-        self.card = card
-
-    def __hash__(self) -> int:
-        return id(self.card)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _SameCard) and other.card is self.card
-
-
-@functools.lru_cache(maxsize=2048)
-def _card_content(same: _SameCard) -> str:
-    return same.card.model_dump_json()
-
-
-@functools.lru_cache(maxsize=2048)
-def _card_json(card_json: str, rights: AssetRights, share: bool, vote: bool) -> str:
-    viewed = ViewedAsset(card=AssetCard.model_validate_json(card_json), rights=rights)
-    return json.dumps([block.to_dict() for block in card_blocks(viewed, share=share, vote=vote)])
-
-
-def card_dicts(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -> list[dict[str, Any]]:
-    """`card_blocks` as checked dicts, remembered by the card's content and the viewer's rights.
-
-    Search answers show the same cards over and over, and building and checking their Block Kit cost
-    more CPU than the search itself under load (docs/performance.md). The key is everything the blocks
-    show (not the search score, which they don't), so an edit, a vote or other rights make new blocks;
-    each caller gets its own copy."""
-    content = _card_content(_SameCard(viewed.card))
-    return list(json.loads(_card_json(content, viewed.rights, share, vote)))
-
-
-def card_message(viewed: ViewedAsset, lead: str = "") -> Message:
-    """A single card, optionally under a line of text (already mrkdwn-safe)."""
-    blocks: list[Block] = []
-    if lead:
-        blocks.append(SectionBlock(text=kit.md(lead)))
-    blocks.extend(card_blocks(viewed))
-    fallback = lead or f"{type_label(viewed.card.type)}: {escape(viewed.card.title)}"
-    return kit.message(fallback, blocks)
-
-
-def shared_message(card: AssetCard, sharer_id: str, *, vote: bool = True) -> Message:
-    """The card posted visibly in a channel: anyone there can rate it, nobody gets curation buttons.
-    Into a conversation with another organisation in it, without votes: those are our team's."""
-    lead = SHARED_BY.format(sharer=user(sharer_id))
-    blocks: list[Block] = [ContextBlock(elements=[kit.md(lead + ":")])]
-    blocks.extend(card_blocks(ViewedAsset(card=card), share=False, vote=vote))
-    return kit.message(f"{lead}: {escape(card.title)}", blocks)
 
 
 # ----- search answers -----------------------------------------------------------------------------
@@ -494,14 +305,14 @@ def vote_reply(result: VoteResult) -> Message:
 
 
 def share_internal_refused(card: AssetCard, shared: Sharing) -> Message:
-    text = SHARE_INTERNAL_REFUSED.format(where=shared.describe(), title=_title_link(card), owner=user(card.owner_id))
+    text = SHARE_INTERNAL_REFUSED.format(where=shared.describe(), title=title_link(card), owner=user(card.owner_id))
     return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def share_confirmation(card: AssetCard, shared: Sharing) -> Message:
     """Before a customer-facing asset goes into a conversation shared with another organisation: who will see it."""
     names = shared.names
-    text = SHARE_CONFIRM.format(where=shared.describe(), names=names, title=_title_link(card))
+    text = SHARE_CONFIRM.format(where=shared.describe(), names=names, title=title_link(card))
     value = str(card.id)
     buttons = [kit.button(SHARE_CONFIRM_BUTTON.format(names=names), AssetIds.share_confirmed, value, style="primary"),
                kit.button(SHARE_CANCEL_BUTTON, AssetIds.share_cancelled, value)]
@@ -513,7 +324,7 @@ def share_done(text: str) -> Message:
 
 
 def shared_externally(card: AssetCard, shared: Sharing) -> Message:
-    return share_done(SHARED_EXTERNALLY.format(title=_title_link(card), channel=shared.channel_id, names=shared.names))
+    return share_done(SHARED_EXTERNALLY.format(title=title_link(card), channel=shared.channel_id, names=shared.names))
 
 
 def share_refused(error: str) -> Message:
@@ -523,7 +334,7 @@ def share_refused(error: str) -> Message:
 
 def saved_message(result: SaveResult, viewed: ViewedAsset) -> Message:
     """What the person who submitted the form gets: what happened, and the card."""
-    title = _title_link(result.card)
+    title = title_link(result.card)
     if result.created:
         lead = (ADDED_DRAFT if result.needs_review else ADDED_PUBLISHED).format(title=title)
     elif result.changed:
@@ -545,7 +356,7 @@ def link_review_request(viewed: ViewedAsset, previous_url: str, editor_id: str) 
 
 
 def curated_message(result: CurationResult, viewed: ViewedAsset) -> Message:
-    title = _title_link(result.card)
+    title = title_link(result.card)
     if result.action == "restored" and result.card.status == AssetStatus.draft:
         lead = RESTORED_AS_DRAFT.format(title=title)
     else:
@@ -554,82 +365,11 @@ def curated_message(result: CurationResult, viewed: ViewedAsset) -> Message:
 
 
 def owner_notice(result: CurationResult, actor_id: str) -> Message:
-    text = OWNER_TOLD[result.action].format(title=_title_link(result.card), actor=user(actor_id))
+    text = OWNER_TOLD[result.action].format(title=title_link(result.card), actor=user(actor_id))
     return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 # ----- the add / edit form ------------------------------------------------------------------------
-
-
-# Every field of the form answers under the same action_id; the block_id says which field it is.
-_field_input = functools.partial(kit.text_input, action_id=AssetIds.field)
-
-
-def _options(labels: dict[Any, str]) -> list[Option]:
-    return [kit.option(label, str(getattr(key, "value", key))) for key, label in labels.items()]
-
-
-def _select(block_id: AssetIds, label: str, labels: dict[Any, str], initial: Any, *, optional: bool,
-            placeholder: str, hint: str | None = None) -> InputBlock:
-    options = _options(labels)
-    chosen = next((o for o in options if initial is not None and o.value == str(getattr(initial, "value", initial))), None)
-    return InputBlock(
-        block_id=block_id,
-        label=PlainTextObject(text=label),
-        element=StaticSelectElement(action_id=AssetIds.field, placeholder=PlainTextObject(text=placeholder),
-                                    options=options, initial_option=chosen),
-        optional=optional,
-        hint=PlainTextObject(text=hint) if hint else None,
-    )
-
-
-
-
-def asset_form(
-    *, mode: str, owner_id: str, initial: AssetCard | AssetFields | None = None,
-    asset_id: int | None = None, will_be_draft: bool = False, link_change_needs_review: bool = False,
-) -> dict[str, Any]:
-    """The modal to add an asset (`mode="add"`) or edit one (`mode="edit"`, prefilled from its card)."""
-    intro = FORM_INTRO[mode] + (" " + FORM_DRAFT_NOTE if will_be_draft and mode == "add" else "")
-    if link_change_needs_review and mode == "edit":
-        intro = FORM_LINK_REVIEW_NOTE
-    blocks: list[Block] = [
-        SectionBlock(text=kit.md(intro)),
-        _field_input(AssetIds.title_block, "Title", initial=initial.title if initial else None, max_length=TITLE_MAX,
-                      placeholder="Observability in 15 minutes: from alert to root cause"),
-        _select(AssetIds.type_block, "Type", ASSET_TYPE_LABELS, initial.type if initial else None,
-                optional=False, placeholder="Choose a type"),
-        _field_input(AssetIds.summary_block, "Summary", initial=initial.summary if initial else None, max_length=SUMMARY_MAX,
-                      multiline=True, placeholder="What it shows, for whom, and when to use it"),
-        _field_input(AssetIds.url_block, "Link", initial=initial.url if initial else None, max_length=URL_MAX,
-                      placeholder="https://…", hint="Where the asset lives: an http:// or https:// link."),
-        _field_input(AssetIds.topics_block, "Topics", initial=", ".join(initial.topics) if initial else None,
-                      max_length=1000, optional=True, placeholder="observability, kubernetes, logging",
-                      hint="Separated by commas. Search matches these strongly."),
-        _field_input(AssetIds.products_block, "Products", initial=", ".join(initial.products) if initial else None,
-                      max_length=1000, optional=True, placeholder="Observability, Security",
-                      hint="Separated by commas."),
-        _select(AssetIds.depth_block, "Depth", DEPTH_LABELS, initial.depth if initial else None,
-                optional=True, placeholder=USUAL_FOR_TYPE, hint=AXES_HINT),
-        _select(AssetIds.scope_block, "Scope", SCOPE_LABELS, initial.scope if initial else None,
-                optional=True, placeholder=USUAL_FOR_TYPE),
-        _select(AssetIds.interactivity_block, "Interactivity", INTERACTIVITY_LABELS,
-                initial.interactivity if initial else None, optional=True, placeholder=USUAL_FOR_TYPE),
-        _select(AssetIds.cycle_block, "Sales cycle", CYCLE_LABELS, initial.cycle if initial else None,
-                optional=True, placeholder=USUAL_FOR_TYPE),
-        _select(AssetIds.audience_block, "Audience", AUDIENCE_LABELS,
-                ("customer_facing" if initial is not None and initial.customer_facing else "internal"),
-                optional=False, placeholder="Who may see it", hint=AUDIENCE_HINT),
-        InputBlock(
-            block_id=AssetIds.owner_block,
-            label=PlainTextObject(text="Owner"),
-            element=UserSelectElement(action_id=AssetIds.field, initial_user=owner_id,
-                                      placeholder=PlainTextObject(text="Who keeps it up to date")),
-        ),
-    ]
-    return kit.modal(AssetIds.edit_modal if mode == "edit" else AssetIds.add_modal, FORM_TITLE[mode], blocks,
-                     submit=FORM_SUBMIT, close=FORM_CLOSE,
-                     metadata=json.dumps({"asset_id": asset_id}) if asset_id is not None else "")
 
 
 def form_asset_id(private_metadata: str) -> int | None:
