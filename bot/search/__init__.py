@@ -4,7 +4,7 @@ Modules: `vocabulary` (what words mean), `query` (parsing what was typed), `post
 bitmaps), `ranking` (matching, scoring, one page of hits) and `index` (`AssetIndex`: the data and its
 writes). The names below are the package's public face.
 
-The module is pure: it knows nothing about the database or Slack.  Callers
+The package is pure: it knows nothing about the database or Slack.  Callers
 feed it :class:`SearchDoc` values (published assets only) and ask
 :meth:`AssetIndex.search` for a page of :class:`Hit` ids.
 
@@ -63,7 +63,6 @@ from bot.search.documents import Hit, ParsedQuery, SearchDoc, SearchResult, popu
 from bot.search.index import AssetIndex
 from bot.search.query import parse_query
 from bot.search.vocabulary import (
-    _DOC_WORD_KEYS,
     ABBREVIATIONS,
     ASSET_TYPES,
     BROADER_TERMS,
@@ -75,5 +74,5 @@ from bot.search.vocabulary import (
 
 __all__ = [
     "ABBREVIATIONS", "ASSET_TYPES", "BROADER_TERMS", "FIELD_WEIGHTS", "PHRASES", "STOPWORDS", "TYPE_WORDS",
-    "AssetIndex", "Hit", "ParsedQuery", "SearchDoc", "SearchResult", "_DOC_WORD_KEYS", "parse_query", "popularity",
+    "AssetIndex", "Hit", "ParsedQuery", "SearchDoc", "SearchResult", "parse_query", "popularity",
 ]
