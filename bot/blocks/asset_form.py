@@ -23,23 +23,13 @@ from models.enums import ASSET_TYPE_LABELS
 from models.schemas.assets import SUMMARY_MAX, TITLE_MAX, URL_MAX, AssetCard, AssetFields
 
 FORM_TITLE = {"add": "Add an asset", "edit": "Edit asset"}
-
-
 FORM_SUBMIT = "Save"
-
-
 FORM_CLOSE = "Cancel"
-
-
 FORM_INTRO = {
     "add": "Add a demo, walkthrough, proofshop or workshop so others can find it with `/asset`.",
     "edit": "Change what you need; the asset keeps its status.",
 }
-
-
 FORM_DRAFT_NOTE = "It starts as a draft until an admin publishes it."
-
-
 FORM_LINK_REVIEW_NOTE = (
     "Change what you need. A new link sends the asset back to the drafts until an admin publishes it again; "
     "other changes keep it published."

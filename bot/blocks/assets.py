@@ -195,13 +195,13 @@ def results_message(page: SearchPage) -> Message:
     query = safe(page.query.strip(), 500)
     if not page.understood:
         return kit.message(f"Nothing to search for in “{query}”",
-                        [SectionBlock(text=kit.md(NOT_UNDERSTOOD.format(query=query))), _add_actions()])
+                           [SectionBlock(text=kit.md(NOT_UNDERSTOOD.format(query=query))), _add_actions()])
     if page.total == 0:
         return no_match_message(page)
     if not page.items:
         blocks: list[Block] = [SectionBlock(text=kit.md(PAST_THE_END.format(query=query, total=page.total)))]
         blocks.append(ActionsBlock(elements=[kit.button(BUTTON["previous"], AssetIds.previous_page,
-                                                     page_value(page.query, max(0, page.total - page.limit)))]))
+                                                        page_value(page.query, max(0, page.total - page.limit)))]))
         return kit.message(f"No more results for “{query}”", blocks)
     first, last = page.offset + 1, page.offset + len(page.items)
     shown = f" (showing {first}–{last})" if page.total > len(page.items) else ""
@@ -213,7 +213,7 @@ def results_message(page: SearchPage) -> Message:
     paging: list[ButtonElement] = []
     if page.has_previous:
         paging.append(kit.button(BUTTON["previous"], AssetIds.previous_page,
-                              page_value(page.query, max(0, page.offset - page.limit))))
+                                 page_value(page.query, max(0, page.offset - page.limit))))
     if page.has_next:
         paging.append(kit.button(BUTTON["next"], AssetIds.next_page, page_value(page.query, page.offset + page.limit)))
     if paging:

@@ -389,7 +389,7 @@ def overlap_refusal(request: DevRelRequestView, other: OverlappingMeeting, *, zo
             options += f"\nWithout an answer by {deadline} your time, the next person is asked."
     text = f"{lead}\n{options}"
     return kit.message(f"You already have the {escape(other.account)} meeting at that time; nothing changed",
-                   [SectionBlock(text=kit.md(text))])
+                       [SectionBlock(text=kit.md(text))])
 
 
 def _ordinal(number: int) -> str:

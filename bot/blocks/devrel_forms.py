@@ -27,11 +27,7 @@ from bot.ids import DevRelIds
 from models.schemas.devrel import DEFAULT_DURATION, MEETING_DURATIONS, DevRelRequestView, EngagementChoice
 
 REQUEST_TITLE = "Request DevRel"
-
-
 REQUEST_SUBMIT = "Ask DevRel"
-
-
 REQUEST_INTRO = (
     "Bring a DevRel colleague into a customer meeting. The best-placed person on the roster gets your "
     "brief and answers with one click; if they can't, the next one is asked."

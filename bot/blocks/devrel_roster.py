@@ -30,17 +30,9 @@ from bot.ids import DevRelIds
 from models.schemas.devrel import MAX_CAPACITY, RosterMember
 
 ROSTER_TITLE = "DevRel roster"
-
-
 ROSTER_EMPTY = "The DevRel roster is empty."
-
-
 ROSTER_EMPTY_NEXT_ADMIN = "Add people with *Add person*, or load a file with `epos roster import FILE`."
-
-
 ROSTER_EMPTY_NEXT = "Ask an epos admin to add people, or to load a file with `epos roster import FILE`."
-
-
 ROSTER_FOOTER = (
     "Load counts accepted meetings this week, in each person's timezone. "
     "Ask for someone with `/devrel ACCOUNT`."

@@ -24,12 +24,8 @@ from models.enums import ASSET_TYPE_LABELS, RequestState, Stage
 from models.schemas.engagements import OUTCOME_LABELS, EngagementCard, EngagementSummary, TimelineEntry
 
 STRANGER_HINT = "Only the owner, the seller and presales managers can change it."
-
-
 REOPEN_CONFIRM = ("Reopen this engagement?", "It goes back to the stage it was closed from; its figures no longer "
                   "count it as closed.", "Reopen", "Keep it closed")
-
-
 SHARED_DEAL_CHANNEL = (
     "⚠️ {where}. Playbooks, close announcements and other internal news of this engagement go to the owner "
     "by DM instead. To have them in a channel, set a deal channel only your organisation is in (*Deal channel* on "

@@ -11,14 +11,10 @@ from bot.ids import EngagementIds
 from models.enums import OPEN_STAGES, Stage
 
 HELP_FALLBACK = "How to log engagements with /engagement"
-
-
 HELP_INTRO = (
     "*Log where each deal stands without leaving Slack.* Every engagement moves along the EPOS path; "
     "each stage change is kept in its log, and entering a stage posts its playbook with matching assets."
 )
-
-
 HELP_COMMANDS = (
     "`/engagement new` open an engagement (a form)\n"
     "`/engagement ACCOUNT STAGE [note]` log a stage change, e.g. `/engagement northbeam poc kickoff done`\n"
@@ -28,11 +24,7 @@ HELP_COMMANDS = (
     "`/engagement stats [--weeks N]` MTTC and the funnel, yours or (managers) the team's; default 12 weeks\n"
     "`/engagement help` this message"
 )
-
-
 HELP_STAGES_TITLE = "*The stages, in order*"
-
-
 HELP_STAGE_WORDS = {
     Stage.preparation: "`prep`",
     Stage.discovery: "`disco`",
@@ -41,16 +33,12 @@ HELP_STAGE_WORDS = {
     Stage.tech_qa: "`tech qa`, `q&a`",
     Stage.sizing: "`sizing`",
 }
-
-
 HELP_TIPS = (
     "Accounts and stages forgive typos; when a name fits several engagements you pick one. "
     "Skips and backward moves are fine. To log a change that happened earlier, use *Change stage* on the "
     "card and pick the day. Only the owner, the seller and presales managers may change an engagement; "
     "anyone may read its card."
 )
-
-
 
 
 def help_message() -> Message:

@@ -79,8 +79,6 @@ LIST_EMPTY = {
     "all": "Nobody has logged an engagement yet. Open one with `/engagement new`.",
 }
 PAGE_OF = "Page {page} of {pages}"
-
-
 PLAYBOOK_LEAD = "{label} entered *{stage}*. Here is the playbook for it."
 PLAYBOOK_FALLBACK_LEAD = (
     "I couldn't post the *{stage}* playbook for {label} in <#{channel}> ({reason}). {fix} Here it is instead:"
@@ -244,7 +242,7 @@ def pick_for_change(match: AccountMatch, stage: Stage, note: str, *, unsure_stag
         prompt = PICK_STAGE.format(stage=stage.label)
         candidate = match.candidates[0]
         button = kit.button(f"Move {candidate.account} to {stage.label}", f"{EngagementIds.confirm_change}:0",
-                         change_value(candidate.id, stage, note), style="primary")
+                            change_value(candidate.id, stage, note), style="primary")
         blocks: list[Block] = [SectionBlock(text=kit.md(prompt)), ActionsBlock(elements=[button])]
         return kit.message(f"Did you mean {stage.label}?", blocks)
     prompt = _pick_prompt(match)
@@ -273,7 +271,7 @@ def closing_choice(candidate: EngagementSummary, note: str, outcome: Outcome | N
     outcomes = [outcome] if outcome else list(Outcome)
     buttons = [
         kit.button(f"Close as {OUTCOME_LABELS[o]}", f"{EngagementIds.confirm_close}:{index}",
-                close_value(candidate.id, o, note), style="primary" if outcome else None)
+                   close_value(candidate.id, o, note), style="primary" if outcome else None)
         for index, o in enumerate(outcomes)
     ]
     text = CLOSING_HINT.format(label=label(candidate))
@@ -323,10 +321,10 @@ def list_message(page: EngagementPage) -> Message:
         paging = []
         if page.page > 0:
             paging.append(kit.button(BUTTON["previous"], f"{EngagementIds.list_page}:prev",
-                                  list_value(page.scope, page.page - 1)))
+                                     list_value(page.scope, page.page - 1)))
         if page.page < page.pages - 1:
             paging.append(kit.button(BUTTON["next"], f"{EngagementIds.list_page}:next",
-                                  list_value(page.scope, page.page + 1)))
+                                     list_value(page.scope, page.page + 1)))
         blocks.append(ActionsBlock(elements=paging))
         blocks.append(ContextBlock(elements=[kit.md(PAGE_OF.format(page=page.page + 1, pages=page.pages))]))
     fallback = f"{LIST_TITLE[page.scope]}: {page.open_total} open, {closed} closed"

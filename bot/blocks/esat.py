@@ -32,7 +32,7 @@ def esat_message(prompt: EsatPrompt, *, answered: bool = False) -> Message:
         text = (ESAT_REMINDER if prompt.reminder else ESAT_QUESTION).format(label=name, outcome=outcome)
     scores = [
         kit.button(f"{'★ ' if prompt.score == score else ''}{score}", f"{EngagementIds.esat_score}:{score}",
-                str(prompt.survey_id), style="primary" if prompt.score == score else None)
+                   str(prompt.survey_id), style="primary" if prompt.score == score else None)
         for score in range(1, 6)
     ]
     blocks: list[Block] = [

@@ -72,10 +72,6 @@ ASSET_HELP = (
 CLOSE = "Got it"
 
 
-
-
-
-
 def _devrel_line(line: DevRelLine) -> str:
     other = line.assignee_id or line.candidate_id
     state = DEVREL_STATE[line.state].format(who=user(other) if other else "someone")
