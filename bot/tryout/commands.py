@@ -14,8 +14,6 @@ from bot.tryout.step import Step
 from bot.tryout.workspace import CHANNEL
 
 log = logging.getLogger(__name__)
-
-
 LISTED = 10
 LONGEST_WAIT = timedelta(days=31)
 _DURATION_PART = re.compile(r"(\d+)\s*([dhm])")
