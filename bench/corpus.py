@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from bot.search import ASSET_TYPES, SearchDoc
+from bot.search import SearchDoc
 
 # Earlier topics are drawn more often (Zipf-like), as in a real catalogue where
 # a handful of themes dominate.

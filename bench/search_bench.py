@@ -43,7 +43,7 @@ from pathlib import Path
 import rapidfuzz
 from rapidfuzz import fuzz, process, utils
 
-import bot.search
+import bot.search.vocabulary
 from bench.corpus import BenchQuery, generate_catalogue, generate_queries
 from bot.search import AssetIndex, SearchDoc
 
@@ -87,7 +87,7 @@ class EposEngine(Engine):
     def build(self, docs: Sequence[SearchDoc]) -> None:
         # The word-analysis cache outlives an index; emptying it makes every
         # build as cold as the first one in a fresh process.
-        bot.search._DOC_WORD_KEYS.clear()
+        bot.search.vocabulary._DOC_WORD_KEYS.clear()
         self.index = AssetIndex(docs)
 
     def search(self, text: str) -> list[int]:

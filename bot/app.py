@@ -14,6 +14,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 
 from bot import telemetry
+from bot.blocks import speedup
 from bot.config import Settings, require
 from bot.slack_client import EposWebClient, counted_retries
 from handlers import register_all
@@ -101,6 +102,7 @@ def make_client(settings: Settings) -> WebClient:
 
 
 def create_app(settings: Settings, *, client: WebClient | None = None) -> App:
+    speedup.install()
     client = client or make_client(settings)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = EposApp(

@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
 from bot import clock, revocation, telemetry
+from bot.blocks import speedup
 from bot.config import Settings
 from bot.jobs import MINUTE_JOBS, Job
 from bot.services import ticks
@@ -96,6 +97,7 @@ class Scheduler:
         now: Callable[[], datetime] = clock.now,
         owner: str | None = None,
     ) -> None:
+        speedup.install()  # its jobs render blocks, and `epos scheduler` runs without the App
         self.settings = settings
         self.client = client
         self.owner = owner or process_owner()

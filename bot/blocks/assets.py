@@ -1,4 +1,5 @@
-"""Block Kit for assets: search answers, cards, lists, the add/edit form, help, and short replies.
+"""Block Kit for assets: search answers, lists, help, and short replies. The card (asset_card) and the
+add/edit form (asset_form) have modules of their own, importable from here too.
 
 Every builder returns `{"text": fallback, "blocks": [...]}` (or a view dict) ready for
 `chat.postMessage` / `respond()` / `views.open`; slack_sdk's models check Slack's limits as they render.
@@ -6,51 +7,33 @@ Every builder returns `{"text": fallback, "blocks": [...]}` (or a view dict) rea
 
 from __future__ import annotations
 
-import functools
-import json
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    DividerBlock,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
-    SectionBlock,
-    StaticSelectElement,
-    UserSelectElement,
-)
-from slack_sdk.models.views import View
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, DividerBlock, SectionBlock
 
-from bot.blocks.text import (
-    BUTTON_TEXT,
-    BUTTON_VALUE,
-    MESSAGE_BLOCKS,
-    SECTION_TEXT,
-    clip,
-    escape,
-    link,
-    safe,
-    user,
+from bot.blocks import kit
+
+# Each surface has its own builder module; handlers and jobs reach them through this one as well.
+from bot.blocks.asset_card import (
+    BUTTON,
+    card_blocks,
+    card_dicts,
+    card_message,
+    shared_message,  # noqa: F401
+    title_link,
+    type_label,
 )
-from bot.codecs import AssetForm, AssetPage
+from bot.blocks.asset_form import FORM_INTRO, FORM_LINK_REVIEW_NOTE, asset_form  # noqa: F401
+from bot.blocks.kit import Message
+from bot.blocks.text import clip, link, safe, user
+from bot.codecs import AssetPage
 from bot.ids import AssetIds
 from bot.sharing import Sharing
-from models.enums import ASSET_TYPE_LABELS, AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
+from models.enums import AssetStatus, AssetType
 from models.schemas.assets import (
-    SUMMARY_MAX,
     TITLE_MAX,
-    URL_MAX,
     AssetCard,
-    AssetFields,
     AssetList,
-    AssetRights,
     CurationResult,
     SaveResult,
     SearchPage,
@@ -102,7 +85,6 @@ NOT_UNDERSTOOD = (
 PAST_THE_END = "No more results for *{query}*; there are {total}."
 PAGE_OF = "Page {page} of {pages}"
 
-SHARED_BY = "{sharer} shared an asset"
 SHARE_NOT_IN_CHANNEL = (
     "I can't post in this conversation because I'm not a member of it. Invite me with `/invite @epos`, "
     "then press *Share in channel* again."
@@ -141,6 +123,7 @@ LINK_REVIEW_REQUEST = (
     "{editor} changed the link of a published asset, so it is back in the drafts and out of search. "
     "The link was {previous}; check the new one below, then publish it again or archive it."
 )
+
 CURATED = {
     "published": "Published {title}; it now shows up in search.",
     "archived": "Archived {title}; it no longer shows up in search. Restore it below if that was a mistake.",
@@ -158,49 +141,6 @@ DRAFTS_EMPTY = "No drafts await review."
 MINE_HEADER = "*Your assets* ({total})"
 MINE_EMPTY = "You don't own any assets yet. Add one with `/asset add`."
 LIST_MORE = "Showing {shown} of {total}."
-
-FORM_TITLE = {"add": "Add an asset", "edit": "Edit asset"}
-FORM_SUBMIT = "Save"
-FORM_CLOSE = "Cancel"
-FORM_INTRO = {
-    "add": "Add a demo, walkthrough, proofshop or workshop so others can find it with `/asset`.",
-    "edit": "Change what you need; the asset keeps its status.",
-}
-FORM_DRAFT_NOTE = "It starts as a draft until an admin publishes it."
-FORM_LINK_REVIEW_NOTE = (
-    "Change what you need. A new link sends the asset back to the drafts until an admin publishes it again; "
-    "other changes keep it published."
-)
-USUAL_FOR_TYPE = "Usual for the type"
-AXES_HINT = "Leave empty for what the type usually is (Demo: low, broad, presentation, early)."
-
-ARCHIVE_CONFIRM_TITLE = "Archive this asset?"
-ARCHIVE_CONFIRM_TEXT = "*{title}* will no longer show up in search. You can restore it later."
-
-BUTTON = {
-    "share": "Share in channel",
-    "useful": "👍 Useful",
-    "not_useful": "👎 Not useful",
-    "edit": "Edit",
-    "publish": "Publish",
-    "archive": "Archive",
-    "restore": "Restore",
-    "next": "Next ›",
-    "previous": "‹ Previous",
-    "add": "Add an asset",
-}
-
-DEPTH_LABELS = {Depth.low: "Low", Depth.medium: "Medium", Depth.high: "High"}
-SCOPE_LABELS = {Scope.broad: "Broad", Scope.narrow: "Narrow"}
-INTERACTIVITY_LABELS = {Interactivity.hands_on: "Hands-on", Interactivity.presentation: "Presentation"}
-CYCLE_LABELS = {Cycle.early: "Early", Cycle.mid: "Mid", Cycle.late: "Late"}
-STATUS_BADGES = {AssetStatus.draft: "📝 Draft", AssetStatus.archived: "🗄 Archived", AssetStatus.published: ""}
-
-SUMMARY_IN_CARD = 300
-CONFIRM_TITLE = 150  # a confirm dialog holds 300 characters of text
-
-Message = dict[str, Any]
-
 FORM_BLOCKS: dict[str, AssetIds] = {
     "title": AssetIds.title_block,
     "type": AssetIds.type_block,
@@ -216,15 +156,6 @@ FORM_BLOCKS: dict[str, AssetIds] = {
     "owner_id": AssetIds.owner_block,
     "customer_facing": AssetIds.audience_block,
 }
-AUDIENCE_LABELS = {"internal": "Internal only", "customer_facing": "Customer-facing"}
-AUDIENCE_HINT = ("Customer-facing assets may be shared into channels shared with a customer (Slack Connect); "
-                 "internal ones never are.")
-
-
-def _message(text: str, blocks: list[Block | dict[str, Any]]) -> Message:
-    if len(blocks) > MESSAGE_BLOCKS:
-        raise ValueError(f"{len(blocks)} blocks; a message holds at most {MESSAGE_BLOCKS}")
-    return {"text": clip(text, 3000), "blocks": [b if isinstance(b, dict) else b.to_dict() for b in blocks]}
 
 
 def _divider() -> dict[str, Any]:
@@ -232,149 +163,7 @@ def _divider() -> dict[str, Any]:
     return {"type": "divider"}
 
 
-def _mrkdwn(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=clip(text, SECTION_TEXT))
-
-
-def _button(label: str, action_id: str, value: str, *, style: str | None = None,
-            confirm: ConfirmObject | None = None) -> ButtonElement:
-    return ButtonElement(
-        text=PlainTextObject(text=clip(label, BUTTON_TEXT), emoji=True),
-        action_id=action_id,
-        value=value[:BUTTON_VALUE],
-        style=style,
-        confirm=confirm,
-    )
-
-
-def _title_link(card: AssetCard) -> str:
-    return f"*{link(card.url, clip(card.title, 200))}*"
-
-
 # ----- cards --------------------------------------------------------------------------------------
-
-
-def type_label(asset_type: AssetType | str) -> str:
-    return ASSET_TYPE_LABELS[AssetType(asset_type)]
-
-
-def facts_line(card: AssetCard) -> str:
-    """Type, depth, scope, interactivity and cycle, compactly."""
-    return " · ".join(
-        [
-            f"*{type_label(card.type)}*",
-            f"{DEPTH_LABELS[card.depth]} depth",
-            f"{SCOPE_LABELS[card.scope]} scope",
-            INTERACTIVITY_LABELS[card.interactivity],
-            f"{CYCLE_LABELS[card.cycle]} cycle",
-            AUDIENCE_LABELS["customer_facing" if card.customer_facing else "internal"],
-        ]
-    )
-
-
-def people_line(card: AssetCard) -> str:
-    parts = [f"Owner {user(card.owner_id)}", f"👍 {card.useful_count}", f"👎 {card.not_useful_count}"]
-    if card.share_count:
-        parts.append(f"shared {card.share_count}×")
-    return " · ".join(parts)
-
-
-def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -> list[Block]:
-    """One asset: title linked to its url and a short summary, the facts as context, and the buttons
-    the person looking may use."""
-    card, rights = viewed.card, viewed.rights
-    badge = STATUS_BADGES[card.status]
-    heading = f"{badge}  {_title_link(card)}" if badge else _title_link(card)
-    body = heading + (f"\n{safe(card.summary, SUMMARY_IN_CARD)}" if card.summary else "")
-    context = [_mrkdwn(facts_line(card)), _mrkdwn(people_line(card))]
-    tags = card.topics + [p for p in card.products if p.casefold() not in {t.casefold() for t in card.topics}]
-    if tags:
-        context.append(_mrkdwn("Topics: " + safe(", ".join(tags), 500)))
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(body)), ContextBlock(elements=context)]
-    value = str(card.id)
-    buttons: list[ButtonElement] = []
-    if card.status == AssetStatus.published:
-        if share:
-            buttons.append(_button(BUTTON["share"], AssetIds.share, value, style="primary"))
-        if vote:
-            buttons.append(_button(BUTTON["useful"], AssetIds.useful, value))
-            buttons.append(_button(BUTTON["not_useful"], AssetIds.not_useful, value))
-    if rights.publish:
-        buttons.append(_button(BUTTON["publish"], AssetIds.publish, value, style="primary"))
-    if rights.edit:
-        buttons.append(_button(BUTTON["edit"], AssetIds.edit, value))
-    if rights.archive:
-        confirm = ConfirmObject(
-            title=PlainTextObject(text=ARCHIVE_CONFIRM_TITLE),
-            text=_mrkdwn(ARCHIVE_CONFIRM_TEXT.format(title=safe(card.title, CONFIRM_TITLE))),
-            confirm=PlainTextObject(text=BUTTON["archive"]),
-            deny=PlainTextObject(text="Keep it"),
-            style="danger",
-        )
-        buttons.append(_button(BUTTON["archive"], AssetIds.archive, value, style="danger", confirm=confirm))
-    if rights.restore:
-        buttons.append(_button(BUTTON["restore"], AssetIds.restore, value))
-    if buttons:
-        blocks.append(ActionsBlock(elements=buttons))
-    return blocks
-
-
-class _SameCard:
-    """A card compared by identity. Search hands out the same AssetCard object until its asset changes,
-    so the card's content (the key of its blocks) is serialised once per card, not once per answer.
-    Holding the card keeps its id from being reused while the entry lives."""
-
-    __slots__ = ("card",)
-
-    def __init__(self, card: AssetCard) -> None:
-        self.card = card
-
-    def __hash__(self) -> int:
-        return id(self.card)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _SameCard) and other.card is self.card
-
-
-@functools.lru_cache(maxsize=2048)
-def _card_content(same: _SameCard) -> str:
-    return same.card.model_dump_json()
-
-
-@functools.lru_cache(maxsize=2048)
-def _card_json(card_json: str, rights: AssetRights, share: bool, vote: bool) -> str:
-    viewed = ViewedAsset(card=AssetCard.model_validate_json(card_json), rights=rights)
-    return json.dumps([block.to_dict() for block in card_blocks(viewed, share=share, vote=vote)])
-
-
-def card_dicts(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -> list[dict[str, Any]]:
-    """`card_blocks` as checked dicts, remembered by the card's content and the viewer's rights.
-
-    Search answers show the same cards over and over, and building and checking their Block Kit cost
-    more CPU than the search itself under load (docs/performance.md). The key is everything the blocks
-    show (not the search score, which they don't), so an edit, a vote or other rights make new blocks;
-    each caller gets its own copy."""
-    content = _card_content(_SameCard(viewed.card))
-    return list(json.loads(_card_json(content, viewed.rights, share, vote)))
-
-
-def card_message(viewed: ViewedAsset, lead: str = "") -> Message:
-    """A single card, optionally under a line of text (already mrkdwn-safe)."""
-    blocks: list[Block] = []
-    if lead:
-        blocks.append(SectionBlock(text=_mrkdwn(lead)))
-    blocks.extend(card_blocks(viewed))
-    fallback = lead or f"{type_label(viewed.card.type)}: {escape(viewed.card.title)}"
-    return _message(fallback, blocks)
-
-
-def shared_message(card: AssetCard, sharer_id: str, *, vote: bool = True) -> Message:
-    """The card posted visibly in a channel: anyone there can rate it, nobody gets curation buttons.
-    Into a conversation with another organisation in it, without votes: those are our team's."""
-    lead = SHARED_BY.format(sharer=user(sharer_id))
-    blocks: list[Block] = [ContextBlock(elements=[_mrkdwn(lead + ":")])]
-    blocks.extend(card_blocks(ViewedAsset(card=card), share=False, vote=vote))
-    return _message(f"{lead}: {escape(card.title)}", blocks)
 
 
 # ----- search answers -----------------------------------------------------------------------------
@@ -382,6 +171,7 @@ def shared_message(card: AssetCard, sharer_id: str, *, vote: bool = True) -> Mes
 
 def page_value(query: str, offset: int) -> str:
     return AssetPage(query=query, offset=offset).encode()
+
 
 
 def _what(page: SearchPage) -> str:
@@ -395,35 +185,35 @@ def results_message(page: SearchPage) -> Message:
     """The answer to `/asset <query>`: a page of cards, or why there is none and what to try."""
     query = safe(page.query.strip(), 500)
     if not page.understood:
-        return _message(f"Nothing to search for in “{query}”",
-                        [SectionBlock(text=_mrkdwn(NOT_UNDERSTOOD.format(query=query))), _add_actions()])
+        return kit.message(f"Nothing to search for in “{query}”",
+                           [SectionBlock(text=kit.md(NOT_UNDERSTOOD.format(query=query))), _add_actions()])
     if page.total == 0:
         return no_match_message(page)
     if not page.items:
-        blocks: list[Block] = [SectionBlock(text=_mrkdwn(PAST_THE_END.format(query=query, total=page.total)))]
-        blocks.append(ActionsBlock(elements=[_button(BUTTON["previous"], AssetIds.previous_page,
-                                                     page_value(page.query, max(0, page.total - page.limit)))]))
-        return _message(f"No more results for “{query}”", blocks)
+        blocks: list[Block] = [SectionBlock(text=kit.md(PAST_THE_END.format(query=query, total=page.total)))]
+        blocks.append(ActionsBlock(elements=[kit.button(BUTTON["previous"], AssetIds.previous_page,
+                                                        page_value(page.query, max(0, page.total - page.limit)))]))
+        return kit.message(f"No more results for “{query}”", blocks)
     first, last = page.offset + 1, page.offset + len(page.items)
     shown = f" (showing {first}–{last})" if page.total > len(page.items) else ""
     header = RESULTS_HEADER.format(total=page.total, what=_what(page), query=query, range=shown)
-    parts: list[Block | dict[str, Any]] = [SectionBlock(text=_mrkdwn(header))]
+    parts: list[Block | dict[str, Any]] = [SectionBlock(text=kit.md(header))]
     for item in page.items:
         parts.append(_divider())
         parts.extend(card_dicts(item))
     paging: list[ButtonElement] = []
     if page.has_previous:
-        paging.append(_button(BUTTON["previous"], AssetIds.previous_page,
-                              page_value(page.query, max(0, page.offset - page.limit))))
+        paging.append(kit.button(BUTTON["previous"], AssetIds.previous_page,
+                                 page_value(page.query, max(0, page.offset - page.limit))))
     if page.has_next:
-        paging.append(_button(BUTTON["next"], AssetIds.next_page, page_value(page.query, page.offset + page.limit)))
+        paging.append(kit.button(BUTTON["next"], AssetIds.next_page, page_value(page.query, page.offset + page.limit)))
     if paging:
         pages = -(-page.total // page.limit)
         parts.append(_divider())
         parts.append(ActionsBlock(elements=paging))
-        parts.append(ContextBlock(elements=[_mrkdwn(PAGE_OF.format(page=page.offset // page.limit + 1, pages=pages))]))
+        parts.append(ContextBlock(elements=[kit.md(PAGE_OF.format(page=page.offset // page.limit + 1, pages=pages))]))
     fallback = f"{page.total} {_what(page)} for “{safe(page.query.strip(), 200)}”"
-    return _message(fallback, parts)
+    return kit.message(fallback, parts)
 
 
 def suggestion_query(page: SearchPage, suggestion: str) -> str:
@@ -434,37 +224,37 @@ def suggestion_query(page: SearchPage, suggestion: str) -> str:
 
 
 def _add_actions() -> ActionsBlock:
-    return ActionsBlock(elements=[_button(BUTTON["add"], AssetIds.add_open, "add", style="primary")])
+    return ActionsBlock(elements=[kit.button(BUTTON["add"], AssetIds.add_open, "add", style="primary")])
 
 
 def no_match_message(page: SearchPage) -> Message:
     query = safe(page.query.strip(), 500)
-    blocks: list[Block] = [SectionBlock(text=_mrkdwn(NO_MATCH.format(query=query)))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(NO_MATCH.format(query=query)))]
     if page.suggestions:
-        blocks.append(SectionBlock(text=_mrkdwn(DID_YOU_MEAN)))
+        blocks.append(SectionBlock(text=kit.md(DID_YOU_MEAN)))
         blocks.append(ActionsBlock(elements=[
-            _button(suggestion_query(page, s), f"{AssetIds.rerun}:{i}", suggestion_query(page, s))
+            kit.button(suggestion_query(page, s), f"{AssetIds.rerun}:{i}", suggestion_query(page, s))
             for i, s in enumerate(page.suggestions[:5])
         ]))
     blocks.append(_add_actions())
-    blocks.append(ContextBlock(elements=[_mrkdwn(NO_MATCH_TIP)]))
+    blocks.append(ContextBlock(elements=[kit.md(NO_MATCH_TIP)]))
     fallback = NO_MATCH_FALLBACK.format(query=safe(page.query.strip(), 200))
     if page.suggestions:
         fallback += "; did you mean " + " or ".join(suggestion_query(page, s) for s in page.suggestions) + "?"
-    return _message(fallback, blocks)
+    return kit.message(fallback, blocks)
 
 
 def help_message() -> Message:
     examples = "\n".join(f"`{example}`" for example in HELP_EXAMPLES)
     types = "\n".join(f"• *{type_label(t)}*: {line}" for t, line in TYPE_LINES.items())
     blocks: list[Block] = [
-        SectionBlock(text=_mrkdwn(HELP_INTRO)),
-        SectionBlock(text=_mrkdwn("*Examples*\n" + examples)),
-        SectionBlock(text=_mrkdwn("*The four asset types*\n" + types)),
-        SectionBlock(text=_mrkdwn("*More*\n" + HELP_COMMANDS)),
+        SectionBlock(text=kit.md(HELP_INTRO)),
+        SectionBlock(text=kit.md("*Examples*\n" + examples)),
+        SectionBlock(text=kit.md("*The four asset types*\n" + types)),
+        SectionBlock(text=kit.md("*More*\n" + HELP_COMMANDS)),
         _add_actions(),
     ]
-    return _message(HELP_FALLBACK, blocks)
+    return kit.message(HELP_FALLBACK, blocks)
 
 
 def list_message(listing: AssetList) -> Message:
@@ -472,18 +262,18 @@ def list_message(listing: AssetList) -> Message:
     drafts = listing.kind == "drafts"
     if not listing.items:
         text = DRAFTS_EMPTY if drafts else MINE_EMPTY
-        blocks: list[Block] = [SectionBlock(text=_mrkdwn(text))]
+        blocks: list[Block] = [SectionBlock(text=kit.md(text))]
         if not drafts:
             blocks.append(_add_actions())
-        return _message(text, blocks)
+        return kit.message(text, blocks)
     header = (DRAFTS_HEADER if drafts else MINE_HEADER).format(total=listing.total)
-    blocks = [SectionBlock(text=_mrkdwn(header))]
+    blocks = [SectionBlock(text=kit.md(header))]
     for item in listing.items:
         blocks.append(DividerBlock())
         blocks.extend(card_blocks(item))
     if listing.total > len(listing.items):
-        blocks.append(ContextBlock(elements=[_mrkdwn(LIST_MORE.format(shown=len(listing.items), total=listing.total))]))
-    return _message(header.replace("*", ""), blocks)
+        blocks.append(ContextBlock(elements=[kit.md(LIST_MORE.format(shown=len(listing.items), total=listing.total))]))
+    return kit.message(header.replace("*", ""), blocks)
 
 
 # ----- replies ------------------------------------------------------------------------------------
@@ -502,40 +292,40 @@ def vote_reply(result: VoteResult) -> Message:
         text = VOTE_NEW.format(title=title, vote=vote, counts=_counts(result.card))
     else:
         text = VOTE_MOVED.format(title=title, vote=vote, counts=_counts(result.card))
-    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def share_internal_refused(card: AssetCard, shared: Sharing) -> Message:
-    text = SHARE_INTERNAL_REFUSED.format(where=shared.describe(), title=_title_link(card), owner=user(card.owner_id))
-    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+    text = SHARE_INTERNAL_REFUSED.format(where=shared.describe(), title=title_link(card), owner=user(card.owner_id))
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def share_confirmation(card: AssetCard, shared: Sharing) -> Message:
     """Before a customer-facing asset goes into a conversation shared with another organisation: who will see it."""
     names = shared.names
-    text = SHARE_CONFIRM.format(where=shared.describe(), names=names, title=_title_link(card))
+    text = SHARE_CONFIRM.format(where=shared.describe(), names=names, title=title_link(card))
     value = str(card.id)
-    buttons = [_button(SHARE_CONFIRM_BUTTON.format(names=names), AssetIds.share_confirmed, value, style="primary"),
-               _button(SHARE_CANCEL_BUTTON, AssetIds.share_cancelled, value)]
-    return _message(text, [SectionBlock(text=_mrkdwn(text)), ActionsBlock(elements=buttons)])
+    buttons = [kit.button(SHARE_CONFIRM_BUTTON.format(names=names), AssetIds.share_confirmed, value, style="primary"),
+               kit.button(SHARE_CANCEL_BUTTON, AssetIds.share_cancelled, value)]
+    return kit.message(text, [SectionBlock(text=kit.md(text)), ActionsBlock(elements=buttons)])
 
 
 def share_done(text: str) -> Message:
-    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def shared_externally(card: AssetCard, shared: Sharing) -> Message:
-    return share_done(SHARED_EXTERNALLY.format(title=_title_link(card), channel=shared.channel_id, names=shared.names))
+    return share_done(SHARED_EXTERNALLY.format(title=title_link(card), channel=shared.channel_id, names=shared.names))
 
 
 def share_refused(error: str) -> Message:
     text = SHARE_CHANNEL_ARCHIVED if error == "is_archived" else SHARE_NOT_IN_CHANNEL
-    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def saved_message(result: SaveResult, viewed: ViewedAsset) -> Message:
     """What the person who submitted the form gets: what happened, and the card."""
-    title = _title_link(result.card)
+    title = title_link(result.card)
     if result.created:
         lead = (ADDED_DRAFT if result.needs_review else ADDED_PUBLISHED).format(title=title)
     elif result.changed:
@@ -557,7 +347,7 @@ def link_review_request(viewed: ViewedAsset, previous_url: str, editor_id: str) 
 
 
 def curated_message(result: CurationResult, viewed: ViewedAsset) -> Message:
-    title = _title_link(result.card)
+    title = title_link(result.card)
     if result.action == "restored" and result.card.status == AssetStatus.draft:
         lead = RESTORED_AS_DRAFT.format(title=title)
     else:
@@ -566,100 +356,13 @@ def curated_message(result: CurationResult, viewed: ViewedAsset) -> Message:
 
 
 def owner_notice(result: CurationResult, actor_id: str) -> Message:
-    text = OWNER_TOLD[result.action].format(title=_title_link(result.card), actor=user(actor_id))
-    return _message(text, [SectionBlock(text=_mrkdwn(text))])
+    text = OWNER_TOLD[result.action].format(title=title_link(result.card), actor=user(actor_id))
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 # ----- the add / edit form ------------------------------------------------------------------------
 
 
-def _options(labels: dict[Any, str]) -> list[Option]:
-    return [Option(value=str(getattr(key, "value", key)), text=PlainTextObject(text=label)) for key, label in labels.items()]
-
-
-def _select(block_id: AssetIds, label: str, labels: dict[Any, str], initial: Any, *, optional: bool,
-            placeholder: str, hint: str | None = None) -> InputBlock:
-    options = _options(labels)
-    chosen = next((o for o in options if initial is not None and o.value == str(getattr(initial, "value", initial))), None)
-    return InputBlock(
-        block_id=block_id,
-        label=PlainTextObject(text=label),
-        element=StaticSelectElement(action_id=AssetIds.field, placeholder=PlainTextObject(text=placeholder),
-                                    options=options, initial_option=chosen),
-        optional=optional,
-        hint=PlainTextObject(text=hint) if hint else None,
-    )
-
-
-def _text_input(block_id: AssetIds, label: str, initial: str | None, *, max_length: int, optional: bool = False,
-                multiline: bool = False, placeholder: str | None = None, hint: str | None = None) -> InputBlock:
-    return InputBlock(
-        block_id=block_id,
-        label=PlainTextObject(text=label),
-        element=PlainTextInputElement(
-            action_id=AssetIds.field,
-            initial_value=initial[:max_length] if initial else None,
-            max_length=max_length,
-            multiline=multiline or None,
-            placeholder=PlainTextObject(text=placeholder) if placeholder else None,
-        ),
-        optional=optional,
-        hint=PlainTextObject(text=hint) if hint else None,
-    )
-
-
-def asset_form(
-    *, mode: str, owner_id: str, initial: AssetCard | AssetFields | None = None,
-    asset_id: int | None = None, will_be_draft: bool = False, link_change_needs_review: bool = False,
-) -> dict[str, Any]:
-    """The modal to add an asset (`mode="add"`) or edit one (`mode="edit"`, prefilled from its card)."""
-    intro = FORM_INTRO[mode] + (" " + FORM_DRAFT_NOTE if will_be_draft and mode == "add" else "")
-    if link_change_needs_review and mode == "edit":
-        intro = FORM_LINK_REVIEW_NOTE
-    blocks: list[Block] = [
-        SectionBlock(text=_mrkdwn(intro)),
-        _text_input(AssetIds.title_block, "Title", initial.title if initial else None, max_length=TITLE_MAX,
-                    placeholder="Observability in 15 minutes: from alert to root cause"),
-        _select(AssetIds.type_block, "Type", ASSET_TYPE_LABELS, initial.type if initial else None,
-                optional=False, placeholder="Choose a type"),
-        _text_input(AssetIds.summary_block, "Summary", initial.summary if initial else None, max_length=SUMMARY_MAX,
-                    multiline=True, placeholder="What it shows, for whom, and when to use it"),
-        _text_input(AssetIds.url_block, "Link", initial.url if initial else None, max_length=URL_MAX,
-                    placeholder="https://…", hint="Where the asset lives: an http:// or https:// link."),
-        _text_input(AssetIds.topics_block, "Topics", ", ".join(initial.topics) if initial else None,
-                    max_length=1000, optional=True, placeholder="observability, kubernetes, logging",
-                    hint="Separated by commas. Search matches these strongly."),
-        _text_input(AssetIds.products_block, "Products", ", ".join(initial.products) if initial else None,
-                    max_length=1000, optional=True, placeholder="Observability, Security",
-                    hint="Separated by commas."),
-        _select(AssetIds.depth_block, "Depth", DEPTH_LABELS, initial.depth if initial else None,
-                optional=True, placeholder=USUAL_FOR_TYPE, hint=AXES_HINT),
-        _select(AssetIds.scope_block, "Scope", SCOPE_LABELS, initial.scope if initial else None,
-                optional=True, placeholder=USUAL_FOR_TYPE),
-        _select(AssetIds.interactivity_block, "Interactivity", INTERACTIVITY_LABELS,
-                initial.interactivity if initial else None, optional=True, placeholder=USUAL_FOR_TYPE),
-        _select(AssetIds.cycle_block, "Sales cycle", CYCLE_LABELS, initial.cycle if initial else None,
-                optional=True, placeholder=USUAL_FOR_TYPE),
-        _select(AssetIds.audience_block, "Audience", AUDIENCE_LABELS,
-                ("customer_facing" if initial is not None and initial.customer_facing else "internal"),
-                optional=False, placeholder="Who may see it", hint=AUDIENCE_HINT),
-        InputBlock(
-            block_id=AssetIds.owner_block,
-            label=PlainTextObject(text="Owner"),
-            element=UserSelectElement(action_id=AssetIds.field, initial_user=owner_id,
-                                      placeholder=PlainTextObject(text="Who keeps it up to date")),
-        ),
-    ]
-    view = View(
-        type="modal",
-        callback_id=AssetIds.edit_modal if mode == "edit" else AssetIds.add_modal,
-        title=PlainTextObject(text=FORM_TITLE[mode]),
-        submit=PlainTextObject(text=FORM_SUBMIT),
-        close=PlainTextObject(text=FORM_CLOSE),
-        private_metadata=AssetForm(asset_id=asset_id).encode(),
-        blocks=blocks,
-    )
-    return view.to_dict()
 
 
 FORM_MESSAGES = {

@@ -1,5 +1,7 @@
-"""Block Kit for DevRel requests: the request and decline forms, the ask, the requester's card, the lead
-channel post, notices, the pre-meeting kick-off and reminder, and the roster list and form.
+"""Block Kit for DevRel requests: the ask, the requester's card, the lead channel post, notices, the
+pre-meeting kick-off and reminder, and the button values they carry. The request and decline forms
+(devrel_forms) and the roster (devrel_roster) have modules of their own, importable from here too;
+devrel_text holds what they all share.
 
 Message builders return `{"text": fallback, "blocks": [...]}` ready for `chat.postMessage` /
 `chat.update` / `respond()`; form builders return a view dict for `views.open`. slack_sdk's models check
@@ -8,60 +10,35 @@ Slack's limits as they render. Meeting times are written out in the reader's own
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    DatePickerElement,
-    HeaderBlock,
-    InputBlock,
-    MarkdownTextObject,
-    NumberInputElement,
-    Option,
-    PlainTextInputElement,
-    SectionBlock,
-    StaticSelectElement,
-    TimePickerElement,
-    UserSelectElement,
-)
-from slack_sdk.models.views import View
+from slack_sdk.models.blocks import ActionsBlock, Block, ConfirmObject, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks.text import (
-    FIELD_TEXT,
-    HEADER_TEXT,
-    MESSAGE_BLOCKS,
-    OPTION_TEXT,
-    PRIVATE_METADATA,
-    SECTION_TEXT,
-    clip,
-    escape,
-    link,
-    safe,
-    user,
+from bot.blocks import kit
+
+# Each surface has its own builder module; handlers and jobs reach them through this one as well.
+from bot.blocks.devrel_forms import decline_modal, request_modal  # noqa: F401
+from bot.blocks.devrel_roster import roster_message, roster_modal  # noqa: F401
+from bot.blocks.devrel_text import (
+    STATE_EMOJI,
+    brief_blocks,
+    clock_time,
+    engagement_line,
+    fields_block,
+    header_block,
+    history_line,
+    link_text,
+    slack_date,
+    topics_text,
+    when,
 )
-from bot.codecs import Codec, RequestButton
+from bot.blocks.text import SECTION_TEXT, clip, escape, safe, user
+from bot.codecs import RequestButton
 from bot.ids import DevRelIds
 from models.enums import RequestState
-from models.schemas.devrel import (
-    DEFAULT_DURATION,
-    MAX_CAPACITY,
-    MEETING_DURATIONS,
-    DevRelRequestView,
-    EngagementChoice,
-    MessageRef,
-    OverlappingMeeting,
-    RequestUpdate,
-    RosterMember,
-    WeekLoad,
-)
+from models.schemas.devrel import DevRelRequestView, MessageRef, OverlappingMeeting, RequestUpdate, WeekLoad
 
 # ----- text ---------------------------------------------------------------------------------------
 
@@ -69,25 +46,10 @@ GUIDANCE = (
     "The seller drives the meeting. Run ideas past them before you offer them to the customer; "
     "some may be held in reserve for the negotiation."
 )
-REQUEST_TITLE = "Request DevRel"
-REQUEST_SUBMIT = "Ask DevRel"
-REQUEST_INTRO = (
-    "Bring a DevRel colleague into a customer meeting. The best-placed person on the roster gets your "
-    "brief and answers with one click; if they can't, the next one is asked."
-)
-NO_MATCH = "No open engagement of yours matches “{typed}”; pick one below."
-TIME_HINT_KNOWN = "In your timezone ({zone})."
-TIME_HINT_UNKNOWN = "In your Slack timezone."
-TIME_HINT_ASSUMED = "In {zone}, the team's timezone: Slack did not tell us yours."
-TOPICS_HINT = "Separate topics with commas. Left empty, the engagement's focus is used."
-RESERVE_HINT = "Only the DevRel person who takes the request sees this; they won't bring it up unless you do."
-BRIEF_HEADING = "*Brief for the DevRel person*"
 NO_ENGAGEMENTS = (
     "You have no open engagements to bring DevRel into. Start one with `/engagement new`, "
     "then run `/devrel` again."
 )
-DECLINE_TITLE = "Decline request"
-REASON_HINT = "Optional. The requester sees it, so they know what to change next time."
 ASK_FALLBACK = "DevRel request for {account}: can you join the meeting on {when}?"
 HELP_FALLBACK = "How to bring DevRel into a customer meeting with /devrel"
 HELP_TEXT = (
@@ -108,172 +70,15 @@ HELP_TEXT = (
     "• Cancel from the request card in your DMs, or from *DevRel requests* on the epos App Home.\n"
     "• `/devrel roster` lists the DevRel roster; admins add, edit and deactivate people there."
 )
-ROSTER_TITLE = "DevRel roster"
-ROSTER_EMPTY = "The DevRel roster is empty."
-ROSTER_EMPTY_NEXT_ADMIN = "Add people with *Add person*, or load a file with `epos roster import FILE`."
-ROSTER_EMPTY_NEXT = "Ask an epos admin to add people, or to load a file with `epos roster import FILE`."
-ROSTER_FOOTER = (
-    "Load counts accepted meetings this week, in each person's timezone. "
-    "Ask for someone with `/devrel ACCOUNT`."
-)
-ROSTER_MORE = "…and {count} more. `epos roster export` lists everyone."
-ROSTER_FORM_TITLE_ADD = "Add DevRel person"
-ROSTER_FORM_TITLE_EDIT = "Edit DevRel person"
-
-STATE_EMOJI = {
-    RequestState.asking: ":hourglass_flowing_sand:",
-    RequestState.in_channel: ":loudspeaker:",
-    RequestState.accepted: ":white_check_mark:",
-    RequestState.cancelled: ":no_entry_sign:",
-    RequestState.expired: ":warning:",
-}
-EMPTY = "—"
-
 
 # ----- helpers ------------------------------------------------------------------------------------
-
-
-def when(start: datetime, minutes: int, zone: ZoneInfo, *, with_zone: bool = True) -> str:
-    """`Wed 14 Oct 2026, 15:00–16:00 (Europe/Berlin)` in the reader's timezone."""
-    local = start.astimezone(zone)
-    end = (start + timedelta(minutes=minutes)).astimezone(zone)
-    text = f"{local:%a %d %b %Y}, {local:%H:%M}–{end:%H:%M}"
-    return f"{text} ({zone.key})" if with_zone else text
-
-
-def clock_time(moment: datetime, zone: ZoneInfo, *, today: date | None = None) -> str:
-    local = moment.astimezone(zone)
-    if today is not None and local.date() == today:
-        return f"{local:%H:%M}"
-    return f"{local:%a %d %b, %H:%M}"
-
-
-def slack_date(moment: datetime, fallback: str) -> str:
-    """A time every reader sees in their own timezone (Slack's date formatting)."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{escape(fallback)}>"
-
-
-def message(blocks: Sequence[Block], text: str) -> dict[str, Any]:
-    blocks = list(blocks)[:MESSAGE_BLOCKS]
-    return {"text": clip(text, 3000), "blocks": [b.to_dict() for b in blocks]}
 
 
 def _button_value(request: DevRelRequestView) -> str:
     return RequestButton(request_id=request.id, version=request.version).encode()
 
 
-def _engagement_line(request: DevRelRequestView) -> str:
-    engagement = request.engagement
-    return f"{safe(engagement.opportunity, 500)} · {engagement.stage.label}"
-
-
-def _topics_text(topics: Sequence[str]) -> str:
-    return safe(", ".join(topics), 1000) if topics else EMPTY
-
-
-def _link_text(url: str) -> str:
-    return link(url, clip(url, 200)) if url else EMPTY
-
-
-def _brief_blocks(request: DevRelRequestView, *, include_reserve: bool) -> list[Block]:
-    parts = [
-        ("What the customer asked", request.customer_asked),
-        ("What has been promised", request.promised),
-    ]
-    if include_reserve:
-        parts.append(("Held in reserve by the seller", request.held_in_reserve))
-    blocks: list[Block] = []
-    for title, body in parts:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{title}*\n{safe(body, SECTION_TEXT - 100) if body else EMPTY}")))
-    return blocks
-
-
-def _history_line(request: DevRelRequestView) -> str | None:
-    items: list[str] = []
-    for event in request.history:
-        name = escape(request.name_of(event.subject_id)) if event.subject_id else ""
-        if event.kind == "declined":
-            reason = f" ({safe(event.detail, 200)})" if event.detail else ""
-            items.append(f"{name} declined{reason}")
-        elif event.kind == "escalated" and event.subject_id:
-            items.append(f"{name}: {safe(event.detail, 100) or 'no answer in time'}")
-    if not items:
-        return None
-    return clip("History: " + " · ".join(items), 2900)
-
-
-def _header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=clip(text, HEADER_TEXT))
-
-
-def _fields(pairs: Sequence[tuple[str, str]]) -> SectionBlock:
-    return SectionBlock(fields=[MarkdownTextObject(text=clip(f"*{k}*\n{v}", FIELD_TEXT)) for k, v in pairs[:10]])
-
-
 # ----- the request form ---------------------------------------------------------------------------
-
-
-def engagement_option(choice: EngagementChoice) -> Option:
-    return Option(text=clip(f"{choice.account} · {choice.stage.label}", OPTION_TEXT), value=str(choice.id))
-
-
-def request_modal(choices: Sequence[EngagementChoice], *, selected: EngagementChoice | None, typed: str = "",
-                  timezone_name: str | None = None, assumed_timezone: bool = False,
-                  metadata: dict[str, Any] | Codec | None = None) -> dict[str, Any]:
-    """The request form. `timezone_name` is the requester's zone when known; `assumed_timezone` says it is
-    the team's, because Slack did not give theirs."""
-    if timezone_name is None:
-        time_hint = TIME_HINT_UNKNOWN
-    elif assumed_timezone:
-        time_hint = TIME_HINT_ASSUMED.format(zone=timezone_name)
-    else:
-        time_hint = TIME_HINT_KNOWN.format(zone=timezone_name)
-    options = [engagement_option(c) for c in choices[:100]]
-    intro = REQUEST_INTRO
-    if typed and selected is None:
-        intro += "\n" + NO_MATCH.format(typed=clip(typed, 80))
-    duration_options = [Option(text=f"{m} minutes", value=str(m)) for m in MEETING_DURATIONS]
-    blocks: list[Block] = [
-        ContextBlock(elements=[MarkdownTextObject(text=escape(intro))]),
-        InputBlock(
-            block_id=DevRelIds.engagement_block, label="Engagement",
-            element=StaticSelectElement(action_id=DevRelIds.engagement_select, placeholder="Pick one of your open engagements",
-                                        options=options,
-                                        initial_option=engagement_option(selected) if selected else None),
-        ),
-        InputBlock(block_id=DevRelIds.date_block, label="Meeting date",
-                   element=DatePickerElement(action_id=DevRelIds.date_picker, placeholder="Pick a date")),
-        InputBlock(block_id=DevRelIds.time_block, label="Start time",
-                   hint=time_hint,
-                   element=TimePickerElement(action_id=DevRelIds.time_picker, placeholder="Pick a time")),
-        InputBlock(
-            block_id=DevRelIds.duration_block, label="Duration",
-            element=StaticSelectElement(action_id=DevRelIds.duration_select, options=duration_options,
-                                        initial_option=duration_options[MEETING_DURATIONS.index(DEFAULT_DURATION)]),
-        ),
-        InputBlock(
-            block_id=DevRelIds.topics_block, label="Topics", optional=True, hint=TOPICS_HINT,
-            element=PlainTextInputElement(action_id=DevRelIds.topics_input, max_length=500,
-                                          placeholder="observability, kubernetes",
-                                          initial_value=selected.focus if selected and selected.focus else None),
-        ),
-        InputBlock(
-            block_id=DevRelIds.link_block, label="Meeting link", optional=True,
-            element=PlainTextInputElement(action_id=DevRelIds.link_input, max_length=2000,
-                                          placeholder="https://meet.example.com/abc-defg"),
-        ),
-        SectionBlock(text=MarkdownTextObject(text=BRIEF_HEADING)),
-        InputBlock(block_id=DevRelIds.asked_block, label="What the customer asked", optional=True,
-                   element=PlainTextInputElement(action_id=DevRelIds.asked_input, multiline=True, max_length=2000)),
-        InputBlock(block_id=DevRelIds.promised_block, label="What has been promised", optional=True,
-                   element=PlainTextInputElement(action_id=DevRelIds.promised_input, multiline=True, max_length=2000)),
-        InputBlock(block_id=DevRelIds.reserve_block, label="What the seller holds in reserve", optional=True,
-                   hint=RESERVE_HINT,
-                   element=PlainTextInputElement(action_id=DevRelIds.reserve_input, multiline=True, max_length=2000)),
-    ]
-    view = View(type="modal", callback_id=DevRelIds.request_modal, title=REQUEST_TITLE, submit=REQUEST_SUBMIT,
-                close="Cancel", blocks=blocks, private_metadata=_metadata(metadata or {}))
-    return view.to_dict()
 
 
 REQUEST_FIELD_BLOCKS: dict[str, DevRelIds] = {
@@ -287,28 +92,6 @@ REQUEST_FIELD_BLOCKS: dict[str, DevRelIds] = {
     "promised": DevRelIds.promised_block,
     "held_in_reserve": DevRelIds.reserve_block,
 }
-
-
-def _metadata(data: dict[str, Any] | Codec) -> str:
-    text = data.encode() if isinstance(data, Codec) else json.dumps(data, separators=(",", ":"))
-    if len(text) > PRIVATE_METADATA:
-        raise ValueError("private_metadata too long")
-    return text
-
-
-def decline_modal(request: DevRelRequestView, *, zone: ZoneInfo, metadata: dict[str, Any] | Codec) -> dict[str, Any]:
-    blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=clip(
-            f"Decline DevRel for *{safe(request.engagement.account, 200)}* on "
-            f"{when(request.meeting_start, request.duration_minutes, zone)}? The next person on the roster is asked.",
-            SECTION_TEXT))),
-        InputBlock(block_id=DevRelIds.reason_block, label="Reason", optional=True, hint=REASON_HINT,
-                   element=PlainTextInputElement(action_id=DevRelIds.reason_input, max_length=300,
-                                                 placeholder="e.g. on leave that afternoon")),
-    ]
-    view = View(type="modal", callback_id=DevRelIds.decline_modal, title=DECLINE_TITLE, submit="Decline", close="Back",
-                blocks=blocks, private_metadata=_metadata(metadata))
-    return view.to_dict()
 
 
 # ----- messages about a request -------------------------------------------------------------------
@@ -356,25 +139,23 @@ def cancel_confirm(account: str) -> ConfirmObject:
 def requester_card(request: DevRelRequestView, *, zone: ZoneInfo, lead_channel: str | None, now: datetime) -> dict[str, Any]:
     """The requester's own record of the request, redrawn on every change; Cancel while it can be."""
     blocks: list[Block] = [
-        _header(f"DevRel for {request.engagement.account}"),
-        _fields([
+        header_block(f"DevRel for {request.engagement.account}"),
+        fields_block([
             ("Meeting", when(request.meeting_start, request.duration_minutes, zone)),
-            ("Engagement", _engagement_line(request)),
-            ("Topics", _topics_text(request.topics)),
-            ("Link", _link_text(request.meeting_link)),
+            ("Engagement", engagement_line(request)),
+            ("Topics", topics_text(request.topics)),
+            ("Link", link_text(request.meeting_link)),
         ]),
         SectionBlock(text=MarkdownTextObject(text=clip(_status_for_requester(request, zone, lead_channel, now), SECTION_TEXT))),
     ]
-    history = _history_line(request)
+    history = history_line(request)
     if history:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=history)]))
     if request.state in (RequestState.asking, RequestState.in_channel, RequestState.accepted) and request.meeting_start > now:
-        blocks.append(ActionsBlock(elements=[ButtonElement(
-            text=CANCEL_BUTTON, action_id=DevRelIds.cancel, value=str(request.id), style="danger",
-            confirm=cancel_confirm(request.engagement.account),
-        )]))
+        blocks.append(ActionsBlock(elements=[kit.button(CANCEL_BUTTON, DevRelIds.cancel, str(request.id), style="danger",
+                                                        confirm=cancel_confirm(request.engagement.account))]))
     text = f"DevRel for {escape(request.engagement.account)}: {request.state.replace('_', ' ')}"
-    return message(blocks, text)
+    return kit.message(text, blocks)
 
 
 def _intro_for_devrel(request: DevRelRequestView, recipient_id: str, lead_channel: str | None) -> str:
@@ -409,28 +190,28 @@ def devrel_message(request: DevRelRequestView, *, recipient_id: str, zone: ZoneI
     mine = (request.state is RequestState.asking and request.candidate_id == recipient_id) or (
         request.state is RequestState.accepted and request.assignee_id == recipient_id)
     blocks: list[Block] = [
-        _header(f"DevRel request: {request.engagement.account}"),
+        header_block(f"DevRel request: {request.engagement.account}"),
         SectionBlock(text=MarkdownTextObject(text=clip(_intro_for_devrel(request, recipient_id, lead_channel), SECTION_TEXT))),
     ]
     if mine:
-        blocks.append(_fields([
+        blocks.append(fields_block([
             ("Meeting (your time)", when(request.meeting_start, request.duration_minutes, zone)),
             (f"For {user(request.requester_id)}", when(request.meeting_start, request.duration_minutes, requester_zone)),
-            ("Engagement", _engagement_line(request)),
+            ("Engagement", engagement_line(request)),
             ("Seller", user(request.engagement.seller_id)),
-            ("Topics", _topics_text(request.topics)),
-            ("Link", _link_text(request.meeting_link)),
+            ("Topics", topics_text(request.topics)),
+            ("Link", link_text(request.meeting_link)),
         ]))
-        blocks.extend(_brief_blocks(request, include_reserve=True))
+        blocks.extend(brief_blocks(request, include_reserve=True))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":handshake: {GUIDANCE}")]))
     else:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
-            text=f"Meeting: {when(request.meeting_start, request.duration_minutes, zone)} · {_topics_text(request.topics)}")]))
+            text=f"Meeting: {when(request.meeting_start, request.duration_minutes, zone)} · {topics_text(request.topics)}")]))
     if request.state is RequestState.asking and request.candidate_id == recipient_id:
         value = _button_value(request)
         blocks.append(ActionsBlock(elements=[
-            ButtonElement(text="Accept", action_id=DevRelIds.accept, value=value, style="primary"),
-            ButtonElement(text="Decline", action_id=DevRelIds.decline, value=value),
+            kit.button("Accept", DevRelIds.accept, value, style="primary"),
+            kit.button("Decline", DevRelIds.decline, value),
         ]))
         if request.escalate_at:
             deadline = clock_time(request.escalate_at, zone, today=now.astimezone(zone).date())
@@ -439,30 +220,29 @@ def devrel_message(request: DevRelRequestView, *, recipient_id: str, zone: ZoneI
     account = escape(request.engagement.account)
     fallback = (ASK_FALLBACK.format(account=account, when=when(request.meeting_start, request.duration_minutes, zone))
                 if mine and request.state is RequestState.asking else f"DevRel request for {account}: {request.state.replace('_', ' ')}")
-    return message(blocks, fallback)
+    return kit.message(fallback, blocks)
 
 
 def channel_message(request: DevRelRequestView, *, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     """The lead-channel post: anyone on the roster may take it while it is in the channel."""
     state = request.state
     blocks: list[Block] = [
-        _header(f"DevRel needed: {request.engagement.account}"),
+        header_block(f"DevRel needed: {request.engagement.account}"),
         SectionBlock(text=MarkdownTextObject(text=clip(_intro_for_devrel(request, "", None), SECTION_TEXT))),
-        _fields([
+        fields_block([
             ("Meeting", f"{slack_date(request.meeting_start, when(request.meeting_start, request.duration_minutes, zone))}"
                         f" for {request.duration_minutes} minutes"),
-            ("Engagement", _engagement_line(request)),
-            ("Topics", _topics_text(request.topics)),
+            ("Engagement", engagement_line(request)),
+            ("Topics", topics_text(request.topics)),
             ("Requested by", user(request.requester_id)),
         ]),
-        *_brief_blocks(request, include_reserve=False),
+        *brief_blocks(request, include_reserve=False),
     ]
     if state is RequestState.in_channel and request.meeting_start > now:
-        blocks.append(ActionsBlock(elements=[ButtonElement(text="Take it", action_id=DevRelIds.take,
-                                                           value=_button_value(request), style="primary")]))
+        blocks.append(ActionsBlock(elements=[kit.button("Take it", DevRelIds.take, _button_value(request), style="primary")]))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text="Whoever takes it gets the full brief and a group DM with the SE and the seller.")]))
-    return message(blocks, f"DevRel needed for {escape(request.engagement.account)}: {state.replace('_', ' ')}")
+    return kit.message(f"DevRel needed for {escape(request.engagement.account)}: {state.replace('_', ' ')}", blocks)
 
 
 def redraw(ref: MessageRef, request: DevRelRequestView, *, zones: dict[str, ZoneInfo], default: ZoneInfo,
@@ -496,11 +276,11 @@ def requester_notice(update: RequestUpdate, *, zone: ZoneInfo, lead_channel: str
         text = (f"{STATE_EMOJI[RequestState.accepted]} *{name}* will join your *{account}* meeting "
                 f"({when(request.meeting_start, request.duration_minutes, zone)}). A group DM with the seller and "
                 f"{name} is open for the pre-meeting sync.")
-        return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], f"{name} accepted your DevRel request")
+        return kit.message(f"{name} accepted your DevRel request", [SectionBlock(text=kit.md(text))])
     elif update.change == "expired":
         text = (f"{STATE_EMOJI[RequestState.expired]} Your DevRel request for *{account}* expired: the meeting started "
                 "without anyone taking it.")
-        return message([SectionBlock(text=MarkdownTextObject(text=text))], "Your DevRel request expired")
+        return kit.message("Your DevRel request expired", [SectionBlock(text=MarkdownTextObject(text=text))])
     else:
         return None
     if update.asked is not None:
@@ -513,20 +293,20 @@ def requester_notice(update: RequestUpdate, *, zone: ZoneInfo, lead_channel: str
     else:
         follow = ""
     text = f"{lead} {follow}".strip()
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], clip(text, 300))
+    return kit.message(clip(text, 300), [SectionBlock(text=kit.md(text))])
 
 
 def nobody_available(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
     text = (f"{STATE_EMOJI[RequestState.expired]} Nobody on the DevRel roster is available for your *"
             f"{safe(request.engagement.account, 200)}* meeting ({when(request.meeting_start, request.duration_minutes, zone)}), "
             f"and no DevRel channel is set to post it to. {NOBODY_NEXT}")
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], "Nobody from DevRel is available")
+    return kit.message("Nobody from DevRel is available", [SectionBlock(text=kit.md(text))])
 
 
 def lead_channel_failed(request: DevRelRequestView, lead_channel: str) -> dict[str, Any]:
     text = (f"{STATE_EMOJI[RequestState.expired]} Nobody on the roster could take your *{safe(request.engagement.account, 200)}* "
             f"request, and epos could not post it in <#{lead_channel}> (is epos invited there?). {NOBODY_NEXT}")
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], "DevRel channel unavailable")
+    return kit.message("DevRel channel unavailable", [SectionBlock(text=kit.md(text))])
 
 
 def seller_notice(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
@@ -534,7 +314,7 @@ def seller_notice(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, An
     text = (f"{STATE_EMOJI[RequestState.accepted]} {user(request.requester_id)} asked DevRel into your "
             f"*{safe(request.engagement.account, 200)}* meeting ({when(request.meeting_start, request.duration_minutes, zone)}): "
             f"*{name}* will join. You drive the meeting; a group DM is open to agree beforehand what to offer and what to hold in reserve.")
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], f"{name} from DevRel joins your meeting")
+    return kit.message(f"{name} from DevRel joins your meeting", [SectionBlock(text=kit.md(text))])
 
 
 def kickoff_message(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
@@ -546,11 +326,11 @@ def kickoff_message(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, 
             f"{slack_date(request.meeting_start, fallback)} for {request.duration_minutes} minutes. "
             f"{user(request.assignee_id or '')} from DevRel joins {user(request.engagement.owner_id)} and seller "
             f"{user(request.engagement.seller_id)}.", SECTION_TEXT))),
-        _fields([("Topics", _topics_text(request.topics)), ("Link", _link_text(request.meeting_link))]),
-        *_brief_blocks(request, include_reserve=True),
+        fields_block([("Topics", topics_text(request.topics)), ("Link", link_text(request.meeting_link))]),
+        *brief_blocks(request, include_reserve=True),
         ContextBlock(elements=[MarkdownTextObject(text=f":handshake: {GUIDANCE}")]),
     ]
-    return message(blocks, f"Pre-meeting sync for {escape(request.engagement.account)}")
+    return kit.message(f"Pre-meeting sync for {escape(request.engagement.account)}", blocks)
 
 
 def reminder_message(request: DevRelRequestView, *, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
@@ -559,22 +339,22 @@ def reminder_message(request: DevRelRequestView, *, zone: ZoneInfo, now: datetim
         SectionBlock(text=MarkdownTextObject(text=clip(
             f":alarm_clock: Your DevRel meeting with *{safe(request.engagement.account, 200)}* starts in {minutes} minutes: "
             f"{when(request.meeting_start, request.duration_minutes, zone)}.", SECTION_TEXT))),
-        _fields([
-            ("Link", _link_text(request.meeting_link)),
+        fields_block([
+            ("Link", link_text(request.meeting_link)),
             ("SE and seller", f"{user(request.engagement.owner_id)} · {user(request.engagement.seller_id)}"),
-            ("Topics", _topics_text(request.topics)),
+            ("Topics", topics_text(request.topics)),
         ]),
-        *_brief_blocks(request, include_reserve=True),
+        *brief_blocks(request, include_reserve=True),
         ContextBlock(elements=[MarkdownTextObject(text=f":handshake: {GUIDANCE}")]),
     ]
-    return message(blocks, f"Reminder: DevRel meeting with {escape(request.engagement.account)} in {minutes} minutes")
+    return kit.message(f"Reminder: DevRel meeting with {escape(request.engagement.account)} in {minutes} minutes", blocks)
 
 
 def cancelled_notice(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
     text = (f"{STATE_EMOJI[RequestState.cancelled]} {user(request.requester_id)} cancelled the DevRel request for "
             f"*{safe(request.engagement.account, 200)}* ({when(request.meeting_start, request.duration_minutes, zone)}). "
             "Nothing more to do.")
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], "A DevRel request was cancelled")
+    return kit.message("A DevRel request was cancelled", [SectionBlock(text=kit.md(text))])
 
 
 def overlap_refusal(request: DevRelRequestView, other: OverlappingMeeting, *, zone: ZoneInfo,
@@ -598,8 +378,8 @@ def overlap_refusal(request: DevRelRequestView, other: OverlappingMeeting, *, zo
             deadline = clock_time(request.escalate_at, zone, today=now.astimezone(zone).date())
             options += f"\nWithout an answer by {deadline} your time, the next person is asked."
     text = f"{lead}\n{options}"
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))],
-                   f"You already have the {escape(other.account)} meeting at that time; nothing changed")
+    return kit.message(f"You already have the {escape(other.account)} meeting at that time; nothing changed",
+                       [SectionBlock(text=kit.md(text))])
 
 
 def _ordinal(number: int) -> str:
@@ -617,11 +397,11 @@ def over_capacity_note(request: DevRelRequestView, load: WeekLoad) -> dict[str, 
 
 
 def plain(text: str) -> dict[str, Any]:
-    return message([SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_TEXT)))], text)
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def help_message() -> dict[str, Any]:
-    return message([SectionBlock(text=MarkdownTextObject(text=HELP_TEXT))], HELP_FALLBACK)
+    return kit.message(HELP_FALLBACK, [SectionBlock(text=MarkdownTextObject(text=HELP_TEXT))])
 
 
 def no_engagements() -> dict[str, Any]:
@@ -629,98 +409,6 @@ def no_engagements() -> dict[str, Any]:
 
 
 # ----- the roster ---------------------------------------------------------------------------------
-
-
-def _member_line(member: RosterMember, today: date) -> str:
-    status = member.status_on(today)
-    icon = {"active": ":large_green_circle:", "inactive": ":white_circle:"}.get(status, ":palm_tree:")
-    topics = safe(", ".join(member.topics), 600) if member.topics else "no topics"
-    return clip(
-        f"{icon} *{safe(member.name, 100)}* {user(member.slack_id)} · {escape(status)}\n"
-        f"{topics} · {member.timezone} {member.work_start:%H:%M}–{member.work_end:%H:%M} · "
-        f"{member.load_this_week}/{member.weekly_capacity} meetings this week",
-        SECTION_TEXT,
-    )
-
-
-def roster_message(members: Sequence[RosterMember], *, admin: bool, today: date) -> dict[str, Any]:
-    blocks: list[Block] = [_header(ROSTER_TITLE)]
-    if admin:
-        blocks.append(ActionsBlock(elements=[ButtonElement(text="Add person", action_id=DevRelIds.roster_add,
-                                                           value="add", style="primary")]))
-    if not members:
-        blocks.append(SectionBlock(text=MarkdownTextObject(
-            text=f"{ROSTER_EMPTY} {ROSTER_EMPTY_NEXT_ADMIN if admin else ROSTER_EMPTY_NEXT}")))
-        return message(blocks, ROSTER_EMPTY)
-    per_member = 2 if admin else 1
-    room = (MESSAGE_BLOCKS - len(blocks) - 2) // per_member
-    shown = list(members)[:room]
-    for member in shown:
-        blocks.append(SectionBlock(block_id=f"roster:{member.slack_id}", text=MarkdownTextObject(text=_member_line(member, today))))
-        if admin:
-            toggle = (
-                ButtonElement(text="Deactivate", action_id=DevRelIds.roster_deactivate, value=member.slack_id,
-                              confirm=ConfirmObject(title="Deactivate?", confirm="Deactivate", deny="Keep active",
-                                                    text=clip(f"{safe(member.name, 150)} will no longer be asked for DevRel requests. "
-                                                              "Their history stays, and you can reactivate them.", 300)))
-                if member.active else
-                ButtonElement(text="Reactivate", action_id=DevRelIds.roster_reactivate, value=member.slack_id)
-            )
-            blocks.append(ActionsBlock(block_id=f"roster_actions:{member.slack_id}", elements=[
-                ButtonElement(text="Edit", action_id=DevRelIds.roster_edit, value=member.slack_id), toggle]))
-    footer = ROSTER_FOOTER
-    if len(members) > len(shown):
-        footer = ROSTER_MORE.format(count=len(members) - len(shown)) + " " + footer
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
-    active = sum(1 for m in members if m.active)
-    return message(blocks, f"DevRel roster: {active} active of {len(members)}")
-
-
-def roster_modal(member: RosterMember | None, *, metadata: dict[str, Any] | Codec) -> dict[str, Any]:
-    """The admin form to add a person (member None) or edit one."""
-    blocks: list[Block] = []
-    if member is None:
-        blocks.append(InputBlock(block_id=DevRelIds.roster_person_block, label="Person",
-                                 element=UserSelectElement(action_id=DevRelIds.roster_person_select,
-                                                           placeholder="Pick their Slack account")))
-    else:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"Editing {user(member.slack_id)}")))
-    blocks += [
-        InputBlock(block_id=DevRelIds.roster_name_block, label="Name",
-                   element=PlainTextInputElement(action_id=DevRelIds.roster_name_input, max_length=100,
-                                                 initial_value=member.name if member else None,
-                                                 placeholder="Lena Hoffmann")),
-        InputBlock(block_id=DevRelIds.roster_topics_block, label="Topics of expertise",
-                   hint="Separate topics with commas; requests are matched against these.",
-                   element=PlainTextInputElement(action_id=DevRelIds.roster_topics_input, max_length=1000,
-                                                 initial_value=", ".join(member.topics) if member and member.topics else None,
-                                                 placeholder="observability, apm, opentelemetry")),
-        InputBlock(block_id=DevRelIds.roster_timezone_block, label="Timezone",
-                   hint="IANA name, as in their Slack profile: Europe/Berlin, America/New_York, Asia/Singapore.",
-                   element=PlainTextInputElement(action_id=DevRelIds.roster_timezone_input, max_length=64,
-                                                 initial_value=member.timezone if member else None,
-                                                 placeholder="Europe/Berlin")),
-        InputBlock(block_id=DevRelIds.roster_start_block, label="Working hours start",
-                   element=TimePickerElement(action_id=DevRelIds.roster_start_picker,
-                                             initial_time=f"{(member.work_start if member else time(9)):%H:%M}")),
-        InputBlock(block_id=DevRelIds.roster_end_block, label="Working hours end",
-                   element=TimePickerElement(action_id=DevRelIds.roster_end_picker,
-                                             initial_time=f"{(member.work_end if member else time(17, 30)):%H:%M}")),
-        InputBlock(block_id=DevRelIds.roster_capacity_block, label="Meetings per week",
-                   hint="At this many accepted meetings in a week they are no longer asked.",
-                   element=NumberInputElement(action_id=DevRelIds.roster_capacity_input, is_decimal_allowed=False,
-                                              min_value=0, max_value=MAX_CAPACITY,
-                                              initial_value=member.weekly_capacity if member else 4)),
-        InputBlock(block_id=DevRelIds.roster_ooo_block, label="Out of office through", optional=True,
-                   hint="Not asked for meetings up to and including this date.",
-                   element=DatePickerElement(action_id=DevRelIds.roster_ooo_picker,
-                                             initial_date=member.out_of_office_until.isoformat()
-                                             if member and member.out_of_office_until else None)),
-    ]
-    view = View(type="modal", callback_id=DevRelIds.roster_modal,
-                title=ROSTER_FORM_TITLE_EDIT if member else ROSTER_FORM_TITLE_ADD, submit="Save", close="Cancel",
-                blocks=blocks, private_metadata=_metadata(metadata))
-    return view.to_dict()
 
 
 ROSTER_FIELD_BLOCKS: dict[str, DevRelIds] = {

@@ -1,5 +1,7 @@
-"""Block Kit for engagements: the card, results of changes with Undo, pickers, lists, figures, the
-playbook post, the forms (new, change stage, close, note, ESAT comment), the ESAT question and help.
+"""Block Kit for engagements: results of changes with Undo, pickers, lists, the playbook post, and the
+button values and form payloads they carry. The card, the forms, the figures, help and the ESAT
+question have modules of their own (engagement_card, engagement_forms, engagement_stats,
+engagement_help, esat), whose builders are importable from here too.
 
 Every message builder returns `{"text": fallback, "blocks": [...]}`; form builders return a view dict.
 slack_sdk's models check Slack's limits as they render; user text goes through `safe()`.
@@ -8,95 +10,37 @@ slack_sdk's models check Slack's limits as they render; user text goes through `
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ConfirmObject,
-    ContextBlock,
-    ConversationFilter,
-    ConversationSelectElement,
-    DatePickerElement,
-    DividerBlock,
-    HeaderBlock,
-    InputBlock,
-    MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
-    PlainTextObject,
-    SectionBlock,
-    StaticSelectElement,
-    UserSelectElement,
-)
-from slack_sdk.models.views import View
+from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
 
-from bot.blocks.text import (
-    BUTTON_TEXT,
-    BUTTON_VALUE,
-    FIELD_TEXT,
-    HEADER_TEXT,
-    MESSAGE_BLOCKS,
-    OPTION_TEXT,
-    SECTION_TEXT,
-    clip,
-    escape,
-    link,
-    safe,
-    user,
-)
+from bot.blocks import kit
+
+# Each surface has its own builder module; handlers and jobs reach them through this one as well.
+from bot.blocks.engagement_card import card_blocks, card_message, engagement_buttons, shared_warning  # noqa: F401
+from bot.blocks.engagement_forms import channel_form, close_form, esat_form, new_form, note_form, stage_form  # noqa: F401
+from bot.blocks.engagement_help import help_message  # noqa: F401
+from bot.blocks.engagement_stats import figures_lines, stats_message  # noqa: F401
+from bot.blocks.engagement_text import BUTTON, day, fallback_text, label, plain_label, stage_line
+from bot.blocks.esat import esat_message  # noqa: F401
+from bot.blocks.kit import Message
+from bot.blocks.text import HEADER_TEXT, clip, escape, link, safe, user
 from bot.codecs import CloseChoice, EngagementForm, ListPage, StageChoice
 from bot.ids import EngagementIds
 from bot.sharing import Sharing
-from models.enums import ASSET_TYPE_LABELS, OPEN_STAGES, Outcome, RequestState, Stage
+from models.enums import ASSET_TYPE_LABELS, Outcome, Stage
 from models.schemas.engagements import (
     OUTCOME_LABELS,
     AccountMatch,
     EngagementCard,
     EngagementPage,
     EngagementSummary,
-    EsatPrompt,
     NoteResult,
     PlaybookPost,
     StageChangeResult,
-    TeamMetrics,
-    TimelineEntry,
 )
-
-Message = dict[str, Any]
 
 # ----- text ---------------------------------------------------------------------------------------------
-HELP_FALLBACK = "How to log engagements with /engagement"
-HELP_INTRO = (
-    "*Log where each deal stands without leaving Slack.* Every engagement moves along the EPOS path; "
-    "each stage change is kept in its log, and entering a stage posts its playbook with matching assets."
-)
-HELP_COMMANDS = (
-    "`/engagement new` open an engagement (a form)\n"
-    "`/engagement ACCOUNT STAGE [note]` log a stage change, e.g. `/engagement northbeam poc kickoff done`\n"
-    "`/engagement close ACCOUNT won|lost|no-decision [note]` close it; you'll be asked for an ESAT rating\n"
-    "`/engagement ACCOUNT` the card: stage, days in stage, timeline, assets shared, DevRel requests\n"
-    "`/engagement list` yours (owner or seller) · `/engagement list all` everyone's (managers)\n"
-    "`/engagement stats [--weeks N]` MTTC and the funnel, yours or (managers) the team's; default 12 weeks\n"
-    "`/engagement help` this message"
-)
-HELP_STAGES_TITLE = "*The stages, in order*"
-HELP_STAGE_WORDS = {
-    Stage.preparation: "`prep`",
-    Stage.discovery: "`disco`",
-    Stage.demo: "`demo`",
-    Stage.poc: "`poc`, `proof of concept`",
-    Stage.tech_qa: "`tech qa`, `q&a`",
-    Stage.sizing: "`sizing`",
-}
-HELP_TIPS = (
-    "Accounts and stages forgive typos; when a name fits several engagements you pick one. "
-    "Skips and backward moves are fine. To log a change that happened earlier, use *Change stage* on the "
-    "card and pick the day. Only the owner, the seller and presales managers may change an engagement; "
-    "anyone may read its card."
-)
 
 MOVED = "{icon} {label}: {from_stage} → *{to_stage}*{when}."
 OPENED = "🆕 Opened {label} in *{stage}*{when}. You own it; the stage playbook follows."
@@ -106,7 +50,6 @@ REOPENED = "🔓 Reopened {label}; it is back in *{stage}*."
 BACKDATED_WHEN = " (effective {date}, logged now)"
 ESAT_FOLLOWS = "I've sent <@{owner}> a one-click ESAT question about it."
 NOTE_ADDED = "📝 Note added to {label}."
-STRANGER_HINT = "Only the owner, the seller and presales managers can change it."
 
 PICK_AMBIGUOUS = "*{query}* fits several engagements. Which one did you mean?"
 PICK_UNSURE = "I found no open engagement named *{query}*. Did you mean one of these?"
@@ -128,12 +71,6 @@ LIST_EMPTY = {
     "all": "Nobody has logged an engagement yet. Open one with `/engagement new`.",
 }
 PAGE_OF = "Page {page} of {pages}"
-STALE_BADGE = "⚠️ stale"
-
-STATS_TITLE = {"mine": "Your figures", "team": "Team figures"}
-STATS_WINDOW = "{since} – {until} (last {weeks} weeks) · an engagement counts here if it closed in this window"
-STATS_NONE = "No engagement closed in this window yet."
-
 PLAYBOOK_LEAD = "{label} entered *{stage}*. Here is the playbook for it."
 PLAYBOOK_FALLBACK_LEAD = (
     "I couldn't post the *{stage}* playbook for {label} in <#{channel}> ({reason}). {fix} Here it is instead:"
@@ -152,127 +89,15 @@ INTERNAL_CHANNEL_HOW = (
     "To have epos post in a channel again, set a deal channel only your organisation is in: "
     "*Deal channel* on the engagement's card (`/engagement ACCOUNT`)."
 )
+
 PLAYBOOK_NO_ASSETS = "No published {types} matches *{focus}* yet. Search with `/asset` or add one with `/asset add`."
 CLOSED_ANNOUNCEMENT = "🏁 {label} closed as *{outcome}* by {actor}."
-
-ESAT_QUESTION = (
-    "{label} closed as *{outcome}*. How satisfied are you with how this engagement went? "
-    "1 = poor, 5 = excellent. It takes one click; a comment is optional."
-)
-ESAT_REMINDER = "Reminder, and the last one: " + ESAT_QUESTION
-ESAT_THANKS = "Thanks! You rated {label} *{score}/5*.{comment} Click another number to change it."
-ESAT_COMMENT_SHOWN = " Your comment: _{comment}_"
-ESAT_FALLBACK = "How did the {account} engagement go? Rate it 1–5."
-
-BUTTON = {
-    "change_stage": "Change stage",
-    "close": "Close",
-    "add_note": "Add note",
-    "channel": "Deal channel",
-    "reopen": "Reopen",
-    "undo": "Undo",
-    "card": "View card",
-    "new": "New engagement",
-    "next": "Next ›",
-    "previous": "‹ Previous",
-    "open": "Open",
-    "comment": "Add a comment",
-}
-REOPEN_CONFIRM = ("Reopen this engagement?", "It goes back to the stage it was closed from; its figures no longer "
-                  "count it as closed.", "Reopen", "Keep it closed")
-
-FORM_TITLE = {"new": "New engagement", "stage": "Change stage", "close": "Close engagement", "note": "Add a note",
-              "channel": "Deal channel",
-              "esat": "Rate the engagement"}
-FORM_SUBMIT = {"new": "Open", "stage": "Save", "close": "Close it", "note": "Add", "esat": "Save", "channel": "Save"}
-FORM_CANCEL = "Cancel"
-FOCUS_OPTIONS = {"observability": "Observability", "security": "Security", "other": "Other (describe below)"}
-FOCUS_OTHER_HINT = "For Other: the topic, e.g. vector search, kubernetes monitoring"
-NEW_INTRO = "You'll own this engagement. The stage playbook is posted when it opens."
-EFFECTIVE_HINT = "When it happened. Pick an earlier day if you're logging late."
-CHANNEL_HINT = "Playbooks and news go here; leave empty to get them by DM."
-CHANNEL_FORM_HINT = ("Playbooks and news of this engagement go here; leave empty to get them by DM. A channel shared "
-                     "with another organisation gets none of them: they come to the owner by DM instead.")
-SHARED_DEAL_CHANNEL = (
-    "⚠️ {where}. Playbooks, close announcements and other internal news of this engagement go to the owner "
-    "by DM instead. To have them in a channel, set a deal channel only your organisation is in (*Deal channel* on "
-    "the card)."
-)
-SHARED_CARD_NOTE = "⚠️ shared with {names}: internal news goes to the owner by DM"
 CHANNEL_SET = "Deal channel of {label} set to {channel}."
 CHANNEL_CLEARED = "{label} has no deal channel now: playbooks and news go to the owner by DM."
 CHANNEL_UNCHANGED = "The deal channel of {label} stays {channel}; nothing changed."
-OUTCOME_OPTIONS = {Outcome.won: "Won", Outcome.lost: "Lost", Outcome.no_decision: "No decision"}
 
-TIMELINE_MORE = "… and {more} earlier entries."
-SHARES_TITLE = "*Assets shared* ({total})"
-DEVREL_TITLE = "*DevRel requests*"
-DEVREL_STATE = {
-    RequestState.asking: "asking {who}",
-    RequestState.in_channel: "waiting in the DevRel channel",
-    RequestState.accepted: "{who} joins",
-    RequestState.cancelled: "cancelled",
-    RequestState.expired: "expired, nobody was free",
-}
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)>")
-_DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|]*\|([^>]*)>")
-
-
 # ----- small pieces -----------------------------------------------------------------------------------------
-def _message(text: str, blocks: list[Block]) -> Message:
-    if len(blocks) > MESSAGE_BLOCKS:
-        raise ValueError(f"{len(blocks)} blocks; a message holds at most {MESSAGE_BLOCKS}")
-    return {"text": clip(text, 3000), "blocks": [block.to_dict() for block in blocks]}
-
-
-def _md(text: str, limit: int = SECTION_TEXT) -> MarkdownTextObject:
-    return MarkdownTextObject(text=clip(text, limit))
-
-
-def _plain(text: str, limit: int = 150) -> PlainTextObject:
-    return PlainTextObject(text=clip(text, limit), emoji=True)
-
-
-def _button(label: str, action_id: str, value: str, *, style: str | None = None,
-            confirm: ConfirmObject | None = None) -> ButtonElement:
-    return ButtonElement(text=_plain(label, BUTTON_TEXT), action_id=action_id, value=value[:BUTTON_VALUE],
-                         style=style, confirm=confirm)
-
-
-def _option(label: str, value: str) -> Option:
-    return Option(text=_plain(label, OPTION_TEXT), value=value)
-
-
-def day(moment: datetime) -> str:
-    """A date Slack shows in the reader's own timezone (with a UTC fallback for old clients)."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%-d %b %Y}>"
-
-
-def label(engagement: EngagementSummary, limit: int = 300) -> str:
-    """*Account* (opportunity), mrkdwn-safe."""
-    return f"*{safe(engagement.account, limit)}* ({safe(engagement.opportunity, limit)})"
-
-
-def plain_label(engagement: EngagementSummary) -> str:
-    """Account (opportunity) for a message's fallback `text`, which Slack reads as mrkdwn too."""
-    return escape(f"{engagement.account} ({engagement.opportunity})")
-
-
-def stage_line(engagement: EngagementSummary) -> str:
-    if not engagement.is_open:
-        closed = f" on {day(engagement.closed_at)}" if engagement.closed_at else ""
-        return f"*{engagement.stage_label}*{closed}"
-    days = "1 day" if engagement.days_in_stage == 1 else f"{engagement.days_in_stage} days"
-    stale = f" · {STALE_BADGE}" if engagement.stale else ""
-    return f"*{engagement.stage.label}* for {days}{stale}"
-
-
-def days_text(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} d"
-
-
-def share_text(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
 
 
 def change_value(engagement_id: int, stage: Stage, note: str) -> str:
@@ -284,127 +109,9 @@ def close_value(engagement_id: int, outcome: Outcome, note: str) -> str:
 
 
 # ----- help ---------------------------------------------------------------------------------------------------
-def help_message() -> Message:
-    stages = "\n".join(
-        f"{index}. *{stage.label}* ({HELP_STAGE_WORDS[stage]})" for index, stage in enumerate(OPEN_STAGES, start=1)
-    ) + "\n7. *Closed*: won, lost or no decision"
-    blocks: list[Block] = [
-        SectionBlock(text=_md(HELP_INTRO)),
-        SectionBlock(text=_md("*Commands*\n" + HELP_COMMANDS)),
-        SectionBlock(text=_md(HELP_STAGES_TITLE + "\n" + stages)),
-        ContextBlock(elements=[_md(HELP_TIPS)]),
-        ActionsBlock(elements=[_button(BUTTON["new"], EngagementIds.new, "new", style="primary")]),
-    ]
-    return _message(HELP_FALLBACK, blocks)
 
 
 # ----- the card -------------------------------------------------------------------------------------------------
-def _timeline_line(entry: TimelineEntry) -> str:
-    imported = not entry.actor_id.startswith(("U", "W"))
-    who = "import" if imported else user(entry.actor_id)
-    when = day(entry.at)
-    if entry.kind == "note":
-        return f"• {when} 📝 {who}: {safe(entry.note, 400)}"
-    assert entry.to_stage is not None
-    if entry.from_stage is None:
-        text = f"opened in *{entry.to_stage.label}*"
-    elif entry.to_stage is Stage.closed:
-        text = f"closed as *{OUTCOME_LABELS[entry.outcome] if entry.outcome else 'closed'}*"
-    elif entry.undo:
-        text = f"↩️ undo, back to *{entry.to_stage.label}*"
-    else:
-        text = f"{entry.from_stage.label} → *{entry.to_stage.label}*"
-    if entry.undone:
-        text = f"~{text}~ (undone)"
-    flags = f" _(backdated, logged {day(entry.logged_at)})_" if entry.backdated else ""
-    note = f" — {safe(entry.note, 300)}" if entry.note and not entry.undo else ""
-    by = " (imported)" if imported else f" by {who}"
-    return f"• {when} {text}{by}{flags}{note}"
-
-
-def _devrel_line(line: Any) -> str:
-    who = user(line.assignee_id or line.candidate_id) if (line.assignee_id or line.candidate_id) else "someone"
-    state = DEVREL_STATE[line.state].format(who=who)
-    topics = f" on {safe(', '.join(line.topics), 200)}" if line.topics else ""
-    return f"• {day(line.meeting_start)}{topics}: {state} (asked by {user(line.requester_id)})"
-
-
-def shared_warning(shared: Sharing | None) -> str:
-    """The warning for a deal channel shared with another organisation, or "" when it is internal."""
-    return SHARED_DEAL_CHANNEL.format(where=shared.describe()) if shared is not None and shared.external else ""
-
-
-def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None) -> list[Block]:
-    """`channel_sharing`: what Slack says of the deal channel, when epos could ask."""
-    engagement = card.engagement
-    header = clip(f"{engagement.account} · {engagement.opportunity}", HEADER_TEXT)
-    channel = f"<#{engagement.channel_id}>" if engagement.channel_id else "none (DMs to the owner)"
-    if engagement.channel_id and channel_sharing is not None and channel_sharing.external:
-        channel += "\n" + SHARED_CARD_NOTE.format(names=channel_sharing.names)
-    fields = [
-        _md(f"*Stage*\n{stage_line(engagement)}", FIELD_TEXT),
-        _md(f"*Focus*\n{safe(engagement.focus, 200)}", FIELD_TEXT),
-        _md(f"*Owner SE*\n{user(engagement.owner_id)}", FIELD_TEXT),
-        _md(f"*Seller*\n{user(engagement.seller_id)}", FIELD_TEXT),
-        _md(f"*Opened*\n{day(engagement.opened_at)}", FIELD_TEXT),
-        _md(f"*Deal channel*\n{channel}", FIELD_TEXT),
-    ]
-    blocks: list[Block] = [HeaderBlock(text=_plain(header, HEADER_TEXT)), SectionBlock(fields=fields)]
-    story = []
-    if card.business_challenge:
-        story.append(f"*Business challenge (top-down)*\n{safe(card.business_challenge, 1200)}")
-    if card.technical_needs:
-        story.append(f"*Technical needs (bottom-up)*\n{safe(card.technical_needs, 1200)}")
-    if story:
-        blocks.append(SectionBlock(text=_md("\n\n".join(story))))
-    lines = [_timeline_line(entry) for entry in card.timeline]
-    if card.timeline_total > len(card.timeline):
-        lines.append(TIMELINE_MORE.format(more=card.timeline_total - len(card.timeline)))
-    blocks.append(SectionBlock(text=_md("*Timeline* (latest first)\n" + "\n".join(lines))))
-    if card.shares:
-        shares = "\n".join(
-            f"• {link(s.url, clip(s.title, 150))} ({ASSET_TYPE_LABELS[s.type]}) shared by {user(s.shared_by)} "
-            f"{day(s.shared_at)}"
-            for s in card.shares
-        )
-        blocks.append(SectionBlock(text=_md(SHARES_TITLE.format(total=card.shares_total) + "\n" + shares)))
-    if card.devrel:
-        blocks.append(SectionBlock(text=_md(DEVREL_TITLE + "\n" + "\n".join(_devrel_line(d) for d in card.devrel))))
-    buttons = engagement_buttons(engagement, may_change=card.viewer_may_change)
-    if buttons:
-        buttons.append(_button(BUTTON["channel"], EngagementIds.set_channel, str(engagement.id)))
-        blocks.append(ActionsBlock(elements=buttons))
-    elif not card.viewer_may_change:
-        blocks.append(ContextBlock(elements=[_md(STRANGER_HINT)]))
-    return blocks
-
-
-def engagement_buttons(engagement: EngagementSummary, *, may_change: bool = True) -> list[ButtonElement]:
-    """Change stage / Close / Add note for an open engagement, Reopen for a closed one (value = its id)."""
-    if not may_change:
-        return []
-    value = str(engagement.id)
-    if not engagement.is_open:
-        title, text, yes, no = REOPEN_CONFIRM
-        confirm = ConfirmObject(title=_plain(title, 100), text=_md(text, 300), confirm=_plain(yes, 30),
-                                deny=_plain(no, 30))
-        return [_button(BUTTON["reopen"], EngagementIds.reopen, value, confirm=confirm),
-                _button(BUTTON["add_note"], EngagementIds.add_note, value)]
-    return [
-        _button(BUTTON["change_stage"], EngagementIds.change_stage, value, style="primary"),
-        _button(BUTTON["add_note"], EngagementIds.add_note, value),
-        _button(BUTTON["close"], EngagementIds.close, value),
-    ]
-
-
-def card_message(card: EngagementCard, lead: str = "", *, channel_sharing: Sharing | None = None) -> Message:
-    blocks: list[Block] = []
-    if lead:
-        blocks.append(SectionBlock(text=_md(lead)))
-    blocks.extend(card_blocks(card, channel_sharing=channel_sharing))
-    engagement = card.engagement
-    fallback = _fallback(lead) if lead else f"{plain_label(engagement)}: {engagement.stage_label}"
-    return _message(fallback, blocks)
 
 
 CARD_MODAL_TITLE = "Engagement"
@@ -412,10 +119,8 @@ CARD_MODAL_TITLE = "Engagement"
 
 def card_modal(card: EngagementCard, *, channel_sharing: Sharing | None = None) -> dict[str, Any]:
     """The card in a modal, for places with no conversation to answer in (the App Home)."""
-    view = View(type="modal", callback_id=EngagementIds.show_card, title=_plain(CARD_MODAL_TITLE, 24),
-                close=_plain("Close", 24), private_metadata=EngagementForm(engagement_id=card.engagement.id).encode(),
-                blocks=card_blocks(card, channel_sharing=channel_sharing))
-    return view.to_dict()
+    return kit.modal(EngagementIds.show_card, CARD_MODAL_TITLE, card_blocks(card, channel_sharing=channel_sharing),
+                     close="Close", metadata=EngagementForm(engagement_id=card.engagement.id).encode())
 
 
 # ----- results of changes -----------------------------------------------------------------------------------------
@@ -446,40 +151,35 @@ def change_result_message(result: StageChangeResult) -> Message:
     body = text
     if result.note:
         body += f"\n> {safe(result.note, 1000)}"
-    blocks: list[Block] = [SectionBlock(text=_md(body))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(body))]
     if result.esat_survey_id is not None:
-        blocks.append(ContextBlock(elements=[_md(ESAT_FOLLOWS.format(owner=result.engagement.owner_id))]))
-    buttons = [_button(BUTTON["card"], EngagementIds.show_card, str(result.engagement.id))]
+        blocks.append(ContextBlock(elements=[kit.md(ESAT_FOLLOWS.format(owner=result.engagement.owner_id))]))
+    buttons = [kit.button(BUTTON["card"], EngagementIds.show_card, str(result.engagement.id))]
     if result.from_stage is not None and not result.undo:
         undo_label = BUTTON["reopen"] if result.to_stage is Stage.closed else BUTTON["undo"]
-        buttons.insert(0, _button(undo_label, EngagementIds.undo, str(result.change_id)))
+        buttons.insert(0, kit.button(undo_label, EngagementIds.undo, str(result.change_id)))
     blocks.append(ActionsBlock(elements=buttons))
-    return _message(_fallback(text), blocks)
-
-
-def _fallback(text: str) -> str:
-    """Plain text for notifications: mrkdwn marks and Slack date tokens dropped."""
-    return _DATE_TOKEN.sub(r"\1", text).replace("*", "")
+    return kit.message(fallback_text(text), blocks)
 
 
 def note_result_message(result: NoteResult) -> Message:
     text = NOTE_ADDED.format(label=label(result.engagement))
     blocks: list[Block] = [
-        SectionBlock(text=_md(f"{text}\n> {safe(result.text, 1500)}")),
-        ActionsBlock(elements=[_button(BUTTON["card"], EngagementIds.show_card, str(result.engagement.id))]),
+        SectionBlock(text=kit.md(f"{text}\n> {safe(result.text, 1500)}")),
+        ActionsBlock(elements=[kit.button(BUTTON["card"], EngagementIds.show_card, str(result.engagement.id))]),
     ]
-    return _message(_fallback(text), blocks)
+    return kit.message(fallback_text(text), blocks)
 
 
 def closed_announcement(result: StageChangeResult, *, shared: Sharing | None = None) -> Message:
     """For the deal channel; `shared`: the channel is shared with another organisation, so for the owner."""
     outcome = OUTCOME_LABELS[result.outcome] if result.outcome else "closed"
     text = CLOSED_ANNOUNCEMENT.format(label=label(result.engagement), outcome=outcome, actor=user(result.actor_id))
-    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(text))]
     if shared is not None:
         why = CLOSE_SHARED_LEAD.format(where=shared.describe(), how=INTERNAL_CHANNEL_HOW)
-        blocks.append(ContextBlock(elements=[_md(why)]))
-    return _message(_fallback(text), blocks)
+        blocks.append(ContextBlock(elements=[kit.md(why)]))
+    return kit.message(fallback_text(text), blocks)
 
 
 # ----- pickers ------------------------------------------------------------------------------------------------------
@@ -488,15 +188,15 @@ def _candidate_text(candidate: EngagementSummary) -> str:
 
 
 def _pick_blocks(prompt: str, match: AccountMatch, action: str, value_of: Any) -> list[Block]:
-    blocks: list[Block] = [SectionBlock(text=_md(prompt))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(prompt))]
     buttons = [
-        _button(_candidate_text(candidate), f"{action}:{index}", value_of(candidate))
+        kit.button(_candidate_text(candidate), f"{action}:{index}", value_of(candidate))
         for index, candidate in enumerate(match.candidates)
     ]
     for start in range(0, len(buttons), 5):
         blocks.append(ActionsBlock(elements=buttons[start:start + 5]))
     if match.more:
-        blocks.append(ContextBlock(elements=[_md(PICK_MORE.format(more=match.more))]))
+        blocks.append(ContextBlock(elements=[kit.md(PICK_MORE.format(more=match.more))]))
     return blocks
 
 
@@ -510,41 +210,41 @@ def pick_for_change(match: AccountMatch, stage: Stage, note: str, *, unsure_stag
     if unsure_stage and match.kind == "exact":
         prompt = PICK_STAGE.format(stage=stage.label)
         candidate = match.candidates[0]
-        button = _button(f"Move {candidate.account} to {stage.label}", f"{EngagementIds.confirm_change}:0",
-                         change_value(candidate.id, stage, note), style="primary")
-        blocks: list[Block] = [SectionBlock(text=_md(prompt)), ActionsBlock(elements=[button])]
-        return _message(f"Did you mean {stage.label}?", blocks)
+        button = kit.button(f"Move {candidate.account} to {stage.label}", f"{EngagementIds.confirm_change}:0",
+                            change_value(candidate.id, stage, note), style="primary")
+        blocks: list[Block] = [SectionBlock(text=kit.md(prompt)), ActionsBlock(elements=[button])]
+        return kit.message(f"Did you mean {stage.label}?", blocks)
     prompt = _pick_prompt(match)
     if unsure_stage:
         prompt += " " + PICK_STAGE.format(stage=stage.label)
     else:
         prompt += f" (moving it to *{stage.label}*)"
     blocks = _pick_blocks(prompt, match, EngagementIds.confirm_change, lambda c: change_value(c.id, stage, note))
-    return _message(_fallback(prompt), blocks)
+    return kit.message(fallback_text(prompt), blocks)
 
 
 def pick_for_close(match: AccountMatch, outcome: Outcome, note: str) -> Message:
     prompt = _pick_prompt(match) + f" (closing it as *{OUTCOME_LABELS[outcome]}*)"
     blocks = _pick_blocks(prompt, match, EngagementIds.confirm_close, lambda c: close_value(c.id, outcome, note))
-    return _message(_fallback(prompt), blocks)
+    return kit.message(fallback_text(prompt), blocks)
 
 
 def pick_for_card(match: AccountMatch) -> Message:
     prompt = _pick_prompt(match)
     blocks = _pick_blocks(prompt, match, EngagementIds.show_card, lambda c: str(c.id))
-    return _message(_fallback(prompt), blocks)
+    return kit.message(fallback_text(prompt), blocks)
 
 
 def closing_choice(candidate: EngagementSummary, note: str, outcome: Outcome | None = None) -> Message:
     """`/engagement ACCOUNT won`: one click to close, with the outcome said (or to pick)."""
     outcomes = [outcome] if outcome else list(Outcome)
     buttons = [
-        _button(f"Close as {OUTCOME_LABELS[o]}", f"{EngagementIds.confirm_close}:{index}",
-                close_value(candidate.id, o, note), style="primary" if outcome else None)
+        kit.button(f"Close as {OUTCOME_LABELS[o]}", f"{EngagementIds.confirm_close}:{index}",
+                   close_value(candidate.id, o, note), style="primary" if outcome else None)
         for index, o in enumerate(outcomes)
     ]
     text = CLOSING_HINT.format(label=label(candidate))
-    return _message(_fallback(text), [SectionBlock(text=_md(text)), ActionsBlock(elements=buttons)])
+    return kit.message(fallback_text(text), [SectionBlock(text=kit.md(text)), ActionsBlock(elements=buttons)])
 
 
 def not_found_message(query: str, suggestions: list[str], *, open_only: bool = True) -> Message:
@@ -553,16 +253,16 @@ def not_found_message(query: str, suggestions: list[str], *, open_only: bool = T
     if suggestions:
         text += " " + NONE_SUGGEST.format(names=", ".join(f"*{safe(s, 100)}*" for s in suggestions))
     blocks: list[Block] = [
-        SectionBlock(text=_md(text)),
-        ContextBlock(elements=[_md(NONE_HINT)]),
-        ActionsBlock(elements=[_button(BUTTON["new"], EngagementIds.new, "new")]),
+        SectionBlock(text=kit.md(text)),
+        ContextBlock(elements=[kit.md(NONE_HINT)]),
+        ActionsBlock(elements=[kit.button(BUTTON["new"], EngagementIds.new, "new")]),
     ]
-    return _message(_fallback(text), blocks)
+    return kit.message(fallback_text(text), blocks)
 
 
 def notice(text: str) -> Message:
     """A one-line answer (already mrkdwn-safe)."""
-    return _message(_fallback(text), [SectionBlock(text=_md(text))])
+    return kit.message(fallback_text(text), [SectionBlock(text=kit.md(text))])
 
 
 # ----- lists --------------------------------------------------------------------------------------------------------
@@ -573,83 +273,34 @@ def list_value(scope: str, page: int) -> str:
 def list_message(page: EngagementPage) -> Message:
     closed = page.total - page.open_total
     header = f"*{LIST_TITLE[page.scope]}* · " + LIST_COUNTS.format(open=page.open_total, closed=closed)
-    blocks: list[Block] = [SectionBlock(text=_md(header))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(header))]
     if not page.items:
-        blocks.append(SectionBlock(text=_md(LIST_EMPTY[page.scope])))
-        blocks.append(ActionsBlock(elements=[_button(BUTTON["new"], EngagementIds.new, "new", style="primary")]))
-        return _message(LIST_EMPTY[page.scope].replace("`", ""), blocks)
+        blocks.append(SectionBlock(text=kit.md(LIST_EMPTY[page.scope])))
+        blocks.append(ActionsBlock(elements=[kit.button(BUTTON["new"], EngagementIds.new, "new", style="primary")]))
+        return kit.message(LIST_EMPTY[page.scope].replace("`", ""), blocks)
     blocks.append(DividerBlock())
     for item in page.items:
         owner = f" · owner {user(item.owner_id)}" if page.scope == "all" else ""
         text = f"{label(item, 150)}\n{stage_line(item)}{owner}"
         blocks.append(SectionBlock(
-            text=_md(text),
-            accessory=_button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", str(item.id)),
+            text=kit.md(text),
+            accessory=kit.button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", str(item.id)),
         ))
     if page.pages > 1:
         paging = []
         if page.page > 0:
-            paging.append(_button(BUTTON["previous"], f"{EngagementIds.list_page}:prev",
-                                  list_value(page.scope, page.page - 1)))
+            paging.append(kit.button(BUTTON["previous"], f"{EngagementIds.list_page}:prev",
+                                     list_value(page.scope, page.page - 1)))
         if page.page < page.pages - 1:
-            paging.append(_button(BUTTON["next"], f"{EngagementIds.list_page}:next",
-                                  list_value(page.scope, page.page + 1)))
+            paging.append(kit.button(BUTTON["next"], f"{EngagementIds.list_page}:next",
+                                     list_value(page.scope, page.page + 1)))
         blocks.append(ActionsBlock(elements=paging))
-        blocks.append(ContextBlock(elements=[_md(PAGE_OF.format(page=page.page + 1, pages=page.pages))]))
+        blocks.append(ContextBlock(elements=[kit.md(PAGE_OF.format(page=page.page + 1, pages=page.pages))]))
     fallback = f"{LIST_TITLE[page.scope]}: {page.open_total} open, {closed} closed"
-    return _message(fallback, blocks)
+    return kit.message(fallback, blocks)
 
 
 # ----- figures --------------------------------------------------------------------------------------------------------
-def figures_lines(metrics: TeamMetrics) -> list[str]:
-    """The figures as a few mrkdwn lines; shared by `/engagement stats` and the App Home."""
-    closed = metrics.closed
-    lines = [
-        f"*Closed* {metrics.closed_total}: {closed['won']} won · {closed['lost']} lost · "
-        f"{closed['no_decision']} no decision · win rate {share_text(metrics.win_rate)}",
-    ]
-    if metrics.mttc_days.count:
-        won = metrics.mttc_by_outcome["won"]
-        lines.append(
-            f"*MTTC* mean {days_text(metrics.mttc_days.mean)}, median {days_text(metrics.mttc_days.median)}"
-            f" · won: mean {days_text(won.mean)}, median {days_text(won.median)}"
-        )
-    else:
-        lines.append(f"*MTTC* — {STATS_NONE}")
-    esat = f"{metrics.esat.mean:.1f}/5 from {metrics.esat.count}" if metrics.esat.count else "no ratings yet"
-    lines.append(f"*ESAT* {esat}")
-    return lines
-
-
-def stats_message(metrics: TeamMetrics, *, scope: Literal["mine", "team"], weeks: int) -> Message:
-    window = STATS_WINDOW.format(since=day(metrics.since), until=day(metrics.until), weeks=weeks)
-    slowest = metrics.slowest_stage
-    dwell_rows, conversion_rows, open_rows = [], [], []
-    for stage in OPEN_STAGES:
-        dwell = metrics.stage_dwell_days_median[stage.value]
-        mark = " 🐢 slowest" if stage.value == slowest else ""
-        dwell_rows.append(f"{stage.label}: {days_text(dwell)}{mark}")
-        conversion_rows.append(f"{stage.label}: {share_text(metrics.stage_conversion[stage.value])}")
-        open_rows.append(f"{stage.label}: {metrics.open_by_stage[stage.value]}")
-    blocks: list[Block] = [
-        HeaderBlock(text=_plain(STATS_TITLE[scope], HEADER_TEXT)),
-        ContextBlock(elements=[_md(window)]),
-        SectionBlock(text=_md("\n".join(figures_lines(metrics)))),
-        SectionBlock(fields=[
-            _md("*Median days in stage*\n" + "\n".join(dwell_rows), FIELD_TEXT),
-            _md("*Moved on from stage*\n" + "\n".join(conversion_rows), FIELD_TEXT),
-            _md(f"*Open now* ({sum(metrics.open_by_stage.values())})\n" + "\n".join(open_rows), FIELD_TEXT),
-        ]),
-    ]
-    if slowest:
-        blocks.append(ContextBlock(elements=[_md(
-            f"Slowest stage: *{Stage(slowest).label}* "
-            f"(median {days_text(metrics.stage_dwell_days_median[slowest])}). "
-            "Its playbook, posted when a deal enters it, lists what moves a deal on."
-        )]))
-    fallback = (f"{STATS_TITLE[scope]}: {metrics.closed_total} closed, MTTC median "
-                f"{days_text(metrics.mttc_days.median)}")
-    return _message(fallback, blocks)
 
 
 # ----- the playbook post ---------------------------------------------------------------------------------------------
@@ -672,12 +323,12 @@ def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, r
         return "\n".join(f"• {safe(item, 400)}" for item in items) or "—"
 
     blocks: list[Block] = [
-        SectionBlock(text=_md(lead)),
-        HeaderBlock(text=_plain(f"{post.title} playbook", HEADER_TEXT)),
-        SectionBlock(text=_md(f"*Goal:* {safe(post.goal, 600)}")),
-        SectionBlock(text=_md("*Before you start*\n" + bullets(post.prerequisites))),
-        SectionBlock(text=_md("*Calls to action*\n" + bullets(post.calls_to_action))),
-        SectionBlock(text=_md("*Deliverables*\n" + bullets(post.deliverables))),
+        SectionBlock(text=kit.md(lead)),
+        HeaderBlock(text=kit.plain_text(f"{post.title} playbook", HEADER_TEXT)),
+        SectionBlock(text=kit.md(f"*Goal:* {safe(post.goal, 600)}")),
+        SectionBlock(text=kit.md("*Before you start*\n" + bullets(post.prerequisites))),
+        SectionBlock(text=kit.md("*Calls to action*\n" + bullets(post.calls_to_action))),
+        SectionBlock(text=kit.md("*Deliverables*\n" + bullets(post.deliverables))),
     ]
     types = " or ".join(ASSET_TYPE_LABELS[t] for t in post.asset_types)
     if post.assets:
@@ -686,153 +337,19 @@ def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, r
             + (f": {safe(a.summary, 200)}" if a.summary else "")
             for a in post.assets
         )
-        blocks.append(SectionBlock(text=_md(f"*Assets that fit* ({types}, {safe(post.engagement.focus, 100)})\n{lines}")))
+        blocks.append(SectionBlock(text=kit.md(f"*Assets that fit* ({types}, {safe(post.engagement.focus, 100)})\n{lines}")))
     else:
-        blocks.append(ContextBlock(elements=[_md(PLAYBOOK_NO_ASSETS.format(types=types,
+        blocks.append(ContextBlock(elements=[kit.md(PLAYBOOK_NO_ASSETS.format(types=types,
                                                                        focus=safe(post.engagement.focus, 100)))]))
     blocks.append(ActionsBlock(elements=engagement_buttons(post.engagement)))
     fallback = f"{post.title} playbook for {plain_label(post.engagement)}"
-    return _message(fallback, blocks)
+    return kit.message(fallback, blocks)
 
 
 # ----- ESAT ---------------------------------------------------------------------------------------------------------------
-def esat_message(prompt: EsatPrompt, *, answered: bool = False) -> Message:
-    name = f"*{safe(prompt.account, 200)}* ({safe(prompt.opportunity, 200)})"
-    outcome = OUTCOME_LABELS[prompt.outcome] if prompt.outcome else "closed"
-    if answered and prompt.score is not None:
-        comment = ESAT_COMMENT_SHOWN.format(comment=safe(prompt.comment, 500)) if prompt.comment else ""
-        text = ESAT_THANKS.format(label=name, score=prompt.score, comment=comment)
-    else:
-        text = (ESAT_REMINDER if prompt.reminder else ESAT_QUESTION).format(label=name, outcome=outcome)
-    scores = [
-        _button(f"{'★ ' if prompt.score == score else ''}{score}", f"{EngagementIds.esat_score}:{score}",
-                str(prompt.survey_id), style="primary" if prompt.score == score else None)
-        for score in range(1, 6)
-    ]
-    blocks: list[Block] = [
-        SectionBlock(text=_md(text)),
-        ActionsBlock(elements=scores),
-        ActionsBlock(elements=[_button(BUTTON["comment"], EngagementIds.esat_comment, str(prompt.survey_id))]),
-    ]
-    return _message(ESAT_FALLBACK.format(account=escape(prompt.account)), blocks)
 
 
 # ----- forms ----------------------------------------------------------------------------------------------------------------
-def _modal(kind: str, callback_id: str, blocks: list[Block], metadata: str = "") -> dict[str, Any]:
-    view = View(
-        type="modal",
-        callback_id=callback_id,
-        title=_plain(FORM_TITLE[kind], 24),
-        submit=_plain(FORM_SUBMIT[kind], 24),
-        close=_plain(FORM_CANCEL, 24),
-        private_metadata=metadata,
-        blocks=blocks,
-    )
-    return view.to_dict()
-
-
-def _text_input(block_id: str, label_text: str, *, multiline: bool = False, optional: bool = False,
-                max_length: int = 200, placeholder: str = "", hint: str = "", initial: str = "") -> InputBlock:
-    element = PlainTextInputElement(
-        action_id=EngagementIds.field, multiline=multiline, max_length=max_length,
-        placeholder=_plain(placeholder) if placeholder else None, initial_value=initial or None,
-    )
-    return InputBlock(block_id=block_id, label=_plain(label_text, 2000), element=element, optional=optional,
-                      hint=_plain(hint, 2000) if hint else None)
-
-
-def _stage_select(block_id: str, label_text: str, stages: list[Stage], initial: Stage | None) -> InputBlock:
-    options = [_option(stage.label, stage.value) for stage in stages]
-    initial_option = next((o for o in options if initial and o.value == initial.value), None)
-    element = StaticSelectElement(action_id=EngagementIds.field, options=options, initial_option=initial_option,
-                                  placeholder=_plain("Pick a stage"))
-    return InputBlock(block_id=block_id, label=_plain(label_text), element=element)
-
-
-def _date_input(block_id: str, label_text: str, today: date, hint: str) -> InputBlock:
-    element = DatePickerElement(action_id=EngagementIds.field, initial_date=today.isoformat())
-    return InputBlock(block_id=block_id, label=_plain(label_text), element=element, hint=_plain(hint))
-
-
-def new_form(*, today: date, metadata: str = "", account: str = "") -> dict[str, Any]:
-    focus_options = [_option(text, value) for value, text in FOCUS_OPTIONS.items()]
-    blocks: list[Block] = [
-        ContextBlock(elements=[_md(NEW_INTRO)]),
-        _text_input(EngagementIds.account_block, "Account (the customer)", placeholder="Northbeam Logistics",
-                    initial=clip(account, 200)),
-        _text_input(EngagementIds.opportunity_block, "Opportunity", placeholder="Fleet platform observability"),
-        InputBlock(block_id=EngagementIds.seller_block, label=_plain("Seller"),
-                   element=UserSelectElement(action_id=EngagementIds.field, placeholder=_plain("Who sells this deal"))),
-        InputBlock(block_id=EngagementIds.focus_block, label=_plain("Focus"),
-                   element=StaticSelectElement(action_id=EngagementIds.field, options=focus_options,
-                                               placeholder=_plain("Observability, security or other"))),
-        _text_input(EngagementIds.focus_other_block, "Other focus", optional=True, max_length=100,
-                    placeholder="vector search", hint=FOCUS_OTHER_HINT),
-        _text_input(EngagementIds.challenge_block, "Business challenge (top-down)", multiline=True, optional=True,
-                    max_length=3000, placeholder="Unknown cause of downtime hurts customer satisfaction"),
-        _text_input(EngagementIds.needs_block, "Technical needs (bottom-up)", multiline=True, optional=True,
-                    max_length=3000, placeholder="Correlate logs, metrics and traces from 120 services"),
-        InputBlock(block_id=EngagementIds.channel_block, label=_plain("Deal channel"), optional=True,
-                   hint=_plain(CHANNEL_HINT),
-                   element=ConversationSelectElement(
-                       action_id=EngagementIds.field, placeholder=_plain("Pick a channel"),
-                       filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))),
-        _stage_select(EngagementIds.start_stage_block, "Starting stage", list(OPEN_STAGES), Stage.preparation),
-        _date_input(EngagementIds.opened_block, "Opened on", today, "Not in the future."),
-    ]
-    return _modal("new", EngagementIds.new_modal, blocks, metadata)
-
-
-def _engagement_context(engagement: EngagementSummary) -> ContextBlock:
-    return ContextBlock(elements=[_md(f"{label(engagement, 200)} · {stage_line(engagement)}")])
-
-
-def _next_stage(current: Stage) -> Stage | None:
-    stages = list(OPEN_STAGES)
-    if current not in stages:
-        return None
-    index = stages.index(current)
-    return stages[index + 1] if index + 1 < len(stages) else None
-
-
-def stage_form(engagement: EngagementSummary, *, today: date, metadata: str) -> dict[str, Any]:
-    choices = [stage for stage in OPEN_STAGES if stage is not engagement.stage]
-    blocks: list[Block] = [
-        _engagement_context(engagement),
-        _stage_select(EngagementIds.target_stage_block, "Move to", choices, _next_stage(engagement.stage)),
-        _date_input(EngagementIds.effective_date_block, "When", today, EFFECTIVE_HINT),
-        _text_input(EngagementIds.note_block, "Note", multiline=True, optional=True, max_length=2000,
-                    placeholder="What happened, what's next"),
-    ]
-    return _modal("stage", EngagementIds.stage_modal, blocks, metadata)
-
-
-def close_form(engagement: EngagementSummary, *, today: date, metadata: str,
-               outcome: Outcome | None = None) -> dict[str, Any]:
-    options = [_option(text, value.value) for value, text in OUTCOME_OPTIONS.items()]
-    initial = next((o for o in options if outcome and o.value == outcome.value), None)
-    blocks: list[Block] = [
-        _engagement_context(engagement),
-        InputBlock(block_id=EngagementIds.outcome_block, label=_plain("Outcome"),
-                   element=StaticSelectElement(action_id=EngagementIds.field, options=options, initial_option=initial,
-                                               placeholder=_plain("Won, lost or no decision"))),
-        _date_input(EngagementIds.effective_date_block, "Closed on", today, EFFECTIVE_HINT),
-        _text_input(EngagementIds.note_block, "Note", multiline=True, optional=True, max_length=2000,
-                    placeholder="Why it was won or lost"),
-    ]
-    return _modal("close", EngagementIds.close_modal, blocks, metadata)
-
-
-def channel_form(engagement: EngagementSummary, *, metadata: str) -> dict[str, Any]:
-    element = ConversationSelectElement(
-        action_id=EngagementIds.field, placeholder=_plain("Pick a channel"), initial_conversation=engagement.channel_id,
-        filter=ConversationFilter(include=["public", "private"], exclude_bot_users=True))
-    blocks: list[Block] = [
-        _engagement_context(engagement),
-        InputBlock(block_id=EngagementIds.channel_block, label=_plain("Deal channel"), optional=True,
-                   hint=_plain(CHANNEL_FORM_HINT), element=element),
-    ]
-    return _modal("channel", EngagementIds.channel_modal, blocks, metadata)
 
 
 def channel_result_message(engagement: EngagementSummary, *, changed: bool, shared: Sharing | None) -> Message:
@@ -844,34 +361,11 @@ def channel_result_message(engagement: EngagementSummary, *, changed: bool, shar
         text = CHANNEL_SET.format(label=name, channel=channel)
     else:
         text = CHANNEL_CLEARED.format(label=name)
-    blocks: list[Block] = [SectionBlock(text=_md(text))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(text))]
     warning = shared_warning(shared)
     if warning:
-        blocks.append(SectionBlock(text=_md(warning)))
-    return _message(_fallback(text), blocks)
-
-
-def note_form(engagement: EngagementSummary, *, metadata: str) -> dict[str, Any]:
-    blocks: list[Block] = [
-        _engagement_context(engagement),
-        _text_input(EngagementIds.note_block, "Note", multiline=True, max_length=2000,
-                    placeholder="Customer asked about SSO; follow-up with DevRel on Tuesday"),
-    ]
-    return _modal("note", EngagementIds.note_modal, blocks, metadata)
-
-
-def esat_form(prompt: EsatPrompt, *, metadata: str) -> dict[str, Any]:
-    options = [_option(f"{score} of 5", str(score)) for score in range(1, 6)]
-    initial = next((o for o in options if prompt.score is not None and o.value == str(prompt.score)), None)
-    blocks: list[Block] = [
-        ContextBlock(elements=[_md(f"*{safe(prompt.account, 200)}* ({safe(prompt.opportunity, 200)})")]),
-        InputBlock(block_id=EngagementIds.outcome_block, label=_plain("Rating"),
-                   element=StaticSelectElement(action_id=EngagementIds.field, options=options, initial_option=initial,
-                                               placeholder=_plain("1 = poor, 5 = excellent"))),
-        _text_input(EngagementIds.comment_block, "Comment", multiline=True, optional=True, max_length=2000,
-                    initial=prompt.comment, placeholder="What went well, what would you change"),
-    ]
-    return _modal("esat", EngagementIds.esat_comment_modal, blocks, metadata)
+        blocks.append(SectionBlock(text=kit.md(warning)))
+    return kit.message(fallback_text(text), blocks)
 
 
 # ----- answering submitted forms ------------------------------------------------------------------------------------------

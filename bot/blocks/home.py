@@ -9,20 +9,19 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
-    MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import adoption
+from bot.blocks import adoption, kit
 from bot.blocks.devrel import CANCEL_BUTTON, cancel_confirm
-from bot.blocks.engagements import day, figures_lines, label, stage_line
-from bot.blocks.text import BUTTON_TEXT, SECTION_TEXT, VIEW_BLOCKS, clip, safe, user
+from bot.blocks.engagement_stats import figures_lines
+from bot.blocks.engagement_text import day, label, stage_line
+from bot.blocks.text import VIEW_BLOCKS, safe, user
 from bot.ids import EngagementIds, HomeIds
 from models.enums import RequestState
 from models.schemas.engagements import DevRelLine, HomeData
@@ -73,15 +72,6 @@ ASSET_HELP = (
 CLOSE = "Got it"
 
 
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=clip(text, SECTION_TEXT))
-
-
-def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=PlainTextObject(text=clip(text, BUTTON_TEXT), emoji=True), action_id=action_id,
-                         value=value, style=style)
-
-
 def _devrel_line(line: DevRelLine) -> str:
     other = line.assignee_id or line.candidate_id
     state = DEVREL_STATE[line.state].format(who=user(other) if other else "someone")
@@ -96,8 +86,8 @@ def _devrel_blocks(data: HomeData, room: int) -> list[Block]:
     if data.devrel_to_answer:
         text += "\n" + DEVREL_THEIRS + "\n" + "\n".join(_devrel_line(line) for line in data.devrel_to_answer)
     if not data.devrel_requested:
-        return [SectionBlock(text=_md(text if data.devrel_to_answer else text + "\n" + DEVREL_EMPTY))]
-    blocks: list[Block] = [SectionBlock(text=_md(text + "\n" + DEVREL_MINE))]
+        return [SectionBlock(text=kit.md(text if data.devrel_to_answer else text + "\n" + DEVREL_EMPTY))]
+    blocks: list[Block] = [SectionBlock(text=kit.md(text + "\n" + DEVREL_MINE))]
     lines = list(data.devrel_requested)
     own_blocks = room - len(blocks)
     if len(lines) > own_blocks:
@@ -105,53 +95,53 @@ def _devrel_blocks(data: HomeData, room: int) -> list[Block]:
     for line in lines[:max(own_blocks, 0)]:
         accessory = None
         if line.may_cancel:
-            accessory = ButtonElement(text=PlainTextObject(text=CANCEL_BUTTON), action_id=f"{HomeIds.cancel_devrel}:{line.id}",
-                                      value=str(line.id), style="danger", confirm=cancel_confirm(line.account))
-        blocks.append(SectionBlock(text=_md(_devrel_line(line)), accessory=accessory))
+            accessory = kit.button(CANCEL_BUTTON, f"{HomeIds.cancel_devrel}:{line.id}", str(line.id), style="danger",
+                                   confirm=cancel_confirm(line.account))
+        blocks.append(SectionBlock(text=kit.md(_devrel_line(line)), accessory=accessory))
     rest = lines[max(own_blocks, 0):]
     if rest:
-        blocks.append(ContextBlock(elements=[_md(DEVREL_NO_ROOM.format(count=len(rest)))]))
+        blocks.append(ContextBlock(elements=[kit.md(DEVREL_NO_ROOM.format(count=len(rest)))]))
     return blocks
 
 
 def home_view(data: HomeData) -> dict[str, Any]:
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=TITLE, emoji=True))]
     if data.is_new:
-        blocks.append(SectionBlock(text=_md(WELCOME)))
+        blocks.append(SectionBlock(text=kit.md(WELCOME)))
     blocks.append(ActionsBlock(elements=[
-        _button(BUTTON["new"], EngagementIds.new, "home", style="primary"),
-        _button(BUTTON["asset"], HomeIds.find_asset, "home"),
-        _button(BUTTON["devrel"], HomeIds.request_devrel, "home"),
-        _button(BUTTON["refresh"], HomeIds.refresh, str(data.page)),
+        kit.button(BUTTON["new"], EngagementIds.new, "home", style="primary"),
+        kit.button(BUTTON["asset"], HomeIds.find_asset, "home"),
+        kit.button(BUTTON["devrel"], HomeIds.request_devrel, "home"),
+        kit.button(BUTTON["refresh"], HomeIds.refresh, str(data.page)),
     ]))
     if data.adoption is not None:
         blocks.extend(adoption.checklist_blocks(data.adoption.checklist))
     blocks.append(DividerBlock())
-    blocks.append(SectionBlock(text=_md(ENGAGEMENTS_TITLE.format(total=data.engagements_total))))
+    blocks.append(SectionBlock(text=kit.md(ENGAGEMENTS_TITLE.format(total=data.engagements_total))))
     if not data.engagements:
-        blocks.append(ContextBlock(elements=[_md(ENGAGEMENTS_EMPTY)]))
+        blocks.append(ContextBlock(elements=[kit.md(ENGAGEMENTS_EMPTY)]))
     for item in data.engagements:
         seller = " (you sell it)" if item.seller_id == data.user_id and item.owner_id != data.user_id else ""
         blocks.append(SectionBlock(
-            text=_md(f"{label(item, 150)}{seller}\n{stage_line(item)}"),
-            accessory=_button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", str(item.id)),
+            text=kit.md(f"{label(item, 150)}{seller}\n{stage_line(item)}"),
+            accessory=kit.button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", str(item.id)),
         ))
     if data.pages > 1:
         paging = []
         if data.page > 0:
-            paging.append(_button(BUTTON["previous"], HomeIds.previous_page, str(data.page - 1)))
+            paging.append(kit.button(BUTTON["previous"], HomeIds.previous_page, str(data.page - 1)))
         if data.page < data.pages - 1:
-            paging.append(_button(BUTTON["next"], HomeIds.next_page, str(data.page + 1)))
+            paging.append(kit.button(BUTTON["next"], HomeIds.next_page, str(data.page + 1)))
         blocks.append(ActionsBlock(elements=paging))
-        blocks.append(ContextBlock(elements=[_md(PAGE_OF.format(page=data.page + 1, pages=data.pages))]))
+        blocks.append(ContextBlock(elements=[kit.md(PAGE_OF.format(page=data.page + 1, pages=data.pages))]))
     blocks.append(DividerBlock())
     tail: list[Block] = [
         DividerBlock(),
-        *([SectionBlock(text=_md(FIGURES_TITLE[data.manager] + "\n" + "\n".join(figures_lines(data.metrics)))),
-           ContextBlock(elements=[_md(FIGURES_MORE)])]
-          if data.metrics is not None else [SectionBlock(text=_md(data.figures_refused or ""))]),
+        *([SectionBlock(text=kit.md(FIGURES_TITLE[data.manager] + "\n" + "\n".join(figures_lines(data.metrics)))),
+           ContextBlock(elements=[kit.md(FIGURES_MORE)])]
+          if data.metrics is not None else [SectionBlock(text=kit.md(data.figures_refused or ""))]),
         *(adoption.home_blocks(data.adoption.team) if data.adoption and data.adoption.team else []),
-        ContextBlock(elements=[_md(FOOTER)]),
+        ContextBlock(elements=[kit.md(FOOTER)]),
     ]
     blocks.extend(_devrel_blocks(data, VIEW_BLOCKS - len(blocks) - len(tail)))
     blocks.extend(tail)
@@ -161,8 +151,7 @@ def home_view(data: HomeData) -> dict[str, Any]:
 
 
 def info_modal(title: str, text: str) -> dict[str, Any]:
-    return View(type="modal", title=PlainTextObject(text=clip(title, 24)), close=PlainTextObject(text=CLOSE),
-                blocks=[SectionBlock(text=_md(text))]).to_dict()
+    return kit.modal(None, title, [SectionBlock(text=kit.md(text))], close=CLOSE)
 
 
 def asset_help_modal() -> dict[str, Any]:

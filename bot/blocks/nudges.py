@@ -14,14 +14,13 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
-    PlainTextObject,
     SectionBlock,
 )
 
+from bot.blocks import kit
 from bot.blocks.text import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, safe
 from bot.charts import stage_label
 from bot.ids import EngagementIds, NudgeIds
@@ -61,8 +60,6 @@ def when(moment: datetime, tz: ZoneInfo) -> str:
     return f"{moment.astimezone(tz):%a %-d %b}"
 
 
-def _button(label: str, action_id: str, engagement_id: int, *, style: str | None = None) -> ButtonElement:
-    return ButtonElement(text=PlainTextObject(text=label), action_id=action_id, value=str(engagement_id), style=style)
 
 
 def line_block_id(engagement_id: int) -> str:
@@ -85,10 +82,10 @@ def line_blocks(line: StaleEngagement, tz: ZoneInfo) -> list[Block]:
     return [
         SectionBlock(block_id=line_block_id(line.id), text=MarkdownTextObject(text=clip(text, SECTION_TEXT))),
         ActionsBlock(block_id=actions_block_id(line.id), elements=[
-            _button(BUTTON_STAGE, EngagementIds.change_stage, line.id, style="primary"),
-            _button(BUTTON_NOTE, EngagementIds.add_note, line.id),
-            _button(BUTTON_SNOOZE, NudgeIds.snooze, line.id),
-            _button(BUTTON_CLOSE, EngagementIds.close, line.id),
+            kit.button(BUTTON_STAGE, EngagementIds.change_stage, str(line.id), style="primary"),
+            kit.button(BUTTON_NOTE, EngagementIds.add_note, str(line.id)),
+            kit.button(BUTTON_SNOOZE, NudgeIds.snooze, str(line.id)),
+            kit.button(BUTTON_CLOSE, EngagementIds.close, str(line.id)),
         ]),
     ]
 
@@ -99,7 +96,7 @@ def snoozed_blocks(result: SnoozeResult, tz: ZoneInfo) -> list[Block]:
     return [
         SectionBlock(block_id=line_block_id(result.engagement_id), text=MarkdownTextObject(text=clip(text, SECTION_TEXT))),
         ActionsBlock(block_id=actions_block_id(result.engagement_id), elements=[
-            _button(BUTTON_UNDO, NudgeIds.undo_snooze, result.engagement_id),
+            kit.button(BUTTON_UNDO, NudgeIds.undo_snooze, str(result.engagement_id)),
         ]),
     ]
 

@@ -98,10 +98,12 @@ def print_status(settings: Settings) -> int:
 
 # ----- epos digest ----------------------------------------------------------------------------
 def run_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.blocks import speedup
     from bot.blocks.digest import digest_text
     from bot.jobs.digest import names_for
     from bot.services import digest
 
+    speedup.install()
     now = clock.now()
     tz = settings.timezone
     try:

@@ -1,15 +1,8 @@
 """Field assets: search, the catalogue's curation, feedback and shares, import and export.
 
-Search runs on one in-memory index per process (`bot.search.AssetIndex`) holding the published assets.
-It is built lazily (or by `warm_index()` at start), updated in place after every write this process
-commits, and kept in step with other processes through the catalogue revision: every transaction
-that writes assets bumps one counter row and stamps the rows it touched with the new value, so a
-search first reads that counter (one row) and, when it moved, applies just the rows stamped above the
-revision the index has seen.
-
-Beside the index, each process keeps the cards of the assets it has shown lately (a bounded LRU, not
-the whole catalogue), so a page of results reads no asset rows while nothing changed; whatever moves
-an asset in or out of the index, or changes it there, drops its card too.
+Search runs on one in-memory index per process, with the cards it has shown lately beside it; how both
+stay in step with the catalogue is `bot.services.asset_index`. Every write here takes the next
+catalogue revision first (`bump_revision`) and hands its committed rows to `after_commit`.
 """
 
 from __future__ import annotations
@@ -18,9 +11,7 @@ import csv
 import hashlib
 import io
 import logging
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,19 +22,26 @@ from typing import Any, Literal
 import yaml
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import Engine, delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import clock, db, telemetry
 from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
-from bot.search import AssetIndex, Hit, SearchDoc
+from bot.search import Hit
 from bot.services import audit, deliveries, interactions, usage
 from bot.services.actors import Actor
+from bot.services.asset_index import (
+    VISIBLE,
+    after_commit,
+    bump_revision,
+    card_of,
+    published_cards,
+    synced_index,
+)
+from bot.services.asset_index import reset_index, warm_index, warm_index_in_background  # noqa: F401 - callers' names
 from bot.services.importing import (
     EXTRA_CELLS,
     WRITE_BATCH,
@@ -54,7 +52,7 @@ from bot.services.importing import (
     open_csv,
     yaml_items,
 )
-from models.assets import Asset, AssetCatalogue, AssetFeedback, AssetImport, AssetImportChange, AssetShare, SearchMiss
+from models.assets import Asset, AssetFeedback, AssetImport, AssetImportChange, AssetShare, SearchMiss
 from models.enums import AssetStatus, AssetType
 from models.ops import AuditEntry
 from models.schemas.assets import (
@@ -76,14 +74,11 @@ from models.schemas.importing import ImportProblem
 log = logging.getLogger(__name__)
 
 ENTITY = "asset"
-CATALOGUE_ROW = 1
 PAGE_SIZE = 10
 MAX_PAGE_SIZE = 50
 SIMILAR_TITLE_RATIO = 90.0
 MISS_QUERY_MAX = 200
 LIST_MAX = 10  # four blocks a card: ten fit in one message (50 blocks)
-CARDS_KEPT = 2048  # shown cards a process keeps (as many as the blocks it remembers): about 5 MB
-BUILD_BATCH = 1000  # rows fetched at a time while the search index is built
 EXPORT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
     "depth", "scope", "interactivity", "cycle", "owner", "status", "customer_facing",
@@ -105,189 +100,7 @@ DUPLICATE_URL = "This link is already in the catalogue as “{title}” ({status
 SIMILAR_TITLE = "An asset titled “{title}” already exists — change the title, or submit again to save anyway."
 
 
-# ----- the search index ---------------------------------------------------------------------------
-
-
-class _IndexState:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.engine: Engine | None = None
-        # `engine` read-only, for the revision check every search makes (see `_revision_now`).
-        self.reader: Engine | None = None
-        self.index: AssetIndex | None = None
-        # Every change up to this catalogue revision is in the index.
-        self.revision = 0
-        # Published assets' cards, least recently shown first. Guarded by `lock`.
-        self.cards: OrderedDict[int, AssetCard] = OrderedDict()
-        # Counts the times cards were dropped, so that rows read before a drop are not kept after it.
-        self.card_drops = 0
-
-    def drop_cards(self, ids: Iterable[int] | None = None) -> None:
-        """Forget the cards of these assets (all of them when None); the caller holds `lock`."""
-        if ids is None:
-            self.cards.clear()
-        else:
-            for asset_id in ids:
-                self.cards.pop(asset_id, None)
-        self.card_drops += 1
-
-
-_state = _IndexState()
-
-_DOC_COLUMNS = (
-    Asset.id, Asset.title, Asset.type, Asset.summary, Asset.topics, Asset.products,
-    Asset.useful_count, Asset.not_useful_count, Asset.share_count,
-)
-
-
-def _doc(row: Any) -> SearchDoc:
-    return SearchDoc(
-        id=row.id,
-        title=row.title,
-        type=str(row.type),
-        summary=row.summary or "",
-        topics=tuple(row.topics or ()),
-        products=tuple(row.products or ()),
-        useful=row.useful_count or 0,
-        not_useful=row.not_useful_count or 0,
-        shares=row.share_count or 0,
-    )
-
-
-_REVISION = select(AssetCatalogue.revision).where(AssetCatalogue.id == CATALOGUE_ROW)
-# Assets anyone may see: all but those of an import still being written (see "import and export").
-_VISIBLE = or_(Asset.import_id.is_(None),
-               Asset.import_id.in_(select(AssetImport.id).where(AssetImport.revision.is_not(None))))
-
-
-def _changed_since(revision: int) -> Any:
-    """Rows changed after `revision`: stamped above it, or added by an import that went live after it."""
-    return or_(Asset.revision > revision,
-               Asset.import_id.in_(select(AssetImport.id).where(AssetImport.revision > revision)))
-
-
-def _read_revision(session: Session) -> int:
-    return session.scalar(_REVISION) or 0
-
-
-def _revision_now(reader: Engine) -> int:
-    """`_read_revision` on a bare connection: every search asks, and a session costs twice the query."""
-    with reader.connect() as connection:
-        return connection.scalar(_REVISION) or 0
-
-
-def _bump_revision(session: Session) -> int:
-    """The next catalogue revision. Taken before touching asset rows, so writers lock in one order."""
-    insert = pg_insert if db.dialect() == "postgresql" else sqlite_insert
-    statement = insert(AssetCatalogue).values(id=CATALOGUE_ROW, revision=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[AssetCatalogue.id], set_={"revision": AssetCatalogue.revision + 1}
-    ).returning(AssetCatalogue.revision)
-    return int(session.execute(statement).scalar_one())
-
-
-def _synced_index() -> AssetIndex:
-    state, engine = _state, db.engine()
-    reader = state.reader
-    if state.engine is engine and state.index is not None and reader is not None:
-        if _revision_now(reader) == state.revision:
-            return state.index
-    with state.lock:
-        with db.reading() as session:
-            current = _read_revision(session)
-            if state.engine is not engine or state.index is None or current < state.revision:
-                # Rows are indexed as they arrive, in batches, so the whole published catalogue is never held
-                # as rows and as an index at once (the peak of a build at 100k assets).
-                published = select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published, _VISIBLE)
-                with session.execute(published.execution_options(yield_per=BUILD_BATCH)) as rows:
-                    state.index = AssetIndex(_doc(row) for row in rows)
-                state.reader = engine.execution_options(**{db.READONLY_OPTION: True})
-                state.engine, state.revision = engine, current
-                state.drop_cards()
-                log.info("search index built: %d published assets at revision %d", len(state.index), current)
-            elif current > state.revision:
-                changed = session.execute(
-                    select(*_DOC_COLUMNS, Asset.status).where(_changed_since(state.revision))
-                ).all()
-                for row in changed:
-                    if row.status == AssetStatus.published:
-                        state.index.upsert(_doc(row))
-                    else:
-                        state.index.remove(row.id)
-                state.drop_cards(row.id for row in changed)
-                state.revision = current
-        return state.index
-
-
-def _after_commit(rows: Iterable[Asset], revision: int) -> None:
-    """Apply this process's own committed writes to the index without another query."""
-    state = _state
-    rows = list(rows)
-    with state.lock:
-        state.drop_cards(row.id for row in rows)
-        if state.index is None or state.engine is not db.engine():
-            return
-        for row in rows:
-            if row.status == AssetStatus.published:
-                state.index.upsert(_doc(row))
-            else:
-                state.index.remove(row.id)
-        # Only when no other process's revision sits in between may the watermark move.
-        if revision == state.revision + 1:
-            state.revision = revision
-
-
-def warm_index() -> int:
-    """Build the search index now (at start, off the request path); returns how many assets it holds."""
-    return len(_synced_index())
-
-
-def warm_index_in_background() -> threading.Thread:
-    """Build the index on a thread of its own, so start-up and the first search don't wait for it."""
-
-    def warm() -> None:
-        try:
-            warm_index()
-        except Exception:
-            log.warning("could not build the search index at start; the first search will", exc_info=True)
-
-    thread = threading.Thread(target=warm, name="epos-search-index", daemon=True)
-    thread.start()
-    return thread
-
-
-def reset_index() -> None:
-    """Forget the index; the next search rebuilds it from the database."""
-    with _state.lock:
-        _state.engine, _state.reader, _state.index, _state.revision = None, None, None, 0
-        _state.drop_cards()
-
-
 # ----- reading -------------------------------------------------------------------------------------
-
-
-def _card(row: Asset) -> AssetCard:
-    return AssetCard(
-        id=row.id,
-        title=row.title,
-        type=row.type,
-        summary=row.summary or "",
-        url=row.url,
-        topics=list(row.topics or []),
-        products=list(row.products or []),
-        depth=row.depth,
-        scope=row.scope,
-        interactivity=row.interactivity,
-        cycle=row.cycle,
-        owner_id=row.owner_id,
-        status=row.status,
-        customer_facing=bool(row.customer_facing),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        share_count=row.share_count or 0,
-        useful_count=row.useful_count or 0,
-        not_useful_count=row.not_useful_count or 0,
-    )
 
 
 def rights(card: AssetCard, actor: Actor | None) -> AssetRights:
@@ -304,33 +117,6 @@ def rights(card: AssetCard, actor: Actor | None) -> AssetRights:
 
 def _viewed(card: AssetCard, actor: Actor | None, score: float | None = None) -> ViewedAsset:
     return ViewedAsset(card=card, rights=rights(card, actor), score=score)
-
-
-def _published_cards(ids: Sequence[int]) -> dict[int, AssetCard]:
-    """The cards of those of `ids` that are published: kept ones as they are, the rest read and kept.
-
-    Call it after `_synced_index()`, which drops the cards of whatever changed since the last search."""
-    state = _state
-    with state.lock:
-        cards = {asset_id: state.cards[asset_id] for asset_id in ids if asset_id in state.cards}
-        for asset_id in cards:
-            state.cards.move_to_end(asset_id)
-        drops = state.card_drops
-    missing = [asset_id for asset_id in ids if asset_id not in cards]
-    if not missing:
-        return cards
-    with db.reading() as session:
-        rows = session.scalars(
-            select(Asset).where(Asset.id.in_(missing), Asset.status == AssetStatus.published)
-        ).all()
-        read = {row.id: _card(row) for row in rows}
-    with state.lock:
-        # A write dropped cards while these rows were read: they may predate it, so keep none of them.
-        if state.card_drops == drops:
-            state.cards.update(read)
-            while len(state.cards) > CARDS_KEPT:
-                state.cards.popitem(last=False)
-    return cards | read
 
 
 def _miss_key(asset_type: str | None, terms: Sequence[str]) -> str:
@@ -350,8 +136,8 @@ def search(
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     offset = max(0, int(offset))
     with telemetry.SEARCH_SECONDS.labels("assets").time():
-        result = _synced_index().search(text, limit=limit, offset=offset)
-        cards = _published_cards([hit.id for hit in result.hits])
+        result = synced_index().search(text, limit=limit, offset=offset)
+        cards = published_cards([hit.id for hit in result.hits])
         items = [_viewed(cards[hit.id], actor, hit.score) for hit in result.hits if hit.id in cards]
     parsed = result.query
     asset_type = AssetType(parsed.type) if parsed.type else None
@@ -381,21 +167,21 @@ def recommend(focus: str, asset_types: list[AssetType], limit: int = 3) -> list[
     ranked exactly as `/asset` ranks them. An empty focus gives the most popular of those types."""
     if limit <= 0:
         return []
-    index = _synced_index()
+    index = synced_index()
     hits: list[Hit] = []
     for asset_type in dict.fromkeys(asset_types or list(AssetType)):
         hits.extend(index.search(f"{AssetType(asset_type).value} {focus}", limit=limit).hits)
     hits.sort(key=lambda hit: (-hit.score, hit.id))
-    cards = _published_cards([hit.id for hit in hits[: limit * 2]])
+    cards = published_cards([hit.id for hit in hits[: limit * 2]])
     return [cards[hit.id] for hit in hits if hit.id in cards][:limit]
 
 
 def get(asset_id: int, actor: Actor | None = None) -> ViewedAsset:
     with db.reading() as session:
-        row = session.scalars(select(Asset).where(Asset.id == asset_id, _VISIBLE)).first()
+        row = session.scalars(select(Asset).where(Asset.id == asset_id, VISIBLE)).first()
         if row is None:
             raise NotFound(NOT_FOUND)
-        return _viewed(_card(row), actor)
+        return _viewed(card_of(row), actor)
 
 
 def published(asset_id: int, *, for_what: str = "shared") -> AssetCard:
@@ -424,21 +210,21 @@ def drafts(actor: Actor, *, limit: int = LIST_MAX) -> AssetList:
     if not actor.admin:
         raise Forbidden(DRAFTS_REFUSED)
     with db.reading() as session:
-        where = (Asset.status == AssetStatus.draft) & _VISIBLE
+        where = (Asset.status == AssetStatus.draft) & VISIBLE
         total = session.scalar(select(func.count()).select_from(Asset).where(where)) or 0
         rows = session.scalars(select(Asset).where(where).order_by(Asset.created_at, Asset.id).limit(limit)).all()
-        return AssetList(kind="drafts", items=[_viewed(_card(r), actor) for r in rows], total=total)
+        return AssetList(kind="drafts", items=[_viewed(card_of(r), actor) for r in rows], total=total)
 
 
 def owned_by(actor: Actor, *, limit: int = LIST_MAX) -> AssetList:
     """The actor's own assets, drafts first, then published, then archived; newest first within each."""
     status_order = {AssetStatus.draft: 0, AssetStatus.published: 1, AssetStatus.archived: 2}
     with db.reading() as session:
-        where = (Asset.owner_id == actor.user_id) & _VISIBLE
+        where = (Asset.owner_id == actor.user_id) & VISIBLE
         total = session.scalar(select(func.count()).select_from(Asset).where(where)) or 0
         rows = session.scalars(select(Asset).where(where)).all()
         ordered = sorted(rows, key=lambda r: (status_order[r.status], -r.updated_at.timestamp(), -r.id))[:limit]
-        return AssetList(kind="mine", items=[_viewed(_card(r), actor) for r in ordered], total=total)
+        return AssetList(kind="mine", items=[_viewed(card_of(r), actor) for r in ordered], total=total)
 
 
 # ----- adding and editing --------------------------------------------------------------------------
@@ -450,14 +236,14 @@ def _url_variants(url: str) -> list[str]:
 
 
 def _same_url(session: Session, url: str, exclude_id: int | None) -> Asset | None:
-    query = select(Asset).where(Asset.url.in_(_url_variants(url)), _VISIBLE)
+    query = select(Asset).where(Asset.url.in_(_url_variants(url)), VISIBLE)
     if exclude_id is not None:
         query = query.where(Asset.id != exclude_id)
     return session.scalars(query.limit(1)).first()
 
 
 def _similar_title(session: Session, title: str, exclude_id: int | None) -> str | None:
-    query = select(Asset.id, Asset.title).where(_VISIBLE)
+    query = select(Asset.id, Asset.title).where(VISIBLE)
     if exclude_id is not None:
         query = query.where(Asset.id != exclude_id)
     titles = {row.id: row.title for row in session.execute(query)}
@@ -513,7 +299,7 @@ def create(
     status = AssetStatus.draft if needs_review else AssetStatus.published
     _check_duplicates(fields, exclude_id=None, confirm_token=confirm_token, check_title=True)
     with db.transaction() as session:
-        revision = _bump_revision(session)
+        revision = bump_revision(session)
         row = Asset(
             **_content(fields),
             status=status,
@@ -534,8 +320,8 @@ def create(
             ) from None
         audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=row.id, action="created",
                      at=now, status=status.value, title=row.title)
-        card = _card(row)
-    _after_commit([row], revision)
+        card = card_of(row)
+    after_commit([row], revision)
     return SaveResult(card=card, created=True, changed=list(CONTENT_FIELDS), needs_review=needs_review)
 
 
@@ -573,18 +359,18 @@ def update(
         current = session.get(Asset, asset_id)
         if current is None:
             raise NotFound(NOT_FOUND)
-        if not rights(_card(current), actor).edit:
+        if not rights(card_of(current), actor).edit:
             raise Forbidden(EDIT_REFUSED.format(owner=current.owner_id, title=escape(current.title)))
         if not _changes(current, content):
-            return SaveResult(card=_card(current), created=False)
+            return SaveResult(card=card_of(current), created=False)
         retitled = utils.default_process(current.title) != utils.default_process(fields.title)
     _check_duplicates(fields, exclude_id=asset_id, confirm_token=confirm_token, check_title=retitled)
     with db.transaction() as session:
-        revision = _bump_revision(session)
+        revision = bump_revision(session)
         row = session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
         if row is None:
             raise NotFound(NOT_FOUND)
-        if not rights(_card(row), actor).edit:
+        if not rights(card_of(row), actor).edit:
             raise Forbidden(EDIT_REFUSED.format(owner=row.owner_id, title=escape(row.title)))
         changed = _changes(row, content)
         before = {name: _plain(getattr(row, name)) for name in changed}
@@ -602,8 +388,8 @@ def update(
             raise InvalidInput("Another asset took this link a moment ago; use a different link.", field="url") from None
         audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=row.id, action="updated", at=now,
                      changed=changed, before=before, status=_plain(row.status))
-        card = _card(row)
-    _after_commit([row], revision)
+        card = card_of(row)
+    after_commit([row], revision)
     return SaveResult(card=card, created=False, changed=changed, needs_review=needs_review,
                       previous_url=before.get("url"))
 
@@ -620,7 +406,7 @@ def _set_status(
     admin_only: bool, refusal: str, now: datetime,
 ) -> CurationResult:
     with db.transaction() as session:
-        revision = _bump_revision(session)
+        revision = bump_revision(session)
         row = session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
         if row is None:
             raise NotFound(NOT_FOUND)
@@ -633,8 +419,8 @@ def _set_status(
         row.status, row.updated_at, row.revision = to_status, now, revision
         audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=row.id, action=action, at=now,
                      before=previous.value, after=to_status.value)
-        card = _card(row)
-    _after_commit([row], revision)
+        card = card_of(row)
+    after_commit([row], revision)
     return CurationResult(card=card, action=action, previous_status=previous)
 
 
@@ -675,9 +461,9 @@ def vote(asset_id: int, user_id: str, useful: bool, *, now: datetime | None = No
             select(AssetFeedback.useful).where(AssetFeedback.asset_id == asset_id, AssetFeedback.user_id == user_id)
         )
         if previous is not None and bool(previous) == useful:
-            return VoteResult(card=_card(row), useful=useful, changed=False, previous=bool(previous))
+            return VoteResult(card=card_of(row), useful=useful, changed=False, previous=bool(previous))
     with db.transaction() as session:
-        revision = _bump_revision(session)
+        revision = bump_revision(session)
         row = session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
         if row is None:
             raise NotFound(NOT_FOUND)
@@ -686,7 +472,7 @@ def vote(asset_id: int, user_id: str, useful: bool, *, now: datetime | None = No
         ).first()
         previous = None if feedback is None else bool(feedback.useful)
         if previous == useful:
-            return VoteResult(card=_card(row), useful=useful, changed=False, previous=previous)
+            return VoteResult(card=card_of(row), useful=useful, changed=False, previous=previous)
         if feedback is None:
             session.add(AssetFeedback(asset_id=asset_id, user_id=user_id, useful=useful, voted_at=now))
         else:
@@ -700,8 +486,8 @@ def vote(asset_id: int, user_id: str, useful: bool, *, now: datetime | None = No
         else:
             row.not_useful_count += 1
         row.revision = revision
-        card = _card(row)
-    _after_commit([row], revision)
+        card = card_of(row)
+    after_commit([row], revision)
     return VoteResult(card=card, useful=useful, changed=True, previous=previous)
 
 
@@ -713,7 +499,7 @@ def record_share(
     now = now or clock.now()
     with db.transaction() as session:
         engagement_id = engagement_id or interactions.engagement_of_channel(session, channel_id)
-        revision = _bump_revision(session)
+        revision = bump_revision(session)
         row = session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
         if row is None:
             raise NotFound(NOT_FOUND)
@@ -721,8 +507,8 @@ def record_share(
                                engagement_id=engagement_id, shared_at=now))
         row.share_count += 1
         row.revision = revision
-        card = _card(row)
-    _after_commit([row], revision)
+        card = card_of(row)
+    after_commit([row], revision)
     return card
 
 
@@ -954,7 +740,7 @@ def _read_batch(batch: list[AssetRecord], import_id: str, *, now: datetime) -> _
     read = _Batch()
     with db.reading() as session:
         found = session.execute(
-            select(Asset, _VISIBLE.label("visible")).where(Asset.url.in_([fields.url for fields, _ in prepared]))
+            select(Asset, VISIBLE.label("visible")).where(Asset.url.in_([fields.url for fields, _ in prepared]))
         ).all()
         read.pending = [(match.Asset.url, match.Asset.import_id) for match in found if not match.visible]
         if read.pending:
@@ -1011,7 +797,7 @@ def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
     """The one transaction that holds the catalogue revision: the set-aside changes, then the import live."""
     with db.transaction() as session:
         _touch(session, import_id)
-        revision = _bump_revision(session)
+        revision = bump_revision(session)
         waiting = select(AssetImportChange).where(AssetImportChange.import_id == import_id)
         for changes in session.scalars(waiting.execution_options(yield_per=WRITE_BATCH)).partitions():
             current = {row.id: row for row in session.execute(
@@ -1073,7 +859,7 @@ def _clear_abandoned() -> int:
 def export_records() -> list[dict[str, Any]]:
     """Every asset, in the import format (field order as EXPORT_FIELDS), oldest first."""
     with db.reading() as session:
-        rows = session.scalars(select(Asset).where(_VISIBLE).order_by(Asset.id)).all()
+        rows = session.scalars(select(Asset).where(VISIBLE).order_by(Asset.id)).all()
         return [
             {
                 "title": row.title,

@@ -22,8 +22,6 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot import clock, db
@@ -75,9 +73,8 @@ def claim(job: str, period: str, *, owner: str, now: datetime | None = None, lea
     """True when this caller now holds (job, period) and must do the work; False when it is done or
     held by someone else whose lease has not run out."""
     now = now or clock.now()
-    insert = pg_insert if db.dialect() == "postgresql" else sqlite_insert
     fresh = (
-        insert(JobClaim)
+        db.insert(JobClaim)
         .values(job=job, period=period, claimed_by=owner, claimed_at=now, lease_until=now + lease, attempts=1,
                 done_at=None, last_error="")
         .on_conflict_do_nothing(index_elements=["job", "period"])

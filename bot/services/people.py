@@ -13,8 +13,6 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot import clock, db
 from models import SlackUser
@@ -54,8 +52,7 @@ def cached_many(user_ids: list[str]) -> dict[str, tuple[Person, datetime]]:
 def remember(user_id: str, *, name: str, timezone: str, now: datetime | None = None) -> Person:
     now = now or clock.now()
     # An upsert: two threads looking up the same person at once must not collide on the primary key.
-    insert = pg_insert if db.dialect() == "postgresql" else sqlite_insert
-    statement = insert(SlackUser).values(user_id=user_id, name=name, timezone=timezone, fetched_at=now)
+    statement = db.insert(SlackUser).values(user_id=user_id, name=name, timezone=timezone, fetched_at=now)
     statement = statement.on_conflict_do_update(
         index_elements=[SlackUser.user_id],
         set_={"name": statement.excluded.name, "timezone": statement.excluded.timezone,

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot import clock
-from bot.tryout.session import DEFAULT_START, TrySession, parse_wait
+from bot.tryout.commands import parse_wait
+from bot.tryout.session import DEFAULT_START, TrySession
 from bot.tryout.timeline import next_boundary, step_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

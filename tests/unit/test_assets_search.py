@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, select
 
 from bot import db
-from bot.services import assets
+from bot.services import asset_index, assets
 from bot.services.actors import Actor
 from models.assets import Asset, SearchMiss
 from models.enums import AssetType
@@ -109,8 +109,8 @@ def test_the_index_catches_up_with_writes_from_another_process(catalogue: None, 
     row = asset_by_title("Kubernetes cluster health at a glance")
     draft = asset_by_title("Migrating from a self-managed logging stack in a day")
     # Another replica has an index of its own: its writes never touch ours, only the database.
-    ours = assets._state
-    monkeypatch.setattr(assets, "_state", assets._IndexState())
+    ours = asset_index._state
+    monkeypatch.setattr(asset_index, "_state", asset_index._IndexState())
     assets.archive(row.id, CURATOR)
     assets.publish(draft.id, CURATOR)
     created = assets.create(
@@ -118,7 +118,7 @@ def test_the_index_catches_up_with_writes_from_another_process(catalogue: None, 
                     topics=["cryptography"], owner_id=ADMIN),
         CURATOR, admins_configured=True,
     )
-    monkeypatch.setattr(assets, "_state", ours)
+    monkeypatch.setattr(asset_index, "_state", ours)
     assert ours.index is not None and len(ours.index) == 37  # not yet seen
     assert "Kubernetes cluster health at a glance" not in titles(assets.search("kubernetes"))
     assert titles(assets.search("migrating logging stack"))[0] == "Migrating from a self-managed logging stack in a day"
@@ -128,13 +128,13 @@ def test_the_index_catches_up_with_writes_from_another_process(catalogue: None, 
 
 def test_votes_from_another_process_reach_the_ranking(catalogue: None, monkeypatch: pytest.MonkeyPatch) -> None:
     assets.warm_index()
-    ours = assets._state
+    ours = asset_index._state
     tied = [i for i in assets.search("security").items]
     underdog = tied[-1].card
-    monkeypatch.setattr(assets, "_state", assets._IndexState())
+    monkeypatch.setattr(asset_index, "_state", asset_index._IndexState())
     for voter in ("U0VOTER01", "U0VOTER02", "U0VOTER03"):
         assets.vote(underdog.id, voter, True)
-    monkeypatch.setattr(assets, "_state", ours)
+    monkeypatch.setattr(asset_index, "_state", ours)
     after = {item.card.id: item.score for item in assets.search("security").items}
     assert after[underdog.id] > tied[-1].score
 
@@ -154,7 +154,7 @@ def test_recommend_picks_the_best_published_assets_of_the_given_types(catalogue:
 def test_the_index_can_be_built_off_the_request_path_at_start(catalogue: None) -> None:
     assets.reset_index()
     assets.warm_index_in_background().join(timeout=30)
-    assert assets._state.index is not None and len(assets._state.index) == 37
+    assert asset_index._state.index is not None and len(asset_index._state.index) == 37
 
 
 # ----- the cards a process keeps beside its index ---------------------------------------------------
@@ -172,10 +172,10 @@ def writes_from(elsewhere: bool, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
     if not elsewhere:
         yield
         return
-    ours = assets._state
-    monkeypatch.setattr(assets, "_state", assets._IndexState())
+    ours = asset_index._state
+    monkeypatch.setattr(asset_index, "_state", asset_index._IndexState())
     yield
-    monkeypatch.setattr(assets, "_state", ours)
+    monkeypatch.setattr(asset_index, "_state", ours)
 
 
 @pytest.mark.parametrize("elsewhere", [False, True], ids=["this process", "another process"])
@@ -223,23 +223,23 @@ def test_a_vote_landing_while_cards_are_read_is_not_hidden_by_them(
     catalogue: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     row = asset_by_title(GLANCE)
-    read_card = assets._card
+    read_card = asset_index.card_of
 
     def vote_meanwhile(asset: Asset) -> AssetCard:
         card = read_card(asset)
         if asset.id == row.id and card.useful_count == row.useful_count:
-            monkeypatch.setattr(assets, "_card", read_card)
+            monkeypatch.setattr(asset_index, "card_of", read_card)
             assets.vote(row.id, "U0VOTER01", True)  # commits after this row was read
         return card
 
-    monkeypatch.setattr(assets, "_card", vote_meanwhile)
+    monkeypatch.setattr(asset_index, "card_of", vote_meanwhile)
     shown("glance", GLANCE)
     assert shown("glance", GLANCE).useful_count == row.useful_count + 1
 
 
 def test_a_process_keeps_a_bounded_number_of_cards(catalogue: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(assets, "CARDS_KEPT", 3)
+    monkeypatch.setattr(asset_index, "CARDS_KEPT", 3)
     first = assets.search("observability", actor=SEARCHER)
     assert len(first.items) == 10
-    assert len(assets._state.cards) == 3
+    assert len(asset_index._state.cards) == 3
     assert assets.search("observability", actor=SEARCHER).items == first.items

@@ -23,8 +23,15 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-import bot.blocks  # noqa: F401 - installs the per-class lookups
-from bot.blocks import SLACK_SDK_GET_NON_NULL_ATTRIBUTES, SLACK_SDK_VALIDATE_JSON, _checks_of, _get_non_null_attributes
+from bot.blocks import speedup
+from bot.blocks.speedup import (
+    SLACK_SDK_GET_NON_NULL_ATTRIBUTES,
+    SLACK_SDK_VALIDATE_JSON,
+    _checks_of,
+    _get_non_null_attributes,
+)
+
+speedup.install()
 
 
 def checks_found_by_slack_sdk(obj: object) -> list[str]:
@@ -108,3 +115,24 @@ def test_empty_elements_are_left_out_except_where_block_kit_allows_them() -> Non
     assert block.to_dict() == {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": []}]}
     assert "accessory" not in SectionBlock(text="hi", fields=[]).to_dict()
     assert "fields" not in SectionBlock(text="hi", fields=[]).to_dict()
+
+
+@pytest.mark.parametrize("entry_point", ["app", "scheduler"])
+def test_every_entry_point_that_renders_blocks_puts_the_faster_lookups_in_place(
+    entry_point: str, settings, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    from slack_sdk import WebClient
+
+    from bot.app import create_app
+    from bot.scheduler import Scheduler
+
+    monkeypatch.setattr(JsonObject, "validate_json", SLACK_SDK_VALIDATE_JSON)
+    monkeypatch.setattr(JsonObject, "get_non_null_attributes", SLACK_SDK_GET_NON_NULL_ATTRIBUTES)
+
+    if entry_point == "app":
+        create_app(settings)
+    else:
+        Scheduler(settings, WebClient(token="xoxb-test"))
+
+    assert JsonObject.validate_json is speedup._validate_json
+    assert JsonObject.get_non_null_attributes is speedup._get_non_null_attributes

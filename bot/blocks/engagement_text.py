@@ -1,0 +1,63 @@
+"""How an engagement is written wherever it shows: its label, stage line, dates, figures and button labels."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from bot.blocks.text import escape, safe
+from models.schemas.engagements import EngagementSummary
+
+STALE_BADGE = "⚠️ stale"
+BUTTON = {
+    "change_stage": "Change stage",
+    "close": "Close",
+    "add_note": "Add note",
+    "channel": "Deal channel",
+    "reopen": "Reopen",
+    "undo": "Undo",
+    "card": "View card",
+    "new": "New engagement",
+    "next": "Next ›",
+    "previous": "‹ Previous",
+    "open": "Open",
+    "comment": "Add a comment",
+}
+_DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|]*\|([^>]*)>")
+
+
+def day(moment: datetime) -> str:
+    """A date Slack shows in the reader's own timezone (with a UTC fallback for old clients)."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%-d %b %Y}>"
+
+
+def label(engagement: EngagementSummary, limit: int = 300) -> str:
+    """*Account* (opportunity), mrkdwn-safe."""
+    return f"*{safe(engagement.account, limit)}* ({safe(engagement.opportunity, limit)})"
+
+
+def plain_label(engagement: EngagementSummary) -> str:
+    """Account (opportunity) for a message's fallback `text`, which Slack reads as mrkdwn too."""
+    return escape(f"{engagement.account} ({engagement.opportunity})")
+
+
+def stage_line(engagement: EngagementSummary) -> str:
+    if not engagement.is_open:
+        closed = f" on {day(engagement.closed_at)}" if engagement.closed_at else ""
+        return f"*{engagement.stage_label}*{closed}"
+    days = "1 day" if engagement.days_in_stage == 1 else f"{engagement.days_in_stage} days"
+    stale = f" · {STALE_BADGE}" if engagement.stale else ""
+    return f"*{engagement.stage.label}* for {days}{stale}"
+
+
+def days_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} d"
+
+
+def share_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def fallback_text(text: str) -> str:
+    """Plain text for notifications: mrkdwn marks and Slack date tokens dropped."""
+    return _DATE_TOKEN.sub(r"\1", text).replace("*", "")

@@ -1,0 +1,138 @@
+"""Pressing buttons and choosing in selects, as the person at the prompt: `block_actions` to the App."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.tryout.forms import FieldError, choose
+from bot.tryout.payloads import MessageRef
+from bot.tryout.render import BUTTON, Control, is_number, plain
+from bot.tryout.step import Step
+from bot.tryout.workspace import DM, GROUP, HOME, MODAL, Post, ResponseTarget
+
+
+class Actions:
+    """The buttons, selects and confirmations of `TrySession`."""
+
+    # ----- buttons and selects ---------------------------------------------------------------------
+    def _find_control(self, text: str) -> Control | Step:
+        if not text:
+            return Step(error="say which: :press N or :press LABEL")
+        if is_number(text):
+            control = self.screen.get(int(text))
+            if control is None:
+                shown = f"1–{len(self.screen)}" if len(self.screen) else "none are on screen"
+                return Step(error=f"there is no button {text} on screen ({shown}); :open N shows a message again")
+        else:
+            found = self.screen.by_label(text)
+            if not found:
+                labels = ", ".join(f"[{c.number}] {c.label}" for c in self.screen.items) or "none"
+                return Step(error=f"no button labelled {text!r} on screen; on screen: {labels}")
+            control = found[0]
+        # As in Slack, an open modal covers everything behind it.
+        form = self.form
+        if form is not None and not (isinstance(control.source, tuple) and control.source[0] == MODAL):
+            return Step(error=f"a form is open ({form.title}): finish it, or :cancel it first")
+        return control
+
+    def _press(self, text: str) -> Step:
+        found = self._find_control(text)
+        if isinstance(found, Step):
+            return found
+        if found.kind != BUTTON:
+            options = ", ".join(plain(o.get("text")) for o in found.options[:8])
+            return Step(error=f"[{found.number}] is a {found.kind}; choose with :select {found.number} OPTION"
+                        + (f" ({options})" if options else ""))
+        return self._act(found, None)
+
+    def _select(self, text: str) -> Step:
+        number, _, choice = text.partition(" ")
+        found = self._find_control(number)
+        if isinstance(found, Step):
+            return found
+        if found.kind == BUTTON:
+            return Step(error=f"[{found.number}] is a button; press it with {found.number}")
+        if not choice.strip():
+            return Step(error=f"say what to choose: :select {found.number} OPTION")
+        try:
+            chosen = choose(found.element, found.block_id, choice.strip(), self.viewer(), self._form_directory())
+        except FieldError as error:
+            return Step(error=str(error))
+        return self._act(found, chosen)
+
+    def _act(self, control: Control, chosen: dict[str, Any] | None) -> Step:
+        confirm = control.element.get("confirm")
+        if confirm:
+            self.pending_confirm = (control, chosen)
+            viewer = self.viewer()
+            yes = plain(confirm.get("confirm"), viewer) or "Yes"
+            no = plain(confirm.get("deny"), viewer) or "Cancel"
+            return Step(lines=[
+                self.style.bold(plain(confirm.get("title"), viewer) or "Are you sure?"),
+                *plain(confirm.get("text"), viewer).splitlines(),
+                f"Type yes to {yes}, or no to {no}.",
+            ])
+        return self._send_action(control, chosen)
+
+    def _confirm(self, text: str) -> Step:
+        assert self.pending_confirm is not None
+        control, chosen = self.pending_confirm
+        self.pending_confirm = None
+        if text.casefold() in ("y", "yes"):
+            return self._send_action(control, chosen)
+        return Step(lines=["Nothing was sent."])
+
+    def _send_action(self, control: Control, chosen: dict[str, Any] | None) -> Step:
+        source = control.source
+        action = self.payloads.action(control.element, control.block_id, chosen)
+        trigger_id = self._trigger()
+        person = self._person()
+        if isinstance(source, Post):
+            if source.deleted:
+                return Step(error=f"message #{source.number} was deleted")
+            name = self._response_name()
+            self.workspace.expect_response(name, ResponseTarget(self.persona.user_id, source.channel_id, source))
+            ref = MessageRef(
+                channel_id=source.channel_id,
+                channel_name=self._conversation_name(source),
+                ts=source.ts,
+                ephemeral=source.ephemeral,
+                text=source.text,
+                blocks=source.blocks,
+                response_url=self._response_url(name),
+                thread_ts=source.thread_ts,
+            )
+            state = {control.block_id: {control.action_id: {"type": control.kind, **(chosen or {})}}} if chosen else {}
+            payload = self.payloads.message_action(person, ref, action, trigger_id, state)
+        else:
+            surface, view_id = source
+            view = self._current_view(surface, view_id)
+            if view is None:
+                return Step(error="that form or App Home is no longer open")
+            form = self.form if surface == MODAL else None
+            state = form.state_values() if form is not None else {}
+            payload = self.payloads.view_action(person, view, action, trigger_id, state)
+        if control.element.get("url"):
+            note = [f"(Slack would open {control.element['url']} in your browser)"]
+        else:
+            note = []
+        response = self.wire.post_payload(payload)
+        step = self._check_status(response, f"the press of {control.label!r}")
+        step.lines.extend(note)
+        return self._after(step)
+
+    def _current_view(self, surface: str, view_id: str) -> dict[str, Any] | None:
+        if surface == HOME:
+            home = self.workspace.homes.get(self.persona.user_id)
+            return home
+        for open_view in self.workspace.modals.get(self.persona.user_id) or []:
+            if open_view.view.get("id") == view_id:
+                return open_view.view
+        return None
+
+    def _conversation_name(self, post: Post) -> str:
+        if post.kind == DM:
+            return "directmessage"
+        if post.kind == GROUP:
+            return "mpdm-" + "--".join(sorted(self.directory.user_name(u) or u for u in post.audience or ()))
+        return self._channel_name(post.channel_id)
