@@ -4,6 +4,7 @@ from models.assets import Asset, AssetFeedback, AssetImport, AssetImportChange, 
 from models.base import Base
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
+from models.imports import DataImport, RosterImportChange
 from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SchedulerTick, SlackUser
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "AssetImportChange",
     "AssetShare",
     "AuditEntry",
+    "DataImport",
     "Base",
     "DevRelPerson",
     "DevRelRequest",
@@ -23,6 +25,7 @@ __all__ = [
     "EsatSurvey",
     "JobClaim",
     "ProcessedDelivery",
+    "RosterImportChange",
     "SchedulerTick",
     "SearchMiss",
     "SlackUser",

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from bot import clock, db
 from bot.config import Settings
 from bot.services import engagements, metrics
-from bot.services.importing import ImportInvalid, size_refusal
+from bot.errors import Conflict
+from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import Figures, TeamMetrics
 
@@ -42,22 +43,21 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
     if refusal := size_refusal(path, settings.import_max_mb):
         return _fail(refusal)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        _open_database(settings)
+        report = engagements.import_file(path, fmt)
     except FileNotFoundError:
         return _fail(f"{path}: no such file")
     except UnicodeDecodeError:
-        return _fail(f"{path}: is not UTF-8 text; save it as UTF-8 and try again")
+        return _fail(f"{path}: {NOT_UTF8}")
     except OSError as error:
         return _fail(f"{path}: cannot be read ({error.strerror or error})")
-    try:
-        records = engagements.parse_import(text, fmt)
     except ImportInvalid as invalid:
         for problem in invalid.problems:
             print(problem.line(str(path)), file=sys.stderr)
         return _fail(f"{path}: nothing imported; fix the {len(invalid.problems)} problem(s) above and run again")
-    _open_database(settings)
-    report = engagements.import_records(records)
-    print(f"{report.imported} imported, {len(report.skipped)} skipped (already there)")
+    except Conflict as conflict:
+        return _fail(f"{path}: {conflict}")
+    print(f"{report.imported} imported, {report.skipped} skipped (already there)")
     return EXIT_OK
 
 

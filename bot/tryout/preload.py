@@ -53,7 +53,7 @@ def _engagements(path: Path, settings: Settings) -> int:
     except ImportInvalid as invalid:
         raise PreloadError("; ".join(problem.line(str(path)) for problem in invalid.problems)) from None
     report = engagements.import_records(records)
-    return report.imported + len(report.skipped)
+    return report.imported + report.skipped
 
 
 LOADERS: tuple[tuple[str, str, Callable[[Path, Settings], int]], ...] = (
