@@ -9,6 +9,7 @@ from typing import Any
 
 from bot import db
 from bot.config import Settings
+from bot.errors import EposError
 from bot.services import roster
 from bot.services.importing import size_refusal
 
@@ -26,14 +27,18 @@ def import_roster(args: argparse.Namespace, settings: Settings) -> int:
     if refusal := size_refusal(path, settings.import_max_mb):
         print(refusal, file=sys.stderr)
         return EXIT_FAILURE
-    entries, problems = roster.read_roster_file(path)
+    problems = roster.check_roster_file(path)
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
         print(f"{path}: nothing imported; fix the {len(problems)} problem(s) above and run again", file=sys.stderr)
         return EXIT_FAILURE
     _open_database(settings)
-    result = roster.import_roster(entries)
+    try:
+        result = roster.import_roster_file(path)
+    except EposError as refused:
+        print(f"{path}: {refused}", file=sys.stderr)
+        return EXIT_FAILURE
     print(f"{len(result.added)} added, {len(result.updated)} updated, {len(result.unchanged)} unchanged")
     return EXIT_OK
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,15 @@ from bot import clock, db
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit, staging
 from bot.services.actors import Actor
-from bot.services.importing import WRITE_BATCH, ImportInvalid, batched, csv_rows, damaged_fields, load_yaml
+from bot.services.importing import (
+    WRITE_BATCH,
+    ImportInvalid,
+    batched,
+    csv_rows,
+    damaged_fields,
+    load_yaml,
+    open_csv,
+)
 from bot.services.routing import load_in_week
 from models import AuditEntry, DataImport, DevRelPerson, DevRelRequest, RosterImportChange
 from models.enums import RequestState
@@ -67,8 +75,13 @@ def describe_error(error: dict[str, Any]) -> tuple[str, str]:
 
 def validate_entries(items: Iterable[tuple[str, object]]) -> tuple[list[RosterEntry], list[str]]:
     """Entries, and one problem line per bad field (`item 3, field timezone: …`); duplicates are problems too."""
-    entries: list[RosterEntry] = []
     problems: list[str] = []
+    entries = list(_checked(items, problems))
+    return entries, problems
+
+
+def _checked(items: Iterable[tuple[str, object]], problems: list[str]) -> Iterator[RosterEntry]:
+    """The valid entries among `items`, in order; each problem found is added to `problems`."""
     first_seen: dict[str, str] = {}
     for where, raw in items:
         if isinstance(raw, str):
@@ -97,68 +110,105 @@ def validate_entries(items: Iterable[tuple[str, object]]) -> tuple[list[RosterEn
             continue
         first_seen[entry.slack_id] = where
         if not unknown:
-            entries.append(entry)
-    return entries, problems
+            yield entry
 
 
 def read_roster_file(path: Path) -> tuple[list[RosterEntry], list[str]]:
     """Parse a YAML or CSV roster. Problems are lines prefixed with the file name; on any, use nothing."""
-    label = str(path)
+    problems: list[str] = []
+    entries = list(_read(path, problems))
+    return (entries if not problems else []), problems
+
+
+def check_roster_file(path: Path) -> list[str]:
+    """Read a roster file row by row and check it all, keeping no entry; its problems, as `read_roster_file`."""
+    problems: list[str] = []
+    for _ in _read(path, problems):
+        pass
+    return problems
+
+
+def import_roster_file(path: Path, *, actor_id: str = CLI_ACTOR, now: datetime | None = None) -> RosterImportResult:
+    """Import a file `check_roster_file` found no problem in, reading it a row at a time again. Should it
+    have changed in between, the import fails whole (InvalidInput naming the first problem)."""
+    problems: list[str] = []
+
+    def entries() -> Iterator[RosterEntry]:
+        yield from _read(path, problems)
+        if problems:
+            raise InvalidInput(f"{problems[0]} (the file changed while it was being imported; nothing was imported)")
+
+    return import_roster(entries(), actor_id=actor_id, now=now)
+
+
+def _read(path: Path, problems: list[str]) -> Iterator[RosterEntry]:
+    """Every valid entry of a YAML or CSV roster, a row at a time for CSV; problems, each prefixed with the
+    file name, are added to `problems`."""
+    label, found = str(path), []
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".yaml", ".yml"):
+        problems.append(f"{label}: give a .yaml, .yml or .csv file")
+        return
+    unplaced: list[str] = []
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        if suffix == ".csv":
+            with open_csv(path) as lines:
+                yield from _checked(_counted(_csv_items(lines, unplaced), found), unplaced)
+        else:
+            yield from _checked(_counted(_yaml_items(path.read_text(encoding="utf-8-sig"), unplaced), found), unplaced)
     except FileNotFoundError:
-        return [], [f"{label}: no such file"]
+        unplaced[:] = ["no such file"]
     except (OSError, UnicodeDecodeError) as error:
-        return [], [f"{label}: cannot be read ({error})"]
-    if path.suffix.lower() == ".csv":
-        items, problems = _csv_items(text)
-    elif path.suffix.lower() in (".yaml", ".yml"):
-        items, problems = _yaml_items(text)
-    else:
-        return [], [f"{label}: give a .yaml, .yml or .csv file"]
-    if problems:
-        return [], [f"{label}: {p}" for p in problems]
-    if not items:
-        return [], [f"{label}: holds no roster entries"]
-    entries, problems = validate_entries(items)
-    return (entries if not problems else []), [f"{label}: {p}" for p in problems]
+        unplaced[:] = [f"cannot be read ({error})"]
+    if not unplaced and not found:
+        unplaced.append("holds no roster entries")
+    problems.extend(f"{label}: {problem}" for problem in unplaced)
 
 
-def _yaml_items(text: str) -> tuple[list[tuple[str, object]], list[str]]:
+def _counted(items: Iterator[tuple[str, object]], found: list[bool]) -> Iterator[tuple[str, object]]:
+    for item in items:
+        if not found:
+            found.append(True)
+        yield item
+
+
+def _yaml_items(text: str, problems: list[str]) -> Iterator[tuple[str, object]]:
     # Every scalar stays a string (text_only): YAML 1.1 would read an unquoted 17:30 as the number 1050.
     try:
         data = load_yaml(text, text_only=True)
     except ImportInvalid as invalid:
-        return [], _unplaced(invalid)
+        problems[:] = _unplaced(invalid)
+        return
     if data is None or data == "":
-        return [], []
+        return
     if not isinstance(data, list):
-        return [], ["expected a list of people (each starting with `- slack_id: …`)"]
-    return [(f"item {i}", item) for i, item in enumerate(data, start=1)], []
+        problems[:] = ["expected a list of people (each starting with `- slack_id: …`)"]
+        return
+    yield from ((f"item {i}", item) for i, item in enumerate(data, start=1))
 
 
-def _csv_items(text: str) -> tuple[list[tuple[str, object]], list[str]]:
-    items: list[tuple[str, object]] = []
+def _csv_items(lines: Iterable[str], problems: list[str]) -> Iterator[tuple[str, object]]:
     try:
-        names, rows = csv_rows(text)
+        names, rows = csv_rows(lines)
         header = [name.strip() for name in names]
         required = ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity")
         missing = [f for f in required if f not in header]
         if missing:
-            return [], [f"line 1: the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})"]
+            problems[:] = [f"line 1: the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})"]
+            return
         for where, row in rows:
             if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
                 continue
             if None in row:
-                items.append((where, f"has more cells than the header ({len(header)})"))
+                yield where, f"has more cells than the header ({len(header)})"
                 continue
             cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
             if cleaned.get("active", "") == "":
                 cleaned.pop("active", None)
-            items.append((where, cleaned))
+            yield where, cleaned
     except ImportInvalid as invalid:
-        return [], _unplaced(invalid)
-    return items, []
+        # A file that cannot be read to its end is reported alone: what its rows hold is not known.
+        problems[:] = _unplaced(invalid)
 
 
 def _unplaced(invalid: ImportInvalid) -> list[str]:
