@@ -1260,10 +1260,12 @@ def _write_batch(session: Session, records: list[EngagementRecord], import_id: s
                           [_engagement_row(record, import_id, now) for record in records]).all()
     changes = [change for engagement_id, record in zip(ids, records, strict=True)
                for change in _change_rows(engagement_id, record, import_id, now)]
-    session.execute(insert(StageChange), changes)
+    # The table, not the entity: the ORM's bulk path splits rows by which values are None and sends each
+    # group row by row on PostgreSQL, about ten times slower here.
+    session.execute(insert(StageChange.__table__), changes)
     stints.refresh(session, ids)
     session.execute(sql_update(StageStint).where(StageStint.engagement_id.in_(ids)).values(import_id=import_id))
-    session.execute(insert(AuditEntry), [
+    session.execute(insert(AuditEntry.__table__), [
         {"at": now, "actor_id": IMPORT_ACTOR, "entity": ENTITY, "entity_id": str(engagement_id), "action": "import",
          "detail": {"account": record.account, "opportunity": record.opportunity}}
         for engagement_id, record in zip(ids, records, strict=True)

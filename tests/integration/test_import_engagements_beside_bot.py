@@ -33,8 +33,8 @@ from tests.reliability_helpers import error_log
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MANAGER = Actor(user_id=ADMIN, admin=True, manager=True)
-# Several write batches and seconds of writing, small enough for every CI run.
-ROWS = 3000
+# Ten write batches and seconds of writing, small enough for every CI run on either database.
+ROWS = 1000
 
 
 @pytest.fixture
