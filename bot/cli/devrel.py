@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import db
+from bot.cli.output import write_rendered
 from bot.config import Settings
 from bot.errors import EposError
 from bot.services import roster
@@ -47,16 +48,7 @@ def export_roster(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     entries = roster.export_roster()
     rendered = roster.to_csv(entries) if args.format == "csv" else roster.to_yaml(entries)
-    if args.output:
-        try:
-            Path(args.output).write_text(rendered, encoding="utf-8")
-        except OSError as error:
-            print(f"{args.output}: cannot be written ({error.strerror or error})", file=sys.stderr)
-            return EXIT_FAILURE
-        print(f"{len(entries)} people written to {args.output}")
-    else:
-        sys.stdout.write(rendered)
-    return EXIT_OK
+    return write_rendered(rendered, args.output, written=f"{len(entries)} people written to {args.output}")
 
 
 def add_commands(commands: Any) -> None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot import clock, db
 from bot.config import Settings
 from bot.services import engagements, metrics
+from bot.cli.output import write_rendered
 from bot.errors import Conflict
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import OPEN_STAGES, Outcome, Stage
@@ -63,15 +64,7 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
 
 def export_engagements(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
-    rendered = engagements.render_export(engagements.export_records(), args.format)
-    if args.output:
-        try:
-            Path(args.output).write_text(rendered, encoding="utf-8")
-        except OSError as error:
-            return _fail(f"{args.output}: cannot be written ({error.strerror or error})")
-    else:
-        sys.stdout.write(rendered)
-    return EXIT_OK
+    return write_rendered(engagements.render_export(engagements.export_records(), args.format), args.output)
 
 
 # ----- stats -----------------------------------------------------------------------------------------------
