@@ -37,9 +37,11 @@ from bot.services.actors import Actor, require_presales
 from bot.services.importing import (
     EXTRA_CELLS,
     ImportInvalid,
+    ItemRules,
     batched,
+    checked,
+    column_problem,
     csv_rows,
-    damaged_fields,
     open_csv,
     yaml_items,
 )
@@ -1090,32 +1092,11 @@ def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:
 def _checked(rows: Iterable[tuple[str, Any]], problems: list[ImportProblem], now: datetime) -> Iterator[EngagementRecord]:
     """The valid records among `rows`, in order (fields, history order, dates, duplicates in the file);
     each problem found is added to `problems`."""
-    seen: dict[tuple[str, str], str] = {}
-    try:
-        for where, raw in rows:
-            if not isinstance(raw, dict):
-                problems.append(ImportProblem(where=where, message="must be a mapping with account, opportunity, owner, …"))
-                continue
-            if damaged := damaged_fields(raw):
-                problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in damaged)
-                continue
-            try:
-                record = EngagementRecord.model_validate(raw)
-            except ValidationError as error:
-                problems.extend(_problems_of(error, where))
-                continue
-            whole = record_problems(record, now)
-            problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in whole)
-            key = _key(record)
-            if key in seen:
-                problems.append(ImportProblem(where=where, field="opportunity",
-                                              message=f"repeats the account and opportunity of {seen[key]}"))
-            seen.setdefault(key, where)
-            if not whole:
-                yield record
-    except ImportInvalid as unreadable:
-        # A file that cannot be read to its end is reported alone: what its rows hold is not known.
-        problems[:] = unreadable.problems
+    return checked(rows, problems, ItemRules[EngagementRecord](
+        build=EngagementRecord.model_validate, problems_of=_problems_of, key=_key,
+        not_a_mapping="must be a mapping with account, opportunity, owner, …", duplicate_field="opportunity",
+        duplicate=lambda first: f"repeats the account and opportunity of {first}",
+        whole=lambda record: record_problems(record, now)))
 
 
 def _key(record: EngagementRecord) -> tuple[str, str]:
@@ -1165,12 +1146,8 @@ def _csv_items(source: str | Iterable[str], problems: list[ImportProblem]) -> It
     header = [name.strip() for name in names]
     if not header:
         return
-    unknown = [name for name in header if name not in EXPORT_FIELDS]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if unknown or missing:
-        parts = ([f"unknown column(s) {', '.join(map(repr, unknown))}"] if unknown else []) + (
-            [f"missing column(s) {', '.join(missing)}"] if missing else [])
-        raise ImportInvalid([ImportProblem(where="line 1", message="; ".join(parts) + f"; the columns are {', '.join(EXPORT_FIELDS)}")])
+    if refusal := column_problem(header, EXPORT_FIELDS, REQUIRED_COLUMNS):
+        raise refusal
     for where, row in rows_read:
         if None in row:
             problems.append(ImportProblem(where=where, message=EXTRA_CELLS))
