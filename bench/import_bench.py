@@ -188,7 +188,22 @@ def beside_the_bot(url: str, path: Path, scratch: str) -> dict[str, Any]:
     return {**figures, "acks": len(samples), "ack_p99_ms": round(percentile(latencies, 0.99), 1),
             "ack_max_ms": round(max(latencies), 1),
             "late_or_failed": sum(1 for ms, status in samples if status != 200 or ms >= 3000),
-            "locked": logged.count("database is locked"), "apologies": logged.count("ref=")}
+            "locked": logged.count("database is locked"), "apologies": logged.count("ref="),
+            # What the server was doing when it met the lock, once each.
+            "locked_in": _locked_in(logged)}
+
+
+def _locked_in(logged: str) -> list[str]:
+    """The log record (not its traceback) under which each `database is locked` appeared, once each."""
+    found: set[str] = set()
+    record = ""
+    for line in logged.splitlines():
+        if line and not line[0].isspace() and not line.startswith(("Traceback", "sqlite3.", "sqlalchemy.", "The above",
+                                                                   "During handling", "[SQL", "(Background")):
+            record = line
+        if "database is locked" in line:
+            found.add(record[:200])
+    return sorted(found)[:5]
 
 
 def main(argv: list[str] | None = None) -> int:

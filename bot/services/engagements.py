@@ -36,6 +36,7 @@ from bot.services import audit, playbooks, staging, stints
 from bot.services.actors import Actor, require_presales
 from bot.services.importing import (
     EXTRA_CELLS,
+    WRITE_BATCH,
     ImportInvalid,
     ItemRules,
     batched,
@@ -1069,6 +1070,10 @@ REQUIRED_COLUMNS = ("account", "opportunity", "owner", "seller", "focus", "opene
 HISTORY_SEPARATOR = ";"
 HISTORY_AT = "@"
 IMPORT_KIND = "engagements"
+# An engagement is ten rows or so (itself, its stage log, its stints, an audit line): batches of 25 write
+# about as many rows per transaction as an asset import's 100, so SQLite's write lock is held as briefly.
+# At 100 a batch held it up to 3 s on a loaded machine (docs/performance.md).
+ENGAGEMENT_BATCH = WRITE_BATCH // 4
 YAML_SHAPE = "must be a list of engagements, each starting with `- account: …`"
 IMPORT_RUNNING = ("{account} ({opportunity}) is being added by another import that is still running; "
                   "run this one again when it has finished.")
@@ -1199,7 +1204,7 @@ def import_records(records: Iterable[EngagementRecord], *, now: datetime | None 
     now = now or clock.now()
     imported = skipped = 0
     with staging.pending(IMPORT_KIND, now) as import_id:
-        for batch in batched(records):
+        for batch in batched(records, ENGAGEMENT_BATCH):
             added, same = _stage(batch, import_id, now)
             imported, skipped = imported + added, skipped + same
         if imported:
