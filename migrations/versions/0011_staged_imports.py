@@ -71,7 +71,8 @@ def downgrade() -> None:
         op.create_index(name, table, columns, unique=False)
     for table in STAGED:
         op.drop_index(op.f(f"ix_{table}_import_id"), table_name=table)
-        with op.batch_alter_table(table) as batch_op:
-            batch_op.drop_column("import_id")
+        # In place (SQLite 3.35+ drops a column itself): a batch copy would drop the table, and with foreign
+        # keys on, dropping engagements deletes every stage change with it.
+        op.drop_column(table, "import_id")
     op.drop_table("roster_import_changes")
     op.drop_table("data_imports")
