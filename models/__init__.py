@@ -4,6 +4,7 @@ from models.assets import Asset, AssetFeedback, AssetImport, AssetImportChange, 
 from models.base import Base
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
+from models.imports import DataImport, RosterImportChange
 from models.pilots import Pilot, PilotMember
 from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SchedulerTick, SlackUser
 from models.usage import UsageDay
@@ -15,6 +16,7 @@ __all__ = [
     "AssetImportChange",
     "AssetShare",
     "AuditEntry",
+    "DataImport",
     "Base",
     "DevRelPerson",
     "DevRelRequest",
@@ -27,6 +29,7 @@ __all__ = [
     "Pilot",
     "PilotMember",
     "ProcessedDelivery",
+    "RosterImportChange",
     "SchedulerTick",
     "SearchMiss",
     "SlackUser",

@@ -28,6 +28,8 @@ class DevRelPerson(Base):
     last_assigned_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Set while the roster import that added the person is pending (models/imports.py).
+    import_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class DevRelRequest(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -16,7 +16,8 @@ class Engagement(Base):
     __table_args__ = (
         Index("ix_engagements_owner_stage", "owner_id", "stage"),
         # MTTC and the closed counts read a window of closes from this index alone (migration 0005).
-        Index("ix_engagements_closed", "closed_at", "outcome", "opened_at", "owner_id"),
+        # import_id too: every read filters on it (models/imports.py), and the index must still cover it.
+        Index("ix_engagements_closed", "closed_at", "outcome", "opened_at", "owner_id", "import_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,10 +41,16 @@ class Engagement(Base):
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Set while the import that wrote the row is pending: nobody sees the row until it goes live.
+    import_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
     changes: Mapped[list[StageChange]] = relationship(
         back_populates="engagement", lazy="raise", order_by="StageChange.id"
     )
+
+
+# An import's duplicate check looks accounts up a batch at a time, ignoring case (migration 0011).
+Index("ix_engagements_account_lower", func.lower(Engagement.account))
 
 
 class StageChange(Base):
@@ -67,6 +74,7 @@ class StageChange(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     # Set on an undo or a reopen: the change this one takes back. Metrics skip both rows of such a pair.
     reverts_id: Mapped[int | None] = mapped_column(ForeignKey("stage_changes.id"), index=True)
+    import_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
     engagement: Mapped[Engagement] = relationship(back_populates="changes", lazy="raise")
 
@@ -81,11 +89,12 @@ class StageStint(Base):
     __tablename__ = "stage_stints"
     __table_args__ = (
         # Each figure reads a window by one date and needs only these columns (migration 0004).
-        Index("ix_stage_stints_left", "stage", "left_at", "dwell_days", "engagement_id"),
+        Index("ix_stage_stints_left", "stage", "left_at", "dwell_days", "engagement_id", "import_id"),
         # Conversion counts a window's first entries per engagement from this index alone (migration 0005).
-        Index("ix_stage_stints_entries", "stage", "entered_at", "previous_entered_at", "advanced_at", "engagement_id"),
+        Index("ix_stage_stints_entries", "stage", "entered_at", "previous_entered_at", "advanced_at", "engagement_id",
+              "import_id"),
         # The median dwell steps through a stage's stints in dwell order (bot/services/metrics.py).
-        Index("ix_stage_stints_dwell_order", "stage", "dwell_days", "left_at"),
+        Index("ix_stage_stints_dwell_order", "stage", "dwell_days", "left_at", "import_id"),
     )
 
     # The standing change that entered the stage.
@@ -103,6 +112,7 @@ class StageStint(Base):
     # The effective date of the first later standing change that took the engagement further (a later
     # stage, or closed won); None if none has.
     advanced_at: Mapped[datetime | None]
+    import_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class EngagementNote(Base):

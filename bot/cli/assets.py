@@ -11,6 +11,7 @@ from typing import Any, Literal
 from bot import db
 from bot.config import SLACK_USER_ID, Settings
 from bot.services import assets
+from bot.cli.output import write_rendered
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import ASSET_TYPE_LABELS
 
@@ -62,16 +63,7 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
 
 def export_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
-    rendered = assets.render_export(assets.export_records(), args.format)
-    if args.output:
-        try:
-            Path(args.output).write_text(rendered, encoding="utf-8")
-        except OSError as error:
-            print(f"{args.output}: cannot be written ({error.strerror or error})", file=sys.stderr)
-            return EXIT_FAILURE
-    else:
-        sys.stdout.write(rendered)
-    return EXIT_OK
+    return write_rendered(assets.render_export(assets.export_records(), args.format), args.output)
 
 
 def _row(number: int, item: Any) -> list[str]:

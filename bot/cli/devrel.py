@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from bot import db
+from bot.cli.output import write_rendered
 from bot.config import Settings
+from bot.errors import EposError
 from bot.services import roster
 from bot.services.importing import size_refusal
 
@@ -26,14 +28,18 @@ def import_roster(args: argparse.Namespace, settings: Settings) -> int:
     if refusal := size_refusal(path, settings.import_max_mb):
         print(refusal, file=sys.stderr)
         return EXIT_FAILURE
-    entries, problems = roster.read_roster_file(path)
+    problems = roster.check_roster_file(path)
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
         print(f"{path}: nothing imported; fix the {len(problems)} problem(s) above and run again", file=sys.stderr)
         return EXIT_FAILURE
     _open_database(settings)
-    result = roster.import_roster(entries)
+    try:
+        result = roster.import_roster_file(path)
+    except EposError as refused:
+        print(f"{path}: {refused}", file=sys.stderr)
+        return EXIT_FAILURE
     print(f"{len(result.added)} added, {len(result.updated)} updated, {len(result.unchanged)} unchanged")
     return EXIT_OK
 
@@ -42,16 +48,7 @@ def export_roster(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     entries = roster.export_roster()
     rendered = roster.to_csv(entries) if args.format == "csv" else roster.to_yaml(entries)
-    if args.output:
-        try:
-            Path(args.output).write_text(rendered, encoding="utf-8")
-        except OSError as error:
-            print(f"{args.output}: cannot be written ({error.strerror or error})", file=sys.stderr)
-            return EXIT_FAILURE
-        print(f"{len(entries)} people written to {args.output}")
-    else:
-        sys.stdout.write(rendered)
-    return EXIT_OK
+    return write_rendered(rendered, args.output, written=f"{len(entries)} people written to {args.output}")
 
 
 def add_commands(commands: Any) -> None:

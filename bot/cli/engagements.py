@@ -14,7 +14,9 @@ from bot import clock, db
 from bot.cli import pilots as pilots_cli
 from bot.config import Settings
 from bot.services import engagements, metrics
-from bot.services.importing import ImportInvalid, size_refusal
+from bot.cli.output import write_rendered
+from bot.errors import Conflict
+from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import Figures, TeamMetrics
 
@@ -43,36 +45,27 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
     if refusal := size_refusal(path, settings.import_max_mb):
         return _fail(refusal)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        _open_database(settings)
+        report = engagements.import_file(path, fmt)
     except FileNotFoundError:
         return _fail(f"{path}: no such file")
     except UnicodeDecodeError:
-        return _fail(f"{path}: is not UTF-8 text; save it as UTF-8 and try again")
+        return _fail(f"{path}: {NOT_UTF8}")
     except OSError as error:
         return _fail(f"{path}: cannot be read ({error.strerror or error})")
-    try:
-        records = engagements.parse_import(text, fmt)
     except ImportInvalid as invalid:
         for problem in invalid.problems:
             print(problem.line(str(path)), file=sys.stderr)
         return _fail(f"{path}: nothing imported; fix the {len(invalid.problems)} problem(s) above and run again")
-    _open_database(settings)
-    report = engagements.import_records(records)
-    print(f"{report.imported} imported, {len(report.skipped)} skipped (already there)")
+    except Conflict as conflict:
+        return _fail(f"{path}: {conflict}")
+    print(f"{report.imported} imported, {report.skipped} skipped (already there)")
     return EXIT_OK
 
 
 def export_engagements(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
-    rendered = engagements.render_export(engagements.export_records(), args.format)
-    if args.output:
-        try:
-            Path(args.output).write_text(rendered, encoding="utf-8")
-        except OSError as error:
-            return _fail(f"{args.output}: cannot be written ({error.strerror or error})")
-    else:
-        sys.stdout.write(rendered)
-    return EXIT_OK
+    return write_rendered(engagements.render_export(engagements.export_records(), args.format), args.output)
 
 
 # ----- stats -----------------------------------------------------------------------------------------------

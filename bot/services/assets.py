@@ -46,9 +46,11 @@ from bot.services.importing import (
     EXTRA_CELLS,
     WRITE_BATCH,
     ImportInvalid,
+    ItemRules,
     batched,
+    checked,
+    column_problem,
     csv_rows,
-    damaged_fields,
     open_csv,
     yaml_items,
 )
@@ -549,31 +551,15 @@ def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:
     return [ImportProblem(where=where, field=field, message=message) for field, message in field_problems(error)]
 
 
+_RULES = ItemRules[AssetRecord](
+    build=AssetRecord.model_validate, problems_of=_problems_of, key=lambda record: record.url.rstrip("/"),
+    not_a_mapping="is not a set of `field: value` pairs", duplicate_field="url",
+    duplicate=lambda first: f"the same link as {first}")
+
+
 def _checked(rows: Iterable[tuple[str, Any]], problems: list[ImportProblem]) -> Iterator[AssetRecord]:
     """The valid records among `rows`, in order; each problem found is added to `problems`."""
-    first_seen: dict[str, str] = {}
-    try:
-        for where, raw in rows:
-            if not isinstance(raw, dict):
-                problems.append(ImportProblem(where=where, field=None, message="is not a set of `field: value` pairs"))
-                continue
-            if damaged := damaged_fields(raw):
-                problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in damaged)
-                continue
-            try:
-                record = AssetRecord.model_validate(raw)
-            except ValidationError as error:
-                problems.extend(_problems_of(error, where))
-                continue
-            key = record.url.rstrip("/")
-            if key in first_seen:
-                problems.append(ImportProblem(where=where, field="url", message=f"the same link as {first_seen[key]}"))
-                continue
-            first_seen[key] = where
-            yield record
-    except ImportInvalid as unreadable:
-        # A file that cannot be read to its end is reported alone: what its rows hold is not known.
-        problems[:] = unreadable.problems
+    return checked(rows, problems, _RULES)
 
 
 def _csv_cell(value: Any) -> Any:
@@ -584,16 +570,8 @@ def _csv_items(source: str | Iterable[str], problems: list[ImportProblem]) -> It
     header, rows_read = csv_rows(source)
     if not header:
         return
-    unknown = [name for name in header if name.strip() not in EXPORT_FIELDS]
-    missing = [name for name in ("title", "type", "url", "owner") if name not in [h.strip() for h in header]]
-    if unknown or missing:
-        parts = []
-        if unknown:
-            parts.append("unknown column(s) " + ", ".join(repr(u) for u in unknown))
-        if missing:
-            parts.append("missing column(s) " + ", ".join(missing))
-        raise ImportInvalid([ImportProblem(
-            where="line 1", field=None, message="; ".join(parts) + f"; the columns are {', '.join(EXPORT_FIELDS)}")])
+    if refusal := column_problem(header, EXPORT_FIELDS, ("title", "type", "url", "owner")):
+        raise refusal
     for where, row in rows_read:
         if None in row:
             problems.append(ImportProblem(where=where, field=None, message=EXTRA_CELLS))

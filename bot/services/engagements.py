@@ -13,27 +13,52 @@ import gc
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from pathlib import Path
+
 import yaml
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, insert, or_, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from bot import clock, db
 from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
-from bot.services import audit, playbooks, stints, usage
+from bot.services import audit, playbooks, staging, stints, usage
 from bot.services.actors import Actor, require_presales
-from bot.services.importing import EXTRA_CELLS, ImportInvalid, csv_rows, damaged_fields, load_yaml
+from bot.services.importing import (
+    EXTRA_CELLS,
+    WRITE_BATCH,
+    ImportInvalid,
+    ItemRules,
+    batched,
+    checked,
+    column_problem,
+    csv_rows,
+    open_csv,
+    yaml_items,
+)
 from bot.services.metrics import at, effective_changes, epoch_days, stage_rank, team_metrics
-from models import Asset, AssetShare, DevRelRequest, Engagement, EngagementNote, EsatSurvey, StageChange
+from models import (
+    Asset,
+    AssetShare,
+    AuditEntry,
+    DataImport,
+    DevRelRequest,
+    Engagement,
+    EngagementNote,
+    EsatSurvey,
+    StageChange,
+    StageStint,
+)
 from models.enums import OPEN_STAGES, AssetType, Outcome, RequestState, Stage
 from models.schemas.devrel import CANCELLABLE_STATES
 from models.schemas.engagements import (
@@ -1043,6 +1068,14 @@ EXPORT_FIELDS = ("account", "opportunity", "owner", "seller", "focus", "business
 REQUIRED_COLUMNS = ("account", "opportunity", "owner", "seller", "focus", "opened_at", "history")
 HISTORY_SEPARATOR = ";"
 HISTORY_AT = "@"
+IMPORT_KIND = "engagements"
+# An engagement is ten rows or so (itself, its stage log, its stints, an audit line): batches of 25 write
+# about as many rows per transaction as an asset import's 100, so SQLite's write lock is held as briefly.
+# At 100 a batch held it up to 3 s on a loaded machine (docs/performance.md).
+ENGAGEMENT_BATCH = WRITE_BATCH // 4
+YAML_SHAPE = "must be a list of engagements, each starting with `- account: …`"
+IMPORT_RUNNING = ("{account} ({opportunity}) is being added by another import that is still running; "
+                  "run this one again when it has finished.")
 
 
 def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:
@@ -1060,33 +1093,37 @@ def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:
     return found
 
 
-def validate_records(rows: list[tuple[str, Any]], *, now: datetime | None = None) -> list[EngagementRecord]:
-    """Every row checked (fields, history order, dates, duplicates in the file); all problems at once."""
-    now = now or clock.now()
+def _checked(rows: Iterable[tuple[str, Any]], problems: list[ImportProblem], now: datetime) -> Iterator[EngagementRecord]:
+    """The valid records among `rows`, in order (fields, history order, dates, duplicates in the file);
+    each problem found is added to `problems`."""
+    return checked(rows, problems, ItemRules[EngagementRecord](
+        build=EngagementRecord.model_validate, problems_of=_problems_of, key=_key,
+        not_a_mapping="must be a mapping with account, opportunity, owner, …", duplicate_field="opportunity",
+        duplicate=lambda first: f"repeats the account and opportunity of {first}",
+        whole=lambda record: record_problems(record, now)))
+
+
+def _key(record: EngagementRecord) -> tuple[str, str]:
+    return record.account.casefold(), record.opportunity.casefold()
+
+
+def _read(source: str | Iterable[str], fmt: Literal["yaml", "csv"], now: datetime) -> Iterator[EngagementRecord]:
+    """Every record of a file, a row at a time; raises ImportInvalid listing every problem at the end."""
     problems: list[ImportProblem] = []
-    records: list[EngagementRecord] = []
-    seen: dict[tuple[str, str], str] = {}
-    for where, raw in rows:
-        if not isinstance(raw, dict):
-            problems.append(ImportProblem(where=where, message="must be a mapping with account, opportunity, owner, …"))
-            continue
-        if damaged := damaged_fields(raw):
-            problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in damaged)
-            continue
-        try:
-            record = EngagementRecord.model_validate(raw)
-        except ValidationError as error:
-            problems.extend(_problems_of(error, where))
-            continue
-        whole = record_problems(record, now)
-        problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in whole)
-        key = (record.account.casefold(), record.opportunity.casefold())
-        if key in seen:
-            problems.append(ImportProblem(where=where, field="opportunity",
-                                          message=f"repeats the account and opportunity of {seen[key]}"))
-        seen.setdefault(key, where)
-        if not whole:
-            records.append(record)
+    if fmt == "yaml":
+        assert isinstance(source, str)
+        items = yaml_items(source, key="engagements", shape=YAML_SHAPE)
+    else:
+        items = _csv_items(source, problems)
+    yield from _checked(items, problems, now)
+    if problems:
+        raise ImportInvalid(problems)
+
+
+def validate_records(rows: list[tuple[str, Any]], *, now: datetime | None = None) -> list[EngagementRecord]:
+    """Every row checked; raises ImportInvalid listing all problems at once."""
+    problems: list[ImportProblem] = []
+    records = list(_checked(rows, problems, now or clock.now()))
     if problems:
         raise ImportInvalid(problems)
     return records
@@ -1094,19 +1131,7 @@ def validate_records(rows: list[tuple[str, Any]], *, now: datetime | None = None
 
 def parse_import(text: str, fmt: Literal["yaml", "csv"], *, now: datetime | None = None) -> list[EngagementRecord]:
     """Read a YAML list or a CSV file of engagements; raises ImportInvalid listing every problem."""
-    rows = _yaml_rows(text) if fmt == "yaml" else _csv_rows(text)
-    return validate_records(rows, now=now)
-
-
-def _yaml_rows(text: str) -> list[tuple[str, Any]]:
-    data = load_yaml(text)
-    if data is None:
-        return []
-    if isinstance(data, dict) and isinstance(data.get("engagements"), list):
-        data = data["engagements"]
-    if not isinstance(data, list):
-        raise ImportInvalid([ImportProblem(where="file", message="must be a list of engagements, each starting with `- account: …`")])
-    return [(f"item {number}", item) for number, item in enumerate(data, start=1)]
+    return list(_read(text, fmt, now or clock.now()))
 
 
 def _history_cell(cell: str, where: str) -> list[dict[str, str]] | ImportProblem:
@@ -1120,19 +1145,13 @@ def _history_cell(cell: str, where: str) -> list[dict[str, str]] | ImportProblem
     return entries
 
 
-def _csv_rows(text: str) -> list[tuple[str, Any]]:
-    names, rows_read = csv_rows(text)
+def _csv_items(source: str | Iterable[str], problems: list[ImportProblem]) -> Iterator[tuple[str, Any]]:
+    names, rows_read = csv_rows(source)
     header = [name.strip() for name in names]
     if not header:
-        return []
-    unknown = [name for name in header if name not in EXPORT_FIELDS]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if unknown or missing:
-        parts = ([f"unknown column(s) {', '.join(map(repr, unknown))}"] if unknown else []) + (
-            [f"missing column(s) {', '.join(missing)}"] if missing else [])
-        raise ImportInvalid([ImportProblem(where="line 1", message="; ".join(parts) + f"; the columns are {', '.join(EXPORT_FIELDS)}")])
-    rows: list[tuple[str, Any]] = []
-    problems: list[ImportProblem] = []
+        return
+    if refusal := column_problem(header, EXPORT_FIELDS, REQUIRED_COLUMNS):
+        raise refusal
     for where, row in rows_read:
         if None in row:
             problems.append(ImportProblem(where=where, message=EXTRA_CELLS))
@@ -1148,68 +1167,120 @@ def _csv_rows(text: str) -> list[tuple[str, Any]]:
         for optional in ("channel", "closed_at", "outcome", "business_challenge", "technical_needs"):
             if values.get(optional) in ("", None):
                 values.pop(optional, None)
-        rows.append((where, values))
-    if problems:
-        # Report these together with whatever else the rows hold.
-        try:
-            validate_records(rows)
-        except ImportInvalid as invalid:
-            problems.extend(invalid.problems)
-        raise ImportInvalid(problems)
-    return rows
+        yield where, values
 
 
-def import_records(records: list[EngagementRecord], *, now: datetime | None = None) -> ImportReport:
-    """Write every record in one transaction. An engagement whose account and opportunity (ignoring case)
-    already exist is left as it is and reported as skipped, so importing the same file twice is harmless."""
+@contextmanager
+def _file_records(path: Path, fmt: Literal["yaml", "csv"], now: datetime) -> Iterator[Iterator[EngagementRecord]]:
+    if fmt == "yaml":
+        yield _read(path.read_text(encoding="utf-8-sig"), fmt, now)
+        return
+    with open_csv(path) as lines:
+        yield _read(lines, fmt, now)
+
+
+def check_file(path: Path, fmt: Literal["yaml", "csv"], *, now: datetime | None = None) -> int:
+    """Read a file row by row and check it all, writing nothing; how many engagements it holds.
+    Raises ImportInvalid listing every problem."""
+    with _file_records(path, fmt, now or clock.now()) as records:
+        return sum(1 for _ in records)
+
+
+def import_file(path: Path, fmt: Literal["yaml", "csv"], *, now: datetime | None = None) -> ImportReport:
+    """Check a whole file, then import it (see `import_records`); a file with any problem raises
+    ImportInvalid and writes nothing. The file is read a row at a time, twice."""
     now = now or clock.now()
-    written: list[int] = []
-    skipped: list[str] = []
-    with db.transaction() as session:
-        existing = {
-            (account.casefold(), opportunity.casefold())
-            for account, opportunity in session.execute(select(Engagement.account, Engagement.opportunity))
-        }
-        for record in records:
-            key = (record.account.casefold(), record.opportunity.casefold())
-            if key in existing:
-                skipped.append(f"{record.account} ({record.opportunity})")
-                continue
-            existing.add(key)
-            written.append(_write_record(session, record, now))
-        session.flush()
-        stints.refresh(session, written)
-    return ImportReport(imported=len(written), skipped=skipped)
+    check_file(path, fmt, now=now)
+    with _file_records(path, fmt, now) as records:
+        return import_records(records, now=now)
 
 
-def _write_record(session: Session, record: EngagementRecord, now: datetime) -> int:
+def import_records(records: Iterable[EngagementRecord], *, now: datetime | None = None) -> ImportReport:
+    """Add every record, all or nothing as anyone sees it. An engagement whose account and opportunity
+    (ignoring case) already exist is left as it is and counted as skipped, so importing the same file
+    twice is harmless. The writes are short transactions of WRITE_BATCH engagements, invisible until
+    one short last transaction makes them live (bot/services/staging.py)."""
+    now = now or clock.now()
+    imported = skipped = 0
+    with staging.pending(IMPORT_KIND, now) as import_id:
+        for batch in batched(records, ENGAGEMENT_BATCH):
+            added, same = _stage(batch, import_id, now)
+            imported, skipped = imported + added, skipped + same
+        if imported:
+            with db.transaction() as session:
+                staging.go_live(session, import_id, now)
+    return ImportReport(imported=imported, skipped=skipped)
+
+
+def _stage(batch: list[EngagementRecord], import_id: str, now: datetime) -> tuple[int, int]:
+    """Write one batch out of sight; (written, skipped as already there). The lookup of what is already
+    there runs before the writing transaction, which on SQLite holds the lock every writer waits for."""
+    with staging.reading() as session:
+        # lower() finds the candidates by index (on SQLite it folds ASCII letters only); casefold decides.
+        found = session.execute(
+            select(Engagement.account, Engagement.opportunity, Engagement.import_id, DataImport.live_at)
+            .outerjoin(DataImport, DataImport.id == Engagement.import_id)
+            .where(func.lower(Engagement.account).in_({record.account.lower() for record in batch}))
+        ).all()
+    there = {(row.account.casefold(), row.opportunity.casefold()): row for row in found}
+    fresh = []
+    for record in batch:
+        match = there.get(_key(record))
+        if match is None:
+            fresh.append(record)
+        elif match.import_id is not None and match.import_id != import_id and match.live_at is None:
+            raise Conflict(IMPORT_RUNNING.format(account=record.account, opportunity=record.opportunity))
+    if fresh:
+        with staging.writing() as session:
+            _write_batch(session, fresh, import_id, now)
+    return len(fresh), len(batch) - len(fresh)
+
+
+def _write_batch(session: Session, records: list[EngagementRecord], import_id: str, now: datetime) -> None:
+    ids = session.scalars(insert(Engagement).returning(Engagement.id, sort_by_parameter_order=True),
+                          [_engagement_row(record, import_id, now) for record in records]).all()
+    changes = [change for engagement_id, record in zip(ids, records, strict=True)
+               for change in _change_rows(engagement_id, record, import_id, now)]
+    # The table, not the entity: the ORM's bulk path splits rows by which values are None and sends each
+    # group row by row on PostgreSQL, about ten times slower here.
+    session.execute(insert(StageChange.__table__), changes)
+    stints.refresh(session, ids)
+    session.execute(sql_update(StageStint).where(StageStint.engagement_id.in_(ids)).values(import_id=import_id))
+    session.execute(insert(AuditEntry.__table__), [
+        {"at": now, "actor_id": IMPORT_ACTOR, "entity": ENTITY, "entity_id": str(engagement_id), "action": "import",
+         "detail": {"account": record.account, "opportunity": record.opportunity}}
+        for engagement_id, record in zip(ids, records, strict=True)
+    ])
+
+
+def _engagement_row(record: EngagementRecord, import_id: str, now: datetime) -> dict[str, Any]:
     last = record.history[-1]
     closed = record.closed_at is not None
-    engagement = Engagement(
-        account=record.account, opportunity=record.opportunity, owner_id=record.owner, seller_id=record.seller,
-        focus=record.focus, business_challenge=record.business_challenge, technical_needs=record.technical_needs,
-        channel_id=record.channel, opened_at=record.opened_at,
-        stage=Stage.closed if closed else last.stage,
-        stage_entered_at=record.closed_at if closed else last.at,
-        last_activity_at=record.closed_at if closed else last.at,
-        closed_at=record.closed_at, outcome=record.outcome,
-        created_by=IMPORT_ACTOR, created_at=now, updated_at=now,
-    )
-    session.add(engagement)
-    session.flush()
+    return {
+        "account": record.account, "opportunity": record.opportunity, "owner_id": record.owner,
+        "seller_id": record.seller, "focus": record.focus, "business_challenge": record.business_challenge,
+        "technical_needs": record.technical_needs, "channel_id": record.channel, "opened_at": record.opened_at,
+        "stage": Stage.closed if closed else last.stage,
+        "stage_entered_at": record.closed_at if closed else last.at,
+        "last_activity_at": record.closed_at if closed else last.at,
+        "closed_at": record.closed_at, "outcome": record.outcome, "snoozed_until": None, "last_nudged_at": None,
+        "created_by": IMPORT_ACTOR, "created_at": now, "updated_at": now, "import_id": import_id,
+    }
+
+
+def _change_rows(engagement_id: int, record: EngagementRecord, import_id: str, now: datetime) -> list[dict[str, Any]]:
+    common = {"engagement_id": engagement_id, "actor_id": IMPORT_ACTOR, "logged_at": now, "note": "",
+              "reverts_id": None, "import_id": import_id}
+    rows = []
     previous: Stage | None = None
     for entry in record.history:
-        session.add(StageChange(engagement_id=engagement.id, from_stage=previous, to_stage=entry.stage,
-                                actor_id=IMPORT_ACTOR, logged_at=now, effective_at=entry.at, note=""))
+        rows.append(common | {"from_stage": previous, "to_stage": entry.stage, "outcome": None,
+                              "effective_at": entry.at})
         previous = entry.stage
-    if closed:
-        assert record.closed_at is not None
-        session.add(StageChange(engagement_id=engagement.id, from_stage=previous, to_stage=Stage.closed,
-                                outcome=record.outcome, actor_id=IMPORT_ACTOR, logged_at=now,
-                                effective_at=record.closed_at, note=""))
-    audit.record(session, actor_id=IMPORT_ACTOR, entity=ENTITY, entity_id=engagement.id, action="import", at=now,
-                 account=record.account, opportunity=record.opportunity)
-    return engagement.id
+    if record.closed_at is not None:
+        rows.append(common | {"from_stage": previous, "to_stage": Stage.closed, "outcome": record.outcome,
+                              "effective_at": record.closed_at})
+    return rows
 
 
 def export_records() -> list[dict[str, Any]]:

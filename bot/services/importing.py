@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import yaml
+from pydantic import ValidationError
 from yaml.composer import Composer, ComposerError
 from yaml.constructor import BaseConstructor, SafeConstructor
 from yaml.events import AliasEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent
@@ -38,6 +40,7 @@ WRITE_BATCH = 100
 MEGABYTE = 1024 * 1024
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ImportInvalid(InvalidInput):
@@ -342,3 +345,65 @@ def damaged_fields(raw: dict[Any, Any]) -> list[tuple[str, str]]:
         if problem:
             found.append((str(key).replace("\x00", "\\0"), problem))
     return found
+
+
+# ----- the checks every import file goes through --------------------------------------------------------
+
+
+def column_problem(header: list[str], known: tuple[str, ...], required: tuple[str, ...]) -> ImportInvalid | None:
+    """A CSV header naming a column the import does not know, or lacking one it needs: the refusal of the
+    whole file (the columns are the file's shape), or None."""
+    unknown = [name for name in header if name.strip() not in known]
+    missing = [name for name in required if name not in [h.strip() for h in header]]
+    if not unknown and not missing:
+        return None
+    parts = ([f"unknown column(s) {', '.join(map(repr, unknown))}"] if unknown else []) + (
+        [f"missing column(s) {', '.join(missing)}"] if missing else [])
+    return ImportInvalid([ImportProblem(where="line 1", field=None,
+                                        message="; ".join(parts) + f"; the columns are {', '.join(known)}")])
+
+
+@dataclass(frozen=True)
+class ItemRules(Generic[R]):
+    """What one kind of import file holds: how an item is built (raising pydantic's ValidationError) and its
+    problems worded, what a record is wrong about as a whole, and the key no two items may share."""
+
+    build: Callable[[dict[Any, Any]], R]
+    problems_of: Callable[[ValidationError, str], list[ImportProblem]]
+    key: Callable[[R], Hashable]
+    not_a_mapping: str
+    duplicate_field: str
+    # Said of the second item with a key, given where the first was.
+    duplicate: Callable[[str], str]
+    whole: Callable[[R], list[tuple[str, str]]] = lambda _record: []
+
+
+def checked(rows: Iterable[tuple[str, Any]], problems: list[ImportProblem], rules: ItemRules[R]) -> Iterator[R]:
+    """The valid records among `rows`, in order; each problem found is added to `problems`. A file that
+    cannot be read to its end is reported alone: what its rows hold is not known."""
+    first_seen: dict[Hashable, str] = {}
+    try:
+        for where, raw in rows:
+            if not isinstance(raw, dict):
+                problems.append(ImportProblem(where=where, field=None, message=rules.not_a_mapping))
+                continue
+            if damaged := damaged_fields(raw):
+                problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in damaged)
+                continue
+            try:
+                record = rules.build(raw)
+            except ValidationError as error:
+                problems.extend(rules.problems_of(error, where))
+                continue
+            whole = rules.whole(record)
+            problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in whole)
+            key = rules.key(record)
+            if key in first_seen:
+                problems.append(ImportProblem(where=where, field=rules.duplicate_field,
+                                              message=rules.duplicate(first_seen[key])))
+                continue
+            first_seen[key] = where
+            if not whole:
+                yield record
+    except ImportInvalid as unreadable:
+        problems[:] = unreadable.problems

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,21 +16,32 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import clock, db
-from bot.errors import Forbidden, InvalidInput, NotFound
-from bot.services import audit
+from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bot.services import audit, staging
 from bot.services.actors import Actor
-from bot.services.importing import ImportInvalid, csv_rows, damaged_fields, load_yaml
+from bot.services.importing import (
+    WRITE_BATCH,
+    ImportInvalid,
+    batched,
+    csv_rows,
+    damaged_fields,
+    load_yaml,
+    open_csv,
+)
 from bot.services.routing import load_in_week
-from models import DevRelPerson, DevRelRequest
+from models import AuditEntry, DataImport, DevRelPerson, DevRelRequest, RosterImportChange
 from models.enums import RequestState
 from models.schemas.devrel import MAX_CAPACITY, SLACK_USER_ID, Booking, RosterEntry, RosterImportResult, RosterMember
 
 ENTITY = "devrel_person"
 CLI_ACTOR = "epos-cli"
+IMPORT_KIND = "roster"
 ROSTER_FIELDS = tuple(RosterEntry.model_fields)
 ADMINS_ONLY = "Only epos admins can change the DevRel roster. Ask one of them (EPOS_ADMINS) to make this change."
 
@@ -64,8 +75,13 @@ def describe_error(error: dict[str, Any]) -> tuple[str, str]:
 
 def validate_entries(items: Iterable[tuple[str, object]]) -> tuple[list[RosterEntry], list[str]]:
     """Entries, and one problem line per bad field (`item 3, field timezone: …`); duplicates are problems too."""
-    entries: list[RosterEntry] = []
     problems: list[str] = []
+    entries = list(_checked(items, problems))
+    return entries, problems
+
+
+def _checked(items: Iterable[tuple[str, object]], problems: list[str]) -> Iterator[RosterEntry]:
+    """The valid entries among `items`, in order; each problem found is added to `problems`."""
     first_seen: dict[str, str] = {}
     for where, raw in items:
         if isinstance(raw, str):
@@ -94,68 +110,105 @@ def validate_entries(items: Iterable[tuple[str, object]]) -> tuple[list[RosterEn
             continue
         first_seen[entry.slack_id] = where
         if not unknown:
-            entries.append(entry)
-    return entries, problems
+            yield entry
 
 
 def read_roster_file(path: Path) -> tuple[list[RosterEntry], list[str]]:
     """Parse a YAML or CSV roster. Problems are lines prefixed with the file name; on any, use nothing."""
-    label = str(path)
+    problems: list[str] = []
+    entries = list(_read(path, problems))
+    return (entries if not problems else []), problems
+
+
+def check_roster_file(path: Path) -> list[str]:
+    """Read a roster file row by row and check it all, keeping no entry; its problems, as `read_roster_file`."""
+    problems: list[str] = []
+    for _ in _read(path, problems):
+        pass
+    return problems
+
+
+def import_roster_file(path: Path, *, actor_id: str = CLI_ACTOR, now: datetime | None = None) -> RosterImportResult:
+    """Import a file `check_roster_file` found no problem in, reading it a row at a time again. Should it
+    have changed in between, the import fails whole (InvalidInput naming the first problem)."""
+    problems: list[str] = []
+
+    def entries() -> Iterator[RosterEntry]:
+        yield from _read(path, problems)
+        if problems:
+            raise InvalidInput(f"{problems[0]} (the file changed while it was being imported; nothing was imported)")
+
+    return import_roster(entries(), actor_id=actor_id, now=now)
+
+
+def _read(path: Path, problems: list[str]) -> Iterator[RosterEntry]:
+    """Every valid entry of a YAML or CSV roster, a row at a time for CSV; problems, each prefixed with the
+    file name, are added to `problems`."""
+    label, found = str(path), []
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".yaml", ".yml"):
+        problems.append(f"{label}: give a .yaml, .yml or .csv file")
+        return
+    unplaced: list[str] = []
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        if suffix == ".csv":
+            with open_csv(path) as lines:
+                yield from _checked(_counted(_csv_items(lines, unplaced), found), unplaced)
+        else:
+            yield from _checked(_counted(_yaml_items(path.read_text(encoding="utf-8-sig"), unplaced), found), unplaced)
     except FileNotFoundError:
-        return [], [f"{label}: no such file"]
+        unplaced[:] = ["no such file"]
     except (OSError, UnicodeDecodeError) as error:
-        return [], [f"{label}: cannot be read ({error})"]
-    if path.suffix.lower() == ".csv":
-        items, problems = _csv_items(text)
-    elif path.suffix.lower() in (".yaml", ".yml"):
-        items, problems = _yaml_items(text)
-    else:
-        return [], [f"{label}: give a .yaml, .yml or .csv file"]
-    if problems:
-        return [], [f"{label}: {p}" for p in problems]
-    if not items:
-        return [], [f"{label}: holds no roster entries"]
-    entries, problems = validate_entries(items)
-    return (entries if not problems else []), [f"{label}: {p}" for p in problems]
+        unplaced[:] = [f"cannot be read ({error})"]
+    if not unplaced and not found:
+        unplaced.append("holds no roster entries")
+    problems.extend(f"{label}: {problem}" for problem in unplaced)
 
 
-def _yaml_items(text: str) -> tuple[list[tuple[str, object]], list[str]]:
+def _counted(items: Iterator[tuple[str, object]], found: list[bool]) -> Iterator[tuple[str, object]]:
+    for item in items:
+        if not found:
+            found.append(True)
+        yield item
+
+
+def _yaml_items(text: str, problems: list[str]) -> Iterator[tuple[str, object]]:
     # Every scalar stays a string (text_only): YAML 1.1 would read an unquoted 17:30 as the number 1050.
     try:
         data = load_yaml(text, text_only=True)
     except ImportInvalid as invalid:
-        return [], _unplaced(invalid)
+        problems[:] = _unplaced(invalid)
+        return
     if data is None or data == "":
-        return [], []
+        return
     if not isinstance(data, list):
-        return [], ["expected a list of people (each starting with `- slack_id: …`)"]
-    return [(f"item {i}", item) for i, item in enumerate(data, start=1)], []
+        problems[:] = ["expected a list of people (each starting with `- slack_id: …`)"]
+        return
+    yield from ((f"item {i}", item) for i, item in enumerate(data, start=1))
 
 
-def _csv_items(text: str) -> tuple[list[tuple[str, object]], list[str]]:
-    items: list[tuple[str, object]] = []
+def _csv_items(lines: Iterable[str], problems: list[str]) -> Iterator[tuple[str, object]]:
     try:
-        names, rows = csv_rows(text)
+        names, rows = csv_rows(lines)
         header = [name.strip() for name in names]
         required = ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity")
         missing = [f for f in required if f not in header]
         if missing:
-            return [], [f"line 1: the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})"]
+            problems[:] = [f"line 1: the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})"]
+            return
         for where, row in rows:
             if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
                 continue
             if None in row:
-                items.append((where, f"has more cells than the header ({len(header)})"))
+                yield where, f"has more cells than the header ({len(header)})"
                 continue
             cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
             if cleaned.get("active", "") == "":
                 cleaned.pop("active", None)
-            items.append((where, cleaned))
+            yield where, cleaned
     except ImportInvalid as invalid:
-        return [], _unplaced(invalid)
-    return items, []
+        # A file that cannot be read to its end is reported alone: what its rows hold is not known.
+        problems[:] = _unplaced(invalid)
 
 
 def _unplaced(invalid: ImportInvalid) -> list[str]:
@@ -277,33 +330,90 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden(ADMINS_ONLY)
 
 
-def import_roster(entries: list[RosterEntry], *, actor_id: str = CLI_ACTOR, now: datetime | None = None) -> RosterImportResult:
-    """Upsert by Slack id in one transaction; running it twice changes nothing the second time."""
+# ----- importing ---------------------------------------------------------------------------------
+#
+# Written as engagements are (bot/services/staging.py): new people in short batches tagged with a pending
+# import, changes to people already on the roster set aside in `roster_import_changes`; one short last
+# transaction applies the changes and makes the new people visible, so routing never sees half a file.
+
+ROSTER_CHANGED = ("{slack_id} was added to the roster from Slack while the file was being imported; "
+                  "nothing was imported. Run the import again.")
+IMPORT_RUNNING = "{slack_id} is being added by another import that is still running; run this one again when it has finished."
+
+
+def import_roster(entries: Iterable[RosterEntry], *, actor_id: str = CLI_ACTOR, now: datetime | None = None) -> RosterImportResult:
+    """Upsert by Slack id, all or nothing as anyone sees it; running it twice changes nothing the second time."""
     now = now or clock.now()
     result = RosterImportResult()
-    with db.transaction() as session:
-        existing = {row.slack_id: row for row in session.scalars(select(DevRelPerson))}
-        for entry in entries:
-            row = existing.get(entry.slack_id)
-            if row is None:
-                row = DevRelPerson(slack_id=entry.slack_id, created_at=now, updated_at=now, last_assigned_at=None)
-                _apply(row, entry)
-                session.add(row)
-                session.flush()
-                audit.record(session, actor_id=actor_id, entity=ENTITY, entity_id=entry.slack_id, action="added",
-                             at=now, source="import", **_plain(entry))
-                result.added.append(entry.slack_id)
-                continue
-            changes = _changes(_entry_of(row), entry)
-            if not changes:
-                result.unchanged.append(entry.slack_id)
-                continue
-            _apply(row, entry)
-            row.updated_at = now
-            audit.record(session, actor_id=actor_id, entity=ENTITY, entity_id=entry.slack_id, action="updated",
-                         at=now, source="import", changes=changes)
-            result.updated.append(entry.slack_id)
+    with staging.pending(IMPORT_KIND, now) as import_id:
+        for batch in batched(entries):
+            _stage(batch, import_id, result, actor_id=actor_id, now=now)
+        if result.added or result.updated:
+            _go_live(import_id, actor_id=actor_id, now=now)
     return result
+
+
+def _stage(batch: list[RosterEntry], import_id: str, result: RosterImportResult, *, actor_id: str, now: datetime) -> None:
+    with staging.reading() as session:
+        found = session.execute(
+            select(DevRelPerson, DataImport.live_at).outerjoin(DataImport, DataImport.id == DevRelPerson.import_id)
+            .where(DevRelPerson.slack_id.in_([entry.slack_id for entry in batch]))
+        ).all()
+        existing = {match.DevRelPerson.slack_id: match for match in found}
+        new: list[RosterEntry] = []
+        changes: list[dict[str, Any]] = []
+        for entry in batch:
+            match = existing.get(entry.slack_id)
+            if match is None:
+                new.append(entry)
+                continue
+            row = match.DevRelPerson
+            if row.import_id is not None and match.live_at is None:
+                raise Conflict(IMPORT_RUNNING.format(slack_id=entry.slack_id))
+            if difference := _changes(_entry_of(row), entry):
+                changes.append({"import_id": import_id, "person_id": row.id, "content": _plain(entry),
+                                "changes": difference})
+                result.updated.append(entry.slack_id)
+            else:
+                result.unchanged.append(entry.slack_id)
+    if not new and not changes:
+        return
+    with staging.writing() as session:
+        if new:
+            try:
+                session.execute(insert(DevRelPerson), [
+                    _fields(entry) | {"slack_id": entry.slack_id, "created_at": now, "updated_at": now,
+                                      "last_assigned_at": None, "import_id": import_id} for entry in new])
+            except IntegrityError:
+                raise Conflict(ROSTER_CHANGED.format(slack_id=new[0].slack_id)) from None
+            session.execute(insert(AuditEntry), [
+                {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": entry.slack_id, "action": "added",
+                 "detail": {"source": "import", **_plain(entry)}} for entry in new])
+            result.added.extend(entry.slack_id for entry in new)
+        if changes:
+            session.execute(insert(RosterImportChange), changes)
+
+
+def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
+    """The one transaction that makes the import visible: the set-aside changes, then the import live."""
+    with staging.writing() as session:
+        waiting = select(RosterImportChange).where(RosterImportChange.import_id == import_id)
+        for changes in session.scalars(waiting.execution_options(yield_per=WRITE_BATCH)).partitions():
+            session.execute(sql_update(DevRelPerson), [
+                {"id": change.person_id, **_fields(RosterEntry.model_validate(change.content)), "updated_at": now}
+                for change in changes])
+            session.execute(insert(AuditEntry), [
+                {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": change.content["slack_id"],
+                 "action": "updated", "detail": {"source": "import", "changes": change.changes}}
+                for change in changes])
+        session.execute(delete(RosterImportChange).where(RosterImportChange.import_id == import_id))
+        staging.go_live(session, import_id, now)
+
+
+def _fields(entry: RosterEntry) -> dict[str, Any]:
+    return {"name": entry.name, "topics": list(entry.topics), "timezone": entry.timezone,
+            "work_start": entry.work_start, "work_end": entry.work_end, "weekly_capacity": entry.weekly_capacity,
+            "active": entry.active, "out_of_office_until": entry.out_of_office_until}
 
 
 def save_member(actor: Actor, entry: RosterEntry, *, adding: bool, now: datetime | None = None) -> RosterMember:

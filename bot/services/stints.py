@@ -35,7 +35,10 @@ def refresh(session: Session | Connection, engagement_ids: Collection[int] | Non
 
 
 def _insert_stints(session: Session | Connection, engagement_ids: list[int] | None) -> None:
-    standing_log = effective_changes()
+    # Only the columns it reads: migration 0005 runs this on a log without the columns added later.
+    standing_log = effective_changes().with_only_columns(
+        StageChange.id, StageChange.engagement_id, StageChange.to_stage, StageChange.outcome, StageChange.effective_at,
+        maintain_column_froms=True)
     if engagement_ids is not None:
         standing_log = standing_log.where(StageChange.engagement_id.in_(engagement_ids))
     standing = standing_log.subquery("standing")

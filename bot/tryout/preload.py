@@ -54,7 +54,7 @@ def _engagements(path: Path, settings: Settings) -> int:
     except ImportInvalid as invalid:
         raise PreloadError("; ".join(problem.line(str(path)) for problem in invalid.problems)) from None
     report = engagements.import_records(records)
-    return report.imported + len(report.skipped)
+    return report.imported + report.skipped
 
 
 def _pilot(path: Path, settings: Settings) -> int:

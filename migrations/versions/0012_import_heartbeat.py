@@ -5,7 +5,7 @@ message saying another import was still running. `touched_at` is stamped by ever
 import not stamped for a few minutes has stopped, and the next import clears it away.
 
 Revision ID: 0012_import_heartbeat
-Revises: 0010_claim_posting
+Revises: 0011_staged_imports
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = "0012_import_heartbeat"
-down_revision = "0010_claim_posting"
+down_revision = "0011_staged_imports"
 branch_labels = None
 depends_on = None
 

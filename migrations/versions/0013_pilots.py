@@ -4,7 +4,7 @@ A pilot is a named group of SEs trying the guided path from a start date; its fi
 everyone else's (bot/services/cohorts.py).
 
 Revision ID: 0013_pilots
-Revises: 0010_claim_posting
+Revises: 0012_import_heartbeat
 Create Date: 2026-12-06
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = "0013_pilots"
-down_revision = "0010_claim_posting"
+down_revision = "0012_import_heartbeat"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ The adoption figures and each person's getting-started checklist read what peopl
 their actions already write; a search that finds something and a look at the figures wrote nothing.
 
 Revision ID: 0014_usage_days
-Revises: 0010_claim_posting
+Revises: 0013_pilots
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import models.base
 
 revision = "0014_usage_days"
-down_revision = "0010_claim_posting"
+down_revision = "0013_pilots"
 branch_labels = None
 depends_on = None
 

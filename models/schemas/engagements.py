@@ -299,7 +299,7 @@ class NewEngagementIn(BaseModel):
 
 class ImportReport(_Frozen):
     imported: int
-    skipped: list[str]
+    skipped: int  # already there (a count: a file of 100k rows would otherwise carry 100k names)
 
 
 # ----- bulk import / export --------------------------------------------------------------------------

@@ -1,0 +1,307 @@
+"""`epos engagements import` and `epos roster import` of large files beside the live bot: every command
+and Home is answered in time, and nothing of an import is seen before it has all gone in (nothing at all
+when it fails, and the rows of a killed import are cleared)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import clock, db
+from bot.services import engagements, roster, staging
+from bot.services.actors import Actor
+from bot.services.importing import WRITE_BATCH
+from bot.slackmock import MockSlack
+from bot.wire import SlackWire
+from models import DataImport, DevRelPerson, Engagement, StageChange, StageStint
+from models.schemas.devrel import RosterEntry
+from models.schemas.engagements import EngagementRecord
+from tests.conftest import ADMIN, SE, SELLER
+from tests.integration.test_import_beside_bot import SLACK_ACK_SECONDS, SORRY, apologies
+from tests.reliability_helpers import error_log
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+MANAGER = Actor(user_id=ADMIN, admin=True, manager=True)
+# Ten write batches and seconds of writing, small enough for every CI run on either database.
+ROWS = 1000
+
+
+@pytest.fixture
+def team(database_url: str) -> None:
+    roster.import_roster(roster.read_roster_file(EXAMPLES / "roster.yaml")[0])
+    engagements.import_records(engagements.parse_import((EXAMPLES / "engagements.yaml").read_text(), "yaml"))
+
+
+def write_engagements_csv(path: Path, rows: int, *, bad_last: bool = False) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        out.write("account,opportunity,owner,seller,focus,opened_at,history\n")
+        for n in range(rows):
+            owner = "nobody" if bad_last and n == rows - 1 else SE
+            out.write(f"Bulkco {n},Bulkco {n} platform,{owner},{SELLER},observability,2026-08-03T09:15:00Z,"
+                      "preparation@2026-08-03T09:15:00Z; discovery@2026-08-07T14:00:00Z\n")
+    return path
+
+
+def write_roster_csv(path: Path, rows: int) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        out.write("slack_id,name,topics,timezone,work_start,work_end,weekly_capacity\n")
+        for n in range(rows):
+            out.write(f"U0BULK{n:05d},Bulk Person {n},kubernetes,Europe/Berlin,09:00,17:00,5\n")
+    return path
+
+
+@dataclass
+class Load:
+    """Engagement commands, lists and Home tabs sent over signed HTTP from a few threads until stopped."""
+
+    wire: SlackWire
+    stop: threading.Event = field(default_factory=threading.Event)
+    slow: list[str] = field(default_factory=list)
+    answered: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self, worker: int) -> None:
+        for n in itertools.count():
+            if self.stop.is_set():
+                return
+            kind = ("command", "home", "list")[n % 3]
+            started = time.monotonic()
+            if kind == "command":
+                response = self.wire.command("/engagement", "northbeam discovery", user_id=SE)
+            elif kind == "home":
+                response = self.wire.event({"type": "app_home_opened", "user": SE, "channel": "D0HOME01",
+                                            "tab": "home", "event_ts": f"{worker}.{n}"})
+            else:
+                response = self.wire.command("/engagement", "list", user_id=SE)
+            took = time.monotonic() - started
+            with self.lock:
+                self.answered += 1
+                if response.status != 200 or took >= SLACK_ACK_SECONDS or SORRY.encode() in response.body:
+                    self.slow.append(f"{kind}: HTTP {response.status} after {took:.2f} s: {response.body[:120]!r}")
+            # People, not a flood: the server shares this process (and its GIL) with the clients.
+            time.sleep(0.05)
+
+    def __enter__(self) -> Load:
+        self.threads = [threading.Thread(target=self.run, args=(worker,), daemon=True) for worker in range(4)]
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+        time.sleep(1.0)  # the listeners still at work after their acks
+
+
+def run_cli(database_url: str, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    return subprocess.Popen([sys.executable, "-m", "bot", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def bulk_engagements(*, pending_too: bool = False) -> int:
+    reader = staging.reading if pending_too else db.reading
+    with reader() as session:
+        return session.scalar(select(func.count()).select_from(Engagement)
+                              .where(Engagement.account.like("Bulkco %"))) or 0
+
+
+def bulk_people(*, pending_too: bool = False) -> int:
+    reader = staging.reading if pending_too else db.reading
+    with reader() as session:
+        return session.scalar(select(func.count()).select_from(DevRelPerson)
+                              .where(DevRelPerson.slack_id.like("U0BULK%"))) or 0
+
+
+def test_a_large_engagement_import_beside_the_bot_keeps_every_answer_in_time_and_goes_live_at_once(
+    team: None, wire: SlackWire, slack: MockSlack, database_url: str, tmp_path: Path
+) -> None:
+    path = write_engagements_csv(tmp_path / "bulk.csv", ROWS)
+    seen: list[int] = []
+    with error_log() as errors, Load(wire) as load:
+        importer = run_cli(database_url, "engagements", "import", str(path))
+        while importer.poll() is None:
+            seen.append(bulk_engagements())
+            time.sleep(0.05)
+        out, err = importer.communicate(timeout=300)
+    assert importer.returncode == 0, err
+    assert out.strip() == f"{ROWS} imported, 0 skipped (already there)"
+    assert "database is locked" not in err
+    assert load.answered > 20 and load.slow == []
+    assert apologies(slack) == [] and errors.records == [], errors.describe()
+    # Looked at again and again while it was written: none of the import, or all of it, never a part.
+    assert set(seen) <= {0, ROWS}
+    assert bulk_engagements() == ROWS
+
+
+def test_an_engagement_file_with_a_bad_last_row_is_refused_whole_while_the_bot_answers(
+    team: None, wire: SlackWire, slack: MockSlack, database_url: str, tmp_path: Path
+) -> None:
+    path = write_engagements_csv(tmp_path / "bulk.csv", ROWS, bad_last=True)
+    with error_log() as errors, Load(wire) as load:
+        importer = run_cli(database_url, "engagements", "import", str(path))
+        _, err = importer.communicate(timeout=300)
+    assert importer.returncode == 1
+    assert f"line {ROWS + 1}, field owner" in err and "nothing imported" in err
+    assert load.slow == [] and apologies(slack) == [] and errors.records == [], errors.describe()
+    assert bulk_engagements(pending_too=True) == 0
+
+
+def test_a_large_roster_import_beside_the_bot_goes_live_at_once(
+    team: None, wire: SlackWire, slack: MockSlack, database_url: str, tmp_path: Path
+) -> None:
+    path = write_roster_csv(tmp_path / "roster.csv", ROWS)
+    seen: list[int] = []
+    with error_log() as errors, Load(wire) as load:
+        importer = run_cli(database_url, "roster", "import", str(path))
+        while importer.poll() is None:
+            seen.append(bulk_people())
+            time.sleep(0.05)
+        out, err = importer.communicate(timeout=300)
+    assert importer.returncode == 0, err
+    assert out.strip() == f"{ROWS} added, 0 updated, 0 unchanged"
+    assert "database is locked" not in err
+    assert load.answered > 20 and load.slow == []
+    assert apologies(slack) == [] and errors.records == [], errors.describe()
+    assert set(seen) <= {0, ROWS}
+    assert bulk_people() == ROWS
+
+
+def engagement_records(count: int) -> Iterator[EngagementRecord]:
+    for n in range(count):
+        yield EngagementRecord.model_validate({
+            "account": f"Bulkco {n}", "opportunity": f"Bulkco {n} platform", "owner": SE, "seller": SELLER,
+            "focus": "observability", "opened_at": "2026-08-03T09:15:00Z",
+            "history": [{"stage": "preparation", "at": "2026-08-03T09:15:00Z"},
+                        {"stage": "discovery", "at": "2026-08-07T14:00:00Z"}]})
+
+
+def paused(records: Iterator[object], halfway: threading.Event, resume: threading.Event, *,
+           then_fail: bool) -> Iterator[object]:
+    """The records of a file, stopping after two write batches until told to go on, then failing if asked to."""
+    for n, record in enumerate(records):
+        if n == 2 * WRITE_BATCH:
+            halfway.set()
+            assert resume.wait(60)
+            if then_fail:
+                raise OSError("the disk holding the file went away")
+        yield record
+
+
+def in_background(work: object) -> tuple[threading.Thread, list[object]]:
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(work())  # type: ignore[operator]
+        except OSError as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+# A fixed moment, so that two looks differ only by what they found.
+NOW = clock.now()
+
+
+def everything_se_sees(now: datetime = NOW) -> str:
+    return " ".join(str(part) for part in (
+        engagements.home(Actor(user_id=SE), now=now),
+        engagements.list_engagements(MANAGER, scope="all", now=now),
+        engagements.figures(MANAGER, weeks=52, now=now),
+        engagements.interpret(Actor(user_id=SE), "bulkco 7 demo", now=now),
+        engagements.export_records(),
+    ))
+
+
+@pytest.mark.parametrize("then_fail", [False, True], ids=["succeeds", "fails"])
+def test_an_engagement_import_half_written_is_seen_by_nobody(then_fail: bool, team: None) -> None:
+    count = 3 * WRITE_BATCH
+    halfway, resume = threading.Event(), threading.Event()
+    before = everything_se_sees()
+    worker, outcome = in_background(lambda: engagements.import_records(
+        paused(engagement_records(count), halfway, resume, then_fail=then_fail)))  # type: ignore[arg-type]
+    try:
+        assert halfway.wait(60)
+        assert bulk_engagements(pending_too=True) == 2 * WRITE_BATCH  # really written, in batches…
+        assert bulk_engagements() == 0  # …and seen by no read:
+        assert everything_se_sees() == before  # not the Home, a list, the figures, a search or an export
+        with db.reading() as session:
+            pending = select(DataImport.id).where(DataImport.live_at.is_(None))
+            for model in (StageChange, StageStint):  # nor its stage log, which the figures read directly
+                assert session.scalar(select(func.count()).select_from(model).where(model.import_id.in_(pending))) == 0
+    finally:
+        resume.set()
+        worker.join(60)
+    if then_fail:
+        assert isinstance(outcome[0], OSError)
+        assert bulk_engagements(pending_too=True) == 0
+        with db.reading() as session:
+            assert session.scalar(select(func.count()).select_from(DataImport).where(DataImport.live_at.is_(None))) == 0
+        assert everything_se_sees() == before
+    else:
+        assert outcome[0].imported == count  # type: ignore[attr-defined]
+        assert bulk_engagements() == count
+        assert "Bulkco 7" in everything_se_sees()
+
+
+def roster_entries(count: int) -> Iterator[RosterEntry]:
+    yield from (RosterEntry(slack_id=f"U0BULK{n:05d}", name=f"Bulk Person {n}", topics=["kubernetes"],
+                            timezone="Europe/Berlin", work_start="09:00", work_end="17:00", weekly_capacity=5)
+                for n in range(count))
+
+
+@pytest.mark.parametrize("then_fail", [False, True], ids=["succeeds", "fails"])
+def test_a_roster_import_half_written_is_seen_by_nobody(then_fail: bool, team: None) -> None:
+    count = 3 * WRITE_BATCH
+    first = roster.list_roster()[0]
+    renamed = first.model_copy(update={"name": "Renamed by the import"})
+    halfway, resume = threading.Event(), threading.Event()
+    entries = itertools.chain([RosterEntry(**renamed.model_dump(include=set(RosterEntry.model_fields)))],
+                              roster_entries(count))
+    worker, outcome = in_background(lambda: roster.import_roster(
+        paused(entries, halfway, resume, then_fail=then_fail)))  # type: ignore[arg-type]
+    try:
+        assert halfway.wait(60)
+        assert bulk_people(pending_too=True) == 2 * WRITE_BATCH - 1
+        names = [member.name for member in roster.list_roster()]
+        assert bulk_people() == 0 and first.name in names and "Renamed by the import" not in names
+    finally:
+        resume.set()
+        worker.join(60)
+    names = [member.name for member in roster.list_roster()]
+    if then_fail:
+        assert isinstance(outcome[0], OSError)
+        assert bulk_people(pending_too=True) == 0 and first.name in names
+    else:
+        assert (len(outcome[0].added), outcome[0].updated) == (count, [first.slack_id])  # type: ignore[attr-defined]
+        assert bulk_people() == count and "Renamed by the import" in names
+
+
+def test_the_rows_of_an_engagement_import_whose_process_was_killed_are_cleared_by_a_later_import(team: None) -> None:
+    started = clock.now() - staging.ABANDONED_AFTER - timedelta(minutes=1)
+    with staging.writing() as session:
+        session.add(DataImport(id="killed", kind="engagements", started_at=started))
+        session.add(Engagement(account="Left by a killed import", opportunity="x", owner_id=SE, seller_id=SELLER,
+                               focus="observability", opened_at=started, stage="discovery", stage_entered_at=started,
+                               last_activity_at=started, created_by="import", created_at=started,
+                               updated_at=started, import_id="killed"))
+    assert "Left by a killed import" not in everything_se_sees()
+    roster.import_roster(roster_entries(2))
+    with staging.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Engagement).where(Engagement.import_id == "killed")) == 0
+        assert session.get(DataImport, "killed") is None
