@@ -25,7 +25,7 @@ from sqlalchemy import select
 import models
 from bot import clock, db
 from bot.config import Settings
-from bot.ids import AssetIds, DevRelIds, EngagementIds
+from bot.ids import AssetIds, DevRelIds, EngagementIds, PilotIds
 from bot.services.devrel import policy_for
 from bot.services import devrel
 from bot.services.actors import Actor
@@ -117,6 +117,7 @@ def forms(settings: Settings, slack: MockSlack) -> Iterator[Forms]:
                                    user_id=request.candidate_id or LENA)), request.candidate_id or LENA),
         "roster add": (view_of(action(app, slack, DevRelIds.roster_add, "", user_id=ADMIN)), ADMIN),
         "roster edit": (view_of(action(app, slack, DevRelIds.roster_edit, LENA, user_id=ADMIN)), ADMIN),
+        "pilot start": (view_of(action(app, slack, PilotIds.open, "", user_id=ADMIN)), ADMIN),
     })
     opened.app = app
     yield opened
