@@ -25,6 +25,7 @@ from bot.blocks.text import escape
 from bot.errors import Conflict, Forbidden, NotFound
 from bot.services import audit, claims, engagements, metrics
 from bot.services.actors import Actor
+from bot.services.bulk import building_in_bulk
 from models import Engagement
 from models.enums import Stage
 from models.schemas.engagements import StaleEngagement
@@ -77,8 +78,8 @@ def stale_by_owner(
     """Every SE with stale engagements (by owner id): what to nudge about now, most overdue first, and
     what is kept quiet by a snooze or the cooldown. `zone_for` gives an SE's timezone."""
     now = now or clock.now()
-    # Tens of thousands of lines for everyone: see engagements.building_in_bulk.
-    with engagements.building_in_bulk():
+    # Tens of thousands of lines for everyone: see bot/services/bulk.py.
+    with building_in_bulk():
         grouped: dict[str, list[StaleEngagement]] = {}
         for stale in engagements.stale_engagements(now, owner_id=owner_id):
             grouped.setdefault(stale.owner_id, []).append(stale)
