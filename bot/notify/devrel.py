@@ -5,6 +5,10 @@ channel post, the seller's notice, the pre-meeting group DM) and redraws every s
 request. Handlers call it after a click or a form; the DevRel timers job calls it after it has claimed an
 escalation or an expiry, and calls `remind` and `ask` for the reminders and the asks a stopped process
 had not delivered.
+
+Its bookkeeping (the messages it posted, the request read afresh before a redraw) is
+`bot.services.devrel_messages`; an ask that cannot reach its person is escalated through
+`bot.services.devrel_timers`. It never calls back into `bot.services.devrel`, which called it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from bot import clock, outbox, sharing
 from bot.blocks import devrel as blocks
 from bot.config import Settings
 from bot.notify.zones import Zones
-from bot.services import devrel
+from bot.services import devrel_messages, devrel_timers
+from bot.services.devrel_routing import policy_for
 from bot.sharing import SharedConversation
 from models.enums import RequestState
 from models.schemas.devrel import DevRelRequestView, MessageRef, RequestUpdate
@@ -61,8 +66,8 @@ def _post_kept(client: WebClient, request_id: int, channel: str, content: dict[s
     posted = _post(client, channel, content)
     if posted is None:
         return False
-    devrel.remember_message(request_id, MessageRef(channel_id=posted[0], ts=posted[1], audience=audience,  # type: ignore[arg-type]
-                                                   recipient_id=recipient_id))
+    devrel_messages.remember_message(request_id, MessageRef(channel_id=posted[0], ts=posted[1],
+                                                            audience=audience, recipient_id=recipient_id))  # type: ignore[arg-type]
     if fresh is not None:
         fresh.add(posted)
     return True
@@ -73,8 +78,8 @@ def refresh(client: WebClient, settings: Settings, request_id: int, *, now: date
     """Redraw every stored message about the request in its current state (read afresh, so a slower
     redraw never shows an older state); returns how many were updated."""
     now = now or clock.now()
-    request = devrel.get_request(request_id)
-    refs = [r for r in devrel.messages_of(request_id) if (r.channel_id, r.ts) not in (skip or set())]
+    request = devrel_messages.get_request(request_id)
+    refs = [r for r in devrel_messages.messages_of(request_id) if (r.channel_id, r.ts) not in (skip or set())]
     zones = zones_of(client, settings, request).of_all(
         [request.requester_id, *(r.recipient_id for r in refs)])
     updated = 0
@@ -99,7 +104,7 @@ def publish(client: WebClient, settings: Settings, update: RequestUpdate, *, now
         refresh(client, settings, update.request.id, now=now)
         return
     request = update.request
-    policy = devrel.policy_for(settings)
+    policy = policy_for(settings)
     zones = zones_of(client, settings, request)
     requester_zone = zones.of(request.requester_id)
     fresh: set[tuple[str, str]] = set()
@@ -122,8 +127,8 @@ def publish(client: WebClient, settings: Settings, update: RequestUpdate, *, now
                                     lead_channel=policy.lead_channel, now=now)
         if not _post_kept(client, request.id, asked, ask, audience="ask", recipient_id=asked, fresh=fresh) \
                 and _hops < MAX_UNREACHABLE_HOPS:
-            follow_up = devrel.escalate(request.id, request.version, policy=policy, now=now,
-                                        why="could not be reached in Slack", due_only=False)
+            follow_up = devrel_timers.escalate(request.id, request.version, policy=policy, now=now,
+                                               why="could not be reached in Slack", due_only=False)
     if update.to_channel and policy.lead_channel:
         post = blocks.channel_message(request, zone=settings.timezone, now=now)
         if not _post_kept(client, request.id, policy.lead_channel, post, audience="channel", recipient_id=None,
