@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from bot.tryout.render import Viewer, flat_options, is_number, normalise, plain, printable
+from bot.tryout.controls import flat_options, is_number, normalise
+from bot.tryout.mrkdwn import plain, printable
+from bot.tryout.viewer import Viewer
 
 REQUIRED = "Please complete this required field."
 CLEAR_WORDS = frozenset({"-", "none", "clear"})

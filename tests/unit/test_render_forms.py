@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.tryout.forms import REQUIRED, Field, FieldError, Form, choose, parse_day, parse_time
 from bot.tryout.personas import Directory as People
-from bot.tryout.render import Viewer
+from bot.tryout.viewer import Viewer
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Friday 13 November 2026, 10:00 in Berlin.
