@@ -8,7 +8,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from bot.tryout.controls import Controls
-from bot.tryout.forms import Field, FieldError, Form
+from bot.tryout.fields import Field, FieldError
+from bot.tryout.forms import Form
 from bot.tryout.render import render_view
 from bot.tryout.step import Step
 from bot.tryout.workspace import MODAL

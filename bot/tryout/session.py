@@ -33,8 +33,9 @@ from bot.tryout.actions import Actions
 from bot.tryout.commands import Commands
 from bot.tryout.controls import Control, Controls, is_number
 from bot.tryout.feed import Feed
+from bot.tryout.fields import Field
 from bot.tryout.form_flow import FormFlow
-from bot.tryout.forms import Field, Form
+from bot.tryout.forms import Form
 from bot.tryout.payloads import Payloads, Person
 from bot.tryout.personas import Directory, Persona
 from bot.tryout.step import Step, Stop
