@@ -1,12 +1,11 @@
 """A modal as a form filled field by field in the terminal.
 
-Each input block of the view is a field. An answer is typed as text and turned into the state value
-Slack would submit for that element (`plain_text_input` → `value`, `static_select` →
-`selected_option`, `users_select` → `selected_user`, `datepicker` → `selected_date`, ...). An empty
-answer keeps the field's initial value. Checks the Slack client makes before it lets a modal be
-submitted (required fields, lengths, numbers, e-mail and URL formats) are made here too; everything
-else is for the App to judge in its `view_submission` answer, whose field errors are shown next to
-their fields so those fields can be filled again.
+Each input block of the view is a field (bot/tryout/fields.py). An answer is typed as text and turned
+into the state value Slack would submit for that element (bot/tryout/answers.py). An empty answer keeps
+the field's initial value. Checks the Slack client makes before it lets a modal be submitted (required
+fields, lengths, numbers, e-mail and URL formats) are made too; everything else is for the App to judge
+in its `view_submission` answer, whose field errors are shown next to their fields so those fields can
+be filled again.
 """
 
 from __future__ import annotations
