@@ -60,6 +60,16 @@ def digest_chart(
     else:
         trend_axes, dwell_axes = figure.subplots(1, 2, width_ratios=[3, 2])
 
+    _trend_panel(trend_axes, trend)
+    _dwell_panel(dwell_axes, dwell, slowest_stage)
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _trend_panel(trend_axes: Any, trend: Sequence[TrendPoint]) -> None:
+    """Mean and median MTTC per week; weeks without a close are gaps."""
     labels = [point.week_start.strftime("%d %b") for point in trend]
     positions = list(range(len(trend)))
     means = [point.mean if point.mean is not None else float("nan") for point in trend]
@@ -77,6 +87,9 @@ def digest_chart(
     trend_axes.set_xlabel("week starting", fontsize=8)
     trend_axes.grid(axis="y", alpha=0.3)
 
+
+def _dwell_panel(dwell_axes: Any, dwell: Mapping[str, float | None], slowest_stage: str | None) -> None:
+    """Median days in each open stage, the slowest one marked."""
     stages = [stage for stage in dwell if stage != Stage.closed.value]
     values = [dwell[stage] or 0.0 for stage in stages]
     dwell_axes.set_title(DWELL_TITLE, fontsize=10)
@@ -95,10 +108,6 @@ def digest_chart(
         dwell_axes.set_xticks([])
         dwell_axes.set_yticks([])
         dwell_axes.text(0.5, 0.5, NO_DWELL, ha="center", va="center", transform=dwell_axes.transAxes, color="grey")
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
 
 
 def _pilot_panel(axes: Any, points: Sequence[PilotTrendPoint], name: str) -> None:

@@ -225,10 +225,41 @@ class MockSlack:
         return request.reply(200, answer, scopes)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        for family in (self._people, self._messages, self._views, self._conversations, self._files):
+            answer = family(method, params)
+            if answer is not None:
+                return answer
+        return {"ok": True}
+
+    def _people(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Who the App, its users, user groups and teams are."""
         if method == "auth.test":
             identity = {"ok": True, "url": "https://epos-test.slack.com/", "team": "epos test", "user": "epos",
                         "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "app_id": APP_ID}
             return {**identity, "enterprise_id": self.enterprise_id} if self.enterprise_id else identity
+        if method == "users.info":
+            user_id = str(params.get("user"))
+            user = self.users.get(user_id)
+            if user is None and self.unnamed_users_are_members and user_id.startswith(("U", "W")):
+                user = {"id": user_id, "team_id": TEAM_ID}
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": user}
+        if method == "usergroups.users.list":
+            group = self.user_groups.get(str(params.get("usergroup")))
+            if group is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": group}
+        if method == "team.info":
+            team_id = str(params.get("team") or TEAM_ID)
+            name = self.teams.get(team_id)
+            if name is None:
+                return {"ok": False, "error": "team_not_found"}
+            return {"ok": True, "team": {"id": team_id, "name": name, "domain": name.lower().replace(" ", "-")}}
+        return None
+
+    def _messages(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Posting, updating and linking messages."""
         if method in ("chat.postMessage", "chat.postEphemeral"):
             channel = str(params.get("channel", ""))
             if not channel:
@@ -249,6 +280,12 @@ class MockSlack:
                         message.params = {**message.params, **params}
                         return {"ok": True, "channel": channel, "ts": ts}
             return {"ok": False, "error": "message_not_found"}
+        if method == "chat.getPermalink":
+            return {"ok": True, "permalink": f"https://epos-test.slack.com/archives/{params.get('channel')}/p{params.get('message_ts')}"}
+        return None
+
+    def _views(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Modals and the App Home."""
         if method in ("views.open", "views.push", "views.update"):
             view = dict(params.get("view") or {})
             view_id = str(params.get("view_id") or f"V{next(self._ids):08d}")
@@ -261,30 +298,15 @@ class MockSlack:
             with self._lock:
                 self.home_views[str(params.get("user_id"))] = view
             return {"ok": True, "view": {**view, "id": f"VH{next(self._ids)}"}}
-        if method == "users.info":
-            user_id = str(params.get("user"))
-            user = self.users.get(user_id)
-            if user is None and self.unnamed_users_are_members and user_id.startswith(("U", "W")):
-                user = {"id": user_id, "team_id": TEAM_ID}
-            if user is None:
-                return {"ok": False, "error": "user_not_found"}
-            return {"ok": True, "user": user}
-        if method == "usergroups.users.list":
-            group = self.user_groups.get(str(params.get("usergroup")))
-            if group is None:
-                return {"ok": False, "error": "no_such_subteam"}
-            return {"ok": True, "users": group}
+        return None
+
+    def _conversations(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """Channels and DMs, and what was said in them."""
         if method == "conversations.info":
             channel = str(params.get("channel", ""))
             if not channel or channel[:1] not in ("C", "G", "D"):
                 return {"ok": False, "error": "channel_not_found"}
             return {"ok": True, "channel": self._conversation(channel)}
-        if method == "team.info":
-            team_id = str(params.get("team") or TEAM_ID)
-            name = self.teams.get(team_id)
-            if name is None:
-                return {"ok": False, "error": "team_not_found"}
-            return {"ok": True, "team": {"id": team_id, "name": name, "domain": name.lower().replace(" ", "-")}}
         if method == "conversations.open":
             users = sorted(str(params.get("users", "")).split(","))
             prefix = "D" if len(users) == 1 else "G"
@@ -295,8 +317,10 @@ class MockSlack:
             return {"ok": True, "channel": {"id": dm}}
         if method in ("conversations.history", "conversations.replies"):
             return self._history(method, params)
-        if method == "chat.getPermalink":
-            return {"ok": True, "permalink": f"https://epos-test.slack.com/archives/{params.get('channel')}/p{params.get('message_ts')}"}
+        return None
+
+    def _files(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """The two steps of an upload; a file shared into a channel arrives as a message."""
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ids):08d}"
             self.upload_names[file_id] = str(params.get("filename") or file_id)
@@ -311,7 +335,7 @@ class MockSlack:
                         channel, self._new_ts(), {"text": params.get("initial_comment") or "", "files": files},
                         params.get("thread_ts")))
             return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in files]}
-        return {"ok": True}
+        return None
 
     def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         """Newest first for history (top-level messages only), oldest first for a thread's replies."""

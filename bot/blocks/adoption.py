@@ -5,17 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    MarkdownTextObject,
-    PlainTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, SectionBlock
 
-from bot.blocks.text import SECTION_TEXT, clip, plural, safe
+from bot.blocks.kit import button, md
+from bot.blocks.text import plural, safe
 from bot.ids import AssetIds, EngagementIds, HomeIds
 from models.schemas.adoption import NAMES_SHOWN, Adoption, Checklist, Feature, Role, RoleAdoption
 
@@ -108,28 +101,20 @@ HELP = "Each command explains itself: `/engagement help`, `/asset help`, `/devre
 HIDE = "Hide the checklist"
 
 
-def _md(text: str) -> MarkdownTextObject:
-    return MarkdownTextObject(text=clip(text, SECTION_TEXT))
-
-
-def _button(label: str, action_id: str, value: str) -> ButtonElement:
-    return ButtonElement(text=PlainTextObject(text=label), action_id=action_id, value=value)
-
-
 def checklist_blocks(checklist: Checklist) -> list[Block]:
     """The steps with a tick, a how and a button each; folded into one line once all are done."""
     role = ROLE_CHECKLIST[checklist.role]
     total = len(checklist.steps)
     if checklist.complete and not checklist.expanded:
-        return [SectionBlock(text=_md(CHECKLIST_DONE.format(role=role, total=total)),
-                             accessory=_button(SHOW, HomeIds.checklist_show, "show"))]
-    blocks: list[Block] = [SectionBlock(text=_md(CHECKLIST_TITLE.format(role=role, done=checklist.done, total=total)))]
+        return [SectionBlock(text=md(CHECKLIST_DONE.format(role=role, total=total)),
+                             accessory=button(SHOW, HomeIds.checklist_show, "show"))]
+    blocks: list[Block] = [SectionBlock(text=md(CHECKLIST_TITLE.format(role=role, done=checklist.done, total=total)))]
     for step in checklist.steps:
         title, how, (label, action_id) = STEP[step.feature]
         text = f"{TICK[step.done]} " + (f"~{title}~" if step.done else f"*{title}*") + f"\n{how}"
-        blocks.append(SectionBlock(text=_md(text), accessory=_button(label, action_id, step.feature.value)))
+        blocks.append(SectionBlock(text=md(text), accessory=button(label, action_id, step.feature.value)))
     if checklist.complete:
-        blocks.append(ActionsBlock(elements=[_button(HIDE, HomeIds.checklist_hide, "hide")]))
+        blocks.append(ActionsBlock(elements=[button(HIDE, HomeIds.checklist_hide, "hide")]))
     return blocks
 
 
@@ -180,13 +165,13 @@ def _lines(adoption: Adoption, name_of: NameOf) -> list[str]:
 
 
 def adoption_section(adoption: Adoption, name_of: NameOf, *, title: str) -> SectionBlock:
-    return SectionBlock(text=_md("\n".join([title, *(f"• {line}" for line in _lines(adoption, name_of))])))
+    return SectionBlock(text=md("\n".join([title, *(f"• {line}" for line in _lines(adoption, name_of))])))
 
 
 def home_blocks(adoption: Adoption) -> list[Block]:
     """The managers' App Home section. Mentions show each person's name and notify nobody there."""
     return [adoption_section(adoption, lambda user_id: f"<@{user_id}>", title=HOME_TITLE),
-            ContextBlock(elements=[_md(DETAILS)])]
+            ContextBlock(elements=[md(DETAILS)])]
 
 
 def digest_section(adoption: Adoption, name_of: NameOf) -> SectionBlock:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from slack_sdk.models.blocks import SectionBlock
 
-from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
-
+from bot.blocks.kit import Message, md, message
 from bot.blocks.text import escape
 from bot.services.interactions import FIGURES_WEEKS, SecondHeavy
 from models.schemas.pilots import InteractionFigures
@@ -25,12 +24,12 @@ def interaction_figure(figures: InteractionFigures) -> str:
             f"({figures.closed} closed)")
 
 
-def second_heavy_message(note: SecondHeavy) -> dict[str, Any]:
+def second_heavy_message(note: SecondHeavy) -> Message:
     one, more = note.figures["1"], note.figures["2+"]
     figures = (FIGURES.format(weeks=FIGURES_WEEKS, one=interaction_figure(one), more=interaction_figure(more))
                if one.closed or more.closed else NO_FIGURES)
     text = SECOND_HEAVY.format(account=escape(note.account), figures=figures)
-    return {"text": text, "blocks": [SectionBlock(text=MarkdownTextObject(text=text)).to_dict()]}
+    return message(text, [SectionBlock(text=md(text))])
 
 
 INTERACTIONS_TITLE = "*Interactions per engagement* (closed in the last {weeks} weeks; the field guide: one is usually enough)"

@@ -9,18 +9,16 @@ from typing import Any
 from pydantic import BaseModel
 from slack_sdk.models.blocks import (
     Block,
-    ButtonElement,
     ContextBlock,
     DatePickerElement,
     InputBlock,
-    MarkdownTextObject,
-    UserMultiSelectElement,
     PlainTextInputElement,
     SectionBlock,
+    UserMultiSelectElement,
 )
-from slack_sdk.models.views import View
 
-from bot.blocks.text import SECTION_TEXT, VIEW_BLOCKS, clip, escape
+from bot.blocks.kit import button, md, modal, plain_text
+from bot.blocks.text import FIELD_TEXT, VIEW_BLOCKS, clip, escape, plural
 from bot.ids import PilotIds
 from models.schemas.pilots import Comparison, Difference, PilotOut
 
@@ -30,10 +28,6 @@ VERDICT_WORDS = {
     "no clear difference": "*no clear difference* yet",
     "too few closes": "*too few closes* to tell yet",
 }
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def _days(value: float | None) -> str:
@@ -94,13 +88,12 @@ EDITING = "*{name}*, {dates}. Add or remove SEs, or set its last day."
 def home_blocks(comparison: Comparison | None) -> list[Block]:
     """The managers' App Home section: the latest pilot against everyone else, and the form's button."""
     if comparison is None:
-        return [SectionBlock(text=MarkdownTextObject(text=f"{HOME_TITLE}\n{HOME_NONE}"),
-                             accessory=ButtonElement(text=START_BUTTON, action_id=PilotIds.open, value=""))]
+        return [SectionBlock(text=md(f"{HOME_TITLE}\n{HOME_NONE}"), accessory=button(START_BUTTON, PilotIds.open, ""))]
     name = comparison.pilot.name
     return [
-        SectionBlock(text=MarkdownTextObject(text=clip(f"{HOME_TITLE}\n{comparison_line(comparison)}", SECTION_TEXT)),
-                     accessory=ButtonElement(text=MANAGE_BUTTON, action_id=PilotIds.open, value=clip(name, 80))),
-        ContextBlock(elements=[MarkdownTextObject(text=HOME_MORE.format(name=escape(name)))]),
+        SectionBlock(text=md(f"{HOME_TITLE}\n{comparison_line(comparison)}"),
+                     accessory=button(MANAGE_BUTTON, PilotIds.open, clip(name, 80))),
+        ContextBlock(elements=[md(HOME_MORE.format(name=escape(name)))]),
     ]
 
 
@@ -112,7 +105,8 @@ def add_to_home(view: dict[str, Any], blocks: list[Block]) -> dict[str, Any]:
 
 
 def _input(block_id: str, label: str, element: Any, *, optional: bool = False, hint: str | None = None) -> InputBlock:
-    return InputBlock(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
+    return InputBlock(block_id=block_id, label=plain_text(label, FIELD_TEXT), element=element, optional=optional,
+                      hint=plain_text(hint, FIELD_TEXT) if hint else None)
 
 
 def pilot_modal(pilot: PilotOut | None) -> dict[str, Any]:
@@ -126,13 +120,12 @@ def pilot_modal(pilot: PilotOut | None) -> dict[str, Any]:
             _input(PilotIds.start_block, START_LABEL, DatePickerElement(action_id=PilotIds.field)),
         ]
     else:
-        head = [SectionBlock(text=MarkdownTextObject(
-            text=EDITING.format(name=escape(pilot.name), dates=f"from {pilot.start_on:%-d %b %Y}" + (
+        head = [SectionBlock(text=md(
+            EDITING.format(name=escape(pilot.name), dates=f"from {pilot.start_on:%-d %b %Y}" + (
                 f" to {pilot.end_on:%-d %b %Y}" if pilot.end_on else ", still running"))))]
-    return View(type="modal", callback_id=PilotIds.modal, title=FORM_TITLE, submit=FORM_SUBMIT, close=FORM_CANCEL,
-                private_metadata=json.dumps({"name": pilot.name}) if pilot else "",
-                blocks=[*head, _input(PilotIds.members_block, MEMBERS_LABEL, members),
-                        _input(PilotIds.end_block, END_LABEL, end, optional=True, hint=END_HINT)]).to_dict()
+    return modal(PilotIds.modal, FORM_TITLE, [*head, _input(PilotIds.members_block, MEMBERS_LABEL, members),
+                                              _input(PilotIds.end_block, END_LABEL, end, optional=True, hint=END_HINT)],
+                 submit=FORM_SUBMIT, close=FORM_CANCEL, metadata=json.dumps({"name": pilot.name}) if pilot else "")
 
 
 class PilotForm(BaseModel, frozen=True):

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import clock, db
 from bot.config import Settings
-from bot.blocks.pilots import plural
+from bot.blocks.text import plural
 from bot.errors import InvalidInput
 from bot.services import cohorts, pilots
 from models.schemas.pilots import Comparison, GroupFigures, PilotOut

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, false, or_
 
 from bot import clock
 from bot.services import metrics, pilots, proof
-from bot.services.metrics import at
+from bot.services.sql import at
 from models import Engagement
 from models.schemas.digest import MeanMedian, PilotTrendPoint
 from models.schemas.engagements import Figures

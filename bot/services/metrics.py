@@ -19,7 +19,6 @@ Definitions (README › Engagements › Figures):
 - Open by stage = engagements open at `until`, per stage, read from the stage log.
 - ESAT = mean and count of the ratings of engagements closed in the window.
 """
-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -27,206 +26,27 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Float, Select, and_, case, func, literal, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.expression import FunctionElement
 
 from bot import db
+from bot.services.medians import (
+    figures_with_groups,
+    grouped_figures,
+    grouped_medians,
+    medians_in_index_order,
+    optional_float,
+)
+from bot.services.sql import STAGE_RANK, at, epoch_days, stage_rank, unindexed
 from models import AssetShare, Engagement, EsatSurvey, StageChange, StageStint
-from models.base import UTCDateTime
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import EsatFigures, Figures, OwnerTotals, TeamMetrics
 from models.schemas.pilots import GroupFigures, InteractionFigures
 
-__all__ = ["EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "cohort_metrics", "cohort_mttc_trend", "epoch_days",
-           "interaction_figures", "mttc", "mttc_trend", "owner_totals", "team_metrics"]
-
-STAGE_RANK = {stage: rank for rank, stage in enumerate(Stage)}
-
-
-class epoch_days(FunctionElement[float]):  # noqa: N801 - reads like the SQL function it stands for
-    """Days since 1970-01-01 (UTC) of a timestamp column, as a float, in either database."""
-
-    type = Float()
-    inherit_cache = True
-    name = "epoch_days"
-
-
-@compiles(epoch_days, "sqlite")
-def _epoch_days_sqlite(element: epoch_days, compiler: Any, **kw: Any) -> str:
-    return f"(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5)"
-
-
-@compiles(epoch_days, "postgresql")
-def _epoch_days_postgresql(element: epoch_days, compiler: Any, **kw: Any) -> str:
-    # date_part, not EXTRACT: since PostgreSQL 14 EXTRACT returns numeric, whose arithmetic is several times
-    # slower than double precision over a whole window of rows.
-    return f"(date_part('epoch', {compiler.process(element.clauses, **kw)}) / 86400.0)"
-
-
-class unindexed(FunctionElement[datetime]):  # noqa: N801 - reads like an SQL operator
-    """A timestamp column that SQLite must not seek by an index (SQLite's unary `+`): the planner then
-    picks an index that serves the ORDER BY instead. Plain elsewhere."""
-
-    type = UTCDateTime()
-    inherit_cache = True
-    name = "unindexed"
-
-
-@compiles(unindexed)
-def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return compiler.process(element.clauses, **kw)
-
-
-@compiles(unindexed, "sqlite")
-def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return f"+{compiler.process(element.clauses, **kw)}"
-
-
-def at(moment: datetime) -> ColumnElement[datetime]:
-    """A bound timestamp typed like the columns, so it is stored-and-compared as naive UTC."""
-    return literal(moment, UTCDateTime())
-
-
-def stage_rank(column: Any) -> ColumnElement[int]:
-    return case({stage.value: rank for stage, rank in STAGE_RANK.items()}, value=column, else_=-1)
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-# ----- grouped mean / median ------------------------------------------------------------------------
-def _grouped_figures(session: Session, source: Select[Any]) -> dict[Any, Figures]:
-    """Figures per group of a select with two columns labelled `grp` and `val` (rows with val NULL are ignored).
-
-    Mean, count and median come from one statement, so the source is read once."""
-    sub = source.subquery()
-    if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(
-            select(sub.c.grp, func.avg(sub.c.val), func.count(sub.c.val),
-                   func.percentile_cont(0.5).within_group(sub.c.val))
-            .where(sub.c.val.is_not(None))
-            .group_by(sub.c.grp)
-        ).all()
-    else:
-        ranked = _ranked(sub)
-        middle = case((_middle(ranked), ranked.c.val), else_=None)
-        rows = session.execute(
-            select(ranked.c.grp, func.avg(ranked.c.val), func.count(ranked.c.val), func.avg(middle))
-            .group_by(ranked.c.grp)
-        ).all()
-    return {
-        grp: Figures(mean=_float(mean), median=_float(median), count=int(count or 0))
-        for grp, mean, count, median in rows
-    }
-
-
-def _middle_of(ordered: Select[Any], count: Any) -> Select[Any]:
-    """The middle value (odd count) or the two middle values (even count) of `count` values read in
-    order; `count` is a number or a scalar subquery."""
-    return ordered.limit(2 - count % 2).offset((count - 1) // 2)
-
-
-def _sqlite_medians_in_index_order(session: Session, sub: Any, counts: Mapping[Any, int]) -> dict[Any, float | None]:
-    """Median per group of a grp/val subquery on SQLite, given each group's count, for a source that an
-    index keeps in `val` order per group: each group's middle value(s) are then one short step through
-    the index (ORDER BY ... LIMIT ... OFFSET) instead of a sort of the whole source."""
-    medians: dict[Any, float | None] = {}
-    for grp, count in counts.items():
-        if not count:
-            continue
-        middle = session.scalars(
-            _middle_of(select(sub.c.val).where(sub.c.grp == grp, sub.c.val.is_not(None)).order_by(sub.c.val), count)
-        ).all()
-        medians[grp] = sum(middle) / len(middle)
-    return medians
-
-
-def _figures(session: Session, source: Select[Any], groups: Sequence[str] = ()
-             ) -> tuple[Figures, dict[str, Figures]]:
-    """Mean, median and count of one set of values, and of the named groups of it: a select with a column
-    labelled `val` and, when groups are asked for, one labelled `grp`. Groups with no values are absent.
-
-    One statement, which computes each value once: PostgreSQL would otherwise compute `val` again for
-    every aggregate that reads it (twice the time over all time)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # OFFSET 0 keeps the planner from pulling the subquery up into the aggregates.
-        values = source.offset(0).subquery()
-
-        def aggregates(*where: ColumnElement[bool]) -> list[Any]:
-            median = func.percentile_cont(0.5).within_group(values.c.val)
-            if not where:
-                return [func.avg(values.c.val), func.count(values.c.val), median]
-            return [func.avg(values.c.val).filter(*where), func.count(values.c.val).filter(*where),
-                    median.filter(*where)]
-
-        # Each group's aggregates are FILTERed in the same scan: grouping instead sorted the values by
-        # group (on disk at the default work_mem) before sorting each group again for its median.
-        row = session.execute(
-            select(*aggregates(), *[aggregate for group in groups for aggregate in aggregates(values.c.grp == group)])
-            .where(values.c.val.is_not(None))
-        ).one()
-        rows = [(label, *row[3 * i:3 * i + 3]) for i, label in enumerate([None, *groups])]
-    else:
-        rows = _sqlite_figures(session, source, groups)
-    figures = {grp: Figures(mean=_float(mean), median=_float(median), count=int(count or 0))
-               for grp, mean, count, median in rows}
-    return figures.pop(None), {grp: figure for grp, figure in figures.items() if figure.count}
-
-
-def _sqlite_figures(session: Session, source: Select[Any], groups: Sequence[str]) -> list[Any]:
-    """(label, mean, count, median) of the whole set (label None) and of each group, in one statement.
-
-    The values are read once into a materialized CTE. Each set's middle value(s) are its values in order
-    from the middle position on (ORDER BY ... LIMIT ... OFFSET by its count), for which SQLite keeps only
-    half the set while sorting; ranking every value with a window function instead cost two sorts and a
-    temporary table per set (docs/performance.md)."""
-    sub = source.subquery()
-    kept = (select(*([sub.c.grp] if groups else []), sub.c.val).where(sub.c.val.is_not(None))
-            .cte("kept").prefix_with("MATERIALIZED"))
-
-    def figures_of(label: str | None, *where: ColumnElement[bool]) -> Select[Any]:
-        n = select(func.count()).select_from(kept).where(*where).scalar_subquery()
-        middle = _middle_of(select(kept.c.val).where(*where).order_by(kept.c.val), n).subquery()
-        return select(literal(label).label("grp"), func.avg(kept.c.val), func.count(kept.c.val),
-                      select(func.avg(middle.c.val)).scalar_subquery()).where(*where)
-
-    return list(session.execute(
-        union_all(figures_of(None), *[figures_of(group, kept.c.grp == group) for group in groups])
-    ).all())
-
-
-def _ranked(sub: Any) -> Any:
-    """Each non-NULL value of a grp/val source with its rank in its group and the group's size."""
-    return select(
-        sub.c.grp,
-        sub.c.val,
-        func.row_number().over(partition_by=sub.c.grp, order_by=sub.c.val).label("rn"),
-        func.count().over(partition_by=sub.c.grp).label("n"),
-    ).where(sub.c.val.is_not(None)).subquery()
-
-
-def _middle(ranked: Any) -> ColumnElement[bool]:
-    """The middle row (odd count) or the two middle rows (even count) of a group."""
-    return or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2)
-
-
-def _grouped_medians(session: Session, sub: Any) -> dict[Any, float | None]:
-    if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(
-            select(sub.c.grp, func.percentile_cont(0.5).within_group(sub.c.val))
-            .where(sub.c.val.is_not(None))
-            .group_by(sub.c.grp)
-        ).all()
-    else:
-        # The middle row (odd count) or the two middle rows (even count) of each group, averaged.
-        ranked = _ranked(sub)
-        rows = session.execute(
-            select(ranked.c.grp, func.avg(ranked.c.val)).where(_middle(ranked)).group_by(ranked.c.grp)
-        ).all()
-    return {grp: _float(median) for grp, median in rows}
+# The SQL expressions are named from here too, where the figures that use them were first written.
+__all__ = ["STAGE_RANK", "EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "at", "cohort_metrics",
+           "cohort_mttc_trend", "effective_changes", "epoch_days", "interaction_figures", "mttc", "mttc_trend",
+           "owner_totals", "stage_rank", "team_metrics"]
 
 
 # ----- the building blocks ---------------------------------------------------------------------------
@@ -269,7 +89,7 @@ def _mttc(session: Session, since: datetime, until: datetime, owner_id: str | No
     days = epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
     window = _closed_in_window(since, until, owner_id)
     outcomes = [o.value for o in Outcome]
-    overall, by_outcome = _figures(session, select(Engagement.outcome.label("grp"), days.label("val")).where(*window),
+    overall, by_outcome = figures_with_groups(session, select(Engagement.outcome.label("grp"), days.label("val")).where(*window),
                                    outcomes)
     return overall, {outcome: by_outcome.get(outcome, Figures()) for outcome in outcomes}
 
@@ -289,7 +109,7 @@ def _stage_log_figures(
 
     dwell_source = dwell_of_stints_left(StageStint.left_at)
     if session.get_bind().dialect.name == "postgresql":
-        medians = _grouped_medians(session, dwell_source)
+        medians = grouped_medians(session, dwell_source)
     else:
         counts = session.execute(
             select(dwell_source.c.grp, func.count(dwell_source.c.val)).group_by(dwell_source.c.grp)
@@ -299,7 +119,7 @@ def _stage_log_figures(
         # the window (over all time about 0.05 s a stage instead of 0.4 s). It would pick the seek, so the
         # window's dates are kept off the index there.
         in_dwell_order = dwell_of_stints_left(unindexed(StageStint.left_at))
-        medians = _sqlite_medians_in_index_order(session, in_dwell_order, dict(counts))
+        medians = medians_in_index_order(session, in_dwell_order, dict(counts))
     # Each engagement that entered a stage in the window is counted once, by its first stint there in the
     # window: the one whose previous entry (if any) came before `since`. That stint is also the one that
     # tells whether the engagement went further before `until`: a later stint's "went beyond" comes no
@@ -364,7 +184,7 @@ def _esat(session: Session, since: datetime, until: datetime, owner_id: str | No
         .join(Engagement, Engagement.id == EsatSurvey.engagement_id)
         .where(EsatSurvey.score.is_not(None), *_closed_in_window(since, until, owner_id))
     ).one()
-    return EsatFigures(mean=_float(mean), count=int(count or 0))
+    return EsatFigures(mean=optional_float(mean), count=int(count or 0))
 
 
 # ----- the public interface ----------------------------------------------------------------------------
@@ -400,7 +220,7 @@ def mttc(since: datetime, until: datetime, *, owner_id: str | None = None) -> Fi
         raise ValueError("the window must end after it starts")
     days = epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
     with db.reading() as session:
-        return _figures(session, select(days.label("val")).where(*_closed_in_window(since, until, owner_id)))[0]
+        return figures_with_groups(session, select(days.label("val")).where(*_closed_in_window(since, until, owner_id)))[0]
 
 
 def owner_totals(since: datetime, until: datetime) -> dict[str, OwnerTotals]:
@@ -416,7 +236,7 @@ def owner_totals(since: datetime, until: datetime) -> dict[str, OwnerTotals]:
             .where(*window)
             .group_by(Engagement.owner_id, Engagement.outcome)
         ).all()
-        mttc_by_owner = _grouped_figures(session, select(Engagement.owner_id.label("grp"), days.label("val")).where(*window))
+        mttc_by_owner = grouped_figures(session, select(Engagement.owner_id.label("grp"), days.label("val")).where(*window))
         open_by_owner = _open_counts(session, until, None, by_owner=True)
     closed: dict[str, dict[str, int]] = {}
     for owner_id, outcome, count in closed_rows:
@@ -461,7 +281,7 @@ def mttc_trend(weeks: int, *, until: datetime, tz: ZoneInfo) -> list[tuple[date,
         Engagement.closed_at >= at(starts[0]), Engagement.closed_at < at(until)
     )
     with db.reading() as session:
-        per_week: Mapping[Any, Figures] = _grouped_figures(session, source)
+        per_week: Mapping[Any, Figures] = grouped_figures(session, source)
     return [(start.date(), per_week.get(index, Figures())) for index, start in enumerate(starts)]
 
 
@@ -483,10 +303,10 @@ def cohort_metrics(cohort: ColumnElement[bool]) -> tuple[GroupFigures, list[tupl
         ).all():
             if outcome is not None:
                 counts[str(outcome)] = int(count)
-        mttc_days = _figures(session, select(_cohort_days().label("val")).where(*closed))[0]
+        mttc_days = figures_with_groups(session, select(_cohort_days().label("val")).where(*closed))[0]
         durations = [(float(days), outcome == Outcome.won.value) for days, outcome in session.execute(
             select(_cohort_days(), Engagement.outcome).where(*closed).order_by(Engagement.id)).all()]
-        dwell = _grouped_medians(session, select(StageStint.stage.label("grp"), StageStint.dwell_days.label("val")).where(
+        dwell = grouped_medians(session, select(StageStint.stage.label("grp"), StageStint.dwell_days.label("val")).where(
             StageStint.left_at.is_not(None), StageStint.stage.in_([s.value for s in OPEN_STAGES]),
             StageStint.engagement_id.in_(select(Engagement.id).where(cohort))).subquery())
         mean, count = session.execute(
@@ -498,7 +318,7 @@ def cohort_metrics(cohort: ColumnElement[bool]) -> tuple[GroupFigures, list[tupl
         engagements=total, closed=counts, mttc_days=mttc_days,
         win_rate=counts[Outcome.won.value] / closed_total if closed_total else None,
         stage_dwell_days_median={stage.value: dwell.get(stage.value) for stage in OPEN_STAGES},
-        esat=EsatFigures(mean=_float(mean), count=int(count or 0)),
+        esat=EsatFigures(mean=optional_float(mean), count=int(count or 0)),
     )
     return figures, durations
 
@@ -513,7 +333,7 @@ def cohort_mttc_trend(cohort: ColumnElement[bool], ends: Sequence[datetime], tra
         cohort, Engagement.closed_at >= at(end - trailing), Engagement.closed_at < at(end))
         for index, end in enumerate(ends)]
     with db.reading() as session:
-        per_end = _grouped_figures(session, union_all(*parts))  # type: ignore[arg-type]
+        per_end = grouped_figures(session, union_all(*parts))  # type: ignore[arg-type]
     return [per_end.get(index, Figures()) for index in range(len(ends))]
 
 
@@ -539,7 +359,7 @@ def interaction_figures(since: datetime, until: datetime) -> dict[str, Interacti
             select(sub.c.grp, func.count(), func.count(case((sub.c.outcome == Outcome.won.value, 1))))
             .group_by(sub.c.grp)
         ).all()}
-        medians = _grouped_figures(session, select(sub.c.grp, sub.c.val))
+        medians = grouped_figures(session, select(sub.c.grp, sub.c.val))
     figures = {}
     for name in INTERACTION_BUCKETS:
         total, won = counts.get(name, (0, 0))

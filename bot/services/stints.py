@@ -13,7 +13,8 @@ from collections.abc import Collection
 from sqlalchemy import Connection, and_, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from bot.services.metrics import STAGE_RANK, effective_changes, epoch_days, stage_rank
+from bot.services.metrics import effective_changes
+from bot.services.sql import STAGE_RANK, epoch_days, stage_rank
 from models import StageChange, StageStint
 from models.enums import OPEN_STAGES, Outcome, Stage
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.tryout.forms import FieldError, choose
+from bot.tryout.answers import choose
+from bot.tryout.controls import BUTTON, Control, is_number
+from bot.tryout.fields import FieldError
+from bot.tryout.mrkdwn import plain
 from bot.tryout.payloads import MessageRef
-from bot.tryout.render import BUTTON, Control, is_number, plain
 from bot.tryout.step import Step
 from bot.tryout.workspace import DM, GROUP, HOME, MODAL, Post, ResponseTarget
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from bot import clock
 from bot.tryout import personas as people
 from bot.tryout import timeline
-from bot.tryout.render import Controls, is_number, normalise
+from bot.tryout.controls import Controls, is_number, normalise
 from bot.tryout.step import Step
 from bot.tryout.workspace import CHANNEL
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bot.tryout.controls import Controls
+from bot.tryout.mrkdwn import mrkdwn
 from bot.tryout.personas import Persona
-from bot.tryout.render import Controls, mrkdwn, render_message, render_view, strip_style
+from bot.tryout.render import render_message, render_view, strip_style
 from bot.tryout.step import Step
 from bot.tryout.workspace import CHANNEL, DELETED, DM, EPHEMERAL, GROUP, HOME, MODAL, NEW, UPDATED, Post
 

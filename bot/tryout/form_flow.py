@@ -7,8 +7,10 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from bot.tryout.forms import Field, FieldError, Form
-from bot.tryout.render import Controls, render_view
+from bot.tryout.controls import Controls
+from bot.tryout.fields import Field, FieldError
+from bot.tryout.forms import Form
+from bot.tryout.render import render_view
 from bot.tryout.step import Step
 from bot.tryout.workspace import MODAL
 

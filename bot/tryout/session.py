@@ -31,13 +31,15 @@ from bot.slackmock import APP_ID, TEAM_ID, MockSlack
 from bot.tryout import personas as people
 from bot.tryout.actions import Actions
 from bot.tryout.commands import Commands
+from bot.tryout.controls import Control, Controls, is_number
 from bot.tryout.feed import Feed
+from bot.tryout.fields import Field
 from bot.tryout.form_flow import FormFlow
-from bot.tryout.forms import Field, Form
+from bot.tryout.forms import Form
 from bot.tryout.payloads import Payloads, Person
 from bot.tryout.personas import Directory, Persona
-from bot.tryout.render import Control, Controls, Style, Viewer, is_number
 from bot.tryout.step import Step, Stop
+from bot.tryout.viewer import Style, Viewer
 from bot.tryout.workspace import CHANNEL, EPHEMERAL, ResponseTarget, Workspace
 from bot.web import SLACK_PATH, EposWSGI
 from bot.wire import LoopbackServer, SlackWire, WireResponse

@@ -21,7 +21,10 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks.text import escape, link
-from bot.tryout.render import Controls, Style, Viewer, mrkdwn, render_blocks, render_message, render_view, strip_style
+from bot.tryout.controls import Controls
+from bot.tryout.mrkdwn import mrkdwn
+from bot.tryout.render import render_blocks, render_message, render_view, strip_style
+from bot.tryout.viewer import Style, Viewer
 
 NAMES = {"U0A1B2C3D": "sam", "U0DR1A2B3": "lena"}
 CHANNELS = {"C0DEALS01": "deals"}

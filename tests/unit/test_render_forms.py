@@ -11,9 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.tryout.forms import REQUIRED, Field, FieldError, Form, choose, parse_day, parse_time
+from bot.tryout.answers import choose, parse_day, parse_time
+from bot.tryout.fields import REQUIRED, Field, FieldError
+from bot.tryout.forms import Form
 from bot.tryout.personas import Directory as People
-from bot.tryout.render import Viewer
+from bot.tryout.viewer import Viewer
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Friday 13 November 2026, 10:00 in Berlin.
