@@ -3,6 +3,7 @@ set), the mock Slack Web API, and the real App served over signed HTTP on loopba
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import uuid
@@ -97,6 +98,16 @@ def _slack_takes_the_token() -> Iterator[None]:
     yield
     revocation.reset()
     slack_people.forget_refusals()
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A command that sets up logging points it at the stderr of its test, which pytest closes afterwards:
+    a later test's log line would then fail to be written and spill a traceback into what it reads."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers, root.level = handlers, level
 
 
 @pytest.fixture(autouse=True)

@@ -34,6 +34,9 @@ ABANDONED_AFTER = timedelta(minutes=5)
 CLAIM_WAIT_SECONDS = 0.4
 # The write's wait, then a read that needs no lock: all the check may add to a person's answer.
 CLAIM_ANSWER_SECONDS = 0.6
+# Recording that a delivery was handled happens after the person was answered, so it may wait out a
+# writer that holds the lock for a while (an import's batch): given up, a redelivery would be handled twice.
+RECORD_WAIT_SECONDS = 15.0
 
 
 class Seen(StrEnum):
@@ -71,7 +74,7 @@ class Claim:
         self.settled = True
         now = now or clock.now()
         try:
-            with db.transaction() as session:
+            with db.within(RECORD_WAIT_SECONDS) as session:
                 if self.seen is Seen.FIRST:
                     session.execute(update(ProcessedDelivery)
                                     .where(ProcessedDelivery.key == self.key, ProcessedDelivery.done_at.is_(None))
