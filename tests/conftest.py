@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
 
 import models
@@ -67,13 +68,25 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield str(template)
 
 
+def _truncate_all() -> None:
+    """Empty every table. A background thread of the previous test (a Home redrawn after its answer) may
+    still be reading, and TRUNCATE can then deadlock with it; PostgreSQL picks one side to fail, so try again."""
+    tables = ", ".join(f'"{t.name}"' for t in models.Base.metadata.sorted_tables)
+    for attempt in range(5):
+        try:
+            with db.engine().begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as error:
+            if "deadlock" not in str(error) or attempt == 4:
+                raise
+
+
 @pytest.fixture
 def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
     if PG_URL:
         db.configure(migrated_database)
-        tables = ", ".join(f'"{t.name}"' for t in models.Base.metadata.sorted_tables)
-        with db.engine().begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        _truncate_all()
         yield migrated_database
     else:
         path = tmp_path / "epos.db"
