@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
 from bot.blocks import kit
 from bot.blocks.kit import Message
 from bot.blocks.text import clip, escape, link, safe, user
+from bot.codecs import AssetButton
 from bot.ids import AssetIds
 from models.enums import ASSET_TYPE_LABELS, AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
 from models.schemas.assets import AssetCard, AssetRights, ViewedAsset
@@ -89,7 +90,7 @@ def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -
     if tags:
         context.append(kit.md("Topics: " + safe(", ".join(tags), 500)))
     blocks: list[Block] = [SectionBlock(text=kit.md(body)), ContextBlock(elements=context)]
-    value = str(card.id)
+    value = AssetButton(id=card.id).encode()
     buttons: list[ButtonElement] = []
     if card.status == AssetStatus.published:
         if share:

@@ -26,7 +26,7 @@ from bot.blocks.asset_card import (
 from bot.blocks.asset_form import FORM_INTRO, FORM_LINK_REVIEW_NOTE, asset_form  # noqa: F401
 from bot.blocks.kit import Message
 from bot.blocks.text import clip, link, safe, user
-from bot.codecs import AssetPage
+from bot.codecs import AssetButton, AssetPage
 from bot.ids import AssetIds
 from bot.sharing import Sharing
 from models.enums import AssetStatus, AssetType
@@ -304,7 +304,7 @@ def share_confirmation(card: AssetCard, shared: Sharing) -> Message:
     """Before a customer-facing asset goes into a conversation shared with another organisation: who will see it."""
     names = shared.names
     text = SHARE_CONFIRM.format(where=shared.describe(), names=names, title=title_link(card))
-    value = str(card.id)
+    value = AssetButton(id=card.id).encode()
     buttons = [kit.button(SHARE_CONFIRM_BUTTON.format(names=names), AssetIds.share_confirmed, value, style="primary"),
                kit.button(SHARE_CANCEL_BUTTON, AssetIds.share_cancelled, value)]
     return kit.message(text, [SectionBlock(text=kit.md(text)), ActionsBlock(elements=buttons)])

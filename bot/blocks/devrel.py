@@ -152,7 +152,7 @@ def requester_card(request: DevRelRequestView, *, zone: ZoneInfo, lead_channel: 
     if history:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=history)]))
     if request.state in (RequestState.asking, RequestState.in_channel, RequestState.accepted) and request.meeting_start > now:
-        blocks.append(ActionsBlock(elements=[kit.button(CANCEL_BUTTON, DevRelIds.cancel, str(request.id), style="danger",
+        blocks.append(ActionsBlock(elements=[kit.button(CANCEL_BUTTON, DevRelIds.cancel, RequestButton(request_id=request.id).encode(), style="danger",
                                                         confirm=cancel_confirm(request.engagement.account))]))
     text = f"DevRel for {escape(request.engagement.account)}: {request.state.replace('_', ' ')}"
     return kit.message(text, blocks)

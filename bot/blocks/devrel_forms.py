@@ -23,7 +23,7 @@ from slack_sdk.models.views import View
 
 from bot.blocks.devrel_text import when
 from bot.blocks.text import OPTION_TEXT, PRIVATE_METADATA, SECTION_TEXT, clip, escape, safe
-from bot.codecs import Codec
+from bot.codecs import Codec, EngagementButton
 from bot.ids import DevRelIds
 from models.schemas.devrel import DEFAULT_DURATION, MEETING_DURATIONS, DevRelRequestView, EngagementChoice
 
@@ -46,7 +46,7 @@ REASON_HINT = "Optional. The requester sees it, so they know what to change next
 
 
 def engagement_option(choice: EngagementChoice) -> Option:
-    return Option(text=clip(f"{choice.account} · {choice.stage.label}", OPTION_TEXT), value=str(choice.id))
+    return Option(text=clip(f"{choice.account} · {choice.stage.label}", OPTION_TEXT), value=EngagementButton(id=choice.id).encode())
 
 
 def request_modal(choices: Sequence[EngagementChoice], *, selected: EngagementChoice | None, typed: str = "",

@@ -18,6 +18,7 @@ from bot.blocks import kit
 from bot.blocks.engagement_text import BUTTON, day, fallback_text, plain_label, stage_line
 from bot.blocks.kit import Message
 from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, clip, link, safe, user
+from bot.codecs import EngagementButton
 from bot.ids import EngagementIds
 from bot.sharing import Sharing
 from models.enums import ASSET_TYPE_LABELS, RequestState, Stage
@@ -118,7 +119,7 @@ def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None)
         blocks.append(SectionBlock(text=kit.md(DEVREL_TITLE + "\n" + "\n".join(_devrel_line(d) for d in card.devrel))))
     buttons = engagement_buttons(engagement, may_change=card.viewer_may_change)
     if buttons:
-        buttons.append(kit.button(BUTTON["channel"], EngagementIds.set_channel, str(engagement.id)))
+        buttons.append(kit.button(BUTTON["channel"], EngagementIds.set_channel, EngagementButton(id=engagement.id).encode()))
         blocks.append(ActionsBlock(elements=buttons))
     elif not card.viewer_may_change:
         blocks.append(ContextBlock(elements=[kit.md(STRANGER_HINT)]))
@@ -129,7 +130,7 @@ def engagement_buttons(engagement: EngagementSummary, *, may_change: bool = True
     """Change stage / Close / Add note for an open engagement, Reopen for a closed one (value = its id)."""
     if not may_change:
         return []
-    value = str(engagement.id)
+    value = EngagementButton(id=engagement.id).encode()
     if not engagement.is_open:
         title, text, yes, no = REOPEN_CONFIRM
         confirm = ConfirmObject(title=kit.plain_text(title, 100), text=kit.md(text, 300), confirm=kit.plain_text(yes, 30),

@@ -25,7 +25,7 @@ from bot.blocks.engagement_text import BUTTON, day, fallback_text, label, plain_
 from bot.blocks.esat import esat_message  # noqa: F401
 from bot.blocks.kit import Message
 from bot.blocks.text import HEADER_TEXT, clip, escape, link, safe, user
-from bot.codecs import CloseChoice, EngagementForm, ListPage, StageChoice
+from bot.codecs import CloseChoice, EngagementButton, EngagementForm, ListPage, StageChoice
 from bot.ids import EngagementIds
 from bot.sharing import Sharing
 from models.enums import ASSET_TYPE_LABELS, Outcome, Stage
@@ -154,7 +154,7 @@ def change_result_message(result: StageChangeResult) -> Message:
     blocks: list[Block] = [SectionBlock(text=kit.md(body))]
     if result.esat_survey_id is not None:
         blocks.append(ContextBlock(elements=[kit.md(ESAT_FOLLOWS.format(owner=result.engagement.owner_id))]))
-    buttons = [kit.button(BUTTON["card"], EngagementIds.show_card, str(result.engagement.id))]
+    buttons = [kit.button(BUTTON["card"], EngagementIds.show_card, EngagementButton(id=result.engagement.id).encode())]
     if result.from_stage is not None and not result.undo:
         undo_label = BUTTON["reopen"] if result.to_stage is Stage.closed else BUTTON["undo"]
         buttons.insert(0, kit.button(undo_label, EngagementIds.undo, str(result.change_id)))
@@ -166,7 +166,7 @@ def note_result_message(result: NoteResult) -> Message:
     text = NOTE_ADDED.format(label=label(result.engagement))
     blocks: list[Block] = [
         SectionBlock(text=kit.md(f"{text}\n> {safe(result.text, 1500)}")),
-        ActionsBlock(elements=[kit.button(BUTTON["card"], EngagementIds.show_card, str(result.engagement.id))]),
+        ActionsBlock(elements=[kit.button(BUTTON["card"], EngagementIds.show_card, EngagementButton(id=result.engagement.id).encode())]),
     ]
     return kit.message(fallback_text(text), blocks)
 
@@ -231,7 +231,7 @@ def pick_for_close(match: AccountMatch, outcome: Outcome, note: str) -> Message:
 
 def pick_for_card(match: AccountMatch) -> Message:
     prompt = _pick_prompt(match)
-    blocks = _pick_blocks(prompt, match, EngagementIds.show_card, lambda c: str(c.id))
+    blocks = _pick_blocks(prompt, match, EngagementIds.show_card, lambda c: EngagementButton(id=c.id).encode())
     return kit.message(fallback_text(prompt), blocks)
 
 
@@ -284,7 +284,7 @@ def list_message(page: EngagementPage) -> Message:
         text = f"{label(item, 150)}\n{stage_line(item)}{owner}"
         blocks.append(SectionBlock(
             text=kit.md(text),
-            accessory=kit.button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", str(item.id)),
+            accessory=kit.button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", EngagementButton(id=item.id).encode()),
         ))
     if page.pages > 1:
         paging = []

@@ -22,6 +22,7 @@ from bot.blocks.devrel import CANCEL_BUTTON, cancel_confirm
 from bot.blocks.engagement_stats import figures_lines
 from bot.blocks.engagement_text import day, label, stage_line
 from bot.blocks.text import VIEW_BLOCKS, safe, user
+from bot.codecs import EngagementButton, HomePage, RequestButton
 from bot.ids import EngagementIds, HomeIds
 from models.enums import RequestState
 from models.schemas.engagements import DevRelLine, HomeData
@@ -95,7 +96,7 @@ def _devrel_blocks(data: HomeData, room: int) -> list[Block]:
     for line in lines[:max(own_blocks, 0)]:
         accessory = None
         if line.may_cancel:
-            accessory = kit.button(CANCEL_BUTTON, f"{HomeIds.cancel_devrel}:{line.id}", str(line.id), style="danger",
+            accessory = kit.button(CANCEL_BUTTON, f"{HomeIds.cancel_devrel}:{line.id}", RequestButton(request_id=line.id).encode(), style="danger",
                                    confirm=cancel_confirm(line.account))
         blocks.append(SectionBlock(text=kit.md(_devrel_line(line)), accessory=accessory))
     rest = lines[max(own_blocks, 0):]
@@ -112,7 +113,7 @@ def home_view(data: HomeData) -> dict[str, Any]:
         kit.button(BUTTON["new"], EngagementIds.new, "home", style="primary"),
         kit.button(BUTTON["asset"], HomeIds.find_asset, "home"),
         kit.button(BUTTON["devrel"], HomeIds.request_devrel, "home"),
-        kit.button(BUTTON["refresh"], HomeIds.refresh, str(data.page)),
+        kit.button(BUTTON["refresh"], HomeIds.refresh, HomePage(page=data.page).encode()),
     ]))
     if data.adoption is not None:
         blocks.extend(adoption.checklist_blocks(data.adoption.checklist))
@@ -124,14 +125,14 @@ def home_view(data: HomeData) -> dict[str, Any]:
         seller = " (you sell it)" if item.seller_id == data.user_id and item.owner_id != data.user_id else ""
         blocks.append(SectionBlock(
             text=kit.md(f"{label(item, 150)}{seller}\n{stage_line(item)}"),
-            accessory=kit.button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", str(item.id)),
+            accessory=kit.button(BUTTON["open"], f"{EngagementIds.show_card}:{item.id}", EngagementButton(id=item.id).encode()),
         ))
     if data.pages > 1:
         paging = []
         if data.page > 0:
-            paging.append(kit.button(BUTTON["previous"], HomeIds.previous_page, str(data.page - 1)))
+            paging.append(kit.button(BUTTON["previous"], HomeIds.previous_page, HomePage(page=data.page - 1).encode()))
         if data.page < data.pages - 1:
-            paging.append(kit.button(BUTTON["next"], HomeIds.next_page, str(data.page + 1)))
+            paging.append(kit.button(BUTTON["next"], HomeIds.next_page, HomePage(page=data.page + 1).encode()))
         blocks.append(ActionsBlock(elements=paging))
         blocks.append(ContextBlock(elements=[kit.md(PAGE_OF.format(page=data.page + 1, pages=data.pages))]))
     blocks.append(DividerBlock())

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 from bot.blocks import kit
 from bot.blocks.text import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, safe
 from bot.charts import stage_label
+from bot.codecs import EngagementButton, NudgeButton
 from bot.ids import EngagementIds, NudgeIds
 from models.schemas.engagements import StaleEngagement
 from models.schemas.nudges import SeNudge, SnoozeResult
@@ -82,10 +83,10 @@ def line_blocks(line: StaleEngagement, tz: ZoneInfo) -> list[Block]:
     return [
         SectionBlock(block_id=line_block_id(line.id), text=MarkdownTextObject(text=clip(text, SECTION_TEXT))),
         ActionsBlock(block_id=actions_block_id(line.id), elements=[
-            kit.button(BUTTON_STAGE, EngagementIds.change_stage, str(line.id), style="primary"),
-            kit.button(BUTTON_NOTE, EngagementIds.add_note, str(line.id)),
-            kit.button(BUTTON_SNOOZE, NudgeIds.snooze, str(line.id)),
-            kit.button(BUTTON_CLOSE, EngagementIds.close, str(line.id)),
+            kit.button(BUTTON_STAGE, EngagementIds.change_stage, EngagementButton(id=line.id).encode(), style="primary"),
+            kit.button(BUTTON_NOTE, EngagementIds.add_note, EngagementButton(id=line.id).encode()),
+            kit.button(BUTTON_SNOOZE, NudgeIds.snooze, NudgeButton(id=line.id).encode()),
+            kit.button(BUTTON_CLOSE, EngagementIds.close, EngagementButton(id=line.id).encode()),
         ]),
     ]
 

@@ -162,7 +162,7 @@ def test_a_picker_has_one_button_per_candidate_with_distinct_action_ids() -> Non
 
 
 def test_list_pages_and_empty_list_points_to_new() -> None:
-    page = EngagementPage(scope="all", items=[summary(id=i) for i in range(10)], page=1, pages=3, total=25, open_total=20)
+    page = EngagementPage(scope="all", items=[summary(id=i) for i in range(1, 11)], page=1, pages=3, total=25, open_total=20)
     shown = parsed(blocks.list_message(page))
     labels = [b["text"]["text"] for b in buttons_in(shown)]
     assert labels[-2:] == ["‹ Previous", "Next ›"]
@@ -228,7 +228,7 @@ def test_reading_the_new_form() -> None:
 
 def test_the_home_stays_within_100_blocks_and_shows_paging() -> None:
     data = HomeData(
-        user_id=SE, manager=False, engagements=[summary(id=i, stale=i % 2 == 0) for i in range(15)],
+        user_id=SE, manager=False, engagements=[summary(id=i, stale=i % 2 == 0) for i in range(1, 16)],
         engagements_total=40, page=0, pages=3,
         devrel_requested=[DevRelLine(id=1, engagement_id=7, account="<!here> Acme", state=RequestState.accepted,
                                      requester_id=SE, assignee_id="U0DEVREL1", meeting_start=NOW, topics=["otel"])],
@@ -246,7 +246,7 @@ def test_the_homes_cancel_buttons_are_unique_and_never_push_it_past_100_blocks()
     mine = [DevRelLine(id=i, engagement_id=7, account=f"Account {i:03d}", state=RequestState.asking, requester_id=SE,
                        candidate_id="U0DEVREL1", meeting_start=NOW, may_cancel=i % 2 == 0) for i in range(1, 121)]
     data = HomeData(
-        user_id=SE, manager=False, engagements=[summary(id=i) for i in range(15)], engagements_total=40, page=0,
+        user_id=SE, manager=False, engagements=[summary(id=i) for i in range(1, 16)], engagements_total=40, page=0,
         pages=3, devrel_requested=mine, devrel_to_answer=[], metrics=metrics(), is_new=True,
     )
     view = home_blocks.home_view(data)
