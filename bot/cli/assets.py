@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot import db
+from bot.blocks.text import plural
+from bot.cli.output import write_rendered
 from bot.config import SLACK_USER_ID, Settings
 from bot.services import assets
-from bot.cli.output import write_rendered
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import ASSET_TYPE_LABELS
 
@@ -54,7 +55,7 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
         for problem in invalid.problems:
             print(problem.line(str(path)), file=sys.stderr)
         if any(problem.field for problem in invalid.problems) or len(invalid.problems) > 1:
-            print(f"{path}: nothing imported; fix the {len(invalid.problems)} problem(s) above and run again",
+            print(f"{path}: nothing imported; fix the {plural(len(invalid.problems), 'problem')} above and run again",
                   file=sys.stderr)
         return EXIT_FAILURE
     print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")

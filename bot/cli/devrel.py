@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import db
+from bot.blocks.text import plural
 from bot.cli.output import write_rendered
 from bot.config import Settings
 from bot.errors import EposError
@@ -32,7 +33,7 @@ def import_roster(args: argparse.Namespace, settings: Settings) -> int:
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
-        print(f"{path}: nothing imported; fix the {len(problems)} problem(s) above and run again", file=sys.stderr)
+        print(f"{path}: nothing imported; fix the {plural(len(problems), 'problem')} above and run again", file=sys.stderr)
         return EXIT_FAILURE
     _open_database(settings)
     try:

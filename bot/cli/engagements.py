@@ -11,11 +11,12 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from bot import clock, db
+from bot.blocks.text import plural
 from bot.cli import pilots as pilots_cli
-from bot.config import Settings
-from bot.services import engagements, metrics
 from bot.cli.output import write_rendered
+from bot.config import Settings
 from bot.errors import Conflict
+from bot.services import engagements, metrics
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import Figures, TeamMetrics
@@ -56,7 +57,7 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
     except ImportInvalid as invalid:
         for problem in invalid.problems:
             print(problem.line(str(path)), file=sys.stderr)
-        return _fail(f"{path}: nothing imported; fix the {len(invalid.problems)} problem(s) above and run again")
+        return _fail(f"{path}: nothing imported; fix the {plural(len(invalid.problems), 'problem')} above and run again")
     except Conflict as conflict:
         return _fail(f"{path}: {conflict}")
     print(f"{report.imported} imported, {report.skipped} skipped (already there)")
@@ -128,7 +129,7 @@ def as_text(figures: TeamMetrics, zone: ZoneInfo) -> str:
         f"{closed['no_decision']} no decision), win rate {_share(figures.win_rate)}",
         f"MTTC:        mean {_days(figures.mttc_days.mean)}, median {_days(figures.mttc_days.median)}",
         f"MTTC (won):  mean {_days(won.mean)}, median {_days(won.median)}",
-        "ESAT:        " + (f"{figures.esat.mean:.2f} from {figures.esat.count} rating(s)" if figures.esat.count
+        "ESAT:        " + (f"{figures.esat.mean:.2f} from {plural(figures.esat.count, 'rating')}" if figures.esat.count
                             else "no ratings"),
         "",
         f"{'stage':<15}{'median dwell':>14}{'moved on':>10}{'open':>6}",

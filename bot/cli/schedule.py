@@ -7,10 +7,11 @@ import json
 import logging
 import sys
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import clock, db
+from bot.blocks.text import plural
 from bot.config import README_SETTINGS, Settings, require
 from bot.errors import InvalidInput
 
@@ -140,10 +141,10 @@ def run_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 def _post_digest_now(settings: Settings, week: str, now: datetime) -> int:
     from bot.app import make_client
-    from bot.startup import check_internal_channels
     from bot.jobs.digest import post_week
     from bot.services import claims, digest
     from bot.services.claims import process_owner
+    from bot.startup import check_internal_channels
 
     client = make_client(settings)
     check_internal_channels(settings, client)
@@ -199,7 +200,7 @@ def run_nudges(args: argparse.Namespace, settings: Settings) -> int:
         print("nobody has stale engagements; nothing was sent")
         return EXIT_OK
     if run.sent:
-        print(f"nudged {len(run.sent)} SE(s): {', '.join(run.sent)}")
+        print(f"nudged {plural(len(run.sent), 'SE')}: {', '.join(run.sent)}")
     if run.skipped:
         print(f"already nudged today, not sent again: {', '.join(run.skipped)}")
     if run.quiet:
@@ -219,7 +220,7 @@ def _plan_text(entries: list[Any], settings: Settings) -> str:
                 + ", ".join(f"{stage_label(s)} {d} days" for s, d in _thresholds())
                 + " without a stage change or note.")
     due = sum(1 for e in entries if e.state == "due")
-    out = [f"{len(entries)} SE(s) have stale engagements; {due} would be nudged now "
+    out = [f"{plural(len(entries), 'SE')} {'has' if len(entries) == 1 else 'have'} stale engagements; {due} would be nudged now "
            f"(NUDGE_TIME {settings.nudge_time} in each SE's timezone, weekdays; cooldown "
            f"{settings.nudge_cooldown_days} days)."]
     for entry in entries:

@@ -21,6 +21,7 @@ from yaml.reader import Reader, ReaderError
 from yaml.resolver import BaseResolver, Resolver
 from yaml.scanner import Scanner
 
+from bot.blocks.text import plural
 from bot.errors import InvalidInput
 from models.schemas.importing import ImportProblem
 
@@ -47,7 +48,7 @@ class ImportInvalid(InvalidInput):
     """An import file with problems; each names its item (or line) and field. Nothing was written."""
 
     def __init__(self, problems: list[ImportProblem]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the file; nothing was imported")
+        super().__init__(f"{plural(len(problems), 'problem')} in the file; nothing was imported")
         self.problems = problems
 
 
@@ -350,6 +351,10 @@ def damaged_fields(raw: dict[Any, Any]) -> list[tuple[str, str]]:
 # ----- the checks every import file goes through --------------------------------------------------------
 
 
+def _columns(names: list[str]) -> str:
+    return "column" if len(names) == 1 else "columns"
+
+
 def column_problem(header: list[str], known: tuple[str, ...], required: tuple[str, ...]) -> ImportInvalid | None:
     """A CSV header naming a column the import does not know, or lacking one it needs: the refusal of the
     whole file (the columns are the file's shape), or None."""
@@ -357,8 +362,8 @@ def column_problem(header: list[str], known: tuple[str, ...], required: tuple[st
     missing = [name for name in required if name not in [h.strip() for h in header]]
     if not unknown and not missing:
         return None
-    parts = ([f"unknown column(s) {', '.join(map(repr, unknown))}"] if unknown else []) + (
-        [f"missing column(s) {', '.join(missing)}"] if missing else [])
+    parts = ([f"unknown {_columns(unknown)} {', '.join(map(repr, unknown))}"] if unknown else []) + (
+        [f"missing {_columns(missing)} {', '.join(missing)}"] if missing else [])
     return ImportInvalid([ImportProblem(where="line 1", field=None,
                                         message="; ".join(parts) + f"; the columns are {', '.join(known)}")])
 

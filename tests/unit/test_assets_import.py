@@ -187,7 +187,7 @@ def test_values_python_cannot_hold_get_one_line_each_naming_item_and_field(
         "or put it in quotes if it is text",
         f"{path}: item 3, field topics: is binary data (!!binary), which an import file cannot hold; "
         "write the value as text",
-        f"{path}: nothing imported; fix the 3 problem(s) above and run again",
+        f"{path}: nothing imported; fix the 3 problems above and run again",
     ]
     assert asset_count() == 0
 
@@ -214,7 +214,7 @@ def test_csv_with_unknown_columns_is_refused(cli_env: Path, capsys: pytest.Captu
     path.write_text("title,kind,url,owner\nA,demo,https://a.example.com,U0A1B2C3D\n", encoding="utf-8")
     assert main(["assets", "import", str(path)]) == 1
     err = capsys.readouterr().err
-    assert "line 1: unknown column(s) 'kind'; missing column(s) type" in err
+    assert "line 1: unknown column 'kind'; missing column type" in err
     assert asset_count() == 0
 
 

@@ -33,7 +33,7 @@ def test_a_bad_file_prints_each_problem_and_imports_nothing(tmp_path: Path, caps
     assert main(["roster", "import", str(bad)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"{bad}: line 3, field timezone: 'Nowhere/City' is not an IANA timezone like Europe/Berlin"
-    assert err[-1] == f"{bad}: nothing imported; fix the 1 problem(s) above and run again"
+    assert err[-1] == f"{bad}: nothing imported; fix the 1 problem above and run again"
     assert roster.export_roster() == []
 
 

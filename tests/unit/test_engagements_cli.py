@@ -139,7 +139,7 @@ def test_a_bad_file_lists_every_problem_with_item_and_field_and_writes_nothing(
     assert f"{bad}: item 3, field history.1.at: the first entry is the starting stage, so its `at` must equal opened_at" in lines
     assert any(line.startswith(f"{bad}: item 3, field closed_at: closed_at and outcome go together") for line in lines)
     assert f"{bad}: item 3, field opportunity: repeats the account and opportunity of item 1" in lines
-    assert lines[-1].endswith("nothing imported; fix the 5 problem(s) above and run again")
+    assert lines[-1].endswith("nothing imported; fix the 5 problems above and run again")
     assert count(Engagement) == 0
 
 
@@ -188,7 +188,7 @@ def test_a_number_too_long_for_python_is_one_line_naming_item_and_field(
     assert main(["engagements", "import", str(bad)]) == 1
     assert capsys.readouterr().err.splitlines() == [
         f"{bad}: item 1, field focus: is a number of 5,000 digits, too long to read; put it in quotes if it is text",
-        f"{bad}: nothing imported; fix the 1 problem(s) above and run again",
+        f"{bad}: nothing imported; fix the 1 problem above and run again",
     ]
     assert count(Engagement) == 0
 
@@ -197,7 +197,7 @@ def test_unknown_csv_columns_and_unreadable_files(cli_env: str, tmp_path: Path, 
     odd = tmp_path / "odd.csv"
     odd.write_text("account,opportunity,owner,seller,focus,opened_at,history,stage\n")
     assert main(["engagements", "import", str(odd)]) == 1
-    assert "unknown column(s) 'stage'" in capsys.readouterr().err
+    assert "unknown column 'stage'" in capsys.readouterr().err
     assert main(["engagements", "import", str(tmp_path / "missing.yaml")]) == 1
     assert "no such file" in capsys.readouterr().err
     assert main(["engagements", "import", str(tmp_path / "notes.txt")]) == 1

@@ -48,7 +48,7 @@ def test_dry_run_lists_who_would_be_nudged_when_and_why(cli_env: dict[str, int],
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["nudges", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == ("2 SE(s) have stale engagements; 0 would be nudged now (NUDGE_TIME 09:00 in each "
+    assert out.splitlines()[0] == ("2 SEs have stale engagements; 0 would be nudged now (NUDGE_TIME 09:00 in each "
                                    "SE's timezone, weekdays; cooldown 3 days).")
     assert f"{SE} Dana Reyes · Europe/Berlin · next nudge Mon 23 Nov 09:00" in out
     assert "  • Granite (Granite opportunity): POC, idle 33 days, limit 21" in out
@@ -80,7 +80,7 @@ def test_nudging_now_sends_one_dm_per_se_whatever_the_hour_and_not_twice(
     cli_env: dict[str, int], slack: MockSlack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["nudges"]) == 0
-    assert capsys.readouterr().out.strip() == f"nudged 2 SE(s): {SE}, {SE2}"
+    assert capsys.readouterr().out.strip() == f"nudged 2 SEs: {SE}, {SE2}"
     assert sorted(c.params["channel"] for c in dms(slack)) == [SE, SE2]
     assert main(["nudges"]) == 0
     assert f"so not nudged: {SE}, {SE2} (details: epos nudges --dry-run)" in capsys.readouterr().out
@@ -103,5 +103,5 @@ def test_a_failed_dm_is_reported_and_the_rest_are_sent(cli_env: dict[str, int], 
     slack.fail("chat.postMessage", error="user_not_found")
     assert main(["nudges"]) == 1
     captured = capsys.readouterr()
-    assert f"nudged 1 SE(s): {SE2}" in captured.out
+    assert f"nudged 1 SE: {SE2}" in captured.out
     assert f"the DM to {SE} failed (user_not_found); the scheduler retries it later today" in captured.err
