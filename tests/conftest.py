@@ -41,6 +41,8 @@ def _create_pg_database(admin_url: str) -> str:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # A test database need not outlive a crash of the server: commits do not wait for the disk.
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     admin.dispose()
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
@@ -69,13 +71,18 @@ def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 
 
 def _truncate_all() -> None:
-    """Empty every table. A background thread of the previous test (a Home redrawn after its answer) may
-    still be reading, and TRUNCATE can then deadlock with it; PostgreSQL picks one side to fail, so try again."""
-    tables = ", ".join(f'"{t.name}"' for t in models.Base.metadata.sorted_tables)
+    """Empty every table and start its ids at 1 again. Row by row, children first: on tables this small
+    that is a few milliseconds, where TRUNCATE costs about 80 (for every test of the run).
+    A background thread of the previous test (a Home redrawn after its answer) may still be writing, and
+    PostgreSQL may then pick this side of a deadlock to fail: try again."""
     for attempt in range(5):
         try:
             with db.engine().begin() as connection:
-                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                for table in reversed(models.Base.metadata.sorted_tables):
+                    connection.execute(table.delete())
+                sequences = connection.execute(text("SELECT schemaname || '.' || sequencename FROM pg_sequences"))
+                for (sequence,) in sequences.all():
+                    connection.execute(text("SELECT setval(:sequence, 1, false)"), {"sequence": sequence})
             return
         except OperationalError as error:
             if "deadlock" not in str(error) or attempt == 4:

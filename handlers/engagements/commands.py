@@ -12,7 +12,7 @@ from bot.codecs import number
 from bot.errors import InvalidInput
 from bot.notify import engagements as tell
 from bot.services import engagements
-from bot.services.actors import Actor
+from bot.services.actors import Actor, require_presales
 from handlers import common
 from handlers.engagements.replies import Reply, changed, open_new_form, respond_reply
 from models.enums import Outcome
@@ -82,6 +82,8 @@ def show_stats(who: Actor, rest: str, reply: Reply) -> None:
 def close_command(context: BoltContext, who: Actor, rest: str, reply: Reply, client: WebClient) -> None:
     account_text, outcome, note = split_close(rest)
     if not account_text:
+        # The usage's example names an account: someone outside presales is told whom to ask instead.
+        require_presales(who)
         raise InvalidInput(blocks.CLOSE_USAGE)
     match = engagements.match_account(who, account_text)
     if match.kind == "none":

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -333,6 +333,7 @@ def test_the_answer_to_a_stranger_never_names_an_account_asset_or_person(
                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(words=st.lists(st.sampled_from(FIRST_WORDS + ["poc", "stats", "list", "close", "won", "disco", "all"]),
                       min_size=1, max_size=3))
+@example(words=["close"])
 def test_the_refusal_to_a_member_outside_presales_never_names_an_account(
     sample_data: None, wire: SlackWire, slack: MockSlack, words: list[str]
 ) -> None:
