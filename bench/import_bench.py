@@ -128,7 +128,7 @@ def beside_the_bot(url: str, path: Path, scratch: str) -> dict[str, Any]:
     """The engagement import in a child process while `epos serve` on the same database answers clients."""
     from bench.ack_bench import SECRET, TOKEN, free_port, percentile, wait_healthy
     from bench.slack_sink import SinkProcess
-    from bot.wire import SlackWire
+    from tests.support.wire import SlackWire
 
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EPOS_", "DATABASE_"))},
            "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
