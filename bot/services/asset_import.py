@@ -261,10 +261,13 @@ def _read_batch(batch: list[AssetRecord], import_id: str, *, now: datetime) -> _
         found = session.execute(
             select(Asset, VISIBLE.label("visible")).where(Asset.url.in_([fields.url for fields, _ in prepared]))
         ).all()
-        read.pending = [(match.Asset.url, match.Asset.import_id) for match in found if not match.visible]
+        by_url = {match.Asset.url: match for match in found}
+        # In the file's order, so the refusal names the first link of the file that is held up.
+        read.pending = [(fields.url, by_url[fields.url].Asset.import_id) for fields, _ in prepared
+                        if fields.url in by_url and not by_url[fields.url].visible]
         if read.pending:
             return read
-        existing = {match.Asset.url: match.Asset for match in found}
+        existing = {url: match.Asset for url, match in by_url.items()}
         for fields, status in prepared:
             content = content_of(fields)
             row = existing.get(fields.url)
