@@ -19,7 +19,7 @@ import models
 from bot import clock, db, revocation, slack_people
 from bot.app import create_app
 from bot.config import Settings, load_settings
-from bot.services import assets
+from bot.services import assets, deliveries
 from bot.web import SLACK_PATH, EposWSGI
 from tests.assets_helpers import import_sample
 from tests.support.slack import Call, MockSlack
@@ -91,6 +91,7 @@ def _truncate_all() -> None:
 
 @pytest.fixture
 def database_url(migrated_database: str, tmp_path: Path) -> Iterator[str]:
+    deliveries.reset_here()
     if PG_URL:
         db.configure(migrated_database)
         _truncate_all()

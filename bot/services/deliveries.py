@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -60,39 +60,39 @@ def first_time(key: str, *, now: datetime | None = None) -> bool:
         return session.execute(statement).first() is not None
 
 
-@dataclass
 class Claim:
-    """One delivery's claim, settled once: `succeeded` when its handling is done, `failed` when not."""
+    """One delivery's claim, settled once: `succeeded` when its handling is done, `failed` when not.
 
-    key: str
-    seen: Seen
-    settled: bool = False
+    A claim the database did not answer in time (`UNCHECKED`) adopts the database's answer should it land
+    while the delivery is still being handled; landing later, it is settled at once the way the handling
+    went. Either way the row the late claim wrote is never left saying "being handled"."""
+
+    def __init__(self, key: str, seen: Seen, *, claimed_at: datetime | None = None) -> None:
+        self.key = key
+        self.seen = seen
+        self.claimed_at = claimed_at or clock.now()
+        self.settled = False
+        self.handled = False
+        self._lock = threading.Lock()
 
     def succeeded(self, *, now: datetime | None = None) -> None:
-        if self.settled or self.seen in (Seen.HANDLED, Seen.HANDLING):
-            return
-        self.settled = True
-        now = now or clock.now()
-        try:
-            with db.within(RECORD_WAIT_SECONDS) as session:
-                if self.seen is Seen.FIRST:
-                    session.execute(update(ProcessedDelivery)
-                                    .where(ProcessedDelivery.key == self.key, ProcessedDelivery.done_at.is_(None))
-                                    .values(done_at=now))
-                else:
-                    session.execute(db.insert(ProcessedDelivery).values(key=self.key, seen_at=now, done_at=now)
-                                    .on_conflict_do_update(index_elements=["key"], set_={"done_at": now}))
-        except SQLAlchemyError:
-            # Handled all the same; only a repeat of it would now be handled again.
-            log.warning("could not record a handled delivery (%s)", self.kind, exc_info=True)
+        with self._lock:
+            if self.settled or self.seen in (Seen.HANDLED, Seen.HANDLING):
+                return
+            self.settled = self.handled = True
+            seen = self.seen
+        self._record(seen, now or clock.now())
 
     def failed(self, *, within: float | None = None) -> None:
         """Nothing was done: give the claim back so that the same delivery, sent again, is handled.
         With `within`, the caller waits at most that long; past it the claim is given back in the
         background (an answer to the person must not wait on a busy database)."""
-        if self.settled or self.seen is not Seen.FIRST:
-            return
-        self.settled = True
+        with self._lock:
+            if self.settled or self.seen in (Seen.HANDLED, Seen.HANDLING):
+                return
+            self.settled = True
+            if self.seen is not Seen.FIRST:
+                return  # nothing was written to give back (a late claim gives itself back when it lands)
         if within is not None:
             try:
                 with db.within(within) as session:
@@ -102,6 +102,40 @@ class Claim:
                 threading.Thread(target=self._give_back_now, name="epos-give-back", daemon=True).start()
                 return
         self._give_back_now()
+
+    def landed(self, seen: Seen) -> None:
+        """The database's answer to a claim that was not answered in time."""
+        with self._lock:
+            if not self.settled:
+                self.seen = seen
+                return
+            handled = self.handled
+        if seen is not Seen.FIRST:
+            return
+        if handled:
+            self._record(Seen.FIRST, clock.now())
+        else:
+            self._give_back_now()
+
+    def current(self, now: datetime) -> bool:
+        """Whether this claim, made in this process, still speaks for its delivery."""
+        with self._lock:
+            given_back = self.settled and not self.handled
+        return not given_back and now - self.claimed_at < ABANDONED_AFTER
+
+    def _record(self, seen: Seen, now: datetime) -> None:
+        try:
+            with db.within(RECORD_WAIT_SECONDS) as session:
+                if seen is Seen.FIRST:
+                    session.execute(update(ProcessedDelivery)
+                                    .where(ProcessedDelivery.key == self.key, ProcessedDelivery.done_at.is_(None))
+                                    .values(done_at=now))
+                else:
+                    session.execute(db.insert(ProcessedDelivery).values(key=self.key, seen_at=now, done_at=now)
+                                    .on_conflict_do_update(index_elements=["key"], set_={"done_at": now}))
+        except SQLAlchemyError:
+            # Handled all the same; only a repeat of it would now be handled again.
+            log.warning("could not record a handled delivery (%s)", self.kind, exc_info=True)
 
     def _give_back_now(self) -> None:
         try:
@@ -123,6 +157,11 @@ class Claim:
 # A few at once: a claim takes milliseconds, and while the database does not answer, requests past these
 # wait their half second in the queue and are handled unchecked rather than piling up threads.
 _claims = ThreadPoolExecutor(max_workers=4, thread_name_prefix="epos-claim")
+# The claims this process holds, while their requests do. A copy of a delivery that reaches this process
+# again (Slack's retry, a double click, a form submitted twice) is told apart here even while the
+# database is too slow to say, or has not yet recorded the first as handled.
+_here: weakref.WeakValueDictionary[str, Claim] = weakref.WeakValueDictionary()
+_here_lock = threading.Lock()
 
 
 def claim(key: str, *, now: datetime | None = None) -> Claim:
@@ -130,21 +169,36 @@ def claim(key: str, *, now: datetime | None = None) -> Claim:
     whatever the database does (a lock held, a connection that does not answer): past that the delivery
     is handled unchecked, and recorded once handled."""
     key, now = key[:255], now or clock.now()
+    with _here_lock:
+        held = _here.get(key)
+        if held is not None and held.current(now):
+            return Claim(key, Seen.HANDLED if held.handled or held.seen is Seen.HANDLED else Seen.HANDLING,
+                         claimed_at=now)
+        mine = _here[key] = Claim(key, Seen.UNCHECKED, claimed_at=now)
     attempt = _claims.submit(_claim_now, key, now)
     try:
-        return attempt.result(timeout=CLAIM_ANSWER_SECONDS)
+        mine.landed(attempt.result(timeout=CLAIM_ANSWER_SECONDS))
     except FutureTimeout:
         # Not started yet (the database is holding the claims before it): it never will be.
         attempt.cancel()
-        log.warning("could not claim a delivery in time (%s): the database did not answer", key.split(":", 1)[0])
-        # Should the claim land after all, nobody will settle it: give it back, so that a repeat after a
-        # failure is handled (a handled delivery has its done_at by then, and keeps it).
-        attempt.add_done_callback(lambda late: late.result().failed()
+        log.warning("could not claim a delivery in time (%s): the database did not answer", mine.kind)
+        attempt.add_done_callback(lambda late: mine.landed(late.result())
                                   if not late.cancelled() and late.exception() is None else None)
-        return Claim(key, Seen.UNCHECKED)
+    return mine
 
 
-def _claim_now(key: str, now: datetime) -> Claim:
+def in_flight(key: str) -> Claim | None:
+    """The claim this process holds on a delivery, if its request is still going."""
+    return _here.get(key[:255])
+
+
+def reset_here() -> None:
+    """Forget this process's claims: they speak for a database that is no longer the one in use."""
+    with _here_lock:
+        _here.clear()
+
+
+def _claim_now(key: str, now: datetime) -> Seen:
     try:
         with db.within(CLAIM_WAIT_SECONDS) as session:
             inserted = session.execute(
@@ -152,7 +206,7 @@ def _claim_now(key: str, now: datetime) -> Claim:
                 .on_conflict_do_nothing().returning(ProcessedDelivery.key)
             ).first()
             if inserted is not None:
-                return Claim(key, Seen.FIRST)
+                return Seen.FIRST
             taken_over = session.execute(
                 update(ProcessedDelivery)
                 .where(ProcessedDelivery.key == key, ProcessedDelivery.done_at.is_(None),
@@ -160,15 +214,15 @@ def _claim_now(key: str, now: datetime) -> Claim:
                 .values(seen_at=now).returning(ProcessedDelivery.key)
             ).first()
             if taken_over is not None:
-                return Claim(key, Seen.FIRST)
+                return Seen.FIRST
             done_at = session.scalar(select(ProcessedDelivery.done_at).where(ProcessedDelivery.key == key))
-            return Claim(key, Seen.HANDLED if done_at is not None else Seen.HANDLING)
+            return Seen.HANDLED if done_at is not None else Seen.HANDLING
     except SQLAlchemyError as error:
         log.warning("could not claim a delivery in time (%s): %s", key.split(":", 1)[0], type(error).__name__)
         if not db.ran_out_waiting_for_a_lock(error):
             # The database itself did not answer: a read would wait as long again, before the person's answer.
-            return Claim(key, Seen.UNCHECKED)
-    return Claim(key, _seen_without_waiting(key))
+            return Seen.UNCHECKED
+    return _seen_without_waiting(key)
 
 
 def _seen_without_waiting(key: str) -> Seen:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -42,9 +41,6 @@ CLAIM = "delivery_claim"
 # acknowledges nothing but a 200: the envelope is left unacknowledged, which Slack likewise delivers
 # again, as it does those left when `epos run` stops.
 EVENT_NOT_YET_STATUS = 503
-# The claims being handled in this process, for the places that learn of a failure from the payload
-# alone; an entry lives as long as its request does.
-_in_flight: weakref.WeakValueDictionary[str, Claim] = weakref.WeakValueDictionary()
 
 
 def delivery_key(body: dict[str, Any]) -> str | None:
@@ -80,7 +76,7 @@ def read_only(body: dict[str, Any]) -> bool:
 def delivery_failed(body: dict[str, Any]) -> None:
     """The delivery's handling failed and changed nothing: the same delivery sent again is handled."""
     key = delivery_key(body)
-    claim = _in_flight.get(key[:255]) if key is not None else None
+    claim = deliveries.in_flight(key) if key is not None else None
     if claim is not None:
         claim.failed()
 
@@ -124,7 +120,6 @@ def register(app: App) -> None:
             return BoltResponse(status=200, body="")
         if claim is not None:
             context[CLAIM] = claim
-            _in_flight[claim.key] = claim
         if body.get("type") == "view_submission":
             context["ack"] = ForgettingAck(claim, body.get("view") or {})
         else:

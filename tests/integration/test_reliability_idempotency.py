@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -233,6 +234,55 @@ def test_a_form_that_failed_is_saved_when_submitted_again_unchanged(database_url
     assert count(AuditEntry, AuditEntry.entity == "engagement", AuditEntry.action == "note") == 1
     assert len([c for c in slack.responses if c.params.get("_name") == "note"]) == 1
     assert len(dms_to(slack, SE)) == 1
+
+
+@contextmanager
+def statement_held(fragment: str, seconds: float) -> Iterator[threading.Event]:
+    """The next statement containing `fragment` waits `seconds` before it runs, as on a database too busy
+    to answer; the event is set when it starts waiting."""
+    engine, waiting, ran = db.engine(), threading.Event(), threading.Event()
+
+    def hold(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        if not waiting.is_set() and fragment in " ".join(statement.upper().split()):
+            waiting.set()
+            time.sleep(seconds)
+            ran.set()
+
+    event.listen(engine, "before_cursor_execute", hold)
+    try:
+        yield waiting
+    finally:
+        if waiting.is_set():
+            ran.wait(seconds + 5)  # removed while it runs, SQLAlchemy's dispatch would fail that statement
+        event.remove(engine, "before_cursor_execute", hold)
+
+
+def test_a_copy_of_a_form_handled_while_the_database_was_slow_changes_nothing(
+        database_url: str, wire: SlackWire, slack: MockSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.services import deliveries
+
+    engagement_id = open_engagement("Northbeam Logistics", "2026-01-05 10:00")
+    view = note_form(wire, slack, engagement_id)
+    values = {"engagement_note_text": {"engagement_field": input_value("CFO joins next call")}}
+
+    # The claim's answer comes too late, so the form is saved unchecked; writing down that it was
+    # handled is slow too, and Slack sends the same submission again meanwhile.
+    claim_now = deliveries._claim_now
+    monkeypatch.setattr(deliveries, "_claim_now", lambda *args: time.sleep(1.5) or claim_now(*args))
+    with statement_held("DO UPDATE SET DONE_AT", 3.0) as recording:
+        assert wire.view_submission(view, values, user_id=SE).status == 200
+        assert "Note added" in slack.wait_for("response_url", lambda c: c.params["_name"] == "note")[0].params["text"]
+        assert recording.wait(10)
+        again = wire.view_submission(view, values, user_id=SE)
+        assert again.status == 200 and not again.body.strip()  # the form closes: it was saved
+        assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1
+    monkeypatch.undo()
+    assert eventually(lambda: count(ProcessedDelivery, ProcessedDelivery.done_at.is_not(None)) == 1, timeout=30)
+    assert count(ProcessedDelivery, ProcessedDelivery.done_at.is_(None)) == 0
+    # Once written down, a copy that reaches any process changes nothing either.
+    assert wire.view_submission(view, values, user_id=SE).status == 200
+    assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1
+    assert len([c for c in slack.responses if c.params.get("_name") == "note"]) == 1
 
 
 def test_a_button_whose_handling_failed_is_handled_when_delivered_again(database_url: str, wire: SlackWire,
