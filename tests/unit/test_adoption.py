@@ -157,3 +157,38 @@ def test_the_digest_reports_adoption_for_its_week(database_url: str) -> None:
     assert [(r.role, len(r.used)) for r in week.adoption.roles] == [
         (Role.se, 1), (Role.seller, 1), (Role.devrel, 1), (Role.manager, 0), (Role.other, 0)]
     assert week.figures()["adoption"]["roles"]["devrel"]["not_yet"] == [{"user_id": MARCUS, "name": "Marcus Reed"}]
+
+
+def test_a_use_waits_for_no_writer_and_is_written_once_the_writer_is_done(database_url: str) -> None:
+    """A search is a read: an import's batch holding the database must not hold it up or fail it."""
+    import sqlite3
+    import threading
+
+    import psycopg
+
+    from tests.support.waiting import eventually
+
+    if database_url.startswith("sqlite"):
+        writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+    else:
+        writer = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+        writer.execute("LOCK TABLE usage_days IN EXCLUSIVE MODE")
+    outcome: list[object] = []
+    noting = threading.Thread(target=lambda: outcome.append(usage.note(SELLER, usage.SEARCH, now=UNTIL)))
+    try:
+        noting.start()
+        noting.join(timeout=5)
+        assert outcome == [None], "the search waited for the writer, or failed"
+        assert (SELLER, usage.SEARCH) not in _uses()
+    finally:
+        writer.rollback()
+        writer.close()
+    assert eventually(lambda: _uses() == [(SELLER, usage.SEARCH)], timeout=30)
+
+
+def _uses() -> list[tuple[str, str]]:
+    from models import UsageDay
+
+    with db.reading() as session:
+        return [(row.user_id, row.feature) for row in session.execute(select(UsageDay.user_id, UsageDay.feature))]
