@@ -339,6 +339,8 @@ def require_admin(actor: Actor) -> None:
 ROSTER_CHANGED = ("{slack_id} was added to the roster from Slack while the file was being imported; "
                   "nothing was imported. Run the import again.")
 IMPORT_RUNNING = "{slack_id} is being added by another import that is still running; run this one again when it has finished."
+EDITED_MEANWHILE = ("{name} ({slack_id}) was changed in Slack while the file was being imported; nothing was imported, "
+                    "so that change stays. Compare the file with it, then run the import again.")
 
 
 def import_roster(entries: Iterable[RosterEntry], *, actor_id: str = CLI_ACTOR, now: datetime | None = None) -> RosterImportResult:
@@ -397,6 +399,15 @@ def _stage(batch: list[RosterEntry], import_id: str, result: RosterImportResult,
 def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
     """The one transaction that makes the import visible: the set-aside changes, then the import live."""
     with staging.writing() as session:
+        edited = session.execute(
+            select(DevRelPerson.name, DevRelPerson.slack_id)
+            .join(RosterImportChange, RosterImportChange.person_id == DevRelPerson.id)
+            .where(RosterImportChange.import_id == import_id, DevRelPerson.updated_at > now)
+            .order_by(DevRelPerson.name, DevRelPerson.slack_id).limit(1)
+        ).first()
+        if edited is not None:
+            # The file was read before that change; applying it now would undo an admin's edit unseen.
+            raise Conflict(EDITED_MEANWHILE.format(name=edited.name, slack_id=edited.slack_id))
         waiting = select(RosterImportChange).where(RosterImportChange.import_id == import_id)
         for changes in session.scalars(waiting.execution_options(yield_per=WRITE_BATCH)).partitions():
             session.execute(sql_update(DevRelPerson), [

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import clock, db
+from bot.errors import Conflict
 from bot.services import engagements, roster, staging
 from bot.services.actors import Actor
 from bot.services.importing import WRITE_BATCH
@@ -206,7 +207,7 @@ def in_background(work: object) -> tuple[threading.Thread, list[object]]:
     def run() -> None:
         try:
             outcome.append(work())  # type: ignore[operator]
-        except OSError as error:
+        except (OSError, Conflict) as error:
             outcome.append(error)
 
     thread = threading.Thread(target=run)
@@ -305,3 +306,40 @@ def test_the_rows_of_an_engagement_import_whose_process_was_killed_are_cleared_b
     with staging.reading() as session:
         assert session.scalar(select(func.count()).select_from(Engagement).where(Engagement.import_id == "killed")) == 0
         assert session.get(DataImport, "killed") is None
+
+
+@pytest.mark.parametrize("meanwhile", ["edited", "deactivated", "someone else edited"])
+def test_a_person_changed_in_slack_while_the_roster_import_ran_is_not_overwritten(meanwhile: str, team: None) -> None:
+    first, other = roster.list_roster()[:2]
+    in_file = RosterEntry(**first.model_dump(include=set(RosterEntry.model_fields))).model_copy(
+        update={"weekly_capacity": first.weekly_capacity + 1})
+    halfway, resume = threading.Event(), threading.Event()
+    entries = itertools.chain([in_file], roster_entries(3 * WRITE_BATCH))
+    worker, outcome = in_background(lambda: roster.import_roster(
+        paused(entries, halfway, resume, then_fail=False)))  # type: ignore[arg-type]
+    try:
+        assert halfway.wait(60)  # the file's change to the first person is set aside
+        changed = first if meanwhile != "someone else edited" else other
+        if meanwhile == "deactivated":
+            roster.set_active(MANAGER, changed.slack_id, False)
+        else:
+            edited = RosterEntry(**changed.model_dump(include=set(RosterEntry.model_fields)))
+            roster.save_member(MANAGER, edited.model_copy(update={"name": "Edited in Slack"}), adding=False)
+    finally:
+        resume.set()
+        worker.join(60)
+    after = {member.slack_id: member for member in roster.list_roster()}
+    if meanwhile == "someone else edited":
+        # Nobody the file changes was touched: the import goes live, and the edit stays.
+        assert outcome[0].updated == [first.slack_id]  # type: ignore[attr-defined]
+        assert after[first.slack_id].weekly_capacity == first.weekly_capacity + 1
+        assert after[other.slack_id].name == "Edited in Slack"
+        return
+    assert isinstance(outcome[0], Conflict)
+    name = "Edited in Slack" if meanwhile == "edited" else first.name
+    assert str(outcome[0]) == (f"{name} ({first.slack_id}) was changed in Slack while the file was being imported; "
+                               "nothing was imported, so that change stays. Compare the file with it, then run the "
+                               "import again.")
+    assert after[first.slack_id].weekly_capacity == first.weekly_capacity
+    assert after[first.slack_id].active is (meanwhile != "deactivated")
+    assert bulk_people(pending_too=True) == 0
