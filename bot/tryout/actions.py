@@ -23,8 +23,7 @@ class Actions:
         if is_number(text):
             control = self.screen.get(int(text))
             if control is None:
-                shown = f"1–{len(self.screen)}" if len(self.screen) else "none are on screen"
-                return Step(error=f"there is no button {text} on screen ({shown}); :open N shows a message again")
+                return Step(error=self._not_on_screen(int(text)))
         else:
             found = self.screen.by_label(text)
             if not found:
@@ -33,9 +32,23 @@ class Actions:
             control = found[0]
         # As in Slack, an open modal covers everything behind it.
         form = self.form
-        if form is not None and not (isinstance(control.source, tuple) and control.source[0] == MODAL):
+        on_a_form = isinstance(control.source, tuple) and control.source[0] == MODAL
+        if form is not None and not on_a_form:
             return Step(error=f"a form is open ({form.title}): finish it, or :cancel it first")
+        if form is None and on_a_form:
+            return Step(error=f"button {control.number} was on a form that is closed now")
         return control
+
+    def _not_on_screen(self, number: int) -> str:
+        shown = f"on screen: {self.screen.numbers()}" if len(self.screen) else "none are on screen"
+        source = self.screen.redrawn.get(number)
+        post = getattr(source, "number", None)
+        if post is not None:
+            return (f"button {number} was on an earlier copy of message #{post}, which has changed since; "
+                    f"press one of its new buttons below it ({shown})")
+        if source is not None:
+            return f"button {number} was on a view that has been shown again since; press one of its new buttons ({shown})"
+        return f"there is no button {number} on screen ({shown}); :open N shows a message again"
 
     def _press(self, text: str) -> Step:
         found = self._find_control(text)

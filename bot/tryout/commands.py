@@ -78,7 +78,7 @@ class Commands:
         self.unread.pop(me, None)
         if not mine:
             return Step(lines=[f"No DMs or private messages for {self.persona.key} yet."])
-        self.screen = Controls()
+        self.screen.begin()
         lines = [] if len(mine) <= LISTED else [self.style.dim(f"(the last {LISTED} of {len(mine)}; :open N for others)")]
         for post in mine[-LISTED:]:
             lines.extend(self._render_post(post, self.screen))
@@ -91,7 +91,7 @@ class Commands:
         posts = [p for p in self.workspace.posts if p.channel_id == channel_id and p.kind == CHANNEL and not p.deleted]
         if not posts:
             return Step(lines=[f"#{self._channel_name(channel_id)} has no posts from epos yet."])
-        self.screen = Controls()
+        self.screen.begin()
         lines = [] if len(posts) <= LISTED else [self.style.dim(f"(the last {LISTED} of {len(posts)}; :open N for others)")]
         for post in posts[-LISTED:]:
             lines.extend(self._render_post(post, self.screen))
@@ -116,7 +116,7 @@ class Commands:
         post = self.workspace.post(int(rest.lstrip("#"))) if is_number(rest.lstrip("#")) else None
         if post is None or not post.visible_to(self.persona.user_id):
             return Step(error=f"no message {rest} for {self.persona.key}; :dm and :channel list messages")
-        self.screen = Controls()
+        self.screen.begin()
         lines = self._render_post(post, self.screen)
         for reply in self.workspace.replies_to(post):
             if reply.visible_to(self.persona.user_id):
@@ -134,7 +134,7 @@ class Commands:
         self.on_home = True
         self._settle()
         events = self.workspace.sync(self.slack.calls, self.slack.responses) if self.slack else []
-        self.screen = Controls()
+        self.screen.begin()
         for item in events:
             if item.post is not None:
                 self._mark_unread(item.post)

@@ -60,27 +60,67 @@ class Control:
 
 
 class Controls:
-    """Numbers interactive elements in the order they are shown, starting at 1."""
+    """Numbers interactive elements in the order they are shown, from 1 on.
+
+    A step that shows more buttons numbers them after those already on screen, which keep their numbers:
+    what a person reads above in the terminal still presses what it says. Only a message shown again in a
+    later step (it changed) loses its old numbers, which are remembered as `redrawn`."""
 
     def __init__(self) -> None:
         self.items: list[Control] = []
+        self.redrawn: dict[int, Any] = {}
+        self._step_from = 1
+
+    @property
+    def next_number(self) -> int:
+        return max((c.number for c in self.items), default=max(self.redrawn, default=0)) + 1
+
+    def begin(self) -> None:
+        """A new step: what it shows is numbered below what is on screen."""
+        self._step_from = self.next_number
 
     def add(self, element: dict[str, Any], block_id: str, source: Any, label: str) -> Control:
-        control = Control(len(self.items) + 1, element, block_id, source, label)
+        key = source_key(source)
+        for old in [c for c in self.items if c.number < self._step_from and source_key(c.source) == key]:
+            self.items.remove(old)
+            self.redrawn[old.number] = old.source
+        control = Control(self.next_number, element, block_id, source, label)
         self.items.append(control)
         return control
 
     def get(self, number: int) -> Control | None:
-        return self.items[number - 1] if 1 <= number <= len(self.items) else None
+        return next((c for c in self.items if c.number == number), None)
 
     def by_label(self, text: str) -> list[Control]:
-        """Controls whose label is `text`, else those it starts, ignoring case and emoji (`👍 Useful`)."""
+        """Controls whose label is `text`, else those it starts, ignoring case and emoji (`👍 Useful`): those
+        the last step showed first, as a label names what a person has just read."""
         wanted = label_key(text)
-        exact = [c for c in self.items if label_key(c.label) == wanted]
-        return exact or [c for c in self.items if wanted and label_key(c.label).startswith(wanted)]
+        last = [c for c in self.items if c.number >= self._step_from]
+        for shown in (last, self.items):
+            exact = [c for c in shown if label_key(c.label) == wanted]
+            found = exact or [c for c in shown if wanted and label_key(c.label).startswith(wanted)]
+            if found:
+                return found
+        return []
+
+    def numbers(self) -> str:
+        """The numbers on screen, as a person reads them: `1–5, 8–9`."""
+        spans: list[list[int]] = []
+        for number in sorted(c.number for c in self.items):
+            if spans and number == spans[-1][1] + 1:
+                spans[-1][1] = number
+            else:
+                spans.append([number, number])
+        return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def source_key(source: Any) -> Any:
+    """What a control was shown on: a message by its number, a modal or the App Home by its view."""
+    number = getattr(source, "number", None)
+    return ("post", number) if number is not None else source
 
 
 def is_number(text: str) -> bool:

@@ -41,7 +41,8 @@ class Feed:
         assert self.slack is not None
         self._settle()
         events = self.workspace.sync(self.slack.calls, self.slack.responses)
-        screen = Controls()
+        screen = self.screen
+        screen.begin()
         lines: list[str] = []
         me = self.persona.user_id
         shown: dict[int, str] = {}
@@ -68,9 +69,6 @@ class Feed:
             lines.extend(self._render_home(screen))
         if modal_changed or show_form:
             lines.extend(self._render_form(screen))
-        # Numbers refer to what was shown last; a step that showed nothing to press keeps the old ones.
-        if len(screen):
-            self.screen = screen
         lines.extend(self._others_note(events))
         step.lines = lines + step.lines if not step.error else step.lines + lines
         return step
@@ -132,7 +130,8 @@ class Feed:
     def _arrivals(self, events: list[Any]) -> list[str]:
         """After time passed: in full what the current persona and the channels got, a line for everyone else."""
         me = self.persona.user_id
-        screen = Controls()
+        screen = self.screen
+        screen.begin()
         lines: list[str] = []
         mine: dict[int, str] = {}
         others: dict[str, dict[int, Post]] = {}
@@ -161,8 +160,6 @@ class Feed:
             lines.append(self.style.dim("  (:as NAME shows them in full)"))
         if not lines:
             lines.append("Nothing arrived for anyone.")
-        if len(screen):
-            self.screen = screen
         return lines
 
     def _kind_word(self, post: Post) -> str:

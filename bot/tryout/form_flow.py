@@ -196,7 +196,7 @@ class FormFlow:
     def _show_form(self) -> Step:
         if self.form is None:
             return Step(error="no form is open")
-        self.screen = Controls()
+        self.screen.begin()
         return Step(lines=self._render_form(self.screen))
 
 

@@ -225,3 +225,21 @@ def test_wait_parser_refuses_anything_odd_with_a_value_error() -> None:
     check()
     with pytest.raises(ValueError, match="at most 31 days"):
         parse_wait("99999999999999d")
+
+
+def test_buttons_keep_their_numbers_when_a_step_shows_more(session: TrySession) -> None:
+    results = run(session, "/asset demo observability")
+    assert "[7] 👍 Useful" in results  # the second result's
+    shared = run(session, "1")  # Share in channel: the channel post's buttons are numbered after the results'
+    assert "[20] 👍 Useful" in shared and "[1]" not in shared
+    assert "you marked Cutting observability costs with tiered storage as useful" in run(session, "7")
+    assert "you marked Observability in 15 minutes: from alert to root cause as useful" in run(session, "20")
+
+
+def test_a_button_of_a_message_shown_again_says_where_its_new_number_is(session: TrySession) -> None:
+    run(session, "/asset demo observability")
+    run(session, ":open 1")  # the results again: their buttons get new numbers
+    stale = session.handle("2")
+    assert stale.error is not None
+    assert stale.error.startswith("button 2 was on an earlier copy of message #1, which has changed since; "
+                                  "press one of its new buttons below it (on screen: 20–38)")
