@@ -18,7 +18,7 @@ from bot.tryout.viewer import Viewer
 
 CLEAR_WORDS = frozenset({"-", "none", "clear"})
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_RELATIVE_DAYS = re.compile(r"^\+(\d+)d$")
+_RELATIVE_DAYS = re.compile(r"^([+-])(\d+)d$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 Suggest = Callable[[str], list[dict[str, Any]]]
 Answer = tuple[dict[str, Any], str]
@@ -104,7 +104,7 @@ def _moments(target: Field, text: str, viewer: Viewer, directory: Directory, cle
     element, kind = target.element, target.kind
     state: dict[str, Any] = {"type": kind}
     if kind == "datepicker":
-        day = None if clearing else parse_day(text, viewer)
+        day = None if clearing else parse_day(text, viewer, past=looks_back(element, viewer))
         state["selected_date"] = day.isoformat() if day else None
         return state, state["selected_date"] or ""
     if kind == "timepicker":
@@ -223,27 +223,41 @@ def _channel(text: str, directory: Directory, *, allow_people: bool) -> str:
     return channel_id
 
 
-def parse_day(text: str, viewer: Viewer, today: Callable[[], date] | None = None) -> date:
-    """YYYY-MM-DD, or `today`, `tomorrow`, a weekday name (the next one) or `+3d`, in the viewer's zone."""
+def parse_day(text: str, viewer: Viewer, today: Callable[[], date] | None = None, *, past: bool = False) -> date:
+    """YYYY-MM-DD, or `today`, `yesterday`, `tomorrow`, `+3d`, `-3d` or a weekday name, in the viewer's zone.
+    A weekday name is the next one, or with `past` (a field for when something happened) the most recent."""
     current = today() if today else viewer.now().astimezone(viewer.timezone).date()
     word = text.strip().casefold()
     if word == "today":
         return current
-    if word == "tomorrow":
-        return current + timedelta(days=1)
+    if word in ("yesterday", "tomorrow"):
+        return current + timedelta(days=-1 if word == "yesterday" else 1)
     if word in WEEKDAYS:
+        if past:
+            return current - timedelta(days=(current.weekday() - WEEKDAYS.index(word)) % 7)
         ahead = (WEEKDAYS.index(word) - current.weekday()) % 7 or 7
         return current + timedelta(days=ahead)
     relative = _RELATIVE_DAYS.match(word)
     if relative:
+        days = int(relative.group(2)) * (-1 if relative.group(1) == "-" else 1)
         try:
-            return current + timedelta(days=int(relative.group(1)))
+            return current + timedelta(days=days)
         except OverflowError:
             raise FieldError(f"{text!r} is too far away; type a date like {current.isoformat()}") from None
     try:
         return date.fromisoformat(word)
     except ValueError:
         raise FieldError(f"{text!r} is not a date; type YYYY-MM-DD (e.g. {current.isoformat()}), today or +3d") from None
+
+
+def looks_back(element: dict[str, Any], viewer: Viewer) -> bool:
+    """A date picker that starts at today or earlier asks when something happened: epos's "When" and
+    "Closed on" do. Weekday names there mean the last one, as a person means "friday" in them."""
+    initial = element.get("initial_date")
+    try:
+        return initial is not None and date.fromisoformat(initial) <= viewer.now().astimezone(viewer.timezone).date()
+    except ValueError:
+        return False
 
 
 def parse_time(text: str) -> time:

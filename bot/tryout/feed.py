@@ -102,13 +102,23 @@ class Feed:
         where = {
             DM: "DM from epos",
             GROUP: "group DM with " + ", ".join(sorted(self.directory.user_name(u) or u for u in post.audience or ())),
-            EPHEMERAL: f"#{self._channel_name(post.channel_id)} · only visible to you",
-            CHANNEL: f"#{self._channel_name(post.channel_id)}",
+            EPHEMERAL: f"{self._place(post.channel_id)} · only visible to you",
+            CHANNEL: self._place(post.channel_id),
         }[post.kind]
         parent = self.workspace.parent_of(post)
         thread = f" · reply in thread of #{parent.number}" if parent else ""
         state = " · updated" if kind == UPDATED else ""
         return self.style.accent(f"#{post.number} · {where}{thread} · {self._short_when(post.at)}{state}")
+
+    def _place(self, channel_id: str) -> str:
+        """A channel by its name; a person's DM with epos (its id, or the person's, as an answer to a form
+        opened from a DM or the App Home carries it) as a DM."""
+        name = self.directory.channel_name(channel_id)
+        if name:
+            return f"#{name}"
+        if channel_id.startswith("D") or channel_id in self.directory.by_id:
+            return "DM with epos"
+        return f"#{channel_id}"
 
     def _render_post(self, post: Post, screen: Controls, kind: str = NEW) -> list[str]:
         if post.deleted or kind == DELETED:

@@ -64,7 +64,7 @@ class Field:
         """How to answer this field, for the prompt."""
         kind = self.kind
         hints = {
-            "datepicker": "YYYY-MM-DD, today, tomorrow, monday or +3d",
+            "datepicker": "YYYY-MM-DD, today, yesterday, monday, +3d or -3d",
             "timepicker": "HH:MM, 24-hour",
             "datetimepicker": "YYYY-MM-DD HH:MM",
             "users_select": "a persona name or user id",

@@ -243,3 +243,13 @@ def test_a_button_of_a_message_shown_again_says_where_its_new_number_is(session:
     assert stale.error is not None
     assert stale.error.startswith("button 2 was on an earlier copy of message #1, which has changed since; "
                                   "press one of its new buttons below it (on screen: 20–38)")
+
+
+def test_a_form_opened_from_a_dm_answers_in_the_dm_and_when_words_mean_the_last_day(session: TrySession) -> None:
+    for line in (":home", ":press New engagement", ":fill Account = Acme Robotics", ":fill Opportunity = Acme - edge",
+                 ":fill Seller = sally", ":fill Focus = Observability", ":submit", ":press Change stage"):
+        run(session, line)
+    # 13 November 2026 is a Friday: "friday" in "When" is today, not next week (which is refused as future).
+    assert "When: 2026-11-13" in run(session, ":fill When = friday")
+    answered = run(session, ":submit")
+    assert "· DM with epos · only visible to you ·" in answered and "#U0" not in answered

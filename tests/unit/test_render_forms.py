@@ -177,6 +177,15 @@ def test_relative_days_count_from_the_viewers_today() -> None:
     assert parse_day("friday", viewer()) == date(2026, 11, 20)
 
 
+def test_weekday_names_in_a_field_for_when_something_happened_mean_the_last_one() -> None:
+    # 13 November 2026 is a Friday.
+    assert parse_day("friday", viewer(), past=True) == date(2026, 11, 13)
+    assert parse_day("wednesday", viewer(), past=True) == date(2026, 11, 11)
+    assert parse_day("saturday", viewer(), past=True) == date(2026, 11, 7)
+    assert parse_day("yesterday", viewer()) == date(2026, 11, 12)
+    assert parse_day("-3d", viewer()) == date(2026, 11, 10)
+
+
 def test_the_client_checks_slack_makes_before_sending() -> None:
     form = form_of(
         field_block("account", "Account", {"type": "plain_text_input", "min_length": 2, "max_length": 10}),
