@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from bot import db
 from bot.blocks.text import plural
-from bot.cli.output import write_rendered
+from bot.cli.output import add_format_option, add_json_option, add_output_option, write_rendered
 from bot.config import SLACK_USER_ID, Settings
 from bot.services import assets
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
@@ -64,7 +64,9 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
 
 def export_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
-    return write_rendered(assets.render_export(assets.export_records(), args.format), args.output)
+    records = assets.export_records()
+    return write_rendered(assets.render_export(records, args.format), args.output,
+                          written=f"{plural(len(records), 'asset')} written to {args.output}")
 
 
 def _row(number: int, item: Any) -> list[str]:
@@ -141,12 +143,13 @@ def add_commands(commands: Any) -> None:
     importing.set_defaults(handler=import_catalogue)
 
     exporting = actions.add_parser("export", help="write the whole catalogue in the import format")
-    exporting.add_argument("--format", choices=("yaml", "csv"), default="yaml", help="default: yaml")
-    exporting.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    add_format_option(exporting)
+    add_output_option(exporting)
     exporting.set_defaults(handler=export_catalogue)
 
     searching = actions.add_parser("search", help="search published assets as /asset does")
     searching.add_argument("query", nargs="+", metavar="QUERY", help="e.g. demo observability")
-    searching.add_argument("--json", action="store_true", help="print a JSON list (title, type, url, score, …)")
-    searching.add_argument("--limit", type=_limit, default=assets.PAGE_SIZE, help="how many results (default 10)")
+    add_json_option(searching, "the results (title, type, url, score, …)")
+    searching.add_argument("--limit", metavar="N", type=_limit, default=assets.PAGE_SIZE,
+                           help=f"how many results, 1 to {assets.MAX_PAGE_SIZE} (default: {assets.PAGE_SIZE})")
     searching.set_defaults(handler=search_catalogue)

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot import db
 from bot.blocks.text import plural
-from bot.cli.output import write_rendered
+from bot.cli.output import add_format_option, add_output_option, write_rendered
 from bot.config import Settings
 from bot.errors import EposError
 from bot.services import roster
@@ -49,7 +49,7 @@ def export_roster(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     entries = roster.export_roster()
     rendered = roster.to_csv(entries) if args.format == "csv" else roster.to_yaml(entries)
-    return write_rendered(rendered, args.output, written=f"{len(entries)} people written to {args.output}")
+    return write_rendered(rendered, args.output, written=f"{plural(len(entries), 'person', 'people')} written to {args.output}")
 
 
 def add_commands(commands: Any) -> None:
@@ -61,10 +61,10 @@ def add_commands(commands: Any) -> None:
         description="Upserts people by slack_id. The file is checked whole first; on any problem nothing is written "
                     "and each problem is printed with its item (YAML) or line (CSV) and field.",
     )
-    importing.add_argument("file", help="roster file: .yaml/.yml or .csv (see examples/roster.yaml)")
+    importing.add_argument("file", metavar="FILE", help="a .yaml/.yml or .csv file (see examples/roster.yaml)")
     importing.set_defaults(handler=import_roster)
 
     exporting = actions.add_parser("export", help="print the roster as YAML (or CSV) that import reads back")
-    exporting.add_argument("--format", choices=("yaml", "csv"), default="yaml")
-    exporting.add_argument("-o", "--output", help="write to this file instead of standard output")
+    add_format_option(exporting)
+    add_output_option(exporting)
     exporting.set_defaults(handler=export_roster)
