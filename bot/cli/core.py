@@ -156,6 +156,8 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
             self.cfg.set("logger_class", EposServerLog)
             self.cfg.set("child_exit", lambda _server, worker: telemetry.worker_exited(worker.pid))
             self.cfg.set("on_exit", lambda _server: telemetry.forget_worker_files())
+            # Once the port is bound: the one it took, which `--port 0` leaves to the system to choose.
+            self.cfg.set("when_ready", log_address)
 
         def load(self) -> EposWSGI:
             # Runs in each worker, after the fork: its own connections, its own background work.
@@ -164,9 +166,16 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
             start_background(settings, app.client)
             return EposWSGI(app)
 
-    log.info("epos serves Slack at http://%s:%s/slack/events", args.host, args.port)
     EposServer().run()
     return 0
+
+
+def log_address(server: Any) -> None:
+    """Log where Slack reaches the server, from the socket it bound (gunicorn's `when_ready`)."""
+    for listener in server.LISTENERS:
+        host, port = listener.sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in str(host) else host
+        log.info("epos serves Slack at http://%s:%s/slack/events", shown, port)
 
 
 def upgrade_database(args: argparse.Namespace, settings: Settings) -> int:
