@@ -10,7 +10,14 @@ from typing import Any, Literal
 
 from bot import db
 from bot.blocks.text import plural
-from bot.cli.output import add_format_option, add_json_option, add_output_option, write_rendered
+from bot.cli.output import (
+    add_format_option,
+    add_json_option,
+    add_output_option,
+    refuse_empty,
+    refuse_import,
+    write_rendered,
+)
 from bot.config import SLACK_USER_ID, Settings
 from bot.services import assets
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
@@ -39,6 +46,8 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     if refusal := size_refusal(path, settings.import_max_mb):
         print(refusal, file=sys.stderr)
         return EXIT_FAILURE
+    if (empty := refuse_empty(path, "assets")) is not None:
+        return empty
     try:
         _open_database(settings)
         report = assets.import_file(path, fmt, owner_id=args.owner)
@@ -52,12 +61,8 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{path}: cannot be read ({error.strerror or error})", file=sys.stderr)
         return EXIT_FAILURE
     except ImportInvalid as invalid:
-        for problem in invalid.problems:
-            print(problem.line(str(path)), file=sys.stderr)
-        if any(problem.field for problem in invalid.problems) or len(invalid.problems) > 1:
-            print(f"{path}: nothing imported; fix the {plural(len(invalid.problems), 'problem')} above and run again",
-                  file=sys.stderr)
-        return EXIT_FAILURE
+        return refuse_import(path, [problem.line(str(path)) for problem in invalid.problems], "assets",
+                             summary=any(problem.field for problem in invalid.problems) or len(invalid.problems) > 1)
     print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")
     return EXIT_OK
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot import db
 from bot.blocks.text import plural
-from bot.cli.output import add_format_option, add_output_option, write_rendered
+from bot.cli.output import add_format_option, add_output_option, refuse_empty, refuse_import, write_rendered
 from bot.config import Settings
 from bot.errors import EposError
 from bot.services import roster
@@ -29,12 +29,11 @@ def import_roster(args: argparse.Namespace, settings: Settings) -> int:
     if refusal := size_refusal(path, settings.import_max_mb):
         print(refusal, file=sys.stderr)
         return EXIT_FAILURE
+    if (empty := refuse_empty(path, "roster")) is not None:
+        return empty
     problems = roster.check_roster_file(path)
     if problems:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print(f"{path}: nothing imported; fix the {plural(len(problems), 'problem')} above and run again", file=sys.stderr)
-        return EXIT_FAILURE
+        return refuse_import(path, problems, "roster")
     _open_database(settings)
     try:
         result = roster.import_roster_file(path)

@@ -13,7 +13,14 @@ from zoneinfo import ZoneInfo
 from bot import clock, db
 from bot.blocks.text import plural
 from bot.cli import pilots as pilots_cli
-from bot.cli.output import add_format_option, add_json_option, add_output_option, write_rendered
+from bot.cli.output import (
+    add_format_option,
+    add_json_option,
+    add_output_option,
+    refuse_empty,
+    refuse_import,
+    write_rendered,
+)
 from bot.config import Settings
 from bot.errors import Conflict
 from bot.services import engagements, metrics
@@ -45,6 +52,8 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"{path}: use a .yaml, .yml or .csv file (the format is taken from the extension)")
     if refusal := size_refusal(path, settings.import_max_mb):
         return _fail(refusal)
+    if (empty := refuse_empty(path, "engagements")) is not None:
+        return empty
     try:
         _open_database(settings)
         report = engagements.import_file(path, fmt)
@@ -55,9 +64,7 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as error:
         return _fail(f"{path}: cannot be read ({error.strerror or error})")
     except ImportInvalid as invalid:
-        for problem in invalid.problems:
-            print(problem.line(str(path)), file=sys.stderr)
-        return _fail(f"{path}: nothing imported; fix the {plural(len(invalid.problems), 'problem')} above and run again")
+        return refuse_import(path, [problem.line(str(path)) for problem in invalid.problems], "engagements")
     except Conflict as conflict:
         return _fail(f"{path}: {conflict}")
     print(f"{report.imported} imported, {report.skipped} skipped (already there)")
