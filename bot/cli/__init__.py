@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError, ProgrammingError
 
@@ -29,12 +30,24 @@ EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 
 
+class CommandParser(argparse.ArgumentParser):
+    """The parser of one sub-command (`epos assets export`): an argument it does not know is a mistake
+    reported with its own usage, not the top-level one (argparse leaves unknown arguments to `epos`)."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="epos",
         description="epos: presales assets, engagements and DevRel requests in Slack.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # Each sub-command's parser, and the parsers of its own actions, are CommandParsers.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=CommandParser)
     for name in COMMAND_MODULES:
         importlib.import_module(name).add_commands(commands)
     return parser

@@ -10,7 +10,14 @@ from typing import Any, Literal
 
 from bot import db
 from bot.blocks.text import plural
-from bot.cli.output import write_rendered
+from bot.cli.output import (
+    add_format_option,
+    add_json_option,
+    add_output_option,
+    refuse_empty,
+    refuse_import,
+    write_rendered,
+)
 from bot.config import SLACK_USER_ID, Settings
 from bot.services import assets
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
@@ -39,6 +46,8 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     if refusal := size_refusal(path, settings.import_max_mb):
         print(refusal, file=sys.stderr)
         return EXIT_FAILURE
+    if (empty := refuse_empty(path, "assets")) is not None:
+        return empty
     try:
         _open_database(settings)
         report = assets.import_file(path, fmt, owner_id=args.owner)
@@ -52,19 +61,17 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{path}: cannot be read ({error.strerror or error})", file=sys.stderr)
         return EXIT_FAILURE
     except ImportInvalid as invalid:
-        for problem in invalid.problems:
-            print(problem.line(str(path)), file=sys.stderr)
-        if any(problem.field for problem in invalid.problems) or len(invalid.problems) > 1:
-            print(f"{path}: nothing imported; fix the {plural(len(invalid.problems), 'problem')} above and run again",
-                  file=sys.stderr)
-        return EXIT_FAILURE
+        return refuse_import(path, [problem.line(str(path)) for problem in invalid.problems], "assets",
+                             summary=any(problem.field for problem in invalid.problems) or len(invalid.problems) > 1)
     print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")
     return EXIT_OK
 
 
 def export_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
-    return write_rendered(assets.render_export(assets.export_records(), args.format), args.output)
+    records = assets.export_records()
+    return write_rendered(assets.render_export(records, args.format), args.output,
+                          written=f"{plural(len(records), 'asset')} written to {args.output}")
 
 
 def _row(number: int, item: Any) -> list[str]:
@@ -141,12 +148,13 @@ def add_commands(commands: Any) -> None:
     importing.set_defaults(handler=import_catalogue)
 
     exporting = actions.add_parser("export", help="write the whole catalogue in the import format")
-    exporting.add_argument("--format", choices=("yaml", "csv"), default="yaml", help="default: yaml")
-    exporting.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    add_format_option(exporting)
+    add_output_option(exporting)
     exporting.set_defaults(handler=export_catalogue)
 
     searching = actions.add_parser("search", help="search published assets as /asset does")
     searching.add_argument("query", nargs="+", metavar="QUERY", help="e.g. demo observability")
-    searching.add_argument("--json", action="store_true", help="print a JSON list (title, type, url, score, …)")
-    searching.add_argument("--limit", type=_limit, default=assets.PAGE_SIZE, help="how many results (default 10)")
+    add_json_option(searching, "the results (title, type, url, score, …)")
+    searching.add_argument("--limit", metavar="N", type=_limit, default=assets.PAGE_SIZE,
+                           help=f"how many results, 1 to {assets.MAX_PAGE_SIZE} (default: {assets.PAGE_SIZE})")
     searching.set_defaults(handler=search_catalogue)

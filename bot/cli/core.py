@@ -156,6 +156,8 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
             self.cfg.set("logger_class", EposServerLog)
             self.cfg.set("child_exit", lambda _server, worker: telemetry.worker_exited(worker.pid))
             self.cfg.set("on_exit", lambda _server: telemetry.forget_worker_files())
+            # Once the port is bound: the one it took, which `--port 0` leaves to the system to choose.
+            self.cfg.set("when_ready", log_address)
 
         def load(self) -> EposWSGI:
             # Runs in each worker, after the fork: its own connections, its own background work.
@@ -164,9 +166,16 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
             start_background(settings, app.client)
             return EposWSGI(app)
 
-    log.info("epos serves Slack at http://%s:%s/slack/events", args.host, args.port)
     EposServer().run()
     return 0
+
+
+def log_address(server: Any) -> None:
+    """Log where Slack reaches the server, from the socket it bound (gunicorn's `when_ready`)."""
+    for listener in server.LISTENERS:
+        host, port = listener.sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in str(host) else host
+        log.info("epos serves Slack at http://%s:%s/slack/events", shown, port)
 
 
 def upgrade_database(args: argparse.Namespace, settings: Settings) -> int:
@@ -176,20 +185,31 @@ def upgrade_database(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_commands(commands: Any) -> None:
-    run = commands.add_parser("run", help="connect to Slack in Socket Mode (development)")
+    run = commands.add_parser(
+        "run", help="connect to Slack in Socket Mode (development)",
+        description="Connect to Slack in Socket Mode: no public URL needed. Needs SLACK_BOT_TOKEN (xoxb-…) and "
+        "SLACK_APP_TOKEN (xapp-…, with connections:write), and DATABASE_URL (default: sqlite:///epos.db, a file in this folder).")
     run.set_defaults(handler=run_socket_mode)
 
-    serve = commands.add_parser("serve", help="serve Slack's HTTP requests under gunicorn (production)")
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--host", default="0.0.0.0")
+    serve = commands.add_parser(
+        "serve", help="serve Slack's HTTP requests under gunicorn (production)",
+        description="Serve Slack's requests at http://HOST:PORT/slack/events (and /healthz, /metrics), "
+        "usually behind a TLS proxy. Needs SLACK_BOT_TOKEN (xoxb-…) and SLACK_SIGNING_SECRET, and DATABASE_URL (default: sqlite:///epos.db).")
+    serve.add_argument("--port", metavar="PORT", type=int, default=3000,
+                       help="the port to listen on; 0 picks a free one, which is logged (default: 3000)")
+    serve.add_argument("--host", metavar="HOST", default="0.0.0.0",
+                       help="the address to listen on; 127.0.0.1 behind a proxy on the same machine "
+                            "(default: 0.0.0.0, every interface)")
     # Two processes of four threads: one Python process spends much of its CPU passing the GIL between
     # request and answer threads; split in two, each answer costs about half the CPU and acks stay
     # within 2x a bare Bolt app (docs/performance.md). Each process holds its own search index.
-    serve.add_argument("--workers", type=int, default=2,
-                       help="processes (default 2; each runs the scheduler and holds its own search index)")
-    serve.add_argument("--threads", type=int, default=4, help="request threads per process (default 4)")
+    serve.add_argument("--workers", metavar="N", type=int, default=2,
+                       help="processes; each runs the scheduler and holds its own search index (default: 2)")
+    serve.add_argument("--threads", metavar="N", type=int, default=4, help="request threads per process (default: 4)")
     serve.set_defaults(handler=serve_http)
 
     database = commands.add_parser("db", help="database maintenance")
     db_commands = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_commands.add_parser("upgrade", help="apply schema migrations").set_defaults(handler=upgrade_database)
+    db_commands.add_parser("upgrade", help="apply schema migrations",
+                           description="Bring the database at DATABASE_URL to the newest schema.",
+                           ).set_defaults(handler=upgrade_database)

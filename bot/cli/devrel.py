@@ -9,7 +9,7 @@ from typing import Any
 
 from bot import db
 from bot.blocks.text import plural
-from bot.cli.output import write_rendered
+from bot.cli.output import add_format_option, add_output_option, refuse_empty, refuse_import, write_rendered
 from bot.config import Settings
 from bot.errors import EposError
 from bot.services import roster
@@ -29,12 +29,11 @@ def import_roster(args: argparse.Namespace, settings: Settings) -> int:
     if refusal := size_refusal(path, settings.import_max_mb):
         print(refusal, file=sys.stderr)
         return EXIT_FAILURE
+    if (empty := refuse_empty(path, "roster")) is not None:
+        return empty
     problems = roster.check_roster_file(path)
     if problems:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print(f"{path}: nothing imported; fix the {plural(len(problems), 'problem')} above and run again", file=sys.stderr)
-        return EXIT_FAILURE
+        return refuse_import(path, problems, "roster")
     _open_database(settings)
     try:
         result = roster.import_roster_file(path)
@@ -49,7 +48,7 @@ def export_roster(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     entries = roster.export_roster()
     rendered = roster.to_csv(entries) if args.format == "csv" else roster.to_yaml(entries)
-    return write_rendered(rendered, args.output, written=f"{len(entries)} people written to {args.output}")
+    return write_rendered(rendered, args.output, written=f"{plural(len(entries), 'person', 'people')} written to {args.output}")
 
 
 def add_commands(commands: Any) -> None:
@@ -61,10 +60,10 @@ def add_commands(commands: Any) -> None:
         description="Upserts people by slack_id. The file is checked whole first; on any problem nothing is written "
                     "and each problem is printed with its item (YAML) or line (CSV) and field.",
     )
-    importing.add_argument("file", help="roster file: .yaml/.yml or .csv (see examples/roster.yaml)")
+    importing.add_argument("file", metavar="FILE", help="a .yaml/.yml or .csv file (see examples/roster.yaml)")
     importing.set_defaults(handler=import_roster)
 
     exporting = actions.add_parser("export", help="print the roster as YAML (or CSV) that import reads back")
-    exporting.add_argument("--format", choices=("yaml", "csv"), default="yaml")
-    exporting.add_argument("-o", "--output", help="write to this file instead of standard output")
+    add_format_option(exporting)
+    add_output_option(exporting)
     exporting.set_defaults(handler=export_roster)

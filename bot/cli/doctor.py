@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from bot.cli.output import add_json_option
 from bot.config import Settings
 
 MARKS = {True: "✓", False: "✗", None: "·"}
@@ -49,5 +50,5 @@ def add_commands(commands: Any) -> None:
     doctor = commands.add_parser(
         "doctor", help="check this installation: database, token and scopes, channels, people, content, scheduler",
         description="Check a live installation against what epos needs. Exits 1 when anything is wrong.")
-    doctor.add_argument("--json", action="store_true", help="print the checks as JSON, for machines")
+    add_json_option(doctor, "the checks")
     doctor.set_defaults(handler=run_doctor)

@@ -13,7 +13,14 @@ from zoneinfo import ZoneInfo
 from bot import clock, db
 from bot.blocks.text import plural
 from bot.cli import pilots as pilots_cli
-from bot.cli.output import write_rendered
+from bot.cli.output import (
+    add_format_option,
+    add_json_option,
+    add_output_option,
+    refuse_empty,
+    refuse_import,
+    write_rendered,
+)
 from bot.config import Settings
 from bot.errors import Conflict
 from bot.services import engagements, metrics
@@ -45,6 +52,8 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"{path}: use a .yaml, .yml or .csv file (the format is taken from the extension)")
     if refusal := size_refusal(path, settings.import_max_mb):
         return _fail(refusal)
+    if (empty := refuse_empty(path, "engagements")) is not None:
+        return empty
     try:
         _open_database(settings)
         report = engagements.import_file(path, fmt)
@@ -55,9 +64,7 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
     except OSError as error:
         return _fail(f"{path}: cannot be read ({error.strerror or error})")
     except ImportInvalid as invalid:
-        for problem in invalid.problems:
-            print(problem.line(str(path)), file=sys.stderr)
-        return _fail(f"{path}: nothing imported; fix the {plural(len(invalid.problems), 'problem')} above and run again")
+        return refuse_import(path, [problem.line(str(path)) for problem in invalid.problems], "engagements")
     except Conflict as conflict:
         return _fail(f"{path}: {conflict}")
     print(f"{report.imported} imported, {report.skipped} skipped (already there)")
@@ -66,7 +73,9 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
 
 def export_engagements(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
-    return write_rendered(engagements.render_export(engagements.export_records(), args.format), args.output)
+    records = engagements.export_records()
+    return write_rendered(engagements.render_export(records, args.format), args.output,
+                          written=f"{plural(len(records), 'engagement')} written to {args.output}")
 
 
 # ----- stats -----------------------------------------------------------------------------------------------
@@ -187,8 +196,8 @@ def add_commands(commands: Any) -> None:
     importing.set_defaults(handler=import_engagements)
 
     exporting = actions.add_parser("export", help="write every engagement in the import format")
-    exporting.add_argument("--format", choices=("yaml", "csv"), default="yaml", help="default: yaml")
-    exporting.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    add_format_option(exporting)
+    add_output_option(exporting)
     exporting.set_defaults(handler=export_engagements)
 
     stats = commands.add_parser(
@@ -201,8 +210,9 @@ def add_commands(commands: Any) -> None:
     stats.add_argument("--since", metavar="DATE", help="start of the window (default: 12 weeks before --until)")
     stats.add_argument("--until", metavar="DATE", help="last day of the window (default: now)")
     stats.add_argument("--owner", metavar="USER_ID", help="one owner SE's figures (a Slack user id)")
-    stats.add_argument("--json", action="store_true", help="print JSON (keys in README › Engagements)")
+    add_json_option(stats, "the figures (keys in README › Engagements)")
     stats.add_argument("--pilot", metavar="NAME", help="compare a pilot's engagements with a baseline instead")
     stats.add_argument("--baseline", choices=("concurrent", "before"), default="concurrent",
-                       help="with --pilot: everyone else in the same dates (default), or the members just before")
+                       help="with --pilot: everyone else in the same dates (concurrent), or the members just before "
+                            "(before); default: concurrent")
     stats.set_defaults(handler=show_stats)

@@ -1,12 +1,19 @@
-"""Where an `epos … export` writes: the file given with --output, or standard output without one."""
+"""Where an `epos … export` writes: the file given with -o/--output, or standard output without one; and
+the options every command spells the same way."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+from bot.blocks.text import plural
+from bot.services.importing import empty_refusal, file_hints
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
+# How many of a refused import file's problems are printed; the rest are counted.
+SHOWN_PROBLEMS = 10
 
 
 def write_rendered(rendered: str, output: str | None, *, written: str | None = None) -> int:
@@ -23,3 +30,44 @@ def write_rendered(rendered: str, output: str | None, *, written: str | None = N
     if written:
         print(written)
     return EXIT_OK
+
+
+def add_output_option(parser: Any) -> None:
+    """`-o/--output FILE`, as every export takes it."""
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
+
+
+def add_format_option(parser: Any) -> None:
+    """`--format yaml|csv`, as every export takes it."""
+    parser.add_argument("--format", choices=("yaml", "csv"), default="yaml", help="yaml or csv (default: yaml)")
+
+
+def add_json_option(parser: Any, what: str) -> None:
+    """`--json`: print `what` as JSON instead of text."""
+    parser.add_argument("--json", action="store_true", help=f"print {what} as JSON, for machines")
+
+
+def refuse_import(path: Path, problems: list[str], kind: str, *, summary: bool = True) -> int:
+    """Print why an import file was refused on standard error: its first SHOWN_PROBLEMS problems, how many
+    more there are, what to do (with `summary`), and what the file seems to be instead; the exit code."""
+    for problem in problems[:SHOWN_PROBLEMS]:
+        print(problem, file=sys.stderr)
+    hidden = len(problems) - SHOWN_PROBLEMS
+    if hidden > 0:
+        print(f"{path}: and {plural(hidden, 'more problem')}", file=sys.stderr)
+    if summary:
+        where = "" if hidden > 0 else " above"
+        print(f"{path}: nothing imported; fix the {plural(len(problems), 'problem')}{where} and run again",
+              file=sys.stderr)
+    for hint in file_hints(path, kind):
+        print(hint, file=sys.stderr)
+    return EXIT_FAILURE
+
+
+def refuse_empty(path: Path, kind: str) -> int | None:
+    """EXIT_FAILURE, having said so, when the import file is empty; None otherwise."""
+    refusal = empty_refusal(path, kind)
+    if refusal is None:
+        return None
+    print(refusal, file=sys.stderr)
+    return EXIT_FAILURE

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import clock, db
+from bot.cli.output import add_json_option
 from bot.config import Settings
 from bot.blocks.text import plural
 from bot.errors import InvalidInput
@@ -161,7 +162,7 @@ def add_commands(commands: Any) -> None:
     actions = parser.add_subparsers(dest="pilot_command", metavar="ACTION", required=True)
 
     creating = actions.add_parser("create", help="start a pilot with its members")
-    creating.add_argument("name", metavar="NAME")
+    creating.add_argument("name", metavar="NAME", help="the pilot's name, e.g. \"Q3 guided path\"")
     creating.add_argument("--start", type=_day, required=True, metavar="YYYY-MM-DD", help="first day (EPOS_TIMEZONE)")
     creating.add_argument("--members", metavar="U1,U2", help="Slack user ids of the SEs, comma-separated")
     creating.add_argument("--members-file", metavar="FILE", help="a file with one Slack user id per line")
@@ -170,16 +171,16 @@ def add_commands(commands: Any) -> None:
     for verb, handler, help_text in (("add", add, "add SEs to a pilot (they count from --on, default today)"),
                                      ("remove", remove, "take SEs out of a pilot (from --on, default today)")):
         changing = actions.add_parser(verb, help=help_text)
-        changing.add_argument("name", metavar="NAME")
-        changing.add_argument("members", metavar="USER_ID", nargs="+")
-        changing.add_argument("--on", type=_day, metavar="YYYY-MM-DD")
+        changing.add_argument("name", metavar="NAME", help="the pilot's name")
+        changing.add_argument("members", metavar="USER_ID", nargs="+", help="Slack user ids of the SEs")
+        changing.add_argument("--on", type=_day, metavar="YYYY-MM-DD", help="the day it counts from (default: today)")
         changing.set_defaults(handler=handler)
 
     ending = actions.add_parser("end", help="set the pilot's last day")
-    ending.add_argument("name", metavar="NAME")
-    ending.add_argument("--on", type=_day, required=True, metavar="YYYY-MM-DD")
+    ending.add_argument("name", metavar="NAME", help="the pilot's name")
+    ending.add_argument("--on", type=_day, required=True, metavar="YYYY-MM-DD", help="the pilot's last day")
     ending.set_defaults(handler=end)
 
     listing = actions.add_parser("list", help="every pilot with its dates and members")
-    listing.add_argument("--json", action="store_true")
+    add_json_option(listing, "the pilots")
     listing.set_defaults(handler=list_all)

@@ -91,10 +91,10 @@ def add_commands(commands: Any) -> None:
         "loaded with the sample data. Type :help inside for the commands.",
     )
     parser.add_argument("--script", metavar="FILE", help="run the lines of FILE non-interactively (e.g. examples/tour.epos)")
-    parser.add_argument("--output", metavar="DIR", default=DEFAULT_OUTPUT,
-                        help=f"where the log, history and uploaded files go (default {DEFAULT_OUTPUT}/)")
+    parser.add_argument("-o", "--output", metavar="DIR", default=DEFAULT_OUTPUT,
+                        help=f"the folder where the log, history and uploaded files go (default: {DEFAULT_OUTPUT}/)")
     parser.add_argument("--examples", metavar="DIR", help="folder with assets.yaml, roster.yaml, engagements.yaml")
-    parser.add_argument("--as", dest="persona", default="sam", metavar="NAME", help="who you are at the start (default sam)")
+    parser.add_argument("--as", dest="persona", default="sam", metavar="NAME", help="who you are at the start (default: sam)")
     parser.add_argument("--start", metavar="YYYY-MM-DDTHH:MM",
                         help="the clock's starting point, in Europe/Berlin unless an offset is given (default 2026-11-13T10:00, a Friday)")
     parser.add_argument("--no-color", action="store_true", help="plain text, no terminal colours")

@@ -39,6 +39,16 @@ NOT_UTF8 = "is not UTF-8 text; save it as UTF-8 and try again"
 # Rows written per transaction: short enough that a click waiting for the same lock is answered in time.
 WRITE_BATCH = 100
 MEGABYTE = 1024 * 1024
+# The fields every item of a kind of import file has, which tell one kind of file from another.
+KIND_FIELDS = {
+    "assets": ("title", "type", "url"),
+    "engagements": ("account", "opportunity", "history"),
+    "roster": ("slack_id", "timezone", "weekly_capacity"),
+}
+KIND_NAMES = {"assets": "an asset file", "engagements": "an engagement file", "roster": "a roster file"}
+LOOKS_LIKE = "This looks like {name}: use `epos {kind} import`."
+SEMICOLONS = "This file seems to use ; between columns; epos reads commas."
+EMPTY = "is empty; nothing was imported (examples/{kind}.yaml shows what goes in {name})"
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -268,6 +278,45 @@ def size_refusal(path: Path, limit_mb: int) -> str | None:
         return None
     return (f"{path}: is {size / MEGABYTE:,.0f} MB, more than the import limit of {limit_mb:,} MB; "
             "split it into smaller files, or raise IMPORT_MAX_MB")
+
+
+def empty_refusal(path: Path, kind: str) -> str | None:
+    """One line saying the file is empty (nothing in it but blanks), or None."""
+    try:
+        with path.open("rb") as file:
+            for chunk in iter(lambda: file.read(MEGABYTE), b""):
+                if chunk.removeprefix(b"\xef\xbb\xbf").strip():
+                    return None
+    except OSError:
+        return None  # reading it says what is wrong
+    return f"{path}: " + EMPTY.format(kind=kind, name=KIND_NAMES[kind])
+
+
+def _first_fields(path: Path) -> tuple[set[str], bool]:
+    """The field names of a file's first item (a CSV header), and whether its header is split by `;`."""
+    if path.suffix.lower() == ".csv":
+        with open_csv(path) as lines:
+            first = next(lines, "")
+        by_comma, by_semicolon = next(csv.reader([first])), next(csv.reader([first], delimiter=";"))
+        semicolons = len(by_semicolon) > len(by_comma)
+        return {name.strip() for name in (by_semicolon if semicolons else by_comma)}, semicolons
+    item = next((value for _where, value in yaml_items(path.read_text(encoding="utf-8-sig"), key="",
+                                                       shape=IMPORT_SHAPE)), None)
+    return ({str(name).strip() for name in item} if isinstance(item, dict) else set()), False
+
+
+def file_hints(path: Path, kind: str) -> list[str]:
+    """What a refused import file seems to be instead, each a sentence: another kind of import file, or a
+    CSV file with `;` between its columns. None when the file cannot be read or says nothing."""
+    try:
+        fields, semicolons = _first_fields(path)
+    except (ImportInvalid, OSError, UnicodeDecodeError, csv.Error):
+        return []
+    hints = [SEMICOLONS] if semicolons else []
+    if not set(KIND_FIELDS[kind]) <= fields:
+        hints += [LOOKS_LIKE.format(name=KIND_NAMES[other], kind=other)
+                  for other, needed in KIND_FIELDS.items() if other != kind and set(needed) <= fields]
+    return hints
 
 
 def open_csv(path: Path) -> io.TextIOWrapper:

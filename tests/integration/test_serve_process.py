@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from bot.request_buffering import REQUEST_READ_SECONDS
 from bot.web import MAX_BODY_BYTES, SLACK_PATH
 from tests.conftest import BOT_TOKEN, SE, SIGNING_SECRET, answer_to
 from tests.support.slack import MockSlack
+from tests.support.waiting import eventually
 from tests.support.wire import SlackWire
 
 MARKER = "zebra-7731-observability"
@@ -174,3 +176,41 @@ def test_requests_the_worker_answers_while_gathering_them(served: tuple[SlackWir
         connection.sendall(f"POST {SLACK_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                            f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n".encode())
         assert connection.recv(4096).startswith(b"HTTP/1.1 413 Content Too Large\r\n")
+
+
+def test_port_0_logs_the_port_the_system_picked(slack: MockSlack, tmp_path: Path) -> None:
+    log_path = tmp_path / "serve.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EPOS_", "DATABASE_"))},
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'epos.db'}",
+        "LOG_FORMAT": "text",
+    }
+    pattern = re.compile(r"epos serves Slack at http://127\.0\.0\.1:(\d+)/slack/events")
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "1"],
+            env=env, cwd=tmp_path, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+        try:
+            assert eventually(lambda: pattern.search(log_path.read_text()) is not None or process.poll() is not None,
+                              timeout=30)
+            logged = pattern.search(log_path.read_text())
+            assert logged is not None, "no address logged:\n" + log_path.read_text()
+            port = int(logged.group(1))
+            assert port != 0
+            assert "http://0.0.0.0:0" not in log_path.read_text() and ":0/slack/events" not in log_path.read_text()
+
+            def healthy() -> bool:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                        return response.status == 200
+                except OSError:
+                    return False
+
+            assert eventually(healthy, timeout=30), log_path.read_text()
+        finally:
+            process.terminate()
+            process.wait(timeout=20)

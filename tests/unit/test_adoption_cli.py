@@ -90,3 +90,18 @@ def test_a_bad_since_is_one_line_naming_the_field(cli_env: str, capsys: pytest.C
     assert main(["adoption", "--since", since]) == 1
     captured = capsys.readouterr()
     assert captured.err == message and captured.out == ""
+
+
+def test_until_ends_the_window_with_that_whole_day(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    hand_computed()
+
+    assert main(["adoption", "--since", "2026-11-01", "--until", "2026-11-09"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "Adoption of epos, 2026-11-01 00:00 – 2026-11-10 00:00 (UTC)"
+    assert main(["adoption", "--until", "2026-11-09", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["window"] == {"since": "2026-10-13T00:00:00+00:00",
+                                                            "until": "2026-11-10T00:00:00+00:00"}
+
+
+def test_an_until_before_since_is_one_line(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["adoption", "--since", "2026-11-09", "--until", "2026-11-01"]) == 1
+    assert capsys.readouterr().err == "epos adoption: --until must be after --since\n"

@@ -88,3 +88,72 @@ def test_an_owner_that_is_not_a_member_id_is_refused_before_anything_is_read(cap
     assert usage.value.code == 2
     assert "argument --owner: 'ada' is not a Slack member id like U0123ABCD" in capsys.readouterr().err
     assert rows_in(Asset) == 0
+
+
+@pytest.mark.parametrize(("kind", "sample", "problems", "hint"), [
+    ("assets", "roster.yaml", 72, "This looks like a roster file: use `epos roster import`."),
+    ("engagements", "assets.yaml", 684, "This looks like an asset file: use `epos assets import`."),
+    ("roster", "engagements.yaml", 198, "This looks like an engagement file: use `epos engagements import`."),
+])
+def test_a_file_of_another_kind_shows_ten_problems_counts_the_rest_and_names_its_command(
+        kind: str, sample: str, problems: int, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    path = EXAMPLES / sample
+    assert main([kind, "import", str(path)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 13 and all(line.startswith(f"{path}: item 1, field ") for line in lines[:10])
+    assert lines[10:] == [f"{path}: and {problems - 10} more problems",
+                          f"{path}: nothing imported; fix the {problems} problems and run again", hint]
+    assert rows_in(TABLES[kind]) == 0
+
+
+def test_a_csv_of_another_kind_names_its_command(capsys: pytest.CaptureFixture[str]) -> None:
+    path = EXAMPLES / "roster.csv"
+    assert main(["assets", "import", str(path)]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "This looks like a roster file: use `epos roster import`."
+
+
+def test_ten_problems_or_fewer_are_all_shown_with_no_count(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "assets.yaml"
+    path.write_text("- title: A\n  type: demo\n  owner: U0123ABCD\n" * 3, encoding="utf-8")
+    assert main(["assets", "import", str(path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: item {n}, field url: is required" for n in (1, 2, 3)
+    ] + [f"{path}: nothing imported; fix the 3 problems above and run again"]
+
+
+@pytest.mark.parametrize("kind", ["assets", "engagements", "roster"])
+@pytest.mark.parametrize("content", ["", "\n  \n", "\ufeff"])
+@pytest.mark.parametrize("suffix", [".yaml", ".csv"])
+def test_an_empty_file_says_it_is_empty(kind: str, content: str, suffix: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / f"{kind}{suffix}"
+    path.write_text(content, encoding="utf-8")
+    assert main([kind, "import", str(path)]) == 1
+    name = {"assets": "an asset file", "engagements": "an engagement file", "roster": "a roster file"}[kind]
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: is empty; nothing was imported (examples/{kind}.yaml shows what goes in {name})"]
+
+
+@pytest.mark.parametrize("kind", ["assets", "engagements", "roster"])
+def test_a_csv_with_semicolons_between_columns_gets_a_hint(kind: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / f"{kind}.csv"
+    path.write_text(HEADERS[kind].replace(",", ";"), encoding="utf-8")
+    assert main([kind, "import", str(path)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1] == "This file seems to use ; between columns; epos reads commas."
+    assert lines[0].startswith(f"{path}: line 1: ")
+    assert rows_in(TABLES[kind]) == 0
+
+
+def test_a_missing_engagement_field_is_worded_as_in_the_other_importers(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "engagements.yaml"
+    path.write_text("- account: Acme\n  opportunity: Q4 renewal\n  owner: U0123ABCD\n  focus: observability\n"
+                    "  opened_at: 2026-08-03T09:00:00Z\n  history:\n    - stage: preparation\n"
+                    "      at: 2026-08-03T09:15:00Z\n", encoding="utf-8")
+    assert main(["engagements", "import", str(path)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{path}: item 1, field seller: is required",
+        f"{path}: nothing imported; fix the 1 problem above and run again",
+    ]

@@ -61,7 +61,9 @@ def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:
         loc = [str(part + 1) if isinstance(part, int) else str(part) for part in item.get("loc") or ()]
         field = ".".join(loc) or None
         message = str(item.get("msg", "is not valid")).removeprefix("Value error, ")
-        if item.get("type") == "string_pattern_mismatch":
+        if item.get("type") == "missing":
+            message = "is required"
+        elif item.get("type") == "string_pattern_mismatch":
             message = ("is not a Slack channel id like C0123ABCD" if loc and loc[0] == "channel"
                        else "is not a Slack user id like U0123ABCD")
         elif item.get("type") == "extra_forbidden":
