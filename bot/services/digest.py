@@ -98,6 +98,9 @@ TOP_STALE = 10
 TOP_ASSETS = 5
 TOP_SEARCHES = 10
 TREND_WEEKS = 12
+# A week's MTTC is compared with the trailing weeks only when both rest on at least this many closes:
+# one same-day close is not "50 days faster" (README › The weekly digest).
+MIN_CLOSES_TO_COMPARE = 5
 
 
 def _weeks_back(monday: date, weeks: int, tz: ZoneInfo) -> datetime:
