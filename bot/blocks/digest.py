@@ -28,7 +28,7 @@ from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEX
 from bot.blocks.text import plural
 from bot.charts import day_count, stage_label
 from bot.services.digest import MIN_CLOSES_TO_COMPARE
-from models.schemas.digest import Digest, MeanMedian, OwnerFigures
+from models.schemas.digest import DevRelFigures, Digest, MeanMedian, OwnerFigures, StaleLine
 
 TITLE = "Weekly presales digest · {week}"
 SUBTITLE = "{start} – {end} ({tz}) · per-SE breakdown and chart in the thread"
@@ -190,23 +190,31 @@ def _stale(digest: Digest, name_of: NameOf) -> str:
     if not digest.stale:
         return NO_STALE
     tz = ZoneInfo(digest.timezone)
-    lines = [
-        f"*{safe(line.account, 200)}* ({safe(line.opportunity, 200)}) · {stage_label(line.stage)} · "
-        f"{line.days} days idle (limit {line.threshold_days}) · {_name(name_of, line.owner_id)}"
-        + (SNOOZED.format(until=f"{line.snoozed_until.astimezone(tz):%-d %b}") if line.snoozed_until else "")
-        for line in digest.stale
-    ]
+    lines = [stale_line(line, _name(name_of, line.owner_id), tz) for line in digest.stale]
     text = bullets(lines, title=STALE_TITLE.format(shown=len(digest.stale), total=digest.stale_total))
     return text
 
 
+def stale_line(line: StaleLine, who: str, tz: ZoneInfo) -> str:
+    """One stale engagement: account, stage, days idle against its limit, its SE (`who`, already mrkdwn)."""
+    return (
+        f"*{safe(line.account, 200)}* ({safe(line.opportunity, 200)}) · {stage_label(line.stage)} · "
+        f"{line.days} days idle (limit {line.threshold_days}) · {who}"
+        + (SNOOZED.format(until=f"{line.snoozed_until.astimezone(tz):%-d %b}") if line.snoozed_until else "")
+    )
+
+
 def _devrel(digest: Digest) -> str:
-    devrel = digest.devrel
-    if devrel.requests == 0:
+    if digest.devrel.requests == 0:
         return NO_DEVREL
+    return f"{DEVREL_TITLE}\n{devrel_line(digest.devrel)}"
+
+
+def devrel_line(devrel: DevRelFigures) -> str:
+    """DevRel coverage of some requests as one sentence."""
     median = "–" if devrel.median_minutes_to_accept is None else _minutes(devrel.median_minutes_to_accept)
     return (
-        f"{DEVREL_TITLE}\n{devrel.requests} requests · {devrel.accepted} accepted ({percent(devrel.accept_rate)}) · "
+        f"{devrel.requests} requests · {devrel.accepted} accepted ({percent(devrel.accept_rate)}) · "
         f"median time to accept {median} · {devrel.unanswered} unanswered"
     )
 
