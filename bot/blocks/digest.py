@@ -25,14 +25,18 @@ from bot.blocks import pilots as pilot_blocks
 from bot.blocks.interactions import interactions_section
 from bot.blocks import adoption
 from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, link, safe
-from bot.charts import stage_label
-from models.schemas.digest import Digest, MeanMedian, OwnerFigures
+from bot.blocks.text import plural
+from bot.charts import day_count, stage_label
+from bot.services.digest import MIN_CLOSES_TO_COMPARE
+from models.schemas.digest import DevRelFigures, Digest, MeanMedian, OwnerFigures, StaleLine
 
 TITLE = "Weekly presales digest · {week}"
 SUBTITLE = "{start} – {end} ({tz}) · per-SE breakdown and chart in the thread"
 MTTC_TITLE = "*Time to close (MTTC)*"
 OUTCOME_TITLE = "*Closed this week*"
 FUNNEL_TITLE = "*Funnel: open engagements and median days in stage*"
+FUNNEL_ROW = "{stage} · *{count}* open · median {days} in stage"
+FUNNEL_ROW_NONE = "{stage} · *{count}* open · none left it this week"
 SLOWEST = "Slowest stage: *{stage}* (median {days} in stage)."
 NO_DWELL = "No engagement left a stage this week."
 STALE_TITLE = "*Stale engagements* ({shown} of {total}, most overdue first)"
@@ -64,9 +68,7 @@ NameOf = Callable[[str], str]
 
 
 def days(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1f} day" if round(value, 1) == 1 else f"{value:.1f} days"
+    return "–" if value is None else day_count(value)
 
 
 def percent(value: float | None) -> str:
@@ -76,14 +78,19 @@ def percent(value: float | None) -> str:
 def mean_median(figures: MeanMedian) -> str:
     if not figures.count:
         return "no engagements closed"
-    closed = "1 closed" if figures.count == 1 else f"{figures.count} closed"
-    return f"mean {days(figures.mean)} · median {days(figures.median)} ({closed})"
+    return f"mean {days(figures.mean)} · median {days(figures.median)}, from {plural(figures.count, 'close')}"
+
+
+NOT_COMPARED = "not compared: {closes} this week, {needed} needed"
 
 
 def versus(week: MeanMedian, baseline: MeanMedian) -> str:
-    """How this week's mean compares with a trailing mean: "▼ 7.9 days faster"."""
+    """How this week's mean compares with a trailing mean: "▼ 7.9 days faster"; not compared while either
+    rests on fewer than MIN_CLOSES_TO_COMPARE closes."""
     if week.mean is None or baseline.mean is None:
         return ""
+    if week.count < MIN_CLOSES_TO_COMPARE or baseline.count < MIN_CLOSES_TO_COMPARE:
+        return NOT_COMPARED.format(closes=plural(week.count, "close"), needed=MIN_CLOSES_TO_COMPARE)
     delta = week.mean - baseline.mean
     if abs(delta) < 0.05:
         return "about the same"
@@ -168,7 +175,8 @@ def _funnel(digest: Digest) -> str:
     lines = []
     for stage, count in digest.open_by_stage.items():
         dwell = digest.stage_dwell_days_median.get(stage)
-        lines.append(f"{stage_label(stage)}: *{count}* open · median {days(dwell)} in stage")
+        row = FUNNEL_ROW_NONE if dwell is None else FUNNEL_ROW
+        lines.append(row.format(stage=stage_label(stage), count=count, days=days(dwell)))
     text = bullets(lines, title=FUNNEL_TITLE, limit=SECTION_TEXT - 200)
     if digest.slowest_stage is not None:
         slowest_days = digest.stage_dwell_days_median.get(digest.slowest_stage)
@@ -182,23 +190,31 @@ def _stale(digest: Digest, name_of: NameOf) -> str:
     if not digest.stale:
         return NO_STALE
     tz = ZoneInfo(digest.timezone)
-    lines = [
-        f"*{safe(line.account, 200)}* ({safe(line.opportunity, 200)}) · {stage_label(line.stage)} · "
-        f"{line.days} days idle (limit {line.threshold_days}) · {_name(name_of, line.owner_id)}"
-        + (SNOOZED.format(until=f"{line.snoozed_until.astimezone(tz):%-d %b}") if line.snoozed_until else "")
-        for line in digest.stale
-    ]
+    lines = [stale_line(line, _name(name_of, line.owner_id), tz) for line in digest.stale]
     text = bullets(lines, title=STALE_TITLE.format(shown=len(digest.stale), total=digest.stale_total))
     return text
 
 
+def stale_line(line: StaleLine, who: str, tz: ZoneInfo) -> str:
+    """One stale engagement: account, stage, days idle against its limit, its SE (`who`, already mrkdwn)."""
+    return (
+        f"*{safe(line.account, 200)}* ({safe(line.opportunity, 200)}) · {stage_label(line.stage)} · "
+        f"{line.days} days idle (limit {line.threshold_days}) · {who}"
+        + (SNOOZED.format(until=f"{line.snoozed_until.astimezone(tz):%-d %b}") if line.snoozed_until else "")
+    )
+
+
 def _devrel(digest: Digest) -> str:
-    devrel = digest.devrel
-    if devrel.requests == 0:
+    if digest.devrel.requests == 0:
         return NO_DEVREL
+    return f"{DEVREL_TITLE}\n{devrel_line(digest.devrel)}"
+
+
+def devrel_line(devrel: DevRelFigures) -> str:
+    """DevRel coverage of some requests as one sentence."""
     median = "–" if devrel.median_minutes_to_accept is None else _minutes(devrel.median_minutes_to_accept)
     return (
-        f"{DEVREL_TITLE}\n{devrel.requests} requests · {devrel.accepted} accepted ({percent(devrel.accept_rate)}) · "
+        f"{devrel.requests} requests · {devrel.accepted} accepted ({percent(devrel.accept_rate)}) · "
         f"median time to accept {median} · {devrel.unanswered} unanswered"
     )
 

@@ -1,10 +1,12 @@
 """Block Kit for the App Home tab: my open engagements, my DevRel requests, quick actions, my figures and
-help for people new to epos. At most 100 blocks; engagements are paged beyond one screen, and my DevRel
+help for people new to epos; for managers first the team (pipeline, stale engagements, DevRel coverage and
+the week's figures, as the weekly digest counts them). At most 100 blocks; engagements are paged beyond one screen, and my DevRel
 requests get a block each (for their Cancel button) only while there is room."""
 
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -18,13 +20,16 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.blocks import adoption, kit
+from bot.blocks import digest as digest_blocks
 from bot.blocks.devrel import CANCEL_BUTTON, cancel_confirm
 from bot.blocks.engagement_stats import figures_lines
 from bot.blocks.engagement_text import day, label, stage_line
 from bot.blocks.text import VIEW_BLOCKS, safe, user
+from bot.charts import stage_label
 from bot.codecs import EngagementButton, HomePage, RequestButton
 from bot.ids import EngagementIds, HomeIds
 from models.enums import RequestState
+from models.schemas.digest import TeamHome
 from models.schemas.engagements import DevRelLine, HomeData
 
 # ----- text ---------------------------------------------------------------------------------------------
@@ -37,6 +42,21 @@ WELCOME = (
     "• *DevRel in the room*: ask for a DevRel colleague to join a customer meeting with `/devrel`.\n"
     "Start by opening your first engagement."
 )
+MANAGER_WELCOME = (
+    "*Welcome to epos.* It keeps your team's presales work in Slack, and this Home shows the team: the "
+    "pipeline by stage, the stale engagements, DevRel coverage and this week's figures; the weekly digest "
+    "sums up each week in the digest channel.\n"
+    "Start with the team below; `/engagement stats` has its figures in detail."
+)
+TEAM_TITLE = "*Your team this week* (since Monday {since})"
+TEAM_CLOSED = "*Closed* {total}: {won} won · {lost} lost · {no_decision} no decision · win rate {rate}"
+TEAM_NONE_CLOSED = "Nothing closed yet this week."
+TEAM_MTTC = "*MTTC* {figures}"
+PIPELINE_TITLE = "*Pipeline by stage* ({total} open)"
+PIPELINE_ROW = "{stage} · *{count}* open"
+PIPELINE_EMPTY = "*Pipeline by stage*\nNothing open. Engagements show here as your SEs open them with `/engagement new`."
+TEAM_DEVREL_TITLE = "*DevRel coverage this week*"
+TEAM_NO_DEVREL = "*DevRel coverage this week*\nNo requests yet. SEs ask with `/devrel ACCOUNT`."
 ENGAGEMENTS_TITLE = "*Your open engagements* ({total})"
 ENGAGEMENTS_EMPTY = "Nothing open. Press *New engagement* to log one, or `/engagement list` to see closed ones."
 PAGE_OF = "Page {page} of {pages}"
@@ -105,20 +125,36 @@ def _devrel_blocks(data: HomeData, room: int) -> list[Block]:
     return blocks
 
 
-def home_view(data: HomeData) -> dict[str, Any]:
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=TITLE, emoji=True))]
-    if data.is_new:
-        blocks.append(SectionBlock(text=kit.md(WELCOME)))
-    blocks.append(ActionsBlock(elements=[
-        kit.button(BUTTON["new"], EngagementIds.new, "home", style="primary"),
-        kit.button(BUTTON["asset"], HomeIds.find_asset, "home"),
-        kit.button(BUTTON["devrel"], HomeIds.request_devrel, "home"),
-        kit.button(BUTTON["refresh"], HomeIds.refresh, HomePage(page=data.page).encode()),
-    ]))
-    if data.adoption is not None:
-        blocks.extend(adoption.checklist_blocks(data.adoption.checklist))
-    blocks.append(DividerBlock())
-    blocks.append(SectionBlock(text=kit.md(ENGAGEMENTS_TITLE.format(total=data.engagements_total))))
+def team_blocks(team: TeamHome) -> list[Block]:
+    """The team on a manager's Home: the week so far, the pipeline, the most overdue stale engagements and
+    DevRel coverage, in the digest's words."""
+    tz = ZoneInfo(team.timezone)
+    closed = team.closed
+    week = [TEAM_TITLE.format(since=day(team.since))]
+    if closed.total:
+        week.append(TEAM_CLOSED.format(total=closed.total, won=closed.won, lost=closed.lost,
+                                       no_decision=closed.no_decision, rate=digest_blocks.percent(team.win_rate)))
+        week.append(TEAM_MTTC.format(figures=digest_blocks.mean_median(team.mttc_days)))
+    else:
+        week.append(TEAM_NONE_CLOSED)
+    total = sum(team.open_by_stage.values())
+    pipeline = digest_blocks.bullets(
+        [PIPELINE_ROW.format(stage=stage_label(stage), count=count) for stage, count in team.open_by_stage.items()],
+        title=PIPELINE_TITLE.format(total=total)) if total else PIPELINE_EMPTY
+    if team.stale:
+        stale = digest_blocks.bullets(
+            [digest_blocks.stale_line(line, user(line.owner_id), tz) for line in team.stale],
+            title=digest_blocks.STALE_TITLE.format(shown=len(team.stale), total=team.stale_total))
+    else:
+        stale = digest_blocks.NO_STALE
+    devrel = (f"{TEAM_DEVREL_TITLE}\n{digest_blocks.devrel_line(team.devrel)}" if team.devrel.requests
+              else TEAM_NO_DEVREL)
+    return [SectionBlock(text=kit.md(text)) for text in ("\n".join(week), pipeline, stale, devrel)] + [DividerBlock()]
+
+
+def _engagement_blocks(data: HomeData) -> list[Block]:
+    """My open engagements, a page of them, with paging."""
+    blocks: list[Block] = [SectionBlock(text=kit.md(ENGAGEMENTS_TITLE.format(total=data.engagements_total)))]
     if not data.engagements:
         blocks.append(ContextBlock(elements=[kit.md(ENGAGEMENTS_EMPTY)]))
     for item in data.engagements:
@@ -136,6 +172,31 @@ def home_view(data: HomeData) -> dict[str, Any]:
         blocks.append(ActionsBlock(elements=paging))
         blocks.append(ContextBlock(elements=[kit.md(PAGE_OF.format(page=data.page + 1, pages=data.pages))]))
     blocks.append(DividerBlock())
+    return blocks
+
+
+def home_view(data: HomeData, *, team: TeamHome | None = None) -> dict[str, Any]:
+    """The Home; `team` (for managers and admins) puts the team first, and their own engagements only when
+    they have some."""
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=TITLE, emoji=True))]
+    if data.is_new and data.manager:
+        if not (data.adoption and data.adoption.checklist.complete):
+            blocks.append(SectionBlock(text=kit.md(MANAGER_WELCOME)))
+    elif data.is_new:
+        blocks.append(SectionBlock(text=kit.md(WELCOME)))
+    blocks.append(ActionsBlock(elements=[
+        kit.button(BUTTON["new"], EngagementIds.new, "home", style="primary"),
+        kit.button(BUTTON["asset"], HomeIds.find_asset, "home"),
+        kit.button(BUTTON["devrel"], HomeIds.request_devrel, "home"),
+        kit.button(BUTTON["refresh"], HomeIds.refresh, HomePage(page=data.page).encode()),
+    ]))
+    if data.adoption is not None:
+        blocks.extend(adoption.checklist_blocks(data.adoption.checklist))
+    blocks.append(DividerBlock())
+    if team is not None:
+        blocks.extend(team_blocks(team))
+    if team is None or data.engagements_total:
+        blocks.extend(_engagement_blocks(data))
     tail: list[Block] = [
         DividerBlock(),
         *([SectionBlock(text=kit.md(FIGURES_TITLE[data.manager] + "\n" + "\n".join(figures_lines(data.metrics)))),

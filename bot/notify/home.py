@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks import home as blocks
 from bot.blocks import pilots as pilot_blocks
 from bot.config import Settings
-from bot.services import adoption, cohorts, engagements
+from bot.services import adoption, cohorts, digest, engagements
 from bot.services.actors import actor_for
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,8 @@ def publish(client: WebClient, settings: Settings, user_id: str, *, page: int = 
         actor = actor_for(settings, user_id)
         data = engagements.home(actor, page=page).model_copy(update={
             "adoption": adoption.home(actor, managers=settings.epos_managers, expanded=checklist)})
-        view = blocks.home_view(data)
+        team = digest.team_home(settings.timezone) if actor.manager or actor.admin else None
+        view = blocks.home_view(data, team=team)
         if actor.manager or actor.admin:
             pilot_blocks.add_to_home(view, pilot_blocks.home_blocks(cohorts.latest(settings.timezone)))
         client.views_publish(user_id=user_id, view=view)

@@ -31,9 +31,10 @@ from models.schemas.digest import (
     SearchGap,
     SharedAsset,
     StaleLine,
+    TeamHome,
     TrendPoint,
 )
-from models.schemas.engagements import Figures
+from models.schemas.engagements import Figures, StaleEngagement
 
 JOB = "digest"
 CATCH_UP_DAYS = 2
@@ -98,6 +99,9 @@ TOP_STALE = 10
 TOP_ASSETS = 5
 TOP_SEARCHES = 10
 TREND_WEEKS = 12
+# A week's MTTC is compared with the trailing weeks only when both rest on at least this many closes:
+# one same-day close is not "50 days faster" (README › The weekly digest).
+MIN_CLOSES_TO_COMPARE = 5
 
 
 def _weeks_back(monday: date, weeks: int, tz: ZoneInfo) -> datetime:
@@ -155,12 +159,7 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None, managers: S
         open_by_stage=dict(this_week.open_by_stage),
         stage_dwell_days_median=dict(this_week.stage_dwell_days_median),
         slowest_stage=this_week.slowest_stage,
-        stale=[
-            StaleLine(engagement_id=s.id, account=s.account, opportunity=s.opportunity, owner_id=s.owner_id,
-                      stage=str(s.stage), days=s.days_idle, threshold_days=s.stale_after_days,
-                      snoozed_until=s.snoozed_until if s.snoozed_until and s.snoozed_until > as_of else None)
-            for s in stale
-        ],
+        stale=_stale_lines(stale, as_of),
         stale_total=sum(stale_per_owner.values()),
         devrel=devrel_figures(since, until),
         esat=EsatSummary(mean=this_week.esat.mean, count=this_week.esat.count),
@@ -169,6 +168,37 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None, managers: S
         trend=trend,
         owners=owner_figures(since, until, stale_per_owner),
         adoption=adoption.report(since, until, managers=managers),
+    )
+
+
+def _stale_lines(stale: Sequence[StaleEngagement], as_of: datetime) -> list[StaleLine]:
+    return [
+        StaleLine(engagement_id=s.id, account=s.account, opportunity=s.opportunity, owner_id=s.owner_id,
+                  stage=str(s.stage), days=s.days_idle, threshold_days=s.stale_after_days,
+                  snoozed_until=s.snoozed_until if s.snoozed_until and s.snoozed_until > as_of else None)
+        for s in stale
+    ]
+
+
+# ----- the team on a manager's App Home ---------------------------------------------------------------
+HOME_STALE = 5
+
+
+def team_home(tz: ZoneInfo, *, now: datetime | None = None) -> TeamHome:
+    """The digest's figures for the week in progress (local Monday 00:00 until `now`), the pipeline open now
+    and the `HOME_STALE` most overdue stale engagements: the team, as a manager's App Home shows it."""
+    now = now or clock.now()
+    since = _local_midnight(week_start(now.astimezone(tz).date()), tz)
+    # At Monday midnight itself the week so far is empty, not a window that ends before it starts.
+    until = max(now, since + timedelta(seconds=1))
+    week = metrics.team_metrics(since, until)
+    return TeamHome(
+        since=since, until=until, timezone=tz.key,
+        open_by_stage=dict(week.open_by_stage),
+        stale=_stale_lines(engagements.stale_engagements(now, limit=HOME_STALE), now),
+        stale_total=sum(engagements.stale_counts(now).values()),
+        devrel=devrel_figures(since, until),
+        closed=_closed(week.closed), win_rate=week.win_rate, mttc_days=_mean_median(week.mttc_days),
     )
 
 

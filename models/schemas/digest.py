@@ -85,6 +85,22 @@ class OwnerFigures(BaseModel, frozen=True):
     stale: int
 
 
+class TeamHome(BaseModel, frozen=True):
+    """The team on a manager's App Home: the week so far [since, until) in local time, the pipeline and the
+    most overdue stale engagements now; the digest's figures, for the week in progress."""
+
+    since: datetime
+    until: datetime
+    timezone: str
+    open_by_stage: dict[str, int]
+    stale: list[StaleLine]
+    stale_total: int
+    devrel: DevRelFigures
+    closed: ClosedCounts
+    win_rate: float | None
+    mttc_days: MeanMedian
+
+
 class PilotTrendPoint(BaseModel, frozen=True):
     """The median MTTC of the pilot's and the baseline's engagements closed in the weeks before `at`."""
 

@@ -65,9 +65,10 @@ def test_the_monday_post_shows_the_figures_then_the_breakdown_and_chart_in_its_t
         block.validate_json()
     text = all_text(post.params["blocks"])
     assert "Weekly presales digest · 2026-W47" in text
-    assert "mean 33.3 days · median 32.0 days (3 closed)" in text
-    assert "mean 41.2 days · median 40.0 days (4 closed)" in text  # trailing 4 weeks
-    assert "mean 42.0 days · median 45.0 days (5 closed)" in text  # trailing 12 weeks
+    assert "mean 33.3 days · median 32.0 days, from 3 closes" in text
+    assert "mean 41.2 days · median 40.0 days, from 4 closes" in text  # trailing 4 weeks
+    assert "mean 42.0 days · median 45.0 days, from 5 closes" in text  # trailing 12 weeks
+    assert "This week: not compared: 3 closes this week, 5 needed" in text  # too few to headline a change
     assert "*Win rate*\n33%" in text
     assert "Slowest stage: *POC* (median 29.0 days in stage)" in text
     assert "*Granite* (Granite opportunity) · POC · 33 days idle (limit 21) · Dana Reyes" in text

@@ -9,10 +9,10 @@ from slack_sdk.models.blocks import Block
 
 from bot import clock, db
 from models import DevRelRequest
-from models.enums import RequestState
+from models.enums import Outcome, RequestState, Stage
 from tests.conftest import MANAGER, SE, STRANGER
 from tests.devrel_helpers import LENA, add_engagement, load_roster, next_weekday_meeting, submit_request
-from tests.engagements_helpers import button, buttons_in, open_engagement
+from tests.engagements_helpers import button, buttons_in, close, open_engagement
 from tests.support.slack import MockSlack
 from tests.support.text import all_text, message_text
 from tests.support.wire import SlackWire
@@ -172,3 +172,30 @@ def test_the_requester_cancels_a_devrel_request_from_the_home(database_url: str,
     assert cancel_buttons(republished) == []
     with db.reading() as session:
         assert session.get(DevRelRequest, request_id).state == RequestState.cancelled
+
+
+def test_a_managers_home_shows_the_team_and_never_asks_for_a_first_engagement(database_url: str, wire: SlackWire,
+                                                                               slack: MockSlack) -> None:
+    open_engagement("Northbeam Logistics", days_ago(10))
+    open_engagement("Bluefin Bank", days_ago(1), owner="U0OTHER01", stage=Stage.demo)
+    granite = open_engagement("Granite", days_ago(12))
+    close(granite, Outcome.won, days_ago(0))
+
+    open_home(wire, MANAGER)
+    text = all_text(published(slack, MANAGER)["blocks"])
+    assert "Start by opening your first engagement" not in text and "Your open engagements" not in text
+    assert "this Home shows the team" in text
+    assert "*Closed* 1: 1 won · 0 lost · 0 no decision · win rate 100%\n*MTTC* mean 12.0 days · median 12.0 days, from 1 close" in text
+    assert "*Pipeline by stage* (2 open)\n• Preparation · *1* open\n• Discovery · *0* open\n• Demo · *1* open" in text
+    assert ("*Stale engagements* (1 of 1, most overdue first)\n• *Northbeam Logistics* (Northbeam Logistics platform)"
+            " · Preparation · 10 days idle (limit 7) · <@U0A1B2C3D>") in text
+    assert "*DevRel coverage this week*\nNo requests yet. SEs ask with `/devrel ACCOUNT`." in text
+
+
+def test_an_ses_home_shows_their_own_work_not_the_team(database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    open_engagement("Northbeam Logistics", days_ago(10))
+    open_engagement("Bluefin Bank", days_ago(1), owner="U0OTHER01")
+    open_home(wire, SE)
+    text = all_text(published(slack, SE)["blocks"])
+    assert "Your open engagements* (1)" in text and "Bluefin Bank" not in text
+    assert "Pipeline by stage" not in text and "Your team this week" not in text

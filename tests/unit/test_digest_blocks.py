@@ -24,6 +24,7 @@ from models.schemas.digest import (
     SharedAsset,
     StaleLine,
 )
+from tests.support.text import all_text
 from tests.scheduler_helpers import add_asset, add_engagement, add_search_miss, utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -74,14 +75,47 @@ def name_of(user_id: str) -> str:
 
 
 def test_comparisons_read_as_faster_or_slower_than_the_trailing_weeks() -> None:
-    rendered, fallback = blocks.digest_message(sample(), name_of)
+    busy = sample(closed=ClosedCounts(won=4, lost=2), mttc_days=MeanMedian(mean=30.0, median=28.0, count=6))
+    rendered, fallback = blocks.digest_message(busy, name_of)
     fields = [f["text"] for f in rendered[3].to_dict()["fields"]]
     assert fields == [
-        "*This week*\nmean 30.0 days · median 28.0 days (3 closed)",
-        "*Trailing 4 weeks*\nmean 35.0 days · median 33.0 days (8 closed)\nThis week: ▼ 5.0 days faster",
-        "*Trailing 12 weeks*\nmean 29.0 days · median 27.0 days (20 closed)\nThis week: ▲ 1.0 day slower",
+        "*This week*\nmean 30.0 days · median 28.0 days, from 6 closes",
+        "*Trailing 4 weeks*\nmean 35.0 days · median 33.0 days, from 8 closes\nThis week: ▼ 5.0 days faster",
+        "*Trailing 12 weeks*\nmean 29.0 days · median 27.0 days, from 20 closes\nThis week: ▲ 1.0 day slower",
     ]
-    assert fallback == "Weekly presales digest 2026-W47: 3 closed (2 won), MTTC 30.0 days, 0 stale engagements."
+    assert fallback == "Weekly presales digest 2026-W47: 6 closed (4 won), MTTC 30.0 days, 0 stale engagements."
+
+
+def test_a_week_of_one_same_day_close_headlines_no_change() -> None:
+    one = sample(closed=ClosedCounts(won=1), win_rate=1.0, mttc_days=MeanMedian(mean=0.4, median=0.4, count=1),
+                 mttc_days_trailing_4w=MeanMedian(mean=50.8, median=49.0, count=9))
+    rendered, _ = blocks.digest_message(one, name_of)
+    fields = [f["text"] for f in rendered[3].to_dict()["fields"]]
+    assert fields == [
+        "*This week*\nmean 0.4 days · median 0.4 days, from 1 close",
+        "*Trailing 4 weeks*\nmean 50.8 days · median 49.0 days, from 9 closes"
+        "\nThis week: not compared: 1 close this week, 5 needed",
+        "*Trailing 12 weeks*\nmean 29.0 days · median 27.0 days, from 20 closes"
+        "\nThis week: not compared: 1 close this week, 5 needed",
+    ]
+    assert "faster" not in all_text([b.to_dict() for b in rendered]) and digest.MIN_CLOSES_TO_COMPARE == 5
+
+
+def test_a_comparison_needs_enough_closes_on_both_sides() -> None:
+    five = MeanMedian(mean=10.0, median=10.0, count=5)
+    assert blocks.versus(five, MeanMedian(mean=20.0, median=20.0, count=5)) == "▼ 10.0 days faster"
+    assert blocks.versus(five, MeanMedian(mean=20.0, median=20.0, count=4)) == \
+        "not compared: 5 closes this week, 5 needed"
+    assert blocks.versus(MeanMedian(), MeanMedian(mean=20.0, median=20.0, count=9)) == ""
+
+
+def test_funnel_rows_read_as_sentences() -> None:
+    dwell = {stage.value: None for stage in OPEN_STAGES} | {"discovery": 4.0}
+    rendered, _ = blocks.digest_message(sample(stage_dwell_days_median=dwell, slowest_stage="discovery"), name_of)
+    funnel = next(b.to_dict()["text"]["text"] for b in rendered if "Funnel" in str(b.to_dict()))
+    assert "• Discovery · *1* open · median 4.0 days in stage" in funnel
+    assert "• Demo · *1* open · none left it this week" in funnel
+    assert "–" not in funnel
 
 
 def test_empty_sections_say_so_instead_of_vanishing() -> None:

@@ -58,7 +58,7 @@ def test_dry_run_prints_the_digest_and_posts_nothing(cli_env: None, slack: MockS
     assert main(["digest", "--week", "2026-W47", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Weekly presales digest · 2026-W47\n")
-    assert "This week: mean 33.3 days · median 32.0 days (3 closed)" in out
+    assert "This week: mean 33.3 days · median 32.0 days, from 3 closes" in out
     assert "--- thread ---" in out
     assert digest_posts(slack) == []
 

@@ -12,7 +12,8 @@ from bot.blocks import engagements as blocks
 from bot.blocks import home as home_blocks
 from bot.errors import InvalidInput
 from handlers.engagements.forms import read_new_form
-from models.enums import AssetType, Outcome, RequestState, Stage
+from models.enums import OPEN_STAGES, AssetType, Outcome, RequestState, Stage
+from models.schemas.digest import ClosedCounts, DevRelFigures, MeanMedian, TeamHome
 from models.schemas.engagements import (
     AccountMatch,
     AssetSuggestion,
@@ -261,3 +262,22 @@ def test_the_homes_cancel_buttons_are_unique_and_never_push_it_past_100_blocks()
     # Requests beyond the room are counted, with where to cancel them instead.
     shown = sum(f"*Account {i:03d}*" in text for i in range(1, 121))
     assert f"…and {120 - shown} more of your requests" in text and "cancel them from their cards in your DMs" in text
+
+
+def test_a_managers_home_with_a_quiet_team_says_what_is_missing_and_how_to_get_it() -> None:
+    data = HomeData(user_id="U0MANAGE1", manager=True, engagements=[], engagements_total=0, page=0, pages=1,
+                    devrel_requested=[], devrel_to_answer=[], metrics=metrics(), is_new=True)
+    team = TeamHome(since=NOW, until=NOW, timezone="Europe/Berlin",
+                    open_by_stage={stage.value: 0 for stage in OPEN_STAGES}, stale=[], stale_total=0,
+                    devrel=DevRelFigures(), closed=ClosedCounts(), win_rate=None, mttc_days=MeanMedian())
+    view = home_blocks.home_view(data, team=team)
+    for block in Block.parse_all(view["blocks"]):
+        block.validate_json()
+    sections = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section" and "text" in b]
+    assert home_blocks.WELCOME not in sections and home_blocks.MANAGER_WELCOME in sections
+    assert sections[1].endswith("\nNothing closed yet this week.")
+    assert sections[2] == ("*Pipeline by stage*\nNothing open. Engagements show here as your SEs open them with "
+                           "`/engagement new`.")
+    assert sections[3] == "*Stale engagements*\nNone: every open engagement moved within its stage's limit. :tada:"
+    assert sections[4] == "*DevRel coverage this week*\nNo requests yet. SEs ask with `/devrel ACCOUNT`."
+    assert "Your open engagements" not in all_text(view["blocks"])
