@@ -265,6 +265,14 @@ def notice(text: str) -> Message:
     return kit.message(fallback_text(text), [SectionBlock(text=kit.md(text))])
 
 
+PRACTICE_DELETED = ("Deleted your practice engagement {label}: its stages, notes and DevRel requests are gone. "
+                    "Press *Start a practice engagement* on the epos Home to begin another.")
+
+
+def practice_deleted_message(engagement: EngagementSummary) -> Message:
+    return notice(PRACTICE_DELETED.format(label=label(engagement)))
+
+
 # ----- lists --------------------------------------------------------------------------------------------------------
 def list_value(scope: str, page: int) -> str:
     return ListPage(scope=scope, page=page).encode()  # type: ignore[arg-type]
