@@ -134,8 +134,8 @@ def role_of(user_id: str, *, managers: Sequence[str]) -> Role:
     with db.reading() as session:
         devrel, owner, seller = session.execute(select(
             exists().where(DevRelPerson.slack_id == user_id, DevRelPerson.active.is_(True)),
-            exists().where(Engagement.owner_id == user_id),
-            exists().where(Engagement.seller_id == user_id),
+            exists().where(Engagement.owner_id == user_id, counted()),
+            exists().where(Engagement.seller_id == user_id, counted()),
         )).one()
     if devrel:
         return Role.devrel
