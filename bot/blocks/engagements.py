@@ -184,7 +184,8 @@ def closed_announcement(result: StageChangeResult, *, shared: Sharing | None = N
 
 # ----- pickers ------------------------------------------------------------------------------------------------------
 def _candidate_text(candidate: EngagementSummary) -> str:
-    return f"{candidate.account} · {candidate.opportunity} ({candidate.stage_label})"
+    practice = " · practice" if candidate.practice else ""
+    return f"{candidate.account} · {candidate.opportunity} ({candidate.stage_label}){practice}"
 
 
 def _pick_blocks(prompt: str, match: AccountMatch, action: str, value_of: Any) -> list[Block]:

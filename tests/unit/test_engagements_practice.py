@@ -154,6 +154,8 @@ def test_a_practice_engagement_is_marked_on_its_card_the_lists_and_the_home(data
     assert [item.account for item in everyone.items] == ["Northbeam Logistics"]
     match = engagements.match_account(NEW_HIRE_ACTOR, "Practice: Acme Robotics", now=utc("2026-09-02"))
     assert match.kind == "exact" and match.candidates[0].id == engagement_id
+    picker = blocks.pick_for_card(match.model_copy(update={"kind": "ambiguous"}))
+    assert "Practice: Acme Robotics · Fleet telemetry platform (Preparation) · practice" in all_text(picker["blocks"])
 
 
 def test_a_practice_engagement_has_no_deal_channel_and_asks_no_rating(database_url: str) -> None:
