@@ -79,6 +79,8 @@ class EngagementIds(StrEnum):
     show_card = "engagement_show_card"
     new = "engagement_new_open"
     set_channel = "engagement_set_channel"
+    # Only on a practice engagement's card, with a confirmation.
+    delete_practice = "engagement_delete_practice"
     # value: `codecs.StageChoice`, a did-you-mean or picker choice.
     confirm_change = "engagement_confirm_change"
     # value: `codecs.CloseChoice`.
@@ -153,6 +155,7 @@ class HomeIds(StrEnum):
     # Quick actions (New engagement reuses EngagementIds.new).
     find_asset = "home_find_asset"
     request_devrel = "home_request_devrel"
+    start_practice = "home_start_practice"
     refresh = "home_refresh"
     # Cancel on one of my DevRel requests: `home_devrel_cancel:ID` (unique in the view), value: `codecs.RequestButton`.
     cancel_devrel = "home_devrel_cancel"

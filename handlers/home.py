@@ -13,7 +13,9 @@ from bot.blocks.adoption import how_to_text
 from bot.codecs import HomePage
 from bot.ids import HomeIds
 from bot.notify import home as homes
+from bot.services import engagements
 from handlers import common
+from handlers.engagements.replies import changed, webhook_reply, zone_of
 
 
 def home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -45,11 +47,20 @@ def fold_checklist(ack: Ack, body: dict[str, Any], action: dict[str, Any], clien
                   checklist=action["action_id"] == HomeIds.checklist_show)
 
 
+def start_practice(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """A practice engagement for the person: its card and first playbook come by DM, like a real one's."""
+    ack()
+    who = common.actor(context, body)
+    result = engagements.start_practice(who, tz=zone_of(context, client, who.user_id))
+    changed(context, client, result, who, webhook_reply(None, client, who.user_id))
+
+
 ACTIONS = {
     HomeIds.next_page: turn_page,
     HomeIds.previous_page: turn_page,
     HomeIds.refresh: turn_page,
     HomeIds.find_asset: asset_help,
+    HomeIds.start_practice: start_practice,
     HomeIds.how_to: how_to,
     HomeIds.checklist_show: fold_checklist,
     HomeIds.checklist_hide: fold_checklist,

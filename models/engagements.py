@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -16,8 +16,9 @@ class Engagement(Base):
     __table_args__ = (
         Index("ix_engagements_owner_stage", "owner_id", "stage"),
         # MTTC and the closed counts read a window of closes from this index alone (migration 0005).
-        # import_id too: every read filters on it (models/imports.py), and the index must still cover it.
-        Index("ix_engagements_closed", "closed_at", "outcome", "opened_at", "owner_id", "import_id"),
+        # import_id too: every read filters on it (models/imports.py), and the index must still cover it;
+        # practice too: every figure leaves practice engagements out (`counted`, migration 0017).
+        Index("ix_engagements_closed", "closed_at", "outcome", "opened_at", "owner_id", "import_id", "practice"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,10 +44,20 @@ class Engagement(Base):
     updated_at: Mapped[datetime]
     # Set while the import that wrote the row is pending: nobody sees the row until it goes live.
     import_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Opened from the App Home to learn the process on: its owner sees it, marked as practice, but it counts
+    # in no figure, digest, nudge or export, and its DevRel requests reach nobody (see `counted`).
+    practice: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     changes: Mapped[list[StageChange]] = relationship(
         back_populates="engagement", lazy="raise", order_by="StageChange.id"
     )
+
+
+def counted() -> ColumnElement[bool]:
+    """The engagements that count: in the figures, the digest, the nudges and the exports. Every one but a
+    practice engagement. Each of those reads names this condition; practice ones have no stage stints
+    either (bot/services/stints.py), so the dwell and conversion figures never see them."""
+    return Engagement.practice.is_(False)
 
 
 # An import's duplicate check looks accounts up a batch at a time, ignoring case (migration 0011).

@@ -55,7 +55,8 @@ STEP = {
                      "Type `/asset` with a type and a topic, like `/asset walkthrough kubernetes`.",
                      ("Find an asset", HomeIds.find_asset)),
     Feature.open: ("Open an engagement",
-                   "Log a customer deal with `/engagement new`; it starts at Preparation.",
+                   "Log a customer deal with `/engagement new`; it starts at Preparation. To learn first, press "
+                   "*Start a practice engagement* above: it counts nowhere.",
                    ("New engagement", EngagementIds.new)),
     Feature.stage_change: ("Log a stage change",
                            "When a deal moves on, type `/engagement ACCOUNT demo` or press *Change stage* on its card.",

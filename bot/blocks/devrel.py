@@ -39,6 +39,7 @@ from bot.codecs import RequestButton
 from bot.ids import DevRelIds
 from models.enums import RequestState
 from models.schemas.devrel import DevRelRequestView, MessageRef, OverlappingMeeting, RequestUpdate, WeekLoad
+from models.schemas.devrel import PracticeAnswer
 
 # ----- text ---------------------------------------------------------------------------------------
 
@@ -394,6 +395,21 @@ def over_capacity_note(request: DevRelRequestView, load: WeekLoad) -> dict[str, 
             f"{load.week_start:%a %d %b}; your capacity is {load.capacity}. epos won't ask you for more that week; "
             "if the load should change for good, an epos admin can edit your capacity in `/devrel roster`.")
     return plain(text)
+
+
+PRACTICE_ACCEPTED = (
+    "🎓 *Practice.* A practice DevRel colleague accepted your request for *{account}* ({opportunity}): {when}, "
+    "on {topics}.\nOn a real engagement epos asks the best-placed DevRel person on the roster; once they accept, "
+    "you are told like this, and you, they and the seller get a group DM to prepare the meeting. Nobody real was "
+    "asked this time, and this request counts in no figure."
+)
+
+
+def practice_accepted(answer: PracticeAnswer, *, zone: ZoneInfo) -> dict[str, Any]:
+    """What the requester is told when the practice colleague accepts a request on a practice engagement."""
+    return plain(PRACTICE_ACCEPTED.format(account=safe(answer.account, 200), opportunity=safe(answer.opportunity, 200),
+                                          when=when(answer.meeting_start, answer.duration_minutes, zone),
+                                          topics=topics_text(answer.topics)))
 
 
 def plain(text: str) -> dict[str, Any]:

@@ -46,7 +46,9 @@ REASON_HINT = "Optional. The requester sees it, so they know what to change next
 
 
 def engagement_option(choice: EngagementChoice) -> Option:
-    return Option(text=clip(f"{choice.account} · {choice.stage.label}", OPTION_TEXT), value=EngagementButton(id=choice.id).encode())
+    practice = " · practice" if choice.practice else ""
+    return Option(text=clip(f"{choice.account} · {choice.stage.label}{practice}", OPTION_TEXT),
+                  value=EngagementButton(id=choice.id).encode())
 
 
 def request_modal(choices: Sequence[EngagementChoice], *, selected: EngagementChoice | None, typed: str = "",

@@ -25,6 +25,11 @@ from models.enums import ASSET_TYPE_LABELS, RequestState, Stage
 from models.schemas.engagements import OUTCOME_LABELS, EngagementCard, EngagementSummary, TimelineEntry
 
 STRANGER_HINT = "Only the owner, the seller and presales managers can change it."
+PRACTICE_NOTE = ("🎓 *A practice engagement.* Try every step on it: it counts in no figure, digest or nudge, its "
+                 "playbooks come to you by DM, and a DevRel request on it is answered by a practice DevRel colleague, "
+                 "not a real person. Delete it when you are done.")
+DELETE_CONFIRM = ("Delete this practice engagement?", "Its stages, notes and DevRel requests go with it. This can't "
+                  "be undone.", "Delete", "Keep it")
 REOPEN_CONFIRM = ("Reopen this engagement?", "It goes back to the stage it was closed from; its figures no longer "
                   "count it as closed.", "Reopen", "Keep it closed")
 SHARED_DEAL_CHANNEL = (
@@ -96,7 +101,10 @@ def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None)
         kit.md(f"*Opened*\n{day(engagement.opened_at)}", FIELD_TEXT),
         kit.md(f"*Deal channel*\n{channel}", FIELD_TEXT),
     ]
-    blocks: list[Block] = [HeaderBlock(text=kit.plain_text(header, HEADER_TEXT)), SectionBlock(fields=fields)]
+    blocks: list[Block] = [HeaderBlock(text=kit.plain_text(header, HEADER_TEXT))]
+    if engagement.practice:
+        blocks.append(ContextBlock(elements=[kit.md(PRACTICE_NOTE)]))
+    blocks.append(SectionBlock(fields=fields))
     story = []
     if card.business_challenge:
         story.append(f"*Business challenge (top-down)*\n{safe(card.business_challenge, 1200)}")
@@ -118,8 +126,15 @@ def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None)
     if card.devrel:
         blocks.append(SectionBlock(text=kit.md(DEVREL_TITLE + "\n" + "\n".join(_devrel_line(d) for d in card.devrel))))
     buttons = engagement_buttons(engagement, may_change=card.viewer_may_change)
-    if buttons:
+    if buttons and not engagement.practice:
         buttons.append(kit.button(BUTTON["channel"], EngagementIds.set_channel, EngagementButton(id=engagement.id).encode()))
+    if card.viewer_may_delete:
+        title, text, yes, no = DELETE_CONFIRM
+        confirm = ConfirmObject(title=kit.plain_text(title, 100), text=kit.md(text, 300), confirm=kit.plain_text(yes, 30),
+                                deny=kit.plain_text(no, 30), style="danger")
+        buttons.append(kit.button(BUTTON["delete"], EngagementIds.delete_practice,
+                                  EngagementButton(id=engagement.id).encode(), style="danger", confirm=confirm))
+    if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     elif not card.viewer_may_change:
         blocks.append(ContextBlock(elements=[kit.md(STRANGER_HINT)]))

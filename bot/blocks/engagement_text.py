@@ -9,6 +9,7 @@ from bot.blocks.text import escape, safe
 from models.schemas.engagements import EngagementSummary
 
 STALE_BADGE = "⚠️ stale"
+PRACTICE_BADGE = "🎓 practice"
 BUTTON = {
     "change_stage": "Change stage",
     "close": "Close",
@@ -22,6 +23,7 @@ BUTTON = {
     "previous": "‹ Previous",
     "open": "Open",
     "comment": "Add a comment",
+    "delete": "Delete",
 }
 _DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|]*\|([^>]*)>")
 
@@ -32,13 +34,15 @@ def day(moment: datetime) -> str:
 
 
 def label(engagement: EngagementSummary, limit: int = 300) -> str:
-    """*Account* (opportunity), mrkdwn-safe."""
-    return f"*{safe(engagement.account, limit)}* ({safe(engagement.opportunity, limit)})"
+    """*Account* (opportunity), mrkdwn-safe; a practice engagement marked as such."""
+    practice = f" · {PRACTICE_BADGE}" if engagement.practice else ""
+    return f"*{safe(engagement.account, limit)}* ({safe(engagement.opportunity, limit)}){practice}"
 
 
 def plain_label(engagement: EngagementSummary) -> str:
     """Account (opportunity) for a message's fallback `text`, which Slack reads as mrkdwn too."""
-    return escape(f"{engagement.account} ({engagement.opportunity})")
+    practice = " (practice)" if engagement.practice else ""
+    return escape(f"{engagement.account} ({engagement.opportunity}){practice}")
 
 
 def stage_line(engagement: EngagementSummary) -> str:

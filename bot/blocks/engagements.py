@@ -184,7 +184,8 @@ def closed_announcement(result: StageChangeResult, *, shared: Sharing | None = N
 
 # ----- pickers ------------------------------------------------------------------------------------------------------
 def _candidate_text(candidate: EngagementSummary) -> str:
-    return f"{candidate.account} · {candidate.opportunity} ({candidate.stage_label})"
+    practice = " · practice" if candidate.practice else ""
+    return f"{candidate.account} · {candidate.opportunity} ({candidate.stage_label}){practice}"
 
 
 def _pick_blocks(prompt: str, match: AccountMatch, action: str, value_of: Any) -> list[Block]:
@@ -263,6 +264,14 @@ def not_found_message(query: str, suggestions: list[str], *, open_only: bool = T
 def notice(text: str) -> Message:
     """A one-line answer (already mrkdwn-safe)."""
     return kit.message(fallback_text(text), [SectionBlock(text=kit.md(text))])
+
+
+PRACTICE_DELETED = ("Deleted your practice engagement {label}: its stages, notes and DevRel requests are gone. "
+                    "Press *Start a practice engagement* on the epos Home to begin another.")
+
+
+def practice_deleted_message(engagement: EngagementSummary) -> Message:
+    return notice(PRACTICE_DELETED.format(label=label(engagement)))
 
 
 # ----- lists --------------------------------------------------------------------------------------------------------

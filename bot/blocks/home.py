@@ -40,7 +40,7 @@ WELCOME = (
     "technical Q&A → sizing → closed). Each stage brings its playbook and the assets that fit.\n"
     "• *Assets*: find a demo, walkthrough, proofshop or workshop in a second with `/asset`.\n"
     "• *DevRel in the room*: ask for a DevRel colleague to join a customer meeting with `/devrel`.\n"
-    "Start by opening your first engagement."
+    "Start by opening your first engagement, or a practice one to learn on: it counts nowhere."
 )
 MANAGER_WELCOME = (
     "*Welcome to epos.* It keeps your team's presales work in Slack, and this Home shows the team: the "
@@ -80,6 +80,7 @@ BUTTON = {
     "asset": "Find an asset",
     "devrel": "Request DevRel",
     "refresh": "Refresh",
+    "practice": "Start a practice engagement",
     "open": "Open",
     "next": "Next ›",
     "previous": "‹ Previous",
@@ -188,6 +189,7 @@ def home_view(data: HomeData, *, team: TeamHome | None = None) -> dict[str, Any]
         kit.button(BUTTON["new"], EngagementIds.new, "home", style="primary"),
         kit.button(BUTTON["asset"], HomeIds.find_asset, "home"),
         kit.button(BUTTON["devrel"], HomeIds.request_devrel, "home"),
+        kit.button(BUTTON["practice"], HomeIds.start_practice, "home"),
         kit.button(BUTTON["refresh"], HomeIds.refresh, HomePage(page=data.page).encode()),
     ]))
     if data.adoption is not None:

@@ -28,6 +28,7 @@ from models import (
     SearchMiss,
     UsageDay,
 )
+from models.engagements import counted
 from models.enums import RequestEventKind
 from models.schemas.adoption import Adoption, Checklist, Feature, HomeAdoption, PersonUse, Role, RoleAdoption, Step
 from models.schemas.devrel import SYSTEM_ACTOR
@@ -90,9 +91,10 @@ def _roles(session: Session, managers: Iterable[str]) -> dict[str, Role]:
     role = {user_id: Role.manager for user_id in managers}
     for user_id in session.scalars(select(DevRelPerson.slack_id).where(DevRelPerson.active.is_(True))):
         role.setdefault(user_id, Role.devrel)
-    for user_id in session.scalars(select(Engagement.owner_id).distinct()):
+    # A practice engagement makes nobody an SE or a seller in the figures.
+    for user_id in session.scalars(select(Engagement.owner_id).where(counted()).distinct()):
         role.setdefault(user_id, Role.se)
-    for user_id in session.scalars(select(Engagement.seller_id).distinct()):
+    for user_id in session.scalars(select(Engagement.seller_id).where(counted()).distinct()):
         role.setdefault(user_id, Role.seller)
     return role
 
@@ -132,8 +134,8 @@ def role_of(user_id: str, *, managers: Sequence[str]) -> Role:
     with db.reading() as session:
         devrel, owner, seller = session.execute(select(
             exists().where(DevRelPerson.slack_id == user_id, DevRelPerson.active.is_(True)),
-            exists().where(Engagement.owner_id == user_id),
-            exists().where(Engagement.seller_id == user_id),
+            exists().where(Engagement.owner_id == user_id, counted()),
+            exists().where(Engagement.seller_id == user_id, counted()),
         )).one()
     if devrel:
         return Role.devrel

@@ -75,6 +75,8 @@ __all__ = [
 ]
 
 REMIND_BEFORE = timedelta(hours=1)
+PRACTICE_REQUEST = ("That is a practice engagement: its DevRel requests go to a practice colleague, never to a "
+                    "real person. For a real meeting, pick one of your real engagements.")
 
 
 def _require_asked(row: DevRelRequest, actor: Actor, verb: str) -> None:
@@ -112,6 +114,9 @@ def create_request(actor: Actor, draft: RequestDraft, *, policy: DevRelPolicy,
         engagement = session.scalar(open_engagements_query(actor.user_id).where(Engagement.id == draft.engagement_id))
         if engagement is None:
             raise InvalidInput("That engagement was closed meanwhile. Pick another open engagement.", field="engagement_id")
+        if engagement.practice:
+            # Never a real person: a practice colleague answers it (bot/services/devrel_practice.py).
+            raise InvalidInput(PRACTICE_REQUEST, field="engagement_id")
         topics = draft.topics or [t for t in [engagement.focus.strip()] if t]
         row = DevRelRequest(
             engagement_id=engagement.id, requester_id=actor.user_id, meeting_start=draft.meeting_start,

@@ -32,7 +32,7 @@ ENGAGEMENT_MATCH_CUTOFF = 60
 def engagement_choice(row: Engagement) -> EngagementChoice:
     return EngagementChoice(
         id=row.id, account=row.account, opportunity=row.opportunity, stage=Stage(row.stage), focus=row.focus,
-        owner_id=row.owner_id, seller_id=row.seller_id, channel_id=row.channel_id,
+        owner_id=row.owner_id, seller_id=row.seller_id, channel_id=row.channel_id, practice=row.practice,
     )
 
 

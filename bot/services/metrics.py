@@ -18,6 +18,8 @@ Definitions (README › Engagements › Figures):
   `until`) entered a later stage, or closed won.
 - Open by stage = engagements open at `until`, per stage, read from the stage log.
 - ESAT = mean and count of the ratings of engagements closed in the window.
+Practice engagements count in none of them: every read here names `counted()` (or reads the stints,
+which practice engagements have none of).
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from bot.services.medians import (
 )
 from bot.services.sql import STAGE_RANK, at, epoch_days, stage_rank, unindexed
 from models import AssetShare, Engagement, EsatSurvey, StageChange, StageStint
+from models.engagements import counted
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import EsatFigures, Figures, OwnerTotals, TeamMetrics
 from models.schemas.pilots import GroupFigures, InteractionFigures
@@ -68,6 +71,7 @@ def _closed_in_window(since: datetime, until: datetime, owner_id: str | None) ->
         Engagement.closed_at.is_not(None),
         Engagement.closed_at >= at(since),
         Engagement.closed_at < at(until),
+        counted(),
         *_owned(owner_id),
     ]
 
@@ -164,6 +168,7 @@ def _open_counts(session: Session, until: datetime, owner_id: str | None, *, by_
         .where(
             or_(Engagement.stage != Stage.closed.value, Engagement.closed_at.is_(None),
                 Engagement.closed_at >= at(until)),
+            counted(),
             *_owned(owner_id),
         )
         .cte("latest")
@@ -278,7 +283,7 @@ def mttc_trend(weeks: int, *, until: datetime, tz: ZoneInfo) -> list[tuple[date,
     )
     days = epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
     source = select(bucket.label("grp"), days.label("val")).where(
-        Engagement.closed_at >= at(starts[0]), Engagement.closed_at < at(until)
+        Engagement.closed_at >= at(starts[0]), Engagement.closed_at < at(until), counted()
     )
     with db.reading() as session:
         per_week: Mapping[Any, Figures] = grouped_figures(session, source)
@@ -294,6 +299,7 @@ def cohort_metrics(cohort: ColumnElement[bool]) -> tuple[GroupFigures, list[tupl
     """The figures of the engagements matching `cohort` (however far they have got), and each closed one's
     (MTTC days, won) for the statistics that resample them. Closed means closed now: a reopened engagement
     counts by its latest close, or as open."""
+    cohort = and_(cohort, counted())
     closed = [cohort, Engagement.closed_at.is_not(None)]
     with db.reading() as session:
         total = int(session.scalar(select(func.count()).select_from(Engagement).where(cohort)) or 0)
@@ -329,6 +335,7 @@ def cohort_mttc_trend(cohort: ColumnElement[bool], ends: Sequence[datetime], tra
     The windows overlap, so each is its own part of one UNION ALL rather than a bucket of one CASE."""
     if not ends:
         return []
+    cohort = and_(cohort, counted())
     parts = [select(literal(index).label("grp"), _cohort_days().label("val")).where(
         cohort, Engagement.closed_at >= at(end - trailing), Engagement.closed_at < at(end))
         for index, end in enumerate(ends)]

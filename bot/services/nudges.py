@@ -27,6 +27,7 @@ from bot.services import audit, claims, engagements, metrics
 from bot.services.actors import Actor
 from bot.services.bulk import building_in_bulk
 from models import Engagement
+from models.engagements import counted
 from models.enums import Stage
 from models.schemas.engagements import StaleEngagement
 from models.schemas.nudges import NudgePlanEntry, QuietLine, SeNudge, SnoozeResult
@@ -131,6 +132,7 @@ def sendable(due: Mapping[str, tuple[datetime, ZoneInfo]], *, now: datetime, coo
             query = select(Engagement.owner_id).distinct().where(
                 Engagement.owner_id.in_(owners),
                 Engagement.stage != Stage.closed.value,
+                counted(),
                 Engagement.last_activity_at <= engagements.stale_cutoff(due_at),
                 Engagement.last_activity_at < stale_now,
                 or_(Engagement.snoozed_until.is_(None), Engagement.snoozed_until <= metrics.at(now)),

@@ -4,6 +4,8 @@ Every write to an engagement's stage log (open, stage change, close, undo, reope
 `refresh` for that engagement in the same transaction. The rows are derived by one set-based statement
 over the standing log, the same statement the migration used to fill the table for existing data, so
 a figure never depends on which path wrote the log.
+
+A practice engagement has no stints: they exist for the figures, and it counts in none.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.services.metrics import effective_changes
 from bot.services.sql import STAGE_RANK, epoch_days, stage_rank
-from models import StageChange, StageStint
+from models import Engagement, StageChange, StageStint
 from models.enums import OPEN_STAGES, Outcome, Stage
 
 # Engagement ids per statement, well under SQLite's limit on bound parameters.
@@ -32,7 +34,11 @@ def refresh(session: Session | Connection, engagement_ids: Collection[int] | Non
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
         session.execute(delete(StageStint).where(StageStint.engagement_id.in_(chunk)))
-        _insert_stints(session, chunk)
+        practice = set(session.scalars(select(Engagement.id).where(Engagement.id.in_(chunk), Engagement.practice)))
+        if practice:
+            chunk = [engagement_id for engagement_id in chunk if engagement_id not in practice]
+        if chunk:
+            _insert_stints(session, chunk)
 
 
 def _insert_stints(session: Session | Connection, engagement_ids: list[int] | None) -> None:

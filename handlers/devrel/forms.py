@@ -21,7 +21,7 @@ from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.ids import DevRelIds
 from bot.notify import devrel as tell
 from bot.notify import zones
-from bot.services import devrel, roster
+from bot.services import devrel, devrel_practice, roster
 from handlers import common
 from handlers.common import answered_on_the_form
 from handlers.devrel.commands import roster_view
@@ -148,6 +148,10 @@ def request_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
         ack(response_action="errors", errors=errors)
         return
     ack()
+    practice = devrel_practice.answer(who, draft, now=now)
+    if practice is not None:
+        notify.dm(client, who.user_id, blocks.practice_accepted(practice, zone=zone))
+        return
     update = devrel.create_request(who, draft, policy=devrel.policy_for(settings), now=now)
     tell.publish(client, settings, update, now=now)
 

@@ -124,6 +124,15 @@ def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respon
     changed(context, client, result, who, reply_for(body, respond, client, replace=True))
 
 
+def delete_practice(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
+                    context: BoltContext) -> None:
+    ack()
+    who = common.actor(context, body)
+    gone = engagements.delete_practice(who, EngagementButton.decode(action.get("value")).id)
+    reply_for(body, respond, client, replace=True)(blocks.practice_deleted_message(gone))
+    tell.refresh_homes(client, common.settings_of(context), gone, who)
+
+
 def list_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     page = ListPage.decode(action.get("value"))
@@ -155,6 +164,7 @@ ACTIONS = {
     EngagementIds.add_note: open_note_form,
     EngagementIds.set_channel: open_channel_form,
     EngagementIds.reopen: reopen,
+    EngagementIds.delete_practice: delete_practice,
     EngagementIds.show_card: show_card,
     EngagementIds.new: open_new,
     EngagementIds.confirm_change: confirm_change,

@@ -214,6 +214,8 @@ class EngagementChoice(BaseModel):
     owner_id: str
     seller_id: str
     channel_id: str | None = None
+    # A practice engagement: its requests go to a practice DevRel colleague (bot/services/devrel_practice.py).
+    practice: bool = False
 
 
 class RequestDraft(BaseModel):
@@ -394,3 +396,17 @@ class DevRelCoverage(BaseModel):
     unanswered: int = 0
     accept_rate: float | None = None
     median_minutes_to_accept: float | None = None
+
+
+class PracticeAnswer(BaseModel):
+    """A DevRel request on a practice engagement, as the practice colleague accepted it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    engagement_id: int
+    account: str
+    opportunity: str
+    requester_id: str
+    meeting_start: datetime
+    duration_minutes: int
+    topics: list[str]

@@ -114,6 +114,8 @@ class EngagementSummary(_Frozen):
     closed_at: datetime | None = None
     days_in_stage: int
     stale: bool = False
+    # Opened to learn the process on: marked wherever it shows, counted nowhere.
+    practice: bool = False
 
     @property
     def is_open(self) -> bool:
@@ -177,6 +179,8 @@ class EngagementCard(_Frozen):
     devrel: list[DevRelLine]
     viewer_may_change: bool
     viewer_may_reopen: bool = False
+    # A practice engagement, and the viewer is its owner or an admin.
+    viewer_may_delete: bool = False
 
 
 class StageChangeResult(_Frozen):

@@ -15,6 +15,8 @@ from bot.app import make_client
 from bot.config import Settings
 from bot.ids import DevRelIds
 from bot.jobs.devrel import run_due_devrel_timers
+from bot.services import devrel, engagements
+from bot.services.actors import Actor
 from models import DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.enums import RequestState
 from tests.conftest import SE, SELLER, STRANGER
@@ -557,3 +559,27 @@ def test_a_requester_without_a_slack_timezone_is_told_the_team_timezone_is_used(
     assert response.status == 200 and not response.body
     slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA)
     assert the_request()["meeting"] == meeting
+
+
+def test_a_request_on_a_practice_engagement_is_accepted_by_a_practice_colleague_and_asks_nobody(
+        wire: SlackWire, slack: MockSlack, settings: Settings, meeting: Any) -> None:
+    load_roster()
+    practice_id = engagements.start_practice(Actor(user_id=SE)).engagement.id
+    view = open_request_form(wire, slack, "practice")
+    engagement_block = next(b for b in view["blocks"] if b.get("block_id") == DevRelIds.engagement_block)
+    assert engagement_block["element"]["initial_option"]["text"]["text"] == \
+        "Practice: Acme Robotics · Preparation · practice"
+
+    response = wire.view_submission(view, request_values(practice_id, meeting), user_id=SE)
+
+    assert response.status == 200 and not response.body
+    told = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE)[-1].params
+    assert message_text(told).startswith(
+        "🎓 *Practice.* A practice DevRel colleague accepted your request for *Practice: Acme Robotics* (Fleet "
+        "telemetry platform): ")
+    assert "Nobody real was asked this time, and this request counts in no figure." in message_text(told)
+    assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == [SE]
+    with db.reading() as session:
+        assert session.scalars(select(DevRelRequest)).all() == []
+    since = clock.now() - timedelta(days=1)
+    assert devrel.coverage(since, clock.now() + timedelta(days=1)).requests == 0

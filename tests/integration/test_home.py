@@ -199,3 +199,29 @@ def test_an_ses_home_shows_their_own_work_not_the_team(database_url: str, wire: 
     text = all_text(published(slack, SE)["blocks"])
     assert "Your open engagements* (1)" in text and "Bluefin Bank" not in text
     assert "Pipeline by stage" not in text and "Your team this week" not in text
+
+
+def test_start_a_practice_engagement_sends_its_card_and_playbook_by_dm_and_delete_takes_it_away(
+        database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    open_home(wire, STRANGER)
+    start = button(published(slack, STRANGER)["blocks"], "home_start_practice")
+    assert start["text"]["text"] == "Start a practice engagement"
+
+    wire.block_action(start["action_id"], user_id=STRANGER, value=start["value"], view=HOME)
+
+    dms = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == STRANGER, count=2)
+    card, playbook = all_text(dms[0].params["blocks"]), all_text(dms[1].params["blocks"])
+    assert "Practice: Acme Robotics" in card and "🎓 *A practice engagement.*" in card
+    assert "Preparation playbook" in playbook and "🎓 practice" in playbook
+    assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == [STRANGER, STRANGER]
+    home = all_text(published(slack, STRANGER, count=2)["blocks"])
+    assert "*Practice: Acme Robotics* (Fleet telemetry platform) · 🎓 practice" in home
+
+    delete = button(dms[0].params["blocks"], "engagement_delete_practice")
+    assert delete["confirm"]["title"]["text"] == "Delete this practice engagement?"
+    wire.block_action(delete["action_id"], user_id=STRANGER, value=delete["value"], response_name="delete")
+
+    gone = slack.wait_for("response_url", lambda c: c.params.get("_name") == "delete")[0]
+    assert gone.params["replace_original"] is True
+    assert all_text(gone.params["blocks"]).startswith("Deleted your practice engagement *Practice: Acme Robotics*")
+    assert "Your open engagements* (0)" in all_text(published(slack, STRANGER, count=3)["blocks"])

@@ -7,8 +7,8 @@ whichever surface it came from.
 
 One module per idea: `wording` (stages and accounts as people type them), `changes` (opening, stage
 changes, closing, undo, reopening, notes), `reading` (cards, lists, the playbook post, the App Home,
-figures), `stale`, `import_export`, and `common` (who may change, loading, the summary). Callers use
-the names below, from this package.
+figures), `stale`, `import_export`, `practice` (one to learn on, counted nowhere) and `common` (who
+may change, loading, the summary). Callers use the names below, from this package.
 """
 
 from bot.services.engagements.changes import (
@@ -30,7 +30,14 @@ from bot.services.engagements.changes import (
     set_channel,
     undo,
 )
-from bot.services.engagements.common import BACKDATED_AFTER, ENTITY, IMPORT_ACTOR, may_change, summary
+from bot.services.engagements.common import (
+    BACKDATED_AFTER,
+    ENTITY,
+    IMPORT_ACTOR,
+    PRACTICE_ENTITY,
+    may_change,
+    summary,
+)
 from bot.services.engagements.import_export import (
     ENGAGEMENT_BATCH,
     EXPORT_FIELDS,
@@ -48,6 +55,8 @@ from bot.services.engagements.import_export import (
     render_export,
     validate_records,
 )
+from bot.services.engagements.practice import delete_practice, open_practice
+from bot.services.engagements.practice import start as start_practice
 from bot.services.engagements.reading import (
     CARD_LIST_LIMIT,
     HOME_PAGE_SIZE,
@@ -84,10 +93,11 @@ __all__ = [
     "ACCOUNT_CONFIDENT", "ACCOUNT_UNSURE", "BACKDATED_AFTER", "BACKDATE_TIME", "CARD_LIST_LIMIT", "CLOSING_WORDS",
     "ENGAGEMENT_BATCH", "ENTITY", "ESAT_REMIND_AFTER", "EXPORT_FIELDS", "FOCUS_LIMIT", "HISTORY_AT",
     "HISTORY_SEPARATOR", "HOME_PAGE_SIZE", "HOME_WINDOW", "IMPORT_ACTOR", "IMPORT_KIND", "IMPORT_RUNNING",
-    "MAX_CANDIDATES", "NAME_LIMIT", "NOTE_LIMIT", "OUTCOME_ALIASES", "PAGE_SIZE", "REQUIRED_COLUMNS",
+    "MAX_CANDIDATES", "NAME_LIMIT", "NOTE_LIMIT", "OUTCOME_ALIASES", "PAGE_SIZE", "PRACTICE_ENTITY", "REQUIRED_COLUMNS",
     "SLACK_CHANNEL", "SLACK_USER", "STAGE_ALIASES", "STAGE_FUZZY_CUTOFF", "TEXT_LIMIT", "TIMELINE_LIMIT",
     "YAML_SHAPE", "Stage",
-    "add_note", "card", "change_stage", "check_file", "close", "create", "effective_moment", "export_records",
+    "add_note", "card", "change_stage", "check_file", "close", "create", "delete_practice", "effective_moment",
+    "export_records", "open_practice", "start_practice",
     "figures", "for_change", "get", "home", "import_file", "import_records", "interpret", "list_engagements",
     "local_day", "match_account", "match_stage", "may_change", "normalize", "parse_import", "parse_outcome",
     "playbook_post", "render_export", "reopen", "set_channel", "stale_after", "stale_counts", "stale_cutoff",

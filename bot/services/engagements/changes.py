@@ -15,9 +15,17 @@ from bot.blocks.text import escape
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import audit, stints
 from bot.services.actors import Actor
-from bot.services.engagements.common import BACKDATED_AFTER, ENTITY, _label, _load, _require_change_right, summary
+from bot.services.engagements.common import (
+    BACKDATED_AFTER,
+    _entity,
+    _label,
+    _load,
+    _require_change_right,
+    summary,
+)
 from bot.services.metrics import effective_changes
 from models import Engagement, EngagementNote, EsatSurvey, StageChange
+from models.engagements import counted
 from models.enums import Outcome, Stage
 from models.schemas.engagements import (
     OUTCOME_LABELS,
@@ -34,6 +42,9 @@ NAME_LIMIT = 200
 FOCUS_LIMIT = 100
 SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,31}$")
+
+PRACTICE_NO_CHANNEL = ("A practice engagement has no deal channel: its playbooks and news come to you by DM, so "
+                       "no customer channel ever sees them. Leave the deal channel empty.")
 
 # Past dates picked in a date picker are taken as noon local time: a whole day's uncertainty either way.
 BACKDATE_TIME = time(12, 0)
@@ -128,16 +139,21 @@ def _open_duplicate(session: Session, account: str, opportunity: str) -> Engagem
             func.lower(Engagement.account) == account.lower(),
             func.lower(Engagement.opportunity) == opportunity.lower(),
             Engagement.stage != Stage.closed.value,
+            counted(),
         )
     )
 
 
 def create(
-    actor: Actor, data: NewEngagementIn, *, tz: ZoneInfo = ZoneInfo("UTC"), now: datetime | None = None
+    actor: Actor, data: NewEngagementIn, *, tz: ZoneInfo = ZoneInfo("UTC"), now: datetime | None = None,
+    practice: bool = False,
 ) -> StageChangeResult:
-    """Open an engagement owned by the actor, in its starting stage (logged as the first stage change)."""
+    """Open an engagement owned by the actor, in its starting stage (logged as the first stage change).
+    `practice`: one to learn on (bot/services/engagements/practice.py), which counts nowhere."""
     now = now or clock.now()
     data = _validate_new(data)
+    if practice and data.channel_id:
+        raise InvalidInput(PRACTICE_NO_CHANNEL, field="channel")
     today = local_day(now, tz)
     if data.opened_on is not None and data.opened_on > today:
         raise InvalidInput("The opening date is in the future. Pick today or an earlier day.", field="opened_on")
@@ -149,7 +165,7 @@ def create(
         else datetime.combine(data.opened_on, BACKDATE_TIME, tzinfo=tz).astimezone(UTC)
     )
     with db.transaction() as session:
-        duplicate = _open_duplicate(session, data.account, data.opportunity)
+        duplicate = None if practice else _open_duplicate(session, data.account, data.opportunity)
         if duplicate is not None:
             raise InvalidInput(
                 f"{_label(duplicate)} is already open, owned by <@{duplicate.owner_id}>. Open it with "
@@ -172,6 +188,7 @@ def create(
             created_by=actor.user_id,
             created_at=now,
             updated_at=now,
+            practice=practice,
         )
         session.add(engagement)
         session.flush()
@@ -182,7 +199,7 @@ def create(
         session.add(change)
         session.flush()
         stints.refresh(session, [engagement.id])
-        audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action="open",
+        audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id, action="open",
                      at=now, account=data.account, opportunity=data.opportunity, stage=data.stage.value)
         return StageChangeResult(
             engagement=summary(engagement, now), change_id=change.id, from_stage=None, to_stage=data.stage,
@@ -260,8 +277,8 @@ def _append_change(
     session.flush()
     stints.refresh(session, [engagement.id])
     action = "undo" if reverts else ("close" if stage is Stage.closed else "stage")
-    audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action=action, at=now,
-                 from_stage=previous.value, to_stage=stage.value, outcome=outcome.value if outcome else None,
+    audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id, action=action,
+                 at=now, from_stage=previous.value, to_stage=stage.value, outcome=outcome.value if outcome else None,
                  effective_at=moment.isoformat(), change_id=change.id)
     return StageChangeResult(
         engagement=summary(engagement, now), change_id=change.id, from_stage=previous, to_stage=stage,
@@ -299,7 +316,9 @@ def close(
                                 note=note, now=now)
         survey = session.scalar(select(EsatSurvey).where(EsatSurvey.engagement_id == engagement.id))
         ask = False
-        if survey is None:
+        if engagement.practice:
+            pass  # a practice engagement's rating would count in the figures: it is never asked
+        elif survey is None:
             session.add(EsatSurvey(engagement_id=engagement.id, owner_id=engagement.owner_id, asked_at=now,
                                    remind_at=now + ESAT_REMIND_AFTER, reminded_at=None, score=None, comment=""))
             ask = True
@@ -381,8 +400,8 @@ def add_note(actor: Actor, engagement_id: int, text: str, *, now: datetime | Non
         engagement.last_activity_at = now
         engagement.updated_at = now
         session.flush()
-        audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action="note", at=now,
-                     note_id=note.id)
+        audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id,
+                     action="note", at=now, note_id=note.id)
         return NoteResult(engagement=summary(engagement, now), note_id=note.id, text=text)
 
 
@@ -396,12 +415,14 @@ def set_channel(actor: Actor, engagement_id: int, channel_id: str | None, *,
     with db.transaction() as session:
         engagement = _load(session, engagement_id, lock=True)
         _require_change_right(actor, engagement)
+        if engagement.practice and channel_id:
+            raise InvalidInput(PRACTICE_NO_CHANNEL, field="channel")
         before = engagement.channel_id
         if before == channel_id:
             return summary(engagement, now), False
         engagement.channel_id = channel_id
         engagement.updated_at = now
         session.flush()
-        audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=engagement.id, action="channel",
+        audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id, action="channel",
                      at=now, before=before, after=channel_id)
         return summary(engagement, now), True

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from bot.blocks.text import escape
@@ -13,10 +13,13 @@ from bot.errors import Forbidden, NotFound
 from bot.services.actors import Actor
 from bot.services.engagements.stale import _days, stale_after
 from models import Engagement
+from models.engagements import counted
 from models.enums import Outcome, Stage
 from models.schemas.engagements import EngagementSummary
 
 ENTITY = "engagement"
+# The audit lines of a practice engagement: the adoption figures read `ENTITY`'s, so practice is no use.
+PRACTICE_ENTITY = "practice_engagement"
 BACKDATED_AFTER = timedelta(hours=1)
 IMPORT_ACTOR = "import"
 
@@ -63,7 +66,17 @@ def summary(engagement: Engagement, now: datetime) -> EngagementSummary:
         closed_at=engagement.closed_at,
         days_in_stage=_days(now - engagement.stage_entered_at),
         stale=stale,
+        practice=engagement.practice,
     )
+
+
+def _listed_for(user_id: str) -> ColumnElement[bool]:
+    """Engagements a list or a typed account may show this person: the real ones, and their own practice."""
+    return or_(counted(), Engagement.owner_id == user_id)
+
+
+def _entity(engagement: Engagement) -> str:
+    return PRACTICE_ENTITY if engagement.practice else ENTITY
 
 
 def _label(engagement: Engagement | EngagementSummary) -> str:

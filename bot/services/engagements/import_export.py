@@ -36,6 +36,7 @@ from bot.services.importing import (
 )
 from bot.services.metrics import effective_changes
 from models import AuditEntry, DataImport, Engagement, StageChange, StageStint
+from models.engagements import counted
 from models.enums import Stage
 from models.schemas.engagements import EngagementRecord, ImportReport, record_problems
 from models.schemas.importing import ImportProblem
@@ -263,10 +264,10 @@ def _change_rows(engagement_id: int, record: EngagementRecord, import_id: str, n
 
 
 def export_records() -> list[dict[str, Any]]:
-    """Every engagement in the import shape, oldest first. The history is the standing stage log (undone
-    changes and their undo left out); notes are not part of it."""
+    """Every engagement in the import shape, oldest first, practice ones left out. The history is the
+    standing stage log (undone changes and their undo left out); notes are not part of it."""
     with db.reading() as session:
-        rows = session.scalars(select(Engagement).order_by(Engagement.opened_at, Engagement.id)).all()
+        rows = session.scalars(select(Engagement).where(counted()).order_by(Engagement.opened_at, Engagement.id)).all()
         standing = effective_changes().subquery()
         changes = session.execute(
             select(standing.c.engagement_id, standing.c.to_stage, standing.c.effective_at)

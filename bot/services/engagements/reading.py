@@ -19,6 +19,7 @@ from bot.services.engagements.common import (
     BACKDATED_AFTER,
     IMPORT_ACTOR,
     _label,
+    _listed_for,
     _load,
     _require_change_right,
     may_change,
@@ -112,6 +113,8 @@ def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | Non
             devrel=[_devrel_line(request, engagement.account) for request in requests],
             viewer_may_change=may,
             viewer_may_reopen=may and engagement.stage == Stage.closed,
+            viewer_may_delete=viewer is not None and engagement.practice
+            and (viewer.admin or viewer.user_id == engagement.owner_id),
         )
 
 
@@ -167,7 +170,7 @@ def list_engagements(
         raise Forbidden(
             "`/engagement list all` is for presales managers (EPOS_MANAGERS). `/engagement list` shows yours."
         )
-    where = [] if scope == "all" else [_mine(actor.user_id)]
+    where = [_listed_for(actor.user_id)] if scope == "all" else [_mine(actor.user_id)]
     is_closed = case((Engagement.stage == Stage.closed.value, 1), else_=0)
     with db.reading() as session:
         total = session.scalar(select(func.count()).select_from(Engagement).where(*where)) or 0

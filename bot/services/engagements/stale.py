@@ -13,6 +13,7 @@ from bot.services import playbooks
 from bot.services.bulk import building_in_bulk
 from bot.services.metrics import at, epoch_days
 from models import Engagement
+from models.engagements import counted
 from models.enums import OPEN_STAGES, Stage
 from models.schemas.engagements import StaleEngagement
 
@@ -32,7 +33,8 @@ def _days(delta: timedelta) -> int:
 
 
 def _stale(now: datetime) -> ColumnElement[bool]:
-    return (Engagement.stage != Stage.closed.value) & (Engagement.last_activity_at < stale_cutoff(now))
+    """Stale and counted: a practice engagement reaches no nudge and no digest."""
+    return (Engagement.stage != Stage.closed.value) & (Engagement.last_activity_at < stale_cutoff(now)) & counted()
 
 
 def stale_engagements(

@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 
 from bot import clock, db
 from bot.services.actors import Actor, require_presales
-from bot.services.engagements.common import summary
+from bot.services.engagements.common import _listed_for, summary
 from models import Engagement
+from models.engagements import counted
 from models.enums import Outcome, Stage
 from models.schemas.engagements import AccountMatch, EngagementSummary, Interpretation, StageMatch
 
@@ -78,7 +79,7 @@ class _Scored:
 def _pool(actor: Actor, *, open_only: bool, now: datetime) -> list[list[EngagementSummary]]:
     """The engagements a typed account is matched against: the actor's own (owner or seller) first,
     then everyone's; managers and admins search everyone's at once. Loaded once per command."""
-    where = [Engagement.stage != Stage.closed.value] if open_only else []
+    where = [_listed_for(actor.user_id), *([Engagement.stage != Stage.closed.value] if open_only else [])]
     with db.reading() as session:
         everyone = [
             summary(row, now)
@@ -168,7 +169,7 @@ def _match_pool(query: str, tiers: list[list[EngagementSummary]]) -> AccountMatc
 def suggestions(query: str, *, limit: int = 3) -> list[str]:
     """Account names close to `query` (any engagement), for "did you mean …?" after a miss."""
     with db.reading() as session:
-        accounts = list(session.scalars(select(Engagement.account).distinct()).all())
+        accounts = list(session.scalars(select(Engagement.account).where(counted()).distinct()).all())
     found = process.extract(normalize(query), accounts, scorer=fuzz.WRatio, processor=utils.default_process,
                             limit=limit, score_cutoff=50)
     return [account for account, _, _ in found]
