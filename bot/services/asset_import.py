@@ -251,6 +251,7 @@ def _stage(batch: list[AssetRecord], import_id: str, *, actor_id: str, now: date
             ])
         if read.changes:
             session.execute(insert(AssetImportChange), read.changes)
+    db.make_way()
     return len(read.new), len(read.changes), read.unchanged
 
 

@@ -30,10 +30,12 @@ ABANDONED_AFTER = timedelta(days=1)
 
 @contextmanager
 def writing() -> Iterator[Session]:
-    """A transaction that sees the rows of pending imports (the import's own among them)."""
+    """A transaction that sees the rows of pending imports (the import's own among them); a batch of an
+    import, so it makes way for other writers once it has committed."""
     with db.transaction() as session:
         session.info[SEE_PENDING] = True
         yield session
+    db.make_way()
 
 
 @contextmanager
