@@ -105,9 +105,17 @@ _SHOWN = re.compile(r"`(/engagement(?: [^`]*)?)`")
 _PLACEHOLDER = re.compile(r"\b(?:ACCOUNT|STAGE|OUTCOME|N)\b|[\[\]|…]")
 # Examples that are meant for managers (`list all`) run as one; the rest as the sample data's SE (sam).
 _AS_MANAGER = {"/engagement list all"}
-# What an example must never answer: not found, a usage, a closed deal, a refusal.
-_WRONG = ("I found no engagement named", "Tell me the account", "is already closed", "is not won, lost",
-          "is for presales managers", "Use `/engagement", "Sorry")
+# What an example must never answer: not found, a guess, a usage, a closed deal, a refusal.
+_WRONG = ("I found no", "No engagement for", "No open engagement", "Did you mean", "Tell me the account",
+          "is already closed", "is closed", "is not won, lost", "is for presales managers", "Use `/engagement",
+          "Sorry")
+
+
+def names_a_stage(text: str) -> bool:
+    """Whether a word (or two, or three) after the account is a stage: the example logs a stage change."""
+    words = text.split()
+    return any(engagements.match_stage(" ".join(words[start:start + length])).kind == "exact"
+               for start in range(1, len(words)) for length in (1, 2, 3))
 
 
 def shown_examples() -> list[str]:
@@ -145,3 +153,8 @@ def test_every_example_shown_works_on_the_sample_data(
     answer = reply(slack)
     shown = answer.params.get("text", "") + "\n" + all_text(answer.params.get("blocks") or [])
     assert not [wrong for wrong in _WRONG if wrong in shown], shown
+    verb = (text.split() or [""])[0]
+    if verb == "close":
+        assert answer.params["text"].startswith("🏁 Closed "), shown
+    elif verb not in ("help", "list", "stats") and names_a_stage(text):
+        assert " → " in answer.params["text"] and "Undo" in shown, shown
