@@ -14,9 +14,7 @@ from bot.notify import engagements as tell
 from bot.services import engagements
 from bot.services.actors import Actor, require_presales
 from handlers import common
-from handlers.engagements.replies import Reply, changed, open_new_form, respond_reply
-
-split_close = engagements.split_close  # the parser is the service's; tests reach it here too
+from handlers.engagements.replies import Reply, changed, closed_answer, open_new_form, respond_reply
 
 LIST_USAGE = "Use `/engagement list` for yours, or `/engagement list all` (managers) for everyone's."
 STATS_USAGE = "Use `/engagement stats` or `/engagement stats --weeks N`, with N from 1 to 104 (default 12)."
@@ -96,8 +94,9 @@ def close_command(context: BoltContext, who: Actor, rest: str, reply: Reply, cli
     if match.kind != "exact":
         reply(blocks.pick_for_close(match, outcome, note))
         return
-    result = engagements.close(who, match.candidates[0].id, outcome, note=note)
-    changed(context, client, result, who, reply)
+    with closed_answer(reply):
+        result = engagements.close(who, match.candidates[0].id, outcome, note=note)
+        changed(context, client, result, who, reply)
 
 
 def stage_or_card(context: BoltContext, who: Actor, text: str, reply: Reply, client: WebClient) -> None:
@@ -135,8 +134,9 @@ def stage_or_card(context: BoltContext, who: Actor, text: str, reply: Reply, cli
         reply(blocks.pick_for_change(match, stage, reading.note))
     else:
         zone = common.settings_of(context).timezone
-        result = engagements.change_stage(who, match.candidates[0].id, stage, note=reading.note, tz=zone)
-        changed(context, client, result, who, reply)
+        with closed_answer(reply):
+            result = engagements.change_stage(who, match.candidates[0].id, stage, note=reading.note, tz=zone)
+            changed(context, client, result, who, reply)
 
 
 def register(app: App) -> None:

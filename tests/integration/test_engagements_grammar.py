@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.blocks.engagement_help import HELP_COMMANDS
+from bot.codecs import CloseChoice, EngagementButton, StageChoice
 from bot.services import engagements
-from models.enums import Outcome
+from models.enums import Outcome, Stage
 from tests.conftest import MANAGER, SE
 from tests.engagements_helpers import button, buttons_in, close, open_engagement
 from tests.integration.test_engagements_commands import current_stage, reply, stages_logged, valid_blocks
@@ -51,6 +52,30 @@ def test_a_closed_engagement_says_it_is_closed_and_offers_reopen(
     wire.block_action(reopen["action_id"], user_id=SE, value=reopen["value"], response_name="reopen")
     assert "Reopened" in reply(slack, "reopen").params["text"]
     assert current_stage(closed_northbeam) == "preparation"
+
+
+def _buttons_on(engagement_id: int) -> list[tuple[str, str]]:
+    return [
+        ("engagement_change_stage", EngagementButton(id=engagement_id).encode()),
+        ("engagement_close_open", EngagementButton(id=engagement_id).encode()),
+        ("engagement_confirm_change", StageChoice(engagement_id=engagement_id, stage=Stage.poc, note="").encode()),
+        ("engagement_confirm_close", CloseChoice(engagement_id=engagement_id, outcome=Outcome.lost, note="").encode()),
+    ]
+
+
+@pytest.mark.parametrize("which", range(4))
+def test_a_button_of_an_older_message_gets_the_same_answer_once_the_deal_is_closed(
+    closed_northbeam: int, wire: SlackWire, slack: MockSlack, which: int
+) -> None:
+    action_id, value = _buttons_on(closed_northbeam)[which]
+
+    wire.block_action(action_id, user_id=SE, value=value, response_name="old")
+
+    answer = reply(slack, "old")
+    assert answer.params["text"] == CLOSED_NORTHBEAM
+    assert [b["text"]["text"] for b in buttons_in(valid_blocks(answer.params["blocks"]))] == ["Reopen", "View card"]
+    assert not slack.calls_to("views.open")
+    assert stages_logged(closed_northbeam)[-1] == "closed"
 
 
 # ----- an outcome that is none --------------------------------------------------------------------------------------

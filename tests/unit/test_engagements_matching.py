@@ -164,7 +164,7 @@ def test_an_unknown_account_reads_as_a_card_request_that_finds_nothing(database_
 
 
 # ----- the command's small parsers -------------------------------------------------------------------------
-from handlers.engagements.commands import parse_weeks, split_close  # noqa: E402
+from handlers.engagements.commands import parse_weeks  # noqa: E402
 
 from bot.errors import InvalidInput  # noqa: E402
 
@@ -191,13 +191,13 @@ def test_bad_weeks_get_the_usage(text: str) -> None:
     ],
 )
 def test_split_close(text: str, expected: tuple) -> None:
-    assert split_close(text) == expected
+    assert engagements.split_close(text) == expected
 
 
 @given(st.text(max_size=60))
 @settings(max_examples=200, deadline=None)
 def test_the_command_parsers_never_fail_on_any_text(text: str) -> None:
-    account, outcome, note = split_close(text)
+    account, outcome, note = engagements.split_close(text)
     assert outcome is None or account
     try:
         assert 1 <= parse_weeks(text) <= 104
