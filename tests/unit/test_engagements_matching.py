@@ -203,3 +203,31 @@ def test_the_command_parsers_never_fail_on_any_text(text: str) -> None:
         assert 1 <= parse_weeks(text) <= 104
     except InvalidInput:
         pass
+
+
+# ----- one answer per situation --------------------------------------------------------------------------------
+def test_a_closed_engagement_named_plainly_is_the_one_a_change_means(database_url: str) -> None:
+    done = open_engagement("Northbeam Logistics", "2026-09-01")
+    close(done, Outcome.won, "2026-10-02")
+    for text in ("northbeam poc", "Northbeam Logistics tech qa SSO questions"):
+        result = engagements.interpret(SE_ACTOR, text)
+        assert (result.kind, result.account.kind, [c.id for c in result.account.candidates]) == ("change", "exact", [done])
+    assert engagements.closed_named(SE_ACTOR, "northbeam") is not None
+    # A likeness is not a plain name, and an open engagement of that name comes first.
+    assert engagements.closed_named(SE_ACTOR, "northbem") is None
+    open_engagement("Northbeam Logistics", "2026-11-01", opportunity="Northbeam renewal")
+    assert engagements.closed_named(SE_ACTOR, "northbeam") is None
+
+
+def test_a_word_after_a_known_account_that_is_no_outcome_is_named(database_url: str) -> None:
+    open_engagement("Polaris Telecom", "2026-09-14")
+    assert engagements.unknown_outcome(SE_ACTOR, "polaris maybe") == ("polaris", "maybe")
+    assert engagements.unknown_outcome(SE_ACTOR, "Polaris Telecom perhaps later") == ("Polaris Telecom", "perhaps")
+    assert engagements.unknown_outcome(SE_ACTOR, "globex maybe") is None
+
+
+def test_a_misspelt_account_and_stage_are_one_guess(database_url: str) -> None:
+    acme = open_engagement("Acme", "2026-11-01")
+    result = engagements.interpret(SE_ACTOR, "acmee demoo")
+    assert (result.kind, result.account.kind, result.stage.kind if result.stage else None) == ("change", "unsure", "unsure")
+    assert result.account.candidates[0].id == acme and result.stage is not None and result.stage.stage is Stage.demo
