@@ -41,6 +41,8 @@ STAGE_FUZZY_CUTOFF = 80
 ACCOUNT_CONFIDENT = 90
 ACCOUNT_UNSURE = 65
 MAX_CANDIDATES = 10
+# `close ACCOUNT WORD`: the account is looked for in at most this many leading words.
+OUTCOME_AFTER_WORDS = 6
 
 
 def normalize(text: str) -> str:
@@ -199,7 +201,7 @@ def unknown_outcome(actor: Actor, text: str, *, now: datetime | None = None) -> 
     require_presales(actor)
     words = text.split()
     tiers = _pool(actor, open_only=False, now=now or clock.now())
-    for index in range(len(words) - 1, 0, -1):
+    for index in range(min(len(words) - 1, OUTCOME_AFTER_WORDS), 0, -1):
         account = _match_pool(" ".join(words[:index]), tiers)
         if account.kind in ("exact", "ambiguous") and account.quality >= 2:
             return " ".join(words[:index]), words[index]
