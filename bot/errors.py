@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class EposError(Exception):
     """Base of every failure the user is meant to read. `str(error)` is that message."""
@@ -25,6 +27,14 @@ class InvalidInput(EposError):
 
 class Conflict(EposError):
     pass
+
+
+class AlreadyClosed(Conflict):
+    """A change asked of a closed engagement. `engagement` (its summary) lets an answer offer Reopen."""
+
+    def __init__(self, message: str, *, engagement: Any) -> None:
+        super().__init__(message)
+        self.engagement = engagement
 
 
 class ConfigError(EposError):

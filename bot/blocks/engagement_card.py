@@ -141,17 +141,22 @@ def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None)
     return blocks
 
 
+def reopen_button(engagement: EngagementSummary) -> ButtonElement:
+    """Reopen a closed engagement, after a confirmation."""
+    title, text, yes, no = REOPEN_CONFIRM
+    confirm = ConfirmObject(title=kit.plain_text(title, 100), text=kit.md(text, 300), confirm=kit.plain_text(yes, 30),
+                            deny=kit.plain_text(no, 30))
+    return kit.button(BUTTON["reopen"], EngagementIds.reopen, EngagementButton(id=engagement.id).encode(),
+                      confirm=confirm)
+
+
 def engagement_buttons(engagement: EngagementSummary, *, may_change: bool = True) -> list[ButtonElement]:
     """Change stage / Close / Add note for an open engagement, Reopen for a closed one (value = its id)."""
     if not may_change:
         return []
     value = EngagementButton(id=engagement.id).encode()
     if not engagement.is_open:
-        title, text, yes, no = REOPEN_CONFIRM
-        confirm = ConfirmObject(title=kit.plain_text(title, 100), text=kit.md(text, 300), confirm=kit.plain_text(yes, 30),
-                                deny=kit.plain_text(no, 30))
-        return [kit.button(BUTTON["reopen"], EngagementIds.reopen, value, confirm=confirm),
-                kit.button(BUTTON["add_note"], EngagementIds.add_note, value)]
+        return [reopen_button(engagement), kit.button(BUTTON["add_note"], EngagementIds.add_note, value)]
     return [
         kit.button(BUTTON["change_stage"], EngagementIds.change_stage, value, style="primary"),
         kit.button(BUTTON["add_note"], EngagementIds.add_note, value),

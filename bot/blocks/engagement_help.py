@@ -17,8 +17,9 @@ HELP_INTRO = (
 )
 HELP_COMMANDS = (
     "`/engagement new` open an engagement (a form)\n"
-    "`/engagement ACCOUNT STAGE [note]` log a stage change, e.g. `/engagement northbeam poc kickoff done`\n"
-    "`/engagement close ACCOUNT won|lost|no-decision [note]` close it; you'll be asked for an ESAT rating\n"
+    "`/engagement ACCOUNT STAGE [note]` log a stage change, e.g. `/engagement polaris tech qa security review booked`\n"
+    "`/engagement close ACCOUNT won|lost|no-decision [note]` close it, e.g. `/engagement close polaris won signed for 3 years`; "
+    "you'll be asked for an ESAT rating\n"
     "`/engagement ACCOUNT` the card: stage, days in stage, timeline, assets shared, DevRel requests\n"
     "`/engagement list` yours (owner or seller) · `/engagement list all` everyone's (managers)\n"
     "`/engagement stats [--weeks N]` MTTC and the funnel, yours or (managers) the team's; default 12 weeks\n"

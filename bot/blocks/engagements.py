@@ -17,7 +17,13 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, DividerBl
 from bot.blocks import kit
 
 # Each surface has its own builder module; handlers and jobs reach them through this one as well.
-from bot.blocks.engagement_card import card_blocks, card_message, engagement_buttons, shared_warning  # noqa: F401
+from bot.blocks.engagement_card import (  # noqa: F401
+    card_blocks,
+    card_message,
+    engagement_buttons,
+    reopen_button,
+    shared_warning,
+)
 from bot.blocks.engagement_forms import channel_form, close_form, esat_form, new_form, note_form, stage_form  # noqa: F401
 from bot.blocks.engagement_help import help_message  # noqa: F401
 from bot.blocks.engagement_stats import figures_lines, stats_message  # noqa: F401
@@ -51,17 +57,25 @@ BACKDATED_WHEN = " (effective {date}, logged now)"
 ESAT_FOLLOWS = "I've sent <@{owner}> a one-click ESAT question about it."
 NOTE_ADDED = "📝 Note added to {label}."
 
+# One wording for "nothing of that name", whatever the command.
+NOT_FOUND = "I found no engagement named *{query}*."
 PICK_AMBIGUOUS = "*{query}* fits several engagements. Which one did you mean?"
-PICK_UNSURE = "I found no open engagement named *{query}*. Did you mean one of these?"
+PICK_UNSURE = NOT_FOUND + " Did you mean one of these?"
 PICK_STAGE = "Did you mean *{stage}*?"
+PICK_GUESS = "Did you mean to move {label} to *{stage}*?"
 PICK_MORE = "{more} more match; type more of the name to narrow it down."
-NONE_FOUND = "No {which}engagement for *{query}*."
 NONE_SUGGEST = "Did you mean {names}?"
 NONE_HINT = "See yours with `/engagement list`, or open one with `/engagement new`."
 CLOSING_HINT = "To close {label}, pick the outcome:"
 CLOSE_USAGE = (
     "Tell me the account and the outcome: `/engagement close ACCOUNT won|lost|no-decision [note]`, "
-    "for example `/engagement close northbeam won signed for 3 years`."
+    "for example `/engagement close polaris won signed for 3 years`."
+)
+# One answer for a closed engagement, whatever was asked of it (a stage change, a close, …).
+ALREADY_CLOSED = "{label} is already closed ({when}). Reopen it to change its stage or outcome."
+NOT_AN_OUTCOME = (
+    "“{word}” is not won, lost or no-decision. Type `/engagement close {account} won|lost|no-decision [note]`, "
+    "for example `/engagement close {account} won`."
 )
 
 LIST_TITLE = {"mine": "Your engagements", "all": "All engagements"}
@@ -206,15 +220,24 @@ def _pick_prompt(match: AccountMatch) -> str:
     return (PICK_AMBIGUOUS if match.kind == "ambiguous" else PICK_UNSURE).format(query=query)
 
 
+def _move_button(candidate: EngagementSummary, stage: Stage, note: str) -> Any:
+    return kit.button(f"Move {candidate.account} to {stage.label}", f"{EngagementIds.confirm_change}:0",
+                      change_value(candidate.id, stage, note), style="primary")
+
+
 def pick_for_change(match: AccountMatch, stage: Stage, note: str, *, unsure_stage: bool = False) -> Message:
     """Several engagements fit (or only a guess does), or the stage was a guess: let the person choose."""
     if unsure_stage and match.kind == "exact":
         prompt = PICK_STAGE.format(stage=stage.label)
-        candidate = match.candidates[0]
-        button = kit.button(f"Move {candidate.account} to {stage.label}", f"{EngagementIds.confirm_change}:0",
-                            change_value(candidate.id, stage, note), style="primary")
+        button = _move_button(match.candidates[0], stage, note)
         blocks: list[Block] = [SectionBlock(text=kit.md(prompt)), ActionsBlock(elements=[button])]
         return kit.message(f"Did you mean {stage.label}?", blocks)
+    if unsure_stage and match.kind == "unsure":
+        # A guess at both: one button for the likeliest engagement and stage.
+        prompt = (NOT_FOUND.format(query=safe(match.query, 200)) + " "
+                  + PICK_GUESS.format(label=label(match.candidates[0]), stage=stage.label))
+        button = _move_button(match.candidates[0], stage, note)
+        return kit.message(fallback_text(prompt), [SectionBlock(text=kit.md(prompt)), ActionsBlock(elements=[button])])
     prompt = _pick_prompt(match)
     if unsure_stage:
         prompt += " " + PICK_STAGE.format(stage=stage.label)
@@ -248,9 +271,24 @@ def closing_choice(candidate: EngagementSummary, note: str, outcome: Outcome | N
     return kit.message(fallback_text(text), [SectionBlock(text=kit.md(text)), ActionsBlock(elements=buttons)])
 
 
-def not_found_message(query: str, suggestions: list[str], *, open_only: bool = True) -> Message:
-    which = "open " if open_only else ""
-    text = NONE_FOUND.format(which=which, query=safe(query, 200))
+def already_closed_message(engagement: EngagementSummary) -> Message:
+    """Whatever was asked of a closed engagement: it is closed, and Reopen (or its card) is one click away."""
+    when = OUTCOME_LABELS[engagement.outcome] if engagement.outcome else "no outcome"
+    if engagement.closed_at:
+        when += f", {day(engagement.closed_at)}"
+    text = ALREADY_CLOSED.format(label=label(engagement), when=when)
+    buttons = [reopen_button(engagement),
+               kit.button(BUTTON["card"], EngagementIds.show_card, EngagementButton(id=engagement.id).encode())]
+    return kit.message(fallback_text(text), [SectionBlock(text=kit.md(text)), ActionsBlock(elements=buttons)])
+
+
+def not_an_outcome(word: str, account: str) -> str:
+    """`/engagement close ACCOUNT WORD` where WORD is no outcome (mrkdwn-safe)."""
+    return NOT_AN_OUTCOME.format(word=safe(word, 100), account=safe(account, 200))
+
+
+def not_found_message(query: str, suggestions: list[str]) -> Message:
+    text = NOT_FOUND.format(query=safe(query, 200))
     if suggestions:
         text += " " + NONE_SUGGEST.format(names=", ".join(f"*{safe(s, 100)}*" for s in suggestions))
     blocks: list[Block] = [

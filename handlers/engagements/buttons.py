@@ -25,7 +25,8 @@ from bot.ids import EngagementIds
 from bot.notify import engagements as tell
 from bot.services import engagements, esat
 from handlers import common
-from handlers.engagements.replies import changed, open_new_form, reply_for, today_in, zone_of
+from models.schemas.engagements import EngagementSummary
+from handlers.engagements.replies import changed, closed_answer, open_new_form, reply_for, today_in, zone_of
 
 NOT_THE_OWNER = "Only <@{owner}>, who owned this engagement, rates it."
 
@@ -34,21 +35,29 @@ def form_metadata(body: dict[str, Any], engagement_id: int, timezone: str) -> st
     return EngagementForm(engagement_id=engagement_id, timezone=timezone, response_url=body.get("response_url") or None).encode()
 
 
-def open_stage_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+def open_stage_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
                     context: BoltContext) -> None:
     ack()
+    engagement: EngagementSummary | None = None
     who = common.actor(context, body)
-    engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id)
+    with closed_answer(reply_for(body, respond, client)):
+        engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id)
+    if engagement is None:
+        return
     zone = zone_of(context, client, who.user_id)
     common.open_view(client, body, blocks.stage_form(engagement, today=today_in(zone),
                                                      metadata=form_metadata(body, engagement.id, zone.key)))
 
 
-def open_close_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+def open_close_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
                     context: BoltContext) -> None:
     ack()
+    engagement: EngagementSummary | None = None
     who = common.actor(context, body)
-    engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id)
+    with closed_answer(reply_for(body, respond, client)):
+        engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id)
+    if engagement is None:
+        return
     zone = zone_of(context, client, who.user_id)
     common.open_view(client, body, blocks.close_form(engagement, today=today_in(zone),
                                                      metadata=form_metadata(body, engagement.id, zone.key)))
@@ -102,9 +111,11 @@ def confirm_change(ack: Ack, body: dict[str, Any], action: dict[str, Any], respo
     ack()
     who = common.actor(context, body)
     choice = StageChoice.decode(action.get("value"))
-    result = engagements.change_stage(who, choice.engagement_id, choice.stage, note=choice.note,
-                                      tz=common.settings_of(context).timezone)
-    changed(context, client, result, who, reply_for(body, respond, client, replace=True))
+    reply = reply_for(body, respond, client, replace=True)
+    with closed_answer(reply):
+        result = engagements.change_stage(who, choice.engagement_id, choice.stage, note=choice.note,
+                                          tz=common.settings_of(context).timezone)
+        changed(context, client, result, who, reply)
 
 
 def confirm_close(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
@@ -112,8 +123,10 @@ def confirm_close(ack: Ack, body: dict[str, Any], action: dict[str, Any], respon
     ack()
     who = common.actor(context, body)
     choice = CloseChoice.decode(action.get("value"))
-    result = engagements.close(who, choice.engagement_id, choice.outcome, note=choice.note)
-    changed(context, client, result, who, reply_for(body, respond, client, replace=True))
+    reply = reply_for(body, respond, client, replace=True)
+    with closed_answer(reply):
+        result = engagements.close(who, choice.engagement_id, choice.outcome, note=choice.note)
+        changed(context, client, result, who, reply)
 
 
 def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,

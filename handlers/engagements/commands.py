@@ -14,8 +14,7 @@ from bot.notify import engagements as tell
 from bot.services import engagements
 from bot.services.actors import Actor, require_presales
 from handlers import common
-from handlers.engagements.replies import Reply, changed, open_new_form, respond_reply
-from models.enums import Outcome
+from handlers.engagements.replies import Reply, changed, closed_answer, open_new_form, respond_reply
 
 LIST_USAGE = "Use `/engagement list` for yours, or `/engagement list all` (managers) for everyone's."
 STATS_USAGE = "Use `/engagement stats` or `/engagement stats --weeks N`, with N from 1 to 104 (default 12)."
@@ -34,17 +33,6 @@ def parse_weeks(text: str) -> int:
     if weeks is not None and 1 <= weeks <= MAX_WEEKS:
         return weeks
     raise InvalidInput(STATS_USAGE)
-
-
-def split_close(text: str) -> tuple[str, Outcome | None, str]:
-    """`ACCOUNT OUTCOME [note]` → account words, outcome, note (the first outcome word splits them)."""
-    words = text.split()
-    for index in range(1, len(words)):
-        for length in (2, 1):
-            outcome = engagements.parse_outcome(" ".join(words[index:index + length]))
-            if outcome is not None and index + length <= len(words):
-                return " ".join(words[:index]), outcome, " ".join(words[index + length:])
-    return text.strip(), None, ""
 
 
 def engagement_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient,
@@ -80,17 +68,21 @@ def show_stats(who: Actor, rest: str, reply: Reply) -> None:
 
 
 def close_command(context: BoltContext, who: Actor, rest: str, reply: Reply, client: WebClient) -> None:
-    account_text, outcome, note = split_close(rest)
+    account_text, outcome, note = engagements.split_close(rest)
     if not account_text:
         # The usage's example names an account: someone outside presales is told whom to ask instead.
         require_presales(who)
         raise InvalidInput(blocks.CLOSE_USAGE)
     match = engagements.match_account(who, account_text)
+    if match.kind in ("none", "unsure"):
+        closed = engagements.closed_named(who, account_text)
+        if closed is not None:
+            reply(blocks.already_closed_message(closed))
+            return
+        typed = engagements.unknown_outcome(who, account_text) if outcome is None else None
+        if typed is not None:
+            raise InvalidInput(blocks.not_an_outcome(typed[1], typed[0]))
     if match.kind == "none":
-        closed = engagements.match_account(who, account_text, open_only=False)
-        if closed.kind == "exact" and outcome is not None:
-            # Let the service say it is closed already, and how to reopen.
-            engagements.close(who, closed.candidates[0].id, outcome, note=note)
         reply(blocks.not_found_message(account_text, engagements.suggestions(account_text)))
         return
     if outcome is None:
@@ -102,8 +94,9 @@ def close_command(context: BoltContext, who: Actor, rest: str, reply: Reply, cli
     if match.kind != "exact":
         reply(blocks.pick_for_close(match, outcome, note))
         return
-    result = engagements.close(who, match.candidates[0].id, outcome, note=note)
-    changed(context, client, result, who, reply)
+    with closed_answer(reply):
+        result = engagements.close(who, match.candidates[0].id, outcome, note=note)
+        changed(context, client, result, who, reply)
 
 
 def stage_or_card(context: BoltContext, who: Actor, text: str, reply: Reply, client: WebClient) -> None:
@@ -115,7 +108,10 @@ def stage_or_card(context: BoltContext, who: Actor, text: str, reply: Reply, cli
         elif match.kind in ("ambiguous", "unsure"):
             reply(blocks.pick_for_card(match))
         else:
-            reply(blocks.not_found_message(text, engagements.suggestions(text), open_only=False))
+            reply(blocks.not_found_message(text, engagements.suggestions(text)))
+        return
+    if match.kind == "exact" and not match.candidates[0].is_open:
+        reply(blocks.already_closed_message(match.candidates[0]))
         return
     if reading.kind == "closing":
         outcome = engagements.parse_outcome(reading.stage.query)
@@ -138,8 +134,9 @@ def stage_or_card(context: BoltContext, who: Actor, text: str, reply: Reply, cli
         reply(blocks.pick_for_change(match, stage, reading.note))
     else:
         zone = common.settings_of(context).timezone
-        result = engagements.change_stage(who, match.candidates[0].id, stage, note=reading.note, tz=zone)
-        changed(context, client, result, who, reply)
+        with closed_answer(reply):
+            result = engagements.change_stage(who, match.candidates[0].id, stage, note=reading.note, tz=zone)
+            changed(context, client, result, who, reply)
 
 
 def register(app: App) -> None:

@@ -4,7 +4,8 @@ the answer first, then what the change tells everyone else."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from slack_sdk.webhook import WebhookClient
 from bot import clock, notify
 from bot.blocks import engagements as blocks
 from bot.codecs import EngagementForm
+from bot.errors import AlreadyClosed
 from bot.notify import engagements as tell
 from bot.notify.zones import Zones
 from bot.services.actors import Actor
@@ -80,3 +82,12 @@ def open_new_form(context: BoltContext, client: WebClient, body: dict[str, Any],
     zone = zone_of(context, client, user_id)
     view = blocks.new_form(today=today_in(zone), metadata=EngagementForm(timezone=zone.key).encode(), account=account)
     common.open_view(client, body, view)
+
+
+@contextmanager
+def closed_answer(reply: Reply) -> Iterator[None]:
+    """A change asked of a closed engagement gets the one answer for it: closed, with Reopen."""
+    try:
+        yield
+    except AlreadyClosed as closed:
+        reply(blocks.already_closed_message(closed.engagement))

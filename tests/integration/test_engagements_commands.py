@@ -184,7 +184,7 @@ def test_a_misspelt_stage_asks_did_you_mean(northbeam: int, wire: SlackWire, sla
 def test_an_unknown_account_says_so_with_suggestions_and_the_new_hint(northbeam: int, wire: SlackWire, slack: MockSlack) -> None:
     wire.command("/engagement", "globex demo", user_id=SE)
     text = all_text(reply(slack).params["blocks"])
-    assert "No open engagement for *globex*" in text and "/engagement new" in text
+    assert "I found no engagement named *globex*." in text and "/engagement new" in text
 
 
 def test_a_playbook_that_cannot_reach_the_deal_channel_goes_to_the_owner_with_the_reason(

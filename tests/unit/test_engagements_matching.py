@@ -164,7 +164,7 @@ def test_an_unknown_account_reads_as_a_card_request_that_finds_nothing(database_
 
 
 # ----- the command's small parsers -------------------------------------------------------------------------
-from handlers.engagements.commands import parse_weeks, split_close  # noqa: E402
+from handlers.engagements.commands import parse_weeks  # noqa: E402
 
 from bot.errors import InvalidInput  # noqa: E402
 
@@ -191,15 +191,43 @@ def test_bad_weeks_get_the_usage(text: str) -> None:
     ],
 )
 def test_split_close(text: str, expected: tuple) -> None:
-    assert split_close(text) == expected
+    assert engagements.split_close(text) == expected
 
 
 @given(st.text(max_size=60))
 @settings(max_examples=200, deadline=None)
 def test_the_command_parsers_never_fail_on_any_text(text: str) -> None:
-    account, outcome, note = split_close(text)
+    account, outcome, note = engagements.split_close(text)
     assert outcome is None or account
     try:
         assert 1 <= parse_weeks(text) <= 104
     except InvalidInput:
         pass
+
+
+# ----- one answer per situation --------------------------------------------------------------------------------
+def test_a_closed_engagement_named_plainly_is_the_one_a_change_means(database_url: str) -> None:
+    done = open_engagement("Northbeam Logistics", "2026-09-01")
+    close(done, Outcome.won, "2026-10-02")
+    for text in ("northbeam poc", "Northbeam Logistics tech qa SSO questions"):
+        result = engagements.interpret(SE_ACTOR, text)
+        assert (result.kind, result.account.kind, [c.id for c in result.account.candidates]) == ("change", "exact", [done])
+    assert engagements.closed_named(SE_ACTOR, "northbeam") is not None
+    # A likeness is not a plain name, and an open engagement of that name comes first.
+    assert engagements.closed_named(SE_ACTOR, "northbem") is None
+    open_engagement("Northbeam Logistics", "2026-11-01", opportunity="Northbeam renewal")
+    assert engagements.closed_named(SE_ACTOR, "northbeam") is None
+
+
+def test_a_word_after_a_known_account_that_is_no_outcome_is_named(database_url: str) -> None:
+    open_engagement("Polaris Telecom", "2026-09-14")
+    assert engagements.unknown_outcome(SE_ACTOR, "polaris maybe") == ("polaris", "maybe")
+    assert engagements.unknown_outcome(SE_ACTOR, "Polaris Telecom perhaps later") == ("Polaris Telecom", "perhaps")
+    assert engagements.unknown_outcome(SE_ACTOR, "globex maybe") is None
+
+
+def test_a_misspelt_account_and_stage_are_one_guess(database_url: str) -> None:
+    acme = open_engagement("Acme", "2026-11-01")
+    result = engagements.interpret(SE_ACTOR, "acmee demoo")
+    assert (result.kind, result.account.kind, result.stage.kind if result.stage else None) == ("change", "unsure", "unsure")
+    assert result.account.candidates[0].id == acme and result.stage is not None and result.stage.stage is Stage.demo

@@ -15,7 +15,8 @@ from slack_bolt import App
 from bot.config import Settings
 from bot.errors import InvalidInput
 from bot.ids import AssetIds, DevRelIds, EngagementIds, HomeIds, NudgeIds
-from handlers.engagements.commands import parse_weeks, split_close
+from bot.services import engagements
+from handlers.engagements.commands import parse_weeks
 from handlers.errors import APOLOGY
 from tests.assets_helpers import import_sample
 from tests.conftest import ADMIN, MANAGER, SE, SELLER, STRANGER
@@ -113,5 +114,5 @@ def test_the_weeks_and_close_parsers_take_any_text(text: str) -> None:
         assert 1 <= parse_weeks(text) <= 104
     except InvalidInput as refused:
         assert "/engagement stats" in str(refused)
-    account, outcome, note = split_close(text)
+    account, outcome, note = engagements.split_close(text)
     assert outcome is None or account

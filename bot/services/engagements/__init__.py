@@ -80,12 +80,15 @@ from bot.services.engagements.wording import (
     OUTCOME_ALIASES,
     STAGE_ALIASES,
     STAGE_FUZZY_CUTOFF,
+    closed_named,
     interpret,
     match_account,
     match_stage,
     normalize,
     parse_outcome,
+    split_close,
     suggestions,
+    unknown_outcome,
 )
 from models.enums import Stage  # callers read it as `engagements.Stage`
 
@@ -96,10 +99,10 @@ __all__ = [
     "MAX_CANDIDATES", "NAME_LIMIT", "NOTE_LIMIT", "OUTCOME_ALIASES", "PAGE_SIZE", "PRACTICE_ENTITY", "REQUIRED_COLUMNS",
     "SLACK_CHANNEL", "SLACK_USER", "STAGE_ALIASES", "STAGE_FUZZY_CUTOFF", "TEXT_LIMIT", "TIMELINE_LIMIT",
     "YAML_SHAPE", "Stage",
-    "add_note", "card", "change_stage", "check_file", "close", "create", "delete_practice", "effective_moment",
-    "export_records", "open_practice", "start_practice",
+    "add_note", "card", "change_stage", "check_file", "close", "closed_named", "create", "delete_practice",
+    "effective_moment", "export_records", "open_practice", "start_practice",
     "figures", "for_change", "get", "home", "import_file", "import_records", "interpret", "list_engagements",
     "local_day", "match_account", "match_stage", "may_change", "normalize", "parse_import", "parse_outcome",
-    "playbook_post", "render_export", "reopen", "set_channel", "stale_after", "stale_counts", "stale_cutoff",
-    "stale_engagements", "stale_owners", "suggestions", "summary", "undo", "validate_records",
+    "playbook_post", "render_export", "reopen", "set_channel", "split_close", "stale_after", "stale_counts", "stale_cutoff",
+    "stale_engagements", "stale_owners", "suggestions", "summary", "undo", "unknown_outcome", "validate_records",
 ]

@@ -21,6 +21,7 @@ from bot.services.engagements.common import (
     _label,
     _load,
     _require_change_right,
+    already_closed,
     summary,
 )
 from bot.services.metrics import effective_changes
@@ -28,7 +29,6 @@ from models import Engagement, EngagementNote, EsatSurvey, StageChange
 from models.engagements import counted
 from models.enums import Outcome, Stage
 from models.schemas.engagements import (
-    OUTCOME_LABELS,
     EngagementSummary,
     NewEngagementIn,
     NoteResult,
@@ -240,11 +240,7 @@ def change_stage(
         engagement = _load(session, engagement_id, lock=True)
         _require_change_right(actor, engagement)
         if engagement.stage == Stage.closed:
-            raise Conflict(
-                f"{_label(engagement)} is closed ({OUTCOME_LABELS[Outcome(engagement.outcome)] if engagement.outcome else 'closed'}). "
-                "Reopen it from its card (`/engagement "
-                f"{escape(engagement.account)}`) before changing its stage."
-            )
+            raise already_closed(engagement, now)
         if engagement.stage == stage:
             raise Conflict(
                 f"{_label(engagement)} is already in {stage.label} (since "
@@ -306,11 +302,7 @@ def close(
         engagement = _load(session, engagement_id, lock=True)
         _require_change_right(actor, engagement)
         if engagement.stage == Stage.closed:
-            raise Conflict(
-                f"{_label(engagement)} is already closed ({OUTCOME_LABELS[Outcome(engagement.outcome)] if engagement.outcome else 'closed'}, "
-                f"{engagement.closed_at:%-d %b %Y}). To change the outcome, reopen it from its card "
-                f"(`/engagement {escape(engagement.account)}`) and close it again."
-            )
+            raise already_closed(engagement, now)
         moment = _resolve_moment(engagement, effective_at=effective_at, effective_on=effective_on, tz=tz, now=now)
         result = _append_change(session, engagement, actor, Stage.closed, outcome=outcome, moment=moment,
                                 note=note, now=now)

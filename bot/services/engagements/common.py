@@ -9,13 +9,13 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from bot.blocks.text import escape
-from bot.errors import Forbidden, NotFound
+from bot.errors import AlreadyClosed, Forbidden, NotFound
 from bot.services.actors import Actor
 from bot.services.engagements.stale import _days, stale_after
 from models import Engagement
 from models.engagements import counted
 from models.enums import Outcome, Stage
-from models.schemas.engagements import EngagementSummary
+from models.schemas.engagements import OUTCOME_LABELS, EngagementSummary
 
 ENTITY = "engagement"
 # The audit lines of a practice engagement: the adoption figures read `ENTITY`'s, so practice is no use.
@@ -81,3 +81,14 @@ def _entity(engagement: Engagement) -> str:
 
 def _label(engagement: Engagement | EngagementSummary) -> str:
     return f"*{escape(engagement.account)}* ({escape(engagement.opportunity)})"
+
+
+def already_closed(engagement: Engagement, now: datetime) -> AlreadyClosed:
+    """The one refusal of a change to a closed engagement, whichever change it was."""
+    outcome = OUTCOME_LABELS[Outcome(engagement.outcome)] if engagement.outcome else "no outcome"
+    when = f"{outcome}, {engagement.closed_at:%-d %b %Y}" if engagement.closed_at else outcome
+    return AlreadyClosed(
+        f"{_label(engagement)} is already closed ({when}). Reopen it from its card "
+        f"(`/engagement {escape(engagement.account)}`) to change its stage or outcome.",
+        engagement=summary(engagement, now),
+    )

@@ -11,17 +11,16 @@ from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot import clock, db
-from bot.blocks.text import escape
-from bot.errors import Conflict, Forbidden
+from bot.errors import Forbidden
 from bot.services import playbooks, usage
 from bot.services.actors import Actor, require_presales
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
     IMPORT_ACTOR,
-    _label,
     _listed_for,
     _load,
     _require_change_right,
+    already_closed,
     may_change,
     summary,
 )
@@ -66,10 +65,7 @@ def for_change(actor: Actor, engagement_id: int, *, closed_ok: bool = False,
         engagement = _load(session, engagement_id)
         _require_change_right(actor, engagement)
         if engagement.stage == Stage.closed and not closed_ok:
-            raise Conflict(
-                f"{_label(engagement)} is closed. Reopen it from its card (`/engagement "
-                f"{escape(engagement.account)}`) to change it."
-            )
+            raise already_closed(engagement, now)
         return summary(engagement, now)
 
 

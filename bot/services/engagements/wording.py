@@ -42,6 +42,8 @@ STAGE_FUZZY_CUTOFF = 80
 ACCOUNT_CONFIDENT = 90
 ACCOUNT_UNSURE = 65
 MAX_CANDIDATES = 10
+# `close ACCOUNT WORD`: the account is looked for in at most this many leading words.
+OUTCOME_AFTER_WORDS = 6
 
 
 def normalize(text: str) -> str:
@@ -166,6 +168,47 @@ def _match_pool(query: str, tiers: list[list[EngagementSummary]]) -> AccountMatc
     return result
 
 
+def _closed_named(query: str, tiers: list[list[EngagementSummary]]) -> AccountMatch | None:
+    """One closed engagement whose account is `query` or starts with it, when no open one fits."""
+    found = _match_pool(query, tiers)
+    if found.kind == "exact" and found.quality >= 2 and not found.candidates[0].is_open:
+        return found
+    return None
+
+
+def closed_named(actor: Actor, query: str, *, now: datetime | None = None) -> EngagementSummary | None:
+    """The closed engagement a typed account names plainly (no open engagement fits it), if any."""
+    require_presales(actor)
+    found = _closed_named(query, _pool(actor, open_only=False, now=now or clock.now()))
+    return found.candidates[0] if found else None
+
+
+def split_close(text: str) -> tuple[str, Outcome | None, str]:
+    """`ACCOUNT OUTCOME [note]` → account words, outcome, note (the first outcome word splits them)."""
+    words = text.split()
+    for index in range(1, len(words)):
+        for length in (2, 1):
+            outcome = parse_outcome(" ".join(words[index:index + length]))
+            if outcome is not None and index + length <= len(words):
+                return " ".join(words[:index]), outcome, " ".join(words[index + length:])
+    return text.strip(), None, ""
+
+
+def unknown_outcome(actor: Actor, text: str, *, now: datetime | None = None) -> tuple[str, str] | None:
+    """`close ACCOUNT WORD …` where the account is known and WORD is no outcome: (account as typed, WORD).
+
+    The longest run of leading words that names an engagement (all of the name, or its start) is the
+    account; the word after it was meant as the outcome."""
+    require_presales(actor)
+    words = text.split()
+    tiers = _pool(actor, open_only=False, now=now or clock.now())
+    for index in range(min(len(words) - 1, OUTCOME_AFTER_WORDS), 0, -1):
+        account = _match_pool(" ".join(words[:index]), tiers)
+        if account.kind in ("exact", "ambiguous") and account.quality >= 2:
+            return " ".join(words[:index]), words[index]
+    return None
+
+
 def suggestions(query: str, *, limit: int = 3) -> list[str]:
     """Account names close to `query` (any engagement), for "did you mean …?" after a miss."""
     with db.reading() as session:
@@ -201,7 +244,10 @@ def interpret(actor: Actor, text: str, *, now: datetime | None = None) -> Interp
                 continue
             account_text = " ".join(words[:start])
             account = _match_pool(account_text, pools[stage.kind != "closed"])
-            if stage.kind == "unsure" and account.kind not in ("exact", "ambiguous"):
+            if account.kind == "none":
+                # A closed engagement named plainly is the one meant: the answer says it is closed.
+                account = _closed_named(account_text, pools[False]) or account
+            if stage.kind == "unsure" and account.kind == "none":
                 continue
             exactness = 1 if stage.kind in ("exact", "closed") else 0
             rank = (kind_rank[account.kind], account.quality, exactness, -start, length)
@@ -212,6 +258,9 @@ def interpret(actor: Actor, text: str, *, now: datetime | None = None) -> Interp
     if options:
         options.sort(key=lambda option: option[0], reverse=True)
         best = options[0][1]
+        guessed = best.account.kind == "unsure" and best.stage is not None and best.stage.kind == "unsure"
+        if guessed and whole.kind in ("exact", "ambiguous") and whole.quality >= 2:
+            return Interpretation(kind="card", account=whole)
         if best.account.kind != "none" or whole.kind == "none":
             return best
     return Interpretation(kind="card", account=whole)
