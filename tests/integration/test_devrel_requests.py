@@ -242,7 +242,8 @@ def test_accept_tells_everyone_opens_the_group_dm_and_reminds_an_hour_before(wir
     slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "will join" in message_text(c.params))
     # Every message about the request is redrawn: the ask and the requester's card.
     slack.wait_for("chat.update", lambda c: c.params.get("channel") in (LENA, SE), count=2)
-    assert button_values(dms_to(slack, LENA)[-1].params) == {}
+    # Accept and Decline are gone; what is left is to hand it back should Lena not make it after all.
+    assert button_values(dms_to(slack, LENA)[-1].params) == {DevRelIds.hand_back: f"{request['id']}:2"}
     assert "is in the room" in message_text(dms_to(slack, SE)[0].params)
     state = the_request()
     assert state["state"] == RequestState.accepted and state["assignee"] == LENA

@@ -99,7 +99,8 @@ def test_once_moved_on_the_ask_has_no_buttons_and_says_why() -> None:
     assert buttons(taken) == {} and "Hannah Okafor" in texts(taken) and "Free PoC" not in texts(taken)
     mine = blocks.devrel_message(request(state=RequestState.accepted, assignee_id="U0LENA001", candidate_id=None),
                                  recipient_id="U0LENA001", zone=BERLIN, requester_zone=NEW_YORK, lead_channel=None, now=NOW)
-    assert buttons(mine) == {} and "You're in the room" in texts(mine) and "Free PoC" in texts(mine)
+    # Accept and Decline are gone; Lena may still hand it back.
+    assert buttons(mine) == {DevRelIds.hand_back: "42:3"} and "You're in the room" in texts(mine) and "Free PoC" in texts(mine)
     for state in (RequestState.cancelled, RequestState.expired):
         ended = blocks.devrel_message(request(state=state, candidate_id=None), recipient_id="U0LENA001", zone=BERLIN,
                                       requester_zone=NEW_YORK, lead_channel=None, now=NOW)
