@@ -50,6 +50,7 @@ NO_ENGAGEMENTS = (
     "You have no open engagements to bring DevRel into. Start one with `/engagement new`, "
     "then run `/devrel` again."
 )
+RESERVE_AFTER_ACCEPT = "The seller also holds something in reserve for the negotiation; you see it once you accept."
 ASK_FALLBACK = "DevRel request for {account}: can you join the meeting on {when}?"
 HELP_FALLBACK = "How to bring DevRel into a customer meeting with /devrel"
 HELP_TEXT = (
@@ -221,7 +222,11 @@ def devrel_message(request: DevRelRequestView, *, recipient_id: str, zone: ZoneI
             ("Topics", topics_text(request.topics)),
             ("Link", link_text(request.meeting_link)),
         ]))
-        blocks.extend(brief_blocks(request, include_reserve=True))
+        # What the seller holds in reserve is for whoever takes the meeting, not for everyone asked.
+        taken = request.state is RequestState.accepted
+        blocks.extend(brief_blocks(request, include_reserve=taken))
+        if not taken and request.held_in_reserve:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=RESERVE_AFTER_ACCEPT)]))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":handshake: {GUIDANCE}")]))
     else:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
