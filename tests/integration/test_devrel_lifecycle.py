@@ -257,3 +257,31 @@ def test_only_the_assignee_can_hand_back(wire: SlackWire, slack: MockSlack, enga
     refusal = slack.wait_for("response_url", lambda c: c.params.get("_name") == "other")[-1].params
     assert refusal["text"] == "Only the DevRel person who took this request can hand it back."
     assert the_request(request_id)["assignee"] == LENA
+
+
+def test_a_handed_back_request_may_be_asked_of_someone_who_declined_it_before(
+        wire: SlackWire, slack: MockSlack, engagement_id: int, meeting: Any) -> None:
+    request_id = ask_lena(wire, slack, engagement_id, meeting)
+    ask = dms_to(slack, LENA)[-1]
+    assert wire.block_action(DevRelIds.decline, user_id=LENA, value=f"{request_id}:1", channel_id=LENA,
+                             message_ts=ask.ts).status == 200
+    decline_form = slack.wait_for("views.open", lambda c: c.params["view"]["callback_id"] == DevRelIds.decline_modal)
+    assert wire.view_submission(decline_form[-1].params["view"], {}, user_id=LENA).status == 200
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == HANNAH)
+    hannahs_ask = dms_to(slack, HANNAH)[-1]
+    assert wire.block_action(DevRelIds.accept, user_id=HANNAH, value=f"{request_id}:2", channel_id=HANNAH,
+                             message_ts=hannahs_ask.ts).status == 200
+    slack.wait_for("chat.update", lambda c: c.params.get("channel") == HANNAH and "You're in the room" in message_text(c.params))
+    value = button_values(dms_to(slack, HANNAH)[-1].params)[DevRelIds.hand_back]
+    assert wire.block_action(DevRelIds.hand_back, user_id=HANNAH, value=value, channel_id=HANNAH,
+                             message_ts=hannahs_ask.ts).status == 200
+    form = slack.wait_for("views.open", lambda c: c.params["view"]["callback_id"] == DevRelIds.hand_back_modal)[-1]
+    reason = {DevRelIds.hand_back_block: {DevRelIds.hand_back_input: input_value("Off sick")}}
+    asks_before = len(dms_to(slack, LENA))
+    assert wire.view_submission(form.params["view"], reason, user_id=HANNAH).status == 200
+
+    # As a new request would be: Lena, the best placed, is asked again; Hannah is not.
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA, count=asks_before + 1)
+    state = the_request(request_id)
+    assert (state["state"], state["candidate"], state["asked"]) == (RequestState.asking, LENA, [HANNAH, LENA])
+    assert set(button_values(dms_to(slack, LENA)[-1].params)) == {DevRelIds.accept, DevRelIds.decline}
