@@ -95,9 +95,18 @@ def lena_accepts(wire: SlackWire, slack: MockSlack, engagement_id: int, meeting:
     return request_id
 
 
+def homes_redrawn(slack: MockSlack, before: int, people: int) -> None:
+    """Wait for the last step of a change, the Homes it redraws, so nothing runs on past the test."""
+    slack.wait_for("views.publish", count=before + people)
+
+
 def close_northbeam(wire: SlackWire, slack: MockSlack, *, user_id: str = SE) -> Call:
+    """Close as `user_id`; the answer, once the Homes (the SE's, the seller's, Lena's) are redrawn."""
+    before = len(slack.calls_to("views.publish"))
     assert wire.command("/engagement", "close northbeam won", user_id=user_id, response_name="close").status == 200
-    return slack.wait_for("response_url", lambda c: c.params.get("_name") == "close")[-1]
+    answer = slack.wait_for("response_url", lambda c: c.params.get("_name") == "close")[-1]
+    homes_redrawn(slack, before, 3)
+    return answer
 
 
 def keep_button(answer: Call) -> tuple[str, str]:
@@ -131,7 +140,6 @@ def test_closing_cancels_the_accepted_meeting_tells_lena_and_no_reminder_follows
     slack.wait_for("chat.update", lambda c: c.params.get("channel") == LENA
                    and f"<@{SE}> closed *{ACCOUNT}*, which cancelled this request" in message_text(c.params))
     slack.wait_for("chat.update", lambda c: c.params.get("channel") == SE and "Cancelled: you closed" in message_text(c.params))
-    slack.wait_for("views.publish", count=homes_before + 3)  # the SE's, the seller's and Lena's
     homes = {c.params["user_id"]: c.params["view"] for c in slack.calls_to("views.publish")[homes_before:]}
     assert {SE, SELLER, LENA} <= set(homes)
     assert "Lena Hoffmann" not in message_text(homes[SE]) and ACCOUNT not in message_text(homes[LENA])
@@ -147,8 +155,10 @@ def test_keep_the_meeting_puts_it_back_and_the_reminder_comes(
     action_id, value = keep_button(close_northbeam(wire, slack))
     slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA and "closed" in message_text(c.params))
 
+    homes_before = len(slack.calls_to("views.publish"))
     assert wire.block_action(action_id, user_id=SE, value=value, response_name="keep").status == 200
     kept = slack.wait_for("response_url", lambda c: c.params.get("_name") == "keep")[-1].params
+    homes_redrawn(slack, homes_before, 3)
     assert f"The *{ACCOUNT}* meeting (" in kept["text"]
     assert ") is on again: Lena Hoffmann is told and is reminded an hour before." in kept["text"]
     state = the_request(request_id)
@@ -183,8 +193,10 @@ def test_reopening_brings_nothing_back(wire: SlackWire, slack: MockSlack, settin
     request_id = lena_accepts(wire, slack, engagement_id, meeting)
     answer = close_northbeam(wire, slack)
     reopen = button_values(answer.params)["engagement_undo"]
+    homes_before = len(slack.calls_to("views.publish"))
     assert wire.block_action("engagement_undo", user_id=SE, value=reopen, response_name="reopen").status == 200
     slack.wait_for("response_url", lambda c: c.params.get("_name") == "reopen")
+    homes_redrawn(slack, homes_before, 2)
     assert the_request(request_id)["state"] == RequestState.cancelled
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60)) == 0
     assert reminders_to(slack, LENA) == []
@@ -231,7 +243,9 @@ def test_the_assignee_hands_back_with_a_reason_and_the_request_is_asked_again(
     assert the_request(request_id)["state"] == RequestState.accepted
 
     reason = {DevRelIds.hand_back_block: {DevRelIds.hand_back_input: input_value("Called into an incident review")}}
+    homes_before = len(slack.calls_to("views.publish"))
     assert wire.view_submission(view, reason, user_id=LENA).status == 200
+    homes_redrawn(slack, homes_before, 2)  # Lena's and the SE's
     slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == HANNAH)
     state = the_request(request_id)
     assert (state["state"], state["candidate"], state["assignee"]) == (RequestState.asking, HANNAH, None)
@@ -278,7 +292,9 @@ def test_a_handed_back_request_may_be_asked_of_someone_who_declined_it_before(
     form = slack.wait_for("views.open", lambda c: c.params["view"]["callback_id"] == DevRelIds.hand_back_modal)[-1]
     reason = {DevRelIds.hand_back_block: {DevRelIds.hand_back_input: input_value("Off sick")}}
     asks_before = len(dms_to(slack, LENA))
+    homes_before = len(slack.calls_to("views.publish"))
     assert wire.view_submission(form.params["view"], reason, user_id=HANNAH).status == 200
+    homes_redrawn(slack, homes_before, 2)
 
     # As a new request would be: Lena, the best placed, is asked again; Hannah is not.
     slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA, count=asks_before + 1)
