@@ -1,7 +1,8 @@
 """DevRel requests: bringing a DevRel person "into the room" for a customer meeting.
 
 A request asks one roster member at a time. This module holds what people do to a request (ask for
-one, accept, take from the lead channel, decline, cancel) and gathers the public names of the others,
+one, accept, take from the lead channel, decline, cancel, hand back), what an engagement's close does to
+its requests (and Keep the meeting, which undoes that for an accepted meeting), and gathers the public names of the others,
 so callers know the service by one name:
 
 - `bot.services.devrel_drafts`: the requester's open engagements, and the checks on a draft;

@@ -1,5 +1,5 @@
-"""Buttons on DevRel request messages (Accept, Decline, Take it, Cancel), on the App Home (Request DevRel,
-Cancel), and on the roster list."""
+"""Buttons on DevRel request messages (Accept, Decline, Take it, Cancel, Hand back), on a close's answer
+(Keep the meeting), on the App Home (Request DevRel, Cancel), and on the roster list."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The DevRel forms as submitted: the request, the decline with its reason, and the roster entry.
+"""The DevRel forms as submitted: the request, the decline with its reason, the hand back with its
+reason, and the roster entry.
 
 What cannot be read or what the service refuses is answered on the form, on the field at fault."""
 
