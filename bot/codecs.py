@@ -231,7 +231,7 @@ class RequestForm(Codec):
 
 
 class DeclineForm(Codec):
-    """The decline form: the request and the version that was declined."""
+    """The decline and hand-back forms: the request and the version that was declined or handed back."""
 
     STALE: ClassVar[str] = DEVREL_STALE
     request_id: int = Field(gt=0, le=LARGEST_ID)

@@ -124,6 +124,13 @@ class DevRelIds(StrEnum):
     decline_modal = "devrel_decline_modal"
     reason_block = "devrel_reason"
     reason_input = "devrel_reason_input"
+    # "Keep the meeting" on a close's answer (value `codecs.RequestButton`, with a `:n` suffix per meeting),
+    # and "Hand back" on the assignee's message, whose form (`codecs.DeclineForm`) asks for a reason.
+    keep = "devrel_keep"
+    hand_back = "devrel_hand_back"
+    hand_back_modal = "devrel_hand_back_modal"
+    hand_back_block = "devrel_hand_back_reason"
+    hand_back_input = "devrel_hand_back_reason_input"
     # The roster list and the admin form (`codecs.RosterForm`); button values are Slack user ids.
     roster_add = "devrel_roster_add"
     roster_edit = "devrel_roster_edit"

@@ -107,3 +107,7 @@ class RequestEventKind(StrEnum):
     cancelled = "cancelled"
     expired = "expired"
     reminded = "reminded"
+    # An accepted meeting cancelled with its engagement, kept after all ("Keep the meeting").
+    restored = "restored"
+    # The assignee gave an accepted meeting back (with a reason); it is routed again.
+    handed_back = "handed_back"

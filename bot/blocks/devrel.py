@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ConfirmObject, ContextB
 from bot.blocks import kit
 
 # Each surface has its own builder module; handlers and jobs reach them through this one as well.
-from bot.blocks.devrel_forms import decline_modal, request_modal  # noqa: F401
+from bot.blocks.devrel_forms import decline_modal, hand_back_modal, request_modal  # noqa: F401
 from bot.blocks.devrel_roster import roster_message, roster_modal  # noqa: F401
 from bot.blocks.devrel_text import (
     STATE_EMOJI,
@@ -51,6 +51,7 @@ NO_ENGAGEMENTS = (
     "You have no open engagements to bring DevRel into. Start one with `/engagement new`, "
     "then run `/devrel` again."
 )
+RESERVE_AFTER_ACCEPT = "The seller also holds something in reserve for the negotiation; you see it once you accept."
 ASK_FALLBACK = "DevRel request for {account}: can you join the meeting on {when}?"
 HELP_FALLBACK = "How to bring DevRel into a customer meeting with /devrel"
 HELP_TEXT = (
@@ -69,6 +70,10 @@ HELP_TEXT = (
     "• If you are asked for two meetings at overlapping times, you can accept only one: accepting the "
     "second tells you which meeting is in the way; decline it, or have the other one cancelled first.\n"
     "• Cancel from the request card in your DMs, or from *DevRel requests* on the epos App Home.\n"
+    "• Accepted but can't make it after all? Press *Hand back* on your message and say why: the requester "
+    "is told, and the next person is asked.\n"
+    "• Closing an engagement cancels its DevRel asks and meetings; the close's answer has *Keep the meeting* "
+    "for a meeting that still happens.\n"
     "• `/devrel roster` lists the DevRel roster; admins add, edit and deactivate people there."
 )
 
@@ -114,6 +119,11 @@ def _status_for_requester(request: DevRelRequestView, zone: ZoneInfo, lead_chann
         return (f"{emoji} *{name}* is in the room. A group DM with the seller is open for the pre-meeting sync; "
                 f"{name} gets a reminder with your brief an hour before.")
     if state is RequestState.cancelled:
+        closer = request.cancelled_by_close()
+        if closer is not None:
+            who = "you" if closer == request.requester_id else user(closer)
+            return (f"{emoji} Cancelled: {who} closed *{safe(request.engagement.account, 200)}*, and its DevRel "
+                    "asks and meetings ended with it.")
         return f"{emoji} You cancelled this request."
     nobody = any(h.kind == "expired" and "nobody" in h.detail for h in request.history)
     if nobody:
@@ -128,6 +138,10 @@ NOBODY_NEXT = (
 
 
 CANCEL_BUTTON = "Cancel request"
+HAND_BACK_BUTTON = "Hand back"
+HAND_BACK_HINT = "Can't make it after all? *Hand back* says why, and epos asks someone else."
+KEEP_BUTTON = "Keep the meeting"
+MAX_KEEP_LINES = 10
 
 
 def cancel_confirm(account: str) -> ConfirmObject:
@@ -175,9 +189,15 @@ def _intro_for_devrel(request: DevRelRequestView, recipient_id: str, lead_channe
                     "seller is open for the pre-meeting sync; a reminder with this brief comes an hour before.")
         return f"{STATE_EMOJI[state]} *{escape(request.name_of(request.assignee_id))}* is joining the *{account}* meeting; nothing to do."
     if state is RequestState.cancelled:
+        closer = request.cancelled_by_close()
+        if closer is not None:
+            return (f"{STATE_EMOJI[state]} {user(closer)} closed *{account}*, which cancelled this request; "
+                    "nothing to do.")
         return f"{STATE_EMOJI[state]} {requester} cancelled this request; nothing to do."
     if state is RequestState.expired:
         return f"{STATE_EMOJI[state]} This request expired without a DevRel person; nothing to do."
+    if recipient_id and request.handed_back_by(recipient_id):
+        return f"You handed this request from {requester} for *{account}* back; it went on to someone else."
     if recipient_id in request.declined_ids():
         return f"You declined this request from {requester} for *{account}*; it went on to someone else."
     where = f" <#{lead_channel}>" if lead_channel and state is RequestState.in_channel else ""
@@ -203,11 +223,18 @@ def devrel_message(request: DevRelRequestView, *, recipient_id: str, zone: ZoneI
             ("Topics", topics_text(request.topics)),
             ("Link", link_text(request.meeting_link)),
         ]))
-        blocks.extend(brief_blocks(request, include_reserve=True))
+        # What the seller holds in reserve is for whoever takes the meeting, not for everyone asked.
+        taken = request.state is RequestState.accepted
+        blocks.extend(brief_blocks(request, include_reserve=taken))
+        if not taken and request.held_in_reserve:
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=RESERVE_AFTER_ACCEPT)]))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":handshake: {GUIDANCE}")]))
     else:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(
             text=f"Meeting: {when(request.meeting_start, request.duration_minutes, zone)} · {topics_text(request.topics)}")]))
+    if request.state is RequestState.accepted and request.assignee_id == recipient_id and request.meeting_start > now:
+        blocks.append(ActionsBlock(elements=[kit.button(HAND_BACK_BUTTON, DevRelIds.hand_back, _button_value(request))]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=HAND_BACK_HINT)]))
     if request.state is RequestState.asking and request.candidate_id == recipient_id:
         value = _button_value(request)
         blocks.append(ActionsBlock(elements=[
@@ -272,6 +299,9 @@ def requester_notice(update: RequestUpdate, *, zone: ZoneInfo, lead_channel: str
         lead = f"{previous} declined your DevRel request for *{account}*{reason}."
     elif update.change == "escalated":
         lead = f"{previous} did not answer your DevRel request for *{account}* in time."
+    elif update.change == "handed_back":
+        lead = (f"{previous} handed back your DevRel request for *{account}* "
+                f"({when(request.meeting_start, request.duration_minutes, zone)}): {safe(update.reason, 300)}.")
     elif update.change == "accepted" or update.change == "assigned":
         name = escape(request.name_of(request.assignee_id))
         text = (f"{STATE_EMOJI[RequestState.accepted]} *{name}* will join your *{account}* meeting "
@@ -349,6 +379,66 @@ def reminder_message(request: DevRelRequestView, *, zone: ZoneInfo, now: datetim
         ContextBlock(elements=[MarkdownTextObject(text=f":handshake: {GUIDANCE}")]),
     ]
     return kit.message(f"Reminder: DevRel meeting with {escape(request.engagement.account)} in {minutes} minutes", blocks)
+
+
+def closed_notice(request: DevRelRequestView, recipient_id: str, *, zone: ZoneInfo) -> dict[str, Any]:
+    """To the DevRel person asked or joining, when the engagement's close cancelled the request."""
+    closer = request.cancelled_by_close() or request.requester_id
+    account = safe(request.engagement.account, 200)
+    meeting = when(request.meeting_start, request.duration_minutes, zone)
+    if request.assignee_id == recipient_id:
+        what = f"your DevRel meeting with *{account}* ({meeting}) is cancelled, and you won't be reminded of it"
+    else:
+        what = f"the DevRel request for the *{account}* meeting ({meeting}) you were asked to join is cancelled"
+    text = f"{STATE_EMOJI[RequestState.cancelled]} {user(closer)} closed *{account}*, so {what}. Nothing more to do."
+    return kit.message(f"Your DevRel meeting with {escape(request.engagement.account)} is cancelled",
+                       [SectionBlock(text=kit.md(text))])
+
+
+def closed_with_engagement(updates: list[RequestUpdate]) -> list[Block]:
+    """For the answer to a close: the DevRel asks and meetings it cancelled, each accepted meeting with
+    Keep the meeting (numbered, so one answer may hold several)."""
+    blocks: list[Block] = []
+    for index, update in enumerate(updates[:MAX_KEEP_LINES]):
+        request = update.request
+        meeting = slack_date(request.meeting_start, when(request.meeting_start, request.duration_minutes, ZoneInfo("UTC")))
+        emoji = STATE_EMOJI[RequestState.cancelled]
+        if request.assignee_id:
+            name = escape(request.name_of(request.assignee_id))
+            text = (f"{emoji} The DevRel meeting with *{name}* on {meeting} is cancelled, and {name} is told. "
+                    f"If it still happens, press *{KEEP_BUTTON}*.")
+            blocks.append(SectionBlock(text=kit.md(text)))
+            blocks.append(ActionsBlock(elements=[kit.button(KEEP_BUTTON, f"{DevRelIds.keep}:{index}",
+                                                            _button_value(request))]))
+        elif update.previous_id:
+            name = escape(request.name_of(update.previous_id))
+            blocks.append(SectionBlock(text=kit.md(
+                f"{emoji} The DevRel request for the meeting on {meeting} is cancelled, and {name}, who was asked, is told.")))
+        else:
+            blocks.append(SectionBlock(text=kit.md(
+                f"{emoji} The DevRel request for the meeting on {meeting} is cancelled and taken off the DevRel channel.")))
+    if len(updates) > MAX_KEEP_LINES:
+        blocks.append(ContextBlock(elements=[kit.md(
+            f"And {len(updates) - MAX_KEEP_LINES} more; the engagement's card lists them all.")]))
+    return blocks
+
+
+def kept_notice(request: DevRelRequestView, actor_id: str, *, zone: ZoneInfo) -> dict[str, Any]:
+    """To the assignee, when the meeting a close cancelled is kept after all."""
+    account = safe(request.engagement.account, 200)
+    text = (f"{STATE_EMOJI[RequestState.accepted]} {user(actor_id)} kept the *{account}* meeting after all: "
+            f"you're in the room again ({when(request.meeting_start, request.duration_minutes, zone)}), and a "
+            "reminder with the brief comes an hour before.")
+    return kit.message(f"Your DevRel meeting with {escape(request.engagement.account)} is on again",
+                       [SectionBlock(text=kit.md(text))])
+
+
+def kept_answer(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
+    """To whoever pressed Keep the meeting."""
+    name = escape(request.name_of(request.assignee_id))
+    return plain(f"{STATE_EMOJI[RequestState.accepted]} The *{safe(request.engagement.account, 200)}* meeting "
+                 f"({when(request.meeting_start, request.duration_minutes, zone)}) is on again: {name} is told and "
+                 "is reminded an hour before.")
 
 
 def cancelled_notice(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:

@@ -39,9 +39,12 @@ TIME_HINT_KNOWN = "In your timezone ({zone})."
 TIME_HINT_UNKNOWN = "In your Slack timezone."
 TIME_HINT_ASSUMED = "In {zone}, the team's timezone: Slack did not tell us yours."
 TOPICS_HINT = "Separate topics with commas. Left empty, the engagement's focus is used."
-RESERVE_HINT = "Only the DevRel person who takes the request sees this; they won't bring it up unless you do."
+RESERVE_HINT = ("Seen by you, the seller and the DevRel person who takes the request, once they have taken it; "
+                "people asked before that don't see it. They won't bring it up unless you do.")
 BRIEF_HEADING = "*Brief for the DevRel person*"
 DECLINE_TITLE = "Decline request"
+HAND_BACK_TITLE = "Hand back request"
+HAND_BACK_HINT = "The requester reads it; epos then asks someone else."
 REASON_HINT = "Optional. The requester sees it, so they know what to change next time."
 
 
@@ -129,4 +132,20 @@ def decline_modal(request: DevRelRequestView, *, zone: ZoneInfo, metadata: dict[
     ]
     view = View(type="modal", callback_id=DevRelIds.decline_modal, title=DECLINE_TITLE, submit="Decline", close="Back",
                 blocks=blocks, private_metadata=metadata_json(metadata))
+    return view.to_dict()
+
+
+def hand_back_modal(request: DevRelRequestView, *, zone: ZoneInfo, metadata: dict[str, Any] | Codec) -> dict[str, Any]:
+    """Why an assignee gives an accepted meeting back: required, since the requester is told."""
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=clip(
+            f"Hand back the *{safe(request.engagement.account, 200)}* meeting on "
+            f"{when(request.meeting_start, request.duration_minutes, zone)}? You leave it, and the request is asked "
+            "of others on the roster as a new one would be.", SECTION_TEXT))),
+        InputBlock(block_id=DevRelIds.hand_back_block, label="Reason", optional=False, hint=HAND_BACK_HINT,
+                   element=PlainTextInputElement(action_id=DevRelIds.hand_back_input, max_length=300,
+                                                 placeholder="e.g. called into an incident review")),
+    ]
+    view = View(type="modal", callback_id=DevRelIds.hand_back_modal, title=HAND_BACK_TITLE, submit="Hand back",
+                close="Back", blocks=blocks, private_metadata=metadata_json(metadata))
     return view.to_dict()

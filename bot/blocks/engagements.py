@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
 
+from bot.blocks import devrel as devrel_blocks
 from bot.blocks import kit
 
 # Each surface has its own builder module; handlers and jobs reach them through this one as well.
@@ -166,6 +167,7 @@ def change_result_message(result: StageChangeResult) -> Message:
     if result.note:
         body += f"\n> {safe(result.note, 1000)}"
     blocks: list[Block] = [SectionBlock(text=kit.md(body))]
+    blocks.extend(devrel_blocks.closed_with_engagement(result.devrel_cancelled))
     if result.esat_survey_id is not None:
         blocks.append(ContextBlock(elements=[kit.md(ESAT_FOLLOWS.format(owner=result.engagement.owner_id))]))
     buttons = [kit.button(BUTTON["card"], EngagementIds.show_card, EngagementButton(id=result.engagement.id).encode())]

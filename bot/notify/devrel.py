@@ -139,6 +139,12 @@ def publish(client: WebClient, settings: Settings, update: RequestUpdate, *, now
         _announce_assignment(client, settings, request, zones, now=now, taken=update.change == "assigned", fresh=fresh)
     if update.change == "cancelled" and update.previous_id:
         _post(client, update.previous_id, blocks.cancelled_notice(request, zone=zones.of(update.previous_id)))
+    if update.change == "closed" and update.previous_id:
+        _post(client, update.previous_id, blocks.closed_notice(request, update.previous_id,
+                                                               zone=zones.of(update.previous_id)))
+    if update.change == "kept" and request.assignee_id:
+        _post(client, request.assignee_id, blocks.kept_notice(request, update.actor_id,
+                                                              zone=zones.of(request.assignee_id)))
 
     refresh(client, settings, request.id, now=now, skip=fresh)
     if follow_up is not None:

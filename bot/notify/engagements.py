@@ -5,7 +5,8 @@ and the App Homes that show the engagement."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import chain
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +16,14 @@ from slack_sdk.errors import SlackApiError
 from bot import outbox, sharing
 from bot.blocks import engagements as blocks
 from bot.config import Settings
+from bot.notify import devrel as devrel_notify
 from bot.notify import dm
 from bot.notify import home as homes
 from bot.services import engagements, esat
 from bot.services.actors import Actor
 from bot.sharing import SharedConversation, Sharing
 from models.enums import Stage
+from models.schemas.devrel import RequestUpdate
 from models.schemas.engagements import EngagementSummary, EsatPrompt, StageChangeResult
 
 log = logging.getLogger(__name__)
@@ -62,10 +65,13 @@ def after_change(client: WebClient, settings: Settings, result: StageChangeResul
             steps.append(lambda: post_playbook(client, result.engagement.id))
     else:
         steps.append(lambda: announce_close(client, result))
+        for cancelled in result.devrel_cancelled:
+            # Each on its own: whoever was asked or joins is told, the request's messages redrawn.
+            steps.append(lambda update=cancelled: devrel_notify.publish(client, settings, update))
         if result.esat_survey_id is not None:
             survey_id = result.esat_survey_id
             steps.append(lambda: ask_esat(client, survey_id))
-    steps.append(lambda: refresh_homes(client, settings, result.engagement, who))
+    steps.append(lambda: refresh_homes(client, settings, result.engagement, who, result.devrel_cancelled))
     for step in steps:
         try:
             step()
@@ -115,5 +121,9 @@ def announce_close(client: WebClient, result: StageChangeResult) -> None:
         log.info("could not announce a close in the deal channel: %s", error.response.get("error"))
 
 
-def refresh_homes(client: WebClient, settings: Settings, engagement: EngagementSummary, who: Actor) -> None:
-    homes.refresh(client, settings, (who.user_id, engagement.owner_id, engagement.seller_id))
+def refresh_homes(client: WebClient, settings: Settings, engagement: EngagementSummary, who: Actor,
+                  devrel: Iterable[RequestUpdate] = ()) -> None:
+    """The Homes showing the engagement, and those of the requesters and DevRel people of its `devrel`
+    requests a close cancelled."""
+    people = [(u.request.requester_id, u.previous_id) for u in devrel]
+    homes.refresh(client, settings, (who.user_id, engagement.owner_id, engagement.seller_id, *chain(*people)))

@@ -1,7 +1,8 @@
 """DevRel requests: bringing a DevRel person "into the room" for a customer meeting.
 
 A request asks one roster member at a time. This module holds what people do to a request (ask for
-one, accept, take from the lead channel, decline, cancel) and gathers the public names of the others,
+one, accept, take from the lead channel, decline, cancel, hand back), what an engagement's close does to
+its requests (and Keep the meeting, which undoes that for an accepted meeting), and gathers the public names of the others,
 so callers know the service by one name:
 
 - `bot.services.devrel_drafts`: the requester's open engagements, and the checks on a draft;
@@ -38,7 +39,7 @@ from bot.services.devrel_drafts import (
     raise_first,
     request_problems,
 )
-from bot.services.devrel_messages import get_request, messages_of, remember_message
+from bot.services.devrel_messages import get_request, messages_of, remember_message, request_view
 from bot.services.devrel_routing import (
     ENTITY,
     ESCALATION_FLOOR,
@@ -58,6 +59,7 @@ from models import DevRelPerson, DevRelRequest, Engagement
 from models.enums import RequestEventKind, RequestState
 from models.schemas.devrel import (
     CANCELLABLE_STATES,
+    CLOSED_WITH_ENGAGEMENT,
     SYSTEM_ACTOR,
     DevRelPolicy,
     OverlappingMeeting,
@@ -68,9 +70,9 @@ from models.schemas.devrel import (
 
 __all__ = [
     "ENGAGEMENT_MATCH_CUTOFF", "ENTITY", "ESCALATION_FLOOR", "MAX_AHEAD", "MAX_BRIEF", "MAX_ENGAGEMENT_CHOICES",
-    "MAX_LINK", "REMIND_BEFORE", "TIMERS_PER_TICK", "accept", "best_engagement", "cancel", "check_decline",
-    "claim_reminder", "coverage", "create_request", "decline", "due_timers", "escalate", "escalation_delay",
-    "expire", "get_request", "messages_of", "open_engagements", "policy_for", "remember_message",
+    "MAX_LINK", "REMIND_BEFORE", "TIMERS_PER_TICK", "accept", "best_engagement", "cancel", "cancel_with_engagement",
+    "check_decline", "check_hand_back", "claim_reminder", "coverage", "create_request", "decline", "due_timers", "escalate", "escalation_delay",
+    "expire", "get_request", "hand_back", "keep", "messages_of", "open_engagements", "policy_for", "remember_message",
     "request_problems", "take", "unannounced_asks",
 ]
 
@@ -95,6 +97,9 @@ def _moved_on_note(session: Session, row: DevRelRequest, clicker: str, lead_chan
         name = session.scalar(select(DevRelPerson.name).where(DevRelPerson.slack_id == row.assignee_id)) or row.assignee_id
         return f"{name} has already taken this request; nothing changed."
     if state is RequestState.cancelled:
+        closer = request_view(session, row.id).cancelled_by_close()
+        if closer is not None:
+            return f"<@{closer}> closed the engagement, which cancelled this request; nothing changed."
         return f"<@{row.requester_id}> cancelled this request; nothing changed."
     if state is RequestState.expired:
         return "This request has expired (its meeting started, or nobody was available); nothing changed."
@@ -315,3 +320,106 @@ def cancel(actor: Actor, request_id: int, *, now: datetime | None = None) -> Req
             return unchanged(session, request_id, "This request changed just now; look at it again and retry.")
         record_event(session, request_id, RequestEventKind.cancelled, actor_id=actor.user_id, at=now, subject_id=previous)
         return update_of(session, request_id, change="cancelled", actor_id=actor.user_id, previous_id=previous)
+
+
+def cancel_with_engagement(session: Session, engagement_id: int, *, actor_id: str, now: datetime) -> list[RequestUpdate]:
+    """Closing an engagement calls off its pending asks and upcoming meetings, in the close's own unit of
+    work; whoever was asked or joins is told by the caller. A meeting already started is left as it is."""
+    rows = session.scalars(
+        select(DevRelRequest)
+        .where(DevRelRequest.engagement_id == engagement_id,
+               DevRelRequest.state.in_([str(s) for s in CANCELLABLE_STATES]), DevRelRequest.meeting_start > now)
+        .order_by(DevRelRequest.meeting_start, DevRelRequest.id).with_for_update()
+    ).all()
+    updates: list[RequestUpdate] = []
+    for row in rows:
+        previous = row.assignee_id or row.candidate_id
+        if not advance(session, row.id, row.version, CANCELLABLE_STATES, state=RequestState.cancelled,
+                       candidate_id=None, escalate_at=None, remind_at=None, closed_at=now):
+            continue
+        record_event(session, row.id, RequestEventKind.cancelled, actor_id=actor_id, at=now, subject_id=previous,
+                     detail=CLOSED_WITH_ENGAGEMENT)
+        updates.append(update_of(session, row.id, change="closed", actor_id=actor_id, previous_id=previous))
+    return updates
+
+
+def keep(actor: Actor, request_id: int, seen_version: int, *, now: datetime | None = None) -> RequestUpdate:
+    """"Keep the meeting": an accepted meeting its engagement's close cancelled is on again, as it was."""
+    now = now or clock.now()
+    with db.transaction() as session:
+        row = request_row(session, request_id)
+        engagement = session.get(Engagement, row.engagement_id)
+        assert engagement is not None
+        if not (actor.admin or actor.manager
+                or actor.user_id in (row.requester_id, engagement.owner_id, engagement.seller_id)):
+            raise Forbidden(f"Only <@{engagement.owner_id}>, the seller <@{engagement.seller_id}> or a presales "
+                            "manager can keep this meeting.")
+        state = RequestState(row.state)
+        if state is RequestState.accepted:
+            return unchanged(session, request_id, "This meeting is already on; nothing changed.")
+        closed_it = request_view(session, request_id).cancelled_by_close()
+        if row.version != seen_version or closed_it is None or row.assignee_id is None:
+            return unchanged(session, request_id,
+                             "This request has changed since the engagement was closed, so it can't be kept; "
+                             "nothing changed.")
+        if row.meeting_start <= now:
+            return unchanged(session, request_id, "The meeting has already started; there is nothing left to keep.")
+        commitments = _commitments(session, row.assignee_id, row)
+        if commitments.overlapping is not None:
+            name = session.scalar(select(DevRelPerson.name).where(DevRelPerson.slack_id == row.assignee_id))
+            return unchanged(session, request_id,
+                             f"{name or row.assignee_id} has since accepted the *{commitments.overlapping.account}* "
+                             "meeting at that time, so this one stays cancelled; nothing changed.")
+        remind_at = row.meeting_start - REMIND_BEFORE
+        if not advance(session, request_id, seen_version, [RequestState.cancelled], state=RequestState.accepted,
+                       closed_at=None, remind_at=remind_at if remind_at > now else None):
+            return unchanged(session, request_id, "This request changed just now; look at it again and retry.")
+        record_event(session, request_id, RequestEventKind.restored, actor_id=actor.user_id, at=now,
+                     subject_id=row.assignee_id, detail="kept after the engagement was closed")
+        return update_of(session, request_id, change="kept", actor_id=actor.user_id)
+
+
+def _require_assignee(row: DevRelRequest, actor: Actor) -> None:
+    if row.assignee_id != actor.user_id:
+        raise Forbidden("Only the DevRel person who took this request can hand it back.")
+
+
+def check_hand_back(actor: Actor, request_id: int, seen_version: int, *,
+                    policy: DevRelPolicy | None = None) -> RequestUpdate:
+    """Before the hand-back form opens: unchanged with a note when the request moved on; Forbidden for others."""
+    with db.reading() as session:
+        row = request_row(session, request_id)
+        _require_assignee(row, actor)
+        if row.version != seen_version or row.state != RequestState.accepted:
+            return unchanged(session, request_id, _moved_on_note(session, row, actor.user_id,
+                                                                  policy.lead_channel if policy else None))
+        return unchanged(session, request_id, "")
+
+
+def hand_back(actor: Actor, request_id: int, seen_version: int, reason: str, *, policy: DevRelPolicy,
+              now: datetime | None = None) -> RequestUpdate:
+    """The assignee gives an accepted meeting back: it is routed again as a new request would be (without
+    them), and the requester is told why."""
+    now = now or clock.now()
+    reason = " ".join(reason.split())[:MAX_BRIEF]
+    if not reason:
+        raise InvalidInput("Say why you hand it back; the requester reads it.", field="reason")
+    with db.transaction() as session:
+        row = request_row(session, request_id)
+        _require_assignee(row, actor)
+        if row.version != seen_version or row.state != RequestState.accepted:
+            return unchanged(session, request_id, _moved_on_note(session, row, actor.user_id, policy.lead_channel))
+        if row.meeting_start <= now:
+            return unchanged(session, request_id, "The meeting has already started, so it can no longer be handed back.")
+        route = route_next(session, row, policy=policy, now=now, also_exclude=[actor.user_id], afresh=True)
+        if not advance(session, request_id, seen_version, [RequestState.accepted],
+                       DevRelRequest.assignee_id == actor.user_id, **route.values, assignee_id=None,
+                       accepted_at=None, remind_at=None, reminded_at=None):
+            moved_on = request_row(session, request_id)
+            return unchanged(session, request_id, _moved_on_note(session, moved_on, actor.user_id, policy.lead_channel))
+        record_event(session, request_id, RequestEventKind.handed_back, actor_id=actor.user_id, at=now,
+                     subject_id=actor.user_id, detail=reason)
+        for kind, subject, detail in route.events:
+            record_event(session, request_id, kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
+        return update_of(session, request_id, change="handed_back", actor_id=actor.user_id, route=route,
+                         previous_id=actor.user_id, reason=reason)

@@ -80,8 +80,9 @@ class Route:
 
 
 def route_next(session: Session, row: DevRelRequest, *, policy: DevRelPolicy, now: datetime,
-               also_exclude: Iterable[str] = ()) -> Route:
-    asked = [*(row.asked_ids or []), *also_exclude]
+               also_exclude: Iterable[str] = (), afresh: bool = False) -> Route:
+    """`afresh`: as for a new request, whoever was asked before may be asked again (bar `also_exclude`)."""
+    asked = [*([] if afresh else (row.asked_ids or [])), *also_exclude]
     people = session.scalars(select(DevRelPerson)).all()
     bookings = bookings_between(session, row.meeting_start - timedelta(days=8), row.meeting_start + timedelta(days=8),
                                 exclude_request=row.id)

@@ -1,5 +1,5 @@
-"""Buttons on DevRel request messages (Accept, Decline, Take it, Cancel), on the App Home (Request DevRel,
-Cancel), and on the roster list."""
+"""Buttons on DevRel request messages (Accept, Decline, Take it, Cancel, Hand back), on a close's answer
+(Keep the meeting), on the App Home (Request DevRel, Cancel), and on the roster list."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bot.ids import DevRelIds, HomeIds
 from bot.notify import devrel as tell
 from bot.notify import home as homes
 from bot.notify import zones
+from bot.notify.devrel import zones_of as zones_of_request
 from bot.services import devrel, roster
 from handlers import common
 from handlers.devrel.commands import open_request_modal, roster_view
@@ -81,6 +82,40 @@ def cancel_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: Web
         common.ephemeral(respond, blocks.plain(update.note))
 
 
+def keep_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
+    """Keep the meeting, on the answer to a close: the accepted meeting it cancelled is on again."""
+    ack()
+    settings = common.settings_of(context)
+    who = common.actor(context, body)
+    request_id, version = request_button(body)
+    update = devrel.keep(who, request_id, version)
+    tell.publish(client, settings, update)
+    if update.changed:
+        zone = zones_of_request(client, settings, update.request).of(who.user_id)
+        common.ephemeral(respond, blocks.kept_answer(update.request, zone=zone))
+        homes.refresh(client, settings, (who.user_id, update.request.requester_id, update.request.assignee_id,
+                                         update.request.engagement.owner_id, update.request.engagement.seller_id))
+    elif update.note:
+        common.ephemeral(respond, blocks.plain(update.note))
+
+
+def hand_back_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient,
+                      context: BoltContext) -> None:
+    """Hand back, on the assignee's message: the form asking why opens, unless the request moved on."""
+    ack()
+    settings = common.settings_of(context)
+    who = common.actor(context, body)
+    request_id, version = request_button(body)
+    check = devrel.check_hand_back(who, request_id, version, policy=devrel.policy_for(settings))
+    if check.note:
+        tell.publish(client, settings, check)
+        common.ephemeral(respond, blocks.plain(check.note))
+        return
+    zone = zones.named(check.request.timezones.get(who.user_id), settings.timezone)
+    client.views_open(trigger_id=body["trigger_id"], view=blocks.hand_back_modal(
+        check.request, zone=zone, metadata=DeclineForm(request_id=request_id, version=version)))
+
+
 def home_cancel_clicked(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """The same cancel as on the request card: whoever was asked or joins is told, its messages redrawn."""
     ack()
@@ -143,6 +178,8 @@ ACTIONS: dict[str | re.Pattern[str], Callable[..., None]] = {
     DevRelIds.take: take_clicked,
     DevRelIds.decline: decline_clicked,
     DevRelIds.cancel: cancel_clicked,
+    re.compile(rf"^{DevRelIds.keep}(:\d+)?$"): keep_clicked,
+    DevRelIds.hand_back: hand_back_clicked,
     re.compile(rf"^{HomeIds.cancel_devrel}(:\d+)?$"): home_cancel_clicked,
     HomeIds.request_devrel: home_request_clicked,
     DevRelIds.roster_add: roster_add_clicked,

@@ -1,4 +1,5 @@
-"""The DevRel forms as submitted: the request, the decline with its reason, and the roster entry.
+"""The DevRel forms as submitted: the request, the decline with its reason, the hand back with its
+reason, and the roster entry.
 
 What cannot be read or what the service refuses is answered on the form, on the field at fault."""
 
@@ -20,6 +21,7 @@ from bot.codecs import DeclineForm, RequestForm, RosterForm
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.ids import DevRelIds
 from bot.notify import devrel as tell
+from bot.notify import home as homes
 from bot.notify import zones
 from bot.services import devrel, devrel_practice, roster
 from handlers import common
@@ -170,6 +172,28 @@ def decline_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
         notify.dm(client, who.user_id, blocks.plain(update.note))
 
 
+HAND_BACK_NEEDS_REASON = "Say why you hand it back; the requester reads it."
+
+
+@answered_on_the_form
+def hand_back_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                        context: BoltContext) -> None:
+    settings = common.settings_of(context)
+    reason = _text(view.get("state", {}).get("values", {}), DevRelIds.hand_back_block, DevRelIds.hand_back_input)
+    if not reason.strip():
+        ack(response_action="errors", errors={DevRelIds.hand_back_block: HAND_BACK_NEEDS_REASON})
+        return
+    ack()
+    who = common.actor(context, body)
+    meta = DeclineForm.decode(view.get("private_metadata"))
+    update = devrel.hand_back(who, meta.request_id, meta.version, reason, policy=devrel.policy_for(settings))
+    tell.publish(client, settings, update)
+    if update.changed:
+        homes.refresh(client, settings, (who.user_id, update.request.requester_id))
+    elif update.note:
+        notify.dm(client, who.user_id, blocks.plain(update.note))
+
+
 @answered_on_the_form
 def roster_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
                      context: BoltContext) -> None:
@@ -209,6 +233,7 @@ def roster_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], clien
 VIEWS = {
     DevRelIds.request_modal: request_submitted,
     DevRelIds.decline_modal: decline_submitted,
+    DevRelIds.hand_back_modal: hand_back_submitted,
     DevRelIds.roster_modal: roster_submitted,
 }
 

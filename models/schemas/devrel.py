@@ -22,6 +22,8 @@ OPEN_STATES = (RequestState.asking, RequestState.in_channel)
 # The requester may call a request off in these states, until its meeting starts.
 CANCELLABLE_STATES = (*OPEN_STATES, RequestState.accepted)
 SYSTEM_ACTOR = "epos"
+# The detail of the `cancelled` event written when a request is cancelled with its engagement's close.
+CLOSED_WITH_ENGAGEMENT = "the engagement was closed"
 
 
 def split_topics(value: object) -> list[str]:
@@ -309,6 +311,18 @@ class DevRelRequestView(BaseModel):
                 return item.detail
         return ""
 
+    def cancelled_by_close(self) -> str | None:
+        """Who closed the engagement, when that is what cancelled this request; else None."""
+        if self.state is not RequestState.cancelled:
+            return None
+        for item in reversed(self.history):
+            if item.kind is RequestEventKind.cancelled:
+                return item.actor_id if item.detail == CLOSED_WITH_ENGAGEMENT else None
+        return None
+
+    def handed_back_by(self, slack_id: str) -> bool:
+        return any(h.kind is RequestEventKind.handed_back and h.subject_id == slack_id for h in self.history)
+
     def sync_people(self) -> list[str]:
         """Who belongs in the pre-meeting group DM: SE, seller, requester and the DevRel person."""
         people: list[str] = []
@@ -321,6 +335,8 @@ class DevRelRequestView(BaseModel):
 Change = Literal[
     "requested", "asked", "declined", "escalated", "to_channel", "nobody",
     "accepted", "assigned", "cancelled", "expired", "unchanged",
+    # Cancelled because its engagement was closed; kept after all; given back by its assignee.
+    "closed", "kept", "handed_back",
 ]
 
 

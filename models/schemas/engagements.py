@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.enums import AssetType, Outcome, RequestState, Stage
 from models.schemas.adoption import HomeAdoption
+from models.schemas.devrel import RequestUpdate
 
 
 class _Frozen(BaseModel):
@@ -196,6 +197,8 @@ class StageChangeResult(_Frozen):
     undo: bool = False
     # An ESAT question to send (on a close that has not asked one yet).
     esat_survey_id: int | None = None
+    # The DevRel requests of the engagement that its close cancelled (pending asks, upcoming meetings).
+    devrel_cancelled: list[RequestUpdate] = Field(default_factory=list)
 
 
 class NoteResult(_Frozen):

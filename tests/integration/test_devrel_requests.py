@@ -98,6 +98,10 @@ def test_request_opens_a_prefilled_form_and_asks_the_best_placed_person(wire: Sl
     assert engagement_block["element"]["initial_option"]["value"] == str(engagement_id)
     # The form opens at once; the requester's timezone (users.info) follows by views.update.
     assert "In your Slack timezone." in message_text({"blocks": view["blocks"]})
+    reserve = next(b for b in view["blocks"] if b.get("block_id") == DevRelIds.reserve_block)
+    assert reserve["hint"]["text"] == ("Seen by you, the seller and the DevRel person who takes the request, once they "
+                                       "have taken it; people asked before that don't see it. They won't bring it up "
+                                       "unless you do.")
     updated = slack.wait_for("views.update")[-1].params
     assert "In your timezone (Europe/Berlin)." in message_text({"blocks": updated["view"]["blocks"]})
     # (The first users.info, before the form, checks who is asking; see test_audience_actor.py.)
@@ -109,7 +113,9 @@ def test_request_opens_a_prefilled_form_and_asks_the_best_placed_person(wire: Sl
     ask = dms_to(slack, LENA)[-1].params
     assert button_values(ask) == {DevRelIds.accept: f"{request['id']}:1", DevRelIds.decline: f"{request['id']}:1"}
     text = message_text(ask)
-    assert "The seller drives the meeting" in text and "A free extension of the PoC" in text
+    assert "The seller drives the meeting" in text and "Can traces follow a request across Kafka?" in text
+    # What the seller holds in reserve is for whoever accepts, not for everyone asked.
+    assert "A free extension of the PoC" not in text and "you see it once you accept" in text
     assert "(Europe/Berlin)" in text and "Technical Q&A" in text
     card = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE)[-1].params
     assert "Asked *Lena Hoffmann* — observability, 0/4 meetings this week." in message_text(card)
@@ -244,8 +250,10 @@ def test_accept_tells_everyone_opens_the_group_dm_and_reminds_an_hour_before(wir
     slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE and "will join" in message_text(c.params))
     # Every message about the request is redrawn: the ask and the requester's card.
     slack.wait_for("chat.update", lambda c: c.params.get("channel") in (LENA, SE), count=2)
-    assert button_values(dms_to(slack, LENA)[-1].params) == {}
+    # Accept and Decline are gone; what is left is to hand it back should Lena not make it after all.
+    assert button_values(dms_to(slack, LENA)[-1].params) == {DevRelIds.hand_back: f"{request['id']}:2"}
     assert "is in the room" in message_text(dms_to(slack, SE)[0].params)
+    assert "A free extension of the PoC" in message_text(dms_to(slack, LENA)[-1].params)  # now Lena's to see
     state = the_request()
     assert state["state"] == RequestState.accepted and state["assignee"] == LENA
     assert state["remind_at"] == meeting - timedelta(hours=1)

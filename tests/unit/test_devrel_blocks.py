@@ -77,7 +77,9 @@ def test_the_ask_has_accept_and_decline_the_brief_guidance_and_both_timezones() 
     assert "Wed 14 Oct 2026, 09:00–10:00 (America/New_York)" in body
     # The stage is our own wording, not user text: it is not escaped.
     assert "Fleet observability · Technical Q&A" in body
-    assert "Free PoC extension" in body and "Sizing by Friday" in body
+    # The seller's reserve is only for whoever accepts; the ask says it is there.
+    assert "Free PoC extension" not in body and "Sizing by Friday" in body
+    assert "The seller also holds something in reserve for the negotiation; you see it once you accept." in body
     assert "The seller drives the meeting. Run ideas past them before you offer them to the customer" in body
     assert "observability, 1/4 meetings this week" in body
     assert "&lt;@U0EVIL&gt;" in body and "<@U0EVIL>" not in body
@@ -99,7 +101,8 @@ def test_once_moved_on_the_ask_has_no_buttons_and_says_why() -> None:
     assert buttons(taken) == {} and "Hannah Okafor" in texts(taken) and "Free PoC" not in texts(taken)
     mine = blocks.devrel_message(request(state=RequestState.accepted, assignee_id="U0LENA001", candidate_id=None),
                                  recipient_id="U0LENA001", zone=BERLIN, requester_zone=NEW_YORK, lead_channel=None, now=NOW)
-    assert buttons(mine) == {} and "You're in the room" in texts(mine) and "Free PoC" in texts(mine)
+    # Accept and Decline are gone; Lena may still hand it back.
+    assert buttons(mine) == {DevRelIds.hand_back: "42:3"} and "You're in the room" in texts(mine) and "Free PoC" in texts(mine)
     for state in (RequestState.cancelled, RequestState.expired):
         ended = blocks.devrel_message(request(state=state, candidate_id=None), recipient_id="U0LENA001", zone=BERLIN,
                                       requester_zone=NEW_YORK, lead_channel=None, now=NOW)

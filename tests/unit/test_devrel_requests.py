@@ -458,3 +458,22 @@ def test_concurrent_lookups_of_the_requester_timezone_do_not_collide() -> None:
     assert errors == []
     cached = people.cached(SE, now=NOW)
     assert cached is not None and cached.timezone == "Europe/Berlin"
+
+
+def test_closing_an_engagement_leaves_a_meeting_already_started_and_cancels_the_later_one() -> None:
+    from bot.services import engagements
+    from models.enums import Outcome
+
+    started = create()
+    engagement_id = devrel.get_request(started).engagement.id
+    later = devrel.create_request(REQUESTER, draft(engagement_id, meeting_start=MEETING + timedelta(days=1)),
+                                  policy=POLICY, now=NOW).request.id
+    for request_id in (started, later):
+        asked = devrel.get_request(request_id)
+        devrel.accept(Actor(user_id=asked.candidate_id or ""), request_id, asked.version, now=NOW)
+    during = MEETING + timedelta(minutes=10)
+    result = engagements.close(Actor(user_id=SELLER), engagement_id, Outcome.won, now=during)
+
+    assert [u.request.id for u in result.devrel_cancelled] == [later]
+    assert row(started).state == RequestState.accepted and row(later).state == RequestState.cancelled
+    assert events(later)[-1] == (RequestEventKind.cancelled, SELLER, LENA)

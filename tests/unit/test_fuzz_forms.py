@@ -97,6 +97,15 @@ def forms(settings: Settings, slack: MockSlack) -> Iterator[Forms]:
                      promised="", held_in_reserve=""),
         policy=policy_for(settings), now=now,
     ).request
+    later = devrel.create_request(
+        Actor(user_id=SE),
+        RequestDraft(engagement_id=engagement_id, meeting_start=next_weekday_meeting(now, days_ahead=7),
+                     duration_minutes=60, topics=["observability"], customer_asked="?"),
+        policy=policy_for(settings), now=now,
+    ).request
+    assert later.candidate_id is not None
+    accepted = devrel.accept(Actor(user_id=later.candidate_id), later.id, later.version, now=now).request
+    assert accepted.assignee_id is not None
     asset_id = assets.search("demo observability").items[0].card.id
 
     def view_of(outcome: Any) -> dict[str, Any]:
@@ -115,6 +124,8 @@ def forms(settings: Settings, slack: MockSlack) -> Iterator[Forms]:
         "devrel request": (view_of(command(app, slack, "/devrel", "northbeam", user_id=SE)), SE),
         "decline": (view_of(action(app, slack, DevRelIds.decline, f"{request.id}:{request.version}",
                                    user_id=request.candidate_id or LENA)), request.candidate_id or LENA),
+        "hand back": (view_of(action(app, slack, DevRelIds.hand_back, f"{accepted.id}:{accepted.version}",
+                                     user_id=accepted.assignee_id)), accepted.assignee_id),
         "roster add": (view_of(action(app, slack, DevRelIds.roster_add, "", user_id=ADMIN)), ADMIN),
         "roster edit": (view_of(action(app, slack, DevRelIds.roster_edit, LENA, user_id=ADMIN)), ADMIN),
         "pilot start": (view_of(action(app, slack, PilotIds.open, "", user_id=ADMIN)), ADMIN),
@@ -233,7 +244,7 @@ def form_values(view: dict[str, Any]) -> st.SearchStrategy[dict[str, dict[str, d
 
 
 FORM_NAMES = ["asset add (SE)", "asset add (admin)", "asset edit", "engagement new", "stage", "close", "note", "esat",
-              "deal channel", "devrel request", "decline", "roster add", "roster edit"]
+              "deal channel", "devrel request", "decline", "hand back", "roster add", "roster edit"]
 
 
 @st.composite

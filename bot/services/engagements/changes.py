@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import clock, db
 from bot.blocks.text import escape
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.services import audit, stints
+from bot.services import audit, devrel, stints
 from bot.services.actors import Actor
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
@@ -319,6 +319,10 @@ def close(
             survey.asked_at, survey.remind_at, survey.reminded_at = now, now + ESAT_REMIND_AFTER, None
             ask = True
         session.flush()
+        # Its DevRel asks and meetings end with it; the close's answer offers to keep an accepted meeting.
+        cancelled = devrel.cancel_with_engagement(session, engagement.id, actor_id=actor.user_id, now=now)
+        if cancelled:
+            result = result.model_copy(update={"devrel_cancelled": cancelled})
         if ask:
             survey_id = session.scalar(select(EsatSurvey.id).where(EsatSurvey.engagement_id == engagement.id))
             result = result.model_copy(update={"esat_survey_id": survey_id})
