@@ -102,9 +102,10 @@ SHARE_CANCEL_BUTTON = "Cancel"
 SHARE_CANCELLED = "Nothing was shared."
 SHARED_EXTERNALLY = "Shared {title} in <#{channel}>, with {names}."
 
-VOTE_NEW = "Thanks, you marked *{title}* as {vote}. ({counts})"
-VOTE_MOVED = "You changed your vote on *{title}* to {vote}. ({counts})"
-VOTE_SAME = "You had already marked *{title}* as {vote}; nothing changed. To change your mind, press the other button."
+# Titles are quoted: many have a colon or a "to" of their own ("from alert to root cause to useful").
+VOTE_NEW = "Thanks, you marked “{title}” as {vote}. ({counts})"
+VOTE_MOVED = "You changed your vote on “{title}” to {vote}. ({counts})"
+VOTE_SAME = "You had already marked “{title}” as {vote}; nothing changed. To change your mind, press the other button."
 
 ADDED_PUBLISHED = "Added {title} to the catalogue. It is published: people find it with `/asset`."
 ADDED_DRAFT = (

@@ -23,6 +23,7 @@ BUTTON = {
     "previous": "‹ Previous",
     "open": "Open",
     "comment": "Add a comment",
+    "change_comment": "Change your comment",
     "delete": "Delete",
 }
 _DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|]*\|([^>]*)>")

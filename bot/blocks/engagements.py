@@ -56,6 +56,7 @@ UNDONE = "↩️ Undone: {label} is back in *{stage}*."
 REOPENED = "🔓 Reopened {label}; it is back in *{stage}*."
 BACKDATED_WHEN = " (effective {date}, logged now)"
 ESAT_FOLLOWS = "I've sent <@{owner}> a one-click ESAT question about it."
+ESAT_FOLLOWS_YOU = "I've sent you a one-click ESAT question about it."
 NOTE_ADDED = "📝 Note added to {label}."
 
 # One wording for "nothing of that name", whatever the command.
@@ -169,7 +170,9 @@ def change_result_message(result: StageChangeResult) -> Message:
     blocks: list[Block] = [SectionBlock(text=kit.md(body))]
     blocks.extend(devrel_blocks.closed_with_engagement(result.devrel_cancelled))
     if result.esat_survey_id is not None:
-        blocks.append(ContextBlock(elements=[kit.md(ESAT_FOLLOWS.format(owner=result.engagement.owner_id))]))
+        owner = result.engagement.owner_id
+        asked = ESAT_FOLLOWS_YOU if owner == result.actor_id else ESAT_FOLLOWS.format(owner=owner)
+        blocks.append(ContextBlock(elements=[kit.md(asked)]))
     buttons = [kit.button(BUTTON["card"], EngagementIds.show_card, EngagementButton(id=result.engagement.id).encode())]
     if result.from_stage is not None and not result.undo:
         undo_label = BUTTON["reopen"] if result.to_stage is Stage.closed else BUTTON["undo"]

@@ -18,7 +18,7 @@ ESAT_QUESTION = (
 
 ESAT_REMINDER = "Reminder, and the last one: " + ESAT_QUESTION
 ESAT_THANKS = "Thanks! You rated {label} *{score}/5*.{comment} Click another number to change it."
-ESAT_COMMENT_SHOWN = " Your comment: _{comment}_"
+ESAT_COMMENT_SHOWN = " Your comment: _{comment}_."
 ESAT_FALLBACK = "How did the {account} engagement go? Rate it 1–5."
 
 
@@ -38,6 +38,7 @@ def esat_message(prompt: EsatPrompt, *, answered: bool = False) -> Message:
     blocks: list[Block] = [
         SectionBlock(text=kit.md(text)),
         ActionsBlock(elements=scores),
-        ActionsBlock(elements=[kit.button(BUTTON["comment"], EngagementIds.esat_comment, str(prompt.survey_id))]),
+        ActionsBlock(elements=[kit.button(BUTTON["change_comment" if prompt.comment else "comment"],
+                                          EngagementIds.esat_comment, str(prompt.survey_id))]),
     ]
     return kit.message(ESAT_FALLBACK.format(account=escape(prompt.account)), blocks)

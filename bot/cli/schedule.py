@@ -134,7 +134,11 @@ def run_digest(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             print(json.dumps(figures.figures(), indent=2, ensure_ascii=False))
         else:
-            print(digest_text(figures, names_for(None, figures)))
+            # People by name, as the channel post shows them; without a token, by their Slack ids.
+            from bot.app import make_client
+
+            client = make_client(settings) if settings.slack_bot_token else None
+            print(digest_text(figures, names_for(client, figures)))
         return EXIT_OK
     return _post_digest_now(settings, week, now)
 

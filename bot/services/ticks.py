@@ -14,10 +14,15 @@ STOPPED_AFTER = timedelta(minutes=10)
 FORGET_AFTER = timedelta(days=7)
 
 
+# A tick is nobody's answer: its record may wait out a writer that holds the lock a while (an import's
+# batch on SQLite), where a person's save gives up sooner. Well inside the scheduler's misfire grace.
+RECORD_WAIT_SECONDS = 15.0
+
+
 def record(owner: str, now: datetime) -> None:
     statement = db.insert(SchedulerTick).values(owner=owner[:128], ticked_at=now)
     statement = statement.on_conflict_do_update(index_elements=[SchedulerTick.owner], set_={"ticked_at": now})
-    with db.transaction() as session:
+    with db.within(RECORD_WAIT_SECONDS) as session:
         session.execute(statement)
 
 

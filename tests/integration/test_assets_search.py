@@ -138,7 +138,7 @@ def test_useful_and_not_useful_count_once_per_person(catalogue: None, wire: Slac
     assert "already marked" in reply(slack, "v2").params["text"]
     assert (asset_by_title(SE_DEMO).useful_count, asset_by_title(SE_DEMO).not_useful_count) == (1, 0)
     wire.block_action("asset_not_useful", user_id=SE, value=str(row.id), response_name="v3")
-    assert "changed your vote" in reply(slack, "v3").params["text"]
+    assert reply(slack, "v3").params["text"].startswith(f"You changed your vote on “{SE_DEMO}” to not useful.")
     wire.block_action("asset_useful", user_id=SELLER, value=str(row.id), response_name="v4")
     reply(slack, "v4")
     after = asset_by_title(SE_DEMO)

@@ -280,6 +280,7 @@ def test_close_records_the_outcome_announces_it_and_asks_the_owner_for_esat(
 
     answer = reply(slack)
     assert "no decision" in answer.params["text"]
+    assert f"I've sent <@{SE}> a one-click ESAT question about it." in all_text(answer.params["blocks"])
     with db.reading() as session:
         row = session.get(Engagement, northbeam)
         assert row is not None and (row.stage, row.outcome) == ("closed", "no_decision")
@@ -298,6 +299,14 @@ def test_close_records_the_outcome_announces_it_and_asks_the_owner_for_esat(
 
     wire.command("/engagement", "close northbeam won", user_id=SE, response_name="again")
     assert "already closed" in reply(slack, "again").params["text"]
+
+
+def test_the_owner_who_closes_is_told_the_esat_question_is_for_them(
+    northbeam: int, wire: SlackWire, slack: MockSlack
+) -> None:
+    wire.command("/engagement", "close northbeam won", user_id=SE)
+    told = all_text(reply(slack).params["blocks"])
+    assert "I've sent you a one-click ESAT question about it." in told and f"<@{SE}>" not in told
 
 
 def test_the_close_form_and_reopen(northbeam: int, wire: SlackWire, slack: MockSlack) -> None:

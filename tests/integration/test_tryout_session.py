@@ -232,8 +232,8 @@ def test_buttons_keep_their_numbers_when_a_step_shows_more(session: TrySession) 
     assert "[7] 👍 Useful" in results  # the second result's
     shared = run(session, "1")  # Share in channel: the channel post's buttons are numbered after the results'
     assert "[20] 👍 Useful" in shared and "[1]" not in shared
-    assert "you marked Cutting observability costs with tiered storage as useful" in run(session, "7")
-    assert "you marked Observability in 15 minutes: from alert to root cause as useful" in run(session, "20")
+    assert "you marked “Cutting observability costs with tiered storage” as useful" in run(session, "7")
+    assert "you marked “Observability in 15 minutes: from alert to root cause” as useful" in run(session, "20")
 
 
 def test_a_button_of_a_message_shown_again_says_where_its_new_number_is(session: TrySession) -> None:

@@ -10,7 +10,7 @@ import pytest
 from bot import clock, outbox
 from bot.cli import main
 from bot.config import Settings
-from tests.conftest import BOT_TOKEN
+from tests.conftest import BOT_TOKEN, SE
 from tests.scheduler_helpers import hand_computed_week, utc
 from tests.support.slack import MockSlack
 
@@ -61,6 +61,14 @@ def test_dry_run_prints_the_digest_and_posts_nothing(cli_env: None, slack: MockS
     assert "This week: mean 33.3 days · median 32.0 days, from 3 closes" in out
     assert "--- thread ---" in out
     assert digest_posts(slack) == []
+
+
+def test_dry_run_names_people_as_slack_shows_them(cli_env: None, slack: MockSlack,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    slack.add_user(SE, name="Sam Carter")
+    assert main(["digest", "--week", "2026-W47", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Sam Carter" in out and SE not in out
 
 
 def test_posting_now_posts_once_and_says_so_the_second_time(cli_env: None, slack: MockSlack,

@@ -200,7 +200,11 @@ def test_the_esat_question_has_five_scores_and_shows_the_answer() -> None:
     assert [s["action_id"] for s in scores] == [f"engagement_esat_score:{n}" for n in range(1, 6)]
     assert {s["value"] for s in scores} == {"9"}
     answered = parsed(blocks.esat_message(prompt.model_copy(update={"score": 4, "comment": "smooth"}), answered=True))
-    assert "4/5" in all_text(answered) and "smooth" in all_text(answered)
+    assert all_text(answered).startswith("Thanks! You rated *Northbeam* (Fleet) *4/5*. Your comment: _smooth_. "
+                                         "Click another number to change it.")
+    assert [b["text"]["text"] for b in buttons_in(answered)][-1] == "Change your comment"
+    no_comment = parsed(blocks.esat_message(prompt.model_copy(update={"score": 4}), answered=True))
+    assert [b["text"]["text"] for b in buttons_in(no_comment)][-1] == "Add a comment"
     assert "Reminder" in all_text(parsed(blocks.esat_message(prompt.model_copy(update={"reminder": True}))))
 
 
