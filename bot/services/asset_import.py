@@ -95,7 +95,7 @@ def _problems_of(error: ValidationError, where: str) -> list[ImportProblem]:
 _RULES = ItemRules[AssetRecord](
     build=AssetRecord.model_validate, problems_of=_problems_of, key=lambda record: record.url.rstrip("/"),
     not_a_mapping="is not a set of `field: value` pairs", duplicate_field="url",
-    duplicate=lambda first: f"the same link as {first}")
+    duplicate=lambda _record, first: f"the same link as {first}")
 
 
 def _checked(rows: Iterable[tuple[str, Any]], problems: list[ImportProblem]) -> Iterator[AssetRecord]:

@@ -427,9 +427,12 @@ class ItemRules(Generic[R]):
     key: Callable[[R], Hashable]
     not_a_mapping: str
     duplicate_field: str
-    # Said of the second item with a key, given where the first was.
-    duplicate: Callable[[str], str]
+    # Said of the second item with a key, given it and where the first was.
+    duplicate: Callable[[R, str], str]
     whole: Callable[[R], list[tuple[str, str]]] = lambda _record: []
+    # What is wrong with the mapping itself whatever its values (a field the kind does not have): reported
+    # beside the values' problems, and the item is left out.
+    of_mapping: Callable[[dict[Any, Any]], list[tuple[str, str]]] = lambda _raw: []
 
 
 def checked(rows: Iterable[tuple[str, Any]], problems: list[ImportProblem], rules: ItemRules[R]) -> Iterator[R]:
@@ -444,17 +447,21 @@ def checked(rows: Iterable[tuple[str, Any]], problems: list[ImportProblem], rule
             if damaged := damaged_fields(raw):
                 problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in damaged)
                 continue
+            of_mapping = rules.of_mapping(raw)
+            problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in of_mapping)
             try:
                 record = rules.build(raw)
             except ValidationError as error:
                 problems.extend(rules.problems_of(error, where))
+                continue
+            if of_mapping:
                 continue
             whole = rules.whole(record)
             problems.extend(ImportProblem(where=where, field=field, message=message) for field, message in whole)
             key = rules.key(record)
             if key in first_seen:
                 problems.append(ImportProblem(where=where, field=rules.duplicate_field,
-                                              message=rules.duplicate(first_seen[key])))
+                                              message=rules.duplicate(record, first_seen[key])))
                 continue
             first_seen[key] = where
             if not whole:

@@ -28,9 +28,10 @@ from bot.services.actors import Actor
 from bot.services.importing import (
     WRITE_BATCH,
     ImportInvalid,
+    ItemRules,
     batched,
+    checked,
     csv_rows,
-    damaged_fields,
     load_yaml,
     open_csv,
 )
@@ -38,6 +39,7 @@ from bot.services.routing import load_in_week
 from models import AuditEntry, DataImport, DevRelPerson, DevRelRequest, RosterImportChange
 from models.enums import RequestState
 from models.schemas.devrel import MAX_CAPACITY, SLACK_USER_ID, Booking, RosterEntry, RosterImportResult, RosterMember
+from models.schemas.importing import ImportProblem
 
 ENTITY = "devrel_person"
 CLI_ACTOR = "epos-cli"
@@ -73,44 +75,36 @@ def describe_error(error: dict[str, Any]) -> tuple[str, str]:
     return field, message
 
 
-def validate_entries(items: Iterable[tuple[str, object]]) -> tuple[list[RosterEntry], list[str]]:
-    """Entries, and one problem line per bad field (`item 3, field timezone: …`); duplicates are problems too."""
-    problems: list[str] = []
-    entries = list(_checked(items, problems))
-    return entries, problems
+def _entry(raw: dict[Any, Any]) -> RosterEntry:
+    return RosterEntry(**{key: value for key, value in raw.items() if key in ROSTER_FIELDS})
 
 
-def _checked(items: Iterable[tuple[str, object]], problems: list[str]) -> Iterator[RosterEntry]:
-    """The valid entries among `items`, in order; each problem found is added to `problems`."""
-    first_seen: dict[str, str] = {}
-    for where, raw in items:
-        if isinstance(raw, str):
-            problems.append(f"{where}: {raw}")
-            continue
-        if not isinstance(raw, dict):
-            problems.append(f"{where}: expected a mapping of roster fields, got {type(raw).__name__}")
-            continue
-        if damaged := damaged_fields(raw):
-            problems.extend(f"{where}, field {field}: {message}" for field, message in damaged)
-            continue
-        unknown = sorted(str(k) for k in raw if k not in ROSTER_FIELDS)
-        for key in unknown:
-            problems.append(f"{where}, field {key}: is not a roster field (fields: {', '.join(ROSTER_FIELDS)})")
-        try:
-            entry = RosterEntry(**{k: v for k, v in raw.items() if k in ROSTER_FIELDS})
-        except ValidationError as error:
-            for detail in error.errors():
-                field, message = describe_error(dict(detail))
-                if field == "item":
-                    field = "work_start" if "work_start" in message else "item"
-                problems.append(f"{where}, field {field}: {message}")
-            continue
-        if entry.slack_id in first_seen:
-            problems.append(f"{where}, field slack_id: {entry.slack_id} is already listed at {first_seen[entry.slack_id]}")
-            continue
-        first_seen[entry.slack_id] = where
-        if not unknown:
-            yield entry
+def _entry_problems(error: ValidationError, where: str) -> list[ImportProblem]:
+    problems = []
+    for detail in error.errors():
+        field, message = describe_error(dict(detail))
+        if field == "item":
+            field = "work_start" if "work_start" in message else "item"
+        problems.append(ImportProblem(where=where, field=field, message=message))
+    return problems
+
+
+def _unknown_fields(raw: dict[Any, Any]) -> list[tuple[str, str]]:
+    return [(key, f"is not a roster field (fields: {', '.join(ROSTER_FIELDS)})")
+            for key in sorted(str(k) for k in raw if k not in ROSTER_FIELDS)]
+
+
+_RULES = ItemRules(
+    build=_entry, problems_of=_entry_problems, key=lambda entry: entry.slack_id,
+    not_a_mapping="expected a mapping of roster fields", duplicate_field="slack_id",
+    duplicate=lambda entry, first: f"{entry.slack_id} is already listed at {first}",
+    of_mapping=_unknown_fields)
+
+
+def _line(label: str, problem: ImportProblem) -> str:
+    """`FILE: item 3, field timezone: …`, or `FILE: …` for the file as a whole."""
+    where = f"{problem.where}, field {problem.field}" if problem.field else problem.where
+    return f"{label}: {where}: {problem.message}" if where else f"{label}: {problem.message}"
 
 
 def read_roster_file(path: Path) -> tuple[list[RosterEntry], list[str]]:
@@ -143,26 +137,26 @@ def import_roster_file(path: Path, *, actor_id: str = CLI_ACTOR, now: datetime |
 
 def _read(path: Path, problems: list[str]) -> Iterator[RosterEntry]:
     """Every valid entry of a YAML or CSV roster, a row at a time for CSV; problems, each prefixed with the
-    file name, are added to `problems`."""
+    file name, are added to `problems`. Checked as every import file is (`importing.checked`)."""
     label, found = str(path), []
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".yaml", ".yml"):
         problems.append(f"{label}: give a .yaml, .yml or .csv file")
         return
-    unplaced: list[str] = []
+    seen: list[ImportProblem] = []
     try:
         if suffix == ".csv":
             with open_csv(path) as lines:
-                yield from _checked(_counted(_csv_items(lines, unplaced), found), unplaced)
+                yield from checked(_counted(_csv_items(lines, seen), found), seen, _RULES)
         else:
-            yield from _checked(_counted(_yaml_items(path.read_text(encoding="utf-8-sig"), unplaced), found), unplaced)
+            yield from checked(_counted(_yaml_items(path.read_text(encoding="utf-8-sig")), found), seen, _RULES)
     except FileNotFoundError:
-        unplaced[:] = ["no such file"]
+        seen[:] = [ImportProblem(where="", message="no such file")]
     except (OSError, UnicodeDecodeError) as error:
-        unplaced[:] = [f"cannot be read ({error})"]
-    if not unplaced and not found:
-        unplaced.append("holds no roster entries")
-    problems.extend(f"{label}: {problem}" for problem in unplaced)
+        seen[:] = [ImportProblem(where="", message=f"cannot be read ({error})")]
+    if not seen and not found:
+        seen.append(ImportProblem(where="", message="holds no roster entries"))
+    problems.extend(_line(label, problem) for problem in seen)
 
 
 def _counted(items: Iterator[tuple[str, object]], found: list[bool]) -> Iterator[tuple[str, object]]:
@@ -172,48 +166,34 @@ def _counted(items: Iterator[tuple[str, object]], found: list[bool]) -> Iterator
         yield item
 
 
-def _yaml_items(text: str, problems: list[str]) -> Iterator[tuple[str, object]]:
+def _yaml_items(text: str) -> Iterator[tuple[str, object]]:
     # Every scalar stays a string (text_only): YAML 1.1 would read an unquoted 17:30 as the number 1050.
-    try:
-        data = load_yaml(text, text_only=True)
-    except ImportInvalid as invalid:
-        problems[:] = _unplaced(invalid)
-        return
+    data = load_yaml(text, text_only=True)
     if data is None or data == "":
         return
     if not isinstance(data, list):
-        problems[:] = ["expected a list of people (each starting with `- slack_id: …`)"]
-        return
+        raise ImportInvalid([ImportProblem(where="", message="expected a list of people (each starting with "
+                                                             "`- slack_id: …`)")])
     yield from ((f"item {i}", item) for i, item in enumerate(data, start=1))
 
 
-def _csv_items(lines: Iterable[str], problems: list[str]) -> Iterator[tuple[str, object]]:
-    try:
-        names, rows = csv_rows(lines)
-        header = [name.strip() for name in names]
-        required = ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity")
-        missing = [f for f in required if f not in header]
-        if missing:
-            problems[:] = [f"line 1: the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})"]
-            return
-        for where, row in rows:
-            if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
-                continue
-            if None in row:
-                yield where, f"has more cells than the header ({len(header)})"
-                continue
-            cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
-            if cleaned.get("active", "") == "":
-                cleaned.pop("active", None)
-            yield where, cleaned
-    except ImportInvalid as invalid:
-        # A file that cannot be read to its end is reported alone: what its rows hold is not known.
-        problems[:] = _unplaced(invalid)
-
-
-def _unplaced(invalid: ImportInvalid) -> list[str]:
-    """The problems of a file that could not be read, as `line N: …` (read_roster_file adds the file name)."""
-    return [f"{problem.where}: {problem.message}" for problem in invalid.problems]
+def _csv_items(lines: Iterable[str], problems: list[ImportProblem]) -> Iterator[tuple[str, object]]:
+    names, rows = csv_rows(lines)
+    header = [name.strip() for name in names]
+    required = ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity")
+    if missing := [f for f in required if f not in header]:
+        raise ImportInvalid([ImportProblem(
+            where="line 1", message=f"the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})")])
+    for where, row in rows:
+        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+            continue
+        if None in row:
+            problems.append(ImportProblem(where=where, message=f"has more cells than the header ({len(header)})"))
+            continue
+        cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+        if cleaned.get("active", "") == "":
+            cleaned.pop("active", None)
+        yield where, cleaned
 
 
 # ----- writing files -----------------------------------------------------------------------------

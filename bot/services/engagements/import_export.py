@@ -79,7 +79,7 @@ def _checked(rows: Iterable[tuple[str, Any]], problems: list[ImportProblem], now
     return checked(rows, problems, ItemRules[EngagementRecord](
         build=EngagementRecord.model_validate, problems_of=_problems_of, key=_key,
         not_a_mapping="must be a mapping with account, opportunity, owner, …", duplicate_field="opportunity",
-        duplicate=lambda first: f"repeats the account and opportunity of {first}",
+        duplicate=lambda _record, first: f"repeats the account and opportunity of {first}",
         whole=lambda record: record_problems(record, now)))
 
 
