@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from bot import clock
 from bot.tryout import personas as people
@@ -161,9 +162,13 @@ class Commands:
         problems: list[str] = []
         step = timeline.step_for(duration)
         moment = start
+        zone = ZoneInfo(self.persona.timezone)
         while moment < end:
+            before = moment
             moment = timeline.next_tick(moment, end, step)
             clock.set_now(moment)
+            if self.on_progress is not None and moment.astimezone(zone).date() != before.astimezone(zone).date():
+                self.on_progress(f"⏩ {self._short_when(moment)} (waiting until {self._short_when(end)})")
             if tick is not None:
                 try:
                     tick(self.app.client, self.settings, moment, owner=self.scheduler_owner)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import clock, db
+from bot import clock, dates, db
 from bot.app import create_app
 from bot.config import Settings, load_settings
 from bot.logs import SecretScrubber
@@ -138,6 +138,8 @@ class TrySession(Actions, FormFlow, Feed, Commands):
         self.start_at = start or DEFAULT_START
         self.style = Style(color=color)
         self.interactive = interactive
+        # Told how far a long `:wait` has got (the terminal shows it on one line as it goes).
+        self.on_progress: Callable[[str], None] | None = None
         self.base_settings = base_settings
         self.directory = Directory(channels={**people.CHANNELS, **people.deal_channels(examples_dir / "engagements.yaml")})
         first = self.directory.persona(persona)
@@ -304,10 +306,11 @@ class TrySession(Actions, FormFlow, Feed, Commands):
     def _when(self, moment: datetime, persona: Persona | None = None) -> str:
         zone = ZoneInfo((persona or self.persona).timezone)
         local = moment.astimezone(zone)
-        return f"{local.strftime('%A %d %B %Y, %H:%M')} ({zone.key})"
+        return f"{local:%A %-d %B %Y, %H:%M} ({zone.key})"
 
     def _short_when(self, moment: datetime) -> str:
-        return moment.astimezone(ZoneInfo(self.persona.timezone)).strftime("%a %d %b %H:%M")
+        zone = ZoneInfo(self.persona.timezone)
+        return f"{dates.short_day(moment, zone)} {dates.clock(moment, zone)}"
 
     # ----- the prompt ------------------------------------------------------------------------------
     @property

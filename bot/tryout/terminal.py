@@ -35,6 +35,7 @@ def _readline_history(path: Path) -> Callable[[], None]:
 
 def interact(session: TrySession, *, read: Callable[[str], str] = input, write: Callable[[str], None] = print) -> int:
     save_history = _readline_history(session.output_dir / HISTORY_FILE)
+    session.on_progress = write
     try:
         for line in session.open():
             write(line)
@@ -45,6 +46,12 @@ def interact(session: TrySession, *, read: Callable[[str], str] = input, write: 
                 write("")
                 break
             except KeyboardInterrupt:
+                if session.form is not None:  # Ctrl-C in a form cancels it, as Escape does in Slack
+                    write("")
+                    step = session.handle(":cancel")
+                    for line in step.lines:
+                        write(line)
+                    continue
                 write("  (:quit leaves)")
                 continue
             try:

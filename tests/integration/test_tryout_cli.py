@@ -139,3 +139,29 @@ def test_without_sample_files_it_still_runs_and_says_where_it_looked(tmp_path: P
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"No sample data found in {tmp_path / 'none'}/; pass --examples DIR" in out
+
+
+def test_ctrl_c_in_a_form_cancels_the_form(tmp_path: Path) -> None:
+    events: list[object] = ["/asset add", KeyboardInterrupt(), ":who", EOFError()]
+    shown: list[str] = []
+
+    def read(_prompt: str) -> str:
+        event = events.pop(0)
+        if isinstance(event, BaseException):
+            raise event
+        return str(event)
+
+    session = TrySession(output_dir=tmp_path / "out", examples_dir=EXAMPLES, interactive=True)
+    assert interact(session, read=read, write=shown.append) == 0
+    text = "\n".join(shown)
+    assert "(Add an asset closed)" in text and "(:quit leaves)" not in text
+
+
+def test_a_long_wait_shows_each_day_as_it_passes(tmp_path: Path) -> None:
+    typed = iter([":wait 3d", ":quit"])
+    shown: list[str] = []
+    session = TrySession(output_dir=tmp_path / "out", examples_dir=EXAMPLES, interactive=True)
+    assert interact(session, read=lambda _prompt: next(typed), write=shown.append) == 0
+    progress = [line for line in shown if line.startswith("⏩ ") and "(waiting until Mon 16 Nov 10:00)" in line]
+    assert [line.split(" (")[0] for line in progress] == ["⏩ Sat 14 Nov 00:00", "⏩ Sun 15 Nov 00:00",
+                                                          "⏩ Mon 16 Nov 00:00"]
