@@ -12,6 +12,7 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from bot import dates
 from models.enums import STAGE_LABELS, Stage
 from models.schemas.digest import PilotTrendPoint, TrendPoint
 
@@ -94,7 +95,7 @@ def _trend_panel(trend_axes: Any, trend: Sequence[TrendPoint]) -> None:
     """Mean and median MTTC per week; weeks without a close are gaps. The median is drawn wide and pale
     under a thin mean, so a week whose mean equals its median (every week of one close) shows both; the
     legend says so when it happens."""
-    labels = [point.week_start.strftime("%d %b") for point in trend]
+    labels = [dates.chart_day(point.week_start) for point in trend]
     positions = list(range(len(trend)))
     means = [point.mean if point.mean is not None else float("nan") for point in trend]
     medians = [point.median if point.median is not None else float("nan") for point in trend]
@@ -155,7 +156,7 @@ def day_count(value: float) -> str:
 
 def _pilot_panel(axes: Any, points: Sequence[PilotTrendPoint], name: str) -> None:
     """Both groups' trailing median MTTC: the pilot's line should fall below the baseline's if it works."""
-    labels = [point.at.strftime("%d %b") for point in points]
+    labels = [dates.chart_day(point.at) for point in points]
     positions = list(range(len(points)))
     axes.set_title(PILOT_TITLE.format(name=name), fontsize=10)
     if any(point.pilot.count or point.baseline.count for point in points):

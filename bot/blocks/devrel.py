@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ConfirmObject, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot import dates
 from bot.blocks import kit
 
 # Each surface has its own builder module; handlers and jobs reach them through this one as well.
@@ -482,7 +483,7 @@ def over_capacity_note(request: DevRelRequestView, load: WeekLoad) -> dict[str, 
     """Told to whoever just took a meeting beyond their weekly capacity: their call, so only a heads-up."""
     text = (f"{STATE_EMOJI[RequestState.accepted]} You're in the room for *{safe(request.engagement.account, 200)}*. "
             f"Heads-up: this is your {_ordinal(load.meetings)} DevRel meeting in the week of "
-            f"{load.week_start:%a %d %b}; your capacity is {load.capacity}. epos won't ask you for more that week; "
+            f"{dates.short_day(load.week_start)}; your capacity is {load.capacity}. epos won't ask you for more that week; "
             "if the load should change for good, an epos admin can edit your capacity in `/devrel roster`.")
     return plain(text)
 

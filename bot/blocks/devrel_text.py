@@ -28,7 +28,7 @@ def when(start: datetime, minutes: int, zone: ZoneInfo, *, with_zone: bool = Tru
     """`Wed 14 Oct 2026, 15:00–16:00 (Europe/Berlin)` in the reader's timezone."""
     local = start.astimezone(zone)
     end = (start + timedelta(minutes=minutes)).astimezone(zone)
-    text = f"{local:%a %d %b %Y}, {local:%H:%M}–{end:%H:%M}"
+    text = f"{local:%a %-d %b %Y}, {local:%H:%M}–{end:%H:%M}"
     return f"{text} ({zone.key})" if with_zone else text
 
 
@@ -36,7 +36,7 @@ def clock_time(moment: datetime, zone: ZoneInfo, *, today: date | None = None) -
     local = moment.astimezone(zone)
     if today is not None and local.date() == today:
         return f"{local:%H:%M}"
-    return f"{local:%a %d %b, %H:%M}"
+    return f"{local:%a %-d %b}, {local:%H:%M}"
 
 
 def slack_date(moment: datetime, fallback: str) -> str:

@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot import dates
 from bot.blocks import pilots as pilot_blocks
 from bot.blocks.interactions import interactions_section
 from bot.blocks import adoption
@@ -200,7 +201,7 @@ def stale_line(line: StaleLine, who: str, tz: ZoneInfo) -> str:
     return (
         f"*{safe(line.account, 200)}* ({safe(line.opportunity, 200)}) · {stage_label(line.stage)} · "
         f"{line.days} days idle (limit {line.threshold_days}) · {who}"
-        + (SNOOZED.format(until=f"{line.snoozed_until.astimezone(tz):%-d %b}") if line.snoozed_until else "")
+        + (SNOOZED.format(until=dates.short_day(line.snoozed_until, tz)) if line.snoozed_until else "")
     )
 
 

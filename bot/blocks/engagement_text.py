@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.blocks.text import escape, safe
+from bot.blocks.text import escape, plural, safe, slack_day
 from models.schemas.engagements import EngagementSummary
 
 STALE_BADGE = "⚠️ stale"
@@ -30,8 +30,8 @@ _DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|]*\|([^>]*)>")
 
 
 def day(moment: datetime) -> str:
-    """A date Slack shows in the reader's own timezone (with a UTC fallback for old clients)."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{moment:%-d %b %Y}>"
+    """A date Slack shows in the reader's own timezone."""
+    return slack_day(moment)
 
 
 def label(engagement: EngagementSummary, limit: int = 300) -> str:
@@ -50,9 +50,10 @@ def stage_line(engagement: EngagementSummary) -> str:
     if not engagement.is_open:
         closed = f" on {day(engagement.closed_at)}" if engagement.closed_at else ""
         return f"*{engagement.stage_label}*{closed}"
-    days = "1 day" if engagement.days_in_stage == 1 else f"{engagement.days_in_stage} days"
     stale = f" · {STALE_BADGE}" if engagement.stale else ""
-    return f"*{engagement.stage.label}* for {days}{stale}"
+    if engagement.days_in_stage < 1:
+        return f"*{engagement.stage.label}* since today{stale}"
+    return f"*{engagement.stage.label}* for {plural(engagement.days_in_stage, 'day')}{stale}"
 
 
 def days_text(value: float | None) -> str:

@@ -362,14 +362,14 @@ def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, r
     (`shared`: the deal channel is shared with another organisation, so the owner gets it instead)."""
     name = label(post.engagement)
     if shared is not None:
-        lead = PLAYBOOK_SHARED_LEAD.format(stage=post.title, label=name, where=shared.describe(),
+        lead = PLAYBOOK_SHARED_LEAD.format(stage=post.stage.label, label=name, where=shared.describe(),
                                            how=INTERNAL_CHANNEL_HOW)
     elif failed_channel:
         fix = PLAYBOOK_FIX.get(reason, "Check the deal channel on the card.")
-        lead = PLAYBOOK_FALLBACK_LEAD.format(stage=post.title, label=name, channel=failed_channel,
+        lead = PLAYBOOK_FALLBACK_LEAD.format(stage=post.stage.label, label=name, channel=failed_channel,
                                              reason=escape(reason or "error"), fix=fix)
     else:
-        lead = PLAYBOOK_LEAD.format(label=name, stage=post.title)
+        lead = PLAYBOOK_LEAD.format(label=name, stage=post.stage.label)
 
     def bullets(items: list[str]) -> str:
         return "\n".join(f"• {safe(item, 400)}" for item in items) or "—"

@@ -17,7 +17,7 @@ ESAT_QUESTION = (
 )
 
 ESAT_REMINDER = "Reminder, and the last one: " + ESAT_QUESTION
-ESAT_THANKS = "Thanks! You rated {label} *{score}/5*.{comment} Click another number to change it."
+ESAT_THANKS = "Thanks! You rated {label} *{score}/5*.{comment} Press another number to change it."
 ESAT_COMMENT_SHOWN = " Your comment: _{comment}_."
 ESAT_FALLBACK = "How did the {account} engagement go? Rate it 1–5."
 

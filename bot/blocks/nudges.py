@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot import dates
 from bot.blocks import kit
 from bot.blocks.text import HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, safe
 from bot.charts import stage_label
@@ -58,7 +59,7 @@ MAX_LINES = (MESSAGE_BLOCKS - FIXED_BLOCKS) // 2
 
 
 def when(moment: datetime, tz: ZoneInfo) -> str:
-    return f"{moment.astimezone(tz):%a %-d %b}"
+    return dates.short_day(moment, tz)
 
 
 

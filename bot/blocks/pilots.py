@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     UserMultiSelectElement,
 )
 
+from bot import dates
 from bot.blocks.kit import button, md, modal, plain_text
 from bot.blocks.text import FIELD_TEXT, VIEW_BLOCKS, clip, escape, plural
 from bot.ids import PilotIds
@@ -121,8 +122,8 @@ def pilot_modal(pilot: PilotOut | None) -> dict[str, Any]:
         ]
     else:
         head = [SectionBlock(text=md(
-            EDITING.format(name=escape(pilot.name), dates=f"from {pilot.start_on:%-d %b %Y}" + (
-                f" to {pilot.end_on:%-d %b %Y}" if pilot.end_on else ", still running"))))]
+            EDITING.format(name=escape(pilot.name), dates=f"from {dates.day(pilot.start_on)}" + (
+                f" to {dates.day(pilot.end_on)}" if pilot.end_on else ", still running"))))]
     return modal(PilotIds.modal, FORM_TITLE, [*head, _input(PilotIds.members_block, MEMBERS_LABEL, members),
                                               _input(PilotIds.end_block, END_LABEL, end, optional=True, hint=END_HINT)],
                  submit=FORM_SUBMIT, close=FORM_CANCEL, metadata=json.dumps({"name": pilot.name}) if pilot else "")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
+from bot import dates
+
 ELLIPSIS = "…"
 
 # Slack's limits (see SLACK-FACTS): the builders clip to these rather than let a post fail.
@@ -57,3 +61,16 @@ def user(user_id: str) -> str:
 def plural(count: int, one: str, many: str | None = None) -> str:
     """`1 SE`, `3 SEs`, `2 DevRel people`: a count with its noun, read aloud as it is written."""
     return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def slack_day(moment: datetime) -> str:
+    """A date each reader sees in their own timezone and locale (Slack's date formatting; "Today" when it
+    is), with `13 Nov 2026` (UTC) for clients that cannot."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}}|{dates.day(moment)}>"
+
+
+def slack_moment(moment: datetime, fallback_tz: tzinfo) -> str:
+    """A date and time each reader sees in their own timezone and locale, with `Fri 13 Nov 2026, 14:00`
+    in `fallback_tz` for clients that cannot."""
+    return (f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|"
+            f"{escape(dates.moment(moment, fallback_tz))}>")

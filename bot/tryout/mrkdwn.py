@@ -117,29 +117,24 @@ def _special(command: str, label: str, viewer: Viewer) -> str:
     return label or command
 
 
-def _ordinal(day: int) -> str:
-    suffix = "th" if 11 <= day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{day}{suffix}"
-
-
 def _pretty(day: date, today: date, fallback: str) -> str:
     names = {today: "today", today - timedelta(days=1): "yesterday", today + timedelta(days=1): "tomorrow"}
     return names.get(day, fallback)
 
 
 def format_date_token(template: str, moment: datetime, viewer: Viewer) -> str:
-    """`<!date^…^{date_short_pretty} at {time}|…>` in the viewer's own timezone, as Slack shows it."""
+    """`<!date^…^{date_short_pretty} at {time}|…>` in the viewer's own timezone, as Slack shows it to a
+    reader whose Slack is set to English (UK) and the 24-hour clock: the style of epos's own dates."""
     local = moment.astimezone(viewer.timezone)
     today = viewer.now().astimezone(viewer.timezone).date()
     day = local.date()
-    hour12 = local.strftime("%I").lstrip("0") or "12"
     tokens = {
         "date_num": local.strftime("%Y-%m-%d"),
-        "date": f"{local.strftime('%B')} {_ordinal(local.day)}, {local.year}",
-        "date_short": f"{local.strftime('%b')} {local.day}, {local.year}",
-        "date_long": f"{local.strftime('%A, %B')} {_ordinal(local.day)}, {local.year}",
-        "time": f"{hour12}:{local.strftime('%M %p')}",
-        "time_secs": f"{hour12}:{local.strftime('%M:%S %p')}",
+        "date": f"{local.day} {local:%B %Y}",
+        "date_short": f"{local.day} {local:%b %Y}",
+        "date_long": f"{local:%A} {local.day} {local:%B %Y}",
+        "time": f"{local:%H:%M}",
+        "time_secs": f"{local:%H:%M:%S}",
     }
     for name in ("date", "date_short", "date_long"):
         tokens[f"{name}_pretty"] = _pretty(day, today, tokens[name])

@@ -233,4 +233,4 @@ def test_a_snoozed_stale_engagement_says_so() -> None:
     stale = [StaleLine(engagement_id=1, account="Acme", opportunity="Obs", owner_id="U0A1B2C3D", stage="poc", days=30,
                        threshold_days=21, snoozed_until=datetime(2026, 11, 27, 9, tzinfo=BERLIN))]
     rendered, _ = blocks.digest_message(sample(stale=stale, stale_total=1), name_of)
-    assert "*Acme* (Obs) · POC · 30 days idle (limit 21) · Dana · snoozed until 27 Nov" in str(rendered[8].to_dict())
+    assert "*Acme* (Obs) · POC · 30 days idle (limit 21) · Dana · snoozed until Fri 27 Nov" in str(rendered[8].to_dict())

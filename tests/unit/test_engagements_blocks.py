@@ -186,6 +186,7 @@ def test_the_playbook_post_lists_the_checklist_and_assets_or_how_to_find_them() 
                         assets=[AssetSuggestion(title="OTel walkthrough", url="https://a.example/otel",
                                                 type=AssetType.feature_walkthrough)])
     text = all_text(parsed(blocks.playbook_message(post)))
+    assert "entered *POC*. Here is the playbook for it." in text  # the stage's one name, not the playbook's title
     assert "criteria signed" in text and "kickoff" in text and "readout" in text
     assert "<https://a.example/otel|OTel walkthrough>" in text
     bare = all_text(parsed(blocks.playbook_message(post.model_copy(update={"assets": []}),
@@ -201,7 +202,7 @@ def test_the_esat_question_has_five_scores_and_shows_the_answer() -> None:
     assert {s["value"] for s in scores} == {"9"}
     answered = parsed(blocks.esat_message(prompt.model_copy(update={"score": 4, "comment": "smooth"}), answered=True))
     assert all_text(answered).startswith("Thanks! You rated *Northbeam* (Fleet) *4/5*. Your comment: _smooth_. "
-                                         "Click another number to change it.")
+                                         "Press another number to change it.")
     assert [b["text"]["text"] for b in buttons_in(answered)][-1] == "Change your comment"
     no_comment = parsed(blocks.esat_message(prompt.model_copy(update={"score": 4}), answered=True))
     assert [b["text"]["text"] for b in buttons_in(no_comment)][-1] == "Add a comment"
@@ -285,3 +286,10 @@ def test_a_managers_home_with_a_quiet_team_says_what_is_missing_and_how_to_get_i
     assert sections[3] == "*Stale engagements*\nNone: every open engagement moved within its stage's limit. :tada:"
     assert sections[4] == "*DevRel coverage this week*\nNo requests yet. SEs ask with `/devrel ACCOUNT`."
     assert "Your open engagements" not in all_text(view["blocks"])
+
+
+def test_a_stage_entered_today_reads_since_today_and_one_day_in_the_singular() -> None:
+    from bot.blocks.engagement_text import stage_line
+
+    assert stage_line(summary(days_in_stage=0)).startswith("*POC* since today")
+    assert stage_line(summary(days_in_stage=1)).startswith("*POC* for 1 day")

@@ -130,7 +130,7 @@ def test_real_mentions_and_specials_are_shown_by_name() -> None:
 def test_dates_are_shown_in_the_viewers_timezone_as_slack_formats_them() -> None:
     moment = int(datetime(2026, 11, 16, 14, 0, tzinfo=UTC).timestamp())
     text = mrkdwn(f"<!date^{moment}^{{date_short_pretty}} at {{time}}|Nov 16>", viewer())
-    assert text == "Nov 16, 2026 at 3:00 PM"
+    assert text == "16 Nov 2026 at 15:00"  # as to a reader with English (UK) and the 24-hour clock
     tomorrow = int(datetime(2026, 11, 14, 8, 0, tzinfo=UTC).timestamp())
     assert mrkdwn(f"<!date^{tomorrow}^{{date_pretty}}|x>", viewer()) == "tomorrow"
     assert mrkdwn("<!date^nonsense^{date}|the fallback>", viewer()) == "the fallback"

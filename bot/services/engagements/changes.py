@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import clock, db
+from bot import clock, dates, db
 from bot.blocks.text import escape
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import audit, devrel, stints
@@ -68,7 +68,7 @@ def effective_moment(
         raise InvalidInput("That date is in the future. Pick today or an earlier day.", field="effective_date")
     if on is not None and on < local_day(floor, tz):
         raise InvalidInput(
-            f"Pick {floor.astimezone(tz):%-d %b %Y} or later: the engagement's last change (or its opening) "
+            f"Pick {dates.day(floor, tz)} or later: the engagement's last change (or its opening) "
             "was on that day, and the stage log can't go back before it.",
             field="effective_date",
         )
@@ -85,7 +85,7 @@ def _check_moment(moment: datetime, *, now: datetime, not_before: datetime) -> d
         raise InvalidInput("That date is in the future. Pick today or an earlier day.", field="effective_date")
     if moment < not_before:
         raise InvalidInput(
-            f"Pick {not_before:%-d %b %Y %H:%M} UTC or later: the stage log can't go back before the last change.",
+            f"Pick {dates.day(not_before)} {dates.clock(not_before)} UTC or later: the stage log can't go back before the last change.",
             field="effective_date",
         )
     return min(moment, now)
@@ -244,7 +244,7 @@ def change_stage(
         if engagement.stage == stage:
             raise Conflict(
                 f"{_label(engagement)} is already in {stage.label} (since "
-                f"{engagement.stage_entered_at:%-d %b}). Nothing changed. To log what happened, add a note from "
+                f"{dates.day(engagement.stage_entered_at)}). Nothing changed. To log what happened, add a note from "
                 f"its card: `/engagement {escape(engagement.account)}`."
             )
         moment = _resolve_moment(engagement, effective_at=effective_at, effective_on=effective_on, tz=tz, now=now)

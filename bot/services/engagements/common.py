@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from bot import dates
 from bot.blocks.text import escape
 from bot.errors import AlreadyClosed, Forbidden, NotFound
 from bot.services.actors import Actor
@@ -86,7 +87,7 @@ def _label(engagement: Engagement | EngagementSummary) -> str:
 def already_closed(engagement: Engagement, now: datetime) -> AlreadyClosed:
     """The one refusal of a change to a closed engagement, whichever change it was."""
     outcome = OUTCOME_LABELS[Outcome(engagement.outcome)] if engagement.outcome else "no outcome"
-    when = f"{outcome}, {engagement.closed_at:%-d %b %Y}" if engagement.closed_at else outcome
+    when = f"{outcome}, {dates.day(engagement.closed_at)}" if engagement.closed_at else outcome
     return AlreadyClosed(
         f"{_label(engagement)} is already closed ({when}). Reopen it from its card "
         f"(`/engagement {escape(engagement.account)}`) to change its stage or outcome.",
