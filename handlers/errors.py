@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -88,7 +88,8 @@ def report(error: Exception, handling: str | None) -> str:
 
 def register(app: App, settings: Settings) -> None:
     @app.error
-    def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> None:
-        # First: once the person reads the apology they may send the same thing again.
-        delivery_failed(body)
+    def handle_error(error: Exception, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        # First: once the person reads the apology they may send the same thing again. This request's own
+        # claim: another copy of the delivery, handled meanwhile, keeps its own.
+        delivery_failed(body, context)
         tell_user(client, body, report(error, body.get("type") or body.get("command")))

@@ -188,3 +188,27 @@ def answer_to(response: WireResponse, slack: MockSlack, name: str = "default") -
     if response.message:
         return Call("ack", response.message)
     return slack.wait_for("response_url", lambda c: c.params.get("_name") == name)[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, only the tests that use the database under test: through the fixtures, or in a module
+    that picks its database itself (it reads the PostgreSQL test URL). The rest (blocks, parsers, `epos try`
+    on its own scratch SQLite) run the same code on either database, and the SQLite run has them already."""
+    if not PG_URL:
+        return
+    uses_database = {"database_url", "migrated_database"}
+    reads_the_url: dict[Path, bool] = {}
+
+    def kept(item: pytest.Item) -> bool:
+        if uses_database & set(getattr(item, "fixturenames", ())):
+            return True
+        path = Path(str(item.fspath))
+        if path not in reads_the_url:
+            text = path.read_text(encoding="utf-8")
+            reads_the_url[path] = "PG_URL" in text or "EPOS_TEST_DATABASE_URL" in text
+        return reads_the_url[path]
+
+    keep = [item for item in items if kept(item)]
+    if len(keep) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep

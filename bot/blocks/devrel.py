@@ -428,8 +428,8 @@ def kept_notice(request: DevRelRequestView, actor_id: str, *, zone: ZoneInfo) ->
     """To the assignee, when the meeting a close cancelled is kept after all."""
     account = safe(request.engagement.account, 200)
     text = (f"{STATE_EMOJI[RequestState.accepted]} {user(actor_id)} kept the *{account}* meeting after all: "
-            f"you're in the room again ({when(request.meeting_start, request.duration_minutes, zone)}), and a "
-            "reminder with the brief comes an hour before.")
+            f"you're in the room again ({when(request.meeting_start, request.duration_minutes, zone)})"
+            + (", and a reminder with the brief comes an hour before." if request.remind_at else "."))
     return kit.message(f"Your DevRel meeting with {escape(request.engagement.account)} is on again",
                        [SectionBlock(text=kit.md(text))])
 
@@ -438,8 +438,8 @@ def kept_answer(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]
     """To whoever pressed Keep the meeting."""
     name = escape(request.name_of(request.assignee_id))
     return plain(f"{STATE_EMOJI[RequestState.accepted]} The *{safe(request.engagement.account, 200)}* meeting "
-                 f"({when(request.meeting_start, request.duration_minutes, zone)}) is on again: {name} is told and "
-                 "is reminded an hour before.")
+                 f"({when(request.meeting_start, request.duration_minutes, zone)}) is on again: {name} is told"
+                 + (" and is reminded an hour before." if request.remind_at else "."))
 
 
 def cancelled_notice(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:

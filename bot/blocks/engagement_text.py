@@ -52,7 +52,7 @@ def stage_line(engagement: EngagementSummary) -> str:
         return f"*{engagement.stage_label}*{closed}"
     stale = f" · {STALE_BADGE}" if engagement.stale else ""
     if engagement.days_in_stage < 1:
-        return f"*{engagement.stage.label}* since today{stale}"
+        return f"*{engagement.stage.label}* for less than a day{stale}"
     return f"*{engagement.stage.label}* for {plural(engagement.days_in_stage, 'day')}{stale}"
 
 

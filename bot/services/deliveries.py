@@ -112,10 +112,9 @@ class Claim:
             handled = self.handled
         if seen is not Seen.FIRST:
             return
-        if handled:
-            self._record(Seen.FIRST, clock.now())
-        else:
-            self._give_back_now()
+        # Not on the claim's own thread: the few of those must stay free for the claims of new deliveries.
+        settle = (lambda: self._record(Seen.FIRST, clock.now())) if handled else self._give_back_now
+        threading.Thread(target=settle, name="epos-late-claim", daemon=True).start()
 
     def current(self, now: datetime) -> bool:
         """Whether this claim, made in this process, still speaks for its delivery."""

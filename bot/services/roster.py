@@ -379,6 +379,10 @@ def _stage(batch: list[RosterEntry], import_id: str, result: RosterImportResult,
 def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
     """The one transaction that makes the import visible: the set-aside changes, then the import live."""
     with staging.writing() as session:
+        # Held until the changes below are written, so an admin's save cannot land between check and write
+        # (on PostgreSQL; SQLite's write lock already keeps everyone else out).
+        session.execute(select(DevRelPerson.id).join(RosterImportChange, RosterImportChange.person_id == DevRelPerson.id)
+                        .where(RosterImportChange.import_id == import_id).with_for_update(of=DevRelPerson)).all()
         edited = session.execute(
             select(DevRelPerson.name, DevRelPerson.slack_id)
             .join(RosterImportChange, RosterImportChange.person_id == DevRelPerson.id)

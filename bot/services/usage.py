@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +23,9 @@ FIGURES = "figures"
 # and otherwise by a thread of its own that may wait as long as a handled delivery's record does.
 NOTE_WAIT_SECONDS = 0.2
 LATE_NOTE_WAIT_SECONDS = 15.0
+# The uses a thread of this process is writing: a search repeated meanwhile starts no second one.
+_pending: set[tuple[str, str, date]] = set()
+_pending_lock = threading.Lock()
 
 
 def note(user_id: str, feature: str, *, now: datetime | None = None) -> None:
@@ -34,9 +37,17 @@ def note(user_id: str, feature: str, *, now: datetime | None = None) -> None:
         if session.scalar(select(UsageDay.user_id).where(UsageDay.user_id == user_id, UsageDay.feature == feature,
                                                          UsageDay.day == day)) is not None:
             return
+    use = (user_id, feature, day)
+    with _pending_lock:
+        if use in _pending:
+            return  # already being written, by a thread that waits out the writer
     try:
         _write(user_id, feature, now, wait=NOTE_WAIT_SECONDS)
     except SQLAlchemyError:
+        with _pending_lock:
+            if use in _pending:
+                return
+            _pending.add(use)
         threading.Thread(target=_write_late, args=(user_id, feature, now), name="epos-usage", daemon=True).start()
 
 
@@ -52,3 +63,6 @@ def _write_late(user_id: str, feature: str, now: datetime) -> None:
     except SQLAlchemyError:
         # Only the getting-started checklist and the adoption figures miss this day's use.
         log.warning("could not write down a use of %s", feature, exc_info=True)
+    finally:
+        with _pending_lock:
+            _pending.discard((user_id, feature, now.astimezone(UTC).date()))

@@ -70,10 +70,8 @@ class Controls:
         self.items: list[Control] = []
         self.redrawn: dict[int, Any] = {}
         self._step_from = 1
-
-    @property
-    def next_number(self) -> int:
-        return max((c.number for c in self.items), default=max(self.redrawn, default=0)) + 1
+        # Only ever goes up: a number once printed is never given to another control.
+        self.next_number = 1
 
     def begin(self) -> None:
         """A new step: what it shows is numbered below what is on screen."""
@@ -85,6 +83,7 @@ class Controls:
             self.items.remove(old)
             self.redrawn[old.number] = old.source
         control = Control(self.next_number, element, block_id, source, label)
+        self.next_number += 1
         self.items.append(control)
         return control
 

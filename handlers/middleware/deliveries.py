@@ -73,11 +73,15 @@ def read_only(body: dict[str, Any]) -> bool:
     return action_id in READ_ONLY_ACTIONS
 
 
-def delivery_failed(body: dict[str, Any]) -> None:
-    """The delivery's handling failed and changed nothing: the same delivery sent again is handled."""
-    key = delivery_key(body)
-    claim = deliveries.in_flight(key) if key is not None else None
-    if claim is not None:
+def delivery_failed(body: dict[str, Any], context: BoltContext | None = None) -> None:
+    """The delivery's handling failed and changed nothing: the same delivery sent again is handled. With the
+    request's context, its own claim; without (a place that has only the payload), the one this process
+    holds for the delivery."""
+    claim = context.get(CLAIM) if context is not None else None
+    if claim is None and context is None:
+        key = delivery_key(body)
+        claim = deliveries.in_flight(key) if key is not None else None
+    if isinstance(claim, Claim):
         claim.failed()
 
 

@@ -128,7 +128,7 @@ def test_the_home_is_republished_after_a_change(database_url: str, wire: SlackWi
     open_engagement("Northbeam Logistics", days_ago(3))
     wire.command("/engagement", "northbeam demo", user_id=SE)
     view = published(slack, SE)
-    assert "*Demo* since today" in all_text(view["blocks"])
+    assert "*Demo* for less than a day" in all_text(view["blocks"])
 
 
 def cancel_buttons(view: dict[str, Any]) -> list[dict[str, Any]]:

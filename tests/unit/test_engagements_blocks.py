@@ -288,8 +288,8 @@ def test_a_managers_home_with_a_quiet_team_says_what_is_missing_and_how_to_get_i
     assert "Your open engagements" not in all_text(view["blocks"])
 
 
-def test_a_stage_entered_today_reads_since_today_and_one_day_in_the_singular() -> None:
+def test_a_stage_entered_within_a_day_says_so_and_one_day_is_singular() -> None:
     from bot.blocks.engagement_text import stage_line
 
-    assert stage_line(summary(days_in_stage=0)).startswith("*POC* since today")
+    assert stage_line(summary(days_in_stage=0)).startswith("*POC* for less than a day")
     assert stage_line(summary(days_in_stage=1)).startswith("*POC* for 1 day")
