@@ -174,6 +174,9 @@ def server(settings: Settings) -> Iterator[LoopbackServer]:
     app = create_app(settings)
     loopback = LoopbackServer(EposWSGI(app)).start()
     yield loopback
+    # What the listeners go on with after their ack ends here, against this test's mock Slack and database:
+    # left running, it would log its failures into whichever test comes next.
+    app._listener_runner.listener_executor.wait_until_settled(10)
     loopback.stop()
 
 

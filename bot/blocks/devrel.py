@@ -21,6 +21,13 @@ from bot.blocks import kit
 
 # Each surface has its own builder module; handlers and jobs reach them through this one as well.
 from bot.blocks.devrel_forms import decline_modal, hand_back_modal, request_modal  # noqa: F401
+from bot.blocks.devrel_endings import (  # noqa: F401
+    cancelled_notice,
+    closed_notice,
+    closed_with_engagement,
+    kept_answer,
+    kept_notice,
+)
 from bot.blocks.devrel_roster import roster_message, roster_modal  # noqa: F401
 from bot.blocks.devrel_text import (
     STATE_EMOJI,
@@ -141,8 +148,6 @@ NOBODY_NEXT = (
 CANCEL_BUTTON = "Cancel request"
 HAND_BACK_BUTTON = "Hand back"
 HAND_BACK_HINT = "Can't make it after all? *Hand back* says why, and epos asks someone else."
-KEEP_BUTTON = "Keep the meeting"
-MAX_KEEP_LINES = 10
 
 
 def cancel_confirm(account: str) -> ConfirmObject:
@@ -380,73 +385,6 @@ def reminder_message(request: DevRelRequestView, *, zone: ZoneInfo, now: datetim
         ContextBlock(elements=[MarkdownTextObject(text=f":handshake: {GUIDANCE}")]),
     ]
     return kit.message(f"Reminder: DevRel meeting with {escape(request.engagement.account)} in {minutes} minutes", blocks)
-
-
-def closed_notice(request: DevRelRequestView, recipient_id: str, *, zone: ZoneInfo) -> dict[str, Any]:
-    """To the DevRel person asked or joining, when the engagement's close cancelled the request."""
-    closer = request.cancelled_by_close() or request.requester_id
-    account = safe(request.engagement.account, 200)
-    meeting = when(request.meeting_start, request.duration_minutes, zone)
-    if request.assignee_id == recipient_id:
-        what = f"your DevRel meeting with *{account}* ({meeting}) is cancelled, and you won't be reminded of it"
-    else:
-        what = f"the DevRel request for the *{account}* meeting ({meeting}) you were asked to join is cancelled"
-    text = f"{STATE_EMOJI[RequestState.cancelled]} {user(closer)} closed *{account}*, so {what}. Nothing more to do."
-    return kit.message(f"Your DevRel meeting with {escape(request.engagement.account)} is cancelled",
-                       [SectionBlock(text=kit.md(text))])
-
-
-def closed_with_engagement(updates: list[RequestUpdate]) -> list[Block]:
-    """For the answer to a close: the DevRel asks and meetings it cancelled, each accepted meeting with
-    Keep the meeting (numbered, so one answer may hold several)."""
-    blocks: list[Block] = []
-    for index, update in enumerate(updates[:MAX_KEEP_LINES]):
-        request = update.request
-        meeting = slack_date(request.meeting_start, when(request.meeting_start, request.duration_minutes, ZoneInfo("UTC")))
-        emoji = STATE_EMOJI[RequestState.cancelled]
-        if request.assignee_id:
-            name = escape(request.name_of(request.assignee_id))
-            text = (f"{emoji} The DevRel meeting with *{name}* on {meeting} is cancelled, and {name} is told. "
-                    f"If it still happens, press *{KEEP_BUTTON}*.")
-            blocks.append(SectionBlock(text=kit.md(text)))
-            blocks.append(ActionsBlock(elements=[kit.button(KEEP_BUTTON, f"{DevRelIds.keep}:{index}",
-                                                            _button_value(request))]))
-        elif update.previous_id:
-            name = escape(request.name_of(update.previous_id))
-            blocks.append(SectionBlock(text=kit.md(
-                f"{emoji} The DevRel request for the meeting on {meeting} is cancelled, and {name}, who was asked, is told.")))
-        else:
-            blocks.append(SectionBlock(text=kit.md(
-                f"{emoji} The DevRel request for the meeting on {meeting} is cancelled and taken off the DevRel channel.")))
-    if len(updates) > MAX_KEEP_LINES:
-        blocks.append(ContextBlock(elements=[kit.md(
-            f"And {len(updates) - MAX_KEEP_LINES} more; the engagement's card lists them all.")]))
-    return blocks
-
-
-def kept_notice(request: DevRelRequestView, actor_id: str, *, zone: ZoneInfo) -> dict[str, Any]:
-    """To the assignee, when the meeting a close cancelled is kept after all."""
-    account = safe(request.engagement.account, 200)
-    text = (f"{STATE_EMOJI[RequestState.accepted]} {user(actor_id)} kept the *{account}* meeting after all: "
-            f"you're in the room again ({when(request.meeting_start, request.duration_minutes, zone)})"
-            + (", and a reminder with the brief comes an hour before." if request.remind_at else "."))
-    return kit.message(f"Your DevRel meeting with {escape(request.engagement.account)} is on again",
-                       [SectionBlock(text=kit.md(text))])
-
-
-def kept_answer(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
-    """To whoever pressed Keep the meeting."""
-    name = escape(request.name_of(request.assignee_id))
-    return plain(f"{STATE_EMOJI[RequestState.accepted]} The *{safe(request.engagement.account, 200)}* meeting "
-                 f"({when(request.meeting_start, request.duration_minutes, zone)}) is on again: {name} is told"
-                 + (" and is reminded an hour before." if request.remind_at else "."))
-
-
-def cancelled_notice(request: DevRelRequestView, *, zone: ZoneInfo) -> dict[str, Any]:
-    text = (f"{STATE_EMOJI[RequestState.cancelled]} {user(request.requester_id)} cancelled the DevRel request for "
-            f"*{safe(request.engagement.account, 200)}* ({when(request.meeting_start, request.duration_minutes, zone)}). "
-            "Nothing more to do.")
-    return kit.message("A DevRel request was cancelled", [SectionBlock(text=kit.md(text))])
 
 
 def overlap_refusal(request: DevRelRequestView, other: OverlappingMeeting, *, zone: ZoneInfo,

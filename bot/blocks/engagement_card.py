@@ -21,7 +21,7 @@ from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, clip, link, safe, user
 from bot.codecs import EngagementButton
 from bot.ids import EngagementIds
 from bot.sharing import Sharing
-from models.enums import ASSET_TYPE_LABELS, RequestState, Stage
+from models.enums import ASSET_TYPE_LABELS, AssetType, RequestState, Stage
 from models.schemas.engagements import OUTCOME_LABELS, EngagementCard, EngagementSummary, TimelineEntry
 
 STRANGER_HINT = "Only the owner, the seller and presales managers can change it."
@@ -41,6 +41,7 @@ SHARED_DEAL_CHANNEL = (
 SHARED_CARD_NOTE = "⚠️ shared with {names}: internal news goes to the owner by DM"
 TIMELINE_MORE = "… and {more} earlier entries."
 SHARES_TITLE = "*Assets shared* ({total})"
+INTERACTIONS = "Field-asset interactions: {counts}."
 DEVREL_TITLE = "*DevRel requests*"
 DEVREL_STATE = {
     RequestState.asking: "asking {who}",
@@ -123,6 +124,11 @@ def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None)
             for s in card.shares
         )
         blocks.append(SectionBlock(text=kit.md(SHARES_TITLE.format(total=card.shares_total) + "\n" + shares)))
+        if card.interactions:
+            # In the guide's order, so cards compare at a glance; most deals need only one.
+            counts = " · ".join(f"{card.interactions[kind]} {ASSET_TYPE_LABELS[kind]}"
+                                for kind in AssetType if card.interactions.get(kind))
+            blocks.append(ContextBlock(elements=[kit.md(INTERACTIONS.format(counts=counts))]))
     if card.devrel:
         blocks.append(SectionBlock(text=kit.md(DEVREL_TITLE + "\n" + "\n".join(_devrel_line(d) for d in card.devrel))))
     buttons = engagement_buttons(engagement, may_change=card.viewer_may_change)

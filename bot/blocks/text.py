@@ -64,9 +64,9 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 
 
 def slack_day(moment: datetime) -> str:
-    """A date each reader sees in their own timezone and locale (Slack's date formatting; "Today" when it
-    is), with `13 Nov 2026` (UTC) for clients that cannot."""
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}}|{dates.day(moment)}>"
+    """A date each reader sees in their own timezone and locale (Slack's date formatting), with `13 Nov
+    2026` (UTC) for clients that cannot. Not Slack's "pretty" form: "closed on Today" would not read."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short}}|{dates.day(moment)}>"
 
 
 def slack_moment(moment: datetime, fallback_tz: tzinfo) -> str:

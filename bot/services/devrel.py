@@ -292,12 +292,8 @@ def decline(actor: Actor, request_id: int, seen_version: int, reason: str, *, po
                        DevRelRequest.candidate_id == actor.user_id, **route.values):
             moved_on = request_row(session, request_id)
             return unchanged(session, request_id, _moved_on_note(session, moved_on, actor.user_id, policy.lead_channel))
-        record_event(session, request_id, RequestEventKind.declined, actor_id=actor.user_id, at=now,
-                     subject_id=actor.user_id, detail=reason)
-        for kind, subject, detail in route.events:
-            record_event(session, request_id, kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
-        return update_of(session, request_id, change="declined", actor_id=actor.user_id, route=route,
-                         previous_id=actor.user_id, reason=reason)
+        return _passed_on(session, request_id, RequestEventKind.declined, "declined", actor.user_id, route,
+                          reason, now)
 
 
 def cancel(actor: Actor, request_id: int, *, now: datetime | None = None) -> RequestUpdate:
@@ -417,9 +413,15 @@ def hand_back(actor: Actor, request_id: int, seen_version: int, reason: str, *, 
                        accepted_at=None, remind_at=None, reminded_at=None):
             moved_on = request_row(session, request_id)
             return unchanged(session, request_id, _moved_on_note(session, moved_on, actor.user_id, policy.lead_channel))
-        record_event(session, request_id, RequestEventKind.handed_back, actor_id=actor.user_id, at=now,
-                     subject_id=actor.user_id, detail=reason)
-        for kind, subject, detail in route.events:
-            record_event(session, request_id, kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
-        return update_of(session, request_id, change="handed_back", actor_id=actor.user_id, route=route,
-                         previous_id=actor.user_id, reason=reason)
+        return _passed_on(session, request_id, RequestEventKind.handed_back, "handed_back", actor.user_id, route,
+                          reason, now)
+
+
+def _passed_on(session: Session, request_id: int, kind: RequestEventKind, change: str, actor_id: str,
+               route: Any, reason: str, now: datetime) -> RequestUpdate:
+    """A request its person declined or handed back: recorded, with whom routing asks next."""
+    record_event(session, request_id, kind, actor_id=actor_id, at=now, subject_id=actor_id, detail=reason)
+    for event_kind, subject, detail in route.events:
+        record_event(session, request_id, event_kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
+    return update_of(session, request_id, change=change, actor_id=actor_id, route=route, previous_id=actor_id,
+                     reason=reason)

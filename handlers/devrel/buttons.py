@@ -60,17 +60,7 @@ def take_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebCl
 
 def decline_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     ack()
-    settings = common.settings_of(context)
-    who = common.actor(context, body)
-    request_id, version = request_button(body)
-    check = devrel.check_decline(who, request_id, version, policy=devrel.policy_for(settings))
-    if check.note:
-        tell.publish(client, settings, check)
-        common.ephemeral(respond, blocks.plain(check.note))
-        return
-    zone = zones.named(check.request.timezones.get(who.user_id), settings.timezone)
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.decline_modal(
-        check.request, zone=zone, metadata=DeclineForm(request_id=request_id, version=version)))
+    _ask_why(body, respond, client, context, devrel.check_decline, blocks.decline_modal)
 
 
 def cancel_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
@@ -103,16 +93,22 @@ def hand_back_clicked(ack: Ack, body: dict[str, Any], respond: Respond, client: 
                       context: BoltContext) -> None:
     """Hand back, on the assignee's message: the form asking why opens, unless the request moved on."""
     ack()
+    _ask_why(body, respond, client, context, devrel.check_hand_back, blocks.hand_back_modal)
+
+
+def _ask_why(body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+             check_of: Callable[..., Any], modal_of: Callable[..., dict[str, Any]]) -> None:
+    """Decline and Hand back: the form asking why opens, unless the request moved on meanwhile."""
     settings = common.settings_of(context)
     who = common.actor(context, body)
     request_id, version = request_button(body)
-    check = devrel.check_hand_back(who, request_id, version, policy=devrel.policy_for(settings))
+    check = check_of(who, request_id, version, policy=devrel.policy_for(settings))
     if check.note:
         tell.publish(client, settings, check)
         common.ephemeral(respond, blocks.plain(check.note))
         return
     zone = zones.named(check.request.timezones.get(who.user_id), settings.timezone)
-    client.views_open(trigger_id=body["trigger_id"], view=blocks.hand_back_modal(
+    client.views_open(trigger_id=body["trigger_id"], view=modal_of(
         check.request, zone=zone, metadata=DeclineForm(request_id=request_id, version=version)))
 
 

@@ -177,6 +177,8 @@ class EngagementCard(_Frozen):
     timeline_total: int
     shares: list[SharedAsset]
     shares_total: int
+    # The field-asset interactions it used: distinct assets shared into it, by type.
+    interactions: dict[AssetType, int] = {}
     devrel: list[DevRelLine]
     viewer_may_change: bool
     viewer_may_reopen: bool = False

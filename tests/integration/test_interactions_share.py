@@ -47,3 +47,15 @@ def test_the_second_heavy_share_gets_the_kind_word_once(northbeam: None, wire: S
     share(wire, slack, WORKSHOP, "again")
     time.sleep(0.5)  # the kind word would follow the share at once; give it the time to show it does not
     assert [c.params.get("_name") for c in slack.responses if KIND_WORD in str(c.params)] == ["second"]
+
+
+def test_the_card_counts_the_engagements_interactions_by_type(northbeam: None, wire: SlackWire,
+                                                              slack: MockSlack) -> None:
+    from tests.support.text import all_text
+
+    share(wire, slack, PROOFSHOP, "first")
+    share(wire, slack, WORKSHOP, "second")
+    share(wire, slack, WORKSHOP, "again")  # the same asset twice is one interaction
+    wire.command("/engagement", "northbeam", user_id=SE, response_name="card")
+    card = all_text(slack.wait_for("response_url", lambda c: c.params.get("_name") == "card")[0].params["blocks"])
+    assert "Field-asset interactions: 1 Proofshop · 1 Marketing Workshop." in card

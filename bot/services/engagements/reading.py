@@ -87,6 +87,11 @@ def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | Non
         shares_total = session.scalar(
             select(func.count()).select_from(AssetShare).where(AssetShare.engagement_id == engagement_id)
         ) or 0
+        by_type = session.execute(
+            select(Asset.type, func.count(func.distinct(AssetShare.asset_id)))
+            .join(Asset, Asset.id == AssetShare.asset_id)
+            .where(AssetShare.engagement_id == engagement_id).group_by(Asset.type)
+        ).all()
         requests = session.scalars(
             select(DevRelRequest)
             .where(DevRelRequest.engagement_id == engagement_id)
@@ -106,6 +111,7 @@ def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | Non
                 for share, asset in share_rows
             ],
             shares_total=int(shares_total),
+            interactions={AssetType(kind): int(count) for kind, count in by_type},
             devrel=[_devrel_line(request, engagement.account) for request in requests],
             viewer_may_change=may,
             viewer_may_reopen=may and engagement.stage == Stage.closed,
