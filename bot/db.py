@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
@@ -20,6 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 import migrations
+
+_log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -328,3 +332,31 @@ def within(seconds: float, *, readonly: bool = False) -> Iterator[Session]:
         finally:
             if sqlite:
                 raw.execute(f"PRAGMA busy_timeout={usual_ms}")  # type: ignore[union-attr]
+
+
+# A write that goes with a read (a search's content gap, the day's first use): the read's answer must not
+# wait on a writer that holds the database (an import's batch on SQLite), nor fail because of one.
+WRITE_NOW_SECONDS = 0.2
+WRITE_LATER_SECONDS = 15.0
+
+
+def write_soon(work: Callable[[Session], None], *, what: str, then: Callable[[], None] = lambda: None) -> None:
+    """Write now if the lock comes within `WRITE_NOW_SECONDS`, else on a thread of its own that may wait
+    `WRITE_LATER_SECONDS`; `then` runs once the write is done or given up, either way."""
+    try:
+        with within(WRITE_NOW_SECONDS) as session:
+            work(session)
+    except exc.SQLAlchemyError:
+        threading.Thread(target=_write_later, args=(work, what, then), name="epos-write-soon", daemon=True).start()
+        return
+    then()
+
+
+def _write_later(work: Callable[[Session], None], what: str, then: Callable[[], None]) -> None:
+    try:
+        with within(WRITE_LATER_SECONDS) as session:
+            work(session)
+    except exc.SQLAlchemyError:
+        _log.warning("could not write down %s", what, exc_info=True)
+    finally:
+        then()

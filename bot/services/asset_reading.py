@@ -103,8 +103,9 @@ def search(
 
 
 def record_miss(query: str, user_id: str, *, now: datetime | None = None) -> None:
-    with db.transaction() as session:
-        session.add(SearchMiss(query=query[:MISS_QUERY_MAX], user_id=user_id, searched_at=now or clock.now()))
+    """A content gap for the curators. Written beside a search's answer, which never waits for it."""
+    miss = SearchMiss(query=query[:MISS_QUERY_MAX], user_id=user_id, searched_at=now or clock.now())
+    db.write_soon(lambda session: session.add(miss), what="a search that found nothing")
 
 
 def recommend(focus: str, asset_types: list[AssetType], limit: int = 3) -> list[AssetCard]:
