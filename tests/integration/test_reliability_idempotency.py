@@ -4,14 +4,12 @@ installation are refused and logged."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 import pytest
 from sqlalchemy import event, func, select
 
@@ -22,6 +20,7 @@ from tests.conftest import SE, SELLER, STRANGER
 from tests.engagements_helpers import button, open_engagement
 from tests.support.slack import MockSlack
 from tests.support.waiting import eventually
+from tests.support.locks import writes_locked_out
 from tests.support.wire import SlackWire, input_value
 
 HOME_EVENT = {"type": "app_home_opened", "user": SE, "channel": "D0HOME01", "tab": "home", "event_ts": "1700000000.1"}
@@ -314,28 +313,11 @@ def test_a_button_whose_handling_failed_is_handled_when_delivered_again(database
     assert len([c for c in slack.responses if c.params.get("_name") == "vote"]) == 2
 
 
-@contextmanager
-def writes_locked_out(database_url: str) -> Iterator[None]:
-    """Another connection holds the lock every write needs (SQLite's one write lock; on PostgreSQL, the
-    delivery table's), as a long import does, until the block ends."""
-    if database_url.startswith("sqlite"):
-        holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-    else:
-        holder = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
-        holder.execute("LOCK TABLE processed_deliveries IN EXCLUSIVE MODE")
-    try:
-        yield
-    finally:
-        holder.rollback()
-        holder.close()
-
-
 def test_opening_a_card_is_answered_while_another_connection_holds_the_write_lock(
     database_url: str, wire: SlackWire, slack: MockSlack
 ) -> None:
     engagement_id = open_engagement("Northbeam Logistics", "2026-01-05 10:00")
-    with writes_locked_out(database_url):
+    with writes_locked_out(database_url, "processed_deliveries"):
         # Slack gives up after 3 seconds; the busy timeout a write would wait out is far longer.
         response = wire.block_action("engagement_show_card", user_id=SE, value=str(engagement_id),
                                      response_name="card", timeout=3)

@@ -161,29 +161,18 @@ def test_the_digest_reports_adoption_for_its_week(database_url: str) -> None:
 
 def test_a_use_waits_for_no_writer_and_is_written_once_the_writer_is_done(database_url: str) -> None:
     """A search is a read: an import's batch holding the database must not hold it up or fail it."""
-    import sqlite3
     import threading
 
-    import psycopg
-
+    from tests.support.locks import writes_locked_out
     from tests.support.waiting import eventually
 
-    if database_url.startswith("sqlite"):
-        writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-        writer.execute("BEGIN IMMEDIATE")
-    else:
-        writer = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
-        writer.execute("LOCK TABLE usage_days IN EXCLUSIVE MODE")
     outcome: list[object] = []
     noting = threading.Thread(target=lambda: outcome.append(usage.note(SELLER, usage.SEARCH, now=UNTIL)))
-    try:
+    with writes_locked_out(database_url, "usage_days"):
         noting.start()
         noting.join(timeout=5)
         assert outcome == [None], "the search waited for the writer, or failed"
         assert (SELLER, usage.SEARCH) not in _uses()
-    finally:
-        writer.rollback()
-        writer.close()
     assert eventually(lambda: _uses() == [(SELLER, usage.SEARCH)], timeout=30)
 
 

@@ -248,28 +248,17 @@ def test_a_process_keeps_a_bounded_number_of_cards(catalogue: None, monkeypatch:
 def test_a_search_that_finds_nothing_waits_for_no_writer_and_its_gap_is_written_afterwards(
         catalogue: None, database_url: str) -> None:
     """A search is a read: an import's batch holding the database must not hold its answer up or fail it."""
-    import sqlite3
     import threading
 
-    import psycopg
-
+    from tests.support.locks import writes_locked_out
     from tests.support.waiting import eventually
 
-    if database_url.startswith("sqlite"):
-        writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-        writer.execute("BEGIN IMMEDIATE")
-    else:
-        writer = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
-        writer.execute("LOCK TABLE search_misses IN EXCLUSIVE MODE")
     found: list[int] = []
     searching = threading.Thread(target=lambda: found.append(
         assets.search("quantum blockchain", actor=Actor(user_id=SE)).total))
-    try:
+    with writes_locked_out(database_url, "search_misses"):
         searching.start()
         searching.join(timeout=5)
         assert found == [0], "the search waited for the writer, or failed"
         assert misses() == []
-    finally:
-        writer.rollback()
-        writer.close()
     assert eventually(lambda: [query for query, _, _ in misses()] == ["quantum blockchain"], timeout=30)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 
 from bot.services import deliveries
 from bot.services.deliveries import ABANDONED_AFTER, Seen
+from tests.support.locks import writes_locked_out
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
@@ -38,20 +37,11 @@ def test_a_claim_never_finished_is_taken_over_once_abandoned(database_url: str) 
 
 def test_a_claim_gives_up_within_slacks_three_seconds_while_writes_are_locked_out(database_url: str) -> None:
     deliveries.claim("event:EvDONE", now=NOW).succeeded(now=NOW)
-    if database_url.startswith("sqlite"):
-        holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-    else:
-        holder = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
-        holder.execute("LOCK TABLE processed_deliveries IN EXCLUSIVE MODE")
-    try:
+    with writes_locked_out(database_url, "processed_deliveries"):
         started = time.monotonic()
         fresh = deliveries.claim("event:EvNEW", now=NOW)
         repeated = deliveries.claim("event:EvDONE", now=NOW)
         assert time.monotonic() - started < 3
-    finally:
-        holder.rollback()
-        holder.close()
     # Not known: handled, and recorded once handled; known: still recognised by a read.
     assert (fresh.seen, repeated.seen) == (Seen.UNCHECKED, Seen.HANDLED)
     fresh.succeeded(now=NOW)
