@@ -14,6 +14,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 
 from bot import telemetry
+from bot.inbound import read_as_form
 from bot.blocks import speedup
 from bot.config import Settings, require
 from bot.slack_client import EposWebClient, counted_retries
@@ -44,6 +45,7 @@ class EposApp(App):
     once the listener has acked (or a middleware answered), in Socket Mode and HTTP mode alike."""
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        req = read_as_form(req)
         kind = telemetry.request_kind(req.body if isinstance(req.body, dict) else {})
         started = time.perf_counter()
         response = super().dispatch(req)

@@ -7,8 +7,11 @@ import hashlib
 import hmac
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ConfigDict
+from slack_bolt import BoltRequest
+from slack_bolt.request.internals import build_context
 from slack_bolt.request.payload_utils import (to_action, to_command, to_event, to_message, to_options, to_shortcut,
                                               to_step, to_view)
 
@@ -95,3 +98,18 @@ def check_payload(body: Any) -> None:
     SlackEnvelope.model_validate(body)
     for read in BOLT_READERS:
         read(body)
+
+
+def read_as_form(request: BoltRequest) -> BoltRequest:
+    """Bolt takes a form body with the word "payload" anywhere in it (a command's text: `/engagement
+    payload`, `/asset payload injection`) for an interactive payload, finds no `payload` field, and reads
+    nothing; the request would then be refused as coming from another installation. Read such a body as
+    the form it is."""
+    raw = request.raw_body
+    if request.body or not raw or raw.lstrip().startswith("{") or "payload" not in raw:
+        return request
+    fields = dict(parse_qsl(raw, keep_blank_values=True))
+    if fields and "payload" not in fields:
+        request.body = fields
+        request.context = build_context(request.context, fields)
+    return request

@@ -13,7 +13,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 
 from bot import db, revocation, telemetry
-from bot.inbound import UNREADABLE, check_payload, signed_by
+from bot.inbound import UNREADABLE, check_payload, read_as_form, signed_by
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ class _SlackPayloads(SlackRequestHandler):
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         try:
-            bolt_request = BoltRequest(body=request.get_body(), query=request.query_string,
-                                       headers=request.get_headers())
+            bolt_request = read_as_form(BoltRequest(body=request.get_body(), query=request.query_string,
+                                                    headers=request.get_headers()))
             check_payload(bolt_request.body)
         except UNREADABLE as error:
             log.warning("refused a signed request whose body is not a Slack payload: %s", type(error).__name__)

@@ -384,3 +384,16 @@ def test_a_note_from_the_form_is_logged(northbeam: int, wire: SlackWire, slack: 
     card = engagements.card(northbeam)
     assert card.timeline[0].note == "CFO joins next call"
     assert Stage(card.engagement.stage) is Stage.preparation
+
+
+@pytest.mark.parametrize(("command", "text", "answer"), [
+    ("/engagement", "payload", "I found no engagement named *payload*."),
+    ("/asset", "payload injection", "No assets match *payload injection*."),
+])
+def test_a_command_whose_text_holds_the_word_payload_is_answered(command: str, text: str, answer: str, northbeam: int,
+                                                                 wire: SlackWire, slack: MockSlack) -> None:
+    # Bolt reads a form body holding "payload" anywhere as an interactive payload and finds none.
+    response = wire.command(command, text, user_id=SE)
+    assert response.status == 200
+    shown = response.message or reply(slack).params
+    assert answer in all_text(shown.get("blocks") or []) + str(shown.get("text"))
