@@ -77,10 +77,19 @@ def event_kinds(request_id: int | None = None) -> list[str]:
 
 def request_devrel(wire: SlackWire, slack: MockSlack, engagement_id: int, meeting: Any) -> dict[str, Any]:
     request = the_request(submit_request(wire, slack, engagement_id, meeting))
-    # The ask goes out after the form's ack; timers run before it is in Slack would take it for a lost one.
+    # The ask goes out after the form's ack, and is remembered just after Slack has it; timers run before
+    # then would take it for a lost one and send it again.
     if request.get("candidate"):
         slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == request["candidate"])
+        assert eventually(lambda: ask_remembered(request["id"], request["candidate"]))
     return request
+
+
+def ask_remembered(request_id: int, person: str) -> bool:
+    with db.reading() as session:
+        return session.scalar(select(DevRelRequestMessage.id).where(
+            DevRelRequestMessage.request_id == request_id, DevRelRequestMessage.audience == "ask",
+            DevRelRequestMessage.recipient_id == person).limit(1)) is not None
 
 
 def click(wire: SlackWire, slack: MockSlack, action: DevRelIds, user_id: str, *, channel: str, value: str,
