@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     epos_readers: UserIds = Field(default_factory=list)
     epos_timezone: str = "UTC"
     epos_playbooks: Path | None = None
+    # The challenge map (bot/data/challenges.yaml is the default): business challenges to technical needs.
+    epos_challenges: Path | None = None
     # Rollout: while a pilot runs, epos answers only its members, the sellers on their deals, DevRel,
     # managers and admins; everyone else is told epos is in a pilot and whom to ask.
     epos_pilot_only: bool = False

@@ -286,7 +286,7 @@ def _name(user: dict[str, Any]) -> str:
 
 # ----- content and the scheduler -----------------------------------------------------------------------
 def _content(settings: Settings) -> Iterator[Finding]:
-    from bot.services import assets, playbooks, roster
+    from bot.services import assets, challenges, playbooks, roster
 
     try:
         loaded = playbooks.configure(settings.epos_playbooks)
@@ -294,6 +294,12 @@ def _content(settings: Settings) -> Iterator[Finding]:
     except ConfigError as error:
         yield Finding("Content", "playbooks", False, str(error), "correct the file EPOS_PLAYBOOKS names, or unset it "
                       "to use the shipped playbooks")
+    try:
+        chart = challenges.configure(settings.epos_challenges)
+        yield Finding("Content", "challenge map", True, f"{len(chart.areas)} focus areas")
+    except ConfigError as error:
+        yield Finding("Content", "challenge map", False, str(error), "correct the file EPOS_CHALLENGES names, or "
+                      "unset it to use the shipped challenge map")
     active = [member for member in roster.list_roster() if member.active]
     unfit = [member.name for member in active if not member.topics]
     if not active:

@@ -60,6 +60,10 @@ class EngagementIds(StrEnum):
     focus_other_block = "engagement_focus_other"
     challenge_block = "engagement_challenge"
     needs_block = "engagement_needs"
+    # Picked from the challenge map; each block_id carries `:focus` (`:challenge` for the needs), so a
+    # views.update after a new focus or challenge starts those choices afresh instead of keeping stale ones.
+    challenge_pick_block = "engagement_challenge_pick"
+    needs_pick_block = "engagement_needs_pick"
     channel_block = "engagement_channel"
     start_stage_block = "engagement_start_stage"
     opened_block = "engagement_opened"

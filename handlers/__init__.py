@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.config import Settings
-from bot.services import playbooks
+from bot.services import challenges, playbooks
 from handlers import assets, devrel, engagements, errors, events, home, middleware, nudges, pilots
 from handlers.common import give_settings
 
@@ -14,6 +14,8 @@ from handlers.common import give_settings
 def register_all(app: App, settings: Settings) -> None:
     # A team's playbook file is checked at start: a bad one stops epos with a line naming file and field.
     playbooks.configure(settings.epos_playbooks)
+    # So is the challenge map: a bad one stops epos with a line naming the file and the line.
+    challenges.configure(settings.epos_challenges)
     give_settings(app, settings)
     middleware.register(app, settings)
     errors.register(app, settings)

@@ -121,4 +121,6 @@ def submitted(values: dict[str, Any], block_id: str, action_id: str) -> Any:
         return element.get("selected_conversation")
     if kind == "datepicker":
         return element.get("selected_date")
+    if kind in ("checkboxes", "multi_static_select"):
+        return [str(option.get("value")) for option in element.get("selected_options") or []]
     return element.get("value")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, false, func
+from sqlalchemy import JSON, Boolean, ColumnElement, Float, ForeignKey, Index, Integer, String, Text, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -29,6 +29,10 @@ class Engagement(Base):
     focus: Mapped[str] = mapped_column(String(100))
     business_challenge: Mapped[str] = mapped_column(Text, default="")
     technical_needs: Mapped[str] = mapped_column(Text, default="")
+    # Its place in the challenge map (bot/services/challenges.py): the ids of the challenge and the needs
+    # picked when it was opened; empty when only free text was given (migration 0024).
+    challenge_id: Mapped[str | None] = mapped_column(String(60))
+    need_ids: Mapped[list[str] | None] = mapped_column(JSON)
     channel_id: Mapped[str | None] = mapped_column(String(32))
     opened_at: Mapped[datetime]
     stage: Mapped[Stage] = mapped_column(String(16), index=True)

@@ -22,7 +22,13 @@ from bot.codecs import EngagementButton
 from bot.ids import EngagementIds
 from bot.sharing import Sharing
 from models.enums import ASSET_TYPE_LABELS, AssetType, RequestState, Stage
-from models.schemas.engagements import OUTCOME_LABELS, EngagementCard, EngagementSummary, TimelineEntry
+from models.schemas.engagements import (
+    OUTCOME_LABELS,
+    ChallengeChain,
+    EngagementCard,
+    EngagementSummary,
+    TimelineEntry,
+)
 
 STRANGER_HINT = "Only the owner, the seller and presales managers can change it."
 PRACTICE_NOTE = ("🎓 *A practice engagement.* Try every step on it: it counts in no figure, digest or nudge, its "
@@ -43,6 +49,10 @@ TIMELINE_MORE = "… and {more} earlier entries."
 SHARES_TITLE = "*Assets shared* ({total})"
 INTERACTIONS = "Field-asset interactions: {counts}."
 DEVREL_TITLE = "*DevRel requests*"
+CHAIN_TITLE = "*From challenge to needs to assets*"
+CHAIN_CHALLENGE = "Challenge: *{challenge}*"
+CHAIN_NEED = "• {need} → {assets}"
+CHAIN_NO_ASSET = "no published asset yet (`/asset add`)"
 DEVREL_STATE = {
     RequestState.asking: "asking {who}",
     RequestState.in_channel: "waiting in the DevRel channel",
@@ -87,6 +97,17 @@ def shared_warning(shared: Sharing | None) -> str:
     return SHARED_DEAL_CHANNEL.format(where=shared.describe()) if shared is not None and shared.external else ""
 
 
+def chain_text(chain: ChallengeChain) -> str:
+    """Challenge → needs → matching assets, one need a line, asset titles linked."""
+    lines = [CHAIN_TITLE]
+    if chain.challenge:
+        lines.append(CHAIN_CHALLENGE.format(challenge=safe(chain.challenge, 200)))
+    for need in chain.needs:
+        assets = ", ".join(link(asset.url, clip(asset.title, 100)) for asset in need.assets) or CHAIN_NO_ASSET
+        lines.append(CHAIN_NEED.format(need=safe(need.text, 200), assets=assets))
+    return clip("\n".join(lines), 3000)
+
+
 def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None) -> list[Block]:
     """`channel_sharing`: what Slack says of the deal channel, when epos could ask."""
     engagement = card.engagement
@@ -113,6 +134,8 @@ def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None)
         story.append(f"*Technical needs (bottom-up)*\n{safe(card.technical_needs, 1200)}")
     if story:
         blocks.append(SectionBlock(text=kit.md("\n\n".join(story))))
+    if card.chain is not None:
+        blocks.append(SectionBlock(text=kit.md(chain_text(card.chain))))
     lines = [_timeline_line(entry) for entry in card.timeline]
     if card.timeline_total > len(card.timeline):
         lines.append(TIMELINE_MORE.format(more=card.timeline_total - len(card.timeline)))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
     Block,
+    CheckboxesElement,
     ContextBlock,
     ConversationFilter,
     ConversationSelectElement,
@@ -24,6 +25,9 @@ from bot.ids import EngagementIds
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import EngagementSummary, EsatPrompt
 
+if TYPE_CHECKING:
+    from bot.services.challenges import ChallengeMap
+
 FORM_TITLE = {"new": "New engagement", "stage": "Change stage", "close": "Close engagement", "note": "Add a note",
               "channel": "Deal channel",
               "esat": "Rate the engagement"}
@@ -31,6 +35,16 @@ FORM_SUBMIT = {"new": "Open", "stage": "Save", "close": "Close it", "note": "Add
 FORM_CANCEL = "Cancel"
 FOCUS_OPTIONS = {"observability": "Observability", "security": "Security", "other": "Other (describe below)"}
 FOCUS_OTHER_HINT = "For Other: the topic, e.g. vector search, kubernetes monitoring"
+OTHER_FOCUS = "other"
+OTHER_FOCUS_TEXT = "Other (describe below)"
+CHALLENGE_PICK_LABEL = "Business challenge (from the map)"
+CHALLENGE_PICK_HINT = "The customer's problem in business words. Not listed? Describe it in the field below."
+CHALLENGE_TEXT_LABEL = "Business challenge (top-down)"
+CHALLENGE_OWN_WORDS_LABEL = "Business challenge in their words"
+NEEDS_PICK_LABEL = "Technical needs it maps to"
+NEEDS_PICK_HINT = "Untick a need the customer does not have; add others in the field below."
+NEEDS_TEXT_LABEL = "Technical needs (bottom-up)"
+NEEDS_OWN_WORDS_LABEL = "Other technical needs"
 NEW_INTRO = "You'll own this engagement. The stage playbook is posted when it opens."
 EFFECTIVE_HINT = "When it happened. Pick an earlier day if you're logging late."
 CHANNEL_HINT = "Playbooks and news go here; leave empty to get them by DM."
@@ -61,8 +75,53 @@ def _date_input(block_id: str, label_text: str, today: date, hint: str) -> Input
     return InputBlock(block_id=block_id, label=kit.plain_text(label_text), element=element, hint=kit.plain_text(hint))
 
 
-def new_form(*, today: date, metadata: str = "", account: str = "") -> dict[str, Any]:
-    focus_options = [kit.option(text, value) for value, text in FOCUS_OPTIONS.items()]
+def focus_options(chart: ChallengeMap | None) -> dict[str, str]:
+    """The focus areas to pick from: the challenge map's, then Other."""
+    if chart is None:
+        return dict(FOCUS_OPTIONS)
+    return {**{key: area.label for key, area in chart.areas.items()}, OTHER_FOCUS: OTHER_FOCUS_TEXT}
+
+
+def _map_blocks(chart: ChallengeMap | None, focus: str | None, challenge_id: str | None) -> list[Block]:
+    """The challenge map's choices for the focus picked, and the needs of the challenge picked."""
+    area = chart.areas.get(focus or "") if chart else None
+    if area is None:
+        return [
+            _field_input(EngagementIds.challenge_block, CHALLENGE_TEXT_LABEL, multiline=True, optional=True,
+                          max_length=3000, placeholder="Unknown cause of downtime hurts customer satisfaction"),
+            _field_input(EngagementIds.needs_block, NEEDS_TEXT_LABEL, multiline=True, optional=True,
+                          max_length=3000, placeholder="Correlate logs, metrics and traces from 120 services"),
+        ]
+    options = [kit.option(challenge.text, challenge.id) for challenge in area.challenges]
+    blocks: list[Block] = [
+        InputBlock(block_id=f"{EngagementIds.challenge_pick_block}:{focus}", label=kit.plain_text(CHALLENGE_PICK_LABEL),
+                   optional=True, dispatch_action=True, hint=kit.plain_text(CHALLENGE_PICK_HINT),
+                   element=StaticSelectElement(action_id=EngagementIds.field, options=options,
+                                               placeholder=kit.plain_text("Pick the closest challenge"))),
+        _field_input(EngagementIds.challenge_block, CHALLENGE_OWN_WORDS_LABEL, multiline=True, optional=True,
+                      max_length=3000, placeholder=area.challenges[0].text),
+    ]
+    challenge = area.challenge(challenge_id or "")
+    if challenge is not None:
+        needs = [need for need in (area.need(need_id) for need_id in challenge.needs) if need is not None]
+        need_options = [kit.option(need.text, need.id) for need in needs]
+        blocks.append(InputBlock(
+            block_id=f"{EngagementIds.needs_pick_block}:{challenge.id}", label=kit.plain_text(NEEDS_PICK_LABEL),
+            optional=True, hint=kit.plain_text(NEEDS_PICK_HINT),
+            element=CheckboxesElement(action_id=EngagementIds.field, options=need_options,
+                                      initial_options=need_options)))
+    blocks.append(_field_input(EngagementIds.needs_block, NEEDS_OWN_WORDS_LABEL if challenge else NEEDS_TEXT_LABEL,
+                               multiline=True, optional=True, max_length=3000,
+                               placeholder="Correlate logs, metrics and traces from 120 services"))
+    return blocks
+
+
+def new_form(*, today: date, metadata: str = "", account: str = "", chart: ChallengeMap | None = None,
+             focus: str | None = None, challenge_id: str | None = None) -> dict[str, Any]:
+    """The new-engagement form. With the challenge map: picking a focus offers its challenges, and picking
+    a challenge offers the needs it maps to (the handler answers each pick with a views.update)."""
+    choices = [kit.option(text, value) for value, text in focus_options(chart).items()]
+    picked = next((o for o in choices if focus and o.value == focus), None)
     blocks: list[Block] = [
         ContextBlock(elements=[kit.md(NEW_INTRO)]),
         _field_input(EngagementIds.account_block, "Account (the customer)", placeholder="Northbeam Logistics",
@@ -71,14 +130,12 @@ def new_form(*, today: date, metadata: str = "", account: str = "") -> dict[str,
         InputBlock(block_id=EngagementIds.seller_block, label=kit.plain_text("Seller"),
                    element=UserSelectElement(action_id=EngagementIds.field, placeholder=kit.plain_text("Who sells this deal"))),
         InputBlock(block_id=EngagementIds.focus_block, label=kit.plain_text("Focus"),
-                   element=StaticSelectElement(action_id=EngagementIds.field, options=focus_options,
+                   dispatch_action=chart is not None,
+                   element=StaticSelectElement(action_id=EngagementIds.field, options=choices, initial_option=picked,
                                                placeholder=kit.plain_text("Observability, security or other"))),
         _field_input(EngagementIds.focus_other_block, "Other focus", optional=True, max_length=100,
                       placeholder="vector search", hint=FOCUS_OTHER_HINT),
-        _field_input(EngagementIds.challenge_block, "Business challenge (top-down)", multiline=True, optional=True,
-                      max_length=3000, placeholder="Unknown cause of downtime hurts customer satisfaction"),
-        _field_input(EngagementIds.needs_block, "Technical needs (bottom-up)", multiline=True, optional=True,
-                      max_length=3000, placeholder="Correlate logs, metrics and traces from 120 services"),
+        *_map_blocks(chart, focus, challenge_id),
         InputBlock(block_id=EngagementIds.channel_block, label=kit.plain_text("Deal channel"), optional=True,
                    hint=kit.plain_text(CHANNEL_HINT),
                    element=ConversationSelectElement(

@@ -34,11 +34,12 @@ def prepare(settings: Settings, client: Any | None = None) -> None:
     """What every long-running mode does first: logging, the team's playbooks, a check that the database
     and Slack (through `client`) take its settings, the schema."""
     from bot import startup
-    from bot.services import playbooks
+    from bot.services import challenges, playbooks
 
     configure_logging(settings.log_level, secrets_of(settings), settings.log_format)
     # A bad EPOS_PLAYBOOKS file stops epos here, with one line naming the file and the field.
     playbooks.configure(settings.epos_playbooks)
+    challenges.configure(settings.epos_challenges)
     startup.check(settings, client)
     db.upgrade(settings.database_url)
     db.configure(settings.database_url, db.Limits.of(settings))

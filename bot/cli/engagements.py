@@ -23,10 +23,10 @@ from bot.cli.output import (
 )
 from bot.config import Settings
 from bot.errors import Conflict
-from bot.services import engagements, metrics
+from bot.services import challenges, engagements, metrics
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import OPEN_STAGES, Outcome, Stage
-from models.schemas.engagements import Figures, TeamMetrics
+from models.schemas.engagements import ChallengeFigures, Figures, TeamMetrics
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -173,10 +173,42 @@ def show_stats(args: argparse.Namespace, settings: Settings) -> int:
         data["interactions"] = {bucket: {"closed": f.closed, "win_rate": _round(f.win_rate),
                                          "mttc_days_median": _round(f.mttc_days_median)}
                                 for bucket, f in metrics.interaction_figures(since, until).items()}
+        data["by_challenge"] = by_challenge_json(metrics.challenge_figures(since, until))
         print(json.dumps(data, indent=2))
     else:
         print(as_text(figures, zone))
+        print(by_challenge_text(metrics.challenge_figures(since, until)))
     return EXIT_OK
+
+
+def by_challenge_json(figures: dict[str, ChallengeFigures]) -> dict[str, Any]:
+    """Per challenge id: its words and focus area as the map has them, closes by outcome, and win rate and
+    MTTC (null below metrics.MIN_CLOSED_FOR_RATES closes)."""
+    chart = challenges.current()
+    data: dict[str, Any] = {}
+    for challenge_id, figure in figures.items():
+        challenge = chart.challenge(challenge_id)
+        focus = next((key for key, area in chart.areas.items() if challenge in area.challenges), None)
+        data[challenge_id] = {
+            "challenge": challenge.text if challenge else None, "focus": focus, "closed": dict(figure.closed),
+            "win_rate": _round(figure.win_rate),
+            "mttc_days": _figures(figure.mttc_days) if figure.mttc_days is not None else None,
+        }
+    return data
+
+
+def by_challenge_text(figures: dict[str, ChallengeFigures]) -> str:
+    if not figures:
+        return "\nBy business challenge: no engagement closed in these dates had one picked from the map."
+    chart = challenges.current()
+    lines = ["", f"{'business challenge':<58}{'closed':>7}{'win rate':>10}{'median MTTC':>13}"]
+    for challenge_id, figure in figures.items():
+        challenge = chart.challenge(challenge_id)
+        name = challenge.text if challenge else challenge_id
+        median = figure.mttc_days.median if figure.mttc_days is not None else None
+        lines.append(f"{name[:57]:<58}{figure.closed_total:>7}{_share(figure.win_rate):>10}{_days(median):>13}")
+    lines.append(f"Win rate and MTTC show once {metrics.MIN_CLOSED_FOR_RATES} engagements with a challenge have closed.")
+    return "\n".join(lines)
 
 
 def add_commands(commands: Any) -> None:

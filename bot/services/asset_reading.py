@@ -108,18 +108,45 @@ def record_miss(query: str, user_id: str, *, now: datetime | None = None) -> Non
     db.write_soon(lambda session: session.add(miss), what="a search that found nothing")
 
 
-def recommend(focus: str, asset_types: list[AssetType], limit: int = 3) -> list[AssetCard]:
+def recommend(focus: str, asset_types: list[AssetType], limit: int = 3, *,
+              topics: Sequence[str] = ()) -> list[AssetCard]:
     """The best published assets about `focus` among the given types (all types when none are given),
-    ranked exactly as `/asset` ranks them. An empty focus gives the most popular of those types."""
+    ranked exactly as `/asset` ranks them. An empty focus gives the most popular of those types.
+    `topics` (an engagement's needs, from the challenge map): assets tagged with them come first."""
     if limit <= 0:
         return []
+    first = with_topics(topics, asset_types, limit=limit) if topics else []
     index = synced_index()
     hits: list[Hit] = []
     for asset_type in dict.fromkeys(asset_types or list(AssetType)):
         hits.extend(index.search(f"{AssetType(asset_type).value} {focus}", limit=limit).hits)
     hits.sort(key=lambda hit: (-hit.score, hit.id))
     cards = published_cards([hit.id for hit in hits[: limit * 2]])
-    return [cards[hit.id] for hit in hits if hit.id in cards][:limit]
+    taken = {card.id for card in first}
+    return (first + [cards[hit.id] for hit in hits if hit.id in cards and hit.id not in taken])[:limit]
+
+
+def with_topics(topics: Sequence[str], asset_types: Sequence[AssetType] = (), *, limit: int = 3) -> list[AssetCard]:
+    """Published assets tagged with any of `topics` (of the given types, all when none are given): those
+    tagged with more of them first, then as `/asset` ranks them."""
+    wanted = {" ".join(topic.split()).lower() for topic in topics if topic.strip()}
+    if limit <= 0 or not wanted:
+        return []
+    index = synced_index()
+    scores: dict[int, float] = {}
+    prefixes = [f"{AssetType(t).value} " for t in dict.fromkeys(asset_types)] or [""]
+    for topic in sorted(wanted):
+        for prefix in prefixes:
+            for hit in index.search(f"{prefix}{topic}", limit=limit * 4).hits:
+                scores[hit.id] = max(scores.get(hit.id, 0.0), hit.score)
+    cards = published_cards(list(scores))
+    tagged = []
+    for asset_id, card in cards.items():
+        matched = len(wanted & {" ".join(t.split()).lower() for t in card.topics})
+        if matched and (not asset_types or card.type in asset_types):
+            tagged.append((-matched, -scores[asset_id], asset_id, card))
+    tagged.sort(key=lambda row: row[:3])
+    return [row[3] for row in tagged[:limit]]
 
 
 def get(asset_id: int, actor: Actor | None = None) -> ViewedAsset:

@@ -64,6 +64,7 @@ from bot.services.asset_reading import (
     record_miss,
     rights,
     search,
+    with_topics,
 )
 from models.schemas.assets import AssetRecord, SearchPage
 
@@ -118,6 +119,7 @@ __all__ = [
     "rights",
     "search",
     "update",
+    "with_topics",
     "vote",
     "warm_index",
     "warm_index_in_background",

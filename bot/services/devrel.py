@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot import clock, db
 from bot.errors import Forbidden, InvalidInput
+from bot.services import challenges
 from bot.services.actors import Actor
 from bot.services.devrel_coverage import coverage
 from bot.services.devrel_drafts import (
@@ -122,7 +123,8 @@ def create_request(actor: Actor, draft: RequestDraft, *, policy: DevRelPolicy,
         if engagement.practice:
             # Never a real person: a practice colleague answers it (bot/services/devrel_practice.py).
             raise InvalidInput(PRACTICE_REQUEST, field="engagement_id")
-        topics = draft.topics or [t for t in [engagement.focus.strip()] if t]
+        topics = challenges.with_devrel_topics(draft.topics or [t for t in [engagement.focus.strip()] if t],
+                                               engagement.need_ids)
         row = DevRelRequest(
             engagement_id=engagement.id, requester_id=actor.user_id, meeting_start=draft.meeting_start,
             duration_minutes=draft.duration_minutes, topics=topics, meeting_link=draft.meeting_link.strip(),

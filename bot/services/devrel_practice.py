@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot import clock, db
-from bot.services import audit
+from bot.services import audit, challenges
 from bot.services.actors import Actor
 from bot.services.devrel_drafts import open_engagements_query, raise_first, request_problems
 from bot.services.engagements import PRACTICE_ENTITY
@@ -39,7 +39,8 @@ def answer(actor: Actor, draft: RequestDraft, *, now: datetime | None = None) ->
     with db.transaction() as session:
         engagement = session.scalar(open_engagements_query(actor.user_id).where(Engagement.id == draft.engagement_id))
         assert engagement is not None  # request_problems found it open and the actor's
-        topics = draft.topics or [t for t in [engagement.focus.strip()] if t]
+        topics = challenges.with_devrel_topics(draft.topics or [t for t in [engagement.focus.strip()] if t],
+                                               engagement.need_ids)
         audit.record(session, actor_id=actor.user_id, entity=PRACTICE_ENTITY, entity_id=engagement.id,
                      action="devrel_request", at=now, meeting_start=draft.meeting_start.isoformat(), topics=topics)
         return PracticeAnswer(engagement_id=engagement.id, account=engagement.account,

@@ -43,11 +43,11 @@ from bot.services.sql import STAGE_RANK, at, epoch_days, stage_rank, unindexed
 from models import AssetShare, Engagement, EsatSurvey, StageChange, StageStint
 from models.engagements import counted
 from models.enums import OPEN_STAGES, Outcome, Stage
-from models.schemas.engagements import EsatFigures, Figures, OwnerTotals, TeamMetrics
+from models.schemas.engagements import ChallengeFigures, EsatFigures, Figures, OwnerTotals, TeamMetrics
 from models.schemas.pilots import GroupFigures, InteractionFigures
 
 # The SQL expressions are named from here too, where the figures that use them were first written.
-__all__ = ["STAGE_RANK", "EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "at", "cohort_metrics",
+__all__ = ["STAGE_RANK", "challenge_figures", "EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "at", "cohort_metrics",
            "cohort_mttc_trend", "effective_changes", "epoch_days", "interaction_figures", "mttc", "mttc_trend",
            "owner_totals", "stage_rank", "team_metrics"]
 
@@ -372,4 +372,38 @@ def interaction_figures(since: datetime, until: datetime) -> dict[str, Interacti
         total, won = counts.get(name, (0, 0))
         figures[name] = InteractionFigures(closed=total, win_rate=won / total if total else None,
                                            mttc_days_median=medians.get(name, Figures()).median)
+    return figures
+
+
+# ----- business challenges: how deals with each challenge of the map did -----------------------------------
+# A rate or a mean over fewer closes than this says more about chance than about the challenge.
+MIN_CLOSED_FOR_RATES = 5
+
+
+def challenge_figures(since: datetime, until: datetime) -> dict[str, ChallengeFigures]:
+    """Per challenge of the map (its id), the engagements closed in [since, until) by outcome, and with at
+    least MIN_CLOSED_FOR_RATES of them, their win rate and MTTC. Challenges with no close are absent."""
+    if until <= since:
+        raise ValueError("the window must end after it starts")
+    window = [*_closed_in_window(since, until, None), Engagement.challenge_id.is_not(None)]
+    with db.reading() as session:
+        rows = session.execute(
+            select(Engagement.challenge_id, Engagement.outcome, func.count())
+            .where(*window).group_by(Engagement.challenge_id, Engagement.outcome)
+        ).all()
+        mttc = grouped_figures(session, select(Engagement.challenge_id.label("grp"), _cohort_days().label("val"))
+                               .where(*window))
+    closed: dict[str, dict[str, int]] = {}
+    for challenge_id, outcome, count in rows:
+        counts = closed.setdefault(str(challenge_id), {o.value: 0 for o in Outcome})
+        if outcome is not None:
+            counts[str(outcome)] = int(count)
+    figures = {}
+    for challenge_id, counts in sorted(closed.items()):
+        total = sum(counts.values())
+        if total < MIN_CLOSED_FOR_RATES:
+            figures[challenge_id] = ChallengeFigures(closed=counts)
+            continue
+        figures[challenge_id] = ChallengeFigures(closed=counts, win_rate=counts[Outcome.won.value] / total,
+                                                 mttc_days=mttc.get(challenge_id, Figures()))
     return figures

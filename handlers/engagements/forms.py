@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks import engagements as blocks
 from bot.codecs import EngagementForm, SurveyForm, number
@@ -17,10 +19,10 @@ from bot.errors import EposError, InvalidInput
 from bot.ids import EngagementIds
 from bot.notify import engagements as tell
 from bot.notify import zones
-from bot.services import engagements, esat
+from bot.services import challenges, engagements, esat
 from handlers import common
 from handlers.common import answered_on_the_form
-from handlers.engagements.replies import changed, webhook_reply
+from handlers.engagements.replies import changed, today_in, webhook_reply
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import NewEngagementIn
 
@@ -43,9 +45,22 @@ def parse_day(text: str | None) -> date | None:
         return None
 
 
+def _map_choice(values: dict[str, Any], focus: str) -> tuple[str | None, list[str]]:
+    """The challenge picked from the map for this focus, and the needs ticked for it. When the form was
+    sent before Slack showed the needs of a new challenge, the challenge brings all its needs."""
+    challenge_id = value(values, f"{EngagementIds.challenge_pick_block}:{focus}") or None
+    if not challenge_id:
+        return None, []
+    needs_block = f"{EngagementIds.needs_pick_block}:{challenge_id}"
+    if needs_block in values:
+        return challenge_id, list(value(values, needs_block) or [])
+    return challenge_id, [need.id for need in challenges.current().needs_of(challenge_id)]
+
+
 def read_new_form(values: dict[str, Any]) -> NewEngagementIn:
     """The new-engagement form as the service's input. Focus: the picked area, or for Other the text."""
     focus = value(values, EngagementIds.focus_block) or ""
+    challenge_id, need_ids = _map_choice(values, focus) if focus != "other" else (None, [])
     other = (value(values, EngagementIds.focus_other_block) or "").strip()
     if focus == "other" or not focus:
         if not other:
@@ -65,6 +80,8 @@ def read_new_form(values: dict[str, Any]) -> NewEngagementIn:
         focus=focus,
         business_challenge=value(values, EngagementIds.challenge_block) or "",
         technical_needs=value(values, EngagementIds.needs_block) or "",
+        challenge_id=challenge_id,
+        need_ids=need_ids,
         channel_id=value(values, EngagementIds.channel_block) or None,
         stage=Stage(stage_value),
         opened_on=opened_on,
@@ -89,10 +106,12 @@ def new_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: 
                   context: BoltContext) -> None:
     who = common.actor(context, body)
     _, values, zone = _form(context, view)
+    picked_focus = value(values, EngagementIds.focus_block) or ""
     try:
         result = engagements.create(who, read_new_form(values), tz=zone)
     except EposError as error:
-        refuse(ack, error, EngagementIds.account_block)
+        refuse(ack, error, EngagementIds.account_block,
+               {"challenge_id": f"{EngagementIds.challenge_pick_block}:{picked_focus}"})
         return
     ack()
     changed(context, client, result, who, webhook_reply(None, client, who.user_id))
@@ -188,6 +207,34 @@ def esat_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client:
     webhook_reply(meta.response_url, client, user_id, replace=True)(blocks.esat_message(prompt, answered=True))
 
 
+def new_form_changed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    """A focus or challenge picked on the new-engagement form: show that focus's challenges, or that
+    challenge's needs. What was typed elsewhere stays, as its blocks keep their ids."""
+    ack()
+    view = body.get("view") or {}
+    if view.get("callback_id") != EngagementIds.new_modal or not view.get("id"):
+        return
+    values = (view.get("state") or {}).get("values") or {}
+    focus = value(values, EngagementIds.focus_block) or None
+    challenge_id = value(values, f"{EngagementIds.challenge_pick_block}:{focus}") if focus else None
+    try:
+        meta = EngagementForm.decode(view.get("private_metadata"))
+        today = today_in(zones.named(meta.timezone, ZoneInfo("UTC")))
+        updated = blocks.new_form(today=today, metadata=view.get("private_metadata") or "", chart=challenges.current(),
+                                  focus=focus, challenge_id=challenge_id)
+        # The hash makes Slack refuse this update if a later pick already replaced the view.
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+    except EposError:
+        log.info("the new-engagement form was not updated: its metadata is out of date")
+    except SlackApiError as error:
+        log.info("the new-engagement form was not updated: %s", error.response.get("error"))
+
+
+# Inputs that tell the App as soon as they change (dispatch_action): the focus and the challenge.
+ACTIONS = {
+    EngagementIds.field: new_form_changed,
+}
+
 VIEWS = {
     EngagementIds.new_modal: new_submitted,
     EngagementIds.stage_modal: stage_submitted,
@@ -201,3 +248,5 @@ VIEWS = {
 def register(app: App) -> None:
     for callback_id, listener in VIEWS.items():
         app.view(callback_id)(listener)
+    for action_id, listener in ACTIONS.items():
+        app.action(action_id)(listener)

@@ -20,6 +20,7 @@ from bot.codecs import EngagementForm
 from bot.errors import AlreadyClosed
 from bot.notify import engagements as tell
 from bot.notify.zones import Zones
+from bot.services import challenges
 from bot.services.actors import Actor
 from handlers import common
 from models.schemas.engagements import StageChangeResult
@@ -80,7 +81,8 @@ def today_in(zone: ZoneInfo) -> date:
 
 def open_new_form(context: BoltContext, client: WebClient, body: dict[str, Any], user_id: str, account: str = "") -> None:
     zone = zone_of(context, client, user_id)
-    view = blocks.new_form(today=today_in(zone), metadata=EngagementForm(timezone=zone.key).encode(), account=account)
+    view = blocks.new_form(today=today_in(zone), metadata=EngagementForm(timezone=zone.key).encode(), account=account,
+                           chart=challenges.current())
     common.open_view(client, body, view)
 
 

@@ -30,6 +30,19 @@ class EsatFigures(_Frozen):
     count: int = 0
 
 
+class ChallengeFigures(_Frozen):
+    """How the engagements closed in a window with one business challenge of the map did. Win rate and
+    MTTC only when at least `bot.services.metrics.MIN_CLOSED_FOR_RATES` closed; below that, counts only."""
+
+    closed: dict[str, int]
+    win_rate: float | None = None
+    mttc_days: Figures | None = None
+
+    @property
+    def closed_total(self) -> int:
+        return sum(self.closed.values())
+
+
 class OwnerTotals(_Frozen):
     """One SE's engagements in a window: closed ones by outcome, their MTTC, and how many were open at its end."""
 
@@ -117,6 +130,9 @@ class EngagementSummary(_Frozen):
     stale: bool = False
     # Opened to learn the process on: marked wherever it shows, counted nowhere.
     practice: bool = False
+    # Its place in the challenge map (bot/services/challenges.py), when one was picked.
+    challenge_id: str | None = None
+    need_ids: list[str] = Field(default_factory=list)
 
     @property
     def is_open(self) -> bool:
@@ -169,10 +185,25 @@ class DevRelLine(_Frozen):
     may_cancel: bool = False
 
 
+class NeedLine(_Frozen):
+    """A technical need of the engagement's challenge, with the published assets that fit it."""
+
+    text: str
+    assets: list[AssetSuggestion] = Field(default_factory=list)
+
+
+class ChallengeChain(_Frozen):
+    """Challenge → needs → matching assets, as the challenge map draws it for one engagement."""
+
+    challenge: str | None = None
+    needs: list[NeedLine] = Field(default_factory=list)
+
+
 class EngagementCard(_Frozen):
     engagement: EngagementSummary
     business_challenge: str
     technical_needs: str
+    chain: ChallengeChain | None = None
     timeline: list[TimelineEntry]
     timeline_total: int
     shares: list[SharedAsset]
@@ -301,6 +332,9 @@ class NewEngagementIn(BaseModel):
     focus: str
     business_challenge: str = ""
     technical_needs: str = ""
+    # Picked from the challenge map for the focus (ids of bot/data/challenges.yaml or EPOS_CHALLENGES).
+    challenge_id: str | None = None
+    need_ids: list[str] = Field(default_factory=list)
     channel_id: str | None = None
     stage: Stage = Stage.preparation
     opened_on: date | None = None

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import clock, dates, db
 from bot.blocks.text import escape
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.services import audit, devrel, stints
+from bot.services import audit, challenges, devrel, stints
 from bot.services.actors import Actor
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
@@ -122,8 +122,14 @@ def _validate_new(data: NewEngagementIn) -> NewEngagementIn:
         raise InvalidInput("Pick the deal channel from the list, or leave it empty.", field="channel")
     if data.stage is Stage.closed:
         raise InvalidInput("An engagement starts in an open stage; close it afterwards.", field="stage")
+    try:
+        challenge_id, need_ids = challenges.checked_choice(focus, data.challenge_id, data.need_ids)
+    except ValueError as problem:
+        raise InvalidInput(str(problem), field="challenge_id") from None
     return data.model_copy(
         update={
+            "challenge_id": challenge_id,
+            "need_ids": need_ids,
             "account": account,
             "opportunity": opportunity,
             "focus": focus,
@@ -180,6 +186,8 @@ def create(
             focus=data.focus,
             business_challenge=data.business_challenge,
             technical_needs=data.technical_needs,
+            challenge_id=data.challenge_id,
+            need_ids=data.need_ids or None,
             channel_id=data.channel_id or None,
             opened_at=opened_at,
             stage=data.stage,

@@ -68,6 +68,8 @@ def summary(engagement: Engagement, now: datetime) -> EngagementSummary:
         days_in_stage=_days(now - engagement.stage_entered_at),
         stale=stale,
         practice=engagement.practice,
+        challenge_id=engagement.challenge_id,
+        need_ids=list(engagement.need_ids or []),
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot import clock, db
 from bot.errors import Forbidden
-from bot.services import playbooks, usage
+from bot.services import challenges, playbooks, usage
 from bot.services.actors import Actor, require_presales
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
@@ -31,11 +31,13 @@ from models.enums import AssetType, Outcome, RequestState, Stage
 from models.schemas.devrel import CANCELLABLE_STATES
 from models.schemas.engagements import (
     AssetSuggestion,
+    ChallengeChain,
     DevRelLine,
     EngagementCard,
     EngagementPage,
     EngagementSummary,
     HomeData,
+    NeedLine,
     PlaybookPost,
     SharedAsset,
     TeamMetrics,
@@ -103,6 +105,7 @@ def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | Non
             engagement=summary(engagement, now),
             business_challenge=engagement.business_challenge,
             technical_needs=engagement.technical_needs,
+            chain=_chain(engagement.challenge_id, list(engagement.need_ids or [])),
             timeline=entries[:TIMELINE_LIMIT],
             timeline_total=len(entries),
             shares=[
@@ -118,6 +121,30 @@ def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | Non
             viewer_may_delete=viewer is not None and engagement.practice
             and (viewer.admin or viewer.user_id == engagement.owner_id),
         )
+
+
+CHAIN_ASSETS = 2
+
+
+def _chain(challenge_id: str | None, need_ids: list[str]) -> ChallengeChain | None:
+    """Challenge → needs → the published assets that fit each need, as the challenge map draws it."""
+    if not challenge_id and not need_ids:
+        return None
+    from bot.services import assets as asset_service
+
+    chart = challenges.current()
+    challenge = chart.challenge(challenge_id)
+    lines = []
+    for need in chart.needs(need_ids):
+        try:
+            found = asset_service.with_topics(need.asset_topics, limit=CHAIN_ASSETS)
+        except Exception:
+            # The card matters more than the suggestions on it.
+            log.exception("assets for a need could not be read; the card shows the need without them")
+            found = []
+        lines.append(NeedLine(text=need.text, assets=[
+            AssetSuggestion(title=card.title, url=card.url, type=card.type, summary=card.summary) for card in found]))
+    return ChallengeChain(challenge=challenge.text if challenge else None, needs=lines)
 
 
 def _timeline(session: Session, engagement_id: int) -> list[TimelineEntry]:
@@ -194,15 +221,18 @@ def list_engagements(
 
 
 # ----- the playbook post -----------------------------------------------------------------------------------
-def _recommended_assets(focus: str, asset_types: list[AssetType], limit: int = 3) -> list[AssetSuggestion]:
-    """The best assets for the focus and stage, from the asset catalogue's recommender."""
+def _recommended_assets(focus: str, asset_types: list[AssetType], limit: int = 3,
+                        need_ids: list[str] | None = None) -> list[AssetSuggestion]:
+    """The best assets for the focus and stage, from the asset catalogue's recommender; those tagged with
+    the topics of the engagement's needs (the challenge map) first."""
     from bot.services import assets as asset_service
 
     recommend = getattr(asset_service, "recommend", None)
     if recommend is None:
         return []
     try:
-        found = recommend(focus, list(asset_types), limit=limit)
+        topics = challenges.current().asset_topics(need_ids or [])
+        found = recommend(focus, list(asset_types), limit=limit, topics=topics)
     except Exception:
         # The checklist matters more than the suggestions: post it without them.
         log.exception("asset recommendations failed; the playbook goes out without them")
@@ -223,7 +253,7 @@ def playbook_post(engagement_id: int, stage: Stage | None = None, *, now: dateti
     return PlaybookPost(
         engagement=current, stage=stage, title=book.title, goal=book.goal, prerequisites=book.prerequisites,
         calls_to_action=book.calls_to_action, deliverables=book.deliverables, asset_types=book.asset_types,
-        assets=_recommended_assets(current.focus, book.asset_types),
+        assets=_recommended_assets(current.focus, book.asset_types, need_ids=current.need_ids),
     )
 
 

@@ -1,0 +1,31 @@
+"""engagements: challenge_id and need_ids, the engagement's place in the challenge map
+
+The business challenge (top-down) and the technical needs (bottom-up) an engagement was opened with, as
+the ids of bot/data/challenges.yaml (or the team's EPOS_CHALLENGES file). Both are empty on existing
+engagements, which keep their free-text challenge and needs.
+
+Revision ID: 0024_challenge_map
+Revises: 0017_practice_engagements
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0024_challenge_map"
+down_revision = "0017_practice_engagements"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # In place, not a batch copy: with foreign keys on, dropping engagements deletes every stage change with it.
+    op.add_column("engagements", sa.Column("challenge_id", sa.String(length=60), nullable=True))
+    op.add_column("engagements", sa.Column("need_ids", sa.JSON(), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column("engagements", "need_ids")
+    op.drop_column("engagements", "challenge_id")
