@@ -22,6 +22,8 @@ def test_the_tour_runs_green_and_tells_the_whole_story(tmp_path: Path, capsys: p
     assert "@sam shared an asset" in transcript
     # Opens an engagement through the form, and moves it on.
     assert "Opened Acme Robotics" in transcript
+    # The business challenge is picked from the challenge map, and the card walks on to its needs.
+    assert "Business challenge (from the map): Incidents take hours to resolve and engineers burn out" in transcript
     assert "Preparation → Discovery" in transcript and "Discovery → Demo" in transcript
     # Asks for DevRel: the first person declines, the next accepts.
     assert "Asked Lena Hoffmann" in transcript
