@@ -19,6 +19,8 @@ class Engagement(Base):
         # import_id too: every read filters on it (models/imports.py), and the index must still cover it;
         # practice too: every figure leaves practice engagements out (`counted`, migration 0017).
         Index("ix_engagements_closed", "closed_at", "outcome", "opened_at", "owner_id", "import_id", "practice"),
+        # `/asset` in a deal channel looks up the channel's engagements for their needs (migration 0024).
+        Index("ix_engagements_channel", "channel_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -75,15 +75,21 @@ def search(
     limit: int = PAGE_SIZE,
     offset: int = 0,
     now: datetime | None = None,
+    prefer_topics: Sequence[str] = (),
 ) -> SearchPage:
     """One page of published assets for a query, best first. With an actor (a search from Slack) a
-    query that finds nothing is recorded as a content gap; the command line records nothing."""
+    query that finds nothing is recorded as a content gap; the command line records nothing.
+    `prefer_topics` (the needs of the deal searched from): on each page, assets tagged with them first."""
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     offset = max(0, int(offset))
     with telemetry.SEARCH_SECONDS.labels("assets").time():
         result = synced_index().search(text, limit=limit, offset=offset)
         cards = published_cards([hit.id for hit in result.hits])
         items = [_viewed(cards[hit.id], actor, hit.score) for hit in result.hits if hit.id in cards]
+        if prefer_topics:
+            wanted = {" ".join(topic.split()).lower() for topic in prefer_topics}
+            # Within the page only: each page still holds the same assets, so paging never repeats or skips one.
+            items.sort(key=lambda item: -len(wanted & {" ".join(t.split()).lower() for t in item.card.topics}))
     parsed = result.query
     asset_type = AssetType(parsed.type) if parsed.type else None
     if result.total == 0 and actor is not None and (parsed.terms or parsed.type):

@@ -17,7 +17,7 @@ from bot.blocks import interactions as interaction_blocks
 from bot.codecs import AssetButton, AssetPage
 from bot.errors import InvalidInput
 from bot.ids import AssetIds
-from bot.services import assets, interactions
+from bot.services import assets, engagements, interactions
 from bot.services.actors import Actor
 from handlers import common
 from handlers.assets.commands import open_form
@@ -31,21 +31,28 @@ def _asset_id(body: dict[str, Any]) -> int:
     return AssetButton.decode(str((body.get("actions") or [{}])[0].get("value") or "")).id
 
 
-def show_search(respond: Respond, who: Actor, query: str, offset: int = 0, *, replace: bool = False) -> None:
-    page = assets.search(query, actor=who, offset=offset)
+def _channel_of(body: dict[str, Any]) -> str | None:
+    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+
+def show_search(respond: Respond, who: Actor, query: str, offset: int = 0, *, replace: bool = False,
+                channel_id: str | None = None) -> None:
+    page = assets.search(query, actor=who, offset=offset, prefer_topics=engagements.need_topics_in(channel_id))
     common.ephemeral(respond, blocks.results_message(page), replace=replace)
 
 
 def turn_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     page = AssetPage.decode(action.get("value"))
-    show_search(respond, common.actor(context, body), page.query, page.offset, replace=True)
+    show_search(respond, common.actor(context, body), page.query, page.offset, replace=True,
+                channel_id=_channel_of(body))
 
 
 def rerun_suggestion(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
                      context: BoltContext) -> None:
     ack()
-    show_search(respond, common.actor(context, body), action.get("value") or "", replace=True)
+    show_search(respond, common.actor(context, body), action.get("value") or "", replace=True,
+                channel_id=_channel_of(body))
 
 
 def open_add_form(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.blocks import assets as blocks
 from bot.errors import InvalidInput
-from bot.services import assets
+from bot.services import assets, engagements
 from bot.services.actors import Actor
 from handlers import common
 from handlers.answers import answer_command
@@ -49,7 +49,9 @@ def asset_command(ack: Ack, command: dict[str, Any], respond: Respond, client: W
     elif word == "mine" and not rest:
         answer_command(ack, respond, lambda: blocks.list_message(assets.owned_by(who)))
     else:
-        answer_command(ack, respond, lambda: blocks.results_message(assets.search(text, actor=who)))
+        channel_id = command.get("channel_id")
+        answer_command(ack, respond, lambda: blocks.results_message(
+            assets.search(text, actor=who, prefer_topics=engagements.need_topics_in(channel_id))))
 
 
 def register(app: App) -> None:

@@ -14,7 +14,7 @@ from bot.blocks.engagement_card import card_blocks
 from bot.blocks.engagement_forms import new_form
 from bot.cli.engagements import by_challenge_json
 from bot.errors import ConfigError, InvalidInput
-from bot.services import challenges, devrel, engagements, metrics
+from bot.services import assets, challenges, devrel, engagements, metrics
 from bot.services.actors import Actor
 from handlers.engagements.forms import read_new_form
 from models import Engagement
@@ -175,6 +175,23 @@ def test_stage_posts_rank_assets_tagged_with_the_needs_first(catalogue: None) ->
     # monitoring) first, then the best for the focus as before.
     assert mapped_titles == ["Kubernetes monitoring workshop", "Kubernetes cluster health at a glance", unmapped[0]]
     assert not any("Kubernetes" in title for title in unmapped)
+
+
+def test_asset_searches_in_a_deal_channel_rank_the_deals_needs_first(catalogue: None) -> None:
+    data = NewEngagementIn(account="Polaris", opportunity="5G core", seller_id="U0SELLER1", focus="observability",
+                           challenge_id="kubernetes-blind-spots", need_ids=["kubernetes-monitoring"],
+                           channel_id="C0POLARIS")
+    engagements.create(SE_ACTOR, data, now=NOW)
+    assert engagements.need_topics_in("C0POLARIS") == ["kubernetes", "infrastructure monitoring"]
+    assert engagements.need_topics_in("C0ELSEWHERE") == [] and engagements.need_topics_in("D0DIRECT1") == []
+
+    elsewhere = [item.card for item in assets.search("observability").items]
+    in_the_deal = [item.card for item in assets.search(
+        "observability", prefer_topics=engagements.need_topics_in("C0POLARIS")).items]
+
+    assert "kubernetes" not in elsewhere[0].topics
+    assert "kubernetes" in in_the_deal[0].topics and "infrastructure monitoring" in in_the_deal[0].topics
+    assert {card.id for card in in_the_deal} == {card.id for card in elsewhere}
 
 
 def test_a_devrel_person_is_chosen_because_of_a_mapped_need(database_url: str) -> None:

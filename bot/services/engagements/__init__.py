@@ -69,6 +69,7 @@ from bot.services.engagements.reading import (
     get,
     home,
     list_engagements,
+    need_topics_in,
     playbook_post,
 )
 from bot.services.engagements.stale import stale_after, stale_counts, stale_cutoff, stale_engagements, stale_owners
@@ -101,7 +102,7 @@ __all__ = [
     "YAML_SHAPE", "Stage",
     "add_note", "card", "change_stage", "check_file", "close", "closed_named", "create", "delete_practice",
     "effective_moment", "export_records", "open_practice", "start_practice",
-    "figures", "for_change", "get", "home", "import_file", "import_records", "interpret", "list_engagements",
+    "figures", "for_change", "get", "home", "import_file", "import_records", "interpret", "list_engagements", "need_topics_in",
     "local_day", "match_account", "match_stage", "may_change", "normalize", "parse_import", "parse_outcome",
     "playbook_post", "render_export", "reopen", "set_channel", "split_close", "stale_after", "stale_counts", "stale_cutoff",
     "stale_engagements", "stale_owners", "suggestions", "summary", "undo", "unknown_outcome", "validate_records",

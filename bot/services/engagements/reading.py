@@ -27,6 +27,7 @@ from bot.services.engagements.common import (
 from bot.services.engagements.stale import _overdue_order
 from bot.services.metrics import at, stage_rank, team_metrics
 from models import Asset, AssetShare, DevRelRequest, Engagement, EngagementNote, StageChange
+from models.engagements import counted
 from models.enums import AssetType, Outcome, RequestState, Stage
 from models.schemas.devrel import CANCELLABLE_STATES
 from models.schemas.engagements import (
@@ -124,6 +125,20 @@ def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | Non
 
 
 CHAIN_ASSETS = 2
+
+
+def need_topics_in(channel_id: str | None) -> list[str]:
+    """The asset topics of the needs of the open engagements whose deal channel this is (the challenge
+    map's), so `/asset` there ranks what fits the deal first. Empty outside a deal channel."""
+    if not channel_id or channel_id[:1] not in ("C", "G"):
+        return []
+    with db.reading() as session:
+        rows = session.scalars(
+            select(Engagement.need_ids).where(Engagement.channel_id == channel_id,
+                                              Engagement.stage != Stage.closed.value, counted())
+            .limit(CARD_LIST_LIMIT)
+        ).all()
+    return challenges.current().asset_topics(need_id for need_ids in rows for need_id in (need_ids or []))
 
 
 def _chain(challenge_id: str | None, need_ids: list[str]) -> ChallengeChain | None:
