@@ -54,6 +54,11 @@ OPENED = "🆕 Opened {label} in *{stage}*{when}. You own it; the stage playbook
 CLOSED = "🏁 Closed {label} as *{outcome}*{when}."
 UNDONE = "↩️ Undone: {label} is back in *{stage}*."
 REOPENED = "🔓 Reopened {label}; it is back in *{stage}*."
+STILL_CANCELLED = {
+    "one": "The DevRel request its close cancelled stays cancelled; if the meeting still happens, ask again with `/devrel`.",
+    "many": "The {count} DevRel requests its close cancelled stay cancelled; if a meeting still happens, ask again "
+            "with `/devrel`.",
+}
 BACKDATED_WHEN = " (effective {date}, logged now)"
 ESAT_FOLLOWS = "I've sent <@{owner}> a one-click ESAT question about it."
 ESAT_FOLLOWS_YOU = "I've sent you a one-click ESAT question about it."
@@ -150,8 +155,13 @@ def change_result_text(result: StageChangeResult) -> str:
     if result.from_stage is None:
         return OPENED.format(label=name, stage=result.to_stage.label, when=_when(result))
     if result.undo:
-        template = REOPENED if result.from_stage is Stage.closed else UNDONE
-        return template.format(label=name, stage=result.to_stage.label)
+        if result.from_stage is not Stage.closed:
+            return UNDONE.format(label=name, stage=result.to_stage.label)
+        text = REOPENED.format(label=name, stage=result.to_stage.label)
+        if result.devrel_still_cancelled:
+            count = result.devrel_still_cancelled
+            text += " " + STILL_CANCELLED["one" if count == 1 else "many"].format(count=count)
+        return text
     if result.to_stage is Stage.closed:
         outcome = OUTCOME_LABELS[result.outcome] if result.outcome else "closed"
         return CLOSED.format(label=name, outcome=outcome, when=_when(result))

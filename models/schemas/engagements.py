@@ -201,6 +201,8 @@ class StageChangeResult(_Frozen):
     esat_survey_id: int | None = None
     # The DevRel requests of the engagement that its close cancelled (pending asks, upcoming meetings).
     devrel_cancelled: list[RequestUpdate] = Field(default_factory=list)
+    # On a reopen: upcoming DevRel meetings and asks its close cancelled, which stay cancelled.
+    devrel_still_cancelled: int = 0
 
 
 class NoteResult(_Frozen):

@@ -195,9 +195,11 @@ def test_reopening_brings_nothing_back(wire: SlackWire, slack: MockSlack, settin
     reopen = button_values(answer.params)["engagement_undo"]
     homes_before = len(slack.calls_to("views.publish"))
     assert wire.block_action("engagement_undo", user_id=SE, value=reopen, response_name="reopen").status == 200
-    slack.wait_for("response_url", lambda c: c.params.get("_name") == "reopen")
+    reopened = slack.wait_for("response_url", lambda c: c.params.get("_name") == "reopen")[-1]
     homes_redrawn(slack, homes_before, 2)
     assert the_request(request_id)["state"] == RequestState.cancelled
+    assert ("The DevRel request its close cancelled stays cancelled; if the meeting still happens, ask again with "
+            "`/devrel`.") in message_text(reopened.params)
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60)) == 0
     assert reminders_to(slack, LENA) == []
 

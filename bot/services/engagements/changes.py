@@ -363,8 +363,13 @@ def undo(actor: Actor, change_id: int, *, now: datetime | None = None) -> StageC
         entry = _standing_entry(session, engagement.id, excluding=change.id)
         entered_at = entry.effective_at if entry is not None else engagement.opened_at
         note = "Reopened" if change.to_stage == Stage.closed else f"Undo of the move to {Stage(change.to_stage).label}"
-        return _append_change(session, engagement, actor, back_to, outcome=None, moment=now, note=note, now=now,
-                              reverts=change, entered_at=entered_at)
+        result = _append_change(session, engagement, actor, back_to, outcome=None, moment=now, note=note, now=now,
+                                reverts=change, entered_at=entered_at)
+        if change.to_stage == Stage.closed:
+            # Nothing comes back by itself: the reopened deal's people decide on each meeting again.
+            still = devrel.upcoming_cancelled_by_close(session, engagement.id, now=now)
+            result = result.model_copy(update={"devrel_still_cancelled": still})
+        return result
 
 
 def reopen(actor: Actor, engagement_id: int, *, now: datetime | None = None) -> StageChangeResult:
