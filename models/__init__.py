@@ -3,7 +3,15 @@
 from models.assets import Asset, AssetFeedback, AssetImport, AssetImportChange, AssetShare, SearchMiss
 from models.base import Base
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
-from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
+from models.engagements import (
+    Engagement,
+    EngagementNote,
+    EsatSurvey,
+    PlaybookPost,
+    PlaybookPostAsset,
+    StageChange,
+    StageStint,
+)
 from models.imports import DataImport, RosterImportChange
 from models.pilots import Pilot, PilotMember
 from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SchedulerTick, SlackUser
@@ -25,6 +33,8 @@ __all__ = [
     "Engagement",
     "EngagementNote",
     "EsatSurvey",
+    "PlaybookPost",
+    "PlaybookPostAsset",
     "JobClaim",
     "Pilot",
     "PilotMember",

@@ -347,6 +347,13 @@ def link_review_request(viewed: ViewedAsset, previous_url: str, editor_id: str) 
     return card_message(viewed, LINK_REVIEW_REQUEST.format(editor=user(editor_id), previous=previous))
 
 
+def playbooks_redrawn(count: int) -> Message:
+    """To whoever archived an asset that playbook posts listed."""
+    posts = "1 playbook post listed it; it now shows" if count == 1 else f"{count} playbook posts listed it; they now show"
+    text = f"{posts} the assets that fit instead."
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
+
+
 def curated_message(result: CurationResult, viewed: ViewedAsset) -> Message:
     title = title_link(result.card)
     if result.action == "restored" and result.card.status == AssetStatus.draft:

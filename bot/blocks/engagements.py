@@ -54,6 +54,7 @@ OPENED = "🆕 Opened {label} in *{stage}*{when}. You own it; the stage playbook
 CLOSED = "🏁 Closed {label} as *{outcome}*{when}."
 UNDONE = "↩️ Undone: {label} is back in *{stage}*."
 REOPENED = "🔓 Reopened {label}; it is back in *{stage}*."
+PLAYBOOK_REDRAWN = "An asset this playbook listed was archived, so the assets that fit are the current ones."
 STILL_CANCELLED = {
     "one": "The DevRel request its close cancelled stays cancelled; if the meeting still happens, ask again with `/devrel`.",
     "many": "The {count} DevRel requests its close cancelled stay cancelled; if a meeting still happens, ask again "
@@ -367,9 +368,10 @@ def list_message(page: EngagementPage) -> Message:
 
 # ----- the playbook post ---------------------------------------------------------------------------------------------
 def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, reason: str = "",
-                     shared: Sharing | None = None) -> Message:
+                     shared: Sharing | None = None, redrawn: bool = False) -> Message:
     """The checklist of the stage entered and the assets that fit, for the deal channel or the owner
-    (`shared`: the deal channel is shared with another organisation, so the owner gets it instead)."""
+    (`shared`: the deal channel is shared with another organisation, so the owner gets it instead;
+    `redrawn`: an asset it listed was archived, so the assets that fit are drawn again)."""
     name = label(post.engagement)
     if shared is not None:
         lead = PLAYBOOK_SHARED_LEAD.format(stage=post.stage.label, label=name, where=shared.describe(),
@@ -403,6 +405,8 @@ def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, r
     else:
         blocks.append(ContextBlock(elements=[kit.md(PLAYBOOK_NO_ASSETS.format(types=types,
                                                                        focus=safe(post.engagement.focus, 100)))]))
+    if redrawn:
+        blocks.append(ContextBlock(elements=[kit.md(PLAYBOOK_REDRAWN)]))
     blocks.append(ActionsBlock(elements=engagement_buttons(post.engagement)))
     fallback = f"{post.title} playbook for {plain_label(post.engagement)}"
     return kit.message(fallback, blocks)

@@ -52,6 +52,7 @@ MINUTE_JOBS: tuple[Job, ...] = (
     Job("esat-reminders", "bot.jobs.esat", "send_due_esat_reminders", takes_owner=True),
     Job("nudges", "bot.jobs.nudges", "send_due_nudges", takes_owner=True),
     Job("digest", "bot.jobs.digest", "post_due_digest", takes_owner=True),
+    Job("playbook-redraws", "bot.jobs.playbooks", "redraw_withdrawn_playbooks"),
     Job("housekeeping", "bot.jobs", "tidy_up", takes_owner=True),
 )
 

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import notify, sharing
+from bot.notify import engagements as engagement_notify
 from bot.blocks import assets as blocks
 from bot.blocks import interactions as interaction_blocks
 from bot.codecs import AssetButton, AssetPage
@@ -139,7 +140,10 @@ def publish(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient,
 def archive(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     ack()
     who = common.actor(context, body)
-    report_curation(assets.archive(_asset_id(body), who), who, respond, client)
+    result = assets.archive(_asset_id(body), who)
+    report_curation(result, who, respond, client)
+    if redrawn := engagement_notify.redraw_playbooks(client, result.card.id):
+        common.ephemeral(respond, blocks.playbooks_redrawn(redrawn))
 
 
 def restore(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:

@@ -212,6 +212,7 @@ class NoteResult(_Frozen):
 
 
 class AssetSuggestion(_Frozen):
+    id: int | None = None
     title: str
     url: str
     type: AssetType

@@ -256,6 +256,9 @@ def test_the_assignee_hands_back_with_a_reason_and_the_request_is_asked_again(
     text = message_text(notice[-1].params)
     assert f"Lena Hoffmann handed back your DevRel request for *{ACCOUNT}* (" in text
     assert "): Called into an incident review. Asking *Hannah Okafor*" in text
+    to_seller = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SELLER
+                               and "handed back" in message_text(c.params))[-1]
+    assert f"Lena Hoffmann handed back <@{SE}>'s DevRel request for *{ACCOUNT}* (" in message_text(to_seller.params)
     slack.wait_for("chat.update", lambda c: c.params.get("ts") == message.ts and "You handed this request" in message_text(c.params))
     assert event_kinds(request_id)[-2:] == ["handed_back", "asked"]
     assert audit_actions(request_id)[-2] == ("handed_back", LENA)

@@ -208,7 +208,7 @@ def _recommended_assets(focus: str, asset_types: list[AssetType], limit: int = 3
         log.exception("asset recommendations failed; the playbook goes out without them")
         return []
     return [
-        AssetSuggestion(title=str(item.title), url=str(item.url), type=AssetType(item.type),
+        AssetSuggestion(id=item.id, title=str(item.title), url=str(item.url), type=AssetType(item.type),
                         summary=str(getattr(item, "summary", "") or ""))
         for item in found[:limit]
     ]
