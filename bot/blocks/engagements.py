@@ -61,12 +61,12 @@ STILL_CANCELLED = {
             "with `/devrel`.",
 }
 BACKDATED_WHEN = " (effective {date}, logged now)"
-ESAT_FOLLOWS = "I've sent <@{owner}> a one-click ESAT question about it."
-ESAT_FOLLOWS_YOU = "I've sent you a one-click ESAT question about it."
+ESAT_FOLLOWS = "epos has sent <@{owner}> a one-click ESAT question about it."
+ESAT_FOLLOWS_YOU = "epos has sent you a one-click ESAT question about it."
 NOTE_ADDED = "📝 Note added to {label}."
 
 # One wording for "nothing of that name", whatever the command.
-NOT_FOUND = "I found no engagement named *{query}*."
+NOT_FOUND = "epos found no engagement named *{query}*."
 PICK_AMBIGUOUS = "*{query}* fits several engagements. Which one did you mean?"
 PICK_UNSURE = NOT_FOUND + " Did you mean one of these?"
 PICK_STAGE = "Did you mean *{stage}*?"
@@ -76,7 +76,7 @@ NONE_SUGGEST = "Did you mean {names}?"
 NONE_HINT = "See yours with `/engagement list`, or open one with `/engagement new`."
 CLOSING_HINT = "To close {label}, pick the outcome:"
 CLOSE_USAGE = (
-    "Tell me the account and the outcome: `/engagement close ACCOUNT won|lost|no-decision [note]`, "
+    "Give the account and the outcome: `/engagement close ACCOUNT won|lost|no-decision [note]`, "
     "for example `/engagement close polaris won signed for 3 years`."
 )
 # One answer for a closed engagement, whatever was asked of it (a stage change, a close, …).
@@ -95,10 +95,10 @@ LIST_EMPTY = {
 PAGE_OF = "Page {page} of {pages}"
 PLAYBOOK_LEAD = "{label} entered *{stage}*. Here is the playbook for it."
 PLAYBOOK_FALLBACK_LEAD = (
-    "I couldn't post the *{stage}* playbook for {label} in <#{channel}> ({reason}). {fix} Here it is instead:"
+    "epos couldn't post the *{stage}* playbook for {label} in <#{channel}> ({reason}). {fix} Here it is instead:"
 )
 PLAYBOOK_FIX = {
-    "not_in_channel": "Invite me there with `/invite @epos` so the next one lands in the channel.",
+    "not_in_channel": "Invite epos there with `/invite @epos` so the next one lands in the channel.",
     "channel_not_found": "The channel may be private or gone; set another deal channel.",
     "is_archived": "The channel is archived; set another deal channel.",
 }

@@ -24,7 +24,7 @@ from handlers import common
 from handlers.assets.commands import open_form
 from models.schemas.assets import CurationResult, ViewedAsset
 
-NO_CHANNEL = "I can only share into a channel or conversation; run `/asset` there and press Share again."
+NO_CHANNEL = "Sharing works only in a channel or conversation; run `/asset` there and press Share again."
 CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
 
 
