@@ -71,3 +71,19 @@ def refuse_empty(path: Path, kind: str) -> int | None:
         return None
     print(refusal, file=sys.stderr)
     return EXIT_FAILURE
+
+
+def people_names(settings: Any, user_ids: Any) -> Any:
+    """`name_of(user_id)` for what a command prints: names as Slack shows them (`users.info`, cached), the
+    Slack id only for someone Slack cannot name (no `SLACK_BOT_TOKEN`, a user it does not know)."""
+    from bot import slack_people
+    from bot.app import make_client
+
+    client = make_client(settings) if settings.slack_bot_token else None
+    directory = slack_people.Directory(client)
+    directory.prefetch(list(user_ids))
+
+    def name_of(user_id: str) -> str:
+        return directory.person(user_id).name or user_id
+
+    return name_of
