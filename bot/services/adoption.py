@@ -99,7 +99,7 @@ def _roles(session: Session, managers: Iterable[str]) -> dict[str, Role]:
     return role
 
 
-def _names(user_ids: Sequence[str]) -> dict[str, str]:
+def known_names(user_ids: Sequence[str]) -> dict[str, str]:
     """Names epos has without asking Slack: the roster's, then what users.info told it last."""
     with db.reading() as session:
         names = {slack_id: name for slack_id, name in session.execute(select(DevRelPerson.slack_id, DevRelPerson.name))}
@@ -116,7 +116,7 @@ def report(since: datetime, until: datetime, *, managers: Sequence[str]) -> Adop
         role_of = _roles(session, managers)
         window = _uses(session, since, until)
         ever = _uses(session, None, until)
-    names = _names(sorted(set(role_of) | set(window)))
+    names = known_names(sorted(set(role_of) | set(window)))
     roles = []
     for role in ROLES:
         holders = sorted(u for u, r in role_of.items() if r is role) if role is not Role.other else \

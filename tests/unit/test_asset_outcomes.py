@@ -1,0 +1,105 @@
+"""Which assets help win, against a fixture computed by hand (October 2026, UTC; README › Assets in deals).
+
+Team, closed in October: Alder won 40 d, Birch won 30 d, Cedar lost 10 d, Dogwood won 50 d, Elm no decision
+20 d, Hazel won 14 d, Ivy lost 20 d: 7 closed, 4 won (57%), median MTTC 20 d.
+The Kubernetes demo went into Alder, Birch, Cedar, Dogwood and Elm while they were open (3 won of 5: 60%,
+median MTTC 30 d) and into Fir (open) in October; into Gum (open) only in September, into Hazel only after it
+closed, and into a practice engagement: none of those three count. The sizing proofshop went into Cedar and
+Fir: two engagements, counts only.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import update
+
+from bot import db
+from bot.services import asset_outcomes
+from models import AssetShare, Engagement
+from models.enums import Outcome
+from tests.conftest import SE
+from tests.scheduler_helpers import SE2, add_asset, add_engagement, utc
+
+THIRD = "U0C3D4E5F"
+OCTOBER = (utc("2026-10-01 00:00"), utc("2026-11-01 00:00"))
+
+
+def share(asset_id: int, engagement_id: int, when: str, user_id: str = SE) -> None:
+    with db.transaction() as session:
+        session.add(AssetShare(asset_id=asset_id, user_id=user_id, channel_id="C0DEALS01",
+                               engagement_id=engagement_id, shared_at=utc(when)))
+
+
+@pytest.fixture
+def deals(database_url: str) -> dict[str, int]:
+    e = {
+        "alder": add_engagement("Alder", SE, [("discovery", "2026-09-01 10:00"), ("poc", "2026-09-20 10:00")],
+                                closed=("won", "2026-10-11 10:00")),
+        "birch": add_engagement("Birch", SE, [("preparation", "2026-09-21 10:00")], closed=("won", "2026-10-21 10:00")),
+        "cedar": add_engagement("Cedar", SE2, [("discovery", "2026-10-01 10:00")], closed=("lost", "2026-10-11 10:00")),
+        "dogwood": add_engagement("Dogwood", SE, [("discovery", "2026-08-12 10:00")],
+                                  closed=("won", "2026-10-01 10:00")),
+        "elm": add_engagement("Elm", SE, [("discovery", "2026-10-06 10:00"), ("demo", "2026-10-15 10:00")],
+                              closed=("no_decision", "2026-10-26 10:00")),
+        "fir": add_engagement("Fir", SE, [("discovery", "2026-10-02 10:00")]),
+        "gum": add_engagement("Gum", SE, [("discovery", "2026-09-01 10:00")]),
+        "hazel": add_engagement("Hazel", SE, [("discovery", "2026-10-01 10:00")], closed=("won", "2026-10-15 10:00")),
+        "ivy": add_engagement("Ivy", SE2, [("discovery", "2026-10-05 10:00")], closed=("lost", "2026-10-25 10:00")),
+        "practice": add_engagement("Practice", SE, [("discovery", "2026-10-01 10:00")],
+                                   closed=("won", "2026-10-10 10:00")),
+    }
+    with db.transaction() as session:
+        session.execute(update(Engagement).where(Engagement.id == e["practice"]).values(practice=True))
+    e["k8s"] = add_asset("Kubernetes demo")
+    e["sizing"] = add_asset("Sizing proofshop")
+    for engagement, when, who in [("alder", "2026-09-10 10:00", SE), ("alder", "2026-09-25 10:00", SE2),
+                                  ("birch", "2026-10-01 10:00", SE), ("cedar", "2026-10-05 10:00", SE2),
+                                  ("dogwood", "2026-09-01 10:00", SE), ("elm", "2026-10-20 10:00", SE),
+                                  ("fir", "2026-10-15 10:00", SE), ("gum", "2026-09-05 10:00", THIRD),
+                                  ("hazel", "2026-10-20 10:00", THIRD), ("practice", "2026-10-02 10:00", THIRD)]:
+        share(e["k8s"], e[engagement], when, who)
+    share(e["sizing"], e["cedar"], "2026-10-06 10:00", SE2)
+    share(e["sizing"], e["fir"], "2026-10-16 10:00", SE)
+    return e
+
+
+def test_the_report_matches_the_hand_computed_fixture(deals: dict[str, int]) -> None:
+    report = asset_outcomes.report(*OCTOBER)
+
+    assert (report.team_closed, report.team_won) == (7, 4)
+    assert report.team_win_rate == pytest.approx(4 / 7)
+    assert report.team_mttc_days_median == pytest.approx(20)
+    assert [a.title for a in report.assets] == ["Kubernetes demo", "Sizing proofshop"]
+    k8s = report.assets[0]
+    assert [e.account for e in k8s.engagements] == ["Dogwood", "Alder", "Birch", "Cedar", "Fir", "Elm"]
+    assert [(k8s.count(o)) for o in (Outcome.won, Outcome.lost, Outcome.no_decision, None)] == [3, 1, 1, 1]
+    assert k8s.rates_shown
+    assert k8s.win_rate == pytest.approx(0.6)
+    assert k8s.mttc_days_median == pytest.approx(30)
+    # Each engagement's stage when the demo first went in (Alder's second share, in POC, does not change it).
+    assert k8s.stages == {"discovery": 4, "preparation": 1, "demo": 1}
+    assert k8s.sharers == [SE, SE2]
+
+
+def test_an_asset_in_fewer_than_five_closed_engagements_shows_counts_only(deals: dict[str, int]) -> None:
+    sizing = asset_outcomes.report(*OCTOBER).assets[1]
+
+    assert [(e.account, e.outcome) for e in sizing.engagements] == [("Cedar", Outcome.lost), ("Fir", None)]
+    assert not sizing.rates_shown
+    assert sizing.win_rate is None and sizing.mttc_days_median is None
+    # Four closed, three of them won, are still too few for a 75% win rate to mean much.
+    lucky = add_asset("Lucky workshop")
+    for engagement in ("alder", "birch", "dogwood", "ivy"):
+        share(lucky, deals[engagement], "2026-09-30 10:00")
+    lucky_line = next(a for a in asset_outcomes.report(*OCTOBER).assets if a.title == "Lucky workshop")
+    assert (lucky_line.closed, lucky_line.count(Outcome.won), lucky_line.win_rate) == (4, 3, None)
+
+
+def test_the_card_counts_and_the_digest_list_read_the_same_engagements(deals: dict[str, int]) -> None:
+    uses = asset_outcomes.deal_use([deals["k8s"], deals["sizing"], 999])
+
+    assert uses[deals["k8s"]].model_dump() == {"won": 3, "closed": 5}
+    assert uses[deals["sizing"]].model_dump() == {"won": 0, "closed": 1}
+    assert 999 not in uses
+    assert [(a.title, a.won, a.closed) for a in asset_outcomes.won_deals(*OCTOBER)] == [("Kubernetes demo", 3, 5)]
+    assert asset_outcomes.won_deals(utc("2026-11-01 00:00"), utc("2026-12-01 00:00")) == []
