@@ -10,11 +10,15 @@ Fir: two engagements, counts only.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from sqlalchemy import update
 
-from bot import db
-from bot.services import asset_outcomes
+from bot import clock, db
+from bot.cli import main
+from bot.services import asset_outcomes, people
 from models import AssetShare, Engagement
 from models.enums import Outcome
 from tests.conftest import SE
@@ -103,3 +107,55 @@ def test_the_card_counts_and_the_digest_list_read_the_same_engagements(deals: di
     assert 999 not in uses
     assert [(a.title, a.won, a.closed) for a in asset_outcomes.won_deals(*OCTOBER)] == [("Kubernetes demo", 3, 5)]
     assert asset_outcomes.won_deals(utc("2026-11-01 00:00"), utc("2026-12-01 00:00")) == []
+
+
+@pytest.fixture
+def cli_env(deals: dict[str, int], database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, int]:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("EPOS_TIMEZONE", "UTC")
+    clock.set_now(utc("2026-11-15 00:00"))
+    people.remember(SE, name="Sam Carter", timezone="UTC")
+    return deals
+
+
+def test_the_report_as_json_names_assets_people_and_accounts(cli_env: dict[str, int],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assets", "report", "--since", "2026-10-01", "--until", "2026-10-31", "--json"]) == 0
+
+    data = json.loads(capsys.readouterr().out)
+    assert data["window"] == {"since": "2026-10-01T00:00:00+00:00", "until": "2026-11-01T00:00:00+00:00"}
+    assert data["min_closed_for_rates"] == 5
+    assert data["team"] == {"closed": 7, "won": 4, "win_rate": 0.5714, "mttc_days_median": pytest.approx(20)}
+    k8s, sizing = data["assets"]
+    assert {key: k8s[key] for key in ("title", "type", "engagements", "won", "lost", "no_decision", "open",
+                                      "rates_shown", "win_rate", "ses", "shared_by")} == {
+        "title": "Kubernetes demo", "type": "demo", "engagements": 6, "won": 3, "lost": 1, "no_decision": 1, "open": 1,
+        "rates_shown": True, "win_rate": 0.6, "ses": 2, "shared_by": ["Sam Carter", SE2]}
+    assert k8s["mttc_days_median"] == pytest.approx(30)
+    assert k8s["used_in"][0] == {
+        "account": "Dogwood", "opportunity": "Dogwood opportunity", "owner": "Sam Carter", "stage_at_share": "discovery",
+        "first_shared_at": "2026-09-01T10:00:00+00:00", "outcome": "won", "closed_at": "2026-10-01T10:00:00+00:00",
+        "mttc_days": pytest.approx(50)}
+    assert k8s["used_in"][4]["outcome"] == "open"
+    assert (sizing["rates_shown"], sizing["win_rate"], sizing["mttc_days_median"]) == (False, None, None)
+
+
+def test_the_report_as_text_says_when_an_asset_shows_counts_only(cli_env: dict[str, int], tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "report.txt"
+    assert main(["assets", "report", "--since", "2026-10-01", "--until", "2026-10-31", "-o", str(target)]) == 0
+    assert capsys.readouterr().out == f"2 assets written to {target}\n"
+
+    text = target.read_text(encoding="utf-8")
+    assert "Assets used in engagements, 1 Oct 2026 – 31 Oct 2026 (UTC)" in text
+    assert "The team: 7 engagements closed, 4 won (57%), median time to close 20.0 days." in text
+    assert "win rate 60% (team 57%) · median time to close 30.0 days (team 20.0 days)" in text
+    assert "Dogwood (Dogwood opportunity) · Sam Carter · shared in Discovery · won 1 Oct 2026, 50.0 days after it opened" in text
+    sizing = text[text.index("Sizing proofshop"):]
+    assert "counts only: fewer than 5 closed" in sizing and "win rate" not in sizing
+
+
+def test_a_bad_date_is_one_line_saying_how_to_write_it(cli_env: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assets", "report", "--since", "1 Oct"]) == 1
+    assert capsys.readouterr().err == "epos assets report: --since '1 Oct' is not a date; write it like 2026-10-01\n"
