@@ -12,7 +12,7 @@ from bot.charts import day_count, stage_label
 from models.enums import ASSET_TYPE_LABELS, Outcome
 from models.schemas.asset_outcomes import MIN_FOR_RATES, AssetOutcome, DealUse, OutcomeReport, UsedIn, WonDealsAsset
 
-CARD_LINE = "🏆 Used in {won} of {closed}"
+CARD_LINE = "🏆 Used in {won} of {closed} closed"
 DIGEST_TITLE = "*Assets in won engagements* ({quarter} so far; every asset: `epos assets report`)"
 NO_DIGEST = "*Assets in won engagements*\nNo asset was shared into an engagement won in {quarter} so far."
 DIGEST_LINE = "{title} · used in {won} ({closed} closed)"
@@ -32,7 +32,7 @@ def card_line(use: DealUse | None) -> str | None:
     """"🏆 Used in 3 won engagements of 5 closed" on a search card, once the asset has helped win at least one."""
     if use is None or use.won == 0:
         return None
-    return CARD_LINE.format(won=plural(use.won, "won engagement"), closed=plural(use.closed, "closed"))
+    return CARD_LINE.format(won=plural(use.won, "won engagement"), closed=use.closed)
 
 
 def quarter_name(since: datetime, tz: ZoneInfo) -> str:

@@ -18,9 +18,12 @@ from sqlalchemy import update
 
 from bot import clock, db
 from bot.cli import main
-from bot.services import asset_outcomes, people
+from bot.blocks.asset_card import card_dicts
+from bot.blocks.asset_outcomes import card_line
+from bot.services import asset_outcomes, assets, people
 from models import AssetShare, Engagement
 from models.enums import Outcome
+from models.schemas.asset_outcomes import DealUse
 from tests.conftest import SE
 from tests.scheduler_helpers import SE2, add_asset, add_engagement, utc
 
@@ -159,3 +162,23 @@ def test_the_report_as_text_says_when_an_asset_shows_counts_only(cli_env: dict[s
 def test_a_bad_date_is_one_line_saying_how_to_write_it(cli_env: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["assets", "report", "--since", "1 Oct"]) == 1
     assert capsys.readouterr().err == "epos assets report: --since '1 Oct' is not a date; write it like 2026-10-01\n"
+
+
+def test_a_search_card_says_how_many_won_engagements_its_asset_was_used_in(deals: dict[str, int]) -> None:
+    page = assets.search("demo kubernetes")
+    k8s = next(item for item in page.items if item.card.id == deals["k8s"])
+
+    assert k8s.deals == DealUse(won=3, closed=5)
+    assert LINE in _context_texts(card_dicts(k8s))
+    # The same card without won engagements has no such line, and the remembered blocks are not mixed up.
+    assert not any("🏆" in text for text in _context_texts(card_dicts(k8s.model_copy(update={"deals": None}))))
+    no_wins = k8s.model_copy(update={"deals": DealUse(won=0, closed=1)})
+    assert not any("🏆" in text for text in _context_texts(card_dicts(no_wins)))
+    assert card_line(DealUse(won=1, closed=1)) == "🏆 Used in 1 won engagement of 1 closed"
+
+
+LINE = "🏆 Used in 3 won engagements of 5 closed"
+
+
+def _context_texts(blocks: list[dict]) -> list[str]:
+    return [element["text"] for block in blocks if block["type"] == "context" for element in block["elements"]]
