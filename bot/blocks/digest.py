@@ -25,6 +25,7 @@ from bot import dates
 from bot.blocks import pilots as pilot_blocks
 from bot.blocks.interactions import interactions_section
 from bot.blocks import adoption
+from bot.blocks import asset_outcomes
 from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, link, safe
 from bot.blocks.text import plural
 from bot.charts import day_count, stage_label
@@ -155,6 +156,8 @@ def digest_message(digest: Digest, name_of: NameOf) -> tuple[list[Block], str]:
         _section(_esat(digest)),
         _section(_assets(digest)),
         _section(_gaps(digest)),
+        *([_section(asset_outcomes.digest_section(digest.won_assets, asset_outcomes.quarter_name(digest.quarter_since, tz)))]
+          if digest.quarter_since else []),
         *([_section(pilot_blocks.digest_section(digest.pilot))] if digest.pilot else []),
         *([_section(interactions_section(digest.interactions, weeks=len(digest.trend)))] if digest.interactions else []),
         *([adoption.digest_section(digest.adoption, name_of)] if digest.adoption else []),

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from models.schemas.pilots import Comparison, InteractionFigures
 from models.schemas.adoption import Adoption
+from models.schemas.asset_outcomes import WonDealsAsset
 
 
 class MeanMedian(BaseModel, frozen=True):
@@ -136,6 +137,9 @@ class Digest(BaseModel, frozen=True):
     # The first digest of each month: the team's figures by field-asset interactions used.
     interactions: dict[str, InteractionFigures] | None = None
     adoption: Adoption | None = None
+    # For the curators: the assets used in the most engagements won this quarter (from `quarter_since`).
+    quarter_since: datetime | None = None
+    won_assets: list[WonDealsAsset] = []
 
     def figures(self) -> dict[str, Any]:
         """The figures `epos digest --json` prints. Keys shared with `epos stats --json` (closed, win_rate,
@@ -182,6 +186,10 @@ class Digest(BaseModel, frozen=True):
             **({"interactions": {bucket: f.model_dump() for bucket, f in self.interactions.items()}}
                if self.interactions else {}),
             **({"adoption": self.adoption.as_json(lambda u: self.adoption.names.get(u, u))} if self.adoption else {}),
+            **({"assets_in_won_engagements": {
+                "since": self.quarter_since.isoformat(),
+                "assets": [{"title": a.title, "url": a.url, "won": a.won, "closed": a.closed} for a in self.won_assets]}}
+               if self.quarter_since else {}),
         }
 
 

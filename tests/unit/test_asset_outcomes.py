@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -19,8 +20,10 @@ from sqlalchemy import update
 from bot import clock, db
 from bot.cli import main
 from bot.blocks.asset_card import card_dicts
+from bot.blocks import asset_outcomes as outcome_blocks
 from bot.blocks.asset_outcomes import card_line
-from bot.services import asset_outcomes, assets, people
+from bot.blocks.digest import digest_message
+from bot.services import asset_outcomes, assets, digest, people
 from models import AssetShare, Engagement
 from models.enums import Outcome
 from models.schemas.asset_outcomes import DealUse
@@ -182,3 +185,18 @@ LINE = "🏆 Used in 3 won engagements of 5 closed"
 
 def _context_texts(blocks: list[dict]) -> list[str]:
     return [element["text"] for block in blocks if block["type"] == "context" for element in block["elements"]]
+
+
+def test_the_digest_tells_curators_which_assets_were_used_in_won_engagements_this_quarter(
+        deals: dict[str, int]) -> None:
+    week = digest.compute("2026-W44", tz=ZoneInfo("UTC"), now=utc("2026-11-02 09:00"))
+
+    assert week.figures()["assets_in_won_engagements"] == {
+        "since": "2026-10-01T00:00:00+00:00",
+        "assets": [{"title": "Kubernetes demo", "url": "https://assets.example/kubernetes-demo", "won": 3, "closed": 5}]}
+    posted, _ = digest_message(week, lambda user_id: user_id)
+    assert ("*Assets in won engagements* (Q4 2026 so far; every asset: `epos assets report`)\n"
+            "• <https://assets.example/kubernetes-demo|Kubernetes demo> · used in 3 won engagements (5 closed)"
+            ) in [block.to_dict().get("text", {}).get("text") for block in posted]
+    assert outcome_blocks.digest_section([], "Q1 2027") == (
+        "*Assets in won engagements*\nNo asset was shared into an engagement won in Q1 2027 so far.")
