@@ -22,6 +22,7 @@ REPORT_TEAM = "The team: {closed}, {won} won ({rate}), median time to close {mtt
 REPORT_RULE = ("An asset counts an engagement it was shared into while the engagement was open: closed in the "
                "window, or still open at its end and shared in it. Practice engagements never count. With fewer "
                f"than {MIN_FOR_RATES} closed engagements an asset shows counts only, no rates.")
+REPORT_NO_TEAM = "The team closed no engagement in this window."
 REPORT_EMPTY = "No asset was shared into an engagement in this window."
 COUNTS_ONLY = "counts only: fewer than {needed} closed"
 RATES = "win rate {rate} (team {team_rate}) · median time to close {mttc} (team {team_mttc})"
@@ -90,7 +91,8 @@ def report_text(report: OutcomeReport, tz: ZoneInfo) -> str:
     lines = [
         REPORT_TITLE.format(since=dates.day(report.since, tz), until=dates.day(last_day, tz), zone=tz.key),
         REPORT_TEAM.format(closed=plural(report.team_closed, "engagement") + " closed", won=report.team_won,
-                           rate=_rate(report.team_win_rate), mttc=_days(report.team_mttc_days_median)),
+                           rate=_rate(report.team_win_rate), mttc=_days(report.team_mttc_days_median))
+        if report.team_closed else REPORT_NO_TEAM,
         REPORT_RULE,
     ]
     if not report.assets:

@@ -130,7 +130,7 @@ def report_outcomes(args: argparse.Namespace, settings: Settings) -> int:
         print(f"epos assets report: {error}", file=sys.stderr)
         return EXIT_FAILURE
     _open_database(settings)
-    report = asset_outcomes.report(since, until)
+    report = asset_outcomes.report(since.astimezone(zone), until.astimezone(zone))
     rendered = (json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n" if args.json
                 else outcome_text.report_text(report, zone))
     return write_rendered(rendered, args.output, written=f"{plural(len(report.assets), 'asset')} written to {args.output}")
