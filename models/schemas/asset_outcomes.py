@@ -1,4 +1,4 @@
-"""Which assets help win: the engagements each asset was used in, and how those went (README › Assets in deals)."""
+"""Which assets help win: the engagements each asset was used in, and how those went (README › Assets in engagements)."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ class OutcomeReport(_Frozen):
         return self.names.get(user_id, user_id)
 
     def as_json(self) -> dict[str, Any]:
-        """What `epos assets report --json` prints (README › Assets in deals)."""
+        """What `epos assets report --json` prints (README › Assets in engagements)."""
         return {
             "window": {"since": self.since.isoformat(), "until": self.until.isoformat()},
             "min_closed_for_rates": MIN_FOR_RATES,

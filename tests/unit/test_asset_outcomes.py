@@ -1,4 +1,4 @@
-"""Which assets help win, against a fixture computed by hand (October 2026, UTC; README › Assets in deals).
+"""Which assets help win, against a fixture computed by hand (October 2026, UTC; README › Assets in engagements).
 
 Team, closed in October: Alder won 40 d, Birch won 30 d, Cedar lost 10 d, Dogwood won 50 d, Elm no decision
 20 d, Hazel won 14 d, Ivy lost 20 d: 7 closed, 4 won (57%), median MTTC 20 d.
