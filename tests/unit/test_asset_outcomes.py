@@ -11,11 +11,12 @@ Fir: two engagements, counts only.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from bot import clock, db
 from bot.cli import main
@@ -27,6 +28,7 @@ from bot.services import asset_outcomes, assets, digest, people
 from models import AssetShare, Engagement
 from models.enums import Outcome
 from models.schemas.asset_outcomes import DealUse
+from models.schemas.assets import SearchPage
 from tests.conftest import SE
 from tests.scheduler_helpers import SE2, add_asset, add_engagement, utc
 
@@ -172,6 +174,11 @@ def test_a_search_card_says_how_many_won_engagements_its_asset_was_used_in(deals
     k8s = next(item for item in page.items if item.card.id == deals["k8s"])
 
     assert k8s.deals == DealUse(won=3, closed=5)
+    # The page's counts come from one grouped query, however many cards it holds.
+    pages: list[SearchPage] = []
+    assert _share_queries(lambda: pages.append(assets.search("demo"))) == 1
+    assert {item.card.title: item.deals for item in pages[0].items} == {
+        "Kubernetes demo": DealUse(won=3, closed=5), "Sizing proofshop": DealUse(won=0, closed=1)}
     assert LINE in _context_texts(card_dicts(k8s))
     # The same card without won engagements has no such line, and the remembered blocks are not mixed up.
     assert not any("🏆" in text for text in _context_texts(card_dicts(k8s.model_copy(update={"deals": None}))))
@@ -181,6 +188,20 @@ def test_a_search_card_says_how_many_won_engagements_its_asset_was_used_in(deals
 
 
 LINE = "🏆 Used in 3 won engagements of 5 closed"
+
+
+def _share_queries(run: Callable[[], object]) -> int:
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine(), "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(db.engine(), "before_cursor_execute", note)
+    return sum(1 for statement in statements if "asset_shares" in statement)
 
 
 def _context_texts(blocks: list[dict]) -> list[str]:
