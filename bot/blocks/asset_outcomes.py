@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -57,35 +58,36 @@ def _days(value: float | None) -> str:
     return "–" if value is None else day_count(value)
 
 
-def _engagement_line(used: UsedIn, name_of: dict[str, str], tz: ZoneInfo) -> str:
+def _engagement_line(used: UsedIn, name_of: Callable[[str], str], tz: ZoneInfo) -> str:
     stage = stage_label(used.stage) if used.stage else "before it opened"
-    head = f"{used.account} ({used.opportunity}) · {name_of.get(used.owner_id, used.owner_id)} · shared in {stage}"
+    head = f"{used.account} ({used.opportunity}) · {name_of(used.owner_id)} · shared in {stage}"
     if used.outcome is None or used.closed_at is None:
         return f"{head} · open"
     return (f"{head} · {OUTCOME_WORDS[used.outcome]} {dates.day(used.closed_at, tz)}, "
             f"{_days(used.mttc_days)} after it opened")
 
 
-def _asset_lines(asset: AssetOutcome, report: OutcomeReport, tz: ZoneInfo) -> list[str]:
+def _asset_lines(asset: AssetOutcome, report: OutcomeReport, tz: ZoneInfo, name_of: Callable[[str], str]) -> list[str]:
     counts = [f"{asset.count(o)} {OUTCOME_WORDS[o]}" for o in Outcome] + [f"{asset.count(None)} open"]
     lines = [
         f"{asset.title} ({ASSET_TYPE_LABELS[asset.type]})",
-        f"  {plural(len(asset.engagements), 'engagement')}: {', '.join(counts)} · "
-        f"shared by {plural(len(asset.sharers), 'SE')}",
+        (f"  {plural(len(asset.engagements), 'engagement')}: {', '.join(counts)} · "
+         f"shared by {plural(len(asset.sharers), 'SE')}"),
     ]
     if asset.rates_shown:
         lines.append("  " + RATES.format(rate=_rate(asset.win_rate), team_rate=_rate(report.team_win_rate),
-                                         mttc=_days(asset.mttc_days_median), team_mttc=_days(report.team_mttc_days_median)))
+                                         mttc=_days(asset.mttc_days_median),
+                                         team_mttc=_days(report.team_mttc_days_median)))
     else:
         lines.append("  " + COUNTS_ONLY.format(needed=MIN_FOR_RATES))
     stages = ", ".join(f"{stage_label(stage) if stage != 'before_opening' else 'before it opened'} {count}"
                        for stage, count in asset.stages.items())
     lines.append(f"  stage when first shared: {stages}")
-    lines.extend(f"  - {_engagement_line(used, report.names, tz)}" for used in asset.engagements)
+    lines.extend(f"  - {_engagement_line(used, name_of, tz)}" for used in asset.engagements)
     return lines
 
 
-def report_text(report: OutcomeReport, tz: ZoneInfo) -> str:
+def report_text(report: OutcomeReport, tz: ZoneInfo, name_of: Callable[[str], str]) -> str:
     """`epos assets report` for a terminal: the window, the team, then each asset, most won first."""
     last_day = (report.until.astimezone(tz) - timedelta(microseconds=1))
     lines = [
@@ -99,5 +101,5 @@ def report_text(report: OutcomeReport, tz: ZoneInfo) -> str:
         lines += ["", REPORT_EMPTY]
     for asset in report.assets:
         lines.append("")
-        lines.extend(_asset_lines(asset, report, tz))
+        lines.extend(_asset_lines(asset, report, tz, name_of))
     return "\n".join(lines) + "\n"

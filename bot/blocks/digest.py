@@ -156,8 +156,8 @@ def digest_message(digest: Digest, name_of: NameOf) -> tuple[list[Block], str]:
         _section(_esat(digest)),
         _section(_assets(digest)),
         _section(_gaps(digest)),
-        *([_section(asset_outcomes.digest_section(digest.won_assets, asset_outcomes.quarter_name(digest.quarter_since, tz)))]
-          if digest.quarter_since else []),
+        *([_section(asset_outcomes.digest_section(
+            digest.won_assets, asset_outcomes.quarter_name(digest.quarter_since, tz)))] if digest.quarter_since else []),
         *([_section(pilot_blocks.digest_section(digest.pilot))] if digest.pilot else []),
         *([_section(interactions_section(digest.interactions, weeks=len(digest.trend)))] if digest.interactions else []),
         *([adoption.digest_section(digest.adoption, name_of)] if digest.adoption else []),

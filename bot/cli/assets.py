@@ -17,6 +17,7 @@ from bot.cli.output import (
     add_json_option,
     add_output_option,
     day_window,
+    people_names,
     refuse_empty,
     refuse_import,
     write_rendered,
@@ -131,9 +132,11 @@ def report_outcomes(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILURE
     _open_database(settings)
     report = asset_outcomes.report(since.astimezone(zone), until.astimezone(zone))
-    rendered = (json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n" if args.json
-                else outcome_text.report_text(report, zone))
-    return write_rendered(rendered, args.output, written=f"{plural(len(report.assets), 'asset')} written to {args.output}")
+    name_of = people_names(settings, report.people)
+    rendered = (json.dumps(report.as_json(name_of), indent=2, ensure_ascii=False) + "\n" if args.json
+                else outcome_text.report_text(report, zone, name_of))
+    return write_rendered(rendered, args.output,
+                          written=f"{plural(len(report.assets), 'asset')} written to {args.output}")
 
 
 def _limit(text: str) -> int:

@@ -99,13 +99,24 @@ def _roles(session: Session, managers: Iterable[str]) -> dict[str, Role]:
     return role
 
 
+def _names(user_ids: Sequence[str]) -> dict[str, str]:
+    """Names epos has without asking Slack: the roster's, then what users.info told it last."""
+    with db.reading() as session:
+        names = {slack_id: name for slack_id, name in session.execute(select(DevRelPerson.slack_id, DevRelPerson.name))}
+    for user_id, (person, _) in people.cached_many(list(user_ids)).items():
+        if person.name and person.name != user_id:
+            names[user_id] = person.name
+    wanted = set(user_ids)
+    return {user_id: name for user_id, name in names.items() if user_id in wanted}
+
+
 def report(since: datetime, until: datetime, *, managers: Sequence[str]) -> Adoption:
     """Each role's people, who of them used epos in [since, until) and how, and who never has."""
     with db.reading() as session:
         role_of = _roles(session, managers)
         window = _uses(session, since, until)
         ever = _uses(session, None, until)
-    names = people.known_names(sorted(set(role_of) | set(window)))
+    names = _names(sorted(set(role_of) | set(window)))
     roles = []
     for role in ROLES:
         holders = sorted(u for u, r in role_of.items() if r is role) if role is not Role.other else \

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from bot import db
-from bot.services import metrics, people
+from bot.services import metrics
 from bot.services.medians import grouped_figures
 from bot.services.sql import at, epoch_days
 from models import Asset, AssetShare, Engagement, StageChange
@@ -114,11 +114,10 @@ def report(since: datetime, until: datetime) -> OutcomeReport:
     outcomes.sort(key=lambda a: (-a.count(Outcome.won), -len(a.engagements), a.title.casefold(), a.asset_id))
     team_closed = sum(team_counts.values())
     team_won = team_counts.get(Outcome.won.value, 0)
-    who_is_named = sorted({u for a in outcomes for u in a.sharers} | {e.owner_id for a in outcomes for e in a.engagements})
     return OutcomeReport(
         since=since, until=until, team_closed=team_closed, team_won=team_won,
         team_win_rate=team_won / team_closed if team_closed else None, team_mttc_days_median=team_mttc.median,
-        assets=outcomes, names=people.known_names(who_is_named))
+        assets=outcomes)
 
 
 def deal_use(asset_ids: Sequence[int]) -> dict[int, DealUse]:

@@ -61,7 +61,8 @@ def rights(card: AssetCard, actor: Actor | None) -> AssetRights:
     )
 
 
-def _viewed(card: AssetCard, actor: Actor | None, score: float | None = None, deals: DealUse | None = None) -> ViewedAsset:
+def _viewed(card: AssetCard, actor: Actor | None, score: float | None = None,
+            deals: DealUse | None = None) -> ViewedAsset:
     return ViewedAsset(card=card, rights=rights(card, actor), score=score, deals=deals)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from bot import clock, db
-from models import DevRelPerson, SlackUser
+from models import SlackUser
 
 FRESH_FOR = timedelta(days=7)
 
@@ -47,17 +47,6 @@ def cached_many(user_ids: list[str]) -> dict[str, tuple[Person, datetime]]:
             for row in rows:
                 found[row.user_id] = (Person(user_id=row.user_id, name=row.name, timezone=row.timezone), row.fetched_at)
     return found
-
-
-def known_names(user_ids: Sequence[str]) -> dict[str, str]:
-    """Names epos has without asking Slack: the roster's, then what users.info told it last."""
-    with db.reading() as session:
-        names = {slack_id: name for slack_id, name in session.execute(select(DevRelPerson.slack_id, DevRelPerson.name))}
-    for user_id, (person, _) in cached_many(list(user_ids)).items():
-        if person.name and person.name != user_id:
-            names[user_id] = person.name
-    wanted = set(user_ids)
-    return {user_id: name for user_id, name in names.items() if user_id in wanted}
 
 
 def remember(user_id: str, *, name: str, timezone: str, now: datetime | None = None) -> Person:

@@ -1,4 +1,5 @@
-"""Which assets help win: the engagements each asset was used in, and how those went (README › Assets in engagements)."""
+"""Which assets help win: the engagements each asset was used in, and how those went
+(README › Assets in engagements)."""
 
 from __future__ import annotations
 
@@ -83,19 +84,21 @@ class OutcomeReport(_Frozen):
     team_win_rate: float | None
     team_mttc_days_median: float | None
     assets: list[AssetOutcome]
-    names: dict[str, str] = {}
 
-    def name_of(self, user_id: str) -> str:
-        return self.names.get(user_id, user_id)
+    @property
+    def people(self) -> list[str]:
+        """Everyone the report names: who shared each asset, and the engagements' owners."""
+        return sorted({u for a in self.assets for u in a.sharers}
+                      | {e.owner_id for a in self.assets for e in a.engagements})
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, name_of: Callable[[str], str]) -> dict[str, Any]:
         """What `epos assets report --json` prints (README › Assets in engagements)."""
         return {
             "window": {"since": self.since.isoformat(), "until": self.until.isoformat()},
             "min_closed_for_rates": MIN_FOR_RATES,
             "team": {"closed": self.team_closed, "won": self.team_won, "win_rate": _round(self.team_win_rate),
                      "mttc_days_median": _round(self.team_mttc_days_median)},
-            "assets": [_asset_json(asset, self.name_of) for asset in self.assets],
+            "assets": [_asset_json(asset, name_of) for asset in self.assets],
         }
 
 

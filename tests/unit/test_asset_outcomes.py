@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import event, update
 
 from bot import clock, db
-from bot.cli import main
-from bot.blocks.asset_card import card_dicts
 from bot.blocks import asset_outcomes as outcome_blocks
+from bot.blocks.asset_card import card_dicts
 from bot.blocks.asset_outcomes import card_line
 from bot.blocks.digest import digest_message
+from bot.cli import main
 from bot.services import asset_outcomes, assets, digest, people
 from models import AssetShare, Engagement
 from models.enums import Outcome
