@@ -53,6 +53,7 @@ MINUTE_JOBS: tuple[Job, ...] = (
     Job("nudges", "bot.jobs.nudges", "send_due_nudges", takes_owner=True),
     Job("digest", "bot.jobs.digest", "post_due_digest", takes_owner=True),
     Job("playbook-redraws", "bot.jobs.playbooks", "redraw_withdrawn_playbooks"),
+    Job("stage-webhooks", "bot.jobs.hooks", "send_due_hooks", takes_owner=True),
     Job("housekeeping", "bot.jobs", "tidy_up", takes_owner=True),
 )
 
