@@ -48,11 +48,6 @@ def pause_after(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** min(attempts - 1, 10)), LONGEST_PAUSE)
 
 
-def give_up_after() -> timedelta:
-    """How long after the first attempt epos gives up on a call that keeps failing."""
-    return sum((pause_after(n) for n in range(1, MAX_ATTEMPTS)), timedelta())
-
-
 # ----- writing the calls with the change -------------------------------------------------------------
 def _hook(stage: Stage | None) -> StageWebhook | None:
     if stage is None or stage is Stage.closed:

@@ -255,3 +255,15 @@ def test_the_stages_tools_show_on_its_post_and_on_the_card(database_url: str) ->
     # A closed engagement has no stage to work in, so its card lists no tools.
     close(engagement, Outcome.lost, "2026-11-23 09:00")
     assert "Tools for" not in json.dumps(blocks.card_message(engagements.card(engagement)))
+
+
+def test_the_readmes_recipe_verifies_a_call_as_epos_signs_it() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    recipe = readme.split("recorded call cannot be replayed. In Python:\n\n```python\n", 1)[1].split("```", 1)[0]
+    scope: dict[str, Any] = {}
+    exec(recipe, scope)  # noqa: S102 - the README's own example
+    body = b'{"event":"stage.entered"}'
+    sent = int(time.time())
+    headers = {"X-Epos-Timestamp": str(sent), "X-Epos-Signature": webhooks.signature(SECRET, sent, body)}
+    assert scope["genuine"](SECRET.encode(), headers, body)
+    assert not scope["genuine"](SECRET.encode(), headers, body + b" ")
