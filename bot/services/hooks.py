@@ -18,7 +18,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from bot import db
@@ -115,7 +115,7 @@ def secret_for(stage: Stage) -> tuple[str | None, str, bool]:
     if hook is None:
         return None, f"the {stage.label} stage has no webhook in the playbooks any more", True
     if hook.secret is not None:
-        return hook.secret, "", False
+        return hook.secret.get_secret_value(), "", False
     secret = os.environ.get(hook.secret_env or "", "")
     if not secret:
         return None, f"{hook.secret_env} is not set in epos's environment, so the call could not be signed", False
@@ -218,6 +218,14 @@ def failing(now: datetime, *, limit: int = 10) -> tuple[list[HookCall], list[Hoo
                                                             StageHookCall.attempts > 0)
                                    .order_by(StageHookCall.id.desc()).limit(limit)).all()
         return ([_dto(row, a, o) for row, a, o in given_up], [_dto(row, a, o) for row, a, o in retrying])
+
+
+def forget_before(cutoff: datetime) -> int:
+    """Delete calls delivered or given up before `cutoff` (daily housekeeping)."""
+    with db.transaction() as session:
+        finished = StageHookCall.status.in_(("delivered", "gave_up"))
+        statement = delete(StageHookCall).where(finished, StageHookCall.last_attempt_at < cutoff)
+        return session.execute(statement).rowcount
 
 
 def calls_of(engagement_id: int) -> list[HookCall]:

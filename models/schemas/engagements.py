@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Literal, NamedTuple
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from models.enums import AssetType, Outcome, RequestState, Stage
 from models.schemas.adoption import HomeAdoption
@@ -262,7 +262,7 @@ class StageWebhook(_Frozen):
 
     url: str = Field(min_length=1, max_length=500)
     secret_env: str | None = None
-    secret: str | None = Field(default=None, min_length=16, max_length=500)
+    secret: SecretStr | None = None
     events: list[Literal["entered", "left"]] = Field(default_factory=lambda: ["entered", "left"], min_length=1)
 
     @field_validator("url")
@@ -284,6 +284,14 @@ class StageWebhook(_Frozen):
             raise ValueError(f"{name!r} is not an environment variable name; use capitals, digits and _, "
                              "for example EPOS_HOOK_SECRET_DISCOVERY")
         return name
+
+    @field_validator("secret")
+    @classmethod
+    def _long_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and not 16 <= len(secret.get_secret_value()) <= 500:
+            raise ValueError("the secret must be 16 to 500 characters; use a long random one, and preferably keep "
+                             "it in an environment variable named with secret_env")
+        return secret
 
     @model_validator(mode="after")
     def _one_secret(self) -> StageWebhook:

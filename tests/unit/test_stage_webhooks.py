@@ -225,6 +225,8 @@ def test_practice_engagements_call_no_webhook_and_a_missing_secret_is_named(
         ({"tools": [{"name": "CRM", "url": "https://crm.example.com", "owner": "x"}]}, "field sizing.tools.0.owner"),
         ({"webhook": {"url": "http://hooks.example.com/x", "secret_env": "HOOK"}}, "field sizing.webhook.url"),
         ({"webhook": {"url": "https://hooks.example.com/x"}}, "give the webhook its secret"),
+        ({"webhook": {"url": "https://hooks.example.com/x", "secret": "short"}}, "the secret must be 16 to 500"),
+        ({"webhook": {"url": "https://hooks.example.com/x", "secret": "x" * 20, "secret_env": "HOOK"}}, "not both"),
         ({"webhook": {"url": "https://hooks.example.com/x", "secret_env": "not a name"}},
          "is not an environment variable name"),
         ({"webhook": {"url": "https://hooks.example.com/x", "secret_env": "HOOK", "events": ["closed"]}},
@@ -267,3 +269,24 @@ def test_the_readmes_recipe_verifies_a_call_as_epos_signs_it() -> None:
     headers = {"X-Epos-Timestamp": str(sent), "X-Epos-Signature": webhooks.signature(SECRET, sent, body)}
     assert scope["genuine"](SECRET.encode(), headers, body)
     assert not scope["genuine"](SECRET.encode(), headers, body + b" ")
+
+
+def test_a_literal_secret_signs_and_a_webhook_removed_from_the_playbooks_is_given_up_at_once(
+        settings: Settings, receiver: Receiver, tmp_path: Path) -> None:
+    data = yaml.safe_load(playbooks.DEFAULT_PLAYBOOKS.read_text())
+    data["demo"]["webhook"] = {"url": receiver.url, "secret": SECRET}
+    path = tmp_path / "playbooks.yaml"
+    path.write_text(yaml.safe_dump(data))
+    playbooks.configure(path)
+    assert SECRET not in repr(playbooks.playbook(Stage.demo))
+    first = open_engagement("Quillon", "2026-11-23 08:00", stage=Stage.demo)
+    assert run(settings, NOW) == 1
+    [(headers, body)] = receiver.requests
+    assert webhooks.verify(SECRET, headers[webhooks.TIMESTAMP_HEADER], headers[webhooks.SIGNATURE_HEADER], body,
+                           now=NOW)
+    second = open_engagement("Ravel", "2026-11-23 08:00", stage=Stage.demo)
+    playbooks.configure(None)
+    run(settings, NOW + timedelta(minutes=1))
+    [call] = hooks.calls_of(second)
+    assert call.status == "gave_up" and call.attempts == 1 and "no webhook in the playbooks" in call.last_error
+    assert len(receiver.requests) == 1 and hooks.calls_of(first)[0].status == "delivered"
