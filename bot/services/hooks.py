@@ -137,9 +137,11 @@ def _with_engagement():  # type: ignore[no-untyped-def]
         Engagement, Engagement.id == StageHookCall.engagement_id)
 
 
-def due(now: datetime, *, limit: int = 20) -> list[HookCall]:
+def due(now: datetime, *, limit: int = 200) -> list[HookCall]:
     """Pending calls whose next attempt has come, oldest first, leaving out any that waits for an earlier
-    call of the same engagement to the same address (so a receiver sees an engagement's changes in order)."""
+    call of the same engagement to the same address (so a receiver sees an engagement's changes in order).
+    More than a tick sends: the job skips the other calls to an address that just failed, and those behind
+    them must still be reached."""
     earlier = aliased(StageHookCall)
     waits = exists().where(and_(
         earlier.engagement_id == StageHookCall.engagement_id, earlier.url == StageHookCall.url,
