@@ -129,19 +129,27 @@ def test_a_receiver_that_is_down_gets_the_call_once_it_is_back(
     with_hook(tmp_path, "demo", receiver.url, events=["entered"])
     engagement = open_engagement("Kestrel", "2026-11-23 08:00", stage=Stage.discovery)
     move(engagement, Stage.demo, "2026-11-23 08:30")
+    other = open_engagement("Lindqvist", "2026-11-23 08:00", stage=Stage.discovery)
+    move(other, Stage.demo, "2026-11-23 08:40")
     receiver.status = 503
-    assert run(settings, NOW) == 0
+    # Once the address has failed, the tick does not try its other call: one failed request per tick.
+    assert run(settings, NOW) == 0 and len(receiver.requests) == 1
     [call] = hooks.calls_of(engagement)
     assert call.status == "pending" and call.attempts == 1 and call.last_error.startswith("HTTP 503")
-    # Backing off: not again before a minute has passed, then not before two more.
-    assert run(settings, NOW + timedelta(seconds=30)) == 0 and len(receiver.requests) == 1
-    assert run(settings, NOW + timedelta(minutes=1)) == 0 and len(receiver.requests) == 2
-    assert run(settings, NOW + timedelta(minutes=2)) == 0 and len(receiver.requests) == 2
+    assert hooks.calls_of(other)[0].attempts == 0
+    # Each call backs off on its own: a minute after its first failure, then two more.
+    assert run(settings, NOW + timedelta(seconds=30)) == 0 and len(receiver.requests) == 2
+    assert run(settings, NOW + timedelta(seconds=50)) == 0 and len(receiver.requests) == 2
+    assert run(settings, NOW + timedelta(minutes=1)) == 0 and len(receiver.requests) == 3
+    assert run(settings, NOW + timedelta(minutes=2, seconds=30)) == 0 and len(receiver.requests) == 4
     receiver.status = 200
     assert run(settings, NOW + timedelta(minutes=3)) == 1
-    assert len(receiver.requests) == 3 and len(set(receiver.deliveries())) == 1
     [call] = hooks.calls_of(engagement)
     assert call.status == "delivered" and call.attempts == 3 and call.last_error == ""
+    assert hooks.calls_of(other)[0].status == "pending"
+    assert run(settings, NOW + timedelta(minutes=4, seconds=30)) == 1
+    assert hooks.calls_of(other)[0].status == "delivered" and hooks.calls_of(other)[0].attempts == 3
+    assert len(receiver.requests) == 6 and len(set(receiver.deliveries())) == 2
 
 
 def test_two_replicas_ticking_together_send_each_call_once(database_url: str, tmp_path: Path,
