@@ -11,7 +11,7 @@ from bot.blocks.kit import Message
 from bot.blocks.text import clip, plural, safe, slack_moment
 from models.schemas.hooks import HookCall
 
-GAVE_UP = ("⚠️ I gave up on the *{stage}* webhook for *{account}* · {opportunity}: {attempts} to {url} failed, "
+GAVE_UP = ("⚠️ epos gave up on the *{stage}* webhook for *{account}* · {opportunity}: {attempts} to {url} failed, "
            "the last {when}, with “{error}”.")
 WHAT_NOW = ("The receiver never got this call (the engagement {event} {stage}), so whatever it starts (a Zap, a "
             "CRM update) has not happened for this change: do that by hand, and check the receiver and its "

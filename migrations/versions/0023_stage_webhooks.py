@@ -1,7 +1,7 @@
 """stage webhooks: the outbox of calls to a stage's webhook, written with the stage change
 
 Revision ID: 0023_stage_webhooks
-Revises: 0017_practice_engagements
+Revises: 0025_playbook_posts
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from models.base import UTCDateTime
 
 revision = "0023_stage_webhooks"
-down_revision = "0017_practice_engagements"
+down_revision = "0025_playbook_posts"
 branch_labels = None
 depends_on = None
 

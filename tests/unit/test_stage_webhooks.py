@@ -200,7 +200,7 @@ def test_a_failing_receiver_is_given_up_and_told_to_the_admins_and_the_doctor(
     assert call.status == "gave_up" and "could not connect" in call.last_error
     assert at - NOW > timedelta(hours=3)
     dms = [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == ADMIN]
-    assert len(dms) == 1 and "gave up on the *Sizing* webhook for *Larkspur*" in json.dumps(dms[0].params)
+    assert len(dms) == 1 and "epos gave up on the *Sizing* webhook for *Larkspur*" in json.dumps(dms[0].params)
     # Given up is final: later ticks neither call it nor tell the admins again.
     run(settings, at + timedelta(hours=2))
     assert hooks.calls_of(engagement)[0].attempts == hooks.MAX_ATTEMPTS
