@@ -12,6 +12,7 @@ from models.engagements import (
     StageChange,
     StageStint,
 )
+from models.hooks import StageHookCall
 from models.imports import DataImport, RosterImportChange
 from models.pilots import Pilot, PilotMember
 from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SchedulerTick, SlackUser
@@ -44,6 +45,7 @@ __all__ = [
     "SearchMiss",
     "SlackUser",
     "StageChange",
+    "StageHookCall",
     "StageStint",
     "UsageDay",
 ]

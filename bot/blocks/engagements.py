@@ -28,7 +28,7 @@ from bot.blocks.engagement_card import (  # noqa: F401
 from bot.blocks.engagement_forms import channel_form, close_form, esat_form, new_form, note_form, stage_form  # noqa: F401
 from bot.blocks.engagement_help import help_message  # noqa: F401
 from bot.blocks.engagement_stats import figures_lines, stats_message  # noqa: F401
-from bot.blocks.engagement_text import BUTTON, day, fallback_text, label, plain_label, stage_line
+from bot.blocks.engagement_text import BUTTON, day, fallback_text, label, plain_label, stage_line, tools_text
 from bot.blocks.esat import esat_message  # noqa: F401
 from bot.blocks.kit import Message
 from bot.blocks.text import HEADER_TEXT, clip, escape, link, safe, user
@@ -394,6 +394,8 @@ def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, r
         SectionBlock(text=kit.md("*Calls to action*\n" + bullets(post.calls_to_action))),
         SectionBlock(text=kit.md("*Deliverables*\n" + bullets(post.deliverables))),
     ]
+    if post.tools:
+        blocks.append(SectionBlock(text=kit.md(tools_text(post.tools, post.stage.label))))
     types = " or ".join(ASSET_TYPE_LABELS[t] for t in post.asset_types)
     if post.assets:
         lines = "\n".join(

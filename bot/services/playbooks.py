@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.errors import ConfigError
 from bot.services.importing import ImportInvalid, load_yaml
 from models.enums import OPEN_STAGES, AssetType, Stage
+from models.schemas.engagements import StageTool, StageWebhook
 
 DEFAULT_PLAYBOOKS = Path(__file__).resolve().parent.parent / "data" / "playbooks.yaml"
 SHAPE = "a playbooks file maps each stage to its title, goal and lists of short items"
@@ -35,6 +36,10 @@ class Playbook(BaseModel):
     deliverables: list[str] = Field(default_factory=list, max_length=20)
     asset_types: list[AssetType] = Field(min_length=1)
     stale_after_days: int = Field(ge=1, le=365)
+    # The tools the stage works with, shown on its post and on the card; and the address called when an
+    # engagement enters or leaves the stage (bot/services/hooks.py).
+    tools: list[StageTool] = Field(default_factory=list, max_length=10)
+    webhook: StageWebhook | None = None
 
     @field_validator("prerequisites", "calls_to_action", "deliverables")
     @classmethod

@@ -103,6 +103,8 @@ def test_new_opens_a_form_and_its_submission_opens_the_engagement_and_posts_the_
     playbook = posts_to(slack, DEAL_CHANNEL)[0]
     shown = all_text(valid_blocks(playbook.params["blocks"]))
     assert "Discovery playbook" in shown and "Calls to action" in shown and "Deliverables" in shown
+    # The stage's tools, from the shipped playbooks, linked.
+    assert "Tools for Discovery" in shown and "<https://docs.example.com/templates/discovery-summary|" in shown
     slack.wait_for("views.publish", lambda c: c.params.get("user_id") == SE)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import clock, dates, db
 from bot.blocks.text import escape
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.services import audit, devrel, stints
+from bot.services import audit, devrel, hooks, stints
 from bot.services.actors import Actor
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
@@ -199,6 +199,7 @@ def create(
         session.add(change)
         session.flush()
         stints.refresh(session, [engagement.id])
+        hooks.enqueue(session, engagement, change, now=now)
         audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id, action="open",
                      at=now, account=data.account, opportunity=data.opportunity, stage=data.stage.value)
         return StageChangeResult(
@@ -272,6 +273,7 @@ def _append_change(
         engagement.closed_at, engagement.outcome = None, None
     session.flush()
     stints.refresh(session, [engagement.id])
+    hooks.enqueue(session, engagement, change, now=now)
     action = "undo" if reverts else ("close" if stage is Stage.closed else "stage")
     audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id, action=action,
                  at=now, from_stage=previous.value, to_stage=stage.value, outcome=outcome.value if outcome else None,

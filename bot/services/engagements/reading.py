@@ -117,6 +117,7 @@ def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | Non
             viewer_may_reopen=may and engagement.stage == Stage.closed,
             viewer_may_delete=viewer is not None and engagement.practice
             and (viewer.admin or viewer.user_id == engagement.owner_id),
+            tools=[] if engagement.stage == Stage.closed else playbooks.playbook(Stage(engagement.stage)).tools,
         )
 
 
@@ -223,7 +224,7 @@ def playbook_post(engagement_id: int, stage: Stage | None = None, *, now: dateti
     return PlaybookPost(
         engagement=current, stage=stage, title=book.title, goal=book.goal, prerequisites=book.prerequisites,
         calls_to_action=book.calls_to_action, deliverables=book.deliverables, asset_types=book.asset_types,
-        assets=_recommended_assets(current.focus, book.asset_types),
+        assets=_recommended_assets(current.focus, book.asset_types), tools=book.tools,
     )
 
 
