@@ -2,6 +2,7 @@
 
 from models.assets import Asset, AssetFeedback, AssetImport, AssetImportChange, AssetShare, SearchMiss
 from models.base import Base
+from models.checklists import ChecklistTick
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
 from models.imports import DataImport, RosterImportChange
@@ -16,6 +17,7 @@ __all__ = [
     "AssetImportChange",
     "AssetShare",
     "AuditEntry",
+    "ChecklistTick",
     "DataImport",
     "Base",
     "DevRelPerson",

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks import kit
+from bot.blocks.stage_checklist import stage_checklist_blocks
 from bot.blocks.engagement_text import BUTTON, day, fallback_text, plain_label, stage_line
 from bot.blocks.kit import Message
 from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, clip, link, safe, user
@@ -113,6 +114,7 @@ def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None)
         story.append(f"*Technical needs (bottom-up)*\n{safe(card.technical_needs, 1200)}")
     if story:
         blocks.append(SectionBlock(text=kit.md("\n\n".join(story))))
+    blocks.extend(stage_checklist_blocks(engagement.id, engagement.stage, card.checklist, may_tick=card.viewer_may_change))
     lines = [_timeline_line(entry) for entry in card.timeline]
     if card.timeline_total > len(card.timeline):
         lines.append(TIMELINE_MORE.format(more=card.timeline_total - len(card.timeline)))

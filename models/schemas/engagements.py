@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.enums import AssetType, Outcome, RequestState, Stage
 from models.schemas.adoption import HomeAdoption
+from models.schemas.stage_checklists import ChecklistLine
 from models.schemas.devrel import RequestUpdate
 
 
@@ -184,6 +185,8 @@ class EngagementCard(_Frozen):
     viewer_may_reopen: bool = False
     # A practice engagement, and the viewer is its owner or an admin.
     viewer_may_delete: bool = False
+    # The current stage's playbook items, ticked or not (empty once closed).
+    checklist: list[ChecklistLine] = Field(default_factory=list)
 
 
 class StageChangeResult(_Frozen):
@@ -201,6 +204,8 @@ class StageChangeResult(_Frozen):
     esat_survey_id: int | None = None
     # The DevRel requests of the engagement that its close cancelled (pending asks, upcoming meetings).
     devrel_cancelled: list[RequestUpdate] = Field(default_factory=list)
+    # The deliverables of the stage left that nobody ticked: a warning, never a refusal.
+    open_deliverables: list[str] = Field(default_factory=list)
 
 
 class NoteResult(_Frozen):

@@ -1,0 +1,72 @@
+"""What the stage checklists hand to the card, the forms and the figures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.enums import Stage
+
+ItemGroup = Literal["prerequisites", "calls_to_action", "deliverables"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ChecklistLine(_Frozen):
+    """One item of the stage's playbook on an engagement, ticked or not."""
+
+    id: str
+    group: ItemGroup
+    text: str
+    ticked: bool = False
+    link: str | None = None
+    ticked_by: str | None = None
+    ticked_at: datetime | None = None
+
+
+class StageChecklist(_Frozen):
+    engagement_id: int
+    stage: Stage
+    lines: list[ChecklistLine]
+
+    def open_deliverables(self) -> list[str]:
+        return [line.text for line in self.lines if line.group == "deliverables" and not line.ticked]
+
+
+class TickResult(_Frozen):
+    checklist: StageChecklist
+    ticked: list[str] = Field(default_factory=list)
+    unticked: list[str] = Field(default_factory=list)
+    # The deliverables just ticked: the person is offered to add a link to the first.
+    deliverables_ticked: list[str] = Field(default_factory=list)
+
+
+class DeliverableShare(_Frozen):
+    """Of the engagements that left a stage in the window, how many had ticked all its deliverables."""
+
+    left: int
+    all_done: int
+    share: float | None = None
+
+
+class CompletionGroup(_Frozen):
+    """Engagements closed in the window, by whether they ticked every deliverable of the stages they left."""
+
+    closed: int
+    won: int
+    win_rate: float | None = None
+    mttc_days_median: float | None = None
+
+
+class DeliverableFigures(_Frozen):
+    since: datetime
+    until: datetime
+    by_stage: dict[str, DeliverableShare]
+    completed: CompletionGroup
+    not_completed: CompletionGroup
+    # Below this many engagements a figure shows its counts only.
+    min_count: int
