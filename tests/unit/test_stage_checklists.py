@@ -17,7 +17,7 @@ from bot.services import engagements, playbooks
 from bot.services.actors import Actor
 from bot.services.engagements import checklists
 from models import AuditEntry, ChecklistTick
-from models.enums import Stage
+from models.enums import Outcome, Stage
 from tests.conftest import STRANGER
 from tests.engagements_helpers import MANAGER_ACTOR, SE_ACTOR, SELLER_ACTOR, move, open_engagement, utc
 
@@ -144,6 +144,10 @@ def test_leaving_a_stage_with_open_deliverables_warns_but_moves(database_url: st
     # Back in discovery, its ticks are still there; the undo itself warns of nothing.
     back = engagements.undo(SE_ACTOR, result.change_id, now=utc("2026-10-03 11:00"))
     assert back.open_deliverables == [] and ticked(engagement_id) == [SUMMARY]
+    # Closing leaves discovery too, and warns alike; a closed card has no checklist to tick.
+    closed = engagements.close(SE_ACTOR, engagement_id, Outcome.lost, now=utc("2026-10-04 10:00"))
+    assert closed.open_deliverables == [INVENTORY, NEXT_STEP]
+    assert engagements.card(engagement_id, viewer=SE_ACTOR).checklist == []
 
 
 def test_deliverable_links_are_checked_and_kept(database_url: str) -> None:
