@@ -55,16 +55,18 @@ def _group(rows: list[tuple[str | None, float]]) -> CompletionGroup:
                            mttc_days_median=float(median(days for _, days in rows)) if enough else None)
 
 
-def deliverable_figures(since: datetime, until: datetime) -> DeliverableFigures:
+def deliverable_figures(since: datetime, until: datetime, *, owner_id: str | None = None) -> DeliverableFigures:
+    """The figures of [since, until), the team's or one owner SE's."""
     wanted = _deliverables()
+    owned = [Engagement.owner_id == owner_id] if owner_id else []
     with db.reading() as session:
         left = select(StageStint.engagement_id, StageStint.stage).join(
             Engagement, Engagement.id == StageStint.engagement_id).where(
-            StageStint.left_at >= at(since), StageStint.left_at < at(until), counted(),
+            StageStint.left_at >= at(since), StageStint.left_at < at(until), counted(), *owned,
             StageStint.stage.in_([stage.value for stage in OPEN_STAGES]))
         stints = session.execute(left).all()
         closed_window = [Engagement.closed_at.is_not(None), Engagement.closed_at >= at(since),
-                         Engagement.closed_at < at(until), counted()]
+                         Engagement.closed_at < at(until), counted(), *owned]
         closed = session.execute(select(
             Engagement.id, Engagement.outcome,
             epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)).where(*closed_window)).all()
