@@ -12,7 +12,7 @@ from bot.blocks.text import OPTION_TEXT, clip, link, plural, safe
 from bot.codecs import CHECKLIST_CHUNK, ChecklistBlock, DeliverableForm, fingerprint
 from bot.ids import EngagementIds
 from models.enums import Stage
-from models.schemas.stage_checklists import ChecklistLine
+from models.schemas.stage_checklists import ChecklistLine, CompletionGroup, DeliverableFigures
 
 GROUP_TITLES = {"prerequisites": "Before you start", "calls_to_action": "Calls to action",
                 "deliverables": "Deliverables"}
@@ -32,6 +32,13 @@ BEFORE_LEAVING = ("⚠️ *{stage}* still has {count} not ticked:\n{items}\nYou 
                   "card first if they are done.")
 LEFT_OPEN = ("⚠️ *{stage}* was left with {count} not ticked:\n{items}\nThe stage changed all the same; Undo takes "
              "it back if you want to finish them first.")
+
+
+DIGEST_TITLE = "*Stage checklists* (the last {weeks} weeks)"
+DIGEST_STAGES = "Left with every deliverable ticked: {stages}."
+DIGEST_COMPLETED = "Closed with every deliverable ticked: {figures}."
+DIGEST_NOT_COMPLETED = "Closed with some left open: {figures}."
+TOO_FEW = "too few to say yet"
 
 
 def _option(line: ChecklistLine) -> Option:
@@ -102,3 +109,26 @@ def left_open_text(stage: Stage, items: list[str]) -> str:
         return ""
     listed = "\n".join(f"• {safe(item, 300)}" for item in items)
     return LEFT_OPEN.format(stage=stage.label, count=plural(len(items), "deliverable"), items=listed)
+
+
+def _completion(group: CompletionGroup) -> str:
+    if not group.closed:
+        return "none"
+    if group.win_rate is None or group.mttc_days_median is None:
+        return f"{plural(group.closed, 'engagement')}, {TOO_FEW}"
+    return (f"{plural(group.closed, 'engagement')}, {group.win_rate:.0%} won, a median of "
+            f"{group.mttc_days_median:.1f} days to close")
+
+
+def deliverables_section(figures: DeliverableFigures, *, weeks: int) -> str:
+    """For the first digest of each month: do ticked deliverables go with faster, more often won deals?
+    Below `figures.min_count` engagements, the counts only."""
+    stages = [f"{Stage(stage).label} {share.all_done} of {share.left}"
+              + (f" ({share.share:.0%})" if share.share is not None else "")
+              for stage, share in figures.by_stage.items() if share.left]
+    lines = [DIGEST_TITLE.format(weeks=weeks)]
+    if stages:
+        lines.append("• " + DIGEST_STAGES.format(stages=", ".join(stages)))
+    lines.append("• " + DIGEST_COMPLETED.format(figures=_completion(figures.completed)))
+    lines.append("• " + DIGEST_NOT_COMPLETED.format(figures=_completion(figures.not_completed)))
+    return "\n".join(lines)

@@ -28,7 +28,6 @@ from bot.services.deliverable_figures import deliverable_figures
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import Figures, TeamMetrics
-from models.schemas.stage_checklists import CompletionGroup, DeliverableFigures
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -120,21 +119,6 @@ def as_json(figures: TeamMetrics) -> dict[str, Any]:
     return data
 
 
-def deliverables_json(found: DeliverableFigures) -> dict[str, Any]:
-    """The stage checklists' figures under `deliverables` (README › Engagements › Stage checklists)."""
-    def group(figures: CompletionGroup) -> dict[str, Any]:
-        return {"closed": figures.closed, "won": figures.won, "win_rate": _round(figures.win_rate),
-                "mttc_days_median": _round(figures.mttc_days_median)}
-
-    return {
-        "min_count": found.min_count,
-        "by_stage": {stage: {"left": share.left, "all_done": share.all_done, "share": _round(share.share)}
-                     for stage, share in found.by_stage.items()},
-        "completed": group(found.completed),
-        "not_completed": group(found.not_completed),
-    }
-
-
 def _days(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f} d"
 
@@ -190,7 +174,7 @@ def show_stats(args: argparse.Namespace, settings: Settings) -> int:
         data["interactions"] = {bucket: {"closed": f.closed, "win_rate": _round(f.win_rate),
                                          "mttc_days_median": _round(f.mttc_days_median)}
                                 for bucket, f in metrics.interaction_figures(since, until).items()}
-        data["deliverables"] = deliverables_json(deliverable_figures(since, until, owner_id=args.owner))
+        data["deliverables"] = deliverable_figures(since, until, owner_id=args.owner).as_json()
         print(json.dumps(data, indent=2))
     else:
         print(as_text(figures, zone))

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from models.schemas.pilots import Comparison, InteractionFigures
 from models.schemas.adoption import Adoption
+from models.schemas.stage_checklists import DeliverableFigures
 
 
 class MeanMedian(BaseModel, frozen=True):
@@ -135,6 +136,8 @@ class Digest(BaseModel, frozen=True):
     pilot_trend: list[PilotTrendPoint] = []
     # The first digest of each month: the team's figures by field-asset interactions used.
     interactions: dict[str, InteractionFigures] | None = None
+    # The first digest of each month too: the stage checklists' figures.
+    deliverables: DeliverableFigures | None = None
     adoption: Adoption | None = None
 
     def figures(self) -> dict[str, Any]:
@@ -181,6 +184,7 @@ class Digest(BaseModel, frozen=True):
                if self.pilot else {}),
             **({"interactions": {bucket: f.model_dump() for bucket, f in self.interactions.items()}}
                if self.interactions else {}),
+            **({"deliverables": self.deliverables.as_json()} if self.deliverables else {}),
             **({"adoption": self.adoption.as_json(lambda u: self.adoption.names.get(u, u))} if self.adoption else {}),
         }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,3 +70,21 @@ class DeliverableFigures(_Frozen):
     not_completed: CompletionGroup
     # Below this many engagements a figure shows its counts only.
     min_count: int
+
+    def as_json(self) -> dict[str, Any]:
+        """Under `deliverables` in `epos stats --json` and `epos digest --json`."""
+        def group(figures: CompletionGroup) -> dict[str, Any]:
+            return {"closed": figures.closed, "won": figures.won, "win_rate": _round(figures.win_rate),
+                    "mttc_days_median": _round(figures.mttc_days_median)}
+
+        return {
+            "min_count": self.min_count,
+            "by_stage": {stage: {"left": share.left, "all_done": share.all_done, "share": _round(share.share)}
+                         for stage, share in self.by_stage.items()},
+            "completed": group(self.completed),
+            "not_completed": group(self.not_completed),
+        }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)

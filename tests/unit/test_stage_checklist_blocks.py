@@ -80,3 +80,21 @@ def test_leaving_a_stage_with_open_deliverables_is_said_before_and_after_the_mov
     quiet = result.model_copy(update={"open_deliverables": []})
     assert "not ticked" not in all_text(blocks.change_result_message(quiet))
     assert "not ticked" not in all_text(blocks.stage_form(summary(), today=date(2026, 11, 20), metadata="{}"))
+
+
+def test_the_digest_shows_the_checklist_figures_and_counts_only_below_five() -> None:
+    from models.schemas.stage_checklists import CompletionGroup, DeliverableFigures, DeliverableShare
+
+    figures = DeliverableFigures(
+        since=NOW, until=NOW, min_count=5,
+        by_stage={"discovery": DeliverableShare(left=7, all_done=5, share=5 / 7),
+                  "demo": DeliverableShare(left=3, all_done=1), "poc": DeliverableShare(left=0, all_done=0)},
+        completed=CompletionGroup(closed=5, won=3, win_rate=0.6, mttc_days_median=15.0),
+        not_completed=CompletionGroup(closed=2, won=1))
+
+    text = stage_checklist.deliverables_section(figures, weeks=12)
+
+    assert "Discovery 5 of 7 (71%), Demo 1 of 3." in text and "POC" not in text
+    assert "every deliverable ticked: 5 engagements, 60% won, a median of 15.0 days to close" in text
+    assert "some left open: 2 engagements, too few to say yet" in text
+    assert figures.as_json()["not_completed"] == {"closed": 2, "won": 1, "win_rate": None, "mttc_days_median": None}
