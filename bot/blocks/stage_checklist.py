@@ -42,7 +42,13 @@ TOO_FEW = "too few to say yet"
 
 
 def _option(line: ChecklistLine) -> Option:
-    return kit.option(clip(line.text, OPTION_TEXT), line.id)
+    """Slack shows 75 characters of an option and 75 more below it: a long item goes on in its description."""
+    if len(line.text) <= OPTION_TEXT:
+        return kit.option(line.text, line.id)
+    head = line.text[:OPTION_TEXT - 1].rsplit(" ", 1)[0]
+    rest = line.text[len(head):].strip()
+    return Option(text=kit.plain_text(head, OPTION_TEXT), value=line.id,
+                  description=kit.plain_text(clip(rest, OPTION_TEXT), OPTION_TEXT))
 
 
 def _chunks(lines: list[ChecklistLine]) -> list[tuple[str, int, list[ChecklistLine]]]:

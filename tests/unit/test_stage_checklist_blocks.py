@@ -98,3 +98,16 @@ def test_the_digest_shows_the_checklist_figures_and_counts_only_below_five() -> 
     assert "every deliverable ticked: 5 engagements, 60% won, a median of 15.0 days to close" in text
     assert "some left open: 2 engagements, too few to say yet" in text
     assert figures.as_json()["not_completed"] == {"closed": 2, "won": 1, "win_rate": None, "mttc_days_median": None}
+
+
+def test_epos_try_sends_what_slack_would_after_a_click_on_a_checkbox() -> None:
+    from bot.tryout.actions import clicked
+
+    options = [{"text": {"type": "plain_text", "text": name}, "value": name} for name in ("a", "b", "c")]
+    element = {"type": "checkboxes", "options": options, "initial_options": [options[0]]}
+
+    def values(chosen: str) -> list[str]:
+        return [o["value"] for o in clicked(element, {"selected_options": [{"value": chosen}]})["selected_options"]]
+
+    assert values("b") == ["a", "b"]  # ticking one more keeps what was ticked
+    assert values("a") == []  # clicking a ticked one unticks it
