@@ -164,6 +164,11 @@ def test_deliverable_links_are_checked_and_kept(database_url: str) -> None:
     line = next(line for line in found.lines if line.id == "summary")
     assert line.ticked and line.link == "https://docs.example.com/s"
     assert [row[1] for row in audit_rows(engagement_id)] == ["tick", "tick_link"]
+    # Saving the form again unchanged writes nothing; an empty link takes it off.
+    checklists.set_link(SE_ACTOR, engagement_id, Stage.discovery, "summary", "https://docs.example.com/s")
+    cleared = checklists.set_link(SELLER_ACTOR, engagement_id, Stage.discovery, "summary", "")
+    assert next(line for line in cleared.lines if line.id == "summary").link is None
+    assert [row[1] for row in audit_rows(engagement_id)] == ["tick", "tick_link", "tick_link"]
 
 
 def test_rewording_an_item_with_an_id_keeps_its_tick_and_a_removed_item_leaves_the_card(

@@ -187,12 +187,15 @@ def set_link(actor: Actor, engagement_id: int, stage: Stage, item_id: str, url: 
             session.add(tick)
             audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id,
                          action="tick", at=now, stage=stage.value, item_id=item_id, group=item.group, text=item.text)
+            linked = link is not None
         elif tick.link != link:
             tick.link = link
+            linked = True
         else:
             return StageChecklist(engagement_id=engagement_id, stage=stage, lines=lines(session, engagement_id, stage))
-        audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id,
-                     action="tick_link", at=now, stage=stage.value, item_id=item_id, link=link)
+        if linked:
+            audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id,
+                         action="tick_link", at=now, stage=stage.value, item_id=item_id, link=link)
         engagement.last_activity_at = now
         engagement.updated_at = now
         session.flush()
