@@ -63,12 +63,18 @@ def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client:
         ack(response_action="errors", errors={EngagementIds.link_block: str(error)})
         return
     ack()
-    if meta.response_url:
-        card = engagements.card(meta.engagement_id, viewer=who)
-        try:
+    beneath = view.get("previous_view_id")
+    if not meta.response_url and not beneath:
+        return
+    card = engagements.card(meta.engagement_id, viewer=who)
+    try:
+        if meta.response_url:
             WebhookClient(meta.response_url).send(**tell.card_message(client, card), replace_original=True)
-        except Exception:
-            log.warning("could not redraw the card after a deliverable's link; the link is saved", exc_info=True)
+        else:
+            # The card in a modal (from the App Home), under the link form that was pushed on it.
+            client.views_update(view_id=beneath, view=blocks.card_modal(card))
+    except Exception:
+        log.warning("could not redraw the card after a deliverable's link; the link is saved", exc_info=True)
 
 
 def register(app: App) -> None:
