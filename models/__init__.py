@@ -2,6 +2,7 @@
 
 from models.assets import Asset, AssetFeedback, AssetImport, AssetImportChange, AssetShare, SearchMiss
 from models.base import Base
+from models.checklists import ChecklistTick
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.engagements import (
     Engagement,
@@ -25,6 +26,7 @@ __all__ = [
     "AssetImportChange",
     "AssetShare",
     "AuditEntry",
+    "ChecklistTick",
     "DataImport",
     "Base",
     "DevRelPerson",

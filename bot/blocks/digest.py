@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 from bot import dates
 from bot.blocks import pilots as pilot_blocks
 from bot.blocks.interactions import interactions_section
+from bot.blocks.stage_checklist import deliverables_section
 from bot.blocks import adoption
 from bot.blocks import asset_outcomes
 from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, link, safe
@@ -160,6 +161,7 @@ def digest_message(digest: Digest, name_of: NameOf) -> tuple[list[Block], str]:
             digest.won_assets, asset_outcomes.quarter_name(digest.quarter_since, tz)))] if digest.quarter_since else []),
         *([_section(pilot_blocks.digest_section(digest.pilot))] if digest.pilot else []),
         *([_section(interactions_section(digest.interactions, weeks=len(digest.trend)))] if digest.interactions else []),
+        *([_section(deliverables_section(digest.deliverables, weeks=len(digest.trend)))] if digest.deliverables else []),
         *([adoption.digest_section(digest.adoption, name_of)] if digest.adoption else []),
         ContextBlock(elements=[MarkdownTextObject(text=NEXT_STEP.format(week=digest.week))]),
     ]

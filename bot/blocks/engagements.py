@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, DividerBl
 
 from bot.blocks import devrel as devrel_blocks
 from bot.blocks import kit
+from bot.blocks.stage_checklist import left_open_text
 
 # Each surface has its own builder module; handlers and jobs reach them through this one as well.
 from bot.blocks.engagement_card import (  # noqa: F401
@@ -179,6 +180,8 @@ def change_result_message(result: StageChangeResult) -> Message:
     if result.note:
         body += f"\n> {safe(result.note, 1000)}"
     blocks: list[Block] = [SectionBlock(text=kit.md(body))]
+    if result.open_deliverables and result.from_stage is not None:
+        blocks.append(SectionBlock(text=kit.md(left_open_text(result.from_stage, result.open_deliverables))))
     blocks.extend(devrel_blocks.closed_with_engagement(result.devrel_cancelled))
     if result.esat_survey_id is not None:
         owner = result.engagement.owner_id

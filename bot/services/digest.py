@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from bot import clock, db
 from bot.errors import InvalidInput
 from bot.services import adoption, asset_outcomes, cohorts, devrel, engagements, metrics
+from bot.services.deliverable_figures import deliverable_figures
 from models import Asset, AssetShare, SearchMiss
 from models.enums import Outcome
 from models.schemas.digest import (
@@ -149,6 +150,7 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None, managers: S
         pilot_trend=pilot[1] if pilot else [],
         # Once a month, in the digest of the week that starts in its first seven days.
         interactions=metrics.interaction_figures(_weeks_back(monday, TREND_WEEKS, tz), until) if monday.day <= 7 else None,
+        deliverables=deliverable_figures(_weeks_back(monday, TREND_WEEKS, tz), until) if monday.day <= 7 else None,
         week=week,
         since=since,
         until=until,

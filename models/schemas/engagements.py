@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from models.enums import AssetType, Outcome, RequestState, Stage
 from models.schemas.adoption import HomeAdoption
+from models.schemas.stage_checklists import ChecklistLine
 from models.schemas.devrel import RequestUpdate
 
 
@@ -188,6 +189,8 @@ class EngagementCard(_Frozen):
     viewer_may_delete: bool = False
     # The tools of the stage the engagement is in (none once closed).
     tools: list[StageTool] = []
+    # The current stage's playbook items, ticked or not (empty once closed).
+    checklist: list[ChecklistLine] = Field(default_factory=list)
 
 
 class StageChangeResult(_Frozen):
@@ -207,6 +210,8 @@ class StageChangeResult(_Frozen):
     devrel_cancelled: list[RequestUpdate] = Field(default_factory=list)
     # On a reopen: upcoming DevRel meetings and asks its close cancelled, which stay cancelled.
     devrel_still_cancelled: int = 0
+    # The deliverables of the stage left that nobody ticked: a warning, never a refusal.
+    open_deliverables: list[str] = Field(default_factory=list)
 
 
 class NoteResult(_Frozen):

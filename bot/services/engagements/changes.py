@@ -15,6 +15,7 @@ from bot.blocks.text import escape
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import audit, devrel, hooks, stints
 from bot.services.actors import Actor
+from bot.services.engagements import checklists
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
     _entity,
@@ -258,6 +259,8 @@ def _append_change(
     entered_at: datetime | None = None,
 ) -> StageChangeResult:
     previous = Stage(engagement.stage)
+    # Leaving a stage with deliverables unticked is allowed (the process is elastic), but said.
+    left_open = [] if reverts is not None else checklists.open_deliverables(session, engagement.id, previous)
     change = StageChange(
         engagement_id=engagement.id, from_stage=previous, to_stage=stage, outcome=outcome, actor_id=actor.user_id,
         logged_at=now, effective_at=moment, note=note, reverts_id=reverts.id if reverts else None,
@@ -281,7 +284,7 @@ def _append_change(
     return StageChangeResult(
         engagement=summary(engagement, now), change_id=change.id, from_stage=previous, to_stage=stage,
         outcome=outcome, effective_at=moment, backdated=now - moment > BACKDATED_AFTER, note=note,
-        actor_id=actor.user_id, undo=reverts is not None,
+        actor_id=actor.user_id, undo=reverts is not None, open_deliverables=left_open,
     )
 
 

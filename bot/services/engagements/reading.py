@@ -14,6 +14,7 @@ from bot import clock, db
 from bot.errors import Forbidden
 from bot.services import playbooks, usage
 from bot.services.actors import Actor, require_presales
+from bot.services.engagements import checklists
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
     IMPORT_ACTOR,
@@ -118,6 +119,8 @@ def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | Non
             viewer_may_delete=viewer is not None and engagement.practice
             and (viewer.admin or viewer.user_id == engagement.owner_id),
             tools=[] if engagement.stage == Stage.closed else playbooks.playbook(Stage(engagement.stage)).tools,
+            checklist=[] if engagement.stage == Stage.closed
+            else checklists.lines(session, engagement_id, Stage(engagement.stage)),
         )
 
 
