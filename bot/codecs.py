@@ -9,6 +9,7 @@ reads the old one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, ClassVar, Literal, Self
 
@@ -31,6 +32,7 @@ ENGAGEMENT_STALE = "That button is out of date. Open the engagement again with `
 ENGAGEMENT_FORM_GONE = "This engagement no longer exists. Close the form; `/engagement list` shows yours."
 DEVREL_STALE = "That button is out of date. Look for the newest message about this request, or run `/devrel` again."
 ASSET_STALE = "That button is out of date. Search again with `/asset`."
+CHECKLIST_STALE = "That checklist is out of date. Open the engagement again with `/engagement ACCOUNT`."
 NUDGE_STALE = "That button carried no engagement; open the engagement with `/engagement list`."
 
 
@@ -177,6 +179,38 @@ class EngagementForm(Codec):
         if self.engagement_id is None:
             raise InvalidInput(self.STALE)
         return self.engagement_id
+
+
+CHECKLIST_CHUNK = 10  # Slack's most options in one checkboxes element
+
+
+def fingerprint(item_ids: list[str]) -> str:
+    """A short name for the items one checkboxes element holds, so a click on an older card is caught."""
+    return hashlib.sha256("\n".join(item_ids).encode("utf-8")).hexdigest()[:8]
+
+
+class ChecklistBlock(Codec):
+    """One checkboxes element of the card's checklist: the engagement and stage, which ten items of which
+    group it holds (`fingerprint` of their ids, so a playbook changed since is caught), and which of them
+    were ticked when it was drawn (a bit each), so a click changes only the item clicked."""
+
+    STALE: ClassVar[str] = CHECKLIST_STALE
+    engagement_id: int = Field(alias="e", gt=0, le=LARGEST_ID, strict=True)
+    stage: Stage = Field(alias="s")
+    group: Literal["prerequisites", "calls_to_action", "deliverables"] = Field(alias="g")
+    chunk: int = Field(alias="c", ge=0, le=10, strict=True)
+    fingerprint: str = Field(alias="f", max_length=16)
+    ticked: int = Field(alias="t", ge=0, lt=2**10, strict=True)
+
+
+class DeliverableForm(Codec):
+    """The link form of a deliverable: which one, and the card to redraw once it is saved."""
+
+    STALE: ClassVar[str] = ENGAGEMENT_FORM_GONE
+    engagement_id: int = Field(alias="e", gt=0, le=LARGEST_ID, strict=True)
+    stage: Stage = Field(alias="s")
+    item_id: str = Field(alias="i", min_length=1, max_length=40)
+    response_url: str | None = Field(alias="r", default=None)
 
 
 class SurveyForm(Codec):

@@ -71,6 +71,7 @@ def examine(settings: Settings, client: WebClient | None, *, now: datetime | Non
         findings += _people(settings, client)
     if database_ok:
         findings += _content(settings)
+        findings += _webhooks(now)
         findings += _scheduler(settings, now)
     return findings
 
@@ -314,6 +315,45 @@ def _content(settings: Settings) -> Iterator[Finding]:
     yield Finding("Content", "catalogue", True if published else None,
                   f"{published} published assets" if published else "no published assets yet: `/asset` finds nothing "
                   "(`epos assets import FILE`, or /asset add)")
+
+
+def _webhooks(now: datetime) -> Iterator[Finding]:
+    """The stages' webhooks: each one's secret, and the calls that fail (README › Stage webhooks)."""
+    import os
+
+    from bot.services import hooks, playbooks
+
+    try:
+        books = playbooks.all_playbooks()
+    except ConfigError:
+        return  # the playbooks finding above names the fault
+    configured = [(stage, book.webhook) for stage, book in books.items() if book.webhook is not None]
+    if not configured:
+        yield Finding("Webhooks", "stages", None, "no stage has a webhook (README › Stage webhooks)")
+    for stage, hook in configured:
+        name = f"{stage.value} webhook"
+        if hook.secret_env and not os.environ.get(hook.secret_env):
+            yield Finding("Webhooks", name, False, f"{hook.url}: {hook.secret_env} is not set, so its calls cannot "
+                          "be signed and fail", f"set {hook.secret_env} in epos's environment to the secret the "
+                          "receiver checks with, then restart epos")
+        elif hook.secret is not None:
+            yield Finding("Webhooks", name, None, f"{hook.url}: its secret is written in the playbooks file",
+                          "move it into an environment variable and name that with secret_env")
+        else:
+            yield Finding("Webhooks", name, True, f"{hook.url}, signed with {hook.secret_env}")
+    given_up, retrying = hooks.failing(now)
+
+    def line(call: Any) -> str:
+        return (f"{call.stage.label} ({call.event}) for {call.account} to {call.url}: "
+                f"{call.attempts} attempts, last: {call.last_error or 'no answer'}")
+
+    if given_up:
+        yield Finding("Webhooks", "given up", False, "; ".join(line(call) for call in given_up),
+                      "these calls were never received, so do their subtasks by hand; then check the receiver "
+                      "and its secret (later calls are sent as usual)")
+    if retrying:
+        yield Finding("Webhooks", "failing", None, "being retried: " + "; ".join(line(call) for call in retrying),
+                      f"check the receiver: epos gives up after {hooks.MAX_ATTEMPTS} attempts")
 
 
 def _scheduler(settings: Settings, now: datetime) -> Iterator[Finding]:

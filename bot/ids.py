@@ -96,6 +96,12 @@ class EngagementIds(StrEnum):
     # ESAT: `engagement_esat_score:N` and the comment form opener; value: `codecs.SurveyButton`.
     esat_score = "engagement_esat_score"
     esat_comment = "engagement_esat_comment_open"
+    # The card's checklist: checkboxes, ten items each (Slack's limit); block_id: `codecs.ChecklistBlock`,
+    # option value: the item's id.
+    tick = "engagement_checklist_tick"
+    # The link of a deliverable just ticked; private_metadata: `codecs.DeliverableForm`.
+    link_modal = "engagement_deliverable_link"
+    link_block = "engagement_deliverable_link_url"
 
 
 class DevRelIds(StrEnum):

@@ -2,8 +2,18 @@
 
 from models.assets import Asset, AssetFeedback, AssetImport, AssetImportChange, AssetShare, SearchMiss
 from models.base import Base
+from models.checklists import ChecklistTick
 from models.devrel import DevRelPerson, DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
-from models.engagements import Engagement, EngagementNote, EsatSurvey, StageChange, StageStint
+from models.engagements import (
+    Engagement,
+    EngagementNote,
+    EsatSurvey,
+    PlaybookPost,
+    PlaybookPostAsset,
+    StageChange,
+    StageStint,
+)
+from models.hooks import StageHookCall
 from models.imports import DataImport, RosterImportChange
 from models.pilots import Pilot, PilotMember
 from models.ops import AuditEntry, JobClaim, ProcessedDelivery, SchedulerTick, SlackUser
@@ -16,6 +26,7 @@ __all__ = [
     "AssetImportChange",
     "AssetShare",
     "AuditEntry",
+    "ChecklistTick",
     "DataImport",
     "Base",
     "DevRelPerson",
@@ -25,6 +36,8 @@ __all__ = [
     "Engagement",
     "EngagementNote",
     "EsatSurvey",
+    "PlaybookPost",
+    "PlaybookPostAsset",
     "JobClaim",
     "Pilot",
     "PilotMember",
@@ -34,6 +47,7 @@ __all__ = [
     "SearchMiss",
     "SlackUser",
     "StageChange",
+    "StageHookCall",
     "StageStint",
     "UsageDay",
 ]

@@ -160,3 +160,26 @@ class EsatSurvey(Base):
     score: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None]
+
+
+class PlaybookPost(Base):
+    """A stage's playbook as posted (deal channel or the owner's DM), kept so it can be redrawn when an
+    asset it lists is archived."""
+
+    __tablename__ = "playbook_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[Stage] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    posted_at: Mapped[datetime]
+
+
+class PlaybookPostAsset(Base):
+    """An asset a playbook post lists, as last drawn."""
+
+    __tablename__ = "playbook_post_assets"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("playbook_posts.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True)

@@ -111,3 +111,5 @@ class RequestEventKind(StrEnum):
     restored = "restored"
     # The assignee gave an accepted meeting back (with a reason); it is routed again.
     handed_back = "handed_back"
+    # Their person can no longer come (taken off the roster, out of office that day); routed again.
+    released = "released"

@@ -17,11 +17,13 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks import kit
+from bot.blocks.asset_outcomes import card_line
 from bot.blocks.kit import Message
 from bot.blocks.text import clip, escape, link, safe, user
 from bot.codecs import AssetButton
 from bot.ids import AssetIds
 from models.enums import ASSET_TYPE_LABELS, AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
+from models.schemas.asset_outcomes import DealUse
 from models.schemas.assets import AssetCard, AssetRights, ViewedAsset
 
 SHARED_BY = "{sharer} shared an asset"
@@ -86,6 +88,8 @@ def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -
     heading = f"{badge}  {title_link(card)}" if badge else title_link(card)
     body = heading + (f"\n{safe(card.summary, SUMMARY_IN_CARD)}" if card.summary else "")
     context = [kit.md(facts_line(card)), kit.md(people_line(card))]
+    if deals := card_line(viewed.deals):
+        context.append(kit.md(deals))
     tags = card.topics + [p for p in card.products if p.casefold() not in {t.casefold() for t in card.topics}]
     if tags:
         context.append(kit.md("Topics: " + safe(", ".join(tags), 500)))
@@ -141,8 +145,8 @@ def _card_content(same: _SameCard) -> str:
 
 
 @functools.lru_cache(maxsize=2048)
-def _card_json(card_json: str, rights: AssetRights, share: bool, vote: bool) -> str:
-    viewed = ViewedAsset(card=AssetCard.model_validate_json(card_json), rights=rights)
+def _card_json(card_json: str, rights: AssetRights, deals: DealUse | None, share: bool, vote: bool) -> str:
+    viewed = ViewedAsset(card=AssetCard.model_validate_json(card_json), rights=rights, deals=deals)
     return json.dumps([block.to_dict() for block in card_blocks(viewed, share=share, vote=vote)])
 
 
@@ -151,10 +155,11 @@ def card_dicts(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) ->
 
     Search answers show the same cards over and over, and building and checking their Block Kit cost
     more CPU than the search itself under load (docs/performance.md). The key is everything the blocks
-    show (not the search score, which they don't), so an edit, a vote or other rights make new blocks;
+    show (not the search score, which they don't), so an edit, a vote, a won engagement or other rights make
+    new blocks;
     each caller gets its own copy."""
     content = _card_content(_SameCard(viewed.card))
-    return list(json.loads(_card_json(content, viewed.rights, share, vote)))
+    return list(json.loads(_card_json(content, viewed.rights, viewed.deals, share, vote)))
 
 
 def card_message(viewed: ViewedAsset, lead: str = "") -> Message:

@@ -79,19 +79,19 @@ NO_MATCH_TIP = (
     "curators as content gaps; if you have the asset, add it."
 )
 NOT_UNDERSTOOD = (
-    "I couldn't find an asset type or a topic in *{query}*. Try `/asset demo observability`, or "
+    "epos found no asset type or topic in *{query}*. Try `/asset demo observability`, or "
     "`/asset help` for how searching works."
 )
 PAST_THE_END = "No more results for *{query}*; there are {total}."
 PAGE_OF = "Page {page} of {pages}"
 
 SHARE_NOT_IN_CHANNEL = (
-    "I can't post in this conversation because I'm not a member of it. Invite me with `/invite @epos`, "
+    "epos can't post in this conversation because it isn't a member. Invite it with `/invite @epos`, "
     "then press *Share in channel* again."
 )
 SHARE_CHANNEL_ARCHIVED = "This channel is archived, so nothing can be posted in it. Share the asset somewhere else."
 SHARE_INTERNAL_REFUSED = (
-    "{where}, and {title} is an internal asset, so I did not share it there. Share a customer-facing asset "
+    "{where}, and {title} is an internal asset, so epos did not share it there. Share a customer-facing asset "
     "instead, or ask its owner {owner} to mark it customer-facing (*Edit* › *Audience*) if it was made for customers."
 )
 SHARE_CONFIRM = (
@@ -345,6 +345,13 @@ def review_request(viewed: ViewedAsset) -> Message:
 def link_review_request(viewed: ViewedAsset, previous_url: str, editor_id: str) -> Message:
     previous = link(previous_url, clip(previous_url, 200))
     return card_message(viewed, LINK_REVIEW_REQUEST.format(editor=user(editor_id), previous=previous))
+
+
+def playbooks_redrawn(count: int) -> Message:
+    """To whoever archived an asset that playbook posts listed."""
+    posts = "1 playbook post listed it; it now shows" if count == 1 else f"{count} playbook posts listed it; they now show"
+    text = f"{posts} the assets that fit instead."
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def curated_message(result: CurationResult, viewed: ViewedAsset) -> Message:

@@ -22,13 +22,14 @@ from bot.blocks import kit
 # Each surface has its own builder module; handlers and jobs reach them through this one as well.
 from bot.blocks.devrel_forms import decline_modal, hand_back_modal, request_modal  # noqa: F401
 from bot.blocks.devrel_endings import (  # noqa: F401
+    closed_requester_notice,
     cancelled_notice,
     closed_notice,
     closed_with_engagement,
     kept_answer,
     kept_notice,
 )
-from bot.blocks.devrel_roster import roster_message, roster_modal  # noqa: F401
+from bot.blocks.devrel_roster import roster_message, roster_modal, sent_on_note  # noqa: F401
 from bot.blocks.devrel_text import (
     STATE_EMOJI,
     brief_blocks,
@@ -202,6 +203,8 @@ def _intro_for_devrel(request: DevRelRequestView, recipient_id: str, lead_channe
         return f"{STATE_EMOJI[state]} {requester} cancelled this request; nothing to do."
     if state is RequestState.expired:
         return f"{STATE_EMOJI[state]} This request expired without a DevRel person; nothing to do."
+    if recipient_id and (why := request.released_because(recipient_id)):
+        return f"You are {escape(why)}, so this request from {requester} for *{account}* went on to someone else; nothing to do."
     if recipient_id and request.handed_back_by(recipient_id):
         return f"You handed this request from {requester} for *{account}* back; it went on to someone else."
     if recipient_id in request.declined_ids():
@@ -295,19 +298,26 @@ def redraw(ref: MessageRef, request: DevRelRequestView, *, zones: dict[str, Zone
 # ----- notices ------------------------------------------------------------------------------------
 
 
-def requester_notice(update: RequestUpdate, *, zone: ZoneInfo, lead_channel: str | None) -> dict[str, Any] | None:
-    """A short DM telling the requester what just happened (their card is redrawn as well)."""
+def requester_notice(update: RequestUpdate, *, zone: ZoneInfo, lead_channel: str | None,
+                     reader_id: str | None = None) -> dict[str, Any] | None:
+    """A short DM telling the requester what just happened (their card is redrawn as well); `reader_id`:
+    someone else on the deal (the seller) who is told about a meeting going to someone else."""
     request = update.request
     account = safe(request.engagement.account, 200)
     previous = escape(request.name_of(update.previous_id)) if update.previous_id else ""
+    whose = "your" if reader_id in (None, request.requester_id) else f"{user(request.requester_id)}'s"
+    meeting = when(request.meeting_start, request.duration_minutes, zone)
     if update.change == "declined":
         reason = f" ({safe(update.reason, 300)})" if update.reason else ""
-        lead = f"{previous} declined your DevRel request for *{account}*{reason}."
+        lead = f"{previous} declined {whose} DevRel request for *{account}*{reason}."
     elif update.change == "escalated":
-        lead = f"{previous} did not answer your DevRel request for *{account}* in time."
+        lead = f"{previous} did not answer {whose} DevRel request for *{account}* in time."
     elif update.change == "handed_back":
-        lead = (f"{previous} handed back your DevRel request for *{account}* "
-                f"({when(request.meeting_start, request.duration_minutes, zone)}): {safe(update.reason, 300)}.")
+        lead = f"{previous} handed back {whose} DevRel request for *{account}* ({meeting}): {safe(update.reason, 300)}."
+    elif update.change == "released":
+        lead = f"{previous} is {safe(update.reason, 300)}, so {whose} DevRel request for *{account}* ({meeting}) goes to someone else."
+    elif update.change == "closed":
+        return None if update.actor_id == request.requester_id else closed_requester_notice(update, zone=zone)
     elif update.change == "accepted" or update.change == "assigned":
         name = escape(request.name_of(request.assignee_id))
         text = (f"{STATE_EMOJI[RequestState.accepted]} *{name}* will join your *{account}* meeting "

@@ -34,6 +34,27 @@ def closed_notice(request: DevRelRequestView, recipient_id: str, *, zone: ZoneIn
                        [SectionBlock(text=kit.md(text))])
 
 
+def closed_requester_notice(update: RequestUpdate, *, zone: ZoneInfo) -> dict[str, Any]:
+    """To the requester, when someone else's close of the engagement cancelled their request."""
+    request = update.request
+    account = safe(request.engagement.account, 200)
+    meeting = when(request.meeting_start, request.duration_minutes, zone)
+    emoji = STATE_EMOJI[RequestState.cancelled]
+    blocks: list[Block] = []
+    if request.assignee_id:
+        name = escape(request.name_of(request.assignee_id))
+        text = (f"{emoji} {user(update.actor_id)} closed *{account}*, which cancelled your DevRel meeting with *{name}* "
+                f"({meeting}); {name} is told. If it still happens, press *{KEEP_BUTTON}*.")
+        blocks.append(SectionBlock(text=kit.md(text)))
+        blocks.append(ActionsBlock(elements=[kit.button(KEEP_BUTTON, f"{DevRelIds.keep}:0",
+                                                        RequestButton(request_id=request.id, version=request.version).encode())]))
+    else:
+        text = (f"{emoji} {user(update.actor_id)} closed *{account}*, which cancelled your DevRel request ({meeting}). "
+                "If the meeting still happens, ask again with `/devrel`.")
+        blocks.append(SectionBlock(text=kit.md(text)))
+    return kit.message(f"{escape(request.engagement.account)} was closed, which cancelled your DevRel request", blocks)
+
+
 def closed_with_engagement(updates: list[RequestUpdate]) -> list[Block]:
     """For the answer to a close: the DevRel asks and meetings it cancelled, each accepted meeting with
     Keep the meeting (numbered, so one answer may hold several)."""

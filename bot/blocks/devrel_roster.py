@@ -25,10 +25,10 @@ from slack_sdk.models.views import View
 from bot.blocks import kit
 from bot.blocks.devrel_forms import metadata_json
 from bot.blocks.devrel_text import header_block
-from bot.blocks.text import MESSAGE_BLOCKS, SECTION_TEXT, clip, escape, safe, user
+from bot.blocks.text import MESSAGE_BLOCKS, SECTION_TEXT, clip, escape, plural, safe, user
 from bot.codecs import Codec
 from bot.ids import DevRelIds
-from models.schemas.devrel import MAX_CAPACITY, RosterMember
+from models.schemas.devrel import MAX_CAPACITY, RequestUpdate, RosterMember
 
 ROSTER_TITLE = "DevRel roster"
 ROSTER_EMPTY = "The DevRel roster is empty."
@@ -40,6 +40,8 @@ ROSTER_FOOTER = (
 )
 
 ROSTER_MORE = "…and {count} more. `epos roster export` lists everyone."
+SENT_ON = ("{requests} that {name} was asked about or due to join went to someone else, because they are {why}. "
+           "Each requester and seller is told.")
 ROSTER_FORM_TITLE_ADD = "Add DevRel person"
 ROSTER_FORM_TITLE_EDIT = "Edit DevRel person"
 
@@ -86,6 +88,16 @@ def roster_message(members: Sequence[RosterMember], *, admin: bool, today: date)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
     active = sum(1 for m in members if m.active)
     return kit.message(f"DevRel roster: {active} active of {len(members)}", blocks)
+
+
+def sent_on_note(updates: Sequence[RequestUpdate]) -> dict[str, Any] | None:
+    """To the admin whose roster change took people's asks and meetings off them; None when it took none."""
+    if not updates:
+        return None
+    first = updates[0]
+    name = escape(first.request.name_of(first.previous_id))
+    text = SENT_ON.format(requests=plural(len(updates), "DevRel request"), name=name, why=escape(first.reason))
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
 
 def roster_modal(member: RosterMember | None, *, metadata: dict[str, Any] | Codec) -> dict[str, Any]:

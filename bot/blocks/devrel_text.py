@@ -79,6 +79,8 @@ def history_line(request: DevRelRequestView) -> str | None:
             items.append(f"{name} declined{reason}")
         elif event.kind == "handed_back":
             items.append(f"{name} handed it back ({safe(event.detail, 200)})")
+        elif event.kind == "released":
+            items.append(f"{name}: {safe(event.detail, 200)}")
         elif event.kind == "escalated" and event.subject_id:
             items.append(f"{name}: {safe(event.detail, 100) or 'no answer in time'}")
     if not items:

@@ -24,7 +24,9 @@ from slack_sdk.models.blocks import (
 from bot import dates
 from bot.blocks import pilots as pilot_blocks
 from bot.blocks.interactions import interactions_section
+from bot.blocks.stage_checklist import deliverables_section
 from bot.blocks import adoption
+from bot.blocks import asset_outcomes
 from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, link, safe
 from bot.blocks.text import plural
 from bot.charts import day_count, stage_label
@@ -155,8 +157,11 @@ def digest_message(digest: Digest, name_of: NameOf) -> tuple[list[Block], str]:
         _section(_esat(digest)),
         _section(_assets(digest)),
         _section(_gaps(digest)),
+        *([_section(asset_outcomes.digest_section(
+            digest.won_assets, asset_outcomes.quarter_name(digest.quarter_since, tz)))] if digest.quarter_since else []),
         *([_section(pilot_blocks.digest_section(digest.pilot))] if digest.pilot else []),
         *([_section(interactions_section(digest.interactions, weeks=len(digest.trend)))] if digest.interactions else []),
+        *([_section(deliverables_section(digest.deliverables, weeks=len(digest.trend)))] if digest.deliverables else []),
         *([adoption.digest_section(digest.adoption, name_of)] if digest.adoption else []),
         ContextBlock(elements=[MarkdownTextObject(text=NEXT_STEP.format(week=digest.week))]),
     ]

@@ -15,7 +15,8 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.blocks import kit
-from bot.blocks.engagement_text import BUTTON, day, fallback_text, plain_label, stage_line
+from bot.blocks.engagement_text import BUTTON, day, fallback_text, plain_label, stage_line, tools_text
+from bot.blocks.stage_checklist import stage_checklist_blocks
 from bot.blocks.kit import Message
 from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, clip, link, safe, user
 from bot.codecs import EngagementButton
@@ -136,6 +137,9 @@ def card_blocks(card: EngagementCard, *, channel_sharing: Sharing | None = None)
         blocks.append(SectionBlock(text=kit.md("\n\n".join(story))))
     if card.chain is not None:
         blocks.append(SectionBlock(text=kit.md(chain_text(card.chain))))
+    if card.tools and engagement.is_open:
+        blocks.append(SectionBlock(text=kit.md(tools_text(card.tools, engagement.stage_label))))
+    blocks.extend(stage_checklist_blocks(engagement.id, engagement.stage, card.checklist, may_tick=card.viewer_may_change))
     lines = [_timeline_line(entry) for entry in card.timeline]
     if card.timeline_total > len(card.timeline):
         lines.append(TIMELINE_MORE.format(more=card.timeline_total - len(card.timeline)))

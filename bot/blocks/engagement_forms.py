@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
@@ -14,12 +15,14 @@ from slack_sdk.models.blocks import (
     ConversationSelectElement,
     DatePickerElement,
     InputBlock,
+    SectionBlock,
     StaticSelectElement,
     UserSelectElement,
 )
 
 from bot.blocks import kit
 from bot.blocks.engagement_text import label, stage_line
+from bot.blocks.stage_checklist import before_leaving_text
 from bot.blocks.text import clip, safe
 from bot.ids import EngagementIds
 from models.enums import OPEN_STAGES, Outcome, Stage
@@ -159,10 +162,14 @@ def _next_stage(current: Stage) -> Stage | None:
     return stages[index + 1] if index + 1 < len(stages) else None
 
 
-def stage_form(engagement: EngagementSummary, *, today: date, metadata: str) -> dict[str, Any]:
+def stage_form(engagement: EngagementSummary, *, today: date, metadata: str,
+               open_deliverables: Sequence[str] = ()) -> dict[str, Any]:
+    """`open_deliverables`: the current stage's, unticked; listed as a warning that does not stop the move."""
     choices = [stage for stage in OPEN_STAGES if stage is not engagement.stage]
     blocks: list[Block] = [
         _engagement_context(engagement),
+        *([SectionBlock(text=kit.md(before_leaving_text(engagement.stage, list(open_deliverables))))]
+          if open_deliverables else []),
         _stage_select(EngagementIds.target_stage_block, "Move to", choices, _next_stage(engagement.stage)),
         _date_input(EngagementIds.effective_date_block, "When", today, EFFECTIVE_HINT),
         _field_input(EngagementIds.note_block, "Note", multiline=True, optional=True, max_length=2000,

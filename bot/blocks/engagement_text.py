@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.blocks.text import escape, plural, safe, slack_day
-from models.schemas.engagements import EngagementSummary
+from bot.blocks.text import clip, escape, link, plural, safe, slack_day
+from models.schemas.engagements import EngagementSummary, StageTool
 
 STALE_BADGE = "⚠️ stale"
 PRACTICE_BADGE = "🎓 practice"
@@ -26,6 +26,16 @@ BUTTON = {
     "change_comment": "Change your comment",
     "delete": "Delete",
 }
+TOOLS_TITLE = "*Tools for {stage}*"
+
+
+def tools_text(tools: list[StageTool], stage: str) -> str:
+    """The stage's tools as linked lines, for the stage post and the card ("" when it has none)."""
+    lines = [f"• {link(tool.url, clip(tool.name, 80))}" + (f": {safe(tool.purpose, 200)}" if tool.purpose else "")
+             for tool in tools]
+    return TOOLS_TITLE.format(stage=stage) + "\n" + "\n".join(lines) if lines else ""
+
+
 _DATE_TOKEN = re.compile(r"<!date\^\d+\^[^|]*\|([^>]*)>")
 
 

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, DividerBl
 
 from bot.blocks import devrel as devrel_blocks
 from bot.blocks import kit
+from bot.blocks.stage_checklist import left_open_text
 
 # Each surface has its own builder module; handlers and jobs reach them through this one as well.
 from bot.blocks.engagement_card import (  # noqa: F401
@@ -28,7 +29,7 @@ from bot.blocks.engagement_card import (  # noqa: F401
 from bot.blocks.engagement_forms import channel_form, close_form, esat_form, new_form, note_form, stage_form  # noqa: F401
 from bot.blocks.engagement_help import help_message  # noqa: F401
 from bot.blocks.engagement_stats import figures_lines, stats_message  # noqa: F401
-from bot.blocks.engagement_text import BUTTON, day, fallback_text, label, plain_label, stage_line
+from bot.blocks.engagement_text import BUTTON, day, fallback_text, label, plain_label, stage_line, tools_text
 from bot.blocks.esat import esat_message  # noqa: F401
 from bot.blocks.kit import Message
 from bot.blocks.text import HEADER_TEXT, clip, escape, link, safe, user
@@ -54,13 +55,19 @@ OPENED = "🆕 Opened {label} in *{stage}*{when}. You own it; the stage playbook
 CLOSED = "🏁 Closed {label} as *{outcome}*{when}."
 UNDONE = "↩️ Undone: {label} is back in *{stage}*."
 REOPENED = "🔓 Reopened {label}; it is back in *{stage}*."
+PLAYBOOK_REDRAWN = "An asset this playbook listed was archived, so the assets that fit are the current ones."
+STILL_CANCELLED = {
+    "one": "The DevRel request its close cancelled stays cancelled; if the meeting still happens, ask again with `/devrel`.",
+    "many": "The {count} DevRel requests its close cancelled stay cancelled; if a meeting still happens, ask again "
+            "with `/devrel`.",
+}
 BACKDATED_WHEN = " (effective {date}, logged now)"
-ESAT_FOLLOWS = "I've sent <@{owner}> a one-click ESAT question about it."
-ESAT_FOLLOWS_YOU = "I've sent you a one-click ESAT question about it."
+ESAT_FOLLOWS = "epos has sent <@{owner}> a one-click ESAT question about it."
+ESAT_FOLLOWS_YOU = "epos has sent you a one-click ESAT question about it."
 NOTE_ADDED = "📝 Note added to {label}."
 
 # One wording for "nothing of that name", whatever the command.
-NOT_FOUND = "I found no engagement named *{query}*."
+NOT_FOUND = "epos found no engagement named *{query}*."
 PICK_AMBIGUOUS = "*{query}* fits several engagements. Which one did you mean?"
 PICK_UNSURE = NOT_FOUND + " Did you mean one of these?"
 PICK_STAGE = "Did you mean *{stage}*?"
@@ -70,7 +77,7 @@ NONE_SUGGEST = "Did you mean {names}?"
 NONE_HINT = "See yours with `/engagement list`, or open one with `/engagement new`."
 CLOSING_HINT = "To close {label}, pick the outcome:"
 CLOSE_USAGE = (
-    "Tell me the account and the outcome: `/engagement close ACCOUNT won|lost|no-decision [note]`, "
+    "Give the account and the outcome: `/engagement close ACCOUNT won|lost|no-decision [note]`, "
     "for example `/engagement close polaris won signed for 3 years`."
 )
 # One answer for a closed engagement, whatever was asked of it (a stage change, a close, …).
@@ -89,10 +96,10 @@ LIST_EMPTY = {
 PAGE_OF = "Page {page} of {pages}"
 PLAYBOOK_LEAD = "{label} entered *{stage}*. Here is the playbook for it."
 PLAYBOOK_FALLBACK_LEAD = (
-    "I couldn't post the *{stage}* playbook for {label} in <#{channel}> ({reason}). {fix} Here it is instead:"
+    "epos couldn't post the *{stage}* playbook for {label} in <#{channel}> ({reason}). {fix} Here it is instead:"
 )
 PLAYBOOK_FIX = {
-    "not_in_channel": "Invite me there with `/invite @epos` so the next one lands in the channel.",
+    "not_in_channel": "Invite epos there with `/invite @epos` so the next one lands in the channel.",
     "channel_not_found": "The channel may be private or gone; set another deal channel.",
     "is_archived": "The channel is archived; set another deal channel.",
 }
@@ -150,8 +157,13 @@ def change_result_text(result: StageChangeResult) -> str:
     if result.from_stage is None:
         return OPENED.format(label=name, stage=result.to_stage.label, when=_when(result))
     if result.undo:
-        template = REOPENED if result.from_stage is Stage.closed else UNDONE
-        return template.format(label=name, stage=result.to_stage.label)
+        if result.from_stage is not Stage.closed:
+            return UNDONE.format(label=name, stage=result.to_stage.label)
+        text = REOPENED.format(label=name, stage=result.to_stage.label)
+        if result.devrel_still_cancelled:
+            count = result.devrel_still_cancelled
+            text += " " + STILL_CANCELLED["one" if count == 1 else "many"].format(count=count)
+        return text
     if result.to_stage is Stage.closed:
         outcome = OUTCOME_LABELS[result.outcome] if result.outcome else "closed"
         return CLOSED.format(label=name, outcome=outcome, when=_when(result))
@@ -168,6 +180,8 @@ def change_result_message(result: StageChangeResult) -> Message:
     if result.note:
         body += f"\n> {safe(result.note, 1000)}"
     blocks: list[Block] = [SectionBlock(text=kit.md(body))]
+    if result.open_deliverables and result.from_stage is not None:
+        blocks.append(SectionBlock(text=kit.md(left_open_text(result.from_stage, result.open_deliverables))))
     blocks.extend(devrel_blocks.closed_with_engagement(result.devrel_cancelled))
     if result.esat_survey_id is not None:
         owner = result.engagement.owner_id
@@ -357,9 +371,10 @@ def list_message(page: EngagementPage) -> Message:
 
 # ----- the playbook post ---------------------------------------------------------------------------------------------
 def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, reason: str = "",
-                     shared: Sharing | None = None) -> Message:
+                     shared: Sharing | None = None, redrawn: bool = False) -> Message:
     """The checklist of the stage entered and the assets that fit, for the deal channel or the owner
-    (`shared`: the deal channel is shared with another organisation, so the owner gets it instead)."""
+    (`shared`: the deal channel is shared with another organisation, so the owner gets it instead;
+    `redrawn`: an asset it listed was archived, so the assets that fit are drawn again)."""
     name = label(post.engagement)
     if shared is not None:
         lead = PLAYBOOK_SHARED_LEAD.format(stage=post.stage.label, label=name, where=shared.describe(),
@@ -382,6 +397,8 @@ def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, r
         SectionBlock(text=kit.md("*Calls to action*\n" + bullets(post.calls_to_action))),
         SectionBlock(text=kit.md("*Deliverables*\n" + bullets(post.deliverables))),
     ]
+    if post.tools:
+        blocks.append(SectionBlock(text=kit.md(tools_text(post.tools, post.stage.label))))
     types = " or ".join(ASSET_TYPE_LABELS[t] for t in post.asset_types)
     if post.assets:
         lines = "\n".join(
@@ -393,6 +410,8 @@ def playbook_message(post: PlaybookPost, *, failed_channel: str | None = None, r
     else:
         blocks.append(ContextBlock(elements=[kit.md(PLAYBOOK_NO_ASSETS.format(types=types,
                                                                        focus=safe(post.engagement.focus, 100)))]))
+    if redrawn:
+        blocks.append(ContextBlock(elements=[kit.md(PLAYBOOK_REDRAWN)]))
     blocks.append(ActionsBlock(elements=engagement_buttons(post.engagement)))
     fallback = f"{post.title} playbook for {plain_label(post.engagement)}"
     return kit.message(fallback, blocks)

@@ -5,45 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import clock, db
 from bot.blocks import adoption as text
-from bot.cli.output import add_json_option
+from bot.cli.output import add_json_option, day_window
 from bot.config import Settings
 from bot.services import adoption
 from models.schemas.adoption import Adoption
 
 DEFAULT_WINDOW = timedelta(weeks=4)
-
-
-def _day(flag: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"{flag} {value!r} is not a date; write it like 2026-10-01") from None
-
-
-def _since(value: str | None, zone: ZoneInfo, now: datetime, until: datetime) -> datetime:
-    """The start of the window: a day in EPOS_TIMEZONE, not after today and before `until`."""
-    if value is None:
-        return until - DEFAULT_WINDOW
-    day = _day("--since", value)
-    since = datetime.combine(day, time(0), tzinfo=zone)
-    if since > now:
-        raise ValueError(f"--since {day.isoformat()} is in the future; pick today or an earlier day")
-    if since >= until:
-        raise ValueError("--until must be after --since")
-    return since
-
-
-def _until(value: str | None, zone: ZoneInfo, now: datetime) -> datetime:
-    """The end of the window: the end of a day in EPOS_TIMEZONE (that whole day counts), at the latest now."""
-    if value is None:
-        return now
-    return min(now, datetime.combine(_day("--until", value) + timedelta(days=1), time(0), tzinfo=zone))
 
 
 def _as_text(report: Adoption, name_of: Any, zone: ZoneInfo) -> str:
@@ -56,8 +29,7 @@ def show_adoption(args: argparse.Namespace, settings: Settings) -> int:
     zone = settings.timezone
     now = clock.now()
     try:
-        until = _until(args.until, zone, now)
-        since = _since(args.since, zone, now, until)
+        since, until = day_window(args.since, args.until, zone, now, DEFAULT_WINDOW)
     except ValueError as error:
         print(f"epos adoption: {error}", file=sys.stderr)
         return 1

@@ -1,25 +1,29 @@
-"""`epos assets import|export|search`: the central catalogue on the command line."""
+"""`epos assets import|export|search|report`: the central catalogue on the command line."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from bot import db
+from bot import clock, db
+from bot.blocks import asset_outcomes as outcome_text
 from bot.blocks.text import plural
 from bot.cli.output import (
     add_format_option,
     add_json_option,
     add_output_option,
+    day_window,
+    people_names,
     refuse_empty,
     refuse_import,
     write_rendered,
 )
 from bot.config import SLACK_USER_ID, Settings
-from bot.services import assets
+from bot.services import asset_outcomes, assets
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import ASSET_TYPE_LABELS
 
@@ -116,6 +120,25 @@ def search_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+REPORT_WINDOW = timedelta(weeks=12)
+
+
+def report_outcomes(args: argparse.Namespace, settings: Settings) -> int:
+    zone = settings.timezone
+    try:
+        since, until = day_window(args.since, args.until, zone, clock.now(), REPORT_WINDOW)
+    except ValueError as error:
+        print(f"epos assets report: {error}", file=sys.stderr)
+        return EXIT_FAILURE
+    _open_database(settings)
+    report = asset_outcomes.report(since.astimezone(zone), until.astimezone(zone))
+    name_of = people_names(settings, report.people)
+    rendered = (json.dumps(report.as_json(name_of), indent=2, ensure_ascii=False) + "\n" if args.json
+                else outcome_text.report_text(report, zone, name_of))
+    return write_rendered(rendered, args.output,
+                          written=f"{plural(len(report.assets), 'asset')} written to {args.output}")
+
+
 def _limit(text: str) -> int:
     value = int(text)
     if not 1 <= value <= assets.MAX_PAGE_SIZE:
@@ -130,7 +153,7 @@ def _user_id(text: str) -> str:
 
 
 def add_commands(commands: Any) -> None:
-    parser = commands.add_parser("assets", help="the asset catalogue: import, export, search")
+    parser = commands.add_parser("assets", help="the asset catalogue: import, export, search, report")
     actions = parser.add_subparsers(dest="assets_command", metavar="ACTION", required=True)
 
     importing = actions.add_parser(
@@ -158,3 +181,19 @@ def add_commands(commands: Any) -> None:
     searching.add_argument("--limit", metavar="N", type=_limit, default=assets.PAGE_SIZE,
                            help=f"how many results, 1 to {assets.MAX_PAGE_SIZE} (default: {assets.PAGE_SIZE})")
     searching.set_defaults(handler=search_catalogue)
+
+    reporting = actions.add_parser(
+        "report",
+        help="which assets were used in which engagements, and how those went",
+        description="Each asset shared into an engagement while it was open, for the engagements that closed "
+        "from --since to --until (days in EPOS_TIMEZONE; default: the last 12 weeks) or were still open and got "
+        "it in that time: their stage when it was first shared, won, lost and open counts, win rate and median "
+        "time to close against the team's, and how many SEs shared it. Rates need at least "
+        f"{outcome_text.MIN_FOR_RATES} closed engagements. Practice engagements never count.",
+    )
+    reporting.add_argument("--since", metavar="DATE",
+                           help="first day of the window, like 2026-10-01 (default: 12 weeks before --until)")
+    reporting.add_argument("--until", metavar="DATE", help="last day of the window, included whole (default: now)")
+    add_output_option(reporting)
+    add_json_option(reporting, "the report (keys in README › Assets in engagements)")
+    reporting.set_defaults(handler=report_outcomes)

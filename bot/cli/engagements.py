@@ -24,6 +24,7 @@ from bot.cli.output import (
 from bot.config import Settings
 from bot.errors import Conflict
 from bot.services import challenges, engagements, metrics
+from bot.services.deliverable_figures import deliverable_figures
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import ChallengeFigures, Figures, TeamMetrics
@@ -173,6 +174,7 @@ def show_stats(args: argparse.Namespace, settings: Settings) -> int:
         data["interactions"] = {bucket: {"closed": f.closed, "win_rate": _round(f.win_rate),
                                          "mttc_days_median": _round(f.mttc_days_median)}
                                 for bucket, f in metrics.interaction_figures(since, until).items()}
+        data["deliverables"] = deliverable_figures(since, until, owner_id=args.owner).as_json()
         data["by_challenge"] = by_challenge_json(metrics.challenge_figures(since, until))
         print(json.dumps(data, indent=2))
     else:

@@ -4,6 +4,7 @@ the options every command spells the same way."""
 from __future__ import annotations
 
 import sys
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +72,44 @@ def refuse_empty(path: Path, kind: str) -> int | None:
         return None
     print(refusal, file=sys.stderr)
     return EXIT_FAILURE
+
+
+def people_names(settings: Any, user_ids: Any) -> Any:
+    """`name_of(user_id)` for what a command prints: names as Slack shows them (`users.info`, cached), the
+    Slack id only for someone Slack cannot name (no `SLACK_BOT_TOKEN`, a user it does not know)."""
+    from bot import slack_people
+    from bot.app import make_client
+
+    client = make_client(settings) if settings.slack_bot_token else None
+    directory = slack_people.Directory(client)
+    directory.prefetch(list(user_ids))
+
+    def name_of(user_id: str) -> str:
+        return directory.person(user_id).name or user_id
+
+    return name_of
+
+
+def _day(flag: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{flag} {value!r} is not a date; write it like 2026-10-01") from None
+
+
+def day_window(since: str | None, until: str | None, zone: Any, now: datetime,
+               default: timedelta) -> tuple[datetime, datetime]:
+    """The window of `--since DATE --until DATE`, days in EPOS_TIMEZONE: from the start of the --since day
+    (default: `default` before the end) to the end of the --until day, included whole (default: now), and
+    never past now. A ValueError says what is wrong with either."""
+    end = now if until is None else min(now, datetime.combine(_day("--until", until) + timedelta(days=1), time(0),
+                                                              tzinfo=zone))
+    if since is None:
+        return end - default, end
+    day = _day("--since", since)
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    if start > now:
+        raise ValueError(f"--since {day.isoformat()} is in the future; pick today or an earlier day")
+    if start >= end:
+        raise ValueError("--until must be after --since")
+    return start, end

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import clock, db
-from bot.cli.output import add_json_option
+from bot.cli.output import add_json_option, people_names
 from bot.config import Settings
 from bot.blocks.text import plural
 from bot.errors import InvalidInput
@@ -115,6 +115,11 @@ def _members_of(args: argparse.Namespace) -> list[str]:
     return (args.members or "").split(",")
 
 
+def _names(settings: Settings, user_ids: list[str]) -> str:
+    name_of = people_names(settings, user_ids)
+    return ", ".join(name_of(user_id) for user_id in user_ids) or "none"
+
+
 def create(args: argparse.Namespace, settings: Settings) -> int:
     members = _members_of(args)
     _open_database(settings)
@@ -126,14 +131,14 @@ def create(args: argparse.Namespace, settings: Settings) -> int:
 def add(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     pilot = pilots.add_members(pilots.CLI_ACTOR, args.name, args.members, on=args.on or _today(settings))
-    print(f"Pilot {pilot.name}: members now {', '.join(pilot.current_members)}.")
+    print(f"Pilot {pilot.name}: members now {_names(settings, pilot.current_members)}.")
     return EXIT_OK
 
 
 def remove(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     pilot = pilots.remove_members(pilots.CLI_ACTOR, args.name, args.members, on=args.on or _today(settings))
-    print(f"Pilot {pilot.name}: members now {', '.join(pilot.current_members) or 'none'}.")
+    print(f"Pilot {pilot.name}: members now {_names(settings, pilot.current_members)}.")
     return EXIT_OK
 
 
@@ -153,7 +158,7 @@ def list_all(args: argparse.Namespace, settings: Settings) -> int:
         print("No pilots yet. Start one with `epos pilot create NAME --start YYYY-MM-DD --members U1,U2`.")
     for pilot in [] if args.json else found:
         until = f"to {pilot.end_on:%Y-%m-%d}" if pilot.end_on else "running"
-        print(f"{pilot.name}: from {pilot.start_on:%Y-%m-%d} {until}; members {', '.join(pilot.current_members) or 'none'}")
+        print(f"{pilot.name}: from {pilot.start_on:%Y-%m-%d} {until}; members {_names(settings, pilot.current_members)}")
     return EXIT_OK
 
 

@@ -14,6 +14,7 @@ from bot import clock, db
 from bot.blocks.text import plural
 from bot.config import README_SETTINGS, Settings, require
 from bot.errors import InvalidInput
+from bot.cli.output import people_names
 
 log = logging.getLogger("epos")
 
@@ -203,15 +204,20 @@ def run_nudges(args: argparse.Namespace, settings: Settings) -> int:
     if not (run.sent or run.failed or run.skipped or run.quiet):
         print("nobody has stale engagements; nothing was sent")
         return EXIT_OK
+    name_of = people_names(settings, [*run.sent, *run.skipped, *run.quiet, *run.failed])
+
+    def names(user_ids: Any) -> str:
+        return ", ".join(name_of(user_id) for user_id in user_ids)
+
     if run.sent:
-        print(f"nudged {plural(len(run.sent), 'SE')}: {', '.join(run.sent)}")
+        print(f"nudged {plural(len(run.sent), 'SE')}: {names(run.sent)}")
     if run.skipped:
-        print(f"already nudged today, not sent again: {', '.join(run.skipped)}")
+        print(f"already nudged today, not sent again: {names(run.skipped)}")
     if run.quiet:
         print(f"stale engagements all snoozed or nudged in the last {settings.nudge_cooldown_days} days, "
-              f"so not nudged: {', '.join(run.quiet)} (details: epos nudges --dry-run)")
+              f"so not nudged: {names(run.quiet)} (details: epos nudges --dry-run)")
     for se, error in run.failed.items():
-        print(f"epos: the DM to {se} failed ({error}); the scheduler retries it later today", file=sys.stderr)
+        print(f"epos: the DM to {name_of(se)} failed ({error}); the scheduler retries it later today", file=sys.stderr)
     return EXIT_FAILURE if run.failed else EXIT_OK
 
 
@@ -227,15 +233,16 @@ def _plan_text(entries: list[Any], settings: Settings) -> str:
     out = [f"{plural(len(entries), 'SE')} {'has' if len(entries) == 1 else 'have'} stale engagements; {due} would be nudged now "
            f"(NUDGE_TIME {settings.nudge_time} in each SE's timezone, weekdays; cooldown "
            f"{settings.nudge_cooldown_days} days)."]
+    name_of = people_names(settings, [entry.nudge.owner_id for entry in entries])
     for entry in entries:
         tz = ZoneInfo(entry.timezone)
         known = people.cached(entry.nudge.owner_id)
-        name = f" {known.name}" if known and known.name != entry.nudge.owner_id else ""
+        name = name_of(entry.nudge.owner_id)
         if known is None or not known.timezone:
             name += " (Slack timezone unknown, EPOS_TIMEZONE assumed)"
         when = f"{entry.due_at.astimezone(tz):%a %-d %b %H:%M}"
         out.append("")
-        out.append(f"{entry.nudge.owner_id}{name} · {entry.timezone} · {NUDGE_STATE[entry.state].format(when=when)}")
+        out.append(f"{name} · {entry.timezone} · {NUDGE_STATE[entry.state].format(when=when)}")
         for line in entry.nudge.lines:
             out.append(f"  • {line.account} ({line.opportunity}): {stage_label(line.stage)}, "
                        f"idle {line.days_idle} days, limit {line.stale_after_days}")

@@ -52,6 +52,8 @@ MINUTE_JOBS: tuple[Job, ...] = (
     Job("esat-reminders", "bot.jobs.esat", "send_due_esat_reminders", takes_owner=True),
     Job("nudges", "bot.jobs.nudges", "send_due_nudges", takes_owner=True),
     Job("digest", "bot.jobs.digest", "post_due_digest", takes_owner=True),
+    Job("playbook-redraws", "bot.jobs.playbooks", "redraw_withdrawn_playbooks"),
+    Job("stage-webhooks", "bot.jobs.hooks", "send_due_hooks", takes_owner=True),
     Job("housekeeping", "bot.jobs", "tidy_up", takes_owner=True),
 )
 
@@ -60,8 +62,9 @@ KEEP_CLAIMS_FOR = timedelta(days=90)
 
 
 def tidy_up(client: WebClient, settings: Settings, now: datetime, *, owner: str) -> int:
-    """Once a day (in EPOS_TIMEZONE): forget old delivery keys, long-finished claims and stopped schedulers."""
-    from bot.services import claims, deliveries, ticks
+    """Once a day (in EPOS_TIMEZONE): forget old delivery keys, long-finished claims and webhook calls, and stopped
+    schedulers."""
+    from bot.services import claims, deliveries, hooks, ticks
 
     period = now.astimezone(settings.timezone).date().isoformat()
     if not claims.claim(HOUSEKEEPING_JOB, period, owner=owner, now=now):
@@ -69,6 +72,7 @@ def tidy_up(client: WebClient, settings: Settings, now: datetime, *, owner: str)
     forgotten = deliveries.forget_older_than(now - deliveries.KEEP_FOR)
     forgotten += claims.forget_done_before(now - KEEP_CLAIMS_FOR)
     forgotten += ticks.forget_before(now - ticks.FORGET_AFTER)
+    forgotten += hooks.forget_before(now - KEEP_CLAIMS_FOR)
     claims.complete(HOUSEKEEPING_JOB, period, owner=owner, now=now)
     if forgotten:
         log.info("housekeeping forgot %d old delivery keys, claims and scheduler ticks", forgotten)

@@ -1,5 +1,5 @@
-"""The DevRel timers: expiries, escalations, reminders and lost asks, claimed, then told through
-`bot.notify.devrel`.
+"""The DevRel timers: expiries, escalations, reminders, lost asks, and the asks and meetings of people who
+can no longer come, claimed, then told through `bot.notify.devrel`.
 
 The database decides what is due and each timer is claimed with a guarded UPDATE (a reminder and a lost
 ask also as a scheduled post's claim), so several replicas never ask anyone twice or remind twice.
@@ -17,8 +17,9 @@ from bot import clock
 from bot.config import Settings
 from bot.notify import devrel as notify
 from bot.services import claims, devrel
+from bot.services.devrel_absence import release_absent
 from models.enums import RequestState
-from models.schemas.devrel import DevRelRequestView
+from models.schemas.devrel import DevRelRequestView, RequestUpdate
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,16 @@ def run_due_devrel_timers(client: WebClient, settings: Settings, now: datetime |
     for request_id in due.remind:
         fired += _remind(client, settings, request_id, now=now, owner=owner)
     fired += send_lost_asks(client, settings, now)
+    fired += len(send_on_absent(client, settings, now=now))
     return fired
+
+
+def send_on_absent(client: WebClient, settings: Settings, *, now: datetime) -> list[RequestUpdate]:
+    """The asks and meetings of people taken off the roster or out of office that day (an import, a form)
+    go to someone else, and everyone concerned is told."""
+    updates = release_absent(policy=devrel.policy_for(settings), now=now)
+    notify.publish_released(client, settings, updates, now=now)
+    return updates
 
 
 def _remind(client: WebClient, settings: Settings, request_id: int, *, now: datetime, owner: str) -> int:

@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot import clock, outbox, sharing
 from bot.blocks import devrel as blocks
 from bot.config import Settings
+from bot.notify import home as homes
 from bot.notify.zones import Zones
 from bot.services import devrel_messages, devrel_timers
 from bot.services.devrel_routing import policy_for
@@ -119,6 +120,13 @@ def publish(client: WebClient, settings: Settings, update: RequestUpdate, *, now
         notice = blocks.requester_notice(update, zone=requester_zone, lead_channel=policy.lead_channel)
         if notice is not None:
             _post(client, request.requester_id, notice)
+        seller = request.engagement.seller_id
+        if update.change in ("handed_back", "released") and seller not in (request.requester_id, update.actor_id):
+            # The seller drives the meeting: they hear that its DevRel person changed, as the requester does.
+            seller_notice = blocks.requester_notice(update, zone=zones.of(seller), lead_channel=policy.lead_channel,
+                                                    reader_id=seller)
+            if seller_notice is not None:
+                _post(client, seller, seller_notice)
 
     follow_up: RequestUpdate | None = None
     if update.asked is not None:
@@ -197,3 +205,18 @@ def ask(client: WebClient, settings: Settings, request: DevRelRequestView, *, no
                                     requester_zone=zones.of(request.requester_id),
                                     lead_channel=settings.devrel_channel, now=now)
     return _post_kept(client, request.id, asked, message, audience="ask", recipient_id=asked)
+
+
+def publish_released(client: WebClient, settings: Settings, updates: list[RequestUpdate], *,
+                     now: datetime | None = None) -> None:
+    """Asks and meetings taken off someone who can no longer come: the requester, the seller and whoever is
+    asked next are told, and their Homes redrawn. One failure does not keep the others untold."""
+    for update in updates:
+        try:
+            publish(client, settings, update, now=now)
+            request = update.request
+            homes.refresh(client, settings, (request.requester_id, request.engagement.owner_id,
+                                             request.engagement.seller_id, update.previous_id,
+                                             update.asked.slack_id if update.asked else None))
+        except Exception:
+            log.exception("people were not all told that a DevRel request went to someone else")

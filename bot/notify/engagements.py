@@ -20,13 +20,17 @@ from bot.notify import devrel as devrel_notify
 from bot.notify import dm
 from bot.notify import home as homes
 from bot.services import engagements, esat
+from bot.services.engagements import playbook_posts
 from bot.services.actors import Actor
 from bot.sharing import SharedConversation, Sharing
 from models.enums import Stage
 from models.schemas.devrel import RequestUpdate
-from models.schemas.engagements import EngagementSummary, EsatPrompt, StageChangeResult
+from models.schemas.engagements import EngagementSummary, EsatPrompt, PlaybookPost, StageChangeResult
 
 log = logging.getLogger(__name__)
+
+# Slack no longer has the message, or will never let it change: nothing left to redraw.
+GONE = {"message_not_found", "channel_not_found", "is_archived", "cant_update_message", "not_in_channel"}
 
 
 def deal_sharing(client: WebClient, channel_id: str | None) -> Sharing | None:
@@ -81,20 +85,59 @@ def after_change(client: WebClient, settings: Settings, result: StageChangeResul
 
 def post_playbook(client: WebClient, engagement_id: int) -> None:
     post = engagements.playbook_post(engagement_id)
+    posted = _send_playbook(client, post)
+    if posted is not None and posted.get("ts"):
+        try:
+            playbook_posts.remember(post, str(posted["channel"]), str(posted["ts"]))
+        except Exception:
+            log.warning("a playbook post was sent but not remembered; archiving its assets won't redraw it",
+                        exc_info=True)
+
+
+def _send_playbook(client: WebClient, post: PlaybookPost) -> Any:
+    """The deal channel's post, or the owner's DM when there is no channel or it can't take it."""
     owner, channel = post.engagement.owner_id, post.engagement.channel_id
     if channel:
         try:
-            sharing.post(client, channel, **blocks.playbook_message(post))
-            return
+            return sharing.post(client, channel, **blocks.playbook_message(post))
         except SharedConversation as shared:
-            dm(client, owner, blocks.playbook_message(post, shared=shared.sharing))
-            return
+            return _dm_posted(client, owner, blocks.playbook_message(post, shared=shared.sharing))
         except SlackApiError as error:
             reason = str(error.response.get("error") or "error")
             log.info("playbook post to the deal channel failed (%s); sending it to the owner", reason)
-            dm(client, owner, blocks.playbook_message(post, failed_channel=channel, reason=reason))
-            return
-    dm(client, owner, blocks.playbook_message(post))
+            return _dm_posted(client, owner, blocks.playbook_message(post, failed_channel=channel, reason=reason))
+    return _dm_posted(client, owner, blocks.playbook_message(post))
+
+
+def _dm_posted(client: WebClient, user: str, message: dict[str, Any]) -> Any:
+    try:
+        return client.chat_postMessage(channel=user, **message)
+    except SlackApiError as error:
+        log.warning("could not message a user: %s", error.response.get("error"))
+        return None
+
+
+def redraw_playbooks(client: WebClient, asset_id: int | None = None) -> int:
+    """Redraw the playbook posts listing an asset that is no longer published (`asset_id`'s only, when
+    given), with the assets that fit now; how many were redrawn."""
+    redrawn = 0
+    for post_id, engagement_id, stage, channel, ts in playbook_posts.listing_withdrawn(asset_id):
+        post = engagements.playbook_post(engagement_id, stage)
+        try:
+            sharing.update(client, channel, ts, **blocks.playbook_message(post, redrawn=True))
+        except SharedConversation:
+            playbook_posts.forget(post_id)  # shared with another organisation since: internal content stays out
+            continue
+        except SlackApiError as error:
+            reason = error.response.get("error")
+            if reason in GONE:
+                playbook_posts.forget(post_id)
+            else:
+                log.warning("could not redraw a playbook post (%s); the next tick tries again", reason)
+            continue
+        playbook_posts.redrawn(post_id, post)
+        redrawn += 1
+    return redrawn
 
 
 def ask_esat(client: WebClient, survey_id: int) -> None:

@@ -16,7 +16,7 @@ from bot import clock, db, telemetry
 from bot.blocks.text import escape
 from bot.errors import Forbidden, NotFound
 from bot.search import Hit
-from bot.services import usage
+from bot.services import asset_outcomes, usage
 from bot.services.actors import Actor
 from bot.services.asset_index import (
     VISIBLE,
@@ -26,6 +26,7 @@ from bot.services.asset_index import (
 )
 from models.assets import Asset, SearchMiss
 from models.enums import AssetStatus, AssetType
+from models.schemas.asset_outcomes import DealUse
 from models.schemas.assets import (
     AssetCard,
     AssetList,
@@ -60,8 +61,9 @@ def rights(card: AssetCard, actor: Actor | None) -> AssetRights:
     )
 
 
-def _viewed(card: AssetCard, actor: Actor | None, score: float | None = None) -> ViewedAsset:
-    return ViewedAsset(card=card, rights=rights(card, actor), score=score)
+def _viewed(card: AssetCard, actor: Actor | None, score: float | None = None,
+            deals: DealUse | None = None) -> ViewedAsset:
+    return ViewedAsset(card=card, rights=rights(card, actor), score=score, deals=deals)
 
 
 def _miss_key(asset_type: str | None, terms: Sequence[str]) -> str:
@@ -85,7 +87,9 @@ def search(
     with telemetry.SEARCH_SECONDS.labels("assets").time():
         result = synced_index().search(text, limit=limit, offset=offset)
         cards = published_cards([hit.id for hit in result.hits])
-        items = [_viewed(cards[hit.id], actor, hit.score) for hit in result.hits if hit.id in cards]
+        # One grouped query for the page: the won engagements each card's asset was used in.
+        deals = asset_outcomes.deal_use(list(cards))
+        items = [_viewed(cards[hit.id], actor, hit.score, deals.get(hit.id)) for hit in result.hits if hit.id in cards]
         if prefer_topics:
             wanted = {" ".join(topic.split()).lower() for topic in prefer_topics}
             # Within the page only: each page still holds the same assets, so paging never repeats or skips one.

@@ -259,8 +259,8 @@ def checked_choice(focus: str, challenge_id: str | None, need_ids: Sequence[str]
     chart = current()
     area = chart.area(focus)
     if area is None:
-        raise ValueError(f"The focus {focus!r} has no challenges in the map; leave the challenge empty or "
-                         "describe it in your own words.")
+        raise ValueError(f"The challenge map has no challenges for {focus}; describe the challenge in your own "
+                         "words instead.")
     if challenge_id and area.challenge(challenge_id) is None:
         raise ValueError("That challenge is not one of this focus area's; pick it again from the list.")
     unknown = [need_id for need_id in need_ids if area.need(need_id) is None]

@@ -155,6 +155,18 @@ def release(
         return True
 
 
+def release_in(session: Session, job: str, period: str, error: str, *, owner: str, until: datetime) -> bool:
+    """`release` inside the caller's unit of work, with the caller's own back-off: the claim may be taken
+    again from `until`. For work that records its own attempts beside the claim (bot/services/hooks.py)."""
+    statement = (
+        update(JobClaim)
+        .where(JobClaim.job == job, JobClaim.period == period, JobClaim.claimed_by == owner, JobClaim.done_at.is_(None))
+        .values(lease_until=until, last_error=error[:ERROR_TEXT], posting_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1
+
+
 def state(job: str, period: str) -> ClaimState | None:
     with db.reading() as session:
         row = session.scalars(select(JobClaim).where(JobClaim.job == job, JobClaim.period == period)).one_or_none()

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot import clock, db
@@ -56,7 +56,7 @@ from bot.services.devrel_routing import (
 from bot.services.devrel_timers import TIMERS_PER_TICK, claim_reminder, due_timers, escalate, expire, unannounced_asks
 from bot.services.roster import bookings_between
 from bot.services.routing import first_overlap, load_in_week, week_bounds
-from models import DevRelPerson, DevRelRequest, Engagement
+from models import DevRelPerson, DevRelRequest, DevRelRequestEvent, Engagement
 from models.enums import RequestEventKind, RequestState
 from models.schemas.devrel import (
     CANCELLABLE_STATES,
@@ -339,6 +339,17 @@ def cancel_with_engagement(session: Session, engagement_id: int, *, actor_id: st
                      detail=CLOSED_WITH_ENGAGEMENT)
         updates.append(update_of(session, row.id, change="closed", actor_id=actor_id, previous_id=previous))
     return updates
+
+
+def upcoming_cancelled_by_close(session: Session, engagement_id: int, *, now: datetime) -> int:
+    """How many of the engagement's requests for meetings still ahead its close cancelled."""
+    closed_them = (select(DevRelRequestEvent.id)
+                   .where(DevRelRequestEvent.request_id == DevRelRequest.id,
+                          DevRelRequestEvent.kind == RequestEventKind.cancelled,
+                          DevRelRequestEvent.detail == CLOSED_WITH_ENGAGEMENT).exists())
+    return session.scalar(select(func.count()).select_from(DevRelRequest).where(
+        DevRelRequest.engagement_id == engagement_id, DevRelRequest.state == RequestState.cancelled.value,
+        DevRelRequest.meeting_start > now, closed_them)) or 0
 
 
 def keep(actor: Actor, request_id: int, seen_version: int, *, now: datetime | None = None) -> RequestUpdate:

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 
 from bot import clock, db
 from bot.errors import InvalidInput
-from bot.services import adoption, cohorts, devrel, engagements, metrics
+from bot.services import adoption, asset_outcomes, cohorts, devrel, engagements, metrics
+from bot.services.deliverable_figures import deliverable_figures
 from models import Asset, AssetShare, SearchMiss
 from models.enums import Outcome
 from models.schemas.digest import (
@@ -142,11 +143,14 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None, managers: S
         for start, figures in metrics.mttc_trend(TREND_WEEKS, until=until, tz=tz)
     ]
     pilot = cohorts.running_section(tz, min(now, until))
+    # The quarter the week ends in, up to the end of the week.
+    quarter_since = asset_outcomes.quarter_start(until - timedelta(microseconds=1), tz)
     return Digest(
         pilot=pilot[0] if pilot else None,
         pilot_trend=pilot[1] if pilot else [],
         # Once a month, in the digest of the week that starts in its first seven days.
         interactions=metrics.interaction_figures(_weeks_back(monday, TREND_WEEKS, tz), until) if monday.day <= 7 else None,
+        deliverables=deliverable_figures(_weeks_back(monday, TREND_WEEKS, tz), until) if monday.day <= 7 else None,
         week=week,
         since=since,
         until=until,
@@ -168,6 +172,8 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None, managers: S
         trend=trend,
         owners=owner_figures(since, until, stale_per_owner),
         adoption=adoption.report(since, until, managers=managers),
+        quarter_since=quarter_since,
+        won_assets=asset_outcomes.won_deals(quarter_since, until),
     )
 
 

@@ -47,8 +47,9 @@ from models.schemas.engagements import ChallengeFigures, EsatFigures, Figures, O
 from models.schemas.pilots import GroupFigures, InteractionFigures
 
 # The SQL expressions are named from here too, where the figures that use them were first written.
-__all__ = ["STAGE_RANK", "challenge_figures", "EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "at", "cohort_metrics",
-           "cohort_mttc_trend", "effective_changes", "epoch_days", "interaction_figures", "mttc", "mttc_trend",
+__all__ = ["STAGE_RANK", "EsatFigures", "Figures", "OwnerTotals", "TeamMetrics", "at", "challenge_figures",
+           "closes", "cohort_metrics", "cohort_mttc_trend", "effective_changes", "epoch_days", "interaction_figures",
+           "mttc", "mttc_trend",
            "owner_totals", "stage_rank", "team_metrics"]
 
 
@@ -226,6 +227,15 @@ def mttc(since: datetime, until: datetime, *, owner_id: str | None = None) -> Fi
     days = epoch_days(Engagement.closed_at) - epoch_days(Engagement.opened_at)
     with db.reading() as session:
         return figures_with_groups(session, select(days.label("val")).where(*_closed_in_window(since, until, owner_id)))[0]
+
+
+def closes(since: datetime, until: datetime) -> tuple[dict[str, int], Figures]:
+    """The team's engagements closed in [since, until) by outcome, and their MTTC: what a part of the team's
+    work (the engagements an asset was used in, say) is compared with."""
+    if until <= since:
+        raise ValueError("the window must end after it starts")
+    with db.reading() as session:
+        return _closed_counts(session, since, until, None), _mttc(session, since, until, None)[0]
 
 
 def owner_totals(since: datetime, until: datetime) -> dict[str, OwnerTotals]:

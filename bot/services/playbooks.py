@@ -7,20 +7,76 @@ naming the file and the field at fault.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
 from bot.services.importing import ImportInvalid, load_yaml
 from models.enums import OPEN_STAGES, AssetType, Stage
+from models.schemas.engagements import StageTool, StageWebhook
 
 DEFAULT_PLAYBOOKS = Path(__file__).resolve().parent.parent / "data" / "playbooks.yaml"
 SHAPE = "a playbooks file maps each stage to its title, goal and lists of short items"
 
 _ItemText = Field(min_length=1, max_length=500)
+
+# The three lists of a stage, each a kind of checklist item on the engagement card.
+ITEM_GROUPS = ("prerequisites", "calls_to_action", "deliverables")
+ItemGroup = Literal["prerequisites", "calls_to_action", "deliverables"]
+# An item's own id, so a team may reword it without losing the ticks it already has.
+ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+ITEM_ID_RULE = "use 1 to 40 lowercase letters, digits, - or _, starting with a letter or digit"
+_IDS_KEY = "item_ids"
+
+
+def derived_id(text: str) -> str:
+    """The id of an item the file gives none: from its words, so it holds while the text does."""
+    words = " ".join(text.lower().split())
+    return "t-" + hashlib.sha256(words.encode("utf-8")).hexdigest()[:10]
+
+
+class ChecklistItem(BaseModel):
+    """One item of a stage's checklist, as the engagement card ticks it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    group: ItemGroup
+    text: str
+
+
+def _quoted(text: str) -> str:
+    return f"“{text[:40]}…”" if len(text) > 40 else f"“{text}”"
+
+
+def _split_items(entries: Any) -> tuple[Any, list[str | None]]:
+    """An item is a line of text, or `{id, text}`: the texts, and each one's id (None when it has none)."""
+    if not isinstance(entries, list):
+        return entries, []
+    texts: list[Any] = []
+    ids: list[str | None] = []
+    for position, entry in enumerate(entries, start=1):
+        if isinstance(entry, dict):
+            unknown = sorted(str(key) for key in entry if key not in ("id", "text"))
+            if unknown:
+                raise ValueError(f"item {position}: unknown key {unknown[0]}; an item has only id and text")
+            item_id = entry.get("id")
+            if item_id is not None and (not isinstance(item_id, str) or not ITEM_ID.match(item_id)):
+                raise ValueError(f"item {position}: id {item_id!r} is not an item id; {ITEM_ID_RULE}")
+            if not isinstance(entry.get("text"), str):
+                raise ValueError(f"item {position}: has no text; write it as `text: ...` under its id")
+            texts.append(entry["text"])
+            ids.append(item_id)
+        else:
+            texts.append(entry)
+            ids.append(None)
+    return texts, ids
 
 
 class Playbook(BaseModel):
@@ -35,6 +91,54 @@ class Playbook(BaseModel):
     deliverables: list[str] = Field(default_factory=list, max_length=20)
     asset_types: list[AssetType] = Field(min_length=1)
     stale_after_days: int = Field(ge=1, le=365)
+    # The tools the stage works with, shown on its post and on the card; and the address called when an
+    # engagement enters or leaves the stage (bot/services/hooks.py).
+    tools: list[StageTool] = Field(default_factory=list, max_length=10)
+    webhook: StageWebhook | None = None
+    # Filled from the items written as `{id, text}`; never written in the file itself.
+    item_ids: dict[str, list[str | None]] = Field(default_factory=dict, repr=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _take_item_ids(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if _IDS_KEY in data:
+            raise ValueError(f"{_IDS_KEY} is not a playbook field; give an item its id as `- id: ...` and `text: ...`")
+        data = dict(data)
+        ids: dict[str, list[str | None]] = {}
+        for group in ITEM_GROUPS:
+            if group in data:
+                try:
+                    data[group], ids[group] = _split_items(data[group])
+                except ValueError as error:
+                    raise ValueError(f"{group}: {error}") from None
+        data[_IDS_KEY] = ids
+        return data
+
+    @model_validator(mode="after")
+    def _item_ids_are_unique(self) -> Playbook:
+        seen: dict[str, str] = {}
+        for item, where in zip(self.checklist(), self._positions(), strict=True):
+            if item.id in seen:
+                raise ValueError(f"{where}: id {item.id} is also the id of {seen[item.id]}; "
+                                 "give every item of a stage its own id")
+            seen[item.id] = where
+        return self
+
+    def _positions(self) -> list[str]:
+        return [f"{group} item {position} ({_quoted(text)})" for group in ITEM_GROUPS
+                for position, text in enumerate(getattr(self, group), start=1)]
+
+    def checklist(self) -> list[ChecklistItem]:
+        """Every item of the stage, in the file's order, each with its id (its own, or one from its text)."""
+        items: list[ChecklistItem] = []
+        for group in ITEM_GROUPS:
+            texts: list[str] = getattr(self, group)
+            ids = self.item_ids.get(group) or [None] * len(texts)
+            items.extend(ChecklistItem(id=item_id or derived_id(text), group=group, text=text)
+                         for text, item_id in zip(texts, ids, strict=True))
+        return items
 
     @field_validator("prerequisites", "calls_to_action", "deliverables")
     @classmethod
@@ -88,7 +192,10 @@ def load(path: Path) -> dict[Stage, Playbook]:
         try:
             playbooks[stage] = Playbook.model_validate(entry)
         except ValidationError as error:
-            raise ConfigError(_first_error(path, error).replace("field ", f"field {stage.value}.", 1)) from None
+            message = _first_error(path, error)
+            message = message.replace("field (top level)", f"field {stage.value}", 1) if "field (top level)" in message \
+                else message.replace("field ", f"field {stage.value}.", 1)
+            raise ConfigError(message) from None
     return playbooks
 
 

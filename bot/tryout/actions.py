@@ -6,11 +6,20 @@ from typing import Any
 
 from bot.tryout.answers import choose
 from bot.tryout.controls import BUTTON, Control, is_number
-from bot.tryout.fields import FieldError
+from bot.tryout.fields import FieldError, option_state
 from bot.tryout.mrkdwn import plain
 from bot.tryout.payloads import MessageRef
 from bot.tryout.step import Step
 from bot.tryout.workspace import DM, GROUP, HOME, MODAL, Post, ResponseTarget
+
+
+def clicked(element: dict[str, Any], chosen: dict[str, Any]) -> dict[str, Any]:
+    """Checkboxes outside a form act on each click, and Slack sends all that is ticked after it: the boxes
+    ticked when shown, with each one named clicked (ticked, or unticked if it was)."""
+    ticked = {o.get("value") for o in element.get("initial_options") or []}
+    ticked ^= {o.get("value") for o in chosen.get("selected_options") or []}
+    options = [o for o in element.get("options") or [] if o.get("value") in ticked]
+    return {**chosen, "selected_options": [option_state(o) for o in options]}
 
 
 class Actions:
@@ -73,6 +82,8 @@ class Actions:
             chosen = choose(found.element, found.block_id, choice.strip(), self.viewer(), self._form_directory())
         except FieldError as error:
             return Step(error=str(error))
+        if found.kind == "checkboxes" and not (isinstance(found.source, tuple) and found.source[0] == MODAL):
+            chosen = clicked(found.element, chosen)
         return self._act(found, chosen)
 
     def _act(self, control: Control, chosen: dict[str, Any] | None) -> Step:

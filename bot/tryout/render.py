@@ -69,7 +69,10 @@ def render_block(
             lines.append(f"{INDENT}{_one_line(left)}" + (f"   |   {_one_line(right)}" if right else ""))
         accessory = block.get("accessory")
         if accessory:
-            lines.extend(INDENT + line for line in render_element(accessory, block_id, viewer, controls, source))
+            # Checkboxes beside a title are named by it (`:select Deliverables ...`), as a person reads them.
+            titled = accessory.get("type") in ("checkboxes", "radio_buttons") and lines and lines[0].strip()
+            lines.extend(INDENT + line for line in render_element(accessory, block_id, viewer, controls, source,
+                                                                  label=lines[0].strip() if titled else None))
         return lines
     if kind == "context":
         parts = []
@@ -132,7 +135,8 @@ def element_label(element: dict[str, Any], viewer: Viewer) -> str:
 
 
 def render_element(
-    element: dict[str, Any], block_id: str, viewer: Viewer, controls: Controls | None, source: Any
+    element: dict[str, Any], block_id: str, viewer: Viewer, controls: Controls | None, source: Any,
+    *, label: str | None = None,
 ) -> list[str]:
     kind = str(element.get("type", ""))
     style = viewer.style
@@ -140,7 +144,7 @@ def render_element(
         return [f"[image: {printable(str(element.get('alt_text', '')))}]"]
     if kind not in ACTIONABLE_TYPES:
         return [style.dim(f"[{kind}]")]
-    label = element_label(element, viewer)
+    label = label or element_label(element, viewer)
     number = controls.add(element, block_id, source, label).number if controls is not None else None
     tag = f"[{number}]" if number is not None else "[ ]"
     if kind == BUTTON:

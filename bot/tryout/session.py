@@ -62,6 +62,7 @@ Type what you would type in Slack, as the persona shown in the prompt:
   /devrel ACCOUNT                ask DevRel to join a customer meeting
 Buttons are numbered: type the number (or :press N, or :press LABEL) to press one.
   :select N OPTION               choose in a select or menu of a message, e.g. :select 3 Demo
+                                 tick (or untick) a checklist item: :select Deliverables Agenda
 Forms (modals) are asked field by field; Enter keeps the current value.
   :cancel                        close the form        :submit  send it as it is
   :fill LABEL = VALUE            set one field without being asked (scripts use indented `LABEL: VALUE`)

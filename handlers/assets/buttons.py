@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import notify, sharing
+from bot.notify import engagements as engagement_notify
 from bot.blocks import assets as blocks
 from bot.blocks import interactions as interaction_blocks
 from bot.codecs import AssetButton, AssetPage
@@ -23,7 +24,7 @@ from handlers import common
 from handlers.assets.commands import open_form
 from models.schemas.assets import CurationResult, ViewedAsset
 
-NO_CHANNEL = "I can only share into a channel or conversation; run `/asset` there and press Share again."
+NO_CHANNEL = "Sharing works only in a channel or conversation; run `/asset` there and press Share again."
 CHANNEL_PROBLEMS = {"not_in_channel", "channel_not_found", "is_archived"}
 
 
@@ -146,7 +147,10 @@ def publish(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient,
 def archive(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     ack()
     who = common.actor(context, body)
-    report_curation(assets.archive(_asset_id(body), who), who, respond, client)
+    result = assets.archive(_asset_id(body), who)
+    report_curation(result, who, respond, client)
+    if redrawn := engagement_notify.redraw_playbooks(client, result.card.id):
+        common.ephemeral(respond, blocks.playbooks_redrawn(redrawn))
 
 
 def restore(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:

@@ -18,7 +18,7 @@ from bot.notify import devrel as tell
 from bot.notify import home as homes
 from bot.notify import zones
 from bot.notify.devrel import zones_of as zones_of_request
-from bot.services import devrel, roster
+from bot.services import devrel, devrel_absence, roster
 from handlers import common
 from handlers.devrel.commands import open_request_modal, roster_view
 from handlers.errors import tell_user
@@ -151,22 +151,29 @@ def roster_edit_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], 
 
 
 def _set_active(context: BoltContext, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-                active: bool) -> None:
+                client: WebClient, active: bool) -> None:
     who = common.actor(context, body)
-    roster.set_active(who, str(action.get("value") or ""), active)
-    common.ephemeral(respond, roster_view(common.settings_of(context), who), replace=True)
+    member = roster.set_active(who, str(action.get("value") or ""), active)
+    settings = common.settings_of(context)
+    common.ephemeral(respond, roster_view(settings, who), replace=True)
+    if not active:
+        updates = devrel_absence.release_absent(policy=devrel.policy_for(settings), slack_id=member.slack_id,
+                                                actor_id=who.user_id)
+        tell.publish_released(client, settings, updates)
+        if (note := blocks.sent_on_note(updates)) is not None:
+            common.ephemeral(respond, note)
 
 
 def roster_deactivate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-                              context: BoltContext) -> None:
+                              client: WebClient, context: BoltContext) -> None:
     ack()
-    _set_active(context, body, action, respond, False)
+    _set_active(context, body, action, respond, client, False)
 
 
 def roster_reactivate_clicked(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-                              context: BoltContext) -> None:
+                              client: WebClient, context: BoltContext) -> None:
     ack()
-    _set_active(context, body, action, respond, True)
+    _set_active(context, body, action, respond, client, True)
 
 
 ACTIONS: dict[str | re.Pattern[str], Callable[..., None]] = {

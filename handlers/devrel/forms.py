@@ -23,7 +23,7 @@ from bot.ids import DevRelIds
 from bot.notify import devrel as tell
 from bot.notify import home as homes
 from bot.notify import zones
-from bot.services import devrel, devrel_practice, roster
+from bot.services import devrel, devrel_absence, devrel_practice, roster
 from handlers import common
 from handlers.common import answered_on_the_form
 from handlers.devrel.commands import roster_view
@@ -222,12 +222,23 @@ def roster_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], clien
         ack(response_action="errors", errors={block: str(error)[:150]})
         return
     ack()
+    settings = common.settings_of(context)
+    note = None
+    if entry.out_of_office_until is not None or not entry.active:
+        updates = devrel_absence.release_absent(policy=devrel.policy_for(settings), slack_id=entry.slack_id,
+                                                actor_id=who.user_id)
+        tell.publish_released(client, settings, updates)
+        note = blocks.sent_on_note(updates)
     if meta.response_url:
         try:
-            WebhookClient(meta.response_url).send(**roster_view(common.settings_of(context), who),
-                                                  response_type="ephemeral", replace_original=True)
+            answer = WebhookClient(meta.response_url)
+            answer.send(**roster_view(settings, who), response_type="ephemeral", replace_original=True)
+            if note is not None:
+                answer.send(**note, response_type="ephemeral", replace_original=False)
         except Exception:
             log.info("could not redraw the roster list after an edit", exc_info=True)
+    elif note is not None:
+        notify.dm(client, who.user_id, note)
 
 
 VIEWS = {

@@ -24,6 +24,7 @@ from bot.errors import InvalidInput
 from bot.ids import EngagementIds
 from bot.notify import engagements as tell
 from bot.services import engagements, esat
+from bot.services.engagements import checklists
 from handlers import common
 from models.schemas.engagements import EngagementSummary
 from handlers.engagements.replies import changed, closed_answer, open_new_form, reply_for, today_in, zone_of
@@ -45,7 +46,8 @@ def open_stage_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], resp
     if engagement is None:
         return
     zone = zone_of(context, client, who.user_id)
-    common.open_view(client, body, blocks.stage_form(engagement, today=today_in(zone),
+    left_open = checklists.open_deliverables_now(engagement.id)
+    common.open_view(client, body, blocks.stage_form(engagement, today=today_in(zone), open_deliverables=left_open,
                                                      metadata=form_metadata(body, engagement.id, zone.key)))
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from models.schemas.asset_outcomes import DealUse
 from models.enums import AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
 
 TITLE_MAX = 200
@@ -254,6 +255,8 @@ class ViewedAsset(BaseModel, frozen=True):
     card: AssetCard
     rights: AssetRights = AssetRights()
     score: float | None = None
+    # The closed engagements the asset was used in, on search results (bot/services/asset_outcomes.py).
+    deals: DealUse | None = None
 
 
 class SearchPage(BaseModel, frozen=True):

@@ -323,6 +323,13 @@ class DevRelRequestView(BaseModel):
     def handed_back_by(self, slack_id: str) -> bool:
         return any(h.kind is RequestEventKind.handed_back and h.subject_id == slack_id for h in self.history)
 
+    def released_because(self, slack_id: str) -> str:
+        """Why `slack_id` was taken off this request because they can no longer come; "" if they were not."""
+        for item in reversed(self.history):
+            if item.kind is RequestEventKind.released and item.subject_id == slack_id:
+                return item.detail
+        return ""
+
     def sync_people(self) -> list[str]:
         """Who belongs in the pre-meeting group DM: SE, seller, requester and the DevRel person."""
         people: list[str] = []
@@ -337,6 +344,8 @@ Change = Literal[
     "accepted", "assigned", "cancelled", "expired", "unchanged",
     # Cancelled because its engagement was closed; kept after all; given back by its assignee.
     "closed", "kept", "handed_back",
+    # Its person can no longer come: taken off the roster, or out of office on the meeting's day.
+    "released",
 ]
 
 

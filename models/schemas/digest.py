@@ -9,6 +9,8 @@ from pydantic import BaseModel
 
 from models.schemas.pilots import Comparison, InteractionFigures
 from models.schemas.adoption import Adoption
+from models.schemas.asset_outcomes import WonDealsAsset
+from models.schemas.stage_checklists import DeliverableFigures
 
 
 class MeanMedian(BaseModel, frozen=True):
@@ -135,7 +137,12 @@ class Digest(BaseModel, frozen=True):
     pilot_trend: list[PilotTrendPoint] = []
     # The first digest of each month: the team's figures by field-asset interactions used.
     interactions: dict[str, InteractionFigures] | None = None
+    # The first digest of each month too: the stage checklists' figures.
+    deliverables: DeliverableFigures | None = None
     adoption: Adoption | None = None
+    # For the curators: the assets used in the most engagements won this quarter (from `quarter_since`).
+    quarter_since: datetime | None = None
+    won_assets: list[WonDealsAsset] = []
 
     def figures(self) -> dict[str, Any]:
         """The figures `epos digest --json` prints. Keys shared with `epos stats --json` (closed, win_rate,
@@ -181,7 +188,12 @@ class Digest(BaseModel, frozen=True):
                if self.pilot else {}),
             **({"interactions": {bucket: f.model_dump() for bucket, f in self.interactions.items()}}
                if self.interactions else {}),
+            **({"deliverables": self.deliverables.as_json()} if self.deliverables else {}),
             **({"adoption": self.adoption.as_json(lambda u: self.adoption.names.get(u, u))} if self.adoption else {}),
+            **({"assets_in_won_engagements": {
+                "since": self.quarter_since.isoformat(),
+                "assets": [{"title": a.title, "url": a.url, "won": a.won, "closed": a.closed} for a in self.won_assets]}}
+               if self.quarter_since else {}),
         }
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal, NamedTuple
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from models.enums import AssetType, Outcome, RequestState, Stage
 from models.schemas.adoption import HomeAdoption
+from models.schemas.stage_checklists import ChecklistLine
 from models.schemas.devrel import RequestUpdate
 
 
@@ -215,6 +218,10 @@ class EngagementCard(_Frozen):
     viewer_may_reopen: bool = False
     # A practice engagement, and the viewer is its owner or an admin.
     viewer_may_delete: bool = False
+    # The tools of the stage the engagement is in (none once closed).
+    tools: list[StageTool] = []
+    # The current stage's playbook items, ticked or not (empty once closed).
+    checklist: list[ChecklistLine] = Field(default_factory=list)
 
 
 class StageChangeResult(_Frozen):
@@ -232,6 +239,10 @@ class StageChangeResult(_Frozen):
     esat_survey_id: int | None = None
     # The DevRel requests of the engagement that its close cancelled (pending asks, upcoming meetings).
     devrel_cancelled: list[RequestUpdate] = Field(default_factory=list)
+    # On a reopen: upcoming DevRel meetings and asks its close cancelled, which stay cancelled.
+    devrel_still_cancelled: int = 0
+    # The deliverables of the stage left that nobody ticked: a warning, never a refusal.
+    open_deliverables: list[str] = Field(default_factory=list)
 
 
 class NoteResult(_Frozen):
@@ -241,10 +252,92 @@ class NoteResult(_Frozen):
 
 
 class AssetSuggestion(_Frozen):
+    id: int | None = None
     title: str
     url: str
     type: AssetType
     summary: str = ""
+
+
+# ----- a stage's tools and webhook (the playbooks file) ---------------------------------------------
+WEB_URL = re.compile(r"^https?://[^\s/$.?#][^\s<>|]*$", re.IGNORECASE)
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class StageTool(_Frozen):
+    """A tool a stage uses (the ESAT form, the sizing calculator, the CRM): shown on the stage post and card."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80)
+    url: str = Field(min_length=1, max_length=500)
+    purpose: str = Field(default="", max_length=200)
+
+    @field_validator("name", "purpose")
+    @classmethod
+    def _stripped(cls, text: str) -> str:
+        return text.strip()
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        url = url.strip()
+        if not WEB_URL.match(url):
+            raise ValueError(f"{url!r} is not a web address; write it in full, starting with https://")
+        return url
+
+
+class StageWebhook(_Frozen):
+    """An address epos calls when an engagement enters or leaves the stage, signed with the secret.
+
+    `secret_env` names an environment variable holding the secret (read at each call, so it can be rotated
+    with a restart); `secret` holds it literally, for trials only, since the playbooks file then carries it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str = Field(min_length=1, max_length=500)
+    secret_env: str | None = None
+    secret: SecretStr | None = None
+    events: list[Literal["entered", "left"]] = Field(default_factory=lambda: ["entered", "left"], min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def _secure_address(cls, url: str) -> str:
+        url = url.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"{url!r} is not a web address; write it in full, starting with https://")
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise ValueError(f"{url!r} is not https; a webhook carries account names, so use https:// "
+                             "(plain http only to this machine)")
+        return url
+
+    @field_validator("secret_env")
+    @classmethod
+    def _env_name(cls, name: str | None) -> str | None:
+        if name is not None and not ENV_NAME.match(name):
+            raise ValueError(f"{name!r} is not an environment variable name; use capitals, digits and _, "
+                             "for example EPOS_HOOK_SECRET_DISCOVERY")
+        return name
+
+    @field_validator("secret")
+    @classmethod
+    def _long_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and not 16 <= len(secret.get_secret_value()) <= 500:
+            raise ValueError("the secret must be 16 to 500 characters; use a long random one, and preferably keep "
+                             "it in an environment variable named with secret_env")
+        return secret
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> StageWebhook:
+        if (self.secret_env is None) == (self.secret is None):
+            raise ValueError("give the webhook its secret: secret_env (the name of an environment variable "
+                             "holding it, preferred) or secret (the secret itself), not both")
+        return self
+
+    def calls_on(self, event: str) -> bool:
+        return event in self.events
 
 
 class PlaybookPost(_Frozen):
@@ -257,6 +350,7 @@ class PlaybookPost(_Frozen):
     deliverables: list[str]
     asset_types: list[AssetType]
     assets: list[AssetSuggestion]
+    tools: list[StageTool] = []
 
 
 class EngagementPage(_Frozen):

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-
+from bot.app import make_client
 from bot.blocks import assets as blocks
+from bot.config import Settings
+from bot.notify.engagements import post_playbook, redraw_playbooks
+from bot.services import assets
+from bot.services.actors import Actor
+from models.enums import Stage
+from tests.devrel_helpers import add_engagement
 from tests.assets_helpers import (
     ask,
     asset_by_title,
@@ -230,3 +236,35 @@ def test_the_add_button_under_a_failed_search_opens_the_form(catalogue: None, wi
     view = slack.wait_for("views.open")[0].params["view"]
     assert view["callback_id"] == "asset_add"
     assert "draft" not in view["blocks"][0]["text"]["text"]
+
+
+def test_archiving_an_asset_redraws_the_playbook_posts_that_list_it(catalogue: None, wire: SlackWire, slack: MockSlack,
+                                                                   settings: Settings) -> None:
+    engagement_id = add_engagement(stage=Stage.discovery)
+    client = make_client(settings)
+    post_playbook(client, engagement_id)
+    posted = dms_to(slack, SE)[-1]
+    assert SE_DEMO in all_text(posted.params["blocks"])
+
+    row = asset_by_title(SE_DEMO)
+    wire.block_action("asset_archive", user_id=ADMIN, value=str(row.id), response_name="archived")
+    told = slack.wait_for("response_url", lambda c: "playbook post" in c.params.get("text", ""))[-1]
+    assert told.params["text"] == "1 playbook post listed it; it now shows the assets that fit instead."
+    redraw = slack.wait_for("chat.update", lambda c: c.params.get("ts") == posted.answer["ts"])[-1]
+    shown = all_text(redraw.params["blocks"])
+    assert SE_DEMO not in shown and "Discovery playbook" in shown
+    assert "An asset this playbook listed was archived" in shown
+    # Already redrawn: the tick finds nothing left to do.
+    assert redraw_playbooks(client) == 0
+
+
+def test_a_playbook_listing_an_asset_archived_elsewhere_is_redrawn_at_the_next_tick(
+        catalogue: None, wire: SlackWire, slack: MockSlack, settings: Settings) -> None:
+    engagement_id = add_engagement(stage=Stage.discovery)
+    client = make_client(settings)
+    post_playbook(client, engagement_id)
+    posted = dms_to(slack, SE)[-1]
+    assets.archive(asset_by_title(SE_DEMO).id, Actor(user_id=ADMIN, admin=True))  # not from Slack: nobody redraws
+    assert redraw_playbooks(client) == 1
+    redraw = slack.wait_for("chat.update", lambda c: c.params.get("ts") == posted.answer["ts"])[-1]
+    assert SE_DEMO not in all_text(redraw.params["blocks"])

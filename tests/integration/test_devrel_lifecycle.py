@@ -195,9 +195,11 @@ def test_reopening_brings_nothing_back(wire: SlackWire, slack: MockSlack, settin
     reopen = button_values(answer.params)["engagement_undo"]
     homes_before = len(slack.calls_to("views.publish"))
     assert wire.block_action("engagement_undo", user_id=SE, value=reopen, response_name="reopen").status == 200
-    slack.wait_for("response_url", lambda c: c.params.get("_name") == "reopen")
+    reopened = slack.wait_for("response_url", lambda c: c.params.get("_name") == "reopen")[-1]
     homes_redrawn(slack, homes_before, 2)
     assert the_request(request_id)["state"] == RequestState.cancelled
+    assert ("The DevRel request its close cancelled stays cancelled; if the meeting still happens, ask again with "
+            "`/devrel`.") in message_text(reopened.params)
     assert run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60)) == 0
     assert reminders_to(slack, LENA) == []
 
@@ -254,6 +256,9 @@ def test_the_assignee_hands_back_with_a_reason_and_the_request_is_asked_again(
     text = message_text(notice[-1].params)
     assert f"Lena Hoffmann handed back your DevRel request for *{ACCOUNT}* (" in text
     assert "): Called into an incident review. Asking *Hannah Okafor*" in text
+    to_seller = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SELLER
+                               and "handed back" in message_text(c.params))[-1]
+    assert f"Lena Hoffmann handed back <@{SE}>'s DevRel request for *{ACCOUNT}* (" in message_text(to_seller.params)
     slack.wait_for("chat.update", lambda c: c.params.get("ts") == message.ts and "You handed this request" in message_text(c.params))
     assert event_kinds(request_id)[-2:] == ["handed_back", "asked"]
     assert audit_actions(request_id)[-2] == ("handed_back", LENA)

@@ -103,6 +103,8 @@ def test_new_opens_a_form_and_its_submission_opens_the_engagement_and_posts_the_
     playbook = posts_to(slack, DEAL_CHANNEL)[0]
     shown = all_text(valid_blocks(playbook.params["blocks"]))
     assert "Discovery playbook" in shown and "Calls to action" in shown and "Deliverables" in shown
+    # The stage's tools, from the shipped playbooks, linked.
+    assert "Tools for Discovery" in shown and "<https://docs.example.com/templates/discovery-summary|" in shown
     slack.wait_for("views.publish", lambda c: c.params.get("user_id") == SE)
 
 
@@ -184,7 +186,7 @@ def test_a_misspelt_stage_asks_did_you_mean(northbeam: int, wire: SlackWire, sla
 def test_an_unknown_account_says_so_with_suggestions_and_the_new_hint(northbeam: int, wire: SlackWire, slack: MockSlack) -> None:
     wire.command("/engagement", "globex demo", user_id=SE)
     text = all_text(reply(slack).params["blocks"])
-    assert "I found no engagement named *globex*." in text and "/engagement new" in text
+    assert "epos found no engagement named *globex*." in text and "/engagement new" in text
 
 
 def test_a_playbook_that_cannot_reach_the_deal_channel_goes_to_the_owner_with_the_reason(
@@ -280,7 +282,7 @@ def test_close_records_the_outcome_announces_it_and_asks_the_owner_for_esat(
 
     answer = reply(slack)
     assert "no decision" in answer.params["text"]
-    assert f"I've sent <@{SE}> a one-click ESAT question about it." in all_text(answer.params["blocks"])
+    assert f"epos has sent <@{SE}> a one-click ESAT question about it." in all_text(answer.params["blocks"])
     with db.reading() as session:
         row = session.get(Engagement, northbeam)
         assert row is not None and (row.stage, row.outcome) == ("closed", "no_decision")
@@ -306,7 +308,7 @@ def test_the_owner_who_closes_is_told_the_esat_question_is_for_them(
 ) -> None:
     wire.command("/engagement", "close northbeam won", user_id=SE)
     told = all_text(reply(slack).params["blocks"])
-    assert "I've sent you a one-click ESAT question about it." in told and f"<@{SE}>" not in told
+    assert "epos has sent you a one-click ESAT question about it." in told and f"<@{SE}>" not in told
 
 
 def test_the_close_form_and_reopen(northbeam: int, wire: SlackWire, slack: MockSlack) -> None:
@@ -387,7 +389,7 @@ def test_a_note_from_the_form_is_logged(northbeam: int, wire: SlackWire, slack: 
 
 
 @pytest.mark.parametrize(("command", "text", "answer"), [
-    ("/engagement", "payload", "I found no engagement named *payload*."),
+    ("/engagement", "payload", "epos found no engagement named *payload*."),
     ("/asset", "payload injection", "No assets match *payload injection*."),
 ])
 def test_a_command_whose_text_holds_the_word_payload_is_answered(command: str, text: str, answer: str, northbeam: int,

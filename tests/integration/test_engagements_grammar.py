@@ -103,7 +103,7 @@ def test_a_misspelt_account_and_stage_offer_one_button_for_the_best_guess(
 
     answer = reply(slack)
     assert all_text(valid_blocks(answer.params["blocks"])).splitlines()[0] == (
-        "I found no engagement named *acmee*. Did you mean to move *Acme* (Acme logging) to *Demo*?"
+        "epos found no engagement named *acmee*. Did you mean to move *Acme* (Acme logging) to *Demo*?"
     )
     assert [b["text"]["text"] for b in buttons_in(answer.params["blocks"])] == ["Move Acme to Demo"]
     assert stages_logged(acme) == ["preparation"]
@@ -122,7 +122,7 @@ def test_nothing_of_that_name_is_worded_one_way_for_every_verb(
 
     wire.command("/engagement", text, user_id=SE)
 
-    assert reply(slack).params["text"].startswith("I found no engagement named globex.")
+    assert reply(slack).params["text"].startswith("epos found no engagement named globex.")
 
 
 # ----- every example shown works on the sample data ------------------------------------------------------------------
@@ -131,7 +131,7 @@ _PLACEHOLDER = re.compile(r"\b(?:ACCOUNT|STAGE|OUTCOME|N)\b|[\[\]|…]")
 # Examples that are meant for managers (`list all`) run as one; the rest as the sample data's SE (sam).
 _AS_MANAGER = {"/engagement list all"}
 # What an example must never answer: not found, a guess, a usage, a closed deal, a refusal.
-_WRONG = ("I found no", "No engagement for", "No open engagement", "Did you mean", "Tell me the account",
+_WRONG = ("found no engagement", "No engagement for", "No open engagement", "Did you mean", "Give the account",
           "is already closed", "is closed", "is not won, lost", "is for presales managers", "Use `/engagement",
           "Sorry")
 

@@ -63,6 +63,7 @@ class SlackWire(wire.SlackWire):
         message_ts: str = "1700000000.000001",
         view: dict[str, Any] | None = None,
         selected_option: dict[str, Any] | None = None,
+        selected_options: list[dict[str, Any]] | None = None,
         action_ts: str | None = None,
         response_name: str = "action",
         **post_kwargs: Any,
@@ -73,7 +74,11 @@ class SlackWire(wire.SlackWire):
             "block_id": block_id,
             "action_ts": action_ts or f"{time.time():.6f}",
         }
-        if selected_option is not None:
+        if selected_options is not None:
+            # A checkboxes element: Slack sends every option ticked in it after the click.
+            action["type"] = "checkboxes"
+            action["selected_options"] = selected_options
+        elif selected_option is not None:
             action["selected_option"] = selected_option
         else:
             action["value"] = value

@@ -139,7 +139,7 @@ def test_no_match_offers_suggestions_and_adding_an_asset() -> None:
 
 def test_a_query_with_nothing_to_search_for_says_so() -> None:
     rendered = valid(blocks.results_message(page(0, query="the of", asset_type=None, terms=[])))
-    assert "couldn't find an asset type or a topic" in all_text(rendered)
+    assert "epos found no asset type or topic in" in all_text(rendered)
 
 
 def test_help_explains_the_grammar_and_the_four_types() -> None:

@@ -78,6 +78,12 @@ def test_stats_json_on_the_imported_examples_matches_the_hand_computation(
     assert figures["open_by_stage"] == {"preparation": 1, "discovery": 1, "demo": 2, "poc": 2, "tech_qa": 0, "sizing": 1}
     assert figures["esat"] == {"mean": None, "count": 0}
     assert set(figures) >= {"closed", "mttc_days", "mttc_days_won", "stage_dwell_days_median", "open_by_stage", "esat"}
+    # An import ticks no checklist: every close left its deliverables undone.
+    deliverables = figures["deliverables"]
+    assert deliverables["completed"] == {"closed": 0, "won": 0, "win_rate": None, "mttc_days_median": None}
+    assert deliverables["not_completed"]["closed"] == 5 and deliverables["not_completed"]["win_rate"] == pytest.approx(0.6)
+    assert deliverables["not_completed"]["mttc_days_median"] == pytest.approx(64.052083, abs=1e-4)
+    assert deliverables["by_stage"]["preparation"]["all_done"] == 0 and deliverables["min_count"] == 5
 
 
 def test_stats_for_one_owner_and_as_text(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -70,3 +70,11 @@ def test_one_word_for_one_thing() -> None:
     found = [f"{module}.{name}: {word!r} → {better}" for module, texts in messages().items()
              for name, text in texts.items() for word, better in off.items() if re.search(word, text)]
     assert found == []
+
+
+def test_epos_speaks_of_itself_by_name_never_as_i() -> None:
+    """One voice: "epos found no engagement named …", never "I found …" beside "epos asks …"."""
+    first_person = re.compile(r"(^|[\s\"(])(I|I'm|I've|I'll|I'd|me|my)\b(?!/)")
+    found = [f"{module}.{name}: {text[:60]!r}" for module, texts in messages().items()
+             for name, text in texts.items() if first_person.search(text)]
+    assert found == []

@@ -9,6 +9,7 @@ import pytest
 
 from bot import clock
 from bot.cli import main
+from bot.services import people
 from tests.conftest import SE
 from tests.engagements_helpers import utc
 from tests.unit.test_engagements_cli import cli_env  # noqa: F401 - the fixture
@@ -30,8 +31,10 @@ def test_create_add_remove_end_and_list(cli_env: str, capsys: pytest.CaptureFixt
     assert main(["pilot", "list", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == [
         {"name": "Spring", "start": "2026-09-01", "end": "2026-09-30", "members": [SE, OTHER]}]
+    people.remember(SE, name="Dana Reyes", timezone="Europe/Berlin")
     assert main(["pilot", "list"]) == 0
-    assert capsys.readouterr().out == f"Spring: from 2026-09-01 to 2026-09-30; members {SE}, {OTHER}\n"
+    # Named as Slack names them; only someone Slack cannot name shows as their id.
+    assert capsys.readouterr().out == f"Spring: from 2026-09-01 to 2026-09-30; members Dana Reyes, {OTHER}\n"
 
 
 def test_bad_input_is_one_line_naming_the_field(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811

@@ -79,3 +79,6 @@ def test_interactions_are_in_the_first_digest_of_each_month_only(week_with_a_pil
     assert set(first_of_november.figures()["interactions"]) == {"0", "1", "2+"}
     text = str([b.to_dict() for b in digest_message(first_of_november, lambda user_id: user_id)[0]])
     assert "Interactions per engagement" in text
+    # The stage checklists' figures come with them, monthly too.
+    assert later.deliverables is None and "deliverables" not in later.figures()
+    assert first_of_november.figures()["deliverables"]["min_count"] == 5 and "Stage checklists" in text

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from bot import clock, dates, db
 from bot.blocks.text import escape
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.services import audit, challenges, devrel, stints
+from bot.services import audit, challenges, devrel, hooks, stints
 from bot.services.actors import Actor
+from bot.services.engagements import checklists
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
     _entity,
@@ -207,6 +208,7 @@ def create(
         session.add(change)
         session.flush()
         stints.refresh(session, [engagement.id])
+        hooks.enqueue(session, engagement, change, now=now)
         audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id, action="open",
                      at=now, account=data.account, opportunity=data.opportunity, stage=data.stage.value)
         return StageChangeResult(
@@ -265,6 +267,8 @@ def _append_change(
     entered_at: datetime | None = None,
 ) -> StageChangeResult:
     previous = Stage(engagement.stage)
+    # Leaving a stage with deliverables unticked is allowed (the process is elastic), but said.
+    left_open = [] if reverts is not None else checklists.open_deliverables(session, engagement.id, previous)
     change = StageChange(
         engagement_id=engagement.id, from_stage=previous, to_stage=stage, outcome=outcome, actor_id=actor.user_id,
         logged_at=now, effective_at=moment, note=note, reverts_id=reverts.id if reverts else None,
@@ -280,6 +284,7 @@ def _append_change(
         engagement.closed_at, engagement.outcome = None, None
     session.flush()
     stints.refresh(session, [engagement.id])
+    hooks.enqueue(session, engagement, change, now=now)
     action = "undo" if reverts else ("close" if stage is Stage.closed else "stage")
     audit.record(session, actor_id=actor.user_id, entity=_entity(engagement), entity_id=engagement.id, action=action,
                  at=now, from_stage=previous.value, to_stage=stage.value, outcome=outcome.value if outcome else None,
@@ -287,7 +292,7 @@ def _append_change(
     return StageChangeResult(
         engagement=summary(engagement, now), change_id=change.id, from_stage=previous, to_stage=stage,
         outcome=outcome, effective_at=moment, backdated=now - moment > BACKDATED_AFTER, note=note,
-        actor_id=actor.user_id, undo=reverts is not None,
+        actor_id=actor.user_id, undo=reverts is not None, open_deliverables=left_open,
     )
 
 
@@ -371,8 +376,13 @@ def undo(actor: Actor, change_id: int, *, now: datetime | None = None) -> StageC
         entry = _standing_entry(session, engagement.id, excluding=change.id)
         entered_at = entry.effective_at if entry is not None else engagement.opened_at
         note = "Reopened" if change.to_stage == Stage.closed else f"Undo of the move to {Stage(change.to_stage).label}"
-        return _append_change(session, engagement, actor, back_to, outcome=None, moment=now, note=note, now=now,
-                              reverts=change, entered_at=entered_at)
+        result = _append_change(session, engagement, actor, back_to, outcome=None, moment=now, note=note, now=now,
+                                reverts=change, entered_at=entered_at)
+        if change.to_stage == Stage.closed:
+            # Nothing comes back by itself: the reopened deal's people decide on each meeting again.
+            still = devrel.upcoming_cancelled_by_close(session, engagement.id, now=now)
+            result = result.model_copy(update={"devrel_still_cancelled": still})
+        return result
 
 
 def reopen(actor: Actor, engagement_id: int, *, now: datetime | None = None) -> StageChangeResult:

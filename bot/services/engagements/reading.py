@@ -14,6 +14,7 @@ from bot import clock, db
 from bot.errors import Forbidden
 from bot.services import challenges, playbooks, usage
 from bot.services.actors import Actor, require_presales
+from bot.services.engagements import checklists
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
     IMPORT_ACTOR,
@@ -121,6 +122,9 @@ def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | Non
             viewer_may_reopen=may and engagement.stage == Stage.closed,
             viewer_may_delete=viewer is not None and engagement.practice
             and (viewer.admin or viewer.user_id == engagement.owner_id),
+            tools=[] if engagement.stage == Stage.closed else playbooks.playbook(Stage(engagement.stage)).tools,
+            checklist=[] if engagement.stage == Stage.closed
+            else checklists.lines(session, engagement_id, Stage(engagement.stage)),
         )
 
 
@@ -253,7 +257,7 @@ def _recommended_assets(focus: str, asset_types: list[AssetType], limit: int = 3
         log.exception("asset recommendations failed; the playbook goes out without them")
         return []
     return [
-        AssetSuggestion(title=str(item.title), url=str(item.url), type=AssetType(item.type),
+        AssetSuggestion(id=item.id, title=str(item.title), url=str(item.url), type=AssetType(item.type),
                         summary=str(getattr(item, "summary", "") or ""))
         for item in found[:limit]
     ]
@@ -268,7 +272,7 @@ def playbook_post(engagement_id: int, stage: Stage | None = None, *, now: dateti
     return PlaybookPost(
         engagement=current, stage=stage, title=book.title, goal=book.goal, prerequisites=book.prerequisites,
         calls_to_action=book.calls_to_action, deliverables=book.deliverables, asset_types=book.asset_types,
-        assets=_recommended_assets(current.focus, book.asset_types, need_ids=current.need_ids),
+        assets=_recommended_assets(current.focus, book.asset_types, need_ids=current.need_ids), tools=book.tools,
     )
 
 
