@@ -179,6 +179,12 @@ def test_every_declared_shortcut_is_answered(shortcut: dict, wire: SlackWire, sl
     assert answer["response_type"] == "ephemeral" and answer.get("blocks")
 
 
+def test_epos_try_names_the_shortcuts_as_slack_shows_them() -> None:
+    from bot.tryout.conversation import GLOBAL_SHORTCUTS, MESSAGE_SHORTCUTS
+
+    assert {s["name"]: s["callback_id"] for s in SHORTCUTS} == {**MESSAGE_SHORTCUTS, **GLOBAL_SHORTCUTS}
+
+
 def test_the_unfurl_domains_match_the_setting() -> None:
     """`epos doctor` and the start-up warn when they differ; the shipped pair agrees."""
     assert MANIFEST["features"]["unfurl_domains"] == Settings(_env_file=None).epos_unfurl_domains
