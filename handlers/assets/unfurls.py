@@ -31,7 +31,12 @@ def link_shared(event: dict[str, Any], client: WebClient, context: BoltContext) 
     found = asset_unfurls.lookup(urls, common.settings_of(context).epos_unfurl_domains)
     if not found:
         return
-    external = sharing.sharing(client, channel).external
+    try:
+        external = sharing.sharing(client, channel).external
+    except SlackApiError as error:
+        # Not knowing who reads the conversation is never taken as internal.
+        log.info("could not tell whether a conversation is shared before a preview: %s", error.response.get("error"))
+        external = True
     if external:
         # Another organisation reads this conversation: only what is made for customers is previewed,
         # without our team's votes, as a Share there would post it.
@@ -46,7 +51,8 @@ def link_shared(event: dict[str, Any], client: WebClient, context: BoltContext) 
         # The message was deleted or edited meanwhile, or the link is not in it: nothing was shown.
         log.info("could not preview a pasted asset link: %s", error.response.get("error"))
         return
-    asset_unfurls.count_shares(found, str(event.get("user") or ""), channel, ts)
+    if event.get("user"):
+        asset_unfurls.count_shares(found, str(event["user"]), channel, ts)
 
 
 def register(app: App) -> None:

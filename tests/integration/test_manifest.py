@@ -171,7 +171,7 @@ def test_the_manifest_declares_the_shortcuts_the_app_listens_to() -> None:
 def test_every_declared_shortcut_is_answered(shortcut: dict, wire: SlackWire, slack: MockSlack) -> None:
     if shortcut["type"] == "global":
         assert wire.global_shortcut(shortcut["callback_id"], user_id=SE).status == 200
-        assert slack.wait_for("views.open")
+        assert slack.wait_for("views.open")[0].params["view"]["callback_id"] == "asset_add"
         return
     assert wire.message_shortcut(shortcut["callback_id"], user_id=SE, text="kubernetes demo").status == 200
     # Someone with no open engagement is answered privately by each: the search's results, or what to do.

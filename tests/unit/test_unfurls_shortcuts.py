@@ -120,3 +120,12 @@ def test_the_domains_are_compared_with_the_manifest(tmp_path: Path) -> None:
     assert finding.ok is False and "EPOS_UNFURL_DOMAINS has wiki.example.com" in finding.detail
     assert "manifest.yml has assets.example.com" in finding.detail
     assert doctor.link_previews(load_settings(_env_file=None))[0].ok is True
+
+
+def test_a_start_warns_when_the_domains_differ(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    from bot import startup
+
+    with caplog.at_level("WARNING", logger="bot.startup"):
+        startup.check(load_settings(_env_file=None, database_url=database_url, epos_unfurl_domains="wiki.example.com"),
+                      None)
+    assert any("link previews: " in r.getMessage() and "wiki.example.com" in r.getMessage() for r in caplog.records)
