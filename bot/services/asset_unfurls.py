@@ -28,6 +28,9 @@ from models.schemas.assets import AssetCard
 # Slack sends at most a handful of links per message; more than this is not a message a person wrote.
 MAX_LINKS = 10
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
+# Topics are a JSON list, matched here rather than in SQL (which differs between SQLite and PostgreSQL): the
+# newest this many of a type are looked through, so a huge catalogue costs a preview a bounded read.
+REPLACEMENT_SCAN = 5000
 
 
 class Unfurl(BaseModel, frozen=True):
@@ -89,7 +92,7 @@ def _replacement(session: Session, card: AssetCard) -> AssetCard | None:
     rows = session.scalars(
         select(Asset).where(Asset.type == card.type, Asset.status == AssetStatus.published, Asset.id != card.id,
                             VISIBLE)
-        .order_by(Asset.created_at.desc(), Asset.id.desc())).yield_per(200)
+        .order_by(Asset.created_at.desc(), Asset.id.desc()).limit(REPLACEMENT_SCAN)).yield_per(200)
     for row in rows:
         if topics & {t.casefold() for t in row.topics or []}:
             return card_of(row)

@@ -12,7 +12,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot import sharing
 from bot.blocks import asset_unfurls as blocks
-from bot.services import asset_unfurls
+from bot.blocks import interactions as interaction_blocks
+from bot.services import asset_unfurls, interactions
 from handlers import common
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,15 @@ def link_shared(event: dict[str, Any], client: WebClient, context: BoltContext) 
         # The message was deleted or edited meanwhile, or the link is not in it: nothing was shown.
         log.info("could not preview a pasted asset link: %s", error.response.get("error"))
         return
-    if event.get("user"):
-        asset_unfurls.count_shares(found, str(event["user"]), channel, ts)
+    if not event.get("user"):
+        return
+    user_id = str(event["user"])
+    for asset_id in asset_unfurls.count_shares(found, user_id, channel, ts):
+        # As after a Share: a second Proofshop or Workshop in a deal gets the field guide's kind word.
+        second_heavy = interactions.second_heavy(asset_id, channel)
+        if second_heavy is not None:
+            client.chat_postEphemeral(channel=channel, user=user_id,
+                                      **interaction_blocks.second_heavy_message(second_heavy))
 
 
 def register(app: App) -> None:

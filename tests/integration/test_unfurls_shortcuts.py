@@ -62,6 +62,14 @@ def test_a_pasted_catalogue_link_gets_its_card_and_counts_as_the_deals_share(
     assert len(shares()) == 1 and asset_by_title(DEMO).share_count == 1
 
 
+def test_a_second_heavy_asset_pasted_into_a_deal_gets_the_kind_word(northbeam: int, wire: SlackWire,
+                                                                     slack: MockSlack) -> None:
+    paste(wire, "https://assets.example.com/proofshops/log-ingest-5tb-day", ts="1700000100.000400")
+    paste(wire, "https://assets.example.com/workshops/observability-fundamentals", ts="1700000100.000500")
+    told = slack.wait_for("chat.postEphemeral")[0].params
+    assert told["user"] == SE and "second Proofshop or Workshop for *Northbeam Logistics*" in message_text(told)
+
+
 def test_foreign_links_and_links_still_in_the_composer_get_nothing(catalogue: None, wire: SlackWire,
                                                                         slack: MockSlack) -> None:
     paste(wire, "https://assets.example.com/not/in/the/catalogue", "https://elsewhere.example.org/x")
