@@ -25,6 +25,8 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 UserIds = Annotated[list[str], NoDecode]
+Domains = Annotated[list[str], NoDecode]
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
 def parse_time_of_day(text: str) -> time:
@@ -89,6 +91,10 @@ class Settings(BaseSettings):
     # Rollout: while a pilot runs, epos answers only its members, the sellers on their deals, DevRel,
     # managers and admins; everyone else is told epos is in a pilot and whom to ask.
     epos_pilot_only: bool = False
+    # The hosts of the catalogue's links that epos previews when pasted; the same list as
+    # `features.unfurl_domains` in manifest.yml, which tells Slack to send them. The default is the host of
+    # the example catalogue, as the shipped manifest has it.
+    epos_unfurl_domains: Domains = Field(default_factory=lambda: ["assets.example.com"])
 
     digest_channel: str | None = None
     devrel_channel: str | None = None
@@ -132,6 +138,18 @@ class Settings(BaseSettings):
                     raise ValueError(
                         f"{reader!r} is not a Slack user id like U0123ABCD nor a user group id like S0123ABCD"
                     )
+        return value
+
+    @field_validator("epos_unfurl_domains", mode="before")
+    @classmethod
+    def _split_domains(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, list):
+            value = [str(domain).strip().lower() for domain in value]
+            for domain in value:
+                if not _DOMAIN.match(domain):
+                    raise ValueError(f"{domain!r} is not a domain like assets.example.com (no https://, no path)")
         return value
 
     @field_validator("epos_timezone")

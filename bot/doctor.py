@@ -22,7 +22,8 @@ from bot.errors import ConfigError, first_line
 
 # The bot scopes epos uses, each for a reason the README gives; manifest.yml asks for exactly these.
 BOT_SCOPES = ("commands", "chat:write", "im:write", "mpim:write", "users:read", "usergroups:read", "files:write",
-              "channels:read", "groups:read", "team:read", "im:history", "channels:history", "groups:history")
+              "channels:read", "groups:read", "team:read", "im:history", "channels:history", "groups:history",
+              "links:read", "links:write")
 APP_TOKEN_SCOPE = "connections:write"
 FROM_MANIFEST = ("add it under OAuth & Permissions › Scopes (or create the app again from manifest.yml), "
                  "then reinstall the app to the workspace")
@@ -66,6 +67,7 @@ def examine(settings: Settings, client: WebClient | None, *, now: datetime | Non
         slack = list(_slack(settings, client))
         findings += slack
     findings += _modes(settings)
+    findings += link_previews(settings)
     if client is not None and healthy([f for f in findings if f.name == "bot token"]):
         findings += _channels(settings, client)
         findings += _people(settings, client)
@@ -214,6 +216,26 @@ def _modes(settings: Settings) -> Iterator[Finding]:
     if settings.slack_app_token is None and settings.slack_signing_secret is None:
         yield Finding("Slack", "run mode", False, "neither SLACK_APP_TOKEN nor SLACK_SIGNING_SECRET is set",
                       "set SLACK_APP_TOKEN for Socket Mode (`epos run`) or SLACK_SIGNING_SECRET for HTTP mode (`epos serve`)")
+
+
+def link_previews(settings: Settings) -> list[Finding]:
+    """EPOS_UNFURL_DOMAINS against manifest.yml's `unfurl_domains`: Slack sends the links the manifest names,
+    epos previews those the setting names, so a host in only one of them is never previewed."""
+    from bot.services import asset_unfurls
+
+    mine = settings.epos_unfurl_domains
+    differ = asset_unfurls.domain_mismatch(mine)
+    if differ is not None:
+        only_manifest, only_setting = differ
+        parts = []
+        if only_manifest:
+            parts.append(f"manifest.yml has {', '.join(only_manifest)}, which EPOS_UNFURL_DOMAINS lacks")
+        if only_setting:
+            parts.append(f"EPOS_UNFURL_DOMAINS has {', '.join(only_setting)}, which manifest.yml lacks")
+        return [Finding("Slack", "link previews", False, "; ".join(parts) + ": links there are not previewed",
+                        "list the same hosts in both: EPOS_UNFURL_DOMAINS and `features.unfurl_domains` in "
+                        "manifest.yml (then update the app's manifest in Slack and reinstall it)")]
+    return [Finding("Slack", "link previews", True, f"pasted links to {', '.join(mine)} are previewed")]
 
 
 # ----- channels and people -------------------------------------------------------------------------------

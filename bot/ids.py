@@ -52,6 +52,8 @@ class EngagementIds(StrEnum):
     note_modal = "engagement_note"
     esat_comment_modal = "engagement_esat_comment"
     channel_modal = "engagement_deal_channel"
+    # A message added as a note from its shortcut; private_metadata: `codecs.EngagementForm` (no engagement).
+    message_note_modal = "engagement_message_note"
     # Input blocks; every input's action_id is `field`.
     account_block = "engagement_account"
     opportunity_block = "engagement_opportunity"
@@ -72,6 +74,7 @@ class EngagementIds(StrEnum):
     outcome_block = "engagement_outcome"
     note_block = "engagement_note_text"
     comment_block = "engagement_esat_comment_text"
+    engagement_block = "engagement_pick"
     field = "engagement_field"
     # Buttons whose value is `codecs.EngagementButton`; usable from any message (card, nudge DM, App Home).
     # Listeners also accept these action ids with a `:suffix` (`engagement_add_note:42`), so one
@@ -202,3 +205,12 @@ class PilotIds(StrEnum):
     members_block = "pilot_members"
     end_block = "pilot_end"
     field = "pilot_field"
+
+
+class ShortcutIds(StrEnum):
+    """The callback_ids of the shortcuts manifest.yml declares: on a message, and from the shortcuts menu."""
+
+    find_assets = "message_find_assets"
+    add_to_engagement = "message_add_to_engagement"
+    ask_devrel = "message_ask_devrel"
+    add_asset = "global_add_asset"

@@ -84,6 +84,8 @@ class MockSlack:
         self.messages: dict[str, list[Message]] = {}
         self.views: dict[str, dict[str, Any]] = {}
         self.home_views: dict[str, dict[str, Any]] = {}
+        # Link previews `chat.unfurl` attached: (channel, ts) or the composer's unfurl id -> url -> preview.
+        self.unfurls: dict[tuple[str, str], dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
         # Someone `add_user` never named: by default a full member of our workspace whose profile says
         # nothing (no name, no timezone), as the tests' many walk-on people are. False: Slack does not
@@ -280,9 +282,34 @@ class MockSlack:
                         message.params = {**message.params, **params}
                         return {"ok": True, "channel": channel, "ts": ts}
             return {"ok": False, "error": "message_not_found"}
+        if method == "chat.unfurl":
+            return self._unfurl(params)
         if method == "chat.getPermalink":
             return {"ok": True, "permalink": f"https://epos-test.slack.com/archives/{params.get('channel')}/p{params.get('message_ts')}"}
         return None
+
+    def _unfurl(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Slack's checks of a `chat.unfurl`: a message (channel and ts) or a composer link (unfurl_id and
+        source), and `unfurls` as a JSON object of url -> preview with blocks or attachments."""
+        if params.get("channel") and params.get("ts"):
+            where = (str(params["channel"]), str(params["ts"]))
+        elif params.get("unfurl_id") and params.get("source"):
+            where = (str(params["source"]), str(params["unfurl_id"]))
+        else:
+            return {"ok": False, "error": "invalid_arguments"}
+        unfurls = params.get("unfurls")
+        if isinstance(unfurls, str):
+            try:
+                unfurls = json.loads(unfurls)
+            except ValueError:
+                return {"ok": False, "error": "invalid_unfurls"}
+        if not isinstance(unfurls, dict) or not unfurls or not all(
+                isinstance(u, dict) and (u.get("blocks") or u.get("attachments") or u.get("text"))
+                for u in unfurls.values()):
+            return {"ok": False, "error": "invalid_unfurls"}
+        with self._lock:
+            self.unfurls.setdefault(where, {}).update(unfurls)
+        return {"ok": True}
 
     def _views(self, method: str, params: dict[str, Any]) -> dict[str, Any] | None:
         """Modals and the App Home."""

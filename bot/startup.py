@@ -29,6 +29,10 @@ def check(settings: Settings, client: WebClient | None) -> None:
     if client is not None:
         with _quiet("slack_sdk", "bot.revocation"):
             findings += doctor.slack_identity(settings, client)
+    for finding in doctor.link_previews(settings):
+        if finding.ok is False:
+            # Not fatal: everything else works, and only the previews of some links are missing.
+            log.warning("link previews: %s; %s", finding.detail, finding.fix)
     fatal = [f for f in findings if f.ok is False and (f.area, f.name) in FATAL]
     lines = [f"{_setting_of(f)}: {f.detail}; {f.fix}" for f in fatal]
     if client is not None and not any(f.area == "Slack" for f in fatal):

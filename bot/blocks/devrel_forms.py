@@ -42,6 +42,7 @@ TOPICS_HINT = "Separate topics with commas. Left empty, the engagement's focus i
 RESERVE_HINT = ("Seen by you, the seller and the DevRel person who takes the request, once they have taken it; "
                 "people asked before that don't see it. They won't bring it up unless you do.")
 BRIEF_HEADING = "*Brief for the DevRel person*"
+ASKED_CLIPPED = "From the message, clipped at the end to the 2,000 characters this field holds: keep what matters."
 DECLINE_TITLE = "Decline request"
 HAND_BACK_TITLE = "Hand back request"
 HAND_BACK_HINT = "The requester reads it; epos then asks someone else."
@@ -56,9 +57,11 @@ def engagement_option(choice: EngagementChoice) -> Option:
 
 def request_modal(choices: Sequence[EngagementChoice], *, selected: EngagementChoice | None, typed: str = "",
                   timezone_name: str | None = None, assumed_timezone: bool = False,
-                  metadata: dict[str, Any] | Codec | None = None) -> dict[str, Any]:
+                  metadata: dict[str, Any] | Codec | None = None, asked: str = "",
+                  asked_clipped: bool = False) -> dict[str, Any]:
     """The request form. `timezone_name` is the requester's zone when known; `assumed_timezone` says it is
-    the team's, because Slack did not give theirs."""
+    the team's, because Slack did not give theirs. `asked`: the brief's question, prefilled (from a
+    message), and whether it was clipped to fit."""
     if timezone_name is None:
         time_hint = TIME_HINT_UNKNOWN
     elif assumed_timezone:
@@ -101,7 +104,9 @@ def request_modal(choices: Sequence[EngagementChoice], *, selected: EngagementCh
         ),
         SectionBlock(text=MarkdownTextObject(text=BRIEF_HEADING)),
         InputBlock(block_id=DevRelIds.asked_block, label="What the customer asked", optional=True,
-                   element=PlainTextInputElement(action_id=DevRelIds.asked_input, multiline=True, max_length=2000)),
+                   hint=ASKED_CLIPPED if asked_clipped else None,
+                   element=PlainTextInputElement(action_id=DevRelIds.asked_input, multiline=True, max_length=2000,
+                                                 initial_value=asked[:2000] or None)),
         InputBlock(block_id=DevRelIds.promised_block, label="What has been promised", optional=True,
                    element=PlainTextInputElement(action_id=DevRelIds.promised_input, multiline=True, max_length=2000)),
         InputBlock(block_id=DevRelIds.reserve_block, label="What the seller holds in reserve", optional=True,

@@ -105,6 +105,8 @@ class Feed:
             EPHEMERAL: f"{self._place(post.channel_id)} · only visible to you",
             CHANNEL: self._place(post.channel_id),
         }[post.kind]
+        if post.author:
+            where += f" · {self.directory.user_name(post.author) or post.author} wrote"
         parent = self.workspace.parent_of(post)
         thread = f" · reply in thread of #{parent.number}" if parent else ""
         state = " · updated" if kind == UPDATED else ""

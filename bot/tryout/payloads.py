@@ -1,6 +1,7 @@
 """The requests Slack would send for what a person does in the terminal, shaped as Slack documents them:
 slash commands, `block_actions` from a message, a modal or the App Home, `view_submission`,
-`view_closed`, `block_suggestion` (options for an external select) and `app_home_opened`."""
+`view_closed`, `block_suggestion` (options for an external select), `app_home_opened`, `link_shared` and
+shortcuts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import itertools
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.slackmock import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID
 
@@ -230,6 +232,51 @@ class Payloads:
         if home is not None:
             event["view"] = self.view_document(home)
         return event
+
+    def link_shared(self, person: Person, channel_id: str, ts: str, urls: list[str]) -> dict[str, Any]:
+        """The links of a message a person posted, as Slack tells an app whose domains they are on."""
+        return {
+            "type": "link_shared",
+            "channel": channel_id,
+            "user": person.user_id,
+            "message_ts": ts,
+            "unfurl_id": f"{channel_id}.{ts}.try",
+            "source": "conversations_history",
+            "is_bot_user_member": True,
+            "links": [{"domain": (urlsplit(url).hostname or ""), "url": url} for url in urls],
+            "event_ts": ts,
+        }
+
+    def message_shortcut(self, person: Person, callback_id: str, message: MessageRef, author_id: str,
+                         trigger_id: str) -> dict[str, Any]:
+        """A shortcut from a message's ⋮ menu (`message_action`)."""
+        return {
+            "type": "message_action",
+            "token": "legacy-unused",
+            "action_ts": self.action_ts(),
+            "team": self._team(),
+            "user": self._user(person),
+            "channel": {"id": message.channel_id, "name": message.channel_name},
+            "callback_id": callback_id,
+            "trigger_id": trigger_id,
+            "message_ts": message.ts,
+            "message": {"type": "message", "user": author_id, "ts": message.ts, "text": message.text},
+            "response_url": message.response_url,
+            "api_app_id": APP_ID,
+        }
+
+    def global_shortcut(self, person: Person, callback_id: str, trigger_id: str) -> dict[str, Any]:
+        """A shortcut from the shortcuts menu (`shortcut`): no conversation, no response_url."""
+        return {
+            "type": "shortcut",
+            "token": "legacy-unused",
+            "action_ts": self.action_ts(),
+            "team": self._team(),
+            "user": self._user(person),
+            "callback_id": callback_id,
+            "trigger_id": trigger_id,
+            "api_app_id": APP_ID,
+        }
 
     def event_envelope(self, event: dict[str, Any]) -> dict[str, Any]:
         """An event as the Events API delivers it, with an event id of its own."""

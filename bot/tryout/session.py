@@ -32,6 +32,7 @@ from bot.tryout import personas as people
 from bot.tryout.actions import Actions
 from bot.tryout.commands import Commands
 from bot.tryout.controls import Control, Controls, is_number
+from bot.tryout.conversation import Conversation
 from bot.tryout.feed import Feed
 from bot.tryout.fields import Field
 from bot.tryout.form_flow import FormFlow
@@ -63,6 +64,8 @@ Type what you would type in Slack, as the persona shown in the prompt:
 Buttons are numbered: type the number (or :press N, or :press LABEL) to press one.
   :select N OPTION               choose in a select or menu of a message, e.g. :select 3 Demo
                                  tick (or untick) a checklist item: :select Deliverables Agenda
+  :say TEXT                      post a message; a link to a catalogue asset in it gets epos's preview
+  :shortcut N NAME               a shortcut on message #N, e.g. :shortcut 4 find assets   (:shortcut add an asset)
 Forms (modals) are asked field by field; Enter keeps the current value.
   :cancel                        close the form        :submit  send it as it is
   :fill LABEL = VALUE            set one field without being asked (scripts use indented `LABEL: VALUE`)
@@ -119,9 +122,9 @@ class ErrorCounter(logging.Handler):
         self.last = record.getMessage().splitlines()[0][:200]
 
 
-class TrySession(Actions, FormFlow, Feed, Commands):
+class TrySession(Actions, FormFlow, Feed, Commands, Conversation):
     """One `epos try` session: starts the App and the stand-in for Slack, and turns each typed line into
-    what Slack would send. Its parts: `Actions`, `FormFlow`, `Feed` and `Commands`."""
+    what Slack would send. Its parts: `Actions`, `FormFlow`, `Feed`, `Commands` and `Conversation`."""
 
     def __init__(
         self,
@@ -384,6 +387,8 @@ class TrySession(Actions, FormFlow, Feed, Commands):
             "channel": self._channel, "ch": self._channel, "channels": lambda _rest: Step(lines=self._channels()),
             "in": self._in,
             "home": self._home,
+            "say": self._say,
+            "shortcut": self._shortcut,
             "open": self._open,
             "press": self._press, "p": self._press,
             "select": self._select,

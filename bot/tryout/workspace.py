@@ -46,6 +46,8 @@ class Post:
     deleted: bool = False
     edited: bool = False
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # A person's own message (typed with `:say`): who wrote it. None: epos posted it.
+    author: str | None = None
 
     def visible_to(self, user_id: str) -> bool:
         return self.audience is None or user_id in self.audience
@@ -151,6 +153,14 @@ class Workspace:
         self._by_ts[(channel_id, ts)] = post
         return post
 
+    def add_message(self, author: str, channel_id: str, text: str) -> Post:
+        """A person's own message, posted where they are typing."""
+        kind, audience = self._audience(channel_id)
+        post = self.add_post(kind=kind, channel_id=channel_id, ts=self._fake_ts(), params={"text": text},
+                             audience=audience)
+        post.author = author
+        return post
+
     def _audience(self, channel_id: str) -> tuple[str, frozenset[str] | None]:
         if channel_id in self.conversations:
             members = self.conversations[channel_id]
@@ -214,6 +224,13 @@ class Workspace:
                 return []
             post.deleted = True
             return [Event(DELETED, post=post)]
+        if method == "chat.unfurl":
+            post = self._by_ts.get((str(params.get("channel", "")), str(params.get("ts", ""))))
+            if post is None:
+                return []
+            # Slack shows each preview under the message, as an attachment of it.
+            post.attachments = post.attachments + [dict(u) for u in (params.get("unfurls") or {}).values()]
+            return [Event(UPDATED, post=post)]
         if method in ("views.open", "views.push", "views.update"):
             return self._view(method, params, answer)
         if method == "views.publish":

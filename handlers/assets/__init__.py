@@ -1,13 +1,13 @@
-"""`/asset`: search answers, the buttons on cards and result lists, curation, and the add/edit form, one
-module per surface."""
+"""`/asset`: search answers, the buttons on cards and result lists, curation, the add/edit form, link
+previews and shortcuts, one module per surface."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.assets import buttons, commands, forms
+from handlers.assets import buttons, commands, forms, shortcuts, unfurls
 
 
 def register(app: App) -> None:
-    for surface in (commands, buttons, forms):
+    for surface in (commands, buttons, forms, unfurls, shortcuts):
         surface.register(app)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.devrel import buttons, commands, forms
+from handlers.devrel import buttons, commands, forms, shortcuts
 
 
 def register(app: App) -> None:
-    for surface in (commands, buttons, forms):
+    for surface in (commands, buttons, forms, shortcuts):
         surface.register(app)

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.notify import zones
 from bot.services import devrel, roster
 from bot.services.actors import Actor
+from bot.services.message_shortcuts import Brief
 from handlers import common
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,10 @@ def roster_view(settings: Settings, who: Actor) -> dict[str, Any]:
 
 
 def open_request_modal(client: WebClient, settings: Settings, *, user_id: str, trigger_id: str, typed: str = "",
-                       respond: Respond | None = None) -> None:
+                       respond: Respond | None = None, brief: Brief | None = None) -> None:
     """Open the request form for `user_id`. Work before `views.open` stays a quick database read; the
-    requester's timezone, if not cached, is fetched after and shown by `views.update`."""
+    requester's timezone, if not cached, is fetched after and shown by `views.update`. With a `brief`
+    (from a message), its text is what the customer asked and its engagement is picked."""
     choices = devrel.open_engagements(user_id)
     if not choices:
         if respond is not None:
@@ -39,9 +41,13 @@ def open_request_modal(client: WebClient, settings: Settings, *, user_id: str, t
             notify.dm(client, user_id, blocks.no_engagements())
         return
     selected = devrel.best_engagement(choices, typed)
+    if brief is not None and brief.engagement_id is not None:
+        selected = next((c for c in choices if c.id == brief.engagement_id), selected)
+    asked = {"asked": brief.asked, "asked_clipped": brief.clipped} if brief is not None else {}
     zone_name = zones.cached_name(user_id)
     opened = client.views_open(trigger_id=trigger_id, view=blocks.request_modal(
-        choices, selected=selected, typed=typed, timezone_name=zone_name, metadata=RequestForm(timezone=zone_name)))
+        choices, selected=selected, typed=typed, timezone_name=zone_name, metadata=RequestForm(timezone=zone_name),
+        **asked))
     if zone_name:
         return
     told = zones.slack_name(client, user_id)
@@ -49,7 +55,7 @@ def open_request_modal(client: WebClient, settings: Settings, *, user_id: str, t
     try:
         client.views_update(view_id=opened["view"]["id"], hash=opened["view"].get("hash"), view=blocks.request_modal(
             choices, selected=selected, typed=typed, timezone_name=zone.key, assumed_timezone=not told,
-            metadata=RequestForm(timezone=zone.key)))
+            metadata=RequestForm(timezone=zone.key), **asked))
     except SlackApiError as error:
         # The form already works without it: on submit, the cached or the team's timezone is used.
         log.info("could not show the timezone on the DevRel form: %s", error.response.get("error"))

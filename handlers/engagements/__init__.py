@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.engagements import buttons, checklist, commands, forms
+from handlers.engagements import buttons, checklist, commands, forms, shortcuts
 
 
 def register(app: App) -> None:
-    for surface in (commands, buttons, forms, checklist):
+    for surface in (commands, buttons, forms, checklist, shortcuts):
         surface.register(app)

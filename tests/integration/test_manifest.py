@@ -35,7 +35,8 @@ def test_manifest_turns_on_what_epos_uses() -> None:
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
     assert MANIFEST["oauth_config"]["scopes"]["bot"] == [
         "commands", "chat:write", "im:write", "mpim:write", "users:read", "usergroups:read", "files:write",
-        "channels:read", "groups:read", "team:read", "im:history", "channels:history", "groups:history"]
+        "channels:read", "groups:read", "team:read", "im:history", "channels:history", "groups:history",
+        "links:read", "links:write"]
     # `epos doctor` checks a token against the same list.
     assert list(doctor.BOT_SCOPES) == MANIFEST["oauth_config"]["scopes"]["bot"]
 
@@ -122,12 +123,24 @@ def _token_is_given_up(event: str) -> Callable[[SlackWire, MockSlack], None]:
     return check
 
 
+def _link_is_previewed(wire: SlackWire, slack: MockSlack) -> None:
+    from tests.assets_helpers import import_sample
+
+    import_sample()
+    url = "https://assets.example.com/demos/kubernetes-cluster-health"
+    assert wire.event({"type": "link_shared", "channel": "C0DEALS01", "user": SE, "message_ts": "1.000100",
+                       "source": "conversations_history", "links": [{"domain": "assets.example.com", "url": url}],
+                       "event_ts": "1.000100"}).status == 200
+    assert url in slack.wait_for("chat.unfurl")[0].params["unfurls"]
+
+
 EVENT_EFFECTS: dict[str, Callable[[SlackWire, MockSlack], None]] = {
     "app_home_opened": _home_is_published,
     "tokens_revoked": _token_is_given_up("tokens_revoked"),
     "app_uninstalled": _token_is_given_up("app_uninstalled"),
     "channel_shared": _sharing_is_asked_again("channel_shared"),
     "channel_unshared": _sharing_is_asked_again("channel_unshared"),
+    "link_shared": _link_is_previewed,
 }
 
 
@@ -140,3 +153,38 @@ def test_every_subscribed_event_has_a_listener(event: str, wire: SlackWire, slac
 
 def test_no_command_is_registered_that_the_manifest_does_not_declare(wire: SlackWire) -> None:
     assert wire.command("/not-declared", "", user_id=SE).status == 404
+
+
+SHORTCUTS = MANIFEST["features"]["shortcuts"]
+
+
+def test_the_manifest_declares_the_shortcuts_the_app_listens_to() -> None:
+    from bot.ids import ShortcutIds
+
+    assert sorted(s["callback_id"] for s in SHORTCUTS) == sorted(ShortcutIds)
+    for shortcut in SHORTCUTS:
+        assert shortcut["type"] == ("global" if shortcut["callback_id"].startswith("global_") else "message")
+        assert shortcut["name"] and shortcut["description"]
+
+
+@pytest.mark.parametrize("shortcut", SHORTCUTS, ids=lambda s: s["callback_id"])
+def test_every_declared_shortcut_is_answered(shortcut: dict, wire: SlackWire, slack: MockSlack) -> None:
+    if shortcut["type"] == "global":
+        assert wire.global_shortcut(shortcut["callback_id"], user_id=SE).status == 200
+        assert slack.wait_for("views.open")[0].params["view"]["callback_id"] == "asset_add"
+        return
+    assert wire.message_shortcut(shortcut["callback_id"], user_id=SE, text="kubernetes demo").status == 200
+    # Someone with no open engagement is answered privately by each: the search's results, or what to do.
+    answer = slack.wait_for("response_url", lambda c: c.params.get("_name") == "shortcut")[0].params
+    assert answer["response_type"] == "ephemeral" and answer.get("blocks")
+
+
+def test_epos_try_names_the_shortcuts_as_slack_shows_them() -> None:
+    from bot.tryout.conversation import GLOBAL_SHORTCUTS, MESSAGE_SHORTCUTS
+
+    assert {s["name"]: s["callback_id"] for s in SHORTCUTS} == {**MESSAGE_SHORTCUTS, **GLOBAL_SHORTCUTS}
+
+
+def test_the_unfurl_domains_match_the_setting() -> None:
+    """`epos doctor` and the start-up warn when they differ; the shipped pair agrees."""
+    assert MANIFEST["features"]["unfurl_domains"] == Settings(_env_file=None).epos_unfurl_domains

@@ -37,7 +37,7 @@ class Fault:
 TIER_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}
 METHOD_TIERS = {
     "users.info": 4, "users.list": 2, "conversations.open": 3, "conversations.history": 3,
-    "conversations.replies": 3, "chat.update": 3, "chat.getPermalink": 4, "views.publish": 4,
+    "conversations.replies": 3, "chat.update": 3, "chat.unfurl": 3, "chat.getPermalink": 4, "views.publish": 4,
     "files.getUploadURLExternal": 4, "files.completeUploadExternal": 4,
 }
 POSTS_PER_SECOND_PER_CHANNEL = 1.0

@@ -131,6 +131,40 @@ class SlackWire(wire.SlackWire):
         }
         return self.post_payload(payload, **post_kwargs)
 
+    def message_shortcut(self, callback_id: str, *, user_id: str, text: str, author_id: str = "U0AUTHOR1",
+                         channel_id: str = "C0DEALS01", message_ts: str = "1700000000.000100",
+                         response_name: str = "shortcut", **post_kwargs: Any) -> WireResponse:
+        """A shortcut from a message's menu, as Slack sends it (`message_action`)."""
+        payload = {
+            "type": "message_action",
+            "token": "legacy-unused",
+            "action_ts": f"{time.time():.6f}",
+            "team": {"id": self.team_id, "domain": "epos-test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
+            "channel": {"id": channel_id, "name": "deals"},
+            "callback_id": callback_id,
+            "trigger_id": self.next_trigger_id(),
+            "message_ts": message_ts,
+            "message": {"type": "message", "user": author_id, "ts": message_ts, "text": text},
+            "response_url": f"{self.response_url_base}response/{response_name}",
+            "api_app_id": APP_ID,
+        }
+        return self.post_payload(payload, **post_kwargs)
+
+    def global_shortcut(self, callback_id: str, *, user_id: str, **post_kwargs: Any) -> WireResponse:
+        """A shortcut from the shortcuts menu (`shortcut`): no conversation, no response_url."""
+        payload = {
+            "type": "shortcut",
+            "token": "legacy-unused",
+            "action_ts": f"{time.time():.6f}",
+            "team": {"id": self.team_id, "domain": "epos-test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
+            "callback_id": callback_id,
+            "trigger_id": self.next_trigger_id(),
+            "api_app_id": APP_ID,
+        }
+        return self.post_payload(payload, **post_kwargs)
+
     def event(self, event: dict[str, Any], *, event_id: str | None = None, **post_kwargs: Any) -> WireResponse:
         envelope = {
             "token": "legacy-unused",
