@@ -220,8 +220,11 @@ def new_form_changed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     try:
         meta = EngagementForm.decode(view.get("private_metadata"))
         today = today_in(zones.named(meta.timezone, ZoneInfo("UTC")))
+        # Slack keeps what was typed in a block that keeps its id; the account is given again all the same,
+        # as it may only have been prefilled from `/engagement new ACCOUNT`.
         updated = blocks.new_form(today=today, metadata=view.get("private_metadata") or "", chart=challenges.current(),
-                                  focus=focus, challenge_id=challenge_id)
+                                  focus=focus, challenge_id=challenge_id,
+                                  account=value(values, EngagementIds.account_block) or "")
         # The hash makes Slack refuse this update if a later pick already replaced the view.
         client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
     except EposError:
