@@ -71,6 +71,9 @@ HELP_COMMANDS = (
 )
 
 RESULTS_HEADER = "*{total}* {what} for *{query}*{range}"
+RESULTS_HEADER_ALL = "*{total}* {what}{range}"
+CORRECTED = "Showing results for *{corrected}* (you typed *{typed}*)"
+PARTIAL_MATCH = "No asset matches all of *{query}*; the best match covers only *{matched}*."
 NO_MATCH = "No assets match *{query}*."
 NO_MATCH_FALLBACK = "No assets match “{query}”"
 DID_YOU_MEAN = "Did you mean:"
@@ -182,6 +185,33 @@ def _what(page: SearchPage) -> str:
     return label if page.total == 1 else label + "s"
 
 
+def topic_text(page: SearchPage) -> str:
+    """What was searched for, without the type word ("observability", not "demo observability")."""
+    return " ".join(page.words)
+
+
+def corrected_text(page: SearchPage) -> str:
+    """The topic words as they were read, each typo replaced by the catalogue word it was taken for."""
+    read_as = dict((typed, word) for typed, word in page.corrections)
+    return " ".join(read_as.get(word, word) for word in page.words)
+
+
+def results_header(page: SearchPage, shown: str = "") -> str:
+    """The line above a page of results, with what was corrected and what was not found under it."""
+    topic = topic_text(page)
+    what = _what(page)
+    if topic:
+        header = RESULTS_HEADER.format(total=page.total, what=what, query=safe(topic, 500), range=shown)
+    else:
+        header = RESULTS_HEADER_ALL.format(total=page.total, what=what, range=shown)
+    if page.corrections:
+        header += "\n" + CORRECTED.format(corrected=safe(corrected_text(page), 500), typed=safe(topic, 500))
+    if page.unmatched and page.matched:
+        header += "\n" + PARTIAL_MATCH.format(query=safe(" ".join(page.terms), 500),
+                                              matched=safe(" ".join(page.matched), 500))
+    return header
+
+
 def results_message(page: SearchPage) -> Message:
     """The answer to `/asset <query>`: a page of cards, or why there is none and what to try."""
     query = safe(page.query.strip(), 500)
@@ -197,7 +227,7 @@ def results_message(page: SearchPage) -> Message:
         return kit.message(f"No more results for “{query}”", blocks)
     first, last = page.offset + 1, page.offset + len(page.items)
     shown = f" (showing {first}–{last})" if page.total > len(page.items) else ""
-    header = RESULTS_HEADER.format(total=page.total, what=_what(page), query=query, range=shown)
+    header = results_header(page, shown)
     parts: list[Block | dict[str, Any]] = [SectionBlock(text=kit.md(header))]
     for item in page.items:
         parts.append(_divider())
@@ -213,7 +243,8 @@ def results_message(page: SearchPage) -> Message:
         parts.append(_divider())
         parts.append(ActionsBlock(elements=paging))
         parts.append(ContextBlock(elements=[kit.md(PAGE_OF.format(page=page.offset // page.limit + 1, pages=pages))]))
-    fallback = f"{page.total} {_what(page)} for “{safe(page.query.strip(), 200)}”"
+    topic = topic_text(page)
+    fallback = f"{page.total} {_what(page)}" + (f" for “{safe(topic, 200)}”" if topic else "")
     return kit.message(fallback, parts)
 
 
