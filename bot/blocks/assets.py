@@ -120,7 +120,7 @@ BACK_TO_DRAFTS = (
     "Because its link changed, it is back in the drafts and out of search until an admin checks the new link "
     "and publishes it again; you'll get a message when that happens."
 )
-FIELD_WORDS = {"url": "link", "owner_id": "owner"}
+FIELD_WORDS = {"url": "link", "owner_id": "owner", "partner_id": "marketing partner"}
 UNCHANGED = "Nothing changed in {title}."
 REVIEW_REQUEST = "{owner} added a draft asset. Publish it to make it searchable, or archive it."
 LINK_REVIEW_REQUEST = (
@@ -159,6 +159,9 @@ FORM_BLOCKS: dict[str, AssetIds] = {
     "owner": AssetIds.owner_block,
     "owner_id": AssetIds.owner_block,
     "customer_facing": AssetIds.audience_block,
+    "parts": AssetIds.parts_block,
+    "partner": AssetIds.partner_block,
+    "partner_id": AssetIds.partner_block,
 }
 
 
@@ -415,6 +418,8 @@ FIELD_SUBJECTS = {
     "cycle": "Sales cycle",
     "owner": "The owner",
     "customer_facing": "Audience",
+    "parts": "Parts",
+    "partner": "The marketing partner",
 }
 
 
@@ -422,7 +427,7 @@ def form_errors(problems: list[tuple[str | None, str]]) -> dict[str, str]:
     """Field problems as `response_action: errors`, keyed by input block; one message per block."""
     errors: dict[str, str] = {}
     for field, message in problems:
-        field = "owner" if field == "owner_id" else (field or "title")
+        field = {"owner_id": "owner", "partner_id": "partner"}.get(field or "", field or "title")
         block = FORM_BLOCKS.get(field, AssetIds.title_block)
         text = FORM_MESSAGES.get((field, message))
         if text is None:

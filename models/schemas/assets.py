@@ -186,13 +186,16 @@ def split_parts(value: Any) -> Any:
     return value
 
 
-def _clean_parts(values: list[Any]) -> list[AssetPart]:
+def _clean_parts(values: Any) -> list[AssetPart]:
+    if not isinstance(values, list | tuple):
+        raise ValueError(f"parts must be a list of labels and links, like `{PART_EXAMPLE}`")
     parts: list[AssetPart] = []
     seen: set[str] = set()
     for raw in values:
         if isinstance(raw, AssetPart):
             raw = raw.model_dump()
-        if not isinstance(raw, dict) or set(raw) - {"label", "url"}:
+        if (not isinstance(raw, dict) or set(raw) - {"label", "url"}
+                or not all(isinstance(raw.get(key), str | None) for key in ("label", "url"))):
             raise ValueError(f"each part is a label and a link, like `{PART_EXAMPLE}`")
         label = " ".join(str(raw.get("label") or "").split())
         url = str(raw.get("url") or "").strip()
