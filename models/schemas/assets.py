@@ -166,13 +166,17 @@ class AssetPart(BaseModel, frozen=True):
     url: str
 
 
+def _looks_like_a_link(word: str) -> bool:
+    return "://" in word or word.casefold().startswith("www.")
+
+
 def _part_from_line(line: str) -> dict[str, str]:
     """`Label: https://…` (or `Label | https://…`, `Label https://…`): the last word is the link."""
     words = line.split()
+    if not _looks_like_a_link(words[-1]):
+        raise ValueError(f"add the link after {' '.join(words)[:40]!r}, like `{PART_EXAMPLE}`")
     if len(words) < 2:
-        if words and re.match(r"(?i)^[a-z][a-z0-9+.-]*://", words[0]):
-            raise ValueError(f"give the link {words[0][:40]!r} a label before it, like `{PART_EXAMPLE}`")
-        raise ValueError(f"add the link after {line.strip()[:40]!r}, like `{PART_EXAMPLE}`")
+        raise ValueError(f"give the link {words[0][:40]!r} a label before it, like `{PART_EXAMPLE}`")
     label = " ".join(words[:-1]).rstrip(":|-–— ")
     return {"label": label, "url": words[-1]}
 
