@@ -40,7 +40,7 @@ AXES_HINT = "Leave empty for what the type usually is (Demo: low, broad, present
 AUDIENCE_HINT = ("Customer-facing assets may be shared into channels shared with a customer (Slack Connect); "
                  "internal ones never are.")
 PARTS_LABEL = "Parts"
-PARTS_HINT = "One a line: a label, then its link. Usual parts: {usual}."
+PARTS_HINT = "One per line: a label, then its link. Usual parts: {usual}."
 PARTS_MAX_CHARS = 3000  # the most a text input holds
 PARTNER_LABEL = "Marketing partner"
 PARTNER_PLACEHOLDER = "Who in Marketing plans it with you"

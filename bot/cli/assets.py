@@ -143,8 +143,8 @@ def add_commands(commands: Any) -> None:
         help="add or update assets from a YAML or CSV file (keyed by url)",
         description="Add or update assets from a YAML list or a CSV file with the columns "
         "title,type,summary,url,topics,products,depth,scope,interactivity,cycle,owner,status,customer_facing,"
-        "parts,partner (topics and products separated by ';' in CSV; parts one 'Label: link' a line). Every row is checked first; if any is wrong, "
-        "nothing is written.",
+        "parts,partner (topics and products separated by ';' in CSV; parts one 'Label: link' per line). "
+        "Every row is checked first; if any is wrong, nothing is written.",
     )
     importing.add_argument("file", metavar="FILE", help="a .yaml/.yml or .csv file")
     importing.add_argument("--owner", metavar="USER_ID", type=_user_id,
