@@ -24,6 +24,8 @@ class AssetIds(StrEnum):
     cycle_block = "asset_cycle"
     owner_block = "asset_owner"
     audience_block = "asset_audience"
+    parts_block = "asset_parts"
+    partner_block = "asset_partner"
     field = "asset_field"
     # Buttons on a card; value: `codecs.AssetButton`.
     share = "asset_share"

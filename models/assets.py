@@ -33,6 +33,11 @@ class Asset(Base):
     # Made to be shown to customers: the only assets epos shares into a conversation with another
     # organisation in it. Internal unless someone says otherwise.
     customer_facing: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Labelled links to the asset's parts besides its main link ({"label", "url"} each, in order): a demo's
+    # script, a workshop's notebooks and deck, a proofshop's success criteria.
+    parts: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
+    # A Marketing Workshop's partner in Marketing (a Slack user id); no other type has one.
+    partner_id: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[AssetStatus] = mapped_column(_enum(AssetStatus), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(index=True)
@@ -119,7 +124,9 @@ class AssetFeedback(Base):
 
 
 class SearchMiss(Base):
-    """A search that found nothing: the content gaps curators read in the digest."""
+    """A search that found nothing, or only part of what was asked: the content gaps curators read in the
+    digest. A partial gap names the words its best answer matched and those it did not; a search that
+    found nothing leaves both empty."""
 
     __tablename__ = "search_misses"
     __table_args__ = (Index("ix_search_misses_searched_at", "searched_at"),)
@@ -128,3 +135,5 @@ class SearchMiss(Base):
     query: Mapped[str] = mapped_column(String(200))
     user_id: Mapped[str] = mapped_column(String(32))
     searched_at: Mapped[datetime]
+    matched: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    unmatched: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")

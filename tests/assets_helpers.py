@@ -61,6 +61,8 @@ def form_values(
     cycle: str | None = None,
     owner: str | None = "U0A1B2C3D",
     audience: str | None = None,
+    parts: str = "",
+    partner: str | None = None,
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """The form's `state.values` as Slack submits them."""
     field = str(AssetIds.field)
@@ -82,6 +84,8 @@ def form_values(
             block(AssetIds.cycle_block, select_value(cycle)),
             block(AssetIds.owner_block, {"type": "users_select", "selected_user": owner}),
             block(AssetIds.audience_block, select_value(audience or "internal")),
+            block(AssetIds.parts_block, input_value(parts)),
+            block(AssetIds.partner_block, {"type": "users_select", "selected_user": partner}),
         ]
     )
 

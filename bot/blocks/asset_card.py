@@ -49,6 +49,10 @@ STATUS_BADGES = {AssetStatus.draft: "📝 Draft", AssetStatus.archived: "🗄 Ar
 SUMMARY_IN_CARD = 300
 CONFIRM_TITLE = 150  # a confirm dialog holds 300 characters of text
 AUDIENCE_LABELS = {"internal": "Internal only", "customer_facing": "Customer-facing"}
+PARTS_LINE = "Parts: {parts}"
+PARTS_MORE = "and {count} more"
+PARTS_IN_CARD = 2900  # a context element holds 3,000 characters, and links may be long
+PARTNER = "Marketing partner {partner}"
 
 
 def title_link(card: AssetCard) -> str:
@@ -73,8 +77,24 @@ def facts_line(card: AssetCard) -> str:
     )
 
 
+def parts_line(card: AssetCard) -> str:
+    """The parts besides the main link, each label linked to its part, as many as fit."""
+    links: list[str] = []
+    for part in card.parts:
+        linked = link(part.url, part.label)
+        if sum(len(shown) + 3 for shown in links) + len(linked) > PARTS_IN_CARD:
+            break
+        links.append(linked)
+    if len(links) < len(card.parts):
+        links.append(PARTS_MORE.format(count=len(card.parts) - len(links)))
+    return PARTS_LINE.format(parts=" · ".join(links))
+
+
 def people_line(card: AssetCard) -> str:
-    parts = [f"Owner {user(card.owner_id)}", f"👍 {card.useful_count}", f"👎 {card.not_useful_count}"]
+    parts = [f"Owner {user(card.owner_id)}"]
+    if card.partner_id:
+        parts.append(PARTNER.format(partner=user(card.partner_id)))
+    parts += [f"👍 {card.useful_count}", f"👎 {card.not_useful_count}"]
     if card.share_count:
         parts.append(f"shared {card.share_count}×")
     return " · ".join(parts)
@@ -90,6 +110,8 @@ def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -
     context = [kit.md(facts_line(card)), kit.md(people_line(card))]
     if deals := card_line(viewed.deals):
         context.append(kit.md(deals))
+    if card.parts:
+        context.append(kit.md(parts_line(card)))
     tags = card.topics + [p for p in card.products if p.casefold() not in {t.casefold() for t in card.topics}]
     if tags:
         context.append(kit.md("Topics: " + safe(", ".join(tags), 500)))

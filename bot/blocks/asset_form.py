@@ -19,8 +19,8 @@ from bot.blocks import kit
 from bot.blocks.asset_card import AUDIENCE_LABELS, CYCLE_LABELS, DEPTH_LABELS, INTERACTIVITY_LABELS, SCOPE_LABELS
 from bot.codecs import AssetForm
 from bot.ids import AssetIds
-from models.enums import ASSET_TYPE_LABELS
-from models.schemas.assets import SUMMARY_MAX, TITLE_MAX, URL_MAX, AssetCard, AssetFields
+from models.enums import ASSET_TYPE_LABELS, AssetType
+from models.schemas.assets import SUGGESTED_PARTS, SUMMARY_MAX, TITLE_MAX, URL_MAX, AssetCard, AssetFields
 
 FORM_TITLE = {"add": "Add an asset", "edit": "Edit asset"}
 FORM_SUBMIT = "Save"
@@ -39,6 +39,12 @@ USUAL_FOR_TYPE = "Usual for the type"
 AXES_HINT = "Leave empty for what the type usually is (Demo: low, broad, presentation, early)."
 AUDIENCE_HINT = ("Customer-facing assets may be shared into channels shared with a customer (Slack Connect); "
                  "internal ones never are.")
+PARTS_LABEL = "Parts"
+PARTS_HINT = "One per line: a label, then its link. Usual parts: {usual}."
+PARTS_MAX_CHARS = 3000  # the most a text input holds
+PARTNER_LABEL = "Marketing partner"
+PARTNER_PLACEHOLDER = "Who in Marketing plans it with you"
+PARTNER_HINT = "Marketing Workshops only: the person in Marketing it is planned with."
 # Every field of the form answers under the same action_id; the block_id says which field it is.
 _field_input = functools.partial(kit.text_input, action_id=AssetIds.field)
 
@@ -61,6 +67,21 @@ def _select(block_id: AssetIds, label: str, labels: dict[Any, str], initial: Any
     )
 
 
+def parts_text(parts: Any) -> str:
+    """Parts as the form shows them: `Label: link`, one a line."""
+    return "\n".join(f"{part.label}: {part.url}" for part in parts)
+
+
+def _parts_hint() -> str:
+    usual = "; ".join(f"{ASSET_TYPE_LABELS[t]}: {', '.join(labels)}" for t, labels in SUGGESTED_PARTS.items())
+    return PARTS_HINT.format(usual=usual)
+
+
+def _parts_placeholder(asset_type: AssetType | None) -> str:
+    labels = SUGGESTED_PARTS[asset_type or AssetType.workshop]
+    return f"{labels[0]}: https://…"
+
+
 def asset_form(
     *, mode: str, owner_id: str, initial: AssetCard | AssetFields | None = None,
     asset_id: int | None = None, will_be_draft: bool = False, link_change_needs_review: bool = False,
@@ -79,6 +100,9 @@ def asset_form(
                       multiline=True, placeholder="What it shows, for whom, and when to use it"),
         _field_input(AssetIds.url_block, "Link", initial=initial.url if initial else None, max_length=URL_MAX,
                       placeholder="https://…", hint="Where the asset lives: an http:// or https:// link."),
+        _field_input(AssetIds.parts_block, PARTS_LABEL, initial=parts_text(initial.parts) if initial else None,
+                      max_length=PARTS_MAX_CHARS, optional=True, multiline=True,
+                      placeholder=_parts_placeholder(initial.type if initial else None), hint=_parts_hint()),
         _field_input(AssetIds.topics_block, "Topics", initial=", ".join(initial.topics) if initial else None,
                       max_length=1000, optional=True, placeholder="observability, kubernetes, logging",
                       hint="Separated by commas. Search matches these strongly."),
@@ -101,6 +125,14 @@ def asset_form(
             label=PlainTextObject(text="Owner"),
             element=UserSelectElement(action_id=AssetIds.field, initial_user=owner_id,
                                       placeholder=PlainTextObject(text="Who keeps it up to date")),
+        ),
+        InputBlock(
+            block_id=AssetIds.partner_block,
+            label=PlainTextObject(text=PARTNER_LABEL),
+            element=UserSelectElement(action_id=AssetIds.field, initial_user=initial.partner_id if initial else None,
+                                      placeholder=PlainTextObject(text=PARTNER_PLACEHOLDER)),
+            optional=True,
+            hint=PlainTextObject(text=PARTNER_HINT),
         ),
     ]
     return kit.modal(AssetIds.edit_modal if mode == "edit" else AssetIds.add_modal, FORM_TITLE[mode], blocks,

@@ -71,6 +71,9 @@ HELP_COMMANDS = (
 )
 
 RESULTS_HEADER = "*{total}* {what} for *{query}*{range}"
+RESULTS_HEADER_ALL = "*{total}* {what}{range}"
+CORRECTED = "Showing results for *{corrected}* (you typed *{typed}*)"
+PARTIAL_MATCH = "No asset matches all of *{query}*; the best match covers only *{matched}*."
 NO_MATCH = "No assets match *{query}*."
 NO_MATCH_FALLBACK = "No assets match “{query}”"
 DID_YOU_MEAN = "Did you mean:"
@@ -117,7 +120,7 @@ BACK_TO_DRAFTS = (
     "Because its link changed, it is back in the drafts and out of search until an admin checks the new link "
     "and publishes it again; you'll get a message when that happens."
 )
-FIELD_WORDS = {"url": "link", "owner_id": "owner"}
+FIELD_WORDS = {"url": "link", "owner_id": "owner", "partner_id": "marketing partner"}
 UNCHANGED = "Nothing changed in {title}."
 REVIEW_REQUEST = "{owner} added a draft asset. Publish it to make it searchable, or archive it."
 LINK_REVIEW_REQUEST = (
@@ -156,6 +159,9 @@ FORM_BLOCKS: dict[str, AssetIds] = {
     "owner": AssetIds.owner_block,
     "owner_id": AssetIds.owner_block,
     "customer_facing": AssetIds.audience_block,
+    "parts": AssetIds.parts_block,
+    "partner": AssetIds.partner_block,
+    "partner_id": AssetIds.partner_block,
 }
 
 
@@ -182,6 +188,33 @@ def _what(page: SearchPage) -> str:
     return label if page.total == 1 else label + "s"
 
 
+def topic_text(page: SearchPage) -> str:
+    """What was searched for, without the type word ("observability", not "demo observability")."""
+    return " ".join(page.words)
+
+
+def corrected_text(page: SearchPage) -> str:
+    """The topic words as they were read, each typo replaced by the catalogue word it was taken for."""
+    read_as = dict((typed, word) for typed, word in page.corrections)
+    return " ".join(read_as.get(word, word) for word in page.words)
+
+
+def results_header(page: SearchPage, shown: str = "") -> str:
+    """The line above a page of results, with what was corrected and what was not found under it."""
+    topic = topic_text(page)
+    what = _what(page)
+    if topic:
+        header = RESULTS_HEADER.format(total=page.total, what=what, query=safe(topic, 500), range=shown)
+    else:
+        header = RESULTS_HEADER_ALL.format(total=page.total, what=what, range=shown)
+    if page.corrections:
+        header += "\n" + CORRECTED.format(corrected=safe(corrected_text(page), 500), typed=safe(topic, 500))
+    if page.unmatched and page.matched:
+        header += "\n" + PARTIAL_MATCH.format(query=safe(" ".join(page.terms), 500),
+                                              matched=safe(" ".join(page.matched), 500))
+    return header
+
+
 def results_message(page: SearchPage) -> Message:
     """The answer to `/asset <query>`: a page of cards, or why there is none and what to try."""
     query = safe(page.query.strip(), 500)
@@ -197,7 +230,7 @@ def results_message(page: SearchPage) -> Message:
         return kit.message(f"No more results for “{query}”", blocks)
     first, last = page.offset + 1, page.offset + len(page.items)
     shown = f" (showing {first}–{last})" if page.total > len(page.items) else ""
-    header = RESULTS_HEADER.format(total=page.total, what=_what(page), query=query, range=shown)
+    header = results_header(page, shown)
     parts: list[Block | dict[str, Any]] = [SectionBlock(text=kit.md(header))]
     for item in page.items:
         parts.append(_divider())
@@ -213,7 +246,8 @@ def results_message(page: SearchPage) -> Message:
         parts.append(_divider())
         parts.append(ActionsBlock(elements=paging))
         parts.append(ContextBlock(elements=[kit.md(PAGE_OF.format(page=page.offset // page.limit + 1, pages=pages))]))
-    fallback = f"{page.total} {_what(page)} for “{safe(page.query.strip(), 200)}”"
+    topic = topic_text(page)
+    fallback = f"{page.total} {_what(page)}" + (f" for “{safe(topic, 200)}”" if topic else "")
     return kit.message(fallback, parts)
 
 
@@ -391,6 +425,8 @@ FIELD_SUBJECTS = {
     "cycle": "Sales cycle",
     "owner": "The owner",
     "customer_facing": "Audience",
+    "parts": "Parts",
+    "partner": "The marketing partner",
 }
 
 
@@ -398,7 +434,7 @@ def form_errors(problems: list[tuple[str | None, str]]) -> dict[str, str]:
     """Field problems as `response_action: errors`, keyed by input block; one message per block."""
     errors: dict[str, str] = {}
     for field, message in problems:
-        field = "owner" if field == "owner_id" else (field or "title")
+        field = {"owner_id": "owner", "partner_id": "partner"}.get(field or "", field or "title")
         block = FORM_BLOCKS.get(field, AssetIds.title_block)
         text = FORM_MESSAGES.get((field, message))
         if text is None:

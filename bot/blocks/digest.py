@@ -31,7 +31,7 @@ from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEX
 from bot.blocks.text import plural
 from bot.charts import day_count, stage_label
 from bot.services.digest import MIN_CLOSES_TO_COMPARE
-from models.schemas.digest import DevRelFigures, Digest, MeanMedian, OwnerFigures, StaleLine
+from models.schemas.digest import DevRelFigures, Digest, MeanMedian, OwnerFigures, SearchGap, StaleLine
 
 TITLE = "Weekly presales digest · {week}"
 SUBTITLE = "{start} – {end} ({tz}) · per-SE breakdown and chart in the thread"
@@ -53,6 +53,8 @@ ASSETS_TITLE = "*Most shared assets*"
 NO_ASSETS = "*Most shared assets*\nNo assets were shared this week."
 GAPS_TITLE = "*Searches that found nothing* (content gaps; add one with `/asset add`)"
 NO_GAPS = "*Searches that found nothing*\nNone: every search found something."
+PARTIAL_GAPS_TITLE = "*Searches that found only part of what was asked* (the best answer missed some words)"
+PARTIAL_GAP = "“{query}” · {count}× · nothing on *{unmatched}*, found {matched}"
 MORE = "…and {count} more"
 NEXT_STEP = "All figures: `epos digest --week {week} --json`. Your own engagements: `/engagement list`."
 FALLBACK = "Weekly presales digest {week}: {closed} closed ({won} won), MTTC {mttc}, {stale} stale engagements."
@@ -247,10 +249,23 @@ def _assets(digest: Digest) -> str:
 
 
 def _gaps(digest: Digest) -> str:
+    """Both kinds of content gap in one section: searches that found nothing, then those whose best
+    answer matched only some words, each list in half the section when both are there."""
+    partial = digest.searches_partly_answered
+    room = (SECTION_TEXT - 2) // 2 if partial else SECTION_TEXT
     if not digest.searches_without_results:
-        return NO_GAPS
-    lines = [f"“{safe(gap.query, 150)}” · {gap.count}×" for gap in digest.searches_without_results]
-    return bullets(lines, title=GAPS_TITLE)
+        text = NO_GAPS
+    else:
+        lines = [f"“{safe(gap.query, 150)}” · {gap.count}×" for gap in digest.searches_without_results]
+        text = bullets(lines, title=GAPS_TITLE, limit=room)
+    if partial:
+        text += "\n\n" + bullets([partial_gap_line(gap) for gap in partial], title=PARTIAL_GAPS_TITLE, limit=room)
+    return text
+
+
+def partial_gap_line(gap: SearchGap) -> str:
+    return PARTIAL_GAP.format(query=safe(gap.query, 150), count=gap.count,
+                              unmatched=safe(" ".join(gap.unmatched), 100), matched=safe(" ".join(gap.matched), 100))
 
 
 # ----- the thread reply ----------------------------------------------------------------------------

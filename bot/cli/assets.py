@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from bot import clock, db
 from bot.blocks import asset_outcomes as outcome_text
+from bot.blocks.assets import corrected_text, topic_text
 from bot.blocks.text import plural
 from bot.cli.output import (
     add_format_option,
@@ -99,10 +100,14 @@ def search_catalogue(args: argparse.Namespace, settings: Settings) -> int:
                 "topics": item.card.topics,
                 "products": item.card.products,
                 "owner": item.card.owner_id,
+                "parts": [part.model_dump() for part in item.card.parts],
+                "partner": item.card.partner_id,
             }
             for item in page.items
         ], indent=2, ensure_ascii=False))
         return EXIT_OK
+    if page.corrections:
+        print(f"Showing results for “{corrected_text(page)}” (you typed “{topic_text(page)}”)")
     if not page.items:
         if not page.understood:
             print(f"No asset type or topic in “{query}”; try: epos assets search demo observability")
@@ -160,9 +165,9 @@ def add_commands(commands: Any) -> None:
         "import",
         help="add or update assets from a YAML or CSV file (keyed by url)",
         description="Add or update assets from a YAML list or a CSV file with the columns "
-        "title,type,summary,url,topics,products,depth,scope,interactivity,cycle,owner,status "
-        "(topics and products separated by ';' in CSV). Every row is checked first; if any is wrong, "
-        "nothing is written.",
+        "title,type,summary,url,topics,products,depth,scope,interactivity,cycle,owner,status,customer_facing,"
+        "parts,partner (topics and products separated by ';' in CSV; parts one 'Label: link' per line). "
+        "Every row is checked first; if any is wrong, nothing is written.",
     )
     importing.add_argument("file", metavar="FILE", help="a .yaml/.yml or .csv file")
     importing.add_argument("--owner", metavar="USER_ID", type=_user_id,

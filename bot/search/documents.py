@@ -16,6 +16,7 @@ class SearchDoc:
     summary: str = ""
     topics: tuple[str, ...] = ()
     products: tuple[str, ...] = ()
+    parts: tuple[str, ...] = ()  # the labels of its parts
     useful: int = 0
     not_useful: int = 0
     shares: int = 0
@@ -26,6 +27,8 @@ class ParsedQuery:
     type: str | None
     terms: tuple[str, ...]
     raw: str
+    # The topic words as typed (lowercased), without type words and filler: what a header echoes back.
+    words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,15 @@ class SearchResult:
     hits: tuple[Hit, ...]
     total: int
     suggestions: tuple[str, ...]
+    # (term as typed, catalogue word it was read as) for each term found only through a typo.
+    corrections: tuple[tuple[str, str], ...] = ()
+    # When no asset matched every term: the terms the best answer matched, and those it did not.
+    matched: tuple[str, ...] = ()
+    unmatched: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.unmatched) and self.total > 0
 
 
 

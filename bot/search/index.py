@@ -23,7 +23,16 @@ from bot.search.postings import (
     _slots_to_bits,
 )
 from bot.search.ranking import Ranking
-from bot.search.vocabulary import _PRODUCTS, _SUMMARY, _TITLE, _TOPICS, ASSET_TYPES, FIELD_WEIGHTS, _doc_keys
+from bot.search.vocabulary import (
+    _PARTS,
+    _PRODUCTS,
+    _SUMMARY,
+    _TITLE,
+    _TOPICS,
+    ASSET_TYPES,
+    FIELD_WEIGHTS,
+    _doc_keys,
+)
 
 # --------------------------------------------------------------------------
 # Locking
@@ -154,18 +163,20 @@ class AssetIndex(Ranking):
             self._remove_locked(doc_id)
 
     @staticmethod
-    def _field_keys(doc: SearchDoc) -> tuple[set[str], set[str], set[str], set[str]]:
+    def _field_keys(doc: SearchDoc) -> tuple[set[str], set[str], set[str], set[str], set[str]]:
         title: set[str] = set()
         topics: set[str] = set()
         products: set[str] = set()
         summary: set[str] = set()
+        parts: set[str] = set()
         _doc_keys(doc.title, title)
         # One pass per field.  A phrase may then span two entries (topics
         # "machine" and "learning"), which still describes the asset.
         _doc_keys(" ".join(doc.topics), topics)
         _doc_keys(" ".join(doc.products), products)
         _doc_keys(doc.summary, summary)
-        return title, topics, products, summary
+        _doc_keys(" ".join(doc.parts), parts)
+        return title, topics, products, summary, parts
 
     def _append_codes(self, slot: int, field_keys: tuple[set[str], ...]) -> None:
         token_id = self._token_id
@@ -224,6 +235,7 @@ class AssetIndex(Ranking):
                 *text_codes(" ".join(doc.topics), _TOPICS),
                 *products,
                 *text_codes(doc.summary, _SUMMARY),
+                *(text_codes(" ".join(doc.parts), _PARTS) if doc.parts else ()),
             ]
             add_start(len(codes))
             add_count(len(doc_codes))

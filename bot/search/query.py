@@ -38,6 +38,7 @@ def parse_query(text: str) -> ParsedQuery:
     words = _words(_strip_slack_markup(raw[:MAX_QUERY_CHARS]))
     asset_type: str | None = None
     terms: list[str] = []
+    typed: list[str] = []
     i = 0
     while i < len(words) and len(terms) < MAX_TERMS:
         word = words[i]
@@ -49,6 +50,7 @@ def parse_query(text: str) -> ParsedQuery:
                 asset_type = asset_type or canonical
             elif canonical not in terms:
                 terms.append(canonical)
+                typed.extend(words[i - length : i])
             continue
         i += 1
         if word in TYPE_WORDS:
@@ -64,5 +66,6 @@ def parse_query(text: str) -> ParsedQuery:
         term = ABBREVIATIONS.get(word, word)
         if term not in terms:
             terms.append(term)
-    return ParsedQuery(type=asset_type, terms=tuple(terms), raw=raw)
+            typed.append(word)
+    return ParsedQuery(type=asset_type, terms=tuple(terms), raw=raw, words=tuple(typed))
 

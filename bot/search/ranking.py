@@ -115,22 +115,46 @@ class Ranking:
             return SearchResult(query, hits, len(ranked), ())
 
         scope = self._type_bits[query.type] if query.type else self._live_bits
-        term_pairs = [self._pairs(self._match_vocabulary(term)) for term in query.terms]
+        term_tokens = [self._match_vocabulary(term) for term in query.terms]
+        term_pairs = [self._pairs(tokens) for tokens in term_tokens]
         # The docs each term matches in any field.
         term_docs = [_any_of(bits for _, bits in pairs) for pairs in term_pairs]
+        corrections = tuple(
+            (term, corrected) for term, tokens, docs in zip(query.terms, term_tokens, term_docs)
+            if docs & scope and (corrected := self._correction(term, tokens)) is not None
+        )
 
         everywhere = _all_of(term_docs) & scope
         total = everywhere.bit_count()
         if total:
             page = self._page(term_pairs, everywhere, total, query.type, need, partial=False)
-            return SearchResult(query, self._hits(page, offset), total, ())
+            return SearchResult(query, self._hits(page, offset), total, (), corrections)
 
         anywhere = _any_of(term_docs) & scope
         total = anywhere.bit_count()
         if not total:
             return SearchResult(query, (), 0, self._suggest([_fold_plural(term) for term in query.terms]))
-        page = self._page(term_pairs, anywhere, total, query.type, need, partial=True)
-        return SearchResult(query, self._hits(page, offset), total, ())
+        # The best answer is worked out whatever the page, so every page tells the same story.
+        best = self._page(term_pairs, anywhere, total, query.type, 1, partial=True)
+        page = best if need == 1 else self._page(term_pairs, anywhere, total, query.type, need, partial=True)
+        top = self._slot_for(-max(best)[2]) if best else None
+        covered = [top is not None and bool(docs >> top & 1) for docs in term_docs]
+        return SearchResult(
+            query, self._hits(page, offset), total, (), corrections,
+            matched=tuple(term for term, hit in zip(query.terms, covered) if hit),
+            unmatched=tuple(term for term, hit in zip(query.terms, covered) if not hit),
+        )
+
+    def _correction(self, term: str, tokens: list[tuple[str, float]]) -> str | None:
+        """The catalogue word a term was read as when it matched only through a typo ("obervability"
+        read as "observability"); None for a word the catalogue has, a prefix, or a related topic."""
+        key = _fold_plural(term)
+        if not tokens or term in self._known_tokens or key in self._known_tokens:
+            return None
+        token, similarity = tokens[0]
+        if similarity >= 1.0 or token.startswith(key) or token == BROADER_TERMS.get(term):
+            return None
+        return token
 
     @staticmethod
     def _hits(page: list[_Entry], offset: int) -> tuple[Hit, ...]:

@@ -114,8 +114,10 @@ _NOT_PLURAL = frozenset(
     """.split()
 )
 
-FIELD_WEIGHTS = (1.0, 0.95, 0.75, 0.5)  # title, topics, products, summary
-_TITLE, _TOPICS, _PRODUCTS, _SUMMARY = range(4)  # field positions in FIELD_WEIGHTS
+# Part labels ("Student notebooks", "Success criteria") say what an asset comes with, not what it is
+# about: they count, below everything else.
+FIELD_WEIGHTS = (1.0, 0.95, 0.75, 0.5, 0.4)  # title, topics, products, summary, part labels
+_TITLE, _TOPICS, _PRODUCTS, _SUMMARY, _PARTS = range(5)  # field positions in FIELD_WEIGHTS
 
 FUZZY_CUTOFF = 0.8
 """Least token similarity (OSA, 0..1) for a typo to count as a match: one edit

@@ -40,7 +40,7 @@ ENTITY = "asset"
 SIMILAR_TITLE_RATIO = 90.0
 CONTENT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
-    "depth", "scope", "interactivity", "cycle", "owner_id", "customer_facing",
+    "depth", "scope", "interactivity", "cycle", "owner_id", "customer_facing", "parts", "partner_id",
 )
 
 PUBLISH_REFUSED = "Only admins (set in EPOS_ADMINS) can publish assets. Ask one of them to review *{title}*."
@@ -149,7 +149,10 @@ def create(
 
 
 def content_of(fields: AssetFields) -> dict[str, Any]:
-    return {name: getattr(fields, name) for name in CONTENT_FIELDS}
+    content = {name: getattr(fields, name) for name in CONTENT_FIELDS}
+    # Parts are stored as plain JSON, in the form the row reads back.
+    content["parts"] = [part.model_dump() for part in fields.parts]
+    return content
 
 
 def changed_fields(row: Asset, content: dict[str, Any]) -> list[str]:

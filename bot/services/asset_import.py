@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 EXPORT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
-    "depth", "scope", "interactivity", "cycle", "owner", "status", "customer_facing",
+    "depth", "scope", "interactivity", "cycle", "owner", "status", "customer_facing", "parts", "partner",
 )
 
 # ----- import and export --------------------------------------------------------------------------
@@ -398,6 +398,8 @@ def export_records() -> list[dict[str, Any]]:
                 "owner": row.owner_id,
                 "status": plain(row.status),
                 "customer_facing": bool(row.customer_facing),
+                "parts": [{"label": part["label"], "url": part["url"]} for part in row.parts or []],
+                "partner": row.partner_id,
             }
             for row in rows
         ]
@@ -410,5 +412,7 @@ def render_export(records: list[dict[str, Any]], fmt: Literal["yaml", "csv"]) ->
     writer = csv.DictWriter(out, fieldnames=list(EXPORT_FIELDS), lineterminator="\n")
     writer.writeheader()
     for record in records:
-        writer.writerow({**record, "topics": ";".join(record["topics"]), "products": ";".join(record["products"])})
+        writer.writerow({**record, "topics": ";".join(record["topics"]), "products": ";".join(record["products"]),
+                         # One `Label: link` a line, as the form takes them; links may hold `;`.
+                         "parts": "\n".join(f"{part['label']}: {part['url']}" for part in record["parts"])})
     return out.getvalue()

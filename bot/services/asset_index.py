@@ -64,7 +64,7 @@ _state = _IndexState()
 
 _DOC_COLUMNS = (
     Asset.id, Asset.title, Asset.type, Asset.summary, Asset.topics, Asset.products,
-    Asset.useful_count, Asset.not_useful_count, Asset.share_count,
+    Asset.useful_count, Asset.not_useful_count, Asset.share_count, Asset.parts,
 )
 
 
@@ -76,6 +76,7 @@ def _doc(row: Any) -> SearchDoc:
         summary=row.summary or "",
         topics=tuple(row.topics or ()),
         products=tuple(row.products or ()),
+        parts=tuple(str(part.get("label", "")) for part in row.parts or () if isinstance(part, dict)),
         useful=row.useful_count or 0,
         not_useful=row.not_useful_count or 0,
         shares=row.share_count or 0,
@@ -209,6 +210,8 @@ def card_of(row: Asset) -> AssetCard:
         owner_id=row.owner_id,
         status=row.status,
         customer_facing=bool(row.customer_facing),
+        parts=list(row.parts or []),
+        partner_id=row.partner_id,
         created_at=row.created_at,
         updated_at=row.updated_at,
         share_count=row.share_count or 0,

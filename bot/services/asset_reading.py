@@ -80,7 +80,8 @@ def search(
     prefer_topics: Sequence[str] = (),
 ) -> SearchPage:
     """One page of published assets for a query, best first. With an actor (a search from Slack) a
-    query that finds nothing is recorded as a content gap; the command line records nothing.
+    query that finds nothing is recorded as a content gap, and one whose best answer matched only some
+    of its words as a partial gap (once, from its first page); the command line records nothing.
     `prefer_topics` (the needs of the deal searched from): on each page, assets tagged with them first."""
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     offset = max(0, int(offset))
@@ -100,6 +101,9 @@ def search(
         record_miss(_miss_key(parsed.type, parsed.terms), actor.user_id, now=now)
     elif actor is not None:
         usage.note(actor.user_id, usage.SEARCH, now=now)
+        if result.partial and offset == 0:
+            record_miss(_miss_key(parsed.type, parsed.terms), actor.user_id, now=now,
+                        matched=result.matched, unmatched=result.unmatched)
     return SearchPage(
         query=text,
         asset_type=asset_type,
@@ -109,13 +113,21 @@ def search(
         offset=offset,
         limit=limit,
         suggestions=list(result.suggestions),
+        words=list(parsed.words),
+        corrections=[list(pair) for pair in result.corrections],
+        matched=list(result.matched),
+        unmatched=list(result.unmatched),
     )
 
 
-def record_miss(query: str, user_id: str, *, now: datetime | None = None) -> None:
-    """A content gap for the curators. Written beside a search's answer, which never waits for it."""
-    miss = SearchMiss(query=query[:MISS_QUERY_MAX], user_id=user_id, searched_at=now or clock.now())
-    db.write_soon(lambda session: session.add(miss), what="a search that found nothing")
+def record_miss(query: str, user_id: str, *, now: datetime | None = None,
+                matched: Sequence[str] = (), unmatched: Sequence[str] = ()) -> None:
+    """A content gap for the curators: a search that found nothing, or, with `unmatched` words, one whose
+    best answer matched only `matched`. Written beside a search's answer, which never waits for it."""
+    miss = SearchMiss(query=query[:MISS_QUERY_MAX], user_id=user_id, searched_at=now or clock.now(),
+                      matched=list(matched), unmatched=list(unmatched))
+    what = "a search that found only part of what was asked" if unmatched else "a search that found nothing"
+    db.write_soon(lambda session: session.add(miss), what=what)
 
 
 def recommend(focus: str, asset_types: list[AssetType], limit: int = 3, *,

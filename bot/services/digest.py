@@ -169,6 +169,7 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None, managers: S
         esat=EsatSummary(mean=this_week.esat.mean, count=this_week.esat.count),
         top_assets=most_shared_assets(since, until),
         searches_without_results=searches_without_results(since, until),
+        searches_partly_answered=searches_partly_answered(since, until),
         trend=trend,
         owners=owner_figures(since, until, stale_per_owner),
         adoption=adoption.report(since, until, managers=managers),
@@ -234,22 +235,41 @@ def most_shared_assets(since: datetime, until: datetime, *, limit: int = TOP_ASS
     return [SharedAsset(asset_id=i, title=title, url=url, shares=int(n)) for i, title, url, n in rows]
 
 
-def searches_without_results(since: datetime, until: datetime, *, limit: int = TOP_SEARCHES) -> list[SearchGap]:
-    """Searches that found nothing, folded by case and spacing, most frequent first."""
+def _gaps(since: datetime, until: datetime) -> list[tuple[str, list[str], list[str]]]:
     with db.reading() as session:
-        queries = session.scalars(
-            select(SearchMiss.query).where(SearchMiss.searched_at >= since, SearchMiss.searched_at < until)
+        rows = session.execute(
+            select(SearchMiss.query, SearchMiss.matched, SearchMiss.unmatched)
+            .where(SearchMiss.searched_at >= since, SearchMiss.searched_at < until)
+            .order_by(SearchMiss.searched_at, SearchMiss.id)
         ).all()
+    return [(query, list(matched or []), list(unmatched or [])) for query, matched, unmatched in rows]
+
+
+def _folded(gaps: Sequence[tuple[str, list[str], list[str]]], limit: int) -> list[SearchGap]:
+    """Gaps folded by case and spacing, most frequent first; a partial gap says what its latest search
+    matched and missed."""
     counts: dict[str, int] = {}
-    shown: dict[str, str] = {}
-    for query in queries:
+    shown: dict[str, SearchGap] = {}
+    for query, matched, unmatched in gaps:
         key = " ".join(query.casefold().split())
         if not key:
             continue
         counts[key] = counts.get(key, 0) + 1
-        shown.setdefault(key, " ".join(query.split()))
+        shown[key] = SearchGap(query=" ".join(query.split()) if key not in shown else shown[key].query, count=0,
+                               matched=matched, unmatched=unmatched)
     ranked = sorted(counts, key=lambda key: (-counts[key], key))[:limit]
-    return [SearchGap(query=shown[key], count=counts[key]) for key in ranked]
+    return [shown[key].model_copy(update={"count": counts[key]}) for key in ranked]
+
+
+def searches_without_results(since: datetime, until: datetime, *, limit: int = TOP_SEARCHES) -> list[SearchGap]:
+    """Searches that found nothing, folded by case and spacing, most frequent first."""
+    return _folded([gap for gap in _gaps(since, until) if not gap[2]], limit)
+
+
+def searches_partly_answered(since: datetime, until: datetime, *, limit: int = TOP_SEARCHES) -> list[SearchGap]:
+    """Searches whose best answer matched only some of their words ("fraud detection" finding only
+    "Threat detection lab"): the gaps a hit would hide. Folded and ranked as `searches_without_results`."""
+    return _folded([gap for gap in _gaps(since, until) if gap[2]], limit)
 
 
 def owner_figures(since: datetime, until: datetime, stale_per_owner: dict[str, int]) -> list[OwnerFigures]:

@@ -45,6 +45,8 @@ def read_form(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
         "cycle": value(AssetIds.cycle_block),
         "owner_id": value(AssetIds.owner_block) or "",
         "customer_facing": value(AssetIds.audience_block) == "customer_facing",
+        "parts": value(AssetIds.parts_block) or "",
+        "partner_id": value(AssetIds.partner_block),
     }
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from models.schemas.asset_outcomes import DealUse
 from models.enums import AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
@@ -17,6 +17,8 @@ URL_MAX = 2000
 SUMMARY_MAX = 3000
 TAG_MAX = 60
 TAGS_MAX = 20
+PART_LABEL_MAX = 60
+PARTS_MAX = 10
 
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
@@ -146,6 +148,82 @@ def check_url(value: str) -> str:
     return url
 
 
+# The parts each type usually has, from the presales interactions chart: the form suggests them.
+SUGGESTED_PARTS: dict[AssetType, tuple[str, ...]] = {
+    AssetType.demo: ("Step-by-step script",),
+    AssetType.feature_walkthrough: ("Guide",),
+    AssetType.proofshop: ("Success criteria",),
+    AssetType.workshop: ("Student notebooks", "Instructor deck"),
+}
+PART_EXAMPLE = "Student notebooks: https://…"
+PARTNER_REFUSED = ("only a Marketing Workshop has a marketing partner; clear the partner, or make the type "
+                   "Marketing Workshop")
+
+
+class AssetPart(BaseModel, frozen=True):
+    """One labelled link to a part of an asset besides its main link."""
+
+    label: str
+    url: str
+
+
+def _looks_like_a_link(word: str) -> bool:
+    return "://" in word or word.casefold().startswith("www.")
+
+
+def _part_from_line(line: str) -> dict[str, str]:
+    """`Label: https://…` (or `Label | https://…`, `Label https://…`): the last word is the link."""
+    words = line.split()
+    if not _looks_like_a_link(words[-1]):
+        raise ValueError(f"add the link after {' '.join(words)[:40]!r}, like `{PART_EXAMPLE}`")
+    if len(words) < 2:
+        raise ValueError(f"give the link {words[0][:40]!r} a label before it, like `{PART_EXAMPLE}`")
+    label = " ".join(words[:-1]).rstrip(":|-–— ")
+    return {"label": label, "url": words[-1]}
+
+
+def split_parts(value: Any) -> Any:
+    """Parts from a list of {label, url}, or from text with one `Label: link` a line (form and CSV)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [_part_from_line(line) for line in value.splitlines() if line.strip()]
+    return value
+
+
+def _clean_parts(values: Any) -> list[AssetPart]:
+    if not isinstance(values, list | tuple):
+        raise ValueError(f"parts must be a list of labels and links, like `{PART_EXAMPLE}`")
+    parts: list[AssetPart] = []
+    seen: set[str] = set()
+    for raw in values:
+        if isinstance(raw, AssetPart):
+            raw = raw.model_dump()
+        if (not isinstance(raw, dict) or set(raw) - {"label", "url"}
+                or not all(isinstance(raw.get(key), str | None) for key in ("label", "url"))):
+            raise ValueError(f"each part is a label and a link, like `{PART_EXAMPLE}`")
+        label = " ".join(str(raw.get("label") or "").split())
+        url = str(raw.get("url") or "").strip()
+        if not label:
+            raise ValueError(f"the part with the link {url[:40]!r} needs a label, like `{PART_EXAMPLE}`")
+        if len(label) > PART_LABEL_MAX:
+            raise ValueError(f"the part label {label[:20]!r}… is longer than {PART_LABEL_MAX} characters")
+        if label.casefold() in seen:
+            raise ValueError(f"two parts are labelled {label!r}; give each part its own label")
+        try:
+            url = check_url(url)
+        except ValueError as error:
+            problem = str(error)
+            if problem.startswith("the link "):
+                raise ValueError(f"the link of the part {label!r} " + problem.removeprefix("the link ")) from None
+            raise ValueError(f"the part {label!r} needs a link, starting with https://") from None
+        seen.add(label.casefold())
+        parts.append(AssetPart(label=label, url=url))
+    if len(parts) > PARTS_MAX:
+        raise ValueError(f"at most {PARTS_MAX} parts, got {len(parts)}")
+    return parts
+
+
 class AssetFields(BaseModel):
     """The taxonomy of one asset as a person or a file gives it. Empty axes take the type's usual value."""
 
@@ -163,6 +241,31 @@ class AssetFields(BaseModel):
     cycle: CycleField = None
     owner_id: str
     customer_facing: Annotated[bool, BeforeValidator(_yes_or_no)] = False
+    parts: list[AssetPart] = Field(default_factory=list)
+    partner_id: str | None = None
+
+    @field_validator("parts", mode="before")
+    @classmethod
+    def _parts(cls, value: Any) -> list[AssetPart]:
+        return _clean_parts(split_parts(value))
+
+    @field_validator("partner_id", mode="before")
+    @classmethod
+    def _partner(cls, value: Any) -> str | None:
+        if value is None or isinstance(value, str) and not value.strip():
+            return None
+        if not isinstance(value, str) or not SLACK_USER_ID.match(value.strip()):
+            raise ValueError(f"{str(value)[:40]!r} is not a Slack user id like U0123ABCD")
+        return value.strip()
+
+    @field_validator("partner_id")
+    @classmethod
+    def _partner_only_for_workshops(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # `type` is validated first (fields validate in order); when it failed, its own error says so.
+        asset_type = info.data.get("type")
+        if value is not None and asset_type is not None and asset_type != AssetType.workshop:
+            raise ValueError(PARTNER_REFUSED)
+        return value
 
     @field_validator("title")
     @classmethod
@@ -208,6 +311,7 @@ class AssetRecord(AssetFields):
     """One row of an import file: the fields, `owner` for the owner's id, and an optional status."""
 
     owner_id: str = Field(alias="owner")
+    partner_id: str | None = Field(default=None, alias="partner")
     status: StatusField = AssetStatus.published
 
     model_config = ConfigDict(str_strip_whitespace=True, populate_by_name=True, extra="forbid")
@@ -235,6 +339,8 @@ class AssetCard(BaseModel, frozen=True):
     owner_id: str
     status: AssetStatus
     customer_facing: bool = False
+    parts: list[AssetPart] = Field(default_factory=list)
+    partner_id: str | None = None
     created_at: datetime
     updated_at: datetime
     share_count: int
@@ -268,6 +374,13 @@ class SearchPage(BaseModel, frozen=True):
     offset: int
     limit: int
     suggestions: list[str]
+    # The topic words as typed, without type words and filler.
+    words: list[str] = Field(default_factory=list)
+    # [typed, read as] for each word found only through a typo.
+    corrections: list[list[str]] = Field(default_factory=list)
+    # When no asset matched every word: the words the best answer matched, and those it did not.
+    matched: list[str] = Field(default_factory=list)
+    unmatched: list[str] = Field(default_factory=list)
 
     @property
     def understood(self) -> bool:
@@ -320,8 +433,8 @@ class ImportReport(BaseModel, frozen=True):
 
 
 FIELD_NAMES = ("title, type, summary, url, topics, products, depth, scope, interactivity, cycle, owner, status, "
-               "customer_facing")
-_FIELD_LABELS = {"owner_id": "owner"}
+               "customer_facing, parts, partner")
+_FIELD_LABELS = {"owner_id": "owner", "partner_id": "partner"}
 
 
 def field_problems(error: Any) -> list[tuple[str | None, str]]:

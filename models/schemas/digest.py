@@ -65,6 +65,9 @@ class SharedAsset(BaseModel, frozen=True):
 class SearchGap(BaseModel, frozen=True):
     query: str
     count: int
+    # A partial gap: the words its best answer matched, and those it did not (both empty for a miss).
+    matched: list[str] = []
+    unmatched: list[str] = []
 
 
 class TrendPoint(BaseModel, frozen=True):
@@ -143,6 +146,8 @@ class Digest(BaseModel, frozen=True):
     # For the curators: the assets used in the most engagements won this quarter (from `quarter_since`).
     quarter_since: datetime | None = None
     won_assets: list[WonDealsAsset] = []
+    # Searches whose best answer matched only some of their words.
+    searches_partly_answered: list[SearchGap] = []
 
     def figures(self) -> dict[str, Any]:
         """The figures `epos digest --json` prints. Keys shared with `epos stats --json` (closed, win_rate,
@@ -170,7 +175,9 @@ class Digest(BaseModel, frozen=True):
             "devrel": self.devrel.model_dump(),
             "esat": {"mean": _round(self.esat.mean), "count": self.esat.count},
             "top_assets": [{"title": a.title, "shares": a.shares, "url": a.url} for a in self.top_assets],
-            "searches_without_results": [g.model_dump() for g in self.searches_without_results],
+            "searches_without_results": [g.model_dump(include={"query", "count"})
+                                         for g in self.searches_without_results],
+            "searches_partly_answered": [g.model_dump() for g in self.searches_partly_answered],
             "mttc_trend": [
                 {"week_start": p.week_start.isoformat(), "mean": _round(p.mean), "median": _round(p.median),
                  "count": p.count}

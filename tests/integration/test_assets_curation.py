@@ -49,7 +49,22 @@ def test_add_opens_the_form_with_the_owner_defaulting_to_the_submitter(catalogue
     view = open_add_form(wire, slack)
     owner = next(b for b in view["blocks"] if b.get("block_id") == "asset_owner")
     assert owner["element"]["initial_user"] == SE
-    assert len([b for b in view["blocks"] if b["type"] == "input"]) == 12
+    assert len([b for b in view["blocks"] if b["type"] == "input"]) == 14
+
+
+def test_a_workshop_with_parts_and_a_marketing_partner_is_saved_and_shown(
+        catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
+    view = open_add_form(wire, slack)
+    parts = "Student notebooks: https://assets.example.com/ws/nb\nInstructor deck: https://assets.example.com/ws/deck"
+    refused = wire.view_submission(view, form_values(type="demo", parts=parts, partner=ADMIN), user_id=SE)
+    assert list(refused.json["errors"]) == ["asset_partner"] and asset_count() == 40
+    saved = wire.view_submission(view, form_values(type="workshop", parts=parts, partner=ADMIN), user_id=SE)
+    assert saved.status == 200 and not saved.body
+    row = asset_by_url(NEW_URL)
+    assert row is not None and row.partner_id == ADMIN and [p["label"] for p in row.parts] == [
+        "Student notebooks", "Instructor deck"]
+    told = all_text(blocks_of(dms_to(slack, SE)[0]))
+    assert "<https://assets.example.com/ws/nb|Student notebooks>" in told and f"Marketing partner <@{ADMIN}>" in told
 
 
 def test_a_bad_url_is_an_error_on_the_url_field_and_nothing_is_written(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
@@ -167,7 +182,8 @@ def test_an_owners_new_link_sends_a_published_asset_back_for_review(catalogue: N
     values = form_values(title=SE_DEMO, url=NEW_URL, summary=row.summary, topics=", ".join(row.topics),
                          products=", ".join(row.products), depth=row.depth, scope=row.scope,
                          interactivity=row.interactivity, cycle=row.cycle, owner=SE,
-                         audience="customer_facing" if row.customer_facing else "internal")
+                         audience="customer_facing" if row.customer_facing else "internal",
+                         parts="\n".join(f"{p['label']}: {p['url']}" for p in row.parts))
     assert wire.view_submission(view, values, user_id=SE).status == 200
     after = asset_by_title(SE_DEMO)
     assert after.url == NEW_URL and after.status == "draft"

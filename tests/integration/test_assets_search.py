@@ -67,6 +67,19 @@ def test_nothing_matches_says_so_offers_add_and_records_the_gap(catalogue: None,
         assert [(m.query, m.user_id) for m in session.scalars(select(SearchMiss))] == [("quantum blockchain", SE)]
 
 
+def test_a_typo_is_said_and_a_search_answered_in_part_is_a_partial_gap(
+    catalogue: None, wire: SlackWire, slack: MockSlack
+) -> None:
+    corrected = all_text(blocks_of(ask(wire, "demo obervability", user_id=SE)))
+    assert "Demos for *obervability*" in corrected
+    assert "Showing results for *observability* (you typed *obervability*)" in corrected
+    half = all_text(blocks_of(ask(wire, "workshop observability quantum", user_id=SE)))
+    assert "No asset matches all of *observability quantum*; the best match covers only *observability*." in half
+    with db.reading() as session:
+        assert [(m.query, m.matched, m.unmatched) for m in session.scalars(select(SearchMiss))] == [
+            ("workshop observability quantum", ["observability"], ["quantum"])]
+
+
 def test_an_echoed_query_never_pings(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:
     answer = ask(wire, "<!channel> quantum <@U0BOSS01>", user_id=SE)
     text = all_text(blocks_of(answer)) + answer.params["text"]

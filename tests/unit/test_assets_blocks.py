@@ -43,11 +43,12 @@ def card(asset_id: int = 7, **overrides: object) -> AssetCard:
 
 def page(count: int, *, total: int | None = None, offset: int = 0, query: str = "demo observability",
          suggestions: list[str] | None = None, asset_type: AssetType | None = AssetType.demo,
-         terms: list[str] | None = None) -> SearchPage:
+         terms: list[str] | None = None, **extra: object) -> SearchPage:
     items = [ViewedAsset(card=card(offset + n + 1), score=90.0 - n) for n in range(count)]
-    return SearchPage(query=query, asset_type=asset_type, terms=["observability"] if terms is None else terms,
+    terms = ["observability"] if terms is None else terms
+    return SearchPage(query=query, asset_type=asset_type, terms=terms, words=extra.pop("words", terms),
                       items=items, total=count if total is None else total, offset=offset, limit=10,
-                      suggestions=suggestions or [])
+                      suggestions=suggestions or [], **extra)
 
 
 def valid(message: dict) -> list[dict]:
@@ -111,7 +112,7 @@ def test_user_text_is_escaped_everywhere_it_is_echoed() -> None:
 def test_results_show_at_most_ten_with_paging() -> None:
     first = valid(blocks.results_message(page(10, total=23)))
     assert len(card_titles(first)) == 10
-    assert "*23* Demos for *demo observability* (showing 1–10)" in all_text(first)
+    assert "*23* Demos for *observability* (showing 1–10)" in all_text(first)
     paging = [b for b in buttons(first) if b["action_id"] in ("asset_next_page", "asset_previous_page")]
     assert [(b["action_id"], (lambda v: (v.query, v.offset))(AssetPage.decode(b["value"]))) for b in paging] == [
         ("asset_next_page", ("demo observability", 10))]
@@ -125,7 +126,7 @@ def test_results_show_at_most_ten_with_paging() -> None:
 def test_a_page_that_fits_has_no_paging() -> None:
     rendered = valid(blocks.results_message(page(4)))
     assert not [b for b in buttons(rendered) if "page" in b["action_id"]]
-    assert "*4* Demos for *demo observability*" in all_text(rendered)
+    assert "*4* Demos for *observability*" in all_text(rendered)
 
 
 def test_no_match_offers_suggestions_and_adding_an_asset() -> None:
@@ -162,9 +163,10 @@ def test_the_form_has_every_taxonomy_field_and_defaults_the_owner() -> None:
     view = blocks.asset_form(mode="add", owner_id="U0A1B2C3D", will_be_draft=True)
     View(**view).validate_json()
     ids = [b.get("block_id") for b in view["blocks"] if b["type"] == "input"]
-    assert ids == ["asset_title", "asset_type", "asset_summary", "asset_url", "asset_topics", "asset_products",
-                   "asset_depth", "asset_scope", "asset_interactivity", "asset_cycle", "asset_audience", "asset_owner"]
-    owner = view["blocks"][-1]["element"]
+    assert ids == ["asset_title", "asset_type", "asset_summary", "asset_url", "asset_parts", "asset_topics",
+                   "asset_products", "asset_depth", "asset_scope", "asset_interactivity", "asset_cycle",
+                   "asset_audience", "asset_owner", "asset_partner"]
+    owner = next(b for b in view["blocks"] if b.get("block_id") == "asset_owner")["element"]
     assert owner == {**owner, "type": "users_select", "initial_user": "U0A1B2C3D"}
     assert view["callback_id"] == "asset_add" and "draft" in view["blocks"][0]["text"]["text"]
 

@@ -48,3 +48,11 @@ def test_no_match_says_so_with_suggestions_and_exits_0(cli: None, capsys: pytest
     assert json.loads(capsys.readouterr().out) == []
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(SearchMiss)) == 0
+
+
+def test_a_corrected_typo_is_said_and_json_lists_parts(cli: None, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["assets", "search", "demo", "obervability", "--limit", "1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "Showing results for “observability” (you typed “obervability”)"
+    assert main(["assets", "search", "observability", "fundamentals", "workshop", "--json"]) == 0
+    found = json.loads(capsys.readouterr().out)[0]
+    assert [part["label"] for part in found["parts"]] == ["Student notebooks", "Instructor deck"]

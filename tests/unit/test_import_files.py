@@ -92,7 +92,7 @@ def test_an_owner_that_is_not_a_member_id_is_refused_before_anything_is_read(cap
 
 @pytest.mark.parametrize(("kind", "sample", "problems", "hint"), [
     ("assets", "roster.yaml", 72, "This looks like a roster file: use `epos roster import`."),
-    ("engagements", "assets.yaml", 684, "This looks like an asset file: use `epos assets import`."),
+    ("engagements", "assets.yaml", 687, "This looks like an asset file: use `epos assets import`."),
     ("roster", "engagements.yaml", 198, "This looks like an engagement file: use `epos engagements import`."),
 ])
 def test_a_file_of_another_kind_shows_ten_problems_counts_the_rest_and_names_its_command(
