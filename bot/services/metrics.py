@@ -18,6 +18,8 @@ Definitions (README › Engagements › Figures):
   `until`) entered a later stage, or closed won.
 - Open by stage = engagements open at `until`, per stage, read from the stage log.
 - ESAT = mean and count of the ratings of engagements closed in the window.
+- By challenge = per business challenge of the challenge map, the closes in the window by outcome, and
+  from MIN_CLOSED_FOR_RATES of them on their win rate and MTTC.
 Practice engagements count in none of them: every read here names `counted()` (or reads the stints,
 which practice engagements have none of).
 """
