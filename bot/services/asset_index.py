@@ -14,16 +14,19 @@ an asset in or out of the index, or changes it there, drops its card too.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
-from bot import db
+from bot import clock, db
+from bot.services import asset_due
 from bot.search import AssetIndex, SearchDoc
 from models.assets import Asset, AssetCatalogue, AssetImport
 from models.enums import AssetStatus
@@ -49,6 +52,9 @@ class _IndexState:
         self.cards: OrderedDict[int, AssetCard] = OrderedDict()
         # Counts the times cards were dropped, so that rows read before a drop are not kept after it.
         self.card_drops = 0
+        # (review due, asset id) of indexed assets not yet due, soonest first: each is indexed again once
+        # due, to rank as overdue. Entries of assets verified since are harmless (indexed again as they are).
+        self.due: list[tuple[datetime, int]] = []
 
     def drop_cards(self, ids: Iterable[int] | None = None) -> None:
         """Forget the cards of these assets (all of them when None); the caller holds `lock`."""
@@ -65,10 +71,17 @@ _state = _IndexState()
 _DOC_COLUMNS = (
     Asset.id, Asset.title, Asset.type, Asset.summary, Asset.topics, Asset.products,
     Asset.useful_count, Asset.not_useful_count, Asset.share_count,
+    Asset.review_every_days, Asset.verified_at, Asset.created_at,
 )
 
 
-def _doc(row: Any) -> SearchDoc:
+def _doc(row: Any, now: datetime | None = None) -> SearchDoc:
+    """The row as the index holds it; an asset whose review is not yet due is noted to be indexed again
+    when it falls due (`_fall_due`), since nothing is written to it then."""
+    due = asset_due.due_at(row.type, row.review_every_days, row.verified_at, row.created_at)
+    overdue = due <= (now or clock.now())
+    if not overdue:
+        heapq.heappush(_state.due, (due, row.id))
     return SearchDoc(
         id=row.id,
         title=row.title,
@@ -79,6 +92,7 @@ def _doc(row: Any) -> SearchDoc:
         useful=row.useful_count or 0,
         not_useful=row.not_useful_count or 0,
         shares=row.share_count or 0,
+        overdue=overdue,
     )
 
 
@@ -116,8 +130,9 @@ def bump_revision(session: Session) -> int:
 def synced_index() -> AssetIndex:
     state, engine = _state, db.engine()
     reader = state.reader
+    now = clock.now()
     if state.engine is engine and state.index is not None and reader is not None:
-        if _revision_now(reader) == state.revision:
+        if _revision_now(reader) == state.revision and not _falls_due(now):
             return state.index
     with state.lock:
         with db.reading() as session:
@@ -126,8 +141,9 @@ def synced_index() -> AssetIndex:
                 # Rows are indexed as they arrive, in batches, so the whole published catalogue is never held
                 # as rows and as an index at once (the peak of a build at 100k assets).
                 published = select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published, VISIBLE)
+                state.due.clear()
                 with session.execute(published.execution_options(yield_per=BUILD_BATCH)) as rows:
-                    state.index = AssetIndex(_doc(row) for row in rows)
+                    state.index = AssetIndex(_doc(row, now) for row in rows)
                 state.reader = engine.execution_options(**{db.READONLY_OPTION: True})
                 state.engine, state.revision = engine, current
                 state.drop_cards()
@@ -143,7 +159,27 @@ def synced_index() -> AssetIndex:
                         state.index.remove(row.id)
                 state.drop_cards(row.id for row in changed)
                 state.revision = current
+            if _falls_due(now):
+                _fall_due(session, now)
         return state.index
+
+
+def _falls_due(now: datetime) -> bool:
+    due = _state.due
+    return bool(due) and due[0][0] <= now
+
+
+def _fall_due(session: Session, now: datetime) -> None:
+    """Index again the assets whose review fell due since they were indexed; the caller holds the lock."""
+    state, ids = _state, set()
+    while state.due and state.due[0][0] <= now:
+        ids.add(heapq.heappop(state.due)[1])
+    assert state.index is not None
+    rows = session.execute(select(*_DOC_COLUMNS).where(
+        Asset.id.in_(ids), Asset.status == AssetStatus.published, VISIBLE)).all()
+    for row in rows:
+        state.index.upsert(_doc(row, now))
+    state.drop_cards(ids)
 
 
 def after_commit(rows: Iterable[Asset], revision: int) -> None:
@@ -187,6 +223,7 @@ def reset_index() -> None:
     """Forget the index; the next search rebuilds it from the database."""
     with _state.lock:
         _state.engine, _state.reader, _state.index, _state.revision = None, None, None, 0
+        _state.due.clear()
         _state.drop_cards()
 
 
@@ -214,6 +251,11 @@ def card_of(row: Asset) -> AssetCard:
         share_count=row.share_count or 0,
         useful_count=row.useful_count or 0,
         not_useful_count=row.not_useful_count or 0,
+        verifier_id=row.verifier_id or "",
+        review_every_days=row.review_every_days,
+        verified_at=row.verified_at,
+        verified_by=row.verified_by,
+        review_due_at=asset_due.due_at(row.type, row.review_every_days, row.verified_at, row.created_at),
     )
 
 

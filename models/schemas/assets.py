@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -17,6 +17,7 @@ SUMMARY_MAX = 3000
 TAG_MAX = 60
 TAGS_MAX = 20
 
+REVIEW_DAYS_MAX = 3650
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -68,6 +69,10 @@ def _yes_or_no(value: Any) -> Any:
         if key in _YES:
             return True
     raise ValueError(f"{str(value)[:40]!r} is not true or false")
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value is None or isinstance(value, str) and not value.strip() else value
 
 
 def _forgiving(spellings: dict[str, Any], valid: str) -> Any:
@@ -162,6 +167,10 @@ class AssetFields(BaseModel):
     cycle: CycleField = None
     owner_id: str
     customer_facing: Annotated[bool, BeforeValidator(_yes_or_no)] = False
+    # Who confirms it is still true (None: the owner) and how often, in days (None: the type's default).
+    verifier_id: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
+    review_every_days: Annotated[int | None, BeforeValidator(_blank_is_none)] = Field(default=None, ge=1,
+                                                                                     le=REVIEW_DAYS_MAX)
 
     @field_validator("title")
     @classmethod
@@ -190,6 +199,13 @@ class AssetFields(BaseModel):
             raise ValueError(f"{value!r} is not a Slack user id like U0123ABCD")
         return value
 
+    @field_validator("verifier_id")
+    @classmethod
+    def _verifier(cls, value: str | None) -> str | None:
+        if value is not None and not SLACK_USER_ID.match(value):
+            raise ValueError(f"{value!r} is not a Slack user id like U0123ABCD")
+        return value
+
     def with_defaults(self) -> AssetFields:
         """Every axis filled in: what the person chose, else what the type usually is."""
         depth, scope, interactivity, cycle = TYPICAL_PROFILE[self.type]
@@ -204,10 +220,20 @@ class AssetFields(BaseModel):
 
 
 class AssetRecord(AssetFields):
-    """One row of an import file: the fields, `owner` for the owner's id, and an optional status."""
+    """One row of an import file: the fields, `owner` and `verifier` for their ids, an optional status, and
+    when the asset was last verified (kept when the file says nothing)."""
 
     owner_id: str = Field(alias="owner")
+    verifier_id: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(default=None, alias="verifier")
     status: StatusField = AssetStatus.published
+    verified_at: Annotated[datetime | None, BeforeValidator(_blank_is_none)] = None
+
+    @field_validator("verified_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
     model_config = ConfigDict(str_strip_whitespace=True, populate_by_name=True, extra="forbid")
 
@@ -239,6 +265,20 @@ class AssetCard(BaseModel, frozen=True):
     share_count: int
     useful_count: int
     not_useful_count: int
+    # Review: who confirms it is still true (the owner unless someone else is named), when it was last
+    # confirmed and by whom (None: nobody yet, it counts from when it was added), and when it falls due.
+    verifier_id: str = ""
+    review_every_days: int | None = None
+    verified_at: datetime | None = None
+    verified_by: str | None = None
+    review_due_at: datetime | None = None
+
+    @property
+    def verifier(self) -> str:
+        return self.verifier_id or self.owner_id
+
+    def overdue_at(self, moment: datetime) -> bool:
+        return self.review_due_at is not None and self.review_due_at <= moment
 
 
 class AssetRights(BaseModel, frozen=True):
@@ -254,6 +294,8 @@ class ViewedAsset(BaseModel, frozen=True):
     card: AssetCard
     rights: AssetRights = AssetRights()
     score: float | None = None
+    # Its review was due when it was looked at; None: not judged yet (the card judges it when shown).
+    overdue: bool | None = None
 
 
 class SearchPage(BaseModel, frozen=True):
@@ -317,8 +359,8 @@ class ImportReport(BaseModel, frozen=True):
 
 
 FIELD_NAMES = ("title, type, summary, url, topics, products, depth, scope, interactivity, cycle, owner, status, "
-               "customer_facing")
-_FIELD_LABELS = {"owner_id": "owner"}
+               "customer_facing, verifier, review_every_days, verified_at")
+_FIELD_LABELS = {"owner_id": "owner", "verifier_id": "verifier"}
 
 
 def field_problems(error: Any) -> list[tuple[str | None, str]]:
@@ -351,3 +393,23 @@ class AssetButton(BaseModel, frozen=True):
 
     # At most a PostgreSQL integer: a larger (forged) id would fail in the database driver, not be "not found".
     asset_id: int = Field(gt=0, le=2**31 - 1)
+
+
+class DueAsset(BaseModel, frozen=True):
+    """A published asset whose review is due: what a verifier, an admin or `epos assets due` is shown."""
+
+    id: int
+    title: str
+    url: str
+    type: AssetType
+    owner_id: str
+    verifier_id: str
+    due_at: datetime
+    verified_at: datetime | None
+    verified_by: str | None
+    days_overdue: int
+
+
+class VerifyResult(BaseModel, frozen=True):
+    card: AssetCard
+    previous_due_at: datetime
