@@ -156,6 +156,8 @@ FORM_BLOCKS: dict[str, AssetIds] = {
     "owner": AssetIds.owner_block,
     "owner_id": AssetIds.owner_block,
     "customer_facing": AssetIds.audience_block,
+    "verifier": AssetIds.verifier_block,
+    "review_every_days": AssetIds.review_days_block,
 }
 
 
@@ -384,6 +386,8 @@ FIELD_SUBJECTS = {
     "cycle": "Sales cycle",
     "owner": "The owner",
     "customer_facing": "Audience",
+    "verifier": "The verifier",
+    "review_every_days": "The review interval",
 }
 
 

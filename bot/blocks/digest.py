@@ -25,7 +25,7 @@ from bot import dates
 from bot.blocks import pilots as pilot_blocks
 from bot.blocks.interactions import interactions_section
 from bot.blocks import adoption
-from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, link, safe
+from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, link, safe, slack_day
 from bot.blocks.text import plural
 from bot.charts import day_count, stage_label
 from bot.services.digest import MIN_CLOSES_TO_COMPARE
@@ -49,6 +49,8 @@ ESAT_TITLE = "*Customer satisfaction (ESAT)*"
 NO_ESAT = "*Customer satisfaction (ESAT)*\nNo ratings this week."
 ASSETS_TITLE = "*Most shared assets*"
 NO_ASSETS = "*Most shared assets*\nNo assets were shared this week."
+OVERDUE_TITLE = "*Assets overdue for review* ({total}; `epos assets due` lists them all)"
+OVERDUE_LINE = "{title} · verifier {verifier} · due {due} ({days} overdue)"
 GAPS_TITLE = "*Searches that found nothing* (content gaps; add one with `/asset add`)"
 NO_GAPS = "*Searches that found nothing*\nNone: every search found something."
 MORE = "…and {count} more"
@@ -155,6 +157,7 @@ def digest_message(digest: Digest, name_of: NameOf) -> tuple[list[Block], str]:
         _section(_esat(digest)),
         _section(_assets(digest)),
         _section(_gaps(digest)),
+        *([_section(_overdue(digest, name_of))] if digest.overdue_assets else []),
         *([_section(pilot_blocks.digest_section(digest.pilot))] if digest.pilot else []),
         *([_section(interactions_section(digest.interactions, weeks=len(digest.trend)))] if digest.interactions else []),
         *([adoption.digest_section(digest.adoption, name_of)] if digest.adoption else []),
@@ -239,6 +242,13 @@ def _assets(digest: Digest) -> str:
     lines = [f"{link(a.url, clip(a.title, 150))} · {a.shares} {'share' if a.shares == 1 else 'shares'}"
              for a in digest.top_assets]
     return bullets(lines, title=ASSETS_TITLE)
+
+
+def _overdue(digest: Digest, name_of: NameOf) -> str:
+    lines = [OVERDUE_LINE.format(title=link(a.url, clip(a.title, 150)), verifier=_name(name_of, a.verifier_id),
+                                 due=slack_day(a.due_at), days=plural(a.days_overdue, "day"))
+             for a in digest.overdue_assets]
+    return bullets(lines, title=OVERDUE_TITLE.format(total=digest.overdue_assets_total))
 
 
 def _gaps(digest: Digest) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from bot import clock, db
 from bot.errors import InvalidInput
-from bot.services import adoption, cohorts, devrel, engagements, metrics
+from bot.services import adoption, asset_review, cohorts, devrel, engagements, metrics
 from models import Asset, AssetShare, SearchMiss
 from models.enums import Outcome
 from models.schemas.digest import (
@@ -27,6 +27,7 @@ from models.schemas.digest import (
     Digest,
     EsatSummary,
     MeanMedian,
+    OverdueAsset,
     OwnerFigures,
     SearchGap,
     SharedAsset,
@@ -37,6 +38,7 @@ from models.schemas.digest import (
 from models.schemas.engagements import Figures, StaleEngagement
 
 JOB = "digest"
+TOP_OVERDUE = 10
 CATCH_UP_DAYS = 2
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{2})\s*$", re.IGNORECASE)
 
@@ -142,7 +144,12 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None, managers: S
         for start, figures in metrics.mttc_trend(TREND_WEEKS, until=until, tz=tz)
     ]
     pilot = cohorts.running_section(tz, min(now, until))
+    overdue = asset_review.overdue(as_of)
     return Digest(
+        overdue_assets=[OverdueAsset(asset_id=a.id, title=a.title, url=a.url, verifier_id=a.verifier_id,
+                                     due_at=a.due_at, days_overdue=a.days_overdue)
+                        for a in sorted(overdue, key=lambda a: -a.days_overdue)[:TOP_OVERDUE]],
+        overdue_assets_total=len(overdue),
         pilot=pilot[0] if pilot else None,
         pilot_trend=pilot[1] if pilot else [],
         # Once a month, in the digest of the week that starts in its first seven days.

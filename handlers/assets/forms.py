@@ -45,6 +45,8 @@ def read_form(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
         "cycle": value(AssetIds.cycle_block),
         "owner_id": value(AssetIds.owner_block) or "",
         "customer_facing": value(AssetIds.audience_block) == "customer_facing",
+        "verifier_id": value(AssetIds.verifier_block),
+        "review_every_days": value(AssetIds.review_days_block),
     }
 
 

@@ -382,6 +382,8 @@ def field_problems(error: Any) -> list[tuple[str | None, str]]:
             message = str(item.get("msg", "")).removeprefix("Value error, ")
         elif kind == "list_type":
             message = "must be a list"
+        elif kind in ("int_parsing", "int_type", "int_from_float", "greater_than_equal", "less_than_equal"):
+            message = f"must be a whole number of days from 1 to {REVIEW_DAYS_MAX}"
         else:
             message = str(item.get("msg", "is not valid"))
         problems.append((field, message))
