@@ -43,7 +43,7 @@ def test_add_opens_the_form_with_the_owner_defaulting_to_the_submitter(catalogue
     view = open_add_form(wire, slack)
     owner = next(b for b in view["blocks"] if b.get("block_id") == "asset_owner")
     assert owner["element"]["initial_user"] == SE
-    assert len([b for b in view["blocks"] if b["type"] == "input"]) == 12
+    assert len([b for b in view["blocks"] if b["type"] == "input"]) == 14
 
 
 def test_a_bad_url_is_an_error_on_the_url_field_and_nothing_is_written(catalogue: None, wire: SlackWire, slack: MockSlack) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot import outbox
+from bot import clock, outbox
 from bot.app import make_client
 from bot.blocks import asset_card
 from bot.blocks import asset_review as review_blocks
@@ -222,3 +222,14 @@ def test_an_overdue_asset_ranks_a_little_lower_but_stays_in_search(database_url:
     assert [item.card.id for item in assets.search("kubernetes cost platform").items][0] == stale
     asset_review.verify(stale, Actor(user_id=OWNER))
     assert {item.card.id: item.overdue for item in assets.search("kubernetes cost").items} == {stale: False, fresh: False}
+
+
+def test_an_asset_falling_due_is_ranked_as_overdue_without_anything_written(database_url: str) -> None:
+    now = datetime.now(LONG_AGO.tzinfo)
+    falling = add("Kubernetes cost for platform teams", OWNER, verified=now - timedelta(days=89))
+    other = add("Kubernetes cost with spot nodes", OWNER, verified=now)
+    assert [item.card.id for item in assets.search("kubernetes cost").items] == [falling, other]
+
+    clock.advance(timedelta(days=2))
+    assert [(item.card.id, item.overdue) for item in assets.search("kubernetes cost").items] == [
+        (other, False), (falling, True)]
