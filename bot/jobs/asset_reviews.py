@@ -113,15 +113,16 @@ def _admins(client: WebClient, settings: Settings, now: datetime, *, owner: str,
         except BaseException as error:
             claims.release(ADMIN_JOB, period, f"{type(error).__name__}: {error}", owner=owner, now=now)
             raise
-        proposals, handed_over = proposals[:MAX_LINES], handed_over[:max(0, MAX_LINES - len(proposals))]
         posted = notify.send_admin_queue(client, admin, proposals, handed_over,
                                          archive_after_days=settings.asset_archive_after_days,
                                          job=ADMIN_JOB, period=period, owner=owner, now=now)
         if not posted.landed:
             log.warning("the admins' asset queue DM did not arrive (%s); it is retried later today", posted.error)
             continue
-        asset_review.record_reminded(ADMIN_JOB, period, [item.id for item in handed_over], claimant=owner, now=now,
-                                     proposed_ids=[item.id for item in proposals])
+        # Only what the DM showed counts as asked; those beyond "and N more" come on the next weekday.
+        shown_handed_over = handed_over[:max(0, MAX_LINES - len(proposals))]
+        asset_review.record_reminded(ADMIN_JOB, period, [item.id for item in shown_handed_over], claimant=owner,
+                                     now=now, proposed_ids=[item.id for item in proposals[:MAX_LINES]])
         sent += posted.outcome == "posted"
     return sent
 

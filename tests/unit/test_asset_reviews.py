@@ -23,6 +23,7 @@ from bot.errors import Forbidden
 from bot.jobs import asset_reviews as job
 from bot.services import asset_due, asset_review, assets, claims
 from bot.services.actors import Actor
+from bot.services.importing import ImportInvalid
 from models.enums import AssetStatus, AssetType
 from models.schemas.assets import AssetFields
 from tests.conftest import ADMIN
@@ -51,7 +52,7 @@ def _ninety_days() -> None:
 def add(title: str, owner: str, *, verified: datetime = LONG_AGO, verifier: str | None = None,
         every: int | None = None) -> int:
     fields = AssetFields(title=title, type="demo", url=f"https://assets.example.com/{title.lower().replace(' ', '-')}",
-                         owner_id=owner, verifier_id=verifier, review_every_days=every)
+                         summary="How it works.", owner_id=owner, verifier_id=verifier, review_every_days=every)
     return assets.create(fields, Actor(user_id=owner), admins_configured=False, now=verified).card.id
 
 
@@ -233,3 +234,26 @@ def test_an_asset_falling_due_is_ranked_as_overdue_without_anything_written(data
     clock.advance(timedelta(days=2))
     assert [(item.card.id, item.overdue) for item in assets.search("kubernetes cost").items] == [
         (other, False), (falling, True)]
+
+
+def test_verifier_interval_and_verification_go_out_and_come_back_through_a_file(database_url: str) -> None:
+    asset_id = add("Quota dashboards", OWNER, verifier=BERLIN, every=30)
+    csv_text = assets.render_export(assets.export_records(), "csv")
+    assert csv_text.splitlines()[0].endswith(",verifier,review_every_days,verified_at")
+    assert f",{BERLIN},30,{LONG_AGO.isoformat()}" in csv_text
+    assert assets.import_records(assets.parse_catalogue(csv_text, "csv")).unchanged == 1
+
+    later, earlier = "2026-11-20T09:00:00+00:00", "2026-01-01T09:00:00"
+    for verified_at, expected in ((later, utc("2026-11-20 09:00")), (earlier, utc("2026-11-20 09:00"))):
+        text = csv_text.replace(LONG_AGO.isoformat(), verified_at).replace(f",{BERLIN},30,", ",,,")
+        assets.import_records(assets.parse_catalogue(text, "csv"))
+        card = assets.get(asset_id).card
+        # An older verification in a file never undoes a newer one; an empty verifier is the owner again.
+        assert (card.verified_at, card.verifier, card.review_every_days) == (expected, OWNER, None)
+
+    bad = csv_text.replace(f",{BERLIN},30,", ",someone,0,")
+    with pytest.raises(ImportInvalid) as refused:
+        assets.parse_catalogue(bad, "csv")
+    lines = [problem.message for problem in refused.value.problems]
+    assert "'someone' is not a Slack user id like U0123ABCD" in lines
+    assert "must be a whole number of days from 1 to 3650" in lines
