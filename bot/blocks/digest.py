@@ -50,6 +50,7 @@ NO_ESAT = "*Customer satisfaction (ESAT)*\nNo ratings this week."
 ASSETS_TITLE = "*Most shared assets*"
 NO_ASSETS = "*Most shared assets*\nNo assets were shared this week."
 OVERDUE_TITLE = "*Assets overdue for review* ({total}; `epos assets due` lists them all)"
+NO_OVERDUE = "*Assets overdue for review*\nNone: every asset was verified in time."
 OVERDUE_LINE = "{title} · verifier {verifier} · due {due} ({days} overdue)"
 GAPS_TITLE = "*Searches that found nothing* (content gaps; add one with `/asset add`)"
 NO_GAPS = "*Searches that found nothing*\nNone: every search found something."
@@ -157,7 +158,7 @@ def digest_message(digest: Digest, name_of: NameOf) -> tuple[list[Block], str]:
         _section(_esat(digest)),
         _section(_assets(digest)),
         _section(_gaps(digest)),
-        *([_section(_overdue(digest, name_of))] if digest.overdue_assets else []),
+        _section(_overdue(digest, name_of)),
         *([_section(pilot_blocks.digest_section(digest.pilot))] if digest.pilot else []),
         *([_section(interactions_section(digest.interactions, weeks=len(digest.trend)))] if digest.interactions else []),
         *([adoption.digest_section(digest.adoption, name_of)] if digest.adoption else []),
@@ -245,6 +246,8 @@ def _assets(digest: Digest) -> str:
 
 
 def _overdue(digest: Digest, name_of: NameOf) -> str:
+    if not digest.overdue_assets:
+        return NO_OVERDUE
     lines = [OVERDUE_LINE.format(title=link(a.url, clip(a.title, 150)), verifier=_name(name_of, a.verifier_id),
                                  due=slack_day(a.due_at), days=plural(a.days_overdue, "day"))
              for a in digest.overdue_assets]
