@@ -14,15 +14,14 @@ an asset in or out of the index, or changes it there, drops its card too.
 
 from __future__ import annotations
 
-import heapq
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, not_, or_, select
 from sqlalchemy.orm import Session
 
 from bot import clock, db
@@ -37,6 +36,9 @@ log = logging.getLogger(__name__)
 CATALOGUE_ROW = 1
 CARDS_KEPT = 2048  # shown cards a process keeps (as many as the blocks it remembers): about 5 MB
 BUILD_BATCH = 1000  # rows fetched at a time while the search index is built
+# How often a process looks for assets whose review fell due, to rank them as overdue: a few minutes late
+# is nothing to a ranking that moves by days.
+FALL_DUE_EVERY = timedelta(minutes=5)
 
 
 class _IndexState:
@@ -52,9 +54,9 @@ class _IndexState:
         self.cards: OrderedDict[int, AssetCard] = OrderedDict()
         # Counts the times cards were dropped, so that rows read before a drop are not kept after it.
         self.card_drops = 0
-        # (review due, asset id) of indexed assets not yet due, soonest first: each is indexed again once
-        # due, to rank as overdue. Entries of assets verified since are harmless (indexed again as they are).
-        self.due: list[tuple[datetime, int]] = []
+        # When the index last judged which assets are overdue for review: those falling due since are
+        # indexed again (`_fall_due`), since nothing is written to an asset when it falls due.
+        self.due_checked: datetime | None = None
 
     def drop_cards(self, ids: Iterable[int] | None = None) -> None:
         """Forget the cards of these assets (all of them when None); the caller holds `lock`."""
@@ -76,12 +78,8 @@ _DOC_COLUMNS = (
 
 
 def _doc(row: Any, now: datetime | None = None) -> SearchDoc:
-    """The row as the index holds it; an asset whose review is not yet due is noted to be indexed again
-    when it falls due (`_fall_due`), since nothing is written to it then."""
     due = asset_due.due_at(row.type, row.review_every_days, row.verified_at, row.created_at)
     overdue = due <= (now or clock.now())
-    if not overdue:
-        heapq.heappush(_state.due, (due, row.id))
     return SearchDoc(
         id=row.id,
         title=row.title,
@@ -141,7 +139,7 @@ def synced_index() -> AssetIndex:
                 # Rows are indexed as they arrive, in batches, so the whole published catalogue is never held
                 # as rows and as an index at once (the peak of a build at 100k assets).
                 published = select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published, VISIBLE)
-                state.due.clear()
+                state.due_checked = now
                 with session.execute(published.execution_options(yield_per=BUILD_BATCH)) as rows:
                     state.index = AssetIndex(_doc(row, now) for row in rows)
                 state.reader = engine.execution_options(**{db.READONLY_OPTION: True})
@@ -165,21 +163,22 @@ def synced_index() -> AssetIndex:
 
 
 def _falls_due(now: datetime) -> bool:
-    due = _state.due
-    return bool(due) and due[0][0] <= now
+    checked = _state.due_checked
+    return checked is not None and now - checked >= FALL_DUE_EVERY
 
 
 def _fall_due(session: Session, now: datetime) -> None:
-    """Index again the assets whose review fell due since they were indexed; the caller holds the lock."""
-    state, ids = _state, set()
-    while state.due and state.due[0][0] <= now:
-        ids.add(heapq.heappop(state.due)[1])
-    assert state.index is not None
+    """Index again the published assets whose review fell due since the last look, so they rank as
+    overdue; the caller holds the lock. One query every FALL_DUE_EVERY at most, and no memory per asset."""
+    state = _state
+    assert state.index is not None and state.due_checked is not None
     rows = session.execute(select(*_DOC_COLUMNS).where(
-        Asset.id.in_(ids), Asset.status == AssetStatus.published, VISIBLE)).all()
+        Asset.status == AssetStatus.published, VISIBLE, asset_due.due_by(session, now),
+        not_(asset_due.due_by(session, state.due_checked)))).all()
     for row in rows:
         state.index.upsert(_doc(row, now))
-    state.drop_cards(ids)
+    state.drop_cards(row.id for row in rows)
+    state.due_checked = now
 
 
 def after_commit(rows: Iterable[Asset], revision: int) -> None:
@@ -223,7 +222,7 @@ def reset_index() -> None:
     """Forget the index; the next search rebuilds it from the database."""
     with _state.lock:
         _state.engine, _state.reader, _state.index, _state.revision = None, None, None, 0
-        _state.due.clear()
+        _state.due_checked = None
         _state.drop_cards()
 
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select, update
 
 from bot import clock, db
 from bot.blocks.text import escape
@@ -37,21 +36,8 @@ ARCHIVE_PROPOSAL_REFUSED = ("Only admins (set in EPOS_ADMINS) can archive an ass
                             "If *{title}* is yours, open it with `/asset mine`.")
 
 
-def _base() -> object:
-    return func.coalesce(Asset.verified_at, Asset.created_at)
-
-
-def _due_by(session: Session, moment: datetime) -> object:
-    """SQL: the asset's review was due at `moment` (one clause per type default and per own interval in use,
-    so both databases compare plain timestamps)."""
-    base = _base()
-    clauses = [
-        and_(Asset.review_every_days.is_(None), Asset.type == asset_type.value, base <= moment - timedelta(days=days))
-        for asset_type, days in asset_due.type_days().items()
-    ]
-    own = session.scalars(select(Asset.review_every_days).where(Asset.review_every_days.is_not(None)).distinct())
-    clauses += [and_(Asset.review_every_days == days, base <= moment - timedelta(days=days)) for days in own]
-    return or_(*clauses)
+_base = asset_due.verified_since
+_due_by = asset_due.due_by
 
 
 def _due_asset(row: Asset, now: datetime) -> DueAsset:
