@@ -31,15 +31,16 @@ HEADER_ONE = "One of your assets is due for review"
 HEADER_MANY = "{count} of your assets are due for review"
 INTRO = ("You verify these assets. Are they still true? *Verify* if so, *Edit* what changed, or *Archive* "
          "what nobody should use any more.")
-LINE = "{title}\n{type} · review due since {due}"
-HANDED_OVER_LINE = "{title}\n{type} · review due since {due} · verifier {verifier} has left"
-PROPOSAL_LINE = "{title}\n{type} · review overdue since {due} ({days}) · verifier {verifier}"
+LINE = "{title}\n{type} · review overdue since {due}"
+HANDED_OVER_LINE = "{title}\n{type} · review overdue since {due} · verifier {verifier} has left"
+PROPOSAL_LINE = "{title}\n{type} · review overdue since {due} ({days} overdue) · verifier {verifier}"
 ADMIN_HEADER = "Assets for the admins to look at"
 PROPOSALS_INTRO = ("*Archive?* These have been overdue for review for more than {days}. Nothing is archived "
                    "until an admin presses Archive.")
-HANDED_OVER_INTRO = ("*Their verifier has left.* Verify them, or Edit one to name a new verifier.")
-MORE = "…and {count} more: see them all with `epos assets due`."
-FOOTER = "Asked once per review period; Verify starts the next one. Reviews: see README › Assets."
+HANDED_OVER_INTRO = "*Their verifier has left.* Verify them, or Edit one to name a new verifier."
+MORE = "…and {count} more, in your next review DM."
+ADMIN_MORE = "…and {count} more: see them all with `epos assets due`."
+FOOTER = "You are asked about each asset once per review period; Verify starts the next one."
 FALLBACK_ONE = "An asset is due for review: {titles}"
 FALLBACK_MANY = "{count} assets are due for review: {titles}"
 ADMIN_FALLBACK = "Assets for the admins to look at: {titles}"
@@ -125,13 +126,13 @@ def admin_message(proposals: Sequence[DueAsset], handed_over: Sequence[DueAsset]
             blocks += [_line(item, HANDED_OVER_LINE), review_buttons(item)]
         left_out += max(0, len(handed_over) - room)
     if left_out:
-        blocks.append(ContextBlock(elements=[kit.md(MORE.format(count=left_out))]))
+        blocks.append(ContextBlock(elements=[kit.md(ADMIN_MORE.format(count=left_out))]))
     return kit.message(ADMIN_FALLBACK.format(titles=_titles([*proposals, *handed_over])), blocks)
 
 
 def verified_reply(result: VerifyResult) -> Message:
     card = result.card
     due = slack_day(card.review_due_at) if card.review_due_at else "later"
-    return kit.message(VERIFIED_REPLY.format(title=safe(card.title, 200), due=due),
-                       [SectionBlock(text=kit.md(VERIFIED_REPLY.format(title=safe(card.title, 200), due=due)))])
+    text = VERIFIED_REPLY.format(title=safe(card.title, 200), due=due)
+    return kit.message(text, [SectionBlock(text=kit.md(text))])
 
