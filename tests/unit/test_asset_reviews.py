@@ -19,7 +19,7 @@ from bot.blocks import asset_card
 from bot.blocks import asset_review as review_blocks
 from bot.cli import main
 from bot.config import Settings
-from bot.errors import Forbidden
+from bot.errors import Conflict, Forbidden
 from bot.jobs import asset_reviews as job
 from bot.services import asset_due, asset_review, assets, claims
 from bot.services.actors import Actor
@@ -75,6 +75,7 @@ def test_a_verifier_gets_one_dm_at_nine_in_their_own_timezone_once_per_period(
     add("Alert routing", OWNER, verifier=TOKYO)
     add("Fresh demo", TOKYO, verified=utc("2026-11-01 10:00"))
 
+    assert run(settings, utc("2026-11-21 00:00")) == 0  # 09:00 on Saturday in Tokyo
     assert run(settings, utc("2026-11-22 23:59")) == 0  # 08:59 on Monday in Tokyo
     assert run(settings, utc("2026-11-23 09:00")) == 0  # 09:00 UTC is 18:00 in Tokyo: too late that day
     assert dms(slack, TOKYO) == []
@@ -128,6 +129,9 @@ def test_only_the_verifier_the_owner_or_an_admin_may_verify(database_url: str) -
     with pytest.raises(Forbidden, match="Only the verifier"):
         asset_review.verify(asset_id, Actor(user_id="U0SOMEONE"), now=BERLIN_9)
     assert asset_review.verify(asset_id, Actor(user_id=ADMIN, admin=True), now=BERLIN_9).card.verified_by == ADMIN
+    assets.archive(asset_id, Actor(user_id=BERLIN))  # the verifier may archive, as the owner may
+    with pytest.raises(Conflict, match="is archived"):
+        asset_review.verify(asset_id, Actor(user_id=BERLIN), now=BERLIN_9)
 
 
 def test_the_dm_asks_before_archiving_and_edit_opens_the_form() -> None:
