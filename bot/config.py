@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.clock import zone_named
 from bot.errors import ConfigError
+from models.enums import AssetType
 
 README_SETTINGS = "README › Settings"
 SLACK_WEB_API = "https://slack.com/api/"
@@ -108,6 +109,13 @@ class Settings(BaseSettings):
     # systemd, Docker and Kubernetes wait before they kill.
     stop_grace: timedelta = timedelta(seconds=25)
 
+    # Asset reviews: how often an asset's verifier is asked whether it is still true (days; per type in
+    # ASSET_REVIEW_DAYS_BY_TYPE as JSON, e.g. {"workshop": 180}), and how long overdue an asset may be
+    # before the admins are asked whether to archive it.
+    asset_review_days: int = Field(default=90, ge=1, le=3650)
+    asset_review_days_by_type: dict[AssetType, int] = Field(default_factory=dict)
+    asset_archive_after_days: int = Field(default=60, ge=1, le=3650)
+
     # The largest file `epos … import` reads; 100k catalogue rows take about 40 MB.
     import_max_mb: int = Field(default=100, ge=1, le=10_000)
 
@@ -175,6 +183,14 @@ class Settings(BaseSettings):
     def _time_of_day(cls, value: str) -> str:
         return f"{parse_time_of_day(value):%H:%M}"
 
+    @field_validator("asset_review_days_by_type")
+    @classmethod
+    def _review_days(cls, value: dict[AssetType, int]) -> dict[AssetType, int]:
+        for asset_type, days in value.items():
+            if not 1 <= days <= 3650:
+                raise ValueError(f"{asset_type.value}: {days} is not a number of days from 1 to 3650")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
@@ -204,6 +220,10 @@ class Settings(BaseSettings):
     @property
     def nudge_at(self) -> time:
         return parse_time_of_day(self.nudge_time)
+
+    def review_days(self) -> dict[AssetType, int]:
+        """How often each type of asset is reviewed, in days, unless the asset says otherwise."""
+        return {t: self.asset_review_days_by_type.get(t, self.asset_review_days) for t in AssetType}
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.epos_admins

@@ -26,6 +26,8 @@ class AssetIds(StrEnum):
     audience_block = "asset_audience"
     parts_block = "asset_parts"
     partner_block = "asset_partner"
+    verifier_block = "asset_verifier"
+    review_days_block = "asset_review_days"
     field = "asset_field"
     # Buttons on a card; value: `codecs.AssetButton`.
     share = "asset_share"
@@ -38,6 +40,10 @@ class AssetIds(StrEnum):
     publish = "asset_publish"
     archive = "asset_archive"
     restore = "asset_restore"
+    # The review DM: Verify (still true; value `codecs.AssetButton`), and the admins' one-click Archive of
+    # an asset long overdue for review (admins only).
+    verify = "asset_verify"
+    archive_proposed = "asset_archive_proposed"
     # Buttons on a result list: paging (value: `codecs.AssetPage`), a did-you-mean suggestion
     # (`asset_rerun:N`, value = the query to run), and opening the add form.
     next_page = "asset_next_page"

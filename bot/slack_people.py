@@ -55,6 +55,21 @@ def person(client: WebClient, user_id: str) -> Person:
     return people.remember(user_id, name=name, timezone=user.get("tz") or "")
 
 
+def has_left(client: WebClient, user_id: str) -> bool:
+    """Whether Slack says this person was deactivated (`users.info` `deleted`). Asked afresh, not from the
+    cache: it is asked rarely (before a scheduled DM) and a wrong "still here" would lose their work.
+    When Slack cannot say, they are taken to be still here; their DM then fails and is retried."""
+    try:
+        user = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        log.warning("users.info failed for a user: %s", error.response.get("error"))
+        return False
+    except OSError as error:
+        log.warning("users.info could not be reached: %s", error)
+        return False
+    return bool(user.get("deleted"))
+
+
 class SlackUnavailable(Exception):
     """Slack could not say who a user is just now (down, slow, rate-limited), and nothing recent is known."""
 

@@ -49,6 +49,16 @@ class Asset(Base):
     revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
     # Set on the assets an `epos assets import` adds: they stay out of sight until that import is live.
     import_id: Mapped[str | None] = mapped_column(ForeignKey("asset_imports.id"), index=True)
+    # Review (bot/services/asset_review.py): who confirms the asset is still true (its owner when unset),
+    # how often (the type's default, ASSET_REVIEW_DAYS, when unset), and when someone last did.
+    verifier_id: Mapped[str | None] = mapped_column(String(32))
+    review_every_days: Mapped[int | None] = mapped_column(Integer)
+    verified_at: Mapped[datetime | None]
+    verified_by: Mapped[str | None] = mapped_column(String(32))
+    # When its verifier (or the admins) were last asked to review it, and when the admins were last asked
+    # whether to archive it: each once per review period, which starts again at `verified_at`.
+    review_reminded_at: Mapped[datetime | None]
+    archive_proposed_at: Mapped[datetime | None]
 
     shares: Mapped[list[AssetShare]] = relationship(back_populates="asset", lazy="raise")
 

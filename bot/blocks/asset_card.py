@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -16,10 +17,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot import clock, dates
 from bot.blocks import kit
 from bot.blocks.asset_outcomes import card_line
 from bot.blocks.kit import Message
-from bot.blocks.text import clip, escape, link, safe, user
+from bot.blocks.text import clip, escape, link, safe, slack_day, user
 from bot.codecs import AssetButton
 from bot.ids import AssetIds
 from models.enums import ASSET_TYPE_LABELS, AssetStatus, AssetType, Cycle, Depth, Interactivity, Scope
@@ -27,6 +29,9 @@ from models.schemas.asset_outcomes import DealUse
 from models.schemas.assets import AssetCard, AssetRights, ViewedAsset
 
 SHARED_BY = "{sharer} shared an asset"
+VERIFIED = "✓ verified {ago}"
+VERIFIED_BY = "✓ verified {ago} by {verifier}"
+REVIEW_OVERDUE = "⚠ review overdue since {day} · verifier {verifier}"
 ARCHIVE_CONFIRM_TITLE = "Archive this asset?"
 ARCHIVE_CONFIRM_TEXT = "*{title}* will no longer show up in search. You can restore it later."
 BUTTON = {
@@ -100,6 +105,25 @@ def people_line(card: AssetCard) -> str:
     return " · ".join(parts)
 
 
+def ago(moment: datetime) -> str:
+    """"12 days ago" in each reader's Slack, "on 13 Nov 2026" where Slack cannot format dates."""
+    return f"<!date^{int(moment.timestamp())}^{{ago}}|on {dates.day(moment)}>"
+
+
+def review_line(card: AssetCard, overdue: bool) -> str:
+    """How fresh the asset is: when it was last verified and by whom, or since when its review is overdue."""
+    if overdue and card.review_due_at is not None:
+        return REVIEW_OVERDUE.format(day=slack_day(card.review_due_at), verifier=user(card.verifier))
+    checked = card.verified_at or card.created_at
+    if card.verified_by:
+        return VERIFIED_BY.format(ago=ago(checked), verifier=user(card.verified_by))
+    return VERIFIED.format(ago=ago(checked))
+
+
+def _overdue(viewed: ViewedAsset) -> bool:
+    return viewed.overdue if viewed.overdue is not None else viewed.card.overdue_at(clock.now())
+
+
 def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -> list[Block]:
     """One asset: title linked to its url and a short summary, the facts as context, and the buttons
     the person looking may use."""
@@ -112,6 +136,8 @@ def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -
         context.append(kit.md(deals))
     if card.parts:
         context.append(kit.md(parts_line(card)))
+    if card.status == AssetStatus.published:
+        context.append(kit.md(review_line(card, _overdue(viewed))))
     tags = card.topics + [p for p in card.products if p.casefold() not in {t.casefold() for t in card.topics}]
     if tags:
         context.append(kit.md("Topics: " + safe(", ".join(tags), 500)))
@@ -167,8 +193,9 @@ def _card_content(same: _SameCard) -> str:
 
 
 @functools.lru_cache(maxsize=2048)
-def _card_json(card_json: str, rights: AssetRights, deals: DealUse | None, share: bool, vote: bool) -> str:
-    viewed = ViewedAsset(card=AssetCard.model_validate_json(card_json), rights=rights, deals=deals)
+def _card_json(card_json: str, rights: AssetRights, deals: DealUse | None, share: bool, vote: bool,
+               overdue: bool) -> str:
+    viewed = ViewedAsset(card=AssetCard.model_validate_json(card_json), rights=rights, deals=deals, overdue=overdue)
     return json.dumps([block.to_dict() for block in card_blocks(viewed, share=share, vote=vote)])
 
 
@@ -181,7 +208,7 @@ def card_dicts(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) ->
     new blocks;
     each caller gets its own copy."""
     content = _card_content(_SameCard(viewed.card))
-    return list(json.loads(_card_json(content, viewed.rights, viewed.deals, share, vote)))
+    return list(json.loads(_card_json(content, viewed.rights, viewed.deals, share, vote, _overdue(viewed))))
 
 
 def card_message(viewed: ViewedAsset, lead: str = "") -> Message:

@@ -37,6 +37,8 @@ FORM_LINK_REVIEW_NOTE = (
 
 USUAL_FOR_TYPE = "Usual for the type"
 AXES_HINT = "Leave empty for what the type usually is (Demo: low, broad, presentation, early)."
+VERIFIER_HINT = "Asked on a schedule whether the asset is still true. Leave empty for the owner."
+REVIEW_DAYS_HINT = "How often, in days, the verifier is asked. Leave empty for the usual interval of the type."
 AUDIENCE_HINT = ("Customer-facing assets may be shared into channels shared with a customer (Slack Connect); "
                  "internal ones never are.")
 PARTS_LABEL = "Parts"
@@ -134,6 +136,18 @@ def asset_form(
             optional=True,
             hint=PlainTextObject(text=PARTNER_HINT),
         ),
+        InputBlock(
+            block_id=AssetIds.verifier_block,
+            label=PlainTextObject(text="Verifier"),
+            element=UserSelectElement(action_id=AssetIds.field,
+                                      initial_user=(initial.verifier_id or None) if initial else None,
+                                      placeholder=PlainTextObject(text="The owner")),
+            optional=True,
+            hint=PlainTextObject(text=VERIFIER_HINT),
+        ),
+        _field_input(AssetIds.review_days_block, "Review every (days)",
+                     initial=str(initial.review_every_days) if initial and initial.review_every_days else None,
+                     max_length=4, optional=True, placeholder="90", hint=REVIEW_DAYS_HINT),
     ]
     return kit.modal(AssetIds.edit_modal if mode == "edit" else AssetIds.add_modal, FORM_TITLE[mode], blocks,
                      submit=FORM_SUBMIT, close=FORM_CLOSE,

@@ -162,6 +162,8 @@ FORM_BLOCKS: dict[str, AssetIds] = {
     "parts": AssetIds.parts_block,
     "partner": AssetIds.partner_block,
     "partner_id": AssetIds.partner_block,
+    "verifier": AssetIds.verifier_block,
+    "review_every_days": AssetIds.review_days_block,
 }
 
 
@@ -427,6 +429,8 @@ FIELD_SUBJECTS = {
     "customer_facing": "Audience",
     "parts": "Parts",
     "partner": "The marketing partner",
+    "verifier": "The verifier",
+    "review_every_days": "The review interval",
 }
 
 

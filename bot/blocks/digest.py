@@ -27,7 +27,7 @@ from bot.blocks.interactions import interactions_section
 from bot.blocks.stage_checklist import deliverables_section
 from bot.blocks import adoption
 from bot.blocks import asset_outcomes
-from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, link, safe
+from bot.blocks.text import FIELD_TEXT, HEADER_TEXT, MESSAGE_BLOCKS, SECTION_TEXT, clip, link, safe, slack_day
 from bot.blocks.text import plural
 from bot.charts import day_count, stage_label
 from bot.services.digest import MIN_CLOSES_TO_COMPARE
@@ -51,6 +51,9 @@ ESAT_TITLE = "*Customer satisfaction (ESAT)*"
 NO_ESAT = "*Customer satisfaction (ESAT)*\nNo ratings this week."
 ASSETS_TITLE = "*Most shared assets*"
 NO_ASSETS = "*Most shared assets*\nNo assets were shared this week."
+OVERDUE_TITLE = "*Assets overdue for review* ({total}; `epos assets due` lists them all)"
+NO_OVERDUE = "*Assets overdue for review*\nNone: every asset was verified in time."
+OVERDUE_LINE = "{title} · verifier {verifier} · due {due} ({days} overdue)"
 GAPS_TITLE = "*Searches that found nothing* (content gaps; add one with `/asset add`)"
 NO_GAPS = "*Searches that found nothing*\nNone: every search found something."
 PARTIAL_GAPS_TITLE = "*Searches that found only part of what was asked* (the best answer missed some words)"
@@ -161,6 +164,7 @@ def digest_message(digest: Digest, name_of: NameOf) -> tuple[list[Block], str]:
         _section(_gaps(digest)),
         *([_section(asset_outcomes.digest_section(
             digest.won_assets, asset_outcomes.quarter_name(digest.quarter_since, tz)))] if digest.quarter_since else []),
+        _section(_overdue(digest, name_of)),
         *([_section(pilot_blocks.digest_section(digest.pilot))] if digest.pilot else []),
         *([_section(interactions_section(digest.interactions, weeks=len(digest.trend)))] if digest.interactions else []),
         *([_section(deliverables_section(digest.deliverables, weeks=len(digest.trend)))] if digest.deliverables else []),
@@ -246,6 +250,15 @@ def _assets(digest: Digest) -> str:
     lines = [f"{link(a.url, clip(a.title, 150))} · {a.shares} {'share' if a.shares == 1 else 'shares'}"
              for a in digest.top_assets]
     return bullets(lines, title=ASSETS_TITLE)
+
+
+def _overdue(digest: Digest, name_of: NameOf) -> str:
+    if not digest.overdue_assets:
+        return NO_OVERDUE
+    lines = [OVERDUE_LINE.format(title=link(a.url, clip(a.title, 150)), verifier=_name(name_of, a.verifier_id),
+                                 due=slack_day(a.due_at), days=plural(a.days_overdue, "day"))
+             for a in digest.overdue_assets]
+    return bullets(lines, title=OVERDUE_TITLE.format(total=digest.overdue_assets_total))
 
 
 def _gaps(digest: Digest) -> str:

@@ -24,7 +24,7 @@ from bot.cli.output import (
     write_rendered,
 )
 from bot.config import SLACK_USER_ID, Settings
-from bot.services import asset_outcomes, assets
+from bot.services import asset_due, asset_outcomes, asset_review, assets
 from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import ASSET_TYPE_LABELS
 
@@ -144,6 +144,40 @@ def report_outcomes(args: argparse.Namespace, settings: Settings) -> int:
                           written=f"{plural(len(report.assets), 'asset')} written to {args.output}")
 
 
+def due_reviews(args: argparse.Namespace, settings: Settings) -> int:
+    """`epos assets due`: published assets whose review is overdue, longest overdue first."""
+    _open_database(settings)
+    asset_due.configure(settings.review_days())
+    items = asset_review.overdue()
+    name_of = people_names(settings, {item.verifier_id for item in items})
+    records = [
+        {
+            "id": item.id,
+            "title": item.title,
+            "url": item.url,
+            "verifier_id": item.verifier_id,
+            "verifier": name_of(item.verifier_id),
+            "due": item.due_at.astimezone(settings.timezone).date().isoformat(),
+            "days_overdue": item.days_overdue,
+        }
+        for item in items
+    ]
+    if args.json:
+        rendered = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+    elif not records:
+        rendered = "No asset is overdue for review.\n"
+    else:
+        rows = [["due", "overdue", "verifier", "title", "url"]] + [
+            [r["due"], plural(r["days_overdue"], "day"), r["verifier"], r["title"], r["url"]] for r in records
+        ]
+        widths = [max(len(row[i]) for row in rows) for i in range(4)]
+        lines = ["  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row)).rstrip()
+                 for row in rows]
+        rendered = "\n".join(lines) + f"\n{plural(len(records), 'asset')} overdue for review.\n"
+    return write_rendered(rendered, args.output,
+                          written=f"{plural(len(records), 'overdue asset')} written to {args.output}")
+
+
 def _limit(text: str) -> int:
     value = int(text)
     if not 1 <= value <= assets.MAX_PAGE_SIZE:
@@ -158,7 +192,7 @@ def _user_id(text: str) -> str:
 
 
 def add_commands(commands: Any) -> None:
-    parser = commands.add_parser("assets", help="the asset catalogue: import, export, search, report")
+    parser = commands.add_parser("assets", help="the asset catalogue: import, export, search, report, due reviews")
     actions = parser.add_subparsers(dest="assets_command", metavar="ACTION", required=True)
 
     importing = actions.add_parser(
@@ -166,8 +200,8 @@ def add_commands(commands: Any) -> None:
         help="add or update assets from a YAML or CSV file (keyed by url)",
         description="Add or update assets from a YAML list or a CSV file with the columns "
         "title,type,summary,url,topics,products,depth,scope,interactivity,cycle,owner,status,customer_facing,"
-        "parts,partner (topics and products separated by ';' in CSV; parts one 'Label: link' per line). "
-        "Every row is checked first; if any is wrong, nothing is written.",
+        "parts,partner,verifier,review_every_days,verified_at (topics and products separated by ';' in CSV; "
+        "parts one 'Label: link' per line). Every row is checked first; if any is wrong, nothing is written.",
     )
     importing.add_argument("file", metavar="FILE", help="a .yaml/.yml or .csv file")
     importing.add_argument("--owner", metavar="USER_ID", type=_user_id,
@@ -202,3 +236,12 @@ def add_commands(commands: Any) -> None:
     add_output_option(reporting)
     add_json_option(reporting, "the report (keys in README › Assets in engagements)")
     reporting.set_defaults(handler=report_outcomes)
+    due = actions.add_parser(
+        "due", help="list published assets whose review is overdue",
+        description="Published assets whose review is overdue (one review interval since they were last "
+        "verified: the asset's own, else ASSET_REVIEW_DAYS for its type), longest overdue first, with their "
+        "verifier, due date (in EPOS_TIMEZONE) and days overdue.",
+    )
+    add_json_option(due, "the overdue assets (title, url, verifier, due date, days overdue)")
+    add_output_option(due)
+    due.set_defaults(handler=due_reviews)

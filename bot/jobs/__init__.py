@@ -51,6 +51,7 @@ MINUTE_JOBS: tuple[Job, ...] = (
     Job("devrel-timers", "bot.jobs.devrel", "run_due_devrel_timers"),
     Job("esat-reminders", "bot.jobs.esat", "send_due_esat_reminders", takes_owner=True),
     Job("nudges", "bot.jobs.nudges", "send_due_nudges", takes_owner=True),
+    Job("asset-reviews", "bot.jobs.asset_reviews", "send_due_reviews", takes_owner=True),
     Job("digest", "bot.jobs.digest", "post_due_digest", takes_owner=True),
     Job("playbook-redraws", "bot.jobs.playbooks", "redraw_withdrawn_playbooks"),
     Job("stage-webhooks", "bot.jobs.hooks", "send_due_hooks", takes_owner=True),

@@ -175,6 +175,7 @@ def names_for(client: WebClient | None, figures: Digest) -> Callable[[str], str]
     """Display names of the SEs the digest mentions, so the channel post names them without pinging them."""
     user_ids = {line.owner_id for line in figures.stale} | {owner.owner_id for owner in figures.owners}
     user_ids |= figures.adoption.shown_ids() if figures.adoption else set()
+    user_ids |= {asset.verifier_id for asset in figures.overdue_assets}
     directory = slack_people.Directory(client)
     directory.prefetch(user_ids)
     known = {user_id: directory.person(user_id).name for user_id in sorted(user_ids)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from bot.search.vocabulary import POPULARITY_SCALE
+from bot.search.vocabulary import OVERDUE_PENALTY, POPULARITY_SCALE
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,8 @@ class SearchDoc:
     useful: int = 0
     not_useful: int = 0
     shares: int = 0
+    # Its review is overdue: it ranks a little lower (OVERDUE_PENALTY), never out of sight.
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ class SearchResult:
 
 
 def popularity(doc: SearchDoc) -> float:
-    """Feedback and usage squashed into 0..1; 0.5 for an asset nobody rated."""
+    """Feedback and usage squashed into 0..1; 0.5 for an asset nobody rated. An overdue review takes
+    OVERDUE_PENALTY off (never below 0), so it weighs like a few down-votes, inside the popularity share."""
     net = doc.useful - doc.not_useful + 0.5 * doc.shares
-    return 0.5 + 0.5 * math.tanh(net / POPULARITY_SCALE)
+    score = 0.5 + 0.5 * math.tanh(net / POPULARITY_SCALE)
+    return max(0.0, score - OVERDUE_PENALTY) if doc.overdue else score
 

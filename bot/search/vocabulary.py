@@ -142,6 +142,12 @@ POPULARITY_SCALE = 10.0
 """Net votes (useful - not useful + half the shares) at which popularity is
 three quarters of the way from neutral to its ceiling."""
 
+OVERDUE_PENALTY = 0.25
+"""Popularity an asset whose review is overdue loses (of 0..1).  Bounded by
+POPULARITY_WEIGHT like feedback: at most 0.25 x 5 = 1.25 points of a 100-point
+single-term score, so it reorders near-ties only and never hides an asset
+(README › Keeping assets true: reviews)."""
+
 SUGGESTION_CUTOFF = 70.0  # fuzz.ratio, looser than matching on purpose
 MAX_SUGGESTIONS = 3
 

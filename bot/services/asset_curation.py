@@ -40,7 +40,8 @@ ENTITY = "asset"
 SIMILAR_TITLE_RATIO = 90.0
 CONTENT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
-    "depth", "scope", "interactivity", "cycle", "owner_id", "customer_facing", "parts", "partner_id",
+    "depth", "scope", "interactivity", "cycle", "owner_id", "customer_facing", "parts", "partner_id", "verifier_id",
+    "review_every_days",
 )
 
 PUBLISH_REFUSED = "Only admins (set in EPOS_ADMINS) can publish assets. Ask one of them to review *{title}*."
@@ -132,6 +133,9 @@ def create(
             useful_count=0,
             not_useful_count=0,
             revision=revision,
+            # Whoever adds an asset vouches for it: its first review falls due one interval from now.
+            verified_at=now,
+            verified_by=actor.user_id,
         )
         session.add(row)
         try:
@@ -236,7 +240,7 @@ def _set_status(
         row = session.scalars(select(Asset).where(Asset.id == asset_id).with_for_update()).first()
         if row is None:
             raise NotFound(NOT_FOUND)
-        permitted = actor.admin or (not admin_only and actor.user_id == row.owner_id)
+        permitted = actor.admin or (not admin_only and actor.user_id in (row.owner_id, row.verifier_id))
         if not permitted:
             raise Forbidden(refusal.format(owner=row.owner_id, title=escape(row.title)))
         previous = AssetStatus(row.status)

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 EXPORT_FIELDS = (
     "title", "type", "summary", "url", "topics", "products",
     "depth", "scope", "interactivity", "cycle", "owner", "status", "customer_facing", "parts", "partner",
+    "verifier", "review_every_days", "verified_at",
 )
 
 # ----- import and export --------------------------------------------------------------------------
@@ -256,35 +257,42 @@ def _stage(batch: list[AssetRecord], import_id: str, *, actor_id: str, now: date
 
 
 def _read_batch(batch: list[AssetRecord], import_id: str, *, now: datetime) -> _Batch:
-    prepared = [(record.with_defaults(), record.status) for record in batch]
+    prepared = [(record.with_defaults(), record.status, record.verified_at) for record in batch]
     read = _Batch()
     with db.reading() as session:
         found = session.execute(
-            select(Asset, VISIBLE.label("visible")).where(Asset.url.in_([fields.url for fields, _ in prepared]))
+            select(Asset, VISIBLE.label("visible")).where(Asset.url.in_([fields.url for fields, _, _ in prepared]))
         ).all()
         by_url = {match.Asset.url: match for match in found}
         # In the file's order, so the refusal names the first link of the file that is held up.
-        read.pending = [(fields.url, by_url[fields.url].Asset.import_id) for fields, _ in prepared
+        read.pending = [(fields.url, by_url[fields.url].Asset.import_id) for fields, _, _ in prepared
                         if fields.url in by_url and not by_url[fields.url].visible]
         if read.pending:
             return read
         existing = {url: match.Asset for url, match in by_url.items()}
-        for fields, status in prepared:
+        for fields, status, verified_at in prepared:
             content = content_of(fields)
             row = existing.get(fields.url)
             if row is None:
                 read.new.append(content | {"status": status, "created_at": now, "updated_at": now, "share_count": 0,
                                            "useful_count": 0, "not_useful_count": 0, "revision": 0,
-                                           "import_id": import_id})
+                                           "import_id": import_id, "verified_at": verified_at or now})
                 continue
             changed = changed_fields(row, content) + (["status"] if row.status != status else [])
-            if not changed:
+            # A later verification in the file is taken; an earlier one (an old export) never undoes a newer.
+            reverified = verified_at is not None and (row.verified_at is None or verified_at > row.verified_at)
+            if not changed and not reverified:
                 read.unchanged += 1
                 continue
+            before = {name: plain(getattr(row, name)) for name in changed}
+            content = {name: plain(value) for name, value in content.items()} | {"status": status.value}
+            if reverified:
+                assert verified_at is not None
+                changed.append("verified_at")
+                before["verified_at"] = row.verified_at.isoformat() if row.verified_at else None
+                content["verified_at"] = verified_at.isoformat()
             read.changes.append({
-                "import_id": import_id, "asset_id": row.id, "changed": changed,
-                "content": {name: plain(value) for name, value in content.items()} | {"status": status.value},
-                "before": {name: plain(getattr(row, name)) for name in changed},
+                "import_id": import_id, "asset_id": row.id, "changed": changed, "content": content, "before": before,
             })
     return read
 
@@ -331,7 +339,7 @@ def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
                     row = current[change.asset_id]
                     raise Conflict(EDITED_MEANWHILE.format(title=row.title, url=row.url))
             session.execute(sql_update(Asset), [
-                {"id": change.asset_id, **change.content, "updated_at": now, "revision": revision}
+                {"id": change.asset_id, **_stored(change.content), "updated_at": now, "revision": revision}
                 for change in changes
             ])
             session.execute(insert(AuditEntry), [
@@ -342,6 +350,13 @@ def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
             ])
         session.execute(delete(AssetImportChange).where(AssetImportChange.import_id == import_id))
         session.execute(sql_update(AssetImport).where(AssetImport.id == import_id).values(revision=revision))
+
+
+def _stored(content: dict[str, Any]) -> dict[str, Any]:
+    """A staged change's content as the asset row takes it (the file's verification time was kept as text)."""
+    if content.get("verified_at"):
+        return content | {"verified_at": datetime.fromisoformat(content["verified_at"])}
+    return content
 
 
 def _discard(import_id: str) -> None:
@@ -400,6 +415,9 @@ def export_records() -> list[dict[str, Any]]:
                 "customer_facing": bool(row.customer_facing),
                 "parts": [{"label": part["label"], "url": part["url"]} for part in row.parts or []],
                 "partner": row.partner_id,
+                "verifier": row.verifier_id or "",
+                "review_every_days": row.review_every_days or "",
+                "verified_at": row.verified_at.isoformat() if row.verified_at else "",
             }
             for row in rows
         ]

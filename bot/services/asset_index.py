@@ -18,12 +18,14 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, not_, or_, select
 from sqlalchemy.orm import Session
 
-from bot import db
+from bot import clock, db
+from bot.services import asset_due
 from bot.search import AssetIndex, SearchDoc
 from models.assets import Asset, AssetCatalogue, AssetImport
 from models.enums import AssetStatus
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 CATALOGUE_ROW = 1
 CARDS_KEPT = 2048  # shown cards a process keeps (as many as the blocks it remembers): about 5 MB
 BUILD_BATCH = 1000  # rows fetched at a time while the search index is built
+# How often a process looks for assets whose review fell due, to rank them as overdue: a few minutes late
+# is nothing to a ranking that moves by days.
+FALL_DUE_EVERY = timedelta(minutes=5)
 
 
 class _IndexState:
@@ -49,6 +54,9 @@ class _IndexState:
         self.cards: OrderedDict[int, AssetCard] = OrderedDict()
         # Counts the times cards were dropped, so that rows read before a drop are not kept after it.
         self.card_drops = 0
+        # When the index last judged which assets are overdue for review: those falling due since are
+        # indexed again (`_fall_due`), since nothing is written to an asset when it falls due.
+        self.due_checked: datetime | None = None
 
     def drop_cards(self, ids: Iterable[int] | None = None) -> None:
         """Forget the cards of these assets (all of them when None); the caller holds `lock`."""
@@ -65,10 +73,13 @@ _state = _IndexState()
 _DOC_COLUMNS = (
     Asset.id, Asset.title, Asset.type, Asset.summary, Asset.topics, Asset.products,
     Asset.useful_count, Asset.not_useful_count, Asset.share_count, Asset.parts,
+    Asset.review_every_days, Asset.verified_at, Asset.created_at,
 )
 
 
-def _doc(row: Any) -> SearchDoc:
+def _doc(row: Any, now: datetime | None = None) -> SearchDoc:
+    due = asset_due.due_at(row.type, row.review_every_days, row.verified_at, row.created_at)
+    overdue = due <= (now or clock.now())
     return SearchDoc(
         id=row.id,
         title=row.title,
@@ -80,6 +91,7 @@ def _doc(row: Any) -> SearchDoc:
         useful=row.useful_count or 0,
         not_useful=row.not_useful_count or 0,
         shares=row.share_count or 0,
+        overdue=overdue,
     )
 
 
@@ -117,8 +129,9 @@ def bump_revision(session: Session) -> int:
 def synced_index() -> AssetIndex:
     state, engine = _state, db.engine()
     reader = state.reader
+    now = clock.now()
     if state.engine is engine and state.index is not None and reader is not None:
-        if _revision_now(reader) == state.revision:
+        if _revision_now(reader) == state.revision and not _falls_due(now):
             return state.index
     with state.lock:
         with db.reading() as session:
@@ -127,8 +140,9 @@ def synced_index() -> AssetIndex:
                 # Rows are indexed as they arrive, in batches, so the whole published catalogue is never held
                 # as rows and as an index at once (the peak of a build at 100k assets).
                 published = select(*_DOC_COLUMNS).where(Asset.status == AssetStatus.published, VISIBLE)
+                state.due_checked = now
                 with session.execute(published.execution_options(yield_per=BUILD_BATCH)) as rows:
-                    state.index = AssetIndex(_doc(row) for row in rows)
+                    state.index = AssetIndex(_doc(row, now) for row in rows)
                 state.reader = engine.execution_options(**{db.READONLY_OPTION: True})
                 state.engine, state.revision = engine, current
                 state.drop_cards()
@@ -144,7 +158,28 @@ def synced_index() -> AssetIndex:
                         state.index.remove(row.id)
                 state.drop_cards(row.id for row in changed)
                 state.revision = current
+            if _falls_due(now):
+                _fall_due(session, now)
         return state.index
+
+
+def _falls_due(now: datetime) -> bool:
+    checked = _state.due_checked
+    return checked is not None and now - checked >= FALL_DUE_EVERY
+
+
+def _fall_due(session: Session, now: datetime) -> None:
+    """Index again the published assets whose review fell due since the last look, so they rank as
+    overdue; the caller holds the lock. One query every FALL_DUE_EVERY at most, and no memory per asset."""
+    state = _state
+    assert state.index is not None and state.due_checked is not None
+    rows = session.execute(select(*_DOC_COLUMNS).where(
+        Asset.status == AssetStatus.published, VISIBLE, asset_due.due_by(session, now),
+        not_(asset_due.due_by(session, state.due_checked)))).all()
+    for row in rows:
+        state.index.upsert(_doc(row, now))
+    state.drop_cards(row.id for row in rows)
+    state.due_checked = now
 
 
 def after_commit(rows: Iterable[Asset], revision: int) -> None:
@@ -188,6 +223,7 @@ def reset_index() -> None:
     """Forget the index; the next search rebuilds it from the database."""
     with _state.lock:
         _state.engine, _state.reader, _state.index, _state.revision = None, None, None, 0
+        _state.due_checked = None
         _state.drop_cards()
 
 
@@ -217,6 +253,11 @@ def card_of(row: Asset) -> AssetCard:
         share_count=row.share_count or 0,
         useful_count=row.useful_count or 0,
         not_useful_count=row.not_useful_count or 0,
+        verifier_id=row.verifier_id or "",
+        review_every_days=row.review_every_days,
+        verified_at=row.verified_at,
+        verified_by=row.verified_by,
+        review_due_at=asset_due.due_at(row.type, row.review_every_days, row.verified_at, row.created_at),
     )
 
 

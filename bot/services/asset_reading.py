@@ -52,7 +52,8 @@ DRAFTS_REFUSED = "Only admins (set in EPOS_ADMINS) review drafts. Your own asset
 def rights(card: AssetCard, actor: Actor | None) -> AssetRights:
     if actor is None:
         return AssetRights()
-    may_manage = actor.admin or actor.user_id == card.owner_id
+    # The verifier keeps the asset true, so they may edit and archive it as its owner may.
+    may_manage = actor.admin or actor.user_id in (card.owner_id, card.verifier)
     return AssetRights(
         edit=may_manage,
         publish=actor.admin and card.status == AssetStatus.draft,
@@ -63,7 +64,8 @@ def rights(card: AssetCard, actor: Actor | None) -> AssetRights:
 
 def _viewed(card: AssetCard, actor: Actor | None, score: float | None = None,
             deals: DealUse | None = None) -> ViewedAsset:
-    return ViewedAsset(card=card, rights=rights(card, actor), score=score, deals=deals)
+    return ViewedAsset(card=card, rights=rights(card, actor), score=score, deals=deals,
+                       overdue=card.overdue_at(clock.now()))
 
 
 def _miss_key(asset_type: str | None, terms: Sequence[str]) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from bot import clock, db
 from bot.errors import InvalidInput
-from bot.services import adoption, asset_outcomes, cohorts, devrel, engagements, metrics
+from bot.services import adoption, asset_outcomes, asset_review, cohorts, devrel, engagements, metrics
 from bot.services.deliverable_figures import deliverable_figures
 from models import Asset, AssetShare, SearchMiss
 from models.enums import Outcome
@@ -28,6 +28,7 @@ from models.schemas.digest import (
     Digest,
     EsatSummary,
     MeanMedian,
+    OverdueAsset,
     OwnerFigures,
     SearchGap,
     SharedAsset,
@@ -38,6 +39,7 @@ from models.schemas.digest import (
 from models.schemas.engagements import Figures, StaleEngagement
 
 JOB = "digest"
+TOP_OVERDUE = 10
 CATCH_UP_DAYS = 2
 _WEEK = re.compile(r"^\s*(\d{4})-?W(\d{2})\s*$", re.IGNORECASE)
 
@@ -145,7 +147,12 @@ def compute(week: str, *, tz: ZoneInfo, now: datetime | None = None, managers: S
     pilot = cohorts.running_section(tz, min(now, until))
     # The quarter the week ends in, up to the end of the week.
     quarter_since = asset_outcomes.quarter_start(until - timedelta(microseconds=1), tz)
+    overdue = asset_review.overdue(as_of)
     return Digest(
+        overdue_assets=[OverdueAsset(asset_id=a.id, title=a.title, url=a.url, verifier_id=a.verifier_id,
+                                     due_at=a.due_at, days_overdue=a.days_overdue)
+                        for a in sorted(overdue, key=lambda a: -a.days_overdue)[:TOP_OVERDUE]],
+        overdue_assets_total=len(overdue),
         pilot=pilot[0] if pilot else None,
         pilot_trend=pilot[1] if pilot else [],
         # Once a month, in the digest of the week that starts in its first seven days.

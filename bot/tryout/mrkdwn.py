@@ -122,6 +122,18 @@ def _pretty(day: date, today: date, fallback: str) -> str:
     return names.get(day, fallback)
 
 
+def _ago(elapsed: timedelta) -> str:
+    """`{ago}` as Slack writes it: "12 days ago", "3 hours ago"; "in 2 days" for a moment ahead."""
+    seconds = abs(elapsed.total_seconds())
+    for unit, size in (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600),
+                       ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            text = f"{count} {unit}{'' if count == 1 else 's'}"
+            return f"{text} ago" if elapsed >= timedelta(0) else f"in {text}"
+    return "just now"
+
+
 def format_date_token(template: str, moment: datetime, viewer: Viewer) -> str:
     """`<!date^…^{date_short_pretty} at {time}|…>` in the viewer's own timezone, as Slack shows it to a
     reader whose Slack is set to English (UK) and the 24-hour clock: the style of epos's own dates."""
@@ -138,5 +150,6 @@ def format_date_token(template: str, moment: datetime, viewer: Viewer) -> str:
     }
     for name in ("date", "date_short", "date_long"):
         tokens[f"{name}_pretty"] = _pretty(day, today, tokens[name])
+    tokens["ago"] = _ago(viewer.now() - moment)
     return _DATE_TOKEN.sub(lambda m: tokens.get(m.group(1), m.group(0)), template)
 

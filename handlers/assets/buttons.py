@@ -13,12 +13,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot import notify, sharing
 from bot.notify import engagements as engagement_notify
+from bot.blocks import asset_review as review_blocks
 from bot.blocks import assets as blocks
 from bot.blocks import interactions as interaction_blocks
 from bot.codecs import AssetButton, AssetPage
 from bot.errors import InvalidInput
 from bot.ids import AssetIds
-from bot.services import assets, engagements, interactions
+from bot.services import asset_review, assets, engagements, interactions
 from bot.services.actors import Actor
 from handlers import common
 from handlers.assets.commands import open_form
@@ -160,6 +161,19 @@ def restore(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient,
     report_curation(assets.restore(_asset_id(body), who, admins_configured=admins_configured), who, respond, client)
 
 
+def verify(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    result = asset_review.verify(_asset_id(body), common.actor(context, body))
+    common.ephemeral(respond, review_blocks.verified_reply(result))
+
+
+def archive_proposed(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient,
+                     context: BoltContext) -> None:
+    ack()
+    who = common.actor(context, body)
+    report_curation(asset_review.archive_proposed(_asset_id(body), who), who, respond, client)
+
+
 ACTIONS: dict[str | re.Pattern[str], Callable[..., None]] = {
     AssetIds.next_page: turn_page,
     AssetIds.previous_page: turn_page,
@@ -174,6 +188,8 @@ ACTIONS: dict[str | re.Pattern[str], Callable[..., None]] = {
     AssetIds.publish: publish,
     AssetIds.archive: archive,
     AssetIds.restore: restore,
+    AssetIds.verify: verify,
+    AssetIds.archive_proposed: archive_proposed,
 }
 
 

@@ -47,6 +47,8 @@ def read_form(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
         "customer_facing": value(AssetIds.audience_block) == "customer_facing",
         "parts": value(AssetIds.parts_block) or "",
         "partner_id": value(AssetIds.partner_block),
+        "verifier_id": value(AssetIds.verifier_block),
+        "review_every_days": value(AssetIds.review_days_block),
     }
 
 

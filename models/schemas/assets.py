@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -20,6 +20,7 @@ TAGS_MAX = 20
 PART_LABEL_MAX = 60
 PARTS_MAX = 10
 
+REVIEW_DAYS_MAX = 3650
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
@@ -71,6 +72,10 @@ def _yes_or_no(value: Any) -> Any:
         if key in _YES:
             return True
     raise ValueError(f"{str(value)[:40]!r} is not true or false")
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value is None or isinstance(value, str) and not value.strip() else value
 
 
 def _forgiving(spellings: dict[str, Any], valid: str) -> Any:
@@ -266,6 +271,10 @@ class AssetFields(BaseModel):
         if value is not None and asset_type is not None and asset_type != AssetType.workshop:
             raise ValueError(PARTNER_REFUSED)
         return value
+    # Who confirms it is still true (None: the owner) and how often, in days (None: the type's default).
+    verifier_id: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
+    review_every_days: Annotated[int | None, BeforeValidator(_blank_is_none)] = Field(default=None, ge=1,
+                                                                                     le=REVIEW_DAYS_MAX)
 
     @field_validator("title")
     @classmethod
@@ -294,6 +303,13 @@ class AssetFields(BaseModel):
             raise ValueError(f"{value!r} is not a Slack user id like U0123ABCD")
         return value
 
+    @field_validator("verifier_id")
+    @classmethod
+    def _verifier(cls, value: str | None) -> str | None:
+        if value is not None and not SLACK_USER_ID.match(value):
+            raise ValueError(f"{value!r} is not a Slack user id like U0123ABCD")
+        return value
+
     def with_defaults(self) -> AssetFields:
         """Every axis filled in: what the person chose, else what the type usually is."""
         depth, scope, interactivity, cycle = TYPICAL_PROFILE[self.type]
@@ -308,11 +324,21 @@ class AssetFields(BaseModel):
 
 
 class AssetRecord(AssetFields):
-    """One row of an import file: the fields, `owner` for the owner's id, and an optional status."""
+    """One row of an import file: the fields, `owner` and `verifier` for their ids, an optional status, and
+    when the asset was last verified (kept when the file says nothing)."""
 
     owner_id: str = Field(alias="owner")
     partner_id: str | None = Field(default=None, alias="partner")
+    verifier_id: Annotated[str | None, BeforeValidator(_blank_is_none)] = Field(default=None, alias="verifier")
     status: StatusField = AssetStatus.published
+    verified_at: Annotated[datetime | None, BeforeValidator(_blank_is_none)] = None
+
+    @field_validator("verified_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
     model_config = ConfigDict(str_strip_whitespace=True, populate_by_name=True, extra="forbid")
 
@@ -346,6 +372,20 @@ class AssetCard(BaseModel, frozen=True):
     share_count: int
     useful_count: int
     not_useful_count: int
+    # Review: who confirms it is still true (the owner unless someone else is named), when it was last
+    # confirmed and by whom (None: nobody yet, it counts from when it was added), and when it falls due.
+    verifier_id: str = ""
+    review_every_days: int | None = None
+    verified_at: datetime | None = None
+    verified_by: str | None = None
+    review_due_at: datetime | None = None
+
+    @property
+    def verifier(self) -> str:
+        return self.verifier_id or self.owner_id
+
+    def overdue_at(self, moment: datetime) -> bool:
+        return self.review_due_at is not None and self.review_due_at <= moment
 
 
 class AssetRights(BaseModel, frozen=True):
@@ -363,6 +403,8 @@ class ViewedAsset(BaseModel, frozen=True):
     score: float | None = None
     # The closed engagements the asset was used in, on search results (bot/services/asset_outcomes.py).
     deals: DealUse | None = None
+    # Its review was due when it was looked at; None: not judged yet (the card judges it when shown).
+    overdue: bool | None = None
 
 
 class SearchPage(BaseModel, frozen=True):
@@ -433,8 +475,8 @@ class ImportReport(BaseModel, frozen=True):
 
 
 FIELD_NAMES = ("title, type, summary, url, topics, products, depth, scope, interactivity, cycle, owner, status, "
-               "customer_facing, parts, partner")
-_FIELD_LABELS = {"owner_id": "owner", "partner_id": "partner"}
+               "customer_facing, parts, partner, verifier, review_every_days, verified_at")
+_FIELD_LABELS = {"owner_id": "owner", "partner_id": "partner", "verifier_id": "verifier"}
 
 
 def field_problems(error: Any) -> list[tuple[str | None, str]]:
@@ -456,6 +498,8 @@ def field_problems(error: Any) -> list[tuple[str | None, str]]:
             message = str(item.get("msg", "")).removeprefix("Value error, ")
         elif kind == "list_type":
             message = "must be a list"
+        elif kind in ("int_parsing", "int_type", "int_from_float", "greater_than_equal", "less_than_equal"):
+            message = f"must be a whole number of days from 1 to {REVIEW_DAYS_MAX}"
         else:
             message = str(item.get("msg", "is not valid"))
         problems.append((field, message))
@@ -467,3 +511,23 @@ class AssetButton(BaseModel, frozen=True):
 
     # At most a PostgreSQL integer: a larger (forged) id would fail in the database driver, not be "not found".
     asset_id: int = Field(gt=0, le=2**31 - 1)
+
+
+class DueAsset(BaseModel, frozen=True):
+    """A published asset whose review is due: what a verifier, an admin or `epos assets due` is shown."""
+
+    id: int
+    title: str
+    url: str
+    type: AssetType
+    owner_id: str
+    verifier_id: str
+    due_at: datetime
+    verified_at: datetime | None
+    verified_by: str | None
+    days_overdue: int
+
+
+class VerifyResult(BaseModel, frozen=True):
+    card: AssetCard
+    previous_due_at: datetime

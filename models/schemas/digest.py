@@ -62,6 +62,17 @@ class SharedAsset(BaseModel, frozen=True):
     shares: int
 
 
+class OverdueAsset(BaseModel, frozen=True):
+    """A published asset whose review is overdue, for the curators."""
+
+    asset_id: int
+    title: str
+    url: str
+    verifier_id: str
+    due_at: datetime
+    days_overdue: int
+
+
 class SearchGap(BaseModel, frozen=True):
     query: str
     count: int
@@ -148,6 +159,9 @@ class Digest(BaseModel, frozen=True):
     won_assets: list[WonDealsAsset] = []
     # Searches whose best answer matched only some of their words.
     searches_partly_answered: list[SearchGap] = []
+    # The longest overdue for review (as the week ended), and how many are.
+    overdue_assets: list[OverdueAsset] = []
+    overdue_assets_total: int = 0
 
     def figures(self) -> dict[str, Any]:
         """The figures `epos digest --json` prints. Keys shared with `epos stats --json` (closed, win_rate,
@@ -178,6 +192,12 @@ class Digest(BaseModel, frozen=True):
             "searches_without_results": [g.model_dump(include={"query", "count"})
                                          for g in self.searches_without_results],
             "searches_partly_answered": [g.model_dump() for g in self.searches_partly_answered],
+            "overdue_assets": [
+                {"title": a.title, "url": a.url, "verifier": a.verifier_id, "due": a.due_at.isoformat(),
+                 "days_overdue": a.days_overdue}
+                for a in self.overdue_assets
+            ],
+            "overdue_assets_total": self.overdue_assets_total,
             "mttc_trend": [
                 {"week_start": p.week_start.isoformat(), "mean": _round(p.mean), "median": _round(p.median),
                  "count": p.count}

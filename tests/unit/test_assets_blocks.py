@@ -165,7 +165,7 @@ def test_the_form_has_every_taxonomy_field_and_defaults_the_owner() -> None:
     ids = [b.get("block_id") for b in view["blocks"] if b["type"] == "input"]
     assert ids == ["asset_title", "asset_type", "asset_summary", "asset_url", "asset_parts", "asset_topics",
                    "asset_products", "asset_depth", "asset_scope", "asset_interactivity", "asset_cycle",
-                   "asset_audience", "asset_owner", "asset_partner"]
+                   "asset_audience", "asset_owner", "asset_partner", "asset_verifier", "asset_review_days"]
     owner = next(b for b in view["blocks"] if b.get("block_id") == "asset_owner")["element"]
     assert owner == {**owner, "type": "users_select", "initial_user": "U0A1B2C3D"}
     assert view["callback_id"] == "asset_add" and "draft" in view["blocks"][0]["text"]["text"]

@@ -19,6 +19,7 @@ from models.schemas.digest import (
     Digest,
     EsatSummary,
     MeanMedian,
+    OverdueAsset,
     OwnerFigures,
     SearchGap,
     SharedAsset,
@@ -123,9 +124,19 @@ def test_empty_sections_say_so_instead_of_vanishing() -> None:
     texts = "\n".join(str(b.to_dict()) for b in rendered)
     for expected in ("no engagements closed", "No requests this week.", "No ratings this week.",
                      "No assets were shared this week.", "every search found something", "every open engagement moved",
-                     "No engagement left a stage this week."):
+                     "No engagement left a stage this week.", "every asset was verified in time"):
         assert expected in texts
     assert_within_limits(rendered)
+
+
+def test_assets_overdue_for_review_name_their_verifier_and_how_long() -> None:
+    overdue = OverdueAsset(asset_id=3, title="Quota <dashboards>", url="https://assets.example.com/q",
+                           verifier_id="U0A1B2C3D", due_at=datetime(2026, 10, 30, 9, tzinfo=BERLIN), days_overdue=24)
+    rendered, _ = blocks.digest_message(sample(overdue_assets=[overdue], overdue_assets_total=12), name_of)
+    texts = "\n".join(str(b.to_dict()) for b in rendered)
+    assert "*Assets overdue for review* (12; `epos assets due` lists them all)" in texts
+    assert "<https://assets.example.com/q|Quota &lt;dashboards&gt;> · verifier Dana · due <!date^" in texts
+    assert "(24 days overdue)" in texts
 
 
 def test_devrel_coverage_reads_as_a_sentence() -> None:

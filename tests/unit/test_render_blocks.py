@@ -134,6 +134,8 @@ def test_dates_are_shown_in_the_viewers_timezone_as_slack_formats_them() -> None
     tomorrow = int(datetime(2026, 11, 14, 8, 0, tzinfo=UTC).timestamp())
     assert mrkdwn(f"<!date^{tomorrow}^{{date_pretty}}|x>", viewer()) == "tomorrow"
     assert mrkdwn("<!date^nonsense^{date}|the fallback>", viewer()) == "the fallback"
+    checked = int(datetime(2026, 11, 1, 8, 0, tzinfo=UTC).timestamp())
+    assert mrkdwn(f"✓ verified <!date^{checked}^{{ago}}|on 1 Nov 2026>", viewer()) == "✓ verified 12 days ago"
 
 
 def test_emphasis_markers_are_dropped_in_plain_text_and_styled_in_colour() -> None:

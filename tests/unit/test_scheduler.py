@@ -81,8 +81,8 @@ def test_a_job_that_cannot_be_loaded_fails_loudly_and_the_others_still_run(
 
 def test_one_tick_runs_every_registered_job(settings: Settings) -> None:
     result = scheduler_module.tick(make_client(settings), settings, datetime(2026, 11, 23, 7, 0, tzinfo=UTC))
-    assert list(result) == ["devrel-timers", "esat-reminders", "nudges", "digest", "playbook-redraws", "stage-webhooks",
-                            "housekeeping"]
+    assert list(result) == ["devrel-timers", "esat-reminders", "nudges", "asset-reviews", "digest", "playbook-redraws",
+                            "stage-webhooks", "housekeeping"]
 
 
 def test_the_tick_sends_a_due_esat_reminder_once_across_ticks(settings: Settings, slack: MockSlack) -> None:
