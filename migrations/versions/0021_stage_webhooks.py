@@ -1,7 +1,7 @@
 """stage webhooks: the outbox of calls to a stage's webhook, written with the stage change
 
-Revision ID: 0023_stage_webhooks
-Revises: 0025_playbook_posts
+Revision ID: 0021_stage_webhooks
+Revises: 0020_stage_checklists
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from models.base import UTCDateTime
 
-revision = "0023_stage_webhooks"
-down_revision = "0025_playbook_posts"
+revision = "0021_stage_webhooks"
+down_revision = "0020_stage_checklists"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """playbook_posts: each stage's playbook as posted, with the assets it lists, so archiving an asset redraws
 the posts that list it
 
-Revision ID: 0025_playbook_posts
-Revises: 0017_practice_engagements
+Revision ID: 0023_playbook_posts
+Revises: 0022_challenge_map
 Create Date: 2026-12-07
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import models.base
 
-revision = "0025_playbook_posts"
-down_revision = "0017_practice_engagements"
+revision = "0023_playbook_posts"
+down_revision = "0022_challenge_map"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ the ids of bot/data/challenges.yaml (or the team's EPOS_CHALLENGES file). Both a
 engagements, which keep their free-text challenge and needs. And an index on the deal channel, which
 `/asset` reads the needs of the deal from.
 
-Revision ID: 0024_challenge_map
-Revises: 0017_practice_engagements
+Revision ID: 0022_challenge_map
+Revises: 0021_stage_webhooks
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0024_challenge_map"
-down_revision = "0017_practice_engagements"
+revision = "0022_challenge_map"
+down_revision = "0021_stage_webhooks"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """checklist_ticks: the stage playbooks' items ticked on an engagement, by whom and when
 
-Revision ID: 0022_stage_checklists
-Revises: 0017_practice_engagements
+Revision ID: 0020_stage_checklists
+Revises: 0019_asset_parts_and_gaps
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from models.base import UTCDateTime
 
-revision = "0022_stage_checklists"
-down_revision = "0017_practice_engagements"
+revision = "0020_stage_checklists"
+down_revision = "0019_asset_parts_and_gaps"
 branch_labels = None
 depends_on = None
 

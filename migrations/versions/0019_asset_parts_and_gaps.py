@@ -6,8 +6,8 @@ person in Marketing it is planned with. A search whose best answer covered only 
 recorded as a partial gap, with the words that matched and those that did not; a search that found
 nothing keeps both lists empty.
 
-Revision ID: 0021_asset_parts_and_gaps
-Revises: 0017_practice_engagements
+Revision ID: 0019_asset_parts_and_gaps
+Revises: 0018_asset_verification
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_asset_parts_and_gaps"
-down_revision = "0017_practice_engagements"
+revision = "0019_asset_parts_and_gaps"
+down_revision = "0018_asset_verification"
 branch_labels = None
 depends_on = None
 
