@@ -45,8 +45,8 @@ CONTENT_FIELDS = (
 )
 
 PUBLISH_REFUSED = "Only admins (set in EPOS_ADMINS) can publish assets. Ask one of them to review *{title}*."
-ARCHIVE_REFUSED = "Only the owner (<@{owner}>) or an admin can archive *{title}*."
-RESTORE_REFUSED = "Only the owner (<@{owner}>) or an admin can restore *{title}*."
+ARCHIVE_REFUSED = "Only {keepers} or an admin can archive *{title}*."
+RESTORE_REFUSED = "Only {keepers} or an admin can restore *{title}*."
 ALREADY = "*{title}* is already {status}."
 DUPLICATE_URL = "This link is already in the catalogue as “{title}” ({status}). Search for it with /asset, or use a different link."
 SIMILAR_TITLE = "An asset titled “{title}” already exists — change the title, or submit again to save anyway."
@@ -231,6 +231,13 @@ def plain(value: Any) -> Any:
 # ----- curation ------------------------------------------------------------------------------------
 
 
+def _keepers(row: Asset) -> str:
+    """Who looks after an asset besides the admins, for a refusal: its owner, and its verifier if another."""
+    if row.verifier_id and row.verifier_id != row.owner_id:
+        return f"the owner (<@{row.owner_id}>), the verifier (<@{row.verifier_id}>)"
+    return f"the owner (<@{row.owner_id}>)"
+
+
 def _set_status(
     asset_id: int, actor: Actor, *, action: str, to_status: AssetStatus, allowed: set[AssetStatus],
     admin_only: bool, refusal: str, now: datetime,
@@ -242,7 +249,7 @@ def _set_status(
             raise NotFound(NOT_FOUND)
         permitted = actor.admin or (not admin_only and actor.user_id in (row.owner_id, row.verifier_id))
         if not permitted:
-            raise Forbidden(refusal.format(owner=row.owner_id, title=escape(row.title)))
+            raise Forbidden(refusal.format(keepers=_keepers(row), owner=row.owner_id, title=escape(row.title)))
         previous = AssetStatus(row.status)
         if previous not in allowed:
             raise Conflict(ALREADY.format(title=escape(row.title), status=previous.value))

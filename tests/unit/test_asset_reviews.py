@@ -129,6 +129,10 @@ def test_only_the_verifier_the_owner_or_an_admin_may_verify(database_url: str) -
     with pytest.raises(Forbidden, match="Only the verifier"):
         asset_review.verify(asset_id, Actor(user_id="U0SOMEONE"), now=BERLIN_9)
     assert asset_review.verify(asset_id, Actor(user_id=ADMIN, admin=True), now=BERLIN_9).card.verified_by == ADMIN
+    with pytest.raises(Forbidden) as refused:
+        assets.archive(asset_id, Actor(user_id="U0SOMEONE"))
+    assert str(refused.value) == (f"Only the owner (<@{OWNER}>), the verifier (<@{BERLIN}>) or an admin can archive "
+                                  "*Sizing sheet*.")
     assets.archive(asset_id, Actor(user_id=BERLIN))  # the verifier may archive, as the owner may
     with pytest.raises(Conflict, match="is archived"):
         asset_review.verify(asset_id, Actor(user_id=BERLIN), now=BERLIN_9)
