@@ -12,7 +12,7 @@ from bot.blocks.text import OPTION_TEXT, clip, link, plural, safe
 from bot.codecs import CHECKLIST_CHUNK, ChecklistBlock, DeliverableForm, fingerprint
 from bot.ids import EngagementIds
 from models.enums import Stage
-from models.schemas.stage_checklists import ChecklistLine, CompletionGroup, DeliverableFigures
+from models.schemas.stage_checklists import ChecklistLine, CompletionGroup, DeliverableFigures, most_skipped
 
 GROUP_TITLES = {"prerequisites": "Before you start", "calls_to_action": "Calls to action",
                 "deliverables": "Deliverables"}
@@ -38,6 +38,8 @@ DIGEST_TITLE = "*Stage checklists* (the last {weeks} weeks)"
 DIGEST_STAGES = "Left with every deliverable ticked: {stages}."
 DIGEST_COMPLETED = "Closed with every deliverable ticked: {figures}."
 DIGEST_NOT_COMPLETED = "Closed with some left open: {figures}."
+DIGEST_COST = "Leaving deliverables open went with {days} to close (median)."
+DIGEST_SKIPPED = "Most often left open: {items}."
 TOO_FEW = "too few to say yet"
 
 
@@ -137,4 +139,12 @@ def deliverables_section(figures: DeliverableFigures, *, weeks: int) -> str:
         lines.append("• " + DIGEST_STAGES.format(stages=", ".join(stages)))
     lines.append("• " + DIGEST_COMPLETED.format(figures=_completion(figures.completed)))
     lines.append("• " + DIGEST_NOT_COMPLETED.format(figures=_completion(figures.not_completed)))
+    done, skipped = figures.completed.mttc_days_median, figures.not_completed.mttc_days_median
+    if done is not None and skipped is not None and round(skipped - done, 1):
+        difference = abs(skipped - done)
+        days = f"{difference:.1f} {'day' if difference == 1 else 'days'} {'more' if skipped > done else 'fewer'}"
+        lines.append("• " + DIGEST_COST.format(days=days))
+    if items := most_skipped(figures):
+        lines.append("• " + DIGEST_SKIPPED.format(items=", ".join(
+            f"{safe(text, 120)} in {Stage(stage).label} ({count})" for stage, text, count in items)))
     return "\n".join(lines)

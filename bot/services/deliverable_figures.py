@@ -34,8 +34,10 @@ from models.schemas.stage_checklists import CompletionGroup, DeliverableFigures,
 MIN_COUNT = 5
 
 
-def _deliverables() -> dict[str, set[str]]:
-    return {stage.value: {item.id for item in playbooks.playbook(stage).checklist() if item.group == "deliverables"}
+def _deliverables() -> dict[str, dict[str, str]]:
+    """Per stage, its deliverables' ids and texts."""
+    return {stage.value: {item.id: item.text for item in playbooks.playbook(stage).checklist()
+                          if item.group == "deliverables"}
             for stage in OPEN_STAGES}
 
 
@@ -78,7 +80,7 @@ def deliverable_figures(since: datetime, until: datetime, *, owner_id: str | Non
         ticked.update(_ticked(session, closed_ids))
 
     def done(engagement_id: int, stage: str) -> bool:
-        return wanted.get(stage, set()) <= ticked.get((engagement_id, stage), set())
+        return set(wanted.get(stage, {})) <= ticked.get((engagement_id, stage), set())
 
     by_stage: dict[str, DeliverableShare] = {}
     for stage in OPEN_STAGES:
@@ -86,8 +88,11 @@ def deliverable_figures(since: datetime, until: datetime, *, owner_id: str | Non
             continue
         here = [engagement_id for engagement_id, s in stints if str(s) == stage.value]
         all_done = sum(done(engagement_id, stage.value) for engagement_id in here)
-        by_stage[stage.value] = DeliverableShare(left=len(here), all_done=all_done,
-                                                 share=all_done / len(here) if len(here) >= MIN_COUNT else None)
+        skipped = {text: sum(item_id not in ticked.get((engagement_id, stage.value), set()) for engagement_id in here)
+                   for item_id, text in wanted[stage.value].items()}
+        by_stage[stage.value] = DeliverableShare(
+            left=len(here), all_done=all_done, share=all_done / len(here) if len(here) >= MIN_COUNT else None,
+            skipped=dict(sorted(((text, n) for text, n in skipped.items() if n), key=lambda item: (-item[1], item[0]))))
     incomplete = {engagement_id for engagement_id, stage in their_stints if not done(engagement_id, str(stage))}
     completed = [(outcome, float(days)) for engagement_id, outcome, days in closed if engagement_id not in incomplete]
     not_completed = [(outcome, float(days)) for engagement_id, outcome, days in closed if engagement_id in incomplete]

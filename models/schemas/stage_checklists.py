@@ -51,6 +51,8 @@ class DeliverableShare(_Frozen):
     left: int
     all_done: int
     share: float | None = None
+    # Each deliverable by how many of those left the stage without it ticked, most often skipped first.
+    skipped: dict[str, int] = Field(default_factory=dict)
 
 
 class CompletionGroup(_Frozen):
@@ -79,11 +81,18 @@ class DeliverableFigures(_Frozen):
 
         return {
             "min_count": self.min_count,
-            "by_stage": {stage: {"left": share.left, "all_done": share.all_done, "share": _round(share.share)}
+            "by_stage": {stage: {"left": share.left, "all_done": share.all_done, "share": _round(share.share),
+                                 "skipped": share.skipped}
                          for stage, share in self.by_stage.items()},
             "completed": group(self.completed),
             "not_completed": group(self.not_completed),
         }
+
+
+def most_skipped(figures: DeliverableFigures, limit: int = 3) -> list[tuple[str, str, int]]:
+    """(stage, deliverable, times left open) most often skipped, across the stages."""
+    found = [(stage, text, count) for stage, share in figures.by_stage.items() for text, count in share.skipped.items()]
+    return sorted(found, key=lambda item: (-item[2], item[0], item[1]))[:limit]
 
 
 def _round(value: float | None) -> float | None:

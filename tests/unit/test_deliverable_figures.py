@@ -62,7 +62,9 @@ def test_the_figures_on_a_hand_computed_month(database_url: str) -> None:
     found = deliverable_figures(utc("2026-10-01"), utc("2026-11-01"))
 
     assert list(found.by_stage) == ["discovery"]
-    assert found.by_stage["discovery"].model_dump() == {"left": 7, "all_done": 5, "share": 5 / 7}
+    # F ticked the summary only, G nothing: the next step was left open twice, the summary once.
+    assert found.by_stage["discovery"].model_dump() == {"left": 7, "all_done": 5, "share": 5 / 7,
+                                                        "skipped": {"Agreed next step": 2, "Discovery summary": 1}}
     assert found.completed.model_dump() == {"closed": 5, "won": 3, "win_rate": 0.6, "mttc_days_median": 15.0}
     # Two engagements say nothing yet: the counts only.
     assert found.not_completed.model_dump() == {"closed": 2, "won": 1, "win_rate": None, "mttc_days_median": None}

@@ -98,6 +98,18 @@ def test_the_digest_shows_the_checklist_figures_and_counts_only_below_five() -> 
     assert "every deliverable ticked: 5 engagements, 60% won, a median of 15.0 days to close" in text
     assert "some left open: 2 engagements, too few to say yet" in text
     assert figures.as_json()["not_completed"] == {"closed": 2, "won": 1, "win_rate": None, "mttc_days_median": None}
+    assert "left open" not in text.split("some left open")[1]  # nothing skipped, no cost: no such lines
+
+    busy = figures.model_copy(update={
+        "by_stage": {"discovery": DeliverableShare(left=7, all_done=5, share=5 / 7,
+                                                   skipped={"Agreed next step": 2, "Discovery summary": 1}),
+                     "sizing": DeliverableShare(left=5, all_done=2, share=0.4, skipped={"Sizing sheet": 3})},
+        "not_completed": CompletionGroup(closed=6, won=2, win_rate=1 / 3, mttc_days_median=22.5)})
+    text = stage_checklist.deliverables_section(busy, weeks=12)
+    assert "• Leaving deliverables open went with 7.5 days more to close (median)." in text
+    assert ("• Most often left open: Sizing sheet in Sizing (3), Agreed next step in Discovery (2), Discovery summary "
+            "in Discovery (1).") in text
+    assert busy.as_json()["by_stage"]["sizing"]["skipped"] == {"Sizing sheet": 3}
 
 
 def test_epos_try_sends_what_slack_would_after_a_click_on_a_checkbox() -> None:
