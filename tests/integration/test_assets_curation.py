@@ -49,7 +49,7 @@ def test_add_opens_the_form_with_the_owner_defaulting_to_the_submitter(catalogue
     view = open_add_form(wire, slack)
     owner = next(b for b in view["blocks"] if b.get("block_id") == "asset_owner")
     assert owner["element"]["initial_user"] == SE
-    assert len([b for b in view["blocks"] if b["type"] == "input"]) == 14
+    assert len([b for b in view["blocks"] if b["type"] == "input"]) == 16
 
 
 def test_a_workshop_with_parts_and_a_marketing_partner_is_saved_and_shown(
