@@ -163,9 +163,11 @@ def test_interactive_forms_ask_each_field_and_ask_again_what_came_back(tmp_path:
         assert session.prompt().startswith("sam · Add an asset › Title*")
         for answer in ("Trace sampling", "dem", "Why tail sampling saves money.", DUPLICATE_LINK):
             assert session.handle(answer).error is None
+        assert session.prompt().startswith("sam · Add an asset › Parts")
+        assert session.handle("").error is None
         assert session.prompt().startswith("sam · Add an asset › Topics")
         # Enter keeps each remaining field as it is; after the last one the form is sent.
-        for _ in range(9):  # the last two: Verifier, Review every (days)
+        for _ in range(10):  # the last three: Marketing partner, Verifier, Review every (days)
             session.handle("")
         last = session.handle("")
         assert last.field_errors and "! Link:" in last.text
