@@ -10,6 +10,7 @@ acked finish, closes the connection, and waits, within a bound, for the listener
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 
@@ -38,6 +39,22 @@ class SocketModeRunner:
         self._acking = threading.Condition()
         self._in_hand = 0
         self._stopping = False
+
+    def _end_the_receive(self) -> None:
+        """slack_sdk closes the socket under its reader's lock, which the reader holds through a receive that
+        gives up only after 3 seconds; shut down first, the socket ends that receive at once. (The close
+        itself sends no close frame either way.)"""
+        client = self._handler.client
+        # As close does first: a receive that ends now must not be taken for a lost connection and reopened.
+        client.closed = True
+        client.auto_reconnect_enabled = False
+        sock = getattr(getattr(client, "current_session", None), "sock", None)
+        if sock is None:
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed by the other end
 
     def connect(self) -> None:
         """Open the connection (Bolt reconnects by itself from then on) and return."""
@@ -75,6 +92,7 @@ class SocketModeRunner:
         # Acks go out on the connection, so it closes only now; what follows goes through the Web API.
         # slack_sdk's close waits for its reader thread, which can start reading again while the socket
         # closes and then never ends: so the close runs aside, and is waited for only within the grace.
+        self._end_the_receive()
         closing = threading.Thread(target=self._handler.close, name="epos-socket-close", daemon=True)
         closing.start()
         unfinished = self._listeners.wait_until_settled(max(0.0, deadline - time.monotonic()))

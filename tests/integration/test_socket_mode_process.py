@@ -75,15 +75,16 @@ def test_epos_run_answers_then_finishes_acknowledged_work_on_sigterm_and_exits_0
     assert wire.event(HOME_EVENT, event_id="Ev0RUN00001").status == 200
     process.send_signal(signal.SIGTERM)
     assert eventually(lambda: "no longer taking envelopes" in log_path.read_text(), timeout=10), log_path.read_text()
-    late = wire.event({**HOME_EVENT, "user": SELLER}, event_id="Ev0RUN00002")
+    late = wire.event_while_stopping({**HOME_EVENT, "user": SELLER}, event_id="Ev0RUN00002")
 
     assert process.wait(timeout=30) == 0, log_path.read_text()
     assert [c.params["user_id"] for c in slack.calls_to("views.publish")] == [SE], "acked work was cut off"
-    assert late.status == NOT_ACKNOWLEDGED, "an envelope that came after SIGTERM was taken"
+    assert late is None or late.status == NOT_ACKNOWLEDGED, "an envelope that came after SIGTERM was taken"
     assert socket_server.opened == 1, "the stopping process connected again"
     logs = log_path.read_text()
     assert "received SIGTERM" in logs
-    assert "left an envelope (events_api) for Slack to deliver again" in logs
+    if late is not None:  # it came before the connection closed (tests/integration/test_socket_mode.py too)
+        assert "left an envelope (events_api) for Slack to deliver again" in logs
     assert "all acknowledged work is done" in logs
     assert "Traceback" not in logs
     assert BOT_TOKEN not in logs and APP_TOKEN not in logs

@@ -202,6 +202,16 @@ class SocketModeWire(SlackWire):
         body = json.dumps(ack.payload).encode() if ack.payload else b""
         return WireResponse(200, body, {"envelope_id": envelope_id})
 
+    def event_while_stopping(self, event: dict[str, Any], *, event_id: str) -> WireResponse | None:
+        """An event sent while the app stops: None when its connection is already closed (Slack then
+        delivers it to another connection), else the response, which must leave it unacknowledged."""
+        if not self.server.connected:
+            return None
+        try:
+            return self.event(event, event_id=event_id)
+        except (AssertionError, ConnectionClosed):
+            return None  # closed between the look and the send
+
     def post_form(self, fields: dict[str, str], **kwargs: Any) -> WireResponse:
         headers, timeout = kwargs.get("headers"), kwargs.get("timeout")
         if "payload" in fields:
