@@ -38,6 +38,8 @@ SORRY = APOLOGY.split("{", 1)[0]
 SAMPLE_DEMO = "Observability in 15 minutes: from alert to root cause"
 # Big enough for several write batches and seconds of writing, small enough for every CI run.
 ROWS = 3000
+# Long enough to be killed while it stages (at least a hundred batches, each followed by a pause).
+KILLED_ROWS = 4 * ROWS
 
 
 @dataclass
@@ -249,7 +251,7 @@ def pending_count() -> int:
 def test_an_import_killed_midway_is_cleared_by_the_next_import_once_it_has_been_quiet_a_while(
     catalogue: None, database_url: str, tmp_path: Path
 ) -> None:
-    path = write_catalogue_csv(tmp_path / "bulk.csv", 10 * ROWS)
+    path = write_catalogue_csv(tmp_path / "bulk.csv", KILLED_ROWS)
     victim = run_import(database_url, path)
     try:
         assert eventually(lambda: pending_count() >= 2 * WRITE_BATCH or victim.poll() is not None, timeout=120)
@@ -275,8 +277,8 @@ def test_an_import_killed_midway_is_cleared_by_the_next_import_once_it_has_been_
     # A few minutes on (not a day), the next import clears it away and goes in whole.
     clock.advance(assets.ABANDONED_AFTER + timedelta(seconds=30))
     report = assets.import_file(path, "csv")
-    assert (report.added, report.updated) == (10 * ROWS, 0)
-    assert pending_count() == 0 and assets.search("bulkstuff").total == 10 * ROWS
+    assert (report.added, report.updated) == (KILLED_ROWS, 0)
+    assert pending_count() == 0 and assets.search("bulkstuff").total == KILLED_ROWS
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(AssetImport).where(AssetImport.revision.is_(None))) == 0
 
