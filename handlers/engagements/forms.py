@@ -22,7 +22,7 @@ from bot.notify import zones
 from bot.services import challenges, engagements, esat
 from handlers import common
 from handlers.common import answered_on_the_form
-from handlers.engagements.replies import changed, today_in, webhook_reply
+from handlers.engagements.replies import answer_note, changed, today_in, webhook_reply
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import NewEngagementIn
 
@@ -168,11 +168,7 @@ def note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client:
         refuse(ack, error, EngagementIds.note_block)
         return
     ack()
-    webhook_reply(meta.response_url, client, who.user_id)(blocks.note_result_message(result))
-    try:
-        tell.refresh_homes(client, common.settings_of(context), result.engagement, who)
-    except Exception:
-        log.exception("could not refresh the App Home after a note")
+    answer_note(meta.response_url, client, context, who, result)
 
 
 def channel_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,

@@ -23,7 +23,7 @@ from bot.notify.zones import Zones
 from bot.services import challenges
 from bot.services.actors import Actor
 from handlers import common
-from models.schemas.engagements import StageChangeResult
+from models.schemas.engagements import NoteResult, StageChangeResult
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,16 @@ def webhook_reply(response_url: str | None, client: WebClient, user_id: str, *, 
         notify.dm(client, user_id, message)
 
     return reply
+
+
+def answer_note(response_url: str | None, client: WebClient, context: BoltContext, who: Actor,
+                result: NoteResult) -> None:
+    """A note was added: its author is told where they acted, then the Homes that show the engagement."""
+    webhook_reply(response_url, client, who.user_id)(blocks.note_result_message(result))
+    try:
+        tell.refresh_homes(client, common.settings_of(context), result.engagement, who)
+    except Exception:
+        log.exception("could not refresh the App Home after a note")
 
 
 def respond_reply(respond: Respond, *, replace: bool = False) -> Reply:

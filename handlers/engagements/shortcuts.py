@@ -10,17 +10,15 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks import engagements as blocks
 from bot.blocks import message_shortcuts as shortcut_blocks
 from bot.codecs import EngagementButton, EngagementForm
 from bot.errors import EposError, InvalidInput
 from bot.ids import EngagementIds, ShortcutIds
-from bot.notify import engagements as tell
 from bot.services import engagements, message_shortcuts
 from handlers import common
 from handlers.common import answered_on_the_form
 from handlers.engagements.forms import refuse, value
-from handlers.engagements.replies import webhook_reply
+from handlers.engagements.replies import answer_note
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +68,7 @@ def message_note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                {"engagement": EngagementIds.engagement_block, "note": EngagementIds.note_block})
         return
     ack()
-    webhook_reply(meta.response_url, client, who.user_id)(blocks.note_result_message(result))
-    try:
-        tell.refresh_homes(client, common.settings_of(context), result.engagement, who)
-    except Exception:
-        log.exception("could not refresh the App Home after a note")
+    answer_note(meta.response_url, client, context, who, result)
 
 
 def register(app: App) -> None:

@@ -1,5 +1,8 @@
-"""DevRel requests end with their engagement, over signed HTTP: closing cancels the asks and meetings (with
-"Keep the meeting" for an accepted one), and an assignee can hand an accepted meeting back."""
+"""How DevRel requests end, over signed HTTP: closing the engagement cancels the asks and meetings (with "Keep
+the meeting" for an accepted one, also offered to a requester someone else's close told), an assignee can
+hand an accepted meeting back, and a person taken off the roster or out of office on a meeting's day no
+longer holds its ask or meeting: it goes to someone else, and the requester, the seller, the admin and the
+person are each told."""
 
 from __future__ import annotations
 
@@ -17,10 +20,11 @@ from bot.ids import DevRelIds
 from bot.jobs.devrel import run_due_devrel_timers
 from models import AuditEntry, DevRelRequest, DevRelRequestEvent
 from models.enums import RequestState
-from tests.conftest import SE, SELLER
+from tests.conftest import ADMIN, SE, SELLER
 from tests.devrel_helpers import (
     HANNAH,
     LENA,
+    ROSTER,
     add_engagement,
     button_values,
     dms_to,
@@ -30,6 +34,7 @@ from tests.devrel_helpers import (
 )
 from tests.support.slack import Call, MockSlack
 from tests.support.text import message_text
+from tests.support.waiting import eventually
 from tests.support.wire import SlackWire, input_value
 
 ACCOUNT = "Northbeam Logistics"
@@ -306,3 +311,81 @@ def test_a_handed_back_request_may_be_asked_of_someone_who_declined_it_before(
     state = the_request(request_id)
     assert (state["state"], state["candidate"], state["asked"]) == (RequestState.asking, LENA, [HANNAH, LENA])
     assert set(button_values(dms_to(slack, LENA)[-1].params)) == {DevRelIds.accept, DevRelIds.decline}
+
+
+def released_events(request_id: int) -> list[tuple[str | None, str]]:
+    with db.reading() as session:
+        return [(subject, detail) for subject, detail in session.execute(
+            select(DevRelRequestEvent.subject_id, DevRelRequestEvent.detail)
+            .where(DevRelRequestEvent.request_id == request_id, DevRelRequestEvent.kind == "released"))]
+
+
+def notices_to(slack: MockSlack, user_id: str, words: str) -> list[str]:
+    return [message_text(m.params) for m in dms_to(slack, user_id) if words in message_text(m.params)]
+
+
+def test_deactivating_a_person_sends_their_accepted_meeting_on_and_tells_everyone(
+        wire: SlackWire, slack: MockSlack, settings: Settings, client: Any, engagement_id: int, meeting: Any) -> None:
+    request_id = lena_accepts(wire, slack, engagement_id, meeting)
+
+    assert wire.block_action(DevRelIds.roster_deactivate, user_id=ADMIN, value=LENA).status == 200
+    admin_note = slack.wait_for("response_url", lambda c: "went to someone else" in message_text(c.params))[-1]
+    assert admin_note.params["text"] == (
+        "1 DevRel request that Lena Hoffmann was asked about or due to join went to someone else, because they are "
+        "no longer on the DevRel roster. Each requester and seller is told.")
+
+    request = the_request(request_id)
+    assert (request["state"], request["candidate"], request["assignee"]) == (RequestState.asking, HANNAH, None)
+    assert released_events(request_id) == [(LENA, "no longer on the DevRel roster")]
+    requester = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE
+                               and "goes to someone else" in message_text(c.params))[-1]
+    assert message_text(requester.params).startswith(
+        f"Lena Hoffmann is no longer on the DevRel roster, so your DevRel request for *{ACCOUNT}* (")
+    assert "Asking *Hannah" in message_text(requester.params)
+    seller = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SELLER
+                            and "goes to someone else" in message_text(c.params))[-1]
+    assert f"so <@{SE}>'s DevRel request for *{ACCOUNT}*" in message_text(seller.params)
+    assert slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == HANNAH)
+    assert slack.wait_for("chat.update", lambda c: c.params.get("channel") == LENA
+                          and "You are no longer on the DevRel roster, so this request" in message_text(c.params))
+    # Nothing about the meeting reaches Lena any more: no reminder an hour before.
+    run_due_devrel_timers(client, settings, now=meeting - timedelta(minutes=60))
+    assert the_request(request_id)["assignee"] is None
+    assert not [m for m in dms_to(slack, LENA) if "starts in" in message_text(m.params)]
+
+
+def test_out_of_office_from_an_import_sends_on_only_the_asks_on_days_away(
+        wire: SlackWire, slack: MockSlack, settings: Settings, client: Any, engagement_id: int, meeting: Any) -> None:
+    request_id = submit_request(wire, slack, engagement_id, meeting)
+    assert eventually(lambda: the_request(request_id)["candidate"] == LENA)
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA)
+    assert eventually(lambda: len(dms_to(slack, LENA)) == 1)
+    lena = next(entry for entry in ROSTER if entry.slack_id == LENA)
+    day_before = (meeting - timedelta(days=1)).date()
+    load_roster([lena.model_copy(update={"out_of_office_until": day_before}),
+                 *[entry for entry in ROSTER if entry.slack_id != LENA]])
+    assert run_due_devrel_timers(client, settings, now=clock.now()) == 0  # back by the meeting's day
+
+    load_roster([lena.model_copy(update={"out_of_office_until": meeting.date()}),
+                 *[entry for entry in ROSTER if entry.slack_id != LENA]])
+    assert run_due_devrel_timers(client, settings, now=clock.now()) == 1
+    assert run_due_devrel_timers(client, settings, now=clock.now()) == 0  # once
+    assert the_request(request_id)["candidate"] == HANNAH
+    away = f"out of office until {meeting.strftime('%-d %b %Y')}"
+    assert released_events(request_id) == [(LENA, away)]
+    assert notices_to(slack, SE, f"Lena Hoffmann is {away}, so your DevRel request")
+
+
+def test_a_close_by_the_seller_tells_the_requester_who_can_keep_the_meeting(
+        wire: SlackWire, slack: MockSlack, settings: Settings, client: Any, engagement_id: int, meeting: Any) -> None:
+    request_id = lena_accepts(wire, slack, engagement_id, meeting)
+    assert wire.command("/engagement", "close northbeam won", user_id=SELLER, response_name="close").status == 200
+    notice = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == SE
+                            and "which cancelled your DevRel meeting" in message_text(c.params))[-1]
+    assert message_text(notice.params).startswith(
+        f":no_entry_sign: <@{SELLER}> closed *{ACCOUNT}*, which cancelled your DevRel meeting with *Lena Hoffmann* (")
+    action_id, value = next((a, v) for a, v in button_values(notice.params).items() if a.startswith(DevRelIds.keep))
+    assert wire.block_action(action_id, user_id=SE, value=value, channel_id=SE,
+                             message_ts=dms_to(slack, SE)[-1].ts).status == 200
+    assert eventually(lambda: the_request(request_id)["state"] == RequestState.accepted)
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == LENA and "kept the" in message_text(c.params))
