@@ -10,7 +10,6 @@ the line at fault. Engagements keep the ids of their challenge and needs, so the
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.errors import ConfigError
 from bot.services.importing import ImportInvalid, load_yaml
+from bot.services.team_files import TeamFile
 
 DEFAULT_CHALLENGES = Path(__file__).resolve().parent.parent / "data" / "challenges.yaml"
 SETTING = "EPOS_CHALLENGES"
@@ -221,33 +221,16 @@ def load(path: Path) -> ChallengeMap:
     return ChallengeMap(areas=areas)
 
 
-_lock = threading.Lock()
-_active: ChallengeMap | None = None
+_file: TeamFile[ChallengeMap] = TeamFile(DEFAULT_CHALLENGES, load, "epos_challenges")
 
 
 def configure(path: Path | None) -> ChallengeMap:
     """Load the team's challenge map (or the shipped default when `path` is None) and make it current."""
-    global _active
-    loaded = load(path or DEFAULT_CHALLENGES)
-    with _lock:
-        _active = loaded
-    return loaded
-
-
-def _configured_path() -> Path | None:
-    """EPOS_CHALLENGES, for processes that did not configure the map at start (one-off commands)."""
-    from bot.config import load_settings
-
-    try:
-        return load_settings().epos_challenges
-    except ConfigError:
-        return None
+    return _file.configure(path)
 
 
 def current() -> ChallengeMap:
-    with _lock:
-        active = _active
-    return active if active is not None else configure(_configured_path())
+    return _file.current()
 
 
 # ----- an engagement's chain --------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.errors import ConfigError
 from bot.services.importing import ImportInvalid, load_yaml
+from bot.services.team_files import TeamFile
 from models.enums import OPEN_STAGES, AssetType, Stage
 from models.schemas.engagements import StageTool, StageWebhook
 
@@ -199,33 +199,16 @@ def load(path: Path) -> dict[Stage, Playbook]:
     return playbooks
 
 
-_lock = threading.Lock()
-_active: dict[Stage, Playbook] | None = None
+_file: TeamFile[dict[Stage, Playbook]] = TeamFile(DEFAULT_PLAYBOOKS, load, "epos_playbooks")
 
 
 def configure(path: Path | None) -> dict[Stage, Playbook]:
     """Load the team's playbooks (or the shipped defaults when `path` is None) and make them current."""
-    global _active
-    loaded = load(path or DEFAULT_PLAYBOOKS)
-    with _lock:
-        _active = loaded
-    return loaded
-
-
-def _configured_path() -> Path | None:
-    """EPOS_PLAYBOOKS, for processes that did not configure playbooks at start (one-off commands)."""
-    from bot.config import load_settings
-
-    try:
-        return load_settings().epos_playbooks
-    except ConfigError:
-        return None
+    return _file.configure(path)
 
 
 def all_playbooks() -> dict[Stage, Playbook]:
-    with _lock:
-        active = _active
-    return active if active is not None else configure(_configured_path())
+    return _file.current()
 
 
 def playbook(stage: Stage) -> Playbook:

@@ -144,5 +144,5 @@ def test_a_one_off_process_reads_epos_playbooks_when_nobody_configured_them(tmp_
     data["sizing"]["stale_after_days"] = 40
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("EPOS_PLAYBOOKS", str(write(tmp_path, data)))
-    monkeypatch.setattr(playbooks, "_active", None)
+    monkeypatch.setattr(playbooks._file, "_active", None)
     assert engagements.stale_after(Stage.sizing).days == 40
