@@ -34,6 +34,12 @@ def closed_notice(request: DevRelRequestView, recipient_id: str, *, zone: ZoneIn
                        [SectionBlock(text=kit.md(text))])
 
 
+def _keep_button(request: DevRelRequestView, index: int) -> ActionsBlock:
+    """Keep the meeting, numbered: one answer may hold several."""
+    value = RequestButton(request_id=request.id, version=request.version).encode()
+    return ActionsBlock(elements=[kit.button(KEEP_BUTTON, f"{DevRelIds.keep}:{index}", value)])
+
+
 def closed_requester_notice(update: RequestUpdate, *, zone: ZoneInfo) -> dict[str, Any]:
     """To the requester, when someone else's close of the engagement cancelled their request."""
     request = update.request
@@ -46,8 +52,7 @@ def closed_requester_notice(update: RequestUpdate, *, zone: ZoneInfo) -> dict[st
         text = (f"{emoji} {user(update.actor_id)} closed *{account}*, which cancelled your DevRel meeting with *{name}* "
                 f"({meeting}); {name} is told. If it still happens, press *{KEEP_BUTTON}*.")
         blocks.append(SectionBlock(text=kit.md(text)))
-        blocks.append(ActionsBlock(elements=[kit.button(KEEP_BUTTON, f"{DevRelIds.keep}:0",
-                                                        RequestButton(request_id=request.id, version=request.version).encode())]))
+        blocks.append(_keep_button(request, 0))
     else:
         text = (f"{emoji} {user(update.actor_id)} closed *{account}*, which cancelled your DevRel request ({meeting}). "
                 "If the meeting still happens, ask again with `/devrel`.")
@@ -68,8 +73,7 @@ def closed_with_engagement(updates: list[RequestUpdate]) -> list[Block]:
             text = (f"{emoji} The DevRel meeting with *{name}* on {meeting} is cancelled, and {name} is told. "
                     f"If it still happens, press *{KEEP_BUTTON}*.")
             blocks.append(SectionBlock(text=kit.md(text)))
-            blocks.append(ActionsBlock(elements=[kit.button(KEEP_BUTTON, f"{DevRelIds.keep}:{index}",
-                                                            RequestButton(request_id=request.id, version=request.version).encode())]))
+            blocks.append(_keep_button(request, index))
         elif update.previous_id:
             name = escape(request.name_of(update.previous_id))
             blocks.append(SectionBlock(text=kit.md(
