@@ -44,6 +44,8 @@ CONTENT_FIELDS = (
     "review_every_days",
 )
 
+# A change of these names another verifier (the owner verifies when nobody is named).
+NEW_VERIFIER = {"verifier_id", "owner_id"}
 PUBLISH_REFUSED = "Only admins (set in EPOS_ADMINS) can publish assets. Ask one of them to review *{title}*."
 ARCHIVE_REFUSED = "Only {keepers} or an admin can archive *{title}*."
 RESTORE_REFUSED = "Only {keepers} or an admin can restore *{title}*."
@@ -208,6 +210,8 @@ def update(
             AssetStatus(row.status), actor, admins_configured=admins_configured)
         for name in changed:
             setattr(row, name, content[name])
+        if NEW_VERIFIER & set(changed):
+            row.review_reminded_at = None  # the new verifier is asked afresh, even this review period
         if needs_review:
             before["status"] = plain(row.status)
             row.status = AssetStatus.draft

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot import clock, db
 from bot.errors import Conflict
-from bot.services.asset_curation import CONTENT_FIELDS, ENTITY, changed_fields, content_of, plain
+from bot.services.asset_curation import CONTENT_FIELDS, ENTITY, NEW_VERIFIER, changed_fields, content_of, plain
 from bot.services.asset_index import (
     VISIBLE,
     bump_revision,
@@ -342,6 +342,9 @@ def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
                 {"id": change.asset_id, **_stored(change.content), "updated_at": now, "revision": revision}
                 for change in changes
             ])
+            if reassigned := [change.asset_id for change in changes if NEW_VERIFIER & set(change.changed)]:
+                # The new verifier is asked afresh, even this review period.
+                session.execute(sql_update(Asset).where(Asset.id.in_(reassigned)).values(review_reminded_at=None))
             session.execute(insert(AuditEntry), [
                 {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": str(change.asset_id),
                  "action": "updated", "detail": {"changed": change.changed, "before": change.before,

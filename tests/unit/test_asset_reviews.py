@@ -25,7 +25,7 @@ from bot.services import asset_due, asset_review, assets, claims
 from bot.services.actors import Actor
 from bot.services.importing import ImportInvalid
 from models.enums import AssetStatus, AssetType
-from models.schemas.assets import AssetFields
+from models.schemas.assets import AssetFields, AssetRecord
 from tests.conftest import ADMIN
 from tests.scheduler_helpers import utc
 from tests.support.slack import Call, MockSlack
@@ -265,3 +265,21 @@ def test_verifier_interval_and_verification_go_out_and_come_back_through_a_file(
     lines = [problem.message for problem in refused.value.problems]
     assert "'someone' is not a Slack user id like U0123ABCD" in lines
     assert "must be a whole number of days from 1 to 3650" in lines
+
+
+def test_a_new_verifier_is_asked_at_once_whether_named_by_edit_or_by_import(settings: Settings, slack: MockSlack) -> None:
+    for person in (OWNER, BERLIN, TOKYO):
+        slack.add_user(person, tz="Europe/Berlin")
+    edited, imported = add("Sizing sheet", OWNER), add("Quota dashboards", OWNER)
+    assert run(settings, BERLIN_9) == 1  # the owner is asked about both, and does nothing
+    tuesday = BERLIN_9 + timedelta(days=1)
+    assert run(settings, tuesday) == 0
+
+    fields = assets.get(edited).card.model_dump(include=set(AssetFields.model_fields))
+    assets.update(edited, AssetFields(**{**fields, "verifier_id": BERLIN}), Actor(user_id=OWNER),
+                  admins_configured=False, now=BERLIN_9)
+    record = assets.get(imported).card.model_dump(include=set(AssetRecord.model_fields) - {"verifier_id"})
+    assets.import_records([AssetRecord(**{**record, "verifier": TOKYO, "status": "published"})], now=BERLIN_9)
+
+    assert run(settings, tuesday) == 2
+    assert "Sizing sheet" in texts(dms(slack, BERLIN)[-1]) and "Quota dashboards" in texts(dms(slack, TOKYO)[-1])
