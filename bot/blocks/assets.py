@@ -120,7 +120,9 @@ BACK_TO_DRAFTS = (
     "Because its link changed, it is back in the drafts and out of search until an admin checks the new link "
     "and publishes it again; you'll get a message when that happens."
 )
-FIELD_WORDS = {"url": "link", "owner_id": "owner", "partner_id": "marketing partner"}
+# Each content field as the form names it (bot/services/asset_curation.py CONTENT_FIELDS).
+FIELD_WORDS = {"url": "link", "owner_id": "owner", "partner_id": "marketing partner", "customer_facing": "audience",
+               "verifier_id": "verifier", "review_every_days": "review interval"}
 UNCHANGED = "Nothing changed in {title}."
 REVIEW_REQUEST = "{owner} added a draft asset. Publish it to make it searchable, or archive it."
 LINK_REVIEW_REQUEST = (

@@ -217,3 +217,9 @@ def test_any_title_and_summary_make_a_valid_card(title: str, summary: str) -> No
     rendered = blocks.card_message(viewed)
     text = all_text(valid(rendered)) + rendered["text"]
     assert "<!" not in text and "<#" not in text
+
+
+def test_an_edit_names_what_changed_in_the_forms_words_never_a_column_name() -> None:
+    from bot.services.asset_curation import CONTENT_FIELDS
+
+    assert [field for field in CONTENT_FIELDS if "_" in blocks.FIELD_WORDS.get(field, field)] == []
