@@ -126,7 +126,8 @@ def _overdue(viewed: ViewedAsset) -> bool:
 
 def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -> list[Block]:
     """One asset: title linked to its url and a short summary, the facts as context, and the buttons
-    the person looking may use."""
+    the person looking may use. `vote=False` is the card people of another organisation see (a Slack
+    Connect share or preview): no votes, and nothing of the team's own review of it."""
     card, rights = viewed.card, viewed.rights
     badge = STATUS_BADGES[card.status]
     heading = f"{badge}  {title_link(card)}" if badge else title_link(card)
@@ -136,7 +137,7 @@ def card_blocks(viewed: ViewedAsset, *, share: bool = True, vote: bool = True) -
         context.append(kit.md(deals))
     if card.parts:
         context.append(kit.md(parts_line(card)))
-    if card.status == AssetStatus.published:
+    if card.status == AssetStatus.published and vote:
         context.append(kit.md(review_line(card, _overdue(viewed))))
     tags = card.topics + [p for p in card.products if p.casefold() not in {t.casefold() for t in card.topics}]
     if tags:

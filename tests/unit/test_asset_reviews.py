@@ -216,6 +216,9 @@ def test_cards_say_who_verified_when_or_since_when_the_review_is_overdue(databas
     overdue = asset_card.review_line(card, overdue=True)
     assert overdue.startswith("⚠ review overdue since <!date^") and "|9 Feb 2027>" in overdue
     assert f"verifier <@{OWNER}>" in overdue
+    # Our own people see it on a share; a customer in a Slack Connect channel does not.
+    assert "verified" in json.dumps(asset_card.shared_message(card, OWNER)["blocks"])
+    assert "verified" not in json.dumps(asset_card.shared_message(card, OWNER, vote=False)["blocks"])
 
 
 def test_an_overdue_asset_ranks_a_little_lower_but_stays_in_search(database_url: str) -> None:
