@@ -80,11 +80,14 @@ def search(
     offset: int = 0,
     now: datetime | None = None,
     prefer_topics: Sequence[str] = (),
+    from_message: bool = False,
 ) -> SearchPage:
     """One page of published assets for a query, best first. With an actor (a search from Slack) a
     query that finds nothing is recorded as a content gap, and one whose best answer matched only some
     of its words as a partial gap (once, from its first page); the command line records nothing.
-    `prefer_topics` (the needs of the deal searched from): on each page, assets tagged with them first."""
+    `prefer_topics` (the needs of the deal searched from): on each page, assets tagged with them first.
+    `from_message`: the words of a Slack message, not a query someone typed: its chat words are no content
+    gap, and the page does not say which of them went unmatched."""
     limit = max(1, min(int(limit), MAX_PAGE_SIZE))
     offset = max(0, int(offset))
     with telemetry.SEARCH_SECONDS.labels("assets").time():
@@ -99,11 +102,11 @@ def search(
             items.sort(key=lambda item: -len(wanted & {" ".join(t.split()).lower() for t in item.card.topics}))
     parsed = result.query
     asset_type = AssetType(parsed.type) if parsed.type else None
-    if result.total == 0 and actor is not None and (parsed.terms or parsed.type):
+    if result.total == 0 and actor is not None and (parsed.terms or parsed.type) and not from_message:
         record_miss(_miss_key(parsed.type, parsed.terms), actor.user_id, now=now)
     elif actor is not None:
         usage.note(actor.user_id, usage.SEARCH, now=now)
-        if result.partial and offset == 0:
+        if result.partial and offset == 0 and not from_message:
             record_miss(_miss_key(parsed.type, parsed.terms), actor.user_id, now=now,
                         matched=result.matched, unmatched=result.unmatched)
     return SearchPage(
@@ -117,8 +120,8 @@ def search(
         suggestions=list(result.suggestions),
         words=list(parsed.words),
         corrections=[list(pair) for pair in result.corrections],
-        matched=list(result.matched),
-        unmatched=list(result.unmatched),
+        matched=[] if from_message else list(result.matched),
+        unmatched=[] if from_message else list(result.unmatched),
     )
 
 

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.blocks import assets as blocks
 from bot.blocks import message_shortcuts as shortcut_blocks
 from bot.ids import ShortcutIds
-from bot.services import assets, message_shortcuts
+from bot.services import assets, engagements, message_shortcuts
 from handlers import common
 from handlers.assets.commands import open_form
 
@@ -23,7 +23,10 @@ def find_for_message(ack: Ack, shortcut: dict[str, Any], respond: Respond, conte
     if not query:
         common.ephemeral(respond, shortcut_blocks.nothing_to_search())
         return
-    common.ephemeral(respond, blocks.results_message(assets.search(query, actor=common.actor(context, shortcut))))
+    channel_id = (shortcut.get("channel") or {}).get("id")
+    page = assets.search(query, actor=common.actor(context, shortcut), from_message=True,
+                         prefer_topics=engagements.need_topics_in(channel_id))
+    common.ephemeral(respond, blocks.results_message(page))
 
 
 def add_asset(ack: Ack, shortcut: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -4,12 +4,12 @@ shortcuts menu, over signed HTTP against the mock Slack."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import db
 from bot.services import assets
 from bot.services.actors import Actor
-from models import AssetShare, EngagementNote
+from models import AssetShare, EngagementNote, SearchMiss
 from tests.assets_helpers import asset_by_title
 from tests.conftest import ADMIN, SE, STRANGER
 from tests.engagements_helpers import open_engagement
@@ -102,11 +102,15 @@ def test_a_conversation_with_another_organisation_sees_only_customer_facing_card
 def test_find_assets_for_a_message_answers_privately_with_share_buttons(catalogue: None, wire: SlackWire,
                                                                          slack: MockSlack) -> None:
     assert wire.message_shortcut("message_find_assets", user_id=SE,
-                                 text="Can we show them a demo\nof kubernetes monitoring?").status == 200
+                                 text="Hi team, the customer asked again:\na demo of kubernetes monitoring?").status == 200
     answer = slack.wait_for("response_url", lambda c: c.params.get("_name") == "shortcut")[0].params
     assert answer["response_type"] == "ephemeral"
     assert "Kubernetes cluster health at a glance" in message_text(answer)
     assert "Share in channel" in message_text(answer)
+    # A message's chat words ("hi", "team", "asked") are no content gap, nor words it "did not match".
+    assert "No asset matches all of" not in message_text(answer)
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(SearchMiss)) == 0
 
 
 def test_add_to_an_engagement_prefills_the_deal_and_adds_the_note(northbeam: int, wire: SlackWire,
