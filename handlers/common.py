@@ -124,3 +124,13 @@ def submitted(values: dict[str, Any], block_id: str, action_id: str) -> Any:
     if kind in ("checkboxes", "multi_static_select"):
         return [str(option.get("value")) for option in element.get("selected_options") or []]
     return element.get("value")
+
+
+def shortcut_message_text(client: WebClient | None, shortcut: dict[str, Any]) -> str:
+    """The text of the message a message shortcut was used on, as a person reads it: people by name
+    (`users.info`, cached; none when `client` is None, for a search), links with their labels."""
+    from bot import slack_people
+    from bot.services.message_shortcuts import readable
+
+    text = str((shortcut.get("message") or {}).get("text") or "")
+    return readable(text, (lambda user: slack_people.person(client, user).name) if client else (lambda _user: ""))

@@ -3,6 +3,10 @@ fit, and saying so), a DevRel brief, and which of the person's open engagements 
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Callable
+
 from pydantic import BaseModel
 
 from bot import db
@@ -44,6 +48,27 @@ class NoteChoices(BaseModel, frozen=True):
 
     engagements: list[EngagementChoice]
     selected: EngagementChoice | None = None
+
+
+# Slack's markup in a message's text: <@U…>, <@U…|name>, <#C…|name>, <!here>, <!subteam^S…|@team>,
+# <!date^…|fallback>, <https://…|label>, <https://…>.
+_MARKUP = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def readable(text: str, name_of: Callable[[str], str]) -> str:
+    """A message's text as a person reads it in Slack: people and channels by name, links with their
+    labels, Slack's escapes undone; for a note or a brief that is read outside that message."""
+    def plain(match: re.Match[str]) -> str:
+        kind, target, label = match.group(1), match.group(2), match.group(3)
+        if kind == "@":
+            return "@" + (label or name_of(target))
+        if kind == "#":
+            return "#" + (label or "channel")
+        if kind == "!":
+            return label or "@" + target.split("^")[0]
+        return f"{label} ({target})" if label and label != target else target
+
+    return html.unescape(_MARKUP.sub(plain, text))
 
 
 def message_query(text: str) -> str:

@@ -19,7 +19,7 @@ from handlers.assets.commands import open_form
 def find_for_message(ack: Ack, shortcut: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     """Search with the message's words, ranked as `/asset` ranks them, answered to the person only."""
     ack()
-    query = message_shortcuts.message_query(str((shortcut.get("message") or {}).get("text") or ""))
+    query = message_shortcuts.message_query(common.shortcut_message_text(None, shortcut))
     if not query:
         common.ephemeral(respond, shortcut_blocks.nothing_to_search())
         return

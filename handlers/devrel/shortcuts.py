@@ -17,7 +17,7 @@ from handlers.devrel.commands import open_request_modal
 def ask_devrel(ack: Ack, shortcut: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext) -> None:
     ack()
     channel_id = str((shortcut.get("channel") or {}).get("id") or "") or None
-    brief = message_shortcuts.brief_from_message(str((shortcut.get("message") or {}).get("text") or ""), channel_id)
+    brief = message_shortcuts.brief_from_message(common.shortcut_message_text(client, shortcut), channel_id)
     open_request_modal(client, common.settings_of(context), user_id=common.user_id(shortcut),
                        trigger_id=str(shortcut.get("trigger_id") or ""), respond=respond, brief=brief)
 

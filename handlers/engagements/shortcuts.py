@@ -44,7 +44,7 @@ def add_to_engagement(ack: Ack, shortcut: dict[str, Any], respond: Respond, clie
         common.ephemeral(respond, shortcut_blocks.no_open_engagements())
         return
     permalink = _permalink(client, channel_id, str(message.get("ts") or shortcut.get("message_ts") or ""))
-    note = message_shortcuts.note_from_message(str(message.get("text") or ""), permalink)
+    note = message_shortcuts.note_from_message(common.shortcut_message_text(client, shortcut), permalink)
     metadata = EngagementForm(response_url=shortcut.get("response_url") or None).encode()
     client.views_open(trigger_id=shortcut["trigger_id"], view=shortcut_blocks.message_note_form(
         choices.engagements, choices.selected, note.text,

@@ -11,7 +11,7 @@ from bot.services import assets
 from bot.services.actors import Actor
 from models import AssetShare, EngagementNote, SearchMiss
 from tests.assets_helpers import asset_by_title
-from tests.conftest import ADMIN, SE, STRANGER
+from tests.conftest import ADMIN, SE, SELLER, STRANGER
 from tests.engagements_helpers import open_engagement
 from tests.support.slack import MockSlack
 from tests.support.text import all_text, message_text
@@ -115,14 +115,18 @@ def test_find_assets_for_a_message_answers_privately_with_share_buttons(catalogu
 
 def test_add_to_an_engagement_prefills_the_deal_and_adds_the_note(northbeam: int, wire: SlackWire,
                                                                      slack: MockSlack) -> None:
+    slack.add_user(SELLER, name="Nora Quint", tz="America/New_York")
     assert wire.message_shortcut("message_add_to_engagement", user_id=SE, channel_id=DEAL,
-                                 text="They want SSO before the pilot").status == 200
+                                 text=f"<@{SELLER}>: they want SSO before the pilot, see "
+                                      "<https://docs.example.com/sso|their notes> &amp; <#C0NBDEAL1|deals>").status == 200
     view = slack.wait_for("views.open")[0].params["view"]
     picked = next(b for b in view["blocks"] if b.get("block_id") == "engagement_pick")
     assert "Northbeam Logistics" in picked["element"]["initial_option"]["text"]["text"]
     note_input = next(b for b in view["blocks"] if b.get("block_id") == "engagement_note_text")
     note = note_input["element"]["initial_value"]
-    assert note.startswith("They want SSO before the pilot") and "/archives/C0NBDEAL1/p" in note
+    # As the message reads in Slack: the person by name, the link by its label, no markup.
+    assert note.startswith("@Nora Quint: they want SSO before the pilot, see their notes "
+                           "(https://docs.example.com/sso) & #deals") and "/archives/C0NBDEAL1/p" in note
     values = {"engagement_pick": {"engagement_field": {"type": "static_select", "selected_option":
                                                        picked["element"]["initial_option"]}},
               "engagement_note_text": {"engagement_field": {"type": "plain_text_input", "value": note}}}
