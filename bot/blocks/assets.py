@@ -65,7 +65,7 @@ TYPE_LINES = {
 }
 HELP_COMMANDS = (
     "`/asset add` add an asset through a form (drafts wait for an admin's review)\n"
-    "`/asset mine` your own assets, drafts included, to edit them\n"
+    "`/asset mine` the assets you own or verify, drafts included, to edit them\n"
     "`/asset drafts` drafts awaiting review (admins)\n"
     "`/asset help` this message"
 )

@@ -27,7 +27,7 @@ from bot.services.asset_index import (
     bump_revision,
     card_of,
 )
-from bot.services.asset_reading import EDIT_REFUSED, NOT_FOUND, rights
+from bot.services.asset_reading import EDIT_REFUSED, NOT_FOUND, keepers, rights
 from models.assets import Asset
 from models.enums import AssetStatus
 from models.schemas.assets import (
@@ -192,7 +192,8 @@ def update(
         if current is None:
             raise NotFound(NOT_FOUND)
         if not rights(card_of(current), actor).edit:
-            raise Forbidden(EDIT_REFUSED.format(owner=current.owner_id, title=escape(current.title)))
+            raise Forbidden(EDIT_REFUSED.format(keepers=keepers(current.owner_id, current.verifier_id),
+                                                title=escape(current.title)))
         if not changed_fields(current, content):
             return SaveResult(card=card_of(current), created=False)
         retitled = utils.default_process(current.title) != utils.default_process(fields.title)
@@ -203,7 +204,7 @@ def update(
         if row is None:
             raise NotFound(NOT_FOUND)
         if not rights(card_of(row), actor).edit:
-            raise Forbidden(EDIT_REFUSED.format(owner=row.owner_id, title=escape(row.title)))
+            raise Forbidden(EDIT_REFUSED.format(keepers=keepers(row.owner_id, row.verifier_id), title=escape(row.title)))
         changed = changed_fields(row, content)
         before = {name: plain(getattr(row, name)) for name in changed}
         needs_review = "url" in changed and link_change_needs_review(
@@ -235,13 +236,6 @@ def plain(value: Any) -> Any:
 # ----- curation ------------------------------------------------------------------------------------
 
 
-def _keepers(row: Asset) -> str:
-    """Who looks after an asset besides the admins, for a refusal: its owner, and its verifier if another."""
-    if row.verifier_id and row.verifier_id != row.owner_id:
-        return f"the owner (<@{row.owner_id}>), the verifier (<@{row.verifier_id}>)"
-    return f"the owner (<@{row.owner_id}>)"
-
-
 def _set_status(
     asset_id: int, actor: Actor, *, action: str, to_status: AssetStatus, allowed: set[AssetStatus],
     admin_only: bool, refusal: str, now: datetime,
@@ -253,7 +247,7 @@ def _set_status(
             raise NotFound(NOT_FOUND)
         permitted = actor.admin or (not admin_only and actor.user_id in (row.owner_id, row.verifier_id))
         if not permitted:
-            raise Forbidden(refusal.format(keepers=_keepers(row), owner=row.owner_id, title=escape(row.title)))
+            raise Forbidden(refusal.format(keepers=keepers(row.owner_id, row.verifier_id), owner=row.owner_id, title=escape(row.title)))
         previous = AssetStatus(row.status)
         if previous not in allowed:
             raise Conflict(ALREADY.format(title=escape(row.title), status=previous.value))

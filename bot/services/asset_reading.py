@@ -43,7 +43,14 @@ LIST_MAX = 10  # four blocks a card: ten fit in one message (50 blocks)
 
 NOT_FOUND = "That asset no longer exists. Search again with `/asset` to find what is there now."
 NOT_PUBLISHED = "*{title}* is no longer published, so it can't be {what}. Search again with `/asset`."
-EDIT_REFUSED = "Only the owner (<@{owner}>) or an admin can edit *{title}*. Ask them, or add your own with `/asset add`."
+EDIT_REFUSED = "Only {keepers} or an admin can edit *{title}*. Ask them, or add your own with `/asset add`."
+
+
+def keepers(owner_id: str, verifier_id: str | None) -> str:
+    """Who looks after an asset besides the admins, for a refusal: its owner, and its verifier if another."""
+    if verifier_id and verifier_id != owner_id:
+        return f"the owner (<@{owner_id}>), the verifier (<@{verifier_id}>)"
+    return f"the owner (<@{owner_id}>)"
 DRAFTS_REFUSED = "Only admins (set in EPOS_ADMINS) review drafts. Your own assets, drafts included, are under `/asset mine`."
 
 # ----- reading -------------------------------------------------------------------------------------
@@ -196,7 +203,8 @@ def editable(asset_id: int, actor: Actor) -> AssetCard:
     """The card to prefill the edit form with, for its owner or an admin."""
     viewed = get(asset_id, actor)
     if not viewed.rights.edit:
-        raise Forbidden(EDIT_REFUSED.format(owner=viewed.card.owner_id, title=escape(viewed.card.title)))
+        raise Forbidden(EDIT_REFUSED.format(keepers=keepers(viewed.card.owner_id, viewed.card.verifier_id),
+                                            title=escape(viewed.card.title)))
     return viewed.card
 
 
@@ -217,10 +225,11 @@ def drafts(actor: Actor, *, limit: int = LIST_MAX) -> AssetList:
 
 
 def owned_by(actor: Actor, *, limit: int = LIST_MAX) -> AssetList:
-    """The actor's own assets, drafts first, then published, then archived; newest first within each."""
+    """The assets the actor owns or verifies, drafts first, then published, then archived; newest first
+    within each."""
     status_order = {AssetStatus.draft: 0, AssetStatus.published: 1, AssetStatus.archived: 2}
     with db.reading() as session:
-        where = (Asset.owner_id == actor.user_id) & VISIBLE
+        where = ((Asset.owner_id == actor.user_id) | (Asset.verifier_id == actor.user_id)) & VISIBLE
         total = session.scalar(select(func.count()).select_from(Asset).where(where)) or 0
         rows = session.scalars(select(Asset).where(where)).all()
         ordered = sorted(rows, key=lambda r: (status_order[r.status], -r.updated_at.timestamp(), -r.id))[:limit]

@@ -23,7 +23,8 @@ from handlers.common import answered_on_the_form
 from models.schemas.assets import AssetCard, AssetFields, ViewedAsset, field_problems
 
 FORM_GONE = "This asset no longer exists; close the form and search again with /asset."
-FORM_FORBIDDEN = "You can no longer edit this asset; only its owner or an admin can. Close the form to leave it as it is."
+FORM_FORBIDDEN = ("You can no longer edit this asset; only its owner, its verifier or an admin can. Close the form to "
+                  "leave it as it is.")
 
 
 def read_form(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:

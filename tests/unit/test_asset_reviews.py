@@ -286,3 +286,11 @@ def test_a_new_verifier_is_asked_at_once_whether_named_by_edit_or_by_import(sett
 
     assert run(settings, tuesday) == 2
     assert "Sizing sheet" in texts(dms(slack, BERLIN)[-1]) and "Quota dashboards" in texts(dms(slack, TOKYO)[-1])
+
+
+def test_a_verifier_finds_the_assets_they_verify_in_asset_mine_and_a_refusal_names_them(database_url: str) -> None:
+    asset_id = add("Sizing sheet", OWNER, verifier=BERLIN)
+    assert [item.card.id for item in assets.owned_by(Actor(user_id=BERLIN)).items] == [asset_id]
+    with pytest.raises(Forbidden) as refused:
+        assets.editable(asset_id, Actor(user_id="U0SOMEONE"))
+    assert str(refused.value).startswith(f"Only the owner (<@{OWNER}>), the verifier (<@{BERLIN}>) or an admin can edit")
