@@ -16,6 +16,7 @@ from bot import clock, db, dates
 from bot.services.devrel_routing import advance, record_event, route_next, update_of
 from bot.services.roster import member_of
 from bot.services.routing import out_of_office
+from bot.services.sql import epoch_days
 from models import DevRelPerson, DevRelRequest
 from models.enums import RequestEventKind, RequestState
 from models.schemas.devrel import SYSTEM_ACTOR, DevRelPolicy, RequestUpdate
@@ -46,13 +47,14 @@ def release_absent(*, policy: DevRelPolicy, now: datetime | None = None, slack_i
                    actor_id: str = SYSTEM_ACTOR) -> list[RequestUpdate]:
     """Send on every upcoming ask and meeting whose person cannot come (only `slack_id`'s, when given)."""
     now = now or clock.now()
-    # A day's margin: out of office is judged on the meeting's date where the person lives.
-    away_through = (now - timedelta(days=1)).date()
+    # Out of office is judged on the meeting's date where the person lives (exactly, in `_why`): here only
+    # meetings up to two days past the last day away, so those after it are not read at every tick.
+    away = and_(DevRelPerson.out_of_office_until >= (now - timedelta(days=1)).date(),
+                epoch_days(DevRelRequest.meeting_start) < epoch_days(DevRelPerson.out_of_office_until) + 2)
     query = (
         select(DevRelRequest.id, DevRelRequest.version, DevRelPerson.slack_id)
         .join(DevRelPerson, _held_by(DevRelPerson))
-        .where(DevRelRequest.meeting_start > now,
-               or_(DevRelPerson.active.is_(False), DevRelPerson.out_of_office_until >= away_through))
+        .where(DevRelRequest.meeting_start > now, or_(DevRelPerson.active.is_(False), away))
         .order_by(DevRelRequest.meeting_start, DevRelRequest.id).limit(RELEASES_PER_TICK)
     )
     if slack_id is not None:
