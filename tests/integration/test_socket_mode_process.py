@@ -4,6 +4,7 @@ loopback Socket Mode server, answering envelopes, and stopping on SIGTERM withou
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -100,7 +101,9 @@ def test_epos_run_cuts_work_off_when_stop_grace_runs_out_and_says_so(
     process.send_signal(signal.SIGTERM)
     # STOP_GRACE is the behaviour: the process ends long before the work it gave up on would have.
     assert process.wait(timeout=30) == 1, log_path.read_text()
-    assert "STOP_GRACE (1s) ran out: stopping with unfinished work cut off (1 pending)" in log_path.read_text()
+    # At least the Home publish Slack holds up; on a busy machine another short piece of work may be pending too.
+    assert re.search(r"STOP_GRACE \(1s\) ran out: stopping with unfinished work cut off \([1-9]\d* pending\)",
+                     log_path.read_text())
 
 
 def test_epos_run_with_a_token_slack_refuses_says_what_to_check_and_exits_2(
