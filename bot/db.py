@@ -186,11 +186,34 @@ def engine() -> Engine:
     return _engine
 
 
+# A check the thread runs before each unit of work that may write: a Slack delivery handled before the
+# database could say whether it was new settles that question before it changes anything.
+_before_writing = threading.local()
+
+
+def check_before_writing(check: Callable[[], None] | None) -> None:
+    """Run `check` on this thread before each `transaction()` or writing `within()` from now on (None: stop).
+    Whatever `check` raises ends that unit of work before it begins; its own units of work are not checked."""
+    _before_writing.check = check
+
+
+def _checked_before_writing() -> None:
+    check = getattr(_before_writing, "check", None)
+    if check is None or getattr(_before_writing, "checking", False):
+        return
+    _before_writing.checking = True
+    try:
+        check()
+    finally:
+        _before_writing.checking = False
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any exception."""
     if _sessions is None:
         raise RuntimeError("bot.db.configure(url) has not been called")
+    _checked_before_writing()
     with _sessions.begin() as session:
         yield session
 
@@ -267,10 +290,14 @@ def ping_within(seconds: float) -> bool:
         return False
 
 
+class NotAnsweredInTime(exc.SQLAlchemyError):
+    """The database did not answer a question epos must have answered before it writes anything."""
+
+
 def unavailable(error: BaseException) -> bool:
     """Whether an error means the database could not be reached or did not answer in time (as opposed
     to a fault in what was asked of it)."""
-    if isinstance(error, exc.TimeoutError):  # no free pooled connection
+    if isinstance(error, (exc.TimeoutError, NotAnsweredInTime)):  # no free pooled connection, or no answer
         return True
     if ran_out_waiting_for_a_lock(error):
         return True
@@ -305,6 +332,8 @@ def _psycopg():  # type: ignore[no-untyped-def]
 def within(seconds: float, *, readonly: bool = False) -> Iterator[Session]:
     """A unit of work that waits at most `seconds` for a lock or a statement, then raises, where the
     usual one would wait out SQLite's busy timeout: for work that must not hold up a person's answer."""
+    if not readonly:
+        _checked_before_writing()
     with engine().connect() as connection:
         if readonly:
             connection = connection.execution_options(**{READONLY_OPTION: True})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -15,7 +15,8 @@ from bot.config import Settings
 from bot.errors import EposError
 from bot.logs import correlation_id
 from handlers import payload
-from handlers.middleware import delivery_failed
+from bot.services.deliveries import Repeated
+from handlers.middleware import delivery_failed, repeated
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,14 @@ def report(error: Exception, handling: str | None) -> str:
 
 def register(app: App, settings: Settings) -> None:
     @app.error
-    def handle_error(error: Exception, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    def handle_error(error: Exception, body: dict[str, Any], client: WebClient, context: BoltContext,
+                     response: BoltResponse | None) -> None:
+        if isinstance(error, Repeated):
+            log.info("ignored a repeated delivery (%s, found before its first write)", error.claim.kind)
+            if response is not None:  # not yet answered: answer as the copy it is, not with an error
+                answer = repeated(body, error.claim.seen)
+                response.status, response.body, response.headers = answer.status, answer.body, answer.headers
+            return
         # First: once the person reads the apology they may send the same thing again. This request's own
         # claim: another copy of the delivery, handled meanwhile, keeps its own.
         delivery_failed(body, context)

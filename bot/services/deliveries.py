@@ -4,14 +4,20 @@ A delivery is claimed before it is handled and counts as handled only once its h
 failed handling gives the claim back, so the same delivery sent again (a form the person submits again
 after an apology) is handled then. A claim that was never finished (the process died mid-way) may be
 taken over after `ABANDONED_AFTER`.
+
+A claim the database does not answer in time leaves the delivery's answer free to go ahead, but not its
+writes: before its first write the claim is settled (`Claim.settle_before_writing`). A delivery then found
+handled elsewhere changes nothing (`Repeated`); one whose claim the database still cannot answer writes
+nothing either, and the person is told so (`db.NotAnsweredInTime`). Nothing is written unclaimed.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,13 +43,18 @@ CLAIM_ANSWER_SECONDS = 0.6
 # Recording that a delivery was handled happens after the person was answered, so it may wait out a
 # writer that holds the lock for a while (an import's batch): given up, a redelivery would be handled twice.
 RECORD_WAIT_SECONDS = 15.0
+# Until when, counted from the claim's start, a delivery handled unchecked waits at its first write for
+# its claim: the write would wait on the same database anyway, and a "nothing was changed" must still
+# reach the person within Slack's 3 seconds.
+SETTLE_BY_SECONDS = 1.2
 
 
 class Seen(StrEnum):
     FIRST = "first"  # claimed: handle it
     HANDLED = "handled"  # handled before: change nothing
     HANDLING = "handling"  # being handled right now, by this or another process
-    UNCHECKED = "unchecked"  # the database did not answer in time: handle it, and record it afterwards
+    UNCHECKED = "unchecked"  # the database did not answer in time: go ahead, but settle it before writing
+    BUSY = "busy"  # a writer held the lock and no copy has been seen: as UNCHECKED, and worth asking again
 
 
 def first_time(key: str, *, now: datetime | None = None) -> bool:
@@ -60,6 +71,18 @@ def first_time(key: str, *, now: datetime | None = None) -> bool:
         return session.execute(statement).first() is not None
 
 
+NOT_YET_KNOWN = frozenset({Seen.UNCHECKED, Seen.BUSY})
+
+
+class Repeated(Exception):
+    """A delivery handled unchecked turned out, before its first write, to be a copy of one handled (or
+    being handled) elsewhere: nothing is written, and the copy is answered as one."""
+
+    def __init__(self, claim: Claim) -> None:
+        super().__init__(f"a repeated delivery ({claim.kind})")
+        self.claim = claim
+
+
 class Claim:
     """One delivery's claim, settled once: `succeeded` when its handling is done, `failed` when not.
 
@@ -73,7 +96,41 @@ class Claim:
         self.claimed_at = claimed_at or clock.now()
         self.settled = False
         self.handled = False
+        self.attempt: Future[Seen] | None = None  # the database's answer, still to come
+        self._started = time.monotonic()
+        self._settle_tried = False
         self._lock = threading.Lock()
+
+    def settle_before_writing(self) -> None:
+        """Before each write of the handling: a claim not yet answered is waited for (or made again) once;
+        a copy of a delivery handled or being handled elsewhere raises `Repeated`, and a delivery whose
+        claim the database still cannot answer raises `db.NotAnsweredInTime`, so nothing is written."""
+        with self._lock:
+            seen, tried = self.seen, self._settle_tried
+            self._settle_tried = True
+        if seen in NOT_YET_KNOWN and not tried:
+            self.landed(self._awaited())
+            with self._lock:
+                seen = self.seen
+        if seen in (Seen.HANDLED, Seen.HANDLING):
+            raise Repeated(self)
+        if seen in NOT_YET_KNOWN:
+            raise db.NotAnsweredInTime("could not tell whether this delivery was handled before")
+
+    def _awaited(self) -> Seen:
+        # At least one short wait for a lock, even for a listener that spent its time elsewhere first.
+        left = max(self._started + SETTLE_BY_SECONDS - time.monotonic(), CLAIM_WAIT_SECONDS)
+        attempt = self.attempt
+        if attempt is not None and not attempt.cancelled():
+            try:
+                seen = attempt.result(timeout=left)
+            except Exception:  # no answer in time, or none at all: asking again would not help
+                return Seen.UNCHECKED
+            if seen is not Seen.BUSY:
+                return seen
+            left = max(self._started + SETTLE_BY_SECONDS - time.monotonic(), CLAIM_WAIT_SECONDS)
+        # Never sent (the claims before it held every thread), or a writer held the lock: once more.
+        return _claim_now(self.key, self.claimed_at, wait=left)
 
     def succeeded(self, *, now: datetime | None = None) -> None:
         with self._lock:
@@ -174,7 +231,7 @@ def claim(key: str, *, now: datetime | None = None) -> Claim:
             return Claim(key, Seen.HANDLED if held.handled or held.seen is Seen.HANDLED else Seen.HANDLING,
                          claimed_at=now)
         mine = _here[key] = Claim(key, Seen.UNCHECKED, claimed_at=now)
-    attempt = _claims.submit(_claim_now, key, now)
+    attempt = mine.attempt = _claims.submit(_claim_now, key, now)
     try:
         mine.landed(attempt.result(timeout=CLAIM_ANSWER_SECONDS))
     except FutureTimeout:
@@ -197,9 +254,9 @@ def reset_here() -> None:
         _here.clear()
 
 
-def _claim_now(key: str, now: datetime) -> Seen:
+def _claim_now(key: str, now: datetime, *, wait: float = CLAIM_WAIT_SECONDS) -> Seen:
     try:
-        with db.within(CLAIM_WAIT_SECONDS) as session:
+        with db.within(wait) as session:
             inserted = session.execute(
                 db.insert(ProcessedDelivery).values(key=key, seen_at=now, done_at=None)
                 .on_conflict_do_nothing().returning(ProcessedDelivery.key)
@@ -232,7 +289,7 @@ def _seen_without_waiting(key: str) -> Seen:
     except SQLAlchemyError:
         return Seen.UNCHECKED
     if row is None:
-        return Seen.UNCHECKED
+        return Seen.BUSY
     return Seen.HANDLED if row.done_at is not None else Seen.HANDLING
 
 

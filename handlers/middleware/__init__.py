@@ -8,10 +8,10 @@ from slack_bolt import App
 
 from bot.config import Settings
 from handlers.middleware import deliveries, members, requests
-from handlers.middleware.deliveries import STILL_SAVING, delivery_failed, delivery_key
+from handlers.middleware.deliveries import STILL_SAVING, delivery_failed, delivery_key, repeated
 from handlers.middleware.requests import without_nul
 
-__all__ = ["STILL_SAVING", "delivery_failed", "delivery_key", "register", "without_nul"]
+__all__ = ["STILL_SAVING", "delivery_failed", "delivery_key", "register", "repeated", "without_nul"]
 
 
 def register(app: App, settings: Settings) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.listener.listener_completion_handler import ListenerCompletionHandler
+from slack_bolt.listener.listener_start_handler import ListenerStartHandler
 
+from bot import db
 from bot.ids import AssetIds, DevRelIds, EngagementIds, HomeIds
 from bot.services import deliveries
 from bot.services.deliveries import Claim, Seen
@@ -85,13 +87,34 @@ def delivery_failed(body: dict[str, Any], context: BoltContext | None = None) ->
         claim.failed()
 
 
+class _CheckBeforeWriting(ListenerStartHandler):
+    """On the listener's thread, before it runs: its writes wait for a claim the database has not yet
+    answered, so a copy of a delivery handled elsewhere (another replica, or here before a slow database
+    could say) changes nothing even when it was let through unchecked."""
+
+    def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        claim = request.context.get(CLAIM)
+        db.check_before_writing(claim.settle_before_writing if isinstance(claim, Claim) else None)
+
+
 class _SettleDelivery(ListenerCompletionHandler):
     """Marks a delivery handled once its listener has returned, unless the handling failed meanwhile."""
 
     def handle(self, request: BoltRequest, response: BoltResponse | None) -> None:
+        db.check_before_writing(None)  # the thread goes on to other deliveries
         claim = request.context.get(CLAIM)
         if isinstance(claim, Claim):
             claim.succeeded()
+
+
+def repeated(body: dict[str, Any], seen: Seen) -> BoltResponse:
+    """The answer to a copy of a delivery that was handled, or is being handled, elsewhere."""
+    if seen is Seen.HANDLING and body.get("type") == "view_submission":
+        # Closing the form now would say "saved" before anyone knows.
+        return _still_saving(body.get("view") or {})
+    if seen is Seen.HANDLING and body.get("type") == "event_callback":
+        return BoltResponse(status=EVENT_NOT_YET_STATUS, body="")
+    return BoltResponse(status=200, body="")
 
 
 def _still_saving(view: dict[str, Any]) -> BoltResponse:
@@ -103,8 +126,10 @@ def _still_saving(view: dict[str, Any]) -> BoltResponse:
 
 
 def register(app: App) -> None:
-    # Bolt offers no public hook for "the listener has returned"; its runner's completion handler is
-    # that hook, called on the listener's thread after the listener and after any error handler.
+    # Bolt offers no public hooks for "the listener starts" and "the listener has returned"; its runner's
+    # start and completion handlers are those, called on the listener's thread before the listener, and
+    # after it and any error handler.
+    app._listener_runner.listener_start_handler = _CheckBeforeWriting()
     app._listener_runner.listener_completion_handler = _SettleDelivery()
 
     @app.middleware
@@ -116,12 +141,7 @@ def register(app: App) -> None:
         if claim is not None and claim.seen in (Seen.HANDLED, Seen.HANDLING):
             log.info("ignored a repeated delivery (%s%s)", claim.kind,
                      ", still being handled" if claim.seen is Seen.HANDLING else "")
-            if claim.seen is Seen.HANDLING and body.get("type") == "view_submission":
-                # Closing the form now would say "saved" before anyone knows.
-                return _still_saving(body.get("view") or {})
-            if claim.seen is Seen.HANDLING and body.get("type") == "event_callback":
-                return BoltResponse(status=EVENT_NOT_YET_STATUS, body="")
-            return BoltResponse(status=200, body="")
+            return repeated(body, claim.seen)
         if claim is not None:
             context[CLAIM] = claim
         if body.get("type") == "view_submission":

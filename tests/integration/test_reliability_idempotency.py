@@ -3,6 +3,7 @@ installation are refused and logged."""
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -264,11 +265,11 @@ def test_a_copy_of_a_form_handled_while_the_database_was_slow_changes_nothing(
     view = note_form(wire, slack, engagement_id)
     values = {"engagement_note_text": {"engagement_field": input_value("CFO joins next call")}}
 
-    # The claim's answer comes too late, so the form is saved unchecked; writing down that it was
-    # handled is slow too, and Slack sends the same submission again meanwhile.
+    # The claim's answer comes after the person's answer was due, but before the form is saved; writing
+    # down that it was handled is slow, and Slack sends the same submission again meanwhile.
     claim_now = deliveries._claim_now
-    monkeypatch.setattr(deliveries, "_claim_now", lambda *args: time.sleep(1.5) or claim_now(*args))
-    with statement_held("DO UPDATE SET DONE_AT", 3.0) as recording:
+    monkeypatch.setattr(deliveries, "_claim_now", lambda *args, **kwargs: time.sleep(1.0) or claim_now(*args, **kwargs))
+    with statement_held("UPDATE PROCESSED_DELIVERIES SET DONE_AT", 3.0) as recording:
         assert wire.view_submission(view, values, user_id=SE).status == 200
         assert "Note added" in slack.wait_for("response_url", lambda c: c.params["_name"] == "note")[0].params["text"]
         assert recording.wait(10)
@@ -282,6 +283,75 @@ def test_a_copy_of_a_form_handled_while_the_database_was_slow_changes_nothing(
     assert wire.view_submission(view, values, user_id=SE).status == 200
     assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1
     assert len([c for c in slack.responses if c.params.get("_name") == "note"]) == 1
+
+
+def slow_claims(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Another replica (one that never saw the first copy) whose database answers claims late."""
+    from bot.services import deliveries
+
+    deliveries.reset_here()
+    claim_now = deliveries._claim_now
+    monkeypatch.setattr(deliveries, "_claim_now",
+                        lambda *args, **kwargs: time.sleep(seconds) or claim_now(*args, **kwargs))
+
+
+def test_a_copy_of_a_saved_form_reaching_a_replica_whose_database_is_slow_changes_nothing(
+        database_url: str, wire: SlackWire, slack: MockSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    engagement_id = open_engagement("Northbeam Logistics", "2026-01-05 10:00")
+    view = note_form(wire, slack, engagement_id)
+    values = {"engagement_note_text": {"engagement_field": input_value("CFO joins next call")}}
+    assert wire.view_submission(view, values, user_id=SE).status == 200
+    assert eventually(lambda: count(ProcessedDelivery, ProcessedDelivery.done_at.is_not(None)) == 1)
+
+    # Its claim answers after the person's answer was due, so the copy goes ahead unchecked; before it
+    # writes, the claim lands and says the form was saved.
+    slow_claims(monkeypatch, 1.0)
+    again = wire.view_submission(view, values, user_id=SE)
+    assert again.status == 200 and not again.body.strip()  # the form closes: it was saved
+    assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1
+    assert count(AuditEntry, AuditEntry.entity == "engagement", AuditEntry.action == "note") == 1
+    assert len([c for c in slack.responses if c.params.get("_name") == "note"]) == 1
+
+
+def test_a_redelivered_command_reaching_a_replica_whose_database_is_slow_changes_nothing(
+        database_url: str, wire: SlackWire, slack: MockSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    engagement_id = open_engagement("Northbeam Logistics", "2026-01-05 10:00")
+    fields = wire.command_fields("/engagement", "northbeam logistics tech qa pricing call went well",
+                                 user_id=SE, response_name="logged")
+    assert wire.post_form(fields).status == 200
+    assert eventually(lambda: count(ProcessedDelivery, ProcessedDelivery.done_at.is_not(None)) == 1)
+    changes = count(StageChange, StageChange.engagement_id == engagement_id)
+    notes = count(EngagementNote, EngagementNote.engagement_id == engagement_id)
+    assert (changes, notes) != (0, 0)
+    answers = len([c for c in slack.responses if c.params["_name"] == "logged"])
+
+    slow_claims(monkeypatch, 1.0)
+    retry = wire.post_form(fields, headers=RETRY)
+    assert retry.status == 200 and retry.message is None, "the redelivery was answered a second time"
+    time.sleep(1.5)  # a second change, had there been one, would be written by now
+    assert count(StageChange, StageChange.engagement_id == engagement_id) == changes
+    assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == notes
+    assert len([c for c in slack.responses if c.params["_name"] == "logged"]) == answers
+
+
+def test_a_form_whose_claim_the_database_cannot_answer_is_told_nothing_was_saved(
+        database_url: str, wire: SlackWire, slack: MockSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    engagement_id = open_engagement("Northbeam Logistics", "2026-01-05 10:00")
+    view = note_form(wire, slack, engagement_id)
+    values = {"engagement_note_text": {"engagement_field": input_value("CFO joins next call")}}
+
+    # Never knowing whether this form was saved before, epos saves nothing rather than maybe twice.
+    slow_claims(monkeypatch, 2.5)
+    answer = wire.view_submission(view, values, user_id=SE)
+    assert answer.status == 200
+    errors = json.loads(answer.body)["errors"]
+    assert "nothing was changed" in " ".join(errors.values())
+    assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 0
+    monkeypatch.undo()
+    # The late claim was given back: the same values, submitted again, are saved.
+    assert eventually(lambda: count(ProcessedDelivery) == 0, timeout=10)
+    assert wire.view_submission(view, values, user_id=SE).status == 200
+    assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1
 
 
 def test_a_button_whose_handling_failed_is_handled_when_delivered_again(database_url: str, wire: SlackWire,
@@ -347,5 +417,7 @@ def test_a_form_submitted_again_while_the_first_is_being_saved_stays_open(databa
     assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 0
 
     first.failed()  # that handling failed and said so: the next press saves the note
+    # (given back at once, or, were the test's own claim slow to land, as soon as it lands)
+    assert eventually(lambda: count(ProcessedDelivery) == 0)
     assert wire.view_submission(view, values, user_id=SE).status == 200
     assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1
