@@ -8,7 +8,8 @@ taken over after `ABANDONED_AFTER`.
 A claim the database does not answer in time leaves the delivery's answer free to go ahead, but not its
 writes: before its first write the claim is settled (`Claim.settle_before_writing`). A delivery then found
 handled elsewhere changes nothing (`Repeated`); one whose claim the database still cannot answer writes
-nothing either, and the person is told so (`db.NotAnsweredInTime`). Nothing is written unclaimed.
+nothing either, and the person is told so (`db.NotAnsweredInTime`): nothing a person sent is written
+unclaimed. Events alone, acknowledged before their listeners run, are then handled unchecked.
 """
 
 from __future__ import annotations
@@ -114,7 +115,9 @@ class Claim:
                 seen = self.seen
         if seen in (Seen.HANDLED, Seen.HANDLING):
             raise Repeated(self)
-        if seen in NOT_YET_KNOWN:
+        if seen in NOT_YET_KNOWN and self.kind != "event":
+            # An event was acknowledged before its listener ran and has nobody to send it again: written
+            # unchecked (and recorded once handled) rather than lost. A person can send the rest again.
             raise db.NotAnsweredInTime("could not tell whether this delivery was handled before")
 
     def _awaited(self) -> Seen:

@@ -21,7 +21,7 @@ from tests.conftest import SE, SELLER, STRANGER
 from tests.engagements_helpers import button, open_engagement
 from tests.support.slack import MockSlack
 from tests.support.waiting import eventually
-from tests.support.locks import writes_locked_out
+from tests.support.locks import slow_claims, writes_locked_out
 from tests.support.wire import SlackWire, input_value
 
 HOME_EVENT = {"type": "app_home_opened", "user": SE, "channel": "D0HOME01", "tab": "home", "event_ts": "1700000000.1"}
@@ -283,16 +283,6 @@ def test_a_copy_of_a_form_handled_while_the_database_was_slow_changes_nothing(
     assert wire.view_submission(view, values, user_id=SE).status == 200
     assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1
     assert len([c for c in slack.responses if c.params.get("_name") == "note"]) == 1
-
-
-def slow_claims(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
-    """Another replica (one that never saw the first copy) whose database answers claims late."""
-    from bot.services import deliveries
-
-    deliveries.reset_here()
-    claim_now = deliveries._claim_now
-    monkeypatch.setattr(deliveries, "_claim_now",
-                        lambda *args, **kwargs: time.sleep(seconds) or claim_now(*args, **kwargs))
 
 
 def test_a_copy_of_a_saved_form_reaching_a_replica_whose_database_is_slow_changes_nothing(

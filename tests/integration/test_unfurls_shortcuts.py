@@ -13,6 +13,7 @@ from models import AssetShare, EngagementNote, SearchMiss
 from tests.assets_helpers import asset_by_title
 from tests.conftest import ADMIN, SE, SELLER, STRANGER
 from tests.engagements_helpers import open_engagement
+from tests.support.locks import slow_claims
 from tests.support.slack import MockSlack
 from tests.support.text import all_text, message_text
 from tests.support.waiting import eventually
@@ -60,6 +61,16 @@ def test_a_pasted_catalogue_link_gets_its_card_and_counts_as_the_deals_share(
     paste(wire, DEMO_URL + "/")
     slack.wait_for("chat.unfurl", count=2)
     assert len(shares()) == 1 and asset_by_title(DEMO).share_count == 1
+
+
+def test_a_pasted_link_is_counted_even_when_the_database_cannot_answer_its_claim_in_time(
+        northbeam: int, wire: SlackWire, slack: MockSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An event is acknowledged before it is handled and has nobody to send it again: not lost.
+    slow_claims(monkeypatch, 2.5)
+    paste(wire, DEMO_URL)
+    slack.wait_for("chat.unfurl")
+    assert eventually(lambda: len(shares()) == 1)
+    assert [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == SE] == []
 
 
 def test_a_second_heavy_asset_pasted_into_a_deal_gets_the_kind_word(northbeam: int, wire: SlackWire,

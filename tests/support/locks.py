@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
+import pytest
 
 
 @contextmanager
@@ -24,3 +26,14 @@ def writes_locked_out(database_url: str, table: str) -> Iterator[None]:
     finally:
         holder.rollback()
         holder.close()
+
+
+def slow_claims(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """From now on this process is like another replica (one that never saw earlier copies of a delivery)
+    whose database answers each delivery's claim `seconds` late."""
+    from bot.services import deliveries
+
+    deliveries.reset_here()
+    claim_now = deliveries._claim_now
+    monkeypatch.setattr(deliveries, "_claim_now",
+                        lambda *args, **kwargs: time.sleep(seconds) or claim_now(*args, **kwargs))
