@@ -246,7 +246,8 @@ def add_commands(commands: Any) -> None:
     stats.add_argument("--owner", metavar="USER_ID", help="one owner SE's figures (a Slack user id)")
     add_json_option(stats, "the figures (keys in README › Engagements)")
     stats.add_argument("--pilot", metavar="NAME", help="compare a pilot's engagements with a baseline instead")
-    stats.add_argument("--baseline", choices=("concurrent", "before"), default="concurrent",
+    # Checked by the comparison, so a wrong word is the usual one line naming the field.
+    stats.add_argument("--baseline", metavar="concurrent|before", default="concurrent",
                        help="with --pilot: everyone else in the same dates (concurrent), or the members just before "
                             "(before); default: concurrent")
     stats.set_defaults(handler=show_stats)
