@@ -156,6 +156,12 @@ def as_text(figures: TeamMetrics, zone: ZoneInfo) -> str:
 
 def show_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.pilot:
+        # The pilot's own dates make its window: a window or an owner given too would be quietly ignored.
+        ignored = [flag for flag, value in (("--since", args.since), ("--until", args.until), ("--owner", args.owner))
+                   if value]
+        if ignored:
+            return _fail(f"epos stats: {' and '.join(ignored)} cannot go with --pilot, whose dates make the window "
+                         "(README › Pilot and rollout)")
         return pilots_cli.show_comparison(args, settings)
     zone = settings.timezone
     try:

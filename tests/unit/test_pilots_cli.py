@@ -102,3 +102,16 @@ def test_stats_for_a_pilot_as_json(cli_env: str, fixture: dict[str, int], capsys
     assert main(["stats", "--pilot", NAME, "--baseline", "before"]) == 0
     text = capsys.readouterr().out
     assert "baseline: before" in text and "Verdict: too few closes" in text
+
+
+def test_a_window_or_owner_given_with_a_pilot_is_refused_not_ignored(cli_env: str,  # noqa: F811
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pilot", "create", "Spring", "--start", "2026-09-01", "--members", "U0A1B2C3D"]) == 0
+    capsys.readouterr()
+
+    assert main(["stats", "--pilot", "Spring", "--since", "2026-10-01", "--owner", "U0A1B2C3D", "--json"]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.err == ("epos stats: --since and --owner cannot go with --pilot, whose dates make the window "
+                            "(README › Pilot and rollout)\n")
+    assert captured.out == ""
