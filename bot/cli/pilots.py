@@ -74,7 +74,8 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
     }
 
 
-def comparison_text(comparison: Comparison) -> str:
+def comparison_text(comparison: Comparison, members: str) -> str:
+    """`members`: the pilot's current members, named as `epos pilot list` names them."""
     def row(label: str, group: GroupFigures) -> str:
         closed = group.closed
         win = "—" if group.win_rate is None else f"{group.win_rate:.0%}"
@@ -90,7 +91,7 @@ def comparison_text(comparison: Comparison) -> str:
     return "\n".join([
         f"Pilot {p.name}: {p.start_on:%Y-%m-%d} – {p.end_on:%Y-%m-%d}" if p.end_on
         else f"Pilot {p.name}: since {p.start_on:%Y-%m-%d}, still running",
-        f"Members: {', '.join(p.current_members) or 'none'}; baseline: {comparison.baseline_kind}",
+        f"Members: {members}; baseline: {comparison.baseline_kind}",
         "",
         f"{'group':<10}{'engagements':>12}{'won':>5}{'lost':>6}{'no decision':>13}{'median MTTC':>13}{'win rate':>10}",
         row("pilot", comparison.pilot_group),
@@ -106,7 +107,8 @@ def show_comparison(args: argparse.Namespace, settings: Settings) -> int:
     """`epos stats --pilot NAME`."""
     _open_database(settings)
     comparison = cohorts.compare(args.pilot, baseline=args.baseline, tz=settings.timezone)
-    print(json.dumps(comparison_json(comparison), indent=2) if args.json else comparison_text(comparison))
+    print(json.dumps(comparison_json(comparison), indent=2) if args.json
+          else comparison_text(comparison, _names(settings, comparison.pilot.current_members)))
     return EXIT_OK
 
 

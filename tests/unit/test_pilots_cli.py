@@ -99,9 +99,12 @@ def test_stats_for_a_pilot_as_json(cli_env: str, fixture: dict[str, int], capsys
     assert set(data["difference"]["win_rate"]) == {"value", "ci95"}
     assert data["verdict"] == "too few closes"
 
+    people.remember(SE, name="Dana Reyes", timezone="Europe/Berlin")
     assert main(["stats", "--pilot", NAME, "--baseline", "before"]) == 0
     text = capsys.readouterr().out
     assert "baseline: before" in text and "Verdict: too few closes" in text
+    # Named as `epos pilot list` names them; only someone Slack cannot name shows as their id.
+    assert f"Members: Dana Reyes, {LATE}; baseline: before" in text
 
 
 def test_a_window_or_owner_given_with_a_pilot_is_refused_not_ignored(cli_env: str,  # noqa: F811
