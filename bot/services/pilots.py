@@ -106,9 +106,12 @@ def _add(session: Session, pilot: Pilot, members: list[str], on: date) -> list[s
 def _remove(session: Session, pilot: Pilot, members: list[str], on: date) -> None:
     current = {m.slack_id: m for m in session.scalars(select(PilotMember).where(
         PilotMember.pilot_id == pilot.id, PilotMember.left_on.is_(None)))}
+    if not members:
+        raise InvalidInput("members: name at least one SE to remove, like U0123ABCD", field="members")
     unknown = [user_id for user_id in members if user_id not in current]
-    if unknown or not members:
-        raise InvalidInput(f"members: {', '.join(unknown) or 'nobody'} is not in the pilot {pilot.name!r}; "
+    if unknown:
+        verb = "is" if len(unknown) == 1 else "are"
+        raise InvalidInput(f"members: {', '.join(unknown)} {verb} not in the pilot {pilot.name!r}; "
                            "`epos pilot list` shows who is", field="members")
     for user_id in members:
         current[user_id].left_on = max(on, current[user_id].joined_on)
