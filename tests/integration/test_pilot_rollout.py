@@ -12,6 +12,7 @@ import pytest
 
 from bot import clock, startup
 from bot.blocks import pilots as pilot_blocks
+from bot.cli.core import prepare
 from bot.config import Settings
 from bot.services import assets, people, pilots, roster
 from tests.support.slack import MockSlack
@@ -132,3 +133,15 @@ def test_the_log_says_when_the_pilot_ends_and_everyone_is_answered(pilot: None, 
 
     assert FOUND in str(answer.params)
     assert "EPOS_PILOT_ONLY is on, but no pilot runs, so epos answers everyone" in caplog.text
+
+
+def test_the_start_up_of_epos_run_and_serve_warns_of_it(database_url: str, settings: Settings,
+                                                       capfd: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        prepare(settings)  # what `epos run` and `epos serve` do first (no client: Slack is not asked)
+    finally:
+        root.handlers, _ = handlers, root.setLevel(level)
+
+    assert "EPOS_PILOT_ONLY is on, but no pilot runs, so epos answers everyone; start a pilot" in capfd.readouterr().err
