@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     # The challenge map (bot/data/challenges.yaml is the default): business challenges to technical needs.
     epos_challenges: Path | None = None
     # Rollout: while a pilot runs, epos answers only its members, the sellers on their deals, DevRel,
-    # managers and admins; everyone else is told epos is in a pilot and whom to ask.
+    # managers, admins and readers; everyone else is told epos is in a pilot and whom to ask. With no pilot
+    # running it answers everyone (and warns: bot/services/pilots.py `open_gate`).
     epos_pilot_only: bool = False
     # The hosts of the catalogue's links that epos previews when pasted; the same list as
     # `features.unfurl_domains` in manifest.yml, which tells Slack to send them. The default is the host of

@@ -74,6 +74,7 @@ def examine(settings: Settings, client: WebClient | None, *, now: datetime | Non
     if database_ok:
         findings += _content(settings)
         findings += _webhooks(now)
+        findings += rollout(settings, now)
         findings += _scheduler(settings, now)
     return findings
 
@@ -376,6 +377,24 @@ def _webhooks(now: datetime) -> Iterator[Finding]:
     if retrying:
         yield Finding("Webhooks", "failing", None, "being retried: " + "; ".join(line(call) for call in retrying),
                       f"check the receiver: epos gives up after {hooks.MAX_ATTEMPTS} attempts")
+
+
+def rollout(settings: Settings, now: datetime) -> list[Finding]:
+    """EPOS_PILOT_ONLY against the pilots: with none running, the setting keeps nobody out (README › Pilot
+    and rollout), which an admin who set it should hear rather than find out."""
+    from bot.services import pilots
+
+    if not settings.epos_pilot_only:
+        return []
+    today = now.astimezone(settings.timezone).date()
+    warning = pilots.open_gate(today)
+    if warning is None:
+        names = ", ".join(pilot.name for pilot in pilots.running(today))
+        return [Finding("Rollout", "EPOS_PILOT_ONLY", True,
+                        f"epos answers only the audience of the running pilot ({names}): its members, the sellers "
+                        "on their deals, DevRel, managers, admins and readers")]
+    # A pilot still to start closes the gate by itself on its first day: worth knowing, nothing to fix.
+    return [Finding("Rollout", "EPOS_PILOT_ONLY", False if warning.fix else None, warning.why, warning.fix)]
 
 
 def _scheduler(settings: Settings, now: datetime) -> Iterator[Finding]:

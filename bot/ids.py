@@ -191,6 +191,12 @@ class HomeIds(StrEnum):
     how_to = "home_how_to"
     checklist_show = "home_checklist_show"
     checklist_hide = "home_checklist_hide"
+    # A manager points people new to epos at a practice engagement: the Home's button, its form (one input
+    # block holding a user multi-select whose action_id is `invite_field`).
+    invite_practice = "home_invite_practice"
+    invite_modal = "home_invite_modal"
+    invite_block = "home_invite_who"
+    invite_field = "home_invite_field"
 
 
 class NudgeIds(StrEnum):

@@ -41,6 +41,19 @@ def check(settings: Settings, client: WebClient | None) -> None:
         raise ConfigError(lines[0] if len(lines) == 1 else "\n  ".join(["cannot start:", *lines]))
 
 
+def warn_of_an_open_gate(settings: Settings) -> None:
+    """EPOS_PILOT_ONLY with no pilot running keeps nobody out; said at start as `epos doctor` says it, since
+    an admin who set it expects the gate to hold. Once running, the middleware logs each change."""
+    if not settings.epos_pilot_only:
+        return
+    from bot import clock
+    from bot.services import pilots
+
+    warning = pilots.open_gate(clock.now().astimezone(settings.timezone).date())
+    if warning is not None:
+        log.warning("%s", warning.line)
+
+
 def check_internal_channels(settings: Settings, client: WebClient) -> None:
     """ConfigError when the digest or DevRel lead channel is shared with another organisation."""
     problems = shared_internal_channels(settings, client)

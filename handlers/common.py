@@ -117,6 +117,8 @@ def submitted(values: dict[str, Any], block_id: str, action_id: str) -> Any:
         return option.get("value")
     if kind == "users_select":
         return element.get("selected_user")
+    if kind == "multi_users_select":
+        return list(element.get("selected_users") or [])
     if kind == "conversations_select":
         return element.get("selected_conversation")
     if kind == "datepicker":

@@ -8,6 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot import notify
+from bot.blocks import adoption as adoption_blocks
 from bot.blocks import home as blocks
 from bot.blocks.adoption import how_to_text
 from bot.codecs import HomePage
@@ -15,7 +17,9 @@ from bot.ids import HomeIds
 from bot.notify import home as homes
 from bot.services import engagements
 from handlers import common
+from handlers.common import answered_on_the_form
 from handlers.engagements.replies import changed, webhook_reply, zone_of
+from handlers.errors import tell_user
 
 
 def home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -55,6 +59,37 @@ def start_practice(ack: Ack, body: dict[str, Any], client: WebClient, context: B
     changed(context, client, result, who, webhook_reply(None, client, who.user_id))
 
 
+MANAGERS_ONLY = ("Inviting people to practise is for epos managers and admins; anyone can start a practice "
+                 "engagement from their own epos Home.")
+
+
+def open_invitation(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    who = common.actor(context, body)
+    if not (who.manager or who.admin):
+        tell_user(client, body, MANAGERS_ONLY)
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=adoption_blocks.invite_modal())
+
+
+@answered_on_the_form
+def invitation_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                         context: BoltContext) -> None:
+    """Each person picked gets the invitation by DM; then the manager is told who got it and who did not."""
+    who = common.actor(context, body)
+    if not (who.manager or who.admin):
+        ack(response_action="errors", errors={HomeIds.invite_block: MANAGERS_ONLY})
+        return
+    picked = common.submitted((view.get("state") or {}).get("values") or {}, HomeIds.invite_block,
+                              HomeIds.invite_field) or []
+    if not picked:
+        ack(response_action="errors", errors={HomeIds.invite_block: "Pick at least one person."})
+        return
+    ack()
+    sent = [user_id for user_id in picked if notify.dm(client, user_id, adoption_blocks.invitation(who.user_id))]
+    notify.dm(client, who.user_id, {"text": adoption_blocks.invited(sent, [u for u in picked if u not in sent])})
+
+
 ACTIONS = {
     HomeIds.next_page: turn_page,
     HomeIds.previous_page: turn_page,
@@ -64,10 +99,14 @@ ACTIONS = {
     HomeIds.how_to: how_to,
     HomeIds.checklist_show: fold_checklist,
     HomeIds.checklist_hide: fold_checklist,
+    HomeIds.invite_practice: open_invitation,
 }
+VIEWS = {HomeIds.invite_modal: invitation_submitted}
 
 
 def register(app: App) -> None:
     app.event("app_home_opened")(home_opened)
     for action_id, listener in ACTIONS.items():
         app.action(action_id)(listener)
+    for callback_id, listener in VIEWS.items():
+        app.view(callback_id)(listener)

@@ -4,11 +4,12 @@ digest's section, and lines the command line prints."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, SectionBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, InputBlock, SectionBlock, UserMultiSelectElement
 
-from bot.blocks.kit import button, md
-from bot.blocks.text import plural, safe
+from bot.blocks.kit import Message, button, md, message, modal, plain_text
+from bot.blocks.text import FIELD_TEXT, plural, safe
 from bot.ids import AssetIds, EngagementIds, HomeIds
 from models.schemas.adoption import NAMES_SHOWN, Adoption, Checklist, Feature, Role, RoleAdoption
 
@@ -172,7 +173,45 @@ def adoption_section(adoption: Adoption, name_of: NameOf, *, title: str) -> Sect
 def home_blocks(adoption: Adoption) -> list[Block]:
     """The managers' App Home section. Mentions show each person's name and notify nobody there."""
     return [adoption_section(adoption, lambda user_id: f"<@{user_id}>", title=HOME_TITLE),
-            ContextBlock(elements=[md(DETAILS)])]
+            ContextBlock(elements=[md(DETAILS)]),
+            SectionBlock(text=md(INVITE_PROMPT), accessory=button(INVITE_BUTTON, HomeIds.invite_practice, "home"))]
+
+
+# ----- pointing someone new at a practice engagement (managers) -------------------------------------------
+INVITE_PROMPT = ("*Someone new?* Point them at a practice engagement: a made-up deal they walk through every stage, "
+                 "with its playbooks and a practice DevRel colleague, counted nowhere.")
+INVITE_BUTTON = "Invite to practise"
+INVITE_TITLE = "Invite to practise"
+INVITE_LABEL = "Who is new to epos"
+INVITE_HINT = "Each gets a message from epos with a button that opens their own practice engagement."
+INVITE_MOST = 20
+INVITATION = ("<@{manager}> invites you to learn the EPOS process on a practice engagement: a made-up customer "
+              "you take through every stage, reading each stage's playbook and asking a practice DevRel colleague "
+              "for help. It counts in no figure, and you can delete it whenever you like.")
+INVITED = "epos invited {names} to practise."
+NOT_INVITED = "epos could not message {names}; ask them to press *Start a practice engagement* on their epos Home."
+
+
+def invite_modal() -> dict[str, Any]:
+    who = UserMultiSelectElement(action_id=HomeIds.invite_field, max_selected_items=INVITE_MOST)
+    return modal(HomeIds.invite_modal, INVITE_TITLE, [
+        InputBlock(block_id=HomeIds.invite_block, label=plain_text(INVITE_LABEL, FIELD_TEXT), element=who,
+                   hint=plain_text(INVITE_HINT, FIELD_TEXT))], submit="Send", close="Cancel")
+
+
+def invitation(manager_id: str) -> Message:
+    text = INVITATION.format(manager=manager_id)
+    return message(text, [SectionBlock(text=md(text)), ActionsBlock(elements=[
+        button("Start a practice engagement", HomeIds.start_practice, "invitation", style="primary")])])
+
+
+def invited(sent: list[str], failed: list[str]) -> str:
+    """What the manager is told once the messages have gone (mentions: Slack shows each name)."""
+    def names(user_ids: list[str]) -> str:
+        mentions = [f"<@{user_id}>" for user_id in user_ids]
+        return mentions[0] if len(mentions) == 1 else ", ".join(mentions[:-1]) + " and " + mentions[-1]
+    lines = [INVITED.format(names=names(sent))] if sent else []
+    return " ".join(lines + ([NOT_INVITED.format(names=names(failed))] if failed else []))
 
 
 def digest_section(adoption: Adoption, name_of: NameOf) -> SectionBlock:

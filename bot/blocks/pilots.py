@@ -86,15 +86,19 @@ END_HINT = "Leave empty while the pilot runs. Members added or removed here coun
 EDITING = "*{name}*, {dates}. Add or remove SEs, or set its last day."
 
 
-def home_blocks(comparison: Comparison | None) -> list[Block]:
-    """The managers' App Home section: the latest pilot against everyone else, and the form's button."""
+def home_blocks(comparison: Comparison | None, *, open_gate: str | None = None) -> list[Block]:
+    """The managers' App Home section: the latest pilot against everyone else, and the form's button.
+    `open_gate`: why EPOS_PILOT_ONLY keeps nobody out now, said where the manager would start a pilot."""
+    gate = [ContextBlock(elements=[md(f":warning: {escape(open_gate)}.")])] if open_gate else []
     if comparison is None:
-        return [SectionBlock(text=md(f"{HOME_TITLE}\n{HOME_NONE}"), accessory=button(START_BUTTON, PilotIds.open, ""))]
+        return [SectionBlock(text=md(f"{HOME_TITLE}\n{HOME_NONE}"), accessory=button(START_BUTTON, PilotIds.open, "")),
+                *gate]
     name = comparison.pilot.name
     return [
         SectionBlock(text=md(f"{HOME_TITLE}\n{comparison_line(comparison)}"),
                      accessory=button(MANAGE_BUTTON, PilotIds.open, clip(name, 80))),
         ContextBlock(elements=[md(HOME_MORE.format(name=escape(name)))]),
+        *gate,
     ]
 
 

@@ -43,6 +43,7 @@ def prepare(settings: Settings, client: Any | None = None) -> None:
     startup.check(settings, client)
     db.upgrade(settings.database_url)
     db.configure(settings.database_url, db.Limits.of(settings))
+    startup.warn_of_an_open_gate(settings)
 
 
 def start_background(settings: Settings, client: Any) -> Scheduler | None:

@@ -156,6 +156,12 @@ def as_text(figures: TeamMetrics, zone: ZoneInfo) -> str:
 
 def show_stats(args: argparse.Namespace, settings: Settings) -> int:
     if args.pilot:
+        # The pilot's own dates make its window: a window or an owner given too would be quietly ignored.
+        ignored = [flag for flag, value in (("--since", args.since), ("--until", args.until), ("--owner", args.owner))
+                   if value]
+        if ignored:
+            return _fail(f"epos stats: {' and '.join(ignored)} cannot go with --pilot, whose dates make the window "
+                         "(README › Pilot and rollout)")
         return pilots_cli.show_comparison(args, settings)
     zone = settings.timezone
     try:
@@ -246,7 +252,8 @@ def add_commands(commands: Any) -> None:
     stats.add_argument("--owner", metavar="USER_ID", help="one owner SE's figures (a Slack user id)")
     add_json_option(stats, "the figures (keys in README › Engagements)")
     stats.add_argument("--pilot", metavar="NAME", help="compare a pilot's engagements with a baseline instead")
-    stats.add_argument("--baseline", choices=("concurrent", "before"), default="concurrent",
+    # Checked by the comparison, so a wrong word is the usual one line naming the field.
+    stats.add_argument("--baseline", metavar="concurrent|before", default="concurrent",
                        help="with --pilot: everyone else in the same dates (concurrent), or the members just before "
                             "(before); default: concurrent")
     stats.set_defaults(handler=show_stats)

@@ -25,11 +25,14 @@ def _open_database(settings: Settings) -> None:
     db.configure(settings.database_url)
 
 
-def _day(text: str) -> date:
+def _day(field: str, text: str | None) -> date | None:
+    """A day given on the command line; a bad one is the usual one line naming the field, as a form's is."""
+    if text is None:
+        return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-10-01") from None
+        raise InvalidInput(f"{field}: {text!r} is not a date like 2026-10-01", field=field) from None
 
 
 def _today(settings: Settings) -> date:
@@ -71,26 +74,30 @@ def comparison_json(comparison: Comparison) -> dict[str, Any]:
     }
 
 
-def comparison_text(comparison: Comparison) -> str:
+def comparison_text(comparison: Comparison, members: str) -> str:
+    """`members`: the pilot's current members, named as `epos pilot list` names them."""
     def row(label: str, group: GroupFigures) -> str:
         closed = group.closed
         win = "—" if group.win_rate is None else f"{group.win_rate:.0%}"
         median = "—" if group.mttc_days.median is None else f"{group.mttc_days.median:.1f} d"
         return (f"{label:<10}{group.engagements:>12}{closed['won']:>5}{closed['lost']:>6}{closed['no_decision']:>13}"
                 f"{median:>13}{win:>10}")
-    def interval(d: Any, fmt: str) -> str:
-        return "—" if d.value is None else f"{format(d.value, fmt)} (95% interval {format(d.ci95[0], fmt)} to {format(d.ci95[1], fmt)})"
+    def interval(d: Any, fmt: str, unit: str = "") -> str:
+        if d.value is None or d.ci95 is None:
+            return "— (no closes to compare)"
+        return (f"{format(d.value, fmt)}{unit} (95% interval {format(d.ci95[0], fmt)} to "
+                f"{format(d.ci95[1], fmt)}{unit})")
     p = comparison.pilot
     return "\n".join([
         f"Pilot {p.name}: {p.start_on:%Y-%m-%d} – {p.end_on:%Y-%m-%d}" if p.end_on
         else f"Pilot {p.name}: since {p.start_on:%Y-%m-%d}, still running",
-        f"Members: {', '.join(p.current_members) or 'none'}; baseline: {comparison.baseline_kind}",
+        f"Members: {members}; baseline: {comparison.baseline_kind}",
         "",
         f"{'group':<10}{'engagements':>12}{'won':>5}{'lost':>6}{'no decision':>13}{'median MTTC':>13}{'win rate':>10}",
         row("pilot", comparison.pilot_group),
         row("baseline", comparison.baseline_group),
         "",
-        f"MTTC median, pilot minus baseline: {interval(comparison.mttc_days_median, '+.1f')} days",
+        f"MTTC median, pilot minus baseline: {interval(comparison.mttc_days_median, '+.1f', ' days')}",
         f"Win rate, pilot minus baseline:    {interval(comparison.win_rate, '+.0%')}",
         f"Verdict: {comparison.verdict}",
     ])
@@ -100,7 +107,8 @@ def show_comparison(args: argparse.Namespace, settings: Settings) -> int:
     """`epos stats --pilot NAME`."""
     _open_database(settings)
     comparison = cohorts.compare(args.pilot, baseline=args.baseline, tz=settings.timezone)
-    print(json.dumps(comparison_json(comparison), indent=2) if args.json else comparison_text(comparison))
+    print(json.dumps(comparison_json(comparison), indent=2) if args.json
+          else comparison_text(comparison, _names(settings, comparison.pilot.current_members)))
     return EXIT_OK
 
 
@@ -121,30 +129,35 @@ def _names(settings: Settings, user_ids: list[str]) -> str:
 
 
 def create(args: argparse.Namespace, settings: Settings) -> int:
-    members = _members_of(args)
+    members, start = _members_of(args), _day("start", args.start)
+    assert start is not None  # --start is required
     _open_database(settings)
-    pilot = pilots.create(pilots.CLI_ACTOR, args.name, args.start, members)
+    pilot = pilots.create(pilots.CLI_ACTOR, args.name, start, members)
     print(f"Pilot {pilot.name} created: from {pilot.start_on:%Y-%m-%d}, {plural(len(pilot.current_members), 'member')}.")
     return EXIT_OK
 
 
 def add(args: argparse.Namespace, settings: Settings) -> int:
+    on = _day("on", args.on)
     _open_database(settings)
-    pilot = pilots.add_members(pilots.CLI_ACTOR, args.name, args.members, on=args.on or _today(settings))
+    pilot = pilots.add_members(pilots.CLI_ACTOR, args.name, args.members, on=on or _today(settings))
     print(f"Pilot {pilot.name}: members now {_names(settings, pilot.current_members)}.")
     return EXIT_OK
 
 
 def remove(args: argparse.Namespace, settings: Settings) -> int:
+    on = _day("on", args.on)
     _open_database(settings)
-    pilot = pilots.remove_members(pilots.CLI_ACTOR, args.name, args.members, on=args.on or _today(settings))
+    pilot = pilots.remove_members(pilots.CLI_ACTOR, args.name, args.members, on=on or _today(settings))
     print(f"Pilot {pilot.name}: members now {_names(settings, pilot.current_members)}.")
     return EXIT_OK
 
 
 def end(args: argparse.Namespace, settings: Settings) -> int:
+    on = _day("end", args.on)
+    assert on is not None  # --on is required
     _open_database(settings)
-    pilot = pilots.end(pilots.CLI_ACTOR, args.name, args.on)
+    pilot = pilots.end(pilots.CLI_ACTOR, args.name, on)
     print(f"Pilot {pilot.name} ends on {pilot.end_on:%Y-%m-%d}.")
     return EXIT_OK
 
@@ -168,7 +181,7 @@ def add_commands(commands: Any) -> None:
 
     creating = actions.add_parser("create", help="start a pilot with its members")
     creating.add_argument("name", metavar="NAME", help="the pilot's name, e.g. \"Q3 guided path\"")
-    creating.add_argument("--start", type=_day, required=True, metavar="YYYY-MM-DD", help="first day (EPOS_TIMEZONE)")
+    creating.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first day (EPOS_TIMEZONE)")
     creating.add_argument("--members", metavar="U1,U2", help="Slack user ids of the SEs, comma-separated")
     creating.add_argument("--members-file", metavar="FILE", help="a file with one Slack user id per line")
     creating.set_defaults(handler=create)
@@ -178,12 +191,12 @@ def add_commands(commands: Any) -> None:
         changing = actions.add_parser(verb, help=help_text)
         changing.add_argument("name", metavar="NAME", help="the pilot's name")
         changing.add_argument("members", metavar="USER_ID", nargs="+", help="Slack user ids of the SEs")
-        changing.add_argument("--on", type=_day, metavar="YYYY-MM-DD", help="the day it counts from (default: today)")
+        changing.add_argument("--on", metavar="YYYY-MM-DD", help="the day it counts from (default: today)")
         changing.set_defaults(handler=handler)
 
     ending = actions.add_parser("end", help="set the pilot's last day")
     ending.add_argument("name", metavar="NAME", help="the pilot's name")
-    ending.add_argument("--on", type=_day, required=True, metavar="YYYY-MM-DD", help="the pilot's last day")
+    ending.add_argument("--on", required=True, metavar="YYYY-MM-DD", help="the pilot's last day")
     ending.set_defaults(handler=end)
 
     listing = actions.add_parser("list", help="every pilot with its dates and members")

@@ -8,10 +8,11 @@ from collections.abc import Iterable
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import clock
 from bot.blocks import home as blocks
 from bot.blocks import pilots as pilot_blocks
 from bot.config import Settings
-from bot.services import adoption, cohorts, digest, engagements
+from bot.services import adoption, cohorts, digest, engagements, pilots
 from bot.services.actors import actor_for
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,10 @@ def publish(client: WebClient, settings: Settings, user_id: str, *, page: int = 
         team = digest.team_home(settings.timezone) if actor.manager or actor.admin else None
         view = blocks.home_view(data, team=team)
         if actor.manager or actor.admin:
-            pilot_blocks.add_to_home(view, pilot_blocks.home_blocks(cohorts.latest(settings.timezone)))
+            today = clock.now().astimezone(settings.timezone).date()
+            gate = pilots.open_gate(today) if settings.epos_pilot_only else None
+            pilot_blocks.add_to_home(view, pilot_blocks.home_blocks(cohorts.latest(settings.timezone),
+                                                                    open_gate=gate.line if gate else None))
         client.views_publish(user_id=user_id, view=view)
         return True
     except SlackApiError as error:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, false, or_
 
 from bot import clock
+from bot.errors import InvalidInput
 from bot.services import metrics, pilots, proof
 from bot.services.sql import at
 from models import Engagement
@@ -65,7 +66,7 @@ def baseline_cohort(pilot: PilotOut, kind: BaselineKind, tz: ZoneInfo, now: date
 def compare(name: str, *, baseline: BaselineKind = "concurrent", tz: ZoneInfo,
             now: datetime | None = None) -> Comparison:
     if baseline not in BASELINES:
-        raise ValueError(f"baseline: use concurrent or before, not {baseline!r}")
+        raise InvalidInput(f"baseline: use concurrent or before, not {baseline!r}", field="baseline")
     now = now or clock.now()
     pilot = pilots.get(name)
     pilot_group, pilot_closes = metrics.cohort_metrics(pilot_cohort(pilot, tz, now))

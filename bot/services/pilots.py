@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -105,9 +106,12 @@ def _add(session: Session, pilot: Pilot, members: list[str], on: date) -> list[s
 def _remove(session: Session, pilot: Pilot, members: list[str], on: date) -> None:
     current = {m.slack_id: m for m in session.scalars(select(PilotMember).where(
         PilotMember.pilot_id == pilot.id, PilotMember.left_on.is_(None)))}
+    if not members:
+        raise InvalidInput("members: name at least one SE to remove, like U0123ABCD", field="members")
     unknown = [user_id for user_id in members if user_id not in current]
-    if unknown or not members:
-        raise InvalidInput(f"members: {', '.join(unknown) or 'nobody'} is not in the pilot {pilot.name!r}; "
+    if unknown:
+        verb = "is" if len(unknown) == 1 else "are"
+        raise InvalidInput(f"members: {', '.join(unknown)} {verb} not in the pilot {pilot.name!r}; "
                            "`epos pilot list` shows who is", field="members")
     for user_id in members:
         current[user_id].left_on = max(on, current[user_id].joined_on)
@@ -200,6 +204,11 @@ def save(actor: Actor, name: str, *, creating: bool, start_on: date | None, memb
             _end(pilot, end_on)
             audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=pilot.id, action="end", at=now,
                          on=end_on.isoformat())
+        elif end_on is None and pilot.end_on is not None:
+            # The last day emptied on the form: the pilot runs on, as the form's hint says an empty day means.
+            audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=pilot.id, action="reopen", at=now,
+                         was=pilot.end_on.isoformat())
+            pilot.end_on = None
         session.flush()
         return _out(session, pilot)
 
@@ -223,15 +232,41 @@ def members_of_running_pilots(today: date) -> set[str]:
     return {user_id for pilot in running(today) for user_id in pilot.current_members}
 
 
-def in_rollout_audience(user_id: str, *, admin: bool, manager: bool, today: date) -> bool:
-    """While a pilot runs: its members, sellers on deals they own, DevRel on the roster, managers and admins.
-    With no pilot running, everyone (the pilot is over: that is the rollout)."""
-    if admin or manager:
-        return True
-    members = members_of_running_pilots(today)
-    if not members or user_id in members:
+def in_rollout_audience(actor: Actor, members: set[str]) -> bool:
+    """While a pilot runs (`members`: its current members): the members, sellers on deals they own, DevRel
+    on the roster, managers, admins and readers. With no pilot running (`members` empty), everyone."""
+    if actor.admin or actor.manager or actor.reader or not members or actor.user_id in members:
         return True
     with db.reading() as session:
-        on_a_members_deal = exists().where(Engagement.seller_id == user_id, Engagement.owner_id.in_(members))
-        on_the_roster = exists().where(DevRelPerson.slack_id == user_id, DevRelPerson.active.is_(True))
+        on_a_members_deal = exists().where(Engagement.seller_id == actor.user_id, Engagement.owner_id.in_(members))
+        on_the_roster = exists().where(DevRelPerson.slack_id == actor.user_id, DevRelPerson.active.is_(True))
         return bool(session.scalar(select(on_a_members_deal | on_the_roster)))
+
+
+class OpenGate(NamedTuple):
+    """Why EPOS_PILOT_ONLY keeps nobody out today, and what to do about it ("" when it closes by itself)."""
+    why: str
+    fix: str
+
+    @property
+    def line(self) -> str:
+        return f"{self.why}; {self.fix}" if self.fix else self.why
+
+
+def open_gate(today: date) -> OpenGate | None:
+    """With EPOS_PILOT_ONLY on and no pilot running on `today`, epos answers everyone (it never locks the
+    whole team out): what to tell whoever runs epos, so that it is no surprise. None while a pilot runs."""
+    found = list_pilots()
+    running_now = [pilot for pilot in found if pilot.running_on(today)]
+    if any(pilot.current_members for pilot in running_now):
+        return None
+    if running_now:
+        return OpenGate(f"EPOS_PILOT_ONLY is on, but the pilot {running_now[0].name!r} has no members left, so "
+                        "epos answers everyone", "add SEs to it (`epos pilot add`) or unset EPOS_PILOT_ONLY")
+    upcoming = sorted((pilot for pilot in found if pilot.start_on > today), key=lambda pilot: pilot.start_on)
+    if upcoming:
+        return OpenGate(f"EPOS_PILOT_ONLY is on, but no pilot runs today, so epos answers everyone until the "
+                        f"pilot {upcoming[0].name!r} starts on {upcoming[0].start_on:%Y-%m-%d}", "")
+    return OpenGate("EPOS_PILOT_ONLY is on, but no pilot runs, so epos answers everyone",
+                    "start a pilot (`epos pilot create`, or Start a pilot on a manager's App Home) to keep epos to "
+                    "its members, or unset EPOS_PILOT_ONLY once the rollout is done")

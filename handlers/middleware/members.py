@@ -17,6 +17,7 @@ from bot.blocks import access
 from bot.blocks import pilots as pilot_blocks
 from bot.config import Settings
 from bot.services import people, pilots
+from bot.services.actors import actor_for
 from bot.slack_client import EposWebClient
 from handlers import payload
 
@@ -118,14 +119,28 @@ def only_our_members(settings: Settings, client: WebClient) -> Any:
 
 
 def only_the_pilot_audience(settings: Settings, client: WebClient) -> Any:
-    """With EPOS_PILOT_ONLY, while a pilot runs: everyone outside its audience gets the rollout note."""
+    """With EPOS_PILOT_ONLY, while a pilot runs: everyone outside its audience gets the rollout note. With no
+    pilot running everyone is answered (nobody is locked out); the start-up says so, and the log each time it
+    changes (a pilot ends, or one starts)."""
     ask = settings.epos_managers or settings.epos_admins
+    # Whether the last request found a pilot holding the gate; None before the first.
+    holding: list[bool | None] = [None]
 
     def refuse_all_but_the_pilot(body: dict[str, Any], next: Callable[[], None]) -> BoltResponse | None:
         user_id = acting_user(body)
-        if user_id is None or pilots.in_rollout_audience(
-                user_id, admin=settings.is_admin(user_id), manager=settings.is_manager(user_id),
-                today=clock.now().astimezone(settings.timezone).date()):
+        if user_id is None:
+            next()
+            return None
+        today = clock.now().astimezone(settings.timezone).date()
+        members = pilots.members_of_running_pilots(today)
+        if holding[0] is not None and holding[0] is not bool(members):
+            warning = None if members else pilots.open_gate(today)
+            if warning:
+                log.warning("%s", warning.line)
+            elif members:
+                log.info("a pilot runs: epos answers only its audience (EPOS_PILOT_ONLY)")
+        holding[0] = bool(members)
+        if pilots.in_rollout_audience(actor_for(settings, user_id), members):
             next()
             return None
         return refusal(body, client, pilot_blocks.rollout_note(list(ask)))

@@ -17,9 +17,10 @@ from bot import clock, db, doctor
 from bot.app import make_client
 from bot.cli.doctor import report
 from bot.config import Settings
-from bot.services import roster, ticks
+from bot.services import pilots, roster, ticks
 from tests.assets_helpers import EXAMPLES, import_sample
-from tests.conftest import ADMIN, MANAGER
+from tests.conftest import ADMIN, MANAGER, SE
+from tests.engagements_helpers import MANAGER_ACTOR
 from tests.support.slack import MockSlack
 
 CHANNEL_NAMES = {"C0DIGEST1": "presales-digest", "C0DEVREL1": "devrel"}
@@ -176,3 +177,25 @@ def test_neither_run_mode_set_up_is_named(settings: Settings, workspace: MockSla
     neither = settings.model_copy(update={"slack_signing_secret": None, "slack_app_token": None})
     mode = findings(neither)["Slack/run mode"]
     assert mode.ok is False and "SLACK_APP_TOKEN" in mode.fix and "SLACK_SIGNING_SECRET" in mode.fix
+
+
+def test_epos_pilot_only_with_no_pilot_running_is_named_with_the_fix(settings: Settings, workspace: MockSlack) -> None:
+    gated = settings.model_copy(update={"epos_pilot_only": True})
+    today = clock.now().astimezone(settings.timezone).date()
+
+    found = findings(gated)["Rollout/EPOS_PILOT_ONLY"]
+    assert found.ok is False and found.detail == "EPOS_PILOT_ONLY is on, but no pilot runs, so epos answers everyone"
+    assert "start a pilot" in found.fix and "unset EPOS_PILOT_ONLY" in found.fix
+    assert "fix: start a pilot" in report(doctor.examine(gated, make_client(gated)))
+
+    pilots.create(MANAGER_ACTOR, "Next quarter", today + timedelta(days=7), [SE])
+    upcoming = findings(gated)["Rollout/EPOS_PILOT_ONLY"]
+    assert upcoming.ok is None and "until the pilot 'Next quarter' starts on" in upcoming.detail
+
+    pilots.create(MANAGER_ACTOR, "Guided path", today - timedelta(days=7), [SE])
+    running = findings(gated)["Rollout/EPOS_PILOT_ONLY"]
+    assert running.ok is True and "running pilot (Guided path)" in running.detail
+    pilots.remove_members(MANAGER_ACTOR, "Guided path", [SE], on=today - timedelta(days=7))
+    assert findings(gated)["Rollout/EPOS_PILOT_ONLY"].ok is False
+    # Off (the default), there is nothing to say.
+    assert "Rollout/EPOS_PILOT_ONLY" not in findings(settings)

@@ -225,3 +225,40 @@ def test_start_a_practice_engagement_sends_its_card_and_playbook_by_dm_and_delet
     assert gone.params["replace_original"] is True
     assert all_text(gone.params["blocks"]).startswith("Deleted your practice engagement *Practice: Acme Robotics*")
     assert "Your open engagements* (0)" in all_text(published(slack, STRANGER, count=3)["blocks"])
+
+
+def test_a_manager_invites_someone_new_to_practise_and_they_start_from_the_invitation(
+        database_url: str, wire: SlackWire, slack: MockSlack) -> None:
+    open_home(wire, MANAGER)
+    invite = button(published(slack, MANAGER)["blocks"], "home_invite_practice")
+    assert invite["text"]["text"] == "Invite to practise"
+    wire.block_action(invite["action_id"], user_id=MANAGER, value=invite["value"], view=HOME)
+    form = slack.wait_for("views.open", lambda c: c.params["view"].get("callback_id") == "home_invite_modal")[0]
+
+    picked = {"home_invite_who": {"home_invite_field": {"type": "multi_users_select", "selected_users": [STRANGER]}}}
+    assert wire.view_submission(form.params["view"], picked, user_id=MANAGER).status == 200
+
+    invitation = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == STRANGER)[0]
+    assert message_text(invitation.params).startswith(f"<@{MANAGER}> invites you to learn the EPOS process on a "
+                                                      "practice engagement")
+    told = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == MANAGER)[0]
+    assert told.params["text"] == f"epos invited <@{STRANGER}> to practise."
+
+    start = button(invitation.params["blocks"], "home_start_practice")
+    wire.block_action(start["action_id"], user_id=STRANGER, value=start["value"], channel_id="D0NEWHIRE")
+    card = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == STRANGER, count=2)[1]
+    assert "Practice: Acme Robotics" in all_text(card.params["blocks"])
+    assert "🎓 *A practice engagement.*" in all_text(card.params["blocks"])
+
+
+def test_only_managers_and_admins_invite_people_to_practise(database_url: str, wire: SlackWire,
+                                                            slack: MockSlack) -> None:
+    open_home(wire, SE)
+    assert "home_invite_practice" not in str(published(slack, SE)["blocks"])
+    form = {"id": "V0INVITE1", "type": "modal", "callback_id": "home_invite_modal", "hash": "h1"}
+    picked = {"home_invite_who": {"home_invite_field": {"type": "multi_users_select", "selected_users": [STRANGER]}}}
+
+    response = wire.view_submission(form, picked, user_id=SE)
+
+    assert "managers and admins" in response.json["errors"]["home_invite_who"]
+    assert [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == STRANGER] == []

@@ -8,7 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from bot import clock, db
+from bot.app import make_client
+from bot.config import Settings
 from bot.ids import PilotIds
+from bot.notify import home as homes
 from bot.services import pilots
 from tests.support.slack import MockSlack
 from tests.support.wire import SlackWire
@@ -100,3 +103,33 @@ def test_only_managers_and_admins_see_and_use_the_pilot_form(today: None, wire: 
 
     assert "managers and admins" in str(response.json["errors"])
     assert pilots.list_pilots() == []
+
+
+def test_emptying_the_last_day_lets_the_pilot_run_on(today: None, wire: SlackWire, slack: MockSlack) -> None:
+    pilots.create(MANAGER_ACTOR, "Q4", date(2026, 9, 1), [SE])
+    pilots.end(MANAGER_ACTOR, "Q4", date(2026, 9, 30))
+    view = opened_form(wire, slack, "Q4")
+    assert view["blocks"][2]["element"]["initial_date"] == "2026-09-30"
+
+    assert wire.view_submission(view, form_values(members=[SE], end=None), user_id=MANAGER).status == 200
+
+    assert pilots.get("Q4").end_on is None
+    assert "Q4" in [pilot.name for pilot in pilots.running(date(2026, 10, 5))]
+    with db.reading() as session:
+        assert session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "pilot")
+                               .order_by(AuditEntry.id)).all() == ["create", "end", "reopen"]
+
+
+def test_a_managers_home_says_when_epos_pilot_only_keeps_nobody_out(today: None, settings: Settings,
+                                                                   slack: MockSlack) -> None:
+    gated, client = settings.model_copy(update={"epos_pilot_only": True}), make_client(settings)
+    assert homes.publish(client, gated, MANAGER)
+    assert ":warning: EPOS_PILOT_ONLY is on, but no pilot runs, so epos answers everyone" in home_of(slack, MANAGER)
+
+    pilots.create(MANAGER_ACTOR, "Q4", date(2026, 10, 1), [SE])
+    assert homes.publish(client, gated, MANAGER)
+    assert "EPOS_PILOT_ONLY" not in home_of(slack, MANAGER, count=2)
+
+    pilots.end(MANAGER_ACTOR, "Q4", date(2026, 10, 2))
+    assert homes.publish(client, settings, MANAGER)
+    assert "EPOS_PILOT_ONLY" not in home_of(slack, MANAGER, count=3)

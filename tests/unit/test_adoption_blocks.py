@@ -123,3 +123,12 @@ def test_show_me_how_explains_the_step_and_an_unknown_one_gets_general_help() ->
     assert title == "Answer an ESAT" and "`/engagement close ACCOUNT won`" in text
     assert blocks.how_to_text("nonsense")[0] == "Getting started"
     assert blocks.how_to_text(None)[0] == "Getting started"
+
+
+def test_the_manager_is_told_who_was_invited_to_practise_and_who_could_not_be_messaged() -> None:
+    assert blocks.invited(["U0SAM0001"], []) == "epos invited <@U0SAM0001> to practise."
+    assert blocks.invited(["U0SAM0001", "U0DANA001", "U0ERIK001"], ["U0GONE001"]) == (
+        "epos invited <@U0SAM0001>, <@U0DANA001> and <@U0ERIK001> to practise. epos could not message "
+        "<@U0GONE001>; ask them to press *Start a practice engagement* on their epos Home.")
+    rendered = str([b.to_dict() for b in blocks.home_blocks(team(role(Role.se, 1, {}, ["U0DANA001"])))])
+    assert "*Someone new?*" in rendered and "home_invite_practice" in rendered

@@ -46,6 +46,38 @@ def test_bad_input_is_one_line_naming_the_field(cli_env: str, capsys: pytest.Cap
     assert "No pilots yet" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(("argv", "line"), [
+    (["pilot", "create", "Spring", "--start", "1 Sept", "--members", "U0A1B2C3D"],
+     "start: '1 Sept' is not a date like 2026-10-01"),
+    (["pilot", "add", "Spring", "U0A1B2C3D", "--on", "tomorrow"], "on: 'tomorrow' is not a date like 2026-10-01"),
+    (["pilot", "remove", "Spring", "U0A1B2C3D", "--on", "2026-13-01"],
+     "on: '2026-13-01' is not a date like 2026-10-01"),
+    (["pilot", "end", "Spring", "--on", "30.09.2026"], "end: '30.09.2026' is not a date like 2026-10-01"),
+    (["stats", "--pilot", "Spring", "--baseline", "last year"], "baseline: use concurrent or before, not 'last year'"),
+])
+def test_a_bad_date_or_baseline_is_one_line_naming_the_field(cli_env: str, capsys: pytest.CaptureFixture[str],  # noqa: F811
+                                                              argv: list[str], line: str) -> None:
+    assert main(["pilot", "create", "Spring", "--start", "2026-09-01", "--members", "U0A1B2C3D"]) == 0
+    capsys.readouterr()
+
+    assert main(argv) == 1
+
+    assert capsys.readouterr().err == f"epos: {line}\n"
+    assert main(["pilot", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["end"] is None
+
+
+def test_the_text_says_why_there_is_no_difference_yet(cli_env: str, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    assert main(["pilot", "create", "Spring", "--start", "2026-09-01", "--members", "U0A1B2C3D"]) == 0
+    capsys.readouterr()
+
+    assert main(["stats", "--pilot", "Spring"]) == 0
+
+    text = capsys.readouterr().out
+    assert "MTTC median, pilot minus baseline: — (no closes to compare)\n" in text
+    assert "— days" not in text
+
+
 def test_stats_for_a_pilot_as_json(cli_env: str, fixture: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
     clock.set_now(utc("2026-10-01"))
 
@@ -67,6 +99,22 @@ def test_stats_for_a_pilot_as_json(cli_env: str, fixture: dict[str, int], capsys
     assert set(data["difference"]["win_rate"]) == {"value", "ci95"}
     assert data["verdict"] == "too few closes"
 
+    people.remember(SE, name="Dana Reyes", timezone="Europe/Berlin")
     assert main(["stats", "--pilot", NAME, "--baseline", "before"]) == 0
     text = capsys.readouterr().out
     assert "baseline: before" in text and "Verdict: too few closes" in text
+    # Named as `epos pilot list` names them; only someone Slack cannot name shows as their id.
+    assert f"Members: Dana Reyes, {LATE}; baseline: before" in text
+
+
+def test_a_window_or_owner_given_with_a_pilot_is_refused_not_ignored(cli_env: str,  # noqa: F811
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pilot", "create", "Spring", "--start", "2026-09-01", "--members", "U0A1B2C3D"]) == 0
+    capsys.readouterr()
+
+    assert main(["stats", "--pilot", "Spring", "--since", "2026-10-01", "--owner", "U0A1B2C3D", "--json"]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.err == ("epos stats: --since and --owner cannot go with --pilot, whose dates make the window "
+                            "(README › Pilot and rollout)\n")
+    assert captured.out == ""

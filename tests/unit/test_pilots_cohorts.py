@@ -159,6 +159,10 @@ def test_every_change_is_audited_and_bad_input_names_the_field(database_url: str
         pilots.get("Q4")
     with pytest.raises(Forbidden):
         pilots.create(SELLER_ACTOR, "Mine", date(2026, 9, 1), [SE])
+    with pytest.raises(InvalidInput, match="^members: name at least one SE to remove, like U0123ABCD$"):
+        pilots.remove_members(MANAGER_ACTOR, NAME, [], on=date(2026, 9, 5))
+    with pytest.raises(InvalidInput, match=f"^members: {LATE}, {OTHER} are not in the pilot 'Q3 guided path'; "):
+        pilots.remove_members(MANAGER_ACTOR, NAME, [LATE, OTHER], on=date(2026, 9, 5))
     assert [pilot.name for pilot in pilots.list_pilots()] == [NAME]
 
 
