@@ -11,7 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from bot import clock, db
+from bot import clock, dates, db
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit
 from bot.services.actors import Actor
@@ -266,7 +266,7 @@ def open_gate(today: date) -> OpenGate | None:
     upcoming = sorted((pilot for pilot in found if pilot.start_on > today), key=lambda pilot: pilot.start_on)
     if upcoming:
         return OpenGate(f"EPOS_PILOT_ONLY is on, but no pilot runs today, so epos answers everyone until the "
-                        f"pilot {upcoming[0].name!r} starts on {upcoming[0].start_on:%Y-%m-%d}", "")
+                        f"pilot {upcoming[0].name!r} starts on {dates.day(upcoming[0].start_on)}", "")
     return OpenGate("EPOS_PILOT_ONLY is on, but no pilot runs, so epos answers everyone",
                     "start a pilot (`epos pilot create`, or Start a pilot on a manager's App Home) to keep epos to "
                     "its members, or unset EPOS_PILOT_ONLY once the rollout is done")

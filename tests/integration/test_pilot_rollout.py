@@ -119,7 +119,7 @@ def test_with_no_pilot_running_everyone_is_answered_and_the_operator_is_told(
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         startup.warn_of_an_open_gate(settings)
-    assert "no pilot runs today, so epos answers everyone until the pilot 'Guided path' starts on 2026-01-26" \
+    assert "no pilot runs today, so epos answers everyone until the pilot 'Guided path' starts on 26 Jan 2026" \
         in caplog.text
 
 
