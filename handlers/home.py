@@ -8,14 +8,15 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot import notify
+from bot import clock, notify
 from bot.blocks import adoption as adoption_blocks
 from bot.blocks import home as blocks
 from bot.blocks.adoption import how_to_text
 from bot.codecs import HomePage
 from bot.ids import HomeIds
 from bot.notify import home as homes
-from bot.services import engagements
+from bot.services import engagements, pilots
+from bot.services.actors import actor_for
 from handlers import common
 from handlers.common import answered_on_the_form
 from handlers.engagements.replies import changed, webhook_reply, zone_of
@@ -86,8 +87,14 @@ def invitation_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], c
         ack(response_action="errors", errors={HomeIds.invite_block: "Pick at least one person."})
         return
     ack()
-    sent = [user_id for user_id in picked if notify.dm(client, user_id, adoption_blocks.invitation(who.user_id))]
-    notify.dm(client, who.user_id, {"text": adoption_blocks.invited(sent, [u for u in picked if u not in sent])})
+    settings = common.settings_of(context)
+    # Invited while EPOS_PILOT_ONLY keeps them out, they would meet the rollout note at the first click.
+    kept_out = pilots.kept_out([actor_for(settings, user_id) for user_id in picked],
+                               clock.now().astimezone(settings.timezone).date()) if settings.epos_pilot_only else []
+    invitees = [user_id for user_id in picked if user_id not in kept_out]
+    sent = [user_id for user_id in invitees if notify.dm(client, user_id, adoption_blocks.invitation(who.user_id))]
+    notify.dm(client, who.user_id, {"text": adoption_blocks.invited(sent, [u for u in invitees if u not in sent],
+                                                                    kept_out)})
 
 
 ACTIONS = {

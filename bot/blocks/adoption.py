@@ -190,6 +190,8 @@ INVITATION = ("<@{manager}> invites you to learn the EPOS process on a practice 
               "for help. It counts in no figure, and you can delete it whenever you like.")
 INVITED = "epos invited {names} to practise."
 NOT_INVITED = "epos could not message {names}; ask them to press *Start a practice engagement* on their epos Home."
+KEPT_OUT = ("{names} {verb} outside the running pilot, so epos does not answer them yet and sent them nothing: "
+            "add them to the pilot with *Manage pilot* on your epos Home, then invite them again.")
 
 
 def invite_modal() -> dict[str, Any]:
@@ -205,13 +207,17 @@ def invitation(manager_id: str) -> Message:
         button("Start a practice engagement", HomeIds.start_practice, "invitation", style="primary")])])
 
 
-def invited(sent: list[str], failed: list[str]) -> str:
+def invited(sent: list[str], failed: list[str], kept_out: list[str] | None = None) -> str:
     """What the manager is told once the messages have gone (mentions: Slack shows each name)."""
     def names(user_ids: list[str]) -> str:
         mentions = [f"<@{user_id}>" for user_id in user_ids]
         return mentions[0] if len(mentions) == 1 else ", ".join(mentions[:-1]) + " and " + mentions[-1]
     lines = [INVITED.format(names=names(sent))] if sent else []
-    return " ".join(lines + ([NOT_INVITED.format(names=names(failed))] if failed else []))
+    if failed:
+        lines.append(NOT_INVITED.format(names=names(failed)))
+    if kept_out:
+        lines.append(KEPT_OUT.format(names=names(kept_out), verb="is" if len(kept_out) == 1 else "are"))
+    return " ".join(lines)
 
 
 def digest_section(adoption: Adoption, name_of: NameOf) -> SectionBlock:

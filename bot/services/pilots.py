@@ -243,6 +243,12 @@ def in_rollout_audience(actor: Actor, members: set[str]) -> bool:
         return bool(session.scalar(select(on_a_members_deal | on_the_roster)))
 
 
+def kept_out(actors: Iterable[Actor], today: date) -> list[str]:
+    """Who of `actors` EPOS_PILOT_ONLY keeps out on `today`."""
+    members = members_of_running_pilots(today)
+    return [actor.user_id for actor in actors if not in_rollout_audience(actor, members)]
+
+
 class OpenGate(NamedTuple):
     """Why EPOS_PILOT_ONLY keeps nobody out today, and what to do about it ("" when it closes by itself)."""
     why: str

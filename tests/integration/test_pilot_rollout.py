@@ -145,3 +145,19 @@ def test_the_start_up_of_epos_run_and_serve_warns_of_it(database_url: str, setti
         root.handlers, _ = handlers, root.setLevel(level)
 
     assert "EPOS_PILOT_ONLY is on, but no pilot runs, so epos answers everyone; start a pilot" in capfd.readouterr().err
+
+
+def test_a_manager_is_told_who_the_pilot_keeps_out_instead_of_inviting_them_to_practise(
+        pilot: None, wire: SlackWire, slack: MockSlack) -> None:
+    form = {"id": "V0INVITE1", "type": "modal", "callback_id": "home_invite_modal", "hash": "h1",
+            "blocks": [{"type": "input", "block_id": "home_invite_who"}]}
+    picked = {"home_invite_who": {"home_invite_field": {"type": "multi_users_select",
+                                                        "selected_users": [SE, STRANGER]}}}
+    assert wire.view_submission(form, picked, user_id=MANAGER).status == 200
+
+    told = slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == MANAGER)[0].params["text"]
+    assert told == (f"epos invited <@{SE}> to practise. <@{STRANGER}> is outside the running pilot, so epos does "
+                    "not answer them yet and sent them nothing: add them to the pilot with *Manage pilot* on your "
+                    "epos Home, then invite them again.")
+    assert [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == STRANGER] == []
+    assert [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == SE]
