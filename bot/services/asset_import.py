@@ -118,7 +118,9 @@ def _csv_items(source: str | Iterable[str], problems: list[ImportProblem]) -> It
         if None in row:
             problems.append(ImportProblem(where=where, field=None, message=EXTRA_CELLS))
             continue
-        cleaned = {str(key).strip(): _csv_cell(value) for key, value in row.items()}
+        # An empty cell is a field left out: a required one is named as missing, an optional one (a
+        # summary, a partner, an axis) takes its default, as the form and the YAML file give it.
+        cleaned = {str(key).strip(): cell for key, value in row.items() if (cell := _csv_cell(value)) is not None}
         for tags in ("topics", "products"):
             if cleaned.get(tags) is not None:
                 cleaned[tags] = str(cleaned[tags]).split(";")

@@ -231,6 +231,20 @@ def test_export_reimports_to_the_same_catalogue(fmt: str, cli_env: Path, capsys:
     assert assets.import_records(records).model_dump() == {"added": 0, "updated": 0, "unchanged": 40}
 
 
+def test_an_asset_without_a_summary_goes_out_and_back_in_as_csv(cli_env: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = cli_env / "bare.csv"
+    path.write_text("title,type,summary,url,topics,owner\n"
+                    "Bare demo,Demo,,https://assets.example.com/bare,observability,U0A1B2C3D\n", encoding="utf-8")
+    assert main(["assets", "import", str(path)]) == 0
+    assert asset_by_url("https://assets.example.com/bare").summary == ""
+    out = cli_env / "export.csv"
+    assert main(["assets", "export", "--format", "csv", "--output", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["assets", "import", str(out)]) == 0
+    assert "1 unchanged" in capsys.readouterr().out
+
+
 def test_export_prints_yaml_to_stdout_by_default(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import_sample()
     capsys.readouterr()
