@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import clock, db
+from bot.blocks.text import clip
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit, staging
 from bot.services.actors import Actor
@@ -316,8 +317,8 @@ def require_admin(actor: Actor) -> None:
 # import, changes to people already on the roster set aside in `roster_import_changes`; one short last
 # transaction applies the changes and makes the new people visible, so routing never sees half a file.
 
-ROSTER_CHANGED = ("{slack_id} was added to the roster from Slack while the file was being imported; "
-                  "nothing was imported. Run the import again.")
+ROSTER_CHANGED = ("{name} ({slack_id}) was added to the roster in Slack while the file was being imported; "
+                  "nothing was imported, so they stay as added. Run the import again.")
 IMPORT_RUNNING = "{slack_id} is being added by another import that is still running; run this one again when it has finished."
 EDITED_MEANWHILE = ("{name} ({slack_id}) was changed in Slack while the file was being imported; nothing was imported, "
                     "so that change stays. Compare the file with it, then run the import again.")
@@ -367,13 +368,22 @@ def _stage(batch: list[RosterEntry], import_id: str, result: RosterImportResult,
                     _fields(entry) | {"slack_id": entry.slack_id, "created_at": now, "updated_at": now,
                                       "last_assigned_at": None, "import_id": import_id} for entry in new])
             except IntegrityError:
-                raise Conflict(ROSTER_CHANGED.format(slack_id=new[0].slack_id)) from None
+                raise _added_meanwhile([entry.slack_id for entry in new]) from None
             session.execute(insert(AuditEntry), [
                 {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": entry.slack_id, "action": "added",
                  "detail": {"source": "import", **_plain(entry)}} for entry in new])
             result.added.extend(entry.slack_id for entry in new)
         if changes:
             session.execute(insert(RosterImportChange), changes)
+
+
+def _added_meanwhile(slack_ids: list[str]) -> Conflict:
+    """The refusal of a batch one of whose people an admin added in Slack after the batch was read."""
+    with db.reading() as session:
+        found = {row.slack_id: row.name for row in session.execute(
+            select(DevRelPerson.slack_id, DevRelPerson.name).where(DevRelPerson.slack_id.in_(slack_ids)))}
+    slack_id = next((slack_id for slack_id in slack_ids if slack_id in found), slack_ids[0])
+    return Conflict(ROSTER_CHANGED.format(name=found.get(slack_id, "A person in the file"), slack_id=slack_id))
 
 
 def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
@@ -411,17 +421,42 @@ def _fields(entry: RosterEntry) -> dict[str, Any]:
             "active": entry.active, "out_of_office_until": entry.out_of_office_until}
 
 
+BEING_IMPORTED = ("{name} is being added by a roster import that is still running, so nothing was saved. "
+                  "Close this form and try again when it has finished.")
+ALREADY_ON_ROSTER = "{name} is already on the roster. Close this form and press Edit next to their name."
+ADDED_AT_ONCE = "Someone else added this person at the same moment, so nothing was saved. Submit the form again."
+
+
 def save_member(actor: Actor, entry: RosterEntry, *, adding: bool, now: datetime | None = None) -> RosterMember:
     """Add a person (adding=True) or change one, as an admin; the modal's field errors come from InvalidInput."""
     require_admin(actor)
-    now = now or clock.now()
+    try:
+        return _save_member(actor, entry, adding=adding, now=now or clock.now())
+    except IntegrityError:
+        # Only the Slack id is unique: the id was taken after this form's read, by a person a pending import
+        # is writing (which no ordinary read sees) or by another admin. Nothing of the form was written.
+        raise _taken(entry.slack_id) from None
+
+
+def _taken(slack_id: str) -> InvalidInput:
+    with staging.reading() as session:
+        holder = session.execute(
+            select(DevRelPerson.name, DevRelPerson.import_id, DataImport.live_at)
+            .outerjoin(DataImport, DataImport.id == DevRelPerson.import_id)
+            .where(DevRelPerson.slack_id == slack_id)).first()
+    if holder is None:
+        return InvalidInput(ADDED_AT_ONCE, field="slack_id")
+    if holder.import_id is not None and holder.live_at is None:
+        # The import goes in whole; the admin adds or edits them once it has, knowing what it wrote.
+        return InvalidInput(BEING_IMPORTED.format(name=clip(holder.name, 40)), field="slack_id")
+    return InvalidInput(ALREADY_ON_ROSTER.format(name=clip(holder.name, 40)), field="slack_id")
+
+
+def _save_member(actor: Actor, entry: RosterEntry, *, adding: bool, now: datetime) -> RosterMember:
     with db.transaction() as session:
         row = session.scalar(select(DevRelPerson).where(DevRelPerson.slack_id == entry.slack_id))
         if adding and row is not None:
-            raise InvalidInput(
-                f"{row.name} is already on the roster. Close this form and press Edit next to their name.",
-                field="slack_id",
-            )
+            raise InvalidInput(ALREADY_ON_ROSTER.format(name=row.name), field="slack_id")
         if row is None:
             if not adding:
                 raise NotFound(f"{entry.slack_id} is no longer on the roster; add them again with Add person.")
