@@ -319,7 +319,8 @@ def require_admin(actor: Actor) -> None:
 
 ROSTER_CHANGED = ("{name} ({slack_id}) was added to the roster in Slack while the file was being imported; "
                   "nothing was imported, so they stay as added. Run the import again.")
-IMPORT_RUNNING = "{slack_id} is being added by another import that is still running; run this one again when it has finished."
+IMPORT_RUNNING = ("{name} ({slack_id}) is being added by another import that is still running; run this one again "
+                  "when it has finished.")
 EDITED_MEANWHILE = ("{name} ({slack_id}) was changed in Slack while the file was being imported; nothing was imported, "
                     "so that change stays. Compare the file with it, then run the import again.")
 
@@ -352,7 +353,7 @@ def _stage(batch: list[RosterEntry], import_id: str, result: RosterImportResult,
                 continue
             row = match.DevRelPerson
             if row.import_id is not None and match.live_at is None:
-                raise Conflict(IMPORT_RUNNING.format(slack_id=entry.slack_id))
+                raise Conflict(IMPORT_RUNNING.format(name=entry.name, slack_id=entry.slack_id))
             if difference := _changes(_entry_of(row), entry):
                 changes.append({"import_id": import_id, "person_id": row.id, "content": _plain(entry),
                                 "changes": difference})
@@ -393,17 +394,15 @@ def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
         # (on PostgreSQL; SQLite's write lock already keeps everyone else out).
         session.execute(select(DevRelPerson.id).join(RosterImportChange, RosterImportChange.person_id == DevRelPerson.id)
                         .where(RosterImportChange.import_id == import_id).with_for_update(of=DevRelPerson)).all()
-        edited = session.execute(
-            select(DevRelPerson.name, DevRelPerson.slack_id)
-            .join(RosterImportChange, RosterImportChange.person_id == DevRelPerson.id)
-            .where(RosterImportChange.import_id == import_id, DevRelPerson.updated_at > now)
-            .order_by(DevRelPerson.name, DevRelPerson.slack_id).limit(1)
-        ).first()
-        if edited is not None:
-            # The file was read before that change; applying it now would undo an admin's edit unseen.
-            raise Conflict(EDITED_MEANWHILE.format(name=edited.name, slack_id=edited.slack_id))
         waiting = select(RosterImportChange).where(RosterImportChange.import_id == import_id)
         for changes in session.scalars(waiting.execution_options(yield_per=WRITE_BATCH)).partitions():
+            current = {row.id: row for row in session.scalars(
+                select(DevRelPerson).where(DevRelPerson.id.in_([change.person_id for change in changes])))}
+            for change in changes:
+                if _edited_meanwhile(current[change.person_id], change):
+                    # The file was read before that change; applying it now would undo an admin's edit unseen.
+                    row = current[change.person_id]
+                    raise Conflict(EDITED_MEANWHILE.format(name=row.name, slack_id=row.slack_id))
             session.execute(sql_update(DevRelPerson), [
                 {"id": change.person_id, **_fields(RosterEntry.model_validate(change.content)), "updated_at": now}
                 for change in changes])
@@ -413,6 +412,17 @@ def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
                 for change in changes])
         session.execute(delete(RosterImportChange).where(RosterImportChange.import_id == import_id))
         staging.go_live(session, import_id, now)
+
+
+def _edited_meanwhile(row: DevRelPerson, change: RosterImportChange) -> bool:
+    """Whether going live would undo what an admin did to the person since the change was staged: a field
+    neither as staging read it nor already as the file has it. Compared field by field rather than by
+    `updated_at`, so the clocks of the importing machine and the bot's never decide it."""
+    staged = {name: str(value) for name, value in change.content.items()} | {
+        name: before for name, (before, _after) in change.changes.items()}
+    file = {name: str(value) for name, value in change.content.items()}
+    now = {name: str(value) for name, value in _plain(_entry_of(row)).items()}
+    return any(now[name] not in (staged[name], file[name]) for name in ROSTER_FIELDS)
 
 
 def _fields(entry: RosterEntry) -> dict[str, Any]:

@@ -32,9 +32,11 @@ from models import AuditEntry, DataImport, DevRelPerson, Engagement, StageChange
 from models.schemas.devrel import RosterEntry
 from models.schemas.engagements import EngagementRecord
 from tests.conftest import ADMIN, SE, SELLER
+from tests.devrel_helpers import LENA
 from tests.integration.test_devrel_roster import form_values
 from tests.integration.test_import_beside_bot import SLACK_ACK_SECONDS, SORRY, apologies
 from tests.reliability_helpers import error_log
+from tests.support.text import message_text
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MANAGER = Actor(user_id=ADMIN, admin=True, manager=True)
@@ -402,3 +404,41 @@ def test_a_person_added_by_hand_just_before_the_import_writes_them_fails_the_imp
                                   "being imported; nothing was imported, so they stay as added. Run the import again.")
     assert bulk_people(pending_too=True) == 1
     assert roster.get_member("U0BULK00004").name == "Added by hand"
+
+
+@pytest.mark.parametrize("meanwhile", ["edited in the form", "deactivated with the button"])
+def test_a_person_changed_in_slack_is_not_overwritten_when_the_importing_machine_runs_ahead(
+    meanwhile: str, team: None, wire: SlackWire, slack: MockSlack
+) -> None:
+    lena = roster.get_member(LENA)
+    in_file = RosterEntry(**lena.model_dump(include=set(RosterEntry.model_fields))).model_copy(
+        update={"weekly_capacity": 6})
+    # The machine running `epos roster import` has a clock a minute ahead of the bot's.
+    ahead = clock.now() + timedelta(minutes=1)
+    halfway, resume = threading.Event(), threading.Event()
+    entries = itertools.chain([in_file], roster_entries(3 * WRITE_BATCH))
+    worker, outcome = in_background(lambda: roster.import_roster(
+        paused(entries, halfway, resume, then_fail=False), now=ahead))  # type: ignore[arg-type]
+    try:
+        assert halfway.wait(60)  # the file's change to Lena is set aside
+        with error_log() as errors:
+            if meanwhile == "edited in the form":
+                assert wire.block_action(DevRelIds.roster_edit, user_id=ADMIN, value=LENA).status == 200
+                form = slack.wait_for("views.open")[-1].params["view"]
+                saved = wire.view_submission(form, form_values(name="Edited in Slack"), user_id=ADMIN)
+                assert saved.status == 200 and not saved.body
+            else:
+                assert wire.block_action(DevRelIds.roster_deactivate, user_id=ADMIN, value=LENA).status == 200
+                assert "inactive" in message_text(slack.wait_for("response_url")[-1].params)
+        assert apologies(slack) == [] and errors.records == [], errors.describe()
+    finally:
+        resume.set()
+        worker.join(60)
+    name = "Edited in Slack" if meanwhile == "edited in the form" else "Lena Hoffmann"
+    assert isinstance(outcome[0], Conflict)
+    assert str(outcome[0]) == (f"{name} ({LENA}) was changed in Slack while the file was being imported; nothing "
+                               "was imported, so that change stays. Compare the file with it, then run the import "
+                               "again.")
+    after = roster.get_member(LENA)
+    assert (after.name, after.active, after.weekly_capacity) == (name, meanwhile != "deactivated with the button", 4)
+    assert bulk_people(pending_too=True) == 0
