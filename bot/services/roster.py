@@ -27,11 +27,13 @@ from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit, staging
 from bot.services.actors import Actor
 from bot.services.importing import (
+    EXTRA_CELLS,
     WRITE_BATCH,
     ImportInvalid,
     ItemRules,
     batched,
     checked,
+    column_problem,
     csv_rows,
     load_yaml,
     open_csv,
@@ -46,6 +48,7 @@ ENTITY = "devrel_person"
 CLI_ACTOR = "epos-cli"
 IMPORT_KIND = "roster"
 ROSTER_FIELDS = tuple(RosterEntry.model_fields)
+REQUIRED_COLUMNS = ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity")
 ADMINS_ONLY = "Only epos admins can change the DevRel roster. Ask one of them (EPOS_ADMINS) to make this change."
 
 
@@ -102,62 +105,53 @@ _RULES = ItemRules(
     of_mapping=_unknown_fields)
 
 
-def _line(label: str, problem: ImportProblem) -> str:
-    """`FILE: item 3, field timezone: …`, or `FILE: …` for the file as a whole."""
-    where = f"{problem.where}, field {problem.field}" if problem.field else problem.where
-    return f"{label}: {where}: {problem.message}" if where else f"{label}: {problem.message}"
+def read_roster_file(path: Path) -> list[RosterEntry]:
+    """Every person of a YAML or CSV roster; raises ImportInvalid listing every problem (then use nothing)."""
+    return list(_read(path))
 
 
-def read_roster_file(path: Path) -> tuple[list[RosterEntry], list[str]]:
-    """Parse a YAML or CSV roster. Problems are lines prefixed with the file name; on any, use nothing."""
-    problems: list[str] = []
-    entries = list(_read(path, problems))
-    return (entries if not problems else []), problems
-
-
-def check_roster_file(path: Path) -> list[str]:
-    """Read a roster file row by row and check it all, keeping no entry; its problems, as `read_roster_file`."""
-    problems: list[str] = []
-    for _ in _read(path, problems):
-        pass
-    return problems
+def check_roster_file(path: Path) -> int:
+    """Read a roster file row by row and check it all, keeping no entry; how many people it holds. Raises
+    ImportInvalid listing every problem."""
+    return sum(1 for _ in _read(path))
 
 
 def import_roster_file(path: Path, *, actor_id: str = CLI_ACTOR, now: datetime | None = None) -> RosterImportResult:
     """Import a file `check_roster_file` found no problem in, reading it a row at a time again. Should it
     have changed in between, the import fails whole (InvalidInput naming the first problem)."""
-    problems: list[str] = []
 
     def entries() -> Iterator[RosterEntry]:
-        yield from _read(path, problems)
-        if problems:
-            raise InvalidInput(f"{problems[0]} (the file changed while it was being imported; nothing was imported)")
+        try:
+            yield from _read(path)
+        except ImportInvalid as changed:
+            raise InvalidInput(f"{changed.problems[0].line(str(path))} (the file changed while it was being "
+                               "imported; nothing was imported)") from None
 
     return import_roster(entries(), actor_id=actor_id, now=now)
 
 
-def _read(path: Path, problems: list[str]) -> Iterator[RosterEntry]:
-    """Every valid entry of a YAML or CSV roster, a row at a time for CSV; problems, each prefixed with the
-    file name, are added to `problems`. Checked as every import file is (`importing.checked`)."""
-    label, found = str(path), []
+def _read(path: Path) -> Iterator[RosterEntry]:
+    """Every valid entry of a YAML or CSV roster, a row at a time for CSV, checked as every import file is
+    (`importing.checked`); raises ImportInvalid listing every problem once the whole file is read."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".yaml", ".yml"):
-        problems.append(f"{label}: give a .yaml, .yml or .csv file")
-        return
-    seen: list[ImportProblem] = []
+        raise ImportInvalid([ImportProblem(where="", message="give a .yaml, .yml or .csv file")])
+    problems: list[ImportProblem] = []
+    found: list[bool] = []
     try:
         if suffix == ".csv":
             with open_csv(path) as lines:
-                yield from checked(_counted(_csv_items(lines, seen), found), seen, _RULES)
+                yield from checked(_counted(_csv_items(lines, problems), found), problems, _RULES)
         else:
-            yield from checked(_counted(_yaml_items(path.read_text(encoding="utf-8-sig")), found), seen, _RULES)
+            yield from checked(_counted(_yaml_items(path.read_text(encoding="utf-8-sig")), found), problems, _RULES)
     except FileNotFoundError:
-        seen[:] = [ImportProblem(where="", message="no such file")]
+        problems[:] = [ImportProblem(where="", message="no such file")]
     except (OSError, UnicodeDecodeError) as error:
-        seen[:] = [ImportProblem(where="", message=f"cannot be read ({error})")]
-    if not seen and not found:
-        seen.append(ImportProblem(where="", message="holds no roster entries"))
-    problems.extend(_line(label, problem) for problem in seen)
+        problems[:] = [ImportProblem(where="", message=f"cannot be read ({error})")]
+    if not problems and not found:
+        problems.append(ImportProblem(where="", message="holds no roster entries"))
+    if problems:
+        raise ImportInvalid(problems)
 
 
 def _counted(items: Iterator[tuple[str, object]], found: list[bool]) -> Iterator[tuple[str, object]]:
@@ -179,17 +173,16 @@ def _yaml_items(text: str) -> Iterator[tuple[str, object]]:
 
 
 def _csv_items(lines: Iterable[str], problems: list[ImportProblem]) -> Iterator[tuple[str, object]]:
-    names, rows = csv_rows(lines)
-    header = [name.strip() for name in names]
-    required = ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity")
-    if missing := [f for f in required if f not in header]:
-        raise ImportInvalid([ImportProblem(
-            where="line 1", message=f"the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})")])
+    header, rows = csv_rows(lines)
+    if not header:
+        return
+    if refusal := column_problem(header, ROSTER_FIELDS, REQUIRED_COLUMNS):
+        raise refusal
     for where, row in rows:
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue
         if None in row:
-            problems.append(ImportProblem(where=where, message=f"has more cells than the header ({len(header)})"))
+            problems.append(ImportProblem(where=where, message=EXTRA_CELLS))
             continue
         cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
         if cleaned.get("active", "") == "":

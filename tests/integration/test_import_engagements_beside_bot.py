@@ -46,7 +46,7 @@ ROWS = 1000
 
 @pytest.fixture
 def team(database_url: str) -> None:
-    roster.import_roster(roster.read_roster_file(EXAMPLES / "roster.yaml")[0])
+    roster.import_roster(roster.read_roster_file(EXAMPLES / "roster.yaml"))
     engagements.import_records(engagements.parse_import((EXAMPLES / "engagements.yaml").read_text(), "yaml"))
 
 
