@@ -193,7 +193,8 @@ def _csv_items(lines: Iterable[str], problems: list[ImportProblem]) -> Iterator[
 # ----- writing files -----------------------------------------------------------------------------
 
 
-def _plain(entry: RosterEntry) -> dict[str, Any]:
+def _plain(entry: Any) -> dict[str, Any]:
+    """A RosterEntry (or a row of the roster's fields) as the files and the audit log spell it."""
     return {
         "slack_id": entry.slack_id,
         "name": entry.name,
@@ -389,8 +390,9 @@ def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
                         .where(RosterImportChange.import_id == import_id).with_for_update(of=DevRelPerson)).all()
         waiting = select(RosterImportChange).where(RosterImportChange.import_id == import_id)
         for changes in session.scalars(waiting.execution_options(yield_per=WRITE_BATCH)).partitions():
-            current = {row.id: row for row in session.scalars(
-                select(DevRelPerson).where(DevRelPerson.id.in_([change.person_id for change in changes])))}
+            current = {row.id: row for row in session.execute(
+                select(DevRelPerson.id, *(getattr(DevRelPerson, name) for name in ROSTER_FIELDS))
+                .where(DevRelPerson.id.in_([change.person_id for change in changes])))}
             for change in changes:
                 if _edited_meanwhile(current[change.person_id], change):
                     # The file was read before that change; applying it now would undo an admin's edit unseen.
@@ -407,14 +409,14 @@ def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
         staging.go_live(session, import_id, now)
 
 
-def _edited_meanwhile(row: DevRelPerson, change: RosterImportChange) -> bool:
+def _edited_meanwhile(row: Any, change: RosterImportChange) -> bool:
     """Whether going live would undo what an admin did to the person since the change was staged: a field
     neither as staging read it nor already as the file has it. Compared field by field rather than by
     `updated_at`, so the clocks of the importing machine and the bot's never decide it."""
     staged = {name: str(value) for name, value in change.content.items()} | {
         name: before for name, (before, _after) in change.changes.items()}
     file = {name: str(value) for name, value in change.content.items()}
-    now = {name: str(value) for name, value in _plain(_entry_of(row)).items()}
+    now = {name: str(value) for name, value in _plain(row).items()}
     return any(now[name] not in (staged[name], file[name]) for name in ROSTER_FIELDS)
 
 
