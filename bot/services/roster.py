@@ -373,12 +373,18 @@ def _stage(batch: list[RosterEntry], import_id: str, result: RosterImportResult,
 
 
 def _added_meanwhile(slack_ids: list[str]) -> Conflict:
-    """The refusal of a batch one of whose people an admin added in Slack after the batch was read."""
-    with db.reading() as session:
-        found = {row.slack_id: row.name for row in session.execute(
-            select(DevRelPerson.slack_id, DevRelPerson.name).where(DevRelPerson.slack_id.in_(slack_ids)))}
+    """The refusal of a batch one of whose people was added after the batch was read: by an admin in Slack,
+    or by another import (whose rows, pending, only an import sees)."""
+    with staging.reading() as session:
+        found = {row.slack_id: row for row in session.execute(
+            select(DevRelPerson.slack_id, DevRelPerson.name, DevRelPerson.import_id, DataImport.live_at)
+            .outerjoin(DataImport, DataImport.id == DevRelPerson.import_id)
+            .where(DevRelPerson.slack_id.in_(slack_ids)))}
     slack_id = next((slack_id for slack_id in slack_ids if slack_id in found), slack_ids[0])
-    return Conflict(ROSTER_CHANGED.format(name=found.get(slack_id, "A person in the file"), slack_id=slack_id))
+    holder = found.get(slack_id)
+    if holder is not None and holder.import_id is not None and holder.live_at is None:
+        return Conflict(IMPORT_RUNNING.format(name=holder.name, slack_id=slack_id))
+    return Conflict(ROSTER_CHANGED.format(name=holder.name if holder else "A person in the file", slack_id=slack_id))
 
 
 def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 import pytest
@@ -442,3 +443,31 @@ def test_a_person_changed_in_slack_is_not_overwritten_when_the_importing_machine
     after = roster.get_member(LENA)
     assert (after.name, after.active, after.weekly_capacity) == (name, meanwhile != "deactivated with the button", 4)
     assert bulk_people(pending_too=True) == 0
+
+
+def test_a_person_another_running_import_writes_first_fails_this_import_whole_naming_them(
+    team: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch_writer, written = staging.writing, []
+
+    @contextmanager
+    def other_import_first() -> Iterator[Session]:
+        # Another import, still running, writes U0BULK00004 after this one read it and before it writes it.
+        if not written:
+            written.append(True)
+            with batch_writer() as session:
+                session.add(DataImport(id="other", kind="roster", started_at=clock.now()))
+                session.flush()
+                session.add(DevRelPerson(slack_id="U0BULK00004", name="From the other file", topics=[],
+                                         timezone="UTC", work_start=dt_time(9), work_end=dt_time(17),
+                                         weekly_capacity=1, active=True, created_at=clock.now(),
+                                         updated_at=clock.now(), import_id="other"))
+        with batch_writer() as session:
+            yield session
+
+    monkeypatch.setattr(staging, "writing", other_import_first)
+    with pytest.raises(Conflict) as refused:
+        roster.import_roster(roster_entries(3 * WRITE_BATCH))
+    assert str(refused.value) == ("From the other file (U0BULK00004) is being added by another import that is still "
+                                  "running; run this one again when it has finished.")
+    assert bulk_people(pending_too=True) == 1 and bulk_people() == 0
