@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -28,7 +28,6 @@ from bot.services import audit, staging
 from bot.services.actors import Actor
 from bot.services.importing import (
     EXTRA_CELLS,
-    WRITE_BATCH,
     ImportInvalid,
     ItemRules,
     batched,
@@ -193,8 +192,7 @@ def _csv_items(lines: Iterable[str], problems: list[ImportProblem]) -> Iterator[
 # ----- writing files -----------------------------------------------------------------------------
 
 
-def _plain(entry: Any) -> dict[str, Any]:
-    """A RosterEntry (or a row of the roster's fields) as the files and the audit log spell it."""
+def _plain(entry: RosterEntry) -> dict[str, Any]:
     return {
         "slack_id": entry.slack_id,
         "name": entry.name,
@@ -349,8 +347,8 @@ def _stage(batch: list[RosterEntry], import_id: str, result: RosterImportResult,
             if row.import_id is not None and match.live_at is None:
                 raise Conflict(IMPORT_RUNNING.format(name=entry.name, slack_id=entry.slack_id))
             if difference := _changes(_entry_of(row), entry):
-                changes.append({"import_id": import_id, "person_id": row.id, "content": _plain(entry),
-                                "changes": difference})
+                changes.append({"import_id": import_id, "person_id": row.id, **_fields(entry),
+                                "seen_version": row.version, "detail": {"source": "import", "changes": difference}})
                 result.updated.append(entry.slack_id)
             else:
                 result.unchanged.append(entry.slack_id)
@@ -388,48 +386,45 @@ def _added_meanwhile(slack_ids: list[str]) -> Conflict:
 
 
 def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
-    """The one transaction that makes the import visible: the set-aside changes, then the import live."""
+    """The one transaction that makes the import visible: the set-aside changes applied by one statement
+    for all of them, their audit lines by another, then the import live. A few statements whatever the
+    file's size, so on SQLite it holds the write lock for a moment, not for as long as Python would take
+    to apply the changes a hundred at a time."""
+    staged = (RosterImportChange.import_id == import_id, RosterImportChange.person_id == DevRelPerson.id)
     with staging.writing() as session:
-        # Held until the changes below are written, so an admin's save cannot land between check and write
-        # (on PostgreSQL; SQLite's write lock already keeps everyone else out).
-        session.execute(select(DevRelPerson.id).join(RosterImportChange, RosterImportChange.person_id == DevRelPerson.id)
-                        .where(RosterImportChange.import_id == import_id).with_for_update(of=DevRelPerson)).all()
-        waiting = select(RosterImportChange).where(RosterImportChange.import_id == import_id)
-        for changes in session.scalars(waiting.execution_options(yield_per=WRITE_BATCH)).partitions():
-            current = {row.id: row for row in session.execute(
-                select(DevRelPerson.id, *(getattr(DevRelPerson, name) for name in ROSTER_FIELDS))
-                .where(DevRelPerson.id.in_([change.person_id for change in changes])))}
-            for change in changes:
-                if _edited_meanwhile(current[change.person_id], change):
-                    # The file was read before that change; applying it now would undo an admin's edit unseen.
-                    row = current[change.person_id]
-                    raise Conflict(EDITED_MEANWHILE.format(name=row.name, slack_id=row.slack_id))
-            session.execute(sql_update(DevRelPerson), [
-                {"id": change.person_id, **_fields(RosterEntry.model_validate(change.content)), "updated_at": now}
-                for change in changes])
-            session.execute(insert(AuditEntry), [
-                {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": change.content["slack_id"],
-                 "action": "updated", "detail": {"source": "import", "changes": change.changes}}
-                for change in changes])
-        session.execute(delete(RosterImportChange).where(RosterImportChange.import_id == import_id))
+        expected = session.scalar(select(func.count()).select_from(RosterImportChange)
+                                  .where(RosterImportChange.import_id == import_id)) or 0
+        # Only people no one changed since the import read them: on PostgreSQL a save that commits while
+        # this runs is read again before the row is written, and then no longer matches.
+        applied = session.execute(
+            sql_update(DevRelPerson)
+            .where(*staged, DevRelPerson.version == RosterImportChange.seen_version)
+            .values(**{name: getattr(RosterImportChange, name) for name in _FIELDS}, updated_at=now,
+                    version=DevRelPerson.version + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if applied != expected:
+            # The file was read before that change; applying it now would undo an admin's edit unseen.
+            edited = session.execute(
+                select(DevRelPerson.name, DevRelPerson.slack_id).join(RosterImportChange, staged[1])
+                .where(staged[0], DevRelPerson.version != RosterImportChange.seen_version)
+                .order_by(DevRelPerson.name, DevRelPerson.slack_id).limit(1)).one()
+            raise Conflict(EDITED_MEANWHILE.format(name=edited.name, slack_id=edited.slack_id))
+        session.execute(insert(AuditEntry).from_select(
+            ["at", "actor_id", "entity", "entity_id", "action", "detail"],
+            select(literal(now, AuditEntry.at.type), literal(actor_id), literal(ENTITY), DevRelPerson.slack_id,
+                   literal("updated"), RosterImportChange.detail)
+            .join(RosterImportChange, staged[1]).where(staged[0])))
+        session.execute(delete(RosterImportChange).where(staged[0]))
         staging.go_live(session, import_id, now)
 
 
-def _edited_meanwhile(row: Any, change: RosterImportChange) -> bool:
-    """Whether going live would undo what an admin did to the person since the change was staged: a field
-    neither as staging read it nor already as the file has it. Compared field by field rather than by
-    `updated_at`, so the clocks of the importing machine and the bot's never decide it."""
-    staged = {name: str(value) for name, value in change.content.items()} | {
-        name: before for name, (before, _after) in change.changes.items()}
-    file = {name: str(value) for name, value in change.content.items()}
-    now = {name: str(value) for name, value in _plain(row).items()}
-    return any(now[name] not in (staged[name], file[name]) for name in ROSTER_FIELDS)
+# The columns of a person a file sets (all but the Slack id, which finds them).
+_FIELDS = ("name", "topics", "timezone", "work_start", "work_end", "weekly_capacity", "active", "out_of_office_until")
 
 
 def _fields(entry: RosterEntry) -> dict[str, Any]:
-    return {"name": entry.name, "topics": list(entry.topics), "timezone": entry.timezone,
-            "work_start": entry.work_start, "work_end": entry.work_end, "weekly_capacity": entry.weekly_capacity,
-            "active": entry.active, "out_of_office_until": entry.out_of_office_until}
+    return {name: getattr(entry, name) for name in _FIELDS} | {"topics": list(entry.topics)}
 
 
 BEING_IMPORTED = ("{name} is being added by a roster import that is still running, so nothing was saved. "
@@ -482,6 +477,7 @@ def _save_member(actor: Actor, entry: RosterEntry, *, adding: bool, now: datetim
         if changes:
             _apply(row, entry)
             row.updated_at = now
+            row.version += 1
             audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=entry.slack_id, action="updated",
                          at=now, source="slack", changes=changes)
         return member_of(row)
@@ -498,6 +494,7 @@ def set_active(actor: Actor, slack_id: str, active: bool, *, now: datetime | Non
         if row.active != active:
             row.active = active
             row.updated_at = now
+            row.version += 1
             audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=slack_id,
                          action="reactivated" if active else "deactivated", at=now, source="slack")
         return member_of(row)
