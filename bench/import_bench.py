@@ -62,13 +62,13 @@ def write_engagements_csv(path: Path, rows: int) -> None:
                       "discovery@2026-03-09T10:00:00Z; demo@2026-03-20T15:00:00Z; poc@2026-04-01T08:00:00Z\n")
 
 
-def write_roster_csv(path: Path, rows: int) -> None:
+def write_roster_csv(path: Path, rows: int, *, capacity: int = 4) -> None:
     """`rows` DevRel people, written a line at a time."""
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("slack_id,name,topics,timezone,work_start,work_end,weekly_capacity,active,out_of_office_until\n")
         for n in range(rows):
             out.write(f"U0BR{n:06d},Bench Person {n},{WORDS[n % len(WORDS)]};{WORDS[(n * 5) % len(WORDS)]},"
-                      "Europe/Berlin,09:00,17:30,4,true,\n")
+                      f"Europe/Berlin,09:00,17:30,{capacity},true,\n")
 
 
 def child(kind: str, database_url: str, path: Path) -> dict[str, Any]:
@@ -138,9 +138,9 @@ def _run_child(kind: str, url: str, path: Path) -> dict[str, Any]:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def beside_the_bot(kind: str, url: str, path: Path, scratch: str) -> dict[str, Any]:
+def beside_the_bot(kind: str, url: str, path: Path, scratch: str, *, before: Path | None = None) -> dict[str, Any]:
     """An engagement or roster import in a child process while `epos serve` on the same database answers
-    clients."""
+    clients; `before`, a file of the same kind imported (untimed) before the server starts."""
     from bench.ack_bench import SECRET, TOKEN, free_port, percentile, wait_healthy
     from bench.slack_sink import SinkProcess
     from tests.support.wire import SlackWire
@@ -149,7 +149,8 @@ def beside_the_bot(kind: str, url: str, path: Path, scratch: str) -> dict[str, A
            "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
            "PYTHONPATH": str(ROOT)}
     for command in (["engagements", "import", str(ROOT / "examples" / "engagements.yaml")],
-                    ["roster", "import", str(ROOT / "examples" / "roster.yaml")]):
+                    ["roster", "import", str(ROOT / "examples" / "roster.yaml")],
+                    *([[kind, "import", str(before)]] if before else [])):
         subprocess.run([sys.executable, "-m", "bot", *command], env=env, cwd=scratch, check=True,
                        stdout=subprocess.DEVNULL)
     log_path = Path(scratch) / "serve.log"
@@ -243,8 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgresql", metavar="SERVER_URL", default=os.environ.get("EPOS_BENCH_POSTGRESQL"),
                         help="also on this PostgreSQL server (default: EPOS_BENCH_POSTGRESQL, if set)")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
-    parser.add_argument("--kind", choices=("all", "assets", "engagements", "roster"), default="all",
-                        help="which imports to measure (default: all three)")
+    parser.add_argument("--kind", choices=("all", "assets", "engagements", "roster", "roster-update"), default="all",
+                        help="which imports to measure (default: all three; roster-update, not in all: a second "
+                             "import of the roster file changing every person, whose go-live applies them all)")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "DATABASE_URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -279,6 +281,13 @@ def main(argv: list[str] | None = None) -> int:
             write_roster_csv(roster_file, args.rows)
             results["roster"] = {"file_mb": round(roster_file.stat().st_size / 1024 / 1024, 1),
                                  **beside_the_bot("roster", f"sqlite:///{scratch}/roster.db", roster_file, scratch)}
+        if args.kind == "roster-update":
+            first, changed = Path(scratch) / "roster.csv", Path(scratch) / "roster-changed.csv"
+            write_roster_csv(first, args.rows)
+            write_roster_csv(changed, args.rows, capacity=5)
+            results["roster_update"] = {
+                "file_mb": round(changed.stat().st_size / 1024 / 1024, 1),
+                **beside_the_bot("roster", f"sqlite:///{scratch}/roster.db", changed, scratch, before=first)}
     if "sqlite" in results:
         print(f"\n`epos assets import` of {args.rows:,} new assets ({results['file_mb']} MB of CSV)\n")
         print(f"{'database':<12}{'seconds':>9}{'write txs':>11}{'longest write s':>17}{'peak MB':>9}")
@@ -291,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
             targets[name] = {"longest_write_under_1s": figures["longest_write_s"] < TARGET_WRITE_S,
                              "peak_under_300mb": figures["peak_mb"] < TARGET_MB}
     for kind, command, noun in (("sqlite", "assets", "new assets"), ("engagements", "engagements", "new engagements"),
-                                ("roster", "roster", "new DevRel people")):
+                                ("roster", "roster", "new DevRel people"),
+                                ("roster_update", "roster", "changes to DevRel people already on the roster")):
         figures = results.get(kind)
         if figures is None or "acks" not in figures:
             continue
@@ -303,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{figures['late_or_failed']:>13}{figures['locked']:>8}{figures['apologies']:>11}")
         for record in figures["locked_in"]:
             print(f"  locked under: {record}")
-        targets[f"{command}_beside_the_bot"] = {
+        targets[f"{kind if kind == 'roster_update' else command}_beside_the_bot"] = {
             "longest_write_under_1s": figures["longest_write_s"] < TARGET_WRITE_S,
             "peak_under_300mb": figures["peak_mb"] < TARGET_MB,
             "every_ack_within_3s": figures["late_or_failed"] == 0 and figures["acks"] > 0,

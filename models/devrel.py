@@ -30,6 +30,9 @@ class DevRelPerson(Base):
     updated_at: Mapped[datetime]
     # Set while the roster import that added the person is pending (models/imports.py).
     import_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Counts the changes made to the person's roster fields (in Slack or by an import), so that an import
+    # can tell whether someone changed them after it read them, whatever the clocks say.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DevRelRequest(Base):

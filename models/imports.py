@@ -12,10 +12,10 @@ aggregates too. The import itself reads with `SEE_PENDING` set on its session.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, event, or_, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, event, or_, select
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column, with_loader_criteria
 
 from models.base import Base
@@ -38,15 +38,25 @@ class DataImport(Base):
 
 
 class RosterImportChange(Base):
-    """What a pending roster import changes in a person already on the roster, applied when it goes live."""
+    """What a pending roster import changes in a person already on the roster: the person as the file has
+    them, in the roster's own columns, so that going live applies every change with one statement."""
 
     __tablename__ = "roster_import_changes"
 
     import_id: Mapped[str] = mapped_column(ForeignKey("data_imports.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("devrel_people.id", ondelete="CASCADE"), primary_key=True)
-    # The person's new fields (RosterEntry in JSON form) and, per changed field, [before, after].
-    content: Mapped[dict] = mapped_column(JSON)
-    changes: Mapped[dict] = mapped_column(JSON)
+    name: Mapped[str] = mapped_column(String(100))
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    timezone: Mapped[str] = mapped_column(String(64))
+    work_start: Mapped[time]
+    work_end: Mapped[time]
+    weekly_capacity: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean)
+    out_of_office_until: Mapped[date | None]
+    # The person's `version` when the import read them; another when it goes live means an admin changed them.
+    seen_version: Mapped[int] = mapped_column(Integer)
+    # The audit line written when it goes live: the source and, per changed field, [before, after].
+    detail: Mapped[dict] = mapped_column(JSON)
 
 
 STAGED = (Engagement, StageChange, StageStint, DevRelPerson)

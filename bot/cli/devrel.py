@@ -13,7 +13,7 @@ from bot.cli.output import add_format_option, add_output_option, refuse_empty, r
 from bot.config import Settings
 from bot.errors import EposError
 from bot.services import roster
-from bot.services.importing import size_refusal
+from bot.services.importing import ImportInvalid, size_refusal
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -31,9 +31,10 @@ def import_roster(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_FAILURE
     if (empty := refuse_empty(path, "roster")) is not None:
         return empty
-    problems = roster.check_roster_file(path)
-    if problems:
-        return refuse_import(path, problems, "roster")
+    try:
+        roster.check_roster_file(path)
+    except ImportInvalid as invalid:
+        return refuse_import(path, [problem.line(str(path)) for problem in invalid.problems], "roster")
     _open_database(settings)
     try:
         result = roster.import_roster_file(path)

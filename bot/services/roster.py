@@ -16,21 +16,23 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, literal, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import clock, db
+from bot.blocks.text import clip
 from bot.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bot.services import audit, staging
 from bot.services.actors import Actor
 from bot.services.importing import (
-    WRITE_BATCH,
+    EXTRA_CELLS,
     ImportInvalid,
     ItemRules,
     batched,
     checked,
+    column_problem,
     csv_rows,
     load_yaml,
     open_csv,
@@ -45,6 +47,7 @@ ENTITY = "devrel_person"
 CLI_ACTOR = "epos-cli"
 IMPORT_KIND = "roster"
 ROSTER_FIELDS = tuple(RosterEntry.model_fields)
+REQUIRED_COLUMNS = ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity")
 ADMINS_ONLY = "Only epos admins can change the DevRel roster. Ask one of them (EPOS_ADMINS) to make this change."
 
 
@@ -101,62 +104,53 @@ _RULES = ItemRules(
     of_mapping=_unknown_fields)
 
 
-def _line(label: str, problem: ImportProblem) -> str:
-    """`FILE: item 3, field timezone: …`, or `FILE: …` for the file as a whole."""
-    where = f"{problem.where}, field {problem.field}" if problem.field else problem.where
-    return f"{label}: {where}: {problem.message}" if where else f"{label}: {problem.message}"
+def read_roster_file(path: Path) -> list[RosterEntry]:
+    """Every person of a YAML or CSV roster; raises ImportInvalid listing every problem (then use nothing)."""
+    return list(_read(path))
 
 
-def read_roster_file(path: Path) -> tuple[list[RosterEntry], list[str]]:
-    """Parse a YAML or CSV roster. Problems are lines prefixed with the file name; on any, use nothing."""
-    problems: list[str] = []
-    entries = list(_read(path, problems))
-    return (entries if not problems else []), problems
-
-
-def check_roster_file(path: Path) -> list[str]:
-    """Read a roster file row by row and check it all, keeping no entry; its problems, as `read_roster_file`."""
-    problems: list[str] = []
-    for _ in _read(path, problems):
-        pass
-    return problems
+def check_roster_file(path: Path) -> int:
+    """Read a roster file row by row and check it all, keeping no entry; how many people it holds. Raises
+    ImportInvalid listing every problem."""
+    return sum(1 for _ in _read(path))
 
 
 def import_roster_file(path: Path, *, actor_id: str = CLI_ACTOR, now: datetime | None = None) -> RosterImportResult:
     """Import a file `check_roster_file` found no problem in, reading it a row at a time again. Should it
     have changed in between, the import fails whole (InvalidInput naming the first problem)."""
-    problems: list[str] = []
 
     def entries() -> Iterator[RosterEntry]:
-        yield from _read(path, problems)
-        if problems:
-            raise InvalidInput(f"{problems[0]} (the file changed while it was being imported; nothing was imported)")
+        try:
+            yield from _read(path)
+        except ImportInvalid as changed:
+            raise InvalidInput(f"{changed.problems[0].line(str(path))} (the file changed while it was being "
+                               "imported; nothing was imported)") from None
 
     return import_roster(entries(), actor_id=actor_id, now=now)
 
 
-def _read(path: Path, problems: list[str]) -> Iterator[RosterEntry]:
-    """Every valid entry of a YAML or CSV roster, a row at a time for CSV; problems, each prefixed with the
-    file name, are added to `problems`. Checked as every import file is (`importing.checked`)."""
-    label, found = str(path), []
+def _read(path: Path) -> Iterator[RosterEntry]:
+    """Every valid entry of a YAML or CSV roster, a row at a time for CSV, checked as every import file is
+    (`importing.checked`); raises ImportInvalid listing every problem once the whole file is read."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".yaml", ".yml"):
-        problems.append(f"{label}: give a .yaml, .yml or .csv file")
-        return
-    seen: list[ImportProblem] = []
+        raise ImportInvalid([ImportProblem(where="", message="give a .yaml, .yml or .csv file")])
+    problems: list[ImportProblem] = []
+    found: list[bool] = []
     try:
         if suffix == ".csv":
             with open_csv(path) as lines:
-                yield from checked(_counted(_csv_items(lines, seen), found), seen, _RULES)
+                yield from checked(_counted(_csv_items(lines, problems), found), problems, _RULES)
         else:
-            yield from checked(_counted(_yaml_items(path.read_text(encoding="utf-8-sig")), found), seen, _RULES)
+            yield from checked(_counted(_yaml_items(path.read_text(encoding="utf-8-sig")), found), problems, _RULES)
     except FileNotFoundError:
-        seen[:] = [ImportProblem(where="", message="no such file")]
+        problems[:] = [ImportProblem(where="", message="no such file")]
     except (OSError, UnicodeDecodeError) as error:
-        seen[:] = [ImportProblem(where="", message=f"cannot be read ({error})")]
-    if not seen and not found:
-        seen.append(ImportProblem(where="", message="holds no roster entries"))
-    problems.extend(_line(label, problem) for problem in seen)
+        problems[:] = [ImportProblem(where="", message=f"cannot be read ({error})")]
+    if not problems and not found:
+        problems.append(ImportProblem(where="", message="holds no roster entries"))
+    if problems:
+        raise ImportInvalid(problems)
 
 
 def _counted(items: Iterator[tuple[str, object]], found: list[bool]) -> Iterator[tuple[str, object]]:
@@ -178,17 +172,16 @@ def _yaml_items(text: str) -> Iterator[tuple[str, object]]:
 
 
 def _csv_items(lines: Iterable[str], problems: list[ImportProblem]) -> Iterator[tuple[str, object]]:
-    names, rows = csv_rows(lines)
-    header = [name.strip() for name in names]
-    required = ("slack_id", "name", "timezone", "work_start", "work_end", "weekly_capacity")
-    if missing := [f for f in required if f not in header]:
-        raise ImportInvalid([ImportProblem(
-            where="line 1", message=f"the header lacks {', '.join(missing)} (columns: {', '.join(ROSTER_FIELDS)})")])
+    header, rows = csv_rows(lines)
+    if not header:
+        return
+    if refusal := column_problem(header, ROSTER_FIELDS, REQUIRED_COLUMNS):
+        raise refusal
     for where, row in rows:
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
             continue
         if None in row:
-            problems.append(ImportProblem(where=where, message=f"has more cells than the header ({len(header)})"))
+            problems.append(ImportProblem(where=where, message=EXTRA_CELLS))
             continue
         cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
         if cleaned.get("active", "") == "":
@@ -316,9 +309,10 @@ def require_admin(actor: Actor) -> None:
 # import, changes to people already on the roster set aside in `roster_import_changes`; one short last
 # transaction applies the changes and makes the new people visible, so routing never sees half a file.
 
-ROSTER_CHANGED = ("{slack_id} was added to the roster from Slack while the file was being imported; "
-                  "nothing was imported. Run the import again.")
-IMPORT_RUNNING = "{slack_id} is being added by another import that is still running; run this one again when it has finished."
+ROSTER_CHANGED = ("{name} ({slack_id}) was added to the roster in Slack while the file was being imported; "
+                  "nothing was imported, so they stay as added. Run the import again.")
+IMPORT_RUNNING = ("{name} ({slack_id}) is being added by another import that is still running; run this one again "
+                  "when it has finished.")
 EDITED_MEANWHILE = ("{name} ({slack_id}) was changed in Slack while the file was being imported; nothing was imported, "
                     "so that change stays. Compare the file with it, then run the import again.")
 
@@ -351,10 +345,10 @@ def _stage(batch: list[RosterEntry], import_id: str, result: RosterImportResult,
                 continue
             row = match.DevRelPerson
             if row.import_id is not None and match.live_at is None:
-                raise Conflict(IMPORT_RUNNING.format(slack_id=entry.slack_id))
+                raise Conflict(IMPORT_RUNNING.format(name=entry.name, slack_id=entry.slack_id))
             if difference := _changes(_entry_of(row), entry):
-                changes.append({"import_id": import_id, "person_id": row.id, "content": _plain(entry),
-                                "changes": difference})
+                changes.append({"import_id": import_id, "person_id": row.id, **_fields(entry),
+                                "seen_version": row.version, "detail": {"source": "import", "changes": difference}})
                 result.updated.append(entry.slack_id)
             else:
                 result.unchanged.append(entry.slack_id)
@@ -367,7 +361,7 @@ def _stage(batch: list[RosterEntry], import_id: str, result: RosterImportResult,
                     _fields(entry) | {"slack_id": entry.slack_id, "created_at": now, "updated_at": now,
                                       "last_assigned_at": None, "import_id": import_id} for entry in new])
             except IntegrityError:
-                raise Conflict(ROSTER_CHANGED.format(slack_id=new[0].slack_id)) from None
+                raise _added_meanwhile([entry.slack_id for entry in new]) from None
             session.execute(insert(AuditEntry), [
                 {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": entry.slack_id, "action": "added",
                  "detail": {"source": "import", **_plain(entry)}} for entry in new])
@@ -376,52 +370,99 @@ def _stage(batch: list[RosterEntry], import_id: str, result: RosterImportResult,
             session.execute(insert(RosterImportChange), changes)
 
 
+def _added_meanwhile(slack_ids: list[str]) -> Conflict:
+    """The refusal of a batch one of whose people was added after the batch was read: by an admin in Slack,
+    or by another import (whose rows, pending, only an import sees)."""
+    with staging.reading() as session:
+        found = {row.slack_id: row for row in session.execute(
+            select(DevRelPerson.slack_id, DevRelPerson.name, DevRelPerson.import_id, DataImport.live_at)
+            .outerjoin(DataImport, DataImport.id == DevRelPerson.import_id)
+            .where(DevRelPerson.slack_id.in_(slack_ids)))}
+    slack_id = next((slack_id for slack_id in slack_ids if slack_id in found), slack_ids[0])
+    holder = found.get(slack_id)
+    if holder is not None and holder.import_id is not None and holder.live_at is None:
+        return Conflict(IMPORT_RUNNING.format(name=holder.name, slack_id=slack_id))
+    return Conflict(ROSTER_CHANGED.format(name=holder.name if holder else "A person in the file", slack_id=slack_id))
+
+
 def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
-    """The one transaction that makes the import visible: the set-aside changes, then the import live."""
+    """The one transaction that makes the import visible: the set-aside changes applied by one statement
+    for all of them, their audit lines by another, then the import live. A few statements whatever the
+    file's size, so on SQLite it holds the write lock for a moment, not for as long as Python would take
+    to apply the changes a hundred at a time."""
+    staged = (RosterImportChange.import_id == import_id, RosterImportChange.person_id == DevRelPerson.id)
     with staging.writing() as session:
-        # Held until the changes below are written, so an admin's save cannot land between check and write
-        # (on PostgreSQL; SQLite's write lock already keeps everyone else out).
-        session.execute(select(DevRelPerson.id).join(RosterImportChange, RosterImportChange.person_id == DevRelPerson.id)
-                        .where(RosterImportChange.import_id == import_id).with_for_update(of=DevRelPerson)).all()
-        edited = session.execute(
-            select(DevRelPerson.name, DevRelPerson.slack_id)
-            .join(RosterImportChange, RosterImportChange.person_id == DevRelPerson.id)
-            .where(RosterImportChange.import_id == import_id, DevRelPerson.updated_at > now)
-            .order_by(DevRelPerson.name, DevRelPerson.slack_id).limit(1)
-        ).first()
-        if edited is not None:
+        expected = session.scalar(select(func.count()).select_from(RosterImportChange)
+                                  .where(RosterImportChange.import_id == import_id)) or 0
+        # Only people no one changed since the import read them: on PostgreSQL a save that commits while
+        # this runs is read again before the row is written, and then no longer matches.
+        applied = session.execute(
+            sql_update(DevRelPerson)
+            .where(*staged, DevRelPerson.version == RosterImportChange.seen_version)
+            .values(**{name: getattr(RosterImportChange, name) for name in _FIELDS}, updated_at=now,
+                    version=DevRelPerson.version + 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if applied != expected:
             # The file was read before that change; applying it now would undo an admin's edit unseen.
+            edited = session.execute(
+                select(DevRelPerson.name, DevRelPerson.slack_id).join(RosterImportChange, staged[1])
+                .where(staged[0], DevRelPerson.version != RosterImportChange.seen_version)
+                .order_by(DevRelPerson.name, DevRelPerson.slack_id).limit(1)).one()
             raise Conflict(EDITED_MEANWHILE.format(name=edited.name, slack_id=edited.slack_id))
-        waiting = select(RosterImportChange).where(RosterImportChange.import_id == import_id)
-        for changes in session.scalars(waiting.execution_options(yield_per=WRITE_BATCH)).partitions():
-            session.execute(sql_update(DevRelPerson), [
-                {"id": change.person_id, **_fields(RosterEntry.model_validate(change.content)), "updated_at": now}
-                for change in changes])
-            session.execute(insert(AuditEntry), [
-                {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": change.content["slack_id"],
-                 "action": "updated", "detail": {"source": "import", "changes": change.changes}}
-                for change in changes])
-        session.execute(delete(RosterImportChange).where(RosterImportChange.import_id == import_id))
+        session.execute(insert(AuditEntry).from_select(
+            ["at", "actor_id", "entity", "entity_id", "action", "detail"],
+            select(literal(now, AuditEntry.at.type), literal(actor_id), literal(ENTITY), DevRelPerson.slack_id,
+                   literal("updated"), RosterImportChange.detail)
+            .join(RosterImportChange, staged[1]).where(staged[0])))
+        session.execute(delete(RosterImportChange).where(staged[0]))
         staging.go_live(session, import_id, now)
 
 
+# The columns of a person a file sets (all but the Slack id, which finds them).
+_FIELDS = ("name", "topics", "timezone", "work_start", "work_end", "weekly_capacity", "active", "out_of_office_until")
+
+
 def _fields(entry: RosterEntry) -> dict[str, Any]:
-    return {"name": entry.name, "topics": list(entry.topics), "timezone": entry.timezone,
-            "work_start": entry.work_start, "work_end": entry.work_end, "weekly_capacity": entry.weekly_capacity,
-            "active": entry.active, "out_of_office_until": entry.out_of_office_until}
+    return {name: getattr(entry, name) for name in _FIELDS} | {"topics": list(entry.topics)}
+
+
+BEING_IMPORTED = ("{name} is being added by a roster import that is still running, so nothing was saved. "
+                  "Close this form and try again when it has finished.")
+ALREADY_ON_ROSTER = "{name} is already on the roster. Close this form and press Edit next to their name."
+ADDED_AT_ONCE = "Someone else added this person at the same moment, so nothing was saved. Submit the form again."
 
 
 def save_member(actor: Actor, entry: RosterEntry, *, adding: bool, now: datetime | None = None) -> RosterMember:
     """Add a person (adding=True) or change one, as an admin; the modal's field errors come from InvalidInput."""
     require_admin(actor)
-    now = now or clock.now()
+    try:
+        return _save_member(actor, entry, adding=adding, now=now or clock.now())
+    except IntegrityError:
+        # Only the Slack id is unique: the id was taken after this form's read, by a person a pending import
+        # is writing (which no ordinary read sees) or by another admin. Nothing of the form was written.
+        raise _taken(entry.slack_id) from None
+
+
+def _taken(slack_id: str) -> InvalidInput:
+    with staging.reading() as session:
+        holder = session.execute(
+            select(DevRelPerson.name, DevRelPerson.import_id, DataImport.live_at)
+            .outerjoin(DataImport, DataImport.id == DevRelPerson.import_id)
+            .where(DevRelPerson.slack_id == slack_id)).first()
+    if holder is None:
+        return InvalidInput(ADDED_AT_ONCE, field="slack_id")
+    if holder.import_id is not None and holder.live_at is None:
+        # The import goes in whole; the admin adds or edits them once it has, knowing what it wrote.
+        return InvalidInput(BEING_IMPORTED.format(name=clip(holder.name, 40)), field="slack_id")
+    return InvalidInput(ALREADY_ON_ROSTER.format(name=clip(holder.name, 40)), field="slack_id")
+
+
+def _save_member(actor: Actor, entry: RosterEntry, *, adding: bool, now: datetime) -> RosterMember:
     with db.transaction() as session:
         row = session.scalar(select(DevRelPerson).where(DevRelPerson.slack_id == entry.slack_id))
         if adding and row is not None:
-            raise InvalidInput(
-                f"{row.name} is already on the roster. Close this form and press Edit next to their name.",
-                field="slack_id",
-            )
+            raise InvalidInput(ALREADY_ON_ROSTER.format(name=row.name), field="slack_id")
         if row is None:
             if not adding:
                 raise NotFound(f"{entry.slack_id} is no longer on the roster; add them again with Add person.")
@@ -436,6 +477,7 @@ def save_member(actor: Actor, entry: RosterEntry, *, adding: bool, now: datetime
         if changes:
             _apply(row, entry)
             row.updated_at = now
+            row.version += 1
             audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=entry.slack_id, action="updated",
                          at=now, source="slack", changes=changes)
         return member_of(row)
@@ -452,6 +494,7 @@ def set_active(actor: Actor, slack_id: str, active: bool, *, now: datetime | Non
         if row.active != active:
             row.active = active
             row.updated_at = now
+            row.version += 1
             audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=slack_id,
                          action="reactivated" if active else "deactivated", at=now, source="slack")
         return member_of(row)

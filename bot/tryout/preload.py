@@ -39,9 +39,10 @@ def _assets(path: Path, settings: Settings) -> int:
 def _roster(path: Path, settings: Settings) -> int:
     from bot.services import roster
 
-    entries, problems = roster.read_roster_file(path)
-    if problems:
-        raise PreloadError("; ".join(problems))
+    try:
+        entries = roster.read_roster_file(path)
+    except ImportInvalid as invalid:
+        raise PreloadError("; ".join(problem.line(str(path)) for problem in invalid.problems)) from None
     result = roster.import_roster(entries, actor_id=PRELOAD_ACTOR)
     return len(result.added) + len(result.updated) + len(result.unchanged)
 

@@ -15,5 +15,6 @@ class ImportProblem(BaseModel):
     message: str
 
     def line(self, source: str) -> str:
-        field = f", field {self.field}" if self.field else ""
-        return f"{source}: {self.where}{field}: {self.message}"
+        """`SOURCE: item 3, field timezone: …`, or `SOURCE: …` for a problem of the file as a whole."""
+        where = ", ".join(part for part in (self.where, f"field {self.field}" if self.field else "") if part)
+        return f"{source}: {where}: {self.message}" if where else f"{source}: {self.message}"

@@ -304,7 +304,7 @@ FIRST_WORDS = sorted({name.split()[0] for name in SAMPLE_NAMES if len(name.split
 @pytest.fixture
 def sample_data(database_url: str) -> None:
     import_sample()
-    roster.import_roster(roster.read_roster_file(EXAMPLES / "roster.yaml")[0])
+    roster.import_roster(roster.read_roster_file(EXAMPLES / "roster.yaml"))
     engagement_service.import_records(
         engagement_service.parse_import((EXAMPLES / "engagements.yaml").read_text(encoding="utf-8"), "yaml"))
 

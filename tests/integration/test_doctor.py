@@ -44,9 +44,7 @@ def workspace(settings: Settings, slack: MockSlack) -> MockSlack:
     slack.add_user(ADMIN, name="Ada Admin", tz="Europe/Berlin")
     slack.add_user(MANAGER, name="Maria Manager", tz="Europe/London")
     import_sample()
-    entries, problems = roster.read_roster_file(EXAMPLES / "roster.yaml")
-    assert not problems
-    roster.import_roster(entries)
+    roster.import_roster(roster.read_roster_file(EXAMPLES / "roster.yaml"))
     ticks.record("host:1", clock.now())
     return slack
 

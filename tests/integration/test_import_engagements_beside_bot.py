@@ -11,12 +11,15 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot import clock, db
 from bot.errors import Conflict
@@ -24,13 +27,17 @@ from bot.services import engagements, roster, staging
 from bot.services.actors import Actor
 from bot.services.importing import WRITE_BATCH
 from bot.slackmock import MockSlack
+from bot.ids import DevRelIds
 from bot.wire import SlackWire
-from models import DataImport, DevRelPerson, Engagement, StageChange, StageStint
+from models import AuditEntry, DataImport, DevRelPerson, Engagement, StageChange, StageStint
 from models.schemas.devrel import RosterEntry
 from models.schemas.engagements import EngagementRecord
 from tests.conftest import ADMIN, SE, SELLER
+from tests.devrel_helpers import LENA
+from tests.integration.test_devrel_roster import form_values
 from tests.integration.test_import_beside_bot import SLACK_ACK_SECONDS, SORRY, apologies
 from tests.reliability_helpers import error_log
+from tests.support.text import message_text
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MANAGER = Actor(user_id=ADMIN, admin=True, manager=True)
@@ -40,7 +47,7 @@ ROWS = 1000
 
 @pytest.fixture
 def team(database_url: str) -> None:
-    roster.import_roster(roster.read_roster_file(EXAMPLES / "roster.yaml")[0])
+    roster.import_roster(roster.read_roster_file(EXAMPLES / "roster.yaml"))
     engagements.import_records(engagements.parse_import((EXAMPLES / "engagements.yaml").read_text(), "yaml"))
 
 
@@ -343,3 +350,124 @@ def test_a_person_changed_in_slack_while_the_roster_import_ran_is_not_overwritte
     assert after[first.slack_id].weekly_capacity == first.weekly_capacity
     assert after[first.slack_id].active is (meanwhile != "deactivated")
     assert bulk_people(pending_too=True) == 0
+
+
+def test_a_person_the_roster_import_is_adding_cannot_be_added_by_hand_meanwhile(
+    team: None, wire: SlackWire, slack: MockSlack
+) -> None:
+    count = 3 * WRITE_BATCH
+    halfway, resume = threading.Event(), threading.Event()
+    worker, outcome = in_background(lambda: roster.import_roster(
+        paused(roster_entries(count), halfway, resume, then_fail=False)))  # type: ignore[arg-type]
+    try:
+        assert halfway.wait(60)  # Bulk Person 0 is written, out of sight
+        with error_log() as errors:
+            assert wire.block_action(DevRelIds.roster_add, user_id=ADMIN, value="add").status == 200
+            form = slack.wait_for("views.open")[-1].params["view"]
+            answer = wire.view_submission(form, form_values(person_id="U0BULK00000", name="Added by hand"),
+                                          user_id=ADMIN)
+        assert answer.status == 200 and answer.json["response_action"] == "errors"
+        assert answer.json["errors"] == {DevRelIds.roster_person_block: (
+            "Bulk Person 0 is being added by a roster import that is still running, so nothing was saved. "
+            "Close this form and try again when it has finished.")}
+        assert apologies(slack) == [] and errors.records == [], errors.describe()
+    finally:
+        resume.set()
+        worker.join(60)
+    # The import went in whole, as the file has it; nothing of the form was written.
+    assert len(outcome[0].added) == count  # type: ignore[attr-defined]
+    assert bulk_people() == count
+    assert roster.get_member("U0BULK00000").name == "Bulk Person 0"
+    with db.reading() as session:
+        assert session.scalars(select(AuditEntry.actor_id).where(
+            AuditEntry.entity == "devrel_person", AuditEntry.entity_id == "U0BULK00000")).all() == ["epos-cli"]
+
+
+def test_a_person_added_by_hand_just_before_the_import_writes_them_fails_the_import_whole(
+    team: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    by_hand = RosterEntry(slack_id="U0BULK00004", name="Added by hand", topics=["apm"], timezone="Asia/Tokyo",
+                          work_start="10:00", work_end="18:00", weekly_capacity=2)
+    batch_writer, saved = staging.writing, []
+
+    @contextmanager
+    def admin_first() -> Iterator[Session]:
+        # The admin's form is saved after the import read its first batch and before it writes it.
+        if not saved:
+            saved.append(roster.save_member(MANAGER, by_hand, adding=True))
+        with batch_writer() as session:
+            yield session
+
+    monkeypatch.setattr(staging, "writing", admin_first)
+    with pytest.raises(Conflict) as refused:
+        roster.import_roster(roster_entries(3 * WRITE_BATCH))
+    assert str(refused.value) == ("Added by hand (U0BULK00004) was added to the roster in Slack while the file was "
+                                  "being imported; nothing was imported, so they stay as added. Run the import again.")
+    assert bulk_people(pending_too=True) == 1
+    assert roster.get_member("U0BULK00004").name == "Added by hand"
+
+
+@pytest.mark.parametrize("meanwhile", ["edited in the form", "deactivated with the button"])
+def test_a_person_changed_in_slack_is_not_overwritten_when_the_importing_machine_runs_ahead(
+    meanwhile: str, team: None, wire: SlackWire, slack: MockSlack
+) -> None:
+    lena = roster.get_member(LENA)
+    in_file = RosterEntry(**lena.model_dump(include=set(RosterEntry.model_fields))).model_copy(
+        update={"weekly_capacity": 6})
+    # The machine running `epos roster import` has a clock a minute ahead of the bot's.
+    ahead = clock.now() + timedelta(minutes=1)
+    halfway, resume = threading.Event(), threading.Event()
+    entries = itertools.chain([in_file], roster_entries(3 * WRITE_BATCH))
+    worker, outcome = in_background(lambda: roster.import_roster(
+        paused(entries, halfway, resume, then_fail=False), now=ahead))  # type: ignore[arg-type]
+    try:
+        assert halfway.wait(60)  # the file's change to Lena is set aside
+        with error_log() as errors:
+            if meanwhile == "edited in the form":
+                assert wire.block_action(DevRelIds.roster_edit, user_id=ADMIN, value=LENA).status == 200
+                form = slack.wait_for("views.open")[-1].params["view"]
+                saved = wire.view_submission(form, form_values(name="Edited in Slack"), user_id=ADMIN)
+                assert saved.status == 200 and not saved.body
+            else:
+                assert wire.block_action(DevRelIds.roster_deactivate, user_id=ADMIN, value=LENA).status == 200
+                assert "inactive" in message_text(slack.wait_for("response_url")[-1].params)
+        assert apologies(slack) == [] and errors.records == [], errors.describe()
+    finally:
+        resume.set()
+        worker.join(60)
+    name = "Edited in Slack" if meanwhile == "edited in the form" else "Lena Hoffmann"
+    assert isinstance(outcome[0], Conflict)
+    assert str(outcome[0]) == (f"{name} ({LENA}) was changed in Slack while the file was being imported; nothing "
+                               "was imported, so that change stays. Compare the file with it, then run the import "
+                               "again.")
+    after = roster.get_member(LENA)
+    assert (after.name, after.active, after.weekly_capacity) == (name, meanwhile != "deactivated with the button", 4)
+    assert bulk_people(pending_too=True) == 0
+
+
+def test_a_person_another_running_import_writes_first_fails_this_import_whole_naming_them(
+    team: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch_writer, written = staging.writing, []
+
+    @contextmanager
+    def other_import_first() -> Iterator[Session]:
+        # Another import, still running, writes U0BULK00004 after this one read it and before it writes it.
+        if not written:
+            written.append(True)
+            with batch_writer() as session:
+                session.add(DataImport(id="other", kind="roster", started_at=clock.now()))
+                session.flush()
+                session.add(DevRelPerson(slack_id="U0BULK00004", name="From the other file", topics=[],
+                                         timezone="UTC", work_start=dt_time(9), work_end=dt_time(17),
+                                         weekly_capacity=1, active=True, created_at=clock.now(),
+                                         updated_at=clock.now(), import_id="other"))
+        with batch_writer() as session:
+            yield session
+
+    monkeypatch.setattr(staging, "writing", other_import_first)
+    with pytest.raises(Conflict) as refused:
+        roster.import_roster(roster_entries(3 * WRITE_BATCH))
+    assert str(refused.value) == ("From the other file (U0BULK00004) is being added by another import that is still "
+                                  "running; run this one again when it has finished.")
+    assert bulk_people(pending_too=True) == 1 and bulk_people() == 0

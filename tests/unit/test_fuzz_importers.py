@@ -150,12 +150,12 @@ def import_engagements(text: str, fmt: str) -> None:
 
 def import_roster(text: str, fmt: str, path: Path) -> None:
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
-    entries, problems = roster.read_roster_file(path)
-    if problems:
-        assert not entries
-        for problem in problems:
-            assert problem.startswith(f"{path}: "), problem
-        raise EposError("; ".join(problems))
+    try:
+        entries = roster.read_roster_file(path)
+    except ImportInvalid as invalid:
+        # A problem of the file as a whole (unreadable, empty) names no item or line.
+        assert invalid.problems and all(WHERE.match(p.where) or not p.where for p in invalid.problems), invalid.problems
+        raise
     roster.import_roster(entries)
 
 

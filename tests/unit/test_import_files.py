@@ -157,3 +157,16 @@ def test_a_missing_engagement_field_is_worded_as_in_the_other_importers(
         f"{path}: item 1, field seller: is required",
         f"{path}: nothing imported; fix the 1 problem above and run again",
     ]
+
+
+@pytest.mark.parametrize("kind", ["assets", "engagements", "roster"])
+def test_a_csv_column_no_kind_has_is_one_line_about_the_header(kind: str, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / f"{kind}.csv"
+    cells = ",".join(["x"] * HEADERS[kind].count(","))
+    path.write_text(HEADERS[kind].rstrip("\n") + ",team\n" + f"{cells},x,platform\n" * 3, encoding="utf-8")
+    assert main([kind, "import", str(path)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith(f"{path}: line 1: unknown column 'team'; the columns are ")
+    assert [line for line in lines if "team" in line] == lines[:1]  # said once, not again on every row
+    assert rows_in(TABLES[kind]) == 0

@@ -49,9 +49,9 @@ def engagement_problems(text: str, fmt: str = "yaml") -> list[str]:
 def roster_problems(tmp_path: Path, text: str, suffix: str = "yaml") -> list[str]:
     path = tmp_path / f"f.{suffix}"
     path.write_text(text, encoding="utf-8")
-    entries, problems = roster.read_roster_file(path)
-    assert entries == [] and problems
-    return [problem.replace(str(path), "f", 1) for problem in problems]
+    with pytest.raises(ImportInvalid) as refused:
+        roster.read_roster_file(path)
+    return [problem.line("f") for problem in refused.value.problems]
 
 
 # ----- values Python cannot hold: reported on their item and field -------------------------------------
@@ -162,8 +162,7 @@ def test_aliases_used_as_meant_still_import(tmp_path: Path) -> None:
         " weekly_capacity: 2}\n"
         '- {slack_id: U0DR9Z9Z9, name: B, timezone: *tz, work_start: "09:00", work_end: "17:00", weekly_capacity: 2}\n',
         encoding="utf-8")
-    entries, problems = roster.read_roster_file(path)
-    assert problems == [] and [entry.timezone for entry in entries] == ["Europe/Berlin"] * 2
+    assert [entry.timezone for entry in roster.read_roster_file(path)] == ["Europe/Berlin"] * 2
 
 
 def test_a_roster_csv_cell_too_large_for_csv_is_one_line(tmp_path: Path) -> None:
