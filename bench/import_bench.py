@@ -23,7 +23,6 @@ import itertools
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -141,7 +140,7 @@ def _run_child(kind: str, url: str, path: Path) -> dict[str, Any]:
 def beside_the_bot(kind: str, url: str, path: Path, scratch: str) -> dict[str, Any]:
     """An engagement or roster import in a child process while `epos serve` on the same database answers
     clients."""
-    from bench.ack_bench import SECRET, TOKEN, free_port, percentile, wait_healthy
+    from bench.ack_bench import SECRET, TOKEN, free_port, percentile, start_server, stop_server, wait_healthy
     from bench.slack_sink import SinkProcess
     from tests.support.wire import SlackWire
 
@@ -156,10 +155,8 @@ def beside_the_bot(kind: str, url: str, path: Path, scratch: str) -> dict[str, A
     with SinkProcess() as sink, log_path.open("w") as log:
         env["SLACK_API_URL"] = sink.api_url
         port = free_port()
-        # A session of its own, so that its workers are stopped with it (left behind, they hold cores and
-        # gigabytes through whatever runs next).
-        server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                  env=env, cwd=scratch, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        server = start_server([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, cwd=scratch, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
             wire = SlackWire(f"http://127.0.0.1:{port}/slack/events", SECRET, response_url_base=sink.base_url)
@@ -197,7 +194,7 @@ def beside_the_bot(kind: str, url: str, path: Path, scratch: str) -> dict[str, A
                 for thread in clients:
                     thread.join(timeout=30)
         finally:
-            _stop(server)
+            stop_server(server)
     logged = log_path.read_text()
     latencies = [ms for ms, _ in samples]
     return {**figures, "acks": len(samples), "ack_p99_ms": round(percentile(latencies, 0.99), 1),
@@ -206,22 +203,6 @@ def beside_the_bot(kind: str, url: str, path: Path, scratch: str) -> dict[str, A
             "locked": logged.count("database is locked"), "apologies": logged.count("ref="),
             # What the server was doing when it met the lock, once each.
             "locked_in": _locked_in(logged)}
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the server and its workers; SIGKILL to whatever of them is left after 30 s."""
-    try:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:  # a loaded machine can take longer to drain its workers
-        pass
-    except ProcessLookupError:
-        return
-    try:
-        os.killpg(server.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    server.wait()
 
 
 def _locked_in(logged: str) -> list[str]:
