@@ -13,7 +13,8 @@ transaction well under Slack's 3-second ack, peak memory (VmHWM) under 300 MB.
 Each import on SQLite (the database where a writer blocks others: assets, engagements, roster) runs while
 `epos serve` on the same database answers signed `/engagement` and `/asset` commands and Home tabs from a few clients: reported are
 the acks' p99 and maximum, how many took 3 s or more or were not 200, and the server's log lines saying
-`database is locked` or apologising. Prints a table and writes `bench/results/import.json`.
+`database is locked` or apologising, and each worker's RSS at the end (the answers read the imported rows).
+Prints a table and writes `bench/results/import.json`.
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ def _run_child(kind: str, url: str, path: Path) -> dict[str, Any]:
 def beside_the_bot(kind: str, url: str, path: Path, scratch: str) -> dict[str, Any]:
     """An engagement or roster import in a child process while `epos serve` on the same database answers
     clients."""
-    from bench.ack_bench import SECRET, TOKEN, free_port, percentile, start_server, stop_server, wait_healthy
+    from bench.ack_bench import (SECRET, TOKEN, free_port, percentile, rss_mb, start_server, stop_server, wait_healthy,
+                                 worker_pids)
     from bench.slack_sink import SinkProcess
     from tests.support.wire import SlackWire
 
@@ -193,6 +195,8 @@ def beside_the_bot(kind: str, url: str, path: Path, scratch: str) -> dict[str, A
                 stop.set()
                 for thread in clients:
                     thread.join(timeout=30)
+            # What each worker holds after serving beside the import: its answers read the imported rows.
+            workers_mb = [rss_mb(pid) for pid in worker_pids(server.pid)]
         finally:
             stop_server(server)
     logged = log_path.read_text()
@@ -200,7 +204,7 @@ def beside_the_bot(kind: str, url: str, path: Path, scratch: str) -> dict[str, A
     return {**figures, "acks": len(samples), "ack_p99_ms": round(percentile(latencies, 0.99), 1),
             "ack_max_ms": round(max(latencies), 1),
             "late_or_failed": sum(1 for ms, status in samples if status != 200 or ms >= 3000),
-            "locked": logged.count("database is locked"), "apologies": logged.count("ref="),
+            "locked": logged.count("database is locked"), "apologies": logged.count("ref="), "worker_rss_mb": workers_mb,
             # What the server was doing when it met the lock, once each.
             "locked_in": _locked_in(logged)}
 
@@ -282,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{figures['seconds']:>9}{figures['write_transactions']:>11}{figures['longest_write_s']:>17}"
               f"{figures['peak_mb']:>9}{figures['acks']:>7}{figures['ack_p99_ms']:>12}{figures['ack_max_ms']:>12}"
               f"{figures['late_or_failed']:>13}{figures['locked']:>8}{figures['apologies']:>11}")
+        print(f"  each worker's RSS afterwards: {', '.join(f'{mb:g} MB' for mb in figures['worker_rss_mb'])}")
         for record in figures["locked_in"]:
             print(f"  locked under: {record}")
         targets[f"{command}_beside_the_bot"] = {
