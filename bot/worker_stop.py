@@ -57,11 +57,15 @@ class StoppingWorker(RequestBufferingWorker):
         self.begin_stop("told to stop at once (SIGINT or SIGQUIT)")
         super().handle_quit(sig, frame)
 
+    def handle_abort(self, sig: int, frame: FrameType | None) -> None:
+        self.begin_stop("aborted by its master (SIGABRT)")
+        super().handle_abort(sig, frame)
+
     def is_parent_alive(self) -> bool:
         # The event loop may see the master gone before the watch thread does: the same bound from then.
         if super().is_parent_alive():
             return True
-        self.begin_stop("its master is gone")
+        self._master_gone()
         return False
 
     def run(self) -> None:
@@ -73,8 +77,7 @@ class StoppingWorker(RequestBufferingWorker):
         while True:
             time.sleep(WATCH_SECONDS)
             if self.stop_by is None and os.getppid() != self.ppid:
-                log.warning("the gunicorn master (pid %s) is gone; this worker (pid %s) stops", self.ppid, os.getpid())
-                self.begin_stop("its master is gone")
+                self._master_gone()
                 self.alive = False
                 self.method_queue.defer(lambda: None)  # wakes the event loop, as gunicorn's SIGTERM handler does
             if self.stop_by is None:
@@ -84,6 +87,11 @@ class StoppingWorker(RequestBufferingWorker):
                 _stop_ticking()
             if time.monotonic() >= self.stop_by:
                 self._cut_off()
+
+    def _master_gone(self) -> None:
+        if self.stop_by is None:
+            log.warning("the gunicorn master (pid %s) is gone; this worker (pid %s) stops", self.ppid, os.getpid())
+        self.begin_stop("its master is gone")
 
     def _cut_off(self) -> None:
         unfinished = _unfinished_listener_work(self)
