@@ -51,6 +51,8 @@ def server(database_url: str, slack: MockSlack, tmp_path: Path) -> Iterator[Serv
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "EPOS_", "DATABASE_"))},
         "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.api_url,
         "DATABASE_URL": database_url, "STOP_GRACE": f"{STOP_GRACE_SECONDS}s", "LOG_FORMAT": "text",
+        # Someone who may list engagements, so the busy work is an answer being posted, not a refusal.
+        "EPOS_READERS": SE,
     }
     with log_path.open("w") as log_file:
         # A session of its own: whatever the test does to the master, the group is killed at the end.
