@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -56,6 +57,37 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def start_server(command: list[str], **popen: Any) -> subprocess.Popen[bytes]:
+    """A server (gunicorn and its workers) in a session of its own, for stop_server to end all of it."""
+    return subprocess.Popen(command, start_new_session=True, **popen)
+
+
+def stop_server(server: subprocess.Popen[bytes], grace: float = 30) -> None:
+    """SIGTERM to the server's whole process group (its master and every worker, even one whose master
+    is gone), then SIGKILL to whatever of it is left after `grace` seconds. Workers left behind would hold
+    cores and gigabytes through whatever runs next on the machine."""
+    try:
+        os.killpg(server.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + grace
+    try:
+        server.wait(timeout=grace)
+    except subprocess.TimeoutExpired:  # a loaded machine can take longer to drain its workers
+        pass
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(server.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    try:
+        os.killpg(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    server.wait()
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
@@ -170,8 +202,8 @@ def rss_mb(pid: int) -> float:
 def measure(name: str, command: list[str], env: dict[str, str], cwd: str, sink: SinkProcess, args: argparse.Namespace,
             *, answers: bool, round_number: int = 1) -> dict[str, Any]:
     port = free_port()
-    process = subprocess.Popen(command + ["--bind" if "gunicorn" in command else "--port", _bind(command, port)],
-                               env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = start_server(command + ["--bind" if "gunicorn" in command else "--port", _bind(command, port)],
+                           env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
         wire = SlackWire(f"http://127.0.0.1:{port}/slack/events", SECRET, response_url_base=sink.base_url)
@@ -211,11 +243,7 @@ def measure(name: str, command: list[str], env: dict[str, str], cwd: str, sink: 
         figures["worker_rss_mb"] = [rss_mb(pid) for pid in worker_pids(process.pid)]
         return figures
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:

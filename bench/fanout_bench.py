@@ -47,8 +47,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.ack_bench import (SECRET, TOKEN, Load, cpu_seconds, free_port, percentile, settle_workers, wait_healthy,
-                             worker_pids)
+from bench.ack_bench import (SECRET, TOKEN, Load, cpu_seconds, free_port, percentile, settle_workers, start_server,
+                             stop_server, wait_healthy, worker_pids)
 from bench.engagement_data import History, load_sqlite, se_id
 from bench.slack_sink import SinkProcess
 from tests.support.wire import SlackWire
@@ -288,8 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         port = free_port()
         server_log = Path(scratch) / "serve.log"
         with server_log.open("w") as log_file:
-            server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port",
-                                       str(port)], env=env, cwd=scratch, stdout=subprocess.DEVNULL, stderr=log_file)
+            server = start_server([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port",
+                                   str(port)], env=env, cwd=scratch, stdout=subprocess.DEVNULL, stderr=log_file)
         try:
             wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
             workers = worker_pids(server.pid)
@@ -333,11 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             posts = sink.ask("posts")
             calls = sink.ask("calls")
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
 
     delivered = deliveries(posts, began, args.speed, args.ses)
     delivered["chart_uploads"] = calls.get("files.completeUploadExternal", {}).get("ok", 0)

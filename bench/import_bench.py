@@ -13,7 +13,8 @@ transaction well under Slack's 3-second ack, peak memory (VmHWM) under 300 MB.
 Each import on SQLite (the database where a writer blocks others: assets, engagements, roster) runs while
 `epos serve` on the same database answers signed `/engagement` and `/asset` commands and Home tabs from a few clients: reported are
 the acks' p99 and maximum, how many took 3 s or more or were not 200, and the server's log lines saying
-`database is locked` or apologising. Prints a table and writes `bench/results/import.json`.
+`database is locked` or apologising, and each worker's RSS at the end (the answers read the imported rows).
+Prints a table and writes `bench/results/import.json`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import itertools
 import json
 import os
 import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -141,7 +141,8 @@ def _run_child(kind: str, url: str, path: Path) -> dict[str, Any]:
 def beside_the_bot(kind: str, url: str, path: Path, scratch: str, *, before: Path | None = None) -> dict[str, Any]:
     """An engagement or roster import in a child process while `epos serve` on the same database answers
     clients; `before`, a file of the same kind imported (untimed) before the server starts."""
-    from bench.ack_bench import SECRET, TOKEN, free_port, percentile, wait_healthy
+    from bench.ack_bench import (SECRET, TOKEN, free_port, percentile, rss_mb, start_server, stop_server, wait_healthy,
+                                 worker_pids)
     from bench.slack_sink import SinkProcess
     from tests.support.wire import SlackWire
 
@@ -157,10 +158,8 @@ def beside_the_bot(kind: str, url: str, path: Path, scratch: str, *, before: Pat
     with SinkProcess() as sink, log_path.open("w") as log:
         env["SLACK_API_URL"] = sink.api_url
         port = free_port()
-        # A session of its own, so that its workers are stopped with it (left behind, they hold cores and
-        # gigabytes through whatever runs next).
-        server = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                  env=env, cwd=scratch, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        server = start_server([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, cwd=scratch, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
             wire = SlackWire(f"http://127.0.0.1:{port}/slack/events", SECRET, response_url_base=sink.base_url)
@@ -197,32 +196,18 @@ def beside_the_bot(kind: str, url: str, path: Path, scratch: str, *, before: Pat
                 stop.set()
                 for thread in clients:
                     thread.join(timeout=30)
+            # What each worker holds after serving beside the import: its answers read the imported rows.
+            workers_mb = [rss_mb(pid) for pid in worker_pids(server.pid)]
         finally:
-            _stop(server)
+            stop_server(server)
     logged = log_path.read_text()
     latencies = [ms for ms, _ in samples]
     return {**figures, "acks": len(samples), "ack_p99_ms": round(percentile(latencies, 0.99), 1),
             "ack_max_ms": round(max(latencies), 1),
             "late_or_failed": sum(1 for ms, status in samples if status != 200 or ms >= 3000),
-            "locked": logged.count("database is locked"), "apologies": logged.count("ref="),
+            "locked": logged.count("database is locked"), "apologies": logged.count("ref="), "worker_rss_mb": workers_mb,
             # What the server was doing when it met the lock, once each.
             "locked_in": _locked_in(logged)}
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the server and its workers; SIGKILL to whatever of them is left after 30 s."""
-    try:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:  # a loaded machine can take longer to drain its workers
-        pass
-    except ProcessLookupError:
-        return
-    try:
-        os.killpg(server.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    server.wait()
 
 
 def _locked_in(logged: str) -> list[str]:
@@ -311,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{figures['seconds']:>9}{figures['write_transactions']:>11}{figures['longest_write_s']:>17}"
               f"{figures['peak_mb']:>9}{figures['acks']:>7}{figures['ack_p99_ms']:>12}{figures['ack_max_ms']:>12}"
               f"{figures['late_or_failed']:>13}{figures['locked']:>8}{figures['apologies']:>11}")
+        print(f"  each worker's RSS afterwards: {', '.join(f'{mb:g} MB' for mb in figures['worker_rss_mb'])}")
         for record in figures["locked_in"]:
             print(f"  locked under: {record}")
         targets[f"{kind if kind == 'roster_update' else command}_beside_the_bot"] = {

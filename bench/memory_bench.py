@@ -29,6 +29,8 @@ from bench.ack_bench import (
     Load,
     free_port,
     settle_workers,
+    start_server,
+    stop_server,
     wait_for_answers,
     wait_healthy,
     worker_pids,
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             "DATABASE_URL": f"sqlite:///{scratch}/bench.db", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT),
         }
         port = free_port()
-        process = subprocess.Popen(
+        process = start_server(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env, cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
@@ -101,8 +103,7 @@ def main(argv: list[str] | None = None) -> int:
                 "python": platform.python_version(),
             }
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop_server(process)
 
     result["target_under_300mb"] = all(figures["VmRSS"] < TARGET_MB for figures in result["each_worker_mb"])
     print(f"\nMemory of `epos serve` with {args.assets:,} published assets, index warm, after "

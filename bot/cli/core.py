@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import signal
 import threading
@@ -127,8 +128,8 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
     from bot.app import create_app, make_client
-    from bot.request_buffering import RequestBufferingWorker
     from bot.web import EposWSGI
+    from bot.worker_stop import StoppingWorker
 
     # First: every worker must count into the folder that any of them reads for a scrape.
     telemetry.use_worker_processes()
@@ -150,10 +151,13 @@ def serve_http(args: argparse.Namespace, settings: Settings) -> int:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
-            # gthread, but a request takes a thread only once it has arrived whole (bot/request_buffering.py).
-            self.cfg.set("worker_class", RequestBufferingWorker)
+            # gthread, but a request takes a thread only once it has arrived whole (bot/request_buffering.py),
+            # and a worker told to stop, or left without its master, is gone within STOP_GRACE (bot/worker_stop.py).
+            self.cfg.set("worker_class", StoppingWorker)
             self.cfg.set("threads", args.threads)
             self.cfg.set("timeout", 30)
+            # gunicorn takes whole seconds.
+            self.cfg.set("graceful_timeout", max(1, math.ceil(settings.stop_grace.total_seconds())))
             self.cfg.set("accesslog", None)
             self.cfg.set("logger_class", EposServerLog)
             self.cfg.set("child_exit", lambda _server, worker: telemetry.worker_exited(worker.pid))

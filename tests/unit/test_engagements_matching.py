@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
 
 from bot.errors import Forbidden
 from bot.services import engagements
 from bot.services.actors import Actor
+from bot.services.engagements.wording import MAX_CANDIDATES
+from models import Engagement
 from models.enums import Outcome, Stage
-from tests.conftest import STRANGER
+from tests.conftest import SE, STRANGER
 from tests.engagements_helpers import MANAGER_ACTOR, SE_ACTOR, close, open_engagement
 
 OTHER = "U0OTHER01"
@@ -231,3 +234,26 @@ def test_a_misspelt_account_and_stage_are_one_guess(database_url: str) -> None:
     result = engagements.interpret(SE_ACTOR, "acmee demoo")
     assert (result.kind, result.account.kind, result.stage.kind if result.stage else None) == ("change", "unsure", "unsure")
     assert result.account.candidates[0].id == acme and result.stage is not None and result.stage.stage is Stage.demo
+
+
+def test_a_typed_account_reads_whole_engagements_only_for_the_few_it_lists(database_url: str) -> None:
+    """A command is matched against every engagement by id and account name alone: the engagements read
+    whole (rows, summaries) are the few a match lists, however many the team has, so a worker's memory
+    per command does not grow with them."""
+    for n in range(150):
+        open_engagement(f"Account {n}", "2026-10-01", owner=SE if n % 2 else OTHER, seller=OTHER)
+    read_whole: list[int] = []
+
+    def count(target: Engagement, _context: object) -> None:
+        read_whole.append(target.id)
+
+    event.listen(Engagement, "load", count)
+    try:
+        reading = engagements.interpret(SE_ACTOR, "account 7 demo")
+        closing = engagements.match_account(MANAGER_ACTOR, "account 1")
+    finally:
+        event.remove(Engagement, "load", count)
+    assert (reading.kind, [c.account for c in reading.account.candidates]) == ("change", ["Account 7"])
+    assert (closing.kind, [c.account for c in closing.candidates]) == ("exact", ["Account 1"])
+    # Each account match lists at most MAX_CANDIDATES, and a command tries a few readings of its words.
+    assert len(set(read_whole)) <= 4 * MAX_CANDIDATES, f"{len(set(read_whole))} of 150 engagements read whole"

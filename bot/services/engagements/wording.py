@@ -4,6 +4,7 @@ from an account name typed in a command."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from typing import Literal
 
@@ -78,21 +79,64 @@ class _Scored:
     score: float
 
 
-def _pool(actor: Actor, *, open_only: bool, now: datetime) -> list[list[EngagementSummary]]:
+@dataclass(frozen=True)
+class _Tier:
+    """Engagements a typed account is matched against, as ids and account names in the order they are
+    offered: a full row is read only for the few a match lists (`_summaries`). Reading every engagement
+    as a row and a summary, per command, cost about 5 kB each: half a gigabyte a command at 100k
+    engagements, several at once in each worker's listener threads."""
+
+    ids: list[int]
+    accounts: list[str]
+    now: datetime
+
+    @cached_property
+    def distinct_accounts(self) -> list[str]:
+        return list(dict.fromkeys(self.accounts))
+
+    def ids_of(self, accounts: list[str]) -> list[int]:
+        """The engagements of these accounts: by account in the order given, then in the tier's order."""
+        by_account: dict[str, list[int]] = {account: [] for account in accounts}
+        for engagement_id, account in zip(self.ids, self.accounts):
+            if account in by_account:
+                by_account[account].append(engagement_id)
+        return [engagement_id for found in by_account.values() for engagement_id in found]
+
+
+def _pools(actor: Actor, *, now: datetime, open_only: bool = False) -> dict[bool, list[_Tier]]:
     """The engagements a typed account is matched against: the actor's own (owner or seller) first,
-    then everyone's; managers and admins search everyone's at once. Loaded once per command."""
+    then everyone's; managers and admins search everyone's at once. Keyed by open_only: every listed
+    engagement's tiers (False) and the open ones' (True), from one read per command."""
     where = [_listed_for(actor.user_id), *([Engagement.stage != Stage.closed.value] if open_only else [])]
+    mine = (Engagement.owner_id == actor.user_id) | (Engagement.seller_id == actor.user_id)
+    tiers = {open_: (_Tier([], [], now), _Tier([], [], now)) for open_ in (False, True)}  # (everyone's, own)
     with db.reading() as session:
-        everyone = [
-            summary(row, now)
-            for row in session.scalars(
-                select(Engagement).where(*where)
-                .order_by(Engagement.closed_at.is_not(None), func.lower(Engagement.account), Engagement.id)
-            )
-        ]
+        # Core rows: at 100k engagements the ORM's handling of these plain columns was a quarter of the command.
+        rows = session.connection().execute(
+            select(Engagement.id, Engagement.account, mine, Engagement.stage != Stage.closed.value).where(*where)
+            .order_by(Engagement.closed_at.is_not(None), func.lower(Engagement.account), Engagement.id)
+        )
+        for engagement_id, account, is_mine, is_open in rows:
+            for open_ in (False, True) if is_open else (False,):
+                for tier in tiers[open_] if is_mine else tiers[open_][:1]:
+                    tier.ids.append(engagement_id)
+                    tier.accounts.append(account)
     if actor.manager or actor.admin:
-        return [everyone]
-    return [[e for e in everyone if actor.user_id in (e.owner_id, e.seller_id)], everyone]
+        return {open_: [everyone] for open_, (everyone, _) in tiers.items()}
+    return {open_: [own, everyone] for open_, (everyone, own) in tiers.items()}
+
+
+def _pool(actor: Actor, *, open_only: bool, now: datetime) -> list[_Tier]:
+    return _pools(actor, now=now, open_only=open_only)[open_only]
+
+
+def _summaries(ids: list[int], now: datetime) -> list[EngagementSummary]:
+    """These engagements as summaries, in the order given (one gone meanwhile is left out)."""
+    if not ids:
+        return []
+    with db.reading() as session:
+        found = {row.id: summary(row, now) for row in session.scalars(select(Engagement).where(Engagement.id.in_(ids)))}
+    return [found[engagement_id] for engagement_id in ids if engagement_id in found]
 
 
 def _score_accounts(query: str, accounts: list[str]) -> dict[str, _Scored]:
@@ -114,8 +158,8 @@ def _score_accounts(query: str, accounts: list[str]) -> dict[str, _Scored]:
     return scored
 
 
-def _match_in(query: str, engagements: list[EngagementSummary]) -> AccountMatch:
-    accounts = list(dict.fromkeys(e.account for e in engagements))
+def _match_in(query: str, tier: _Tier) -> AccountMatch:
+    accounts = tier.distinct_accounts
     scored = _score_accounts(query, accounts)
     if not scored:
         return AccountMatch(kind="none", query=query)
@@ -129,8 +173,10 @@ def _match_in(query: str, engagements: list[EngagementSummary]) -> AccountMatch:
         if best >= ACCOUNT_CONFIDENT and len(confident) == 1 and (len(top) == 1 or scored[top[1]].score < best - 8):
             top = confident
             best_quality = 2
-    chosen = [e for account in top for e in engagements if e.account == account]
-    listed = chosen[:MAX_CANDIDATES]
+    chosen = tier.ids_of(top)
+    listed = _summaries(chosen[:MAX_CANDIDATES], tier.now)
+    if not listed:  # deleted since the tier was read (a practice engagement, say)
+        return AccountMatch(kind="none", query=query)
     more = max(0, len(chosen) - MAX_CANDIDATES)
     quality = max(s.quality for s in scored.values())
     if best_quality == 1:
@@ -152,7 +198,7 @@ def match_account(
     return _match_pool(query, _pool(actor, open_only=open_only, now=now or clock.now()))
 
 
-def _match_pool(query: str, tiers: list[list[EngagementSummary]]) -> AccountMatch:
+def _match_pool(query: str, tiers: list[_Tier]) -> AccountMatch:
     query = " ".join(query.split())
     result = AccountMatch(kind="none", query=query)
     if not query:
@@ -168,7 +214,7 @@ def _match_pool(query: str, tiers: list[list[EngagementSummary]]) -> AccountMatc
     return result
 
 
-def _closed_named(query: str, tiers: list[list[EngagementSummary]]) -> AccountMatch | None:
+def _closed_named(query: str, tiers: list[_Tier]) -> AccountMatch | None:
     """One closed engagement whose account is `query` or starts with it, when no open one fits."""
     found = _match_pool(query, tiers)
     if found.kind == "exact" and found.quality >= 2 and not found.candidates[0].is_open:
@@ -229,7 +275,7 @@ def interpret(actor: Actor, text: str, *, now: datetime | None = None) -> Interp
     require_presales(actor)
     text = " ".join(text.split())
     words = text.split(" ")
-    pools = {False: _pool(actor, open_only=False, now=now), True: _pool(actor, open_only=True, now=now)}
+    pools = _pools(actor, now=now)
     whole = _match_pool(text, pools[False])
     if whole.kind in ("exact", "ambiguous") and all(normalize(c.account) == normalize(text) for c in whole.candidates):
         return Interpretation(kind="card", account=whole)
