@@ -28,12 +28,15 @@ def writes_locked_out(database_url: str, table: str) -> Iterator[None]:
         holder.close()
 
 
-def slow_claims(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+def slow_claims(monkeypatch: pytest.MonkeyPatch, seconds: float, *, landing: bool = False) -> None:
     """From now on this process is like another replica (one that never saw earlier copies of a delivery)
-    whose database answers each delivery's claim `seconds` late."""
+    whose database answers each delivery's claim `seconds` late: after the person's answer was due, and
+    (`landing`) still in time for the delivery's first write, however loaded the machine running the test."""
     from bot.services import deliveries
 
     deliveries.reset_here()
+    if landing:
+        monkeypatch.setattr(deliveries, "SETTLE_BY_SECONDS", seconds + 5)
     claim_now = deliveries._claim_now
     monkeypatch.setattr(deliveries, "_claim_now",
                         lambda *args, **kwargs: time.sleep(seconds) or claim_now(*args, **kwargs))

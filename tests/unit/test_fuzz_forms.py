@@ -25,7 +25,7 @@ from sqlalchemy import select
 import models
 from bot import clock, db
 from bot.config import Settings
-from bot.ids import AssetIds, DevRelIds, EngagementIds, PilotIds
+from bot.ids import AssetIds, DevRelIds, EngagementIds, HomeIds, PilotIds
 from bot.services.devrel import policy_for
 from bot.services import devrel
 from bot.services.actors import Actor
@@ -129,6 +129,7 @@ def forms(settings: Settings, slack: MockSlack) -> Iterator[Forms]:
         "roster add": (view_of(action(app, slack, DevRelIds.roster_add, "", user_id=ADMIN)), ADMIN),
         "roster edit": (view_of(action(app, slack, DevRelIds.roster_edit, LENA, user_id=ADMIN)), ADMIN),
         "pilot start": (view_of(action(app, slack, PilotIds.open, "", user_id=ADMIN)), ADMIN),
+        "practice invite": (view_of(action(app, slack, HomeIds.invite_practice, "home", user_id=ADMIN)), ADMIN),
     })
     opened.app = app
     yield opened
