@@ -31,7 +31,7 @@ from bot.ids import DevRelIds
 from bot.wire import SlackWire
 from models import AuditEntry, DataImport, DevRelPerson, Engagement, StageChange, StageStint
 from models.schemas.devrel import RosterEntry
-from models.schemas.engagements import EngagementRecord
+from models.schemas.engagement_records import EngagementRecord
 from tests.conftest import ADMIN, SE, SELLER
 from tests.devrel_helpers import LENA
 from tests.integration.test_devrel_roster import form_values

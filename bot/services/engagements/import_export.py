@@ -38,7 +38,7 @@ from bot.services.metrics import effective_changes
 from models import AuditEntry, DataImport, Engagement, StageChange, StageStint
 from models.engagements import counted
 from models.enums import Stage
-from models.schemas.engagements import EngagementRecord, ImportReport, record_problems
+from models.schemas.engagement_records import EngagementRecord, ImportReport, record_problems
 from models.schemas.importing import ImportProblem
 
 EXPORT_FIELDS = ("account", "opportunity", "owner", "seller", "focus", "business_challenge", "technical_needs",
