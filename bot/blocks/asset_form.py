@@ -20,7 +20,8 @@ from bot.blocks.asset_card import AUDIENCE_LABELS, CYCLE_LABELS, DEPTH_LABELS, I
 from bot.codecs import AssetForm
 from bot.ids import AssetIds
 from models.enums import ASSET_TYPE_LABELS, AssetType
-from models.schemas.assets import SUGGESTED_PARTS, SUMMARY_MAX, TITLE_MAX, URL_MAX, AssetCard, AssetFields
+from models.schemas.asset_values import SUGGESTED_PARTS, SUMMARY_MAX, TITLE_MAX, URL_MAX
+from models.schemas.assets import AssetCard, AssetFields
 
 FORM_TITLE = {"add": "Add an asset", "edit": "Edit asset"}
 FORM_SUBMIT = "Save"

@@ -30,8 +30,8 @@ from bot.codecs import AssetButton, AssetPage
 from bot.ids import AssetIds
 from bot.sharing import Sharing
 from models.enums import AssetStatus, AssetType
+from models.schemas.asset_values import TITLE_MAX
 from models.schemas.assets import (
-    TITLE_MAX,
     AssetCard,
     AssetList,
     CurationResult,
