@@ -85,6 +85,38 @@ def _parts_placeholder(asset_type: AssetType | None) -> str:
     return f"{labels[0]}: https://…"
 
 
+def _care_inputs(owner_id: str, initial: AssetCard | AssetFields | None) -> list[Block]:
+    """Who looks after the asset, and how often it is checked."""
+    return [
+        InputBlock(
+            block_id=AssetIds.owner_block,
+            label=PlainTextObject(text="Owner"),
+            element=UserSelectElement(action_id=AssetIds.field, initial_user=owner_id,
+                                      placeholder=PlainTextObject(text="Who keeps it up to date")),
+        ),
+        InputBlock(
+            block_id=AssetIds.partner_block,
+            label=PlainTextObject(text=PARTNER_LABEL),
+            element=UserSelectElement(action_id=AssetIds.field, initial_user=initial.partner_id if initial else None,
+                                      placeholder=PlainTextObject(text=PARTNER_PLACEHOLDER)),
+            optional=True,
+            hint=PlainTextObject(text=PARTNER_HINT),
+        ),
+        InputBlock(
+            block_id=AssetIds.verifier_block,
+            label=PlainTextObject(text="Verifier"),
+            element=UserSelectElement(action_id=AssetIds.field,
+                                      initial_user=(initial.verifier_id or None) if initial else None,
+                                      placeholder=PlainTextObject(text="The owner")),
+            optional=True,
+            hint=PlainTextObject(text=VERIFIER_HINT),
+        ),
+        _field_input(AssetIds.review_days_block, "Review every (days)",
+                     initial=str(initial.review_every_days) if initial and initial.review_every_days else None,
+                     max_length=4, optional=True, placeholder="90", hint=REVIEW_DAYS_HINT),
+    ]
+
+
 def asset_form(
     *, mode: str, owner_id: str, initial: AssetCard | AssetFields | None = None,
     asset_id: int | None = None, will_be_draft: bool = False, link_change_needs_review: bool = False,
@@ -123,32 +155,7 @@ def asset_form(
         _select(AssetIds.audience_block, "Audience", AUDIENCE_LABELS,
                 ("customer_facing" if initial is not None and initial.customer_facing else "internal"),
                 optional=False, placeholder="Who may see it", hint=AUDIENCE_HINT),
-        InputBlock(
-            block_id=AssetIds.owner_block,
-            label=PlainTextObject(text="Owner"),
-            element=UserSelectElement(action_id=AssetIds.field, initial_user=owner_id,
-                                      placeholder=PlainTextObject(text="Who keeps it up to date")),
-        ),
-        InputBlock(
-            block_id=AssetIds.partner_block,
-            label=PlainTextObject(text=PARTNER_LABEL),
-            element=UserSelectElement(action_id=AssetIds.field, initial_user=initial.partner_id if initial else None,
-                                      placeholder=PlainTextObject(text=PARTNER_PLACEHOLDER)),
-            optional=True,
-            hint=PlainTextObject(text=PARTNER_HINT),
-        ),
-        InputBlock(
-            block_id=AssetIds.verifier_block,
-            label=PlainTextObject(text="Verifier"),
-            element=UserSelectElement(action_id=AssetIds.field,
-                                      initial_user=(initial.verifier_id or None) if initial else None,
-                                      placeholder=PlainTextObject(text="The owner")),
-            optional=True,
-            hint=PlainTextObject(text=VERIFIER_HINT),
-        ),
-        _field_input(AssetIds.review_days_block, "Review every (days)",
-                     initial=str(initial.review_every_days) if initial and initial.review_every_days else None,
-                     max_length=4, optional=True, placeholder="90", hint=REVIEW_DAYS_HINT),
+        *_care_inputs(owner_id, initial),
     ]
     return kit.modal(AssetIds.edit_modal if mode == "edit" else AssetIds.add_modal, FORM_TITLE[mode], blocks,
                      submit=FORM_SUBMIT, close=FORM_CLOSE,
