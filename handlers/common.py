@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import App, BoltContext, Respond
@@ -100,6 +100,23 @@ def open_view(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> 
         client.views_push(trigger_id=body["trigger_id"], view=view)
     else:
         client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+Listener = Callable[..., None]
+
+
+def listen(app: App, *, actions: Mapping[str | re.Pattern[str], Listener] | None = None,
+           views: Mapping[str, Listener] | None = None, shortcuts: Mapping[str, Listener] | None = None,
+           events: Mapping[str, Listener] | None = None) -> None:
+    """Wire a surface's tables onto the App, each id (or pattern) to its listener, in the tables' order."""
+    for action_id, listener in (actions or {}).items():
+        app.action(action_id)(listener)
+    for callback_id, listener in (views or {}).items():
+        app.view(callback_id)(listener)
+    for callback_id, listener in (shortcuts or {}).items():
+        app.shortcut(callback_id)(listener)
+    for event, listener in (events or {}).items():
+        app.event(event)(listener)
 
 
 def suffixed(action_id: str) -> re.Pattern[str]:

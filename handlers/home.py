@@ -113,7 +113,4 @@ VIEWS = {HomeIds.invite_modal: invitation_submitted}
 
 def register(app: App) -> None:
     app.event("app_home_opened")(home_opened)
-    for action_id, listener in ACTIONS.items():
-        app.action(action_id)(listener)
-    for callback_id, listener in VIEWS.items():
-        app.view(callback_id)(listener)
+    common.listen(app, actions=ACTIONS, views=VIEWS)

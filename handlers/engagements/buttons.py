@@ -192,6 +192,5 @@ ACTIONS = {
 
 
 def register(app: App) -> None:
-    for action_id, listener in ACTIONS.items():
-        # Every one also with a `:suffix`, so one message may hold several of a kind.
-        app.action(common.suffixed(action_id))(listener)
+    # Every one also with a `:suffix`, so one message may hold several of a kind.
+    common.listen(app, actions={common.suffixed(action_id): listener for action_id, listener in ACTIONS.items()})

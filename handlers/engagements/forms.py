@@ -245,7 +245,4 @@ VIEWS = {
 
 
 def register(app: App) -> None:
-    for callback_id, listener in VIEWS.items():
-        app.view(callback_id)(listener)
-    for action_id, listener in ACTIONS.items():
-        app.action(action_id)(listener)
+    common.listen(app, views=VIEWS, actions=ACTIONS)
