@@ -3,7 +3,9 @@ Undo, list paging and the ESAT question."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -36,16 +38,25 @@ def form_metadata(body: dict[str, Any], engagement_id: int, timezone: str) -> st
     return EngagementForm(engagement_id=engagement_id, timezone=timezone, response_url=body.get("response_url") or None).encode()
 
 
-def open_stage_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
-                    context: BoltContext) -> None:
-    ack()
+def _still_open(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
+                context: BoltContext) -> tuple[EngagementSummary, ZoneInfo] | None:
+    """The open engagement a Change stage or Close button names, and the zone of whoever clicked; None
+    once a closed one has been answered with its Reopen."""
     engagement: EngagementSummary | None = None
     who = common.actor(context, body)
     with closed_answer(reply_for(body, respond, client)):
         engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id)
     if engagement is None:
+        return None
+    return engagement, zone_of(context, client, who.user_id)
+
+
+def open_stage_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
+                    context: BoltContext) -> None:
+    ack()
+    if (found := _still_open(body, action, respond, client, context)) is None:
         return
-    zone = zone_of(context, client, who.user_id)
+    engagement, zone = found
     left_open = checklists.open_deliverables_now(engagement.id)
     common.open_view(client, body, blocks.stage_form(engagement, today=today_in(zone), open_deliverables=left_open,
                                                      metadata=form_metadata(body, engagement.id, zone.key)))
@@ -54,34 +65,32 @@ def open_stage_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], resp
 def open_close_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
                     context: BoltContext) -> None:
     ack()
-    engagement: EngagementSummary | None = None
-    who = common.actor(context, body)
-    with closed_answer(reply_for(body, respond, client)):
-        engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id)
-    if engagement is None:
+    if (found := _still_open(body, action, respond, client, context)) is None:
         return
-    zone = zone_of(context, client, who.user_id)
+    engagement, zone = found
     common.open_view(client, body, blocks.close_form(engagement, today=today_in(zone),
                                                      metadata=form_metadata(body, engagement.id, zone.key)))
+
+
+def _open_any_form(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext,
+                   form: Callable[..., dict[str, Any]]) -> None:
+    """Open a form that a closed engagement takes too (a note, the deal channel)."""
+    who = common.actor(context, body)
+    engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id, closed_ok=True)
+    zone = common.settings_of(context).timezone
+    common.open_view(client, body, form(engagement, metadata=form_metadata(body, engagement.id, zone.key)))
 
 
 def open_note_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                    context: BoltContext) -> None:
     ack()
-    who = common.actor(context, body)
-    engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id, closed_ok=True)
-    zone = common.settings_of(context).timezone
-    common.open_view(client, body, blocks.note_form(engagement, metadata=form_metadata(body, engagement.id, zone.key)))
+    _open_any_form(body, action, client, context, blocks.note_form)
 
 
 def open_channel_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                       context: BoltContext) -> None:
     ack()
-    who = common.actor(context, body)
-    engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id, closed_ok=True)
-    zone = common.settings_of(context).timezone
-    common.open_view(client, body, blocks.channel_form(engagement, metadata=form_metadata(body, engagement.id,
-                                                                                            zone.key)))
+    _open_any_form(body, action, client, context, blocks.channel_form)
 
 
 def reopen(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
