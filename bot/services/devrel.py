@@ -46,8 +46,10 @@ from bot.services.devrel_routing import (
     ESCALATION_FLOOR,
     advance,
     escalation_delay,
+    passed_on,
     policy_for,
     record_event,
+    record_route,
     request_row,
     route_next,
     unchanged,
@@ -61,7 +63,6 @@ from models.enums import RequestEventKind, RequestState
 from models.schemas.devrel import (
     CANCELLABLE_STATES,
     CLOSED_WITH_ENGAGEMENT,
-    SYSTEM_ACTOR,
     DevRelPolicy,
     OverlappingMeeting,
     RequestDraft,
@@ -140,8 +141,7 @@ def create_request(actor: Actor, draft: RequestDraft, *, policy: DevRelPolicy,
         for key, value in route.values.items():
             setattr(row, key, value)
         row.version = 1
-        for kind, subject, detail in route.events:
-            record_event(session, row.id, kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
+        record_route(session, row.id, route, now)
         session.flush()
         return update_of(session, row.id, change="requested", actor_id=actor.user_id, route=route)
 
@@ -294,8 +294,8 @@ def decline(actor: Actor, request_id: int, seen_version: int, reason: str, *, po
                        DevRelRequest.candidate_id == actor.user_id, **route.values):
             moved_on = request_row(session, request_id)
             return unchanged(session, request_id, _moved_on_note(session, moved_on, actor.user_id, policy.lead_channel))
-        return _passed_on(session, request_id, RequestEventKind.declined, "declined", actor.user_id, route,
-                          reason, now)
+        return passed_on(session, request_id, RequestEventKind.declined, "declined", route, actor_id=actor.user_id,
+                         previous_id=actor.user_id, reason=reason, now=now)
 
 
 def cancel(actor: Actor, request_id: int, *, now: datetime | None = None) -> RequestUpdate:
@@ -426,15 +426,7 @@ def hand_back(actor: Actor, request_id: int, seen_version: int, reason: str, *, 
                        accepted_at=None, remind_at=None, reminded_at=None):
             moved_on = request_row(session, request_id)
             return unchanged(session, request_id, _moved_on_note(session, moved_on, actor.user_id, policy.lead_channel))
-        return _passed_on(session, request_id, RequestEventKind.handed_back, "handed_back", actor.user_id, route,
-                          reason, now)
+        return passed_on(session, request_id, RequestEventKind.handed_back, "handed_back", route,
+                         actor_id=actor.user_id, previous_id=actor.user_id, reason=reason, now=now)
 
 
-def _passed_on(session: Session, request_id: int, kind: RequestEventKind, change: str, actor_id: str,
-               route: Any, reason: str, now: datetime) -> RequestUpdate:
-    """A request its person declined or handed back: recorded, with whom routing asks next."""
-    record_event(session, request_id, kind, actor_id=actor_id, at=now, subject_id=actor_id, detail=reason)
-    for event_kind, subject, detail in route.events:
-        record_event(session, request_id, event_kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
-    return update_of(session, request_id, change=change, actor_id=actor_id, route=route, previous_id=actor_id,
-                     reason=reason)
