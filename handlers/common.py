@@ -124,6 +124,11 @@ def suffixed(action_id: str) -> re.Pattern[str]:
     return re.compile(rf"^{re.escape(action_id)}(:.*)?$")
 
 
+def values_of(view: dict[str, Any]) -> dict[str, Any]:
+    """A submitted form's inputs by block id: what `submitted` reads one of."""
+    return (view.get("state") or {}).get("values") or {}
+
+
 def submitted(values: dict[str, Any], block_id: str, action_id: str) -> Any:
     """The raw value of one input of a submitted form (text, selected option value, user, conversation or
     date), or None."""

@@ -98,7 +98,7 @@ def refuse(ack: Ack, error: EposError, default_block: str, field_blocks: dict[st
 def _form(context: BoltContext, view: dict[str, Any]) -> tuple[EngagementForm, dict[str, Any], Any]:
     """The form's metadata, its values, and the timezone its days were shown in."""
     meta = EngagementForm.decode(view.get("private_metadata"))
-    values = (view.get("state") or {}).get("values") or {}
+    values = common.values_of(view)
     return meta, values, zones.named(meta.timezone, common.settings_of(context).timezone)
 
 
@@ -187,7 +187,7 @@ def channel_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
 @answered_on_the_form
 def esat_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
     user_id = common.user_id(body)
-    values = (view.get("state") or {}).get("values") or {}
+    values = common.values_of(view)
     score = value(values, EngagementIds.outcome_block)
     try:
         meta = SurveyForm.decode(view.get("private_metadata"))
@@ -207,7 +207,7 @@ def new_form_changed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     view = body.get("view") or {}
     if view.get("callback_id") != EngagementIds.new_modal or not view.get("id"):
         return
-    values = (view.get("state") or {}).get("values") or {}
+    values = common.values_of(view)
     focus = value(values, EngagementIds.focus_block) or None
     challenge_id = value(values, f"{EngagementIds.challenge_pick_block}:{focus}") if focus else None
     try:
