@@ -27,8 +27,9 @@ from bot.ids import EngagementIds
 from bot.notify import engagements as tell
 from bot.services import engagements, esat
 from bot.services.engagements import checklists
+from bot.services.actors import Actor
 from handlers import common
-from models.schemas.engagements import EngagementSummary
+from models.schemas.engagements import EngagementSummary, StageChangeResult
 from handlers.engagements.replies import changed, closed_answer, open_new_form, reply_for, today_in, zone_of
 
 NOT_THE_OWNER = "Only <@{owner}>, who owned this engagement, rates it."
@@ -117,27 +118,29 @@ def open_new(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
     open_new_form(context, client, body, common.user_id(body))
 
 
+def _carry_out(body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+              change: Callable[[Actor], StageChangeResult]) -> None:
+    """A did-you-mean or picker choice carried out, answered in place of the question that offered it."""
+    who = common.actor(context, body)
+    reply = reply_for(body, respond, client, replace=True)
+    with closed_answer(reply):
+        changed(context, client, change(who), who, reply)
+
+
 def confirm_change(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
                    context: BoltContext) -> None:
     ack()
-    who = common.actor(context, body)
     choice = StageChoice.decode(action.get("value"))
-    reply = reply_for(body, respond, client, replace=True)
-    with closed_answer(reply):
-        result = engagements.change_stage(who, choice.engagement_id, choice.stage, note=choice.note,
-                                          tz=common.settings_of(context).timezone)
-        changed(context, client, result, who, reply)
+    _carry_out(body, respond, client, context, lambda who: engagements.change_stage(
+        who, choice.engagement_id, choice.stage, note=choice.note, tz=common.settings_of(context).timezone))
 
 
 def confirm_close(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
                   context: BoltContext) -> None:
     ack()
-    who = common.actor(context, body)
     choice = CloseChoice.decode(action.get("value"))
-    reply = reply_for(body, respond, client, replace=True)
-    with closed_answer(reply):
-        result = engagements.close(who, choice.engagement_id, choice.outcome, note=choice.note)
-        changed(context, client, result, who, reply)
+    _carry_out(body, respond, client, context,
+               lambda who: engagements.close(who, choice.engagement_id, choice.outcome, note=choice.note))
 
 
 def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
