@@ -105,34 +105,32 @@ class SurveyButton(IdButton):
     """An ESAT score or the comment form's opener: the survey."""
 
 
-class StageChoice(Codec):
-    """A did-you-mean or picker choice: move this engagement to this stage, with the note typed."""
+class EngagementChoice(Codec):
+    """A did-you-mean or picker choice for one engagement, with the note typed; the kind adds what it
+    does (a stage, an outcome)."""
 
     engagement_id: int = Field(alias="e", ge=0, le=LARGEST_ID)
+    note: str = Field(alias="n", default="")
+
+    def encode(self) -> str:
+        # The note goes last, cut to fit the button's value, as these values always have been written.
+        fields = self.model_dump(by_alias=True, mode="json", exclude={"note"})
+        return json.dumps({**fields, "n": self.note[:NOTE_IN_VALUE]}, separators=(",", ":"))
+
+    def names_a_row(self) -> bool:
+        return self.engagement_id > 0
+
+
+class StageChoice(EngagementChoice):
+    """Move this engagement to this stage."""
+
     stage: Stage = Field(alias="s")
-    note: str = Field(alias="n", default="")
-
-    def encode(self) -> str:
-        return json.dumps({"e": self.engagement_id, "s": self.stage.value, "n": self.note[:NOTE_IN_VALUE]},
-                          separators=(",", ":"))
-
-    def names_a_row(self) -> bool:
-        return self.engagement_id > 0
 
 
-class CloseChoice(Codec):
-    """A picker choice: close this engagement with this outcome, with the note typed."""
+class CloseChoice(EngagementChoice):
+    """Close this engagement with this outcome."""
 
-    engagement_id: int = Field(alias="e", ge=0, le=LARGEST_ID)
     outcome: Outcome = Field(alias="o")
-    note: str = Field(alias="n", default="")
-
-    def encode(self) -> str:
-        return json.dumps({"e": self.engagement_id, "o": self.outcome.value, "n": self.note[:NOTE_IN_VALUE]},
-                          separators=(",", ":"))
-
-    def names_a_row(self) -> bool:
-        return self.engagement_id > 0
 
 
 class ListPage(Codec):
@@ -143,12 +141,7 @@ class ListPage(Codec):
 
     @classmethod
     def decode(cls, value: str | None) -> Self:
-        try:
-            data = json.loads(value or "")
-        except ValueError:
-            return cls()
-        if not isinstance(data, dict):
-            return cls()
+        data = _fields(value)
         page = number(str(data.get("page", "")))
         return cls(scope="all" if data.get("scope") == "all" else "mine", page=page or 0)
 
@@ -165,11 +158,7 @@ class EngagementForm(Codec):
     @classmethod
     def decode(cls, value: str | None) -> Self:
         # Only the id decides whether the form still stands; a mangled rest falls back to defaults.
-        try:
-            data = json.loads(value or "{}")
-        except ValueError:
-            data = {}
-        data = data if isinstance(data, dict) else {}
+        data = _fields(value)
         found = data.get("e")
         engagement_id = found if type(found) is int and 0 < found <= LARGEST_ID else None
         return cls(engagement_id=engagement_id, timezone=_text(data.get("tz")), response_url=_text(data.get("r")))
@@ -220,6 +209,15 @@ class SurveyForm(Codec):
     response_url: str | None = Field(alias="r", default=None)
 
 
+def _fields(value: str | None) -> dict[str, Any]:
+    """The JSON object a value carries; empty for a mangled one, so the form falls back to its defaults."""
+    try:
+        data = json.loads(value or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -257,11 +255,7 @@ class RequestForm(Codec):
 
     @classmethod
     def decode(cls, value: str | None) -> Self:
-        try:
-            data = json.loads(value or "{}")
-        except ValueError:
-            return cls()
-        return cls(timezone=_text(data.get("tz"))) if isinstance(data, dict) else cls()
+        return cls(timezone=_text(_fields(value).get("tz")))
 
 
 class DeclineForm(Codec):
@@ -289,11 +283,7 @@ class RosterForm(Codec):
 
     @classmethod
     def decode(cls, value: str | None) -> Self:
-        try:
-            data = json.loads(value or "{}")
-        except ValueError:
-            data = {}
-        data = data if isinstance(data, dict) else {}
+        data = _fields(value)
         mode = "edit" if data.get("mode") == "edit" else "add"
         return cls(mode=mode, slack_id=_text(data.get("slack_id")), response_url=_text(data.get("response_url")))
 

@@ -30,6 +30,13 @@ Domains = Annotated[list[str], NoDecode]
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
+def _listed(value: object) -> object:
+    """A setting written as a list, its items apart by commas or semicolons; anything else as it is."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
+
+
 def parse_time_of_day(text: str) -> time:
     """`09:00`, `9:30` or `17:05` (24-hour clock)."""
     match = _TIME_OF_DAY.match(text)
@@ -128,8 +135,7 @@ class Settings(BaseSettings):
     @field_validator("epos_admins", "epos_managers", mode="before")
     @classmethod
     def _split_user_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        value = _listed(value)
         if isinstance(value, list):
             for user_id in value:
                 if not SLACK_USER_ID.match(str(user_id)):
@@ -139,8 +145,7 @@ class Settings(BaseSettings):
     @field_validator("epos_readers", mode="before")
     @classmethod
     def _split_readers(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        value = _listed(value)
         if isinstance(value, list):
             for reader in value:
                 if not (SLACK_USER_ID.match(str(reader)) or SLACK_USER_GROUP_ID.match(str(reader))):
@@ -152,8 +157,7 @@ class Settings(BaseSettings):
     @field_validator("epos_unfurl_domains", mode="before")
     @classmethod
     def _split_domains(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        value = _listed(value)
         if isinstance(value, list):
             value = [str(domain).strip().lower() for domain in value]
             for domain in value:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_bolt import App, BoltContext, Respond
@@ -102,9 +102,31 @@ def open_view(client: WebClient, body: dict[str, Any], view: dict[str, Any]) -> 
         client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
+Listener = Callable[..., None]
+
+
+def listen(app: App, *, actions: Mapping[str | re.Pattern[str], Listener] | None = None,
+           views: Mapping[str, Listener] | None = None, shortcuts: Mapping[str, Listener] | None = None,
+           events: Mapping[str, Listener] | None = None) -> None:
+    """Wire a surface's tables onto the App, each id (or pattern) to its listener, in the tables' order."""
+    for action_id, listener in (actions or {}).items():
+        app.action(action_id)(listener)
+    for callback_id, listener in (views or {}).items():
+        app.view(callback_id)(listener)
+    for callback_id, listener in (shortcuts or {}).items():
+        app.shortcut(callback_id)(listener)
+    for event, listener in (events or {}).items():
+        app.event(event)(listener)
+
+
 def suffixed(action_id: str) -> re.Pattern[str]:
     """An action id, alone or with a `:suffix` (several buttons of one kind in one actions block)."""
     return re.compile(rf"^{re.escape(action_id)}(:.*)?$")
+
+
+def values_of(view: dict[str, Any]) -> dict[str, Any]:
+    """A submitted form's inputs by block id: what `submitted` reads one of."""
+    return (view.get("state") or {}).get("values") or {}
 
 
 def submitted(values: dict[str, Any], block_id: str, action_id: str) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot import revocation, sharing
+from handlers import common
 
 
 def token_revoked(event: dict[str, Any]) -> None:
@@ -41,7 +42,6 @@ EVENTS = {
 
 
 def register(app: App) -> None:
-    for event, listener in EVENTS.items():
-        app.event(event)(listener)
+    common.listen(app, events=EVENTS)
     # Last: it answers every event nobody listens to.
     app.event(re.compile(".*"))(acknowledge_unhandled_event)

@@ -81,7 +81,7 @@ def invitation_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], c
     if not (who.manager or who.admin):
         ack(response_action="errors", errors={HomeIds.invite_block: MANAGERS_ONLY})
         return
-    picked = common.submitted((view.get("state") or {}).get("values") or {}, HomeIds.invite_block,
+    picked = common.submitted(common.values_of(view), HomeIds.invite_block,
                               HomeIds.invite_field) or []
     if not picked:
         ack(response_action="errors", errors={HomeIds.invite_block: "Pick at least one person."})
@@ -113,7 +113,4 @@ VIEWS = {HomeIds.invite_modal: invitation_submitted}
 
 def register(app: App) -> None:
     app.event("app_home_opened")(home_opened)
-    for action_id, listener in ACTIONS.items():
-        app.action(action_id)(listener)
-    for callback_id, listener in VIEWS.items():
-        app.view(callback_id)(listener)
+    common.listen(app, actions=ACTIONS, views=VIEWS)

@@ -60,5 +60,4 @@ ACTIONS = {
 
 
 def register(app: App) -> None:
-    for action_id, listener in ACTIONS.items():
-        app.action(action_id)(listener)
+    common.listen(app, actions=ACTIONS)

@@ -302,3 +302,32 @@ class HangingProxy:
                 target.sendall(chunk)
             except OSError:
                 return
+
+
+# ----- a delivery that fails while it is handled --------------------------------------------------------
+@dataclass
+class FirstDeliveryFails:
+    """`sharing.forget` patched so the first call waits for `may_fail` (set `running` meanwhile), then fails
+    as a database gone away; later calls are handled and their channels listed in `handled`."""
+
+    running: threading.Event = field(default_factory=threading.Event)
+    may_fail: threading.Event = field(default_factory=threading.Event)
+    handled: list[str] = field(default_factory=list)
+
+
+def first_delivery_fails(monkeypatch: Any) -> FirstDeliveryFails:
+    from bot import sharing
+
+    fails = FirstDeliveryFails()
+    forget = sharing.forget
+
+    def forget_slowly_failing_first(channel: str) -> None:
+        if not fails.running.is_set():
+            fails.running.set()
+            assert fails.may_fail.wait(10)
+            raise RuntimeError("the database went away")
+        forget(channel)
+        fails.handled.append(channel)
+
+    monkeypatch.setattr(sharing, "forget", forget_slowly_failing_first)
+    return fails

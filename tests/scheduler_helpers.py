@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot import db
 from bot.services import stints
@@ -141,3 +142,19 @@ def hand_computed_week() -> None:
     add_devrel_request(harbor, "2026-11-18 09:00", state="accepted", accepted_after_minutes=50)
     add_devrel_request(harbor, "2026-11-19 09:00", state="expired")
     add_devrel_request(harbor, "2026-11-12 09:00", state="accepted", accepted_after_minutes=5)
+
+
+DIGEST_CHANNEL = "C0DIGEST1"
+
+
+def hand_computed_team(slack: Any) -> None:
+    """`hand_computed_week`, with its two SEs known to Slack by name."""
+    slack.add_user(SE, name="Dana Reyes", tz="Europe/Berlin")
+    slack.add_user(SE2, name="Sam Okafor", tz="Europe/Berlin")
+    hand_computed_week()
+
+
+def digest_posts(slack: Any) -> list[Any]:
+    """The digests posted to their channel: not the breakdown in their thread, nor a try Slack failed."""
+    return [c for c in slack.calls_to("chat.postMessage")
+            if c.params.get("channel") == DIGEST_CHANNEL and not c.params.get("thread_ts") and "_fault" not in c.params]

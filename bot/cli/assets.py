@@ -19,18 +19,15 @@ from bot.cli.output import (
     add_output_option,
     day_window,
     people_names,
-    refuse_empty,
-    refuse_import,
+    run_import,
     write_rendered,
 )
 from bot.config import SLACK_USER_ID, Settings
 from bot.services import asset_due, asset_outcomes, asset_review, assets
-from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import ASSET_TYPE_LABELS
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
-FORMATS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
 
 
 def _open_database(settings: Settings) -> None:
@@ -38,38 +35,16 @@ def _open_database(settings: Settings) -> None:
     db.configure(settings.database_url)
 
 
-def _format_of(path: Path) -> Literal["yaml", "csv"] | None:
-    return FORMATS.get(path.suffix.lower())  # type: ignore[return-value]
-
-
 def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
-    path = Path(args.file)
-    fmt = _format_of(path)
-    if fmt is None:
-        print(f"{path}: use a .yaml, .yml or .csv file (the format is taken from the extension)", file=sys.stderr)
-        return EXIT_FAILURE
-    if refusal := size_refusal(path, settings.import_max_mb):
-        print(refusal, file=sys.stderr)
-        return EXIT_FAILURE
-    if (empty := refuse_empty(path, "assets")) is not None:
-        return empty
-    try:
+    def load(fmt: Literal["yaml", "csv"]) -> str:
         _open_database(settings)
         report = assets.import_file(path, fmt, owner_id=args.owner)
-    except FileNotFoundError:
-        print(f"{path}: no such file", file=sys.stderr)
-        return EXIT_FAILURE
-    except UnicodeDecodeError:
-        print(f"{path}: {NOT_UTF8}", file=sys.stderr)
-        return EXIT_FAILURE
-    except OSError as error:
-        print(f"{path}: cannot be read ({error.strerror or error})", file=sys.stderr)
-        return EXIT_FAILURE
-    except ImportInvalid as invalid:
-        return refuse_import(path, [problem.line(str(path)) for problem in invalid.problems], "assets",
-                             summary=any(problem.field for problem in invalid.problems) or len(invalid.problems) > 1)
-    print(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged")
-    return EXIT_OK
+        return f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged"
+
+    path = Path(args.file)
+    return run_import(path, settings.import_max_mb, "assets", load,
+                      summary=lambda invalid: any(problem.field for problem in invalid.problems)
+                      or len(invalid.problems) > 1)
 
 
 def export_catalogue(args: argparse.Namespace, settings: Settings) -> int:

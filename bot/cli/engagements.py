@@ -17,21 +17,18 @@ from bot.cli.output import (
     add_format_option,
     add_json_option,
     add_output_option,
-    refuse_empty,
-    refuse_import,
+    run_import,
     write_rendered,
 )
 from bot.config import Settings
 from bot.errors import Conflict
 from bot.services import challenges, engagements, metrics
 from bot.services.deliverable_figures import deliverable_figures
-from bot.services.importing import NOT_UTF8, ImportInvalid, size_refusal
 from models.enums import OPEN_STAGES, Outcome, Stage
 from models.schemas.engagements import ChallengeFigures, Figures, TeamMetrics
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
-FORMATS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
 DEFAULT_WEEKS = 12
 
 
@@ -47,29 +44,13 @@ def _fail(message: str) -> int:
 
 # ----- import / export -----------------------------------------------------------------------------------
 def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
-    path = Path(args.file)
-    fmt: Literal["yaml", "csv"] | None = FORMATS.get(path.suffix.lower())  # type: ignore[assignment]
-    if fmt is None:
-        return _fail(f"{path}: use a .yaml, .yml or .csv file (the format is taken from the extension)")
-    if refusal := size_refusal(path, settings.import_max_mb):
-        return _fail(refusal)
-    if (empty := refuse_empty(path, "engagements")) is not None:
-        return empty
-    try:
+    def load(fmt: Literal["yaml", "csv"]) -> str:
         _open_database(settings)
         report = engagements.import_file(path, fmt)
-    except FileNotFoundError:
-        return _fail(f"{path}: no such file")
-    except UnicodeDecodeError:
-        return _fail(f"{path}: {NOT_UTF8}")
-    except OSError as error:
-        return _fail(f"{path}: cannot be read ({error.strerror or error})")
-    except ImportInvalid as invalid:
-        return refuse_import(path, [problem.line(str(path)) for problem in invalid.problems], "engagements")
-    except Conflict as conflict:
-        return _fail(f"{path}: {conflict}")
-    print(f"{report.imported} imported, {report.skipped} skipped (already there)")
-    return EXIT_OK
+        return f"{report.imported} imported, {report.skipped} skipped (already there)"
+
+    path = Path(args.file)
+    return run_import(path, settings.import_max_mb, "engagements", load, refused=(Conflict,))
 
 
 def export_engagements(args: argparse.Namespace, settings: Settings) -> int:

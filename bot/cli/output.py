@@ -4,17 +4,19 @@ the options every command spells the same way."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bot.blocks.text import plural
-from bot.services.importing import empty_refusal, file_hints
+from bot.services.importing import NOT_UTF8, ImportInvalid, empty_refusal, file_hints, size_refusal
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 # How many of a refused import file's problems are printed; the rest are counted.
 SHOWN_PROBLEMS = 10
+IMPORT_FORMATS: dict[str, Literal["yaml", "csv"]] = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
 
 
 def write_rendered(rendered: str, output: str | None, *, written: str | None = None) -> int:
@@ -62,6 +64,41 @@ def refuse_import(path: Path, problems: list[str], kind: str, *, summary: bool =
               file=sys.stderr)
     for hint in file_hints(path, kind):
         print(hint, file=sys.stderr)
+    return EXIT_FAILURE
+
+
+def run_import(path: Path, limit_mb: int, kind: str, load: Callable[[Literal["yaml", "csv"]], str], *,
+               summary: Callable[[ImportInvalid], bool] = lambda _invalid: True,
+               refused: tuple[type[Exception], ...] = ()) -> int:
+    """An `epos … import FILE`: the file refused with one line (format, size, empty, missing, unreadable, not
+    UTF-8, or any of `refused`) or its problems; else `load(format)` opens the database, imports, and says
+    what it did in the line printed. The exit code."""
+    fmt = IMPORT_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        return _fail(f"{path}: use a .yaml, .yml or .csv file (the format is taken from the extension)")
+    if refusal := size_refusal(path, limit_mb):
+        return _fail(refusal)
+    if (empty := refuse_empty(path, kind)) is not None:
+        return empty
+    try:
+        done = load(fmt)
+    except FileNotFoundError:
+        return _fail(f"{path}: no such file")
+    except UnicodeDecodeError:
+        return _fail(f"{path}: {NOT_UTF8}")
+    except OSError as error:
+        return _fail(f"{path}: cannot be read ({error.strerror or error})")
+    except ImportInvalid as invalid:
+        return refuse_import(path, [problem.line(str(path)) for problem in invalid.problems], kind,
+                             summary=summary(invalid))
+    except refused as error:
+        return _fail(f"{path}: {error}")
+    print(done)
+    return EXIT_OK
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
     return EXIT_FAILURE
 
 

@@ -18,8 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
-from bot.services.importing import ImportInvalid, load_yaml
-from bot.services.team_files import TeamFile
+from bot.services.team_files import TeamFile, read_yaml
 
 DEFAULT_CHALLENGES = Path(__file__).resolve().parent.parent / "data" / "challenges.yaml"
 SETTING = "EPOS_CHALLENGES"
@@ -179,18 +178,7 @@ def _validation_problem(error: ValidationError) -> tuple[tuple[Any, ...], str]:
 
 def load(path: Path) -> ChallengeMap:
     """The challenge map in a YAML file, or a ConfigError naming the file and the line at fault."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{SETTING}: cannot read {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8 YAML") from None
-    try:
-        # The import files' loader: it names the line, and refuses alias bombs and runaway nesting.
-        raw = load_yaml(text, shape=SHAPE)
-    except ImportInvalid as invalid:
-        problem = invalid.problems[0]
-        raise ConfigError(f"{path}: {problem.where}: {problem.message}") from None
+    text, raw = read_yaml(path, SETTING, SHAPE)
     if not isinstance(raw, dict) or not raw:
         raise ConfigError(f"{path}: line 1: expected a mapping from focus area (e.g. observability) to its label, "
                           "challenges and needs")

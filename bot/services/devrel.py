@@ -46,8 +46,10 @@ from bot.services.devrel_routing import (
     ESCALATION_FLOOR,
     advance,
     escalation_delay,
+    passed_on,
     policy_for,
     record_event,
+    record_route,
     request_row,
     route_next,
     unchanged,
@@ -61,7 +63,7 @@ from models.enums import RequestEventKind, RequestState
 from models.schemas.devrel import (
     CANCELLABLE_STATES,
     CLOSED_WITH_ENGAGEMENT,
-    SYSTEM_ACTOR,
+    Change,
     DevRelPolicy,
     OverlappingMeeting,
     RequestDraft,
@@ -140,8 +142,7 @@ def create_request(actor: Actor, draft: RequestDraft, *, policy: DevRelPolicy,
         for key, value in route.values.items():
             setattr(row, key, value)
         row.version = 1
-        for kind, subject, detail in route.events:
-            record_event(session, row.id, kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
+        record_route(session, row.id, route, now)
         session.flush()
         return update_of(session, row.id, change="requested", actor_id=actor.user_id, route=route)
 
@@ -160,18 +161,8 @@ def accept(actor: Actor, request_id: int, seen_version: int, *, policy: DevRelPo
             raise Forbidden("Only the DevRel person this request was sent to can accept it.")
         if row.meeting_start <= now:
             return unchanged(session, request_id, "The meeting has already started, so it can no longer be accepted.")
-        commitments = _commitments(session, actor.user_id, row)
-        if commitments.overlapping is not None:
-            return commitments.refusal(session, request_id)
-        won = advance(session, request_id, seen_version, [RequestState.asking], DevRelRequest.candidate_id == actor.user_id,
-                      **_accepted_values(actor.user_id, row.meeting_start, now))
-        if not won:
-            moved_on = request_row(session, request_id)
-            return unchanged(session, request_id, _moved_on_note(session, moved_on, actor.user_id, lead_channel))
-        _mark_assigned(session, actor.user_id, now)
-        record_event(session, request_id, RequestEventKind.accepted, actor_id=actor.user_id, at=now,
-                     subject_id=actor.user_id)
-        return commitments.told(update_of(session, request_id, change="accepted", actor_id=actor.user_id))
+        return _assign(session, actor, row, seen_version, RequestState.asking, RequestEventKind.accepted, "accepted",
+                       DevRelRequest.candidate_id == actor.user_id, lead_channel=lead_channel, now=now)
 
 
 def take(actor: Actor, request_id: int, seen_version: int, *, policy: DevRelPolicy | None = None,
@@ -192,18 +183,25 @@ def take(actor: Actor, request_id: int, seen_version: int, *, policy: DevRelPoli
             return unchanged(session, request_id, _moved_on_note(session, row, actor.user_id, lead_channel))
         if row.meeting_start <= now:
             return unchanged(session, request_id, "The meeting has already started, so it can no longer be taken.")
-        commitments = _commitments(session, actor.user_id, row)
-        if commitments.overlapping is not None:
-            return commitments.refusal(session, request_id)
-        won = advance(session, request_id, seen_version, [RequestState.in_channel],
-                      **_accepted_values(actor.user_id, row.meeting_start, now))
-        if not won:
-            moved_on = request_row(session, request_id)
-            return unchanged(session, request_id, _moved_on_note(session, moved_on, actor.user_id, lead_channel))
-        _mark_assigned(session, actor.user_id, now)
-        record_event(session, request_id, RequestEventKind.assigned, actor_id=actor.user_id, at=now,
-                     subject_id=actor.user_id, detail="taken from the DevRel channel")
-        return commitments.told(update_of(session, request_id, change="assigned", actor_id=actor.user_id))
+        return _assign(session, actor, row, seen_version, RequestState.in_channel, RequestEventKind.assigned, "assigned",
+                       lead_channel=lead_channel, now=now, detail="taken from the DevRel channel")
+
+
+def _assign(session: Session, actor: Actor, row: DevRelRequest, seen_version: int, state: RequestState,
+            kind: RequestEventKind, change: Change, *conditions: Any, lead_channel: str | None, now: datetime,
+            detail: str = "") -> RequestUpdate:
+    """The meeting given to `actor` (who accepted or took it), unless it overlaps one they have, or someone
+    moved the request on first."""
+    commitments = _commitments(session, actor.user_id, row)
+    if commitments.overlapping is not None:
+        return commitments.refusal(session, row.id)
+    if not advance(session, row.id, seen_version, [state], *conditions,
+                   **_accepted_values(actor.user_id, row.meeting_start, now)):
+        moved_on = request_row(session, row.id)
+        return unchanged(session, row.id, _moved_on_note(session, moved_on, actor.user_id, lead_channel))
+    _mark_assigned(session, actor.user_id, now)
+    record_event(session, row.id, kind, actor_id=actor.user_id, at=now, subject_id=actor.user_id, detail=detail)
+    return commitments.told(update_of(session, row.id, change=change, actor_id=actor.user_id))
 
 
 @dataclass
@@ -294,8 +292,8 @@ def decline(actor: Actor, request_id: int, seen_version: int, reason: str, *, po
                        DevRelRequest.candidate_id == actor.user_id, **route.values):
             moved_on = request_row(session, request_id)
             return unchanged(session, request_id, _moved_on_note(session, moved_on, actor.user_id, policy.lead_channel))
-        return _passed_on(session, request_id, RequestEventKind.declined, "declined", actor.user_id, route,
-                          reason, now)
+        return passed_on(session, request_id, RequestEventKind.declined, "declined", route, actor_id=actor.user_id,
+                         previous_id=actor.user_id, reason=reason, now=now)
 
 
 def cancel(actor: Actor, request_id: int, *, now: datetime | None = None) -> RequestUpdate:
@@ -426,15 +424,7 @@ def hand_back(actor: Actor, request_id: int, seen_version: int, reason: str, *, 
                        accepted_at=None, remind_at=None, reminded_at=None):
             moved_on = request_row(session, request_id)
             return unchanged(session, request_id, _moved_on_note(session, moved_on, actor.user_id, policy.lead_channel))
-        return _passed_on(session, request_id, RequestEventKind.handed_back, "handed_back", actor.user_id, route,
-                          reason, now)
+        return passed_on(session, request_id, RequestEventKind.handed_back, "handed_back", route,
+                         actor_id=actor.user_id, previous_id=actor.user_id, reason=reason, now=now)
 
 
-def _passed_on(session: Session, request_id: int, kind: RequestEventKind, change: str, actor_id: str,
-               route: Any, reason: str, now: datetime) -> RequestUpdate:
-    """A request its person declined or handed back: recorded, with whom routing asks next."""
-    record_event(session, request_id, kind, actor_id=actor_id, at=now, subject_id=actor_id, detail=reason)
-    for event_kind, subject, detail in route.events:
-        record_event(session, request_id, event_kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
-    return update_of(session, request_id, change=change, actor_id=actor_id, route=route, previous_id=actor_id,
-                     reason=reason)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 
 from bot import clock, db, dates
-from bot.services.devrel_routing import advance, record_event, route_next, update_of
+from bot.services.devrel_routing import advance, passed_on, route_next
 from bot.services.roster import member_of
 from bot.services.routing import out_of_office
 from bot.services.sql import epoch_days
@@ -87,9 +87,5 @@ def _release(request_id: int, seen_version: int, person_id: str, *, policy: DevR
         if not advance(session, request_id, seen_version, [RequestState(row.state)], holder == person_id,
                        **route.values, **cleared):
             return None
-        record_event(session, request_id, RequestEventKind.released, actor_id=actor_id, at=now, subject_id=person_id,
-                     detail=why)
-        for kind, subject, detail in route.events:
-            record_event(session, request_id, kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
-        return update_of(session, request_id, change="released", actor_id=actor_id, route=route,
-                         previous_id=person_id, reason=why)
+        return passed_on(session, request_id, RequestEventKind.released, "released", route, actor_id=actor_id,
+                         previous_id=person_id, reason=why, now=now)

@@ -26,6 +26,7 @@ from bot.services.routing import rank
 from models import DevRelPerson, DevRelRequest, DevRelRequestEvent
 from models.enums import RequestEventKind, RequestState
 from models.schemas.devrel import (
+    SYSTEM_ACTOR,
     Candidate,
     Change,
     DevRelPolicy,
@@ -118,6 +119,22 @@ def update_of(session: Session, request_id: int, *, change: Change, actor_id: st
         reason=reason, asked=route.asked if route else None, to_channel=bool(route and route.to_channel),
         nobody_available=bool(route and route.nobody), messages=stored_messages(session, request_id),
     )
+
+
+def record_route(session: Session, request_id: int, route: Route, now: datetime) -> None:
+    """The events of where routing sent the request (asked someone, the channel, nobody), epos's doing."""
+    for kind, subject, detail in route.events:
+        record_event(session, request_id, kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
+
+
+def passed_on(session: Session, request_id: int, kind: RequestEventKind, change: Change, route: Route, *,
+              actor_id: str, previous_id: str | None, reason: str, now: datetime) -> RequestUpdate:
+    """A request its person declined, handed back, did not answer in time or cannot come to: recorded,
+    with whom routing asks next."""
+    record_event(session, request_id, kind, actor_id=actor_id, at=now, subject_id=previous_id, detail=reason)
+    record_route(session, request_id, route, now)
+    return update_of(session, request_id, change=change, actor_id=actor_id, route=route, previous_id=previous_id,
+                     reason=reason)
 
 
 def unchanged(session: Session, request_id: int, note: str, **extra: Any) -> RequestUpdate:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from bot import clock, db
 from bot.services.devrel_messages import request_view
-from bot.services.devrel_routing import advance, record_event, request_row, route_next, update_of
+from bot.services.devrel_routing import advance, passed_on, record_event, request_row, route_next, update_of
 from models import DevRelRequest, DevRelRequestEvent, DevRelRequestMessage
 from models.enums import RequestEventKind, RequestState
 from models.schemas.devrel import (
@@ -44,12 +44,8 @@ def escalate(request_id: int, seen_version: int, *, policy: DevRelPolicy, now: d
         route = route_next(session, row, policy=policy, now=now)
         if not advance(session, request_id, seen_version, [RequestState.asking], **route.values):
             return None
-        record_event(session, request_id, RequestEventKind.escalated, actor_id=SYSTEM_ACTOR, at=now, subject_id=previous,
-                     detail=why)
-        for kind, subject, detail in route.events:
-            record_event(session, request_id, kind, actor_id=SYSTEM_ACTOR, at=now, subject_id=subject, detail=detail)
-        return update_of(session, request_id, change="escalated", actor_id=SYSTEM_ACTOR, route=route,
-                         previous_id=previous, reason=why)
+        return passed_on(session, request_id, RequestEventKind.escalated, "escalated", route, actor_id=SYSTEM_ACTOR,
+                         previous_id=previous, reason=why, now=now)
 
 
 def expire(request_id: int, seen_version: int, *, now: datetime | None = None) -> RequestUpdate | None:

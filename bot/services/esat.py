@@ -34,16 +34,10 @@ def _prompt(survey: EsatSurvey, engagement: Engagement, *, reminder: bool = Fals
 
 def prompt(survey_id: int) -> EsatPrompt:
     with db.reading() as session:
-        row = session.execute(
-            select(EsatSurvey, Engagement).join(Engagement, Engagement.id == EsatSurvey.engagement_id)
-            .where(EsatSurvey.id == survey_id)
-        ).first()
-        if row is None:
-            raise NotFound("That rating request no longer exists; its engagement was removed.")
-        return _prompt(*row)
+        return _prompt(*_survey(session, survey_id))
 
 
-def _owned_survey(session, user_id: str, survey_id: int) -> tuple[EsatSurvey, Engagement]:  # type: ignore[no-untyped-def]
+def _survey(session, survey_id: int) -> tuple[EsatSurvey, Engagement]:  # type: ignore[no-untyped-def]
     row = session.execute(
         select(EsatSurvey, Engagement).join(Engagement, Engagement.id == EsatSurvey.engagement_id)
         .where(EsatSurvey.id == survey_id)
@@ -51,6 +45,11 @@ def _owned_survey(session, user_id: str, survey_id: int) -> tuple[EsatSurvey, En
     if row is None:
         raise NotFound("That rating request no longer exists; its engagement was removed.")
     survey, engagement = row
+    return survey, engagement
+
+
+def _owned_survey(session, user_id: str, survey_id: int) -> tuple[EsatSurvey, Engagement]:  # type: ignore[no-untyped-def]
+    survey, engagement = _survey(session, survey_id)
     if survey.owner_id != user_id:
         raise Forbidden(f"Only <@{survey.owner_id}>, who owned this engagement, rates it.")
     return survey, engagement

@@ -117,17 +117,16 @@ class StandingCache:
         self._lock = threading.Lock()
 
     def fresh(self, user_id: str) -> Standing | None:
-        with self._lock:
-            known = self._known.get(user_id)
-        if known is None or self._monotonic() - known.at > self.FRESH:
-            return None
-        return known.standing
+        return self._seen_within(user_id, self.FRESH)
 
     def stale(self, user_id: str) -> Standing | None:
         """What was last seen, when Slack cannot be asked now and it is not too old to trust."""
+        return self._seen_within(user_id, self.USABLE_WHEN_SLACK_FAILS)
+
+    def _seen_within(self, user_id: str, age: float) -> Standing | None:
         with self._lock:
             known = self._known.get(user_id)
-        if known is None or self._monotonic() - known.at > self.USABLE_WHEN_SLACK_FAILS:
+        if known is None or self._monotonic() - known.at > age:
             return None
         return known.standing
 

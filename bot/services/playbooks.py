@@ -16,8 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
-from bot.services.importing import ImportInvalid, load_yaml
-from bot.services.team_files import TeamFile
+from bot.services.team_files import TeamFile, read_yaml
 from models.enums import OPEN_STAGES, AssetType, Stage
 from models.schemas.engagements import StageTool, StageWebhook
 
@@ -164,18 +163,7 @@ def _first_error(source: Path, error: ValidationError) -> str:
 
 def load(path: Path) -> dict[Stage, Playbook]:
     """Every open stage's playbook from a YAML file, or a ConfigError naming the file and field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"EPOS_PLAYBOOKS: cannot read {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8 YAML") from None
-    try:
-        # The import files' loader: it names the line, and refuses alias bombs and runaway nesting.
-        raw = load_yaml(text, shape=SHAPE)
-    except ImportInvalid as invalid:
-        problem = invalid.problems[0]
-        raise ConfigError(f"{path}: {problem.where}: {problem.message}") from None
+    _, raw = read_yaml(path, "EPOS_PLAYBOOKS", SHAPE)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping from stage name ({', '.join(OPEN_STAGES)}) to its playbook")
     known = {stage.value for stage in OPEN_STAGES}

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from bot.errors import ConfigError
+from bot.services.importing import ImportInvalid, load_yaml
 
 T = TypeVar("T")
 
@@ -39,3 +40,20 @@ class TeamFile(Generic[T]):
             return getattr(load_settings(), self._setting)
         except ConfigError:
             return None
+
+
+def read_yaml(path: Path, setting: str, shape: str) -> tuple[str, Any]:
+    """A team file's text and what its YAML holds, or a ConfigError naming the setting (a file that cannot
+    be read) or the file and the line at fault."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{setting}: cannot read {path}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: is not UTF-8 text; save it as UTF-8 YAML") from None
+    try:
+        # The import files' loader: it names the line, and refuses alias bombs and runaway nesting.
+        return text, load_yaml(text, shape=shape)
+    except ImportInvalid as invalid:
+        problem = invalid.problems[0]
+        raise ConfigError(f"{path}: {problem.where}: {problem.message}") from None

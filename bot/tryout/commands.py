@@ -12,7 +12,7 @@ from bot.tryout import personas as people
 from bot.tryout import timeline
 from bot.tryout.controls import Controls, is_number, normalise
 from bot.tryout.step import Step
-from bot.tryout.workspace import CHANNEL
+from bot.tryout.workspace import CHANNEL, Post
 
 log = logging.getLogger(__name__)
 LISTED = 10
@@ -79,11 +79,7 @@ class Commands:
         self.unread.pop(me, None)
         if not mine:
             return Step(lines=[f"No DMs or private messages for {self.persona.key} yet."])
-        self.screen.begin()
-        lines = [] if len(mine) <= LISTED else [self.style.dim(f"(the last {LISTED} of {len(mine)}; :open N for others)")]
-        for post in mine[-LISTED:]:
-            lines.extend(self._render_post(post, self.screen))
-        return Step(lines=lines)
+        return self._last_posts(mine)
 
     def _channel(self, rest: str) -> Step:
         channel_id = self.directory.channel_id(rest) if rest else self.channel_id
@@ -92,6 +88,10 @@ class Commands:
         posts = [p for p in self.workspace.posts if p.channel_id == channel_id and p.kind == CHANNEL and not p.deleted]
         if not posts:
             return Step(lines=[f"#{self._channel_name(channel_id)} has no posts from epos yet."])
+        return self._last_posts(posts)
+
+    def _last_posts(self, posts: list[Post]) -> Step:
+        """The last LISTED of `posts`, drawn with their buttons, said so when there are more."""
         self.screen.begin()
         lines = [] if len(posts) <= LISTED else [self.style.dim(f"(the last {LISTED} of {len(posts)}; :open N for others)")]
         for post in posts[-LISTED:]:

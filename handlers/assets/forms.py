@@ -55,7 +55,7 @@ def read_form(values: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
 
 def submitted_fields(ack: Ack, view: dict[str, Any]) -> AssetFields | None:
     try:
-        return AssetFields.model_validate(read_form((view.get("state") or {}).get("values") or {}))
+        return AssetFields.model_validate(read_form(common.values_of(view)))
     except ValidationError as error:
         ack(response_action="errors", errors=blocks.form_errors(field_problems(error)))
         return None
@@ -128,5 +128,4 @@ VIEWS = {
 
 
 def register(app: App) -> None:
-    for callback_id, listener in VIEWS.items():
-        app.view(callback_id)(listener)
+    common.listen(app, views=VIEWS)

@@ -41,5 +41,4 @@ SHORTCUTS = {
 
 
 def register(app: App) -> None:
-    for callback_id, listener in SHORTCUTS.items():
-        app.shortcut(callback_id)(listener)
+    common.listen(app, shortcuts=SHORTCUTS)

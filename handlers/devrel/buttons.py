@@ -193,5 +193,4 @@ ACTIONS: dict[str | re.Pattern[str], Callable[..., None]] = {
 
 
 def register(app: App) -> None:
-    for action_id, listener in ACTIONS.items():
-        app.action(action_id)(listener)
+    common.listen(app, actions=ACTIONS)

@@ -250,5 +250,4 @@ VIEWS = {
 
 
 def register(app: App) -> None:
-    for callback_id, listener in VIEWS.items():
-        app.view(callback_id)(listener)
+    common.listen(app, views=VIEWS)

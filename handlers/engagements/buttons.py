@@ -3,7 +3,9 @@ Undo, list paging and the ESAT question."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
@@ -25,8 +27,9 @@ from bot.ids import EngagementIds
 from bot.notify import engagements as tell
 from bot.services import engagements, esat
 from bot.services.engagements import checklists
+from bot.services.actors import Actor
 from handlers import common
-from models.schemas.engagements import EngagementSummary
+from models.schemas.engagements import EngagementSummary, StageChangeResult
 from handlers.engagements.replies import changed, closed_answer, open_new_form, reply_for, today_in, zone_of
 
 NOT_THE_OWNER = "Only <@{owner}>, who owned this engagement, rates it."
@@ -36,16 +39,25 @@ def form_metadata(body: dict[str, Any], engagement_id: int, timezone: str) -> st
     return EngagementForm(engagement_id=engagement_id, timezone=timezone, response_url=body.get("response_url") or None).encode()
 
 
-def open_stage_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
-                    context: BoltContext) -> None:
-    ack()
+def _still_open(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
+                context: BoltContext) -> tuple[EngagementSummary, ZoneInfo] | None:
+    """The open engagement a Change stage or Close button names, and the zone of whoever clicked; None
+    once a closed one has been answered with its Reopen."""
     engagement: EngagementSummary | None = None
     who = common.actor(context, body)
     with closed_answer(reply_for(body, respond, client)):
         engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id)
     if engagement is None:
+        return None
+    return engagement, zone_of(context, client, who.user_id)
+
+
+def open_stage_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
+                    context: BoltContext) -> None:
+    ack()
+    if (found := _still_open(body, action, respond, client, context)) is None:
         return
-    zone = zone_of(context, client, who.user_id)
+    engagement, zone = found
     left_open = checklists.open_deliverables_now(engagement.id)
     common.open_view(client, body, blocks.stage_form(engagement, today=today_in(zone), open_deliverables=left_open,
                                                      metadata=form_metadata(body, engagement.id, zone.key)))
@@ -54,34 +66,32 @@ def open_stage_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], resp
 def open_close_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
                     context: BoltContext) -> None:
     ack()
-    engagement: EngagementSummary | None = None
-    who = common.actor(context, body)
-    with closed_answer(reply_for(body, respond, client)):
-        engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id)
-    if engagement is None:
+    if (found := _still_open(body, action, respond, client, context)) is None:
         return
-    zone = zone_of(context, client, who.user_id)
+    engagement, zone = found
     common.open_view(client, body, blocks.close_form(engagement, today=today_in(zone),
                                                      metadata=form_metadata(body, engagement.id, zone.key)))
+
+
+def _open_any_form(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext,
+                   form: Callable[..., dict[str, Any]]) -> None:
+    """Open a form that a closed engagement takes too (a note, the deal channel)."""
+    who = common.actor(context, body)
+    engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id, closed_ok=True)
+    zone = common.settings_of(context).timezone
+    common.open_view(client, body, form(engagement, metadata=form_metadata(body, engagement.id, zone.key)))
 
 
 def open_note_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                    context: BoltContext) -> None:
     ack()
-    who = common.actor(context, body)
-    engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id, closed_ok=True)
-    zone = common.settings_of(context).timezone
-    common.open_view(client, body, blocks.note_form(engagement, metadata=form_metadata(body, engagement.id, zone.key)))
+    _open_any_form(body, action, client, context, blocks.note_form)
 
 
 def open_channel_form(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
                       context: BoltContext) -> None:
     ack()
-    who = common.actor(context, body)
-    engagement = engagements.for_change(who, EngagementButton.decode(action.get("value")).id, closed_ok=True)
-    zone = common.settings_of(context).timezone
-    common.open_view(client, body, blocks.channel_form(engagement, metadata=form_metadata(body, engagement.id,
-                                                                                            zone.key)))
+    _open_any_form(body, action, client, context, blocks.channel_form)
 
 
 def reopen(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
@@ -108,27 +118,29 @@ def open_new(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
     open_new_form(context, client, body, common.user_id(body))
 
 
+def _carry_out(body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+              change: Callable[[Actor], StageChangeResult]) -> None:
+    """A did-you-mean or picker choice carried out, answered in place of the question that offered it."""
+    who = common.actor(context, body)
+    reply = reply_for(body, respond, client, replace=True)
+    with closed_answer(reply):
+        changed(context, client, change(who), who, reply)
+
+
 def confirm_change(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
                    context: BoltContext) -> None:
     ack()
-    who = common.actor(context, body)
     choice = StageChoice.decode(action.get("value"))
-    reply = reply_for(body, respond, client, replace=True)
-    with closed_answer(reply):
-        result = engagements.change_stage(who, choice.engagement_id, choice.stage, note=choice.note,
-                                          tz=common.settings_of(context).timezone)
-        changed(context, client, result, who, reply)
+    _carry_out(body, respond, client, context, lambda who: engagements.change_stage(
+        who, choice.engagement_id, choice.stage, note=choice.note, tz=common.settings_of(context).timezone))
 
 
 def confirm_close(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
                   context: BoltContext) -> None:
     ack()
-    who = common.actor(context, body)
     choice = CloseChoice.decode(action.get("value"))
-    reply = reply_for(body, respond, client, replace=True)
-    with closed_answer(reply):
-        result = engagements.close(who, choice.engagement_id, choice.outcome, note=choice.note)
-        changed(context, client, result, who, reply)
+    _carry_out(body, respond, client, context,
+               lambda who: engagements.close(who, choice.engagement_id, choice.outcome, note=choice.note))
 
 
 def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient,
@@ -192,6 +204,5 @@ ACTIONS = {
 
 
 def register(app: App) -> None:
-    for action_id, listener in ACTIONS.items():
-        # Every one also with a `:suffix`, so one message may hold several of a kind.
-        app.action(common.suffixed(action_id))(listener)
+    # Every one also with a `:suffix`, so one message may hold several of a kind.
+    common.listen(app, actions={common.suffixed(action_id): listener for action_id, listener in ACTIONS.items()})

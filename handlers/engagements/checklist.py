@@ -55,7 +55,7 @@ def link_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client:
                    context: BoltContext) -> None:
     who = common.actor(context, body)
     meta = DeliverableForm.decode(view.get("private_metadata"))
-    values = (view.get("state") or {}).get("values") or {}
+    values = common.values_of(view)
     url = common.submitted(values, EngagementIds.link_block, EngagementIds.field) or ""
     try:
         checklists.set_link(who, meta.engagement_id, meta.stage, meta.item_id, url)

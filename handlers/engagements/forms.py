@@ -5,6 +5,7 @@ A form a service refuses is answered on the form, on the field at fault, and not
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from handlers import common
 from handlers.common import answered_on_the_form
 from handlers.engagements.replies import answer_note, changed, today_in, webhook_reply
 from models.enums import OPEN_STAGES, Outcome, Stage
-from models.schemas.engagements import NewEngagementIn
+from models.schemas.engagements import NewEngagementIn, StageChangeResult
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def refuse(ack: Ack, error: EposError, default_block: str, field_blocks: dict[st
 def _form(context: BoltContext, view: dict[str, Any]) -> tuple[EngagementForm, dict[str, Any], Any]:
     """The form's metadata, its values, and the timezone its days were shown in."""
     meta = EngagementForm.decode(view.get("private_metadata"))
-    values = (view.get("state") or {}).get("values") or {}
+    values = common.values_of(view)
     return meta, values, zones.named(meta.timezone, common.settings_of(context).timezone)
 
 
@@ -117,44 +118,40 @@ def new_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: 
     changed(context, client, result, who, webhook_reply(None, client, who.user_id))
 
 
-@answered_on_the_form
-def stage_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-                    context: BoltContext) -> None:
+def _dated_change(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext, *,
+                  block: str, kind: type[Stage] | type[Outcome], problem: str, field: str,
+                  change: Callable[..., StageChangeResult]) -> None:
+    """A stage or close form: the choice picked on `block` (one of `kind`, else `problem` on `field`), the
+    note and the day it took effect, handed to `change`."""
     who = common.actor(context, body)
     meta, values, zone = _form(context, view)
     try:
         engagement_id = meta.engagement()
-        stage_value = value(values, EngagementIds.target_stage_block)
-        if stage_value not in {s.value for s in Stage}:
-            raise InvalidInput(PICK_STAGE, field="stage")
-        result = engagements.change_stage(
-            who, engagement_id, Stage(stage_value), note=value(values, EngagementIds.note_block) or "",
+        picked = value(values, block)
+        if picked not in {choice.value for choice in kind}:
+            raise InvalidInput(problem, field=field)
+        result = change(
+            who, engagement_id, kind(picked), note=value(values, EngagementIds.note_block) or "",
             effective_on=parse_day(value(values, EngagementIds.effective_date_block)), tz=zone)
     except EposError as error:
-        refuse(ack, error, EngagementIds.target_stage_block, {"stage": EngagementIds.target_stage_block})
+        refuse(ack, error, block, {field: block})
         return
     ack()
     changed(context, client, result, who, webhook_reply(meta.response_url, client, who.user_id))
+
+
+@answered_on_the_form
+def stage_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
+                    context: BoltContext) -> None:
+    _dated_change(ack, body, view, client, context, block=EngagementIds.target_stage_block, kind=Stage,
+                  problem=PICK_STAGE, field="stage", change=engagements.change_stage)
 
 
 @answered_on_the_form
 def close_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient,
                     context: BoltContext) -> None:
-    who = common.actor(context, body)
-    meta, values, zone = _form(context, view)
-    try:
-        engagement_id = meta.engagement()
-        outcome_value = value(values, EngagementIds.outcome_block)
-        if outcome_value not in {o.value for o in Outcome}:
-            raise InvalidInput(PICK_OUTCOME, field="outcome")
-        result = engagements.close(
-            who, engagement_id, Outcome(outcome_value), note=value(values, EngagementIds.note_block) or "",
-            effective_on=parse_day(value(values, EngagementIds.effective_date_block)), tz=zone)
-    except EposError as error:
-        refuse(ack, error, EngagementIds.outcome_block, {"outcome": EngagementIds.outcome_block})
-        return
-    ack()
-    changed(context, client, result, who, webhook_reply(meta.response_url, client, who.user_id))
+    _dated_change(ack, body, view, client, context, block=EngagementIds.outcome_block, kind=Outcome,
+                  problem=PICK_OUTCOME, field="outcome", change=engagements.close)
 
 
 @answered_on_the_form
@@ -190,7 +187,7 @@ def channel_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], clie
 @answered_on_the_form
 def esat_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
     user_id = common.user_id(body)
-    values = (view.get("state") or {}).get("values") or {}
+    values = common.values_of(view)
     score = value(values, EngagementIds.outcome_block)
     try:
         meta = SurveyForm.decode(view.get("private_metadata"))
@@ -210,7 +207,7 @@ def new_form_changed(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
     view = body.get("view") or {}
     if view.get("callback_id") != EngagementIds.new_modal or not view.get("id"):
         return
-    values = (view.get("state") or {}).get("values") or {}
+    values = common.values_of(view)
     focus = value(values, EngagementIds.focus_block) or None
     challenge_id = value(values, f"{EngagementIds.challenge_pick_block}:{focus}") if focus else None
     try:
@@ -245,7 +242,4 @@ VIEWS = {
 
 
 def register(app: App) -> None:
-    for callback_id, listener in VIEWS.items():
-        app.view(callback_id)(listener)
-    for action_id, listener in ACTIONS.items():
-        app.action(action_id)(listener)
+    common.listen(app, views=VIEWS, actions=ACTIONS)

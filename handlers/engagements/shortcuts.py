@@ -56,7 +56,7 @@ def message_note_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                            context: BoltContext) -> None:
     who = common.actor(context, body)
     meta = EngagementForm.decode(view.get("private_metadata"))
-    values = (view.get("state") or {}).get("values") or {}
+    values = common.values_of(view)
     try:
         picked = value(values, EngagementIds.engagement_block)
         if not picked:

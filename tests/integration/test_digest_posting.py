@@ -16,12 +16,11 @@ from bot.jobs import MINUTE_JOBS
 from bot.jobs import digest as digest_job
 from bot.scheduler import Scheduler, tick
 from bot.services import claims
-from tests.conftest import SE
-from tests.scheduler_helpers import SE2, hand_computed_week, utc
+from tests.scheduler_helpers import DIGEST_CHANNEL, digest_posts, hand_computed_team, utc
 from tests.support.slack import MockSlack
 from tests.support.text import all_text
 
-CHANNEL = "C0DIGEST1"
+CHANNEL = DIGEST_CHANNEL
 # Europe/Berlin is UTC+1 in November.
 MONDAY_0859 = utc("2026-11-23 07:59")
 MONDAY_0900 = utc("2026-11-23 08:00")
@@ -39,15 +38,8 @@ def _unpaced(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def deals(settings: Settings, slack: MockSlack) -> Iterator[None]:
-    slack.add_user(SE, name="Dana Reyes", tz="Europe/Berlin")
-    slack.add_user(SE2, name="Sam Okafor", tz="Europe/Berlin")
-    hand_computed_week()
+    hand_computed_team(slack)
     yield
-
-
-def digest_posts(slack: MockSlack) -> list:
-    return [c for c in slack.calls_to("chat.postMessage")
-            if c.params.get("channel") == CHANNEL and not c.params.get("thread_ts") and "_fault" not in c.params]
 
 
 

@@ -29,6 +29,7 @@ from models.schemas.assets import AssetFields, AssetRecord
 from tests.assets_helpers import ask, asset_by_title, blocks_of, card_titles, write_catalogue_csv
 from tests.conftest import SE
 from tests.reliability_helpers import error_log
+from tests.support.importing import in_background, paused
 from tests.support.slack import MockSlack
 from tests.support.waiting import eventually
 from tests.support.wire import SlackWire
@@ -161,33 +162,14 @@ def records(count: int) -> Iterator[AssetRecord]:
         })
 
 
-def paused(count: int, halfway: threading.Event, resume: threading.Event, *, then_fail: bool) -> Iterator[AssetRecord]:
-    """The records of a file, stopping after two write batches until told to go on, then failing if asked to."""
-    for n, record in enumerate(records(count)):
-        if n == 2 * WRITE_BATCH:
-            halfway.set()
-            assert resume.wait(60)
-            if then_fail:
-                raise OSError("the disk holding the file went away")
-        yield record
-
-
 @pytest.mark.parametrize("then_fail", [False, True], ids=["succeeds", "fails"])
 def test_an_import_half_written_is_seen_by_nobody(
     then_fail: bool, catalogue: None, wire: SlackWire, slack: MockSlack
 ) -> None:
     count = 3 * WRITE_BATCH
     halfway, resume = threading.Event(), threading.Event()
-    outcome: list[object] = []
-
-    def importing() -> None:
-        try:
-            outcome.append(assets.import_records(paused(count, halfway, resume, then_fail=then_fail)))
-        except OSError as error:
-            outcome.append(error)
-
-    worker = threading.Thread(target=importing)
-    worker.start()
+    worker, outcome = in_background(
+        lambda: assets.import_records(paused(records(count), halfway, resume, then_fail=then_fail)))
     try:
         assert halfway.wait(60)
         with db.reading() as session:
@@ -221,10 +203,8 @@ def test_a_link_the_import_is_writing_cannot_be_added_from_slack_meanwhile(
 ) -> None:
     count = 3 * WRITE_BATCH
     halfway, resume = threading.Event(), threading.Event()
-    outcome: list[object] = []
-    worker = threading.Thread(
-        target=lambda: outcome.append(assets.import_records(paused(count, halfway, resume, then_fail=False))))
-    worker.start()
+    worker, outcome = in_background(
+        lambda: assets.import_records(paused(records(count), halfway, resume, then_fail=False)))
     try:
         assert halfway.wait(60)
         pending = "https://assets.example.com/staged/5"
@@ -288,16 +268,8 @@ def test_an_import_still_running_is_never_cleared_and_one_taken_for_abandoned_ca
 ) -> None:
     count = 3 * WRITE_BATCH
     halfway, resume = threading.Event(), threading.Event()
-    outcome: list[object] = []
-
-    def importing() -> None:
-        try:
-            outcome.append(assets.import_records(paused(count, halfway, resume, then_fail=False)))
-        except Conflict as error:
-            outcome.append(error)
-
-    worker = threading.Thread(target=importing)
-    worker.start()
+    worker, outcome = in_background(
+        lambda: assets.import_records(paused(records(count), halfway, resume, then_fail=False)))
     try:
         assert halfway.wait(60)
         # Paused for a moment, it is running: another import of the same links is refused.
@@ -331,16 +303,8 @@ def test_an_asset_changed_in_slack_while_the_import_ran_is_not_overwritten(
     count = 3 * WRITE_BATCH
     sample = asset_by_title(SAMPLE_DEMO)
     halfway, resume = threading.Event(), threading.Event()
-    outcome: list[object] = []
-
-    def importing() -> None:
-        try:
-            outcome.append(assets.import_records(paused(count, halfway, resume, then_fail=False)))
-        except Conflict as error:
-            outcome.append(error)
-
-    worker = threading.Thread(target=importing)
-    worker.start()
+    worker, outcome = in_background(
+        lambda: assets.import_records(paused(records(count), halfway, resume, then_fail=False)))
     try:
         assert halfway.wait(60)  # the import's change to this asset is staged
         if meanwhile == "edited":

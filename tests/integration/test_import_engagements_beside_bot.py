@@ -37,6 +37,7 @@ from tests.devrel_helpers import LENA
 from tests.integration.test_devrel_roster import form_values
 from tests.integration.test_import_beside_bot import SLACK_ACK_SECONDS, SORRY, apologies
 from tests.reliability_helpers import error_log
+from tests.support.importing import in_background, paused
 from tests.support.text import message_text
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -196,32 +197,6 @@ def engagement_records(count: int) -> Iterator[EngagementRecord]:
                         {"stage": "discovery", "at": "2026-08-07T14:00:00Z"}]})
 
 
-def paused(records: Iterator[object], halfway: threading.Event, resume: threading.Event, *,
-           then_fail: bool) -> Iterator[object]:
-    """The records of a file, stopping after two write batches until told to go on, then failing if asked to."""
-    for n, record in enumerate(records):
-        if n == 2 * WRITE_BATCH:
-            halfway.set()
-            assert resume.wait(60)
-            if then_fail:
-                raise OSError("the disk holding the file went away")
-        yield record
-
-
-def in_background(work: object) -> tuple[threading.Thread, list[object]]:
-    outcome: list[object] = []
-
-    def run() -> None:
-        try:
-            outcome.append(work())  # type: ignore[operator]
-        except (OSError, Conflict) as error:
-            outcome.append(error)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
-
-
 # A fixed moment, so that two looks differ only by what they found.
 NOW = clock.now()
 
@@ -242,7 +217,7 @@ def test_an_engagement_import_half_written_is_seen_by_nobody(then_fail: bool, te
     halfway, resume = threading.Event(), threading.Event()
     before = everything_se_sees()
     worker, outcome = in_background(lambda: engagements.import_records(
-        paused(engagement_records(count), halfway, resume, then_fail=then_fail)))  # type: ignore[arg-type]
+        paused(engagement_records(count), halfway, resume, then_fail=then_fail)))
     try:
         assert halfway.wait(60)
         assert bulk_engagements(pending_too=True) == 2 * WRITE_BATCH  # really written, in batches…
@@ -282,7 +257,7 @@ def test_a_roster_import_half_written_is_seen_by_nobody(then_fail: bool, team: N
     entries = itertools.chain([RosterEntry(**renamed.model_dump(include=set(RosterEntry.model_fields)))],
                               roster_entries(count))
     worker, outcome = in_background(lambda: roster.import_roster(
-        paused(entries, halfway, resume, then_fail=then_fail)))  # type: ignore[arg-type]
+        paused(entries, halfway, resume, then_fail=then_fail)))
     try:
         assert halfway.wait(60)
         assert bulk_people(pending_too=True) == 2 * WRITE_BATCH - 1
@@ -323,7 +298,7 @@ def test_a_person_changed_in_slack_while_the_roster_import_ran_is_not_overwritte
     halfway, resume = threading.Event(), threading.Event()
     entries = itertools.chain([in_file], roster_entries(3 * WRITE_BATCH))
     worker, outcome = in_background(lambda: roster.import_roster(
-        paused(entries, halfway, resume, then_fail=False)))  # type: ignore[arg-type]
+        paused(entries, halfway, resume, then_fail=False)))
     try:
         assert halfway.wait(60)  # the file's change to the first person is set aside
         changed = first if meanwhile != "someone else edited" else other
@@ -358,7 +333,7 @@ def test_a_person_the_roster_import_is_adding_cannot_be_added_by_hand_meanwhile(
     count = 3 * WRITE_BATCH
     halfway, resume = threading.Event(), threading.Event()
     worker, outcome = in_background(lambda: roster.import_roster(
-        paused(roster_entries(count), halfway, resume, then_fail=False)))  # type: ignore[arg-type]
+        paused(roster_entries(count), halfway, resume, then_fail=False)))
     try:
         assert halfway.wait(60)  # Bulk Person 0 is written, out of sight
         with error_log() as errors:

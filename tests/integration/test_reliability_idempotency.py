@@ -18,6 +18,7 @@ from bot import db
 from models import AssetFeedback, AuditEntry, Engagement, EngagementNote, ProcessedDelivery, SearchMiss, StageChange
 from tests.assets_helpers import asset_by_title, import_sample
 from tests.conftest import SE, SELLER, STRANGER
+from tests.reliability_helpers import first_delivery_fails
 from tests.engagements_helpers import button, open_engagement
 from tests.support.slack import MockSlack
 from tests.support.waiting import eventually
@@ -67,40 +68,26 @@ def test_a_retried_app_home_opened_publishes_the_home_once(database_url: str, wi
 def test_an_event_sent_again_while_its_first_delivery_is_handled_is_handled_when_that_one_fails(
     database_url: str, wire: SlackWire, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import sharing
-
-    handled: list[str] = []
-    first_running, first_may_fail = threading.Event(), threading.Event()
-    forget = sharing.forget
-
-    def forget_slowly_failing_first(channel: str) -> None:
-        if not first_running.is_set():
-            first_running.set()
-            assert first_may_fail.wait(10)
-            raise RuntimeError("the database went away")
-        forget(channel)
-        handled.append(channel)
-
-    monkeypatch.setattr(sharing, "forget", forget_slowly_failing_first)
+    fails = first_delivery_fails(monkeypatch)
     shared = {"type": "channel_shared", "channel": "C0SHARED1", "connected_team_id": "T0OTHER", "event_ts": "1.0"}
 
     assert wire.event(shared, event_id="Ev0SHARE01").status == 200
-    assert first_running.wait(5)
+    assert fails.running.wait(5)
     # Slack took the first delivery for failed (it answered late) and sends the event again: while the
     # first is still being handled, the answer asks Slack to send it once more, later.
     assert wire.event(shared, event_id="Ev0SHARE01", headers=RETRY).status == 503
-    first_may_fail.set()
+    fails.may_fail.set()
     assert eventually(lambda: count(ProcessedDelivery, ProcessedDelivery.key == "event:Ev0SHARE01") == 0)
 
     later = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"}
     assert wire.event(shared, event_id="Ev0SHARE01", headers=later).status == 200
     assert eventually(lambda: count(ProcessedDelivery, ProcessedDelivery.key == "event:Ev0SHARE01",
                                     ProcessedDelivery.done_at.is_not(None)) == 1)
-    assert handled == ["C0SHARED1"]
+    assert fails.handled == ["C0SHARED1"]
     # Handled now: the last retry is answered 200 and changes nothing.
     last = {"X-Slack-Retry-Num": "3", "X-Slack-Retry-Reason": "http_error"}
     assert wire.event(shared, event_id="Ev0SHARE01", headers=last).status == 200
-    assert handled == ["C0SHARED1"]
+    assert fails.handled == ["C0SHARED1"]
 
 
 def test_a_double_clicked_undo_takes_the_change_back_once(database_url: str, wire: SlackWire, slack: MockSlack) -> None:

@@ -27,6 +27,7 @@ from tests.assets_helpers import (
     import_sample,
 )
 from tests.conftest import ADMIN, SE, SELLER, answer_to
+from tests.reliability_helpers import first_delivery_fails
 from tests.support.slack import MockSlack
 from tests.support.socket_mode import NOT_ACKNOWLEDGED, SocketModeServer, SocketModeWire
 from tests.support.text import all_text
@@ -120,31 +121,17 @@ def handled(key: str) -> bool:
 def test_an_event_sent_again_while_its_first_delivery_is_handled_is_left_unacknowledged(
     socket_wire: SocketModeWire, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import sharing
-
-    done: list[str] = []
-    first_running, first_may_fail = threading.Event(), threading.Event()
-    forget = sharing.forget
-
-    def forget_slowly_failing_first(channel: str) -> None:
-        if not first_running.is_set():
-            first_running.set()
-            assert first_may_fail.wait(10)
-            raise RuntimeError("the database went away")
-        forget(channel)
-        done.append(channel)
-
-    monkeypatch.setattr(sharing, "forget", forget_slowly_failing_first)
+    fails = first_delivery_fails(monkeypatch)
     shared = {"type": "channel_shared", "channel": "C0SHARED1", "connected_team_id": "T0OTHER", "event_ts": "1.0"}
     assert socket_wire.event(shared, event_id="Ev0SOCKET09").status == 200
-    assert first_running.wait(5)
+    assert fails.running.wait(5)
     # Left unacknowledged, the envelope is one Slack delivers again later.
     assert socket_wire.event(shared, event_id="Ev0SOCKET09", headers=RETRY, timeout=1).status == NOT_ACKNOWLEDGED
-    first_may_fail.set()
+    fails.may_fail.set()
     assert eventually(lambda: not delivery_claimed("event:Ev0SOCKET09"))
     later = {"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "timeout"}
     assert socket_wire.event(shared, event_id="Ev0SOCKET09", headers=later).status == 200
-    assert eventually(lambda: done == ["C0SHARED1"])
+    assert eventually(lambda: fails.handled == ["C0SHARED1"])
 
 
 def delivery_claimed(key: str) -> bool:

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.jobs import MINUTE_JOBS
 from bot.scheduler import tick
 from tests.conftest import SE, answer_to
-from tests.scheduler_helpers import SE2, hand_computed_week, utc
+from tests.scheduler_helpers import digest_posts, hand_computed_team, utc
 from tests.support.slack import MockSlack
 from tests.support.waiting import eventually
 from tests.support.wire import SlackWire
@@ -26,15 +26,8 @@ DIGEST_ONLY = tuple(job for job in MINUTE_JOBS if job.name == "digest")
 @pytest.fixture
 def deals(settings: Settings, slack: MockSlack, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(outbox, "PACER", outbox.Pacer(0))
-    slack.add_user(SE, name="Dana Reyes", tz="Europe/Berlin")
-    slack.add_user(SE2, name="Sam Okafor", tz="Europe/Berlin")
-    hand_computed_week()
+    hand_computed_team(slack)
     yield
-
-
-def digests(slack: MockSlack) -> list:
-    return [c for c in slack.calls_to("chat.postMessage")
-            if c.params.get("channel") == "C0DIGEST1" and not c.params.get("thread_ts") and "_fault" not in c.params]
 
 
 @pytest.mark.parametrize("event", [{"type": "tokens_revoked", "tokens": {"bot": ["U0EPOSBOT"]}},
@@ -92,7 +85,7 @@ def test_posts_that_fell_due_meanwhile_go_out_after_a_restart(deals: None, setti
     revocation.mark("Slack sent tokens_revoked")
     client = make_client(settings)
     tick(client, settings, MONDAY_0900, jobs=DIGEST_ONLY)
-    assert digests(slack) == []
+    assert digest_posts(slack) == []
     revocation.reset()  # a restart with a new token
     tick(make_client(settings), settings, MONDAY_0900.replace(minute=5), jobs=DIGEST_ONLY)
-    assert len(digests(slack)) == 1
+    assert len(digest_posts(slack)) == 1

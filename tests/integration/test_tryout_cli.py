@@ -10,6 +10,7 @@ from bot.cli import main
 from bot.tryout.script import fill_line, parse_script
 from bot.tryout.session import TrySession
 from bot.tryout.terminal import interact
+from tests.support.tryout import scripted
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -121,14 +122,8 @@ def test_the_prompt_loop_ends_at_end_of_input_and_survives_ctrl_c(tmp_path: Path
     events: list[object] = [KeyboardInterrupt(), ":who", EOFError()]
     shown: list[str] = []
 
-    def read(_prompt: str) -> str:
-        event = events.pop(0)
-        if isinstance(event, BaseException):
-            raise event
-        return str(event)
-
     session = TrySession(output_dir=tmp_path / "out", examples_dir=EXAMPLES, interactive=True)
-    assert interact(session, read=read, write=shown.append) == 0
+    assert interact(session, read=scripted(events), write=shown.append) == 0
     assert "  (:quit leaves)" in shown and any("Sam Carter" in line for line in shown)
 
 
@@ -145,14 +140,8 @@ def test_ctrl_c_in_a_form_cancels_the_form(tmp_path: Path) -> None:
     events: list[object] = ["/asset add", KeyboardInterrupt(), ":who", EOFError()]
     shown: list[str] = []
 
-    def read(_prompt: str) -> str:
-        event = events.pop(0)
-        if isinstance(event, BaseException):
-            raise event
-        return str(event)
-
     session = TrySession(output_dir=tmp_path / "out", examples_dir=EXAMPLES, interactive=True)
-    assert interact(session, read=read, write=shown.append) == 0
+    assert interact(session, read=scripted(events), write=shown.append) == 0
     text = "\n".join(shown)
     assert "(Add an asset closed)" in text and "(:quit leaves)" not in text
 

@@ -5,15 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.tryout.session import TrySession
+from tests.support.tryout import run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 LINK = "https://assets.example.com/demos/kubernetes-cluster-health"
-
-
-def run(session: TrySession, line: str) -> str:
-    step = session.handle(line)
-    assert step.error is None, step.error
-    return step.text
 
 
 def test_a_pasted_link_is_previewed_and_a_message_shortcut_answers(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from bot import clock
 from bot.tryout.commands import parse_wait
 from bot.tryout.session import DEFAULT_START, TrySession
 from bot.tryout.timeline import next_boundary, step_for
+from tests.support.tryout import run
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DUPLICATE_LINK = "https://assets.example.com/demos/observability-alert-to-root-cause"
@@ -23,12 +24,6 @@ def session(tmp_path: Path) -> Iterator[TrySession]:
     with TrySession(output_dir=tmp_path / "out", examples_dir=EXAMPLES) as opened:
         opened.open()
         yield opened
-
-
-def run(session: TrySession, line: str) -> str:
-    step = session.handle(line)
-    assert step.error is None, step.error
-    return step.text
 
 
 def test_start_loads_the_samples_and_sets_the_clock(tmp_path: Path) -> None:

@@ -30,6 +30,19 @@ class SlackWire(wire.SlackWire):
         self._trigger += 1
         return f"{self._trigger}.{self._wire_id}.trigger"
 
+    def interaction(self, kind: str, user_id: str, **fields: Any) -> dict[str, Any]:
+        """What every interaction payload (a button, a form, a shortcut) carries: who, in which team, with
+        a fresh trigger_id; `fields` are the kind's own."""
+        return {
+            "type": kind,
+            "token": "legacy-unused",
+            "team": {"id": self.team_id, "domain": "epos-test"},
+            "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
+            "api_app_id": APP_ID,
+            "trigger_id": self.next_trigger_id(),
+            **fields,
+        }
+
     def command_fields(self, command: str, text: str, *, user_id: str, channel_id: str = "C0DEALS01",
                        response_name: str = "default") -> dict[str, str]:
         return {
@@ -82,15 +95,7 @@ class SlackWire(wire.SlackWire):
             action["selected_option"] = selected_option
         else:
             action["value"] = value
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "team": {"id": self.team_id, "domain": "epos-test"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
-            "api_app_id": APP_ID,
-            "token": "legacy-unused",
-            "trigger_id": self.next_trigger_id(),
-            "actions": [action],
-        }
+        payload = self.interaction("block_actions", user_id, actions=[action])
         if view is not None:
             payload["container"] = {"type": "view", "view_id": view.get("id", "V0")}
             payload["view"] = view
@@ -120,49 +125,23 @@ class SlackWire(wire.SlackWire):
             "state": {"values": values},
             "title": view.get("title", {"type": "plain_text", "text": "epos"}),
         }
-        payload = {
-            "type": "view_submission",
-            "team": {"id": self.team_id, "domain": "epos-test"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
-            "api_app_id": APP_ID,
-            "token": "legacy-unused",
-            "trigger_id": self.next_trigger_id(),
-            "view": submitted,
-        }
+        payload = self.interaction("view_submission", user_id, view=submitted)
         return self.post_payload(payload, **post_kwargs)
 
     def message_shortcut(self, callback_id: str, *, user_id: str, text: str, author_id: str = "U0AUTHOR1",
                          channel_id: str = "C0DEALS01", message_ts: str = "1700000000.000100",
                          response_name: str = "shortcut", **post_kwargs: Any) -> WireResponse:
         """A shortcut from a message's menu, as Slack sends it (`message_action`)."""
-        payload = {
-            "type": "message_action",
-            "token": "legacy-unused",
-            "action_ts": f"{time.time():.6f}",
-            "team": {"id": self.team_id, "domain": "epos-test"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
-            "channel": {"id": channel_id, "name": "deals"},
-            "callback_id": callback_id,
-            "trigger_id": self.next_trigger_id(),
-            "message_ts": message_ts,
-            "message": {"type": "message", "user": author_id, "ts": message_ts, "text": text},
-            "response_url": f"{self.response_url_base}response/{response_name}",
-            "api_app_id": APP_ID,
-        }
+        payload = self.interaction(
+            "message_action", user_id, action_ts=f"{time.time():.6f}", channel={"id": channel_id, "name": "deals"},
+            callback_id=callback_id, message_ts=message_ts,
+            message={"type": "message", "user": author_id, "ts": message_ts, "text": text},
+            response_url=f"{self.response_url_base}response/{response_name}")
         return self.post_payload(payload, **post_kwargs)
 
     def global_shortcut(self, callback_id: str, *, user_id: str, **post_kwargs: Any) -> WireResponse:
         """A shortcut from the shortcuts menu (`shortcut`): no conversation, no response_url."""
-        payload = {
-            "type": "shortcut",
-            "token": "legacy-unused",
-            "action_ts": f"{time.time():.6f}",
-            "team": {"id": self.team_id, "domain": "epos-test"},
-            "user": {"id": user_id, "username": user_id.lower(), "team_id": self.team_id},
-            "callback_id": callback_id,
-            "trigger_id": self.next_trigger_id(),
-            "api_app_id": APP_ID,
-        }
+        payload = self.interaction("shortcut", user_id, action_ts=f"{time.time():.6f}", callback_id=callback_id)
         return self.post_payload(payload, **post_kwargs)
 
     def event(self, event: dict[str, Any], *, event_id: str | None = None, **post_kwargs: Any) -> WireResponse:

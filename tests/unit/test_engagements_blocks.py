@@ -32,6 +32,7 @@ from models.schemas.engagements import (
 )
 from tests.conftest import SE, SELLER
 from tests.engagements_helpers import buttons_in, new_form_values
+from tests.reliability_helpers import mrkdwn_texts
 from tests.support.text import all_text
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
@@ -93,20 +94,7 @@ def test_the_card_escapes_user_text_so_nothing_pings() -> None:
         timeline_total=1,
     )
     message = blocks.card_message(hostile)
-    mrkdwn: list[str] = [message["text"]]
-
-    def collect(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn":
-                mrkdwn.append(node["text"])
-            for value in node.values():
-                collect(value)
-        elif isinstance(node, list):
-            for item in node:
-                collect(item)
-
-    collect(parsed(message))
-    text = "\n".join(mrkdwn)  # plain_text (the header) never pings, so only mrkdwn and the fallback matter
+    text = "\n".join([message["text"], *mrkdwn_texts(parsed(message))])  # plain_text (the header) never pings, so only mrkdwn and the fallback matter
     for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U0BOSS>"):
         assert raw not in text
     assert "&lt;!channel&gt; Acme &amp; Co" in text and message["text"].startswith("&lt;!channel&gt;")

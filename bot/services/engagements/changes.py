@@ -18,11 +18,11 @@ from bot.services.actors import Actor
 from bot.services.engagements import checklists
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
+    _changeable,
     _entity,
     _label,
     _load,
     _require_change_right,
-    already_closed,
     summary,
 )
 from bot.services.metrics import effective_changes
@@ -247,10 +247,7 @@ def change_stage(
         raise InvalidInput("To close an engagement, use Close (or `/engagement close ACCOUNT won|lost|no-decision`).",
                            field="stage")
     with db.transaction() as session:
-        engagement = _load(session, engagement_id, lock=True)
-        _require_change_right(actor, engagement)
-        if engagement.stage == Stage.closed:
-            raise already_closed(engagement, now)
+        engagement = _changeable(session, actor, engagement_id, now, lock=True)
         if engagement.stage == stage:
             raise Conflict(
                 f"{_label(engagement)} is already in {stage.label} (since "
@@ -312,10 +309,7 @@ def close(
     outcome = Outcome(outcome)
     note = _clean_note(note)
     with db.transaction() as session:
-        engagement = _load(session, engagement_id, lock=True)
-        _require_change_right(actor, engagement)
-        if engagement.stage == Stage.closed:
-            raise already_closed(engagement, now)
+        engagement = _changeable(session, actor, engagement_id, now, lock=True)
         moment = _resolve_moment(engagement, effective_at=effective_at, effective_on=effective_on, tz=tz, now=now)
         result = _append_change(session, engagement, actor, Stage.closed, outcome=outcome, moment=moment,
                                 note=note, now=now)

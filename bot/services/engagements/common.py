@@ -82,6 +82,17 @@ def _entity(engagement: Engagement) -> str:
     return PRACTICE_ENTITY if engagement.practice else ENTITY
 
 
+def _changeable(session: Session, actor: Actor, engagement_id: int, now: datetime, *, lock: bool = False,
+                closed_ok: bool = False) -> Engagement:
+    """The engagement `actor` is about to change: it exists, they may change it and, unless `closed_ok`,
+    it is still open."""
+    engagement = _load(session, engagement_id, lock=lock)
+    _require_change_right(actor, engagement)
+    if engagement.stage == Stage.closed and not closed_ok:
+        raise already_closed(engagement, now)
+    return engagement
+
+
 def _label(engagement: Engagement | EngagementSummary) -> str:
     return f"*{escape(engagement.account)}* ({escape(engagement.opportunity)})"
 

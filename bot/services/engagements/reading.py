@@ -18,10 +18,9 @@ from bot.services.engagements import checklists
 from bot.services.engagements.common import (
     BACKDATED_AFTER,
     IMPORT_ACTOR,
+    _changeable,
     _listed_for,
     _load,
-    _require_change_right,
-    already_closed,
     may_change,
     summary,
 )
@@ -66,11 +65,7 @@ def for_change(actor: Actor, engagement_id: int, *, closed_ok: bool = False,
     in vain). The submission checks again."""
     now = now or clock.now()
     with db.reading() as session:
-        engagement = _load(session, engagement_id)
-        _require_change_right(actor, engagement)
-        if engagement.stage == Stage.closed and not closed_ok:
-            raise already_closed(engagement, now)
-        return summary(engagement, now)
+        return summary(_changeable(session, actor, engagement_id, now, closed_ok=closed_ok), now)
 
 
 def card(engagement_id: int, *, viewer: Actor | None = None, now: datetime | None = None) -> EngagementCard:
