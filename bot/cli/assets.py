@@ -18,6 +18,7 @@ from bot.cli.output import (
     add_json_option,
     add_output_option,
     day_window,
+    export_format,
     people_names,
     run_import,
     write_rendered,
@@ -50,7 +51,7 @@ def import_catalogue(args: argparse.Namespace, settings: Settings) -> int:
 def export_catalogue(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     records = assets.export_records()
-    return write_rendered(assets.render_export(records, args.format), args.output,
+    return write_rendered(assets.render_export(records, export_format(args)), args.output,
                           written=f"{plural(len(records), 'asset')} written to {args.output}")
 
 

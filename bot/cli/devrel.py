@@ -9,7 +9,8 @@ from typing import Any
 
 from bot import db
 from bot.blocks.text import plural
-from bot.cli.output import add_format_option, add_output_option, refuse_empty, refuse_import, write_rendered
+from bot.cli.output import (add_format_option, add_output_option, export_format, refuse_empty, refuse_import,
+                            write_rendered)
 from bot.config import Settings
 from bot.errors import EposError
 from bot.services import roster
@@ -48,7 +49,7 @@ def import_roster(args: argparse.Namespace, settings: Settings) -> int:
 def export_roster(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     entries = roster.export_roster()
-    rendered = roster.to_csv(entries) if args.format == "csv" else roster.to_yaml(entries)
+    rendered = roster.to_csv(entries) if export_format(args) == "csv" else roster.to_yaml(entries)
     return write_rendered(rendered, args.output, written=f"{plural(len(entries), 'person', 'people')} written to {args.output}")
 
 

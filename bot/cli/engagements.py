@@ -17,6 +17,7 @@ from bot.cli.output import (
     add_format_option,
     add_json_option,
     add_output_option,
+    export_format,
     run_import,
     write_rendered,
 )
@@ -56,7 +57,7 @@ def import_engagements(args: argparse.Namespace, settings: Settings) -> int:
 def export_engagements(args: argparse.Namespace, settings: Settings) -> int:
     _open_database(settings)
     records = engagements.export_records()
-    return write_rendered(engagements.render_export(records, args.format), args.output,
+    return write_rendered(engagements.render_export(records, export_format(args)), args.output,
                           written=f"{plural(len(records), 'engagement')} written to {args.output}")
 
 

@@ -41,8 +41,17 @@ def add_output_option(parser: Any) -> None:
 
 
 def add_format_option(parser: Any) -> None:
-    """`--format yaml|csv`, as every export takes it."""
-    parser.add_argument("--format", choices=("yaml", "csv"), default="yaml", help="yaml or csv (default: yaml)")
+    """`--format yaml|csv`, as every export takes it; read it with `export_format`."""
+    parser.add_argument("--format", choices=("yaml", "csv"),
+                        help="yaml or csv (default: the --output file's extension, else yaml)")
+
+
+def export_format(args: Any) -> Literal["yaml", "csv"]:
+    """The format asked for, else the one the output file's name says (`-o team.csv` is CSV), else YAML."""
+    if args.format:
+        return args.format  # type: ignore[no-any-return]
+    suffix = Path(args.output).suffix.lower() if args.output else ""
+    return "csv" if suffix == ".csv" else "yaml"
 
 
 def add_json_option(parser: Any, what: str) -> None:

@@ -245,6 +245,16 @@ def test_an_asset_without_a_summary_goes_out_and_back_in_as_csv(cli_env: Path,
     assert "1 unchanged" in capsys.readouterr().out
 
 
+def test_an_export_to_a_csv_file_is_csv_and_one_to_another_file_yaml(cli_env: Path) -> None:
+    import_sample()
+    assert main(["assets", "export", "-o", str(cli_env / "catalogue.csv")]) == 0
+    assert main(["assets", "export", "-o", str(cli_env / "catalogue.txt")]) == 0
+    assert main(["assets", "export", "--format", "yaml", "-o", str(cli_env / "asked.csv")]) == 0
+    assert (cli_env / "catalogue.csv").read_text(encoding="utf-8").startswith(",".join(assets.EXPORT_FIELDS))
+    assert len(yaml.safe_load((cli_env / "catalogue.txt").read_text(encoding="utf-8"))) == 40
+    assert len(yaml.safe_load((cli_env / "asked.csv").read_text(encoding="utf-8"))) == 40
+
+
 def test_export_prints_yaml_to_stdout_by_default(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import_sample()
     capsys.readouterr()
