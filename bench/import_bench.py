@@ -14,6 +14,8 @@ Each import on SQLite (the database where a writer blocks others: assets, engage
 `epos serve` on the same database answers signed `/engagement` and `/asset` commands and Home tabs from a few clients: reported are
 the acks' p99 and maximum, how many took 3 s or more or were not 200, and the server's log lines saying
 `database is locked` or apologising, and each worker's RSS at the end (the answers read the imported rows).
+`--kind roster-update` and `--kind assets-update` import a file first (untimed), then, beside the bot, a
+second one changing every row, whose last transaction applies them all.
 Prints a table and writes `bench/results/import.json`.
 """
 
@@ -41,14 +43,14 @@ TARGET_WRITE_S = 1.0
 WORDS = ("observability", "security", "kubernetes", "logging", "tracing", "alerting", "siem", "apm", "search")
 
 
-def write_csv(path: Path, rows: int) -> None:
-    """A catalogue of `rows` published assets, written a line at a time."""
+def write_csv(path: Path, rows: int, *, summary: str = "How team {n} runs {topic} and {other} day to day.") -> None:
+    """A catalogue of `rows` published assets, written a line at a time; `summary` is formatted for each."""
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write("title,type,summary,url,topics,products,owner,status\n")
         for n in range(rows):
             topic, other = WORDS[n % len(WORDS)], WORDS[(n * 7) % len(WORDS)]
             out.write(f"{topic.capitalize()} for team {n}: {other} in practice,demo,"
-                      f"How team {n} runs {topic} and {other} day to day.,https://assets.example.com/bench/{n},"
+                      f"{summary.format(n=n, topic=topic, other=other)},https://assets.example.com/bench/{n},"
                       f"{topic};{other},Observability,U0BENCH{n % 40:02d},published\n")
 
 
@@ -139,8 +141,8 @@ def _run_child(kind: str, url: str, path: Path) -> dict[str, Any]:
 
 
 def beside_the_bot(kind: str, url: str, path: Path, scratch: str, *, before: Path | None = None) -> dict[str, Any]:
-    """An engagement or roster import in a child process while `epos serve` on the same database answers
-    clients; `before`, a file of the same kind imported (untimed) before the server starts."""
+    """An import in a child process while `epos serve` on the same database answers clients; `before`, a
+    file of the same kind imported (untimed) before the server starts."""
     from bench.ack_bench import (SECRET, TOKEN, free_port, percentile, rss_mb, start_server, stop_server, wait_healthy,
                                  worker_pids)
     from bench.slack_sink import SinkProcess
@@ -229,9 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgresql", metavar="SERVER_URL", default=os.environ.get("EPOS_BENCH_POSTGRESQL"),
                         help="also on this PostgreSQL server (default: EPOS_BENCH_POSTGRESQL, if set)")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
-    parser.add_argument("--kind", choices=("all", "assets", "engagements", "roster", "roster-update"), default="all",
-                        help="which imports to measure (default: all three; roster-update, not in all: a second "
-                             "import of the roster file changing every person, whose go-live applies them all)")
+    parser.add_argument("--kind", choices=("all", "assets", "engagements", "roster", "roster-update", "assets-update"),
+                        default="all",
+                        help="which imports to measure (default: all three; roster-update and assets-update, not in "
+                             "all: a second import of the file changing every person or asset, whose go-live "
+                             "applies them all)")
     parser.add_argument("--child", nargs=3, metavar=("KIND", "DATABASE_URL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -273,6 +277,12 @@ def main(argv: list[str] | None = None) -> int:
             results["roster_update"] = {
                 "file_mb": round(changed.stat().st_size / 1024 / 1024, 1),
                 **beside_the_bot("roster", f"sqlite:///{scratch}/roster.db", changed, scratch, before=first)}
+        if args.kind == "assets-update":
+            changed = Path(scratch) / "catalogue-changed.csv"
+            write_csv(changed, args.rows, summary="How team {n} runs {topic} and {other} this year.")
+            results["assets_update"] = {
+                "file_mb": round(changed.stat().st_size / 1024 / 1024, 1),
+                **beside_the_bot("assets", f"sqlite:///{scratch}/assets.db", changed, scratch, before=path)}
     if "sqlite" in results:
         print(f"\n`epos assets import` of {args.rows:,} new assets ({results['file_mb']} MB of CSV)\n")
         print(f"{'database':<12}{'seconds':>9}{'write txs':>11}{'longest write s':>17}{'peak MB':>9}")
@@ -286,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                              "peak_under_300mb": figures["peak_mb"] < TARGET_MB}
     for kind, command, noun in (("sqlite", "assets", "new assets"), ("engagements", "engagements", "new engagements"),
                                 ("roster", "roster", "new DevRel people"),
-                                ("roster_update", "roster", "changes to DevRel people already on the roster")):
+                                ("roster_update", "roster", "changes to DevRel people already on the roster"),
+                                ("assets_update", "assets", "changes to assets already in the catalogue")):
         figures = results.get(kind)
         if figures is None or "acks" not in figures:
             continue
@@ -299,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  each worker's RSS afterwards: {', '.join(f'{mb:g} MB' for mb in figures['worker_rss_mb'])}")
         for record in figures["locked_in"]:
             print(f"  locked under: {record}")
-        targets[f"{kind if kind == 'roster_update' else command}_beside_the_bot"] = {
+        targets[f"{kind if kind.endswith('_update') else command}_beside_the_bot"] = {
             "longest_write_under_1s": figures["longest_write_s"] < TARGET_WRITE_S,
             "peak_under_300mb": figures["peak_mb"] < TARGET_MB,
             "every_ack_within_3s": figures["late_or_failed"] == 0 and figures["acks"] > 0,

@@ -91,16 +91,38 @@ class AssetImport(Base):
 
 
 class AssetImportChange(Base):
-    """What a pending import changes in an asset that already exists, applied when the import goes live."""
+    """What a pending import changes in an asset that already exists, in the asset's own columns, so that
+    going live applies every change by one statement (bot/services/asset_import.py)."""
 
     __tablename__ = "asset_import_changes"
 
     import_id: Mapped[str] = mapped_column(ForeignKey("asset_imports.id", ondelete="CASCADE"), primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
-    # The asset's new content (import format values), the fields that change and their values before.
-    content: Mapped[dict] = mapped_column(JSON)
-    changed: Mapped[list[str]] = mapped_column(JSON)
-    before: Mapped[dict] = mapped_column(JSON)
+    title: Mapped[str] = mapped_column(String(200))
+    type: Mapped[AssetType] = mapped_column(_enum(AssetType))
+    summary: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(2000))
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    products: Mapped[list[str]] = mapped_column(JSON)
+    depth: Mapped[Depth] = mapped_column(_enum(Depth))
+    scope: Mapped[Scope] = mapped_column(_enum(Scope))
+    interactivity: Mapped[Interactivity] = mapped_column(_enum(Interactivity))
+    cycle: Mapped[Cycle] = mapped_column(_enum(Cycle))
+    owner_id: Mapped[str] = mapped_column(String(32))
+    customer_facing: Mapped[bool] = mapped_column(Boolean)
+    parts: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    partner_id: Mapped[str | None] = mapped_column(String(32))
+    verifier_id: Mapped[str | None] = mapped_column(String(32))
+    review_every_days: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[AssetStatus] = mapped_column(_enum(AssetStatus))
+    # The file's verification, only when later than the asset's as the import read it; else unset.
+    verified_at: Mapped[datetime | None]
+    # The change names another verifier, who is asked afresh.
+    new_verifier: Mapped[bool] = mapped_column(Boolean)
+    # The asset's revision as the import read it: one that moved since (an edit, a vote) is looked at again.
+    seen_revision: Mapped[int] = mapped_column(BigInteger)
+    # The audit line's detail: the fields that change, their values before, and the source.
+    detail: Mapped[dict] = mapped_column(JSON)
 
 
 class AssetShare(Base):

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import case, cast, delete, func, insert, literal, null, select
 from sqlalchemy import update as sql_update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot import clock, db
@@ -68,9 +68,11 @@ EXPORT_FIELDS = (
 # going live is not overwritten: the import fails whole, naming the asset, as it does when someone adds
 # one of its links meanwhile. Skipping that one asset would leave the catalogue matching neither the file
 # nor what anyone chose, and an import is all or nothing everywhere else; run again, the import then
-# overwrites knowingly. Votes and shares move an asset's revision but nothing an import writes, so the
-# check compares the fields themselves: a field still as staging read it, or already as the file has
-# it, loses nobody's work.
+# overwrites knowingly. Every write to an asset moves its revision, so an asset whose revision is still
+# the one staging read goes live without a second look, by one statement for all of them. Votes, shares
+# and verifications move the revision too but nothing an import writes, so for the assets whose revision
+# moved the check compares the fields themselves: a field still as staging read it, or already as the
+# file has it, loses nobody's work.
 
 YAML_SHAPE = "must be a list of assets, each starting with `- title: …`"
 # A pending import stamps its row with every batch it writes, milliseconds apart; one not stamped for
@@ -85,6 +87,8 @@ IMPORT_RUNNING = ("{url} is being added by another import, which wrote last {ago
                   "has finished (an import that stopped is cleared {after} after its last write).")
 EDITED_MEANWHILE = ("{title} ({url}) was changed in Slack while the file was being imported; nothing was imported, "
                     "so that change stays. Compare the file with it, then run the import again.")
+# Applied changes deleted a transaction, after an import went live: a few hundredths of a second each.
+FORGET_BATCH = 5000
 IMPORT_STOPPED = ("The import stopped writing for more than {after} and was taken for abandoned; nothing was "
                   "imported. Run it again.")
 
@@ -185,18 +189,21 @@ def import_records(records: Iterable[AssetRecord], *, actor_id: str = "cli", now
     import_id = uuid.uuid4().hex
     with db.transaction() as session:
         session.add(AssetImport(id=import_id, started_at=now, touched_at=clock.now()))
-    added = updated = unchanged = 0
+    added = updated = unchanged = void = 0
     live = False
     try:
         for batch in batched(records):
             new, changes, same = _stage(batch, import_id, actor_id=actor_id, now=now)
             added, updated, unchanged = added + new, updated + changes, unchanged + same
         if added or updated:
-            _go_live(import_id, actor_id=actor_id, now=now)
+            void = _go_live(import_id, actor_id=actor_id, now=now)
+            updated, unchanged = updated - void, unchanged + void
             live = True
     finally:
         if not live:
             _discard(import_id)
+    if updated or void:
+        _forget_changes(import_id)
     return ImportReport(added=added, updated=updated, unchanged=unchanged)
 
 
@@ -287,14 +294,14 @@ def _read_batch(batch: list[AssetRecord], import_id: str, *, now: datetime) -> _
                 read.unchanged += 1
                 continue
             before = {name: plain(getattr(row, name)) for name in changed}
-            content = {name: plain(value) for name, value in content.items()} | {"status": status.value}
             if reverified:
-                assert verified_at is not None
                 changed.append("verified_at")
                 before["verified_at"] = row.verified_at.isoformat() if row.verified_at else None
-                content["verified_at"] = verified_at.isoformat()
-            read.changes.append({
-                "import_id": import_id, "asset_id": row.id, "changed": changed, "content": content, "before": before,
+            read.changes.append(content | {
+                "import_id": import_id, "asset_id": row.id, "status": status,
+                "verified_at": verified_at if reverified else None,
+                "new_verifier": bool(NEW_VERIFIER & set(changed)), "seen_revision": row.revision,
+                "detail": {"changed": changed, "before": before, "source": "import"},
             })
     return read
 
@@ -322,46 +329,107 @@ _EDITABLE = (*CONTENT_FIELDS, "status")
 def _edited_meanwhile(current: Any, change: AssetImportChange) -> bool:
     """Whether going live would undo what someone did to the asset since its change was staged: a field
     neither as staging read it nor already as the file has it."""
-    staged = change.content | change.before
-    return any(plain(getattr(current, name)) not in (staged[name], change.content[name]) for name in _EDITABLE)
+    content = {name: plain(getattr(change, name)) for name in _EDITABLE}
+    staged = content | change.detail["before"]
+    return any(plain(getattr(current, name)) not in (staged[name], content[name]) for name in _EDITABLE)
 
 
-def _go_live(import_id: str, *, actor_id: str, now: datetime) -> None:
-    """The one transaction that holds the catalogue revision: the set-aside changes, then the import live."""
+def _go_live(import_id: str, *, actor_id: str, now: datetime) -> int:
+    """The one transaction that holds the catalogue revision: the set-aside changes applied by one statement
+    for all of them, their audit lines by another, then the import live. A few statements whatever the
+    file's size, so on SQLite it holds the write lock for a moment, not for as long as Python would take
+    to apply the changes a hundred at a time. Returns how many changes turned out to change nothing."""
+    mine = AssetImportChange.import_id == import_id
+    staged = (mine, AssetImportChange.asset_id == Asset.id)
     with db.transaction() as session:
         _touch(session, import_id)
+        # Taken first, as every write to the catalogue does: from here on nobody else changes an asset.
         revision = bump_revision(session)
-        waiting = select(AssetImportChange).where(AssetImportChange.import_id == import_id)
-        for changes in session.scalars(waiting.execution_options(yield_per=WRITE_BATCH)).partitions():
-            current = {row.id: row for row in session.execute(
-                select(Asset.id, *(getattr(Asset, name) for name in _EDITABLE))
-                .where(Asset.id.in_([change.asset_id for change in changes])))}
-            for change in changes:
-                if _edited_meanwhile(current[change.asset_id], change):
-                    row = current[change.asset_id]
-                    raise Conflict(EDITED_MEANWHILE.format(title=row.title, url=row.url))
-            session.execute(sql_update(Asset), [
-                {"id": change.asset_id, **_stored(change.content), "updated_at": now, "revision": revision}
-                for change in changes
-            ])
-            if reassigned := [change.asset_id for change in changes if NEW_VERIFIER & set(change.changed)]:
-                # The new verifier is asked afresh, even this review period.
-                session.execute(sql_update(Asset).where(Asset.id.in_(reassigned)).values(review_reminded_at=None))
-            session.execute(insert(AuditEntry), [
-                {"at": now, "actor_id": actor_id, "entity": ENTITY, "entity_id": str(change.asset_id),
-                 "action": "updated", "detail": {"changed": change.changed, "before": change.before,
-                                                 "source": "import"}}
-                for change in changes
-            ])
-        session.execute(delete(AssetImportChange).where(AssetImportChange.import_id == import_id))
+        void = _look_again(session, import_id)
+        expected = session.scalar(select(func.count()).select_from(AssetImportChange).where(mine)) or 0
+        # Not the link, by which the import found the asset: setting it would rewrite its unique index.
+        values: dict[str, Any] = {name: getattr(AssetImportChange, name) for name in _EDITABLE if name != "url"}
+        applied = session.execute(
+            sql_update(Asset)
+            .where(*staged, Asset.revision == AssetImportChange.seen_revision)
+            .values(**values, updated_at=now, revision=revision,
+                    # Staged only when later than the asset's, which has not moved since (same revision).
+                    verified_at=func.coalesce(AssetImportChange.verified_at, Asset.verified_at),
+                    # The new verifier is asked afresh, even this review period.
+                    review_reminded_at=case((AssetImportChange.new_verifier, null()), else_=Asset.review_reminded_at))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if applied != expected:
+            # `_look_again` saw every asset that moved, under the revision no writer gets past; should one
+            # have moved all the same, nothing is applied rather than someone's change undone unseen.
+            row = session.execute(select(Asset.title, Asset.url).join(AssetImportChange, staged[1])
+                                  .where(mine, Asset.revision != AssetImportChange.seen_revision)
+                                  .order_by(Asset.id).limit(1)).one()
+            raise Conflict(EDITED_MEANWHILE.format(title=row.title, url=row.url))
+        session.execute(insert(AuditEntry).from_select(
+            ["at", "actor_id", "entity", "entity_id", "action", "detail"],
+            select(literal(now, AuditEntry.at.type), literal(actor_id), literal(ENTITY),
+                   cast(AssetImportChange.asset_id, AuditEntry.entity_id.type), literal("updated"),
+                   AssetImportChange.detail)
+            .where(mine).order_by(AssetImportChange.asset_id)))
         session.execute(sql_update(AssetImport).where(AssetImport.id == import_id).values(revision=revision))
+    return void
 
 
-def _stored(content: dict[str, Any]) -> dict[str, Any]:
-    """A staged change's content as the asset row takes it (the file's verification time was kept as text)."""
-    if content.get("verified_at"):
-        return content | {"verified_at": datetime.fromisoformat(content["verified_at"])}
-    return content
+def _forget_changes(import_id: str) -> None:
+    """Delete the changes of an import gone live, FORGET_BATCH a transaction: nobody reads them again, and
+    deleted in the go-live transaction they would hold SQLite's write lock longer. Should this fail, the
+    import is live all the same (and says so); the next import deletes what is left."""
+    mine = AssetImportChange.import_id == import_id
+    try:
+        while True:
+            with db.transaction() as session:
+                done = session.execute(delete(AssetImportChange).where(mine, AssetImportChange.asset_id.in_(
+                    select(AssetImportChange.asset_id).where(mine).limit(FORGET_BATCH)))).rowcount
+            db.make_way()
+            if done < FORGET_BATCH:
+                return
+    except SQLAlchemyError:
+        log.warning("could not delete the applied changes of a live import (%s); the next import will",
+                    import_id, exc_info=True)
+
+
+def _look_again(session: Session, import_id: str) -> int:
+    """The staged changes of assets whose revision moved since the import read them (an edit, a vote, a
+    verification), weighed one by one: an edit the change would undo fails the import, naming the asset;
+    otherwise the change is marked as seen again, less a verification no longer later than the asset's.
+    Returns how many changes were thereby left with nothing to change (and deleted)."""
+    pair = (AssetImportChange.import_id == import_id, AssetImportChange.asset_id == Asset.id)
+    moved_ids = session.scalars(select(Asset.id).join(AssetImportChange, pair[1])
+                                .where(pair[0], Asset.revision != AssetImportChange.seen_revision)
+                                .order_by(Asset.id)).all()
+    void = 0
+    for ids in batched(moved_ids):
+        rows = session.execute(
+            select(AssetImportChange, *(getattr(Asset, name) for name in (*_EDITABLE, "verified_at", "revision")))
+            .join(Asset, pair[1]).where(pair[0], Asset.id.in_(ids)).order_by(Asset.id)).all()
+        seen, emptied = [], []
+        for current in rows:
+            change: AssetImportChange = current.AssetImportChange
+            if _edited_meanwhile(current, change):
+                raise Conflict(EDITED_MEANWHILE.format(title=current.title, url=current.url))
+            verified_at, detail = change.verified_at, change.detail
+            if verified_at is not None and current.verified_at is not None and verified_at <= current.verified_at:
+                # Verified in Slack meanwhile, later than the file says: that verification stays.
+                verified_at = None
+                detail = {**detail, "changed": [name for name in detail["changed"] if name != "verified_at"],
+                          "before": {k: v for k, v in detail["before"].items() if k != "verified_at"}}
+            if not detail["changed"]:
+                emptied.append(change.asset_id)
+                continue
+            seen.append({"import_id": import_id, "asset_id": change.asset_id, "seen_revision": current.revision,
+                         "verified_at": verified_at, "detail": detail})
+        if seen:
+            session.execute(sql_update(AssetImportChange), seen)
+        if emptied:
+            session.execute(delete(AssetImportChange).where(pair[0], AssetImportChange.asset_id.in_(emptied)))
+        void += len(emptied)
+    return void
 
 
 def _discard(import_id: str) -> None:
@@ -379,11 +447,17 @@ def _discard(import_id: str) -> None:
 
 
 def _clear_abandoned() -> int:
-    """Clear away the imports that stopped before they finished; how many there were."""
+    """Clear away the imports that stopped before they finished, and what is left of the changes of imports
+    gone live; how many imports had stopped."""
     cutoff = clock.now() - ABANDONED_AFTER
     stopped = (AssetImport.revision.is_(None), AssetImport.touched_at < cutoff)
     with db.reading() as session:
         abandoned = session.scalars(select(AssetImport.id).where(*stopped)).all()
+        applied = session.scalars(select(AssetImportChange.import_id).distinct()
+                                  .join(AssetImport, AssetImport.id == AssetImportChange.import_id)
+                                  .where(AssetImport.revision.is_not(None))).all()
+    for import_id in applied:
+        _forget_changes(import_id)
     cleared = 0
     for import_id in abandoned:
         # Taken over first, row locked: an import that was just going live has its revision by the time

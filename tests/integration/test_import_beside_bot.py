@@ -20,11 +20,12 @@ from sqlalchemy import func, select
 
 from bot import clock, db
 from bot.errors import Conflict, InvalidInput
-from bot.services import assets
+from bot.services import asset_review, assets
 from bot.services.actors import Actor
 from bot.services.importing import WRITE_BATCH
 from handlers.errors import APOLOGY
 from models.assets import Asset, AssetImport
+from models.ops import AuditEntry
 from models.schemas.assets import AssetFields, AssetRecord
 from tests.assets_helpers import ask, asset_by_title, blocks_of, card_titles, write_catalogue_csv
 from tests.conftest import SE
@@ -151,10 +152,11 @@ def test_a_file_with_a_bad_last_row_is_refused_whole_while_the_bot_answers(
 RETITLED = "Observability in 15 minutes, retitled by the import"
 
 
-def records(count: int) -> Iterator[AssetRecord]:
+def records(count: int, first: AssetRecord | None = None) -> Iterator[AssetRecord]:
+    """A change to the sample demo (`first`, else retitling it), then `count - 1` new assets."""
     sample = asset_by_title(SAMPLE_DEMO)
-    yield AssetRecord.model_validate({"title": RETITLED, "type": "demo", "url": sample.url,
-                                      "topics": list(sample.topics), "owner": sample.owner_id})
+    yield first or AssetRecord.model_validate({"title": RETITLED, "type": "demo", "url": sample.url,
+                                               "topics": list(sample.topics), "owner": sample.owner_id})
     for n in range(count - 1):
         yield AssetRecord.model_validate({
             "title": f"Staged generated asset {n}", "type": "demo", "url": f"https://assets.example.com/staged/{n}",
@@ -332,3 +334,40 @@ def test_an_asset_changed_in_slack_while_the_import_ran_is_not_overwritten(
         assert after.status == "archived" and after.summary == sample.summary
     assert pending_count() == 0 and assets.search("stagedstuff").total == 0
     assert card_titles(blocks_of(ask(wire, "stagedstuff", user_id=SE))) == []
+
+
+@pytest.mark.parametrize("retitled", [True, False], ids=["and-retitled", "only-reverified"])
+def test_a_verification_in_slack_while_the_import_ran_is_never_moved_back(retitled: bool, catalogue: None) -> None:
+    count = 3 * WRITE_BATCH
+    sample = asset_by_title(SAMPLE_DEMO)
+    assert sample.verified_at is not None
+    clock.advance(timedelta(days=3))
+    # The file's verification is later than the catalogue's when the import reads it, earlier than the one
+    # made in Slack while the import runs.
+    card = assets.get(sample.id).card
+    first = AssetRecord(**card.model_dump(include=set(AssetRecord.model_fields))
+                        | {"title": RETITLED if retitled else card.title,
+                           "verified_at": sample.verified_at + timedelta(days=1)})
+    halfway, resume = threading.Event(), threading.Event()
+    outcome: list[object] = []
+    worker = threading.Thread(target=lambda: outcome.append(
+        assets.import_records(paused(records(count, first), halfway, resume, then_fail=False))))
+    worker.start()
+    try:
+        assert halfway.wait(60)
+        verified = clock.now()
+        asset_review.verify(sample.id, Actor(user_id=sample.owner_id), now=verified)
+    finally:
+        resume.set()
+        worker.join(60)
+    report = outcome[0]
+    assert (report.added, report.updated, report.unchanged) == (count - 1, int(retitled), int(not retitled))  # type: ignore[attr-defined]
+    after = assets.get(sample.id).card
+    assert (after.verified_at, after.verified_by) == (verified, sample.owner_id)
+    assert after.title == (RETITLED if retitled else SAMPLE_DEMO)
+    with db.reading() as session:
+        audited = session.scalars(select(AuditEntry.detail).where(
+            AuditEntry.entity == "asset", AuditEntry.entity_id == str(sample.id), AuditEntry.action == "updated")).all()
+    # The audit says what the import changed: the title, not a verification it left alone.
+    assert audited == ([{"changed": ["title"], "before": {"title": SAMPLE_DEMO}, "source": "import"}]
+                       if retitled else [])

@@ -10,14 +10,22 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import clock, db
 from bot.cli import main
-from bot.services import assets
+from bot.services import asset_import, assets
+from bot.services.importing import WRITE_BATCH
 from models import AuditEntry
-from models.assets import Asset
-from tests.assets_helpers import SAMPLE_CSV, SAMPLE_YAML, asset_by_url, asset_count, import_sample
+from models.assets import Asset, AssetImportChange
+from tests.assets_helpers import (
+    SAMPLE_CSV,
+    SAMPLE_YAML,
+    asset_by_url,
+    asset_count,
+    import_sample,
+    write_catalogue_csv,
+)
 
 
 @pytest.fixture
@@ -91,6 +99,66 @@ def test_changed_rows_are_updated_by_url_and_audited(cli_env: Path, capsys: pyte
     with db.reading() as session:
         actions = [e.action for e in session.scalars(select(AuditEntry).where(AuditEntry.entity == "asset"))]
     assert actions.count("updated") == 2 and actions.count("imported") == 41
+
+
+def every_title(query: str) -> list[str]:
+    """The titles of every published asset a search finds, page after page."""
+    titles: list[str] = []
+    while page := assets.search(query, limit=assets.MAX_PAGE_SIZE, offset=len(titles)).items:
+        titles += [item.card.title for item in page]
+    return titles
+
+
+def test_a_reimport_changing_many_assets_shows_every_change_at_once_and_audits_each(database_url: str,
+                                                                                       tmp_path: Path) -> None:
+    count = 2 * WRITE_BATCH + 50
+    first = write_catalogue_csv(tmp_path / "first.csv", count)
+    assets.import_file(first, "csv")
+    shown = every_title("bulkstuff")  # their cards now kept by this process
+    assert len(shown) == count and all(title.startswith("Bulk generated asset") for title in shown)
+    changed = tmp_path / "changed.csv"
+    changed.write_text(first.read_text(encoding="utf-8").replace("Bulk generated", "Bulk regenerated")
+                       .replace("/bulk/7,bulkstuff;observability,Observability,U0A1B2C3D,published",
+                                "/bulk/7,bulkstuff;observability,Observability,U0A1B2C3D,archived"), encoding="utf-8")
+    clock.advance(timedelta(hours=1))
+    report = assets.import_file(changed, "csv")
+    assert (report.added, report.updated, report.unchanged) == (0, count, 0)
+    assert sorted(every_title("bulkstuff")) == sorted(f"Bulk regenerated asset {n}" for n in range(count) if n != 7)
+    with db.reading() as session:
+        ids = {row.url: row.id for row in session.scalars(select(Asset))}
+        audited = {entry.entity_id: entry.detail for entry in session.scalars(
+            select(AuditEntry).where(AuditEntry.entity == "asset", AuditEntry.action == "updated"))}
+    assert len(audited) == count
+    assert audited[str(ids["https://assets.example.com/bulk/3"])] == {
+        "changed": ["title"], "before": {"title": "Bulk generated asset 3"}, "source": "import"}
+    assert audited[str(ids["https://assets.example.com/bulk/7"])] == {
+        "changed": ["title", "status"], "before": {"title": "Bulk generated asset 7", "status": "published"},
+        "source": "import"}
+
+
+def staged_changes() -> int:
+    with db.reading() as session:
+        return session.scalar(select(func.count()).select_from(AssetImportChange)) or 0
+
+
+def test_the_changes_of_an_import_stopped_just_after_going_live_are_cleared_by_the_next(
+        database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = write_catalogue_csv(tmp_path / "first.csv", 30)
+    assets.import_file(first, "csv")
+    changed = tmp_path / "changed.csv"
+    changed.write_text(first.read_text(encoding="utf-8").replace("Bulk generated", "Bulk regenerated"),
+                       encoding="utf-8")
+    # As if the process were killed the moment the import went live, before it deleted its applied changes.
+    with monkeypatch.context() as stopped:
+        stopped.setattr(asset_import, "_forget_changes", lambda _import_id: None)
+        assert assets.import_file(changed, "csv").updated == 30
+    assert staged_changes() == 30
+    assert sorted(every_title("bulkstuff")) == sorted(f"Bulk regenerated asset {n}" for n in range(30))
+    # The next import, even one that changes nothing, clears them; nothing is applied twice.
+    assert assets.import_file(changed, "csv").unchanged == 30
+    assert staged_changes() == 0
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "updated")) == 30
 
 
 def test_a_bad_row_names_item_and_field_and_nothing_is_written(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
