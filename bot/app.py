@@ -65,10 +65,12 @@ class EposApp(App):
         req = read_as_form(req)
         kind = telemetry.request_kind(req.body if isinstance(req.body, dict) else {})
         started = time.perf_counter()
-        ack = req.context["ack"] = _KeptAck()
+        req.context["ack"] = _KeptAck()
         response = super().dispatch(req)
-        if response.status == 500 and ack.response is not None:
-            response = ack.response  # the moment described at _KeptAck
+        # The ack the listener was given: a middleware may have put its own in place of this one.
+        given = req.context.get("ack")
+        if response.status == 500 and given is not None and given.response is not None:
+            response = given.response  # the moment described at _KeptAck
         telemetry.ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
         telemetry.REQUESTS.labels(kind, telemetry.outcome_of(response.status)).inc()
         return response
