@@ -477,7 +477,8 @@ def _save_member(actor: Actor, entry: RosterEntry, *, adding: bool, now: datetim
         if changes:
             _apply(row, entry)
             row.updated_at = now
-            row.version += 1
+            # Counted by the database, not from the value read: a go-live committed meanwhile is not undone.
+            row.version = DevRelPerson.version + 1
             audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=entry.slack_id, action="updated",
                          at=now, source="slack", changes=changes)
         return member_of(row)
@@ -494,7 +495,8 @@ def set_active(actor: Actor, slack_id: str, active: bool, *, now: datetime | Non
         if row.active != active:
             row.active = active
             row.updated_at = now
-            row.version += 1
+            # Counted by the database, not from the value read: a go-live committed meanwhile is not undone.
+            row.version = DevRelPerson.version + 1
             audit.record(session, actor_id=actor.user_id, entity=ENTITY, entity_id=slack_id,
                          action="reactivated" if active else "deactivated", at=now, source="slack")
         return member_of(row)
