@@ -61,6 +61,17 @@ class EposApp(App):
     """The Bolt App, counting each request by kind and outcome and timing it to its ack: `dispatch` returns
     once the listener has acked (or a middleware answered), in Socket Mode and HTTP mode alike."""
 
+    def _init_context(self, req: BoltRequest) -> None:
+        super()._init_context(req)
+        # Bolt gives each request a plain WebClient like the App's; listeners get epos's own (counted,
+        # silent once the token is gone, posting only what a settled delivery may post) with the same setup.
+        plain, own = req.context["client"], type(self._client)
+        if type(plain) is not own:
+            req.context["client"] = own(token=plain.token, base_url=plain.base_url, timeout=plain.timeout,
+                                        ssl=plain.ssl, proxy=plain.proxy, headers=plain.headers,
+                                        team_id=req.context.team_id, logger=plain.logger,
+                                        retry_handlers=plain.retry_handlers)
+
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         req = read_as_form(req)
         kind = telemetry.request_kind(req.body if isinstance(req.body, dict) else {})

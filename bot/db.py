@@ -192,12 +192,13 @@ _before_writing = threading.local()
 
 
 def check_before_writing(check: Callable[[], None] | None) -> None:
-    """Run `check` on this thread before each `transaction()` or writing `within()` from now on (None: stop).
-    Whatever `check` raises ends that unit of work before it begins; its own units of work are not checked."""
+    """Run `check` on this thread before each `transaction()` or writing `within()` from now on, and before
+    each Slack call that posts (`bot.slack_client`); None: stop. Whatever `check` raises ends that unit of
+    work or call before it begins; its own units of work are not checked."""
     _before_writing.check = check
 
 
-def _checked_before_writing() -> None:
+def checked_before_writing() -> None:
     check = getattr(_before_writing, "check", None)
     if check is None or getattr(_before_writing, "checking", False):
         return
@@ -213,7 +214,7 @@ def transaction() -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any exception."""
     if _sessions is None:
         raise RuntimeError("bot.db.configure(url) has not been called")
-    _checked_before_writing()
+    checked_before_writing()
     with _sessions.begin() as session:
         yield session
 
@@ -333,7 +334,7 @@ def within(seconds: float, *, readonly: bool = False) -> Iterator[Session]:
     """A unit of work that waits at most `seconds` for a lock or a statement, then raises, where the
     usual one would wait out SQLite's busy timeout: for work that must not hold up a person's answer."""
     if not readonly:
-        _checked_before_writing()
+        checked_before_writing()
     with engine().connect() as connection:
         if readonly:
             connection = connection.execution_options(**{READONLY_OPTION: True})
@@ -375,6 +376,11 @@ def write_soon(work: Callable[[Session], None], *, what: str, then: Callable[[],
     try:
         with within(WRITE_NOW_SECONDS) as session:
             work(session)
+    except NotAnsweredInTime:
+        # The delivery it goes with cannot be told from a copy: better one mark missing than two.
+        _log.info("did not write down %s: the database could not say whether this was asked before", what)
+        then()
+        return
     except exc.SQLAlchemyError:
         threading.Thread(target=_write_later, args=(work, what, then), name="epos-write-soon", daemon=True).start()
         return

@@ -15,13 +15,19 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.web import SlackResponse
 
-from bot import revocation, telemetry
+from bot import db, revocation, telemetry
+
+# Calls that post what others see (messages, previews). A Slack delivery's listener makes one only once
+# its delivery is known not to be a copy of one handled before, as for a write (bot.db.check_before_writing).
+POSTING = "chat."
 
 
 class EposWebClient(WebClient):
     """A WebClient that counts its calls and stops calling Slack once Slack has said the token is gone."""
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:  # type: ignore[override]
+        if api_method.startswith(POSTING):
+            db.checked_before_writing()
         reason = revocation.revoked()
         if reason is not None:
             telemetry.SLACK_CALLS.labels(api_method, "not_called").inc()

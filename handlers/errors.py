@@ -91,6 +91,8 @@ def register(app: App, settings: Settings) -> None:
     @app.error
     def handle_error(error: Exception, body: dict[str, Any], client: WebClient, context: BoltContext,
                      response: BoltResponse | None) -> None:
+        # What follows (giving the claim back, telling the person) must not meet the delivery's own check.
+        db.check_before_writing(None)
         if isinstance(error, Repeated):
             log.info("ignored a repeated delivery (%s, found before its first write)", error.claim.kind)
             if response is not None:  # not yet answered: answer as the copy it is, not with an error

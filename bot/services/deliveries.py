@@ -100,24 +100,32 @@ class Claim:
         self.attempt: Future[Seen] | None = None  # the database's answer, still to come
         self._started = time.monotonic()
         self._settle_tried = False
+        self._went_ahead = False  # an event handled unchecked: its writes are under way
         self._lock = threading.Lock()
 
     def settle_before_writing(self) -> None:
-        """Before each write of the handling: a claim not yet answered is waited for (or made again) once;
-        a copy of a delivery handled or being handled elsewhere raises `Repeated`, and a delivery whose
-        claim the database still cannot answer raises `db.NotAnsweredInTime`, so nothing is written."""
+        """Before each write of the handling, and each post to Slack: a claim not yet answered is waited for
+        (or made again) once; a copy of a delivery handled or being handled elsewhere raises `Repeated`, and
+        a delivery whose claim the database still cannot answer raises `db.NotAnsweredInTime`, so nothing is
+        written or posted. An event goes ahead instead, and once it has, it is never stopped half-way."""
         with self._lock:
-            seen, tried = self.seen, self._settle_tried
+            seen, tried, went_ahead = self.seen, self._settle_tried, self._went_ahead
             self._settle_tried = True
+        if went_ahead:
+            return
         if seen in NOT_YET_KNOWN and not tried:
             self.landed(self._awaited())
             with self._lock:
                 seen = self.seen
         if seen in (Seen.HANDLED, Seen.HANDLING):
             raise Repeated(self)
-        if seen in NOT_YET_KNOWN and self.kind != "event":
-            # An event was acknowledged before its listener ran and has nobody to send it again: written
-            # unchecked (and recorded once handled) rather than lost. A person can send the rest again.
+        if seen in NOT_YET_KNOWN:
+            if self.kind == "event":
+                # Acknowledged before its listener ran, an event has nobody to send it again: handled
+                # unchecked (and recorded once handled) rather than lost. A person can send the rest again.
+                with self._lock:
+                    self._went_ahead = True
+                return
             raise db.NotAnsweredInTime("could not tell whether this delivery was handled before")
 
     def _awaited(self) -> Seen:
@@ -164,10 +172,12 @@ class Claim:
         self._give_back_now()
 
     def landed(self, seen: Seen) -> None:
-        """The database's answer to a claim that was not answered in time."""
+        """The database's answer to a claim that was not answered in time. A definite answer is never
+        taken back by a vaguer one that lands after it (a wait that ran out, a lock that was held)."""
         with self._lock:
             if not self.settled:
-                self.seen = seen
+                if not (seen in NOT_YET_KNOWN and self.seen not in NOT_YET_KNOWN):
+                    self.seen = seen
                 return
             handled = self.handled
         if seen is not Seen.FIRST:

@@ -22,6 +22,7 @@ from tests.assets_helpers import (
     card_titles,
 )
 from tests.conftest import ADMIN, SE, SELLER, STRANGER
+from tests.support.locks import slow_claims
 from tests.support.slack import Call, MockSlack
 from tests.support.text import all_text
 from tests.support.waiting import eventually
@@ -128,6 +129,36 @@ def test_share_posts_the_card_in_the_channel_and_counts_it(catalogue: None, wire
     assert eventually(lambda: asset_by_title(SE_DEMO).share_count == 1)
     with db.reading() as session:
         assert [(s.user_id, s.channel_id) for s in session.scalars(select(AssetShare))] == [(SELLER, "C0ACME001")]
+
+
+def test_a_copy_of_a_share_on_a_replica_whose_database_is_slow_posts_nothing(
+        catalogue: None, wire: SlackWire, slack: MockSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    row = asset_by_title(SE_DEMO)
+
+    def share() -> int:
+        return wire.block_action("asset_share", user_id=SELLER, value=str(row.id), channel_id="C0ACME001",
+                                 action_ts="1700000600.000001").status
+
+    assert share() == 200
+    slack.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "C0ACME001")
+    assert eventually(lambda: asset_by_title(SE_DEMO).share_count == 1)
+    # The post goes before the share is written: it too waits until the claim says this is a copy.
+    slow_claims(monkeypatch, 1.0, landing=True)
+    assert share() == 200
+    time.sleep(2)  # a second post, had there been one, would have reached Slack by now
+    assert len([c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == "C0ACME001"]) == 1
+    assert asset_by_title(SE_DEMO).share_count == 1
+
+
+def test_a_share_whose_claim_the_database_cannot_answer_posts_nothing_and_says_so(
+        catalogue: None, wire: SlackWire, slack: MockSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    row = asset_by_title(SE_DEMO)
+    slow_claims(monkeypatch, 2.5)
+    assert wire.block_action("asset_share", user_id=SELLER, value=str(row.id), channel_id="C0ACME001").status == 200
+    told = reply(slack, "action").params["text"]
+    assert "nothing was changed" in told  # and true: nothing was posted either
+    assert [c for c in slack.calls_to("chat.postMessage") if c.params.get("channel") == "C0ACME001"] == []
+    assert asset_by_title(SE_DEMO).share_count == 0
 
 
 @pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found"])

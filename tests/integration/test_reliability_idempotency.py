@@ -319,14 +319,15 @@ def test_a_form_whose_claim_the_database_cannot_answer_is_told_nothing_was_saved
     values = {"engagement_note_text": {"engagement_field": input_value("CFO joins next call")}}
 
     # Never knowing whether this form was saved before, epos saves nothing rather than maybe twice.
-    slow_claims(monkeypatch, 2.5)
+    landed = slow_claims(monkeypatch, 2.5)
     answer = wire.view_submission(view, values, user_id=SE)
     assert answer.status == 200
     errors = json.loads(answer.body)["errors"]
     assert "nothing was changed" in " ".join(errors.values())
     assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 0
     monkeypatch.undo()
-    # The late claim was given back: the same values, submitted again, are saved.
+    # The late claim, once it lands, is given back: the same values, submitted again, are saved.
+    assert landed.wait(10)
     assert eventually(lambda: count(ProcessedDelivery) == 0, timeout=10)
     assert wire.view_submission(view, values, user_id=SE).status == 200
     assert count(EngagementNote, EngagementNote.engagement_id == engagement_id) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,15 +29,24 @@ def writes_locked_out(database_url: str, table: str) -> Iterator[None]:
         holder.close()
 
 
-def slow_claims(monkeypatch: pytest.MonkeyPatch, seconds: float, *, landing: bool = False) -> None:
+def slow_claims(monkeypatch: pytest.MonkeyPatch, seconds: float, *, landing: bool = False) -> threading.Event:
     """From now on this process is like another replica (one that never saw earlier copies of a delivery)
     whose database answers each delivery's claim `seconds` late: after the person's answer was due, and
-    (`landing`) still in time for the delivery's first write, however loaded the machine running the test."""
+    (`landing`) still in time for the delivery's first write, however loaded the machine running the test.
+    The event returned is set once a late claim has landed."""
     from bot.services import deliveries
 
     deliveries.reset_here()
     if landing:
         monkeypatch.setattr(deliveries, "SETTLE_BY_SECONDS", seconds + 5)
-    claim_now = deliveries._claim_now
-    monkeypatch.setattr(deliveries, "_claim_now",
-                        lambda *args, **kwargs: time.sleep(seconds) or claim_now(*args, **kwargs))
+    claim_now, landed = deliveries._claim_now, threading.Event()
+
+    def late(*args: object, **kwargs: object) -> object:
+        time.sleep(seconds)
+        try:
+            return claim_now(*args, **kwargs)
+        finally:
+            landed.set()
+
+    monkeypatch.setattr(deliveries, "_claim_now", late)
+    return landed
