@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 
+from bot import db
 from bot.services import deliveries
-from bot.services.deliveries import ABANDONED_AFTER, Seen
+from bot.services.deliveries import ABANDONED_AFTER, Claim, Seen
 from tests.support.locks import writes_locked_out
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -53,3 +55,28 @@ def test_first_time_still_tells_a_first_sighting(database_url: str) -> None:
     key = "asset-title-warning:t:d"
     assert deliveries.first_time(key, now=NOW) and not deliveries.first_time(key, now=NOW)
     assert deliveries.claim(key, now=NOW).seen is Seen.HANDLED
+
+
+def test_a_late_vague_answer_never_takes_back_a_definite_one() -> None:
+    claim = Claim("view:V1:h1:abc", Seen.UNCHECKED)
+    claim.landed(Seen.FIRST)
+    claim.landed(Seen.UNCHECKED)  # a wait that ran out, landing after the database's answer
+    claim.landed(Seen.BUSY)
+    assert claim.seen is Seen.FIRST
+
+
+def test_an_event_that_went_ahead_unchecked_is_never_stopped_half_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deliveries, "_claim_now", lambda *args, **kwargs: Seen.UNCHECKED)
+    claim = Claim("event:EvLATE", Seen.UNCHECKED)
+    claim.settle_before_writing()  # the database cannot say: an event goes ahead and writes
+    claim.landed(Seen.HANDLING)  # then its claim lands: another copy is being handled too
+    claim.settle_before_writing()  # its next write is not refused half-way through its handling
+
+
+def test_a_form_whose_claim_cannot_be_settled_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deliveries, "_claim_now", lambda *args, **kwargs: Seen.UNCHECKED)
+    claim = Claim("view:V2:h1:abc", Seen.UNCHECKED)
+    with pytest.raises(db.NotAnsweredInTime):
+        claim.settle_before_writing()
+    with pytest.raises(db.NotAnsweredInTime):  # nor at any later write of the same handling
+        claim.settle_before_writing()
