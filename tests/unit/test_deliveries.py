@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -80,3 +81,19 @@ def test_a_form_whose_claim_cannot_be_settled_writes_nothing(monkeypatch: pytest
         claim.settle_before_writing()
     with pytest.raises(db.NotAnsweredInTime):  # nor at any later write of the same handling
         claim.settle_before_writing()
+
+
+def test_a_write_that_goes_with_a_read_is_skipped_not_made_unclaimed(database_url: str,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deliveries, "_claim_now", lambda *args, **kwargs: Seen.UNCHECKED)
+    claim, done, written = Claim("command:T1", Seen.UNCHECKED), [], []
+    db.check_before_writing(claim.settle_before_writing)
+    try:
+        # A search's content gap, say: the answer goes on, the gap is not written twice over.
+        db.write_soon(lambda session: written.append(session), what="a content gap", then=lambda: done.append(1))
+    finally:
+        db.check_before_writing(None)
+    for thread in threading.enumerate():  # a write put off to a thread of its own would be done by now
+        if thread.name == "epos-write-soon":
+            thread.join(20)
+    assert (written, done) == ([], [1])
