@@ -84,8 +84,9 @@ def test_epos_run_answers_then_finishes_acknowledged_work_on_sigterm_and_exits_0
     assert socket_server.opened == 1, "the stopping process connected again"
     logs = log_path.read_text()
     assert "received SIGTERM" in logs
-    if late is not None:  # it came before the connection closed (tests/integration/test_socket_mode.py too)
-        assert "left an envelope (events_api) for Slack to deliver again" in logs
+    # Whether `late` reached the process before its connection closed is a matter of timing: sent but not
+    # read, it is left unacknowledged all the same. The line logged when one is read during a stop is
+    # tests/integration/test_socket_mode.py's to check, where the stop is held open.
     assert "all acknowledged work is done" in logs
     assert "Traceback" not in logs
     assert BOT_TOKEN not in logs and APP_TOKEN not in logs
