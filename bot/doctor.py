@@ -372,8 +372,8 @@ def _webhooks(now: datetime) -> Iterator[Finding]:
 
     if given_up:
         yield Finding("Webhooks", "given up", False, "; ".join(line(call) for call in given_up),
-                      "these calls were never received, so do their subtasks by hand; then check the receiver "
-                      "and its secret (later calls are sent as usual)")
+                      "these calls were never received: check the receiver and its secret, then send them again "
+                      "with `epos webhooks send-again --all` (later calls are sent as usual)")
     if retrying:
         yield Finding("Webhooks", "failing", None, "being retried: " + "; ".join(line(call) for call in retrying),
                       f"check the receiver: epos gives up after {hooks.MAX_ATTEMPTS} attempts")

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "bot.cli.devrel",
     "bot.cli.adoption",
     "bot.cli.schedule",
+    "bot.cli.webhooks",
     "bot.cli.tryout",
     "bot.cli.doctor",
 )

@@ -118,6 +118,12 @@ def complete_in(session: Session, job: str, period: str, *, owner: str, now: dat
     return session.execute(statement).rowcount == 1
 
 
+def reopen_in(session: Session, job: str, period: str) -> None:
+    """Forget a finished claim inside the caller's unit of work, so the job may claim that period again
+    (work an operator asks to have done once more)."""
+    session.execute(delete(JobClaim).where(JobClaim.job == job, JobClaim.period == period))
+
+
 def mark_posting(job: str, period: str, *, owner: str, now: datetime) -> bool:
     """Note, before sending, that this claim's post is on its way: until `complete` or a certain
     `release`, the post may or may not be in Slack. Keeps an earlier mark, so a holder looking for an

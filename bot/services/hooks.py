@@ -22,7 +22,8 @@ from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from bot import db
-from bot.services import claims, playbooks
+from bot.errors import NotFound
+from bot.services import audit, claims, playbooks
 from models import Engagement, StageChange, StageHookCall
 from models.enums import Stage
 from models.schemas.engagements import StageWebhook
@@ -220,6 +221,35 @@ def failing(now: datetime, *, limit: int = 10) -> tuple[list[HookCall], list[Hoo
                                                             StageHookCall.attempts > 0)
                                    .order_by(StageHookCall.id.desc()).limit(limit)).all()
         return ([_dto(row, a, o) for row, a, o in given_up], [_dto(row, a, o) for row, a, o in retrying])
+
+
+NOT_GIVEN_UP = "{ids} {verb} not {what} epos gave up on; `epos webhooks` lists the calls it gave up on"
+
+
+def send_again(delivery_ids: list[str] | None, *, actor_id: str, now: datetime) -> list[HookCall]:
+    """Give calls epos gave up on (`delivery_ids`, or all of the last week's with None) a fresh round of
+    attempts from the next tick, with the same delivery id and body, so a receiver that saw one drops it.
+    Audited. All or none: an id that names no given-up call refuses the lot."""
+    query = _with_engagement().where(StageHookCall.status == "gave_up")
+    if delivery_ids is None:
+        query = query.where(StageHookCall.last_attempt_at >= now - LISTED_FOR)
+    else:
+        query = query.where(StageHookCall.delivery_id.in_(delivery_ids))
+    with db.transaction() as session:
+        found = session.execute(query.order_by(StageHookCall.id)).all()
+        missing = sorted(set(delivery_ids or ()) - {row.delivery_id for row, _, _ in found})
+        if missing:
+            raise NotFound(NOT_GIVEN_UP.format(ids=", ".join(missing), verb="is" if len(missing) == 1 else "are",
+                                               what="a webhook call" if len(missing) == 1 else "webhook calls"))
+        for row, _, _ in found:
+            row.status, row.attempts, row.next_attempt_at, row.alerted_at = "pending", 0, now, None
+            # Its attempts were claimed under its delivery id; the finished claim would keep the job off it.
+            claims.reopen_in(session, JOB, row.delivery_id)
+            audit.record(session, actor_id=actor_id, entity="webhook", entity_id=row.delivery_id,
+                         action="send_again", at=now, engagement_id=row.engagement_id, stage=row.stage,
+                         event=row.event, last_error=row.last_error)
+        session.flush()
+        return [_dto(row, account, opportunity) for row, account, opportunity in found]
 
 
 def forget_before(cutoff: datetime) -> int:

@@ -15,13 +15,16 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import select
 
-from bot import doctor, webhooks
+from bot import clock, db, doctor, webhooks
 from bot.app import make_client
+from bot.cli import main
 from bot.config import Settings
 from bot.jobs.hooks import send_due_hooks
 from bot.services import engagements, hooks, playbooks
 from bot.services.engagements import practice
+from models import AuditEntry
 from models.enums import Outcome, Stage
 from tests.conftest import ADMIN, SE
 from tests.engagements_helpers import SE_ACTOR, close, move, open_engagement, utc
@@ -298,3 +301,45 @@ def test_a_literal_secret_signs_and_a_webhook_removed_from_the_playbooks_is_give
     [call] = hooks.calls_of(second)
     assert call.status == "gave_up" and call.attempts == 1 and "no webhook in the playbooks" in call.last_error
     assert len(receiver.requests) == 1 and hooks.calls_of(first)[0].status == "delivered"
+
+
+def test_a_given_up_call_is_sent_again_when_an_operator_asks_with_its_delivery_id(
+        settings: Settings, receiver: Receiver, tmp_path: Path, database_url: str,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    with_hook(tmp_path, "sizing", receiver.url)
+    monkeypatch.setenv("EPOS_PLAYBOOKS", str(tmp_path / "playbooks.yaml"))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    engagement = open_engagement("Larkspur", "2026-11-23 08:00", stage=Stage.tech_qa)
+    move(engagement, Stage.sizing, "2026-11-23 08:30")
+    receiver.status = 503
+    at = NOW
+    for attempt in range(1, hooks.MAX_ATTEMPTS + 1):
+        run(settings, at)
+        at += hooks.pause_after(attempt)
+    [call] = hooks.calls_of(engagement)
+    assert call.status == "gave_up"
+    clock.set_now(at)
+
+    assert main(["webhooks"]) == 0
+    assert call.delivery_id in capsys.readouterr().out
+    # One id that names no given-up call refuses the lot, and changes nothing.
+    assert main(["webhooks", "send-again", call.delivery_id, "no-such-call"]) == 1
+    assert "no-such-call" in capsys.readouterr().err
+    assert hooks.calls_of(engagement)[0].status == "gave_up"
+    assert main(["webhooks", "send-again"]) == 1  # neither ids nor --all
+    capsys.readouterr()
+
+    receiver.status = 200
+    assert main(["webhooks", "send-again", call.delivery_id]) == 0
+    assert "1 webhook call will be sent again" in capsys.readouterr().out
+    assert run(settings, clock.now() + timedelta(minutes=1)) == 1  # the next tick
+    [again] = hooks.calls_of(engagement)
+    assert again.status == "delivered" and again.attempts == 1
+    assert receiver.deliveries()[-1] == call.delivery_id  # the same call, which a receiver can tell
+    with db.reading() as session:
+        audited = session.execute(select(AuditEntry.entity_id, AuditEntry.action)
+                                  .where(AuditEntry.entity == "webhook")).all()
+    assert [tuple(row) for row in audited] == [(call.delivery_id, "send_again")]
+    assert main(["webhooks", "send-again", "--all"]) == 0
+    assert "nothing to send again" in capsys.readouterr().out
