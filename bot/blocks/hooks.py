@@ -15,7 +15,7 @@ GAVE_UP = ("⚠️ epos gave up on the *{stage}* webhook for *{account}* · {opp
            "the last {when}, with “{error}”.")
 WHAT_NOW = ("The receiver never got this call (the engagement {event} {stage}), so whatever it starts (a Zap, a "
             "CRM update) has not happened for this change. Check the receiver and its secret, then have whoever "
-            "runs epos send it again (`epos webhooks send-again {delivery_id}`), or do that step by hand.")
+            "runs epos send it again (`epos webhooks send-again {call}`), or do that step by hand.")
 EVENT = {"entered": "entering", "left": "leaving"}
 
 
@@ -26,6 +26,6 @@ def gave_up_message(call: HookCall, tz: tzinfo) -> Message:
                           error=safe(call.last_error or "no answer", 500))
     blocks = [SectionBlock(text=kit.md(lead)),
               ContextBlock(elements=[kit.md(WHAT_NOW.format(event=EVENT[call.event], stage=call.stage.label,
-                                                             delivery_id=call.delivery_id))])]
+                                                             call=call.delivery_id))])]
     fallback = f"Gave up on the {call.stage.label} webhook for {call.account} · {call.opportunity}"
     return kit.message(fallback, blocks)
